@@ -1,0 +1,132 @@
+"""Energy in standard coal equivalent (标准煤) per GB/T 2589 综合能耗计算通则.
+
+Electricity converts at its equivalent value (当量值, 0.1229 kgce/kWh) by default, or at the
+equal-value (等价值) coefficient derived from a supply coal consumption (供电煤耗) that the
+user states. Fuels and heat convert by their heat content: 1 kgce = 29.307 MJ. A fuel's heat
+content uses, in order: the measured NCV given with the activity, the GB/T 2589 reference NCV,
+or the NCV of the fuel's emission-factor set. Every coefficient is a factor-library row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lingtan.accounting.model import FactorUse
+from lingtan.factors import FactorLibrary, FactorNotFoundError
+
+__all__ = [
+    "StandardCoal",
+    "electricity_to_tce",
+    "energy_to_tce",
+    "equal_value_coefficient",
+]
+
+
+def energy_to_tce(energy: float, energy_per_kgce: float) -> float:
+    """Heat content in tonnes of standard coal.
+
+    Parameters
+    ----------
+    energy : float
+        Heat content [GJ].
+    energy_per_kgce : float
+        Heat content of 1 kgce [MJ/kgce] (29.307 in GB/T 2589).
+
+    Returns
+    -------
+    float
+        Standard coal [tce]. (GJ x 1000 MJ/GJ / (MJ/kgce) / 1000 kgce/tce.)
+    """
+    return energy / energy_per_kgce
+
+
+def electricity_to_tce(energy: float, kgce_per_kwh: float) -> float:
+    """Electricity in tonnes of standard coal: MWh x kgce/kWh = tce."""
+    return energy * kgce_per_kwh
+
+
+def equal_value_coefficient(supply_coal_gce_per_kwh: float) -> float:
+    """Equal-value (等价值) coefficient of electricity [kgce/kWh] from a supply coal consumption
+    [gce/kWh], e.g. 300 gce/kWh gives 0.300 kgce/kWh."""
+    return supply_coal_gce_per_kwh / 1000.0
+
+
+@dataclass(frozen=True)
+class StandardCoal:
+    """Standard-coal coefficients chosen from a factor library, for a whole calculation."""
+
+    energy_per_kgce: FactorUse
+    electricity: FactorUse
+    library: FactorLibrary
+
+    @classmethod
+    def from_library(
+        cls,
+        library: FactorLibrary,
+        *,
+        electricity_basis: str = "equivalent",
+        supply_coal_gce_per_kwh: float | None = None,
+    ) -> StandardCoal:
+        """Choose the coefficients.
+
+        Parameters
+        ----------
+        electricity_basis : {"equivalent", "equal_value"}
+            当量值 (default) or 等价值.
+        supply_coal_gce_per_kwh : float, optional
+            Required for ``equal_value``: the supply coal consumption to use [gce/kWh].
+        """
+        selection = library.select("standard_coal", "standard_coal", "energy_per_unit")
+        energy = FactorUse(
+            "standard coal heat content",
+            selection.factor.value_in("MJ/kgce"),
+            "MJ/kgce",
+            selection.factor,
+            selection.rule,
+        )
+        if electricity_basis == "equal_value":
+            if supply_coal_gce_per_kwh is None or supply_coal_gce_per_kwh <= 0:
+                raise ValueError("the equal-value basis needs a positive supply_coal_gce_per_kwh")
+            electricity = FactorUse(
+                "electricity equal value (等价值)",
+                equal_value_coefficient(supply_coal_gce_per_kwh),
+                "kgce/kWh",
+                None,
+                f"supply coal consumption {supply_coal_gce_per_kwh} gce/kWh (input)",
+            )
+        elif electricity_basis == "equivalent":
+            choice = library.select("standard_coal", "electricity", "equivalent")
+            electricity = FactorUse(
+                "electricity equivalent value (当量值)",
+                choice.factor.value_in("kgce/kWh"),
+                "kgce/kWh",
+                choice.factor,
+                choice.rule,
+            )
+        else:
+            raise ValueError(
+                f"electricity basis {electricity_basis!r} must be 'equivalent' or 'equal_value'"
+            )
+        return cls(energy, electricity, library)
+
+    def reference_ncv(self, fuel_key: str) -> FactorUse | None:
+        """The GB/T 2589 reference NCV of a fuel, or None when GB/T 2589 does not list it."""
+        try:
+            selection = self.library.select("standard_coal", fuel_key, "ncv")
+        except FactorNotFoundError:
+            return None
+        return FactorUse(
+            "reference NCV for standard coal",
+            selection.factor.value,
+            selection.factor.unit,
+            selection.factor,
+            selection.rule,
+        )
+
+    def heat_tce(self, energy: float) -> float:
+        """tce of a heat content in GJ."""
+        return energy_to_tce(energy, self.energy_per_kgce.value)
+
+    def electricity_tce(self, energy: float) -> float:
+        """tce of electricity in MWh."""
+        return electricity_to_tce(energy, self.electricity.value)

@@ -1,0 +1,1025 @@
+"""The inventory engine: sources in, a traceable inventory out. No database, no I/O.
+
+:func:`compute_inventory` takes an :class:`~lingtan.accounting.model.InventoryInput` and a
+:class:`~lingtan.factors.FactorLibrary`, chooses every factor by the library's selection rule
+(recording the rule), applies the formulas of :mod:`lingtan.accounting.formulas`, and returns
+lines and totals under GB/T 32150, the GHG Protocol (Scope 1, Scope 2 location- and
+market-based, Scope 3) and ISO 14064-1 categories.
+
+Every problem with the input is collected and raised together as one
+:class:`~lingtan.errors.InputError`; nothing partial is returned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+from lingtan import __version__
+from lingtan.accounting import formulas
+from lingtan.accounting.energy import StandardCoal
+from lingtan.accounting.model import (
+    KINDS,
+    FactorUse,
+    InstrumentUse,
+    InventoryInput,
+    InventoryResult,
+    Line,
+    Source,
+    Totals,
+)
+from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
+from lingtan.errors import InputError, InputProblem
+from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.units import UnitError, conversion_factor, dimension_name
+
+__all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory"]
+
+ENGINE_VERSION = f"lingtan-accounting {__version__}"
+
+#: The ``gwp`` option and the factor set it names.
+GWP_SETS = {"SAR": "ipcc-sar", "AR4": "ipcc-ar4", "AR5": "ipcc-ar5", "AR6": "ipcc-ar6"}
+
+#: Scope 3 category -> ISO 14064-1:2018 category (3 transport, 4 products used by the
+#: organization, 5 use of the organization's products, 6 other). A source may override it.
+SCOPE3_TO_ISO = {
+    1: 4, 2: 4, 3: 4, 4: 3, 5: 4, 6: 3, 7: 3, 8: 4,
+    9: 3, 10: 5, 11: 5, 12: 5, 13: 5, 14: 6, 15: 6,
+}  # fmt: skip
+
+_CARBONATE_NAMES = {
+    "limestone": "CaCO3",
+    "calcite": "CaCO3",
+    "magnesite": "MgCO3",
+    "dolomite": "CaMg(CO3)2",
+    "soda_ash": "Na2CO3",
+    "siderite": "FeCO3",
+}
+
+
+_GAS_ALIASES = {"R-14": "CF4", "PFC-14": "CF4", "R-116": "C2F6", "PFC-116": "C2F6"}
+
+
+class _SourceError(Exception):
+    """A problem with one field of the source being computed."""
+
+    def __init__(self, field: str, value: object, rule: str):
+        super().__init__(rule)
+        self.field, self.value, self.rule = field, value, rule
+
+
+def _fold(text: str) -> str:
+    return "".join(str(text).replace("_", "-").split()).casefold()
+
+
+def _convert(source: Source, value: float, unit: str | None, to_unit: str, field: str) -> float:
+    try:
+        return value * conversion_factor(unit or "", to_unit)
+    except UnitError:
+        if not unit:
+            raise _SourceError(field, unit, f"a unit is required (e.g. {to_unit!r})") from None
+        raise _SourceError(
+            field,
+            unit,
+            f"is {dimension_name(unit)}, but a {source.kind} quantity must convert to "
+            f"{to_unit!r} ({dimension_name(to_unit)})",
+        ) from None
+
+
+class _Context:
+    """Factor choices for one calculation, cached so that many lines cost one look-up each."""
+
+    def __init__(self, inventory: InventoryInput, library: FactorLibrary):
+        self.inventory = inventory
+        self.library = library
+        self.year = inventory.year
+        self.gwp_set = GWP_SETS[inventory.gwp.upper()]
+        self.coal = StandardCoal.from_library(
+            library,
+            electricity_basis=inventory.electricity_tce_basis,
+            supply_coal_gce_per_kwh=inventory.supply_coal_gce_per_kwh,
+        )
+        self._uses: dict[tuple, FactorUse] = {}
+        gwp_keys = library.get_set(self.gwp_set).key_names()
+        self.gas_names = {_fold(key): key for key in gwp_keys}
+        for key in gwp_keys:
+            if key.startswith("HFC-"):
+                self.gas_names.setdefault(_fold("R-" + key[4:]), key)
+        for alias, key in _GAS_ALIASES.items():
+            self.gas_names.setdefault(_fold(alias), key)
+        blend_sets = library.sets("refrigerant_blend")
+        self.blends = {_fold(k): k for s in blend_sets for k in s.key_names()}
+        carbonate_keys = [k for s in library.sets("carbonate") for k in s.key_names()]
+        self.carbonates = {_fold(k): k for k in carbonate_keys}
+        self.carbonates.update({_fold(a): k for a, k in _CARBONATE_NAMES.items()})
+
+    def use(
+        self,
+        role: str,
+        family: str,
+        key: str,
+        parameter: str,
+        unit: str | None,
+        *,
+        region: str = "",
+        set_id: str | None = None,
+    ) -> FactorUse:
+        """A library factor as a :class:`FactorUse`, in ``unit`` (or its own unit if None)."""
+        chosen_set = set_id or self.inventory.factor_sets.get(family)
+        cache_key = (role, family, key, parameter, unit, region, chosen_set)
+        found = self._uses.get(cache_key)
+        if found is None:
+            selection = self.library.select(
+                family, key, parameter, region=region, year=self.year, set_id=chosen_set
+            )
+            factor = selection.factor
+            value = factor.value if unit is None else factor.value_in(unit)
+            found = FactorUse(role, value, unit or factor.unit, factor, selection.rule)
+            self._uses[cache_key] = found
+        return found
+
+    def gwp(self, gas: str) -> FactorUse:
+        return self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set)
+
+    def methane_gwp(self, *, fossil: bool) -> FactorUse:
+        """AR6 distinguishes fossil and non-fossil CH4; other reports have one value."""
+        variant = "CH4-fossil" if fossil else "CH4-non-fossil"
+        if self.library.get_set(self.gwp_set).get(variant, "gwp100") is not None:
+            return self.gwp(variant)
+        return self.gwp("CH4")
+
+    def electricity(self, region_code: str) -> FactorUse:
+        year = self.inventory.electricity_factor_year
+        cache_key = ("electricity", region_code, year)
+        found = self._uses.get(cache_key)
+        if found is None:
+            if year is None:
+                selection = self.library.select(
+                    "electricity", "grid_average", "co2", region=region_code, year=self.year
+                )
+            else:
+                selection = self.library.select_for_year(
+                    "electricity", "grid_average", "co2", region=region_code, year=year
+                )
+            factor = selection.factor
+            found = FactorUse(
+                "grid emission factor (location-based)",
+                factor.value_in("tCO2/MWh"),
+                "tCO2/MWh",
+                factor,
+                selection.rule,
+            )
+            self._uses[cache_key] = found
+        return found
+
+    def residual(self) -> FactorUse:
+        inventory = self.inventory
+        if inventory.residual_factor is not None:
+            value = inventory.residual_factor * conversion_factor(
+                inventory.residual_factor_unit, "tCO2/MWh"
+            )
+            return FactorUse(
+                "residual factor (market-based)", value, "tCO2/MWh", None, "user-supplied (input)"
+            )
+        key, parameter = "grid_average_excl_market_nonfossil", "co2"
+        if inventory.electricity_factor_year is not None:
+            selection = self.library.select_for_year(
+                "electricity", key, parameter, region="CN", year=inventory.electricity_factor_year
+            )
+        else:
+            selection = self.library.select(
+                "electricity", key, parameter, region="CN", year=self.year
+            )
+        return FactorUse(
+            "residual factor (market-based)",
+            selection.factor.value_in("tCO2/MWh"),
+            "tCO2/MWh",
+            selection.factor,
+            selection.rule,
+        )
+
+
+def _measured(role: str, value: float, unit: str) -> FactorUse:
+    return FactorUse(role, value, unit, None, "measured or supplied with the activity (input)")
+
+
+def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:
+    """(canonical key, is_blend) of a gas or refrigerant name."""
+    if not text:
+        raise _SourceError("gas", text, "is required")
+    folded = _fold(text)
+    if folded in ctx.blends:
+        return ctx.blends[folded], True
+    if folded in ctx.gas_names:
+        return ctx.gas_names[folded], False
+    known = sorted({*ctx.gas_names.values(), *ctx.blends.values()})
+    raise _SourceError("gas", text, f"is not a gas lingtan knows; known: {', '.join(known)}")
+
+
+def _co2e(ctx: _Context, gases: dict[str, float], uses: list[FactorUse], fossil: bool) -> float:
+    total = 0.0
+    for gas, mass in gases.items():
+        if gas == "CO2":
+            total += mass
+            continue
+        use = ctx.methane_gwp(fossil=fossil) if gas == "CH4" else ctx.gwp(gas)
+        uses.append(use)
+        total += mass * use.value
+    return total
+
+
+def _user_factor_mass(
+    source: Source,
+    field: str,
+    factor: float,
+    factor_unit: str | None,
+    target: str,
+    energy_gj: float | None,
+) -> float:
+    """Apply a user factor per unit of activity, or per unit of heat content if it is per GJ."""
+    assert source.quantity is not None
+    if not factor_unit:
+        raise _SourceError(f"{field}_unit", factor_unit, f"is required with {field}")
+    try:
+        return (
+            source.quantity * factor * conversion_factor(f"({source.unit})*({factor_unit})", target)
+        )
+    except UnitError:
+        pass
+    if energy_gj is not None:
+        try:
+            return energy_gj * factor * conversion_factor(f"GJ*({factor_unit})", target)
+        except UnitError:
+            pass
+    raise _SourceError(
+        f"{field}_unit",
+        factor_unit,
+        f"times the activity unit {source.unit!r} must give {dimension_name(target)} "
+        f"(e.g. {target}/{source.unit}" + (", or per GJ of heat content)" if energy_gj else ")"),
+    )
+
+
+def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
+    assert source.quantity is not None
+    uses: list[FactorUse] = []
+    key: str | None = None
+    if not biomass:
+        fuel = resolve_fuel(source.fuel or "")
+        if fuel is None:
+            known = ", ".join(f.key for f in fuels())
+            raise _SourceError("fuel", source.fuel, f"is not a fuel lingtan knows; known: {known}")
+        key = fuel.key
+
+    def library(role: str, parameter: str, unit: str | None) -> FactorUse:
+        assert key is not None
+        try:
+            return ctx.use(role, "fuel", key, parameter, unit, set_id=source.factor_set)
+        except FactorNotFoundError as exc:
+            raise _SourceError("fuel", source.fuel, str(exc)) from None
+
+    # Heat content AD = FC x NCV, in GJ.
+    ncv: FactorUse | None = None
+    if source.ncv is not None:
+        ncv = _measured("NCV", source.ncv, source.ncv_unit or "")
+    elif key is not None:
+        ncv = library("NCV", "ncv", None)
+    energy_gj: float | None = None
+    if ncv is not None:
+        uses.append(ncv)
+        try:
+            per_unit = conversion_factor(f"({source.unit})*({ncv.unit})", "GJ")
+        except UnitError:
+            field = "ncv_unit" if ncv.factor is None else "unit"
+            raise _SourceError(
+                field,
+                ncv.unit if ncv.factor is None else source.unit,
+                f"the quantity unit {source.unit!r} does not match the NCV unit {ncv.unit!r} "
+                f"(the NCV is per {ncv.unit.split('/', 1)[-1]}; e.g. give the fuel in that unit)",
+            ) from None
+        energy_gj = source.quantity * ncv.value * per_unit
+
+    oxidation = (
+        _measured("oxidation rate", source.oxidation, "1")
+        if source.oxidation is not None
+        else (library("oxidation rate", "oxidation", "1") if key else None)
+    )
+    co2 = 0.0
+    method = ""
+    if biomass and source.factor is not None:
+        co2 = _user_factor_mass(source, "factor", source.factor, source.factor_unit, "t", energy_gj)
+        uses.append(_measured("biogenic CO2 factor", source.factor, source.factor_unit or ""))
+        method = "CO2 = activity x factor"
+    elif source.carbon_fraction is not None:
+        if oxidation is None:
+            raise _SourceError("oxidation", None, "is required with carbon_fraction for biomass")
+        mass_t = _convert(source, source.quantity, source.unit, "t", "unit")
+        uses += [_measured("carbon fraction C_ar", source.carbon_fraction, "1"), oxidation]
+        co2 = formulas.combustion_co2_from_carbon_fraction(
+            mass_t, source.carbon_fraction, oxidation.value
+        )
+        method = "E = FC x C_ar x OF x 44/12"
+    else:
+        if source.carbon_content is not None:
+            unit = source.carbon_content_unit or "t/TJ"
+            try:
+                cc_value = source.carbon_content * conversion_factor(unit, "t/GJ")
+            except UnitError as exc:
+                raise _SourceError("carbon_content_unit", unit, str(exc)) from None
+            carbon = _measured("carbon content per heat", cc_value, "t/GJ")
+        elif key is not None:
+            carbon = library("carbon content per heat", "carbon_content", "t/GJ")
+        else:
+            raise _SourceError(
+                "factor",
+                None,
+                "biomass needs a CO2 factor (factor, factor_unit), or ncv with carbon_content "
+                "and oxidation, or carbon_fraction with oxidation",
+            )
+        if energy_gj is None or oxidation is None:
+            raise _SourceError("ncv", None, "ncv and oxidation are required with carbon_content")
+        uses += [carbon, oxidation]
+        co2 = formulas.combustion_co2(energy_gj, 1.0, carbon.value, oxidation.value)
+        method = "E = FC x NCV x CC x OF x 44/12"
+
+    gases: dict[str, float] = {} if biomass else {"CO2": co2}
+    for gas, factor, unit in (
+        ("CH4", source.ch4_factor, source.ch4_factor_unit),
+        ("N2O", source.n2o_factor, source.n2o_factor_unit),
+    ):
+        if factor is not None:
+            field = gas.lower() + "_factor"
+            gases[gas] = _user_factor_mass(source, field, factor, unit, "t", energy_gj)
+            uses.append(_measured(f"{gas} factor", factor, unit or ""))
+    emissions = _co2e(ctx, gases, uses, fossil=not biomass)
+
+    energy_tce = 0.0
+    if key is not None and source.ncv is None:
+        reference = ctx.coal.reference_ncv(key)
+        if reference is not None:
+            per_unit = conversion_factor(f"({source.unit})*({reference.unit})", "GJ")
+            energy_tce = ctx.coal.heat_tce(source.quantity * reference.value * per_unit)
+            uses.append(reference)
+    if not energy_tce and energy_gj is not None:
+        energy_tce = ctx.coal.heat_tce(energy_gj)
+    if energy_tce:
+        uses.append(ctx.coal.energy_per_kgce)
+    return Line(
+        source=source,
+        activity=energy_gj if energy_gj is not None else source.quantity,
+        activity_unit="GJ" if energy_gj is not None else source.unit or "",
+        gases_t=gases,
+        emissions_tco2e=emissions,
+        co2_t=gases.get("CO2", 0.0),
+        biogenic_co2_t=co2 if biomass else 0.0,
+        energy_tce=energy_tce,
+        gbt32150_category="fuel_combustion",
+        scope=1,
+        scope3_category=None,
+        iso14064_category=1,
+        method=method,
+        factors=tuple(uses),
+    )
+
+
+def _combustion(ctx: _Context, source: Source) -> Line:
+    return _fuel_line(ctx, source, biomass=False)
+
+
+def _biomass(ctx: _Context, source: Source) -> Line:
+    return _fuel_line(ctx, source, biomass=True)
+
+
+def _direct_line(
+    source: Source, gases: dict[str, float], emissions: float, method: str, uses: list[FactorUse]
+) -> Line:
+    assert source.quantity is not None or source.kind == "process_mass_balance"
+    return Line(
+        source=source,
+        activity=source.quantity if source.quantity is not None else 0.0,
+        activity_unit=source.unit or "",
+        gases_t=gases,
+        emissions_tco2e=emissions,
+        co2_t=gases.get("CO2", 0.0),
+        biogenic_co2_t=0.0,
+        energy_tce=0.0,
+        gbt32150_category="process",
+        scope=1,
+        scope3_category=None,
+        iso14064_category=1,
+        method=method,
+        factors=tuple(uses),
+    )
+
+
+def _process_carbonate(ctx: _Context, source: Source) -> Line:
+    assert source.quantity is not None
+    mass = _convert(source, source.quantity, source.unit, "t", "unit")
+    purity = 1.0 if source.purity is None else source.purity
+    fraction = 1.0 if source.calcination_fraction is None else source.calcination_fraction
+    uses = [_measured("purity", purity, "1"), _measured("calcination fraction", fraction, "1")]
+    if source.factor is not None:
+        unit = source.factor_unit or "t/t"
+        try:
+            value = source.factor * conversion_factor(unit, "t/t")
+        except UnitError as exc:
+            raise _SourceError("factor_unit", unit, str(exc)) from None
+        stoichiometric = _measured("stoichiometric factor", value, "t/t")
+    else:
+        carbonate = ctx.carbonates.get(_fold(source.carbonate or ""))
+        if carbonate is None:
+            known = ", ".join(sorted({*ctx.carbonates.values()}))
+            raise _SourceError(
+                "carbonate", source.carbonate, f"is not a carbonate lingtan knows; known: {known}"
+            )
+        try:
+            stoichiometric = ctx.use(
+                "stoichiometric factor", "carbonate", carbonate, "co2", "t/t",
+                set_id=source.factor_set,
+            )  # fmt: skip
+        except FactorNotFoundError as exc:
+            raise _SourceError("carbonate", source.carbonate, str(exc)) from None
+    uses.append(stoichiometric)
+    co2 = formulas.carbonate_co2(mass, purity, stoichiometric.value, fraction)
+    return _direct_line(source, {"CO2": co2}, co2, "E = M x w x EF x F", uses)
+
+
+def _process_mass_balance(ctx: _Context, source: Source) -> Line:
+    def carbon(flows: tuple, field: str) -> float:
+        total = 0.0
+        for index, flow in enumerate(flows):
+            try:
+                mass = flow.quantity * conversion_factor(flow.unit, "t")
+            except UnitError as exc:
+                raise _SourceError(f"{field}[{index}].unit", flow.unit, str(exc)) from None
+            total += mass * flow.carbon_fraction
+        return total
+
+    carbon_in = carbon(source.inputs, "inputs")
+    carbon_out = carbon(source.outputs, "outputs")
+    co2 = formulas.mass_balance_co2(carbon_in, carbon_out)
+    if co2 < 0:
+        raise _SourceError(
+            "outputs",
+            round(carbon_out, 6),
+            f"carbon leaving ({carbon_out:g} t C) exceeds carbon entering ({carbon_in:g} t C); "
+            "check the flows and carbon fractions",
+        )
+    uses = [
+        _measured("carbon in", carbon_in, "t"),
+        _measured("carbon out", carbon_out, "t"),
+    ]
+    return _direct_line(source, {"CO2": co2}, co2, "E = (C_in - C_out) x 44/12", uses)
+
+
+def _fugitive(ctx: _Context, source: Source) -> Line:
+    gas, is_blend = _gas_key(ctx, source.gas)
+    if (source.method or "top_up") == "mass_balance":
+        parts = {
+            "stock_start": source.stock_start,
+            "stock_end": source.stock_end,
+            "purchased": source.purchased,
+            "recovered": source.recovered,
+        }
+        for field, value in parts.items():
+            if value is None:
+                raise _SourceError(field, value, "is required for the mass-balance method")
+        released = formulas.fugitive_mass_balance(**parts)  # type: ignore[arg-type]
+        if released < 0:
+            raise _SourceError(
+                "stock_end",
+                source.stock_end,
+                f"the mass balance gives a negative release ({released:g} {source.unit})",
+            )
+        method = "released = stock start - stock end + purchased - recovered; E = m x GWP"
+    else:
+        assert source.quantity is not None
+        released = source.quantity
+        method = "released = top-up mass; E = m x GWP"
+    mass = _convert(source, released, source.unit, "t", "unit")
+    uses: list[FactorUse] = []
+    if is_blend:
+        blend_set = ctx.library.sets("refrigerant_blend")
+        rows = [f for s in blend_set for f in s.factors if f.key == gas]
+        gases = {}
+        for row in rows:
+            component = ctx.gas_names.get(_fold(row.parameter))
+            if component is None:
+                raise _SourceError("gas", source.gas, f"blend component {row.parameter} has no GWP")
+            gases[component] = mass * row.value
+            uses.append(FactorUse(f"{gas} mass fraction {component}", row.value, "1", row, "blend"))
+        method += " (blend: sum of component masses x their GWPs)"
+    else:
+        gases = {gas: mass}
+    emissions = _co2e(ctx, gases, uses, fossil=True)
+    return _direct_line(source, gases, emissions, method, uses)
+
+
+def _electricity(ctx: _Context, source: Source, *, exported: bool) -> Line:
+    assert source.quantity is not None
+    region_text = source.region or ctx.inventory.region
+    if not region_text:
+        raise _SourceError(
+            "region",
+            None,
+            "electricity needs a region: set facility.region or the source's region",
+        )
+    try:
+        region = resolve_region(region_text)
+    except UnknownRegionError as exc:
+        raise _SourceError("region", region_text, str(exc)) from None
+    try:
+        factor = ctx.electricity(region.code)
+    except FactorNotFoundError as exc:
+        raise _SourceError("region", region_text, str(exc)) from None
+    mwh = _convert(source, source.quantity, source.unit, "MWh", "unit")
+    sign = -1.0 if exported else 1.0
+    co2 = sign * formulas.electricity_co2(mwh, factor.value)
+    return Line(
+        source=source,
+        activity=mwh,
+        activity_unit="MWh",
+        gases_t={"CO2": co2},
+        emissions_tco2e=co2,
+        co2_t=co2,
+        biogenic_co2_t=0.0,
+        energy_tce=sign * ctx.coal.electricity_tce(mwh),
+        gbt32150_category="exported_energy" if exported else "purchased_energy",
+        scope=None if exported else 2,
+        scope3_category=None,
+        iso14064_category=None if exported else 2,
+        method="E = AD x EF_grid",
+        factors=(factor, ctx.coal.electricity),
+    )
+
+
+def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
+    assert source.quantity is not None
+    medium = source.medium or "heat"
+    uses: list[FactorUse] = []
+
+    def conversion(parameter: str, unit: str) -> FactorUse:
+        return ctx.use(parameter.replace("_", " "), "heat_conversion", "heat", parameter, unit)
+
+    if medium == "heat":
+        heat = _convert(source, source.quantity, source.unit, "GJ", "unit")
+        method = "E = AD x EF_heat"
+    elif medium == "steam":
+        if source.enthalpy is None:
+            raise _SourceError("enthalpy", None, "steam needs its specific enthalpy in kJ/kg")
+        mass = _convert(source, source.quantity, source.unit, "t", "unit")
+        reference = conversion("steam_reference_enthalpy", "kJ/kg")
+        uses += [_measured("steam enthalpy", source.enthalpy, "kJ/kg"), reference]
+        heat = formulas.steam_heat(mass, source.enthalpy, reference.value)
+        method = "AD = Ma x (En - 83.74) x 1e-3; E = AD x EF_heat"
+    elif medium == "hot_water":
+        if source.temperature is None:
+            raise _SourceError("temperature", None, "hot water needs its temperature in degC")
+        mass = _convert(source, source.quantity, source.unit, "t", "unit")
+        reference = conversion("water_reference_temperature", "degC")
+        specific = conversion("water_specific_heat", "kJ/kg/K")
+        uses += [_measured("water temperature", source.temperature, "degC"), reference, specific]
+        heat = formulas.hot_water_heat(mass, source.temperature, reference.value, specific.value)
+        method = "AD = Mw x (T - 20) x 4.1868 x 1e-3; E = AD x EF_heat"
+    else:
+        raise _SourceError("medium", medium, "must be heat, steam or hot_water")
+    if heat < 0:
+        raise _SourceError(
+            "enthalpy" if medium == "steam" else "temperature",
+            source.enthalpy if medium == "steam" else source.temperature,
+            "is below the reference condition, giving negative heat",
+        )
+    if source.factor is not None:
+        unit = source.factor_unit or "tCO2/GJ"
+        try:
+            value = source.factor * conversion_factor(unit, "tCO2/GJ")
+        except UnitError as exc:
+            raise _SourceError("factor_unit", unit, str(exc)) from None
+        factor = FactorUse("heat emission factor (supplier)", value, "tCO2/GJ", None, "input")
+    else:
+        try:
+            factor = ctx.use(
+                "heat emission factor", "heat", "purchased_heat", "co2", "tCO2/GJ",
+                set_id=source.factor_set,
+            )  # fmt: skip
+        except FactorNotFoundError as exc:
+            raise _SourceError("factor_set", source.factor_set, str(exc)) from None
+    uses += [factor, ctx.coal.energy_per_kgce]
+    sign = -1.0 if exported else 1.0
+    co2 = sign * formulas.heat_co2(heat, factor.value)
+    return Line(
+        source=source,
+        activity=heat,
+        activity_unit="GJ",
+        gases_t={"CO2": co2},
+        emissions_tco2e=co2,
+        co2_t=co2,
+        biogenic_co2_t=0.0,
+        energy_tce=sign * ctx.coal.heat_tce(heat),
+        gbt32150_category="exported_energy" if exported else "purchased_energy",
+        scope=None if exported else 2,
+        scope3_category=None,
+        iso14064_category=None if exported else 2,
+        method=method,
+        factors=tuple(uses),
+    )
+
+
+def _recovered_co2(ctx: _Context, source: Source) -> Line:
+    assert source.quantity is not None
+    purity = 1.0 if source.purity is None else source.purity
+    uses = [_measured("CO2 purity", purity, "1")]
+    try:
+        mass = source.quantity * conversion_factor(source.unit or "", "t") * purity
+        method = "R = mass x purity"
+    except UnitError:
+        volume = _convert(source, source.quantity, source.unit, "10^4 Nm3", "unit")
+        density = ctx.use("CO2 density", "co2_density", "co2", "density", "t/(10^4 Nm3)")
+        uses.append(density)
+        mass = formulas.recovered_co2_mass(volume, purity, density.value)
+        method = "R = Q x PUR x 19.77"
+    return Line(
+        source=source,
+        activity=mass,
+        activity_unit="t",
+        gases_t={"CO2": -mass},
+        emissions_tco2e=-mass,
+        co2_t=-mass,
+        biogenic_co2_t=0.0,
+        energy_tce=0.0,
+        gbt32150_category="recovered_co2",
+        scope=None,
+        scope3_category=None,
+        iso14064_category=None,
+        method=method,
+        factors=tuple(uses),
+    )
+
+
+def _other(ctx: _Context, source: Source) -> Line:
+    if source.factor is None:
+        raise _SourceError("factor", None, "is required for kind other")
+    if source.scope not in (1, 2, 3):
+        raise _SourceError("scope", source.scope, "must be 1, 2 or 3")
+    if source.scope == 3 and source.category not in SCOPE3_TO_ISO:
+        raise _SourceError("category", source.category, "a Scope 3 line needs its category, 1-15")
+    uses = [_measured("emission factor", source.factor, source.factor_unit or "")]
+    if source.gas:
+        gas, is_blend = _gas_key(ctx, source.gas)
+        if is_blend:
+            raise _SourceError("gas", source.gas, "use kind fugitive for refrigerant blends")
+        mass = _user_factor_mass(source, "factor", source.factor, source.factor_unit, "t", None)
+        gases = {gas: mass}
+        emissions = _co2e(ctx, gases, uses, fossil=True)
+    else:
+        emissions = _user_factor_mass(
+            source, "factor", source.factor, source.factor_unit, "tCO2e", None
+        )
+        gases = {}
+    category = {1: "process", 2: "purchased_energy", 3: None}[source.scope]
+    iso = source.iso_category or (
+        SCOPE3_TO_ISO[source.category] if source.scope == 3 and source.category else source.scope
+    )
+    return Line(
+        source=source,
+        activity=source.quantity or 0.0,
+        activity_unit=source.unit or "",
+        gases_t=gases,
+        emissions_tco2e=emissions,
+        co2_t=gases.get("CO2", 0.0),
+        biogenic_co2_t=0.0,
+        energy_tce=0.0,
+        gbt32150_category=category,
+        scope=source.scope,
+        scope3_category=source.category if source.scope == 3 else None,
+        iso14064_category=iso,
+        method="E = activity x factor" + (" x GWP" if source.gas else ""),
+        factors=tuple(uses),
+    )
+
+
+_METHODS: dict[str, Callable[[_Context, Source], Line]] = {
+    "fuel_combustion": _combustion,
+    "mobile_combustion": _combustion,
+    "biomass_combustion": _biomass,
+    "process_carbonate": _process_carbonate,
+    "process_mass_balance": _process_mass_balance,
+    "fugitive": _fugitive,
+    "purchased_electricity": lambda c, s: _electricity(c, s, exported=False),
+    "exported_electricity": lambda c, s: _electricity(c, s, exported=True),
+    "purchased_heat": lambda c, s: _heat(c, s, exported=False),
+    "exported_heat": lambda c, s: _heat(c, s, exported=True),
+    "recovered_co2": _recovered_co2,
+    "other": _other,
+}
+assert set(_METHODS) == set(KINDS)
+
+
+def _with_uncertainty(line: Line) -> Line:
+    source = line.source
+    factor_pct = source.factor_uncertainty_pct
+    if factor_pct is None:
+        library_pcts = [u.factor.uncertainty_pct for u in line.factors if u.factor is not None]
+        if library_pcts and all(p is not None for p in library_pcts):
+            factor_pct = formulas.uncertainty_of_product(*library_pcts)  # type: ignore[arg-type]
+    parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
+    if not parts:
+        return line
+    return replace(line, uncertainty_pct=formulas.uncertainty_of_product(*parts))
+
+
+def _allocate_instruments(
+    ctx: _Context, lines: list[Line], problems: list[InputProblem], warnings: list[str]
+) -> tuple[list[Line], tuple[InstrumentUse, ...], FactorUse | None]:
+    """Cover purchased electricity with instruments; the rest takes the residual factor.
+
+    Without a residual factor for the year, uncovered MWh take the location-based grid
+    average: the last tier of the GHG Protocol Scope 2 Guidance hierarchy (Table 6.3).
+    """
+    inventory = ctx.inventory
+    electric = {
+        i: line for i, line in enumerate(lines) if line.source.kind == "purchased_electricity"
+    }
+    if not electric:
+        for instrument in inventory.instruments:
+            problems.append(
+                InputProblem(
+                    f"instrument {instrument.id}",
+                    "quantity",
+                    instrument.quantity,
+                    "there is no purchased electricity for it to cover",
+                )
+            )
+        return lines, (), None
+    by_id = {lines[i].source.id: i for i in electric}
+    remaining = {i: line.activity for i, line in electric.items()}
+    covered = dict.fromkeys(electric, 0.0)
+    uses: list[InstrumentUse] = []
+    ordered = sorted(inventory.instruments, key=lambda inst: not inst.sources)  # targeted first
+    for instrument in ordered:
+        where = f"instrument {instrument.id}"
+        factors: list[FactorUse] = []
+        try:
+            if _fold(instrument.unit) in {"certificate", "certificates", "gec", "张", "个"}:
+                per = ctx.use(
+                    "energy per certificate", "instrument", "gec", "energy_per_certificate", "MWh"
+                )
+                factors.append(per)
+                mwh = instrument.quantity * per.value
+            else:
+                mwh = instrument.quantity * conversion_factor(instrument.unit, "MWh")
+        except UnitError:
+            problems.append(
+                InputProblem(
+                    where,
+                    "unit",
+                    instrument.unit,
+                    "must be an energy (MWh, kWh) or certificates (1 GEC = 1 MWh)",
+                )
+            )
+            continue
+        targets = []
+        for source_id in instrument.sources:
+            if source_id not in by_id:
+                problems.append(
+                    InputProblem(
+                        where, "sources", source_id, "is not a purchased_electricity source id"
+                    )
+                )
+            else:
+                targets.append(by_id[source_id])
+        if instrument.sources and not targets:
+            continue
+        targets = targets or list(electric)
+        available = math.fsum(remaining[i] for i in targets)
+        if mwh > available * (1 + 1e-12):
+            scope_text = "the named sources" if instrument.sources else "purchased electricity"
+            problems.append(
+                InputProblem(
+                    where,
+                    "quantity",
+                    instrument.quantity,
+                    f"claims {mwh:g} MWh but only {available:g} MWh of {scope_text} "
+                    "remain uncovered: instruments cannot cover more than was consumed",
+                )
+            )
+            continue
+        allocation: dict[str, float] = {}
+        for i in targets:
+            share = mwh * remaining[i] / available if available else 0.0
+            share = min(share, remaining[i])
+            remaining[i] -= share
+            covered[i] += share
+            allocation[lines[i].source.id] = share
+        uses.append(InstrumentUse(instrument, mwh, allocation, tuple(factors)))
+    residual: FactorUse | None
+    try:
+        residual = ctx.residual()
+    except FactorNotFoundError as exc:
+        residual = None
+        warnings.append(
+            f"market-based Scope 2: {exc}; uncovered electricity uses the location-based grid "
+            "average (GHG Protocol Scope 2 Guidance, Table 6.3, last tier). Give "
+            "residual_factor to use a residual mix."
+        )
+    result = list(lines)
+    for i, line in electric.items():
+        uncovered = max(line.activity - covered[i], 0.0)
+        market_factor = residual or line.factors[0]
+        result[i] = replace(
+            line,
+            covered_mwh=covered[i],
+            market_emissions_tco2e=formulas.electricity_co2(uncovered, market_factor.value),
+            factors=(*line.factors, market_factor) if residual else line.factors,
+        )
+    return result, tuple(uses), residual
+
+
+def _sum(values) -> float:
+    return math.fsum(values)
+
+
+def _totals(
+    inventory: InventoryInput, lines: list[Line], instruments: tuple[InstrumentUse, ...]
+) -> Totals:
+    in_total = [ln for ln in lines if ln.gbt32150_category is not None]
+    scope1 = [ln for ln in lines if ln.scope == 1]
+    scope2 = [ln for ln in lines if ln.scope == 2]
+    scope3 = [ln for ln in lines if ln.scope == 3]
+
+    def market(line: Line) -> float:
+        if line.market_emissions_tco2e is not None:
+            return line.market_emissions_tco2e
+        return line.emissions_tco2e
+
+    def grouped(key: Callable[[Line], object]) -> dict[str, float]:
+        out: dict[str, list[float]] = {}
+        for line in lines:
+            group = key(line)
+            if group is not None:
+                out.setdefault(str(group), []).append(line.emissions_tco2e)
+        return {k: _sum(v) for k, v in out.items()}
+
+    by_gas: dict[str, list[float]] = {}
+    for line in in_total:
+        for gas, mass in line.gases_t.items():
+            by_gas.setdefault(gas, []).append(mass)
+
+    total = _sum(ln.emissions_tco2e for ln in in_total)
+    total_co2 = _sum(ln.co2_t for ln in in_total)
+    energy = _sum(ln.energy_tce for ln in lines)
+    purchased_mwh = _sum(ln.activity for ln in lines if ln.source.kind == "purchased_electricity")
+    renewable = _sum(use.mwh for use in instruments)
+
+    def uncertainty(group: list[Line], value: Callable[[Line], float]) -> tuple:
+        known = [(value(ln), ln.uncertainty_pct) for ln in group if ln.uncertainty_pct is not None]
+        if not known:
+            return None, None
+        weight_all = _sum(abs(value(ln)) for ln in group)
+        weight_known = _sum(abs(v) for v, _ in known)
+        coverage = 100.0 * weight_known / weight_all if weight_all else None
+        return formulas.uncertainty_of_sum(known), coverage  # type: ignore[arg-type]
+
+    groups = {
+        "total_tco2e": (in_total, lambda ln: ln.emissions_tco2e),
+        "scope1_tco2e": (scope1, lambda ln: ln.emissions_tco2e),
+        "scope2_location_tco2e": (scope2, lambda ln: ln.emissions_tco2e),
+        "scope2_market_tco2e": (scope2, market),
+        "scope3_tco2e": (scope3, lambda ln: ln.emissions_tco2e),
+    }
+    uncertainty_pct: dict[str, float | None] = {}
+    coverage_pct: dict[str, float | None] = {}
+    for name, (group, value) in groups.items():
+        uncertainty_pct[name], coverage_pct[name] = uncertainty(group, value)
+
+    intensities = []
+    for item in inventory.production:
+        if item.quantity > 0:
+            intensities.append(
+                {
+                    "denominator": item.name,
+                    "quantity": item.quantity,
+                    "unit": item.unit,
+                    "tco2e_per_unit": total / item.quantity,
+                    "scope1_2_location_tco2e_per_unit": (
+                        _sum(ln.emissions_tco2e for ln in scope1 + scope2) / item.quantity
+                    ),
+                    "scope1_2_market_tco2e_per_unit": (
+                        (_sum(ln.emissions_tco2e for ln in scope1) + _sum(map(market, scope2)))
+                        / item.quantity
+                    ),
+                    "tce_per_unit": energy / item.quantity,
+                }
+            )
+
+    return Totals(
+        total_tco2e=total,
+        total_co2_t=total_co2,
+        scope1_tco2e=_sum(ln.emissions_tco2e for ln in scope1),
+        scope2_location_tco2e=_sum(ln.emissions_tco2e for ln in scope2),
+        scope2_market_tco2e=_sum(map(market, scope2)),
+        scope3_tco2e=_sum(ln.emissions_tco2e for ln in scope3),
+        biogenic_co2_t=_sum(ln.biogenic_co2_t for ln in lines),
+        energy_tce=energy,
+        deductions_tco2e=_sum(ln.emissions_tco2e for ln in lines if ln.emissions_tco2e < 0),
+        by_category_tco2e=grouped(lambda ln: ln.source.kind),
+        by_gbt32150_category_tco2e=grouped(lambda ln: ln.gbt32150_category),
+        by_iso14064_category_tco2e=grouped(lambda ln: ln.iso14064_category),
+        by_scope3_category_tco2e=grouped(lambda ln: ln.scope3_category),
+        by_gas_t={gas: _sum(v) for gas, v in by_gas.items()},
+        purchased_electricity_mwh=purchased_mwh,
+        renewable_electricity_mwh=renewable,
+        renewable_electricity_share_pct=(
+            100.0 * renewable / purchased_mwh if purchased_mwh else None
+        ),
+        co2_per_energy_tco2_per_tce=total_co2 / energy if energy > 0 else None,
+        uncertainty_pct=uncertainty_pct,
+        uncertainty_coverage_pct=coverage_pct,
+        intensities=tuple(intensities),
+    )
+
+
+def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
+    """Compute a GHG inventory.
+
+    Parameters
+    ----------
+    inventory : InventoryInput
+        Facility, period, options, sources and instruments.
+    library : FactorLibrary
+        Where factors come from (``lingtan.factors.shipped_library()`` plus custom sets).
+
+    Returns
+    -------
+    InventoryResult
+        One line per source, in input order; totals; instruments applied; warnings.
+
+    Raises
+    ------
+    InputError
+        Listing every source, field, value and rule that failed; nothing is computed then.
+
+    References
+    ----------
+    GB/T 32150-2015 / -2025 (total with deductions, biomass CO2 outside the total);
+    GHG Protocol Corporate Standard and Scope 2 Guidance (gross scopes, dual reporting);
+    ISO 14064-1:2018 categories 1-6; IPCC 2006 Vol. 1 ch. 3 Approach 1 (uncertainty).
+    """
+    problems: list[InputProblem] = []
+    if inventory.gwp.upper() not in GWP_SETS:
+        raise InputError(
+            InputProblem("inventory", "gwp", inventory.gwp, f"must be one of {', '.join(GWP_SETS)}")
+        )
+    try:
+        ctx = _Context(inventory, library)
+    except (ValueError, FactorNotFoundError) as exc:
+        raise InputError(
+            InputProblem("inventory", "electricity_tce_basis", None, str(exc))
+        ) from None
+
+    lines: list[Line] = []
+    for source in inventory.sources:
+        method = _METHODS.get(source.kind)
+        if method is None:
+            problems.append(
+                InputProblem(
+                    f"source {source.id}", "kind", source.kind, f"must be one of {', '.join(KINDS)}"
+                )
+            )
+            continue
+        try:
+            lines.append(_with_uncertainty(method(ctx, source)))
+        except _SourceError as problem:
+            problems.append(
+                InputProblem(f"source {source.id}", problem.field, problem.value, problem.rule)
+            )
+    if problems:
+        raise InputError(problems)
+
+    warnings: list[str] = []
+    lines, instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
+    if problems:
+        raise InputError(problems)
+
+    unverified = sorted(
+        {
+            u.factor.ref
+            for ln in lines
+            for u in ln.factors
+            if u.factor and u.factor.status != "official"
+        }
+    )
+    if unverified:
+        warnings.append(
+            f"{len(unverified)} factor(s) used have review status 'unverified' "
+            "(not yet checked against the official text): " + ", ".join(unverified)
+        )
+    return InventoryResult(
+        input=inventory,
+        lines=tuple(lines),
+        totals=_totals(inventory, lines, instruments),
+        instruments=instruments,
+        residual_factor=residual,
+        engine_version=ENGINE_VERSION,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,528 @@
+"""The self-contained inventory file read by ``lingtan calc`` (YAML or JSON).
+
+:func:`load_calc_file` reads and checks the whole file before anything is computed: every
+problem is reported at once, naming the source (or instrument) id, the field, the value and
+the rule it broke. The format is documented in ``docs/calc.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from lingtan.accounting.engine import GWP_SETS
+from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
+from lingtan.catalog import UnknownRegionError, resolve_region
+from lingtan.errors import InputError, InputProblem
+from lingtan.factors import FactorLibrary, read_factor_file, shipped_library
+
+__all__ = ["load_calc_file", "parse_calc_document"]
+
+_COMMON = {"id", "kind", "name", "quantity", "unit", "uncertainty_pct", "factor_uncertainty_pct"}
+_FUEL = {"fuel", "ncv", "ncv_unit", "carbon_content", "carbon_content_unit", "oxidation"}
+_FUEL |= {"carbon_fraction", "ch4_factor", "ch4_factor_unit", "n2o_factor", "n2o_factor_unit"}
+_HEAT = {"medium", "enthalpy", "temperature", "factor", "factor_unit", "factor_set"}
+_FIELDS: dict[str, set[str]] = {
+    "fuel_combustion": _FUEL | {"factor_set"},
+    "mobile_combustion": _FUEL | {"factor_set"},
+    "biomass_combustion": _FUEL | {"factor", "factor_unit"},
+    "process_carbonate": {"carbonate", "purity", "calcination_fraction", "factor", "factor_unit"}
+    | {"factor_set"},
+    "process_mass_balance": {"inputs", "outputs"},
+    "fugitive": {"gas", "method", "stock_start", "stock_end", "purchased", "recovered"},
+    "purchased_electricity": {"region"},
+    "exported_electricity": {"region"},
+    "purchased_heat": _HEAT,
+    "exported_heat": _HEAT,
+    "recovered_co2": {"purity"},
+    "other": {"factor", "factor_unit", "gas", "scope", "category", "iso_category"},
+}
+_NON_NEGATIVE = (
+    "quantity",
+    "ncv",
+    "carbon_content",
+    "stock_start",
+    "stock_end",
+    "purchased",
+    "recovered",
+    "factor",
+    "ch4_factor",
+    "n2o_factor",
+    "enthalpy",
+    "uncertainty_pct",
+    "factor_uncertainty_pct",
+)
+_FRACTIONS = ("oxidation", "carbon_fraction", "purity", "calcination_fraction")
+_NUMBERS = (*_NON_NEGATIVE, *_FRACTIONS, "temperature")
+_INTEGERS = ("scope", "category", "iso_category")
+_TEXTS = (
+    "name",
+    "unit",
+    "fuel",
+    "gas",
+    "carbonate",
+    "region",
+    "factor_set",
+    "ncv_unit",
+    "carbon_content_unit",
+    "factor_unit",
+    "ch4_factor_unit",
+    "n2o_factor_unit",
+    "method",
+    "medium",
+)
+_TOP = {
+    "facility",
+    "period",
+    "gwp",
+    "electricity_factor_year",
+    "sources",
+    "instruments",
+    "production",
+    "factor_sets",
+    "factor_files",
+    "residual_factor",
+    "electricity_tce_basis",
+    "supply_coal_gce_per_kwh",
+}
+_INSTRUMENT_KINDS = ("gec", "green_power", "onsite_renewable")
+
+
+class _Checker:
+    """Collects problems while converting fields."""
+
+    def __init__(self) -> None:
+        self.problems: list[InputProblem] = []
+
+    def add(self, where: str, field: str, value: Any, rule: str) -> None:
+        self.problems.append(InputProblem(where, field, value, rule))
+
+    def number(self, where: str, field: str, value: Any) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    self.add(where, field, value, "must be a number")
+                    return None
+            else:
+                self.add(where, field, value, "must be a number")
+                return None
+        if not math.isfinite(value):
+            self.add(where, field, value, "must be a finite number")
+            return None
+        return float(value)
+
+    def integer(self, where: str, field: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(where, field, value, "must be a whole number")
+            return None
+        return value
+
+    def text(self, where: str, field: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.add(where, field, value, "must be text")
+            return None
+        return str(value)
+
+    def mapping(self, where: str, field: str, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add(where, field, value, "must be a mapping of fields")
+            return {}
+        return value
+
+    def items(self, where: str, field: str, value: Any) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(where, field, value, "must be a list")
+            return []
+        return value
+
+    def day(self, where: str, field: str, value: Any) -> date | None:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.add(where, field, value, "must be a date, YYYY-MM-DD")
+        return None
+
+
+def _flows(check: _Checker, where: str, field: str, value: Any) -> tuple[Flow, ...]:
+    flows = []
+    for index, item in enumerate(check.items(where, field, value)):
+        name = f"{field}[{index}]"
+        data = check.mapping(where, name, item)
+        unknown = set(data) - {"name", "material", "quantity", "unit", "carbon_fraction"}
+        for key in sorted(unknown):
+            check.add(where, f"{name}.{key}", data[key], "is not a field of a flow")
+        quantity = check.number(where, f"{name}.quantity", data.get("quantity"))
+        fraction = check.number(where, f"{name}.carbon_fraction", data.get("carbon_fraction"))
+        unit = check.text(where, f"{name}.unit", data.get("unit"))
+        ok = True
+        for key, val in (("quantity", quantity), ("carbon_fraction", fraction), ("unit", unit)):
+            if val is None and key in data:
+                ok = False
+            elif val is None:
+                check.add(where, f"{name}.{key}", None, "is required")
+                ok = False
+        if quantity is not None and quantity < 0:
+            check.add(where, f"{name}.quantity", quantity, "must not be negative")
+            ok = False
+        if fraction is not None and not 0 <= fraction <= 1:
+            check.add(where, f"{name}.carbon_fraction", fraction, "must be between 0 and 1")
+            ok = False
+        if ok and quantity is not None and fraction is not None and unit is not None:
+            label = str(data.get("name") or data.get("material") or name)
+            flows.append(Flow(label, quantity, unit, fraction))
+    return tuple(flows)
+
+
+def _source(check: _Checker, index: int, raw: Any) -> Source | None:
+    data = check.mapping(f"sources[{index}]", "source", raw)
+    if not data:
+        return None
+    source_id = check.text(f"sources[{index}]", "id", data.get("id"))
+    where = f"source {source_id}" if source_id else f"sources[{index}]"
+    if not source_id:
+        check.add(where, "id", data.get("id"), "every source needs an id")
+    kind = data.get("kind")
+    if kind not in _FIELDS:
+        check.add(where, "kind", kind, f"must be one of {', '.join(KINDS)}")
+        return None
+    allowed = _COMMON | _FIELDS[kind]
+    for key in sorted(set(data) - allowed):
+        check.add(where, key, data[key], f"is not a field of a {kind} source")
+    before = len(check.problems)
+    fields: dict[str, Any] = {}
+    for key in _NUMBERS:
+        if key in data:
+            fields[key] = check.number(where, key, data[key])
+    for key in _INTEGERS:
+        if key in data:
+            fields[key] = check.integer(where, key, data[key])
+    for key in _TEXTS:
+        if key in data:
+            fields[key] = check.text(where, key, data[key])
+    for key in _NON_NEGATIVE:
+        if fields.get(key) is not None and fields[key] < 0:
+            check.add(where, key, data[key], "must not be negative")
+    for key in _FRACTIONS:
+        if fields.get(key) is not None and not 0 <= fields[key] <= 1:
+            check.add(where, key, data[key], "must be a fraction between 0 and 1")
+    mass_balance = kind == "process_mass_balance"
+    fugitive_balance = kind == "fugitive" and data.get("method") == "mass_balance"
+    if not mass_balance:
+        if "unit" not in data:
+            check.add(where, "unit", None, "is required")
+        if "quantity" not in data and not fugitive_balance:
+            check.add(where, "quantity", None, "is required")
+    if kind == "fugitive" and data.get("method") not in (None, "top_up", "mass_balance"):
+        check.add(where, "method", data.get("method"), "must be top_up or mass_balance")
+    required = {
+        "fuel_combustion": "fuel",
+        "mobile_combustion": "fuel",
+        "fugitive": "gas",
+    }.get(kind)
+    if required and not data.get(required):
+        check.add(where, required, None, f"is required for a {kind} source")
+    if kind == "process_carbonate" and not data.get("carbonate") and "factor" not in data:
+        check.add(where, "carbonate", None, "a carbonate (e.g. CaCO3) or a factor is required")
+    if mass_balance:
+        fields["inputs"] = _flows(check, where, "inputs", data.get("inputs"))
+        fields["outputs"] = _flows(check, where, "outputs", data.get("outputs"))
+        if not fields["inputs"] and "inputs" not in data:
+            check.add(where, "inputs", None, "a mass balance needs at least one input flow")
+    if len(check.problems) > before or not source_id:
+        return None
+    return Source(id=source_id, kind=kind, **fields)
+
+
+def _instrument(check: _Checker, index: int, raw: Any) -> Instrument | None:
+    data = check.mapping(f"instruments[{index}]", "instrument", raw)
+    if not data:
+        return None
+    instrument_id = check.text(f"instruments[{index}]", "id", data.get("id"))
+    where = f"instrument {instrument_id}" if instrument_id else f"instruments[{index}]"
+    before = len(check.problems)
+    if not instrument_id:
+        check.add(where, "id", data.get("id"), "every instrument needs an id")
+    allowed = {"id", "kind", "quantity", "unit", "sources", "serial", "vintage"}
+    for key in sorted(set(data) - allowed):
+        check.add(where, key, data[key], "is not a field of an instrument")
+    kind = data.get("kind")
+    if kind not in _INSTRUMENT_KINDS:
+        check.add(where, "kind", kind, f"must be one of {', '.join(_INSTRUMENT_KINDS)}")
+    quantity = check.number(where, "quantity", data.get("quantity"))
+    if quantity is None and "quantity" not in data:
+        check.add(where, "quantity", None, "is required")
+    elif quantity is not None and quantity < 0:
+        check.add(where, "quantity", quantity, "must not be negative")
+    unit = check.text(where, "unit", data.get("unit"))
+    if unit is None:
+        check.add(where, "unit", None, "is required (MWh, kWh or certificates)")
+    sources = [
+        check.text(where, "sources", s) for s in check.items(where, "sources", data.get("sources"))
+    ]
+    if len(check.problems) > before:
+        return None
+    assert instrument_id and quantity is not None and unit is not None
+    return Instrument(
+        id=instrument_id,
+        kind=kind,
+        quantity=quantity,
+        unit=unit,
+        sources=tuple(s for s in sources if s),
+        serial=str(data.get("serial") or ""),
+        vintage=str(data.get("vintage") or ""),
+    )
+
+
+def _production(check: _Checker, index: int, raw: Any) -> Production | None:
+    where = f"production[{index}]"
+    data = check.mapping(where, "production", raw)
+    for key in sorted(set(data) - {"name", "product", "quantity", "unit"}):
+        check.add(where, key, data[key], "is not a field of a production entry")
+    quantity = check.number(where, "quantity", data.get("quantity"))
+    unit = check.text(where, "unit", data.get("unit"))
+    name = check.text(where, "name", data.get("name") or data.get("product"))
+    if quantity is None or unit is None or not name:
+        if not name:
+            check.add(where, "name", None, "is required (the product or 'output value')")
+        if quantity is None and "quantity" not in data:
+            check.add(where, "quantity", None, "is required")
+        if unit is None:
+            check.add(where, "unit", None, "is required")
+        return None
+    if quantity <= 0:
+        check.add(where, "quantity", quantity, "must be positive")
+        return None
+    return Production(name, quantity, unit)
+
+
+def parse_calc_document(
+    document: Any, *, base_dir: Path | None = None, library: FactorLibrary | None = None
+) -> tuple[InventoryInput, FactorLibrary]:
+    """Check a parsed calc document and build the engine's input and factor library.
+
+    Parameters
+    ----------
+    document : mapping
+        The YAML/JSON document.
+    base_dir : Path, optional
+        Directory that relative ``factor_files`` paths are read from.
+    library : FactorLibrary, optional
+        The library to extend with custom sets (default: the shipped one).
+
+    Raises
+    ------
+    InputError
+        With every problem found.
+    """
+    check = _Checker()
+    if not isinstance(document, dict):
+        raise InputError(InputProblem("document", "(top level)", None, "must be a mapping"))
+    for key in sorted(set(document) - _TOP):
+        check.add(
+            "inventory", key, document[key], f"is not a field; known: {', '.join(sorted(_TOP))}"
+        )
+
+    facility = check.mapping("inventory", "facility", document.get("facility"))
+    name = check.text("facility", "name", facility.get("name")) or ""
+    if not name:
+        check.add("facility", "name", None, "is required")
+    region = check.text("facility", "region", facility.get("region"))
+    for key in sorted(set(facility) - {"name", "region"}):
+        check.add("facility", key, facility[key], "is not a field of facility (name, region)")
+    if region:
+        try:
+            resolve_region(region)
+        except UnknownRegionError as exc:
+            check.add("facility", "region", region, str(exc))
+
+    period = check.mapping("inventory", "period", document.get("period"))
+    start = check.day("period", "start", period.get("start"))
+    end = check.day("period", "end", period.get("end"))
+    if start and end and end < start:
+        check.add("period", "end", end.isoformat(), f"is before the start {start.isoformat()}")
+
+    gwp = str(document.get("gwp", "AR5"))
+    if gwp.upper() not in GWP_SETS:
+        check.add("inventory", "gwp", gwp, f"must be one of {', '.join(GWP_SETS)}")
+    year = check.integer(
+        "inventory", "electricity_factor_year", document.get("electricity_factor_year")
+    )
+
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    raw_sources = check.items("inventory", "sources", document.get("sources"))
+    if not raw_sources and "sources" not in document:
+        check.add("inventory", "sources", None, "at least one source is required")
+    for index, raw in enumerate(raw_sources):
+        source = _source(check, index, raw)
+        if source is None:
+            continue
+        if source.id in seen:
+            check.add(
+                f"source {source.id}",
+                "id",
+                source.id,
+                f"duplicates the id of sources[{seen[source.id]}]; ids must be unique",
+            )
+            continue
+        seen[source.id] = index
+        sources.append(source)
+
+    instruments: list[Instrument] = []
+    instrument_ids: set[str] = set()
+    for index, raw in enumerate(
+        check.items("inventory", "instruments", document.get("instruments"))
+    ):
+        instrument = _instrument(check, index, raw)
+        if instrument is None:
+            continue
+        if instrument.id in instrument_ids:
+            check.add(f"instrument {instrument.id}", "id", instrument.id, "duplicates another id")
+            continue
+        instrument_ids.add(instrument.id)
+        instruments.append(instrument)
+
+    production = [
+        item
+        for index, raw in enumerate(
+            check.items("inventory", "production", document.get("production"))
+        )
+        if (item := _production(check, index, raw)) is not None
+    ]
+
+    factor_sets = {
+        str(k): str(v)
+        for k, v in check.mapping("inventory", "factor_sets", document.get("factor_sets")).items()
+    }
+    library = library or shipped_library()
+    extra = []
+    for raw in check.items("inventory", "factor_files", document.get("factor_files")):
+        path = Path(str(raw))
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            extra += read_factor_file(path)
+        except InputError as exc:
+            check.problems += exc.problems
+    if extra:
+        try:
+            library = library.with_sets(extra)
+        except ValueError as exc:
+            check.add("inventory", "factor_files", None, str(exc))
+    known_sets = {s.set_id: s.family for s in library}
+    for family, set_id in factor_sets.items():
+        if set_id not in known_sets:
+            check.add(
+                "factor_sets", family, set_id, "is not a known factor set (lingtan factors list)"
+            )
+        elif known_sets[set_id] != family:
+            check.add(
+                "factor_sets", family, set_id, f"holds {known_sets[set_id]} factors, not {family}"
+            )
+    for source in sources:
+        if source.factor_set and source.factor_set not in known_sets:
+            check.add(
+                f"source {source.id}", "factor_set", source.factor_set, "is not a known factor set"
+            )
+
+    residual = document.get("residual_factor")
+    residual_value, residual_unit = None, "tCO2/MWh"
+    if isinstance(residual, dict):
+        residual_value = check.number("inventory", "residual_factor.value", residual.get("value"))
+        residual_unit = str(residual.get("unit") or residual_unit)
+    elif residual is not None:
+        residual_value = check.number("inventory", "residual_factor", residual)
+    if residual_value is not None and residual_value < 0:
+        check.add("inventory", "residual_factor", residual_value, "must not be negative")
+
+    basis = str(document.get("electricity_tce_basis", "equivalent"))
+    if basis not in ("equivalent", "equal_value"):
+        check.add("inventory", "electricity_tce_basis", basis, "must be equivalent or equal_value")
+    supply = check.number(
+        "inventory", "supply_coal_gce_per_kwh", document.get("supply_coal_gce_per_kwh")
+    )
+    if basis == "equal_value" and (supply is None or supply <= 0):
+        check.add(
+            "inventory",
+            "supply_coal_gce_per_kwh",
+            supply,
+            "the equal_value basis needs the supply coal consumption in gce/kWh",
+        )
+
+    if check.problems:
+        raise InputError(check.problems)
+    assert start is not None and end is not None
+    inventory = InventoryInput(
+        facility_name=name,
+        region=region,
+        period_start=start,
+        period_end=end,
+        sources=tuple(sources),
+        gwp=gwp.upper(),
+        electricity_factor_year=year,
+        instruments=tuple(instruments),
+        production=tuple(production),
+        factor_sets=MappingProxyType(factor_sets),
+        residual_factor=residual_value,
+        residual_factor_unit=residual_unit,
+        electricity_tce_basis=basis,
+        supply_coal_gce_per_kwh=supply,
+    )
+    return inventory, library
+
+
+def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
+    """Read a calc file (``.yaml``, ``.yml`` or ``.json``) and check it.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or parsed, or any field is wrong; the error names the file.
+    """
+    path = Path(path)
+    origin = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            InputProblem(origin, "file", origin, f"cannot be read ({exc.strerror})"), origin=origin
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            InputProblem(origin, "file", origin, "is not UTF-8 text"), origin=origin
+        ) from None
+    try:
+        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            InputProblem(
+                origin, "file", None, f"is not valid {path.suffix[1:].upper() or 'YAML'}: {exc}"
+            ),
+            origin=origin,
+        ) from None
+    try:
+        return parse_calc_document(document, base_dir=path.parent)
+    except InputError as exc:
+        raise InputError(exc.problems, origin=origin) from None

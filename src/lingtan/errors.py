@@ -1,0 +1,48 @@
+"""Errors that name what was wrong: where (file, row, source), field, value and rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["InputError", "InputProblem"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """One thing wrong with an input.
+
+    ``where`` locates it (``source boiler-1``, ``instrument gec-001``, ``custom.csv row 7``),
+    ``field`` and ``value`` say what was read, ``rule`` says what it broke.
+    """
+
+    where: str
+    field: str
+    value: Any
+    rule: str
+
+    def __str__(self) -> str:
+        value = "(missing)" if self.value is None else repr(self.value)
+        return f"{self.where}: field {self.field!r} = {value}: {self.rule}"
+
+    def as_dict(self) -> dict[str, Any]:
+        value = self.value if isinstance(self.value, str | int | float | bool) else None
+        if value is None and self.value is not None:
+            value = repr(self.value)
+        return {"where": self.where, "field": self.field, "value": value, "rule": self.rule}
+
+
+class InputError(ValueError):
+    """An input lingtan refuses; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[InputProblem] | InputProblem, *, origin: str = ""):
+        self.problems = [problems] if isinstance(problems, InputProblem) else list(problems)
+        self.origin = origin
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        head = f"{self.origin}: " if self.origin else ""
+        count = len(self.problems)
+        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the input"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)

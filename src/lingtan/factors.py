@@ -1,0 +1,524 @@
+"""The factor library: published parameters as data with their provenance.
+
+Every shipped value lives in a CSV file under ``lingtan/data/factors``, one row per parameter
+value, and every row carries where it comes from (issuer, document, clause, data year, dates,
+source URL) and a review status: ``official`` where the value was seen attributed to the
+official document, ``unverified`` where it still has to be checked against the official text.
+
+Sets that disagree (for example two tables of fuel defaults) stay separate sets. A calculation
+takes a value from one set, chosen by :meth:`FactorLibrary.select`:
+
+1. an explicit set named by the user wins;
+2. otherwise, in a family whose sets have data years (the electricity factors), the set with the
+   newest data year not after the inventory year;
+3. otherwise the family's default set (``default = yes`` in ``sets.csv``), or the only set that
+   has the value. Two candidate sets and no default is an error: values are never merged.
+
+The choice and the rule that made it are returned with the value, so results can record them.
+A user adds a custom set from a CSV file with the same columns (:func:`read_factor_file`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.units import UnitError, conversion_factor, parse_unit
+
+__all__ = [
+    "FACTOR_COLUMNS",
+    "FAMILIES",
+    "STATUSES",
+    "Factor",
+    "FactorLibrary",
+    "FactorNotFoundError",
+    "FactorSet",
+    "Selection",
+    "read_factor_file",
+    "shipped_library",
+]
+
+FACTOR_COLUMNS = (
+    "set_id",
+    "version",
+    "family",
+    "key",
+    "region",
+    "parameter",
+    "value",
+    "unit",
+    "uncertainty_pct",
+    "data_year",
+    "issuer",
+    "document_number",
+    "document_title",
+    "clause",
+    "published",
+    "valid_from",
+    "valid_to",
+    "source_url",
+    "status",
+    "note",
+)
+REQUIRED = ("set_id", "version", "family", "key", "parameter", "value", "unit", "issuer", "status")
+STATUSES = ("official", "unverified")
+
+#: Families the engine reads, with the unit each parameter must be convertible to.
+#: ``None`` means any unit: the value is combined with a quantity whose unit it must match.
+FAMILIES: dict[str, dict[str, str | None]] = {
+    "fuel": {"ncv": None, "carbon_content": "t/GJ", "oxidation": "1"},
+    "electricity": {"co2": "tCO2/MWh"},
+    "heat": {"co2": "tCO2/GJ"},
+    "heat_conversion": {
+        "steam_reference_enthalpy": "kJ/kg",
+        "water_reference_temperature": "degC",
+        "water_specific_heat": "kJ/kg/K",
+    },
+    "standard_coal": {"energy_per_unit": "MJ/kgce", "equivalent": "kgce/kWh", "ncv": None},
+    "gwp": {"gwp100": "1"},
+    "refrigerant_blend": {"*": "1"},
+    "carbonate": {"co2": "t/t"},
+    "co2_density": {"density": None},
+    "instrument": {"energy_per_certificate": "MWh"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One published parameter value with its provenance."""
+
+    set_id: str
+    version: str
+    family: str
+    key: str
+    region: str
+    parameter: str
+    value: float
+    unit: str
+    uncertainty_pct: float | None
+    data_year: int | None
+    issuer: str
+    document_number: str
+    document_title: str
+    clause: str
+    published: str
+    valid_from: str
+    valid_to: str
+    source_url: str
+    status: str
+    note: str
+
+    @property
+    def ref(self) -> str:
+        """A stable identifier: ``set@version:key[region].parameter``."""
+        region = f"[{self.region}]" if self.region else ""
+        return f"{self.set_id}@{self.version}:{self.key}{region}.{self.parameter}"
+
+    def value_in(self, unit: str) -> float:
+        """The value converted to ``unit`` (e.g. carbon content from tC/TJ to t/GJ)."""
+        return self.value * conversion_factor(self.unit, unit)
+
+    def provenance(self) -> dict[str, Any]:
+        """Everything a verifier needs to find the value in its source."""
+        return {
+            "ref": self.ref,
+            "set_id": self.set_id,
+            "version": self.version,
+            "family": self.family,
+            "key": self.key,
+            "region": self.region or None,
+            "parameter": self.parameter,
+            "value": self.value,
+            "unit": self.unit,
+            "uncertainty_pct": self.uncertainty_pct,
+            "data_year": self.data_year,
+            "issuer": self.issuer,
+            "document_number": self.document_number or None,
+            "document_title": self.document_title or None,
+            "clause": self.clause or None,
+            "published": self.published or None,
+            "valid_from": self.valid_from or None,
+            "valid_to": self.valid_to or None,
+            "source_url": self.source_url or None,
+            "status": self.status,
+            "note": self.note or None,
+        }
+
+
+@dataclass(frozen=True)
+class FactorSet:
+    """A versioned published set of parameters of one family."""
+
+    set_id: str
+    version: str
+    family: str
+    factors: tuple[Factor, ...]
+    title_en: str = ""
+    title_zh: str = ""
+    default: bool = False
+    origin: str = "shipped"
+    _index: dict[tuple[str, str, str], Factor] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for factor in self.factors:
+            self._index[(factor.key, factor.region, factor.parameter)] = factor
+
+    @property
+    def data_year(self) -> int | None:
+        years = {f.data_year for f in self.factors if f.data_year is not None}
+        return max(years) if years else None
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for factor in self.factors:
+            counts[factor.status] += 1
+        return counts
+
+    def get(self, key: str, parameter: str, region: str = "") -> Factor | None:
+        return self._index.get((key, region, parameter))
+
+    def key_names(self) -> list[str]:
+        return sorted({f.key for f in self.factors})
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A factor chosen for a calculation and the rule that chose it."""
+
+    factor: Factor
+    rule: str
+
+
+class FactorNotFoundError(LookupError):
+    """No set holds the requested value (or the explicit set does not)."""
+
+
+class FactorLibrary:
+    """A queryable collection of factor sets.
+
+    Build one with :func:`shipped_library` (the data shipped with lingtan), then add custom
+    sets with :meth:`with_sets`. The library is immutable; queries are dictionary look-ups.
+    """
+
+    def __init__(self, sets: Iterable[FactorSet]):
+        self._sets: dict[str, FactorSet] = {}
+        for factor_set in sets:
+            if factor_set.set_id in self._sets:
+                raise ValueError(f"factor set {factor_set.set_id!r} is defined twice")
+            self._sets[factor_set.set_id] = factor_set
+        self._by_family: dict[str, list[FactorSet]] = {}
+        for factor_set in self._sets.values():
+            self._by_family.setdefault(factor_set.family, []).append(factor_set)
+
+    def __iter__(self) -> Iterator[FactorSet]:
+        return iter(self._sets.values())
+
+    def with_sets(self, sets: Iterable[FactorSet]) -> FactorLibrary:
+        """A new library with ``sets`` added; a set id already present is an error."""
+        return FactorLibrary([*self._sets.values(), *sets])
+
+    def sets(self, family: str | None = None) -> list[FactorSet]:
+        if family is None:
+            return list(self._sets.values())
+        return list(self._by_family.get(family, []))
+
+    def get_set(self, set_id: str) -> FactorSet:
+        try:
+            return self._sets[set_id]
+        except KeyError:
+            known = ", ".join(sorted(self._sets))
+            raise FactorNotFoundError(f"no factor set {set_id!r}; known sets: {known}") from None
+
+    def find(self, key: str) -> list[Factor]:
+        """Every row with ``key`` (or, for electricity, ``region``), across all sets."""
+        return [f for s in self._sets.values() for f in s.factors if key in (f.key, f.region)]
+
+    def select(
+        self,
+        family: str,
+        key: str,
+        parameter: str,
+        *,
+        region: str = "",
+        year: int | None = None,
+        set_id: str | None = None,
+    ) -> Selection:
+        """Choose one value by the selection rule (see the module documentation).
+
+        Parameters
+        ----------
+        family, key, parameter, region : str
+            What is wanted, e.g. ``("electricity", "grid_average", "co2", region="CN-JS")``.
+        year : int, optional
+            Inventory year Y, for families with data years: the newest data year <= Y wins.
+        set_id : str, optional
+            An explicit choice; it wins.
+
+        Raises
+        ------
+        FactorNotFoundError
+            With a message that lists what is available instead.
+        """
+        where = f"{key}[{region}].{parameter}" if region else f"{key}.{parameter}"
+        if set_id is not None:
+            factor_set = self.get_set(set_id)
+            if factor_set.family != family:
+                raise FactorNotFoundError(
+                    f"factor set {set_id!r} holds {factor_set.family} factors, not {family}"
+                )
+            factor = factor_set.get(key, parameter, region)
+            if factor is None:
+                raise FactorNotFoundError(f"factor set {set_id!r} has no value for {where}")
+            return Selection(factor, f"explicit choice of set {set_id}")
+
+        candidates = [
+            (s, f) for s in self._by_family.get(family, []) if (f := s.get(key, parameter, region))
+        ]
+        if not candidates:
+            raise FactorNotFoundError(f"no {family} factor set has a value for {where}")
+        dated = [(s, f) for s, f in candidates if f.data_year is not None]
+        if dated:
+            years = sorted({f.data_year for _, f in dated if f.data_year is not None})
+            if year is None:
+                chosen = max(dated, key=lambda pair: pair[1].data_year or 0)
+                return Selection(chosen[1], f"newest data year ({chosen[1].data_year})")
+            eligible = [(s, f) for s, f in dated if f.data_year is not None and f.data_year <= year]
+            if not eligible:
+                raise FactorNotFoundError(
+                    f"no {family} factor for {where} with data year <= {year}; "
+                    f"data years available: {', '.join(map(str, years))}"
+                )
+            chosen = max(eligible, key=lambda pair: pair[1].data_year or 0)
+            return Selection(chosen[1], f"newest data year <= {year} ({chosen[1].data_year})")
+        defaults = [(s, f) for s, f in candidates if s.default]
+        if len(defaults) == 1:
+            return Selection(defaults[0][1], f"default set of family {family}")
+        if len(candidates) == 1:
+            return Selection(candidates[0][1], f"only set with {where}")
+        names = ", ".join(s.set_id for s, _ in candidates)
+        raise FactorNotFoundError(
+            f"{where} is in several {family} sets ({names}) and none is the default: "
+            "choose one explicitly"
+        )
+
+    def select_for_year(
+        self, family: str, key: str, parameter: str, *, region: str, year: int
+    ) -> Selection:
+        """Like :meth:`select` with an exact data year (an explicit year choice)."""
+        for factor_set in self._by_family.get(family, []):
+            factor = factor_set.get(key, parameter, region)
+            if factor is not None and factor.data_year == year:
+                return Selection(factor, f"explicit data year {year}")
+        years = sorted(
+            {
+                f.data_year
+                for s in self._by_family.get(family, [])
+                if (f := s.get(key, parameter, region)) and f.data_year is not None
+            }
+        )
+        available = ", ".join(map(str, years)) or "none"
+        raise FactorNotFoundError(
+            f"no {family} factor for {key}[{region}].{parameter} with data year {year}; "
+            f"data years available: {available}"
+        )
+
+
+def _text(row: dict[str, str | None], column: str) -> str:
+    return (row.get(column) or "").strip()
+
+
+def _parse_rows(
+    rows: Iterable[dict[str, str | None]], origin: str, first_row: int = 2
+) -> list[Factor]:
+    factors: list[Factor] = []
+    problems: list[InputProblem] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for number, row in enumerate(rows, start=first_row):
+        where = f"{origin} row {number}"
+        row_problems: list[InputProblem] = []
+        for column in REQUIRED:
+            if not _text(row, column):
+                row_problems.append(InputProblem(where, column, None, "is required"))
+        family, parameter = _text(row, "family"), _text(row, "parameter")
+        value: float = math.nan
+        if _text(row, "value"):
+            try:
+                value = float(_text(row, "value"))
+                if not math.isfinite(value):
+                    raise ValueError
+            except ValueError:
+                row_problems.append(
+                    InputProblem(where, "value", row.get("value"), "must be a finite number")
+                )
+        status = _text(row, "status")
+        if status and status not in STATUSES:
+            row_problems.append(
+                InputProblem(where, "status", status, f"must be one of {', '.join(STATUSES)}")
+            )
+        if family and family not in FAMILIES:
+            row_problems.append(
+                InputProblem(where, "family", family, f"must be one of {', '.join(FAMILIES)}")
+            )
+        unit = _text(row, "unit")
+        if unit and family in FAMILIES:
+            expected = FAMILIES[family].get(parameter, FAMILIES[family].get("*", ""))
+            if expected == "":
+                row_problems.append(
+                    InputProblem(
+                        where,
+                        "parameter",
+                        parameter,
+                        f"is not a {family} parameter ({', '.join(FAMILIES[family])})",
+                    )
+                )
+            else:
+                try:
+                    if expected is None:
+                        parse_unit(unit)
+                    else:
+                        conversion_factor(unit, expected)
+                except UnitError as exc:
+                    row_problems.append(InputProblem(where, "unit", unit, str(exc)))
+        optional_numbers: dict[str, float | None] = {}
+        for column in ("uncertainty_pct", "data_year"):
+            text = _text(row, column)
+            optional_numbers[column] = None
+            if text:
+                try:
+                    optional_numbers[column] = float(text)
+                except ValueError:
+                    row_problems.append(InputProblem(where, column, text, "must be a number"))
+        identity = (_text(row, "set_id"), _text(row, "key"), _text(row, "region"), parameter)
+        if identity in seen:
+            row_problems.append(
+                InputProblem(where, "key", identity[1], "duplicates an earlier row of the set")
+            )
+        seen.add(identity)
+        if row_problems:
+            problems += row_problems
+            continue
+        year = optional_numbers["data_year"]
+        factors.append(
+            Factor(
+                set_id=identity[0],
+                version=_text(row, "version"),
+                family=family,
+                key=identity[1],
+                region=identity[2],
+                parameter=parameter,
+                value=value,
+                unit=unit,
+                uncertainty_pct=optional_numbers["uncertainty_pct"],
+                data_year=int(year) if year is not None else None,
+                issuer=_text(row, "issuer"),
+                document_number=_text(row, "document_number"),
+                document_title=_text(row, "document_title"),
+                clause=_text(row, "clause"),
+                published=_text(row, "published"),
+                valid_from=_text(row, "valid_from"),
+                valid_to=_text(row, "valid_to"),
+                source_url=_text(row, "source_url"),
+                status=status,
+                note=_text(row, "note"),
+            )
+        )
+    if problems:
+        raise InputError(problems, origin=origin)
+    return factors
+
+
+def _group(factors: list[Factor], origin: str, meta: dict[str, dict[str, str]]) -> list[FactorSet]:
+    grouped: dict[str, list[Factor]] = {}
+    for factor in factors:
+        grouped.setdefault(factor.set_id, []).append(factor)
+    sets = []
+    for set_id, rows in grouped.items():
+        families = {f.family for f in rows}
+        versions = {f.version for f in rows}
+        if len(families) > 1 or len(versions) > 1:
+            raise InputError(
+                InputProblem(
+                    origin,
+                    "set_id",
+                    set_id,
+                    "a set holds one family and one version "
+                    f"(found families {sorted(families)}, versions {sorted(versions)})",
+                ),
+                origin=origin,
+            )
+        info = meta.get(set_id, {})
+        sets.append(
+            FactorSet(
+                set_id=set_id,
+                version=rows[0].version,
+                family=rows[0].family,
+                factors=tuple(rows),
+                title_en=info.get("title_en", ""),
+                title_zh=info.get("title_zh", ""),
+                default=info.get("default", "no") == "yes",
+                origin=origin,
+            )
+        )
+    return sets
+
+
+def read_factor_file(path: str | Path) -> list[FactorSet]:
+    """Read a custom factor CSV file (the shipped columns) into factor sets.
+
+    Custom sets are never defaults: a calculation uses them when it names them, or when they
+    are the only set that has the value asked for.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row, column, value and rule of every bad row; nothing is loaded then.
+    """
+    path = Path(path)
+    origin = str(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(
+                    InputProblem(origin, ", ".join(missing), None, "required columns are missing"),
+                    origin=origin,
+                )
+            factors = _parse_rows(reader, origin)
+    except OSError as exc:
+        raise InputError(
+            InputProblem(origin, "file", str(path), f"cannot be read ({exc.strerror})"),
+            origin=origin,
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            InputProblem(origin, "file", str(path), "is not UTF-8 text"), origin=origin
+        ) from None
+    return _group(factors, origin, {})
+
+
+@cache
+def shipped_library() -> FactorLibrary:
+    """The factor sets shipped with lingtan (read once per process)."""
+    data = resources.files("lingtan") / "data" / "factors"
+    with (data / "sets.csv").open(encoding="utf-8", newline="") as handle:
+        meta = {row["set_id"]: row for row in csv.DictReader(handle)}
+    sets: list[FactorSet] = []
+    for entry in sorted(data.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(".csv") or entry.name == "sets.csv":
+            continue
+        with entry.open(encoding="utf-8", newline="") as handle:
+            factors = _parse_rows(csv.DictReader(handle), f"lingtan/data/factors/{entry.name}")
+        sets += _group(factors, "shipped", meta)
+    unknown = sorted(set(meta) - {s.set_id for s in sets})
+    if unknown:
+        raise RuntimeError(f"sets.csv names sets with no data file: {unknown}")
+    return FactorLibrary(sets)

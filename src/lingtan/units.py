@@ -1,0 +1,147 @@
+"""Units of the energy and carbon field, on a shared pint registry.
+
+The registry adds to pint's defaults:
+
+* ``kgce`` / ``tce`` / ``gce`` -- standard coal equivalent (标准煤, GB/T 2589). Standard coal is
+  its own dimension: turning energy into coal equivalent needs a coefficient, and coefficients
+  are factor data with provenance (:mod:`lingtan.energy`), never a unit definition.
+* ``Nm3`` -- a normal cubic metre of gas (标准立方米). Also its own dimension, so that a plain
+  ``m3`` of gas (whose conditions are unknown) is never taken for a normal cubic metre.
+* ``kgCO2e`` / ``tCO2e`` (and ``kgCO2`` / ``tCO2`` for CO2-only factors) -- emissions.
+
+Unit text accepts the spellings a factory uses: ``10^4 Nm3`` or ``万Nm3`` (ten thousand normal
+cubic metres), ``万kWh``, ``吨``, ``千克``, ``千瓦时``. :func:`parse_unit` turns text into a pint
+quantity of one unit; :func:`conversion_factor` gives the multiplier between two units and is
+cached, so calculations on many lines pay for pint once per distinct unit.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pint
+
+__all__ = [
+    "UnitError",
+    "conversion_factor",
+    "dimension_name",
+    "parse_unit",
+    "ureg",
+]
+
+ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+for _definition in (
+    "kgce = [standard_coal] = kg_ce",
+    "tce = 1000 * kgce = t_ce",
+    "gce = 0.001 * kgce = g_ce",
+    "Nm3 = [normal_gas_volume] = Nm³ = normal_cubic_meter",
+    "kgCO2e = [co2_equivalent] = kg_CO2e",
+    "tCO2e = 1000 * kgCO2e = t_CO2e",
+    "gCO2e = 0.001 * kgCO2e",
+    "MtCO2e = 1e9 * kgCO2e",
+    "kgCO2 = kgCO2e",
+    "tCO2 = tCO2e",
+    "gCO2 = gCO2e",
+):
+    ureg.define(_definition)
+
+
+class UnitError(ValueError):
+    """A unit text that cannot be read, or a unit of the wrong dimension."""
+
+
+# Spellings seen in factory ledgers and Chinese documents, rewritten to pint expressions.
+# Order matters: longer spellings first.
+_ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"10\s*\^\s*4\s*(Nm3|Nm³)", "(10000*Nm3)"),
+        (r"10\s*\*\*\s*4\s*(Nm3|Nm³)", "(10000*Nm3)"),
+        (r"万\s*(Nm3|Nm³|标准立方米|标立方米|标方)", "(10000*Nm3)"),
+        (r"(标准立方米|标立方米|标方)", "Nm3"),
+        (r"万\s*(kWh|千瓦时|度)", "(10000*kWh)"),
+        (r"万\s*吨", "(10000*t)"),
+        (r"千瓦时|度", "kWh"),
+        (r"兆瓦时", "MWh"),
+        (r"吉焦", "GJ"),
+        (r"千克", "kg"),
+        (r"吨", "t"),
+        (r"(?<![A-Za-z])m(3|³)", "m**3"),
+    )
+)
+
+
+def _normalise(text: str) -> str:
+    expression = text.strip()
+    for pattern, replacement in _ALIASES:
+        expression = pattern.sub(replacement, expression)
+    return expression
+
+
+@lru_cache(maxsize=4096)
+def parse_unit(text: str) -> pint.Quantity:
+    """Read a unit text as a pint quantity of one unit.
+
+    Parameters
+    ----------
+    text : str
+        Unit text, e.g. ``"MWh"``, ``"10^4 Nm3"``, ``"万千瓦时"``, ``"GJ/t"``, ``"kgCO2e/km"``.
+
+    Returns
+    -------
+    pint.Quantity
+        One of the unit; a scaled unit such as ``10^4 Nm3`` gives magnitude 10000 in Nm3.
+
+    Raises
+    ------
+    UnitError
+        If the text is empty or pint cannot read it.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnitError(f"unit {text!r} is empty")
+    try:
+        quantity = ureg.parse_expression(_normalise(text))
+    except (pint.errors.PintError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
+        raise UnitError(f"unit {text!r} is not a unit lingtan knows ({exc})") from None
+    if not isinstance(quantity, ureg.Quantity):
+        raise UnitError(f"unit {text!r} is a plain number, not a unit")
+    return quantity
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """Multiplier that turns a magnitude in ``from_unit`` into one in ``to_unit``.
+
+    Raises
+    ------
+    UnitError
+        If either text is not a unit or the two have different dimensions
+        (e.g. ``MWh`` of diesel where ``t`` is expected).
+    """
+    source = parse_unit(from_unit)
+    target = parse_unit(to_unit)
+    if source.dimensionality != target.dimensionality:
+        raise UnitError(
+            f"unit {from_unit!r} is {dimension_name(from_unit)}, "
+            f"but {dimension_name(to_unit)} is required (e.g. {to_unit!r})"
+        )
+    # 15 significant digits: pint's float arithmetic leaves noise such as 1000.0000000000001
+    return float(f"{(source / target).to('dimensionless').magnitude:.15g}")
+
+
+_DIMENSION_NAMES = {
+    "[mass]": "a mass",
+    "[mass] * [length] ** 2 / [time] ** 2": "an energy",
+    "[length] ** 3": "a volume (use Nm3 for gas at normal conditions)",
+    "[normal_gas_volume]": "a normal gas volume",
+    "[standard_coal]": "a standard-coal quantity",
+    "[co2_equivalent]": "an emission mass (CO2e)",
+    "dimensionless": "a plain number",
+}
+
+
+def dimension_name(unit: str) -> str:
+    """A readable name of the dimension of ``unit`` for error messages."""
+    dimensionality = str(parse_unit(unit).dimensionality)
+    return _DIMENSION_NAMES.get(dimensionality, dimensionality)
