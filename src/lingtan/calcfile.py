@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lingtan.accounting.engine import GWP_SETS
+from lingtan.accounting.engine import GWP_SETS, compute_inventory
 from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
@@ -472,6 +472,21 @@ def parse_calc_document(
         )
 
     if check.problems:
+        # Also report what the engine would refuse in the sources that did parse, so that
+        # one run lists every problem (instruments wait: they depend on the dropped sources).
+        if sources and start and end and gwp.upper() in GWP_SETS:
+            draft = InventoryInput(
+                facility_name=name,
+                region=region,
+                period_start=min(start, end),
+                period_end=end,
+                sources=tuple(sources),
+                gwp=gwp,
+            )
+            try:
+                compute_inventory(draft, library)
+            except InputError as exc:
+                check.problems += exc.problems
         raise InputError(check.problems)
     assert start is not None and end is not None
     inventory = InventoryInput(

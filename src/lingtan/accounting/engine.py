@@ -140,7 +140,8 @@ class _Context:
         return found
 
     def gwp(self, gas: str) -> FactorUse:
-        return self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set)
+        use = self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set)
+        return replace(use, rule=f"gwp option {self.inventory.gwp.upper()}")
 
     def methane_gwp(self, *, fossil: bool) -> FactorUse:
         """AR6 distinguishes fossil and non-fossil CH4; other reports have one value."""
@@ -391,15 +392,20 @@ def _biomass(ctx: _Context, source: Source) -> Line:
 
 
 def _direct_line(
-    source: Source, gases: dict[str, float], emissions: float, method: str, uses: list[FactorUse]
+    source: Source,
+    activity: tuple[float, str],
+    gases: dict[str, float],
+    method: str,
+    uses: list[FactorUse],
+    emissions: float | None = None,
 ) -> Line:
-    assert source.quantity is not None or source.kind == "process_mass_balance"
+    """A Scope 1 process line; ``emissions`` defaults to the CO2 mass."""
     return Line(
         source=source,
-        activity=source.quantity if source.quantity is not None else 0.0,
-        activity_unit=source.unit or "",
+        activity=activity[0],
+        activity_unit=activity[1],
         gases_t=gases,
-        emissions_tco2e=emissions,
+        emissions_tco2e=gases["CO2"] if emissions is None else emissions,
         co2_t=gases.get("CO2", 0.0),
         biogenic_co2_t=0.0,
         energy_tce=0.0,
@@ -441,7 +447,7 @@ def _process_carbonate(ctx: _Context, source: Source) -> Line:
             raise _SourceError("carbonate", source.carbonate, str(exc)) from None
     uses.append(stoichiometric)
     co2 = formulas.carbonate_co2(mass, purity, stoichiometric.value, fraction)
-    return _direct_line(source, {"CO2": co2}, co2, "E = M x w x EF x F", uses)
+    return _direct_line(source, (mass, "t"), {"CO2": co2}, "E = M x w x EF x F", uses)
 
 
 def _process_mass_balance(ctx: _Context, source: Source) -> Line:
@@ -469,7 +475,9 @@ def _process_mass_balance(ctx: _Context, source: Source) -> Line:
         _measured("carbon in", carbon_in, "t"),
         _measured("carbon out", carbon_out, "t"),
     ]
-    return _direct_line(source, {"CO2": co2}, co2, "E = (C_in - C_out) x 44/12", uses)
+    return _direct_line(
+        source, (carbon_in, "t C"), {"CO2": co2}, "E = (C_in - C_out) x 44/12", uses
+    )
 
 
 def _fugitive(ctx: _Context, source: Source) -> Line:
@@ -512,7 +520,7 @@ def _fugitive(ctx: _Context, source: Source) -> Line:
     else:
         gases = {gas: mass}
     emissions = _co2e(ctx, gases, uses, fossil=True)
-    return _direct_line(source, gases, emissions, method, uses)
+    return _direct_line(source, (mass, "t"), gases, method, uses, emissions)
 
 
 def _electricity(ctx: _Context, source: Source, *, exported: bool) -> Line:

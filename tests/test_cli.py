@@ -1,0 +1,200 @@
+"""The command line: `lingtan calc` on files, and its refusals."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lingtan.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "demo-cell-plant.yaml"
+
+BASE = """facility: {name: T, region: Jiangsu}
+period: {start: 2025-01-01, end: 2025-12-31}
+"""
+
+
+def calc(tmp_path, text, *args, suffix=".yaml"):
+    path = tmp_path / f"input{suffix}"
+    path.write_text(text, encoding="utf-8")
+    return CliRunner().invoke(main, ["calc", str(path), *args])
+
+
+def test_documented_example_json_contract():
+    result = CliRunner().invoke(main, ["calc", str(EXAMPLE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    totals = data["totals"]
+    # hand-worked in docs/calc.md: gas 2,594.6265708 + diesel 108.3568373 + R-410A 23.082
+    # + grid 20,000 x 0.5978 + steam 8,000 x 0.11
+    assert totals["scope1_tco2e"] == pytest.approx(2594.6265708 + 108.3568373 + 23.082)
+    assert totals["scope2_location_tco2e"] == pytest.approx(11956 + 880)
+    assert totals["scope2_market_tco2e"] == pytest.approx(15000 * 0.5856 + 880)
+    assert totals["total_tco2e"] == pytest.approx(2726.0654081 + 12836, rel=1e-9)
+    assert totals["scope3_tco2e"] == 0
+    assert totals["biogenic_co2_t"] == 0
+    assert totals["energy_tce"] == pytest.approx(1594.0628519 + 50.9373187 + 2458 + 8000 / 29.307)
+    assert set(totals["by_category_tco2e"]) == {
+        "fuel_combustion", "mobile_combustion", "fugitive", "purchased_electricity",
+        "purchased_heat",
+    }  # fmt: skip
+    for key in ("total_tco2e", "total_co2_t", "scope1_tco2e", "scope2_location_tco2e",
+                "scope2_market_tco2e", "scope3_tco2e", "biogenic_co2_t", "energy_tce"):  # fmt: skip
+        assert isinstance(totals[key], float | int)
+    grid = next(line for line in data["lines"] if line["source_id"] == "grid")
+    ref = grid["factors"][0]["ref"]
+    assert data["factors"][ref]["document_title"] == "关于发布2022年电力二氧化碳排放因子的公告"
+    assert data["factors"][ref]["value"] == 0.5978
+
+
+def test_json_numbers_are_unrounded(tmp_path):
+    result = calc(
+        tmp_path,
+        BASE
+        + "sources:\n  - {id: a, kind: mobile_combustion, fuel: diesel, quantity: 1, unit: t}\n",
+        "--format",
+        "json",
+    )
+    value = json.loads(result.output)["totals"]["total_tco2e"]
+    assert value == pytest.approx(3.095909637333333, rel=1e-15)
+
+
+def test_table_output_is_bilingual():
+    result = CliRunner().invoke(main, ["calc", str(EXAMPLE)])
+    assert result.exit_code == 0
+    for text in (
+        "GB/T 32150 total",
+        "排放总量",
+        "Scope 2 market-based",
+        "15,562.065",
+        "gec-2025-001",
+    ):
+        assert text in result.output
+
+
+def test_json_input_file(tmp_path):
+    document = {
+        "facility": {"name": "T", "region": "CN-GD"},
+        "period": {"start": "2024-01-01", "end": "2024-12-31"},
+        "sources": [{"id": "g", "kind": "purchased_electricity", "quantity": 10, "unit": "MWh"}],
+    }
+    result = calc(tmp_path, json.dumps(document), "--format", "json", suffix=".json")
+    assert result.exit_code == 0, result.output
+    # Guangdong 2023 = 0.4419
+    assert json.loads(result.output)["totals"]["total_tco2e"] == pytest.approx(4.419)
+
+
+BAD = [
+    ("unknown fuel", "  - {id: b1, kind: fuel_combustion, fuel: whale_oil, quantity: 1, unit: t}",
+     ["source b1", "'fuel'", "'whale_oil'", "not a fuel"]),
+    ("unknown gas", "  - {id: c1, kind: fugitive, gas: R-9999, quantity: 1, unit: kg}",
+     ["source c1", "'gas'", "'R-9999'", "not a gas"]),
+    ("wrong dimension", "  - {id: f1, kind: mobile_combustion, fuel: diesel, quantity: 5, unit: MWh}",
+     ["source f1", "'unit'", "'MWh'", "NCV"]),
+    ("negative", "  - {id: n1, kind: purchased_heat, quantity: -5, unit: GJ}",
+     ["source n1", "'quantity'", "-5", "must not be negative"]),
+    ("unknown region", "  - {id: r1, kind: purchased_electricity, quantity: 5, unit: MWh, region: Narnia}",
+     ["source r1", "'region'", "'Narnia'", "not known"]),
+    ("duplicate ids", "  - {id: d, kind: purchased_heat, quantity: 1, unit: GJ}\n  - {id: d, kind: purchased_heat, quantity: 2, unit: GJ}",
+     ["source d", "'id'", "duplicates"]),
+    ("unknown field", "  - {id: u1, kind: purchased_heat, quantity: 1, unit: GJ, colour: red}",
+     ["source u1", "'colour'", "not a field"]),
+    ("unknown kind", "  - {id: k1, kind: magic, quantity: 1, unit: GJ}",
+     ["source k1", "'kind'", "'magic'"]),
+    ("missing quantity", "  - {id: q1, kind: purchased_heat, unit: GJ}",
+     ["source q1", "'quantity'", "required"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "lines", "fragments"), BAD, ids=[b[0] for b in BAD])
+def test_bad_sources_exit_2_with_named_problem_and_no_output(tmp_path, case, lines, fragments):
+    result = calc(tmp_path, BASE + "sources:\n" + lines + "\n", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+def test_missing_region_for_electricity(tmp_path):
+    text = "facility: {name: T}\nperiod: {start: 2025-01-01, end: 2025-12-31}\nsources:\n"
+    text += "  - {id: grid, kind: purchased_electricity, quantity: 1, unit: MWh}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2
+    assert "source grid: field 'region' = (missing): electricity needs a region" in result.stderr
+
+
+def test_period_end_before_start(tmp_path):
+    text = "facility: {name: T, region: CN}\nperiod: {start: 2025-12-31, end: 2025-01-01}\n"
+    text += "sources:\n  - {id: h, kind: purchased_heat, quantity: 1, unit: GJ}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2
+    assert "period: field 'end' = '2025-01-01': is before the start 2025-12-31" in result.stderr
+
+
+def test_instruments_claiming_more_than_purchased(tmp_path):
+    text = (
+        BASE + "sources:\n  - {id: grid, kind: purchased_electricity, quantity: 100, unit: MWh}\n"
+    )
+    text += "instruments:\n  - {id: gec-7, kind: gec, quantity: 101, unit: certificates}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2
+    assert "instrument gec-7: field 'quantity' = 101.0" in result.stderr
+    assert "only 100 MWh" in result.stderr
+
+
+def test_unreadable_and_unparsable_files(tmp_path):
+    missing = CliRunner().invoke(main, ["calc", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2
+    assert "cannot be read" in missing.stderr
+    broken = calc(tmp_path, "facility: [unclosed")
+    assert broken.exit_code == 2
+    assert "is not valid YAML" in broken.stderr
+
+
+def test_all_problems_are_listed_together(tmp_path):
+    lines = "\n".join(line for _, line, _ in BAD[:4])
+    result = calc(tmp_path, BASE + "sources:\n" + lines + "\n")
+    assert result.exit_code == 2
+    assert "4 problems in the input" in result.stderr
+
+
+def test_custom_factor_file_and_explicit_set(tmp_path):
+    from test_factors import CUSTOM
+
+    (tmp_path / "lab.csv").write_text(CUSTOM, encoding="utf-8")
+    text = BASE + "factor_files: [lab.csv]\nfactor_sets: {fuel: plant-lab-2025}\nsources:\n"
+    text += "  - {id: b, kind: fuel_combustion, fuel: natural_gas, quantity: 10, unit: 10^4 Nm3}\n"
+    result = calc(tmp_path, text, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    # 10 x 360.5 x 0.0152 x 0.99 x 44/12 = 198.9306
+    data = json.loads(result.output)
+    assert data["totals"]["total_tco2e"] == pytest.approx(10 * 360.5 * 0.0152 * 0.99 * 44 / 12)
+    assert data["factors"]["plant-lab-2025@1:natural_gas.ncv"]["document_number"] == "LAB-2025-07"
+
+
+def test_factors_list_and_show():
+    runner = CliRunner()
+    listed = runner.invoke(main, ["factors", "list", "--format", "json"])
+    sets = {s["set_id"]: s for s in json.loads(listed.output)}
+    assert sets["mee-electricity-2023"]["data_year"] == 2023
+    shown = runner.invoke(main, ["factors", "show", "江苏", "--format", "json"])
+    values = {(r["set_id"], r["value"]) for r in json.loads(shown.output)}
+    assert ("mee-electricity-2022", 0.5978) in values
+    table = runner.invoke(main, ["factors", "show", "diesel", "--set", "cn-fuel-defaults-2015"])
+    assert "42.652" in table.output and "unverified" in table.output
+    assert runner.invoke(main, ["factors", "show", "nothing-here"]).exit_code == 2
+
+
+def test_console_script_exit_status(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE + "sources:\n" + BAD[0][1] + "\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "lingtan", "calc", str(bad)], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "whale_oil" in run.stderr
