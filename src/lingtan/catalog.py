@@ -95,11 +95,13 @@ def regions() -> list[Region]:
     return list(_regions()[0])
 
 
+@cache
 def resolve_fuel(text: str) -> Fuel | None:
     """The fuel named by ``text``, or None when lingtan has no such fuel."""
     return _fuels()[1].get(_fold(str(text)))
 
 
+@cache
 def resolve_region(text: str) -> Region:
     """The region named by ``text``.
 

@@ -9,7 +9,7 @@ or the NCV of the fuel's emission-factor set. Every coefficient is a factor-libr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lingtan.accounting.model import FactorUse
 from lingtan.factors import FactorLibrary, FactorNotFoundError
@@ -58,6 +58,7 @@ class StandardCoal:
     energy_per_kgce: FactorUse
     electricity: FactorUse
     library: FactorLibrary
+    _reference: dict[str, FactorUse | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_library(
@@ -111,17 +112,25 @@ class StandardCoal:
 
     def reference_ncv(self, fuel_key: str) -> FactorUse | None:
         """The GB/T 2589 reference NCV of a fuel, or None when GB/T 2589 does not list it."""
-        try:
-            selection = self.library.select("standard_coal", fuel_key, "ncv")
-        except FactorNotFoundError:
-            return None
-        return FactorUse(
-            "reference NCV for standard coal",
-            selection.factor.value,
-            selection.factor.unit,
-            selection.factor,
-            selection.rule,
-        )
+        if fuel_key not in self._reference:
+            try:
+                selection = self.library.select("standard_coal", fuel_key, "ncv")
+            except FactorNotFoundError:
+                self._reference[fuel_key] = None
+            else:
+                self._reference[fuel_key] = FactorUse(
+                    "reference NCV for standard coal",
+                    selection.factor.value,
+                    selection.factor.unit,
+                    selection.factor,
+                    selection.rule,
+                )
+        return self._reference[fuel_key]
+
+    def uses(self) -> list[FactorUse]:
+        """The coefficients chosen so far."""
+        chosen = [self.energy_per_kgce, self.electricity, *self._reference.values()]
+        return [use for use in chosen if use is not None]
 
     def heat_tce(self, energy: float) -> float:
         """tce of a heat content in GJ."""

@@ -12,9 +12,11 @@ Every problem with the input is collected and raised together as one
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable
-from dataclasses import replace
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from lingtan import __version__
 from lingtan.accounting import formulas
@@ -124,8 +126,12 @@ class _Context:
         *,
         region: str = "",
         set_id: str | None = None,
+        rule: str | None = None,
     ) -> FactorUse:
-        """A library factor as a :class:`FactorUse`, in ``unit`` (or its own unit if None)."""
+        """A library factor as a :class:`FactorUse`, in ``unit`` (or its own unit if None).
+
+        ``rule`` replaces the selection rule's wording where the choice was an option.
+        """
         chosen_set = set_id or self.inventory.factor_sets.get(family)
         cache_key = (role, family, key, parameter, unit, region, chosen_set)
         found = self._uses.get(cache_key)
@@ -135,13 +141,17 @@ class _Context:
             )
             factor = selection.factor
             value = factor.value if unit is None else factor.value_in(unit)
-            found = FactorUse(role, value, unit or factor.unit, factor, selection.rule)
+            found = FactorUse(role, value, unit or factor.unit, factor, rule or selection.rule)
             self._uses[cache_key] = found
         return found
 
+    def used_factors(self) -> list[FactorUse]:
+        """Every library factor this calculation has looked up."""
+        return [*self._uses.values(), *self.coal.uses()]
+
     def gwp(self, gas: str) -> FactorUse:
-        use = self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set)
-        return replace(use, rule=f"gwp option {self.inventory.gwp.upper()}")
+        rule = f"gwp option {self.inventory.gwp.upper()}"
+        return self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set, rule=rule)
 
     def methane_gwp(self, *, fossil: bool) -> FactorUse:
         """AR6 distinguishes fossil and non-fossil CH4; other reports have one value."""
@@ -723,22 +733,28 @@ _METHODS: dict[str, Callable[[_Context, Source], Line]] = {
 assert set(_METHODS) == set(KINDS)
 
 
-def _with_uncertainty(line: Line) -> Line:
+def _set_uncertainty(line: Line) -> None:
+    """Combine the activity's and the factors' 95 % uncertainties (IPCC eq. 3.1)."""
     source = line.source
     factor_pct = source.factor_uncertainty_pct
     if factor_pct is None:
-        library_pcts = [u.factor.uncertainty_pct for u in line.factors if u.factor is not None]
-        if library_pcts and all(p is not None for p in library_pcts):
-            factor_pct = formulas.uncertainty_of_product(*library_pcts)  # type: ignore[arg-type]
-    parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
-    if not parts:
-        return line
-    return replace(line, uncertainty_pct=formulas.uncertainty_of_product(*parts))
+        library_pcts: list[float] = []
+        for use in line.factors:
+            if use.factor is not None:
+                if use.factor.uncertainty_pct is None:
+                    break  # a factor without an estimate: the factors' uncertainty is unknown
+                library_pcts.append(use.factor.uncertainty_pct)
+        else:
+            if library_pcts:
+                factor_pct = formulas.uncertainty_of_product(*library_pcts)
+    if source.uncertainty_pct is not None or factor_pct is not None:
+        parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
+        line.uncertainty_pct = formulas.uncertainty_of_product(*parts)
 
 
 def _allocate_instruments(
     ctx: _Context, lines: list[Line], problems: list[InputProblem], warnings: list[str]
-) -> tuple[list[Line], tuple[InstrumentUse, ...], FactorUse | None]:
+) -> tuple[tuple[InstrumentUse, ...], FactorUse | None]:
     """Cover purchased electricity with instruments; the rest takes the residual factor.
 
     Without a residual factor for the year, uncovered MWh take the location-based grid
@@ -758,7 +774,7 @@ def _allocate_instruments(
                     "there is no purchased electricity for it to cover",
                 )
             )
-        return lines, (), None
+        return (), None
     by_id = {lines[i].source.id: i for i in electric}
     remaining = {i: line.activity for i, line in electric.items()}
     covered = dict.fromkeys(electric, 0.0)
@@ -830,21 +846,36 @@ def _allocate_instruments(
             "average (GHG Protocol Scope 2 Guidance, Table 6.3, last tier). Give "
             "residual_factor to use a residual mix."
         )
-    result = list(lines)
     for i, line in electric.items():
         uncovered = max(line.activity - covered[i], 0.0)
         market_factor = residual or line.factors[0]
-        result[i] = replace(
-            line,
-            covered_mwh=covered[i],
-            market_emissions_tco2e=formulas.electricity_co2(uncovered, market_factor.value),
-            factors=(*line.factors, market_factor) if residual else line.factors,
-        )
-    return result, tuple(uses), residual
+        line.covered_mwh = covered[i]
+        line.market_emissions_tco2e = formulas.electricity_co2(uncovered, market_factor.value)
+        if residual is not None:
+            line.factors = (*line.factors, residual)
+    return tuple(uses), residual
 
 
-def _sum(values) -> float:
-    return math.fsum(values)
+def _uncertainty(lines: list[Line], values: list[float]) -> tuple[float | None, float | None]:
+    """(relative 95 % uncertainty, % of the absolute total that has an estimate) of a sum."""
+    known = [
+        (v, ln.uncertainty_pct)
+        for ln, v in zip(lines, values, strict=True)
+        if ln.uncertainty_pct is not None
+    ]
+    if not known:
+        return None, None
+    weight = math.fsum(map(abs, values))
+    covered = math.fsum(abs(v) for v, _ in known)
+    coverage = 100.0 * covered / weight if weight else None
+    return formulas.uncertainty_of_sum(known), coverage  # type: ignore[arg-type]
+
+
+def _grouped(pairs: list[tuple[object, float]]) -> dict[str, float]:
+    groups: defaultdict[object, list[float]] = defaultdict(list)
+    for key, value in pairs:
+        groups[key].append(value)
+    return {str(key): math.fsum(values) for key, values in groups.items() if key is not None}
 
 
 def _totals(
@@ -854,87 +885,68 @@ def _totals(
     scope1 = [ln for ln in lines if ln.scope == 1]
     scope2 = [ln for ln in lines if ln.scope == 2]
     scope3 = [ln for ln in lines if ln.scope == 3]
-
-    def market(line: Line) -> float:
-        if line.market_emissions_tco2e is not None:
-            return line.market_emissions_tco2e
-        return line.emissions_tco2e
-
-    def grouped(key: Callable[[Line], object]) -> dict[str, float]:
-        out: dict[str, list[float]] = {}
-        for line in lines:
-            group = key(line)
-            if group is not None:
-                out.setdefault(str(group), []).append(line.emissions_tco2e)
-        return {k: _sum(v) for k, v in out.items()}
-
-    by_gas: dict[str, list[float]] = {}
-    for line in in_total:
-        for gas, mass in line.gases_t.items():
-            by_gas.setdefault(gas, []).append(mass)
-
-    total = _sum(ln.emissions_tco2e for ln in in_total)
-    total_co2 = _sum(ln.co2_t for ln in in_total)
-    energy = _sum(ln.energy_tce for ln in lines)
-    purchased_mwh = _sum(ln.activity for ln in lines if ln.source.kind == "purchased_electricity")
-    renewable = _sum(use.mwh for use in instruments)
-
-    def uncertainty(group: list[Line], value: Callable[[Line], float]) -> tuple:
-        known = [(value(ln), ln.uncertainty_pct) for ln in group if ln.uncertainty_pct is not None]
-        if not known:
-            return None, None
-        weight_all = _sum(abs(value(ln)) for ln in group)
-        weight_known = _sum(abs(v) for v, _ in known)
-        coverage = 100.0 * weight_known / weight_all if weight_all else None
-        return formulas.uncertainty_of_sum(known), coverage  # type: ignore[arg-type]
-
-    groups = {
-        "total_tco2e": (in_total, lambda ln: ln.emissions_tco2e),
-        "scope1_tco2e": (scope1, lambda ln: ln.emissions_tco2e),
-        "scope2_location_tco2e": (scope2, lambda ln: ln.emissions_tco2e),
-        "scope2_market_tco2e": (scope2, market),
-        "scope3_tco2e": (scope3, lambda ln: ln.emissions_tco2e),
-    }
+    values = {
+        "total_tco2e": (in_total, [ln.emissions_tco2e for ln in in_total]),
+        "scope1_tco2e": (scope1, [ln.emissions_tco2e for ln in scope1]),
+        "scope2_location_tco2e": (scope2, [ln.emissions_tco2e for ln in scope2]),
+        "scope2_market_tco2e": (
+            scope2,
+            [
+                ln.emissions_tco2e if ln.market_emissions_tco2e is None
+                else ln.market_emissions_tco2e
+                for ln in scope2
+            ],
+        ),
+        "scope3_tco2e": (scope3, [ln.emissions_tco2e for ln in scope3]),
+    }  # fmt: skip
+    sums = {name: math.fsum(terms) for name, (_, terms) in values.items()}
     uncertainty_pct: dict[str, float | None] = {}
     coverage_pct: dict[str, float | None] = {}
-    for name, (group, value) in groups.items():
-        uncertainty_pct[name], coverage_pct[name] = uncertainty(group, value)
+    for name, (group, terms) in values.items():
+        uncertainty_pct[name], coverage_pct[name] = _uncertainty(group, terms)
 
-    intensities = []
-    for item in inventory.production:
-        if item.quantity > 0:
-            intensities.append(
-                {
-                    "denominator": item.name,
-                    "quantity": item.quantity,
-                    "unit": item.unit,
-                    "tco2e_per_unit": total / item.quantity,
-                    "scope1_2_location_tco2e_per_unit": (
-                        _sum(ln.emissions_tco2e for ln in scope1 + scope2) / item.quantity
-                    ),
-                    "scope1_2_market_tco2e_per_unit": (
-                        (_sum(ln.emissions_tco2e for ln in scope1) + _sum(map(market, scope2)))
-                        / item.quantity
-                    ),
-                    "tce_per_unit": energy / item.quantity,
-                }
-            )
-
+    total_co2 = math.fsum([ln.co2_t for ln in in_total])
+    energy = math.fsum([ln.energy_tce for ln in lines])
+    purchased_mwh = math.fsum(
+        [ln.activity for ln in scope2 if ln.source.kind == "purchased_electricity"]
+    )
+    renewable = math.fsum(use.mwh for use in instruments)
+    scope12_location = sums["scope1_tco2e"] + sums["scope2_location_tco2e"]
+    scope12_market = sums["scope1_tco2e"] + sums["scope2_market_tco2e"]
+    intensities = tuple(
+        {
+            "denominator": item.name,
+            "quantity": item.quantity,
+            "unit": item.unit,
+            "tco2e_per_unit": sums["total_tco2e"] / item.quantity,
+            "scope1_2_location_tco2e_per_unit": scope12_location / item.quantity,
+            "scope1_2_market_tco2e_per_unit": scope12_market / item.quantity,
+            "tce_per_unit": energy / item.quantity,
+        }
+        for item in inventory.production
+        if item.quantity > 0
+    )
     return Totals(
-        total_tco2e=total,
+        total_tco2e=sums["total_tco2e"],
         total_co2_t=total_co2,
-        scope1_tco2e=_sum(ln.emissions_tco2e for ln in scope1),
-        scope2_location_tco2e=_sum(ln.emissions_tco2e for ln in scope2),
-        scope2_market_tco2e=_sum(map(market, scope2)),
-        scope3_tco2e=_sum(ln.emissions_tco2e for ln in scope3),
-        biogenic_co2_t=_sum(ln.biogenic_co2_t for ln in lines),
+        scope1_tco2e=sums["scope1_tco2e"],
+        scope2_location_tco2e=sums["scope2_location_tco2e"],
+        scope2_market_tco2e=sums["scope2_market_tco2e"],
+        scope3_tco2e=sums["scope3_tco2e"],
+        biogenic_co2_t=math.fsum([ln.biogenic_co2_t for ln in lines]),
         energy_tce=energy,
-        deductions_tco2e=_sum(ln.emissions_tco2e for ln in lines if ln.emissions_tco2e < 0),
-        by_category_tco2e=grouped(lambda ln: ln.source.kind),
-        by_gbt32150_category_tco2e=grouped(lambda ln: ln.gbt32150_category),
-        by_iso14064_category_tco2e=grouped(lambda ln: ln.iso14064_category),
-        by_scope3_category_tco2e=grouped(lambda ln: ln.scope3_category),
-        by_gas_t={gas: _sum(v) for gas, v in by_gas.items()},
+        deductions_tco2e=math.fsum([ln.emissions_tco2e for ln in lines if ln.emissions_tco2e < 0]),
+        by_category_tco2e=_grouped([(ln.source.kind, ln.emissions_tco2e) for ln in lines]),
+        by_gbt32150_category_tco2e=_grouped(
+            [(ln.gbt32150_category, ln.emissions_tco2e) for ln in in_total]
+        ),
+        by_iso14064_category_tco2e=_grouped(
+            [(ln.iso14064_category, ln.emissions_tco2e) for ln in lines]
+        ),
+        by_scope3_category_tco2e=_grouped(
+            [(ln.scope3_category, ln.emissions_tco2e) for ln in scope3]
+        ),
+        by_gas_t=_grouped([pair for ln in in_total for pair in ln.gases_t.items()]),
         purchased_electricity_mwh=purchased_mwh,
         renewable_electricity_mwh=renewable,
         renewable_electricity_share_pct=(
@@ -943,8 +955,26 @@ def _totals(
         co2_per_energy_tco2_per_tce=total_co2 / energy if energy > 0 else None,
         uncertainty_pct=uncertainty_pct,
         uncertainty_coverage_pct=coverage_pct,
-        intensities=tuple(intensities),
+        intensities=intensities,
     )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Defer Python's cyclic garbage collector while lines are built.
+
+    An inventory allocates several objects per line and none of them form reference cycles,
+    yet the collector would traverse them again and again as they accumulate: measured on
+    100,000 lines it took a third of the run time (docs/benchmarks.md). Reference counting
+    still frees everything; only the cycle search waits until the calculation ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
@@ -973,6 +1003,11 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
     GHG Protocol Corporate Standard and Scope 2 Guidance (gross scopes, dual reporting);
     ISO 14064-1:2018 categories 1-6; IPCC 2006 Vol. 1 ch. 3 Approach 1 (uncertainty).
     """
+    with _cyclic_gc_paused():
+        return _compute(inventory, library)
+
+
+def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
     problems: list[InputProblem] = []
     if inventory.gwp.upper() not in GWP_SETS:
         raise InputError(
@@ -996,7 +1031,9 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
             )
             continue
         try:
-            lines.append(_with_uncertainty(method(ctx, source)))
+            line = method(ctx, source)
+            _set_uncertainty(line)
+            lines.append(line)
         except _SourceError as problem:
             problems.append(
                 InputProblem(f"source {source.id}", problem.field, problem.value, problem.rule)
@@ -1005,17 +1042,12 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
         raise InputError(problems)
 
     warnings: list[str] = []
-    lines, instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
+    instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
     if problems:
         raise InputError(problems)
 
     unverified = sorted(
-        {
-            u.factor.ref
-            for ln in lines
-            for u in ln.factors
-            if u.factor and u.factor.status != "official"
-        }
+        {u.factor.ref for u in ctx.used_factors() if u.factor and u.factor.status != "official"}
     )
     if unverified:
         warnings.append(

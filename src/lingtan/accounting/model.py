@@ -192,9 +192,13 @@ class FactorUse:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
-    """The result for one source. Deductions carry negative emissions and energy."""
+    """The result for one source. Deductions carry negative emissions and energy.
+
+    The engine fills in the market-based figures and the uncertainty while it computes;
+    a line in a returned :class:`InventoryResult` is not changed again.
+    """
 
     source: Source
     activity: float
