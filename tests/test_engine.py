@@ -415,3 +415,34 @@ def test_every_problem_is_reported_at_once():
             Source("b", "fugitive", 1, "kg", gas="nope"),
         )
     assert [p.where for p in raised.value.problems] == ["source a", "source b"]
+
+
+def test_standard_coal_of_every_common_carrier(library):
+    from lingtan.accounting.energy import StandardCoal
+
+    coal = StandardCoal.from_library(library)
+    cases = [
+        ("electricity", 1000, "kWh", 0.1229),  # 1,000 kWh x 0.1229 kgce/kWh
+        ("electricity", 5, "万kWh", 6.145),  # 50,000 kWh
+        ("heat", 29.307, "GJ", 1.0),  # 1 tce = 29.307 GJ
+        ("diesel", 1, "t", 42.652 / 29.307),  # GB/T 2589 reference NCV 42,652 kJ/kg
+        ("natural_gas", 1, "10^4 Nm3", 389.31 / 29.307),  # 38,931 kJ/Nm3
+        ("coke_oven_gas", 1, "10^4 Nm3", 179.81 / 29.307),  # no GB/T 2589 value: fuel set NCV
+    ]
+    for carrier, quantity, unit, expected in cases:
+        tce, uses = coal.carrier_tce(carrier, quantity, unit)
+        assert tce == pytest.approx(expected, rel=1e-12), carrier
+        assert all(use.factor is not None for use in uses)
+    equal = StandardCoal.from_library(
+        library, electricity_basis="equal_value", supply_coal_gce_per_kwh=300
+    )
+    assert equal.carrier_tce("electricity", 1, "MWh")[0] == pytest.approx(0.3)
+
+
+def test_equal_value_basis_in_an_inventory():
+    result = run(
+        Source("grid", "purchased_electricity", 1000, "MWh"),
+        electricity_tce_basis="equal_value",
+        supply_coal_gce_per_kwh=301.6,
+    )
+    assert result.totals.energy_tce == pytest.approx(301.6)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lingtan.accounting.model import FactorUse
 from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.units import conversion_factor
 
 __all__ = [
     "StandardCoal",
@@ -131,6 +132,51 @@ class StandardCoal:
         """The coefficients chosen so far."""
         chosen = [self.energy_per_kgce, self.electricity, *self._reference.values()]
         return [use for use in chosen if use is not None]
+
+    def carrier_tce(
+        self, carrier: str, quantity: float, unit: str
+    ) -> tuple[float, tuple[FactorUse, ...]]:
+        """Standard coal of any common energy carrier, with the coefficients used.
+
+        Parameters
+        ----------
+        carrier : str
+            ``electricity``; ``heat`` (also steam or hot water given as heat content); or a
+            fuel key (``diesel``, ``natural_gas`` ...), converted by its GB/T 2589 reference
+            NCV, or by the NCV of the default fuel set where GB/T 2589 lists none.
+        quantity, unit : float, str
+            The amount, e.g. ``(120, "10^4 Nm3")`` or ``(5, "万kWh")``.
+
+        Returns
+        -------
+        (float, tuple of FactorUse)
+            tce, and the coefficients that produced it.
+
+        Raises
+        ------
+        UnitError
+            If the unit does not fit the carrier (e.g. ``t`` of electricity).
+        FactorNotFoundError
+            If the fuel has no NCV in the library.
+        """
+        if carrier == "electricity":
+            energy = quantity * conversion_factor(unit, "MWh")
+            return self.electricity_tce(energy), (self.electricity,)
+        if carrier == "heat":
+            energy = quantity * conversion_factor(unit, "GJ")
+            return self.heat_tce(energy), (self.energy_per_kgce,)
+        ncv = self.reference_ncv(carrier)
+        if ncv is None:
+            selection = self.library.select("fuel", carrier, "ncv")
+            ncv = FactorUse(
+                "NCV (no GB/T 2589 reference value)",
+                selection.factor.value,
+                selection.factor.unit,
+                selection.factor,
+                selection.rule,
+            )
+        energy = quantity * ncv.value * conversion_factor(f"({unit})*({ncv.unit})", "GJ")
+        return self.heat_tce(energy), (ncv, self.energy_per_kgce)
 
     def heat_tce(self, energy: float) -> float:
         """tce of a heat content in GJ."""

@@ -364,16 +364,13 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
             uses.append(_measured(f"{gas} factor", factor, unit or ""))
     emissions = _co2e(ctx, gases, uses, fossil=not biomass)
 
+    # Standard coal: the GB/T 2589 reference NCV unless the NCV was measured.
     energy_tce = 0.0
-    if key is not None and source.ncv is None:
-        reference = ctx.coal.reference_ncv(key)
-        if reference is not None:
-            per_unit = conversion_factor(f"({source.unit})*({reference.unit})", "GJ")
-            energy_tce = ctx.coal.heat_tce(source.quantity * reference.value * per_unit)
-            uses.append(reference)
-    if not energy_tce and energy_gj is not None:
+    if key is not None and source.ncv is None and ctx.coal.reference_ncv(key) is not None:
+        energy_tce, coal_uses = ctx.coal.carrier_tce(key, source.quantity, source.unit or "")
+        uses += coal_uses
+    elif energy_gj is not None:
         energy_tce = ctx.coal.heat_tce(energy_gj)
-    if energy_tce:
         uses.append(ctx.coal.energy_per_kgce)
     return Line(
         source=source,

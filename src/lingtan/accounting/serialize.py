@@ -22,6 +22,7 @@ def totals_to_dict(totals: Totals) -> dict[str, Any]:
 
 def line_to_dict(line: Line) -> dict[str, Any]:
     source = line.source
+    given = {k: v for k, v in asdict(source).items() if v not in (None, "", ())}
     return {
         "source_id": source.id,
         "name": source.name or None,
@@ -49,6 +50,7 @@ def line_to_dict(line: Line) -> dict[str, Any]:
         "uncertainty_pct": line.uncertainty_pct,
         "method": line.method,
         "factors": [use.as_dict() for use in line.factors],
+        "source": given,
     }
 
 
