@@ -20,7 +20,8 @@ from lingtan.accounting.engine import GWP_SETS, compute_inventory
 from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
-from lingtan.factors import FactorLibrary, read_factor_file, shipped_library
+from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
+from lingtan.units import UnitError, conversion_factor
 
 __all__ = ["load_calc_file", "parse_calc_document"]
 
@@ -227,6 +228,12 @@ def _source(check: _Checker, index: int, raw: Any) -> Source | None:
     for key in _FRACTIONS:
         if fields.get(key) is not None and not 0 <= fields[key] <= 1:
             check.add(where, key, data[key], "must be a fraction between 0 and 1")
+    if fields.get("iso_category") is not None and not 1 <= fields["iso_category"] <= 6:
+        check.add(
+            where, "iso_category", data["iso_category"], "must be an ISO 14064-1 category, 1-6"
+        )
+    if kind == "other" and data.get("scope") in (1, 2) and "category" in data:
+        check.add(where, "category", data["category"], "a Scope 3 category applies to scope 3 only")
     mass_balance = kind == "process_mass_balance"
     fugitive_balance = kind == "fugitive" and data.get("method") == "mass_balance"
     if not mass_balance:
@@ -373,8 +380,10 @@ def parse_calc_document(
     sources: list[Source] = []
     seen: dict[str, int] = {}
     raw_sources = check.items("inventory", "sources", document.get("sources"))
-    if not raw_sources and "sources" not in document:
-        check.add("inventory", "sources", None, "at least one source is required")
+    if not raw_sources and isinstance(document.get("sources"), list | None):
+        check.add(
+            "inventory", "sources", document.get("sources"), "at least one source is required"
+        )
     for index, raw in enumerate(raw_sources):
         source = _source(check, index, raw)
         if source is None:
@@ -433,7 +442,11 @@ def parse_calc_document(
             check.add("inventory", "factor_files", None, str(exc))
     known_sets = {s.set_id: s.family for s in library}
     for family, set_id in factor_sets.items():
-        if set_id not in known_sets:
+        if family not in FAMILIES:
+            check.add(
+                "factor_sets", family, set_id, f"is not a family; known: {', '.join(FAMILIES)}"
+            )
+        elif set_id not in known_sets:
             check.add(
                 "factor_sets", family, set_id, "is not a known factor set (lingtan factors list)"
             )
@@ -441,6 +454,13 @@ def parse_calc_document(
             check.add(
                 "factor_sets", family, set_id, f"holds {known_sets[set_id]} factors, not {family}"
             )
+    if year is not None and "electricity" in factor_sets:
+        check.add(
+            "inventory",
+            "electricity_factor_year",
+            year,
+            "factor_sets.electricity already chooses the electricity set: give one of the two",
+        )
     for source in sources:
         if source.factor_set and source.factor_set not in known_sets:
             check.add(
@@ -456,6 +476,11 @@ def parse_calc_document(
         residual_value = check.number("inventory", "residual_factor", residual)
     if residual_value is not None and residual_value < 0:
         check.add("inventory", "residual_factor", residual_value, "must not be negative")
+    try:
+        conversion_factor(residual_unit, "tCO2/MWh")
+    except UnitError as exc:
+        check.add("inventory", "residual_factor.unit", residual_unit, str(exc))
+        residual_value = None
 
     basis = str(document.get("electricity_tce_basis", "equivalent"))
     if basis not in ("equivalent", "equal_value"):
@@ -471,41 +496,65 @@ def parse_calc_document(
             "the equal_value basis needs the supply coal consumption in gce/kWh",
         )
 
+    options: dict[str, Any] = {
+        "facility_name": name,
+        "region": region,
+        "gwp": gwp.upper(),
+        "electricity_factor_year": year,
+        "production": tuple(production),
+        "factor_sets": MappingProxyType(factor_sets),
+        "residual_factor": residual_value,
+        "residual_factor_unit": residual_unit,
+        "electricity_tce_basis": basis,
+        "supply_coal_gce_per_kwh": supply,
+    }
     if check.problems:
-        # Also report what the engine would refuse in the sources that did parse, so that
-        # one run lists every problem (instruments wait: they depend on the dropped sources).
-        if sources and start and end and gwp.upper() in GWP_SETS:
-            draft = InventoryInput(
-                facility_name=name,
-                region=region,
-                period_start=min(start, end),
-                period_end=end,
-                sources=tuple(sources),
-                gwp=gwp,
-            )
-            try:
-                compute_inventory(draft, library)
-            except InputError as exc:
-                check.problems += exc.problems
+        _precheck_sources(check, options, sources, start, end, library)
         raise InputError(check.problems)
     assert start is not None and end is not None
     inventory = InventoryInput(
-        facility_name=name,
-        region=region,
         period_start=start,
         period_end=end,
         sources=tuple(sources),
-        gwp=gwp.upper(),
-        electricity_factor_year=year,
         instruments=tuple(instruments),
-        production=tuple(production),
-        factor_sets=MappingProxyType(factor_sets),
-        residual_factor=residual_value,
-        residual_factor_unit=residual_unit,
-        electricity_tce_basis=basis,
-        supply_coal_gce_per_kwh=supply,
+        **options,
     )
     return inventory, library
+
+
+def _precheck_sources(
+    check: _Checker,
+    options: dict[str, Any],
+    sources: list[Source],
+    start: date | None,
+    end: date | None,
+    library: FactorLibrary,
+) -> None:
+    """Add what the engine would refuse in the sources that did parse, so that one run lists
+    every problem. Options already reported as wrong are replaced by neutral values so that
+    their problems are not reported again through every source; instruments wait, as they
+    depend on sources that may have been dropped."""
+    if not sources or start is None or end is None:
+        return
+    reported = {problem.field.split(".")[0] for problem in check.problems}
+    draft = dict(options)
+    if "region" in reported:
+        draft["region"] = "CN"
+    if "gwp" in reported:
+        draft["gwp"] = "AR5"
+    if reported & {"factor_sets", "factor_files"}:
+        draft["factor_sets"] = MappingProxyType({})
+    if "electricity_factor_year" in reported:
+        draft["electricity_factor_year"] = None
+    if reported & {"electricity_tce_basis", "supply_coal_gce_per_kwh"}:
+        draft["electricity_tce_basis"], draft["supply_coal_gce_per_kwh"] = "equivalent", None
+    inventory = InventoryInput(
+        period_start=min(start, end), period_end=end, sources=tuple(sources), **draft
+    )
+    try:
+        compute_inventory(inventory, library)
+    except InputError as exc:
+        check.problems += exc.problems
 
 
 def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:

@@ -73,7 +73,7 @@ def calc(input_file: str, output_format: str) -> None:
         inventory, library = load_calc_file(input_file)
         result = compute_inventory(inventory, library)
     except InputError as error:
-        _fail(error)
+        _fail(InputError(error.problems, origin=input_file))
     if output_format == "json":
         click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
     else:

@@ -14,6 +14,9 @@ takes a value from one set, chosen by :meth:`FactorLibrary.select`:
 3. otherwise the family's default set (``default = yes`` in ``sets.csv``), or the only set that
    has the value. Two candidate sets and no default is an error: values are never merged.
 
+Rules 2 and 3 look at the shipped sets first; a custom set answers by rule only for a value no
+shipped set has.
+
 The choice and the rule that made it are returned with the value, so results can record them.
 A user adds a custom set from a CSV file with the same columns (:func:`read_factor_file`).
 """
@@ -164,11 +167,16 @@ class FactorSet:
     title_zh: str = ""
     default: bool = False
     origin: str = "shipped"
-    _index: dict[tuple[str, str, str], Factor] = field(default_factory=dict, repr=False)
+    _index: dict[tuple[str, str, str | None], Factor] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for factor in self.factors:
             self._index[(factor.key, factor.region, factor.parameter)] = factor
+            self._index.setdefault((factor.key, factor.region, None), factor)
+
+    def has(self, key: str, region: str = "", parameter: str | None = None) -> bool:
+        """Whether the set has ``parameter`` of ``key`` (any parameter when None)."""
+        return (key, region, parameter) in self._index
 
     @property
     def data_year(self) -> int | None:
@@ -184,6 +192,10 @@ class FactorSet:
 
     def get(self, key: str, parameter: str, region: str = "") -> Factor | None:
         return self._index.get((key, region, parameter))
+
+    def rows(self, key: str, region: str = "") -> list[Factor]:
+        """Every parameter row of ``key`` (e.g. the components of a refrigerant blend)."""
+        return [f for f in self.factors if f.key == key and f.region == region]
 
     def key_names(self) -> list[str]:
         return sorted({f.key for f in self.factors})
@@ -267,43 +279,65 @@ class FactorLibrary:
         FactorNotFoundError
             With a message that lists what is available instead.
         """
-        where = f"{key}[{region}].{parameter}" if region else f"{key}.{parameter}"
+        factor_set, rule = self.select_set(
+            family, key, parameter=parameter, region=region, year=year, set_id=set_id
+        )
+        factor = factor_set.get(key, parameter, region)
+        assert factor is not None
+        return Selection(factor, rule)
+
+    def select_set(
+        self,
+        family: str,
+        key: str,
+        *,
+        parameter: str | None = None,
+        region: str = "",
+        year: int | None = None,
+        set_id: str | None = None,
+    ) -> tuple[FactorSet, str]:
+        """Choose the set that answers for ``key`` (and ``parameter``, if given), and the rule.
+
+        Custom sets answer only when named, or when no shipped set has the value.
+        """
+        where = f"{key}[{region}]" if region else key
+        if parameter is not None:
+            where += f".{parameter}"
         if set_id is not None:
             factor_set = self.get_set(set_id)
             if factor_set.family != family:
                 raise FactorNotFoundError(
                     f"factor set {set_id!r} holds {factor_set.family} factors, not {family}"
                 )
-            factor = factor_set.get(key, parameter, region)
-            if factor is None:
+            if not factor_set.has(key, region, parameter):
                 raise FactorNotFoundError(f"factor set {set_id!r} has no value for {where}")
-            return Selection(factor, f"explicit choice of set {set_id}")
+            return factor_set, f"explicit choice of set {set_id}"
 
-        candidates = [
-            (s, f) for s in self._by_family.get(family, []) if (f := s.get(key, parameter, region))
-        ]
+        candidates = [s for s in self._by_family.get(family, []) if s.has(key, region, parameter)]
         if not candidates:
             raise FactorNotFoundError(f"no {family} factor set has a value for {where}")
-        dated = [(s, f) for s, f in candidates if f.data_year is not None]
+        shipped = [s for s in candidates if s.origin == "shipped"]
+        candidates = shipped or candidates
+        dated = [s for s in candidates if s.data_year is not None]
         if dated:
-            years = sorted({f.data_year for _, f in dated if f.data_year is not None})
+            years = sorted({s.data_year for s in dated if s.data_year is not None})
             if year is None:
-                chosen = max(dated, key=lambda pair: pair[1].data_year or 0)
-                return Selection(chosen[1], f"newest data year ({chosen[1].data_year})")
-            eligible = [(s, f) for s, f in dated if f.data_year is not None and f.data_year <= year]
+                chosen = max(dated, key=lambda s: s.data_year or 0)
+                return chosen, f"newest data year ({chosen.data_year})"
+            eligible = [s for s in dated if (s.data_year or 0) <= year]
             if not eligible:
                 raise FactorNotFoundError(
                     f"no {family} factor for {where} with data year <= {year}; "
                     f"data years available: {', '.join(map(str, years))}"
                 )
-            chosen = max(eligible, key=lambda pair: pair[1].data_year or 0)
-            return Selection(chosen[1], f"newest data year <= {year} ({chosen[1].data_year})")
-        defaults = [(s, f) for s, f in candidates if s.default]
+            chosen = max(eligible, key=lambda s: s.data_year or 0)
+            return chosen, f"newest data year <= {year} ({chosen.data_year})"
+        defaults = [s for s in candidates if s.default]
         if len(defaults) == 1:
-            return Selection(defaults[0][1], f"default set of family {family}")
+            return defaults[0], f"default set of family {family}"
         if len(candidates) == 1:
-            return Selection(candidates[0][1], f"only set with {where}")
-        names = ", ".join(s.set_id for s, _ in candidates)
+            return candidates[0], f"only set with {where}"
+        names = ", ".join(s.set_id for s in candidates)
         raise FactorNotFoundError(
             f"{where} is in several {family} sets ({names}) and none is the default: "
             "choose one explicitly"
@@ -473,8 +507,9 @@ def _group(factors: list[Factor], origin: str, meta: dict[str, dict[str, str]]) 
 def read_factor_file(path: str | Path) -> list[FactorSet]:
     """Read a custom factor CSV file (the shipped columns) into factor sets.
 
-    Custom sets are never defaults: a calculation uses them when it names them, or when they
-    are the only set that has the value asked for.
+    Custom sets are never chosen by a rule over a shipped set: a calculation uses them when it
+    names them (``factor_sets`` or a source's ``factor_set``), or when no shipped set has the
+    value asked for.
 
     Raises
     ------

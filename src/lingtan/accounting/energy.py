@@ -59,6 +59,7 @@ class StandardCoal:
     energy_per_kgce: FactorUse
     electricity: FactorUse
     library: FactorLibrary
+    set_id: str | None = None
     _reference: dict[str, FactorUse | None] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -68,6 +69,7 @@ class StandardCoal:
         *,
         electricity_basis: str = "equivalent",
         supply_coal_gce_per_kwh: float | None = None,
+        set_id: str | None = None,
     ) -> StandardCoal:
         """Choose the coefficients.
 
@@ -77,8 +79,12 @@ class StandardCoal:
             当量值 (default) or 等价值.
         supply_coal_gce_per_kwh : float, optional
             Required for ``equal_value``: the supply coal consumption to use [gce/kWh].
+        set_id : str, optional
+            An explicit standard-coal set (default: by the selection rule).
         """
-        selection = library.select("standard_coal", "standard_coal", "energy_per_unit")
+        selection = library.select(
+            "standard_coal", "standard_coal", "energy_per_unit", set_id=set_id
+        )
         energy = FactorUse(
             "standard coal heat content",
             selection.factor.value_in("MJ/kgce"),
@@ -97,7 +103,7 @@ class StandardCoal:
                 f"supply coal consumption {supply_coal_gce_per_kwh} gce/kWh (input)",
             )
         elif electricity_basis == "equivalent":
-            choice = library.select("standard_coal", "electricity", "equivalent")
+            choice = library.select("standard_coal", "electricity", "equivalent", set_id=set_id)
             electricity = FactorUse(
                 "electricity equivalent value (当量值)",
                 choice.factor.value_in("kgce/kWh"),
@@ -109,13 +115,15 @@ class StandardCoal:
             raise ValueError(
                 f"electricity basis {electricity_basis!r} must be 'equivalent' or 'equal_value'"
             )
-        return cls(energy, electricity, library)
+        return cls(energy, electricity, library, set_id)
 
     def reference_ncv(self, fuel_key: str) -> FactorUse | None:
         """The GB/T 2589 reference NCV of a fuel, or None when GB/T 2589 does not list it."""
         if fuel_key not in self._reference:
             try:
-                selection = self.library.select("standard_coal", fuel_key, "ncv")
+                selection = self.library.select(
+                    "standard_coal", fuel_key, "ncv", set_id=self.set_id
+                )
             except FactorNotFoundError:
                 self._reference[fuel_key] = None
             else:

@@ -33,7 +33,7 @@ from lingtan.accounting.model import (
 )
 from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
-from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
 __all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory"]
@@ -96,13 +96,21 @@ class _Context:
         self.inventory = inventory
         self.library = library
         self.year = inventory.year
-        self.gwp_set = GWP_SETS[inventory.gwp.upper()]
+        chosen = inventory.factor_sets
+        self.gwp_set = chosen.get("gwp") or GWP_SETS[inventory.gwp.upper()]
+        self.gwp_rule = (
+            f"explicit choice of set {chosen['gwp']}"
+            if chosen.get("gwp")
+            else f"gwp option {inventory.gwp.upper()}"
+        )
         self.coal = StandardCoal.from_library(
             library,
             electricity_basis=inventory.electricity_tce_basis,
             supply_coal_gce_per_kwh=inventory.supply_coal_gce_per_kwh,
+            set_id=chosen.get("standard_coal"),
         )
         self._uses: dict[tuple, FactorUse] = {}
+        self._blends: dict[tuple, list[FactorUse]] = {}
         gwp_keys = library.get_set(self.gwp_set).key_names()
         self.gas_names = {_fold(key): key for key in gwp_keys}
         for key in gwp_keys:
@@ -115,6 +123,21 @@ class _Context:
         carbonate_keys = [k for s in library.sets("carbonate") for k in s.key_names()]
         self.carbonates = {_fold(k): k for k in carbonate_keys}
         self.carbonates.update({_fold(a): k for a, k in _CARBONATE_NAMES.items()})
+
+    def blend(self, blend: str) -> list[FactorUse]:
+        """The component mass fractions of a refrigerant blend, from one chosen set."""
+        cache_key = ("blend", blend)
+        if cache_key not in self._blends:
+            factor_set, rule = self.library.select_set(
+                "refrigerant_blend",
+                blend,
+                set_id=self.inventory.factor_sets.get("refrigerant_blend"),
+            )
+            self._blends[cache_key] = [
+                FactorUse(f"{blend} mass fraction {row.parameter}", row.value, "1", row, rule)
+                for row in factor_set.rows(blend)
+            ]
+        return self._blends[cache_key]
 
     def use(
         self,
@@ -147,11 +170,13 @@ class _Context:
 
     def used_factors(self) -> list[FactorUse]:
         """Every library factor this calculation has looked up."""
-        return [*self._uses.values(), *self.coal.uses()]
+        blends = [use for uses in self._blends.values() for use in uses]
+        return [*self._uses.values(), *blends, *self.coal.uses()]
 
     def gwp(self, gas: str) -> FactorUse:
-        rule = f"gwp option {self.inventory.gwp.upper()}"
-        return self.use(f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set, rule=rule)
+        return self.use(
+            f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set, rule=self.gwp_rule
+        )
 
     def methane_gwp(self, *, fossil: bool) -> FactorUse:
         """AR6 distinguishes fossil and non-fossil CH4; other reports have one value."""
@@ -160,29 +185,29 @@ class _Context:
             return self.gwp(variant)
         return self.gwp("CH4")
 
-    def electricity(self, region_code: str) -> FactorUse:
-        year = self.inventory.electricity_factor_year
-        cache_key = ("electricity", region_code, year)
+    def grid(self, key: str, region: str, role: str) -> FactorUse:
+        """An electricity factor: from the set named in ``factor_sets``, else of the explicit
+        ``electricity_factor_year``, else by the newest-data-year rule."""
+        cache_key = ("grid", key, region)
         found = self._uses.get(cache_key)
         if found is None:
-            if year is None:
-                selection = self.library.select(
-                    "electricity", "grid_average", "co2", region=region_code, year=self.year
+            set_id = self.inventory.factor_sets.get("electricity")
+            year = self.inventory.electricity_factor_year
+            if year is not None and set_id is None:
+                selection = self.library.select_for_year(
+                    "electricity", key, "co2", region=region, year=year
                 )
             else:
-                selection = self.library.select_for_year(
-                    "electricity", "grid_average", "co2", region=region_code, year=year
+                selection = self.library.select(
+                    "electricity", key, "co2", region=region, year=self.year, set_id=set_id
                 )
             factor = selection.factor
-            found = FactorUse(
-                "grid emission factor (location-based)",
-                factor.value_in("tCO2/MWh"),
-                "tCO2/MWh",
-                factor,
-                selection.rule,
-            )
+            found = FactorUse(role, factor.value_in("tCO2/MWh"), "tCO2/MWh", factor, selection.rule)
             self._uses[cache_key] = found
         return found
+
+    def electricity(self, region_code: str) -> FactorUse:
+        return self.grid("grid_average", region_code, "grid emission factor (location-based)")
 
     def residual(self) -> FactorUse:
         inventory = self.inventory
@@ -193,22 +218,18 @@ class _Context:
             return FactorUse(
                 "residual factor (market-based)", value, "tCO2/MWh", None, "user-supplied (input)"
             )
-        key, parameter = "grid_average_excl_market_nonfossil", "co2"
-        if inventory.electricity_factor_year is not None:
-            selection = self.library.select_for_year(
-                "electricity", key, parameter, region="CN", year=inventory.electricity_factor_year
-            )
-        else:
-            selection = self.library.select(
-                "electricity", key, parameter, region="CN", year=self.year
-            )
-        return FactorUse(
-            "residual factor (market-based)",
-            selection.factor.value_in("tCO2/MWh"),
-            "tCO2/MWh",
-            selection.factor,
-            selection.rule,
+        return self.grid(
+            "grid_average_excl_market_nonfossil", "CN", "residual factor (market-based)"
         )
+
+
+def _fits(quantity_unit: str | None, rate_unit: str, target: str) -> bool:
+    """Whether a quantity in ``quantity_unit`` times ``rate_unit`` gives ``target``."""
+    try:
+        conversion_factor(f"({quantity_unit})*({rate_unit})", target)
+    except UnitError:
+        return False
+    return True
 
 
 def _measured(role: str, value: float, unit: str) -> FactorUse:
@@ -318,7 +339,10 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
     co2 = 0.0
     method = ""
     if biomass and source.factor is not None:
-        co2 = _user_factor_mass(source, "factor", source.factor, source.factor_unit, "t", energy_gj)
+        target = "tCO2" if "co2" in (source.factor_unit or "").casefold() else "t"
+        co2 = _user_factor_mass(
+            source, "factor", source.factor, source.factor_unit, target, energy_gj
+        )
         uses.append(_measured("biogenic CO2 factor", source.factor, source.factor_unit or ""))
         method = "CO2 = activity x factor"
     elif source.carbon_fraction is not None:
@@ -366,8 +390,9 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
 
     # Standard coal: the GB/T 2589 reference NCV unless the NCV was measured.
     energy_tce = 0.0
-    if key is not None and source.ncv is None and ctx.coal.reference_ncv(key) is not None:
-        energy_tce, coal_uses = ctx.coal.carrier_tce(key, source.quantity, source.unit or "")
+    reference = ctx.coal.reference_ncv(key) if key is not None and source.ncv is None else None
+    if reference is not None and _fits(source.unit, reference.unit, "GJ"):
+        energy_tce, coal_uses = ctx.coal.carrier_tce(key or "", source.quantity, source.unit or "")
         uses += coal_uses
     elif energy_gj is not None:
         energy_tce = ctx.coal.heat_tce(energy_gj)
@@ -514,15 +539,20 @@ def _fugitive(ctx: _Context, source: Source) -> Line:
     mass = _convert(source, released, source.unit, "t", "unit")
     uses: list[FactorUse] = []
     if is_blend:
-        blend_set = ctx.library.sets("refrigerant_blend")
-        rows = [f for s in blend_set for f in s.factors if f.key == gas]
+        try:
+            composition = ctx.blend(gas)
+        except FactorNotFoundError as exc:
+            raise _SourceError("gas", source.gas, str(exc)) from None
         gases = {}
-        for row in rows:
-            component = ctx.gas_names.get(_fold(row.parameter))
+        for use in composition:
+            assert use.factor is not None
+            component = ctx.gas_names.get(_fold(use.factor.parameter))
             if component is None:
-                raise _SourceError("gas", source.gas, f"blend component {row.parameter} has no GWP")
-            gases[component] = mass * row.value
-            uses.append(FactorUse(f"{gas} mass fraction {component}", row.value, "1", row, "blend"))
+                raise _SourceError(
+                    "gas", source.gas, f"blend component {use.factor.parameter} has no GWP"
+                )
+            gases[component] = mass * use.value
+            uses.append(use)
         method += " (blend: sum of component masses x their GWPs)"
     else:
         gases = {gas: mass}
@@ -735,15 +765,17 @@ def _set_uncertainty(line: Line) -> None:
     source = line.source
     factor_pct = source.factor_uncertainty_pct
     if factor_pct is None:
-        library_pcts: list[float] = []
-        for use in line.factors:
-            if use.factor is not None:
-                if use.factor.uncertainty_pct is None:
-                    break  # a factor without an estimate: the factors' uncertainty is unknown
-                library_pcts.append(use.factor.uncertainty_pct)
-        else:
-            if library_pcts:
-                factor_pct = formulas.uncertainty_of_product(*library_pcts)
+        # the library factors that make the emissions (not the tce coefficients), as far as
+        # their rows carry a 95 % uncertainty
+        library_pcts = [
+            use.factor.uncertainty_pct
+            for use in line.factors
+            if use.factor is not None
+            and use.factor.uncertainty_pct is not None
+            and use.factor.family != "standard_coal"
+        ]
+        if library_pcts:
+            factor_pct = formulas.uncertainty_of_product(*library_pcts)
     if source.uncertainty_pct is not None or factor_pct is not None:
         parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
         line.uncertainty_pct = formulas.uncertainty_of_product(*parts)
@@ -956,6 +988,40 @@ def _totals(
     )
 
 
+def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[str]:
+    """What a verifier should know about the factors used: review status, validity windows
+    that do not cover the period, and electricity factors of mixed data years."""
+    warnings = []
+    unverified = sorted({f.ref for f in factors if f.status != "official"})
+    if unverified:
+        warnings.append(
+            f"{len(unverified)} factor(s) used have review status 'unverified' "
+            "(not yet checked against the official text): " + ", ".join(unverified)
+        )
+    start, end = inventory.period_start.isoformat(), inventory.period_end.isoformat()
+    outside = sorted(
+        {
+            f"{f.ref} (valid {f.valid_from or '…'} to {f.valid_to or '…'})"
+            for f in factors
+            if (f.valid_from and f.valid_from > end) or (f.valid_to and f.valid_to < start)
+        }
+    )
+    if outside:
+        warnings.append(
+            f"{len(outside)} factor(s) have a validity window outside the period {start} to "
+            f"{end}: " + ", ".join(outside)
+        )
+    years = sorted({f.data_year for f in factors if f.family == "electricity" and f.data_year})
+    if len(years) > 1:
+        warnings.append(
+            "electricity factors of different data years are combined ("
+            + ", ".join(map(str, years))
+            + "): each value is the newest available for its region; set "
+            "electricity_factor_year to use one year throughout"
+        )
+    return warnings
+
+
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Defer Python's cyclic garbage collector while lines are built.
@@ -1012,10 +1078,14 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
         )
     try:
         ctx = _Context(inventory, library)
-    except (ValueError, FactorNotFoundError) as exc:
+    except ValueError as exc:  # the standard-coal basis
         raise InputError(
-            InputProblem("inventory", "electricity_tce_basis", None, str(exc))
+            InputProblem(
+                "inventory", "electricity_tce_basis", inventory.electricity_tce_basis, str(exc)
+            )
         ) from None
+    except FactorNotFoundError as exc:  # a set named in factor_sets, or the gwp set
+        raise InputError(InputProblem("inventory", "factor_sets", None, str(exc))) from None
 
     lines: list[Line] = []
     for source in inventory.sources:
@@ -1043,14 +1113,7 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
     if problems:
         raise InputError(problems)
 
-    unverified = sorted(
-        {u.factor.ref for u in ctx.used_factors() if u.factor and u.factor.status != "official"}
-    )
-    if unverified:
-        warnings.append(
-            f"{len(unverified)} factor(s) used have review status 'unverified' "
-            "(not yet checked against the official text): " + ", ".join(unverified)
-        )
+    warnings += _factor_warnings(inventory, [u.factor for u in ctx.used_factors() if u.factor])
     return InventoryResult(
         input=inventory,
         lines=tuple(lines),
