@@ -196,14 +196,22 @@ def _flows(check: _Checker, where: str, field: str, value: Any) -> tuple[Flow, .
     return tuple(flows)
 
 
+def _entry(
+    check: _Checker, label: str, index: int, raw: Any
+) -> tuple[dict[str, Any], str | None, str]:
+    """An entry of a list of sources or instruments: its fields, its id, and where it is."""
+    data = check.mapping(f"{label}s[{index}]", label, raw)
+    entry_id = check.text(f"{label}s[{index}]", "id", data.get("id")) if data else None
+    where = f"{label} {entry_id}" if entry_id else f"{label}s[{index}]"
+    if data and not entry_id:
+        check.add(where, "id", data.get("id"), f"every {label} needs an id")
+    return data, entry_id, where
+
+
 def _source(check: _Checker, index: int, raw: Any) -> Source | None:
-    data = check.mapping(f"sources[{index}]", "source", raw)
+    data, source_id, where = _entry(check, "source", index, raw)
     if not data:
         return None
-    source_id = check.text(f"sources[{index}]", "id", data.get("id"))
-    where = f"source {source_id}" if source_id else f"sources[{index}]"
-    if not source_id:
-        check.add(where, "id", data.get("id"), "every source needs an id")
     kind = data.get("kind")
     if kind not in _FIELDS:
         check.add(where, "kind", kind, f"must be one of {', '.join(KINDS)}")
@@ -263,14 +271,10 @@ def _source(check: _Checker, index: int, raw: Any) -> Source | None:
 
 
 def _instrument(check: _Checker, index: int, raw: Any) -> Instrument | None:
-    data = check.mapping(f"instruments[{index}]", "instrument", raw)
+    before = len(check.problems)
+    data, instrument_id, where = _entry(check, "instrument", index, raw)
     if not data:
         return None
-    instrument_id = check.text(f"instruments[{index}]", "id", data.get("id"))
-    where = f"instrument {instrument_id}" if instrument_id else f"instruments[{index}]"
-    before = len(check.problems)
-    if not instrument_id:
-        check.add(where, "id", data.get("id"), "every instrument needs an id")
     allowed = {"id", "kind", "quantity", "unit", "sources", "serial", "vintage"}
     for key in sorted(set(data) - allowed):
         check.add(where, key, data[key], "is not a field of an instrument")

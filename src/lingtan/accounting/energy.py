@@ -85,13 +85,7 @@ class StandardCoal:
         selection = library.select(
             "standard_coal", "standard_coal", "energy_per_unit", set_id=set_id
         )
-        energy = FactorUse(
-            "standard coal heat content",
-            selection.factor.value_in("MJ/kgce"),
-            "MJ/kgce",
-            selection.factor,
-            selection.rule,
-        )
+        energy = FactorUse.chosen("standard coal heat content", selection, "MJ/kgce")
         if electricity_basis == "equal_value":
             if supply_coal_gce_per_kwh is None or supply_coal_gce_per_kwh <= 0:
                 raise ValueError("the equal-value basis needs a positive supply_coal_gce_per_kwh")
@@ -104,12 +98,8 @@ class StandardCoal:
             )
         elif electricity_basis == "equivalent":
             choice = library.select("standard_coal", "electricity", "equivalent", set_id=set_id)
-            electricity = FactorUse(
-                "electricity equivalent value (当量值)",
-                choice.factor.value_in("kgce/kWh"),
-                "kgce/kWh",
-                choice.factor,
-                choice.rule,
+            electricity = FactorUse.chosen(
+                "electricity equivalent value (当量值)", choice, "kgce/kWh"
             )
         else:
             raise ValueError(
@@ -127,12 +117,8 @@ class StandardCoal:
             except FactorNotFoundError:
                 self._reference[fuel_key] = None
             else:
-                self._reference[fuel_key] = FactorUse(
-                    "reference NCV for standard coal",
-                    selection.factor.value,
-                    selection.factor.unit,
-                    selection.factor,
-                    selection.rule,
+                self._reference[fuel_key] = FactorUse.chosen(
+                    "reference NCV for standard coal", selection
                 )
         return self._reference[fuel_key]
 
@@ -176,13 +162,7 @@ class StandardCoal:
         ncv = self.reference_ncv(carrier)
         if ncv is None:
             selection = self.library.select("fuel", carrier, "ncv")
-            ncv = FactorUse(
-                "NCV (no GB/T 2589 reference value)",
-                selection.factor.value,
-                selection.factor.unit,
-                selection.factor,
-                selection.rule,
-            )
+            ncv = FactorUse.chosen("NCV (no GB/T 2589 reference value)", selection)
         energy = quantity * ncv.value * conversion_factor(f"({unit})*({ncv.unit})", "GJ")
         return self.heat_tce(energy), (ncv, self.energy_per_kgce)
 

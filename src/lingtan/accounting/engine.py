@@ -17,6 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from lingtan import __version__
 from lingtan.accounting import formulas
@@ -162,9 +163,9 @@ class _Context:
             selection = self.library.select(
                 family, key, parameter, region=region, year=self.year, set_id=chosen_set
             )
-            factor = selection.factor
-            value = factor.value if unit is None else factor.value_in(unit)
-            found = FactorUse(role, value, unit or factor.unit, factor, rule or selection.rule)
+            if rule is not None:
+                selection = replace(selection, rule=rule)
+            found = FactorUse.chosen(role, selection, unit)
             self._uses[cache_key] = found
         return found
 
@@ -230,6 +231,18 @@ def _fits(quantity_unit: str | None, rate_unit: str, target: str) -> bool:
     except UnitError:
         return False
     return True
+
+
+def _supplied(
+    role: str, value: float, units: tuple[str, str], field: str = "factor_unit"
+) -> FactorUse:
+    """A parameter given with the activity, converted from its unit to the canonical one."""
+    given, canonical = units
+    try:
+        converted = value * conversion_factor(given, canonical)
+    except UnitError as exc:
+        raise _SourceError(field, given, str(exc)) from None
+    return _measured(role, converted, canonical)
 
 
 def _measured(role: str, value: float, unit: str) -> FactorUse:
@@ -356,12 +369,12 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
         method = "E = FC x C_ar x OF x 44/12"
     else:
         if source.carbon_content is not None:
-            unit = source.carbon_content_unit or "t/TJ"
-            try:
-                cc_value = source.carbon_content * conversion_factor(unit, "t/GJ")
-            except UnitError as exc:
-                raise _SourceError("carbon_content_unit", unit, str(exc)) from None
-            carbon = _measured("carbon content per heat", cc_value, "t/GJ")
+            carbon = _supplied(
+                "carbon content per heat",
+                source.carbon_content,
+                (source.carbon_content_unit or "t/TJ", "t/GJ"),
+                "carbon_content_unit",
+            )
         elif key is not None:
             carbon = library("carbon content per heat", "carbon_content", "t/GJ")
         else:
@@ -397,21 +410,17 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
     elif energy_gj is not None:
         energy_tce = ctx.coal.heat_tce(energy_gj)
         uses.append(ctx.coal.energy_per_kgce)
-    return Line(
-        source=source,
-        activity=energy_gj if energy_gj is not None else source.quantity,
-        activity_unit="GJ" if energy_gj is not None else source.unit or "",
-        gases_t=gases,
-        emissions_tco2e=emissions,
-        co2_t=gases.get("CO2", 0.0),
-        biogenic_co2_t=co2 if biomass else 0.0,
+    activity = (energy_gj, "GJ") if energy_gj is not None else (source.quantity, source.unit or "")
+    return _direct_line(
+        source,
+        activity,
+        gases,
+        method,
+        uses,
+        emissions,
+        category="fuel_combustion",
+        biogenic_co2=co2 if biomass else 0.0,
         energy_tce=energy_tce,
-        gbt32150_category="fuel_combustion",
-        scope=1,
-        scope3_category=None,
-        iso14064_category=1,
-        method=method,
-        factors=tuple(uses),
     )
 
 
@@ -430,8 +439,12 @@ def _direct_line(
     method: str,
     uses: list[FactorUse],
     emissions: float | None = None,
+    *,
+    category: str = "process",
+    biogenic_co2: float = 0.0,
+    energy_tce: float = 0.0,
 ) -> Line:
-    """A Scope 1 process line; ``emissions`` defaults to the CO2 mass."""
+    """A Scope 1 line (ISO 14064-1 category 1); ``emissions`` defaults to the CO2 mass."""
     return Line(
         source=source,
         activity=activity[0],
@@ -439,9 +452,9 @@ def _direct_line(
         gases_t=gases,
         emissions_tco2e=gases["CO2"] if emissions is None else emissions,
         co2_t=gases.get("CO2", 0.0),
-        biogenic_co2_t=0.0,
-        energy_tce=0.0,
-        gbt32150_category="process",
+        biogenic_co2_t=biogenic_co2,
+        energy_tce=energy_tce,
+        gbt32150_category=category,
         scope=1,
         scope3_category=None,
         iso14064_category=1,
@@ -457,12 +470,9 @@ def _process_carbonate(ctx: _Context, source: Source) -> Line:
     fraction = 1.0 if source.calcination_fraction is None else source.calcination_fraction
     uses = [_measured("purity", purity, "1"), _measured("calcination fraction", fraction, "1")]
     if source.factor is not None:
-        unit = source.factor_unit or "t/t"
-        try:
-            value = source.factor * conversion_factor(unit, "t/t")
-        except UnitError as exc:
-            raise _SourceError("factor_unit", unit, str(exc)) from None
-        stoichiometric = _measured("stoichiometric factor", value, "t/t")
+        stoichiometric = _supplied(
+            "stoichiometric factor", source.factor, (source.factor_unit or "t/t", "t/t")
+        )
     else:
         carbonate = ctx.carbonates.get(_fold(source.carbonate or ""))
         if carbonate is None:
@@ -578,23 +588,45 @@ def _electricity(ctx: _Context, source: Source, *, exported: bool) -> Line:
     except FactorNotFoundError as exc:
         raise _SourceError("region", region_text, str(exc)) from None
     mwh = _convert(source, source.quantity, source.unit, "MWh", "unit")
+    co2 = formulas.energy_co2(mwh, factor.value)
+    return _energy_line(
+        source,
+        (mwh, "MWh"),
+        co2,
+        ctx.coal.electricity_tce(mwh),
+        exported=exported,
+        method="E = AD x EF_grid",
+        factors=(factor, ctx.coal.electricity),
+    )
+
+
+def _energy_line(
+    source: Source,
+    activity: tuple[float, str],
+    co2: float,
+    energy_tce: float,
+    *,
+    exported: bool,
+    method: str,
+    factors: tuple[FactorUse, ...],
+) -> Line:
+    """A line of purchased (Scope 2) or exported (deducted, negative) electricity or heat."""
     sign = -1.0 if exported else 1.0
-    co2 = sign * formulas.electricity_co2(mwh, factor.value)
     return Line(
         source=source,
-        activity=mwh,
-        activity_unit="MWh",
-        gases_t={"CO2": co2},
-        emissions_tco2e=co2,
-        co2_t=co2,
+        activity=activity[0],
+        activity_unit=activity[1],
+        gases_t={"CO2": sign * co2},
+        emissions_tco2e=sign * co2,
+        co2_t=sign * co2,
         biogenic_co2_t=0.0,
-        energy_tce=sign * ctx.coal.electricity_tce(mwh),
+        energy_tce=sign * energy_tce,
         gbt32150_category="exported_energy" if exported else "purchased_energy",
         scope=None if exported else 2,
         scope3_category=None,
         iso14064_category=None if exported else 2,
-        method="E = AD x EF_grid",
-        factors=(factor, ctx.coal.electricity),
+        method=method,
+        factors=factors,
     )
 
 
@@ -635,12 +667,11 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
             "is below the reference condition, giving negative heat",
         )
     if source.factor is not None:
-        unit = source.factor_unit or "tCO2/GJ"
-        try:
-            value = source.factor * conversion_factor(unit, "tCO2/GJ")
-        except UnitError as exc:
-            raise _SourceError("factor_unit", unit, str(exc)) from None
-        factor = FactorUse("heat emission factor (supplier)", value, "tCO2/GJ", None, "input")
+        factor = _supplied(
+            "heat emission factor (supplier)",
+            source.factor,
+            (source.factor_unit or "tCO2/GJ", "tCO2/GJ"),
+        )
     else:
         try:
             factor = ctx.use(
@@ -650,21 +681,12 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
         except FactorNotFoundError as exc:
             raise _SourceError("factor_set", source.factor_set, str(exc)) from None
     uses += [factor, ctx.coal.energy_per_kgce]
-    sign = -1.0 if exported else 1.0
-    co2 = sign * formulas.heat_co2(heat, factor.value)
-    return Line(
-        source=source,
-        activity=heat,
-        activity_unit="GJ",
-        gases_t={"CO2": co2},
-        emissions_tco2e=co2,
-        co2_t=co2,
-        biogenic_co2_t=0.0,
-        energy_tce=sign * ctx.coal.heat_tce(heat),
-        gbt32150_category="exported_energy" if exported else "purchased_energy",
-        scope=None if exported else 2,
-        scope3_category=None,
-        iso14064_category=None if exported else 2,
+    return _energy_line(
+        source,
+        (heat, "GJ"),
+        formulas.energy_co2(heat, factor.value),
+        ctx.coal.heat_tce(heat),
+        exported=exported,
         method=method,
         factors=tuple(uses),
     )
@@ -879,7 +901,7 @@ def _allocate_instruments(
         uncovered = max(line.activity - covered[i], 0.0)
         market_factor = residual or line.factors[0]
         line.covered_mwh = covered[i]
-        line.market_emissions_tco2e = formulas.electricity_co2(uncovered, market_factor.value)
+        line.market_emissions_tco2e = formulas.energy_co2(uncovered, market_factor.value)
         if residual is not None:
             line.factors = (*line.factors, residual)
     return tuple(uses), residual

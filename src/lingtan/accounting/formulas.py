@@ -25,9 +25,8 @@ __all__ = [
     "carbonate_co2",
     "combustion_co2",
     "combustion_co2_from_carbon_fraction",
-    "electricity_co2",
+    "energy_co2",
     "fugitive_mass_balance",
-    "heat_co2",
     "hot_water_heat",
     "mass_balance_co2",
     "recovered_co2_mass",
@@ -159,14 +158,22 @@ def blend_gwp(composition: Mapping[str, float], gwp: Mapping[str, float]) -> flo
     return math.fsum(fraction * gwp[gas] for gas, fraction in composition.items())
 
 
-def electricity_co2(energy: float, factor: float) -> float:
-    """CO2 of electricity: E = AD x EF [t], AD in MWh and EF in tCO2/MWh."""
-    return energy * factor
+def energy_co2(activity: float, factor: float) -> float:
+    """CO2 of purchased or exported electricity or heat: E = AD x EF.
 
+    Parameters
+    ----------
+    activity : float
+        AD: electricity [MWh] or heat [GJ].
+    factor : float
+        EF: grid factor [tCO2/MWh] or heat factor [tCO2/GJ].
 
-def heat_co2(heat: float, factor: float) -> float:
-    """CO2 of heat: E = AD x EF [t], AD in GJ and EF in tCO2/GJ."""
-    return heat * factor
+    Returns
+    -------
+    float
+        CO2 [t].
+    """
+    return activity * factor
 
 
 def steam_heat(mass: float, enthalpy: float, reference_enthalpy: float) -> float:

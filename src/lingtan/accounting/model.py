@@ -12,7 +12,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from lingtan.factors import Factor
+from lingtan.factors import Factor, Selection
 
 __all__ = [
     "GBT32150_CATEGORIES",
@@ -180,6 +180,13 @@ class FactorUse:
     unit: str
     factor: Factor | None
     rule: str
+
+    @classmethod
+    def chosen(cls, role: str, selection: Selection, unit: str | None = None) -> FactorUse:
+        """The library factor of ``selection``, converted to ``unit`` (its own if None)."""
+        factor = selection.factor
+        value = factor.value if unit is None else factor.value_in(unit)
+        return cls(role, value, unit or factor.unit, factor, selection.rule)
 
     def as_dict(self) -> dict[str, Any]:
         return {
