@@ -1,0 +1,283 @@
+"""The factory's system of record: SQLAlchemy 2 models (SQLite by default, PostgreSQL by URL).
+
+Names follow the glossary of the design notes. Every numeric column carries its unit in its
+name or beside it (``quantity`` + ``unit``); times are stored in UTC. Schema changes go through
+Alembic migrations (``lingtan/store/migrations``), never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "ActivityEvidence",
+    "ActivityRecord",
+    "AuditEntry",
+    "Base",
+    "CustomFactorSet",
+    "Evidence",
+    "Facility",
+    "ImportBatch",
+    "Instrument",
+    "Inventory",
+    "Organization",
+    "Product",
+    "ProductionRecord",
+    "ProductionUnit",
+    "Source",
+]
+
+ORIGINS = ("meter", "invoice", "manual", "estimate")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organization(Base):
+    """An enterprise (企业)."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    facilities: Mapped[list[Facility]] = relationship(back_populates="organization")
+
+
+class Facility(Base):
+    """A factory site (工厂) with its reporting boundary."""
+
+    __tablename__ = "facility"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(40))  # province / grid code, e.g. CN-JS
+    industry_code: Mapped[str | None] = mapped_column(String(20))  # GB/T 4754, e.g. C3841
+    industry_name: Mapped[str | None] = mapped_column(String(200))
+    boundary: Mapped[str | None] = mapped_column(Text)  # description of the boundary (核算边界)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    organization: Mapped[Organization] = relationship(back_populates="facilities")
+    units: Mapped[list[ProductionUnit]] = relationship(back_populates="facility")
+    sources: Mapped[list[Source]] = relationship(back_populates="facility")
+
+
+class ProductionUnit(Base):
+    """A workshop, building or line inside a facility (生产单元)."""
+
+    __tablename__ = "production_unit"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("production_unit.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # workshop | building | line
+
+    facility: Mapped[Facility] = relationship(back_populates="units")
+
+
+class Source(Base):
+    """An emission source (排放源) in the boundary; ``params`` holds its kind's fields
+    (fuel, gas, region, medium ...) exactly as in a ``lingtan calc`` source."""
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    production_unit_id: Mapped[int | None] = mapped_column(ForeignKey("production_unit.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    facility: Mapped[Facility] = relationship(back_populates="sources")
+    records: Mapped[list[ActivityRecord]] = relationship(back_populates="source")
+
+
+class ImportBatch(Base):
+    """One imported file: what was read, when, by whom."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    filename: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_added: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ActivityRecord(Base):
+    """A quantity of activity for a source over a period (活动数据), with origin and evidence.
+
+    The key is (source, period): importing the same record again changes nothing; a
+    different quantity for the same key is a conflict, never an overwrite.
+    """
+
+    __tablename__ = "activity_record"
+    __table_args__ = (UniqueConstraint("source_id", "period_start", "period_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    origin: Mapped[str] = mapped_column(String(20))  # meter | invoice | manual | estimate
+    quality_note: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    source: Mapped[Source] = relationship(back_populates="records")
+    evidence: Mapped[list[Evidence]] = relationship(secondary="activity_evidence")
+
+
+class Evidence(Base):
+    """A file stored by content (SHA-256): an invoice, a meter export, a lab report."""
+
+    __tablename__ = "evidence"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ActivityEvidence(Base):
+    __tablename__ = "activity_evidence"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity_record.id"), primary_key=True)
+    evidence_sha256: Mapped[str] = mapped_column(ForeignKey("evidence.sha256"), primary_key=True)
+
+
+class Instrument(Base):
+    """A contractual instrument (GEC 绿证, green power contract 绿电交易, on-site renewable)."""
+
+    __tablename__ = "instrument"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    serial: Mapped[str | None] = mapped_column(String(200))
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(40))
+
+
+class ProductionRecord(Base):
+    """Production output of a product over a period (产量)."""
+
+    __tablename__ = "production_record"
+    __table_args__ = (UniqueConstraint("product_id", "period_start", "period_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Float)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class CustomFactorSet(Base):
+    """A user-defined factor set, kept as the CSV text it was loaded from."""
+
+    __tablename__ = "custom_factor_set"
+
+    set_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    family: Mapped[str] = mapped_column(String(40))
+    csv_text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Inventory(Base):
+    """A computed GHG inventory: an immutable snapshot of its input, factors and result.
+
+    ``status`` is ``computed`` or ``locked``. A locked inventory is never changed; computing its
+    period again is a restatement: a new row whose ``supersedes_id`` points to it, with a reason.
+    """
+
+    __tablename__ = "inventory"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    engine_version: Mapped[str] = mapped_column(String(100))
+    factor_sets: Mapped[list[Any]] = mapped_column()
+    input_document: Mapped[dict[str, Any]] = mapped_column()
+    result: Mapped[dict[str, Any]] = mapped_column()
+    lineage: Mapped[dict[str, Any]] = mapped_column()  # source code -> activity record ids
+    result_sha256: Mapped[str] = mapped_column(String(64))
+    total_tco2e: Mapped[float] = mapped_column(Float)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inventory.id"))
+    restatement_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One change (who, when, what, before, after), chained to the previous entry by hash."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as hashed
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_key: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
