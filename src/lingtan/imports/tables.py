@@ -1,0 +1,146 @@
+"""Reading tables out of the files factories keep: Excel workbooks and CSV files.
+
+A table is a header row and data rows; each cell keeps where it came from (file, sheet, row,
+column letter) so that an error can point at it. Headers may be Chinese, English or both
+(``排放源编号 source_id``, ``数量\\nQuantity``): :func:`match_columns` maps them to field names.
+CSV files are read as UTF-8 (with or without BOM) or, failing that, GB18030, the encoding a
+Chinese Excel writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from lingtan.errors import InputError, InputProblem
+
+__all__ = ["Table", "column_label", "match_columns", "read_tables"]
+
+
+@dataclass
+class Table:
+    """A sheet (or a CSV file): its header and an iterator over its data rows."""
+
+    origin: str  # "file.xlsx sheet X" or "file.csv"
+    name: str  # sheet name, or the file stem for CSV
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]  # (row number as shown in the file, values)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-()（）:：/]+", "", str(text)).casefold()
+
+
+def match_columns(
+    table: Table, fields: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> dict[str, int]:
+    """Map field names to column indexes by header text.
+
+    A header matches a field when it equals one of the field's names, or is made of them
+    (``排放源编号 source_id``). Raises InputError naming missing required columns.
+    """
+    names = {_fold(alias): field for field, aliases in fields.items() for alias in aliases}
+    found: dict[str, int] = {}
+    for index, header in enumerate(table.header):
+        if header is None or not str(header).strip():
+            continue
+        folded = _fold(header)
+        field = names.get(folded)
+        if field is None:
+            # combined "中文 English" headers: any alias contained as a whole word part
+            parts = [p for p in re.split(r"[\s/\n]+", str(header).strip()) if p]
+            candidates = {names[_fold(p)] for p in parts if _fold(p) in names}
+            field = candidates.pop() if len(candidates) == 1 else None
+        if field is not None and field not in found:
+            found[field] = index
+    missing = [field for field in required if field not in found]
+    if missing:
+        expected = "; ".join(" / ".join(fields[f][:2]) for f in missing)
+        raise InputError(
+            InputProblem(
+                table.origin,
+                "header",
+                ", ".join(map(str, table.header)),
+                f"required columns are missing: {expected}",
+            )
+        )
+    return found
+
+
+def column_label(index: int, header: str) -> str:
+    return f"{get_column_letter(index + 1)} ({header})"
+
+
+def _xlsx_tables(path: Path) -> Iterator[Table]:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        raise InputError(
+            InputProblem(str(path), "file", path.name, f"is not a readable .xlsx workbook ({exc})")
+        ) from None
+    for sheet in workbook.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        header: list[str] | None = None
+        header_row = 0
+        for number, values in enumerate(rows, start=1):
+            if values and any(v not in (None, "") for v in values):
+                header, header_row = [("" if v is None else str(v)) for v in values], number
+                break
+        if header is None:
+            continue
+
+        def data(rows=rows, start=header_row + 1) -> Iterator[tuple[int, list[Any]]]:
+            for number, values in enumerate(rows, start=start):
+                if values and any(v not in (None, "") for v in values):
+                    yield number, list(values)
+
+        yield Table(f"{path.name} sheet {sheet.title}", sheet.title, header, data())
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        InputProblem(str(path), "file", path.name, "is neither UTF-8 nor GB18030 text")
+    )
+
+
+def _csv_table(path: Path) -> Table:
+    reader = csv.reader(io.StringIO(_decode(path), newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise InputError(InputProblem(str(path), "file", path.name, "is empty"))
+
+    def data() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in enumerate(reader, start=2):
+            if any(v.strip() for v in values):
+                yield number, [v if v.strip() else None for v in values]
+
+    return Table(path.name, path.stem, header, data())
+
+
+def read_tables(path: str | Path) -> list[Table]:
+    """The tables of a workbook (one per non-empty sheet) or of a CSV file (one)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(InputProblem(str(path), "file", str(path), "does not exist"))
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return list(_xlsx_tables(path))
+    if suffix in (".csv", ".txt"):
+        return [_csv_table(path)]
+    raise InputError(
+        InputProblem(str(path), "file", path.name, "must be an .xlsx workbook or a .csv file")
+    )
