@@ -24,6 +24,7 @@ A user adds a custom set from a CSV file with the same columns (:func:`read_fact
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ __all__ = [
     "FactorSet",
     "Selection",
     "read_factor_file",
+    "read_factor_text",
     "shipped_library",
 ]
 
@@ -504,6 +506,18 @@ def _group(factors: list[Factor], origin: str, meta: dict[str, dict[str, str]]) 
     return sets
 
 
+def read_factor_text(text: str, origin: str) -> list[FactorSet]:
+    """Read custom factor sets from CSV text (the shipped columns); see :func:`read_factor_file`."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(
+            InputProblem(origin, ", ".join(missing), None, "required columns are missing"),
+            origin=origin,
+        )
+    return _group(_parse_rows(reader, origin), origin, {})
+
+
 def read_factor_file(path: str | Path) -> list[FactorSet]:
     """Read a custom factor CSV file (the shipped columns) into factor sets.
 
@@ -519,15 +533,7 @@ def read_factor_file(path: str | Path) -> list[FactorSet]:
     path = Path(path)
     origin = str(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(
-                    InputProblem(origin, ", ".join(missing), None, "required columns are missing"),
-                    origin=origin,
-                )
-            factors = _parse_rows(reader, origin)
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(
             InputProblem(origin, "file", str(path), f"cannot be read ({exc.strerror})"),
@@ -537,7 +543,7 @@ def read_factor_file(path: str | Path) -> list[FactorSet]:
         raise InputError(
             InputProblem(origin, "file", str(path), "is not UTF-8 text"), origin=origin
         ) from None
-    return _group(factors, origin, {})
+    return read_factor_text(text, origin)
 
 
 @cache

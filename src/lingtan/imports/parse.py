@@ -23,6 +23,7 @@ import calendar
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -631,7 +632,10 @@ def _production(table: Table, problems: list[InputProblem]) -> list[ProductionRo
 
 
 def parse_file(
-    path: str | Path, *, known_sources: dict[str, tuple[str, dict[str, Any]]] | None = None
+    path: str | Path,
+    *,
+    facility_code: str | None = None,
+    sources_of: Callable[[str | None], dict[str, tuple[str, dict[str, Any]]]] | None = None,
 ) -> ParsedFile:
     """Read and check an activity-data file.
 
@@ -639,9 +643,11 @@ def parse_file(
     ----------
     path : str or Path
         An .xlsx workbook or a .csv file.
-    known_sources : dict, optional
-        Sources already defined for the facility: code -> (kind, params). Sources defined in
-        the file itself are added to them.
+    facility_code : str, optional
+        The facility the data belong to, when the file has no Facility sheet.
+    sources_of : callable, optional
+        Given the facility code (from the file, else ``facility_code``), the sources already
+        defined for it: code -> (kind, params). Sources defined in the file are added to them.
 
     Raises
     ------
@@ -653,7 +659,7 @@ def parse_file(
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
     parsed = ParsedFile(path=path, sha256=digest)
     tables = read_tables(path)
-    kinds: dict[str, tuple[str, dict[str, Any]]] = dict(known_sources or {})
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {}
     by_kind: dict[str, list[Table]] = {}
     for table in tables:
         if _SKIPPED_SHEETS.search(table.name):
@@ -675,6 +681,8 @@ def parse_file(
     try:
         for table in by_kind.get("facility", []):
             parsed.facility = _facility(table, problems)
+        if sources_of is not None:
+            kinds.update(sources_of(parsed.facility.code if parsed.facility else facility_code))
         for table in by_kind.get("sources", []):
             rows = _sources(table, problems)
             seen: dict[str, str] = {}

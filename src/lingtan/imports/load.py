@@ -1,0 +1,470 @@
+"""Writing a checked activity file into the store: all or nothing, idempotent, never overwriting.
+
+:func:`import_file` parses the file (:mod:`lingtan.imports.parse`), compares it with what the
+store already holds, and writes it in the caller's transaction:
+
+* a record with the same key (source, period) and the same values is left as it is, so
+  importing a file again changes nothing;
+* the same key with a different value is a conflict: the whole file is refused, naming both;
+* facility, sources, instruments and products are created when new and must match when known.
+
+The caller commits (``session_scope``): any error leaves the database unchanged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.imports.parse import ParsedFile, parse_file
+from lingtan.store import audit
+from lingtan.store.evidence import EvidenceStore
+from lingtan.store.models import (
+    ActivityEvidence,
+    ActivityRecord,
+    Facility,
+    ImportBatch,
+    Instrument,
+    Organization,
+    Product,
+    ProductionRecord,
+    ProductionUnit,
+    Source,
+)
+
+__all__ = ["ImportSummary", "facility_by_code", "import_file"]
+
+
+@dataclass
+class ImportSummary:
+    batch_id: int
+    facility_code: str
+    rows_read: int
+    added: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+
+def facility_by_code(session: Session, code: str | None) -> Facility:
+    """The facility with ``code``, or the only one when ``code`` is None."""
+    if code is None:
+        facilities = session.scalars(select(Facility)).all()
+        if len(facilities) == 1:
+            return facilities[0]
+        names = ", ".join(f.code for f in facilities) or "none yet"
+        raise InputError(
+            InputProblem(
+                "import", "facility", None, f"name the facility (--facility); facilities: {names}"
+            )
+        )
+    facility = session.scalars(select(Facility).where(Facility.code == code)).first()
+    if facility is None:
+        raise InputError(
+            InputProblem(
+                "import",
+                "facility",
+                code,
+                "no such facility: import a workbook with its Facility sheet first",
+            )
+        )
+    return facility
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def import_file(
+    session: Session,
+    path: str | Path,
+    *,
+    evidence: EvidenceStore,
+    actor: str,
+    facility_code: str | None = None,
+) -> ImportSummary:
+    """Import an activity file into the store (see the module documentation).
+
+    Raises
+    ------
+    InputError
+        With every problem of the file, including conflicts with stored data; nothing written.
+    """
+    path = Path(path)
+
+    def sources_of(code: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
+        facility = session.scalars(select(Facility).where(Facility.code == code)).first()
+        if facility is None:
+            return {}
+        return {s.code: (s.kind, dict(s.params)) for s in facility.sources}
+
+    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of)
+    problems: list[InputProblem] = []
+    facility = _facility(session, parsed, facility_code, problems)
+    if facility is None:
+        raise InputError(problems, origin=str(path))
+    summary = ImportSummary(0, facility.code, parsed.rows_read)
+    sources = _sources(session, facility, parsed, problems, summary)
+    new_records = _new_records(session, sources, parsed, problems, summary)
+    new_instruments = _new_instruments(session, facility, parsed, problems, summary)
+    new_production = _new_production(session, facility, parsed, problems, summary)
+    if problems:
+        raise InputError(problems, origin=str(path))
+
+    batch = ImportBatch(
+        facility_id=facility.id,
+        filename=path.name,
+        sha256=parsed.sha256,
+        rows_read=parsed.rows_read,
+        rows_added=sum(summary.added.values()),
+        actor=actor,
+    )
+    session.add(batch)
+    session.flush()
+    summary.batch_id = batch.id
+    stored: dict[Path, str] = {}
+
+    def evidence_hash(file: Path) -> str:
+        if file not in stored:
+            stored[file] = evidence.put(session, file, file.name).sha256
+        return stored[file]
+
+    if new_records:
+        rows = [
+            {
+                "source_id": sources[r.source_code].id,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "quantity": r.quantity,
+                "unit": r.unit,
+                "origin": r.origin,
+                "quality_note": r.quality_note,
+                "params": r.params,
+                "import_id": batch.id,
+            }
+            for r in new_records
+        ]
+        ids = session.scalars(
+            insert(ActivityRecord).returning(ActivityRecord.id, sort_by_parameter_order=True),
+            rows,
+        ).all()
+        links = [
+            {"activity_id": record_id, "evidence_sha256": evidence_hash(file)}
+            for record_id, record in zip(ids, new_records, strict=True)
+            for file in record.evidence
+        ]
+        if links:
+            session.execute(insert(ActivityEvidence), links)
+    for row in new_instruments:
+        session.add(
+            Instrument(
+                facility_id=facility.id,
+                code=row.code,
+                kind=row.kind,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                quantity=row.quantity,
+                unit=row.unit,
+                serial=row.serial,
+                sources=list(row.sources),
+                import_id=batch.id,
+                evidence_sha256=evidence_hash(row.evidence) if row.evidence else None,
+            )
+        )
+    for product, row in new_production:
+        session.add(
+            ProductionRecord(
+                product_id=product.id,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                quantity=row.quantity,
+                import_id=batch.id,
+            )
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="import",
+        entity="import_batch",
+        entity_key=str(batch.id),
+        after={
+            "facility": facility.code,
+            "file": path.name,
+            "sha256": parsed.sha256,
+            "rows_read": parsed.rows_read,
+            "added": summary.added,
+            "unchanged": summary.unchanged,
+        },
+    )
+    session.flush()
+    return summary
+
+
+def _facility(
+    session: Session, parsed: ParsedFile, code: str | None, problems: list[InputProblem]
+) -> Facility | None:
+    row = parsed.facility
+    if row is None:
+        try:
+            return facility_by_code(session, code)
+        except InputError as exc:
+            problems += exc.problems
+            return None
+    organization = session.scalars(
+        select(Organization).where(Organization.name == row.organization)
+    ).first()
+    if organization is None:
+        organization = Organization(name=row.organization)
+        session.add(organization)
+        session.flush()
+    facility = session.scalars(
+        select(Facility).where(
+            Facility.organization_id == organization.id, Facility.code == row.code
+        )
+    ).first()
+    wanted = {
+        "name": row.name,
+        "region": row.region,
+        "industry_code": row.industry_code,
+        "industry_name": row.industry_name,
+        "boundary": row.boundary,
+    }
+    if facility is None:
+        facility = Facility(organization_id=organization.id, code=row.code, **wanted)
+        session.add(facility)
+        session.flush()
+        audit.record(
+            session,
+            actor="import",
+            action="create",
+            entity="facility",
+            entity_key=row.code,
+            after={"organization": row.organization, **wanted},
+        )
+        return facility
+    for name, value in wanted.items():
+        if value is not None and getattr(facility, name) != value:
+            problems.append(
+                InputProblem(
+                    f"{parsed.path.name} Facility",
+                    name,
+                    value,
+                    f"differs from the stored facility ({getattr(facility, name)!r}); "
+                    "facility data are not overwritten by an import",
+                )
+            )
+    return facility
+
+
+def _sources(
+    session: Session,
+    facility: Facility,
+    parsed: ParsedFile,
+    problems: list[InputProblem],
+    summary: ImportSummary,
+) -> dict[str, Source]:
+    sources = {s.code: s for s in facility.sources}
+    units = {u.code: u for u in facility.units}
+    added = unchanged = 0
+    for row in parsed.sources:
+        existing = sources.get(row.code)
+        if existing is not None:
+            if existing.kind != row.kind or dict(existing.params) != row.params:
+                problems.append(
+                    InputProblem(
+                        row.where,
+                        "source_id",
+                        row.code,
+                        f"is stored as {existing.kind} {dict(existing.params)}; the file "
+                        f"has {row.kind} {row.params}: sources are not overwritten",
+                    )
+                )
+            else:
+                unchanged += 1
+            continue
+        unit = None
+        if row.production_unit:
+            unit = units.get(row.production_unit)
+            if unit is None:
+                unit = ProductionUnit(
+                    facility_id=facility.id,
+                    code=row.production_unit,
+                    name=row.production_unit,
+                    kind="workshop",
+                )
+                session.add(unit)
+                session.flush()
+                units[row.production_unit] = unit
+        source = Source(
+            facility_id=facility.id,
+            code=row.code,
+            kind=row.kind,
+            name=row.name,
+            params=row.params,
+            production_unit_id=unit.id if unit else None,
+        )
+        session.add(source)
+        sources[row.code] = source
+        added += 1
+    session.flush()
+    summary.added["sources"], summary.unchanged["sources"] = added, unchanged
+    return sources
+
+
+def _new_records(
+    session: Session,
+    sources: dict[str, Source],
+    parsed: ParsedFile,
+    problems: list[InputProblem],
+    summary: ImportSummary,
+) -> list:
+    codes = {s.id: code for code, s in sources.items()}
+    stored: dict[tuple[str, date, date], tuple[float, str, str]] = {}
+    if codes:
+        query = select(
+            ActivityRecord.source_id,
+            ActivityRecord.period_start,
+            ActivityRecord.period_end,
+            ActivityRecord.quantity,
+            ActivityRecord.unit,
+            ActivityRecord.origin,
+        ).where(ActivityRecord.source_id.in_(list(codes)))
+        for source_id, start, end, quantity, unit, origin in session.execute(query):
+            stored[(codes[source_id], start, end)] = (quantity, unit, origin)
+    new = []
+    for record in parsed.activity:
+        previous = stored.get((record.source_code, record.period_start, record.period_end))
+        if previous is None:
+            new.append(record)
+        elif _same(previous[0], record.quantity) and previous[1:] == (record.unit, record.origin):
+            continue
+        else:
+            problems.append(
+                InputProblem(
+                    record.where,
+                    "quantity",
+                    f"{record.quantity:g} {record.unit}",
+                    f"conflicts with the stored record of {record.source_code} for "
+                    f"{record.period_start}..{record.period_end} ({previous[0]:g} "
+                    f"{previous[1]}, {previous[2]}): correct it explicitly, an import "
+                    "never overwrites",
+                )
+            )
+    _overlaps(stored, new, problems)
+    summary.added["activity"] = len(new)
+    summary.unchanged["activity"] = len(parsed.activity) - len(new)
+    return new
+
+
+def _overlaps(stored: dict, new: list, problems: list[InputProblem]) -> None:
+    """Refuse new records whose period overlaps another record of the same source: the
+    overlap would be counted twice."""
+    periods: dict[str, list[tuple[date, date, str | None]]] = {}
+    for code, start, end in stored:
+        periods.setdefault(code, []).append((start, end, None))
+    for record in new:
+        periods.setdefault(record.source_code, []).append(
+            (record.period_start, record.period_end, record.where)
+        )
+    for code, spans in periods.items():
+        spans.sort(key=lambda span: (span[0], span[1]))
+        for (start1, end1, where1), (start2, end2, where2) in itertools.pairwise(spans):
+            if start2 <= end1 and (where1 or where2):
+                where = where2 or where1
+                assert where is not None
+                other = "a stored record" if not (where1 and where2) else where1
+                problems.append(
+                    InputProblem(
+                        where,
+                        "period",
+                        f"{start2}..{end2}",
+                        f"overlaps {start1}..{end1} of source {code} ({other}): "
+                        "it would be counted twice",
+                    )
+                )
+
+
+def _new_instruments(session, facility, parsed, problems, summary) -> list:
+    stored = {
+        i.code: i
+        for i in session.scalars(select(Instrument).where(Instrument.facility_id == facility.id))
+    }
+    new = []
+    for row in parsed.instruments:
+        existing = stored.get(row.code)
+        if existing is None:
+            new.append(row)
+            continue
+        same = (existing.kind, existing.period_start, existing.period_end, existing.unit) == (
+            row.kind,
+            row.period_start,
+            row.period_end,
+            row.unit,
+        ) and _same(existing.quantity, row.quantity)
+        if not same:
+            problems.append(
+                InputProblem(
+                    row.where,
+                    "instrument_id",
+                    row.code,
+                    f"conflicts with the stored instrument ({existing.quantity:g} "
+                    f"{existing.unit}, {existing.period_start}..{existing.period_end})",
+                )
+            )
+    summary.added["instruments"] = len(new)
+    summary.unchanged["instruments"] = len(parsed.instruments) - len(new)
+    return new
+
+
+def _new_production(session, facility, parsed, problems, summary) -> list:
+    products = {
+        p.code: p
+        for p in session.scalars(select(Product).where(Product.facility_id == facility.id))
+    }
+    new = []
+    for row in parsed.production:
+        product = products.get(row.product)
+        if product is None:
+            product = Product(
+                facility_id=facility.id, code=row.product, name=row.product_name, unit=row.unit
+            )
+            session.add(product)
+            session.flush()
+            products[row.product] = product
+        elif product.unit != row.unit:
+            problems.append(
+                InputProblem(
+                    row.where,
+                    "unit",
+                    row.unit,
+                    f"the product {row.product} is counted in {product.unit}",
+                )
+            )
+            continue
+        existing = session.scalars(
+            select(ProductionRecord).where(
+                ProductionRecord.product_id == product.id,
+                ProductionRecord.period_start == row.period_start,
+                ProductionRecord.period_end == row.period_end,
+            )
+        ).first()
+        if existing is None:
+            new.append((product, row))
+        elif not _same(existing.quantity, row.quantity):
+            problems.append(
+                InputProblem(
+                    row.where,
+                    "quantity",
+                    row.quantity,
+                    f"conflicts with the stored output {existing.quantity:g} {row.unit}",
+                )
+            )
+    summary.added["production"] = len(new)
+    summary.unchanged["production"] = len(parsed.production) - len(new)
+    return new

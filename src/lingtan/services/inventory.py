@@ -1,0 +1,468 @@
+"""Inventories of a stored facility: compute, lock, restate, compare, trace.
+
+An inventory is computed from what the store holds for a facility and period: each activity
+record becomes one line of the calculation (so every line points at exactly one record and its
+evidence), the facility's instruments and production output in the period are added, and the
+engine of :mod:`lingtan.accounting` does the rest. The snapshot keeps the calculation input,
+the result, the factor-set versions and the engine version: new factors never change it.
+
+A locked inventory is final. Computing its period again is a *restatement*: a new locked
+inventory that supersedes the old one, with a reason; both stay readable and :func:`diff`
+explains the difference line by line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lingtan.accounting.engine import compute_inventory
+from lingtan.accounting.serialize import result_to_dict
+from lingtan.calcfile import parse_calc_document
+from lingtan.errors import InputError, InputProblem
+from lingtan.factors import FactorLibrary, read_factor_text, shipped_library
+from lingtan.imports.load import facility_by_code
+from lingtan.store import audit
+from lingtan.store.models import (
+    ActivityRecord,
+    CustomFactorSet,
+    Facility,
+    Instrument,
+    Inventory,
+    Product,
+    ProductionRecord,
+    Source,
+    utc_now,
+)
+
+__all__ = [
+    "Options",
+    "compute",
+    "diff",
+    "get_inventory",
+    "library_for",
+    "lock",
+    "restate",
+    "trace",
+]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Calculation options, as in a ``lingtan calc`` file."""
+
+    gwp: str = "AR5"
+    electricity_factor_year: int | None = None
+    factor_sets: dict[str, str] | None = None
+    residual_factor: float | None = None
+
+    def document(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"gwp": self.gwp}
+        if self.electricity_factor_year is not None:
+            out["electricity_factor_year"] = self.electricity_factor_year
+        if self.factor_sets:
+            out["factor_sets"] = dict(self.factor_sets)
+        if self.residual_factor is not None:
+            out["residual_factor"] = self.residual_factor
+        return out
+
+
+def library_for(session: Session) -> FactorLibrary:
+    """The shipped factor sets plus the custom sets stored in the database."""
+    library = shipped_library()
+    custom = session.scalars(select(CustomFactorSet).order_by(CustomFactorSet.set_id)).all()
+    sets = [s for row in custom for s in read_factor_text(row.csv_text, f"stored set {row.set_id}")]
+    return library.with_sets(sets) if sets else library
+
+
+def _line_id(source: Source, record: ActivityRecord) -> str:
+    return f"{source.code}@{record.period_start.isoformat()}"
+
+
+def build_document(
+    session: Session, facility: Facility, start: date, end: date, options: Options
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The calculation input for a facility and period, and its lineage.
+
+    Returns
+    -------
+    (document, lineage)
+        ``document`` is a ``lingtan calc`` document; ``lineage`` maps each calculation line
+        id to its source code, activity record id and evidence hashes, and lists the records
+        left out because they straddle the period.
+    """
+    rows = session.execute(
+        select(Source, ActivityRecord)
+        .join(ActivityRecord, ActivityRecord.source_id == Source.id)
+        .where(Source.facility_id == facility.id)
+        .where(ActivityRecord.period_start <= end, ActivityRecord.period_end >= start)
+        .order_by(Source.code, ActivityRecord.period_start)
+    ).all()
+    sources, lines, straddling = [], {}, []
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, record in rows:
+        if record.period_start < start or record.period_end > end:
+            straddling.append(record.id)
+            continue
+        line_id = _line_id(source, record)
+        entry = {
+            "id": line_id,
+            "kind": source.kind,
+            "name": source.name or source.code,
+            "quantity": record.quantity,
+            "unit": record.unit,
+            **source.params,
+            **(record.params or {}),
+        }
+        sources.append(entry)
+        by_source[source.code].append(line_id)
+        lines[line_id] = {
+            "source": source.code,
+            "activity_record_id": record.id,
+            "evidence": sorted(e.sha256 for e in record.evidence),
+        }
+    if not sources:
+        raise InputError(
+            InputProblem(
+                f"facility {facility.code}",
+                "period",
+                f"{start}..{end}",
+                "no activity records fall within the period",
+            )
+        )
+    instruments = []
+    for instrument in session.scalars(
+        select(Instrument)
+        .where(
+            Instrument.facility_id == facility.id,
+            Instrument.period_start >= start,
+            Instrument.period_end <= end,
+        )
+        .order_by(Instrument.code)
+    ):
+        targets = [line for code in instrument.sources for line in by_source.get(code, [])]
+        instruments.append(
+            {
+                "id": instrument.code,
+                "kind": instrument.kind,
+                "quantity": instrument.quantity,
+                "unit": instrument.unit,
+                "serial": instrument.serial or "",
+                "sources": targets,
+            }
+        )
+    production = []
+    for product in session.scalars(select(Product).where(Product.facility_id == facility.id)):
+        quantities = session.scalars(
+            select(ProductionRecord.quantity).where(
+                ProductionRecord.product_id == product.id,
+                ProductionRecord.period_start >= start,
+                ProductionRecord.period_end <= end,
+            )
+        ).all()
+        if quantities:
+            production.append(
+                {"name": product.name, "quantity": sum(quantities), "unit": product.unit}
+            )
+    document = {
+        "facility": {"name": facility.name, "region": facility.region},
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        **options.document(),
+        "sources": sources,
+        "instruments": instruments,
+        "production": production,
+    }
+    return document, {"lines": lines, "straddling_records": straddling}
+
+
+def _digest(result: dict[str, Any]) -> str:
+    text = json.dumps(result, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _locked(session: Session, facility: Facility, start: date, end: date) -> Inventory | None:
+    """The locked inventory in force for the period (the newest, which supersedes the rest)."""
+    return session.scalars(
+        select(Inventory)
+        .where(Inventory.facility_id == facility.id, Inventory.period_start == start)
+        .where(Inventory.period_end == end, Inventory.status == "locked")
+        .order_by(Inventory.id.desc())
+    ).first()
+
+
+def _snapshot(
+    session: Session,
+    facility: Facility,
+    start: date,
+    end: date,
+    options: Options,
+    actor: str,
+) -> Inventory:
+    document, lineage = build_document(session, facility, start, end, options)
+    library = library_for(session)
+    inventory_input, library = parse_calc_document(document, library=library)
+    result = result_to_dict(compute_inventory(inventory_input, library))
+    if lineage["straddling_records"]:
+        result["warnings"].append(
+            f"{len(lineage['straddling_records'])} activity record(s) straddle the period and "
+            f"were left out: ids {lineage['straddling_records']}"
+        )
+    return Inventory(
+        facility_id=facility.id,
+        period_start=start,
+        period_end=end,
+        status="computed",
+        engine_version=result["inventory"]["engine_version"],
+        factor_sets=result["inventory"]["factor_sets"],
+        input_document=document,
+        result=result,
+        lineage=lineage,
+        result_sha256=_digest(result),
+        total_tco2e=result["totals"]["total_tco2e"],
+        created_by=actor,
+    )
+
+
+def compute(
+    session: Session,
+    facility_code: str | None,
+    start: date,
+    end: date,
+    *,
+    actor: str,
+    options: Options | None = None,
+    lock: bool = False,
+) -> Inventory:
+    """Compute and store a new inventory snapshot (and lock it if asked).
+
+    Raises
+    ------
+    InputError
+        If the period is locked (restate it instead), has no data, or the data are refused by
+        the engine.
+    """
+    facility = facility_by_code(session, facility_code)
+    locked = _locked(session, facility, start, end)
+    if locked is not None:
+        raise InputError(
+            InputProblem(
+                f"facility {facility.code}",
+                "period",
+                f"{start}..{end}",
+                f"is locked by inventory {locked.id}: restate it with a reason "
+                "(lingtan inventory restate) instead of computing it again",
+            )
+        )
+    inventory = _snapshot(session, facility, start, end, options or Options(), actor)
+    if lock:
+        inventory.status, inventory.locked_at = "locked", utc_now()
+    session.add(inventory)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="compute",
+        entity="inventory",
+        entity_key=str(inventory.id),
+        after=_summary(inventory),
+    )
+    return inventory
+
+
+def _summary(inventory: Inventory) -> dict[str, Any]:
+    return {
+        "facility_id": inventory.facility_id,
+        "period": [inventory.period_start.isoformat(), inventory.period_end.isoformat()],
+        "status": inventory.status,
+        "total_tco2e": inventory.total_tco2e,
+        "result_sha256": inventory.result_sha256,
+        "supersedes_id": inventory.supersedes_id,
+        "restatement_reason": inventory.restatement_reason,
+    }
+
+
+def get_inventory(session: Session, inventory_id: int) -> Inventory:
+    inventory = session.get(Inventory, inventory_id)
+    if inventory is None:
+        raise InputError(InputProblem("inventory", "id", inventory_id, "no such inventory"))
+    return inventory
+
+
+def lock(session: Session, inventory_id: int, *, actor: str) -> Inventory:
+    """Lock a computed inventory: it becomes the reported figure for its period."""
+    inventory = get_inventory(session, inventory_id)
+    if inventory.status == "locked":
+        raise InputError(InputProblem("inventory", "id", inventory_id, "is already locked"))
+    facility = session.get(Facility, inventory.facility_id)
+    assert facility is not None
+    other = _locked(session, facility, inventory.period_start, inventory.period_end)
+    if other is not None:
+        raise InputError(
+            InputProblem(
+                "inventory",
+                "id",
+                inventory_id,
+                f"the period is already locked by inventory {other.id}; restate it",
+            )
+        )
+    before = _summary(inventory)
+    inventory.status, inventory.locked_at = "locked", utc_now()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="lock",
+        entity="inventory",
+        entity_key=str(inventory.id),
+        before=before,
+        after=_summary(inventory),
+    )
+    return inventory
+
+
+def restate(
+    session: Session,
+    facility_code: str | None,
+    start: date,
+    end: date,
+    *,
+    reason: str,
+    actor: str,
+    options: Options | None = None,
+) -> Inventory:
+    """Recompute a locked period as a new locked inventory that supersedes the old one."""
+    if not reason or not reason.strip():
+        raise InputError(InputProblem("restate", "reason", reason, "a restatement needs a reason"))
+    facility = facility_by_code(session, facility_code)
+    locked = _locked(session, facility, start, end)
+    if locked is None:
+        raise InputError(
+            InputProblem(
+                f"facility {facility.code}",
+                "period",
+                f"{start}..{end}",
+                "has no locked inventory to restate: compute and lock one",
+            )
+        )
+    if options is None:  # keep the options of the restated inventory
+        kept = {
+            k: locked.input_document.get(k)
+            for k in ("gwp", "electricity_factor_year", "factor_sets", "residual_factor")
+        }
+        options = Options(**{k: v for k, v in kept.items() if v is not None})
+    inventory = _snapshot(session, facility, start, end, options, actor)
+    inventory.status, inventory.locked_at = "locked", utc_now()
+    inventory.supersedes_id, inventory.restatement_reason = locked.id, reason.strip()
+    session.add(inventory)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="restate",
+        entity="inventory",
+        entity_key=str(inventory.id),
+        before=_summary(locked),
+        after=_summary(inventory),
+    )
+    return inventory
+
+
+def diff(session: Session, old_id: int, new_id: int) -> dict[str, Any]:
+    """Explain the difference between two inventories, total by total and line by line.
+
+    Each line's change in emissions is split into the part due to activity data and the part
+    due to factors: ΔE = (A₂ − A₁) × EF₁ + A₂ × (EF₂ − EF₁), with EF = E / A for the line.
+    """
+    old, new = get_inventory(session, old_id), get_inventory(session, new_id)
+    totals = {
+        key: {
+            "old": old.result["totals"][key],
+            "new": value,
+            "change": value - old.result["totals"][key],
+        }
+        for key, value in new.result["totals"].items()
+        if isinstance(value, int | float) and isinstance(old.result["totals"].get(key), int | float)
+    }
+    old_lines = {ln["source_id"]: ln for ln in old.result["lines"]}
+    new_lines = {ln["source_id"]: ln for ln in new.result["lines"]}
+    lines = []
+    for line_id in sorted(set(old_lines) | set(new_lines)):
+        a, b = old_lines.get(line_id), new_lines.get(line_id)
+        e1 = a["emissions_tco2e"] if a else 0.0
+        e2 = b["emissions_tco2e"] if b else 0.0
+        if a and b and e1 == e2 and a["activity"] == b["activity"]:
+            continue
+        entry: dict[str, Any] = {
+            "line": line_id,
+            "old_tco2e": e1,
+            "new_tco2e": e2,
+            "change_tco2e": e2 - e1,
+        }
+        if a and b:
+            a1, a2 = a["activity"], b["activity"]
+            ef1 = e1 / a1 if a1 else 0.0
+            ef2 = e2 / a2 if a2 else 0.0
+            entry["activity_effect_tco2e"] = (a2 - a1) * ef1
+            entry["factor_effect_tco2e"] = a2 * (ef2 - ef1)
+            entry["old_activity"], entry["new_activity"] = a1, a2
+            entry["activity_unit"] = b["activity_unit"]
+            changed = [
+                f"{u1['role']}: {u1['value']:g} -> {u2['value']:g} {u2['unit']}"
+                for u1, u2 in zip(a["factors"], b["factors"], strict=False)
+                if u1["role"] == u2["role"] and u1["value"] != u2["value"]
+            ]
+            entry["factors_changed"] = changed
+        else:
+            entry["reason"] = "line added" if b else "line removed"
+        lines.append(entry)
+    return {
+        "old": {"id": old.id, "status": old.status, "created_at": old.created_at.isoformat()},
+        "new": {
+            "id": new.id,
+            "status": new.status,
+            "created_at": new.created_at.isoformat(),
+            "supersedes_id": new.supersedes_id,
+            "reason": new.restatement_reason,
+        },
+        "totals": totals,
+        "lines": lines,
+    }
+
+
+def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
+    """From a line of an inventory down to its activity record and evidence files."""
+    inventory = get_inventory(session, inventory_id)
+    link = inventory.lineage["lines"].get(line_id)
+    if link is None:
+        raise InputError(InputProblem(f"inventory {inventory_id}", "line", line_id, "no such line"))
+    record = session.get(ActivityRecord, link["activity_record_id"])
+    assert record is not None
+    line = next(ln for ln in inventory.result["lines"] if ln["source_id"] == line_id)
+    return {
+        "line": line,
+        "factors": {
+            u["ref"]: inventory.result["factors"][u["ref"]] for u in line["factors"] if u["ref"]
+        },
+        "activity_record": {
+            "id": record.id,
+            "source": link["source"],
+            "period_start": record.period_start,
+            "period_end": record.period_end,
+            "quantity": record.quantity,
+            "unit": record.unit,
+            "origin": record.origin,
+            "quality_note": record.quality_note,
+            "import_id": record.import_id,
+        },
+        "evidence": [
+            {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type}
+            for e in record.evidence
+        ],
+    }
