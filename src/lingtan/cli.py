@@ -21,6 +21,7 @@ from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
 from lingtan.accounting.serialize import result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
+from lingtan.cli_platform import COMMANDS
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
@@ -50,8 +51,16 @@ def _fail(error: InputError) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lingtan")
-def main() -> None:
+@click.option(
+    "--db",
+    envvar="LINGTAN_DATABASE_URL",
+    help="Database: a SQLite file or a PostgreSQL URL (default: lingtan.db here). "
+    "Also LINGTAN_DATABASE_URL.",
+)
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
     """lingtan (零碳): carbon accounting and energy management for zero-carbon factories."""
+    ctx.ensure_object(dict)["db"] = db
 
 
 @main.command()
@@ -232,3 +241,7 @@ def factors_show(key: str, set_id: str | None, output_format: str) -> None:
             if value not in (None, ""):
                 table.add_row(column, str(value))
         console.print(table)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

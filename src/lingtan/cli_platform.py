@@ -1,0 +1,433 @@
+"""Commands of the factory data platform: the store, imports, inventories, reports, audit.
+
+They are added to the ``lingtan`` group by :mod:`lingtan.cli`. Every command takes the database
+from ``--db`` (on the group) or ``LINGTAN_DATABASE_URL``; the default is ``lingtan.db`` in the
+current directory. Refused input exits with status 2 and every problem on stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError
+from lingtan.imports.load import import_file
+from lingtan.imports.template import write_workbook
+from lingtan.services import inventory as inventories
+from lingtan.services.report_data import report_data
+from lingtan.store import audit
+from lingtan.store.db import current_revision, database_url, make_engine, session_scope, upgrade
+from lingtan.store.evidence import EvidenceStore, evidence_root
+from lingtan.store.models import Facility, Inventory
+
+__all__ = ["COMMANDS"]
+
+
+def _actor() -> str:
+    return os.environ.get("LINGTAN_USER") or getpass.getuser()
+
+
+@contextmanager
+def _store(ctx: click.Context) -> Iterator[tuple[Session, EvidenceStore]]:
+    """A transaction on the configured database; refused input exits 2 with nothing written."""
+    url = database_url(ctx.obj.get("db") if ctx.obj else None)
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) is None:
+            raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+        with session_scope(engine) as session:
+            yield session, EvidenceStore(evidence_root(url))
+    except InputError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    finally:
+        engine.dispose()
+
+
+def _period(year: int | None, start: str | None, end: str | None) -> tuple[date, date]:
+    try:
+        if year is not None:
+            return date(year, 1, 1), date(year, 12, 31)
+        if start and end:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+            if last < first:
+                raise click.BadParameter(f"--to {last} is before --from {first}")
+            return first, last
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    raise click.UsageError("give the period: --year YYYY, or --from DATE and --to DATE")
+
+
+def _period_options(command: Callable) -> Callable:
+    for option in reversed(
+        (
+            click.option("--facility", help="Facility code (optional when there is only one)."),
+            click.option("--year", type=int, help="Calendar year of the inventory."),
+            click.option("--from", "start", help="Period start, YYYY-MM-DD."),
+            click.option("--to", "end", help="Period end, YYYY-MM-DD."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _options(gwp: str | None, year: int | None) -> inventories.Options | None:
+    if gwp is None and year is None:
+        return None
+    return inventories.Options(gwp=gwp or "AR5", electricity_factor_year=year)
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database (or bring it to the newest schema)."""
+    url = database_url(ctx.obj.get("db"))
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        click.echo(f"lingtan database ready: {engine.url.render_as_string(hide_password=True)}")
+        click.echo(f"schema revision {current_revision(engine)}; evidence in {evidence_root(url)}")
+    finally:
+        engine.dispose()
+
+
+@click.command()
+@click.argument("output", type=click.Path(dir_okay=False))
+def template(output: str) -> None:
+    """Write the empty activity-data workbook (bilingual headers) to OUTPUT."""
+    click.echo(f"template written: {write_workbook(output)}")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import data files."""
+
+
+@import_group.command("activity")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code, for files without a Facility sheet.")
+@click.pass_context
+def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | None) -> None:
+    """Import activity-data FILES (.xlsx or .csv), each all or nothing."""
+    console = Console(stderr=True)
+    for file in files:
+        with console.status(f"importing {file} …"), _store(ctx) as (session, evidence):
+            summary = import_file(
+                session, file, evidence=evidence, actor=_actor(), facility_code=facility
+            )
+        added = ", ".join(f"{k} {v}" for k, v in summary.added.items() if v)
+        same = sum(summary.unchanged.values())
+        click.echo(
+            f"{file}: facility {summary.facility_code}, batch {summary.batch_id}: "
+            f"added {added or 'nothing'}; {same} row(s) already stored and unchanged"
+        )
+
+
+@click.group("inventory")
+def inventory_group() -> None:
+    """Compute, lock, restate, compare and trace inventories."""
+
+
+@inventory_group.command("compute")
+@_period_options
+@click.option("--gwp", type=click.Choice(["SAR", "AR4", "AR5", "AR6"]), help="Default AR5.")
+@click.option("--electricity-factor-year", type=int, help="Fixed data year of grid factors.")
+@click.option("--lock", is_flag=True, help="Lock the inventory as the reported figure.")
+@click.pass_context
+def inventory_compute(ctx, facility, year, start, end, gwp, electricity_factor_year, lock):
+    """Compute a new inventory snapshot from the stored data."""
+    first, last = _period(year, start, end)
+    with _store(ctx) as (session, _):
+        inventory = inventories.compute(
+            session,
+            facility,
+            first,
+            last,
+            actor=_actor(),
+            options=_options(gwp, electricity_factor_year),
+            lock=lock,
+        )
+        _print_inventory(inventory)
+
+
+@inventory_group.command("lock")
+@click.argument("inventory_id", type=int)
+@click.pass_context
+def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
+    """Lock inventory INVENTORY_ID."""
+    with _store(ctx) as (session, _):
+        _print_inventory(inventories.lock(session, inventory_id, actor=_actor()))
+
+
+@inventory_group.command("restate")
+@_period_options
+@click.option("--reason", required=True, help="Why the locked figure is restated.")
+@click.pass_context
+def inventory_restate(ctx, facility, year, start, end, reason):
+    """Restate a locked period: a new locked inventory supersedes the old one."""
+    first, last = _period(year, start, end)
+    with _store(ctx) as (session, _):
+        inventory = inventories.restate(
+            session, facility, first, last, reason=reason, actor=_actor()
+        )
+        _print_inventory(inventory)
+
+
+@inventory_group.command("list")
+@click.option("--facility", help="Only this facility.")
+@click.pass_context
+def inventory_list(ctx: click.Context, facility: str | None) -> None:
+    """List the inventories."""
+    with _store(ctx) as (session, _):
+        query = select(Inventory, Facility).join(Facility).order_by(Inventory.id)
+        if facility:
+            query = query.where(Facility.code == facility)
+        table = Table(title="Inventories 温室气体排放清单")
+        for column in ("id", "facility", "period", "status", "total tCO2e", "supersedes", "by"):
+            table.add_column(column)
+        for inventory, site in session.execute(query):
+            table.add_row(
+                str(inventory.id),
+                site.code,
+                f"{inventory.period_start} – {inventory.period_end}",
+                inventory.status,
+                f"{inventory.total_tco2e:,.3f}",
+                str(inventory.supersedes_id or ""),
+                inventory.created_by,
+            )
+        Console().print(table)
+
+
+def _print_inventory(inventory: Inventory) -> None:
+    totals = inventory.result["totals"]
+    click.echo(
+        f"inventory {inventory.id} ({inventory.status}) {inventory.period_start} – "
+        f"{inventory.period_end}: total {totals['total_tco2e']:,.3f} tCO2e; Scope 1 "
+        f"{totals['scope1_tco2e']:,.3f}; Scope 2 location {totals['scope2_location_tco2e']:,.3f} "
+        f"/ market {totals['scope2_market_tco2e']:,.3f}; energy {totals['energy_tce']:,.3f} tce"
+    )
+    if inventory.supersedes_id:
+        click.echo(f"  supersedes {inventory.supersedes_id}: {inventory.restatement_reason}")
+
+
+def _json(data: Any) -> str:
+    return json.dumps(audit.to_jsonable(data), ensure_ascii=False, indent=2)
+
+
+@inventory_group.command("show")
+@click.argument("inventory_id", type=int)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) -> None:
+    """Show an inventory: its totals, or the whole snapshot as JSON."""
+    with _store(ctx) as (session, _):
+        inventory = inventories.get_inventory(session, inventory_id)
+        if output_format == "json":
+            click.echo(_json(_snapshot(inventory)))
+            return
+        _print_inventory(inventory)
+        table = Table(title="Lines 排放源明细")
+        for column in ("line", "kind", "activity", "tCO2e"):
+            table.add_column(column)
+        for line in inventory.result["lines"]:
+            table.add_row(
+                line["source_id"],
+                line["kind"],
+                f"{line['activity']:,.3f} {line['activity_unit']}",
+                f"{line['emissions_tco2e']:,.3f}",
+            )
+        Console().print(table)
+        for warning in inventory.result["warnings"]:
+            click.echo(f"warning: {warning}")
+
+
+def _snapshot(inventory: Inventory) -> dict[str, Any]:
+    return {
+        "id": inventory.id,
+        "facility_id": inventory.facility_id,
+        "period": {"start": inventory.period_start, "end": inventory.period_end},
+        "status": inventory.status,
+        "locked_at": inventory.locked_at,
+        "supersedes_id": inventory.supersedes_id,
+        "restatement_reason": inventory.restatement_reason,
+        "engine_version": inventory.engine_version,
+        "factor_sets": inventory.factor_sets,
+        "result_sha256": inventory.result_sha256,
+        "created_by": inventory.created_by,
+        "created_at": inventory.created_at,
+        "input": inventory.input_document,
+        "lineage": inventory.lineage,
+        "result": inventory.result,
+    }
+
+
+@inventory_group.command("diff")
+@click.argument("old_id", type=int)
+@click.argument("new_id", type=int)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: str) -> None:
+    """Explain the difference between inventories OLD_ID and NEW_ID, line by line."""
+    with _store(ctx) as (session, _):
+        result = inventories.diff(session, old_id, new_id)
+    if output_format == "json":
+        click.echo(_json(result))
+        return
+    console = Console()
+    if result["new"].get("reason"):
+        console.print(f"restatement reason: {result['new']['reason']}")
+    totals = Table(title=f"Totals: inventory {old_id} → {new_id}")
+    for column in ("total", "old", "new", "change"):
+        totals.add_column(column)
+    for key, value in result["totals"].items():
+        if value["change"]:
+            totals.add_row(
+                key, f"{value['old']:,.3f}", f"{value['new']:,.3f}", f"{value['change']:+,.3f}"
+            )
+    console.print(totals)
+    lines = Table(title="Lines that changed")
+    for column in (
+        "line",
+        "old tCO2e",
+        "new tCO2e",
+        "change",
+        "activity effect",
+        "factor effect",
+        "why",
+    ):
+        lines.add_column(column)
+    for entry in result["lines"]:
+        lines.add_row(
+            entry["line"],
+            f"{entry['old_tco2e']:,.3f}",
+            f"{entry['new_tco2e']:,.3f}",
+            f"{entry['change_tco2e']:+,.3f}",
+            f"{entry.get('activity_effect_tco2e', 0):+,.3f}",
+            f"{entry.get('factor_effect_tco2e', 0):+,.3f}",
+            entry.get("reason") or "; ".join(entry.get("factors_changed", [])),
+        )
+    console.print(lines)
+
+
+@inventory_group.command("trace")
+@click.argument("inventory_id", type=int)
+@click.argument("line")
+@click.pass_context
+def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
+    """Walk from LINE of an inventory to its factors, activity record and evidence files."""
+    with _store(ctx) as (session, store):
+        found = inventories.trace(session, inventory_id, line)
+        for item in found["evidence"]:
+            item["path"] = str(store.path(item["sha256"]))
+    click.echo(_json(found))
+
+
+@click.command()
+@click.argument("inventory_id", type=int)
+@click.option(
+    "--format", "output_format", type=click.Choice(["xlsx", "json", "csv"]), required=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.pass_context
+def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -> None:
+    """Export an inventory: xlsx (the report workbook), json (the snapshot) or csv (lines)."""
+    with _store(ctx) as (session, _):
+        inventory = inventories.get_inventory(session, inventory_id)
+        if output_format == "json":
+            Path(output).write_text(_json(_snapshot(inventory)), encoding="utf-8")
+        elif output_format == "csv":
+            Path(output).write_text(_lines_csv(inventory), encoding="utf-8-sig")
+        else:
+            from lingtan.reports.xlsx import render_xlsx
+
+            Path(output).write_bytes(render_xlsx(report_data(session, inventory), lang))
+    click.echo(f"exported inventory {inventory_id} to {output}")
+
+
+def _lines_csv(inventory: Inventory) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = (
+        "source_id",
+        "kind",
+        "activity",
+        "activity_unit",
+        "emissions_tco2e",
+        "market_emissions_tco2e",
+        "co2_t",
+        "biogenic_co2_t",
+        "energy_tce",
+        "gbt32150_category",
+        "ghg_scope",
+        "scope3_category",
+        "iso14064_category",
+        "uncertainty_pct",
+    )
+    writer.writerow(columns)
+    for line in inventory.result["lines"]:
+        writer.writerow(["" if line[c] is None else line[c] for c in columns])
+    return buffer.getvalue()
+
+
+@click.command()
+@click.argument("inventory_id", type=int)
+@click.option(
+    "--output-dir", "-o", type=click.Path(file_okay=False), default="reports", show_default=True
+)
+@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh-CN", "en"]))
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "xlsx"]))
+@click.pass_context
+def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
+    """Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English)."""
+    from lingtan.reports import write_reports
+
+    with _store(ctx) as (session, _):
+        data = report_data(session, inventories.get_inventory(session, inventory_id))
+    paths = write_reports(
+        data,
+        Path(output_dir),
+        langs=langs or ("zh-CN", "en"),
+        formats=formats or ("html", "pdf", "xlsx"),
+    )
+    for path in paths:
+        click.echo(str(path))
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--head", help="A head hash recorded earlier: also detects a truncated log.")
+@click.pass_context
+def audit_verify(ctx: click.Context, head: str | None) -> None:
+    """Check the hash chain of the audit log; exit status 1 if it was altered."""
+    with _store(ctx) as (session, _):
+        report_ = audit.verify(session, expected_head=head)
+    if report_.ok:
+        click.echo(f"audit log intact: {report_.entries} entries, head {report_.head_hash}")
+        return
+    click.echo(f"audit log ALTERED: {len(report_.problems)} problem(s)", err=True)
+    for entry_id, problem in report_.problems:
+        click.echo(f"  entry {entry_id}: {problem}", err=True)
+    sys.exit(1)
+
+
+COMMANDS = [init, template, import_group, inventory_group, export, report, audit_group]
