@@ -154,6 +154,8 @@ class ActivityRecord(Base):
     unit: Mapped[str] = mapped_column(String(40))
     origin: Mapped[str] = mapped_column(String(20))  # meter | invoice | manual | estimate
     quality_note: Mapped[str | None] = mapped_column(Text)
+    # measured parameters of this record (NCV, steam enthalpy ...), as in a calc source
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
