@@ -1,0 +1,249 @@
+"""Store infrastructure: URLs, engines, transactions, migrations, on SQLite and PostgreSQL."""
+
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.orm import Session
+
+from lingtan.store.db import (
+    alembic_config,
+    current_revision,
+    database_url,
+    make_engine,
+    session_scope,
+    upgrade,
+)
+from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
+
+HEAD = "0002_activity_params"
+
+
+# --- database_url ---------------------------------------------------------------------------
+
+
+def test_database_url_prefers_the_option_then_the_environment_then_a_local_file(monkeypatch):
+    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
+    assert database_url() == "sqlite:///lingtan.db"
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", "sqlite:////srv/plant.db")
+    assert database_url() == "sqlite:////srv/plant.db"
+    assert database_url("sqlite:///other.db") == "sqlite:///other.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db:5432/lt", "postgresql+psycopg://u:p@db:5432/lt"),
+        ("postgres://u@db/lt", "postgresql+psycopg://u@db/lt"),
+        ("postgresql+psycopg://u@db/lt", "postgresql+psycopg://u@db/lt"),
+        ("plant.db", "sqlite:///plant.db"),
+        ("/var/lib/lingtan/plant.db", "sqlite:////var/lib/lingtan/plant.db"),
+        ("data/工厂.db", "sqlite:///data/工厂.db"),
+    ],
+)
+def test_database_url_normalises_postgres_and_bare_paths(given, expected):
+    assert database_url(given) == expected
+
+
+def test_alembic_config_escapes_percent_in_passwords():
+    config = alembic_config("postgresql://u:p%40ss@db/lt")
+    assert config.get_main_option("sqlalchemy.url") == "postgresql+psycopg://u:p%40ss@db/lt"
+    assert Path(config.get_main_option("script_location"), "env.py").is_file()
+    assert Path(config.get_main_option("script_location"), "script.py.mako").is_file()
+
+
+# --- SQLite engine settings -----------------------------------------------------------------
+
+
+def test_sqlite_engine_uses_wal_foreign_keys_busy_timeout_and_begin_immediate(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    statements = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    assert statements[0] == "BEGIN IMMEDIATE"
+    engine.dispose()
+
+
+def test_bare_path_is_a_sqlite_file(tmp_path):
+    engine = make_engine(str(tmp_path / "plant.db"))
+    upgrade(engine)
+    assert (tmp_path / "plant.db").is_file()
+    engine.dispose()
+
+
+def test_a_second_sqlite_writer_queues_behind_the_first(tmp_path):
+    # Read-then-write is the case that deadlocks with deferred transactions ("database is
+    # locked" at once, no busy wait); with BEGIN IMMEDIATE the second writer just waits.
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade(engine)
+    organizations = Organization.__table__
+    holding = threading.Event()
+
+    def first_writer():
+        with engine.begin() as connection:
+            connection.execute(organizations.insert().values(name="A", created_at=sa.func.now()))
+            holding.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    holding.wait()
+    started = time.monotonic()
+    with engine.begin() as connection:
+        seen = connection.execute(sa.select(sa.func.count()).select_from(organizations)).scalar()
+        connection.execute(organizations.insert().values(name="B", created_at=sa.func.now()))
+    waited = time.monotonic() - started
+    thread.join()
+    assert seen == 1  # the first writer's row: the second began after its commit
+    assert waited > 0.3
+    engine.dispose()
+
+
+def test_a_sqlite_writer_gives_up_after_the_busy_timeout(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    first = make_engine(url)
+    second = make_engine(url, connect_args={"timeout": 0.2})
+    upgrade(first)
+    with first.begin() as holder:
+        holder.execute(sa.insert(Organization.__table__).values(name="A", created_at=sa.func.now()))
+        with pytest.raises(sa.exc.OperationalError, match="locked"), second.begin() as waiter:
+            waiter.execute(sa.select(1))
+    first.dispose()
+    second.dispose()
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+def _differences(engine: sa.Engine) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+
+def test_upgrade_from_empty_creates_exactly_the_models_schema(database_url):
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    assert _differences(engine) == []
+    upgrade(engine)  # already at head: nothing to do
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+
+
+def test_upgrade_accepts_a_url(database_url):
+    upgrade(database_url, "0001_initial")
+    engine = make_engine(database_url)
+    assert current_revision(engine) == "0001_initial"
+    # The only difference to the models is the column that 0002 adds.
+    differences = _differences(engine)
+    assert [(d[0], d[2], d[3].name) for d in differences] == [
+        ("add_column", "activity_record", "params")
+    ]
+    engine.dispose()
+
+
+def test_migration_keeps_existing_data(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0001_initial")
+    # Raw inserts: the models already describe the newer schema.
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    now = sa.func.now()
+    with engine.begin() as connection:
+        org = connection.execute(
+            tables.tables["organization"].insert().values(name="宁德新能源", created_at=now)
+        ).inserted_primary_key[0]
+        facility = connection.execute(
+            tables.tables["facility"]
+            .insert()
+            .values(
+                organization_id=org, code="F1", name="Cell plant", region="CN-JS", created_at=now
+            )
+        ).inserted_primary_key[0]
+        source = connection.execute(
+            tables.tables["source"]
+            .insert()
+            .values(
+                facility_id=facility,
+                code="boiler-1",
+                kind="fuel_combustion",
+                name="",
+                params={"fuel": "natural_gas"},
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+        connection.execute(
+            tables.tables["activity_record"]
+            .insert()
+            .values(
+                source_id=source,
+                period_start=date(2025, 1, 1),
+                period_end=date(2025, 1, 31),
+                quantity=12_345.6,
+                unit="m3",
+                origin="invoice",
+                created_at=now,
+            )
+        )
+
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    with session_scope(engine) as session:
+        record = session.scalars(sa.select(ActivityRecord)).one()
+        assert (record.quantity, record.unit, record.params) == (12_345.6, "m3", None)
+        assert record.source.params == {"fuel": "natural_gas"}
+        assert record.source.facility.organization.name == "宁德新能源"
+        record.params = {"ncv_gj_per_10k_m3": 389.31}
+    with Session(engine) as session:
+        assert session.scalars(sa.select(ActivityRecord.params)).one() == {
+            "ncv_gj_per_10k_m3": 389.31
+        }
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(store_engine):
+    with pytest.raises(sa.exc.IntegrityError), session_scope(store_engine) as session:
+        session.add(Facility(organization_id=999, code="F1", name="x", region="CN-JS"))
+
+
+# --- session_scope --------------------------------------------------------------------------
+
+
+def test_session_scope_commits_on_success(store_engine):
+    with session_scope(store_engine) as session:
+        session.add(Organization(name="Acme"))
+    with session_scope(store_engine) as session:
+        assert session.scalars(sa.select(Organization.name)).all() == ["Acme"]
+
+
+def test_session_scope_rolls_back_everything_on_an_exception(store_engine):
+    with pytest.raises(RuntimeError, match="bad row 3"), session_scope(store_engine) as session:
+        organization = Organization(name="Acme")
+        facility = Facility(organization=organization, code="F1", name="Plant", region="CN-JS")
+        session.add(Source(facility=facility, code="boiler-1", kind="fuel_combustion"))
+        session.flush()  # the rows reached the database ...
+        raise RuntimeError("bad row 3")
+    with session_scope(store_engine) as session:  # ... and are gone
+        for table in (Organization, Facility, Source):
+            assert session.scalar(sa.select(sa.func.count()).select_from(table)) == 0
+
+
+def test_session_scope_rolls_back_on_a_database_error(store_engine):
+    with session_scope(store_engine) as session:
+        session.add(Organization(name="Acme"))
+    with pytest.raises(sa.exc.IntegrityError), session_scope(store_engine) as session:
+        session.add(Organization(name="Beta"))
+        session.flush()
+        session.add(Organization(name="Acme"))  # unique name: refused
+    with session_scope(store_engine) as session:
+        assert session.scalars(sa.select(Organization.name)).all() == ["Acme"]
