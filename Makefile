@@ -14,7 +14,7 @@ $(BIN)/lingtan: pyproject.toml
 install: $(BIN)/lingtan
 
 demo: install
-	$(BIN)/lingtan calc examples/demo-cell-plant.yaml
+	$(BIN)/lingtan demo
 
 lint: install
 	$(BIN)/ruff check .

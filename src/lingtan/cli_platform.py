@@ -430,4 +430,38 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
     sys.exit(1)
 
 
-COMMANDS = [init, template, import_group, inventory_group, export, report, audit_group]
+@click.command()
+@click.option(
+    "--output-dir",
+    "-o",
+    type=click.Path(file_okay=False),
+    default="out/demo",
+    show_default=True,
+    help="Where the demo writes its files and SQLite database.",
+)
+@click.pass_context
+def demo(ctx: click.Context, output_dir: str) -> None:
+    """Build the demo factory, compute and lock its 2025 inventory, write the reports."""
+    import time
+
+    from lingtan.demo import build_demo
+
+    started = time.perf_counter()
+    with Console(stderr=True).status("building the demo factory …"):
+        result = build_demo(Path(output_dir), ctx.obj.get("db"))
+    totals = result.totals
+    click.echo(f"demo factory built in {time.perf_counter() - started:.1f} s")
+    click.echo(f"  database:  {result.database_url}")
+    click.echo(f"  workbook:  {result.workbook}")
+    click.echo(
+        f"  inventory {result.inventory_id} (locked): GB/T 32150 total "
+        f"{totals['total_tco2e']:,.1f} tCO2e; Scope 1 {totals['scope1_tco2e']:,.1f}; Scope 2 "
+        f"location {totals['scope2_location_tco2e']:,.1f} / market "
+        f"{totals['scope2_market_tco2e']:,.1f}; energy {totals['energy_tce']:,.1f} tce"
+    )
+    click.echo("  reports:")
+    for path in result.reports:
+        click.echo(f"    {path}")
+
+
+COMMANDS = [init, template, import_group, inventory_group, export, report, audit_group, demo]
