@@ -23,6 +23,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
@@ -126,10 +127,18 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
     """Import activity-data FILES (.xlsx or .csv), each all or nothing."""
     console = Console(stderr=True)
     for file in files:
-        with console.status(f"importing {file} …"), _store(ctx) as (session, evidence):
-            summary = import_file(
-                session, file, evidence=evidence, actor=_actor(), facility_code=facility
-            )
+        for attempt in range(3):
+            try:
+                with console.status(f"importing {file} …"), _store(ctx) as (session, evidence):
+                    summary = import_file(
+                        session, file, evidence=evidence, actor=_actor(), facility_code=facility
+                    )
+                break
+            except IntegrityError:
+                # another import wrote the same keys between our check and our insert (possible
+                # on PostgreSQL): the transaction was rolled back; compare again and retry
+                if attempt == 2:
+                    raise
         added = ", ".join(f"{k} {v}" for k, v in summary.added.items() if v)
         same = sum(summary.unchanged.values())
         click.echo(
