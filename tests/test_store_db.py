@@ -211,6 +211,25 @@ def test_migration_keeps_existing_data(database_url):
     engine.dispose()
 
 
+def test_a_failing_migration_leaves_the_database_as_it_was(database_url, monkeypatch):
+    # 0002 fails after 0001 has created every table: the whole upgrade is one transaction.
+    from alembic.operations import Operations
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("migration 0002 failed")
+
+    monkeypatch.setattr(Operations, "batch_alter_table", fail)
+    engine = make_engine(database_url)
+    with pytest.raises(RuntimeError, match="0002 failed"):
+        upgrade(engine)
+    assert current_revision(engine) is None
+    assert sa.inspect(engine).get_table_names() == []
+    monkeypatch.undo()
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+
+
 def test_foreign_keys_are_enforced(store_engine):
     with pytest.raises(sa.exc.IntegrityError), session_scope(store_engine) as session:
         session.add(Facility(organization_id=999, code="F1", name="x", region="CN-JS"))
