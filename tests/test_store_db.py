@@ -266,3 +266,41 @@ def test_session_scope_rolls_back_on_a_database_error(store_engine):
         session.add(Organization(name="Acme"))  # unique name: refused
     with session_scope(store_engine) as session:
         assert session.scalars(sa.select(Organization.name)).all() == ["Acme"]
+
+
+def test_read_only_scope_refuses_writes_on_postgresql_and_leaves_the_pool_writable(store_engine):
+    with session_scope(store_engine) as session:
+        session.add(Organization(name="Acme"))
+    with session_scope(store_engine, read_only=True) as session:
+        assert session.scalars(sa.select(Organization.name)).all() == ["Acme"]
+    if store_engine.dialect.name == "postgresql":
+        with (
+            pytest.raises(sa.exc.InternalError, match="read-only transaction"),
+            session_scope(store_engine, read_only=True) as session,
+        ):
+            session.add(Organization(name="Beta"))
+    with session_scope(store_engine) as session:  # the same pooled connection writes again
+        session.add(Organization(name="Gamma"))
+    with session_scope(store_engine) as session:
+        assert session.scalars(sa.select(Organization.name)).all() == ["Acme", "Gamma"]
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        session.add(Organization(name="Acme"))
+    impatient = make_engine(url, connect_args={"timeout": 0.1})
+    with session_scope(engine) as writer:
+        writer.add(Organization(name="Beta"))
+        writer.flush()  # holds the write lock
+        with session_scope(impatient, read_only=True) as reader:  # no wait, no error
+            assert reader.scalars(sa.select(Organization.name)).all() == ["Acme"]
+        with (
+            pytest.raises(sa.exc.OperationalError, match="locked"),
+            session_scope(impatient) as other_writer,
+        ):
+            other_writer.scalars(sa.select(Organization.name)).all()
+    impatient.dispose()
+    engine.dispose()

@@ -37,6 +37,7 @@ __all__ = [
 ENV_DATABASE_URL = "LINGTAN_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///lingtan.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "lingtan_read_only"  # execution option: see session_scope(read_only=True)
 
 
 def database_url(value: str | os.PathLike[str] | None = None) -> str:
@@ -117,24 +118,41 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         # Take the write lock up front: a deferred transaction that reads and then writes
         # fails with "database is locked" at once (no busy wait) when another writer got in
         # between; IMMEDIATE makes writers queue for up to the busy timeout instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work keeps a deferred BEGIN, so in WAL mode it runs beside the writer.
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on any exception.
 
     Nothing partial is ever written (design principle 8). Objects stay readable after the
     block (``expire_on_commit=False``); the session is closed.
+
+    Parameters
+    ----------
+    engine
+        From :func:`make_engine`.
+    read_only
+        For work that only reads (pages, reports, checks). On SQLite the transaction then
+        begins DEFERRED instead of IMMEDIATE and so does not queue behind writers or block
+        them (it must not write: that could fail with "database is locked"); on PostgreSQL
+        it is a READ ONLY transaction, where any write fails.
 
     Examples
     --------
     >>> with session_scope(engine) as session:  # doctest: +SKIP
     ...     session.add(Organization(name="Acme"))
     """
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    bind = engine
+    if read_only:
+        bind = engine.execution_options(**{_READ_ONLY: True, "postgresql_readonly": True})
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
 
 
