@@ -150,17 +150,30 @@ def import_file(
             }
             for r in new_records
         ]
-        ids = session.scalars(
-            insert(ActivityRecord).returning(ActivityRecord.id, sort_by_parameter_order=True),
-            rows,
-        ).all()
-        links = [
-            {"activity_id": record_id, "evidence_sha256": evidence_hash(file)}
-            for record_id, record in zip(ids, new_records, strict=True)
-            for file in record.evidence
-        ]
-        if links:
-            session.execute(insert(ActivityEvidence), links)
+        # Core executemany without RETURNING: SQLite would otherwise insert row by row
+        session.execute(insert(ActivityRecord.__table__), rows)
+        with_evidence = [r for r in new_records if r.evidence]
+        if with_evidence:
+            ids = {
+                (source_id, start, end): record_id
+                for record_id, source_id, start, end in session.execute(
+                    select(
+                        ActivityRecord.id,
+                        ActivityRecord.source_id,
+                        ActivityRecord.period_start,
+                        ActivityRecord.period_end,
+                    ).where(ActivityRecord.import_id == batch.id)
+                )
+            }
+            links = [
+                {
+                    "activity_id": ids[(sources[r.source_code].id, r.period_start, r.period_end)],
+                    "evidence_sha256": evidence_hash(file),
+                }
+                for r in with_evidence
+                for file in r.evidence
+            ]
+            session.execute(insert(ActivityEvidence.__table__), links)
     for row in new_instruments:
         session.add(
             Instrument(
