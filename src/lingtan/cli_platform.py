@@ -44,14 +44,17 @@ def _actor() -> str:
 
 
 @contextmanager
-def _store(ctx: click.Context) -> Iterator[tuple[Session, EvidenceStore]]:
-    """A transaction on the configured database; refused input exits 2 with nothing written."""
+def _store(
+    ctx: click.Context, *, read_only: bool = False
+) -> Iterator[tuple[Session, EvidenceStore]]:
+    """A transaction on the configured database; refused input exits 2 with nothing written.
+    A read-only one does not wait for a writer on SQLite."""
     url = database_url(ctx.obj.get("db") if ctx.obj else None)
     engine = make_engine(url)
     try:
         if current_revision(engine) is None:
             raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
-        with session_scope(engine) as session:
+        with session_scope(engine, read_only=read_only) as session:
             yield session, EvidenceStore(evidence_root(url))
     except InputError as error:
         click.echo(str(error), err=True)
@@ -202,7 +205,7 @@ def inventory_restate(ctx, facility, year, start, end, reason):
 @click.pass_context
 def inventory_list(ctx: click.Context, facility: str | None) -> None:
     """List the inventories."""
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         query = select(Inventory, Facility).join(Facility).order_by(Inventory.id)
         if facility:
             query = query.where(Facility.code == facility)
@@ -244,7 +247,7 @@ def _json(data: Any) -> str:
 @click.pass_context
 def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) -> None:
     """Show an inventory: its totals, or the whole snapshot as JSON."""
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         inventory = inventories.get_inventory(session, inventory_id)
         if output_format == "json":
             click.echo(_json(_snapshot(inventory)))
@@ -292,7 +295,7 @@ def _snapshot(inventory: Inventory) -> dict[str, Any]:
 @click.pass_context
 def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: str) -> None:
     """Explain the difference between inventories OLD_ID and NEW_ID, line by line."""
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         result = inventories.diff(session, old_id, new_id)
     if output_format == "json":
         click.echo(_json(result))
@@ -339,7 +342,7 @@ def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: 
 @click.pass_context
 def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
     """Walk from LINE of an inventory to its factors, activity record and evidence files."""
-    with _store(ctx) as (session, store):
+    with _store(ctx, read_only=True) as (session, store):
         found = inventories.trace(session, inventory_id, line)
         for item in found["evidence"]:
             item["path"] = str(store.path(item["sha256"]))
@@ -356,7 +359,7 @@ def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
 @click.pass_context
 def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -> None:
     """Export an inventory: xlsx (the report workbook), json (the snapshot) or csv (lines)."""
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         inventory = inventories.get_inventory(session, inventory_id)
         if output_format == "json":
             Path(output).write_text(_json(_snapshot(inventory)), encoding="utf-8")
@@ -406,7 +409,7 @@ def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
     """Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English)."""
     from lingtan.reports import write_reports
 
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         data = report_data(session, inventories.get_inventory(session, inventory_id))
     paths = write_reports(
         data,
@@ -428,14 +431,15 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context, head: str | None) -> None:
     """Check the hash chain of the audit log; exit status 1 if it was altered."""
-    with _store(ctx) as (session, _):
+    with _store(ctx, read_only=True) as (session, _):
         report_ = audit.verify(session, expected_head=head)
     if report_.ok:
         click.echo(f"audit log intact: {report_.entries} entries, head {report_.head_hash}")
         return
     click.echo(f"audit log ALTERED: {len(report_.problems)} problem(s)", err=True)
     for entry_id, problem in report_.problems:
-        click.echo(f"  entry {entry_id}: {problem}", err=True)
+        where = f"entry {entry_id}" if entry_id is not None else "log"
+        click.echo(f"  {where}: {problem}", err=True)
     sys.exit(1)
 
 
