@@ -88,7 +88,7 @@ def test_conflicting_value_refuses_the_whole_file(store, tmp_path):
 def test_overlapping_periods_are_refused(store, tmp_path):
     load(store, workbook(tmp_path))
     overlapping = [["grid", date(2025, 1, 15), date(2025, 2, 14), 900, "MWh", "meter"]]
-    with pytest.raises(InputError, match="overlaps 2025-01-01..2025-01-31 of source grid"):
+    with pytest.raises(InputError, match=r"overlaps 2025-01-01\.\.2025-01-31 of source grid"):
         load(store, workbook(tmp_path, "o.xlsx", activity=overlapping))
 
 
@@ -222,3 +222,13 @@ def test_audit_log_records_every_change(store, tmp_path):
         )
     with session_scope(engine) as session:
         assert not audit.verify(session).ok
+
+
+def test_the_database_refuses_a_forked_audit_chain(store):
+    engine, _ = store
+    with session_scope(engine) as session:
+        first = audit.record(session, actor="a", action="x", entity="e", entity_key="1")
+        fork = {c.name: getattr(first, c.name) for c in AuditEntry.__table__.columns}
+    fork.update(id=None, hash="f" * 64)  # a second successor of the same entry
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(sa.insert(AuditEntry).values(fork))

@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0002_activity_params"
+HEAD = "0003_audit_chain_unique"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -144,10 +144,14 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The only difference to the models is the column that 0002 adds.
-    differences = _differences(engine)
-    assert [(d[0], d[2], d[3].name) for d in differences] == [
-        ("add_column", "activity_record", "params")
+    # The differences to the models are what 0002 and 0003 add.
+    described = sorted(
+        (d[0], d[2], d[3].name) if d[0] == "add_column" else (d[0], d[1].table.name, d[1].name)
+        for d in _differences(engine)
+    )
+    assert described == [
+        ("add_column", "activity_record", "params"),
+        ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
     ]
     engine.dispose()
 

@@ -272,6 +272,8 @@ class AuditEntry(Base):
     """One change (who, when, what, before, after), chained to the previous entry by hash."""
 
     __tablename__ = "audit_entry"
+    # one successor per entry: the database itself refuses a forked chain (migration 0003)
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_entry_prev_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as hashed
