@@ -106,7 +106,12 @@ def _svg(figure: Figure, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    # matplotlib numbers its element ids per figure (figure_1, axes_1 ...): two charts in one
+    # page would repeat them, so every id and every reference to one gets the chart's prefix.
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{salt}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{salt}-\1"', text)
+    return re.sub(r"url\(#([^)]+)\)", rf"url(#{salt}-\1)", text)
 
 
 def _thousands(value: float, _pos: object = None) -> str:

@@ -129,6 +129,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "clause": ("Clause / table", "条款或表"),
     "data_year": ("Data year", "数据年份"),
     "valid": ("Validity", "有效期"),
+    "outside_period": ("does not cover the reporting period", "未覆盖核算期"),
     "issuer": ("Issuer", "发布机构"),
     "review_status": ("Review status", "核查状态"),
     "used_by": ("Used by", "使用于"),

@@ -43,6 +43,11 @@ class FactorRow:
     def unverified(self) -> bool:
         return self.provenance.get("status") == "unverified"
 
+    def outside(self, start: str, end: str) -> bool:
+        """True if the validity window misses the period ``start``-``end`` (ISO dates)."""
+        valid_from, valid_to = self.provenance.get("valid_from"), self.provenance.get("valid_to")
+        return bool((valid_from and valid_from > end) or (valid_to and valid_to < start))
+
 
 @dataclass
 class LineView:

@@ -1,0 +1,459 @@
+"""GB/T 32150 inventory reports: HTML, PDF and XLSX in zh-CN and English.
+
+The PDF checks need poppler-utils (pdftotext, pdffonts) and the Noto CJK fonts
+(fonts-noto-cjk); they fail, not skip, when those are missing: see .ci/apt-packages.txt.
+"""
+
+import dataclasses
+import io
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from lingtan.reports import (
+    MissingFontError,
+    ReportData,
+    charts,
+    render_html,
+    render_pdf,
+    render_xlsx,
+    report_filename,
+    write_reports,
+)
+from lingtan.reports.i18n import fmt_fixed, fmt_sig
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo-cell-plant.yaml"
+
+ZH_SECTIONS = [
+    "1 报告主体",
+    "2 核算边界与排放源",
+    "3 活动数据",
+    "4 排放因子及来源",
+    "5 排放量",
+    "6 综合能源消费量与排放强度",
+    "7 不确定性与数据质量",
+    "8 重新计算记录",
+    "9 警示信息",
+]
+EN_SECTIONS = [
+    "1 Reporting entity (报告主体)",
+    "2 Boundary and emission sources (核算边界与排放源)",
+    "3 Activity data (活动数据)",
+    "4 Emission factors and their sources (排放因子及来源)",
+    "5 Emissions (排放量)",
+    "6 Energy consumption and intensity (综合能源消费量与排放强度)",
+    "7 Uncertainty and data quality (不确定性与数据质量)",
+    "8 Restatements (重新计算记录)",
+    "9 Warnings (警示信息)",
+]
+# The demo's totals as docs/calc.md prints them, three decimals with separators.
+FORMATTED_TOTALS = ["15,562.065", "2,726.065", "12,836.000", "9,664.000", "4,375.972"]
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} is missing: install poppler-utils (see .ci/apt-packages.txt)"
+    return path
+
+
+@pytest.fixture(scope="module")
+def data() -> ReportData:
+    return ReportData.example(DEMO)
+
+
+@pytest.fixture(scope="module")
+def html(data) -> dict[str, str]:
+    return {lang: render_html(data, lang) for lang in ("zh-CN", "en")}
+
+
+@pytest.fixture(scope="module")
+def pdf(data) -> dict[str, bytes]:
+    return {lang: render_pdf(data, lang) for lang in ("zh-CN", "en")}
+
+
+@pytest.fixture(scope="module")
+def xlsx(data) -> dict[str, bytes]:
+    return {lang: render_xlsx(data, lang) for lang in ("zh-CN", "en")}
+
+
+class Page(HTMLParser):
+    """Ids, in-page links, element classes by id, and external references of an HTML page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.ids: dict[str, str] = {}  # id -> class
+        self.links: list[str] = []
+        self.external: list[str] = []
+        self.tags: set[str] = set()
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.add(tag)
+        if "id" in attrs:
+            assert attrs["id"] not in self.ids, f"duplicate id {attrs['id']}"
+            self.ids[attrs["id"]] = attrs.get("class") or ""
+        for key in ("href", "src"):
+            value = attrs.get(key)
+            if value and value.startswith("#"):
+                self.links.append(value[1:])
+            elif value:
+                self.external.append(value)
+
+
+# ---------------------------------------------------------------- environment
+
+
+def test_the_cjk_font_is_installed():
+    assert charts.cjk_font() == "Noto Sans CJK SC", "install fonts-noto-cjk"
+
+
+def test_no_cjk_font_fails_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(charts, "CJK_FONTS", ("No Such CJK Font",))
+    charts.cjk_font.cache_clear()
+    try:
+        with pytest.raises(MissingFontError, match="fonts-noto-cjk"):
+            charts.cjk_font()
+    finally:
+        charts.cjk_font.cache_clear()
+
+
+# ---------------------------------------------------------------- data
+
+
+def test_example_data_is_the_demo_result(data):
+    assert data.result["totals"]["total_tco2e"] == 15562.065408106666
+    assert {r["source_id"] for r in data.activity} == {
+        line["source_id"] for line in data.result["lines"]
+    }
+    monthly = sum(sum(m["by_category_tco2e"].values()) for m in data.monthly)
+    assert monthly == pytest.approx(data.result["totals"]["total_tco2e"], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"status": "final"}, "status 'final'"),
+        ({"status": "locked", "locked_at": None}, "needs locked_at"),
+        ({"period_end": date(2024, 1, 1)}, "before period_start"),
+        ({"result": {"totals": {}}}, "result has no 'lines'"),
+    ],
+)
+def test_report_data_refuses_inconsistent_data(data, change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(data, **change)
+
+
+def test_report_data_refuses_records_of_unknown_origin_or_source(data):
+    record = {**data.activity[0], "origin": "guess", "source_id": "boiler-9"}
+    with pytest.raises(ValueError, match=r"origin 'guess'.*source_id 'boiler-9'"):
+        dataclasses.replace(data, activity=[record])
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def test_html_zh_has_the_chinese_sections_and_totals(html):
+    page = html["zh-CN"]
+    assert '<html lang="zh-CN">' in page
+    for title in ZH_SECTIONS:
+        assert f"{title}</" in page, title
+    for number in FORMATTED_TOTALS:
+        assert number in page, number
+    for term in ("排放总量", "范围一", "范围二（基于位置）", "范围二（基于市场）", "范围三"):
+        assert term in page
+    assert "生物质二氧化碳" in page and "扣减量" in page and "单位能耗碳排放" in page
+
+
+def test_html_en_has_english_sections_with_the_official_chinese_terms(html):
+    page = html["en"]
+    for title in EN_SECTIONS:
+        assert f"{title}</" in page, title
+    for number in FORMATTED_TOTALS:
+        assert number in page, number
+    for term in (
+        "Fuel combustion emissions (燃料燃烧排放)",
+        "Emissions of purchased electricity and heat (购入的电力、热力产生的排放)",
+        "Stationary fuel combustion (化石燃料燃烧排放)",
+        "GB/T 32150 total (排放总量)",
+        "Scope 2 market-based (范围二（基于市场）)",
+        "Energy consumption (综合能源消费量)",
+    ):
+        assert term in page, term
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_line_is_linked_to_its_records_and_factor_rows(data, html, lang):
+    page = Page(html[lang])
+    assert not set(page.links) - set(page.ids), "links to nothing"
+    factors = list(data.result["factors"])
+    for number, line in enumerate(data.result["lines"], start=1):
+        assert f"line-{number}" in page.ids and f"act-{number}" in page.ids
+        assert line["source_id"] in html[lang]
+        assert f"act-{number}" in page.links
+        for use in line["factors"]:
+            if use["ref"]:
+                assert f"fac-{factors.index(use['ref']) + 1}" in page.links
+    for record in data.activity:
+        assert f"rec-{record['record_id']}" in page.ids
+    assert all(f"fac-{n}" in page.ids for n in range(1, len(factors) + 1))
+
+
+@pytest.mark.parametrize(("lang", "badge"), [("zh-CN", "未核实"), ("en", "UNVERIFIED")])
+def test_unverified_factors_are_flagged(data, html, lang, badge):
+    page = Page(html[lang])
+    for number, (ref, factor) in enumerate(data.result["factors"].items(), start=1):
+        unverified = factor["status"] == "unverified"
+        assert ("unv" in page.ids[f"fac-{number}"]) == unverified, ref
+    unverified = [f for f in data.result["factors"].values() if f["status"] == "unverified"]
+    assert len(unverified) == 7
+    row = re.search(r'<tbody id="fac-3" class="unv">.*?</tbody>', html[lang], re.S)
+    assert row and badge in row.group(0)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_html_is_self_contained(html, lang):
+    page = Page(html[lang])
+    assert not page.external, "the report must not load anything: factories run offline"
+    assert "script" not in page.tags and "link" not in page.tags
+    assert page.tags >= {"svg", "style"}
+    assert html[lang].count("<svg") == 2  # by category, by month
+
+
+def test_html_escapes_the_data(data):
+    evil = dataclasses.replace(data, organization_name="<script>alert(1)</script> & Co")
+    page = render_html(evil, "en")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+
+
+def test_html_is_reproducible(data, html):
+    assert render_html(data, "zh-CN") == html["zh-CN"]
+
+
+def test_records_that_do_not_add_up_are_reported(data):
+    changed = [dict(r) for r in data.activity]
+    changed[0]["quantity"] += 1000.0  # boiler-1, now 1,201,000 Nm3 against 1,200,000
+    page = render_html(dataclasses.replace(data, activity=changed), "en")
+    assert "DIFFERS" in page
+    assert "sum to 1,201,000 Nm3, but the inventory uses 1,200,000 Nm3" in page
+
+
+def test_lines_without_records_use_the_input_quantity(data):
+    page = render_html(dataclasses.replace(data, activity=[], monthly=[]), "zh-CN")
+    assert page.count("无活动数据记录") == len(data.result["lines"])
+    assert "无逐月数据" in page and page.count("<svg") == 1
+
+
+def test_a_draft_says_so(data):
+    draft = dataclasses.replace(data, status="computed", locked_at=None)
+    assert "DRAFT" in render_html(draft, "en")
+    assert "草稿" in render_html(draft, "zh-CN")
+
+
+def test_unknown_language_is_refused(data):
+    with pytest.raises(ValueError, match="not one of zh-CN, en"):
+        render_html(data, "fr")
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def pdftotext(content: bytes) -> str:
+    run = subprocess.run(
+        [tool("pdftotext"), "-enc", "UTF-8", "-", "-"], input=content, capture_output=True
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.decode("utf-8")
+
+
+def pdffonts(content: bytes, tmp_path: Path) -> list[tuple[str, str]]:
+    """(font name, embedded yes/no) of every font of the PDF."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    run = subprocess.run([tool("pdffonts"), str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows = run.stdout.splitlines()[2:]
+    return [(row.split()[0], row.split()[-5]) for row in rows]
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_pdf_is_a_pdf(pdf, lang):
+    assert pdf[lang].startswith(b"%PDF-")
+
+
+def test_pdf_zh_text_is_chinese(pdf):
+    text = pdftotext(pdf["zh-CN"])
+    for expected in (
+        "排放总量",
+        "Demo Cell Plant",
+        "报告主体",
+        "示范新能源科技有限公司",
+        "15,562.065",
+    ):
+        assert expected in text, expected
+    assert "第 2 页，共" in text  # page numbers
+
+
+def test_pdf_en_text(pdf):
+    text = pdftotext(pdf["en"])
+    for expected in ("Reporting entity", "报告主体", "Demo Cell Plant", "15,562.065", "Page 2 of"):
+        assert expected in text, expected
+    # running header: facility and period on the pages after the first
+    assert "Demo Cell Plant · 2025-01-01 – 2025-12-31" in text
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_pdf_embeds_a_cjk_font(pdf, lang, tmp_path):
+    fonts = pdffonts(pdf[lang], tmp_path)
+    cjk = [(name, emb) for name, emb in fonts if re.search(r"Noto.*CJK", name)]
+    assert cjk, f"no Noto CJK font in {fonts}"
+    assert all(emb == "yes" for _, emb in cjk)
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def workbook(content: bytes):
+    return load_workbook(io.BytesIO(content))
+
+
+def test_xlsx_sheets(xlsx):
+    assert workbook(xlsx["zh-CN"]).sheetnames == [
+        "汇总",
+        "排放源明细",
+        "活动数据",
+        "排放因子",
+        "排放源参数",
+        "逐月排放",
+        "重新计算",
+    ]
+    assert workbook(xlsx["en"]).sheetnames == [
+        "Summary",
+        "Lines",
+        "Activity",
+        "Factors",
+        "Parameters",
+        "Monthly",
+        "Restatements",
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_xlsx_totals_are_the_result_at_full_precision(data, xlsx, lang):
+    summary = workbook(xlsx[lang]).worksheets[0]
+    values = {row[2]: row[3] for row in summary.iter_rows(min_row=3, values_only=True)}
+    totals = data.result["totals"]
+    checked = 0
+    for key, value in totals.items():
+        if isinstance(value, float):
+            assert values[f"totals.{key}"] == value, key  # exactly, not approximately
+            assert type(values[f"totals.{key}"]) in (float, int)
+            checked += 1
+        elif isinstance(value, dict) and key.startswith("by_"):
+            for sub, number in value.items():
+                assert values[f"totals.{key}.{sub}"] == number, (key, sub)
+                checked += 1
+    assert checked >= 25
+    assert values["totals.total_tco2e"] == 15562.065408106666
+    intensity = totals["intensities"][0]["tco2e_per_unit"]
+    assert values["totals.intensities[0].tco2e_per_unit"] == intensity
+
+
+def test_xlsx_lines_activity_factors(data, xlsx):
+    wb = workbook(xlsx["en"])
+    lines = list(wb["Lines"].iter_rows(min_row=3, values_only=True))
+    assert [row[1] for row in lines] == [line["source_id"] for line in data.result["lines"]]
+    assert [row[14] for row in lines] == [line["emissions_tco2e"] for line in data.result["lines"]]
+    activity = list(wb["Activity"].iter_rows(min_row=3, values_only=True))
+    assert len(activity) == len(data.activity)
+    assert [row[7] for row in activity] == [r["quantity"] for r in data.activity]
+    assert all(isinstance(row[7], int | float) for row in activity)
+    factors = list(wb["Factors"].iter_rows(min_row=3, values_only=True))
+    assert [row[1] for row in factors] == list(data.result["factors"])
+    assert sum(row[20] == "unverified" for row in factors) == 7
+    restatements = list(wb["Restatements"].iter_rows(min_row=3, values_only=True))
+    assert restatements[0][5] == data.result["totals"]["total_tco2e"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "second"), [("zh-CN", "排放源", "Source"), ("en", "Source", "排放源")]
+)
+def test_xlsx_headers_are_bilingual_and_frozen(xlsx, lang, first, second):
+    for ws in workbook(xlsx[lang]).worksheets:
+        assert ws.freeze_panes in ("A3", "B3", "C3"), ws.title
+        assert ws.column_dimensions["A"].width >= 6
+        assert ws.cell(row=1, column=1).value and ws.cell(row=2, column=1).value
+    lines = workbook(xlsx[lang]).worksheets[1]
+    assert (lines["B1"].value, lines["B2"].value) == (first, second)
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_write_reports(data, tmp_path):
+    paths = write_reports(data, tmp_path / "out", formats=("html", "xlsx"))
+    assert [p.name for p in paths] == [
+        "inventory-12-DCP-01-2025-zh-CN.html",
+        "inventory-12-DCP-01-2025-zh-CN.xlsx",
+        "inventory-12-DCP-01-2025-en.html",
+        "inventory-12-DCP-01-2025-en.xlsx",
+    ]
+    assert paths[0].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_write_reports_writes_nothing_on_bad_arguments(data, tmp_path):
+    with pytest.raises(ValueError, match="fr"):
+        write_reports(data, tmp_path / "a", langs=("en", "fr"))
+    with pytest.raises(ValueError, match="docx"):
+        write_reports(data, tmp_path / "b", formats=("html", "docx"))
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "code", "name"),
+    [
+        (date(2025, 3, 1), date(2025, 3, 31), "DCP-01", "inventory-12-DCP-01-2025-03-en.pdf"),
+        (
+            date(2025, 1, 1),
+            date(2025, 6, 30),
+            "DCP 01/ab",
+            "inventory-12-DCP-01-ab-20250101-20250630-en.pdf",
+        ),
+        (date(2024, 1, 1), date(2024, 12, 31), "苏州一厂", "inventory-12-苏州一厂-2024-en.pdf"),
+    ],
+)
+def test_report_filename(data, start, end, code, name):
+    changed = dataclasses.replace(data, period_start=start, period_end=end, facility_code=code)
+    assert report_filename(changed, "en", "pdf") == name
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_number_formats():
+    assert fmt_fixed(15562.065408106666) == "15,562.065"
+    assert fmt_fixed(-0.0001) == "0.000"
+    assert fmt_fixed(None) == "—"
+    assert fmt_sig(0.015300000000000001) == "0.0153"
+    assert fmt_sig(38931.0) == "38,931"
+    assert fmt_sig(0.007781032704053333, 4) == "0.007781"
+
+
+def test_datetimes_are_shown_in_utc(data):
+    aware = datetime(2026, 2, 10, 17, 30, tzinfo=UTC).astimezone()
+    page = render_html(dataclasses.replace(data, created_at=aware), "en")
+    assert "2026-02-10 17:30 UTC" in page
+
+
+def test_factor_validity_outside_the_period_is_marked(html):
+    # gbt-32150-2025 takes effect 2026-07-01, after the 2025 period of the demo
+    row = re.search(r"gbt-32150-2025@1:purchased_heat\.co2.*?</tbody>", html["en"], re.S)
+    assert row and "2026-07-01 – … (does not cover the reporting period)" in row.group(0)
+    assert html["zh-CN"].count("未覆盖核算期") == 1
