@@ -457,3 +457,54 @@ def test_factor_validity_outside_the_period_is_marked(html):
     row = re.search(r"gbt-32150-2025@1:purchased_heat\.co2.*?</tbody>", html["en"], re.S)
     assert row and "2026-07-01 – … (does not cover the reporting period)" in row.group(0)
     assert html["zh-CN"].count("未覆盖核算期") == 1
+
+
+EVERY_KIND = """\
+facility: {name: 全品类测试厂, region: Sichuan}
+period: {start: 2025-01-01, end: 2025-06-30}
+gwp: AR6
+sources:
+  - {id: boiler, kind: fuel_combustion, fuel: 烟煤, quantity: 5000, unit: t, uncertainty_pct: 3, factor_uncertainty_pct: 5}
+  - {id: bio, kind: biomass_combustion, quantity: 800, unit: t, factor: 1.5, factor_unit: t/t}
+  - {id: kiln, kind: process_carbonate, carbonate: limestone, quantity: 2000, unit: t, purity: 0.9}
+  - id: reactor
+    kind: process_mass_balance
+    inputs: [{name: coke, quantity: 100, unit: t, carbon_fraction: 0.85}]
+  - {id: grid, kind: purchased_electricity, quantity: 30000, unit: MWh, uncertainty_pct: 1}
+  - {id: export, kind: exported_electricity, quantity: 2000, unit: MWh}
+  - {id: heat-out, kind: exported_heat, quantity: 1000, unit: GJ}
+  - {id: co2-sold, kind: recovered_co2, quantity: 500, unit: t}
+  - {id: travel, kind: other, quantity: 100000, unit: km, factor: 0.15, factor_unit: kgCO2e/km, scope: 3, category: 6}
+instruments:
+  - {id: gp-1, kind: green_power, quantity: 10000, unit: MWh, serial: "GP-2025-0001", vintage: 2025H1}
+production:
+  - {name: 水泥熟料, quantity: 50000, unit: t}
+"""
+
+
+def test_a_report_of_every_kind(tmp_path):
+    path = tmp_path / "every-kind.yaml"
+    path.write_text(EVERY_KIND, encoding="utf-8")
+    data = ReportData.example(path)
+    totals = data.result["totals"]
+    assert totals["deductions_tco2e"] < 0 and totals["biogenic_co2_t"] == 1200.0
+    for lang in ("zh-CN", "en"):
+        page = render_html(data, lang)
+        assert not set(Page(page).links) - set(Page(page).ids)
+        assert fmt_fixed(totals["deductions_tco2e"]) in page and "1,200.000" in page
+        assert fmt_fixed(totals["scope3_tco2e"]) in page
+        assert ("范围三类别 6" if lang == "zh-CN" else "Scope 3 category 6") in page
+        assert page.count("<svg") == 2
+        summary = workbook(render_xlsx(data, lang)).worksheets[0]
+        values = {row[2]: row[3] for row in summary.iter_rows(min_row=3, values_only=True)}
+        assert values["totals.deductions_tco2e"] == totals["deductions_tco2e"]
+    # the mass balance has no single quantity, so no records: the report says so
+    assert "No activity records" in render_html(data, "en")
+
+
+def test_report_data_takes_iso_text_for_dates(data):
+    changed = dataclasses.replace(
+        data, period_start="2025-01-01", created_at="2026-02-10T09:30:00+00:00"
+    )
+    assert changed.period_start == date(2025, 1, 1)
+    assert changed.created_at == datetime(2026, 2, 10, 9, 30, tzinfo=UTC)

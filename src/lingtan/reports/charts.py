@@ -133,8 +133,11 @@ def category_chart(by_category: dict[str, float], labels: Labels) -> str:
         axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_xlabel("tCO2e")
         axes.bar_label(bars, labels=[f"{v:,.1f}" for v in values], padding=3, fontsize=7.5)
+        # Room beyond both bar ends for the value labels: deductions point left, and their
+        # labels must not run into the category names.
         low, high = min(0.0, *values), max(0.0, *values)
-        axes.set_xlim(low * 1.2, high * 1.18 if high else 1)
+        span = (high - low) or 1.0
+        axes.set_xlim(low - 0.14 * span if low < 0 else 0, high + 0.14 * span if high > 0 else 0)
         axes.axvline(0, color="#888888", linewidth=0.8)
         return _svg(figure, "lingtan-category")
 
@@ -144,7 +147,7 @@ def monthly_chart(monthly: list[dict[str, Any]], labels: Labels) -> str:
     months = [m["month"] for m in monthly]
     kinds: list[str] = []
     for m in monthly:
-        kinds += [k for k in m["by_category_tco2e"] if k not in kinds]
+        kinds += [k for k, v in m["by_category_tco2e"].items() if v and k not in kinds]
     with matplotlib.rc_context(_style()):
         figure = Figure(figsize=(6.6, 3.1))
         axes = figure.add_subplot()

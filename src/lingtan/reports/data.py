@@ -56,6 +56,16 @@ class ReportData:
     production: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # The service layer may hand over ISO text (from JSON); the report works with dates.
+        for name, kind in (
+            ("period_start", date),
+            ("period_end", date),
+            ("created_at", datetime),
+            ("locked_at", datetime),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, kind.fromisoformat(value))
         # A report is evidence: refuse data that would print a misleading one.
         problems = []
         if self.status not in STATUSES:
@@ -106,7 +116,7 @@ class ReportData:
         result = result_to_dict(compute_inventory(inventory, library))
         region = resolve_region(inventory.region or "CN")
         year = inventory.period_end.year
-        activity, monthly = _made_up_records(result, year)
+        activity, monthly = _made_up_records(result, inventory.period_start, inventory.period_end)
         total = result["totals"]["total_tco2e"]
         created = datetime(year + 1, 2, 10, 9, 30, tzinfo=UTC)
         return cls(
@@ -172,49 +182,59 @@ _ORIGIN_OF_KIND = {
 }
 
 
-def _month_ends(year: int) -> list[tuple[date, date]]:
-    starts = [date(year, m, 1) for m in range(1, 13)]
-    ends = [date(year, m + 1, 1) for m in range(1, 12)] + [date(year + 1, 1, 1)]
-    return [(s, date.fromordinal(e.toordinal() - 1)) for s, e in zip(starts, ends, strict=True)]
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months from the month of ``start`` to that of ``end``, clipped to both."""
+    months = []
+    first = date(start.year, start.month, 1)
+    while first <= end:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = date.fromordinal(following.toordinal() - 1)
+        months.append((max(first, start), min(last, end)))
+        first = following
+    return months
 
 
 def _made_up_records(
-    result: dict[str, Any], year: int
+    result: dict[str, Any], start: date, end: date
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split each line into monthly (or one) records and the emissions into months."""
-    months = _month_ends(year)
+    months = _months(start, end)
     activity: list[dict[str, Any]] = []
-    monthly = [{"month": f"{year}-{m:02d}", "by_category_tco2e": {}} for m in range(1, 13)]
+    monthly = [{"month": f"{m:%Y-%m}", "by_category_tco2e": {}} for m, _ in months]
     record_id = 1000
     for line in result["lines"]:
-        kind, quantity = line["kind"], line["quantity"] or 0.0
+        kind, quantity = line["kind"], line["quantity"]
+        if quantity is None:  # a mass balance has flows, not one quantity: no records
+            continue
         if kind in _SHAPES or kind == "mobile_combustion":
-            shape = _SHAPES.get(kind, [1] * 12)
+            shape = [_SHAPES.get(kind, [1] * 12)[m.month - 1] for m, _ in months]
             weights = [w / sum(shape) for w in shape]
             periods = list(zip(months, weights, strict=True))
-        else:  # one record for the year, e.g. a refrigerant top-up in July
-            weights = [1.0 if m == 6 else 0.0 for m in range(12)]
-            periods = [((date(year, 1, 1), date(year, 12, 31)), 1.0)]
+        else:  # one record for the period, e.g. a refrigerant top-up in the middle month
+            weights = [1.0 if i == len(months) // 2 else 0.0 for i in range(len(months))]
+            periods = [((start, end), 1.0)]
         # Quantities as on invoices and meter exports: 3 decimals, the rest on the last one.
         parts = [round(quantity * weight, 3) for _, weight in periods]
         parts[-1] = quantity - sum(parts[:-1])
-        for index, ((start, end), _weight) in enumerate(periods):
+        for index, ((first, last), _weight) in enumerate(periods):
             record_id += 1
             origin = _ORIGIN_OF_KIND.get(kind, "estimate")
             note = None
             if origin == "manual":
                 note = "Maintenance log: top-up mass read from the service report"
+            elif origin == "estimate":
+                note = "Estimated from the previous period"
             elif kind == "mobile_combustion" and index == len(periods) - 1:
-                origin, note = "estimate", "December fuel-card statement missing; estimated"
-            filename = f"{line['source_id']}-{start:%Y%m}.pdf"
+                origin, note = "estimate", "Fuel-card statement of the month missing; estimated"
+            filename = f"{line['source_id']}-{first:%Y%m}.pdf"
             activity.append(
                 {
                     "record_id": record_id,
                     "source_id": line["source_id"],
                     "source_name": line["name"] or line["source_id"],
                     "kind": kind,
-                    "period_start": start,
-                    "period_end": end,
+                    "period_start": first,
+                    "period_end": last,
                     "quantity": parts[index],
                     "unit": line["unit"],
                     "origin": origin,

@@ -188,6 +188,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "kind_green_power": ("Green-power trading contract (绿电交易)", "绿电交易"),
     "kind_onsite_renewable": ("On-site renewable (自发自用可再生电力)", "自发自用可再生电力"),
     "gas": ("Gas", "温室气体"),
+    "scope3_category": ("Scope 3 category {n}", "范围三类别 {n}"),
     "mass_t": ("Mass", "质量"),
     "no_monthly": ("No monthly split available.", "无逐月数据。"),
     "chart_category": ("Emissions by GB/T 32150 category", "按排放类别的排放量"),
