@@ -368,6 +368,19 @@ def _unit_rule(kind: str, params: dict[str, Any], unit: str) -> str | None:
     return f"a {kind} quantity must convert to {' or '.join(expected)}"
 
 
+def _check_source(
+    row: _Row, code: str | None, unit: str | None, kinds: dict[str, tuple[str, dict]]
+) -> None:
+    """The record's source must be defined, and its unit must fit the source's kind."""
+    source = kinds.get(code or "")
+    if code and source is None:
+        row.fail(
+            "source_id", code, "is not a source of the facility (define it in the Sources sheet)"
+        )
+    elif source and unit and (rule := _unit_rule(source[0], source[1], unit)):
+        row.fail("unit", unit, rule)
+
+
 def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
     columns = match_columns(table, FACILITY, ("organization", "code", "name", "region"))
     facility = None
@@ -476,15 +489,7 @@ def _activity(
         quantity = row.number("quantity", required=True)
         unit = row.text("unit", required=True)
         origin = row.choice("origin", ORIGINS, "manual")
-        source = kinds.get(code or "")
-        if code and source is None:
-            row.fail(
-                "source_id",
-                code,
-                "is not a source of the facility (define it in the Sources sheet)",
-            )
-        elif source and unit and (rule := _unit_rule(source[0], source[1], unit)):
-            row.fail("unit", unit, rule)
+        _check_source(row, code, unit, kinds)
         params: dict[str, Any] = {}
         for name in ("ncv", "enthalpy", "temperature"):
             value = row.number(name, minimum=None if name == "temperature" else 0.0)
@@ -523,15 +528,7 @@ def _monthly(
         unit = row.text("unit", required=True)
         year = row.number("year", required=True)
         origin = row.choice("origin", ORIGINS, "manual")
-        source = kinds.get(code or "")
-        if code and source is None:
-            row.fail(
-                "source_id",
-                code,
-                "is not a source of the facility (define it in the Sources sheet)",
-            )
-        elif source and unit and (rule := _unit_rule(source[0], source[1], unit)):
-            row.fail("unit", unit, rule)
+        _check_source(row, code, unit, kinds)
         if year is not None and not (year.is_integer() and 1900 <= year <= 2200):
             row.fail("year", year, "must be a four-digit year")
             year = None

@@ -49,6 +49,7 @@ __all__ = [
     "get_inventory",
     "library_for",
     "lock",
+    "record_summary",
     "restate",
     "trace",
 ]
@@ -436,6 +437,20 @@ def diff(session: Session, old_id: int, new_id: int) -> dict[str, Any]:
     }
 
 
+def record_summary(record: ActivityRecord) -> dict[str, Any]:
+    """An activity record as a verifier reads it, with its evidence files."""
+    return {
+        "record_id": record.id,
+        "period_start": record.period_start,
+        "period_end": record.period_end,
+        "quantity": record.quantity,
+        "unit": record.unit,
+        "origin": record.origin,
+        "quality_note": record.quality_note,
+        "evidence": [{"sha256": e.sha256, "filename": e.filename} for e in record.evidence],
+    }
+
+
 def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
     """From a line of an inventory down to its activity record and evidence files."""
     inventory = get_inventory(session, inventory_id)
@@ -451,14 +466,8 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
             u["ref"]: inventory.result["factors"][u["ref"]] for u in line["factors"] if u["ref"]
         },
         "activity_record": {
-            "id": record.id,
+            **record_summary(record),
             "source": link["source"],
-            "period_start": record.period_start,
-            "period_end": record.period_end,
-            "quantity": record.quantity,
-            "unit": record.unit,
-            "origin": record.origin,
-            "quality_note": record.quality_note,
             "import_id": record.import_id,
         },
         "evidence": [

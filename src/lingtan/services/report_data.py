@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.catalog import resolve_region
 from lingtan.reports.data import ReportData
+from lingtan.services.inventory import record_summary
 from lingtan.store.models import ActivityRecord, Facility, Inventory, Organization
 
 __all__ = ["report_data"]
@@ -38,17 +39,10 @@ def report_data(session: Session, inventory: Inventory) -> ReportData:
         line = lines[line_id]
         activity.append(
             {
-                "record_id": record.id,
+                **record_summary(record),
                 "source_id": line_id,
                 "source_name": line["name"] or link["source"],
                 "kind": line["kind"],
-                "period_start": record.period_start,
-                "period_end": record.period_end,
-                "quantity": record.quantity,
-                "unit": record.unit,
-                "origin": record.origin,
-                "quality_note": record.quality_note,
-                "evidence": [{"sha256": e.sha256, "filename": e.filename} for e in record.evidence],
             }
         )
         month = record.period_start.strftime("%Y-%m")
