@@ -13,8 +13,10 @@ The caller commits (``session_scope``): any error leaves the database unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
-from lingtan.imports.parse import ParsedFile, parse_file
+from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
@@ -99,14 +101,18 @@ def import_file(
     path = Path(path)
 
     def sources_of(code: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
-        facility = session.scalars(select(Facility).where(Facility.code == code)).first()
+        if code is None:  # no Facility sheet and no --facility: the only facility, if one
+            facilities = session.scalars(select(Facility)).all()
+            facility = facilities[0] if len(facilities) == 1 else None
+        else:
+            facility = session.scalars(select(Facility).where(Facility.code == code)).first()
         if facility is None:
             return {}
         return {s.code: (s.kind, dict(s.params)) for s in facility.sources}
 
     parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of)
     problems: list[InputProblem] = []
-    facility = _facility(session, parsed, facility_code, problems)
+    facility = _facility(session, parsed, facility_code, problems, actor)
     if facility is None:
         raise InputError(problems, origin=str(path))
     summary = ImportSummary(0, facility.code, parsed.rows_read)
@@ -116,6 +122,8 @@ def import_file(
     new_production = _new_production(session, facility, parsed, problems, summary)
     if problems:
         raise InputError(problems, origin=str(path))
+    if not any(summary.added.values()):
+        return summary  # everything was already stored: the import changes nothing
 
     batch = ImportBatch(
         facility_id=facility.id,
@@ -220,7 +228,11 @@ def import_file(
 
 
 def _facility(
-    session: Session, parsed: ParsedFile, code: str | None, problems: list[InputProblem]
+    session: Session,
+    parsed: ParsedFile,
+    code: str | None,
+    problems: list[InputProblem],
+    actor: str,
 ) -> Facility | None:
     row = parsed.facility
     if row is None:
@@ -236,11 +248,17 @@ def _facility(
         organization = Organization(name=row.organization)
         session.add(organization)
         session.flush()
-    facility = session.scalars(
-        select(Facility).where(
-            Facility.organization_id == organization.id, Facility.code == row.code
+    facility = session.scalars(select(Facility).where(Facility.code == row.code)).first()
+    if facility is not None and facility.organization_id != organization.id:
+        problems.append(
+            InputProblem(
+                row.where,
+                "code",
+                row.code,
+                "is the code of a facility of another organization: facility codes are unique",
+            )
         )
-    ).first()
+        return None
     wanted = {
         "name": row.name,
         "region": row.region,
@@ -254,7 +272,7 @@ def _facility(
         session.flush()
         audit.record(
             session,
-            actor="import",
+            actor=actor,
             action="create",
             entity="facility",
             entity_key=row.code,
@@ -265,7 +283,7 @@ def _facility(
         if value is not None and getattr(facility, name) != value:
             problems.append(
                 InputProblem(
-                    f"{parsed.path.name} Facility",
+                    row.where,
                     name,
                     value,
                     f"differs from the stored facility ({getattr(facility, name)!r}); "
@@ -330,49 +348,96 @@ def _sources(
     return sources
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What an import compares of a stored activity record."""
+
+    id: int
+    quantity: float
+    unit: str
+    origin: str
+    quality_note: str | None
+    params: dict[str, Any] | None
+
+
+def _differences(
+    previous: _Stored, record: ActivityRow, evidence: set[str], incoming: set[str]
+) -> list[str]:
+    """The fields in which an imported record differs from the stored one."""
+    differ = []
+    if not _same(previous.quantity, record.quantity) or previous.unit != record.unit:
+        differ.append(f"quantity {previous.quantity:g} {previous.unit}")
+    if previous.origin != record.origin:
+        differ.append(f"origin {previous.origin}")
+    if (previous.quality_note or None) != (record.quality_note or None):
+        differ.append(f"quality note {previous.quality_note!r}")
+    if (previous.params or None) != (record.params or None):
+        differ.append(f"measured parameters {previous.params}")
+    if evidence != incoming:
+        differ.append(f"evidence {sorted(h[:12] for h in evidence) or 'none'}")
+    return differ
+
+
 def _new_records(
     session: Session,
     sources: dict[str, Source],
     parsed: ParsedFile,
     problems: list[InputProblem],
     summary: ImportSummary,
-) -> list:
+) -> list[ActivityRow]:
     codes = {s.id: code for code, s in sources.items()}
-    stored: dict[tuple[str, date, date], tuple[float, str, str]] = {}
+    stored: dict[tuple[str, date, date], _Stored] = {}
     if codes:
         query = select(
             ActivityRecord.source_id,
             ActivityRecord.period_start,
             ActivityRecord.period_end,
+            ActivityRecord.id,
             ActivityRecord.quantity,
             ActivityRecord.unit,
             ActivityRecord.origin,
+            ActivityRecord.quality_note,
+            ActivityRecord.params,
         ).where(ActivityRecord.source_id.in_(list(codes)))
-        for source_id, start, end, quantity, unit, origin in session.execute(query):
-            stored[(codes[source_id], start, end)] = (quantity, unit, origin)
-    new = []
+        for source_id, start, end, *values in session.execute(query):
+            stored[(codes[source_id], start, end)] = _Stored(*values)
+    new, repeated = [], []
     for record in parsed.activity:
         previous = stored.get((record.source_code, record.period_start, record.period_end))
         if previous is None:
             new.append(record)
-        elif _same(previous[0], record.quantity) and previous[1:] == (record.unit, record.origin):
-            continue
         else:
+            repeated.append((previous, record))
+    evidence: dict[int, set[str]] = defaultdict(set)
+    ids = [previous.id for previous, _ in repeated]
+    for chunk in range(0, len(ids), 10_000):
+        query = select(ActivityEvidence.activity_id, ActivityEvidence.evidence_sha256).where(
+            ActivityEvidence.activity_id.in_(ids[chunk : chunk + 10_000])
+        )
+        for activity_id, sha256 in session.execute(query):
+            evidence[activity_id].add(sha256)
+    for previous, record in repeated:
+        incoming = {_sha256(file) for file in record.evidence}
+        differ = _differences(previous, record, evidence[previous.id], incoming)
+        if differ:
             problems.append(
                 InputProblem(
                     record.where,
                     "quantity",
                     f"{record.quantity:g} {record.unit}",
                     f"conflicts with the stored record of {record.source_code} for "
-                    f"{record.period_start}..{record.period_end} ({previous[0]:g} "
-                    f"{previous[1]}, {previous[2]}): correct it explicitly, an import "
-                    "never overwrites",
+                    f"{record.period_start}..{record.period_end} (stored: "
+                    f"{'; '.join(differ)}): correct it explicitly, an import never overwrites",
                 )
             )
     _overlaps(stored, new, problems)
     summary.added["activity"] = len(new)
-    summary.unchanged["activity"] = len(parsed.activity) - len(new)
+    summary.unchanged["activity"] = len(repeated)
     return new
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _overlaps(stored: dict, new: list, problems: list[InputProblem]) -> None:

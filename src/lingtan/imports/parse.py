@@ -149,6 +149,7 @@ class FacilityRow:
     industry_code: str | None
     industry_name: str | None
     boundary: str | None
+    where: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +401,7 @@ def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
             for k in ("organization", "code", "name", "industry_code", "industry_name", "boundary")
         }
         if row.ok and region:
-            facility = FacilityRow(region=region, **values_)  # type: ignore[arg-type]
+            facility = FacilityRow(region=region, where=row.where, **values_)  # type: ignore[arg-type]
     return facility
 
 
@@ -490,6 +491,7 @@ def _activity(
         unit = row.text("unit", required=True)
         origin = row.choice("origin", ORIGINS, "manual")
         _check_source(row, code, unit, kinds)
+        source = kinds.get(code or "")
         params: dict[str, Any] = {}
         for name in ("ncv", "enthalpy", "temperature"):
             value = row.number(name, minimum=None if name == "temperature" else 0.0)
@@ -497,6 +499,10 @@ def _activity(
                 params[name] = value
         if "ncv" in params:
             params["ncv_unit"] = row.text("ncv_unit", required=True)
+        if source is not None:
+            for name in params:
+                if name not in SOURCE_FIELDS.get(source[0], ()):
+                    row.fail(name, params[name], f"does not apply to a {source[0]} source")
         evidence = _evidence(row, base)
         if row.ok and code and period and quantity is not None and unit and origin:
             out.append(
@@ -566,7 +572,9 @@ def _monthly(
     return out
 
 
-def _instruments(table: Table, base: Path, problems: list[InputProblem]) -> list[InstrumentRow]:
+def _instruments(
+    table: Table, base: Path, kinds: dict[str, tuple[str, dict]], problems: list[InputProblem]
+) -> list[InstrumentRow]:
     columns = match_columns(
         table,
         INSTRUMENTS,
@@ -584,6 +592,11 @@ def _instruments(table: Table, base: Path, problems: list[InputProblem]) -> list
             s.strip() for s in re.split(r"[;；,，]+", row.text("sources") or "") if s.strip()
         )
         evidence = _evidence(row, base)
+        if len(evidence) > 1:
+            row.fail("evidence", row.text("evidence"), "an instrument takes one evidence file")
+        for code_ in sources:
+            if kinds.get(code_, ("",))[0] != "purchased_electricity":
+                row.fail("sources", code_, "is not a purchased_electricity source of the facility")
         if row.ok and code and kind and period and quantity is not None and unit:
             out.append(
                 InstrumentRow(
@@ -701,7 +714,7 @@ def parse_file(
         for table in by_kind.get("monthly", []):
             parsed.activity += _monthly(table, base, kinds, problems)
         for table in by_kind.get("instruments", []):
-            parsed.instruments += _instruments(table, base, problems)
+            parsed.instruments += _instruments(table, base, kinds, problems)
         for table in by_kind.get("production", []):
             parsed.production += _production(table, problems)
     except InputError as exc:  # a table without its required columns
