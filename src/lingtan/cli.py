@@ -12,7 +12,6 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from lingtan import __version__
@@ -21,7 +20,7 @@ from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
 from lingtan.accounting.serialize import result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli_platform import COMMANDS
+from lingtan.cli_platform import COMMANDS, console
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
@@ -89,18 +88,11 @@ def calc(input_file: str, output_format: str) -> None:
         _print_result(result)
 
 
-def _console() -> Console:
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = 120  # a pipe or file: wide enough that tables do not wrap
-    return console
-
-
 def _print_result(result: InventoryResult) -> None:
-    console = _console()
+    out = console()
     inventory = result.input
     totals = result.totals
-    console.print(
+    out.print(
         f"[bold]{inventory.facility_name}[/bold]  {inventory.period_start} – {inventory.period_end}"
         f"  region {inventory.region or '-'}  GWP {inventory.gwp}  {result.engine_version}"
     )
@@ -121,7 +113,7 @@ def _print_result(result: InventoryResult) -> None:
             _number(item["tco2e_per_unit"], 6),
             f"tCO2e/{item['unit']}",
         )
-    console.print(summary)
+    out.print(summary)
 
     categories = Table(title="By GB/T 32150 category 按排放类别")
     categories.add_column("category")
@@ -130,7 +122,7 @@ def _print_result(result: InventoryResult) -> None:
     for key, value in totals.by_gbt32150_category_tco2e.items():
         english, chinese = GBT32150_CATEGORIES[key]
         categories.add_row(english, chinese, _number(value))
-    console.print(categories)
+    out.print(categories)
 
     lines = Table(title="Lines 排放源明细")
     for column in ("source", "kind 类型", "activity", "tCO2e", "market tCO2e", "scope", "tce"):
@@ -145,7 +137,7 @@ def _print_result(result: InventoryResult) -> None:
             str(line.scope or "-"),
             _number(line.energy_tce),
         )
-    console.print(lines)
+    out.print(lines)
 
     if result.instruments:
         table = Table(title="Contractual instruments 绿证与绿电")
@@ -154,14 +146,14 @@ def _print_result(result: InventoryResult) -> None:
         for use in result.instruments:
             applied = ", ".join(f"{k} {_number(v)}" for k, v in use.allocation_mwh.items())
             table.add_row(use.instrument.id, use.instrument.kind, _number(use.mwh), applied)
-        console.print(table)
+        out.print(table)
     if result.residual_factor is not None:
         residual = result.residual_factor
-        console.print(
+        out.print(
             f"Residual factor (market-based): {residual.value} {residual.unit} — {residual.rule}"
         )
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        out.print(f"[yellow]warning:[/yellow] {warning}")
 
 
 @main.group()
@@ -211,7 +203,7 @@ def factors_list(family: str | None, output_format: str) -> None:
             f"{counts['official']}/{counts['unverified']}",
             f"{s.title_en}\n{s.title_zh}",
         )
-    _console().print(table)
+    console().print(table)
 
 
 @factors.command("show")
@@ -230,7 +222,7 @@ def factors_show(key: str, set_id: str | None, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([f.provenance() for f in rows], ensure_ascii=False, indent=2))
         return
-    console = _console()
+    out = console()
     for factor in rows:
         table = Table(title=factor.ref, show_header=False)
         table.add_column("field")
@@ -240,7 +232,7 @@ def factors_show(key: str, set_id: str | None, output_format: str) -> None:
             value = data.get(column)
             if value not in (None, ""):
                 table.add_row(column, str(value))
-        console.print(table)
+        out.print(table)
 
 
 for _command in COMMANDS:

@@ -8,6 +8,7 @@ current directory. Refused input exits with status 2 and every problem on stderr
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import io
 import json
@@ -22,7 +23,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,11 +33,26 @@ from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
 from lingtan.services.report_data import report_data
 from lingtan.store import audit
-from lingtan.store.db import current_revision, database_url, make_engine, session_scope, upgrade
+from lingtan.store.db import (
+    current_revision,
+    database_url,
+    head_revision,
+    make_engine,
+    session_scope,
+    upgrade,
+)
 from lingtan.store.evidence import EvidenceStore, evidence_root
 from lingtan.store.models import Facility, Inventory
 
 __all__ = ["COMMANDS"]
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console; writing to a pipe or file it is wide enough that tables do not wrap."""
+    out = Console(highlight=False, stderr=stderr)
+    if not out.is_terminal:
+        out.width = 120
+    return out
 
 
 def _actor() -> str:
@@ -47,20 +63,40 @@ def _actor() -> str:
 def _store(
     ctx: click.Context, *, read_only: bool = False
 ) -> Iterator[tuple[Session, EvidenceStore]]:
-    """A transaction on the configured database; refused input exits 2 with nothing written.
-    A read-only one does not wait for a writer on SQLite."""
+    """A transaction on the configured database: an error rolls everything back. A read-only
+    one does not wait for a writer on SQLite."""
     url = database_url(ctx.obj.get("db") if ctx.obj else None)
+    location = make_url(url)
+    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
     engine = make_engine(url)
     try:
-        if current_revision(engine) is None:
+        revision = current_revision(engine)
+        if revision is None:
             raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+        if revision != head_revision():
+            raise click.ClickException(
+                f"the database at {url} has schema {revision}; this lingtan needs "
+                f"{head_revision()}: run `lingtan init` to upgrade it (data are kept)"
+            )
         with session_scope(engine, read_only=read_only) as session:
             yield session, EvidenceStore(evidence_root(url))
-    except InputError as error:
-        click.echo(str(error), err=True)
-        sys.exit(2)
     finally:
         engine.dispose()
+
+
+def _refusing_bad_input(command: Callable) -> Callable:
+    """Refused input: every problem on stderr, exit status 2 (nothing was written)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            click.echo(str(error), err=True)
+            sys.exit(2)
+
+    return run
 
 
 def _period(year: int | None, start: str | None, end: str | None) -> tuple[date, date]:
@@ -98,6 +134,7 @@ def _options(gwp: str | None, year: int | None) -> inventories.Options | None:
 
 @click.command()
 @click.pass_context
+@_refusing_bad_input
 def init(ctx: click.Context) -> None:
     """Create the database (or bring it to the newest schema)."""
     url = database_url(ctx.obj.get("db"))
@@ -126,28 +163,43 @@ def import_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--facility", help="Facility code, for files without a Facility sheet.")
 @click.pass_context
+@_refusing_bad_input
 def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | None) -> None:
     """Import activity-data FILES (.xlsx or .csv), each all or nothing."""
-    console = Console(stderr=True)
+    status = console(stderr=True)
+    refused = []
     for file in files:
-        for attempt in range(3):
-            try:
-                with console.status(f"importing {file} …"), _store(ctx) as (session, evidence):
-                    summary = import_file(
-                        session, file, evidence=evidence, actor=_actor(), facility_code=facility
-                    )
-                break
-            except IntegrityError:
-                # another import wrote the same keys between our check and our insert (possible
-                # on PostgreSQL): the transaction was rolled back; compare again and retry
-                if attempt == 2:
-                    raise
+        try:
+            summary = _import_one(ctx, status, file, facility)
+        except InputError as error:  # refused whole: report it and go on with the next file
+            click.echo(str(error), err=True)
+            refused.append(file)
+            continue
         added = ", ".join(f"{k} {v}" for k, v in summary.added.items() if v)
         same = sum(summary.unchanged.values())
+        batch = f"batch {summary.batch_id}" if summary.batch_id else "no batch"
         click.echo(
-            f"{file}: facility {summary.facility_code}, batch {summary.batch_id}: "
-            f"added {added or 'nothing'}; {same} row(s) already stored and unchanged"
+            f"{file}: facility {summary.facility_code}, {batch}: added {added or 'nothing'}; "
+            f"{same} row(s) already stored and unchanged"
         )
+    if refused:
+        click.echo(f"refused, nothing written: {', '.join(refused)}", err=True)
+        sys.exit(2)
+
+
+def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):
+    for attempt in range(3):
+        try:
+            with status.status(f"importing {file} …"), _store(ctx) as (session, evidence):
+                return import_file(
+                    session, file, evidence=evidence, actor=_actor(), facility_code=facility
+                )
+        except IntegrityError:
+            # another import wrote the same keys between our check and our insert (possible
+            # on PostgreSQL): the transaction was rolled back; compare again and retry
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 @click.group("inventory")
@@ -161,6 +213,7 @@ def inventory_group() -> None:
 @click.option("--electricity-factor-year", type=int, help="Fixed data year of grid factors.")
 @click.option("--lock", is_flag=True, help="Lock the inventory as the reported figure.")
 @click.pass_context
+@_refusing_bad_input
 def inventory_compute(ctx, facility, year, start, end, gwp, electricity_factor_year, lock):
     """Compute a new inventory snapshot from the stored data."""
     first, last = _period(year, start, end)
@@ -180,6 +233,7 @@ def inventory_compute(ctx, facility, year, start, end, gwp, electricity_factor_y
 @inventory_group.command("lock")
 @click.argument("inventory_id", type=int)
 @click.pass_context
+@_refusing_bad_input
 def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
     """Lock inventory INVENTORY_ID."""
     with _store(ctx) as (session, _):
@@ -190,6 +244,7 @@ def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
 @_period_options
 @click.option("--reason", required=True, help="Why the locked figure is restated.")
 @click.pass_context
+@_refusing_bad_input
 def inventory_restate(ctx, facility, year, start, end, reason):
     """Restate a locked period: a new locked inventory supersedes the old one."""
     first, last = _period(year, start, end)
@@ -203,6 +258,7 @@ def inventory_restate(ctx, facility, year, start, end, reason):
 @inventory_group.command("list")
 @click.option("--facility", help="Only this facility.")
 @click.pass_context
+@_refusing_bad_input
 def inventory_list(ctx: click.Context, facility: str | None) -> None:
     """List the inventories."""
     with _store(ctx, read_only=True) as (session, _):
@@ -222,7 +278,7 @@ def inventory_list(ctx: click.Context, facility: str | None) -> None:
                 str(inventory.supersedes_id or ""),
                 inventory.created_by,
             )
-        Console().print(table)
+        console().print(table)
 
 
 def _print_inventory(inventory: Inventory) -> None:
@@ -245,6 +301,7 @@ def _json(data: Any) -> str:
 @click.argument("inventory_id", type=int)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
+@_refusing_bad_input
 def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) -> None:
     """Show an inventory: its totals, or the whole snapshot as JSON."""
     with _store(ctx, read_only=True) as (session, _):
@@ -263,7 +320,7 @@ def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) ->
                 f"{line['activity']:,.3f} {line['activity_unit']}",
                 f"{line['emissions_tco2e']:,.3f}",
             )
-        Console().print(table)
+        console().print(table)
         for warning in inventory.result["warnings"]:
             click.echo(f"warning: {warning}")
 
@@ -293,6 +350,7 @@ def _snapshot(inventory: Inventory) -> dict[str, Any]:
 @click.argument("new_id", type=int)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
+@_refusing_bad_input
 def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: str) -> None:
     """Explain the difference between inventories OLD_ID and NEW_ID, line by line."""
     with _store(ctx, read_only=True) as (session, _):
@@ -300,9 +358,9 @@ def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: 
     if output_format == "json":
         click.echo(_json(result))
         return
-    console = Console()
+    out = console()
     if result["new"].get("reason"):
-        console.print(f"restatement reason: {result['new']['reason']}")
+        out.print(f"restatement reason: {result['new']['reason']}")
     totals = Table(title=f"Totals: inventory {old_id} → {new_id}")
     for column in ("total", "old", "new", "change"):
         totals.add_column(column)
@@ -311,7 +369,7 @@ def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: 
             totals.add_row(
                 key, f"{value['old']:,.3f}", f"{value['new']:,.3f}", f"{value['change']:+,.3f}"
             )
-    console.print(totals)
+    out.print(totals)
     lines = Table(title="Lines that changed")
     for column in (
         "line",
@@ -329,17 +387,22 @@ def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: 
             f"{entry['old_tco2e']:,.3f}",
             f"{entry['new_tco2e']:,.3f}",
             f"{entry['change_tco2e']:+,.3f}",
-            f"{entry.get('activity_effect_tco2e', 0):+,.3f}",
-            f"{entry.get('factor_effect_tco2e', 0):+,.3f}",
+            _signed(entry.get("activity_effect_tco2e")),
+            _signed(entry.get("factor_effect_tco2e")),
             entry.get("reason") or "; ".join(entry.get("factors_changed", [])),
         )
-    console.print(lines)
+    out.print(lines)
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+,.3f}"
 
 
 @inventory_group.command("trace")
 @click.argument("inventory_id", type=int)
 @click.argument("line")
 @click.pass_context
+@_refusing_bad_input
 def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
     """Walk from LINE of an inventory to its factors, activity record and evidence files."""
     with _store(ctx, read_only=True) as (session, store):
@@ -357,6 +420,7 @@ def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
 @click.pass_context
+@_refusing_bad_input
 def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -> None:
     """Export an inventory: xlsx (the report workbook), json (the snapshot) or csv (lines)."""
     with _store(ctx, read_only=True) as (session, _):
@@ -405,6 +469,7 @@ def _lines_csv(inventory: Inventory) -> str:
 @click.option("--lang", "langs", multiple=True, type=click.Choice(["zh-CN", "en"]))
 @click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "xlsx"]))
 @click.pass_context
+@_refusing_bad_input
 def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
     """Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English)."""
     from lingtan.reports import write_reports
@@ -429,6 +494,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--head", help="A head hash recorded earlier: also detects a truncated log.")
 @click.pass_context
+@_refusing_bad_input
 def audit_verify(ctx: click.Context, head: str | None) -> None:
     """Check the hash chain of the audit log; exit status 1 if it was altered."""
     with _store(ctx, read_only=True) as (session, _):
@@ -453,6 +519,7 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
     help="Where the demo writes its files and SQLite database.",
 )
 @click.pass_context
+@_refusing_bad_input
 def demo(ctx: click.Context, output_dir: str) -> None:
     """Build the demo factory, compute and lock its 2025 inventory, write the reports."""
     import time
@@ -460,8 +527,15 @@ def demo(ctx: click.Context, output_dir: str) -> None:
     from lingtan.demo import build_demo
 
     started = time.perf_counter()
-    with Console(stderr=True).status("building the demo factory …"):
-        result = build_demo(Path(output_dir), ctx.obj.get("db"))
+    url = database_url(ctx.obj["db"]) if ctx.obj.get("db") else None
+    try:
+        with console(stderr=True).status("building the demo factory …"):
+            result = build_demo(Path(output_dir), url)
+    except InputError as error:
+        click.echo(
+            f"{error}\n(the demo needs a database without its facility's 2025 inventory)", err=True
+        )
+        sys.exit(2)
     totals = result.totals
     click.echo(f"demo factory built in {time.perf_counter() - started:.1f} s")
     click.echo(f"  database:  {result.database_url}")

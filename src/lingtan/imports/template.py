@@ -41,6 +41,7 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
         ("medium", "介质 medium"),
         ("factor", "排放因子 factor"),
         ("factor_unit", "因子单位 factor_unit"),
+        ("factor_set", "因子集 factor_set"),
         ("scope", "范围 scope"),
         ("category", "范围三类别 category"),
     ],

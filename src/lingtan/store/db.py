@@ -29,6 +29,7 @@ __all__ = [
     "alembic_config",
     "current_revision",
     "database_url",
+    "head_revision",
     "make_engine",
     "session_scope",
     "upgrade",
@@ -205,6 +206,15 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def head_revision() -> str:
+    """The newest revision among the shipped migrations."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
