@@ -430,7 +430,12 @@ def _new_records(
                     f"{'; '.join(differ)}): correct it explicitly, an import never overwrites",
                 )
             )
-    _overlaps(stored, new, problems)
+    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    for code, start, end in stored:
+        spans[code].append((start, end, None))
+    for record in new:
+        spans[record.source_code].append((record.period_start, record.period_end, record.where))
+    _overlaps(spans, "source", problems)
     summary.added["activity"] = len(new)
     summary.unchanged["activity"] = len(repeated)
     return new
@@ -440,19 +445,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _overlaps(stored: dict, new: list, problems: list[InputProblem]) -> None:
-    """Refuse new records whose period overlaps another record of the same source: the
-    overlap would be counted twice."""
-    periods: dict[str, list[tuple[date, date, str | None]]] = {}
-    for code, start, end in stored:
-        periods.setdefault(code, []).append((start, end, None))
-    for record in new:
-        periods.setdefault(record.source_code, []).append(
-            (record.period_start, record.period_end, record.where)
-        )
-    for code, spans in periods.items():
-        spans.sort(key=lambda span: (span[0], span[1]))
-        for (start1, end1, where1), (start2, end2, where2) in itertools.pairwise(spans):
+def _overlaps(
+    spans: dict[str, list[tuple[date, date, str | None]]], what: str, problems: list[InputProblem]
+) -> None:
+    """Refuse new periods (those with a ``where``) that overlap another period of the same
+    source or product (stored ones have none): the overlap would be counted twice."""
+    for code, periods in spans.items():
+        periods.sort(key=lambda span: (span[0], span[1]))
+        for (start1, end1, where1), (start2, end2, where2) in itertools.pairwise(periods):
             if start2 <= end1 and (where1 or where2):
                 where = where2 or where1
                 assert where is not None
@@ -462,7 +462,7 @@ def _overlaps(stored: dict, new: list, problems: list[InputProblem]) -> None:
                         where,
                         "period",
                         f"{start2}..{end2}",
-                        f"overlaps {start1}..{end1} of source {code} ({other}): "
+                        f"overlaps {start1}..{end1} of {what} {code} ({other}): "
                         "it would be counted twice",
                     )
                 )
@@ -543,6 +543,17 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
                     f"conflicts with the stored output {existing.quantity:g} {row.unit}",
                 )
             )
+    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    for product in products.values():
+        for start, end in session.execute(
+            select(ProductionRecord.period_start, ProductionRecord.period_end).where(
+                ProductionRecord.product_id == product.id
+            )
+        ):
+            spans[product.code].append((start, end, None))
+    for product, row in new:
+        spans[product.code].append((row.period_start, row.period_end, row.where))
+    _overlaps(spans, "product", problems)
     summary.added["production"] = len(new)
     summary.unchanged["production"] = len(parsed.production) - len(new)
     return new

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -138,16 +139,16 @@ def build_document(
                 "no activity records fall within the period",
             )
         )
-    instruments = []
+    instruments, outside = [], []
     for instrument in session.scalars(
         select(Instrument)
-        .where(
-            Instrument.facility_id == facility.id,
-            Instrument.period_start >= start,
-            Instrument.period_end <= end,
-        )
+        .where(Instrument.facility_id == facility.id)
+        .where(Instrument.period_start <= end, Instrument.period_end >= start)
         .order_by(Instrument.code)
     ):
+        if instrument.period_start < start or instrument.period_end > end:
+            outside.append(f"instrument {instrument.code}")
+            continue
         targets = [line for code in instrument.sources for line in by_source.get(code, [])]
         instruments.append(
             {
@@ -161,16 +162,19 @@ def build_document(
         )
     production = []
     for product in session.scalars(select(Product).where(Product.facility_id == facility.id)):
-        quantities = session.scalars(
-            select(ProductionRecord.quantity).where(
-                ProductionRecord.product_id == product.id,
-                ProductionRecord.period_start >= start,
-                ProductionRecord.period_end <= end,
-            )
-        ).all()
+        quantities = []
+        for record in session.scalars(
+            select(ProductionRecord)
+            .where(ProductionRecord.product_id == product.id)
+            .where(ProductionRecord.period_start <= end, ProductionRecord.period_end >= start)
+        ):
+            if record.period_start < start or record.period_end > end:
+                outside.append(f"production of {product.code} {record.period_start}")
+            else:
+                quantities.append(record.quantity)
         if quantities:
             production.append(
-                {"name": product.name, "quantity": sum(quantities), "unit": product.unit}
+                {"name": product.name, "quantity": math.fsum(quantities), "unit": product.unit}
             )
     document = {
         "facility": {"name": facility.name, "region": facility.region},
@@ -180,7 +184,7 @@ def build_document(
         "instruments": instruments,
         "production": production,
     }
-    return document, {"lines": lines, "straddling_records": straddling}
+    return document, {"lines": lines, "straddling_records": straddling, "straddling_other": outside}
 
 
 def _digest(result: dict[str, Any]) -> str:
@@ -214,6 +218,10 @@ def _snapshot(
         result["warnings"].append(
             f"{len(lineage['straddling_records'])} activity record(s) straddle the period and "
             f"were left out: ids {lineage['straddling_records']}"
+        )
+    if lineage["straddling_other"]:
+        result["warnings"].append(
+            "straddling the period and left out: " + ", ".join(lineage["straddling_other"])
         )
     return Inventory(
         facility_id=facility.id,
