@@ -31,6 +31,7 @@ from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
+from lingtan.services import records
 from lingtan.services.report_data import report_data
 from lingtan.store import audit
 from lingtan.store.db import (
@@ -126,10 +127,40 @@ def _period_options(command: Callable) -> Callable:
     return command
 
 
-def _options(gwp: str | None, year: int | None) -> inventories.Options | None:
-    if gwp is None and year is None:
+def _calculation_options(command: Callable) -> Callable:
+    for option in reversed(
+        (
+            click.option("--gwp", type=click.Choice(["SAR", "AR4", "AR5", "AR6"]),
+                         help="GWP values (default AR5)."),
+            click.option("--electricity-factor-year", type=int,
+                         help="Fixed data year of the grid factors."),
+            click.option("--factor-set", "factor_sets", multiple=True, metavar="FAMILY=SET",
+                         help="An explicit factor set, e.g. fuel=gbt-32151.34-2024 (repeatable)."),
+            click.option("--residual-factor", type=float,
+                         help="Residual factor for market-based Scope 2 [tCO2/MWh]."),
+        )
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def _options(
+    gwp: str | None, year: int | None, factor_sets: tuple[str, ...], residual: float | None
+) -> inventories.Options | None:
+    if gwp is None and year is None and not factor_sets and residual is None:
         return None
-    return inventories.Options(gwp=gwp or "AR5", electricity_factor_year=year)
+    chosen = {}
+    for item in factor_sets:
+        family, _, set_id = item.partition("=")
+        if not family or not set_id:
+            raise click.BadParameter(f"{item!r} is not FAMILY=SET", param_hint="--factor-set")
+        chosen[family.strip()] = set_id.strip()
+    return inventories.Options(
+        gwp=gwp or "AR5",
+        electricity_factor_year=year,
+        factor_sets=chosen or None,
+        residual_factor=residual,
+    )
 
 
 @click.command()
@@ -209,23 +240,20 @@ def inventory_group() -> None:
 
 @inventory_group.command("compute")
 @_period_options
-@click.option("--gwp", type=click.Choice(["SAR", "AR4", "AR5", "AR6"]), help="Default AR5.")
-@click.option("--electricity-factor-year", type=int, help="Fixed data year of grid factors.")
+@_calculation_options
 @click.option("--lock", is_flag=True, help="Lock the inventory as the reported figure.")
 @click.pass_context
 @_refusing_bad_input
-def inventory_compute(ctx, facility, year, start, end, gwp, electricity_factor_year, lock):
+def inventory_compute(
+    ctx, facility, year, start, end, gwp, electricity_factor_year, factor_sets,
+    residual_factor, lock,
+):  # fmt: skip
     """Compute a new inventory snapshot from the stored data."""
     first, last = _period(year, start, end)
+    options = _options(gwp, electricity_factor_year, factor_sets, residual_factor)
     with _store(ctx) as (session, _):
         inventory = inventories.compute(
-            session,
-            facility,
-            first,
-            last,
-            actor=_actor(),
-            options=_options(gwp, electricity_factor_year),
-            lock=lock,
+            session, facility, first, last, actor=_actor(), options=options, lock=lock
         )
         _print_inventory(inventory)
 
@@ -242,15 +270,22 @@ def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
 
 @inventory_group.command("restate")
 @_period_options
+@_calculation_options
 @click.option("--reason", required=True, help="Why the locked figure is restated.")
 @click.pass_context
 @_refusing_bad_input
-def inventory_restate(ctx, facility, year, start, end, reason):
-    """Restate a locked period: a new locked inventory supersedes the old one."""
+def inventory_restate(
+    ctx, facility, year, start, end, gwp, electricity_factor_year, factor_sets,
+    residual_factor, reason,
+):  # fmt: skip
+    """Restate a locked period: a new locked inventory supersedes the old one.
+
+    Without calculation options, those of the restated inventory are kept."""
     first, last = _period(year, start, end)
+    options = _options(gwp, electricity_factor_year, factor_sets, residual_factor)
     with _store(ctx) as (session, _):
         inventory = inventories.restate(
-            session, facility, first, last, reason=reason, actor=_actor()
+            session, facility, first, last, reason=reason, actor=_actor(), options=options
         )
         _print_inventory(inventory)
 
@@ -486,6 +521,70 @@ def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
         click.echo(str(path))
 
 
+@click.group("activity")
+def activity_group() -> None:
+    """Correct or remove stored activity records (with a reason, in the audit log)."""
+
+
+def _record_options(command: Callable) -> Callable:
+    for option in reversed(
+        (
+            click.argument("source"),
+            click.option("--facility", help="Facility code (optional when there is only one)."),
+            click.option("--from", "start", required=True, help="Record period start."),
+            click.option("--to", "end", required=True, help="Record period end."),
+            click.option("--reason", required=True, help="Why the record changes."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@activity_group.command("correct")
+@_record_options
+@click.option("--quantity", type=float, required=True, help="The correct quantity.")
+@click.option("--unit", help="Its unit (default: the stored one).")
+@click.option("--origin", type=click.Choice(["meter", "invoice", "manual", "estimate"]))
+@click.pass_context
+@_refusing_bad_input
+def activity_correct(ctx, source, facility, start, end, reason, quantity, unit, origin):
+    """Correct the stored record of SOURCE for a period."""
+    first, last = _period(None, start, end)
+    with _store(ctx) as (session, _):
+        record = records.correct_record(
+            session, facility, source, first, last, quantity=quantity, unit=unit,
+            origin=origin, reason=reason, actor=_actor(),
+        )  # fmt: skip
+        click.echo(
+            f"record {record.id} of {source} {first}..{last}: now {record.quantity:g} "
+            f"{record.unit} ({record.origin}); recompute or restate inventories of the period"
+        )
+
+
+@activity_group.command("delete")
+@_record_options
+@click.pass_context
+@_refusing_bad_input
+def activity_delete(ctx, source, facility, start, end, reason):
+    """Remove the stored record of SOURCE for a period."""
+    first, last = _period(None, start, end)
+    with _store(ctx) as (session, _):
+        records.delete_record(session, facility, source, first, last, reason=reason, actor=_actor())
+    click.echo(f"record of {source} {first}..{last} removed")
+
+
+@click.command("add")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@_refusing_bad_input
+def factors_add(ctx: click.Context, file: str) -> None:
+    """Store the custom factor sets of a CSV FILE in the database."""
+    with _store(ctx) as (session, _):
+        outcome = records.add_factor_sets(session, file, actor=_actor())
+    for set_id, what in outcome.items():
+        click.echo(f"factor set {set_id}: {what}")
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The tamper-evident audit log."""
@@ -551,4 +650,7 @@ def demo(ctx: click.Context, output_dir: str) -> None:
         click.echo(f"    {path}")
 
 
-COMMANDS = [init, template, import_group, inventory_group, export, report, audit_group, demo]
+COMMANDS = [
+    init, template, import_group, activity_group, inventory_group, export, report,
+    audit_group, demo,
+]  # fmt: skip
