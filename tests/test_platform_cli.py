@@ -85,3 +85,21 @@ def test_commands_need_an_initialised_current_database(tmp_path):
     assert result.exit_code == 1
     assert "run `lingtan init` first" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_audit_verify_detects_an_edited_snapshot(cli, tmp_path, database_url):
+    import sqlalchemy as sa
+
+    from lingtan.store.models import Inventory
+
+    cli("import", "activity", workbook(tmp_path))
+    cli("inventory", "compute", "--year", 2025, "--lock")
+    assert "inventory snapshots match it" in cli("audit", "verify").output
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        result = connection.execute(sa.select(Inventory.result)).scalar_one()
+        result["totals"]["total_tco2e"] = 1.0  # a quiet edit of the reported figure
+        connection.execute(sa.update(Inventory).values(result=result))
+    engine.dispose()
+    altered = cli("audit", "verify", code=1)
+    assert "inventory 1: its result does not match its stored SHA-256" in altered.stderr

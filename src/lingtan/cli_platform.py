@@ -595,16 +595,23 @@ def audit_group() -> None:
 @click.pass_context
 @_refusing_bad_input
 def audit_verify(ctx: click.Context, head: str | None) -> None:
-    """Check the hash chain of the audit log; exit status 1 if it was altered."""
+    """Check the hash chain of the audit log and the inventory snapshots against it; exit
+    status 1 if anything was altered."""
     with _store(ctx, read_only=True) as (session, _):
         report_ = audit.verify(session, expected_head=head)
-    if report_.ok:
-        click.echo(f"audit log intact: {report_.entries} entries, head {report_.head_hash}")
+        snapshots = inventories.verify_snapshots(session)
+    if report_.ok and not snapshots:
+        click.echo(
+            f"audit log intact: {report_.entries} entries, head {report_.head_hash}; "
+            "inventory snapshots match it"
+        )
         return
-    click.echo(f"audit log ALTERED: {len(report_.problems)} problem(s)", err=True)
+    click.echo(f"ALTERED: {len(report_.problems) + len(snapshots)} problem(s)", err=True)
     for entry_id, problem in report_.problems:
-        where = f"entry {entry_id}" if entry_id is not None else "log"
+        where = f"audit entry {entry_id}" if entry_id is not None else "audit log"
         click.echo(f"  {where}: {problem}", err=True)
+    for inventory_id, problem in snapshots:
+        click.echo(f"  inventory {inventory_id}: {problem}", err=True)
     sys.exit(1)
 
 

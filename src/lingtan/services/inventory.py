@@ -33,6 +33,7 @@ from lingtan.imports.load import facility_by_code
 from lingtan.store import audit
 from lingtan.store.models import (
     ActivityRecord,
+    AuditEntry,
     CustomFactorSet,
     Facility,
     Instrument,
@@ -53,6 +54,7 @@ __all__ = [
     "record_summary",
     "restate",
     "trace",
+    "verify_snapshots",
 ]
 
 
@@ -443,6 +445,26 @@ def diff(session: Session, old_id: int, new_id: int) -> dict[str, Any]:
         "totals": totals,
         "lines": lines,
     }
+
+
+def verify_snapshots(session: Session) -> list[tuple[int, str]]:
+    """Inventories whose stored result no longer matches its SHA-256, or whose SHA-256 differs
+    from the one the audit log recorded: a snapshot edited outside lingtan."""
+    recorded: dict[str, str] = {}
+    for key, after in session.execute(
+        select(AuditEntry.entity_key, AuditEntry.after)
+        .where(AuditEntry.entity == "inventory", AuditEntry.action.in_(("compute", "restate")))
+        .order_by(AuditEntry.id)
+    ):
+        if after and after.get("result_sha256"):
+            recorded[key] = after["result_sha256"]
+    problems = []
+    for inventory in session.scalars(select(Inventory).order_by(Inventory.id)):
+        if _digest(inventory.result) != inventory.result_sha256:
+            problems.append((inventory.id, "its result does not match its stored SHA-256"))
+        elif recorded.get(str(inventory.id)) != inventory.result_sha256:
+            problems.append((inventory.id, "its SHA-256 is not the one the audit log recorded"))
+    return problems
 
 
 def record_summary(record: ActivityRecord) -> dict[str, Any]:
