@@ -5,11 +5,13 @@ The PDF checks need poppler-utils (pdftotext, pdffonts) and the Noto CJK fonts
 """
 
 import dataclasses
+import hashlib
 import io
+import math
 import re
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from lingtan.reports import (
     write_reports,
 )
 from lingtan.reports.i18n import fmt_fixed, fmt_sig
+from lingtan.reports.view import build_view, source_code
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-cell-plant.yaml"
@@ -194,10 +197,11 @@ def test_every_line_is_linked_to_its_records_and_factor_rows(data, html, lang):
     page = Page(html[lang])
     assert not set(page.links) - set(page.ids), "links to nothing"
     factors = list(data.result["factors"])
+    # a calc file: no ``@`` in the ids, so each line is a source of its own, S1 is L1
     for number, line in enumerate(data.result["lines"], start=1):
-        assert f"line-{number}" in page.ids and f"act-{number}" in page.ids
+        assert {f"src-{number}", f"act-{number}", f"line-{number}"} <= set(page.ids)
         assert line["source_id"] in html[lang]
-        assert f"act-{number}" in page.links
+        assert f"src-{number}" in page.links and f"act-{number}" in page.links
         for use in line["factors"]:
             if use["ref"]:
                 assert f"fac-{factors.index(use['ref']) + 1}" in page.links
@@ -327,7 +331,8 @@ def workbook(content: bytes):
 def test_xlsx_sheets(xlsx):
     assert workbook(xlsx["zh-CN"]).sheetnames == [
         "汇总",
-        "排放源明细",
+        "排放源",
+        "核算明细",
         "活动数据",
         "排放因子",
         "排放源参数",
@@ -336,6 +341,7 @@ def test_xlsx_sheets(xlsx):
     ]
     assert workbook(xlsx["en"]).sheetnames == [
         "Summary",
+        "Sources",
         "Lines",
         "Activity",
         "Factors",
@@ -368,13 +374,17 @@ def test_xlsx_totals_are_the_result_at_full_precision(data, xlsx, lang):
 
 def test_xlsx_lines_activity_factors(data, xlsx):
     wb = workbook(xlsx["en"])
+    emissions = [line["emissions_tco2e"] for line in data.result["lines"]]
+    sources = list(wb["Sources"].iter_rows(min_row=3, values_only=True))
+    assert [row[1] for row in sources] == [line["source_id"] for line in data.result["lines"]]
+    assert [row[16] for row in sources] == emissions  # a calc file: one source per line
     lines = list(wb["Lines"].iter_rows(min_row=3, values_only=True))
     assert [row[1] for row in lines] == [line["source_id"] for line in data.result["lines"]]
-    assert [row[14] for row in lines] == [line["emissions_tco2e"] for line in data.result["lines"]]
+    assert [row[16] for row in lines] == emissions
     activity = list(wb["Activity"].iter_rows(min_row=3, values_only=True))
     assert len(activity) == len(data.activity)
-    assert [row[7] for row in activity] == [r["quantity"] for r in data.activity]
-    assert all(isinstance(row[7], int | float) for row in activity)
+    assert [row[9] for row in activity] == [r["quantity"] for r in data.activity]
+    assert all(isinstance(row[9], int | float) for row in activity)
     factors = list(wb["Factors"].iter_rows(min_row=3, values_only=True))
     assert [row[1] for row in factors] == list(data.result["factors"])
     assert sum(row[20] == "unverified" for row in factors) == 7
@@ -500,6 +510,13 @@ def test_a_report_of_every_kind(tmp_path):
         assert values["totals.deductions_tco2e"] == totals["deductions_tco2e"]
     # the mass balance has no single quantity, so no records: the report says so
     assert "No activity records" in render_html(data, "en")
+    # a calc file: each line is a source of its own, with the line's figures as they are
+    view = build_view(data)
+    for source, line in zip(view.sources, data.result["lines"], strict=True):
+        assert (source.code, source.grouped) == (line["source_id"], False)
+        assert source.emissions_tco2e == line["emissions_tco2e"]
+        assert source.uncertainty_pct == line["uncertainty_pct"]
+        assert (source.quantity, source.unit) == (line["quantity"], line["unit"])
 
 
 def test_report_data_takes_iso_text_for_dates(data):
@@ -508,3 +525,173 @@ def test_report_data_takes_iso_text_for_dates(data):
     )
     assert changed.period_start == date(2025, 1, 1)
     assert changed.created_at == datetime(2026, 2, 10, 9, 30, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- sources of record lines
+
+# As an inventory from the store: one line per activity record, ``<source>@<period start>``.
+# The boiler's NCV is measured from February on (a parameter whose value varies); the grid's
+# February bill is in kWh (units that differ); the kiln is a line of a calc file (no ``@``).
+RECORD_LINES = """\
+facility: {name: 分组测试厂, region: Jiangsu}
+period: {start: 2025-01-01, end: 2025-03-31}
+sources:
+  - {id: boiler@2025-01-01, name: 1# 锅炉, kind: fuel_combustion, fuel: natural_gas, quantity: 100000, unit: Nm3, uncertainty_pct: 2}
+  - {id: boiler@2025-02-01, name: 1# 锅炉, kind: fuel_combustion, fuel: natural_gas, quantity: 90000, unit: Nm3, ncv: 392.0, ncv_unit: GJ/(10^4 Nm3), uncertainty_pct: 2}
+  - {id: boiler@2025-03-01, name: 1# 锅炉, kind: fuel_combustion, fuel: natural_gas, quantity: 80000, unit: Nm3, ncv: 392.0, ncv_unit: GJ/(10^4 Nm3), uncertainty_pct: 3}
+  - {id: grid@2025-01-01, kind: purchased_electricity, quantity: 5000, unit: MWh}
+  - {id: grid@2025-02-01, kind: purchased_electricity, quantity: 4800000, unit: kWh}
+  - {id: grid@2025-03-01, kind: purchased_electricity, quantity: 5100, unit: MWh}
+  - {id: kiln, kind: process_carbonate, carbonate: limestone, quantity: 2000, unit: t, purity: 0.9}
+instruments:
+  - {id: gec-1, kind: gec, quantity: 3000, unit: certificates, sources: [grid@2025-01-01, grid@2025-02-01, grid@2025-03-01]}
+"""
+
+
+@pytest.fixture(scope="module")
+def records_data(tmp_path_factory) -> ReportData:
+    """Report data shaped as the store's: one record per ``@`` line, none for the kiln."""
+    path = tmp_path_factory.mktemp("records") / "record-lines.yaml"
+    path.write_text(RECORD_LINES, encoding="utf-8")
+    data = ReportData.example(path)
+    activity, monthly = [], {}
+    for number, line in enumerate(data.result["lines"], start=1):
+        code, start = source_code(line["source_id"])
+        if start is None:
+            continue
+        first = date.fromisoformat(start)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        filename = f"{code}-{first:%Y-%m}.csv"
+        activity.append(
+            {
+                "record_id": 100 + number,
+                "source_id": line["source_id"],
+                "source_name": line["name"] or code,
+                "kind": line["kind"],
+                "period_start": first,
+                "period_end": last,
+                "quantity": line["quantity"],
+                "unit": line["unit"],
+                "origin": "meter",
+                "quality_note": None,
+                "evidence": [
+                    {"sha256": hashlib.sha256(filename.encode()).hexdigest(), "filename": filename}
+                ],
+            }
+        )
+        kinds = monthly.setdefault(f"{first:%Y-%m}", {})
+        kinds[line["kind"]] = kinds.get(line["kind"], 0.0) + line["emissions_tco2e"]
+    months = [{"month": m, "by_category_tco2e": k} for m, k in sorted(monthly.items())]
+    return dataclasses.replace(data, activity=activity, monthly=months)
+
+
+def test_source_code_of_a_line_id():
+    assert source_code("boiler-1@2025-01-01") == ("boiler-1", "2025-01-01")
+    assert source_code("a@b@2025-12-01") == ("a@b", "2025-12-01")
+    assert source_code("boiler-1") == ("boiler-1", None)
+    assert source_code("team@site") == ("team@site", None)  # not a date: a source of its own
+
+
+def test_record_lines_are_summed_per_source(records_data):
+    lines, totals = records_data.result["lines"], records_data.result["totals"]
+    view = build_view(records_data)
+    boiler, grid, kiln = view.sources
+    assert [(s.label, s.code, len(s.lines)) for s in view.sources] == [
+        ("S1", "boiler", 3),
+        ("S2", "grid", 3),
+        ("S3", "kiln", 1),
+    ]
+    assert boiler.emissions_tco2e == math.fsum(line["emissions_tco2e"] for line in lines[:3])
+    assert boiler.quantity == 270000.0 and boiler.unit == "Nm3"
+    assert boiler.activity == math.fsum(line["activity"] for line in lines[:3])
+    assert boiler.gases_t == {"CO2": math.fsum(line["gases_t"]["CO2"] for line in lines[:3])}
+    assert grid.market_emissions_tco2e == math.fsum(
+        line["market_emissions_tco2e"] for line in lines[3:6]
+    )
+    # kWh and MWh are not added up; the canonical activity (MWh) is
+    assert grid.quantity is None and grid.units == ["MWh", "kWh"]
+    assert grid.activity == 14900.0 and grid.activity_unit == "MWh"
+    # a line without ``@`` is its own source, its figures as they are
+    assert kiln.emissions_tco2e == lines[6]["emissions_tco2e"] and not kiln.grouped
+    # section totals: fsum over the lines of the sources is the result's total, exactly
+    in_total = [s for s in view.sources if s.gbt32150_category]
+    assert view.sum_of("emissions_tco2e", in_total) == totals["total_tco2e"]
+    assert view.sum_of("energy_tce") == totals["energy_tce"]
+    assert view.sum_of("co2_t", in_total) == totals["total_co2_t"]
+    assert math.fsum(s.emissions_tco2e for s in in_total) == pytest.approx(
+        totals["total_tco2e"], rel=1e-15
+    )
+    # IPCC Approach 1 over the records: sqrt(sum((U_i x_i)^2)) / |sum(x_i)|
+    terms = [(line["emissions_tco2e"], line["uncertainty_pct"]) for line in lines[:3]]
+    expected = math.sqrt(sum((u * x) ** 2 for x, u in terms)) / abs(sum(x for x, _ in terms))
+    assert boiler.uncertainty_pct == pytest.approx(expected, rel=1e-12)
+    assert boiler.uncertainty_coverage_pct == 100.0 and grid.uncertainty_pct is None
+    # factors once each; the NCV once per value, with the lines that used it
+    ncv = [use for use in boiler.factor_uses if use.role == "NCV"]
+    assert [(use.value, [v.label for v in use.lines]) for use in ncv] == [
+        (389.31, ["L1"]),
+        (392.0, ["L2", "L3"]),
+    ]
+    assert all(use.varies for use in ncv)
+    assert len(boiler.factor_uses) == len({(u.role, u.value) for u in boiler.factor_uses})
+    # an instrument's allocation over the grid's lines is one figure for the source
+    [(source, code, mwh)] = view.allocation(records_data.result["instruments"][0])
+    assert source is grid and code == "grid" and mwh == pytest.approx(3000.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_record_lines_report_per_source_with_links(records_data, lang):
+    html = render_html(records_data, lang)
+    page = Page(html)
+    assert not set(page.links) - set(page.ids), "links to nothing"
+    view = build_view(records_data)
+    for source in view.sources:
+        assert {source.anchor, source.activity_anchor} <= set(page.ids)
+        assert {source.anchor, source.activity_anchor} <= set(page.links)
+        row = re.search(rf'<tr id="{source.anchor}".*?</tr>', html, re.S)
+        assert row and fmt_fixed(source.emissions_tco2e) in row.group(0)
+        for n in source.factor_numbers:
+            assert f'href="#fac-{n}"' in row.group(0)
+    for line in view.lines:  # each record line, in its source's block of records
+        assert line.anchor in page.ids
+    for record in records_data.activity:
+        assert f"rec-{record['record_id']}" in page.ids
+    # sources in 5.2, not record lines: one row each, and the total is the result's
+    table = re.search(r'<h3 id="s5-2">.*?</table>', html, re.S).group(0)
+    assert table.count('<tr id="src-') == 3 and "@2025" not in table
+    assert fmt_fixed(records_data.result["totals"]["total_tco2e"]) in table
+    # each record's own emissions in section 3; the varying NCV links to its lines
+    section3 = re.search(r'<section id="s3">.*?</section>', html, re.S).group(0)
+    for line in records_data.result["lines"][:6]:
+        assert fmt_fixed(line["emissions_tco2e"]) in section3
+    assert '<a href="#line-2">2025-02-01</a>, <a href="#line-3">2025-03-01</a>' in html
+    differ = "单位不同（MWh, kWh），未合计" if lang == "zh-CN" else "units differ (MWh, kWh)"
+    assert differ in html
+
+
+def test_record_lines_xlsx_sources_lines_and_records(records_data):
+    wb = workbook(render_xlsx(records_data, "en"))
+    view = build_view(records_data)
+    lines = records_data.result["lines"]
+    header = [cell.value for cell in wb["Sources"][1]]
+    sources = list(wb["Sources"].iter_rows(min_row=3, values_only=True))
+    assert [row[:2] for row in sources] == [("S1", "boiler"), ("S2", "grid"), ("S3", "kiln")]
+    column = {name: header.index(name) for name in header}
+    assert [row[column["Emissions tCO2e"]] for row in sources] == [
+        s.emissions_tco2e for s in view.sources
+    ]
+    assert sources[1][column["Quantity"]] is None
+    assert sources[1][column["Unit"]] == "units differ (MWh, kWh): not added up"
+    assert sources[1][column["Activity data"]] == 14900.0
+    assert sources[0][column["Lines"]] == "L1\nL2\nL3"
+    assert "(L2, L3)" in sources[0][column["Factor rows"]]
+    # full detail: every line and every record, with its own emissions
+    rows = list(wb["Lines"].iter_rows(min_row=3, values_only=True))
+    assert [row[:3] for row in rows] == [
+        (f"L{n}", line["source_id"], f"S{min(3, (n + 2) // 3)}")
+        for n, line in enumerate(lines, start=1)
+    ]
+    assert [row[16] for row in rows] == [line["emissions_tco2e"] for line in lines]
+    records = list(wb["Activity"].iter_rows(min_row=3, values_only=True))
+    assert [row[11] for row in records] == [line["emissions_tco2e"] for line in lines[:6]]
+    assert [row[2] for row in records] == ["S1"] * 3 + ["S2"] * 3

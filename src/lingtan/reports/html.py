@@ -76,19 +76,14 @@ def context(data: ReportData, lang: str) -> dict[str, Any]:
     view = build_view(data)
     totals = data.totals
     categories = {k: v for k, v in totals["by_gbt32150_category_tco2e"].items()}
-    groups: list[tuple[str | None, list[Any]]] = []
-    for line in view.lines:
-        category = line.line["gbt32150_category"]
-        if not groups or groups[-1][0] != category:
-            groups.append((category, []))
-        groups[-1][1].append(line)
-    # Group lines by category in the order of the categories, keeping line order inside.
+    # Sources grouped by GB/T 32150 category, in the order of the result's categories (those
+    # outside the total last), keeping source order inside a category.
     order = [*categories, None]
     merged: dict[str | None, list[Any]] = {}
-    for category, lines in groups:
-        merged.setdefault(category, []).extend(lines)
-    line_groups = sorted(
-        merged.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99
+    for source in view.sources:
+        merged.setdefault(source.gbt32150_category, []).append(source)
+    source_groups = sorted(
+        merged.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
     )
     return {
         "L": labels,
@@ -99,7 +94,7 @@ def context(data: ReportData, lang: str) -> dict[str, Any]:
         "t": totals,
         "inv": data.result["inventory"],
         "font": cjk_font(),
-        "line_groups": line_groups,
+        "source_groups": source_groups,
         "uncertainty_totals": UNCERTAINTY_TOTALS,
         "report_warnings": report_warnings(view, labels),
         "category_svg": Markup(category_chart(categories, labels)) if categories else None,

@@ -97,6 +97,12 @@ LABELS: dict[str, tuple[str, ...]] = {
     "scope": ("Scope", "范围"),
     "iso_category": ("ISO 14064-1", "ISO 14064-1 类别"),
     "method": ("Method", "计算方法"),
+    "sources_note": (
+        "One row per emission source. A source's figures are the sums over its activity "
+        "records (one calculation each); the records are listed in section 3.",
+        "每个排放源一行，其数值为该排放源各条活动数据记录（各自单独核算）之和，记录明细见第3节。",
+    ),
+    "units_differ": ("units differ ({units}): not added up", "单位不同（{units}），未合计"),
     # section 3
     "record": ("Record", "记录"),
     "record_period": ("Period", "期间"),
@@ -106,6 +112,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "quality_note": ("Quality note", "质量说明"),
     "evidence": ("Evidence", "证据"),
     "to_line": ("line", "排放源"),
+    "record_emissions": ("Emissions", "排放量"),
     "no_records": (
         "No activity records: the quantity is the one given in the inventory input.",
         "无活动数据记录：数量为核算输入中给出的数值。",
@@ -145,6 +152,12 @@ LABELS: dict[str, tuple[str, ...]] = {
         "不宜用于经核查的报告。",
     ),
     "set": ("Set", "因子集"),
+    "used_in": ("used for", "用于"),
+    "varies_note": (
+        "A parameter whose value differs between the records of a source is listed once per "
+        "value, with the records it was used for.",
+        "同一排放源各记录所用参数值不同时，逐一列出各数值及其所用记录。",
+    ),
     # section 5
     "emissions": ("Emissions", "排放量"),
     "share": ("Share", "占比"),

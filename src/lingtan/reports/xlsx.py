@@ -1,9 +1,12 @@
 """The inventory report as an XLSX workbook: the figures at full precision, for re-use.
 
 Every number is a number cell holding the value of the result exactly (the display format
-rounds, the cell does not). Each sheet has two header rows, the report language first and
-the other language second, frozen above the data. The Summary sheet names each figure by its
-path in the result JSON (``totals.total_tco2e``), so a program can find it.
+rounds, the cell does not); a sum per source is the ``math.fsum`` of its lines. The Sources
+sheet has one row per emission source, the Lines sheet one per calculation line (one per
+activity record for an inventory from the store), the Activity sheet one per record. Each
+sheet has two header rows, the report language first and the other language second, frozen
+above the data. The Summary sheet names each figure by its path in the result JSON
+(``totals.total_tco2e``), so a program can find it.
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import LABELS, Labels
-from lingtan.reports.view import LineView, ReportView, build_view
+from lingtan.reports.view import LineView, ReportView, SourceView, build_view
 
 __all__ = ["SHEETS", "render_xlsx"]
 
 #: Sheet names: key → (English, Chinese).
 SHEETS: dict[str, tuple[str, str]] = {
     "summary": ("Summary", "汇总"),
-    "lines": ("Lines", "排放源明细"),
+    "sources": ("Sources", "排放源"),
+    "lines": ("Lines", "核算明细"),
     "activity": ("Activity", "活动数据"),
     "factors": ("Factors", "排放因子"),
     "parameters": ("Parameters", "排放源参数"),
@@ -317,11 +321,99 @@ def _refs(view: ReportView, line: LineView) -> str:
     )
 
 
+def _source_refs(source: SourceView) -> str:
+    """Factor rows of a source, once each; a parameter whose value varies: each value, lines."""
+    out: list[str] = []
+    for use in source.factor_uses:
+        if use.varies:
+            lines = ", ".join(view.label for view in use.lines)
+            label = use.factor.label if use.factor else "—"
+            out.append(f"{label} {use.ref or use.role} = {use.value!r} {use.unit or ''} ({lines})")
+        elif use.factor is not None:
+            text = f"{use.factor.label} {use.factor.ref}"
+            if text not in out:
+                out.append(text)
+    return "\n".join(out)
+
+
+def _column(columns: Sequence[Col], en: str) -> int:
+    return next(c for c, col in enumerate(columns, start=1) if col.en == en)
+
+
+def _units(labels: Labels, units: list[str]) -> str | None:
+    """The unit of a sum, or a note that the units differ (and nothing was added up)."""
+    if len(units) > 1:
+        return labels.t("units_differ", units=", ".join(units))
+    return units[0] if units else None
+
+
+def _sources(ws: Worksheet, view: ReportView, labels: Labels) -> None:
+    L = labels  # noqa: N806 - the template's name for the labels
+    gases: list[str] = []
+    for source in view.sources:
+        gases += [gas for gas in source.gases_t if gas not in gases]
+    columns = [
+        Col("No.", "编号", 6, lambda s: s.label),
+        Col("Source", "排放源", 16, lambda s: s.code),
+        Col("Name", "名称", 22, lambda s: s.name),
+        Col("Kind", "排放源类型", 22, lambda s: s.kind),
+        Col("Kind (name)", "排放源类型名称", 30, lambda s: L.kind(s.kind)),
+        Col("GB/T 32150 category", "排放类别", 18, lambda s: s.gbt32150_category),
+        Col("Category (name)", "排放类别名称", 30, lambda s: L.category(s.gbt32150_category)),
+        Col("Scope", "范围", 7, lambda s: s.ghg_scope),
+        Col("Scope 3 category", "范围三类别", 9, lambda s: s.scope3_category),
+        Col("ISO 14064-1 category", "ISO 14064-1 类别", 9, lambda s: s.iso14064_category),
+        Col("Calculation lines", "核算行数", 10, lambda s: len(s.lines)),
+        Col("Activity records", "活动数据记录数", 10, lambda s: len(s.records)),
+        Col("Quantity", "数量", 16, lambda s: s.quantity, QTY),
+        Col("Unit", "单位", 10, lambda s: _units(L, s.units)),
+        Col("Activity data", "活动数据", 16, lambda s: s.activity, QTY),
+        Col("Activity unit", "活动数据单位", 10, lambda s: _units(L, s.activity_units)),
+        Col("Emissions tCO2e", "排放量 tCO2e", 16, lambda s: s.emissions_tco2e, T3),
+        Col("Market-based tCO2e", "基于市场 tCO2e", 16, lambda s: s.market_emissions_tco2e, T3),
+        Col("Covered MWh", "覆盖电量 MWh", 12, lambda s: s.covered_mwh, T3),
+        Col("CO2 t", "二氧化碳 t", 14, lambda s: s.co2_t, T3),
+        Col("Biogenic CO2 t", "生物质二氧化碳 t", 12, lambda s: s.biogenic_co2_t, T3),
+        Col("Energy tce", "能源消费量 tce", 14, lambda s: s.energy_tce, T3),
+        Col("Uncertainty %", "不确定性 %", 11, lambda s: s.uncertainty_pct, PCT),
+        Col(
+            "Uncertainty coverage %",
+            "不确定性覆盖率 %",
+            11,
+            lambda s: s.uncertainty_coverage_pct,
+            PCT,
+        ),
+        *(
+            Col(
+                f"Gas {gas} t",
+                f"{labels_gas_zh(gas)} t",
+                12,
+                lambda s, g=gas: s.gases_t.get(g),
+                QTY,
+            )
+            for gas in gases
+        ),
+        Col("Method", "计算方法", 36, lambda s: s.methods),
+        Col("Factor rows", "排放因子", 52, _source_refs),
+        Col("Lines", "核算行", 14, lambda s: [view.label for view in s.lines]),
+        Col("Activity records", "活动数据记录", 18, lambda s: [r["record_id"] for r in s.records]),
+    ]
+    last = _table(ws, labels, columns, view.sources, freeze="C3")
+    refs = _column(columns, "Factor rows")
+    for row, source in enumerate(view.sources, start=3):
+        if source.unverified:
+            ws.cell(row=row, column=refs).fill = _WARN_FILL
+    for column in ("Method", "Factor rows", "Lines", "Activity records"):
+        _wrap_column(ws, _column(columns, column), last)
+
+
 def _lines(ws: Worksheet, view: ReportView, labels: Labels) -> None:
     L = labels  # noqa: N806 - the template's name for the labels
     columns = [
         Col("Line", "编号", 6, lambda v: v.label),
-        Col("Source", "排放源", 16, lambda v: v.line["source_id"]),
+        Col("Line id", "核算行标识", 22, lambda v: v.line["source_id"]),
+        Col("Source No.", "排放源编号", 8, lambda v: f"S{v.source}"),
+        Col("Source", "排放源", 16, lambda v: view.sources[v.source - 1].code),
         Col("Name", "名称", 16, lambda v: v.line["name"]),
         Col("Kind", "排放源类型", 22, lambda v: v.line["kind"]),
         Col("Kind (name)", "排放源类型名称", 30, lambda v: L.kind(v.line["kind"])),
@@ -354,11 +446,12 @@ def _lines(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         Col("Activity records", "活动数据记录", 18, lambda v: [r["record_id"] for r in v.records]),
     ]
     last = _table(ws, labels, columns, view.lines, freeze="C3")
+    refs = _column(columns, "Factor rows")
     for row, line in enumerate(view.lines, start=3):
         if line.unverified:
-            ws.cell(row=row, column=23).fill = _WARN_FILL
-    _wrap_column(ws, 23, last)
-    _wrap_column(ws, 24, last)
+            ws.cell(row=row, column=refs).fill = _WARN_FILL
+    _wrap_column(ws, refs, last)
+    _wrap_column(ws, _column(columns, "Activity records"), last)
 
 
 def _wrap_column(ws: Worksheet, column: int, last: int) -> None:
@@ -367,17 +460,24 @@ def _wrap_column(ws: Worksheet, column: int, last: int) -> None:
 
 
 def _activity(ws: Worksheet, view: ReportView, labels: Labels) -> None:
-    records = [(line, r) for line in view.lines for r in line.records]
+    records = [
+        (line, r, tco2e)
+        for line in view.lines
+        for r, tco2e in zip(line.records, line.attributed_tco2e, strict=True)
+    ]
     columns = [
         Col("Record", "记录", 10, lambda x: x[1]["record_id"]),
         Col("Line", "编号", 6, lambda x: x[0].label),
-        Col("Source", "排放源", 16, lambda x: x[1]["source_id"]),
+        Col("Source No.", "排放源编号", 8, lambda x: f"S{x[0].source}"),
+        Col("Source", "排放源", 16, lambda x: view.sources[x[0].source - 1].code),
+        Col("Line id", "核算行标识", 22, lambda x: x[1]["source_id"]),
         Col("Source name", "排放源名称", 18, lambda x: x[1].get("source_name")),
         Col("Kind", "排放源类型", 22, lambda x: x[1].get("kind") or x[0].line["kind"]),
         Col("Period start", "期间起", 12, lambda x: _when(x[1]["period_start"])),
         Col("Period end", "期间止", 12, lambda x: _when(x[1]["period_end"])),
         Col("Quantity", "数量", 16, lambda x: x[1]["quantity"], QTY),
         Col("Unit", "单位", 9, lambda x: x[1]["unit"]),
+        Col("Emissions tCO2e", "排放量 tCO2e", 16, lambda x: x[2], T3),
         Col("Origin", "数据来源", 10, lambda x: x[1]["origin"]),
         Col("Origin (name)", "数据来源名称", 16, lambda x: labels.origin(x[1]["origin"])),
         Col("Quality note", "质量说明", 36, lambda x: x[1].get("quality_note")),
@@ -390,11 +490,12 @@ def _activity(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         ),
     ]
     last = _table(ws, labels, columns, records, freeze="C3")
-    for row, (_, record) in enumerate(records, start=3):
+    origin = _column(columns, "Origin")
+    for row, (_, record, _) in enumerate(records, start=3):
         if record["origin"] == "estimate":
-            ws.cell(row=row, column=10).fill = _WARN_FILL
-    _wrap_column(ws, 13, last)
-    _wrap_column(ws, 14, last)
+            ws.cell(row=row, column=origin).fill = _WARN_FILL
+    _wrap_column(ws, _column(columns, "Evidence files"), last)
+    _wrap_column(ws, _column(columns, "Evidence SHA-256"), last)
 
 
 def _factors(ws: Worksheet, view: ReportView, labels: Labels) -> None:
@@ -424,13 +525,16 @@ def _factors(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         Col("Source URL", "来源网址", 40, p("source_url")),
         Col("Review status", "核查状态", 12, p("status")),
         Col("Note", "说明", 44, p("note")),
-        Col("Used by lines", "使用于", 16, lambda f: [f"L{n}" for n in f.used_by]),
+        Col("Used by sources", "使用于排放源", 16, lambda f: [f"S{n}" for n in f.used_by_sources]),
+        Col("Used by lines", "使用于核算行", 16, lambda f: [f"L{n}" for n in f.used_by]),
     ]
-    _table(ws, labels, columns, view.factors, freeze="C3")
+    last = _table(ws, labels, columns, view.factors, freeze="C3")
+    status = _column(columns, "Review status")
     for row, factor in enumerate(view.factors, start=3):
         if factor.unverified:
-            ws.cell(row=row, column=21).fill = _WARN_FILL
-            ws.cell(row=row, column=21).font = _BOLD
+            ws.cell(row=row, column=status).fill = _WARN_FILL
+            ws.cell(row=row, column=status).font = _BOLD
+    _wrap_column(ws, _column(columns, "Used by lines"), last)
 
 
 def _parameters(ws: Worksheet, view: ReportView, labels: Labels) -> None:
@@ -442,7 +546,8 @@ def _parameters(ws: Worksheet, view: ReportView, labels: Labels) -> None:
 
     columns = [
         Col("Line", "编号", 6, lambda x: x[0].label),
-        Col("Source", "排放源", 16, lambda x: x[0].line["source_id"]),
+        Col("Line id", "核算行标识", 22, lambda x: x[0].line["source_id"]),
+        Col("Source No.", "排放源编号", 8, lambda x: f"S{x[0].source}"),
         Col("Parameter", "参数", 36, lambda x: x[1]["role"]),
         Col("Value as used", "所用数值", 16, lambda x: x[1]["value"], "General"),
         Col("Unit as used", "所用单位", 14, lambda x: x[1]["unit"]),
@@ -452,9 +557,10 @@ def _parameters(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         Col("Why this value", "选取依据", 44, lambda x: x[1]["rule"]),
     ]
     _table(ws, labels, columns, uses, freeze="C3")
+    status = _column(columns, "Review status")
     for row, (_, use) in enumerate(uses, start=3):
         if use["status"] == "unverified":
-            ws.cell(row=row, column=8).fill = _WARN_FILL
+            ws.cell(row=row, column=status).fill = _WARN_FILL
 
 
 def _monthly(ws: Worksheet, data: ReportData, labels: Labels) -> None:
@@ -536,6 +642,7 @@ def render_xlsx(data: ReportData, lang: str) -> bytes:
     view = build_view(data)
     wb = Workbook()
     _summary(_sheet(wb, "summary", labels, first=True), data, labels)
+    _sources(_sheet(wb, "sources", labels), view, labels)
     _lines(_sheet(wb, "lines", labels), view, labels)
     _activity(_sheet(wb, "activity", labels), view, labels)
     _factors(_sheet(wb, "factors", labels), view, labels)
