@@ -163,26 +163,17 @@ def record(
     head = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev_hash = head or GENESIS_HASH
     at = datetime.now(UTC).isoformat(timespec="microseconds")
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_key=entity_key,
-        before=before_json,
-        after=after_json,
-        prev_hash=prev_hash,
-        hash=entry_hash(
-            at=at,
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_key=entity_key,
-            before=before_json,
-            after=after_json,
-            prev_hash=prev_hash,
-        ),
-    )
+    fields = {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_key": entity_key,
+        "before": before_json,
+        "after": after_json,
+        "prev_hash": prev_hash,
+    }
+    entry = AuditEntry(**fields, hash=entry_hash(**fields))
     session.add(entry)
     session.flush()
     return entry
