@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -48,6 +49,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back time-zone aware on every database (SQLite
+    keeps no zone and would return a naive time)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("store time-zone aware timestamps (UTC)")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -59,7 +78,7 @@ class Organization(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     facilities: Mapped[list[Facility]] = relationship(back_populates="organization")
 
@@ -78,7 +97,7 @@ class Facility(Base):
     industry_code: Mapped[str | None] = mapped_column(String(20))  # GB/T 4754, e.g. C3841
     industry_name: Mapped[str | None] = mapped_column(String(200))
     boundary: Mapped[str | None] = mapped_column(Text)  # description of the boundary (核算边界)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     organization: Mapped[Organization] = relationship(back_populates="facilities")
     units: Mapped[list[ProductionUnit]] = relationship(back_populates="facility")
@@ -115,7 +134,7 @@ class Source(Base):
     kind: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200), default="")
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     facility: Mapped[Facility] = relationship(back_populates="sources")
     records: Mapped[list[ActivityRecord]] = relationship(back_populates="source")
@@ -133,7 +152,7 @@ class ImportBatch(Base):
     rows_read: Mapped[int] = mapped_column(Integer)
     rows_added: Mapped[int] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class ActivityRecord(Base):
@@ -157,7 +176,7 @@ class ActivityRecord(Base):
     # measured parameters of this record (NCV, steam enthalpy ...), as in a calc source
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     source: Mapped[Source] = relationship(back_populates="records")
     evidence: Mapped[list[Evidence]] = relationship(secondary="activity_evidence")
@@ -172,7 +191,7 @@ class Evidence(Base):
     filename: Mapped[str] = mapped_column(String(500))
     media_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class ActivityEvidence(Base):
@@ -237,7 +256,7 @@ class CustomFactorSet(Base):
     family: Mapped[str] = mapped_column(String(40))
     csv_text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class Inventory(Base):
@@ -264,8 +283,8 @@ class Inventory(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inventory.id"))
     restatement_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):
