@@ -134,7 +134,10 @@ def test_evidence_root(monkeypatch, tmp_path):
     monkeypatch.delenv("LINGTAN_DATA_DIR", raising=False)
     assert evidence_root("sqlite:////srv/lingtan/plant.db") == Path("/srv/lingtan/plant-evidence")
     assert evidence_root("sqlite:///lingtan.db") == Path("lingtan-evidence")
-    assert evidence_root("postgresql+psycopg://u@db/lt") == Path("lingtan-evidence")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert evidence_root("postgresql+psycopg://u@db/lt") == (
+        tmp_path / "share" / "lingtan" / "postgresql-db-default-lt" / "evidence"
+    )
     assert evidence_root("sqlite://") == Path("lingtan-evidence")
     monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
     assert evidence_root("sqlite:////srv/lingtan/plant.db") == tmp_path / "evidence"

@@ -50,7 +50,10 @@ def evidence_root(database_url: str) -> Path:
 
     ``$LINGTAN_DATA_DIR/evidence`` if the environment variable is set; else, for a SQLite file
     ``<dir>/<name>.db``, the directory ``<dir>/<name>-evidence`` beside it (the two are copied
-    and backed up together); else ``./lingtan-evidence``.
+    and backed up together); else, for a database server, a folder of the user's data
+    directory named after the server and database (``$XDG_DATA_HOME``, default
+    ``~/.local/share``: ``lingtan/postgresql-db.example-5432-lingtan/evidence``), so that every
+    command finds the same files wherever it runs.
     """
     data_dir = os.environ.get(ENV_DATA_DIR)
     if data_dir:
@@ -59,7 +62,11 @@ def evidence_root(database_url: str) -> Path:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         database = Path(url.database)
         return database.parent / f"{database.stem}-evidence"
-    return Path("lingtan-evidence")
+    if url.get_backend_name() == "sqlite":  # in memory: nothing outlives the process anyway
+        return Path("lingtan-evidence")
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    server = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}"
+    return data_home / "lingtan" / f"{server}-{url.database}" / "evidence"
 
 
 class EvidenceStore:
