@@ -3,15 +3,24 @@ Modbus TCP (pymodbus) and OPC UA (asyncua). Only loopback addresses; every wait 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+import pytest
+
 from lingtan.metering.buffer import DiskBuffer
+from lingtan.metering.ingest import ConfigError
+from lingtan.metering.mqtt import MqttAdapter, MqttConfig
 from lingtan.metering.reading import Reading
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -117,3 +126,224 @@ def test_buffer_survives_sigkill(tmp_path: Path) -> None:
         sink = ListSink()
         assert buf.flush(sink) == 50
         assert sink.got == readings(50)
+
+
+# --- MQTT -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout_s: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class PrivateBroker:
+    """A Mosquitto on a free loopback port, with persistence so sessions survive a restart."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.conf = folder / "mosquitto.conf"
+        (folder / "data").mkdir()
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {folder / 'data'}/\n"
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return False
+            return True
+
+        wait_until(listening, 10, "mosquitto to listen")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file on the way out
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    b = PrivateBroker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+class Publisher:
+    """A paho client with a persistent session; QoS 1 messages published while the broker is
+    away are queued by paho and sent after it reconnects."""
+
+    def __init__(self, port: int) -> None:
+        self.acked: set[int] = set()
+        self.mids: list[int] = []
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"pub-{uuid.uuid4().hex[:8]}",
+            clean_session=False,
+        )
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.on_publish = lambda c, u, mid, rc, p: self.acked.add(mid)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: dict | str) -> None:
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        self.mids.append(self.client.publish(topic, body, qos=1).mid)
+
+    def wait_all_acked(self, timeout_s: float = 20) -> None:
+        wait_until(lambda: self.acked >= set(self.mids), timeout_s, "broker acknowledgements")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def mqtt_config(port: int, **extra) -> dict:
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "client_id": f"lingtan-test-{uuid.uuid4().hex[:8]}",
+        "reconnect_min_s": 0.1,
+        "reconnect_max_s": 0.5,
+        "subscriptions": [
+            {"topic": "factory/+/meter/+", "meter_level": 3, "timestamp_field": "ts"},
+            {
+                "topic": "factory/+/panel/+",
+                "values": {"P-1": "kwh.l1", "P-2": "kwh.l2"},
+                "timestamp_field": "time",
+                "timestamp_unit": "ms",
+            },
+        ],
+        **extra,
+    }
+
+
+def drain(buf: DiskBuffer) -> list[Reading]:
+    sink = ListSink()
+    buf.flush(sink)
+    return sink.got
+
+
+def test_mqtt_broker_restart_mid_stream_loses_nothing(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    buf = DiskBuffer(tmp_path / "mqtt-buf.sqlite")
+    adapter = MqttAdapter(mqtt_config(broker.port), buf)
+    adapter.start()
+    pub = Publisher(broker.port)
+    try:
+        assert adapter.connected.wait(10)
+
+        def send(i: int) -> None:
+            ts = (T0 + timedelta(minutes=15 * i)).isoformat()
+            pub.send(f"factory/a/meter/E-{i % 3}", {"ts": ts, "value": i})
+
+        for i in range(20):
+            send(i)
+        pub.wait_all_acked()
+        broker.stop()
+        wait_until(lambda: not adapter.connected.is_set(), 10, "the adapter to notice")
+        for i in range(20, 40):  # queued by the publisher while the broker is down
+            send(i)
+        broker.start()
+        assert adapter.connected.wait(15)
+        for i in range(40, 60):
+            send(i)
+        pub.wait_all_acked()
+        wait_until(lambda: len({r.value for r in drain_peek(buf)}) == 60, 20, "60 readings")
+    finally:
+        pub.close()
+        adapter.stop()
+    got = drain(buf)
+    assert {r.value for r in got} == set(map(float, range(60)))
+    for r in got:
+        i = int(r.value)
+        assert r.meter == f"E-{i % 3}"
+        assert r.ts == T0 + timedelta(minutes=15 * i)
+        assert r.source == f"mqtt:factory/a/meter/E-{i % 3}"
+    assert not adapter.errors
+    buf.close()
+
+
+def drain_peek(buf: DiskBuffer) -> list[Reading]:
+    """Read the buffer without removing anything (a sink that refuses after looking)."""
+    seen: list[Reading] = []
+
+    class Peek:
+        def deliver(self, batch: list[Reading]) -> None:
+            seen.extend(batch)
+            raise RuntimeError("peek only")
+
+    buf.flush(Peek(), batch_size=1_000_000)
+    return seen
+
+
+def test_mqtt_bad_payloads_are_named_and_good_readings_kept(tmp_path: Path) -> None:
+    # Against the project's broker on 127.0.0.1:1883, on a topic prefix of our own.
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    cfg = mqtt_config(1883)
+    for sub in cfg["subscriptions"]:
+        sub["topic"] = f"{prefix}/{sub['topic']}"
+    cfg["subscriptions"][0]["meter_level"] = 4
+    buf = DiskBuffer(tmp_path / "buf.sqlite")
+    adapter = MqttAdapter(cfg, buf)
+    adapter.start()
+    pub = Publisher(1883)
+    try:
+        assert adapter.connected.wait(10)
+        ms = int(T0.timestamp() * 1000)
+        pub.send(f"{prefix}/factory/a/meter/E-1", {"ts": "2026-03-01T08:00:00Z", "value": 1.5})
+        pub.send(f"{prefix}/factory/a/meter/E-1", "not json {")
+        pub.send(f"{prefix}/factory/a/meter/E-1", {"ts": "2026-03-01 08:15", "value": 2})
+        pub.send(f"{prefix}/factory/a/meter/E-1", {"ts": "2026-03-01T08:30:00+08:00", "value": "x"})
+        pub.send(f"{prefix}/factory/a/meter/E-1", {"value": 3})
+        pub.send(f"{prefix}/factory/a/panel/7", {"time": ms, "kwh": {"l1": 10, "l2": None}})
+        pub.send(f"{prefix}/factory/a/meter/E-2", {"ts": "2026-03-01T08:00:00+08:00", "value": "4"})
+        pub.wait_all_acked()
+        wait_until(lambda: adapter.received == 7, 10, "7 messages")
+    finally:
+        pub.close()
+        adapter.stop()
+    got = drain(buf)
+    assert [(r.meter, r.ts, r.value) for r in got] == [
+        ("E-1", T0, 1.5),
+        ("P-1", T0, 10.0),
+        ("E-2", T0 - timedelta(hours=8), 4.0),
+    ]
+    errors = [str(e) for e in adapter.errors]
+    topic = f"mqtt:{prefix}/factory/a"
+    assert len(errors) == 5, errors
+    assert errors[0].startswith(f"{topic}/meter/E-1: payload is not JSON")
+    assert errors[1].startswith(f"{topic}/meter/E-1 field 'ts': bad timestamp: timestamp has no")
+    assert errors[2].startswith(f"{topic}/meter/E-1 field 'value': meter E-1: could not convert")
+    assert errors[3].startswith(f"{topic}/meter/E-1 field 'ts': missing timestamp field")
+    assert errors[4].startswith(f"{topic}/panel/7 field 'kwh.l2': meter P-2: not a number")
+    buf.close()
+
+
+def test_mqtt_config_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError, match="missing required key 'client_id'"):
+        MqttConfig.load({"subscriptions": [{"topic": "a/+", "meter_level": 1}]})
+    with pytest.raises(ConfigError, match=r"subscriptions\[0\]: meter_level 0 must point"):
+        MqttConfig.load({"client_id": "x", "subscriptions": [{"topic": "a/+", "meter_level": 0}]})
+    with pytest.raises(ConfigError, match=r"subscriptions\[0\]: give exactly one"):
+        MqttConfig.load({"client_id": "x", "subscriptions": [{"topic": "a/b"}]})
