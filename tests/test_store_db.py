@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0003_audit_chain_unique"
+HEAD = "0004_metering"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -144,14 +144,24 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 and 0003 add.
+    # The differences to the models are what 0002, 0003 and 0004 add.
     described = sorted(
-        (d[0], d[2], d[3].name) if d[0] == "add_column" else (d[0], d[1].table.name, d[1].name)
+        (d[0], d[2], d[3].name)
+        if d[0] == "add_column"
+        else (d[0], d[1].name, "")
+        if d[0] == "add_table"
+        else (d[0], d[1].table.name, d[1].name)
         for d in _differences(engine)
     )
     assert described == [
         ("add_column", "activity_record", "params"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
+        ("add_index", "meter", "ix_meter_node_id"),
+        ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
+        ("add_table", "meter", ""),
+        ("add_table", "meter_node", ""),
+        ("add_table", "meter_reading", ""),
+        ("add_table", "meter_reading_conflict", ""),
     ]
     engine.dispose()
 

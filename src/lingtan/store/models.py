@@ -12,10 +12,12 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -35,6 +37,10 @@ __all__ = [
     "ImportBatch",
     "Instrument",
     "Inventory",
+    "Meter",
+    "MeterNode",
+    "MeterReading",
+    "MeterReadingConflict",
     "Organization",
     "Product",
     "ProductionRecord",
@@ -304,3 +310,93 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- Metering (issue 4) ---------------------------------------------------------------------
+
+ENERGY_TYPES = (
+    "electricity",
+    "natural_gas",
+    "steam",
+    "hot_water",
+    "water",
+    "compressed_air",
+    "diesel",
+    "pv_generation",
+    "exported_power",
+)
+METER_KINDS = ("cumulative", "interval")
+
+
+class MeterNode(Base):
+    """A node of the metering tree (计量节点): facility → building/workshop → line → equipment."""
+
+    __tablename__ = "meter_node"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("meter_node.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    # facility | building | workshop | line | equipment
+    level: Mapped[str] = mapped_column(String(20))
+
+
+class Meter(Base):
+    """A physical or virtual meter (计量器具) attached to a node of the metering tree.
+
+    ``multiplier`` is the CT/PT ratio (or pulse weight) applied to every delta; readings are
+    stored as the register shows them. A virtual meter (``virtual_formula`` such as
+    ``main - a - b``) has no readings of its own.
+    """
+
+    __tablename__ = "meter"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("meter_node.id"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    energy_type: Mapped[str] = mapped_column(String(30))  # one of ENERGY_TYPES
+    unit: Mapped[str] = mapped_column(String(20))  # kWh, Nm3, t, GJ, m3 ...
+    kind: Mapped[str] = mapped_column(String(20))  # cumulative | interval
+    multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    rollover_at: Mapped[float | None] = mapped_column(Float)
+    virtual_formula: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class MeterReading(Base):
+    """A raw reading: one row per meter and second, value as read [meter unit, before multiplier].
+
+    ``ts`` is epoch seconds UTC. The layout was chosen from measurements (issue 4): one row
+    per reading in a clustered ``(meter_id, ts)`` key (``WITHOUT ROWID`` on SQLite) stores
+    about 23 bytes per reading and imports about 0.9 M readings/s, where per meter-day blobs
+    took about twice the space and would need a read-modify-write for late readings.
+    """
+
+    __tablename__ = "meter_reading"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class MeterReadingConflict(Base):
+    """A reading that disagreed with the stored one for the same meter and time; the stored
+    value is kept (never overwritten) and the disagreement recorded here for review."""
+
+    __tablename__ = "meter_reading_conflict"
+    __table_args__ = (Index("ix_meter_reading_conflict_meter_ts", "meter_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    stored_value: Mapped[float] = mapped_column(Float)
+    new_value: Mapped[float] = mapped_column(Float)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    origin: Mapped[str] = mapped_column(String(100))  # file name, "mqtt", "http" ...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
