@@ -1,0 +1,454 @@
+"""Meter readings and meter definitions from CSV and XLSX files, streamed in bounded memory.
+
+Two layouts of readings are recognised by the header row (English or Chinese names):
+
+=======  ==================================================================================
+long     one reading per row: ``meter`` (表计), ``timestamp`` (时间), ``value`` (读数)
+wide     a ``timestamp`` (时间) column and one column per meter code; an empty cell is no
+         reading
+=======  ==================================================================================
+
+Timestamps are ISO 8601 (``2025-03-01T08:15:00+08:00``, ``2025-03-01 08:15``) or Excel date
+cells. A timestamp with an offset (or ``Z``) is taken as written; a naive one is local time at
+``utc_offset_min`` minutes east of UTC (default 480, China Standard Time +08:00). Values are
+as read from the register, before the multiplier.
+
+A file is read row by row (CSV with the csv module, XLSX with openpyxl in read-only mode) and
+stored in chunks of :data:`lingtan.metering.store.CHUNK_READINGS` readings, all inside the
+caller's single transaction: memory stays bounded whatever the file size, and a file with any
+bad row writes nothing (design principle 8). Every problem names the file, row, column, value
+and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp in the future.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.metering.store import (
+    CHUNK_READINGS,
+    IngestSummary,
+    MeterDefinition,
+    NodeDefinition,
+    define_meters,
+    facility_id,
+    ingest_readings,
+)
+from lingtan.store.models import ImportBatch, Meter
+
+__all__ = [
+    "DEFAULT_UTC_OFFSET_MIN",
+    "FUTURE_TOLERANCE_S",
+    "MAX_PROBLEMS",
+    "FileImport",
+    "define_meters_from_file",
+    "import_readings_file",
+    "iter_rows",
+    "read_definitions",
+]
+
+DEFAULT_UTC_OFFSET_MIN = 480
+#: A reading up to this far ahead of the clock is accepted (gateway clocks drift).
+FUTURE_TOLERANCE_S = 300
+#: Problems collected before reading stops; a file with more is refused all the same.
+MAX_PROBLEMS = 100
+
+READINGS = {
+    "meter": (
+        "meter",
+        "meter_code",
+        "meter code",
+        "meter_id",
+        "表计",
+        "表计编号",
+        "仪表",
+        "仪表编号",
+        "计量器具",
+    ),
+    "timestamp": ("timestamp", "time", "datetime", "ts", "时间", "时间戳", "采集时间", "日期时间"),
+    "value": ("value", "reading", "读数", "数值", "示数"),
+}
+DEFINITIONS = {
+    "record": ("record", "type", "类别", "记录类型"),
+    "code": ("code", "编号", "代码"),
+    "name": ("name", "名称"),
+    "parent": ("parent", "node", "上级", "上级节点", "节点"),
+    "level": ("level", "层级"),
+    "energy_type": ("energy_type", "能源类型", "能源品种"),
+    "unit": ("unit", "单位"),
+    "kind": ("kind", "计量方式", "表计类型"),
+    "multiplier": ("multiplier", "倍率"),
+    "rollover_at": ("rollover_at", "满量程", "翻转值"),
+    "formula": ("formula", "virtual_formula", "公式", "虚拟表公式"),
+}
+_NODE = ("node", "节点")
+_METER = ("meter", "表计", "仪表")
+
+
+def _fold(text: Any) -> str:
+    return str(text).strip().casefold() if text is not None else ""
+
+
+def _columns(header: list[Any], aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    folded = [_fold(h) for h in header]
+    found = {}
+    for key, names in aliases.items():
+        for name in names:
+            if name.casefold() in folded:
+                found[key] = folded.index(name.casefold())
+                break
+    return found
+
+
+def iter_rows(path: str | Path) -> Iterator[list[Any]]:
+    """The rows of a CSV file or of the first sheet of an XLSX workbook, one at a time.
+
+    CSV is read as UTF-8 (a byte-order mark is skipped); cells are strings. XLSX cells keep
+    their types (numbers, datetimes).
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        # read_only streams the sheet's XML instead of building the whole workbook.
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            workbook.close()
+        return
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.reader(handle)
+
+
+def _parse_time(cell: Any, offset: timezone) -> int:
+    if isinstance(cell, datetime):
+        moment = cell
+    else:
+        text = str(cell).strip()
+        if not text:
+            raise ValueError("missing")
+        moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=offset)
+    return math.floor(moment.timestamp())
+
+
+def _parse_value(cell: Any) -> float:
+    value = (
+        float(cell) if isinstance(cell, int | float) else float(str(cell).strip().replace(",", ""))
+    )
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
+
+
+@dataclass
+class FileImport:
+    """The outcome of a file import: the batch id, rows read, layout and the ingestion summary."""
+
+    import_id: int
+    layout: str
+    rows_read: int
+    readings: IngestSummary
+
+
+class _Reader:
+    """Turns rows into readings, collecting problems; stops yielding at the first problem so
+    that nothing more is written, but keeps checking to report every problem."""
+
+    def __init__(
+        self,
+        name: str,
+        rows: Iterator[list[Any]],
+        meters: dict[str, bool],
+        *,
+        utc_offset_min: int,
+        now: datetime,
+    ) -> None:
+        self.name, self.rows, self.meters = name, rows, meters
+        self.offset = timezone(timedelta(minutes=utc_offset_min))
+        self.latest = math.floor(now.timestamp()) + FUTURE_TOLERANCE_S
+        self.problems: list[InputProblem] = []
+        self.rows_read = 0
+        self.layout = ""
+
+    def fail(self, row: int, column: str, value: Any, rule: str) -> None:
+        self.problems.append(InputProblem(f"{self.name} row {row}", column, value, rule))
+
+    def _meter_rule(self, code: str) -> str | None:
+        virtual = self.meters.get(code)
+        if virtual is None:
+            return "unknown meter"
+        return "a virtual meter has no readings of its own" if virtual else None
+
+    def _time(self, row: int, column: str, cell: Any) -> int | None:
+        try:
+            ts = _parse_time(cell, self.offset)
+        except (ValueError, TypeError):
+            self.fail(
+                row,
+                column,
+                cell,
+                "unparsable timestamp: ISO 8601 expected, e.g. 2025-03-01T08:15:00+08:00",
+            )
+            return None
+        if ts > self.latest:
+            self.fail(row, column, cell, "timestamp in the future")
+            return None
+        return ts
+
+    def readings(self) -> Iterator[tuple[str, int, float]]:
+        header = next(self.rows, None)
+        if header is None:
+            self.fail(1, "header", None, "empty file")
+            return
+        cols = _columns(header, READINGS)
+        if "timestamp" not in cols:
+            self.fail(
+                1, "header", [str(h) for h in header], "no timestamp column (timestamp / 时间)"
+            )
+            return
+        if {"meter", "value"} <= cols.keys():
+            self.layout = "long"
+            yield from self._long(cols)
+        else:
+            self.layout = "wide"
+            yield from self._wide(header, cols["timestamp"])
+
+    def _long(self, cols: dict[str, int]) -> Iterator[tuple[str, int, float]]:
+        im, it, iv = cols["meter"], cols["timestamp"], cols["value"]
+        width = max(cols.values()) + 1
+        last_cell, last_ts = None, None
+        for number, row in enumerate(self.rows, start=2):
+            if not any(c not in (None, "") for c in row):
+                continue  # a blank line is no reading
+            self.rows_read += 1
+            if len(row) < width:
+                row = list(row) + [None] * (width - len(row))
+            code = "" if row[im] is None else str(row[im]).strip()
+            ok = True
+            if (rule := self._meter_rule(code)) is not None:
+                self.fail(number, "meter", code, rule)
+                ok = False
+            cell = row[it]
+            if cell == last_cell and last_ts is not None:
+                ts = last_ts  # long files repeat one timestamp for every meter
+            else:
+                ts = self._time(number, "timestamp", cell)
+                last_cell, last_ts = cell, ts
+            try:
+                value = _parse_value(row[iv])
+            except (ValueError, TypeError):
+                self.fail(number, "value", row[iv], "unparsable value: a number expected")
+                ok = False
+            if ts is None:
+                ok = False
+            if len(self.problems) >= MAX_PROBLEMS:
+                return
+            if ok and not self.problems:
+                yield code, ts, value
+
+    def _wide(self, header: list[Any], it: int) -> Iterator[tuple[str, int, float]]:
+        columns = [(i, str(h).strip()) for i, h in enumerate(header) if i != it and _fold(h)]
+        for _, code in columns:
+            if (rule := self._meter_rule(code)) is not None:
+                self.fail(1, code, code, rule)
+        for number, row in enumerate(self.rows, start=2):
+            if not any(c not in (None, "") for c in row):
+                continue
+            self.rows_read += 1
+            ts = self._time(number, "timestamp", row[it] if it < len(row) else None)
+            for i, code in columns:
+                cell = row[i] if i < len(row) else None
+                if cell is None or cell == "":
+                    continue
+                try:
+                    value = _parse_value(cell)
+                except (ValueError, TypeError):
+                    self.fail(number, code, cell, "unparsable value: a number expected")
+                    continue
+                if ts is not None and not self.problems:
+                    yield code, ts, value
+            if len(self.problems) >= MAX_PROBLEMS:
+                return
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_readings_file(
+    session: Session,
+    facility_code: str,
+    path: str | Path,
+    *,
+    utc_offset_min: int = DEFAULT_UTC_OFFSET_MIN,
+    actor: str = "cli",
+    now: datetime | None = None,
+    chunk_size: int = CHUNK_READINGS,
+) -> FileImport:
+    """Import a file of readings (long or wide layout) in the caller's transaction.
+
+    Parameters
+    ----------
+    session
+        An open session; the whole file is one transaction (commit or roll back outside).
+    facility_code
+        The facility whose meters the file names.
+    path
+        A ``.csv`` (UTF-8) or ``.xlsx`` file; see the module notes for the layouts.
+    utc_offset_min
+        Offset of naive timestamps [min east of UTC]; 480 is +08:00.
+    actor
+        Who imports, kept in ``import_batch``.
+    now
+        The clock for the future-timestamp rule; the current time if omitted.
+    chunk_size
+        Readings stored per round trip.
+
+    Returns
+    -------
+    FileImport
+
+    Raises
+    ------
+    InputError
+        If any row is bad; every problem names file, row, column, value and rule. The caller
+        must roll back (``session_scope`` does): chunks already sent are then undone.
+    """
+    path = Path(path)
+    fid = facility_id(session, facility_code)
+    meters = {
+        code: bool(formula)
+        for code, formula in session.execute(
+            sa.select(Meter.code, Meter.virtual_formula).where(Meter.facility_id == fid)
+        )
+    }
+    batch = ImportBatch(
+        facility_id=fid,
+        filename=path.name,
+        sha256=_sha256(path),
+        rows_read=0,
+        rows_added=0,
+        actor=actor,
+    )
+    session.add(batch)
+    session.flush()
+    reader = _Reader(
+        path.name,
+        iter_rows(path),
+        meters,
+        utc_offset_min=utc_offset_min,
+        now=now or datetime.now(UTC),
+    )
+    summary = ingest_readings(
+        session,
+        facility_code,
+        reader.readings(),
+        origin=path.name,
+        import_id=batch.id,
+        chunk_size=chunk_size,
+    )
+    if reader.problems:
+        raise InputError(reader.problems, origin=str(path))
+    batch.rows_read, batch.rows_added = reader.rows_read, summary.added
+    session.flush()
+    return FileImport(batch.id, reader.layout, reader.rows_read, summary)
+
+
+def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[MeterDefinition]]:
+    """Nodes and meters from a CSV file or the first sheet of a workbook.
+
+    One row per node or meter, told apart by the ``record`` column (``node``/节点 or
+    ``meter``/表计); columns ``code``, ``name``, ``parent`` (the parent node of a node, the
+    node of a meter), ``level`` (nodes), ``energy_type``, ``unit``, ``kind``, ``multiplier``,
+    ``rollover_at``, ``formula`` (meters).
+
+    Raises
+    ------
+    InputError
+        Naming file, row, column, value and rule for every bad row.
+    """
+    path = Path(path)
+    rows = iter_rows(path)
+    header = next(rows, None) or []
+    cols = _columns(header, DEFINITIONS)
+    problems: list[InputProblem] = []
+    missing = [k for k in ("record", "code") if k not in cols]
+    if missing:
+        raise InputError(InputProblem(f"{path.name} row 1", "header", missing, "missing columns"))
+    nodes, meters = [], []
+    for number, row in enumerate(rows, start=2):
+
+        def cell(key: str, row: list[Any] = row) -> str:
+            i = cols.get(key)
+            return "" if i is None or i >= len(row) or row[i] is None else str(row[i]).strip()
+
+        if not any(cell(k) for k in cols):
+            continue
+        where = f"{path.name} row {number}"
+        record, code = _fold(cell("record")), cell("code")
+        if not code:
+            problems.append(InputProblem(where, "code", None, "a code is required"))
+            continue
+        if record in _NODE:
+            nodes.append(
+                NodeDefinition(
+                    code, cell("name") or code, cell("level") or "equipment", cell("parent") or None
+                )
+            )
+        elif record in _METER:
+            numbers = {}
+            for key, default in (("multiplier", 1.0), ("rollover_at", None)):
+                text = cell(key)
+                try:
+                    numbers[key] = float(text) if text else default
+                except ValueError:
+                    problems.append(InputProblem(where, key, text, "a number expected"))
+            if len(numbers) < 2:
+                continue
+            meters.append(
+                MeterDefinition(
+                    code,
+                    cell("energy_type"),
+                    cell("unit"),
+                    cell("kind"),
+                    name=cell("name"),
+                    node=cell("parent") or None,
+                    multiplier=numbers["multiplier"],
+                    rollover_at=numbers["rollover_at"],
+                    virtual_formula=cell("formula") or None,
+                )
+            )
+        else:
+            problems.append(InputProblem(where, "record", cell("record"), "node or meter"))
+    if problems:
+        raise InputError(problems, origin=str(path))
+    return nodes, meters
+
+
+def define_meters_from_file(
+    session: Session, facility_code: str, path: str | Path
+) -> tuple[int, int]:
+    """Read a definitions file (:func:`read_definitions`) and define its nodes and meters."""
+    nodes, meters = read_definitions(path)
+    try:
+        return define_meters(session, facility_code, nodes, meters)
+    except InputError as error:
+        raise InputError(error.problems, origin=str(path)) from None

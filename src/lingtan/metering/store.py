@@ -1,0 +1,463 @@
+"""Meters and raw readings in the store: idempotent bulk ingestion and queries.
+
+Readings are stored as read (before the multiplier), one row per meter and second in
+``meter_reading`` keyed by ``(meter_id, ts)`` with ``ts`` in epoch seconds UTC. The same
+reading twice is stored once; a different value for a stored meter and time is recorded in
+``meter_reading_conflict`` and never overwrites the stored value (design principle 8). Late
+and out-of-order readings are simply inserted: nothing derived is stored here, so intervals
+computed afterwards include them.
+
+On SQLite a chunk is inserted straight with ``executemany ... ON CONFLICT DO NOTHING``; on
+PostgreSQL it is copied (``COPY``) into a temporary staging table and inserted from there.
+Only a chunk where some readings were already stored is compared with the stored values
+(through the staging table) to count unchanged readings and record conflicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.metering.intervals import MeterIntervals, ValidationSettings, meter_intervals
+from lingtan.store.models import (
+    ENERGY_TYPES,
+    METER_KINDS,
+    Facility,
+    Meter,
+    MeterNode,
+    UTCDateTime,
+)
+
+__all__ = [
+    "CHUNK_READINGS",
+    "IngestSummary",
+    "MeterDefinition",
+    "NodeDefinition",
+    "define_meters",
+    "facility_id",
+    "ingest_readings",
+    "meter_readings",
+    "meters_of",
+    "stored_intervals",
+    "to_epoch",
+]
+
+CHUNK_READINGS = 50_000
+_STAGE = "meter_reading_stage"
+# Readings this far around a span are read for intervals: a cumulative meter's first
+# interval needs the reading before the span starts.
+_MARGIN_S = 86_400
+
+
+@dataclass
+class IngestSummary:
+    """What one ingestion did.
+
+    Attributes
+    ----------
+    added : int
+        New readings stored.
+    unchanged : int
+        Readings already stored with the same value (idempotent re-ingest).
+    conflicts : int
+        Readings that disagree with the stored value; recorded in ``meter_reading_conflict``
+        (once per meter, time and new value), the stored value kept.
+    unknown_meters : collections.Counter
+        Meter codes not defined for the facility, with the number of readings refused.
+    virtual_meters : collections.Counter
+        Codes of virtual meters (no readings of their own), with the readings refused.
+    """
+
+    added: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    unknown_meters: Counter[str] = field(default_factory=Counter)
+    virtual_meters: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def refused(self) -> int:
+        """Readings not stored because their meter is unknown or virtual."""
+        return sum(self.unknown_meters.values()) + sum(self.virtual_meters.values())
+
+
+def to_epoch(value: Any) -> int:
+    """Epoch seconds UTC of an ``int``, a time-zone aware ``datetime``, a ``numpy.datetime64``
+    or an ISO 8601 string without offset (read as UTC).
+
+    Raises
+    ------
+    ValueError
+        For a naive ``datetime`` (its zone would be a guess).
+    """
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime has no zone: give UTC or an offset")
+        return math.floor(value.timestamp())
+    return int(np.datetime64(value, "s").astype(np.int64))
+
+
+def facility_id(session: Session, facility_code: str) -> int:
+    """The id of the facility with this code; an :class:`InputError` unless exactly one."""
+    ids = session.scalars(sa.select(Facility.id).where(Facility.code == facility_code)).all()
+    if len(ids) != 1:
+        rule = "no such facility" if not ids else "several facilities have this code"
+        raise InputError(InputProblem("facility", "code", facility_code, rule))
+    return ids[0]
+
+
+def meters_of(session: Session, facility_code: str) -> list[Meter]:
+    """The facility's meters, ordered by code."""
+    fid = facility_id(session, facility_code)
+    return list(
+        session.scalars(sa.select(Meter).where(Meter.facility_id == fid).order_by(Meter.code))
+    )
+
+
+def _meter(session: Session, facility_code: str, meter_code: str) -> Meter:
+    fid = facility_id(session, facility_code)
+    meter = session.scalars(
+        sa.select(Meter).where(Meter.facility_id == fid, Meter.code == meter_code)
+    ).one_or_none()
+    if meter is None:
+        raise InputError(
+            InputProblem(f"facility {facility_code}", "meter", meter_code, "unknown meter")
+        )
+    return meter
+
+
+def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def ingest_readings(
+    session: Session,
+    facility_code: str,
+    readings: Iterable[tuple[str, Any, float]],
+    *,
+    origin: str,
+    import_id: int | None = None,
+    chunk_size: int = CHUNK_READINGS,
+) -> IngestSummary:
+    """Store raw readings, idempotently, in the session's transaction.
+
+    Parameters
+    ----------
+    session
+        An open session (e.g. from :func:`lingtan.store.db.session_scope`); nothing is
+        committed here, so a caller can make a whole file one transaction.
+    facility_code
+        The facility whose meters the codes name.
+    readings
+        ``(meter_code, ts, value)``: ``ts`` in epoch seconds UTC (or see :func:`to_epoch`),
+        ``value`` as read [meter unit, before the multiplier]; any order, consumed lazily in
+        chunks of ``chunk_size``.
+    origin
+        Where the readings come from (file name, ``mqtt``, ``http``), kept with conflicts.
+    import_id
+        The ``import_batch`` of a file import, kept with conflicts.
+    chunk_size
+        Readings per round trip; bounds memory.
+
+    Returns
+    -------
+    IngestSummary
+        Readings of unknown or virtual meters are counted there and not stored.
+
+    Raises
+    ------
+    ValueError
+        For a value that is not a finite number.
+    """
+    fid = facility_id(session, facility_code)
+    ids: dict[str, int] = {}
+    virtual: set[str] = set()
+    for mid, code, formula in session.execute(
+        sa.select(Meter.id, Meter.code, Meter.virtual_formula).where(Meter.facility_id == fid)
+    ):
+        if formula:
+            virtual.add(code)
+        else:
+            ids[code] = mid
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    _create_stage(connection, postgresql)
+    summary = IngestSummary()
+    now = datetime.now(UTC)
+    for chunk in _chunks(readings, chunk_size):
+        rows = []
+        for code, ts, value in chunk:
+            mid = ids.get(code)
+            if mid is None:
+                (summary.virtual_meters if code in virtual else summary.unknown_meters)[code] += 1
+                continue
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"meter {code} at {ts}: value {value} is not a finite number")
+            rows.append((mid, ts if type(ts) is int else to_epoch(ts), value))
+        if rows:
+            _store_chunk(connection, postgresql, rows, summary, origin, import_id, now)
+    return summary
+
+
+def _create_stage(connection: sa.Connection, postgresql: bool) -> None:
+    if postgresql:
+        # Dropped at the end of the transaction: one staging table per ingestion.
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} "
+            "(meter_id integer, ts bigint, value double precision) ON COMMIT DROP"
+        )
+    else:
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (meter_id INTEGER, ts INTEGER, value REAL)"
+        )
+
+
+def _store_chunk(
+    connection: sa.Connection,
+    postgresql: bool,
+    rows: list[tuple[int, int, float]],
+    summary: IngestSummary,
+    origin: str,
+    import_id: int | None,
+    now: datetime,
+) -> None:
+    if postgresql:
+        connection.exec_driver_sql(f"DELETE FROM {_STAGE}")
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {_STAGE} (meter_id, ts, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Key order makes the inserts append to the clustered key instead of scattering.
+        added = connection.exec_driver_sql(
+            "INSERT INTO meter_reading (meter_id, ts, value) "
+            f"SELECT meter_id, ts, value FROM {_STAGE} ORDER BY meter_id, ts "
+            "ON CONFLICT DO NOTHING"
+        ).rowcount
+    else:
+        # Straight in: new readings (the common case) are written once; the staging table is
+        # filled only when some readings were already stored, to look for conflicts.
+        added = connection.exec_driver_sql(
+            "INSERT INTO meter_reading (meter_id, ts, value) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        ).rowcount
+        if added < len(rows):
+            connection.exec_driver_sql(f"DELETE FROM {_STAGE}")
+            connection.exec_driver_sql(f"INSERT INTO {_STAGE} VALUES (?, ?, ?)", rows)
+    summary.added += added
+    if added == len(rows):
+        return
+    differ = (
+        f"FROM {_STAGE} s JOIN meter_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts "
+        "WHERE r.value <> s.value"
+    )
+    conflicts = connection.execute(sa.text(f"SELECT count(*) {differ}")).scalar_one()
+    connection.execute(
+        sa.text(
+            "INSERT INTO meter_reading_conflict "
+            "(meter_id, ts, stored_value, new_value, import_id, origin, created_at) "
+            f"SELECT s.meter_id, s.ts, r.value, s.value, :import_id, :origin, :now {differ} "
+            "AND NOT EXISTS (SELECT 1 FROM meter_reading_conflict c WHERE c.meter_id = s.meter_id"
+            " AND c.ts = s.ts AND c.new_value = s.value)"
+        ).bindparams(sa.bindparam("now", type_=UTCDateTime())),
+        {"import_id": import_id, "origin": origin, "now": now},
+    )
+    summary.conflicts += conflicts
+    summary.unchanged += len(rows) - added - conflicts
+
+
+def meter_readings(
+    session: Session, facility_code: str, meter_code: str, *, start: Any, end: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """One meter's stored readings in ``[start, end)``, in time order.
+
+    Parameters
+    ----------
+    start, end
+        UTC bounds; see :func:`to_epoch`.
+
+    Returns
+    -------
+    timestamps : numpy.ndarray of datetime64[s]
+        Reading times [UTC].
+    values : numpy.ndarray of float64
+        Values as read [meter unit, before the multiplier].
+    """
+    meter = _meter(session, facility_code, meter_code)
+    return _readings(session, meter.id, to_epoch(start), to_epoch(end))
+
+
+def _readings(
+    session: Session, meter_id: int, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray]:
+    rows = session.execute(
+        sa.text(
+            "SELECT ts, value FROM meter_reading WHERE meter_id = :m AND ts >= :a AND ts < :b "
+            "ORDER BY ts"
+        ),
+        {"m": meter_id, "a": start, "b": end},
+    ).all()
+    if not rows:
+        return np.empty(0, "datetime64[s]"), np.empty(0, np.float64)
+    ts, values = zip(*rows, strict=True)
+    return np.array(ts, np.int64).astype("datetime64[s]"), np.array(values, np.float64)
+
+
+def stored_intervals(
+    session: Session,
+    facility_code: str,
+    meter_code: str,
+    *,
+    start: Any,
+    end: Any,
+    settings: ValidationSettings | None = None,
+) -> MeterIntervals:
+    """Checked 15-minute intervals of a stored meter over ``[start, end)``.
+
+    Calls :func:`lingtan.metering.intervals.meter_intervals` on the readings stored from one
+    day before ``start`` to one day after ``end`` (a cumulative meter's first interval needs
+    the reading before the span), with the meter's kind, unit, multiplier and rollover.
+
+    Parameters
+    ----------
+    start, end
+        UTC bounds on the 15-minute grid; see :func:`to_epoch`.
+    settings
+        Validation settings; the defaults of :class:`ValidationSettings` if omitted.
+    """
+    meter = _meter(session, facility_code, meter_code)
+    if meter.virtual_formula:
+        raise InputError(
+            InputProblem(
+                f"meter {meter_code}",
+                "virtual_formula",
+                meter.virtual_formula,
+                "a virtual meter has no readings of its own",
+            )
+        )
+    a, b = to_epoch(start), to_epoch(end)
+    ts, values = _readings(session, meter.id, a - _MARGIN_S, b + _MARGIN_S)
+    return meter_intervals(
+        ts,
+        values,
+        start=np.datetime64(a, "s"),
+        end=np.datetime64(b, "s"),
+        kind=meter.kind,
+        meter_id=meter.code,
+        unit=meter.unit,
+        multiplier=meter.multiplier,
+        rollover_at=meter.rollover_at,
+        settings=settings,
+    )
+
+
+# --- Defining the tree and the meters -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeDefinition:
+    """A node of the metering tree as defined in a sheet; ``parent`` is a node code."""
+
+    code: str
+    name: str
+    level: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class MeterDefinition:
+    """A meter as defined in a sheet; ``node`` is a node code."""
+
+    code: str
+    energy_type: str
+    unit: str
+    kind: str
+    name: str = ""
+    node: str | None = None
+    multiplier: float = 1.0
+    rollover_at: float | None = None
+    virtual_formula: str | None = None
+
+
+def define_meters(
+    session: Session,
+    facility_code: str,
+    nodes: Iterable[NodeDefinition],
+    meters: Iterable[MeterDefinition],
+) -> tuple[int, int]:
+    """Create or update nodes and meters of a facility by code (idempotent).
+
+    Nodes may be given in any order: parents are resolved after all nodes exist. Problems
+    (unknown parent or node, energy type or kind outside the lists) raise an
+    :class:`InputError` naming every one; the caller's transaction then writes nothing.
+
+    Returns
+    -------
+    (int, int)
+        Numbers of nodes and meters defined.
+    """
+    fid = facility_id(session, facility_code)
+    nodes, meters = list(nodes), list(meters)
+    problems: list[InputProblem] = []
+    existing = {
+        n.code: n for n in session.scalars(sa.select(MeterNode).where(MeterNode.facility_id == fid))
+    }
+    for d in nodes:
+        node = existing.get(d.code)
+        if node is None:
+            node = existing[d.code] = MeterNode(
+                facility_id=fid, code=d.code, name=d.name, level=d.level
+            )
+            session.add(node)
+        node.name, node.level = d.name, d.level
+    session.flush()
+    for d in nodes:
+        if d.parent and d.parent not in existing:
+            problems.append(InputProblem(f"node {d.code}", "parent", d.parent, "unknown node"))
+        existing[d.code].parent_id = existing[d.parent].id if d.parent in existing else None
+    known = {m.code: m for m in session.scalars(sa.select(Meter).where(Meter.facility_id == fid))}
+    for d in meters:
+        where = f"meter {d.code}"
+        if d.energy_type not in ENERGY_TYPES:
+            problems.append(
+                InputProblem(
+                    where, "energy_type", d.energy_type, f"one of {', '.join(ENERGY_TYPES)}"
+                )
+            )
+        if d.kind not in METER_KINDS:
+            problems.append(InputProblem(where, "kind", d.kind, "cumulative or interval"))
+        if not d.multiplier > 0:
+            problems.append(InputProblem(where, "multiplier", d.multiplier, "must be > 0"))
+        if d.node and d.node not in existing:
+            problems.append(InputProblem(where, "node", d.node, "unknown node"))
+        meter = known.get(d.code)
+        if meter is None:
+            meter = known[d.code] = Meter(facility_id=fid, code=d.code)
+            session.add(meter)
+        meter.name, meter.energy_type, meter.unit, meter.kind = (
+            d.name,
+            d.energy_type,
+            d.unit,
+            d.kind,
+        )
+        meter.multiplier, meter.rollover_at = d.multiplier, d.rollover_at
+        meter.virtual_formula = d.virtual_formula or None
+        meter.node_id = existing[d.node].id if d.node in existing else None
+    if problems:
+        raise InputError(problems)
+    session.flush()
+    return len(nodes), len(meters)
