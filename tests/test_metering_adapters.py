@@ -3,6 +3,7 @@ Modbus TCP (pymodbus) and OPC UA (asyncua). Only loopback addresses; every wait 
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -155,6 +156,8 @@ class PrivateBroker:
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
             f"persistence true\npersistence_location {folder / 'data'}/\n"
+            # Run as ourselves: as root, mosquitto would switch to a user that cannot write here.
+            f"user {getpass.getuser()}\n"
         )
         self.proc: subprocess.Popen | None = None
 

@@ -245,6 +245,7 @@ class MqttAdapter:
         self.on_error = on_error
         self.errors: deque[IngestError] = deque(maxlen=1000)
         self.received = 0
+        #: Set while connected and subscribed; cleared on disconnect.
         self.connected = threading.Event()
         cfg = self.config
         self._client = mqtt.Client(
@@ -259,6 +260,7 @@ class MqttAdapter:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     def _record(self, error: IngestError) -> None:
         log.warning("rejected: %s", error)
@@ -274,8 +276,16 @@ class MqttAdapter:
             return
         # Subscribe on every connect: a broker that lost its state has no subscriptions for us.
         client.subscribe([(s.topic, self.config.qos) for s in self.config.subscriptions])
-        self.connected.set()
         log.info("mqtt: connected to %s:%s", self.config.host, self.config.port)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, codes: list[Any], props: Any
+    ) -> None:
+        for sub, code in zip(self.config.subscriptions, codes, strict=False):
+            if code.is_failure:
+                self._record(IngestError(f"mqtt:{sub.topic}", "", f"subscription refused: {code}"))
+        # Ready only once the broker confirmed the subscriptions (SUBACK), not at CONNACK.
+        self.connected.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
