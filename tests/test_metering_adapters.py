@@ -21,6 +21,7 @@ import pytest
 
 from lingtan.metering.buffer import DiskBuffer
 from lingtan.metering.ingest import ConfigError
+from lingtan.metering.modbus import ModbusConfig, ModbusPoller, decode
 from lingtan.metering.mqtt import MqttAdapter, MqttConfig
 from lingtan.metering.reading import Reading
 
@@ -350,3 +351,161 @@ def test_mqtt_config_errors_name_the_key() -> None:
         MqttConfig.load({"client_id": "x", "subscriptions": [{"topic": "a/+", "meter_level": 0}]})
     with pytest.raises(ConfigError, match=r"subscriptions\[0\]: give exactly one"):
         MqttConfig.load({"client_id": "x", "subscriptions": [{"topic": "a/b"}]})
+
+
+# --- Modbus TCP -------------------------------------------------------------------------------
+
+# Holding registers from protocol address 0, with hand-computed meaning:
+HOLDING = [
+    12345,  # 0: uint16 12345 x 0.1 = 1234.5
+    0xFFFE,  # 1: int16 -2
+    0x075B, 0xCD15,  # 2-3: uint32 123456789 (0x075BCD15), high word first, x 0.01 = 1234567.89
+    0xCD15, 0x075B,  # 4-5: the same, low word first ("CDAB")
+    0xFFFE, 0x7960,  # 6-7: int32 -100000 (0xFFFE7960)
+    0x4366, 0x8000,  # 8-9: float32 230.5 (0x43668000)
+    0x0080, 0x6643,  # 10-11: the same, all four bytes reversed ("DCBA")
+    0x6643, 0x0080,  # 12-13: the same, bytes swapped inside each register ("BADC")
+    0x3FF8, 0, 0, 0,  # 14-17: float64 1.5 (0x3FF8000000000000)
+    0, 0, 0, 0x3FF8,  # 18-21: the same, low word first
+]  # fmt: skip
+INPUT = [500, 0xC2F6, 0xE979]  # 0: uint16 500 x 0.5 = 250; 1-2: float32 -123.456 (0xC2F6E979)
+
+MODBUS_SERVER = """
+import sys
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.server import StartTcpServer
+# The data block of pymodbus is one-based: block address 1 is protocol address 0.
+device = ModbusDeviceContext(
+    hr=ModbusSequentialDataBlock(1, {holding}), ir=ModbusSequentialDataBlock(1, {input})
+)
+StartTcpServer(ModbusServerContext(devices=device, single=True), address=("127.0.0.1", {port}))
+"""
+
+
+@pytest.fixture
+def modbus_port(tmp_path: Path):
+    port = free_port()
+    script = tmp_path / "modbus_server.py"
+    script.write_text(MODBUS_SERVER.format(holding=HOLDING, input=INPUT, port=port))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def listening() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    try:
+        wait_until(listening, 15, "the Modbus server to listen")
+        yield port
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_modbus_scaled_values_and_byte_word_orders(modbus_port: int, tmp_path: Path) -> None:
+    regs = [
+        {"meter": "U16", "address": 0, "data_type": "uint16", "scale": 0.1},
+        {"meter": "I16", "address": 1, "data_type": "int16"},
+        {"meter": "U32-ABCD", "address": 2, "data_type": "uint32", "scale": 0.01},
+        {"meter": "U32-CDAB", "address": 4, "data_type": "uint32", "word_order": "little"},
+        {"meter": "I32", "address": 6, "data_type": "int32"},
+        {"meter": "F32-ABCD", "address": 8, "data_type": "float32"},
+        {
+            "meter": "F32-DCBA",
+            "address": 10,
+            "data_type": "float32",
+            "byte_order": "little",
+            "word_order": "little",
+        },
+        {"meter": "F32-BADC", "address": 12, "data_type": "float32", "byte_order": "little"},
+        {"meter": "F64", "address": 14, "data_type": "float64"},
+        {"meter": "F64-LW", "address": 18, "data_type": "float64", "word_order": "little"},
+        {"meter": "IN-U16", "address": 0, "type": "input", "scale": 0.5},
+        {"meter": "IN-F32", "address": 1, "type": "input", "data_type": "float32"},
+    ]
+    config = {"host": "127.0.0.1", "port": modbus_port, "timeout_s": 2, "registers": regs}
+    with DiskBuffer(tmp_path / "buf.sqlite") as buf:
+        poller = ModbusPoller(config, buf)
+        try:
+            got = poller.poll_once()
+        finally:
+            poller.close()
+        assert not poller.errors, [str(e) for e in poller.errors]
+        values = {r.meter: r.value for r in got}
+        assert values == {
+            "U16": pytest.approx(1234.5),
+            "I16": -2.0,
+            "U32-ABCD": pytest.approx(1234567.89),
+            "U32-CDAB": 123456789.0,
+            "I32": -100000.0,
+            "F32-ABCD": 230.5,
+            "F32-DCBA": 230.5,
+            "F32-BADC": 230.5,
+            "F64": 1.5,
+            "F64-LW": 1.5,
+            "IN-U16": 250.0,
+            "IN-F32": pytest.approx(-123.456, abs=1e-5),
+        }
+        assert {r.source for r in got} == {f"modbus:127.0.0.1:{modbus_port}"}
+        assert [r.meter for r in drain(buf)] == [r["meter"] for r in regs]
+
+
+def test_modbus_register_map_mismatch_names_meter_and_register(
+    modbus_port: int, tmp_path: Path
+) -> None:
+    regs = [
+        {"meter": "GOOD", "address": 0, "scale": 0.1},
+        {"meter": "NOWHERE", "address": 500},
+        {"meter": "TOO-LONG", "address": 20, "data_type": "float64"},  # 20-23, device ends at 21
+        {"meter": "NO-INPUT", "address": 7, "type": "input"},
+        {"meter": "ALSO-GOOD", "address": 1, "data_type": "int16"},
+    ]
+    config = {"host": "127.0.0.1", "port": modbus_port, "timeout_s": 2, "registers": regs}
+    with DiskBuffer(tmp_path / "buf.sqlite") as buf:
+        poller = ModbusPoller(config, buf)
+        try:
+            got = poller.poll_once()
+        finally:
+            poller.close()
+        assert [(r.meter, r.value) for r in got] == [("GOOD", 1234.5), ("ALSO-GOOD", -2.0)]
+        assert [str(e) for e in poller.errors] == [
+            f"modbus:127.0.0.1:{modbus_port} field 'meter NOWHERE, holding register 500 "
+            "(uint16, 1 register)': device 1 answered exception 2 (illegal data address)",
+            f"modbus:127.0.0.1:{modbus_port} field 'meter TOO-LONG, holding register 20 "
+            "(float64, 4 registers)': device 1 answered exception 2 (illegal data address)",
+            f"modbus:127.0.0.1:{modbus_port} field 'meter NO-INPUT, input register 7 "
+            "(uint16, 1 register)': device 1 answered exception 2 (illegal data address)",
+        ]
+        assert len(buf) == 2
+
+
+def test_modbus_unreachable_device_and_bad_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"registers\[0\] \(meter M\): data_type must be"):
+        ModbusConfig.load(
+            {"host": "h", "registers": [{"meter": "M", "address": 0, "data_type": "u8"}]}
+        )
+    config = {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "timeout_s": 1,
+        "registers": [{"meter": "M", "address": 0}],
+    }
+    with DiskBuffer(tmp_path / "buf.sqlite") as buf:
+        poller = ModbusPoller(config, buf)
+        assert poller.poll_once() == []
+        poller.close()
+        assert "cannot connect to the device" in str(poller.errors[0])
+
+
+def test_decode_by_hand() -> None:
+    assert decode([0x4366, 0x8000], "float32") == 230.5
+    assert decode([0x8000, 0x4366], "float32", word_order="little") == 230.5
+    assert decode([0x0080, 0x6643], "float32", byte_order="little", word_order="little") == 230.5
+    assert decode([0xFFFF], "uint16") == 65535
+    assert decode([0xFFFF], "int16") == -1
+    with pytest.raises(ValueError, match="float64 needs 4 registers, got 2"):
+        decode([1, 2], "float64")
