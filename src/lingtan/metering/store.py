@@ -248,6 +248,9 @@ def _store_chunk(
             "ON CONFLICT DO NOTHING"
         ).rowcount
     else:
+        # Key order: a wide file gives one reading per meter per row, which would scatter the
+        # writes over the whole clustered key (timsort is linear on already ordered input).
+        rows.sort()
         # Straight in: new readings (the common case) are written once; the staging table is
         # filled only when some readings were already stored, to look for conflicts.
         added = connection.exec_driver_sql(
