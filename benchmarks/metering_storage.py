@@ -1,0 +1,210 @@
+"""Benchmark: storing raw meter readings (lingtan.metering.store) on SQLite, the embedded default.
+
+Run by hand: ``.venv/bin/python benchmarks/metering_storage.py [--meters N] [--days D]
+[--file-meters N] [--file-days D] [--db PATH]``.
+
+Defines ``--meters`` meters (default 1,000) on 50 nodes and stores ``--days`` (default 365)
+of 15-minute cumulative readings each (35,040,000 at the defaults) through
+:func:`~lingtan.metering.store.ingest_readings` in one transaction, generated meter by meter
+(generation is included in the time: it is what a streaming source hands over). Then imports a
+wide-layout CSV file of ``--file-meters`` x ``--file-days`` through
+:func:`~lingtan.metering.files.import_readings_file` (the file path: parsing included),
+re-imports it (all unchanged) and reports, for both, readings per second; then the database
+size per reading, peak memory (ru_maxrss) and the median latency of
+
+a. monthly totals by node for a year (register at each month boundary, 13 point reads per meter),
+b. one meter's 15-minute series for a month (:func:`~lingtan.metering.store.meter_readings`),
+c. daily totals of the whole tree for a year (register at each day boundary, 366 per meter).
+
+Totals from register differences assume no rollover inside the span; checked totals come from
+:func:`~lingtan.metering.store.stored_intervals`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+from lingtan.metering.files import import_readings_file
+from lingtan.metering.store import (
+    MeterDefinition,
+    NodeDefinition,
+    define_meters,
+    ingest_readings,
+    meter_readings,
+)
+from lingtan.store.db import make_engine, session_scope, upgrade
+from lingtan.store.models import Facility, Organization
+
+T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00
+
+
+def _readings(meters: int, days: int, prefix: str = "m") -> Iterator[tuple[str, int, float]]:
+    n = days * 96 + 1
+    ts = (T0 + 900 * np.arange(n, dtype=np.int64)).tolist()
+    rng = np.random.default_rng(1)
+    for m in range(meters):
+        values = (10_000.0 * m + np.cumsum(rng.gamma(4.0, 3.0, n))).round(2).tolist()
+        code = f"{prefix}{m:04d}"
+        yield from zip([code] * n, ts, values, strict=True)
+
+
+def _median_ms(call: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def _boundaries(days: int, month: bool) -> list[int]:
+    if not month:
+        return [T0 + 86_400 * d for d in range(days + 1)]
+    out, day = [T0], np.datetime64("2025-01-01")
+    while True:
+        day = (day.astype("datetime64[M]") + 1).astype("datetime64[D]")
+        offset = int((day - np.datetime64("2025-01-01")).astype(int))
+        if offset > days:
+            return out
+        out.append(T0 + 86_400 * offset)
+
+
+def _totals_by_node(session, boundaries: list[int]) -> dict[tuple[int, int], float]:
+    """Energy per node and period from the register at each boundary: one seek per meter and
+    boundary in the clustered (meter_id, ts) key (CROSS JOIN fixes SQLite's join order)."""
+    session.execute(
+        sa.text("CREATE TEMP TABLE IF NOT EXISTS bench_bounds (ts INTEGER PRIMARY KEY)")
+    )
+    session.execute(sa.text("DELETE FROM bench_bounds"))
+    session.execute(
+        sa.text("INSERT INTO bench_bounds VALUES (:ts)"), [{"ts": b} for b in boundaries]
+    )
+    rows = session.execute(
+        sa.text(
+            "SELECT m.node_id, r.meter_id, r.ts, r.value * m.multiplier FROM meter m "
+            "CROSS JOIN bench_bounds b CROSS JOIN meter_reading r "
+            "WHERE r.meter_id = m.id AND r.ts = b.ts "
+            "ORDER BY r.meter_id, r.ts"
+        )
+    ).all()
+    node, meter, ts, value = (np.array(c) for c in zip(*rows, strict=True))
+    same = meter[1:] == meter[:-1]
+    delta = np.diff(value)[same]
+    period = np.searchsorted(np.array(boundaries), ts[:-1][same])
+    totals: dict[tuple[int, int], float] = {}
+    for n, p, d in zip(node[:-1][same].tolist(), period.tolist(), delta.tolist(), strict=True):
+        totals[n, p] = totals.get((n, p), 0.0) + d
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--file-meters", type=int, default=100)
+    parser.add_argument("--file-days", type=int, default=30)
+    parser.add_argument("--db", help="SQLite file (default: a temporary one)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="lingtan-bench-"))
+    path = Path(args.db) if args.db else folder / "bench.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        org = Organization(name="Bench")
+        session.add(org)
+        session.flush()
+        session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
+        session.flush()
+        nodes = [NodeDefinition("site", "Site", "facility")]
+        nodes += [NodeDefinition(f"n{i:02d}", f"Line {i}", "line", "site") for i in range(50)]
+        meters = [
+            MeterDefinition(f"m{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+            for m in range(args.meters)
+        ]
+        meters += [
+            MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+            for m in range(args.file_meters)
+        ]
+        define_meters(session, "F", nodes, meters)
+
+    n = args.meters * (args.days * 96 + 1)
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        summary = ingest_readings(session, "F", _readings(args.meters, args.days), origin="bench")
+    seconds = time.perf_counter() - start
+    assert summary.added == n, summary
+    with sqlite3.connect(path) as connection:  # outside any transaction
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+    print(f"platform: {platform.platform()}, Python {platform.python_version()}")
+    print(f"ingest_readings: {n:,} readings in {seconds:.1f} s = {n / seconds:,.0f} readings/s")
+    print(
+        f"database: {size / 2**20:,.0f} MiB = {size / n:.1f} bytes/reading "
+        "(incl. meters, WAL checkpointed)"
+    )
+
+    csv_path = folder / "wide.csv"
+    rows = args.file_days * 96 + 1
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", *(f"f{m:04d}" for m in range(args.file_meters))])
+        register = np.zeros(args.file_meters)
+        rng = np.random.default_rng(2)
+        for i in range(rows):
+            register += rng.gamma(4.0, 3.0, args.file_meters)
+            stamp = np.datetime64(T0 + 900 * i + 8 * 3600, "s").astype(str)  # local +08:00
+            writer.writerow([stamp, *register.round(2).tolist()])
+    file_n = rows * args.file_meters
+    for label in ("import file", "re-import file (all unchanged)"):
+        start = time.perf_counter()
+        with session_scope(engine) as session:
+            result = import_readings_file(session, "F", csv_path)
+        seconds = time.perf_counter() - start
+        print(
+            f"{label}: {file_n:,} readings ({csv_path.stat().st_size / 2**20:.0f} MiB wide CSV) "
+            f"in {seconds:.1f} s = {file_n / seconds:,.0f} readings/s; "
+            f"added {result.readings.added:,}"
+        )
+
+    with session_scope(engine, read_only=True) as session:
+        months = _boundaries(args.days, month=True)
+        days = _boundaries(args.days, month=False)
+        a = _median_ms(lambda: _totals_by_node(session, months))
+        b = _median_ms(
+            lambda: meter_readings(
+                session,
+                "F",
+                "m0500" if args.meters > 500 else "m0000",
+                start=T0,
+                end=T0 + 31 * 86_400,
+            )
+        )
+        c = _median_ms(lambda: _totals_by_node(session, days), repeat=3)
+    print(f"(a) monthly totals by node for a year: {a:.1f} ms")
+    print(f"(b) one meter's 15-minute series for a month: {b:.1f} ms")
+    print(f"(c) daily totals of the whole tree for a year: {c:.1f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (ru_maxrss): {peak:,.0f} MiB")
+    engine.dispose()
+    if not args.db:
+        for file in folder.iterdir():
+            os.remove(file)
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()
