@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from lingtan.metering.buffer import DiskBuffer
 from lingtan.metering.ingest import ConfigError
 from lingtan.metering.modbus import ModbusConfig, ModbusPoller, decode
 from lingtan.metering.mqtt import MqttAdapter, MqttConfig
+from lingtan.metering.opcua import OpcUaClient
 from lingtan.metering.reading import Reading
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -509,3 +511,103 @@ def test_decode_by_hand() -> None:
     assert decode([0xFFFF], "int16") == -1
     with pytest.raises(ValueError, match="float64 needs 4 registers, got 2"):
         decode([1, 2], "float64")
+
+
+# --- OPC UA -----------------------------------------------------------------------------------
+
+OPCUA_SERVER = """
+import asyncio
+from asyncua import Server, ua
+
+async def main():
+    server = Server()
+    await server.init()
+    server.set_endpoint("opc.tcp://127.0.0.1:{port}/lingtan/")
+    server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+    idx = await server.register_namespace("urn:lingtan:test")
+    meters = await server.nodes.objects.add_object(idx, "Meters")
+    energy = await meters.add_variable(ua.NodeId("E01.Energy", idx), "E01.Energy", 1000.0)
+    flow = await meters.add_variable(
+        ua.NodeId("G01.Flow", idx), "G01.Flow", ua.Variant(0, ua.VariantType.Int32)
+    )
+    state = await meters.add_variable(ua.NodeId("G01.State", idx), "G01.State", "ok")
+    async with server:
+        print("ready", idx, flush=True)
+        step = 0
+        while True:
+            step += 1
+            await energy.write_value(1000.0 + step)  # a register that counts up by 1 kWh
+            await flow.write_value(ua.Variant(step * 10, ua.VariantType.Int32))
+            await state.write_value("step %d" % step)
+            await asyncio.sleep(0.05)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+def opcua_url(tmp_path: Path):
+    port = free_port()
+    script = tmp_path / "opcua_server.py"
+    script.write_text(OPCUA_SERVER.format(port=port))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until the server is up (or exits)
+        assert line.startswith("ready"), "the OPC UA server did not start"
+        yield f"opc.tcp://127.0.0.1:{port}/lingtan/", int(line.split()[1])
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_opcua_subscription_turns_data_changes_into_readings(opcua_url, tmp_path: Path) -> None:
+    url, ns = opcua_url
+    config = {
+        "url": url,
+        "publishing_interval_ms": 50,
+        "reconnect_s": 0.5,
+        "nodes": [
+            {"meter": "E-01", "node_id": f"ns={ns};s=E01.Energy"},
+            {"meter": "G-01", "node_id": f"ns={ns};s=G01.Flow", "scale": 0.1},
+            {"meter": "G-02", "node_id": f"ns={ns};s=G01.State"},
+            {"meter": "MISSING", "node_id": f"ns={ns};s=No.Such.Node"},
+        ],
+    }
+    buf = DiskBuffer(tmp_path / "buf.sqlite")
+    client = OpcUaClient(config, buf)
+    stop = threading.Event()
+    thread = threading.Thread(target=client.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert client.subscribed.wait(20)
+
+        def enough() -> bool:
+            meters = [r.meter for r in drain_peek(buf)]
+            return meters.count("E-01") >= 5 and meters.count("G-01") >= 5
+
+        wait_until(enough, 20, "5 changes of each variable")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    got = drain(buf)
+    energy = [r for r in got if r.meter == "E-01"]
+    flow = [r for r in got if r.meter == "G-01"]
+    assert {r.meter for r in got} == {"E-01", "G-01"}
+    # The counter's changes, in order (the server may coalesce changes within an interval).
+    steps = [r.value - 1000.0 for r in energy]
+    assert steps == sorted(steps) and all(s == int(s) for s in steps)
+    assert all(round(r.value, 6) == round(r.value, 0) for r in flow)
+    assert all(r.ts.tzinfo is not None for r in got)
+    assert all(abs((datetime.now(UTC) - r.ts).total_seconds()) < 60 for r in got)
+    assert {r.source for r in got} == {f"opcua:{url}"}
+    errors = [str(e) for e in client.errors]
+    assert any(
+        f"meter MISSING, node ns={ns};s=No.Such.Node" in e and "BadNodeIdUnknown" in e
+        for e in errors
+    ), errors
+    assert any("meter G-02" in e and "value is not a number" in e for e in errors), errors
+    buf.close()
