@@ -347,6 +347,78 @@ def test_mqtt_bad_payloads_are_named_and_good_readings_kept(tmp_path: Path) -> N
     buf.close()
 
 
+def test_mqtt_message_not_buffered_is_not_acknowledged(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    class DiskFullOnce(DiskBuffer):
+        failed = False
+
+        def put(self, readings):
+            if not self.failed:
+                self.failed = True
+                raise OSError(28, "No space left on device")
+            return super().put(readings)
+
+    buf = DiskFullOnce(tmp_path / "buf.sqlite")
+    adapter = MqttAdapter(mqtt_config(broker.port), buf)
+    adapter.start()
+    pub = Publisher(broker.port)
+    try:
+        assert adapter.connected.wait(10)
+        pub.send("factory/a/meter/E-1", {"ts": T0.isoformat(), "value": 7})
+        pub.wait_all_acked()
+        wait_until(lambda: adapter.errors, 10, "the buffering error")
+        assert "cannot buffer: OSError(28, 'No space left on device')" in str(adapter.errors[0])
+        assert len(buf) == 0
+        # Unacknowledged, the message stays with the broker and comes again after a reconnect.
+        broker.stop()
+        broker.start()
+        wait_until(lambda: len(buf) == 1, 20, "the redelivered message")
+    finally:
+        pub.close()
+        adapter.stop()
+    assert [(r.meter, r.value) for r in drain(buf)] == [("E-1", 7.0)]
+    buf.close()
+
+
+def test_run_ingest_mqtt_end_to_end(tmp_path: Path) -> None:
+    # The project's broker on 127.0.0.1:1883, on a topic prefix of our own.
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    cfg = mqtt_config(1883)
+    cfg["subscriptions"] = [{"topic": f"{prefix}/+/meter/+", "meter_level": 3}]
+    sink = ListSink()
+    stop = threading.Event()
+    result: list = []
+    runner = threading.Thread(
+        target=lambda: result.append(
+            run_ingest("mqtt", cfg, sink, tmp_path / "buf.sqlite", stop, flush_interval_s=0.05)
+        )
+    )
+    runner.start()
+    pub = Publisher(1883)
+    try:
+        # Subscribed once a probe message comes through.
+        def probe_seen() -> bool:
+            pub.send(f"{prefix}/a/meter/PROBE", {"ts": T0.isoformat(), "value": 0})
+            time.sleep(0.1)
+            return any(r.meter == "PROBE" for r in sink.got)
+
+        wait_until(probe_seen, 15, "the subscription")
+        for i in range(30):
+            pub.send(
+                f"{prefix}/a/meter/E-1", {"ts": (T0 + timedelta(minutes=i)).isoformat(), "value": i}
+            )
+        pub.wait_all_acked()
+        wait_until(lambda: sum(r.meter == "E-1" for r in sink.got) == 30, 15, "30 readings")
+    finally:
+        pub.close()
+        stop.set()
+        runner.join(timeout=20)
+    assert not runner.is_alive()
+    assert [r.value for r in sink.got if r.meter == "E-1"] == [float(i) for i in range(30)]
+    assert result[0].pending == 0
+
+
 def test_mqtt_config_errors_name_the_key() -> None:
     with pytest.raises(ConfigError, match="missing required key 'client_id'"):
         MqttConfig.load({"subscriptions": [{"topic": "a/+", "meter_level": 1}]})

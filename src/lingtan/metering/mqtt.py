@@ -1,8 +1,10 @@
 """MQTT ingestion: subscribe to a broker and put the readings into the on-disk buffer.
 
 Each message is parsed by the first subscription whose topic filter matches it; the readings
-are committed to the :class:`~lingtan.metering.buffer.DiskBuffer` *inside* the message callback,
-so with QoS 1 the broker gets its acknowledgement only after the readings are on disk. With a
+are committed to the :class:`~lingtan.metering.buffer.DiskBuffer` before the message is
+acknowledged (manual acks), so with QoS 1 the broker keeps a message until its readings are on
+disk; a message that cannot be buffered (disk full) is not acknowledged and comes again after
+the next reconnection. With a
 fixed ``client_id`` and ``clean_session: false`` the broker keeps the session (subscriptions and
 queued QoS 1 messages) while the gateway is away; paho reconnects by itself when the broker
 restarts.
@@ -253,6 +255,7 @@ class MqttAdapter:
             client_id=cfg.client_id,
             clean_session=cfg.clean_session,
             protocol=mqtt.MQTTv311,
+            manual_ack=True,
         )
         if cfg.username is not None:
             self._client.username_pw_set(cfg.username, cfg.password)
@@ -298,12 +301,18 @@ class MqttAdapter:
         for sub in self.config.subscriptions:
             if mqtt.topic_matches_sub(sub.topic, msg.topic):
                 readings, errors = parse_message(sub, msg.topic, msg.payload)
-                # Committed before returning: paho acknowledges QoS 1 after this callback.
-                self.buffer.put(readings)
+                try:
+                    self.buffer.put(readings)
+                except Exception as exc:  # e.g. disk full: no ack, the broker keeps the message
+                    self._record(IngestError(f"mqtt:{msg.topic}", "", f"cannot buffer: {exc!r}"))
+                    return
                 for error in errors:
                     self._record(error)
-                return
-        self._record(IngestError(f"mqtt:{msg.topic}", "", "no subscription maps this topic"))
+                break
+        else:
+            self._record(IngestError(f"mqtt:{msg.topic}", "", "no subscription maps this topic"))
+        # Acknowledge only now that the readings are on disk (and refused input is recorded).
+        client.ack(msg.mid, msg.qos)
 
     def start(self) -> None:
         """Connect in the background; paho's network thread reconnects after any outage."""
