@@ -618,19 +618,26 @@ asyncio.run(main())
 """
 
 
+def start_opcua_server(script: Path) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until the server is up (or exits)
+    if not line.startswith("ready"):
+        proc.kill()
+        raise AssertionError("the OPC UA server did not start")
+    return proc, int(line.split()[1])
+
+
 @pytest.fixture
 def opcua_url(tmp_path: Path):
     port = free_port()
     script = tmp_path / "opcua_server.py"
     script.write_text(OPCUA_SERVER.format(port=port))
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    proc, ns = start_opcua_server(script)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # blocks until the server is up (or exits)
-        assert line.startswith("ready"), "the OPC UA server did not start"
-        yield f"opc.tcp://127.0.0.1:{port}/lingtan/", int(line.split()[1])
+        yield f"opc.tcp://127.0.0.1:{port}/lingtan/", ns
     finally:
         proc.kill()
         proc.wait(timeout=10)
@@ -786,3 +793,42 @@ def test_cli_ingest_help_is_honest_about_the_csv_sink() -> None:
     assert result.exit_code == 0
     assert "NOT yet written to the lingtan database" in " ".join(result.output.split())
     assert set(ingest.commands) == {"mqtt", "modbus", "opcua"}
+
+
+def test_opcua_client_resubscribes_after_a_server_restart(tmp_path: Path) -> None:
+    port = free_port()
+    script = tmp_path / "opcua_server.py"
+    script.write_text(OPCUA_SERVER.format(port=port))
+    proc, ns = start_opcua_server(script)
+    config = {
+        "url": f"opc.tcp://127.0.0.1:{port}/lingtan/",
+        "publishing_interval_ms": 50,
+        "timeout_s": 2,
+        "reconnect_s": 0.2,
+        "nodes": [{"meter": "E-01", "node_id": f"ns={ns};s=E01.Energy"}],
+    }
+    buf = DiskBuffer(tmp_path / "buf.sqlite")
+    client = OpcUaClient(config, buf)
+    stop = threading.Event()
+    thread = threading.Thread(target=client.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert client.subscribed.wait(20)
+        wait_until(lambda: len(buf) >= 3, 10, "readings before the restart")
+        proc.kill()
+        proc.wait(timeout=10)
+        wait_until(lambda: not client.subscribed.is_set(), 15, "the client to notice")
+        before = drain(buf)
+        restarted = datetime.now(UTC)
+        proc, _ = start_opcua_server(script)
+        assert client.subscribed.wait(20)
+        wait_until(lambda: len(buf) >= 3, 10, "readings after the restart")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+        proc.kill()
+        proc.wait(timeout=10)
+    after = drain(buf)
+    assert before and all(r.ts >= restarted - timedelta(seconds=1) for r in after)
+    assert any("connection failed" in str(e) for e in client.errors)
+    buf.close()
