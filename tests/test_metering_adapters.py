@@ -755,43 +755,55 @@ def test_config_files_yaml_toml_json_agree(tmp_path: Path) -> None:
         load_config(tmp_path / "c.ini")
 
 
-def test_cli_ingest_modbus_writes_csv_and_stops_on_sigterm(
-    modbus_port: int, tmp_path: Path
+def test_cli_ingest_modbus_into_the_store_and_stops_on_sigterm(
+    modbus_port: int, tmp_path: Path, store_engine, database_url
 ) -> None:
+    import sqlalchemy as sa
+
+    from lingtan.metering.store import MeterDefinition, define_meters
+    from lingtan.store.db import session_scope
+    from lingtan.store.models import Facility, MeterReading, Organization
+
+    with session_scope(store_engine) as session:
+        org = Organization(name="Acme")
+        session.add(org)
+        session.flush()
+        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
+        session.flush()
+        define_meters(session, "F1", [], [MeterDefinition("U16", "electricity", "kWh", "interval")])
     config = tmp_path / "modbus.toml"
     config.write_text(
         f'host = "127.0.0.1"\nport = {modbus_port}\ninterval_s = 0.1\n'
         '[[registers]]\nmeter = "U16"\naddress = 0\nscale = 0.1\n'
     )
-    out = tmp_path / "readings.csv"
+
+    def stored() -> list[float]:
+        with store_engine.connect() as connection:
+            return connection.execute(sa.select(MeterReading.value)).scalars().all()
+
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lingtan.cli_ingest", "modbus", "--config", str(config),
-         "--buffer", str(tmp_path / "buf.sqlite"), "--to", str(out)],
+        [sys.executable, "-m", "lingtan", "--db", database_url, "ingest", "modbus",
+         "--config", str(config), "--buffer", str(tmp_path / "buf.sqlite"), "--facility", "F1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_until(lambda: out.exists() and len(out.read_text().splitlines()) >= 4, 20, "CSV rows")
+        wait_until(lambda: len(stored()) >= 3, 30, "readings in the store")
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    rows = out.read_text().splitlines()
-    assert rows[0] == "meter,ts,value,source"
-    assert all(
-        row.startswith("U16,") and f",1234.5,modbus:127.0.0.1:{modbus_port}" in row
-        for row in rows[1:]
-    )
-    assert "left in" in err and "0 rejected input(s)" in err
+    assert set(stored()) == {1234.5}
+    assert "delivered to the store" in err and "0 rejected input(s)" in err
 
 
-def test_cli_ingest_help_is_honest_about_the_csv_sink() -> None:
+def test_cli_ingest_commands() -> None:
     from click.testing import CliRunner
 
     result = CliRunner().invoke(ingest, ["--help"])
     assert result.exit_code == 0
-    assert "NOT yet written to the lingtan database" in " ".join(result.output.split())
+    assert "into the readings store" in " ".join(result.output.split())
     assert set(ingest.commands) == {"mqtt", "modbus", "opcua"}
 
 

@@ -20,6 +20,8 @@ from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
 from lingtan.accounting.serialize import result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
+from lingtan.cli_ingest import ingest
+from lingtan.cli_metering import meters
 from lingtan.cli_platform import COMMANDS, console, factors_add
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
@@ -238,3 +240,5 @@ def factors_show(key: str, set_id: str | None, output_format: str) -> None:
 for _command in COMMANDS:
     main.add_command(_command)
 factors.add_command(factors_add)
+main.add_command(meters)
+main.add_command(ingest)

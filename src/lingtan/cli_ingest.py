@@ -1,14 +1,13 @@
-"""``ingest``: run an MQTT, Modbus TCP or OPC UA ingestion adapter from the command line.
+"""``ingest``: run an MQTT, Modbus TCP or OPC UA ingestion adapter into the readings store.
 
-For now the readings go to a CSV file (``--to``); the storage of readings is being built
-separately and will replace this sink. The click group is not yet registered in
-:mod:`lingtan.cli`; run it with ``python -m lingtan.cli_ingest``.
+Readings pass through a durable on-disk buffer and are written to the database of ``--db`` (or
+``LINGTAN_DATABASE_URL``) for the facility's meters. When the database cannot be reached the
+buffer keeps them and delivers them, in order, once it is back; storage is idempotent, so a
+batch delivered twice after a crash is stored once.
 """
 
 from __future__ import annotations
 
-import csv
-import os
 import signal
 import threading
 from pathlib import Path
@@ -18,54 +17,50 @@ import click
 
 from lingtan.metering.ingest import ConfigError, Kind, run_ingest
 from lingtan.metering.reading import Reading
+from lingtan.metering.store import ingest_readings
+from lingtan.store.db import database_url, make_engine, session_scope
 
-CSV_COLUMNS = ("meter", "ts", "value", "source")
 
-
-class CsvSink:
-    """Append readings to a CSV file (columns ``meter,ts,value,source``; ts in ISO 8601 UTC).
-
-    A stand-in for the readings store: ``deliver`` returns only after the rows are on disk
-    (fsync), so the buffer may delete them. It is not idempotent: a batch resent after a crash
-    between the write and the buffer's delete appears twice.
+class StoreSink:
+    """Deliver readings to the readings store of one facility, one transaction per batch.
 
     Parameters
     ----------
-    path : str or Path
+    url : str
+        Database URL.
+    facility_code : str
+        The facility whose meters the readings belong to.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, url: str, facility_code: str) -> None:
+        self.engine = make_engine(url)
+        self.facility_code = facility_code
 
     def deliver(self, batch: list[Reading]) -> None:
-        """Append *batch* and fsync the file."""
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            if new:
-                writer.writerow(CSV_COLUMNS)
-            writer.writerows((r.meter, r.ts.isoformat(), repr(r.value), r.source) for r in batch)
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Store *batch*; raises (and the buffer keeps it) if the database is unreachable."""
+        by_source: dict[str, list[tuple[str, Any, float]]] = {}
+        for reading in batch:
+            by_source.setdefault(reading.source.split(":", 1)[0], []).append(
+                (reading.meter, reading.ts, reading.value)
+            )
+        with session_scope(self.engine) as session:
+            for origin, readings in by_source.items():
+                ingest_readings(session, self.facility_code, readings, origin=origin)
 
 
 @click.group("ingest")
 def ingest() -> None:
-    """Collect meter readings from MQTT, Modbus TCP or OPC UA.
+    """Collect meter readings from MQTT, Modbus TCP or OPC UA into the readings store.
 
-    Readings pass through a durable on-disk buffer (--buffer) and, for now, are appended to a
-    CSV file (--to); they are NOT yet written to the lingtan database. Stop with Ctrl-C or
-    SIGTERM; readings not yet written stay in the buffer for the next run.
+    Readings pass through a durable on-disk buffer (--buffer) into the database (--db on the
+    main command). Stop with Ctrl-C or SIGTERM; readings not yet stored stay in the buffer for
+    the next run.
     """
 
 
 def _options(fn: Any) -> Any:
     fn = click.option(
-        "--to",
-        "to",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="CSV file the readings are appended to (stand-in until the readings store).",
+        "--facility", required=True, help="Facility code whose meters the readings belong to."
     )(fn)
     fn = click.option(
         "--buffer",
@@ -84,17 +79,20 @@ def _options(fn: Any) -> Any:
     return fn
 
 
-def _run(kind: Kind, config: Path, buffer: Path, to: Path) -> None:
+def _run(kind: Kind, config: Path, buffer: Path, url: str, facility: str) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    sink = StoreSink(url, facility)
     try:
-        stats = run_ingest(kind, config, CsvSink(to), buffer, stop)
+        stats = run_ingest(kind, config, sink, buffer, stop)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        sink.engine.dispose()
     click.echo(
-        f"{stats.delivered} reading(s) written to {to}; {stats.pending} left in {buffer}; "
-        f"{len(stats.errors)} rejected input(s)",
+        f"{stats.delivered} reading(s) delivered to the store; {stats.pending} left in "
+        f"{buffer}; {len(stats.errors)} rejected input(s)",
         err=True,
     )
 
@@ -102,13 +100,11 @@ def _run(kind: Kind, config: Path, buffer: Path, to: Path) -> None:
 def _command(kind: Kind, help_text: str) -> None:
     @ingest.command(kind, help=help_text)
     @_options
-    def command(config: Path, buffer: Path, to: Path) -> None:
-        _run(kind, config, buffer, to)
+    @click.pass_context
+    def command(ctx: click.Context, config: Path, buffer: Path, facility: str) -> None:
+        _run(kind, config, buffer, database_url((ctx.obj or {}).get("db")), facility)
 
 
 _command("mqtt", "Subscribe to an MQTT broker (schema: lingtan.metering.mqtt).")
 _command("modbus", "Poll a Modbus TCP device (schema: lingtan.metering.modbus).")
 _command("opcua", "Subscribe to OPC UA variables (schema: lingtan.metering.opcua).")
-
-if __name__ == "__main__":
-    ingest()
