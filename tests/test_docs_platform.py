@@ -15,7 +15,7 @@ DOCS = ROOT / "docs"
 PLATFORM = (DOCS / "platform.md").read_text(encoding="utf-8")
 COMMAND_DOCS = {
     name: (DOCS / name).read_text(encoding="utf-8")
-    for name in ("platform.md", "calc.md", "factors.md")
+    for name in ("platform.md", "calc.md", "factors.md", "metering.md")
 }
 
 # An environment read: os.environ.get(X), os.getenv(X), os.environ[X], or click's envvar=X
@@ -104,7 +104,7 @@ def test_every_command_is_documented():
         if not any(re.search(rf"(?<![\w-]){re.escape(path)}(?![\w-])", s) for s in spans)
     ]
     assert not missing, (
-        f"commands not shown as code in docs/{{platform,calc,factors}}.md: {missing}"
+        f"commands not shown as code in docs/{{platform,calc,factors,metering}}.md: {missing}"
     )
 
 
