@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
+from lingtan.errors import InputError
 from lingtan.metering.ingest import ConfigError, Kind, run_ingest
 from lingtan.metering.reading import Reading
-from lingtan.metering.store import ingest_readings
+from lingtan.metering.store import facility_id, ingest_readings
 from lingtan.store.db import database_url, make_engine, session_scope
 
 
@@ -45,7 +46,14 @@ class StoreSink:
             )
         with session_scope(self.engine) as session:
             for origin, readings in by_source.items():
-                ingest_readings(session, self.facility_code, readings, origin=origin)
+                summary = ingest_readings(session, self.facility_code, readings, origin=origin)
+                if summary.unknown_meters or summary.virtual_meters:
+                    # not stored: say so, so that a missing meter definition is noticed
+                    click.echo(
+                        f"not stored: readings of meters not defined for {self.facility_code} "
+                        f"or virtual: {dict(summary.unknown_meters + summary.virtual_meters)}",
+                        err=True,
+                    )
 
 
 @click.group("ingest")
@@ -84,6 +92,12 @@ def _run(kind: Kind, config: Path, buffer: Path, url: str, facility: str) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sink = StoreSink(url, facility)
+    try:
+        with session_scope(sink.engine, read_only=True) as session:
+            facility_id(session, facility)  # a wrong --facility stops here, not in retries
+    except InputError as exc:
+        sink.engine.dispose()
+        raise click.ClickException(str(exc)) from None
     try:
         stats = run_ingest(kind, config, sink, buffer, stop)
     except ConfigError as exc:

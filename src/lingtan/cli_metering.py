@@ -8,6 +8,8 @@ nothing written.
 
 from __future__ import annotations
 
+import re
+
 import click
 import sqlalchemy as sa
 from rich.table import Table
@@ -38,13 +40,15 @@ def _facility_code(session: Session, given: str | None) -> str:
 
 
 def _offset_minutes(text: str) -> int:
-    """``+08:00`` → 480."""
-    try:
-        sign = -1 if text.startswith("-") else 1
-        hours, _, minutes = text.lstrip("+-").partition(":")
-        return sign * (int(hours) * 60 + int(minutes or 0))
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: an offset like +08:00 expected") from None
+    """``+08:00`` (or ``+0800``, ``+8``) → 480."""
+    match = re.fullmatch(r"([+-])?(\d{1,2})(?::?(\d{2}))?", text.strip())
+    if match is None:
+        raise click.BadParameter(f"{text!r}: an offset like +08:00 expected")
+    sign, hours, minutes = match.groups()
+    total = int(hours) * 60 + int(minutes or 0)
+    if total > 14 * 60 or int(minutes or 0) >= 60:
+        raise click.BadParameter(f"{text!r}: UTC offsets run from -14:00 to +14:00")
+    return -total if sign == "-" else total
 
 
 @click.group("meters")

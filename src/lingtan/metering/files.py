@@ -22,6 +22,7 @@ and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp i
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import math
@@ -128,8 +129,22 @@ def iter_rows(path: str | Path) -> Iterator[list[Any]]:
         finally:
             workbook.close()
         return
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with path.open(newline="", encoding=_csv_encoding(path)) as handle:
         yield from csv.reader(handle)
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030, the
+    encoding a Chinese Excel writes. Decoded block by block: memory stays bounded."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8-sig"
 
 
 def _parse_time(cell: Any, offset: timezone) -> int:
