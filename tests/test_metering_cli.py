@@ -42,7 +42,17 @@ def test_a_gb18030_csv_imports(tmp_path):
         encoding="gb18030",
     )
     out = run("meters", "import", ledger).output
-    assert "2" in out
+    assert "2 reading(s) added" in out
+
+
+def test_combined_bilingual_headers_as_in_the_activity_import(tmp_path):
+    run = setup(tmp_path)
+    ledger = tmp_path / "main.csv"
+    ledger.write_text(
+        "表计 meter,时间 timestamp,读数 value\nmain,2025-01-01 00:30,104\n", encoding="utf-8"
+    )
+    out = run("meters", "import", ledger).output
+    assert "long layout" in out and "1 reading(s) added" in out
 
 
 def test_utc_offsets_are_checked(tmp_path):

@@ -9,6 +9,7 @@ Chinese Excel writes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -22,7 +23,14 @@ from python_calamine import CalamineWorkbook
 
 from lingtan.errors import InputError, InputProblem
 
-__all__ = ["Table", "column_label", "match_columns", "read_tables"]
+__all__ = [
+    "Table",
+    "column_label",
+    "csv_encoding",
+    "header_columns",
+    "match_columns",
+    "read_tables",
+]
 
 
 @dataclass
@@ -39,28 +47,34 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s_\-()（）:：/]+", "", str(text)).casefold()
 
 
-def match_columns(
-    table: Table, fields: dict[str, tuple[str, ...]], required: tuple[str, ...]
-) -> dict[str, int]:
-    """Map field names to column indexes by header text.
+def header_columns(header: list[Any], fields: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Map field names to column indexes by header text; fields not found are left out.
 
     A header matches a field when it equals one of the field's names, or is made of them
-    (``排放源编号 source_id``). Raises InputError naming missing required columns.
+    (``排放源编号 source_id``); case, spaces and ``_-()/:`` do not matter. The first matching
+    column wins.
     """
     names = {_fold(alias): field for field, aliases in fields.items() for alias in aliases}
     found: dict[str, int] = {}
-    for index, header in enumerate(table.header):
-        if header is None or not str(header).strip():
+    for index, text in enumerate(header):
+        if text is None or not str(text).strip():
             continue
-        folded = _fold(header)
-        field = names.get(folded)
+        field = names.get(_fold(text))
         if field is None:
             # combined "中文 English" headers: any alias contained as a whole word part
-            parts = [p for p in re.split(r"[\s/\n]+", str(header).strip()) if p]
+            parts = [p for p in re.split(r"[\s/\n]+", str(text).strip()) if p]
             candidates = {names[_fold(p)] for p in parts if _fold(p) in names}
             field = candidates.pop() if len(candidates) == 1 else None
         if field is not None and field not in found:
             found[field] = index
+    return found
+
+
+def match_columns(
+    table: Table, fields: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> dict[str, int]:
+    """:func:`header_columns` of a table; raises InputError naming missing required columns."""
+    found = header_columns(table.header, fields)
     missing = [field for field in required if field not in found]
     if missing:
         expected = "; ".join(" / ".join(fields[f][:2]) for f in missing)
@@ -101,16 +115,27 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
         yield Table(f"{path.name} sheet {name}", name, header, numbered)
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030, the
+    encoding a Chinese Excel writes. Decoded block by block: memory stays bounded."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
         try:
-            return raw.decode(encoding)
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    raise InputError(
-        InputProblem(str(path), "file", path.name, "is neither UTF-8 nor GB18030 text")
-    )
+            return "gb18030"
+    return "utf-8-sig"
+
+
+def _decode(path: Path) -> str:
+    try:
+        return path.read_text(encoding=csv_encoding(path))
+    except UnicodeDecodeError:
+        raise InputError(
+            InputProblem(str(path), "file", path.name, "is neither UTF-8 nor GB18030 text")
+        ) from None
 
 
 def _csv_table(path: Path) -> Table:

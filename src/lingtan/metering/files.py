@@ -22,7 +22,6 @@ and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp i
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import math
@@ -36,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.imports.tables import csv_encoding, header_columns
 from lingtan.metering.store import (
     CHUNK_READINGS,
     IngestSummary,
@@ -96,26 +96,11 @@ _NODE = ("node", "节点")
 _METER = ("meter", "表计", "仪表")
 
 
-def _fold(text: Any) -> str:
-    return str(text).strip().casefold() if text is not None else ""
-
-
-def _columns(header: list[Any], aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    folded = [_fold(h) for h in header]
-    found = {}
-    for key, names in aliases.items():
-        for name in names:
-            if name.casefold() in folded:
-                found[key] = folded.index(name.casefold())
-                break
-    return found
-
-
 def iter_rows(path: str | Path) -> Iterator[list[Any]]:
     """The rows of a CSV file or of the first sheet of an XLSX workbook, one at a time.
 
-    CSV is read as UTF-8 (a byte-order mark is skipped); cells are strings. XLSX cells keep
-    their types (numbers, datetimes).
+    CSV is read as UTF-8 (a byte-order mark is skipped) or GB18030; cells are strings. XLSX
+    cells keep their types (numbers, datetimes).
     """
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -129,22 +114,8 @@ def iter_rows(path: str | Path) -> Iterator[list[Any]]:
         finally:
             workbook.close()
         return
-    with path.open(newline="", encoding=_csv_encoding(path)) as handle:
+    with path.open(newline="", encoding=csv_encoding(path)) as handle:
         yield from csv.reader(handle)
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030, the
-    encoding a Chinese Excel writes. Decoded block by block: memory stays bounded."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            while block := handle.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8-sig"
 
 
 def _parse_time(cell: Any, offset: timezone) -> int:
@@ -229,7 +200,7 @@ class _Reader:
         if header is None:
             self.fail(1, "header", None, "empty file")
             return
-        cols = _columns(header, READINGS)
+        cols = header_columns(header, READINGS)
         if "timestamp" not in cols:
             self.fail(
                 1, "header", [str(h) for h in header], "no timestamp column (timestamp / 时间)"
@@ -276,7 +247,11 @@ class _Reader:
                 yield code, ts, value
 
     def _wide(self, header: list[Any], it: int) -> Iterator[tuple[str, int, float]]:
-        columns = [(i, str(h).strip()) for i, h in enumerate(header) if i != it and _fold(h)]
+        columns = [
+            (i, str(h).strip())
+            for i, h in enumerate(header)
+            if i != it and h is not None and str(h).strip()
+        ]
         for _, code in columns:
             if (rule := self._meter_rule(code)) is not None:
                 self.fail(1, code, code, rule)
@@ -403,7 +378,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
     path = Path(path)
     rows = iter_rows(path)
     header = next(rows, None) or []
-    cols = _columns(header, DEFINITIONS)
+    cols = header_columns(header, DEFINITIONS)
     problems: list[InputProblem] = []
     missing = [k for k in ("record", "code") if k not in cols]
     if missing:
@@ -418,7 +393,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
         if not any(cell(k) for k in cols):
             continue
         where = f"{path.name} row {number}"
-        record, code = _fold(cell("record")), cell("code")
+        record, code = cell("record").casefold(), cell("code")
         if not code:
             problems.append(InputProblem(where, "code", None, "a code is required"))
             continue
