@@ -33,7 +33,13 @@ from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
-from lingtan.imports.tables import Table, column_label, match_columns, read_tables
+from lingtan.imports.tables import (
+    Table,
+    column_label,
+    header_columns,
+    match_columns,
+    read_tables,
+)
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = [
@@ -314,11 +320,7 @@ def _kind_of(table: Table) -> str | None:
     """Which kind of table this is, from the columns its header has."""
 
     def has(aliases: tuple[str, ...]) -> bool:
-        try:
-            match_columns(table, {"column": aliases}, ("column",))
-        except InputError:
-            return False
-        return True
+        return bool(header_columns(table.header, {"column": aliases}))
 
     if has(MONTHLY["year"]) and any(has(aliases) for aliases in MONTHS.values()):
         return "monthly"

@@ -153,9 +153,8 @@ def add_factor_sets(session: Session, path: str | Path, *, actor: str) -> dict[s
     path = Path(path)
     sets = read_factor_file(path)  # checks every row, or refuses the file
     rows: dict[str, list[dict[str, str]]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows.setdefault(row["set_id"].strip(), []).append(row)
+    for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")):
+        rows.setdefault(row["set_id"].strip(), []).append(row)
     try:  # a set id that a shipped or another stored set uses is refused
         library_for(session).with_sets(
             [s for s in sets if session.get(CustomFactorSet, s.set_id) is None]
