@@ -19,6 +19,7 @@ __all__ = [
     "Fuel",
     "Region",
     "UnknownRegionError",
+    "fold_name",
     "fuels",
     "regions",
     "resolve_fuel",
@@ -49,8 +50,9 @@ class UnknownRegionError(LookupError):
 T = TypeVar("T")
 
 
-def _fold(text: str) -> str:
-    return "".join(text.replace("-", "_").split()).casefold()
+def fold_name(text: str) -> str:
+    """A name as lingtan compares names: case, spaces and ``-`` vs ``_`` do not matter."""
+    return "".join(str(text).replace("-", "_").split()).casefold()
 
 
 def _load(
@@ -65,7 +67,7 @@ def _load(
             items.append(item)
             names = [*(row[column] for column in name_columns), *row["aliases"].split(";")]
             for name in filter(None, names):
-                by_name.setdefault(_fold(name), item)
+                by_name.setdefault(fold_name(name), item)
     return items, by_name
 
 
@@ -98,7 +100,7 @@ def regions() -> list[Region]:
 @cache
 def resolve_fuel(text: str) -> Fuel | None:
     """The fuel named by ``text``, or None when lingtan has no such fuel."""
-    return _fuels()[1].get(_fold(str(text)))
+    return _fuels()[1].get(fold_name(str(text)))
 
 
 @cache
@@ -110,7 +112,7 @@ def resolve_region(text: str) -> Region:
     UnknownRegionError
         If no code, name or alias matches.
     """
-    region = _regions()[1].get(_fold(str(text)))
+    region = _regions()[1].get(fold_name(str(text)))
     if region is None:
         raise UnknownRegionError(
             f"region {text!r} is not known: give a province (江苏, Jiangsu, CN-JS), "

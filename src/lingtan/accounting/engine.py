@@ -32,7 +32,7 @@ from lingtan.accounting.model import (
     Source,
     Totals,
 )
-from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
+from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
 from lingtan.units import UnitError, conversion_factor, dimension_name
@@ -72,10 +72,6 @@ class _SourceError(Exception):
         self.field, self.value, self.rule = field, value, rule
 
 
-def _fold(text: str) -> str:
-    return "".join(str(text).replace("_", "-").split()).casefold()
-
-
 def _convert(source: Source, value: float, unit: str | None, to_unit: str, field: str) -> float:
     try:
         return value * conversion_factor(unit or "", to_unit)
@@ -113,17 +109,17 @@ class _Context:
         self._uses: dict[tuple, FactorUse] = {}
         self._blends: dict[tuple, list[FactorUse]] = {}
         gwp_keys = library.get_set(self.gwp_set).key_names()
-        self.gas_names = {_fold(key): key for key in gwp_keys}
+        self.gas_names = {fold_name(key): key for key in gwp_keys}
         for key in gwp_keys:
             if key.startswith("HFC-"):
-                self.gas_names.setdefault(_fold("R-" + key[4:]), key)
+                self.gas_names.setdefault(fold_name("R-" + key[4:]), key)
         for alias, key in _GAS_ALIASES.items():
-            self.gas_names.setdefault(_fold(alias), key)
+            self.gas_names.setdefault(fold_name(alias), key)
         blend_sets = library.sets("refrigerant_blend")
-        self.blends = {_fold(k): k for s in blend_sets for k in s.key_names()}
+        self.blends = {fold_name(k): k for s in blend_sets for k in s.key_names()}
         carbonate_keys = [k for s in library.sets("carbonate") for k in s.key_names()]
-        self.carbonates = {_fold(k): k for k in carbonate_keys}
-        self.carbonates.update({_fold(a): k for a, k in _CARBONATE_NAMES.items()})
+        self.carbonates = {fold_name(k): k for k in carbonate_keys}
+        self.carbonates.update({fold_name(a): k for a, k in _CARBONATE_NAMES.items()})
 
     def blend(self, blend: str) -> list[FactorUse]:
         """The component mass fractions of a refrigerant blend, from one chosen set."""
@@ -253,7 +249,7 @@ def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:
     """(canonical key, is_blend) of a gas or refrigerant name."""
     if not text:
         raise _SourceError("gas", text, "is required")
-    folded = _fold(text)
+    folded = fold_name(text)
     if folded in ctx.blends:
         return ctx.blends[folded], True
     if folded in ctx.gas_names:
@@ -474,7 +470,7 @@ def _process_carbonate(ctx: _Context, source: Source) -> Line:
             "stoichiometric factor", source.factor, (source.factor_unit or "t/t", "t/t")
         )
     else:
-        carbonate = ctx.carbonates.get(_fold(source.carbonate or ""))
+        carbonate = ctx.carbonates.get(fold_name(source.carbonate or ""))
         if carbonate is None:
             known = ", ".join(sorted({*ctx.carbonates.values()}))
             raise _SourceError(
@@ -556,7 +552,7 @@ def _fugitive(ctx: _Context, source: Source) -> Line:
         gases = {}
         for use in composition:
             assert use.factor is not None
-            component = ctx.gas_names.get(_fold(use.factor.parameter))
+            component = ctx.gas_names.get(fold_name(use.factor.parameter))
             if component is None:
                 raise _SourceError(
                     "gas", source.gas, f"blend component {use.factor.parameter} has no GWP"
@@ -835,7 +831,7 @@ def _allocate_instruments(
         where = f"instrument {instrument.id}"
         factors: list[FactorUse] = []
         try:
-            if _fold(instrument.unit) in {"certificate", "certificates", "gec", "张", "个"}:
+            if fold_name(instrument.unit) in {"certificate", "certificates", "gec", "张", "个"}:
                 per = ctx.use(
                     "energy per certificate", "instrument", "gec", "energy_per_certificate", "MWh"
                 )
