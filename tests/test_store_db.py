@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0004_metering"
+HEAD = "0005_energy"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002, 0003 and 0004 add.
+    # The differences to the models are what 0002 to 0005 add.
     described = sorted(
         (d[0], d[2], d[3].name)
         if d[0] == "add_column"
@@ -158,7 +158,11 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
         ("add_index", "meter", "ix_meter_node_id"),
         ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
+        ("add_table", "activity_meter", ""),
         ("add_table", "meter", ""),
+        ("add_table", "meter_budget", ""),
+        ("add_table", "meter_day", ""),
+        ("add_table", "meter_day_stale", ""),
         ("add_table", "meter_node", ""),
         ("add_table", "meter_reading", ""),
         ("add_table", "meter_reading_conflict", ""),

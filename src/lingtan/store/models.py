@@ -326,6 +326,10 @@ ENERGY_TYPES = (
     "exported_power",
 )
 METER_KINDS = ("cumulative", "interval")
+#: Where a meter sits in the energy flow: energy bought from outside (``supply``), made on
+#: site from renewables (``generation``), sold back (``export``), produced by a conversion
+#: such as a boiler or compressor station (``output``), or used at its node (``use``).
+METER_FLOWS = ("supply", "generation", "export", "output", "use")
 
 
 class MeterNode(Base):
@@ -365,6 +369,7 @@ class Meter(Base):
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     rollover_at: Mapped[float | None] = mapped_column(Float)
     virtual_formula: Mapped[str | None] = mapped_column(Text)
+    flow: Mapped[str] = mapped_column(String(20), default="use", server_default="use")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
@@ -400,3 +405,64 @@ class MeterReadingConflict(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     origin: Mapped[str] = mapped_column(String(100))  # file name, "mqtt", "http" ...
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class MeterDay(Base):
+    """Checked daily total of one meter (local day), derived from its readings.
+
+    ``energy`` is measured plus estimated energy [meter unit, after the multiplier];
+    ``estimated`` is the estimated part; the interval counts give the completeness of the
+    day (96 intervals). Kept up to date through :class:`MeterDayStale`.
+    """
+
+    __tablename__ = "meter_day"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    energy: Mapped[float] = mapped_column(Float)
+    estimated: Mapped[float] = mapped_column(Float)
+    measured_intervals: Mapped[int] = mapped_column(Integer)
+    estimated_intervals: Mapped[int] = mapped_column(Integer)
+    missing_intervals: Mapped[int] = mapped_column(Integer)
+
+
+class MeterDayStale(Base):
+    """A meter and local day whose :class:`MeterDay` must be recomputed (new readings came)."""
+
+    __tablename__ = "meter_day_stale"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class MeterBudget(Base):
+    """Energy [tce] and carbon [tCO2] budget of a node of the metering tree for one month
+    (``month`` is the first day of the month)."""
+
+    __tablename__ = "meter_budget"
+    __table_args__ = (UniqueConstraint("node_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("meter_node.id"))
+    month: Mapped[date] = mapped_column(Date)
+    energy_tce: Mapped[float | None] = mapped_column(Float)
+    carbon_tco2: Mapped[float | None] = mapped_column(Float)
+
+
+class ActivityMeter(Base):
+    """Lineage of an activity record produced from meters: each meter (with its sign in the
+    sum), the UTC span ``[start_ts, end_ts)`` of 15-minute intervals, the energy it gave
+    [meter unit, after the multiplier], of which estimated, and the intervals missing."""
+
+    __tablename__ = "activity_meter"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity_record.id"), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    sign: Mapped[float] = mapped_column(Float)
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int] = mapped_column(BigInteger)
+    energy: Mapped[float] = mapped_column(Float)
+    estimated: Mapped[float] = mapped_column(Float)
+    missing_intervals: Mapped[int] = mapped_column(Integer)
