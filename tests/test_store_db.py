@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0005_energy"
+HEAD = "0006_users"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0005 add.
+    # The differences to the models are what 0002 to 0006 add.
     described = sorted(
         (d[0], d[2], d[3].name)
         if d[0] == "add_column"
@@ -156,9 +156,15 @@ def test_upgrade_accepts_a_url(database_url):
     assert described == [
         ("add_column", "activity_record", "params"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
+        ("add_index", "api_token", "ix_api_token_facility_id"),
+        ("add_index", "login_attempt", "ix_login_attempt_at"),
         ("add_index", "meter", "ix_meter_node_id"),
         ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
+        ("add_index", "user_session", "ix_user_session_user_id"),
         ("add_table", "activity_meter", ""),
+        ("add_table", "api_token", ""),
+        ("add_table", "app_user", ""),
+        ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),
         ("add_table", "meter_budget", ""),
         ("add_table", "meter_day", ""),
@@ -166,6 +172,8 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "meter_node", ""),
         ("add_table", "meter_reading", ""),
         ("add_table", "meter_reading_conflict", ""),
+        ("add_table", "user_facility", ""),
+        ("add_table", "user_session", ""),
     ]
     engine.dispose()
 

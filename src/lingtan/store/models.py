@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -29,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "ActivityEvidence",
     "ActivityRecord",
+    "ApiToken",
+    "AppUser",
     "AuditEntry",
     "Base",
     "CustomFactorSet",
@@ -37,6 +40,7 @@ __all__ = [
     "ImportBatch",
     "Instrument",
     "Inventory",
+    "LoginAttempt",
     "Meter",
     "MeterNode",
     "MeterReading",
@@ -46,6 +50,8 @@ __all__ = [
     "ProductionRecord",
     "ProductionUnit",
     "Source",
+    "UserFacility",
+    "UserSession",
 ]
 
 ORIGINS = ("meter", "invoice", "manual", "estimate")
@@ -466,3 +472,86 @@ class ActivityMeter(Base):
     energy: Mapped[float] = mapped_column(Float)
     estimated: Mapped[float] = mapped_column(Float)
     missing_intervals: Mapped[int] = mapped_column(Integer)
+
+
+# --- Users, sessions and API tokens of the web application (issue 5) -----------------------
+
+ROLES = ("admin", "manager", "viewer", "auditor")
+TOKEN_SCOPES = ("read", "ingest")
+
+
+class AppUser(Base):
+    """A person who signs in to the web application, in one organization.
+
+    ``role`` is ``admin`` (everything of its organization, manages users), ``manager`` (reads
+    and edits the data of its facilities), ``viewer`` (reads them) or ``auditor`` (reads them,
+    the audit log and the evidence). Only the argon2 hash of the password is stored.
+    """
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # one of ROLES
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserFacility(Base):
+    """A facility a manager, viewer or auditor may see (an admin sees its whole organization)."""
+
+    __tablename__ = "user_facility"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+
+
+class UserSession(Base):
+    """A signed-in browser: only the SHA-256 of the session id is stored, never the id."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token for a gateway or a script: one facility, ``read`` or ``ingest``.
+
+    Only its SHA-256 is stored; ``prefix`` (the first characters) lets people tell tokens
+    apart. A revoked or expired token is refused.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(20))  # one of TOKEN_SCOPES
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAttempt(Base):
+    """A failed sign-in, kept for throttling (in the database, so it holds across processes)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
