@@ -22,6 +22,7 @@ from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
 from lingtan.cli_ingest import ingest
 from lingtan.cli_metering import meters
+from lingtan.cli_tou import tou
 from lingtan.cli_platform import COMMANDS, console, factors_add
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
@@ -242,3 +243,4 @@ for _command in COMMANDS:
 factors.add_command(factors_add)
 main.add_command(meters)
 main.add_command(ingest)
+main.add_command(tou)
