@@ -22,8 +22,8 @@ from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
 from lingtan.cli_ingest import ingest
 from lingtan.cli_metering import meters
-from lingtan.cli_tou import tou
 from lingtan.cli_platform import COMMANDS, console, factors_add
+from lingtan.cli_tou import tou
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
