@@ -32,6 +32,8 @@ from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
 from lingtan.services import records
+from lingtan.services.from_meters import activity_from_meters as activity_from_meters_service
+from lingtan.services.from_meters import months
 from lingtan.services.report_data import report_data
 from lingtan.store import audit
 from lingtan.store.db import (
@@ -523,7 +525,8 @@ def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
 
 @click.group("activity")
 def activity_group() -> None:
-    """Correct or remove stored activity records (with a reason, in the audit log)."""
+    """Correct or remove stored activity records (with a reason, in the audit log), or
+    produce them from meters."""
 
 
 def _record_options(command: Callable) -> Callable:
@@ -571,6 +574,58 @@ def activity_delete(ctx, source, facility, start, end, reason):
     with _store(ctx) as (session, _):
         records.delete_record(session, facility, source, first, last, reason=reason, actor=_actor())
     click.echo(f"record of {source} {first}..{last} removed")
+
+
+@activity_group.command("from-meters")
+@click.option("--source", required=True, help="The source whose records are produced.")
+@click.option(
+    "--meter",
+    "meter_codes",
+    multiple=True,
+    required=True,
+    help="A meter to add; a leading - subtracts it (--meter E-MAIN --meter -E-EXPORT).",
+)
+@click.option("--year", type=int, help="Every month of this year.")
+@click.option("--month", help="Only this month (YYYY-MM).")
+@click.option("--allow-estimated", is_flag=True, help="Count intervals estimated across gaps.")
+@click.option(
+    "--max-missing-share",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Share of a meter's intervals in a month that may have no energy (0-1).",
+)
+@click.option("--unit", help="Unit of the records (default: the source's records' unit).")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@_refusing_bad_input
+def activity_from_meters(
+    ctx, source, meter_codes, year, month, allow_estimated, max_missing_share, unit, facility
+):
+    """Produce the monthly activity records of a source from its meters' 15-minute intervals."""
+    try:
+        chosen = date.fromisoformat(f"{month}-01") if month else None
+    except ValueError:
+        raise click.BadParameter(
+            f"{month!r} is not a month YYYY-MM", param_hint="--month"
+        ) from None
+    if chosen is None and year is None:
+        raise click.UsageError("give the period: --year YYYY or --month YYYY-MM")
+    if chosen is not None and year is not None and chosen.year != year:
+        raise click.BadParameter(f"{month} is not in {year}", param_hint="--month")
+    periods = months(chosen.year, chosen.month) if chosen else months(year)
+    meters = [(code[1:], -1) if code.startswith("-") else (code, 1) for code in meter_codes]
+    with _store(ctx) as (session, store):
+        done = activity_from_meters_service(
+            session, facility, source, meters, periods, evidence=store, actor=_actor(),
+            allow_estimated=allow_estimated, max_missing_share=max_missing_share, unit=unit,
+        )  # fmt: skip
+    for record in done:
+        click.echo(
+            f"{record.source} {record.period_start}..{record.period_end}: "
+            f"{record.quantity:,.6g} {record.unit} {record.status} ({record.quality_note}; "
+            f"evidence {record.evidence_sha256[:12]})"
+        )
 
 
 @click.command("add")

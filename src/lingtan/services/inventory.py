@@ -30,6 +30,7 @@ from lingtan.calcfile import parse_calc_document
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, read_factor_text, shipped_library
 from lingtan.imports.load import facility_by_code
+from lingtan.services.from_meters import meter_lineage
 from lingtan.store import audit
 from lingtan.store.models import (
     ActivityRecord,
@@ -111,6 +112,7 @@ def build_document(
     ).all()
     sources, lines, straddling = [], {}, []
     by_source: dict[str, list[str]] = defaultdict(list)
+    metered = meter_lineage(session, [record.id for _, record in rows])
     for source, record in rows:
         if record.period_start < start or record.period_end > end:
             straddling.append(record.id)
@@ -132,6 +134,8 @@ def build_document(
             "activity_record_id": record.id,
             "evidence": sorted(e.sha256 for e in record.evidence),
         }
+        if record.id in metered:
+            lines[line_id]["meters"] = metered[record.id]
     if not sources:
         raise InputError(
             InputProblem(
@@ -482,7 +486,8 @@ def record_summary(record: ActivityRecord) -> dict[str, Any]:
 
 
 def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
-    """From a line of an inventory down to its activity record and evidence files."""
+    """From a line of an inventory down to its activity record and evidence files, and for a
+    record produced from meters, the meters (sign, interval span, energy, measured share)."""
     inventory = get_inventory(session, inventory_id)
     link = inventory.lineage["lines"].get(line_id)
     if link is None:
@@ -500,6 +505,7 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
             "source": link["source"],
             "import_id": record.import_id,
         },
+        "meters": meter_lineage(session, [record.id]).get(record.id, []),
         "evidence": [
             {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type}
             for e in record.evidence

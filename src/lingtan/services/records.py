@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
@@ -19,7 +19,7 @@ from lingtan.factors import FACTOR_COLUMNS, read_factor_file
 from lingtan.imports.load import facility_by_code
 from lingtan.services.inventory import library_for
 from lingtan.store import audit
-from lingtan.store.models import ActivityRecord, CustomFactorSet, Source
+from lingtan.store.models import ActivityMeter, ActivityRecord, CustomFactorSet, Source
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = ["add_factor_sets", "correct_record", "delete_record"]
@@ -122,7 +122,8 @@ def delete_record(
     reason: str,
     actor: str,
 ) -> None:
-    """Remove a stored activity record (its evidence files stay in the store)."""
+    """Remove a stored activity record (its evidence files stay in the store), with its meter
+    lineage if it was produced from meters."""
     why = _reason(reason)
     source, record = _record(session, facility_code, source_code, start, end)
     before = {
@@ -131,6 +132,7 @@ def delete_record(
         "evidence": [e.sha256 for e in record.evidence],
     }
     record.evidence.clear()
+    session.execute(delete(ActivityMeter).where(ActivityMeter.activity_id == record.id))
     session.flush()
     session.delete(record)
     session.flush()

@@ -1,0 +1,615 @@
+"""Activity records produced from meters, with their lineage to the meters and intervals.
+
+:func:`activity_from_meters` sums the checked 15-minute intervals of one or more stored meters
+(each with a sign, e.g. ``E-MAIN`` minus ``E-EXPORT``) over local calendar periods and writes
+one :class:`~lingtan.store.models.ActivityRecord` per period with ``origin="meter"``. Each
+record keeps
+
+* one :class:`~lingtan.store.models.ActivityMeter` row per meter: sign, UTC span, energy,
+  estimated energy and missing intervals;
+* an evidence file: a CSV of every 15-minute interval used (meter, start in UTC and local
+  time, energy, quality flag, contribution to the record), stored by content like the files of
+  an import, so a verifier can add the intervals up to the record;
+* a quality note stating the measured and estimated shares and the missing intervals.
+
+The rules are those of an import (:mod:`lingtan.imports.load`): all or nothing in the caller's
+transaction, idempotent (the same result again writes nothing), a different result for a stored
+(source, period) refused as a conflict naming both (correct it with ``lingtan activity
+correct``), one audit entry per run.
+
+Completeness
+    A period is refused when a meter has ``missing`` (or rejected ``spike``/``negative``)
+    intervals beyond ``max_missing_share`` (default 0: every interval must be known). Missing
+    intervals that are allowed add nothing to the quantity; the quality note says how many.
+    ``estimated`` intervals (short gaps, see :mod:`lingtan.metering.intervals`) are refused
+    unless ``allow_estimated``; when allowed their energy counts and its share is stated.
+
+Time
+    Periods are local calendar days ``[first, last]`` (inclusive, as activity records are);
+    local time is UTC+08:00 by default (``utc_offset_min``), so a month runs from 16:00 UTC of
+    the day before its first day.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.imports.load import _overlaps, facility_by_code
+from lingtan.metering.intervals import Quality
+from lingtan.metering.store import stored_intervals
+from lingtan.store import audit
+from lingtan.store.evidence import EvidenceStore
+from lingtan.store.models import ActivityMeter, ActivityRecord, Facility, Meter, Source
+from lingtan.units import UnitError, conversion_factor
+
+__all__ = ["MeteredRecord", "activity_from_meters", "meter_lineage", "months"]
+
+#: The unit the engine converts each kind's quantity to: the default unit of a source of this
+#: kind that has no records yet, and the dimension a meter must have for it.
+KIND_UNITS = {
+    "purchased_electricity": "MWh",
+    "exported_electricity": "MWh",
+    "purchased_heat": "GJ",
+    "exported_heat": "GJ",
+}
+
+_CSV_COLUMNS = (
+    "meter",
+    "sign",
+    "interval_start_utc",
+    "interval_start_local",
+    "energy",
+    "meter_unit",
+    "quality",
+    "contribution",
+    "record_unit",
+)
+
+
+@dataclass(frozen=True)
+class MeteredRecord:
+    """What :func:`activity_from_meters` did for one period.
+
+    ``status`` is ``added`` or ``unchanged``; ``quantity`` is in ``unit``.
+    """
+
+    source: str
+    period_start: date
+    period_end: date
+    quantity: float
+    unit: str
+    quality_note: str
+    evidence_sha256: str
+    status: str
+
+
+@dataclass(frozen=True)
+class _MeterPart:
+    """One meter's intervals over one period."""
+
+    meter: Meter
+    sign: float
+    start_ts: int
+    end_ts: int
+    energy: float  # known energy [meter unit]
+    estimated: float  # its estimated part [meter unit]
+    intervals: int
+    estimated_intervals: int
+    missing_intervals: int
+
+
+@dataclass(frozen=True)
+class _Result:
+    start: date
+    end: date
+    quantity: float
+    note: str
+    csv: bytes
+    sha256: str
+    parts: list[_MeterPart]
+
+
+def months(year: int, month: int | None = None) -> list[tuple[date, date]]:
+    """The calendar months of ``year`` (or only ``month``) as ``(first day, last day)``."""
+    chosen = range(1, 13) if month is None else [month]
+    out = []
+    for m in chosen:
+        first = date(year, m, 1)
+        following = date(year + 1, 1, 1) if m == 12 else date(year, m + 1, 1)
+        out.append((first, following - timedelta(days=1)))
+    return out
+
+
+def _epoch(day: date, utc_offset_min: int) -> int:
+    """Epoch seconds UTC of local midnight at the start of ``day``."""
+    return (day - date(1970, 1, 1)).days * 86_400 - utc_offset_min * 60
+
+
+def _local(ts: int, utc_offset_min: int) -> str:
+    return (datetime.fromtimestamp(ts, tz=UTC) + timedelta(minutes=utc_offset_min)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def _offset_text(utc_offset_min: int) -> str:
+    sign = "+" if utc_offset_min >= 0 else "-"
+    hours, minutes = divmod(abs(utc_offset_min), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def _target_unit(
+    session: Session, source: Source, unit: str | None, problems: list[InputProblem]
+) -> str | None:
+    """The unit of the records: given, else the latest stored record's, else the kind's."""
+    if unit is None:
+        unit = session.scalar(
+            select(ActivityRecord.unit)
+            .where(ActivityRecord.source_id == source.id)
+            .order_by(ActivityRecord.period_start.desc())
+            .limit(1)
+        ) or KIND_UNITS.get(source.kind)
+    if unit is None:
+        problems.append(
+            InputProblem(
+                f"source {source.code}",
+                "unit",
+                None,
+                f"a {source.kind} source without records has no unit to take: give the unit",
+            )
+        )
+        return None
+    try:
+        if source.kind in KIND_UNITS:
+            conversion_factor(unit, KIND_UNITS[source.kind])
+        else:
+            conversion_factor(unit, unit)  # checks that it is a unit at all
+    except UnitError as exc:
+        problems.append(InputProblem(f"source {source.code}", "unit", unit, str(exc)))
+        return None
+    return unit
+
+
+def _meters(
+    session: Session,
+    facility: Facility,
+    source: Source,
+    meters: Sequence[tuple[str, float]],
+    unit: str | None,
+    problems: list[InputProblem],
+) -> list[tuple[Meter, float, float]]:
+    """``(meter, sign, factor to the record unit)`` of each named meter."""
+    if not meters:
+        problems.append(InputProblem(f"source {source.code}", "meter", None, "name a meter"))
+    known = {
+        m.code: m for m in session.scalars(select(Meter).where(Meter.facility_id == facility.id))
+    }
+    out, seen = [], set()
+    for code, sign in meters:
+        where = f"meter {code}"
+        meter = known.get(code)
+        if code in seen:
+            problems.append(InputProblem(where, "meter", code, "is named twice"))
+            continue
+        seen.add(code)
+        if sign not in (1, -1):
+            problems.append(InputProblem(where, "sign", sign, "must be +1 or -1"))
+            continue
+        if meter is None:
+            problems.append(
+                InputProblem(where, "meter", code, f"no such meter in facility {facility.code}")
+            )
+            continue
+        if meter.virtual_formula:
+            problems.append(
+                InputProblem(
+                    where,
+                    "virtual_formula",
+                    meter.virtual_formula,
+                    "is a virtual meter, whose formula lingtan does not evaluate yet: name "
+                    "the physical meters of the formula, each with its sign, instead",
+                )
+            )
+            continue
+        if unit is None:
+            continue
+        try:
+            factor = conversion_factor(meter.unit, unit)
+        except UnitError as exc:
+            problems.append(
+                InputProblem(
+                    where,
+                    "unit",
+                    meter.unit,
+                    f"cannot give the quantity of {source.kind} source {source.code} in "
+                    f"{unit}: {exc}",
+                )
+            )
+            continue
+        out.append((meter, float(sign), factor))
+    return out
+
+
+def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> str:
+    """The first run of intervals without energy: where it starts, how long, which flag."""
+    bad = quality >= Quality.MISSING
+    first = int(np.argmax(bad))
+    stop = first + 1
+    while stop < bad.size and bad[stop]:
+        stop += 1
+    flags = sorted({Quality(int(q)).label for q in quality[first:stop]})
+    start_ts = int(starts[first].astype(np.int64))
+    return (
+        f"{_local(start_ts, utc_offset_min)} {_offset_text(utc_offset_min)}, "
+        f"{stop - first} interval(s) {'/'.join(flags)}"
+    )
+
+
+def _period_result(
+    session: Session,
+    facility: Facility,
+    source: Source,
+    chosen: list[tuple[Meter, float, float]],
+    first: date,
+    last: date,
+    unit: str,
+    *,
+    allow_estimated: bool,
+    max_missing_share: float,
+    utc_offset_min: int,
+    problems: list[InputProblem],
+) -> _Result | None:
+    start_ts, end_ts = (
+        _epoch(first, utc_offset_min),
+        _epoch(last + timedelta(days=1), utc_offset_min),
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    parts, contributions, refused = [], [], False
+    for meter, sign, factor in chosen:
+        where = f"meter {meter.code} {first}..{last}"
+        found = stored_intervals(session, facility.code, meter.code, start=start_ts, end=end_ts)
+        quality = found.quality
+        known = np.isfinite(found.energy)
+        missing = int(np.count_nonzero(~known))
+        estimated_n = int(np.count_nonzero(quality == Quality.ESTIMATED))
+        if missing > max_missing_share * quality.size:
+            refused = True
+            problems.append(
+                InputProblem(
+                    where,
+                    "missing_intervals",
+                    missing,
+                    f"{missing} of {quality.size} intervals have no energy "
+                    f"({100 * missing / quality.size:.3g} %, at most "
+                    f"{100 * max_missing_share:.3g} % allowed); first gap "
+                    f"{_first_gap(quality, found.start, utc_offset_min)}",
+                )
+            )
+        if estimated_n and not allow_estimated:
+            refused = True
+            at = int(found.start[int(np.argmax(quality == Quality.ESTIMATED))].astype(np.int64))
+            problems.append(
+                InputProblem(
+                    where,
+                    "estimated_intervals",
+                    estimated_n,
+                    f"{estimated_n} interval(s) estimated across short gaps, the first at "
+                    f"{_local(at, utc_offset_min)} {_offset_text(utc_offset_min)}: allow "
+                    "estimated intervals to count them (stated in the quality note)",
+                )
+            )
+        energy = found.energy
+        estimated = math.fsum(energy[quality == Quality.ESTIMATED])
+        parts.append(
+            _MeterPart(
+                meter, sign, start_ts, end_ts, math.fsum(energy[known]), estimated,
+                int(quality.size), estimated_n, missing,
+            )
+        )  # fmt: skip
+        for ts, value, flag in zip(
+            found.start.astype(np.int64).tolist(), energy.tolist(), quality.tolist(), strict=True
+        ):
+            contribution = sign * value * factor if math.isfinite(value) else None
+            if contribution is not None:
+                contributions.append(contribution)
+            writer.writerow(
+                [
+                    meter.code,
+                    f"{sign:+g}",
+                    datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    f"{_local(ts, utc_offset_min)}{_offset_text(utc_offset_min)}",
+                    "" if contribution is None else repr(value),
+                    meter.unit,
+                    Quality(flag).label,
+                    "" if contribution is None else repr(contribution),
+                    unit,
+                ]
+            )
+    if refused:
+        return None
+    quantity = math.fsum(contributions)
+    if quantity < 0:
+        problems.append(
+            InputProblem(
+                f"source {source.code} {first}..{last}",
+                "quantity",
+                quantity,
+                f"the signed sum of the meters is negative [{unit}]: check the signs",
+            )
+        )
+        return None
+    content = buffer.getvalue().encode("utf-8")
+    return _Result(
+        first, last, quantity, _note(parts), content, hashlib.sha256(content).hexdigest(), parts
+    )
+
+
+def _note(parts: list[_MeterPart]) -> str:
+    """The quality note of a metered record: meters, measured and estimated shares, gaps."""
+    total = math.fsum(abs(p.energy) for p in parts)
+    estimated = math.fsum(abs(p.estimated) for p in parts)
+    share = 100 * estimated / total if total else 0.0
+    meters = ", ".join(f"{p.meter.code} ({p.sign:+g})" for p in parts)
+    intervals = sum(p.intervals for p in parts)
+    measured_n = intervals - sum(p.estimated_intervals + p.missing_intervals for p in parts)
+    return (
+        f"from meters {meters}: {intervals} intervals of 15 min, {measured_n} measured, "
+        f"{sum(p.estimated_intervals for p in parts)} estimated, "
+        f"{sum(p.missing_intervals for p in parts)} missing; energy {100 - share:.4g} % "
+        f"measured, {share:.4g} % estimated"
+    )
+
+
+def activity_from_meters(
+    session: Session,
+    facility_code: str | None,
+    source_code: str,
+    meters: Sequence[tuple[str, float]],
+    periods: Sequence[tuple[date, date]],
+    *,
+    evidence: EvidenceStore,
+    actor: str,
+    allow_estimated: bool = False,
+    max_missing_share: float = 0.0,
+    unit: str | None = None,
+    utc_offset_min: int = 480,
+) -> list[MeteredRecord]:
+    """Write the activity records of a source from its meters (see the module documentation).
+
+    Parameters
+    ----------
+    session
+        An open session; nothing is committed here.
+    facility_code
+        The facility (None: the only one).
+    source_code
+        The emission source whose records are produced.
+    meters
+        ``(meter code, sign)`` with sign +1 or -1: quantity = Σ sign × meter energy.
+    periods
+        ``(first day, last day)`` in local time, inclusive; e.g. :func:`months`.
+    evidence
+        Where the interval CSV files are stored.
+    actor
+        Who runs it, for the audit log.
+    allow_estimated
+        Count ``estimated`` intervals (otherwise a period with one is refused).
+    max_missing_share
+        Largest share of a meter's intervals in a period that may lack energy [-], in [0, 1).
+    unit
+        Unit of the records; default the unit of the source's latest record, else the unit the
+        engine uses for the kind (MWh for electricity, GJ for heat).
+    utc_offset_min
+        Local time minus UTC [min]; 480 = +08:00.
+
+    Returns
+    -------
+    list of MeteredRecord
+        One per period, in the order given.
+
+    Raises
+    ------
+    InputError
+        Naming every problem: unknown source or meter, virtual meter, wrong unit, incomplete
+        periods, conflicts and overlaps with stored records. Nothing is written then.
+    """
+    if not 0 <= max_missing_share < 1:
+        raise InputError(
+            InputProblem("from meters", "max_missing_share", max_missing_share, "in [0, 1)")
+        )
+    facility = facility_by_code(session, facility_code)
+    source = session.scalars(
+        select(Source).where(Source.facility_id == facility.id, Source.code == source_code)
+    ).first()
+    if source is None:
+        raise InputError(
+            InputProblem(f"facility {facility.code}", "source", source_code, "no such source")
+        )
+    problems: list[InputProblem] = []
+    for first, last in periods:
+        if last < first:
+            problems.append(InputProblem("from meters", "period", f"{first}..{last}", "ends first"))
+    target = _target_unit(session, source, unit, problems)
+    chosen = _meters(session, facility, source, meters, target, problems)
+    if problems:
+        raise InputError(problems)
+    assert target is not None
+    results = [
+        _period_result(
+            session, facility, source, chosen, first, last, target,
+            allow_estimated=allow_estimated, max_missing_share=max_missing_share,
+            utc_offset_min=utc_offset_min, problems=problems,
+        )
+        for first, last in periods
+    ]  # fmt: skip
+    if problems:
+        raise InputError(problems)
+    done = [r for r in results if r is not None]
+    stored = {
+        (r.period_start, r.period_end): r
+        for r in session.scalars(
+            select(ActivityRecord).where(ActivityRecord.source_id == source.id)
+        )
+    }
+    new = _compare(source, stored, done, target, problems)
+    if problems:
+        raise InputError(problems)
+    added_starts = {r.start for r in new}
+    outcome = [
+        MeteredRecord(
+            source.code, r.start, r.end, r.quantity, target, r.note, r.sha256,
+            "added" if r.start in added_starts else "unchanged",
+        )
+        for r in done
+    ]  # fmt: skip
+    if not new:
+        return outcome
+    added = []
+    for result in new:
+        record = ActivityRecord(
+            source_id=source.id,
+            period_start=result.start,
+            period_end=result.end,
+            quantity=result.quantity,
+            unit=target,
+            origin="meter",
+            quality_note=result.note,
+        )
+        filename = f"{source.code}_{result.start}_{result.end}_meters.csv"
+        record.evidence.append(evidence.put(session, result.csv, filename, "text/csv"))
+        session.add(record)
+        session.flush()
+        session.add_all(
+            ActivityMeter(
+                activity_id=record.id,
+                meter_id=p.meter.id,
+                sign=p.sign,
+                start_ts=p.start_ts,
+                end_ts=p.end_ts,
+                energy=p.energy,
+                estimated=p.estimated,
+                missing_intervals=p.missing_intervals,
+            )
+            for p in result.parts
+        )
+        added.append(
+            {
+                "record_id": record.id,
+                "period": [result.start.isoformat(), result.end.isoformat()],
+                "quantity": result.quantity,
+                "evidence": result.sha256,
+            }
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="from_meters",
+        entity="activity_record",
+        entity_key=f"{facility.code}/{source.code}",
+        after={
+            "facility": facility.code,
+            "source": source.code,
+            "meters": [[m.code, s] for m, s, _ in chosen],
+            "unit": target,
+            "allow_estimated": allow_estimated,
+            "max_missing_share": max_missing_share,
+            "added": added,
+            "unchanged": [
+                [r.start.isoformat(), r.end.isoformat()]
+                for r in done
+                if r.start not in added_starts
+            ],
+        },
+    )
+    return outcome
+
+
+def _compare(
+    source: Source,
+    stored: dict[tuple[date, date], ActivityRecord],
+    done: list[_Result],
+    unit: str,
+    problems: list[InputProblem],
+) -> list[_Result]:
+    """The results not stored yet; conflicts and overlaps with stored records as problems."""
+    new = []
+    for result in done:
+        record = stored.get((result.start, result.end))
+        if record is None:
+            new.append(result)
+            continue
+        hashes = sorted(e.sha256 for e in record.evidence)
+        same = (
+            record.origin == "meter"
+            and record.unit == unit
+            and math.isclose(record.quantity, result.quantity, rel_tol=1e-12, abs_tol=1e-12)
+            and hashes == [result.sha256]
+        )
+        if not same:
+            intervals = "" if hashes == [result.sha256] else "; the intervals differ"
+            problems.append(
+                InputProblem(
+                    f"source {source.code} {result.start}..{result.end}",
+                    "quantity",
+                    f"{result.quantity:.10g} {unit}",
+                    f"conflicts with the stored record ({record.quantity:.10g} {record.unit}, "
+                    f"origin {record.origin}, evidence "
+                    f"{[h[:12] for h in hashes] or 'none'}{intervals}): correct it explicitly "
+                    "(lingtan activity correct) or delete it first; records are never "
+                    "overwritten",
+                )
+            )
+    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    spans[source.code] = [(start, end, None) for start, end in stored]
+    spans[source.code] += [(r.start, r.end, f"from meters {r.start}..{r.end}") for r in new]
+    _overlaps(spans, "source", problems)
+    return new
+
+
+def meter_lineage(session: Session, record_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The meters each of the given activity records was produced from, by record id.
+
+    Each entry: meter code and unit, sign, span ``[start_utc, end_utc)`` (ISO 8601), energy and
+    its estimated part [meter unit], missing intervals and the measured share of the energy.
+    Records not produced from meters are absent.
+    """
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not record_ids:
+        return out
+    rows = session.execute(
+        select(ActivityMeter, Meter.code, Meter.unit)
+        .join(Meter, Meter.id == ActivityMeter.meter_id)
+        .where(ActivityMeter.activity_id.in_(list(record_ids)))
+        .order_by(ActivityMeter.activity_id, Meter.code)
+    ).all()
+    for link, code, meter_unit in rows:
+        measured = link.energy - link.estimated
+        out[link.activity_id].append(
+            {
+                "meter": code,
+                "sign": link.sign,
+                "start_utc": datetime.fromtimestamp(link.start_ts, tz=UTC).isoformat(),
+                "end_utc": datetime.fromtimestamp(link.end_ts, tz=UTC).isoformat(),
+                "energy": link.energy,
+                "estimated": link.estimated,
+                "unit": meter_unit,
+                "measured_share": measured / link.energy if link.energy else None,
+                "missing_intervals": link.missing_intervals,
+            }
+        )
+    return out
