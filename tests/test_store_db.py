@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0006_users"
+HEAD = "0007_targets"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -164,6 +164,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "activity_meter", ""),
         ("add_table", "api_token", ""),
         ("add_table", "app_user", ""),
+        ("add_table", "facility_target", ""),
         ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),
         ("add_table", "meter_budget", ""),
@@ -172,6 +173,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "meter_node", ""),
         ("add_table", "meter_reading", ""),
         ("add_table", "meter_reading_conflict", ""),
+        ("add_table", "node_day", ""),
         ("add_table", "user_facility", ""),
         ("add_table", "user_session", ""),
     ]

@@ -22,6 +22,7 @@ from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
 from lingtan.cli_ingest import ingest
 from lingtan.cli_metering import meters
+from lingtan.cli_overview import overview, target
 from lingtan.cli_platform import COMMANDS, console, factors_add
 from lingtan.cli_tou import tou
 from lingtan.errors import InputError
@@ -244,3 +245,5 @@ factors.add_command(factors_add)
 main.add_command(meters)
 main.add_command(ingest)
 main.add_command(tou)
+main.add_command(overview)
+main.add_command(target)

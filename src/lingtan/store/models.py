@@ -555,3 +555,26 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(100))
     client: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+#: What a facility target counts: total emissions with Scope 2 location- or market-based.
+TARGET_BASES = ("location", "market")
+
+
+class FacilityTarget(Base):
+    """A facility's emission target (减排目标): from ``base_tco2e`` in ``base_year`` to
+    ``target_tco2e`` in ``target_year`` [tCO2e], total emissions with Scope 2 on ``basis``
+    (``location`` or ``market``). Progress is measured against the straight line between them.
+    """
+
+    __tablename__ = "facility_target"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(20))
+    base_year: Mapped[int] = mapped_column(Integer)
+    base_tco2e: Mapped[float] = mapped_column(Float)
+    target_year: Mapped[int] = mapped_column(Integer)
+    target_tco2e: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
