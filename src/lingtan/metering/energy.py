@@ -1,0 +1,1178 @@
+"""Energy and carbon from meters: virtual meters, totals in tce, balance, budgets, energy flow,
+carbon per interval and intensity. Pure functions on plain data: no database, no I/O.
+
+The database layer (:mod:`lingtan.metering.energy_store`) reads the metering tree and the
+daily totals and calls these functions.
+
+Virtual meters
+--------------
+A formula is a linear combination of meter codes: ``E-MAIN - E-A - E-B``,
+``0.5*E-X + E-Y``, ``(E-A + E-B) / 2``; ``+ - * /`` and parentheses. Tokenising rule: a
+``-`` written between two characters of a word (no space on either side) belongs to the
+code, so ``E-MAIN`` is one code; a minus meant as an operator has a space (or a parenthesis or
+another operator) on at least one side: ``E-MAIN - E-A``. A word that is not a meter code and
+reads as a number (``0.5``, ``1e-3``) is a number. Products and quotients need a number on one
+side (``E-A * E-B`` is no energy), and a number may not stand alone as a term.
+
+A virtual meter's estimated part is the estimated energy that entered it, ``sum |c_i| x
+estimated_i``; an interval is missing where any of its inputs is missing.
+
+References
+----------
+GB/T 2589-2020 综合能耗计算通则 (standard coal); GB 17167-2006 用能单位能源计量器具配备和管理通则
+(metering tree); GB/T 32150-2015 (emission formulas, through :mod:`lingtan.accounting`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from lingtan.accounting.energy import StandardCoal
+from lingtan.accounting.engine import compute_inventory
+from lingtan.accounting.model import FactorUse, InventoryInput, Source
+from lingtan.errors import InputError, InputProblem
+from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.units import UnitError, conversion_factor
+
+__all__ = [
+    "BALANCE_THRESHOLD_PCT",
+    "INTERVALS_PER_DAY",
+    "BalanceRow",
+    "BudgetRow",
+    "CarbonFactor",
+    "Coefficient",
+    "DailyTotals",
+    "FormulaError",
+    "MeterInfo",
+    "NodeInfo",
+    "NodeTotal",
+    "balance",
+    "budget_check",
+    "carbon_factor",
+    "combine_intervals",
+    "energy_flow",
+    "expand_virtual",
+    "intensity",
+    "node_energy",
+    "node_totals",
+    "parse_formula",
+    "period_totals",
+    "tce_coefficient",
+    "virtual_daily",
+]
+
+#: 15-minute intervals in a local day (China keeps no daylight-saving time).
+INTERVALS_PER_DAY = 96
+#: Default alert threshold of the energy balance [%].
+BALANCE_THRESHOLD_PCT = 5.0
+#: Flows whose energy the node consumes (counted in its totals).
+CONSUMING_FLOWS = ("use", "supply")
+_FUELS = {"natural_gas": "natural_gas", "diesel": "diesel"}
+_ELECTRIC = ("electricity", "pv_generation", "exported_power")
+_HEAT = ("steam", "hot_water")
+
+
+# --- Virtual meters -------------------------------------------------------------------------
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be read; ``value`` is the offending token or code."""
+
+    def __init__(self, value: str, rule: str):
+        super().__init__(rule)
+        self.value, self.rule = value, rule
+
+
+_TOKEN = re.compile(r"\s*(?:([+\-*/()])|([^\s+\-*/()]+(?:-[^\s+\-*/()]+)*))")
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, position = [], 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise FormulaError(text[position:], "cannot be read")
+        tokens.append(match.group(1) or match.group(2))
+        position = match.end()
+    return tokens
+
+
+def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
+    """Read a virtual-meter formula into the coefficient of each meter code.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"E-MAIN - E-A - E-B"`` or ``"0.5*E-X + E-Y"`` (tokenising rule in the module
+        notes).
+    codes : iterable of str
+        The meter codes that exist.
+
+    Returns
+    -------
+    dict of str to float
+        ``{code: coefficient}``; codes that cancel out keep a coefficient of 0.
+
+    Raises
+    ------
+    FormulaError
+        Naming the unknown code or the token that breaks the grammar.
+    """
+    known = set(codes)
+    tokens = _tokens(text)
+    if not tokens:
+        raise FormulaError(text, "the formula is empty")
+    position = 0
+
+    # A term is (coefficients, constant): exactly one of them is used.
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def factor() -> tuple[dict[str, float], float | None]:
+        token = peek()
+        if token is None:
+            raise FormulaError(text, "ends too early")
+        take()
+        if token in "+-" and len(token) == 1:
+            coefs, number = factor()
+            sign = -1.0 if token == "-" else 1.0
+            return _scale(coefs, sign), None if number is None else sign * number
+        if token == "(":
+            result = expression()
+            if peek() != ")":
+                raise FormulaError(text, "a '(' is not closed")
+            take()
+            return result
+        if token in ")*/":
+            raise FormulaError(token, "an operand is expected here")
+        if token in known:
+            return {token: 1.0}, None
+        try:
+            number = float(token)
+        except ValueError:
+            rule = "no meter has this code"
+            if "-" in token:
+                rule += " (write a minus operator with spaces: 'E-MAIN - E-A')"
+            raise FormulaError(token, rule) from None
+        if not math.isfinite(number):
+            raise FormulaError(token, "a finite number is expected")
+        return {}, number
+
+    def term() -> tuple[dict[str, float], float | None]:
+        coefs, number = factor()
+        while peek() in ("*", "/"):
+            operator = take()
+            right, right_number = factor()
+            if operator == "/":
+                if right_number is None:
+                    raise FormulaError("/", "a meter can only be divided by a number")
+                if right_number == 0:
+                    raise FormulaError("/", "division by zero")
+                right_number = 1.0 / right_number
+            if number is not None and right_number is not None:
+                number *= right_number
+            elif number is not None:
+                coefs, number = _scale(right, number), None
+            elif right_number is not None:
+                coefs = _scale(coefs, right_number)
+            else:
+                raise FormulaError("*", "a product of two meters is no energy")
+        return coefs, number
+
+    def expression() -> tuple[dict[str, float], float | None]:
+        coefs, number = term()
+        while peek() in ("+", "-"):
+            sign = -1.0 if take() == "-" else 1.0
+            right, right_number = term()
+            if number is not None or right_number is not None:
+                raise FormulaError(text, "a number cannot stand alone as a term")
+            for code, value in right.items():
+                coefs[code] = coefs.get(code, 0.0) + sign * value
+        return coefs, number
+
+    coefs, number = expression()
+    if position != len(tokens):
+        raise FormulaError(tokens[position], "unexpected here")
+    if number is not None:
+        raise FormulaError(text, "the formula names no meter")
+    return coefs
+
+
+def _scale(coefs: dict[str, float], by: float) -> dict[str, float]:
+    return {code: value * by for code, value in coefs.items()}
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node of the metering tree: code, parent code, level (facility, building, workshop,
+    line, equipment) and name."""
+
+    code: str
+    parent: str | None = None
+    level: str = "equipment"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    """A meter as the calculations need it: code, node code, energy type, unit, flow role
+    (``METER_FLOWS``) and the formula of a virtual meter."""
+
+    code: str
+    energy_type: str
+    unit: str
+    node: str | None = None
+    flow: str = "use"
+    formula: str | None = None
+
+
+def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float]]:
+    """The physical meters behind every virtual meter, with their coefficients.
+
+    References to other virtual meters are expanded; a referenced meter in another unit of
+    the same quantity (MWh in a kWh formula) is converted.
+
+    Returns
+    -------
+    dict
+        ``{virtual code: {physical code: coefficient}}``.
+
+    Raises
+    ------
+    InputError
+        One problem per fault, naming the virtual meter and the code: unreadable formula,
+        unknown code, self-reference, a cycle between virtual meters, a meter of another
+        energy type or of a unit that does not convert.
+    """
+    problems: list[InputProblem] = []
+    direct: dict[str, dict[str, float]] = {}
+    for code, meter in meters.items():
+        if not meter.formula:
+            continue
+        where = f"meter {code}"
+        try:
+            coefs = parse_formula(meter.formula, meters)
+        except FormulaError as error:
+            problems.append(InputProblem(where, "formula", error.value, error.rule))
+            continue
+        if code in coefs:
+            problems.append(InputProblem(where, "formula", code, "a meter cannot refer to itself"))
+            continue
+        scaled: dict[str, float] = {}
+        for ref, value in coefs.items():
+            other = meters[ref]
+            if other.energy_type != meter.energy_type:
+                problems.append(
+                    InputProblem(
+                        where,
+                        "formula",
+                        ref,
+                        f"is {other.energy_type}, the virtual meter {meter.energy_type}",
+                    )
+                )
+                continue
+            try:
+                scaled[ref] = value * conversion_factor(other.unit, meter.unit)
+            except UnitError:
+                problems.append(
+                    InputProblem(
+                        where,
+                        "formula",
+                        ref,
+                        f"its unit {other.unit!r} does not convert to {meter.unit!r}",
+                    )
+                )
+        direct[code] = scaled
+    expanded: dict[str, dict[str, float]] = {}
+
+    def expand(code: str, path: tuple[str, ...]) -> dict[str, float]:
+        if code in expanded:
+            return expanded[code]
+        result: dict[str, float] = defaultdict(float)
+        for ref, value in direct[code].items():
+            if ref in path:
+                cycle = " -> ".join((*path[path.index(ref) :], ref))
+                # named: the code in the outermost formula that leads into the cycle
+                named = path[1] if len(path) > 1 else ref
+                raise FormulaError(named, f"virtual meters refer to each other in a cycle: {cycle}")
+            if ref in direct:
+                for leaf, inner in expand(ref, (*path, ref)).items():
+                    result[leaf] += value * inner
+            else:
+                result[ref] += value
+        expanded[code] = dict(result)
+        return expanded[code]
+
+    for code in direct:
+        try:
+            expand(code, (code,))
+        except FormulaError as error:
+            problems.append(InputProblem(f"meter {code}", "formula", error.value, error.rule))
+    if problems:
+        raise InputError(problems)
+    return expanded
+
+
+@dataclass(frozen=True)
+class DailyTotals:
+    """Daily totals per meter over consecutive local days.
+
+    Attributes
+    ----------
+    days : numpy.ndarray of datetime64[D]
+        Local days.
+    energy, estimated : dict of str to numpy.ndarray of float64
+        Per meter code: energy per day [meter unit] (known intervals only) and its estimated
+        part [meter unit]; 0 on a day with no data.
+    missing : dict of str to numpy.ndarray of int64
+        Per meter code: intervals of the day with no energy (96 on a day with no data).
+    """
+
+    days: np.ndarray
+    energy: dict[str, np.ndarray]
+    estimated: dict[str, np.ndarray]
+    missing: dict[str, np.ndarray]
+
+
+def virtual_daily(
+    coefs: Mapping[str, float], daily: DailyTotals
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily totals of a virtual meter from its physical meters' (:func:`expand_virtual`).
+
+    Returns
+    -------
+    energy, estimated : numpy.ndarray of float64
+        ``sum c_i x E_i`` and ``sum |c_i| x estimated_i`` [virtual meter unit].
+    missing : numpy.ndarray of int64
+        ``min(96, sum missing_i)``: an upper bound, since a daily total does not say which
+        intervals were missing; 0 only when every input is complete.
+    """
+    n = len(daily.days)
+    energy, estimated = np.zeros(n), np.zeros(n)
+    missing = np.zeros(n, np.int64)
+    for code, c in coefs.items():
+        energy += c * daily.energy[code]
+        estimated += abs(c) * daily.estimated[code]
+        missing += daily.missing[code]
+    return energy, estimated, np.minimum(missing, INTERVALS_PER_DAY)
+
+
+def combine_intervals(
+    coefs: Mapping[str, float],
+    energy: Mapping[str, np.ndarray],
+    quality: Mapping[str, np.ndarray],
+    estimated_flag: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """15-minute intervals of a virtual meter from its physical meters' intervals.
+
+    Parameters
+    ----------
+    coefs
+        From :func:`expand_virtual`.
+    energy, quality
+        Per physical meter: interval energy [unit], NaN where unknown, and the
+        :class:`~lingtan.metering.intervals.Quality` flags, on the same grid.
+    estimated_flag
+        The value of ``Quality.ESTIMATED``.
+
+    Returns
+    -------
+    energy : numpy.ndarray of float64
+        ``sum c_i x E_i``; NaN where any input is NaN (missing input, missing output).
+    estimated : numpy.ndarray of float64
+        ``sum |c_i| x E_i`` over the inputs flagged estimated.
+    quality : numpy.ndarray of uint8
+        The worst (highest) flag of the inputs, interval by interval.
+    """
+    codes = list(coefs)
+    out = np.zeros(len(energy[codes[0]]))
+    estimated = np.zeros_like(out)
+    worst = np.zeros(len(out), np.uint8)
+    for code in codes:
+        out = out + coefs[code] * energy[code]
+        estimated += np.where(quality[code] == estimated_flag, abs(coefs[code]) * energy[code], 0)
+        worst = np.maximum(worst, quality[code])
+    return out, estimated, worst
+
+
+# --- Standard coal and carbon per meter unit ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A per-unit coefficient of a meter: tce or tCO2 per meter unit, or None with the reason.
+
+    ``uses`` are the factor-library rows (and rules) that made it.
+    """
+
+    value: float | None
+    unit: str
+    uses: tuple[FactorUse, ...] = ()
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "unit": self.unit,
+            "note": self.note,
+            "factors": [use.as_dict() for use in self.uses],
+        }
+
+
+def tce_coefficient(meter: MeterInfo, coal: StandardCoal) -> Coefficient:
+    """Standard coal per meter unit [tce/unit] of a meter, via
+    :meth:`~lingtan.accounting.energy.StandardCoal.carrier_tce` on one unit.
+
+    Electricity (also PV generation and export) converts at the chosen electricity
+    coefficient, natural gas and diesel by their reference NCV, steam and hot water as heat
+    when the meter counts heat (GJ, MJ, kWh...). Steam or hot water by mass, water and
+    compressed air get None with the reason: the library holds no coefficient for them.
+    """
+    unit = f"tce/{meter.unit}"
+    if meter.energy_type in _ELECTRIC:
+        carrier = "electricity"
+    elif meter.energy_type in _FUELS:
+        carrier = _FUELS[meter.energy_type]
+    elif meter.energy_type in _HEAT:
+        carrier = "heat"
+        try:
+            conversion_factor(meter.unit, "GJ")
+        except UnitError:
+            note = (
+                f"{meter.energy_type} metered in {meter.unit!r}, not as heat: its heat content "
+                "needs the enthalpy or temperature, so it is not converted"
+            )
+            return Coefficient(None, unit, (), note)
+    else:
+        note = f"the factor library has no standard-coal coefficient for {meter.energy_type}"
+        return Coefficient(None, unit, (), note)
+    try:
+        value, uses = coal.carrier_tce(carrier, 1.0, meter.unit)
+    except UnitError as error:
+        return Coefficient(None, unit, (), f"unit {meter.unit!r}: {error}")
+    return Coefficient(value, unit, uses, f"as {carrier}")
+
+
+@dataclass(frozen=True)
+class CarbonFactor(Coefficient):
+    """tCO2 per meter unit of a meter, found by running the inventory engine on one unit."""
+
+
+def carbon_factor(
+    meter: MeterInfo, *, region: str, year: int, library: FactorLibrary, made_on_site: bool = False
+) -> CarbonFactor:
+    """CO2 per meter unit [tCO2/unit] of a meter.
+
+    The inventory engine (:func:`lingtan.accounting.engine.compute_inventory`) computes one
+    meter unit of the matching source for ``year`` in ``region``, so the factor is chosen by
+    its selection rule: electricity by the location-based grid factor, natural gas and diesel
+    as ``FC x NCV x CC x OF x 44/12``, steam and hot water metered as heat by the heat factor.
+    PV generation and export carry 0 (no emission at the meter; exports are deducted in the
+    inventory); water and compressed air none (their carbon is in the pumps' and compressors'
+    electricity); a meter with flow ``generation``, ``export`` or ``output``, or of an energy
+    type ``made_on_site`` by a conversion (steam from the own boiler), 0: its carbon is in
+    the conversion's fuel or electricity.
+    """
+    unit = f"tCO2/{meter.unit}"
+    if meter.energy_type in ("pv_generation", "exported_power") or (
+        meter.flow in ("generation", "export")
+    ):
+        return CarbonFactor(0.0, unit, (), f"{meter.energy_type} ({meter.flow}): no emission")
+    if meter.flow == "output" or made_on_site:
+        note = f"{meter.energy_type} made on site: its carbon is in the conversion's inputs"
+        return CarbonFactor(0.0, unit, (), note)
+    if meter.energy_type in ("water", "compressed_air"):
+        note = f"{meter.energy_type}: its carbon is in the electricity of pumps or compressors"
+        return CarbonFactor(None, unit, (), note)
+    if meter.energy_type == "electricity":
+        source = Source("unit", "purchased_electricity", 1.0, meter.unit, region=region)
+    elif meter.energy_type in _FUELS:
+        source = Source("unit", "fuel_combustion", 1.0, meter.unit, fuel=_FUELS[meter.energy_type])
+    elif meter.energy_type in _HEAT:
+        source = Source("unit", "purchased_heat", 1.0, meter.unit, medium="heat")
+    else:
+        return CarbonFactor(None, unit, (), f"no carbon factor for {meter.energy_type}")
+    inventory = InventoryInput(
+        facility_name="unit",
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+        sources=(source,),
+        region=region,
+    )
+    try:
+        line = compute_inventory(inventory, library).lines[0]
+    except (InputError, FactorNotFoundError) as error:
+        return CarbonFactor(None, unit, (), f"no factor: {error}".replace("\n", " "))
+    # the line also carries its standard-coal coefficients and the market-based residual
+    uses = tuple(
+        use
+        for use in line.factors
+        if not (use.factor and use.factor.family == "standard_coal") and "market" not in use.role
+    )
+    return CarbonFactor(line.co2_t, unit, uses, line.method)
+
+
+# --- Totals per period and node -------------------------------------------------------------
+
+
+def _period_key(day: np.datetime64, period: str) -> str:
+    text = str(day)
+    return {"day": text, "month": text[:7], "year": text[:4]}[period]
+
+
+@dataclass
+class MeterPeriod:
+    """One meter over one period: energy [meter unit], estimated part [meter unit], missing
+    intervals and days."""
+
+    energy: float = 0.0
+    estimated: float = 0.0
+    missing: int = 0
+    days: int = 0
+
+
+def period_totals(
+    daily: DailyTotals, codes: Iterable[str], period: str
+) -> dict[str, dict[str, MeterPeriod]]:
+    """Sum daily totals per ``day``, ``month`` (``YYYY-MM``) or ``year``.
+
+    Returns
+    -------
+    dict
+        ``{period key: {meter code: MeterPeriod}}`` in time order.
+    """
+    if period not in ("day", "month", "year"):
+        raise ValueError(f"period {period!r} must be day, month or year")
+    keys = [_period_key(day, period) for day in daily.days]
+    out: dict[str, dict[str, MeterPeriod]] = {}
+    for code in codes:
+        energy, estimated, missing = daily.energy[code], daily.estimated[code], daily.missing[code]
+        for i, key in enumerate(keys):
+            total = out.setdefault(key, {}).setdefault(code, MeterPeriod())
+            total.energy += float(energy[i])
+            total.estimated += float(estimated[i])
+            total.missing += int(missing[i])
+            total.days += 1
+    return out
+
+
+@dataclass
+class NodeTotal:
+    """A node's energy of one type over one period.
+
+    Attributes
+    ----------
+    energy : float or None
+        In ``unit``; None when meters in different quantities (t and GJ of steam) meet.
+    tce, tco2 : float or None
+        Standard coal [tce] and CO2 [tCO2]; None when a meter in it has no coefficient.
+    estimated : float
+        The estimated part of ``energy`` [unit].
+    missing : int
+        Missing 15-minute intervals of the meters in it.
+    basis : str
+        ``own meters`` or ``children``.
+    meters : list of str
+        The meters summed (the children's, for a ``children`` total).
+    generation, export, output : float
+        Energy of the node's own generation, export and conversion-output meters [unit],
+        reported apart from its consumption.
+    """
+
+    node: str
+    energy_type: str
+    unit: str
+    energy: float | None = 0.0
+    tce: float | None = 0.0
+    tco2: float | None = 0.0
+    estimated: float = 0.0
+    missing: int = 0
+    basis: str = "own meters"
+    meters: list[str] = field(default_factory=list)
+    generation: float = 0.0
+    export: float = 0.0
+    output: float = 0.0
+    output_tce: float | None = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        other: NodeTotal | None,
+        *,
+        energy: float,
+        tce: float | None,
+        tco2: float | None,
+        estimated: float,
+        missing: int,
+        unit: str,
+        meter: str | None = None,
+    ) -> None:
+        try:
+            factor = conversion_factor(unit, self.unit)
+        except UnitError:
+            factor = None
+        if self.energy is not None:
+            self.energy = None if factor is None else self.energy + energy * factor
+        self.estimated += estimated * (factor or 0.0)
+        self.tce = None if self.tce is None or tce is None else self.tce + tce
+        self.tco2 = None if self.tco2 is None or tco2 is None else self.tco2 + tco2
+        self.missing += missing
+        if other is not None:
+            self.meters += other.meters
+            self.notes += [n for n in other.notes if n not in self.notes]
+        elif meter is not None:
+            self.meters.append(meter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "energy_type": self.energy_type,
+            "energy": self.energy,
+            "unit": self.unit,
+            "energy_tce": self.tce,
+            "carbon_tco2": self.tco2,
+            "estimated": self.estimated,
+            "missing_intervals": self.missing,
+            "basis": self.basis,
+            "meters": self.meters,
+            "generation": self.generation,
+            "export": self.export,
+            "output": self.output,
+            "output_tce": self.output_tce,
+            "notes": self.notes,
+        }
+
+
+def _children(nodes: Mapping[str, NodeInfo]) -> dict[str | None, list[str]]:
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for code in sorted(nodes):
+        children[nodes[code].parent].append(code)
+    return children
+
+
+def _own_breakdown(meters: Mapping[str, MeterInfo], expanded: Mapping[str, Mapping[str, float]]):
+    """Virtual meters that draw on a meter of their own node: a breakdown of that node (e.g.
+    ``rest = MAIN - A``), not added to its total."""
+    return {
+        code
+        for code, coefs in expanded.items()
+        if any(meters[ref].node == meters[code].node for ref in coefs)
+    }
+
+
+def node_totals(
+    nodes: Mapping[str, NodeInfo],
+    meters: Mapping[str, MeterInfo],
+    values: Mapping[str, MeterPeriod],
+    tce: Mapping[str, Coefficient],
+    carbon: Mapping[str, Coefficient],
+    expanded: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[tuple[str, str], NodeTotal]:
+    """Every node's energy per type over one period.
+
+    A meter measures its node's energy of its type. A node's total of a type is the sum of its
+    own ``use`` and ``supply`` meters if it has any, else the sum of its children's totals
+    (recursively). ``generation``, ``export`` and ``output`` meters are reported apart.
+
+    Parameters
+    ----------
+    values
+        Per meter code (virtual ones included), the period's figures.
+    tce, carbon
+        Per meter code, :func:`tce_coefficient` and :func:`carbon_factor`.
+    expanded
+        :func:`expand_virtual`, to leave breakdown meters out of their node's sum.
+
+    Returns
+    -------
+    dict
+        ``{(node code, energy type): NodeTotal}``.
+    """
+    skip = _own_breakdown(meters, expanded or {})
+    own: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for code in sorted(meters):
+        meter = meters[code]
+        if meter.node is not None and code in values:
+            own[meter.node, meter.energy_type].append(code)
+    children = _children(nodes)
+    types = sorted({m.energy_type for m in meters.values()})
+    out: dict[tuple[str, str], NodeTotal] = {}
+
+    def value(code: str, v: float) -> float | None:
+        c = tce[code].value
+        return None if c is None else v * c
+
+    def carbon_of(code: str, v: float) -> float | None:
+        c = carbon[code].value
+        return None if c is None else v * c
+
+    def visit(node: str, energy_type: str) -> NodeTotal | None:
+        child_totals = [t for c in children[node] if (t := visit(c, energy_type)) is not None]
+        codes = own.get((node, energy_type), [])
+        consuming = [c for c in codes if meters[c].flow in CONSUMING_FLOWS and c not in skip]
+        if not codes and not child_totals:
+            return None
+        unit = meters[(consuming or codes)[0]].unit if codes else child_totals[0].unit
+        total = NodeTotal(node, energy_type, unit)
+        if consuming:
+            for code in consuming:
+                p = values[code]
+                total.add(
+                    None,
+                    energy=p.energy,
+                    tce=value(code, p.energy),
+                    tco2=carbon_of(code, p.energy),
+                    estimated=p.estimated,
+                    missing=p.missing,
+                    unit=meters[code].unit,
+                    meter=code,
+                )
+                for note in (tce[code].note, carbon[code].note):
+                    if tce[code].value is None and note and note not in total.notes:
+                        total.notes.append(note)
+        elif child_totals:
+            total.basis = "children"
+            for child in child_totals:
+                if child.energy is None:
+                    total.energy = None
+                total.add(
+                    child,
+                    energy=child.energy or 0.0,
+                    tce=child.tce,
+                    tco2=child.tco2,
+                    estimated=child.estimated,
+                    missing=child.missing,
+                    unit=child.unit,
+                )
+        else:
+            total.basis = "none"
+            total.energy, total.tce, total.tco2 = 0.0, 0.0, 0.0
+        for code in codes:
+            flow = meters[code].flow
+            if flow in ("generation", "export", "output"):
+                amount = values[code].energy * conversion_factor(meters[code].unit, unit)
+                setattr(total, flow, getattr(total, flow) + amount)
+                if flow == "output":
+                    t = value(code, values[code].energy)
+                    total.output_tce = (
+                        None if t is None or total.output_tce is None else total.output_tce + t
+                    )
+        out[node, energy_type] = total
+        return total
+
+    for root in children[None]:
+        for energy_type in types:
+            visit(root, energy_type)
+    return out
+
+
+def node_energy(
+    node: str,
+    nodes: Mapping[str, NodeInfo],
+    meters: Mapping[str, MeterInfo],
+    totals: Mapping[tuple[str, str], NodeTotal],
+) -> tuple[float | None, float | None, list[str]]:
+    """A node's energy [tce] and carbon [tCO2] over all energy types of one period.
+
+    An energy type made by a conversion inside the node (steam from its own boiler house) is
+    left out: it is already counted as the conversion's fuel or electricity (GB/T 2589:
+    secondary energy made and used inside the unit is not counted again). Types without a
+    coefficient (water) add nothing and are named in the notes.
+
+    Returns
+    -------
+    (float or None, float or None, list of str)
+        tce, tCO2 and notes.
+    """
+    inside = {node}
+    frontier = [node]
+    while frontier:
+        parent = frontier.pop()
+        for code, info in nodes.items():
+            if info.parent == parent and code not in inside:
+                inside.add(code)
+                frontier.append(code)
+    made = {m.energy_type for m in meters.values() if m.flow == "output" and m.node in inside}
+    tce, tco2, notes = 0.0, 0.0, []
+    for (code, energy_type), total in sorted(totals.items()):
+        if code != node:
+            continue
+        if energy_type in made:
+            notes.append(f"{energy_type} made inside {node}: counted as its conversion's inputs")
+            continue
+        if total.tce is None:
+            notes.append(f"{energy_type}: no standard-coal coefficient, not in tce")
+        else:
+            tce += total.tce
+        if total.tco2 is not None:
+            tco2 += total.tco2
+    return tce, tco2, notes
+
+
+# --- Balance --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    """Energy balance of a node's own meter against its metered children over a period.
+
+    ``loss = parent - children`` [unit], ``loss_pct = loss / parent x 100``. ``status`` is
+    ``ok``, ``loss`` (loss above the threshold), ``children exceed parent`` (a metering fault),
+    or ``incomplete`` (intervals missing: no loss is claimed).
+    """
+
+    period: str
+    node: str
+    energy_type: str
+    unit: str
+    parent: float
+    children: float
+    loss: float
+    loss_pct: float | None
+    status: str
+    missing: int
+    child_nodes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "node": self.node,
+            "energy_type": self.energy_type,
+            "unit": self.unit,
+            "parent": self.parent,
+            "children": self.children,
+            "loss": self.loss,
+            "loss_pct": self.loss_pct,
+            "status": self.status,
+            "missing_intervals": self.missing,
+            "child_nodes": list(self.child_nodes),
+        }
+
+
+def balance(
+    period: str,
+    nodes: Mapping[str, NodeInfo],
+    totals: Mapping[tuple[str, str], NodeTotal],
+    *,
+    threshold_pct: float = BALANCE_THRESHOLD_PCT,
+) -> list[BalanceRow]:
+    """Balance every node that has its own meters and metered children, per energy type.
+
+    Parameters
+    ----------
+    period
+        The period's key, carried into the rows.
+    totals
+        :func:`node_totals` of the period.
+    threshold_pct
+        Alert when ``loss_pct > threshold_pct`` (loss) or ``loss_pct < -threshold_pct``
+        (children exceed the parent) [%].
+    """
+    children = _children(nodes)
+    rows = []
+    for (node, energy_type), total in sorted(totals.items()):
+        if total.basis != "own meters" or total.energy is None:
+            continue
+        kids = [totals[c, energy_type] for c in children[node] if (c, energy_type) in totals]
+        kids = [k for k in kids if k.basis != "none"]
+        if not kids:
+            continue
+        try:
+            kid_sum = sum((k.energy or 0.0) * conversion_factor(k.unit, total.unit) for k in kids)
+        except UnitError:
+            continue
+        loss = total.energy - kid_sum
+        pct = loss / total.energy * 100 if total.energy else None
+        missing = total.missing + sum(k.missing for k in kids)
+        if missing:
+            status = "incomplete"
+        elif pct is None:
+            status = "children exceed parent" if kid_sum > 0 else "ok"
+        elif pct > threshold_pct:
+            status = "loss"
+        elif pct < -threshold_pct:
+            status = "children exceed parent"
+        else:
+            status = "ok"
+        rows.append(
+            BalanceRow(
+                period,
+                node,
+                energy_type,
+                total.unit,
+                total.energy,
+                kid_sum,
+                loss,
+                pct,
+                status,
+                missing,
+                tuple(k.node for k in kids),
+            )
+        )
+    return rows
+
+
+# --- Budgets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """Actual against budget of a node for a month; ``*_used_pct = actual / budget x 100``."""
+
+    node: str
+    month: str
+    energy_tce: float | None
+    budget_tce: float | None
+    energy_used_pct: float | None
+    carbon_tco2: float | None
+    budget_tco2: float | None
+    carbon_used_pct: float | None
+    over: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "month": self.month,
+            "energy_tce": self.energy_tce,
+            "budget_tce": self.budget_tce,
+            "energy_used_pct": self.energy_used_pct,
+            "carbon_tco2": self.carbon_tco2,
+            "budget_tco2": self.budget_tco2,
+            "carbon_used_pct": self.carbon_used_pct,
+            "over_budget": list(self.over),
+        }
+
+
+def _used(actual: float | None, budget: float | None) -> float | None:
+    if actual is None or budget is None or budget == 0:
+        return None
+    return actual / budget * 100
+
+
+def budget_check(
+    actual: Mapping[tuple[str, str], tuple[float | None, float | None]],
+    budgets: Mapping[tuple[str, str], tuple[float | None, float | None]],
+) -> list[BudgetRow]:
+    """Actual against budget per node and month.
+
+    Parameters
+    ----------
+    actual, budgets
+        ``{(node, "YYYY-MM"): (energy [tce], carbon [tCO2])}``; only budgeted keys are
+        checked.
+
+    Returns
+    -------
+    list of BudgetRow
+        ``over`` names ``energy`` and/or ``carbon`` where the actual exceeds the budget.
+    """
+    rows = []
+    for key in sorted(budgets):
+        tce, tco2 = actual.get(key, (0.0, 0.0))
+        budget_tce, budget_tco2 = budgets[key]
+        over = tuple(
+            name
+            for name, a, b in (("energy", tce, budget_tce), ("carbon", tco2, budget_tco2))
+            if a is not None and b is not None and a > b
+        )
+        rows.append(
+            BudgetRow(
+                key[0],
+                key[1],
+                tce,
+                budget_tce,
+                _used(tce, budget_tce),
+                tco2,
+                budget_tco2,
+                _used(tco2, budget_tco2),
+                over,
+            )
+        )
+    return rows
+
+
+# --- Energy flow (Sankey) -------------------------------------------------------------------
+
+LOSSES = "unmetered / losses"
+
+
+def energy_flow(
+    nodes: Mapping[str, NodeInfo],
+    meters: Mapping[str, MeterInfo],
+    values: Mapping[str, MeterPeriod],
+    tce: Mapping[str, Coefficient],
+    totals: Mapping[tuple[str, str], NodeTotal],
+) -> dict[str, Any]:
+    """Energy-flow (Sankey) data of one period, in tce.
+
+    Stages: ``purchase`` (supply meters per energy type, ``generation`` on-site) →
+    ``conversion`` (nodes with ``output`` meters: their consumption comes in, their output
+    goes on) → ``distribution`` (building and workshop nodes with no building or workshop
+    above them) → ``end use`` (the children of a distribution node). A consumer of an energy
+    type with several sources (purchase, generation, conversion outputs) draws on them in
+    proportion to their size. Every node balances: what comes in and is not passed on goes
+    to ``unmetered / losses``; export leaves the purchase node to ``export``. A distribution
+    node without metered children of a type is where that energy ends. Types without a
+    tce coefficient (water, compressed air) are left out.
+
+    Returns
+    -------
+    dict
+        ``{"nodes": [{"id", "label", "stage"}], "links": [{"source", "target", "value_tce",
+        "energy_type"}], "notes": [...]}``; ``source`` and ``target`` are indexes into
+        ``nodes``, as a Plotly sankey takes them.
+    """
+    index: dict[str, int] = {}
+    node_list: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    notes: list[str] = []
+
+    def point(node_id: str, label: str, stage: str) -> int:
+        if node_id not in index:
+            index[node_id] = len(node_list)
+            node_list.append({"id": node_id, "label": label, "stage": stage})
+        return index[node_id]
+
+    def link(source: int, target: int, value: float, energy_type: str) -> None:
+        if value > 1e-12:
+            links.append(
+                {"source": source, "target": target, "value_tce": value, "energy_type": energy_type}
+            )
+
+    def tce_of(code: str) -> float:
+        c = tce[code].value
+        return 0.0 if c is None or code not in values else values[code].energy * c
+
+    conversion = sorted({m.node for m in meters.values() if m.flow == "output" and m.node})
+    ancestors: dict[str, list[str]] = {}
+    for code in nodes:
+        chain, parent = [], nodes[code].parent
+        while parent is not None:
+            chain.append(parent)
+            parent = nodes[parent].parent
+        ancestors[code] = chain
+    distribution = [
+        code
+        for code in sorted(nodes)
+        if nodes[code].level in ("building", "workshop")
+        and code not in conversion
+        and not any(nodes[a].level in ("building", "workshop") for a in ancestors[code])
+    ]
+    children = _children(nodes)
+    types = sorted({m.energy_type for m in meters.values() if tce[m.code].value is not None})
+    for energy_type in types:
+        # sources of this type: purchase, generation, conversion outputs (tce, node index)
+        sources: list[tuple[int, float]] = []
+        for flow, stage, label in (
+            ("supply", "purchase", f"purchased {energy_type}"),
+            ("generation", "purchase", f"generated {energy_type}"),
+        ):
+            codes = [
+                c for c, m in meters.items() if m.energy_type == energy_type and m.flow == flow
+            ]
+            amount = sum(tce_of(c) for c in codes)
+            if amount > 0:
+                sources.append((point(f"{flow}:{energy_type}", label, stage), amount))
+        for node in conversion:
+            amount = sum(
+                tce_of(c)
+                for c, m in meters.items()
+                if m.node == node and m.flow == "output" and m.energy_type == energy_type
+            )
+            if amount > 0:
+                sources.append((point(node, nodes[node].name or node, "conversion"), amount))
+        if not sources:
+            continue
+        exported = sum(
+            tce_of(c)
+            for c, m in meters.items()
+            if m.energy_type == energy_type and m.flow == "export"
+        )
+        available = sum(a for _, a in sources)
+        passed = dict.fromkeys((i for i, _ in sources), 0.0)
+
+        def draw(
+            target: int,
+            amount: float,
+            sources: list[tuple[int, float]] = sources,
+            passed: dict[int, float] = passed,
+            available: float = available,
+            energy_type: str = energy_type,
+        ) -> None:
+            for i, a in sources:
+                share = amount * a / available
+                link(i, target, share, energy_type)
+                passed[i] += share
+
+        if exported > 0:
+            draw(point("export", "export", "end use"), exported)
+        consumers = [n for n in conversion if (n, energy_type) in totals]
+        consumers += [n for n in distribution if (n, energy_type) in totals]
+        for node in consumers:
+            total = totals[node, energy_type]
+            stage = "conversion" if node in conversion else "distribution"
+            target = point(node, nodes[node].name or node, stage)
+            if total.tce:
+                draw(target, total.tce)
+            if node in distribution and total.tce:
+                sent = 0.0
+                for child in children[node]:
+                    sub = totals.get((child, energy_type))
+                    if sub is not None and sub.tce:
+                        link(target, point(child, nodes[child].name or child, "end use"), sub.tce,
+                             energy_type)  # fmt: skip
+                        sent += sub.tce
+                if sent and total.tce - sent > 1e-12:
+                    link(target, point(LOSSES, LOSSES, "end use"), total.tce - sent, energy_type)
+                elif sent - total.tce > 1e-9:
+                    notes.append(
+                        f"{node} {energy_type}: children exceed the node by "
+                        f"{sent - total.tce:.6g} tce (metering fault)"
+                    )
+        for i, a in sources:
+            if a - passed[i] > 1e-12:
+                link(i, point(LOSSES, LOSSES, "end use"), a - passed[i], energy_type)
+            elif passed[i] - a > 1e-9:
+                notes.append(
+                    f"{node_list[i]['id']} {energy_type}: consumers metered "
+                    f"{passed[i] - a:.6g} tce more than supplied (metering fault)"
+                )
+    # conversion nodes: what comes in and is not put out is a conversion loss
+    for node in conversion:
+        if node not in index:
+            continue
+        i = index[node]
+        inflow = sum(x["value_tce"] for x in links if x["target"] == i)
+        outflow = sum(x["value_tce"] for x in links if x["source"] == i)
+        if inflow - outflow > 1e-12:
+            link(i, point(LOSSES, LOSSES, "end use"), inflow - outflow, "conversion loss")
+    return {"nodes": node_list, "links": links, "notes": notes}
+
+
+# --- Intensity ------------------------------------------------------------------------------
+
+
+def intensity(
+    energy_tce: float | None, carbon_tco2: float | None, production: float
+) -> tuple[float | None, float | None]:
+    """Energy [tce/unit] and carbon [tCO2/unit] per unit of product; None without output."""
+    if not production:
+        return None, None
+    return (
+        None if energy_tce is None else energy_tce / production,
+        None if carbon_tco2 is None else carbon_tco2 / production,
+    )
