@@ -65,7 +65,8 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     """Define nodes and meters from FILE (.csv or .xlsx), creating or updating them by code.
 
     One row per node or meter; columns record (node/meter, 节点/表计), code, name, parent,
-    level, energy_type, unit, kind (cumulative/interval), multiplier, rollover_at, formula.
+    level, energy_type, unit, kind (cumulative/interval), multiplier, rollover_at, formula,
+    flow (supply/generation/export/output/use, default use).
     """
     with _store(ctx) as (session, _):
         code = _facility_code(session, facility)
@@ -118,12 +119,12 @@ def meters_import(
 @click.pass_context
 @_refusing_bad_input
 def meters_list(ctx: click.Context, facility: str | None) -> None:
-    """List the meters of a facility with their node, energy type, unit and kind."""
+    """List the meters of a facility with their node, energy type, unit, kind and flow."""
     with _store(ctx, read_only=True) as (session, _):
         code = _facility_code(session, facility)
         nodes = {i: c for i, c in session.execute(sa.select(MeterNode.id, MeterNode.code))}
         table = Table(
-            "meter", "name", "node", "energy type", "unit", "kind", "multiplier", "formula"
+            "meter", "name", "node", "energy type", "unit", "kind", "flow", "multiplier", "formula"
         )
         for meter in meters_of(session, code):
             table.add_row(
@@ -133,6 +134,7 @@ def meters_list(ctx: click.Context, facility: str | None) -> None:
                 meter.energy_type,
                 meter.unit,
                 meter.kind,
+                meter.flow,
                 f"{meter.multiplier:g}",
                 meter.virtual_formula or "",
             )

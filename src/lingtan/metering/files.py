@@ -91,6 +91,7 @@ DEFINITIONS = {
     "multiplier": ("multiplier", "倍率"),
     "rollover_at": ("rollover_at", "满量程", "翻转值"),
     "formula": ("formula", "virtual_formula", "公式", "虚拟表公式"),
+    "flow": ("flow", "能流", "流向"),
 }
 _NODE = ("node", "节点")
 _METER = ("meter", "表计", "仪表")
@@ -368,7 +369,8 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
     One row per node or meter, told apart by the ``record`` column (``node``/节点 or
     ``meter``/表计); columns ``code``, ``name``, ``parent`` (the parent node of a node, the
     node of a meter), ``level`` (nodes), ``energy_type``, ``unit``, ``kind``, ``multiplier``,
-    ``rollover_at``, ``formula`` (meters).
+    ``rollover_at``, ``formula``, ``flow`` (meters: ``supply``, ``generation``, ``export``,
+    ``output`` or ``use``, the default).
 
     Raises
     ------
@@ -424,6 +426,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
                     multiplier=numbers["multiplier"],
                     rollover_at=numbers["rollover_at"],
                     virtual_formula=cell("formula") or None,
+                    flow=cell("flow").casefold() or "use",
                 )
             )
         else:

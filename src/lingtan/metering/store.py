@@ -28,9 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import MeterIntervals, ValidationSettings, meter_intervals
 from lingtan.store.models import (
     ENERGY_TYPES,
+    METER_FLOWS,
     METER_KINDS,
     Facility,
     Meter,
@@ -394,6 +396,7 @@ class MeterDefinition:
     multiplier: float = 1.0
     rollover_at: float | None = None
     virtual_formula: str | None = None
+    flow: str = "use"
 
 
 def define_meters(
@@ -405,7 +408,9 @@ def define_meters(
     """Create or update nodes and meters of a facility by code (idempotent).
 
     Nodes may be given in any order: parents are resolved after all nodes exist. Problems
-    (unknown parent or node, energy type or kind outside the lists) raise an
+    (unknown parent or node, energy type, kind or flow outside the lists, a virtual formula
+    that names an unknown meter, itself, a cycle of virtual meters or a meter of another
+    energy type or unit, see :func:`lingtan.metering.energy.expand_virtual`) raise an
     :class:`InputError` naming every one; the caller's transaction then writes nothing.
 
     Returns
@@ -443,6 +448,8 @@ def define_meters(
             )
         if d.kind not in METER_KINDS:
             problems.append(InputProblem(where, "kind", d.kind, "cumulative or interval"))
+        if d.flow not in METER_FLOWS:
+            problems.append(InputProblem(where, "flow", d.flow, f"one of {', '.join(METER_FLOWS)}"))
         if not d.multiplier > 0:
             problems.append(InputProblem(where, "multiplier", d.multiplier, "must be > 0"))
         if d.node and d.node not in existing:
@@ -459,7 +466,17 @@ def define_meters(
         )
         meter.multiplier, meter.rollover_at = d.multiplier, d.rollover_at
         meter.virtual_formula = d.virtual_formula or None
+        meter.flow = d.flow
         meter.node_id = existing[d.node].id if d.node in existing else None
+    try:
+        expand_virtual(
+            {
+                m.code: MeterInfo(m.code, m.energy_type, m.unit, formula=m.virtual_formula)
+                for m in known.values()
+            }
+        )
+    except InputError as error:
+        problems += error.problems
     if problems:
         raise InputError(problems)
     session.flush()
