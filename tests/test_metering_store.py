@@ -293,14 +293,14 @@ def test_define_meters_from_a_csv(plant, tmp_path):
         "meter,steam-1,Steam header,ws-2,,steam,t,cumulative,1,\n"
         "节点,ws-2,Workshop 2,site,workshop,,,,,\n"
         "表计,ct-9,Compressor,ws-2,,electricity,kWh,cumulative,80,\n"
-        "meter,ws2-rest,Rest,ws-2,,electricity,kWh,interval,,ct-9 - steam-1\n",
+        "meter,ws2-rest,Rest,ws-2,,electricity,kWh,interval,,0.5 * ct-9\n",
         encoding="utf-8",
     )
     with session_scope(plant) as session:
         assert define_meters_from_file(session, "F1", path) == (1, 3)
         meters = {m.code: m for m in meters_of(session, "F1")}
     assert meters["ct-9"].multiplier == 80.0
-    assert meters["ws2-rest"].virtual_formula == "ct-9 - steam-1"
+    assert meters["ws2-rest"].virtual_formula == "0.5 * ct-9"
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "record,code,energy_type,unit,kind,multiplier\nmeter,x,steam,t,cumulative,lots\n"
