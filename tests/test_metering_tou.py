@@ -335,7 +335,7 @@ def test_tou_commands(database_url, tmp_path, monkeypatch):
         "valley": (800.0, 31 * 32, 30 * 32),
     }
     table = cli("tou", "split", "--meter", "E-MAIN", "--month", "2025-10").output
-    assert "高峰 peak" in table and "700.000" in table and "2,400.000" in table
+    assert "energy [kWh]" in table and "高峰 peak" in table and "2,400.000" in table
 
     # one's own calendar instead of the province's
     (tmp_path / "mine.csv").write_text(GOOD, encoding="utf-8")

@@ -61,7 +61,12 @@ def tou() -> None:
 @tou.command("list")
 def tou_list() -> None:
     """The shipped calendars with their documents, dates and status."""
-    table = Table("calendar", "region", "applies to", "document", "in force", "status")
+    table = Table()
+    for name in ("calendar", "region", "applies to"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("document", overflow="fold")
+    table.add_column("in force", no_wrap=True)
+    table.add_column("status")
     for c in shipped_calendars():
         until = c.effective_to.isoformat() if c.effective_to else "open"
         table.add_row(c.calendar_id, c.region, c.applies_to, c.document,
@@ -173,8 +178,9 @@ def tou_split_command(
     out = console()
     out.print(escape(f"{code} / {meter}, {month} (UTC+08:00), calendar {chosen.calendar_id} "
                      f"[{chosen.status}]"))  # fmt: skip
-    table = Table("period", f"energy [{split.unit}]", f"of which estimated [{split.unit}]",
-                  "intervals", "missing")  # fmt: skip
+    unit = escape(f"[{split.unit}]")
+    table = Table("period", f"energy {unit}", f"of which estimated {unit}", "intervals",
+                  "missing")  # fmt: skip
     for i, label in enumerate(split.labels):
         table.add_row(f"{LABELS[label]} {label}", f"{split.energy[i]:,.3f}",
                       f"{split.energy_estimated[i]:,.3f}", str(split.intervals[i]),
