@@ -6,18 +6,24 @@ Run by hand: ``.venv/bin/python benchmarks/metering_storage.py [--meters N] [--d
 Defines ``--meters`` meters (default 1,000) on 50 nodes and stores ``--days`` (default 365)
 of 15-minute cumulative readings each (35,040,000 at the defaults) through
 :func:`~lingtan.metering.store.ingest_readings` in one transaction, generated meter by meter
-(generation is included in the time: it is what a streaming source hands over). Then imports a
+(generation is included in the time: it is what a streaming source hands over; storing marks
+the days it touched stale for the rollups). Then recomputes every stale daily total
+(:func:`~lingtan.metering.rollups.refresh`: time, peak memory). Then imports a
 wide-layout CSV file of ``--file-meters`` x ``--file-days`` through
 :func:`~lingtan.metering.files.import_readings_file` (the file path: parsing included),
-re-imports it (all unchanged) and reports, for both, readings per second; then the database
-size per reading, peak memory (ru_maxrss) and the median latency of
+re-imports it (all unchanged) and reports, for both, readings per second and the refresh that
+follows each import (a second transaction, as ``lingtan meters import`` does); then the
+database size per reading, peak memory (ru_maxrss) and the median latency of
 
-a. monthly totals by node for a year (register at each month boundary, 13 point reads per meter),
-b. one meter's 15-minute series for a month (:func:`~lingtan.metering.store.meter_readings`),
-c. daily totals of the whole tree for a year (register at each day boundary, 366 per meter).
+a. monthly totals by node for a year (:func:`~lingtan.metering.rollups.node_monthly_totals`),
+b. one meter's 15-minute series for a month: raw readings
+   (:func:`~lingtan.metering.store.meter_readings`) and checked intervals
+   (:func:`~lingtan.metering.store.stored_intervals`),
+c. daily totals of the whole tree for a year (:func:`~lingtan.metering.rollups.tree_daily_totals`),
 
-Totals from register differences assume no rollover inside the span; checked totals come from
-:func:`~lingtan.metering.store.stored_intervals`.
+and, for comparison, (c) computed from the raw registers at each day boundary (the earlier
+method: 366 point reads per meter) and every meter's daily totals for a year
+(:func:`~lingtan.metering.rollups.daily_totals`, 365,000 rows).
 """
 
 from __future__ import annotations
@@ -32,18 +38,21 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
 from lingtan.metering.files import import_readings_file
+from lingtan.metering.rollups import daily_totals, node_monthly_totals, refresh, tree_daily_totals
 from lingtan.metering.store import (
     MeterDefinition,
     NodeDefinition,
     define_meters,
     ingest_readings,
     meter_readings,
+    stored_intervals,
 )
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import Facility, Organization
@@ -80,6 +89,10 @@ def _boundaries(days: int, month: bool) -> list[int]:
         if offset > days:
             return out
         out.append(T0 + 86_400 * offset)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _totals_by_node(session, boundaries: list[int]) -> dict[tuple[int, int], float]:
@@ -145,16 +158,30 @@ def main() -> None:
     start = time.perf_counter()
     with session_scope(engine) as session:
         summary = ingest_readings(session, "F", _readings(args.meters, args.days), origin="bench")
+        stale = session.execute(sa.text("SELECT count(*) FROM meter_day_stale")).scalar_one()
     seconds = time.perf_counter() - start
     assert summary.added == n, summary
+    ingest_peak = _peak_mib()
     with sqlite3.connect(path) as connection:  # outside any transaction
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = path.stat().st_size
     print(f"platform: {platform.platform()}, Python {platform.python_version()}")
     print(f"ingest_readings: {n:,} readings in {seconds:.1f} s = {n / seconds:,.0f} readings/s")
+    print(f"  {stale:,} (meter, day)s marked stale; peak memory so far {ingest_peak:,.0f} MiB")
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        done = refresh(session)
+    seconds = time.perf_counter() - start
+    print(
+        f"refresh (all rollups): {done:,} meter-days from {n:,} readings in {seconds:.1f} s "
+        f"= {n / seconds:,.0f} readings/s; peak memory {_peak_mib():,.0f} MiB"
+    )
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
     print(
         f"database: {size / 2**20:,.0f} MiB = {size / n:.1f} bytes/reading "
-        "(incl. meters, WAL checkpointed)"
+        "(incl. meters and rollups, WAL checkpointed)"
     )
 
     csv_path = folder / "wide.csv"
@@ -174,31 +201,36 @@ def main() -> None:
         with session_scope(engine) as session:
             result = import_readings_file(session, "F", csv_path)
         seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        with session_scope(engine) as session:
+            done = refresh(session)
+        refresh_s = time.perf_counter() - start
         print(
             f"{label}: {file_n:,} readings ({csv_path.stat().st_size / 2**20:.0f} MiB wide CSV) "
             f"in {seconds:.1f} s = {file_n / seconds:,.0f} readings/s; "
-            f"added {result.readings.added:,}"
+            f"added {result.readings.added:,}; then refresh of {done:,} meter-days "
+            f"in {refresh_s:.2f} s"
         )
 
     with session_scope(engine, read_only=True) as session:
-        months = _boundaries(args.days, month=True)
-        days = _boundaries(args.days, month=False)
-        a = _median_ms(lambda: _totals_by_node(session, months))
-        b = _median_ms(
-            lambda: meter_readings(
-                session,
-                "F",
-                "m0500" if args.meters > 500 else "m0000",
-                start=T0,
-                end=T0 + 31 * 86_400,
-            )
-        )
-        c = _median_ms(lambda: _totals_by_node(session, days), repeat=3)
-    print(f"(a) monthly totals by node for a year: {a:.1f} ms")
-    print(f"(b) one meter's 15-minute series for a month: {b:.1f} ms")
-    print(f"(c) daily totals of the whole tree for a year: {c:.1f} ms")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (ru_maxrss): {peak:,.0f} MiB")
+        fid = session.execute(sa.text("SELECT id FROM facility WHERE code = 'F'")).scalar_one()
+        first = date(2025, 1, 1)
+        year = (first, date.fromordinal(first.toordinal() + args.days))
+        code = "m0500" if args.meters > 500 else "m0000"
+        month = {"start": T0, "end": T0 + 31 * 86_400}
+        a = _median_ms(lambda: node_monthly_totals(session, fid, *year))
+        b = _median_ms(lambda: meter_readings(session, "F", code, **month))
+        b2 = _median_ms(lambda: stored_intervals(session, "F", code, **month))
+        c = _median_ms(lambda: tree_daily_totals(session, fid, *year))
+        c_raw = _median_ms(lambda: _totals_by_node(session, _boundaries(args.days, False)), 3)
+        every = _median_ms(lambda: daily_totals(session, fid, *year), repeat=3)
+        rows = tree_daily_totals(session, fid, *year).energy.size
+    print(f"(a) monthly totals by node for a year (rollups): {a:.1f} ms")
+    print(f"(b) one meter's 15-minute series for a month: raw {b:.1f} ms, checked {b2:.1f} ms")
+    print(f"(c) daily totals of the whole tree for a year (rollups, {rows:,} rows): {c:.1f} ms")
+    print(f"    (c) from raw registers at day boundaries, for comparison: {c_raw:.1f} ms")
+    print(f"    daily_totals of every meter for a year: {every:.1f} ms")
+    print(f"peak memory (ru_maxrss): {_peak_mib():,.0f} MiB")
     engine.dispose()
     if not args.db:
         for file in folder.iterdir():

@@ -4,8 +4,18 @@ Readings are stored as read (before the multiplier), one row per meter and secon
 ``meter_reading`` keyed by ``(meter_id, ts)`` with ``ts`` in epoch seconds UTC. The same
 reading twice is stored once; a different value for a stored meter and time is recorded in
 ``meter_reading_conflict`` and never overwrites the stored value (design principle 8). Late
-and out-of-order readings are simply inserted: nothing derived is stored here, so intervals
-computed afterwards include them.
+and out-of-order readings are simply inserted.
+
+Daily rollups (:mod:`lingtan.metering.rollups`) are derived from the readings. Every chunk
+marks, in ``meter_day_stale``, the ``(meter, local day)`` pairs its *newly stored* readings can
+change; readings already stored (unchanged or conflicting) change nothing and mark nothing.
+A new reading at ``t`` changes the segments to its neighbouring readings, but intervals more
+than the long-gap limit (:attr:`ValidationSettings.max_gap_s`) from ``t`` are ``missing``
+before and after it; so the days of ``[t - reach, t + reach]`` are marked, with ``reach`` the
+long-gap limit plus one interval (a segment's end inside a grid interval) for cumulative
+meters, and twice that for interval meters (a short gap of an interval meter is interpolated
+from the intervals on either side). The local day is UTC+08:00
+(:data:`ROLLUP_UTC_OFFSET_MIN`).
 
 On SQLite a chunk is inserted straight with ``executemany ... ON CONFLICT DO NOTHING``; on
 PostgreSQL it is copied (``COPY``) into a temporary staging table and inserted from there.
@@ -29,7 +39,13 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.metering.energy import MeterInfo, expand_virtual
-from lingtan.metering.intervals import MeterIntervals, ValidationSettings, meter_intervals
+from lingtan.metering.intervals import (
+    INTERVAL_S,
+    MeterIntervals,
+    MeterKind,
+    ValidationSettings,
+    meter_intervals,
+)
 from lingtan.store.models import (
     ENERGY_TYPES,
     METER_FLOWS,
@@ -42,6 +58,7 @@ from lingtan.store.models import (
 
 __all__ = [
     "CHUNK_READINGS",
+    "ROLLUP_UTC_OFFSET_MIN",
     "IngestSummary",
     "MeterDefinition",
     "NodeDefinition",
@@ -50,6 +67,7 @@ __all__ = [
     "ingest_readings",
     "meter_readings",
     "meters_of",
+    "stale_reach_s",
     "stored_intervals",
     "to_epoch",
 ]
@@ -59,6 +77,11 @@ _STAGE = "meter_reading_stage"
 # Readings this far around a span are read for intervals: a cumulative meter's first
 # interval needs the reading before the span starts.
 _MARGIN_S = 86_400
+#: Offset of the local day of the daily rollups from UTC [min]: China Standard Time, +08:00
+#: (no daylight saving time), the same as files' default for naive timestamps. A local day
+#: runs from 16:00 UTC of the day before; it is always 96 grid intervals.
+ROLLUP_UTC_OFFSET_MIN = 480
+_SAVEPOINT = "lingtan_chunk"
 
 
 @dataclass
@@ -186,14 +209,18 @@ def ingest_readings(
     """
     fid = facility_id(session, facility_code)
     ids: dict[str, int] = {}
+    reach: dict[int, int] = {}
     virtual: set[str] = set()
-    for mid, code, formula in session.execute(
-        sa.select(Meter.id, Meter.code, Meter.virtual_formula).where(Meter.facility_id == fid)
+    for mid, code, formula, kind in session.execute(
+        sa.select(Meter.id, Meter.code, Meter.virtual_formula, Meter.kind).where(
+            Meter.facility_id == fid
+        )
     ):
         if formula:
             virtual.add(code)
         else:
             ids[code] = mid
+            reach[mid] = stale_reach_s(kind)
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
     _create_stage(connection, postgresql)
@@ -211,8 +238,37 @@ def ingest_readings(
                 raise ValueError(f"meter {code} at {ts}: value {value} is not a finite number")
             rows.append((mid, ts if type(ts) is int else to_epoch(ts), value))
         if rows:
-            _store_chunk(connection, postgresql, rows, summary, origin, import_id, now)
+            _store_chunk(connection, postgresql, rows, summary, origin, import_id, now, reach)
     return summary
+
+
+def stale_reach_s(kind: str, settings: ValidationSettings | None = None) -> int:
+    """How far from a new reading intervals can change [s] (see the module notes)."""
+    settings = settings or ValidationSettings()
+    reach = math.ceil(settings.max_gap_s) + INTERVAL_S
+    return reach if kind == MeterKind.CUMULATIVE else 2 * reach
+
+
+def _mark_stale(
+    connection: sa.Connection, meter_ids: np.ndarray, ts: np.ndarray, reach: dict[int, int]
+) -> None:
+    """Mark the local days within each new reading's reach as stale (vectorised)."""
+    if meter_ids.size == 0:
+        return
+    meters, inverse = np.unique(meter_ids, return_inverse=True)
+    r = np.array([reach[int(m)] for m in meters], dtype=np.int64)[inverse]
+    local = ts.astype(np.int64) + 60 * ROLLUP_UTC_OFFSET_MIN
+    # reach < 1 day: a reading touches its own day and at most one neighbour.
+    days = np.concatenate(((local - r) // 86_400, (local + r) // 86_400))
+    ids = np.concatenate((meter_ids, meter_ids)).astype(np.int64)
+    pairs = np.unique(np.stack((ids, days), axis=1), axis=0)
+    dates = (np.datetime64("1970-01-01", "D") + pairs[:, 1]).astype(object)
+    connection.execute(
+        sa.text(
+            "INSERT INTO meter_day_stale (meter_id, day) VALUES (:m, :d) ON CONFLICT DO NOTHING"
+        ).bindparams(sa.bindparam("d", type_=sa.Date())),
+        [{"m": m, "d": d} for m, d in zip(pairs[:, 0].tolist(), dates.tolist(), strict=True)],
+    )
 
 
 def _create_stage(connection: sa.Connection, postgresql: bool) -> None:
@@ -236,6 +292,7 @@ def _store_chunk(
     origin: str,
     import_id: int | None,
     now: datetime,
+    reach: dict[int, int],
 ) -> None:
     if postgresql:
         connection.exec_driver_sql(f"DELETE FROM {_STAGE}")
@@ -244,25 +301,41 @@ def _store_chunk(
             for row in rows:
                 copy.write_row(row)
         # Key order makes the inserts append to the clustered key instead of scattering.
-        added = connection.exec_driver_sql(
+        new = connection.exec_driver_sql(
             "INSERT INTO meter_reading (meter_id, ts, value) "
             f"SELECT meter_id, ts, value FROM {_STAGE} ORDER BY meter_id, ts "
-            "ON CONFLICT DO NOTHING"
-        ).rowcount
+            "ON CONFLICT DO NOTHING RETURNING meter_id, ts"
+        ).all()
+        added = len(new)
     else:
         # Key order: a wide file gives one reading per meter per row, which would scatter the
         # writes over the whole clustered key (timsort is linear on already ordered input).
         rows.sort()
-        # Straight in: new readings (the common case) are written once; the staging table is
-        # filled only when some readings were already stored, to look for conflicts.
-        added = connection.exec_driver_sql(
-            "INSERT INTO meter_reading (meter_id, ts, value) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            rows,
-        ).rowcount
+        # Straight in: new readings (the common case) are written once. When some readings
+        # were already stored, the insert is undone, the chunk goes to the staging table to
+        # find the new readings (they alone mark days stale) and look for conflicts, and the
+        # insert is repeated.
+        connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        insert = "INSERT INTO meter_reading (meter_id, ts, value) VALUES (?, ?, ?) "
+        insert += "ON CONFLICT DO NOTHING"
+        added = connection.exec_driver_sql(insert, rows).rowcount
+        new = rows if added == len(rows) else []
         if added < len(rows):
+            if added:
+                connection.exec_driver_sql(f"ROLLBACK TO {_SAVEPOINT}")
             connection.exec_driver_sql(f"DELETE FROM {_STAGE}")
             connection.exec_driver_sql(f"INSERT INTO {_STAGE} VALUES (?, ?, ?)", rows)
+            if added:
+                new = connection.exec_driver_sql(
+                    f"SELECT DISTINCT s.meter_id, s.ts FROM {_STAGE} s WHERE NOT EXISTS (SELECT 1"
+                    " FROM meter_reading r WHERE r.meter_id = s.meter_id AND r.ts = s.ts)"
+                ).all()
+                connection.exec_driver_sql(insert, rows)
+        connection.exec_driver_sql(f"RELEASE {_SAVEPOINT}")
+    meter_ids = np.fromiter((row[0] for row in new), np.int64, len(new))
+    _mark_stale(
+        connection, meter_ids, np.fromiter((row[1] for row in new), np.int64, len(new)), reach
+    )
     summary.added += added
     if added == len(rows):
         return
@@ -354,7 +427,14 @@ def stored_intervals(
                 "a virtual meter has no readings of its own",
             )
         )
-    a, b = to_epoch(start), to_epoch(end)
+    return _meter_intervals(session, meter, to_epoch(start), to_epoch(end), settings)
+
+
+def _meter_intervals(
+    session: Session, meter: Meter, a: int, b: int, settings: ValidationSettings | None
+) -> MeterIntervals:
+    """Intervals of a stored (not virtual) meter over ``[a, b)`` [epoch s], from the readings
+    of ``[a - 1 day, b + 1 day)``."""
     ts, values = _readings(session, meter.id, a - _MARGIN_S, b + _MARGIN_S)
     return meter_intervals(
         ts,

@@ -443,6 +443,31 @@ class MeterDayStale(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
+class NodeDay(Base):
+    """Daily totals of a node's own meters (local day), per energy type, flow and unit: the
+    sums of their :class:`MeterDay` rows, kept by the same refresh.
+
+    ``meters`` counts the meters with a :class:`MeterDay` row that day; the interval counts
+    are the sums of theirs (a meter without a row that day adds nothing).
+    """
+
+    __tablename__ = "node_day"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("meter_node.id"), primary_key=True)
+    energy_type: Mapped[str] = mapped_column(String(30), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(20), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(20), primary_key=True)
+    energy: Mapped[float] = mapped_column(Float)
+    estimated: Mapped[float] = mapped_column(Float)
+    measured_intervals: Mapped[int] = mapped_column(Integer)
+    estimated_intervals: Mapped[int] = mapped_column(Integer)
+    missing_intervals: Mapped[int] = mapped_column(Integer)
+    meters: Mapped[int] = mapped_column(Integer)
+
+
 class MeterBudget(Base):
     """Energy [tce] and carbon [tCO2] budget of a node of the metering tree for one month
     (``month`` is the first day of the month)."""

@@ -11,6 +11,8 @@ Written by hand to match ``lingtan.store.models``.
 - ``meter_day``: checked daily totals per meter (local day), derived from the readings and
   kept up to date: ingestion marks the days it touched in ``meter_day_stale``, and a refresh
   recomputes exactly those.
+- ``node_day``: the sums of ``meter_day`` per node, energy type, flow, unit and day, kept by the
+  same refresh: daily totals of the whole tree for a year in one short read.
 - ``meter_budget``: energy and carbon budgets per node and month.
 - ``activity_meter``: the meters and the interval span an activity record was produced from.
 """
@@ -48,6 +50,23 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_table(
+        "node_day",
+        sa.Column("facility_id", sa.Integer(), sa.ForeignKey("facility.id"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("node_id", sa.Integer(), sa.ForeignKey("meter_node.id"), nullable=False),
+        sa.Column("energy_type", sa.String(30), nullable=False),
+        sa.Column("flow", sa.String(20), nullable=False),
+        sa.Column("unit", sa.String(20), nullable=False),
+        sa.Column("energy", sa.Float(), nullable=False),
+        sa.Column("estimated", sa.Float(), nullable=False),
+        sa.Column("measured_intervals", sa.Integer(), nullable=False),
+        sa.Column("estimated_intervals", sa.Integer(), nullable=False),
+        sa.Column("missing_intervals", sa.Integer(), nullable=False),
+        sa.Column("meters", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("facility_id", "day", "node_id", "energy_type", "flow", "unit"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         "meter_budget",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("node_id", sa.Integer(), sa.ForeignKey("meter_node.id"), nullable=False),
@@ -73,6 +92,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("activity_meter")
     op.drop_table("meter_budget")
+    op.drop_table("node_day")
     op.drop_table("meter_day_stale")
     op.drop_table("meter_day")
     with op.batch_alter_table("meter") as batch:
