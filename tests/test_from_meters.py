@@ -18,7 +18,7 @@ from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meter
 from lingtan.services import inventory as inventories
 from lingtan.services import records
 from lingtan.services.from_meters import activity_from_meters, months
-from lingtan.store.db import session_scope
+from lingtan.store.db import make_engine, session_scope
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import ActivityMeter, ActivityRecord, AuditEntry
 from test_platform import workbook
@@ -259,16 +259,38 @@ def test_changed_intervals_with_the_same_total_are_a_conflict(plant):
     assert count(engine, ActivityMeter) == 1
 
 
+def test_a_virtual_meter_counts_as_the_meters_of_its_formula(plant):
+    engine, _ = plant
+    # E-REST = E-MAIN - E-EXPORT: (107 640 - 26 880) kWh = 80.76 MWh
+    (done,) = run(plant, meters=[("E-REST", 1)])
+    assert done.quantity == pytest.approx((MAIN_KWH - EXPORT_KWH) / 1000, rel=1e-12)
+    assert done.quality_note.startswith(
+        "from meters E-MAIN (+1), E-EXPORT (-1) [E-REST = E-MAIN - E-EXPORT]: 5376 intervals"
+    )
+    with session_scope(engine) as session:
+        records.delete_record(session, "T1", "grid", *FEB[0], reason="test", actor="t")
+    # E-REST + E-EXPORT = E-MAIN: the export meter cancels out and is not read
+    (main_only,) = run(plant, meters=[("E-REST", 1), ("E-EXPORT", 1)])
+    assert main_only.quantity == pytest.approx(MAIN_KWH / 1000, rel=1e-12)
+    assert main_only.quality_note.startswith("from meters E-MAIN (+1) [E-REST = ")
+    assert count(engine, ActivityMeter) == 1
+
+
 def test_meters_that_cannot_give_the_quantity_are_refused(plant):
-    text = refusal(plant, meters=[("G-BOILER", 1), ("E-REST", 1), ("E-NONE", -1), ("E-MAIN", 2)])
+    engine, _ = plant
+    text = refusal(plant, meters=[("G-BOILER", 1), ("E-NONE", -1), ("E-MAIN", 2)])
     assert "meter G-BOILER: field 'unit' = 'Nm3': cannot give the quantity of " in text
     assert "purchased_electricity source grid in MWh" in text
-    assert "meter E-REST: field 'virtual_formula' = 'E-MAIN - E-EXPORT': is a virtual" in text
     assert "meter E-NONE: field 'meter' = 'E-NONE': no such meter in facility T1" in text
     assert "meter E-MAIN: field 'sign' = 2: must be +1 or -1" in text
     negative = refusal(plant, meters=[("E-EXPORT", 1), ("E-MAIN", -1)])
     assert "the signed sum of the meters is negative [MWh]" in negative
-    engine, _ = plant
+    with engine.begin() as connection:  # a formula stored before formulas were checked
+        connection.execute(
+            sa.text("UPDATE meter SET virtual_formula = 'E-MAIN - G-BOILER' WHERE code = 'E-REST'")
+        )
+    text = refusal(plant, meters=[("E-REST", 1)])
+    assert "meter E-REST: field 'formula' = 'G-BOILER': is natural_gas" in text
     assert count(engine, ActivityMeter) == 0
 
 
@@ -313,20 +335,19 @@ def test_command_line(database_url, tmp_path, monkeypatch):
 
     cli("init")
     cli("import", "activity", workbook(tmp_path))  # grid January 1000 MWh
-    (tmp_path / "defs.csv").write_text(
-        "record,code,name,parent,level,energy_type,unit,kind,multiplier,rollover_at,formula\n"
-        "node,site,Site,,facility,,,,,,\n"
-        "meter,E-MAIN,Main,site,,electricity,kWh,cumulative,80,,\n"
-        "meter,E-EXPORT,Export,site,,electricity,kWh,cumulative,10,,\n",
-        encoding="utf-8",
-    )
-    cli("meters", "define", tmp_path / "defs.csv", "--facility", "T1")
-    lines = ["meter,timestamp,value"] + [
-        f"{code},{datetime.fromtimestamp(ts, UTC):%Y-%m-%dT%H:%M:%SZ},{value!r}"
-        for code, ts, value in main_readings() + export_readings()
-    ]
-    (tmp_path / "readings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cli("meters", "import", tmp_path / "readings.csv", "--facility", "T1")
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        define_meters(
+            session,
+            "T1",
+            [],
+            [
+                MeterDefinition("E-MAIN", "electricity", "kWh", "cumulative", multiplier=80),
+                MeterDefinition("E-EXPORT", "electricity", "kWh", "cumulative", multiplier=10),
+            ],
+        )
+        ingest_readings(session, "T1", main_readings() + export_readings(), origin="test")
+    engine.dispose()
     args = ("activity", "from-meters", "--source", "grid", "--meter", "E-MAIN")
     args += ("--meter", "-E-EXPORT", "--year", 2025, "--month", "2025-02")
     refused = cli(*args, code=2)

@@ -1,15 +1,18 @@
 """Activity records produced from meters, with their lineage to the meters and intervals.
 
 :func:`activity_from_meters` sums the checked 15-minute intervals of one or more stored meters
-(each with a sign, e.g. ``E-MAIN`` minus ``E-EXPORT``) over local calendar periods and writes
+(each with a sign, e.g. ``E-MAIN`` minus ``E-EXPORT``; a virtual meter counts as the physical
+meters of its formula) over local calendar periods and writes
 one :class:`~lingtan.store.models.ActivityRecord` per period with ``origin="meter"``. Each
 record keeps
 
-* one :class:`~lingtan.store.models.ActivityMeter` row per meter: sign, UTC span, energy,
+* one :class:`~lingtan.store.models.ActivityMeter` row per physical meter: sign (the weight
+  in the sum: a formula's coefficient for the meters of a virtual meter), UTC span, energy,
   estimated energy and missing intervals;
 * an evidence file: a CSV of every 15-minute interval used (meter, start in UTC and local
   time, energy, quality flag, contribution to the record), stored by content like the files of
-  an import, so a verifier can add the intervals up to the record;
+  an import, so a verifier can add the intervals up to the record (figures to 12 significant
+  digits, as the quantity);
 * a quality note stating the measured and estimated shares and the missing intervals.
 
 The rules are those of an import (:mod:`lingtan.imports.load`): all or nothing in the caller's
@@ -48,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import _overlaps, facility_by_code
+from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import Quality
 from lingtan.metering.store import stored_intervals
 from lingtan.store import audit
@@ -189,14 +193,33 @@ def _meters(
     meters: Sequence[tuple[str, float]],
     unit: str | None,
     problems: list[InputProblem],
-) -> list[tuple[Meter, float, float]]:
-    """``(meter, sign, factor to the record unit)`` of each named meter."""
+) -> tuple[list[tuple[Meter, float, float]], list[str]]:
+    """The physical meters of the sum as ``(meter, weight, factor to the record unit)``, and
+    the virtual meters named, as ``code = formula``.
+
+    A virtual meter stands for the physical meters of its formula
+    (:func:`lingtan.metering.energy.expand_virtual`); its coefficients times the named sign
+    are the weights. A physical meter that enters more than once has its weights added.
+    """
     if not meters:
         problems.append(InputProblem(f"source {source.code}", "meter", None, "name a meter"))
     known = {
         m.code: m for m in session.scalars(select(Meter).where(Meter.facility_id == facility.id))
     }
-    out, seen = [], set()
+    expanded: dict[str, dict[str, float]] = {}
+    if any(known[code].virtual_formula for code, _ in meters if code in known):
+        try:
+            expanded = expand_virtual(
+                {
+                    m.code: MeterInfo(m.code, m.energy_type, m.unit, formula=m.virtual_formula)
+                    for m in known.values()
+                }
+            )
+        except InputError as error:
+            problems += error.problems
+            return [], []
+    weights: dict[str, float] = {}
+    via, seen = [], set()
     for code, sign in meters:
         where = f"meter {code}"
         meter = known.get(code)
@@ -210,17 +233,6 @@ def _meters(
         if meter is None:
             problems.append(
                 InputProblem(where, "meter", code, f"no such meter in facility {facility.code}")
-            )
-            continue
-        if meter.virtual_formula:
-            problems.append(
-                InputProblem(
-                    where,
-                    "virtual_formula",
-                    meter.virtual_formula,
-                    "is a virtual meter, whose formula lingtan does not evaluate yet: name "
-                    "the physical meters of the formula, each with its sign, instead",
-                )
             )
             continue
         if unit is None:
@@ -238,8 +250,21 @@ def _meters(
                 )
             )
             continue
-        out.append((meter, float(sign), factor))
-    return out
+        if meter.virtual_formula:
+            via.append(f"{code} = {meter.virtual_formula}")
+            terms = expanded[code].items()
+        else:
+            terms = [(code, 1.0)]
+        for physical, coefficient in terms:
+            # coefficient: [virtual meter unit / physical meter unit]; weight: [-]
+            weight = sign * coefficient * factor / conversion_factor(known[physical].unit, unit)
+            weights[physical] = weights.get(physical, 0.0) + weight
+    chosen = [
+        (known[code], _significant(weight), conversion_factor(known[code].unit, unit))
+        for code, weight in weights.items()
+        if unit is not None and weight != 0
+    ]
+    return chosen, via
 
 
 def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> str:
@@ -266,6 +291,7 @@ def _period_result(
     last: date,
     unit: str,
     *,
+    via: list[str],
     allow_estimated: bool,
     max_missing_share: float,
     utc_offset_min: int,
@@ -295,7 +321,7 @@ def _period_result(
                     missing,
                     f"{missing} of {quality.size} intervals have no energy "
                     f"({100 * missing / quality.size:.3g} %, at most "
-                    f"{100 * max_missing_share:.3g} % allowed); first gap "
+                    f"{100 * max_missing_share:.3g} % allowed, --max-missing-share); first gap "
                     f"{_first_gap(quality, found.start, utc_offset_min)}",
                 )
             )
@@ -308,15 +334,16 @@ def _period_result(
                     "estimated_intervals",
                     estimated_n,
                     f"{estimated_n} interval(s) estimated across short gaps, the first at "
-                    f"{_local(at, utc_offset_min)} {_offset_text(utc_offset_min)}: allow "
-                    "estimated intervals to count them (stated in the quality note)",
+                    f"{_local(at, utc_offset_min)} {_offset_text(utc_offset_min)}: count them "
+                    "with --allow-estimated (stated in the quality note)",
                 )
             )
         energy = found.energy
         estimated = math.fsum(energy[quality == Quality.ESTIMATED])
         parts.append(
             _MeterPart(
-                meter, sign, start_ts, end_ts, math.fsum(energy[known]), estimated,
+                meter, sign, start_ts, end_ts, _significant(math.fsum(energy[known])),
+                _significant(estimated),
                 int(quality.size), estimated_n, missing,
             )
         )  # fmt: skip
@@ -332,16 +359,16 @@ def _period_result(
                     f"{sign:+g}",
                     datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     f"{_local(ts, utc_offset_min)}{_offset_text(utc_offset_min)}",
-                    "" if contribution is None else repr(value),
+                    "" if contribution is None else f"{value:.12g}",
                     meter.unit,
                     Quality(flag).label,
-                    "" if contribution is None else repr(contribution),
+                    "" if contribution is None else f"{contribution:.12g}",
                     unit,
                 ]
             )
     if refused:
         return None
-    quantity = math.fsum(contributions)
+    quantity = _significant(math.fsum(contributions))
     if quantity < 0:
         problems.append(
             InputProblem(
@@ -354,16 +381,32 @@ def _period_result(
         return None
     content = buffer.getvalue().encode("utf-8")
     return _Result(
-        first, last, quantity, _note(parts), content, hashlib.sha256(content).hexdigest(), parts
+        first,
+        last,
+        quantity,
+        _note(parts, via),
+        content,
+        hashlib.sha256(content).hexdigest(),
+        parts,
     )
 
 
-def _note(parts: list[_MeterPart]) -> str:
-    """The quality note of a metered record: meters, measured and estimated shares, gaps."""
+def _significant(value: float) -> float:
+    """``value`` to 12 significant digits: register differences of decimal readings carry
+    binary floating-point noise (32.00000000069849 for 0.4 x 80) far below any meter's
+    resolution."""
+    return float(f"{value:.12g}")
+
+
+def _note(parts: list[_MeterPart], via: list[str]) -> str:
+    """The quality note of a metered record: meters (and the virtual meters they stand for),
+    measured and estimated shares, gaps."""
     total = math.fsum(abs(p.energy) for p in parts)
     estimated = math.fsum(abs(p.estimated) for p in parts)
     share = 100 * estimated / total if total else 0.0
     meters = ", ".join(f"{p.meter.code} ({p.sign:+g})" for p in parts)
+    if via:
+        meters += f" [{'; '.join(via)}]"
     intervals = sum(p.intervals for p in parts)
     measured_n = intervals - sum(p.estimated_intervals + p.missing_intervals for p in parts)
     return (
@@ -399,7 +442,8 @@ def activity_from_meters(
     source_code
         The emission source whose records are produced.
     meters
-        ``(meter code, sign)`` with sign +1 or -1: quantity = Σ sign × meter energy.
+        ``(meter code, sign)`` with sign +1 or -1: quantity = Σ sign × meter energy. A virtual
+        meter stands for the physical meters of its formula.
     periods
         ``(first day, last day)`` in local time, inclusive; e.g. :func:`months`.
     evidence
@@ -444,14 +488,14 @@ def activity_from_meters(
         if last < first:
             problems.append(InputProblem("from meters", "period", f"{first}..{last}", "ends first"))
     target = _target_unit(session, source, unit, problems)
-    chosen = _meters(session, facility, source, meters, target, problems)
+    chosen, via = _meters(session, facility, source, meters, target, problems)
     if problems:
         raise InputError(problems)
     assert target is not None
     results = [
         _period_result(
             session, facility, source, chosen, first, last, target,
-            allow_estimated=allow_estimated, max_missing_share=max_missing_share,
+            via=via, allow_estimated=allow_estimated, max_missing_share=max_missing_share,
             utc_offset_min=utc_offset_min, problems=problems,
         )
         for first, last in periods
@@ -524,7 +568,8 @@ def activity_from_meters(
         after={
             "facility": facility.code,
             "source": source.code,
-            "meters": [[m.code, s] for m, s, _ in chosen],
+            "meters": [list(named) for named in meters],
+            "physical_meters": [[m.code, weight] for m, weight, _ in chosen],
             "unit": target,
             "allow_estimated": allow_estimated,
             "max_missing_share": max_missing_share,
