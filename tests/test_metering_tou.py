@@ -215,6 +215,7 @@ def test_a_calendar_file_of_ones_own(tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text(GOOD, encoding="gb18030")
     (mine,) = read_calendar_file(path)
+    assert (mine.status, mine.source) == ("user", "mine.csv")
     assert mine.hours(3) == [("00:00", "08:00", "valley"), ("08:00", "20:00", "peak"),
                              ("20:00", "24:00", "flat")]  # fmt: skip
     # 25 kWh per interval: valley 8 h -> 800, peak 12 h -> 1200, flat 4 h -> 400

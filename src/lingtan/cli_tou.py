@@ -75,7 +75,7 @@ def tou_list() -> None:
 
 
 @tou.command("show")
-@click.argument("province")
+@click.argument("province", required=False)
 @click.option("--date", "on", help="Local date the calendar is in force, YYYY-MM-DD (default: "
               "today).")  # fmt: skip
 @click.option("--applies-to", help="User class when several calendars apply (e.g. two_part).")
@@ -83,11 +83,14 @@ def tou_list() -> None:
               help="Show a calendar file of your own instead.")  # fmt: skip
 @_refusing_bad_input
 def tou_show(
-    province: str, on: str | None, applies_to: str | None, calendar_file: str | None
+    province: str | None, on: str | None, applies_to: str | None, calendar_file: str | None
 ) -> None:
-    """The hour table of PROVINCE's calendar (a code like CN-JS or a name like 江苏)."""
+    """The hour table of PROVINCE's calendar (a code like CN-JS or a name like 江苏), or of
+    a calendar file of your own."""
     if calendar_file:
         chosen = _user_calendar(calendar_file)
+    elif province is None:
+        raise click.UsageError("give PROVINCE, or --calendar FILE")
     else:
         day = _date(on) if on else datetime.now(UTC).date()
         chosen = calendar_for(shipped_calendars(), _region_code(province), first=day,

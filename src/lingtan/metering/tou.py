@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from itertools import pairwise
@@ -375,7 +375,8 @@ def read_calendar_file(path: str | Path) -> list[Calendar]:
     ``periods.csv``: columns ``calendar_id, months, day_type, start, end, label``.
 
     A workbook may add a sheet in the layout of ``calendars.csv`` (recognised by its
-    ``region`` column) to give provenance and dates. All-or-nothing: every problem is
+    ``region`` column) to give provenance and dates; a calendar without a status is marked
+    ``user``, with the file as its source. All-or-nothing: every problem is
     reported, and nothing is returned, when any row is wrong.
     """
     tables = read_tables(path)
@@ -390,7 +391,11 @@ def read_calendar_file(path: str | Path) -> list[Calendar]:
                 "exactly one sheet (or CSV file) of periods expected",
             )
         )
-    return _from_tables(periods[0], meta[0] if meta else None)
+    calendars = _from_tables(periods[0], meta[0] if meta else None)
+    name = Path(path).name
+    return [
+        c if c.status else replace(c, status="user", source=c.source or name) for c in calendars
+    ]
 
 
 def _folded_header(table: Table) -> set[str]:
