@@ -294,3 +294,70 @@ def test_node_totals_sum_their_own_meters_per_day_and_month(plant):
     assert daily.energy.tolist() == [192.0, 174.0, 48.0]
     assert daily.estimated_intervals.tolist() == [2, 0, 0]
     assert empty.node_id.size == 0 and empty.period.dtype == np.dtype("datetime64[D]")
+
+
+def test_cli_import_refreshes_and_show_reports_the_meter(plant, tmp_path, database_url):
+    from click.testing import CliRunner
+
+    from lingtan.cli_metering import meters
+
+    # a: +0.25 every 15 min from Jan 1 00:00 to Jan 2 00:00 local (97 readings) = 24 kWh on Jan 1.
+    file = tmp_path / "a.csv"
+    rows = [f"2025-01-01 {k // 4:02d}:{15 * (k % 4):02d},{0.25 * k}" for k in range(96)]
+    file.write_text("timestamp,a\n" + "\n".join([*rows, "2025-01-02 00:00,24"]) + "\n")
+    conflict = tmp_path / "conflict.csv"
+    conflict.write_text("timestamp,a\n2025-01-01 00:15,9\n")
+    runner = CliRunner()
+    obj = {"db": database_url}
+    result = runner.invoke(meters, ["import", str(file)], obj=obj)
+    assert result.exit_code == 0, result.output
+    # Dec 31 (within reach of the first reading), Jan 1, Jan 2 (the last reading).
+    assert "facility F1: 3 meter-day total(s) refreshed" in result.output
+    result = runner.invoke(meters, ["import", str(conflict)], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "1 conflict(s) recorded" in result.output
+    assert "facility F1: 0 meter-day total(s) refreshed" in result.output
+    result = runner.invoke(meters, ["show", "a", "--days", "3"], obj=obj, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for text in (
+        "site / line-a",
+        "electricity",
+        "cumulative",
+        "readings 读数",
+        "97",
+        "2025-01-01 00:00:00 +08:00",
+        "2025-01-02 00:00:00 +08:00",
+    ):
+        assert text in out, text
+    assert [line.split("│")[2].strip() for line in out.splitlines() if "conflicts" in line] == ["1"]
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│ 202" in line[:6]}
+    assert set(lines) == {"2024-12-31", "2025-01-01", "2025-01-02"}
+    cells = [c.strip() for c in lines["2025-01-01"].split("│")[2:-1]]
+    assert cells == ["24.000", "0.000", "96", "0", "0", "100.0 %", "complete"]
+    assert "no data" in lines["2025-01-02"]
+    result = runner.invoke(meters, ["show", "rest"], obj=obj)
+    assert result.exit_code == 0 and "main - a" in result.output and "virtual" in result.output
+    result = runner.invoke(meters, ["show", "nope"], obj=obj)
+    assert result.exit_code == 2 and "'nope': unknown meter" in result.output
+
+
+def test_ingest_sink_refreshes_in_the_batch_transaction(plant, database_url):
+    from datetime import UTC, datetime
+
+    from lingtan.cli_ingest import StoreSink
+    from lingtan.metering.reading import Reading
+
+    sink = StoreSink(database_url, "F1")
+    try:
+        # b: +1 every 15 min over Jan 1 local (97 readings) = 96 kWh.
+        sink.deliver(
+            [
+                Reading("b", datetime.fromtimestamp(T0 + 900 * k, UTC), float(k), "mqtt:plant/b")
+                for k in range(97)
+            ]
+        )
+    finally:
+        sink.engine.dispose()
+    assert _stale(plant) == []
+    assert _rows(plant) == {("b", JAN1): (96.0, 0.0, 96, 0, 0)}

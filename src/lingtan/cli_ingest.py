@@ -18,12 +18,14 @@ import click
 from lingtan.errors import InputError
 from lingtan.metering.ingest import ConfigError, Kind, run_ingest
 from lingtan.metering.reading import Reading
+from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id, ingest_readings
 from lingtan.store.db import database_url, make_engine, session_scope
 
 
 class StoreSink:
-    """Deliver readings to the readings store of one facility, one transaction per batch.
+    """Deliver readings to the readings store of one facility, one transaction per batch,
+    which also refreshes the daily totals (:func:`lingtan.metering.rollups.refresh`).
 
     Parameters
     ----------
@@ -54,6 +56,8 @@ class StoreSink:
                         f"or virtual: {dict(summary.unknown_meters + summary.virtual_meters)}",
                         err=True,
                     )
+            # The daily totals of the days these readings touched, in the same transaction.
+            refresh(session, facility_id(session, self.facility_code))
 
 
 @click.group("ingest")

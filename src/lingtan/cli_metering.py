@@ -1,4 +1,4 @@
-"""Commands for meters: ``lingtan meters define|import|list``.
+"""Commands for meters: ``lingtan meters define|import|list|show``.
 
 The click group :data:`meters` is added to the ``lingtan`` group by :mod:`lingtan.cli`. Like
 the platform commands, they take the database from ``--db`` on the main group or
@@ -9,8 +9,10 @@ nothing written.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import click
+import numpy as np
 import sqlalchemy as sa
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -22,8 +24,9 @@ from lingtan.metering.files import (
     define_meters_from_file,
     import_readings_file,
 )
-from lingtan.metering.store import meters_of
-from lingtan.store.models import Facility, MeterNode
+from lingtan.metering.rollups import daily_totals, refresh
+from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, facility_id, meters_of
+from lingtan.store.models import Facility, Meter, MeterNode
 
 __all__ = ["meters"]
 
@@ -109,6 +112,11 @@ def meters_import(
             f"{result.rows_read} row(s): {r.added} reading(s) added, {r.unchanged} unchanged, "
             f"{r.conflicts} conflict(s) recorded"
         )
+    # The daily totals, in a transaction of their own after the imports have committed.
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        days = refresh(session, facility_id(session, code))
+    click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
     if refused:
         click.echo(f"refused, nothing written: {', '.join(refused)}", err=True)
         raise SystemExit(2)
@@ -139,3 +147,118 @@ def meters_list(ctx: click.Context, facility: str | None) -> None:
                 meter.virtual_formula or "",
             )
     console().print(table)
+
+
+def _local(ts: int | None) -> str:
+    """Epoch seconds as local time of the rollups (+08:00)."""
+    if ts is None:
+        return "—"
+    stamp = np.datetime64(ts + 60 * ROLLUP_UTC_OFFSET_MIN, "s").astype(str).replace("T", " ")
+    return f"{stamp} +08:00"
+
+
+@meters.command("show")
+@click.argument("code")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option(
+    "--days", default=7, show_default=True, type=click.IntRange(1, 366), help="Recent days shown."
+)
+@click.pass_context
+@_refusing_bad_input
+def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) -> None:
+    """Show meter CODE: its definition, its readings and its recent daily totals with
+    completeness and quality (local days, +08:00)."""
+    with _store(ctx, read_only=True) as (session, _):
+        fcode = _facility_code(session, facility)
+        fid = facility_id(session, fcode)
+        meter = session.scalars(
+            sa.select(Meter).where(Meter.facility_id == fid, Meter.code == code)
+        ).one_or_none()
+        if meter is None:
+            raise InputError(InputProblem(f"facility {fcode}", "meter", code, "unknown meter"))
+        nodes = {
+            n.id: n
+            for n in session.scalars(sa.select(MeterNode).where(MeterNode.facility_id == fid))
+        }
+        path, node_id = [], meter.node_id
+        while node_id is not None:
+            path.append(nodes[node_id].code)
+            node_id = nodes[node_id].parent_id
+        count, first, last = session.execute(
+            sa.text("SELECT count(*), min(ts), max(ts) FROM meter_reading WHERE meter_id = :m"),
+            {"m": meter.id},
+        ).one()
+        conflicts, stale = session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM meter_reading_conflict WHERE meter_id = :m), "
+                "(SELECT count(*) FROM meter_day_stale WHERE meter_id = :m)"
+            ),
+            {"m": meter.id},
+        ).one()
+        end = date.today() + timedelta(days=1)
+        if last is not None:
+            end = np.datetime64(last + 60 * ROLLUP_UTC_OFFSET_MIN, "s").astype(
+                "datetime64[D]"
+            ).astype(object) + timedelta(days=1)
+        totals = daily_totals(session, fid, end - timedelta(days=days), end, [meter.id])
+    about = Table(title=f"Meter {meter.code} 表计", show_header=False)
+    about.add_column(style="bold")
+    about.add_column()
+    for label, value in (
+        ("name 名称", meter.name),
+        ("facility 工厂", fcode),
+        ("node path 节点", " / ".join(reversed(path)) or "—"),
+        ("energy type 能源品种", meter.energy_type),
+        ("unit 单位", meter.unit),
+        ("kind 类型", meter.kind),
+        ("multiplier 倍率", f"{meter.multiplier:g}"),
+        ("rollover at 满量程", "—" if meter.rollover_at is None else f"{meter.rollover_at:g}"),
+        ("flow 流向", meter.flow),
+        ("formula 公式", meter.virtual_formula or "—"),
+        ("readings 读数", f"{count:,}"),
+        ("first reading 首次", _local(first)),
+        ("last reading 最近", _local(last)),
+        ("conflicts recorded 冲突", f"{conflicts:,}"),
+        ("days awaiting refresh 待刷新", f"{stale:,}"),
+    ):
+        about.add_row(label, value)
+    console().print(about)
+    if meter.virtual_formula:
+        console().print("A virtual meter: its totals come from the meters of its formula.")
+        return
+    recent = Table(
+        title=f"Daily totals 日用量, {end - timedelta(days=days)} to {end - timedelta(days=1)}"
+    )
+    for header in (
+        "day 日期",
+        f"energy [{meter.unit}]",
+        f"estimated [{meter.unit}]",
+        "measured",
+        "estimated",
+        "missing",
+        "completeness",
+        "quality",
+    ):
+        recent.add_column(header, justify="left" if header in ("day 日期", "quality") else "right")
+    by_day = {str(d): i for i, d in enumerate(totals.day.astype(str))}
+    for offset in range(days):
+        day = end - timedelta(days=days - offset)
+        i = by_day.get(str(day))
+        if i is None:
+            recent.add_row(str(day), "—", "—", "0", "0", "96", "0.0 %", "no data")
+            continue
+        measured = int(totals.measured_intervals[i])
+        estimated = int(totals.estimated_intervals[i])
+        missing = int(totals.missing_intervals[i])
+        quality = "complete" if measured == 96 else "estimated" if not missing else "gaps"
+        recent.add_row(
+            str(day),
+            f"{totals.energy[i]:,.3f}",
+            f"{totals.estimated[i]:,.3f}",
+            str(measured),
+            str(estimated),
+            str(missing),
+            f"{100 * measured / 96:.1f} %",
+            quality,
+        )
+    console().print(recent)
