@@ -54,6 +54,7 @@ def test_the_shipped_calendars_validate_and_carry_their_provenance():
     assert set(CALENDARS) == {
         "CN-JS-2025-426", "CN-ZJ-2024-21", "CN-ZJ-2026-112", "CN-GD-2021-331",
         "CN-SD-2025-914", "CN-SH-2022-50-two-part", "CN-SH-2022-50-single-part",
+        "CN-AH-2025-302",
     }  # fmt: skip
     for c in CALENDARS.values():
         assert c.status in ("official", "unverified"), c.calendar_id
@@ -73,6 +74,9 @@ def test_shipped_hours_match_the_notices():
     guangdong = CALENDARS["CN-GD-2021-331"]
     assert ("15:00", "17:00", "critical_peak") in guangdong.hours(8)
     assert ("14:00", "19:00", "peak") in guangdong.hours(11)
+    # 皖发改价格〔2025〕302号: July-September peak 16:00-24:00, valley 2:00-9:00 and 11:00-13:00
+    assert CALENDARS["CN-AH-2025-302"].hours(8)[-1] == ("16:00", "24:00", "peak")
+    assert ("02:00", "09:00", "valley") in CALENDARS["CN-AH-2025-302"].hours(9)
     # Shandong 2025: deep valley 11:00-14:00 inside the valley 10:00-15:00 in spring
     assert CALENDARS["CN-SD-2025-914"].hours(4)[1:4] == [
         ("10:00", "11:00", "valley"), ("11:00", "14:00", "deep_valley"),
