@@ -365,7 +365,7 @@ def calendar_for(
 
 def shipped_calendars() -> list[Calendar]:
     """The calendars shipped with lingtan, with their provenance."""
-    folder = resources.files("lingtan.data") / "tou"
+    folder = resources.files("lingtan") / "data" / "tou"
     with resources.as_file(folder) as path:
         return _read(Path(path) / "periods.csv", Path(path) / "calendars.csv")
 
