@@ -11,8 +11,10 @@ record keeps
   estimated energy and missing intervals;
 * an evidence file: a CSV of every 15-minute interval used (meter, start in UTC and local
   time, energy, quality flag, contribution to the record), stored by content like the files of
-  an import, so a verifier can add the intervals up to the record (figures to 12 significant
-  digits, as the quantity);
+  an import, so a verifier can add the intervals up to the record. Its figures have 9
+  significant digits: a register difference such as 104523.0 - 104522.6 = 0.39999999999417923
+  carries noise of binary floating point far below a meter's resolution (1 Wh in 100 MWh);
+  the quantity is the sum of the unrounded figures to 12 significant digits;
 * a quality note stating the measured and estimated shares and the missing intervals.
 
 The rules are those of an import (:mod:`lingtan.imports.load`): all or nothing in the caller's
@@ -359,10 +361,10 @@ def _period_result(
                     f"{sign:+g}",
                     datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     f"{_local(ts, utc_offset_min)}{_offset_text(utc_offset_min)}",
-                    "" if contribution is None else f"{value:.12g}",
+                    "" if contribution is None else f"{value:.9g}",
                     meter.unit,
                     Quality(flag).label,
-                    "" if contribution is None else f"{contribution:.12g}",
+                    "" if contribution is None else f"{contribution:.9g}",
                     unit,
                 ]
             )
@@ -392,9 +394,8 @@ def _period_result(
 
 
 def _significant(value: float) -> float:
-    """``value`` to 12 significant digits: register differences of decimal readings carry
-    binary floating-point noise (32.00000000069849 for 0.4 x 80) far below any meter's
-    resolution."""
+    """``value`` to 12 significant digits: sums of register differences carry binary
+    floating-point noise far below any meter's resolution."""
     return float(f"{value:.12g}")
 
 
