@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import click
 import numpy as np
 import sqlalchemy as sa
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -212,7 +213,7 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
         ("unit 单位", meter.unit),
         ("kind 类型", meter.kind),
         ("multiplier 倍率", f"{meter.multiplier:g}"),
-        ("rollover at 满量程", "—" if meter.rollover_at is None else f"{meter.rollover_at:g}"),
+        ("rollover at 满量程", "—" if meter.rollover_at is None else str(meter.rollover_at)),
         ("flow 流向", meter.flow),
         ("formula 公式", meter.virtual_formula or "—"),
         ("readings 读数", f"{count:,}"),
@@ -239,7 +240,8 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
         "completeness",
         "quality",
     ):
-        recent.add_column(header, justify="left" if header in ("day 日期", "quality") else "right")
+        justify = "left" if header in ("day 日期", "quality") else "right"
+        recent.add_column(escape(header), justify=justify)
     by_day = {str(d): i for i, d in enumerate(totals.day.astype(str))}
     for offset in range(days):
         day = end - timedelta(days=days - offset)
