@@ -102,17 +102,29 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
             InputProblem(str(path), "file", path.name, f"is not a readable .xlsx workbook ({exc})")
         ) from None
     for name in workbook.sheet_names:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        if sheet.start is None:
+            continue  # an empty sheet
+        # iter_rows hands over one row at a time (no list of the whole sheet); its rows start
+        # at row 1 but its columns at the first used one: pad so that indexes are columns.
+        pad = [""] * sheet.start[1]
         numbered = (
-            (number, list(values))
-            for number, values in enumerate(rows, start=1)
+            (number, pad + values)
+            for number, values in enumerate(sheet.iter_rows(), start=1)
             if any(v not in (None, "") for v in values)
         )
         first = next(numbered, None)
         if first is None:
             continue
-        header = ["" if v is None else str(v) for v in first[1]]
+        header = [_header_text(v) for v in first[1]]
         yield Table(f"{path.name} sheet {name}", name, header, numbered)
+
+
+def _header_text(value: Any) -> str:
+    # Excel keeps a number typed as a header (a meter code 1001) as the float 1001.0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value)
 
 
 def csv_encoding(path: Path) -> str:

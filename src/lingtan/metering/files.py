@@ -13,10 +13,12 @@ cells. A timestamp with an offset (or ``Z``) is taken as written; a naive one is
 ``utc_offset_min`` minutes east of UTC (default 480, China Standard Time +08:00). Values are
 as read from the register, before the multiplier.
 
-A file is read row by row (CSV with the csv module, XLSX with openpyxl in read-only mode) and
-stored in chunks of :data:`lingtan.metering.store.CHUNK_READINGS` readings, all inside the
-caller's single transaction: memory stays bounded whatever the file size, and a file with any
-bad row writes nothing (design principle 8). Every problem names the file, row, column, value
+A file is read row by row (CSV with the csv module; XLSX with calamine through
+:func:`lingtan.imports.tables.read_tables`, which holds the sheet's cells in compact native form
+and hands over Python rows one at a time) and stored in chunks of
+:data:`lingtan.metering.store.CHUNK_READINGS` readings, all inside the caller's single
+transaction: memory stays bounded whatever the number of rows, and a file with any bad row
+writes nothing (design principle 8). Every problem names the file, row, column, value
 and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp in the future.
 """
 
@@ -35,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
-from lingtan.imports.tables import csv_encoding, header_columns
+from lingtan.imports.tables import csv_encoding, header_columns, read_tables
 from lingtan.metering.store import (
     CHUNK_READINGS,
     IngestSummary,
@@ -97,26 +99,23 @@ _NODE = ("node", "节点")
 _METER = ("meter", "表计", "仪表")
 
 
-def iter_rows(path: str | Path) -> Iterator[list[Any]]:
-    """The rows of a CSV file or of the first sheet of an XLSX workbook, one at a time.
+def iter_rows(path: str | Path) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a CSV file or of the first non-empty sheet of an XLSX workbook, one at a
+    time, with their row numbers as shown in the file (the header is the first row yielded).
 
     CSV is read as UTF-8 (a byte-order mark is skipped) or GB18030; cells are strings. XLSX
-    cells keep their types (numbers, datetimes).
+    cells keep their types (numbers as floats, datetimes; an empty cell is ``""``); blank
+    rows of a workbook are left out.
     """
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        # read_only streams the sheet's XML instead of building the whole workbook.
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            for row in workbook.worksheets[0].iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            workbook.close()
+        tables = read_tables(path)
+        if tables:
+            yield 1, tables[0].header  # the first non-blank row, whatever its number
+            yield from tables[0].rows
         return
     with path.open(newline="", encoding=csv_encoding(path)) as handle:
-        yield from csv.reader(handle)
+        yield from enumerate(csv.reader(handle), start=1)
 
 
 def _parse_time(cell: Any, offset: timezone) -> int:
@@ -133,9 +132,10 @@ def _parse_time(cell: Any, offset: timezone) -> int:
 
 
 def _parse_value(cell: Any) -> float:
-    value = (
-        float(cell) if isinstance(cell, int | float) else float(str(cell).strip().replace(",", ""))
-    )
+    try:
+        value = float(cell)  # numbers, and text with or without surrounding spaces
+    except ValueError:
+        value = float(str(cell).replace(",", ""))  # thousands separators: "104,522.6"
     if not math.isfinite(value):
         raise ValueError("not finite")
     return value
@@ -151,6 +151,19 @@ class FileImport:
     readings: IngestSummary
 
 
+def _blank(row: list[Any]) -> bool:
+    # any() first: cheap, and a row with a truthy cell is not blank; only an all-falsy row
+    # (None, "", 0) is looked at cell by cell, since a 0 is a value.
+    return not any(row) and all(c is None or c == "" for c in row)
+
+
+def _code(cell: Any) -> str:
+    # a meter code typed as a number in Excel comes as a float: 1001.0 is meter 1001
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return "" if cell is None else str(cell).strip()
+
+
 class _Reader:
     """Turns rows into readings, collecting problems; stops yielding at the first problem so
     that nothing more is written, but keeps checking to report every problem."""
@@ -158,7 +171,7 @@ class _Reader:
     def __init__(
         self,
         name: str,
-        rows: Iterator[list[Any]],
+        rows: Iterator[tuple[int, list[Any]]],
         meters: dict[str, bool],
         *,
         utc_offset_min: int,
@@ -197,10 +210,11 @@ class _Reader:
         return ts
 
     def readings(self) -> Iterator[tuple[str, int, float]]:
-        header = next(self.rows, None)
-        if header is None:
+        first = next(self.rows, None)
+        if first is None:
             self.fail(1, "header", None, "empty file")
             return
+        header = first[1]
         cols = header_columns(header, READINGS)
         if "timestamp" not in cols:
             self.fail(
@@ -218,16 +232,16 @@ class _Reader:
         im, it, iv = cols["meter"], cols["timestamp"], cols["value"]
         width = max(cols.values()) + 1
         last_cell, last_ts = None, None
-        for number, row in enumerate(self.rows, start=2):
-            if not any(c not in (None, "") for c in row):
+        for number, row in self.rows:
+            if _blank(row):
                 continue  # a blank line is no reading
             self.rows_read += 1
             if len(row) < width:
                 row = list(row) + [None] * (width - len(row))
-            code = "" if row[im] is None else str(row[im]).strip()
+            code = _code(row[im])
             ok = True
-            if (rule := self._meter_rule(code)) is not None:
-                self.fail(number, "meter", code, rule)
+            if self.meters.get(code) is not False:  # unknown or virtual
+                self.fail(number, "meter", code, self._meter_rule(code))
                 ok = False
             cell = row[it]
             if cell == last_cell and last_ts is not None:
@@ -256,8 +270,8 @@ class _Reader:
         for _, code in columns:
             if (rule := self._meter_rule(code)) is not None:
                 self.fail(1, code, code, rule)
-        for number, row in enumerate(self.rows, start=2):
-            if not any(c not in (None, "") for c in row):
+        for number, row in self.rows:
+            if _blank(row):
                 continue
             self.rows_read += 1
             ts = self._time(number, "timestamp", row[it] if it < len(row) else None)
@@ -379,14 +393,14 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
     """
     path = Path(path)
     rows = iter_rows(path)
-    header = next(rows, None) or []
+    header = next(rows, (1, []))[1]
     cols = header_columns(header, DEFINITIONS)
     problems: list[InputProblem] = []
     missing = [k for k in ("record", "code") if k not in cols]
     if missing:
         raise InputError(InputProblem(f"{path.name} row 1", "header", missing, "missing columns"))
     nodes, meters = [], []
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
 
         def cell(key: str, row: list[Any] = row) -> str:
             i = cols.get(key)

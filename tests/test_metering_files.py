@@ -1,0 +1,104 @@
+"""Reading files read through calamine: positions, numeric meter codes, bad cells named."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from lingtan.errors import InputError
+from lingtan.metering.files import import_readings_file
+from lingtan.metering.store import MeterDefinition, define_meters
+from lingtan.store.db import make_engine, session_scope, upgrade
+from lingtan.store.models import Facility, Organization
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'lingtan.db'}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        org = Organization(name="Acme")
+        session.add(org)
+        session.flush()
+        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
+        session.flush()
+        define_meters(
+            session,
+            "F1",
+            [],
+            [
+                MeterDefinition("1001", "electricity", "kWh", "cumulative"),
+                MeterDefinition("gas", "natural_gas", "Nm3", "interval"),
+            ],
+        )
+    yield engine
+    engine.dispose()
+
+
+def stored(engine):
+    with engine.connect() as connection:
+        return sorted(
+            tuple(r)
+            for r in connection.execute(
+                sa.text(
+                    "SELECT m.code, r.ts, r.value FROM meter_reading r JOIN meter m ON m.id = r.meter_id"
+                )
+            )
+        )
+
+
+def workbook(path, first_cell_row: int, rows):
+    """A sheet whose table starts at column B of row *first_cell_row*."""
+    book = Workbook()
+    sheet = book.active
+    for offset, row in enumerate(rows):
+        for column, value in enumerate(row, start=2):
+            sheet.cell(first_cell_row + offset, column, value)
+    book.save(path)
+
+
+def test_wide_sheet_away_from_a1_with_a_numeric_meter_code(engine, tmp_path):
+    path = tmp_path / "wide.xlsx"
+    workbook(
+        path,
+        3,
+        [
+            ["时间", 1001, "gas"],  # row 3; the meter code typed as a number
+            [datetime(2025, 1, 1, 0, 0), 100, 3.25],
+            [None, None, None],  # row 5: blank
+            [datetime(2025, 1, 1, 0, 15), "x", 1],  # row 6
+        ],
+    )
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    [problem] = caught.value.problems
+    assert (problem.where, problem.field, problem.value) == ("wide.xlsx row 6", "1001", "x")
+    assert stored(engine) == []
+
+    workbook(path, 3, [["时间", 1001, "gas"], [datetime(2025, 1, 1, 0, 0), 100, 3.25]])
+    with session_scope(engine) as session:
+        result = import_readings_file(session, "F1", path, now=NOW)
+    assert (result.layout, result.rows_read, result.readings.added) == ("wide", 1, 2)
+    # 2025-01-01 00:00 local (+08:00) is T0
+    assert stored(engine) == [("1001", T0, 100.0), ("gas", T0, 3.25)]
+
+
+def test_long_sheet_with_numeric_meter_codes_and_text_values(engine, tmp_path):
+    path = tmp_path / "long.xlsx"
+    workbook(
+        path,
+        1,
+        [
+            ["meter", "timestamp", "value"],
+            [1001, "2025-01-01T00:15:00+08:00", "104,522.6"],  # thousands separator
+            ["gas", "2025-01-01 00:15", 0],  # a zero is a reading, not a blank row
+        ],
+    )
+    with session_scope(engine) as session:
+        result = import_readings_file(session, "F1", path, now=NOW)
+    assert (result.layout, result.rows_read) == ("long", 2)
+    assert stored(engine) == [("1001", T0 + 900, 104522.6), ("gas", T0 + 900, 0.0)]
