@@ -4,8 +4,11 @@ import json
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
+
+from lingtan.metering.intervals import Quality
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,162 @@ def test_demo_inventory_is_locked_and_traceable(demo):
     with open(evidence["path"], encoding="utf-8") as handle:
         assert str(trace["activity_record"]["quantity"]) in handle.read()
     assert "audit log intact" in lingtan(folder, "audit", "verify")
+
+
+# --- Metering: the tree, a year of 15-minute readings, and their agreement with the bills ----
+
+FACILITY = "JS-CELL-01"
+YEAR_UTC = ("2024-12-31T16:00:00", "2025-12-31T16:00:00")  # 2025 in local time, +08:00
+
+
+@pytest.fixture(scope="module")
+def store(demo):
+    from lingtan.store.db import make_engine, session_scope
+
+    folder, _, _ = demo
+    engine = make_engine(f"sqlite:///{folder / 'lingtan.db'}")
+    with session_scope(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def monthly(session, code):
+    """A meter's 2025 totals per local month, computed here from the stored readings."""
+    from lingtan.metering.intervals import rollup
+    from lingtan.metering.store import stored_intervals
+
+    start, end = YEAR_UTC
+    intervals = stored_intervals(session, FACILITY, code, start=start, end=end)
+    return rollup(intervals, "month").energy, intervals
+
+
+def bills(session, source):
+    """The monthly activity records of a source, January first [their unit]."""
+    import sqlalchemy as sa
+
+    from lingtan.store.models import ActivityRecord, Source
+
+    rows = session.execute(
+        sa.select(ActivityRecord.quantity)
+        .join(Source, Source.id == ActivityRecord.source_id)
+        .where(Source.code == source)
+        .order_by(ActivityRecord.period_start)
+    ).scalars()
+    return list(rows)
+
+
+def test_demo_metering_tree(store):
+    import sqlalchemy as sa
+
+    from lingtan.metering.store import meters_of
+    from lingtan.store.models import MeterNode
+
+    meters = {m.code: m for m in meters_of(store, FACILITY)}
+    assert 30 <= len(meters) <= 45
+    levels = dict(store.execute(sa.select(MeterNode.code, MeterNode.level)).all())
+    assert levels["site"] == "facility"
+    assert {c for c, lv in levels.items() if lv == "workshop"} == {
+        "electrode", "assembly", "formation", "pack"}  # fmt: skip
+    assert levels["coating"] == "line" and levels["nmp"] == "equipment"
+    assert levels["dehum-1"] == "equipment" and levels["utilities"] == "building"
+    roles = {
+        code: (m.energy_type, m.unit, m.kind, m.flow)
+        for code, m in meters.items()
+        if m.flow != "use"
+    }
+    assert roles == {
+        "E-IN-1": ("electricity", "kWh", "cumulative", "supply"),
+        "E-IN-2": ("electricity", "kWh", "cumulative", "supply"),
+        "E-PV-GEN": ("electricity", "kWh", "cumulative", "generation"),
+        "E-PV-EXP": ("electricity", "kWh", "cumulative", "export"),
+        "G-BOILER-1": ("natural_gas", "Nm3", "cumulative", "supply"),
+        "G-BOILER-2": ("natural_gas", "Nm3", "cumulative", "supply"),
+        "S-PARK": ("steam", "GJ", "cumulative", "supply"),
+        "S-BOILER": ("steam", "t", "interval", "output"),
+        "A-AIR": ("compressed_air", "Nm3", "interval", "output"),
+        "W-MAIN": ("water", "m3", "cumulative", "supply"),
+    }
+    incomer = meters["E-IN-1"]
+    assert (incomer.multiplier, incomer.rollover_at) == (6000, 999_999.99)  # CT 300/5 x PT 100
+    virtual = {code: m.virtual_formula for code, m in meters.items() if m.virtual_formula}
+    assert set(virtual) == {"E-REST", "E-ELEC-REST"}
+    assert virtual["E-ELEC-REST"] == "E-ELEC - E-MIX - E-COAT - E-ROLL"
+
+
+def test_demo_meters_agree_with_the_bills_within_one_percent(store):
+    grid = bills(store, "grid")
+    # January's bill: 4,850 MWh x (1 + 0.06 winter swing x cos 0) = 5,141.0 MWh = 5,141,000 kWh
+    assert grid[0] == pytest.approx(5_141_000)
+    incomers = monthly(store, "E-IN-1")[0] + monthly(store, "E-IN-2")[0]
+    pv = (monthly(store, "E-PV-GEN")[0] - monthly(store, "E-PV-EXP")[0]) / 1000  # [MWh]
+    checks = {
+        "grid": (incomers, grid),
+        "rooftop-pv": (pv, bills(store, "rooftop-pv")),
+        "boiler-1": (monthly(store, "G-BOILER-1")[0], bills(store, "boiler-1")),
+        "boiler-2": (monthly(store, "G-BOILER-2")[0], bills(store, "boiler-2")),
+    }
+    for source, (metered, billed) in checks.items():
+        assert len(metered) == len(billed) == 12, source
+        for month, (m, b) in enumerate(zip(metered, billed, strict=True), start=1):
+            assert abs(m / b - 1) < 0.01, (source, month, m, b)
+            assert m != pytest.approx(b, rel=1e-6), (source, month)  # meters are not the bill
+    # purchased steam: the meter failed in June (the statement's June figure is an estimate)
+    steam, intervals = monthly(store, "S-PARK")
+    statements = bills(store, "steam")
+    for month in (1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12):
+        assert abs(steam[month - 1] / statements[month - 1] - 1) < 0.01, month
+    assert steam[5] == 0
+    assert intervals.count(Quality.MISSING) == 30 * 96  # all of June
+
+
+def test_demo_meter_events_are_flagged(store):
+    def problems(code):
+        _, intervals = monthly(store, code)
+        return intervals, {(p.kind, p.timestamp.isoformat()) for p in intervals.problems}
+
+    air, found = problems("A-AIR")
+    assert ("spike", "2025-04-15T06:30:00+00:00") in found  # 14:30 local
+    assert air.count(Quality.SPIKE) == 1
+    stack, found = problems("E-STACK")
+    # readings 02:15 .. 07:30 local left out: 07:45 - 02:00 = 5.75 h > 1 h -> 23 intervals
+    assert ("missing", "2025-08-18T18:00:00+00:00") in found
+    assert stack.count(Quality.MISSING) == 23
+    incomer, found = problems("E-IN-2")
+    # readings 10:15 and 10:30 left out: 10:00 .. 10:45 = 0.75 h <= 1 h -> 3 intervals estimated
+    assert ("estimated", "2025-03-12T02:00:00+00:00") in found
+    assert incomer.count(Quality.ESTIMATED) == 3
+    incomer, found = problems("E-IN-1")
+    assert [kind for kind, _ in found] == ["rollover"] and incomer.count(Quality.ROLLOVER) == 1
+    dehumidifier, found = problems("E-DEH-2")
+    assert found == {("replacement", "2025-09-16T02:00:00+00:00")}  # 10:00 local
+    assert dehumidifier.count(Quality.REPLACEMENT) == 1
+
+
+def test_demo_daily_totals_are_refreshed(store):
+    import sqlalchemy as sa
+
+    from lingtan.metering.rollups import daily_totals
+    from lingtan.metering.store import facility_id
+    from lingtan.store.models import Meter, MeterDayStale
+
+    assert store.execute(sa.select(sa.func.count()).select_from(MeterDayStale)).scalar() == 0
+    fid = facility_id(store, FACILITY)
+    mid = store.execute(sa.select(Meter.id).where(Meter.code == "E-IN-1")).scalar_one()
+    daily = daily_totals(store, fid, date(2025, 1, 1), date(2026, 1, 1), [mid])
+    year, _ = monthly(store, "E-IN-1")
+    assert daily.day.size == 365
+    assert daily.energy.sum() == pytest.approx(year.sum(), rel=1e-9)
+
+
+def test_demo_metering_files_are_deterministic(demo, tmp_path):
+    from lingtan.demo import monthly_bills
+    from lingtan.demo_metering import write_metering
+
+    folder, _, _ = demo
+    again = write_metering(tmp_path, monthly_bills())
+    for path in [again.definitions, *again.readings]:
+        assert path.read_bytes() == (folder / "meters" / path.name).read_bytes(), path.name
+    wide = again.readings[0]
+    with wide.open(encoding="utf-8") as handle:
+        rows = sum(1 for _ in handle)
+    assert rows == 1 + 365 * 96 + 1  # the header, then 2025-01-01 00:00 .. 2026-01-01 00:00

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from lingtan.demo_metering import MeteringFiles, import_metering, write_metering
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -38,6 +39,9 @@ class DemoResult:
     inventory_id: int
     totals: dict
     reports: list[Path]
+    metering: MeteringFiles
+    readings: int
+    meter_days: int
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -61,8 +65,28 @@ def _statement(folder: Path, name: str, issuer: str, lines: list[tuple[str, str]
     return f"evidence/{name}"
 
 
+def monthly_bills() -> dict[str, list[float]]:
+    """The monthly quantities on the demo's bills and meter statements, January first.
+
+    ``grid`` [kWh], ``rooftop-pv`` [MWh], ``boiler-1`` and ``boiler-2`` [Nm3], ``steam`` [GJ]
+    (June's is the estimate); the metering data (:mod:`lingtan.demo_metering`) is scaled to them.
+    """
+    months = range(1, 13)
+    bills = {
+        boiler: [_seasonal(m, base, winter=0.45, summer=-0.2) for m in months]
+        for boiler, base in (("boiler-1", 145_000), ("boiler-2", 92_000))
+    }
+    bills["grid"] = [_seasonal(m, 4_850, winter=0.06, summer=0.18) * 1000 for m in months]
+    bills["rooftop-pv"] = [
+        round(310 * (1 + 0.35 * math.sin((m - 4) / 12 * 2 * math.pi)), 1) for m in months
+    ]
+    bills["steam"] = [_seasonal(m, 2_150, winter=0.3, summer=-0.1) for m in months]
+    return bills
+
+
 def _workbook(root: Path) -> Path:
     evidence = root / "evidence"
+    bills = monthly_bills()
     # source_id, kind, name, production unit, fuel, gas, carbonate, region, medium
     source_rows = [
         ["boiler-1", "fuel_combustion", "1# 燃气锅炉 Gas boiler 1", "动力车间 Utilities",
@@ -85,27 +109,27 @@ def _workbook(root: Path) -> Path:
     activity = []
     diesel = []
     for month, start, end in _months():
-        for boiler, base in (("boiler-1", 145_000), ("boiler-2", 92_000)):
-            volume = _seasonal(month, base, winter=0.45, summer=-0.2)
+        for boiler in ("boiler-1", "boiler-2"):
+            volume = bills[boiler][month - 1]
             bill = _statement(
                 evidence, f"gas-{boiler}-{YEAR}-{month:02d}.csv", "江苏某燃气有限公司 city gas",
                 [("account", boiler), ("period", f"{start}..{end}"), ("volume_Nm3", str(volume))],
             )  # fmt: skip
             activity.append([boiler, start, end, volume, "Nm3", "invoice", bill, None])
-        grid = _seasonal(month, 4_850, winter=0.06, summer=0.18)
+        grid = bills["grid"][month - 1]
         bill = _statement(
             evidence, f"electricity-{YEAR}-{month:02d}.csv", "国网江苏省电力 State Grid Jiangsu",
             [("account", "3200-CELL-01"), ("period", f"{start}..{end}"), ("energy_kWh",
-             str(round(grid * 1000)))],
+             str(round(grid)))],
         )  # fmt: skip
-        activity.append(["grid", start, end, grid * 1000, "kWh", "meter", bill, None])
-        pv = round(310 * (1 + 0.35 * math.sin((month - 4) / 12 * 2 * math.pi)), 1)
+        activity.append(["grid", start, end, grid, "kWh", "meter", bill, None])
+        pv = bills["rooftop-pv"][month - 1]
         reading = _statement(
             evidence, f"pv-{YEAR}-{month:02d}.csv", "屋顶光伏运营商 PV owner (EMC contract)",
             [("meter", "PV-EXPORT-01"), ("period", f"{start}..{end}"), ("energy_MWh", str(pv))],
         )  # fmt: skip
         activity.append(["rooftop-pv", start, end, pv, "MWh", "meter", reading, None])
-        steam = _seasonal(month, 2_150, winter=0.3, summer=-0.1)
+        steam = bills["steam"][month - 1]
         note = None
         origin = "invoice"
         if month == 6:  # the steam meter failed in June: an estimate, flagged
@@ -191,6 +215,8 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         store = EvidenceStore(evidence_root(url))
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=store, actor="demo")
+        metering = write_metering(root / "meters", monthly_bills())
+        readings, meter_days = import_metering(engine, FACILITY, metering)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -202,4 +228,4 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
     from lingtan.reports import write_reports
 
     reports = write_reports(data, root / "reports")
-    return DemoResult(url, workbook, inventory_id, totals, reports)
+    return DemoResult(url, workbook, inventory_id, totals, reports, metering, readings, meter_days)
