@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from lingtan.accounting.energy import StandardCoal
 from lingtan.errors import InputError
@@ -251,11 +252,13 @@ def test_carbon_factors(coefficients):
     ]
     assert carbon["S-WS1"].value == 0.0 and "made on site" in carbon["S-WS1"].note
     assert carbon["W-MAIN"].value is None
-    pv = carbon_factor(MeterInfo("PV", "pv_generation", "kWh"), region="CN-JS", year=2025,
-                       library=_lib())  # fmt: skip
+    pv = carbon_factor(
+        MeterInfo("PV", "pv_generation", "kWh"), region="CN-JS", year=2025, library=_lib()
+    )
     assert pv.value == 0.0 and "no emission" in pv.note
-    bought = carbon_factor(MeterInfo("H", "hot_water", "GJ"), region="CN-JS", year=2025,
-                           library=_lib())  # fmt: skip
+    bought = carbon_factor(
+        MeterInfo("H", "hot_water", "GJ"), region="CN-JS", year=2025, library=_lib()
+    )
     assert bought.value == pytest.approx(0.11)  # GB/T 32150-2025 heat factor 0.11 tCO2/GJ
 
 
@@ -378,17 +381,23 @@ def test_energy_flow_balances(coefficients, totals):
     # nodes that pass energy on balance: in == out (the boiler over all types, ws1 per type)
     def through(node, kinds):
         i = ids.index(node)
-        inflow = sum(x["value_tce"] for x in flow["links"] if x["target"] == i
-                     and x["energy_type"] in kinds)  # fmt: skip
-        outflow = sum(x["value_tce"] for x in flow["links"] if x["source"] == i
-                      and x["energy_type"] in kinds)  # fmt: skip
+        inflow = sum(
+            x["value_tce"] for x in flow["links"] if x["target"] == i and x["energy_type"] in kinds
+        )
+        outflow = sum(
+            x["value_tce"] for x in flow["links"] if x["source"] == i and x["energy_type"] in kinds
+        )
         return inflow, outflow
 
     inflow, outflow = through("boiler", ("natural_gas", "steam", "conversion loss"))
     assert inflow == pytest.approx(outflow)
     assert through("ws1", ("electricity",)) == pytest.approx((6000 * e, 6000 * e))
-    assert {n["stage"] for n in flow["nodes"]} == {"purchase", "conversion", "distribution",
-                                                    "end use"}  # fmt: skip
+    assert {n["stage"] for n in flow["nodes"]} == {
+        "purchase",
+        "conversion",
+        "distribution",
+        "end use",
+    }
     assert flow["notes"] == []
 
 
@@ -397,3 +406,313 @@ def test_intensity():
     assert intensity(3.0, 7.5, 1500.0) == pytest.approx((0.002, 0.005))
     assert intensity(3.0, None, 1500.0) == (pytest.approx(0.002), None)
     assert intensity(3.0, 7.5, 0.0) == (None, None)
+
+
+# --- The store and the command line (SQLite and PostgreSQL) -----------------------------------
+
+APRIL = 30  # days
+
+
+@pytest.fixture
+def factory(store_engine):
+    """The hand-built factory above in the store, with April 2025 as daily totals (each
+    meter's month spread evenly over 30 days), and 1500 t of product P1 made in April."""
+    from datetime import date
+
+    from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
+    from lingtan.store.db import session_scope
+    from lingtan.store.models import (
+        Facility,
+        Meter,
+        MeterDay,
+        Organization,
+        Product,
+        ProductionRecord,
+    )
+
+    with session_scope(store_engine) as session:
+        org = Organization(name="Acme")
+        session.add(org)
+        session.flush()
+        facility = Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS")
+        session.add(facility)
+        session.flush()
+        define_meters(
+            session,
+            "F1",
+            [NodeDefinition(n.code, n.name, n.level, n.parent) for n in NODES.values()],
+            [
+                MeterDefinition(
+                    m.code,
+                    m.energy_type,
+                    m.unit,
+                    "cumulative",
+                    node=m.node,
+                    flow=m.flow,
+                    virtual_formula=m.formula,
+                )
+                for m in METERS.values()
+            ],
+        )
+        ids = dict(session.execute(sa.select(Meter.code, Meter.id)).all())
+        for code, total in MONTH.items():
+            if METERS[code].formula:
+                continue
+            for day in range(1, APRIL + 1):
+                missing = 4 if (code == "E-WS2" and day == APRIL) else 0
+                session.add(
+                    MeterDay(
+                        meter_id=ids[code],
+                        day=date(2025, 4, day),
+                        energy=total / APRIL,
+                        estimated=0.0,
+                        measured_intervals=96 - missing,
+                        estimated_intervals=0,
+                        missing_intervals=missing,
+                    )
+                )
+        product = Product(facility_id=facility.id, code="P1", name="Castings", unit="t")
+        session.add(product)
+        session.flush()
+        session.add(
+            ProductionRecord(
+                product_id=product.id,
+                period_start=date(2025, 4, 1),
+                period_end=date(2025, 4, 30),
+                quantity=1500.0,
+            )
+        )
+    return store_engine
+
+
+def _cli(database_url, *args):
+    from click.testing import CliRunner
+
+    from lingtan.cli import main
+
+    return CliRunner().invoke(main, ["--db", database_url, *args])
+
+
+SITE_TCE = 1.229 + 1.3283857  # electricity 10000 kWh + gas 1000 Nm3 (steam made inside)
+SITE_TCO2 = 5.827 + 2.1621888
+
+
+def test_store_totals_and_balance(factory, database_url):
+    result = _cli(
+        database_url, "energy", "totals", "--year", "2025", "--month", "4", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    (april,) = data["periods"]
+    assert april["period"] == "2025-04"
+    assert april["facility_energy_tce"] == pytest.approx(SITE_TCE)
+    assert april["facility_carbon_tco2"] == pytest.approx(SITE_TCO2)
+    nodes = {(n["node"], n["energy_type"]): n for n in april["nodes"]}
+    assert nodes["site", "electricity"]["energy"] == pytest.approx(10_000.0)
+    assert nodes["site", "electricity"]["missing_intervals"] == 0  # own meter E-MAIN complete
+    assert nodes["ws2", "electricity"]["missing_intervals"] == 4
+    assert nodes["site", "steam"]["energy"] == pytest.approx(28.0)
+    ref = data["factors"]["E-MAIN"]["tce"]["factors"][0]["ref"]
+    assert ref == "gbt-2589@1:electricity.equivalent"
+    table = _cli(database_url, "energy", "totals", "--year", "2025", "--month", "4")
+    assert table.exit_code == 0 and "1.2290" in table.output and "2.5574" in table.output
+
+    result = _cli(
+        database_url,
+        "energy",
+        "balance",
+        "--year",
+        "2025",
+        "--month",
+        "4",
+        "--period",
+        "day",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    rows = {
+        (r["period"], r["node"], r["energy_type"]): r for r in json.loads(result.output)["rows"]
+    }
+    first = rows["2025-04-01", "site", "electricity"]
+    # 333.33 - (200 + 100) = 33.33 kWh a day: 10 % > 5 %
+    assert first["loss_pct"] == pytest.approx(10.0) and first["status"] == "loss"
+    # the last day ws2 missed 4 intervals: flagged, not reported as a loss
+    assert rows["2025-04-30", "site", "electricity"]["status"] == "incomplete"
+    assert rows["2025-04-30", "ws1", "electricity"]["status"] == "loss"  # 8.33 %
+    relaxed = _cli(
+        database_url, "energy", "balance", "--year", "2025", "--month", "4", "--threshold", "12"
+    )
+    assert (
+        relaxed.exit_code == 0
+        and "incomplete" in relaxed.output
+        and "│ loss " not in relaxed.output
+    )
+
+
+def test_store_flow_intensity(factory, database_url):
+    result = _cli(
+        database_url, "energy", "flow", "--year", "2025", "--month", "4", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    flow = json.loads(result.output)
+    ids = [n["id"] for n in flow["nodes"]]
+    values = {
+        (ids[x["source"]], ids[x["target"]], x["energy_type"]): x["value_tce"]
+        for x in flow["links"]
+    }
+    assert values["supply:electricity", "ws1", "electricity"] == pytest.approx(0.7374)
+    assert values["boiler", "ws2", "steam"] == pytest.approx(8 / MJ_PER_KGCE)
+
+    result = _cli(
+        database_url, "energy", "intensity", "--year", "2025", "--month", "4", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["rows"]
+    # 2.5573857 tce / 1500 t = 0.00170492 tce/t; 7.9891888 tCO2 / 1500 t = 0.00532613 tCO2/t
+    assert row["production"] == pytest.approx(1500.0)
+    assert row["tce_per_unit"] == pytest.approx(SITE_TCE / 1500)
+    assert row["tco2_per_unit"] == pytest.approx(SITE_TCO2 / 1500)
+
+
+def test_store_budgets(factory, database_url, tmp_path):
+    from lingtan.store.models import MeterBudget
+
+    good = tmp_path / "budget.csv"
+    good.write_text(
+        "节点 node,月份 month,能耗预算 energy_tce,碳排放预算 carbon_tco2\n"
+        "site,2025-04,2.0,7.0\nws1,2025-04,1.5,10\nws2,2025-05,1,\n",
+        encoding="utf-8",
+    )
+    result = _cli(database_url, "energy", "budget", "import", str(good))
+    assert result.exit_code == 0, result.output
+    assert "3 row(s) read, 3 budget(s) added or changed" in result.output
+    again = _cli(database_url, "energy", "budget", "import", str(good))
+    assert "3 row(s) read, 0 budget(s) added or changed" in again.output
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "node,month,energy_tce\nsite,2025-06,3\nnope,2025-04,1\nws1,April,1\nws2,2025-04,-2\n"
+    )
+    refused = _cli(database_url, "energy", "budget", "import", str(bad))
+    assert refused.exit_code == 2
+    assert "bad.csv row 3: field 'A (node)' = 'nope': unknown node" in refused.output
+    assert "bad.csv row 4: field 'B (month)' = 'April': YYYY-MM expected" in refused.output
+    assert "bad.csv row 5: field 'C (energy_tce)' = '-2': a number >= 0 expected" in refused.output
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(MeterBudget)).scalar() == 3
+    engine.dispose()
+
+    result = _cli(database_url, "energy", "budget", "check", "--year", "2025", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {(r["node"], r["month"]): r for r in json.loads(result.output)["rows"]}
+    site = rows["site", "2025-04"]
+    # 2.5573857 / 2.0 = 127.87 %; 7.9891888 / 7.0 = 114.13 %
+    assert site["energy_used_pct"] == pytest.approx(SITE_TCE / 2.0 * 100)
+    assert site["carbon_used_pct"] == pytest.approx(SITE_TCO2 / 7.0 * 100)
+    assert site["over_budget"] == ["energy", "carbon"]
+    ws1 = rows["ws1", "2025-04"]
+    # electricity 6000 kWh = 0.7374 tce + steam 20 GJ = 0.6824308 tce: 1.4198308 / 1.5 = 94.66 %
+    assert ws1["energy_used_pct"] == pytest.approx((0.7374 + 20 / MJ_PER_KGCE) / 1.5 * 100)
+    assert ws1["carbon_used_pct"] == pytest.approx(6 * 0.5827 / 10 * 100)  # 34.96 %
+    assert ws1["over_budget"] == []
+    assert rows["ws2", "2025-05"]["energy_tce"] == 0.0  # no May data: nothing used yet
+    table = _cli(database_url, "energy", "budget", "check", "--year", "2025", "--month", "4")
+    assert "over energy budget, over carbon budget" in table.output
+
+
+def test_store_carbon_per_interval(factory, database_url):
+    from lingtan.metering.store import ingest_readings
+    from lingtan.store.db import session_scope
+
+    t0 = 1_740_758_400  # 2025-03-01 00:00 +08:00 = 2025-02-28 16:00 UTC
+    registers = {
+        "E-MAIN": [0, 30, 60, 100, 130],  # 30, 30, 40, 30 kWh
+        "E-WS1": [0, 10, 25, 45, 70],  # 10, 15, 20, 25 kWh
+        "E-WS2": [0, 5, 10, 15, 20],  # 5, 5, 5, 5 kWh
+    }
+    with session_scope(factory) as session:
+        ingest_readings(
+            session,
+            "F1",
+            [(c, t0 + 900 * i, v) for c, vs in registers.items() for i, v in enumerate(vs)],
+            origin="test",
+        )
+    result = _cli(
+        database_url,
+        "energy",
+        "carbon",
+        "--meter",
+        "E-WS1",
+        "--date",
+        "2025-03-01",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert len(data["carbon_tco2"]) == 96 and data["start_utc"][0] == "2025-02-28T16:00:00Z"
+    # 10, 15, 20, 25 kWh x 0.0005827 tCO2/kWh
+    assert data["carbon_tco2"][:4] == pytest.approx([0.005827, 0.0087405, 0.011654, 0.0145675])
+    assert data["carbon_tco2"][4] is None and data["quality"][4] == "missing"
+    assert data["factor"]["factors"][0]["ref"] == "mee-electricity-2023@1:grid_average[CN-JS].co2"
+    rest = json.loads(
+        _cli(
+            database_url,
+            "energy",
+            "carbon",
+            "--meter",
+            "E-REST",
+            "--date",
+            "2025-03-01",
+            "--format",
+            "json",
+        ).output
+    )
+    # E-REST = E-MAIN - E-WS1 - E-WS2: 30-10-5 = 15, 30-15-5 = 10, 40-20-5 = 15, 30-25-5 = 0
+    assert rest["energy"][:4] == pytest.approx([15.0, 10.0, 15.0, 0.0])
+    assert rest["carbon_tco2"][0] == pytest.approx(15 * 0.5827e-3)
+    assert rest["energy"][4] is None
+    table = _cli(database_url, "energy", "carbon", "--meter", "E-WS1", "--date", "2025-03-01")
+    assert "0.005827" in table.output and "grid emission factor" in table.output
+    unknown = _cli(database_url, "energy", "carbon", "--meter", "NOPE", "--date", "2025-03-01")
+    assert unknown.exit_code == 2 and "'NOPE': unknown meter" in unknown.output
+
+
+def test_store_refuses_bad_virtual_meter(factory, database_url):
+    from lingtan.metering.store import MeterDefinition, define_meters
+    from lingtan.store.db import session_scope
+    from lingtan.store.models import Meter
+
+    with pytest.raises(InputError) as caught, session_scope(factory) as session:
+        define_meters(
+            session,
+            "F1",
+            [],
+            [
+                MeterDefinition(
+                    "V-BAD",
+                    "electricity",
+                    "kWh",
+                    "interval",
+                    node="site",
+                    virtual_formula="E-MAIN - E-GONE",
+                ),
+                MeterDefinition(
+                    "V-GAS", "electricity", "kWh", "interval", virtual_formula="E-MAIN - G-MAIN"
+                ),
+                MeterDefinition("X", "electricity", "kWh", "interval", flow="sideways"),
+            ],
+        )
+    found = {(p.where, p.field, p.value) for p in caught.value.problems}
+    assert found == {
+        ("meter V-BAD", "formula", "E-GONE"),
+        ("meter V-GAS", "formula", "G-MAIN"),
+        ("meter X", "flow", "sideways"),
+    }
+    with session_scope(factory) as session:
+        codes = set(session.scalars(sa.select(Meter.code)))
+    assert "V-BAD" not in codes and "X" not in codes
+    listed = _cli(database_url, "meters", "list")
+    assert listed.exit_code == 0 and "supply" in listed.output and "output" in listed.output

@@ -20,6 +20,7 @@ from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
 from lingtan.accounting.serialize import result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
+from lingtan.cli_energy import energy
 from lingtan.cli_ingest import ingest
 from lingtan.cli_metering import meters
 from lingtan.cli_overview import overview, target
@@ -244,6 +245,7 @@ for _command in COMMANDS:
 factors.add_command(factors_add)
 main.add_command(meters)
 main.add_command(ingest)
+main.add_command(energy)
 main.add_command(tou)
 main.add_command(overview)
 main.add_command(target)

@@ -1,0 +1,310 @@
+"""Commands for energy and carbon from meters: ``lingtan energy totals|balance|flow|budget|
+intensity|carbon``.
+
+The click group :data:`energy` is added to the ``lingtan`` group by :mod:`lingtan.cli`. The
+database comes from ``--db`` or ``LINGTAN_DATABASE_URL``; refused input exits with status 2,
+every problem on stderr and nothing written. Commands that read daily totals first
+recompute the stale ones (:func:`lingtan.metering.rollups.refresh`) in their transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import click
+from rich.table import Table
+
+from lingtan.cli_metering import _facility_code
+from lingtan.cli_platform import _refusing_bad_input, _store, console
+from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, balance
+from lingtan.metering.energy_store import (
+    budget_rows,
+    import_budgets,
+    intensity_rows,
+    interval_carbon,
+    load_energy,
+    month_span,
+)
+
+__all__ = ["energy"]
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _options(command: Callable) -> Callable:
+    for option in reversed(
+        (
+            click.option("--facility", help="Facility code (optional when there is only one)."),
+            click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00)."),
+            click.option("--month", type=click.IntRange(1, 12), help="Only this month."),
+            click.option(
+                "--format",
+                "output",
+                type=click.Choice(["table", "json"]),
+                default="table",
+                show_default=True,
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _period_option(command: Callable) -> Callable:
+    return click.option(
+        "--period",
+        type=click.Choice(["day", "month", "year"]),
+        default="month",
+        show_default=True,
+        help="Totals per day, month or year.",
+    )(command)
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group("energy")
+def energy() -> None:
+    """Energy and carbon from meters: totals in tce, balance, energy flow, budgets, intensity
+    and carbon per interval."""
+
+
+@energy.command("totals")
+@_options
+@_period_option
+@click.pass_context
+@_refusing_bad_input
+def energy_totals(
+    ctx: click.Context,
+    facility: str | None,
+    year: int,
+    month: int | None,
+    output: str,
+    period: str,
+) -> None:
+    """Energy of every node per energy type, in its unit, in tce and in tCO2."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        data = load_energy(session, code, *month_span(year, month))
+        result = []
+        for key, values in data.periods(period).items():
+            totals = data.totals(values)
+            tce, tco2, notes = data.facility_total(totals)
+            result.append(
+                {
+                    "period": key,
+                    "facility_energy_tce": tce,
+                    "facility_carbon_tco2": tco2,
+                    "notes": notes,
+                    "nodes": [t.as_dict() for _, t in sorted(totals.items())],
+                }
+            )
+    if output == "json":
+        _json({"facility": code, "periods": result, "factors": data.factors()})
+        return
+    table = Table(
+        "period", "node", "energy type", "energy", "unit", "tce", "tCO2", "estimated",
+        "missing", "basis",
+    )  # fmt: skip
+    for entry in result:
+        for row in entry["nodes"]:
+            table.add_row(
+                entry["period"],
+                row["node"],
+                row["energy_type"],
+                _number(row["energy"]),
+                row["unit"],
+                _number(row["energy_tce"], 4),
+                _number(row["carbon_tco2"], 4),
+                _number(row["estimated"]),
+                str(row["missing_intervals"]),
+                row["basis"],
+            )
+        table.add_row(
+            entry["period"], "facility", "all", "", "",
+            _number(entry["facility_energy_tce"], 4), _number(entry["facility_carbon_tco2"], 4),
+            "", "", "",
+        )  # fmt: skip
+    console().print(table)
+    for entry in result:
+        for note in entry["notes"]:
+            click.echo(f"{entry['period']}: {note}")
+
+
+@energy.command("balance")
+@_options
+@_period_option
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0),
+    default=BALANCE_THRESHOLD_PCT,
+    show_default=True,
+    help="Alert when the loss (or the children's excess) exceeds this share of the parent [%].",
+)
+@click.pass_context
+@_refusing_bad_input
+def energy_balance(
+    ctx: click.Context,
+    facility: str | None,
+    year: int,
+    month: int | None,
+    output: str,
+    period: str,
+    threshold: float,
+) -> None:
+    """Balance of each node's own meter against its metered children: loss and loss %."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        data = load_energy(session, code, *month_span(year, month))
+        rows = [
+            row
+            for key, values in data.periods(period).items()
+            for row in balance(key, data.nodes, data.totals(values), threshold_pct=threshold)
+        ]
+    if output == "json":
+        _json({"facility": code, "threshold_pct": threshold, "rows": [r.as_dict() for r in rows]})
+        return
+    table = Table("period", "node", "energy type", "parent", "children", "loss", "loss %",
+                  "unit", "status")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r.period, r.node, r.energy_type, _number(r.parent), _number(r.children),
+            _number(r.loss), _number(r.loss_pct, 2), r.unit, r.status,
+        )  # fmt: skip
+    console().print(table)
+
+
+@energy.command("flow")
+@_options
+@click.pass_context
+@_refusing_bad_input
+def energy_flow_command(
+    ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
+) -> None:
+    """Energy-flow (Sankey) data in tce: purchase → conversion → distribution → end use."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        flow = load_energy(session, code, *month_span(year, month)).flow()
+    if output == "json":
+        _json(flow)
+        return
+    table = Table("from", "to", "energy type", "tce")
+    labels = [n["label"] for n in flow["nodes"]]
+    for link in flow["links"]:
+        table.add_row(
+            labels[link["source"]],
+            labels[link["target"]],
+            link["energy_type"],
+            _number(link["value_tce"], 4),
+        )
+    console().print(table)
+    for note in flow["notes"]:
+        click.echo(note)
+
+
+@energy.group("budget")
+def budget() -> None:
+    """Energy [tce] and carbon [tCO2] budgets per node and month."""
+
+
+@budget.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@_refusing_bad_input
+def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import budgets from FILE (.csv or .xlsx: node, month YYYY-MM, energy_tce, carbon_tco2),
+    all or nothing; importing again replaces the same node and month."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        read, changed = import_budgets(session, code, file)
+    click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
+
+
+@budget.command("check")
+@_options
+@click.pass_context
+@_refusing_bad_input
+def budget_check_command(
+    ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
+) -> None:
+    """Actual against budget per node and month: used % and over-budget alerts."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        rows = budget_rows(session, code, *month_span(year, month))
+    if output == "json":
+        _json({"facility": code, "rows": [r.as_dict() for r in rows]})
+        return
+    table = Table("node", "month", "tce", "budget tce", "used %", "tCO2", "budget tCO2",
+                  "used %", "alert")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r.node, r.month, _number(r.energy_tce), _number(r.budget_tce),
+            _number(r.energy_used_pct, 1), _number(r.carbon_tco2), _number(r.budget_tco2),
+            _number(r.carbon_used_pct, 1), ", ".join(f"over {o} budget" for o in r.over),
+        )  # fmt: skip
+    console().print(table)
+
+
+@energy.command("intensity")
+@_options
+@click.pass_context
+@_refusing_bad_input
+def energy_intensity(
+    ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
+) -> None:
+    """Energy [tce] and carbon [tCO2] per unit of product, per month."""
+    with _store(ctx) as (session, _):
+        code = _facility_code(session, facility)
+        rows = intensity_rows(session, code, *month_span(year, month))
+    if output == "json":
+        _json({"facility": code, "rows": rows})
+        return
+    table = Table("month", "product", "production", "unit", "tce", "tCO2", "tce/unit",
+                  "tCO2/unit")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r["month"], r["product"], _number(r["production"]), r["unit"],
+            _number(r["energy_tce"]), _number(r["carbon_tco2"]),
+            _number(r["tce_per_unit"], 6), _number(r["tco2_per_unit"], 6),
+        )  # fmt: skip
+    console().print(table)
+
+
+@energy.command("carbon")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--meter", "meter", required=True, help="Meter code (physical or virtual).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Local day.")
+@click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+@_refusing_bad_input
+def energy_carbon(
+    ctx: click.Context, facility: str | None, meter: str, day: Any, days: int, output: str
+) -> None:
+    """CO2 of every 15-minute interval of a meter: energy x factor, with the factor's source."""
+    start: date = day.date()
+    with _store(ctx, read_only=True) as (session, _):
+        code = _facility_code(session, facility)
+        data = interval_carbon(session, code, meter, start, start + timedelta(days=days))
+    if output == "json":
+        _json(data)
+        return
+    table = Table("interval start (UTC)", f"energy ({data['unit']})", "quality", "tCO2")
+    for t, e, q, c in zip(
+        data["start_utc"], data["energy"], data["quality"], data["carbon_tco2"], strict=True
+    ):
+        table.add_row(t, _number(e), q, _number(c, 6))
+    console().print(table)
+    factor = data["factor"]
+    click.echo(f"factor: {_number(factor['value'], 7)} {factor['unit']} ({factor['note']})")
+    for use in factor["factors"]:
+        click.echo(f"  {use['role']}: {use['value']:g} {use['unit']} [{use['ref']}] {use['rule']}")
