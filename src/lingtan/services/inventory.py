@@ -245,9 +245,13 @@ def _snapshot(
     )
 
 
+def _facility(session: Session, facility: Facility | str | None) -> Facility:
+    return facility if isinstance(facility, Facility) else facility_by_code(session, facility)
+
+
 def compute(
     session: Session,
-    facility_code: str | None,
+    facility_code: Facility | str | None,
     start: date,
     end: date,
     *,
@@ -257,13 +261,16 @@ def compute(
 ) -> Inventory:
     """Compute and store a new inventory snapshot (and lock it if asked).
 
+    ``facility_code`` may also be the :class:`Facility` itself (codes are unique only within
+    an organization).
+
     Raises
     ------
     InputError
         If the period is locked (restate it instead), has no data, or the data are refused by
         the engine.
     """
-    facility = facility_by_code(session, facility_code)
+    facility = _facility(session, facility_code)
     locked = _locked(session, facility, start, end)
     if locked is not None:
         raise InputError(
@@ -344,7 +351,7 @@ def lock(session: Session, inventory_id: int, *, actor: str) -> Inventory:
 
 def restate(
     session: Session,
-    facility_code: str | None,
+    facility_code: Facility | str | None,
     start: date,
     end: date,
     *,
@@ -355,7 +362,7 @@ def restate(
     """Recompute a locked period as a new locked inventory that supersedes the old one."""
     if not reason or not reason.strip():
         raise InputError(InputProblem("restate", "reason", reason, "a restatement needs a reason"))
-    facility = facility_by_code(session, facility_code)
+    facility = _facility(session, facility_code)
     locked = _locked(session, facility, start, end)
     if locked is None:
         raise InputError(

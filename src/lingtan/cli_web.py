@@ -1,0 +1,225 @@
+"""Commands of the web application: ``lingtan serve`` and ``lingtan users``.
+
+Added to the ``lingtan`` group by :mod:`lingtan.cli`; the database comes from ``--db`` on the
+group or ``LINGTAN_DATABASE_URL``, as for every command.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
+from lingtan.store.db import database_url
+from lingtan.store.models import (
+    ROLES,
+    TOKEN_SCOPES,
+    ApiToken,
+    AppUser,
+    Facility,
+    Organization,
+    UserFacility,
+    utc_now,
+)
+from lingtan.web import accounts
+
+__all__ = ["serve", "users"]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=None,
+    help="Mark the session cookie Secure (default: when the request came over HTTPS).",
+)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="Trust X-Forwarded-For/-Proto from a reverse proxy on this machine.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, secure_cookies: bool | None, proxy_headers: bool
+) -> None:
+    """Run the web application (API under /api/v1, schema at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from lingtan.web.app import create_app
+
+    try:
+        app = create_app(database_url(ctx.obj.get("db")), secure_cookies=secure_cookies)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if proxy_headers else "",
+        server_header=False,
+    )
+
+
+@click.group("users")
+def users() -> None:
+    """People who sign in to the web application, and API tokens for gateways and scripts."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--organization", help="Organization name (default: the only one).")
+@click.option(
+    "--facility",
+    "facilities",
+    multiple=True,
+    help="Facility code the user may see (repeat); not for admins, who see all.",
+)
+@click.option("--display-name", default="", help="Name shown on screens.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+@_refusing_bad_input
+def users_create(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    organization: str | None,
+    facilities: tuple[str, ...],
+    display_name: str,
+    password_stdin: bool,
+) -> None:
+    """Create a user (the first admin, or anyone later); asks for the password twice."""
+    password = _password(password_stdin)
+    with _store(ctx) as (session, _):
+        user = accounts.create_user(
+            session,
+            username,
+            password,
+            role=role,
+            organization=organization,
+            facilities=facilities,
+            display_name=display_name,
+            actor=_actor(),
+        )
+        org = session.get(Organization, user.organization_id)
+        assert org is not None
+        where = "all facilities" if role == "admin" else ", ".join(facilities) or "no facility yet"
+        click.echo(f"user {user.username} created: {role} of {org.name} ({where})")
+
+
+@users.command("list")
+@click.pass_context
+@_refusing_bad_input
+def users_list(ctx: click.Context) -> None:
+    """Every user, with role, organization and facilities."""
+    with _store(ctx, read_only=True) as (session, _):
+        rows = session.execute(
+            select(AppUser, Organization.name)
+            .join(Organization, Organization.id == AppUser.organization_id)
+            .order_by(Organization.name, AppUser.username)
+        ).all()
+        granted: dict[int, list[str]] = {}
+        for user_id, code in session.execute(
+            select(UserFacility.user_id, Facility.code)
+            .join(Facility, Facility.id == UserFacility.facility_id)
+            .order_by(Facility.code)
+        ):
+            granted.setdefault(user_id, []).append(code)
+    table = Table("user", "role", "organization", "facilities", "active", "last sign-in")
+    for user, org in rows:
+        table.add_row(
+            user.username,
+            user.role,
+            org,
+            "(all)" if user.role == "admin" else ", ".join(granted.get(user.id, [])),
+            "yes" if user.active else "no",
+            user.last_login.isoformat(timespec="seconds") if user.last_login else "-",
+        )
+    console().print(table)
+
+
+@users.group("tokens")
+def tokens() -> None:
+    """API tokens: one facility each, scope read or ingest, stored hashed."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--facility", required=True, help="Facility code.")
+@click.option("--organization", help="Organization name (default: the only one).")
+@click.option("--scope", type=click.Choice(TOKEN_SCOPES), required=True)
+@click.option("--expires-days", type=click.IntRange(1, 3650), help="Valid for this many days.")
+@click.pass_context
+@_refusing_bad_input
+def tokens_create(
+    ctx: click.Context,
+    name: str,
+    facility: str,
+    organization: str | None,
+    scope: str,
+    expires_days: int | None,
+) -> None:
+    """Create a token and print it once (only its hash is kept)."""
+    expires = utc_now() + timedelta(days=expires_days) if expires_days else None
+    with _store(ctx) as (session, _):
+        secret, token = accounts.create_token(
+            session,
+            name=name,
+            organization=organization,
+            facility=facility,
+            scope=scope,
+            actor=_actor(),
+            expires_at=expires,
+        )
+        click.echo(f"token {token.id} ({scope} for facility {facility}):")
+        click.echo(secret)
+    click.echo("Store it now: it is not shown again.", err=True)
+
+
+@tokens.command("list")
+@click.pass_context
+@_refusing_bad_input
+def tokens_list(ctx: click.Context) -> None:
+    """Every token: prefix, facility, scope, state and last use."""
+    with _store(ctx, read_only=True) as (session, _):
+        rows = session.execute(
+            select(ApiToken, Facility.code, Organization.name)
+            .join(Facility, Facility.id == ApiToken.facility_id)
+            .join(Organization, Organization.id == Facility.organization_id)
+            .order_by(ApiToken.id)
+        ).all()
+    now = utc_now()
+    table = Table("id", "name", "prefix", "organization", "facility", "scope", "state", "last used")
+    for token, code, org in rows:
+        if token.revoked_at is not None:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}"
+        elif token.expires_at is not None and token.expires_at <= now:
+            state = f"expired {token.expires_at:%Y-%m-%d}"
+        else:
+            state = "active"
+        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "-"
+        table.add_row(str(token.id), token.name, token.prefix, org, code, token.scope, state, used)
+    console().print(table)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@_refusing_bad_input
+def tokens_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token at once: it is refused from the next request on."""
+    with _store(ctx) as (session, _):
+        accounts.revoke_token(session, token_id, actor=_actor())
+    click.echo(f"token {token_id} revoked")

@@ -1,0 +1,426 @@
+"""Users, sign-in, sessions and API tokens, and what each of them may see.
+
+Everything here works on a SQLAlchemy session and is shared by the web application and the
+``lingtan users`` commands. Secrets never reach the database: passwords are stored as argon2
+hashes, session ids and API tokens (random, 256 bits) as their SHA-256.
+
+Who sees what (:class:`Principal`): an ``admin`` reads and edits every facility of its
+organization and manages its users; a ``manager`` reads and edits the facilities granted to it;
+a ``viewer`` reads them; an ``auditor`` reads them, their evidence files and their audit log.
+An API token reads one facility (scope ``read``) or only sends it readings (scope ``ingest``).
+Nobody ever sees a facility of another organization.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.store import audit
+from lingtan.store.models import (
+    ROLES,
+    TOKEN_SCOPES,
+    ApiToken,
+    AppUser,
+    Facility,
+    LoginAttempt,
+    Organization,
+    UserFacility,
+    UserSession,
+    utc_now,
+)
+
+__all__ = [
+    "LOGIN_WINDOW",
+    "MAX_FAILURES_PER_CLIENT",
+    "MAX_FAILURES_PER_USER",
+    "MIN_PASSWORD_LENGTH",
+    "SESSION_LIFETIME",
+    "Principal",
+    "ThrottledError",
+    "authenticate",
+    "create_token",
+    "create_user",
+    "end_session",
+    "principal_for_token",
+    "principal_for_user",
+    "revoke_token",
+    "session_user",
+    "start_session",
+    "token_by_secret",
+]
+
+SESSION_LIFETIME = timedelta(hours=12)
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+#: Higher than per user: several people may sign in from one office address.
+MAX_FAILURES_PER_CLIENT = 20
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "lt_"
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a wrong name takes as long as
+    a wrong password and does not reveal which names exist."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def sha256_hex(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in user or an API token, with the facilities it may read and
+    write (ids; always inside one organization)."""
+
+    name: str  # the actor recorded in the audit log
+    role: str  # admin | manager | viewer | auditor | token
+    organization_id: int
+    readable: frozenset[int]
+    writable: frozenset[int]
+    user_id: int | None = None
+    token_scope: str | None = None  # read | ingest, for tokens
+    csrf_secret: str | None = None  # for a browser session
+
+    @property
+    def reads_audit_log(self) -> bool:
+        return self.role in ("admin", "auditor")
+
+    @property
+    def reads_evidence(self) -> bool:
+        return self.role in ("admin", "manager", "auditor")
+
+
+def principal_for_user(session: Session, user: AppUser, csrf_secret: str | None) -> Principal:
+    """What a user may see: its organization's facilities (admin) or those granted to it."""
+    in_organization = select(Facility.id).where(Facility.organization_id == user.organization_id)
+    if user.role != "admin":
+        in_organization = in_organization.join(
+            UserFacility, UserFacility.facility_id == Facility.id
+        ).where(UserFacility.user_id == user.id)
+    readable = frozenset(session.scalars(in_organization))
+    writable = readable if user.role in ("admin", "manager") else frozenset()
+    return Principal(
+        name=user.username,
+        role=user.role,
+        organization_id=user.organization_id,
+        readable=readable,
+        writable=writable,
+        user_id=user.id,
+        csrf_secret=csrf_secret,
+    )
+
+
+def principal_for_token(session: Session, token: ApiToken) -> Principal:
+    """A ``read`` token reads its facility; an ``ingest`` token only writes its readings."""
+    facility = session.get(Facility, token.facility_id)
+    assert facility is not None
+    only = frozenset({facility.id})
+    return Principal(
+        name=f"token {token.prefix} ({token.name})",
+        role="token",
+        organization_id=facility.organization_id,
+        readable=only if token.scope == "read" else frozenset(),
+        writable=only if token.scope == "ingest" else frozenset(),
+        token_scope=token.scope,
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def _organization(session: Session, name: str | None) -> Organization:
+    """The organization of this name, or the only one in the store when ``name`` is None."""
+    if name is None:
+        found = session.scalars(select(Organization).limit(2)).all()
+        organization = found[0] if len(found) == 1 else None
+    else:
+        statement = select(Organization).where(Organization.name == name)
+        organization = session.scalars(statement).first()
+    if organization is None:
+        known = ", ".join(session.scalars(select(Organization.name).order_by(Organization.name)))
+        rule = "no such organization" if name is not None else "name the organization"
+        raise InputError(
+            InputProblem(
+                "user",
+                "organization",
+                name,
+                f"{rule} (known: {known or 'none yet: import a workbook first'})",
+            )
+        )
+    return organization
+
+
+def facility_of(session: Session, organization_id: int, code: str) -> Facility:
+    """The facility ``code`` of one organization (codes are unique only within one)."""
+    facility = session.scalars(
+        select(Facility).where(Facility.organization_id == organization_id, Facility.code == code)
+    ).first()
+    if facility is None:
+        raise InputError(
+            InputProblem("user", "facility", code, "no such facility in the organization")
+        )
+    return facility
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    role: str,
+    organization: str | None,
+    facilities: tuple[str, ...] = (),
+    display_name: str = "",
+    actor: str,
+) -> AppUser:
+    """Create a user of ``organization`` (by name; None: the only one) with an argon2 hash
+    of ``password``.
+
+    An admin sees every facility of its organization and takes no ``facilities``; the other
+    roles see only the facilities named (codes of the organization).
+    """
+    problems = []
+    name = username.strip()
+    if not name or len(name) > 100 or any(c.isspace() for c in name):
+        problems.append(
+            InputProblem("user", "username", username, "1 to 100 characters, no spaces")
+        )
+    elif session.scalars(select(AppUser.id).where(AppUser.username == name)).first():
+        problems.append(InputProblem("user", "username", username, "is taken"))
+    if role not in ROLES:
+        problems.append(InputProblem("user", "role", role, f"one of {', '.join(ROLES)}"))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            InputProblem("user", "password", None, f"at least {MIN_PASSWORD_LENGTH} characters")
+        )
+    if role == "admin" and facilities:
+        problems.append(
+            InputProblem(
+                "user", "facility", ",".join(facilities), "an admin sees every facility already"
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    org = _organization(session, organization)
+    granted = [facility_of(session, org.id, code) for code in dict.fromkeys(facilities)]
+    user = AppUser(
+        username=name,
+        display_name=display_name or name,
+        password_hash=_hasher.hash(password),
+        role=role,
+        organization_id=org.id,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    session.add_all(UserFacility(user_id=user.id, facility_id=f.id) for f in granted)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="app_user",
+        entity_key=name,
+        after={
+            "organization_id": org.id,
+            "role": role,
+            "facilities": [f.code for f in granted],
+        },
+    )
+    return user
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+class ThrottledError(Exception):
+    """Too many failed sign-ins: wait ``retry_after_s`` seconds."""
+
+    def __init__(self, retry_after_s: int):
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many failed sign-ins; try again in {retry_after_s} s")
+
+
+def _throttle(session: Session, username: str, client: str, now: datetime) -> None:
+    since = now - LOGIN_WINDOW
+    for column, value, limit in (
+        (LoginAttempt.username, username, MAX_FAILURES_PER_USER),
+        (LoginAttempt.client, client, MAX_FAILURES_PER_CLIENT),
+    ):
+        times = session.scalars(
+            select(LoginAttempt.at)
+            .where(column == value, LoginAttempt.at > since)
+            .order_by(LoginAttempt.at.desc())
+            .limit(limit)
+        ).all()
+        if len(times) >= limit:
+            # Free again when the oldest of the last ``limit`` failures leaves the window.
+            raise ThrottledError(max(1, int((times[-1] + LOGIN_WINDOW - now).total_seconds()) + 1))
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, client: str, now: datetime | None = None
+) -> AppUser | None:
+    """The active user with this name and password, or ``None`` (the failure is recorded).
+
+    Raises
+    ------
+    ThrottledError
+        After :data:`MAX_FAILURES_PER_USER` failures for the name, or
+        :data:`MAX_FAILURES_PER_CLIENT` from the address, within :data:`LOGIN_WINDOW`;
+        the password is then not even checked.
+    """
+    now = now or utc_now()
+    username, client = username[:100], client[:100]
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - LOGIN_WINDOW))
+    _throttle(session, username, client, now)
+    user = session.scalars(select(AppUser).where(AppUser.username == username)).first()
+    try:
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+        ok = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        session.add(LoginAttempt(username=username, client=client, at=now))
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login = now
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    return user
+
+
+def start_session(
+    session: Session, user: AppUser, *, lifetime: timedelta = SESSION_LIFETIME
+) -> tuple[str, UserSession]:
+    """A new browser session: returns the session id (for the cookie; stored only hashed)."""
+    secret = secrets.token_urlsafe(32)
+    now = utc_now()
+    row = UserSession(
+        user_id=user.id,
+        token_sha256=sha256_hex(secret),
+        csrf_secret=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def session_user(session: Session, secret: str) -> tuple[UserSession, AppUser] | None:
+    """The live session of a cookie and its active user, or ``None`` (unknown or expired)."""
+    found = session.execute(
+        select(UserSession, AppUser)
+        .join(AppUser, AppUser.id == UserSession.user_id)
+        .where(UserSession.token_sha256 == sha256_hex(secret))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.expires_at <= utc_now() or not user.active:
+        return None
+    return row, user
+
+
+def end_session(session: Session, secret: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_sha256 == sha256_hex(secret)))
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    organization: str | None,
+    facility: str,
+    scope: str,
+    actor: str,
+    expires_at: datetime | None = None,
+) -> tuple[str, ApiToken]:
+    """A new API token for one facility: returns the token (shown once, stored hashed)."""
+    problems = []
+    if not name.strip() or len(name) > 100:
+        problems.append(InputProblem("token", "name", name, "1 to 100 characters"))
+    if scope not in TOKEN_SCOPES:
+        problems.append(InputProblem("token", "scope", scope, f"one of {', '.join(TOKEN_SCOPES)}"))
+    if expires_at is not None and expires_at <= utc_now():
+        problems.append(InputProblem("token", "expires", expires_at, "must be in the future"))
+    if problems:
+        raise InputError(problems)
+    target = facility_of(session, _organization(session, organization).id, facility)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        token_sha256=sha256_hex(secret),
+        prefix=secret[:10],
+        facility_id=target.id,
+        scope=scope,
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="api_token",
+        entity_key=str(token.id),
+        after={
+            "name": token.name,
+            "prefix": token.prefix,
+            "facility_id": target.id,
+            "scope": scope,
+        },
+    )
+    return secret, token
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise InputError(InputProblem("token", "id", token_id, "no such token"))
+    if token.revoked_at is not None:
+        raise InputError(InputProblem("token", "id", token_id, "is already revoked"))
+    token.revoked_at = utc_now()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="revoke",
+        entity="api_token",
+        entity_key=str(token.id),
+        after={"facility_id": token.facility_id, "revoked_at": token.revoked_at},
+    )
+    return token
+
+
+def token_by_secret(session: Session, secret: str) -> ApiToken | None:
+    """The token with this secret if it is neither revoked nor expired."""
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(secret))
+    ).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= utc_now():
+        return None
+    return token

@@ -1,0 +1,658 @@
+"""The REST API, version 1 (``/api/v1``): the store's data, scoped to who is asking.
+
+Lists are paged (``limit``, ``offset``; the answer carries ``total``) and filtered by period
+(``start``, ``end``: records that overlap it). Every facility is addressed by its code within
+the caller's organization; objects of other organizations answer 404, exactly as objects that
+do not exist. The calculations are those of :mod:`lingtan.services`; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from pathlib import PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError, InputProblem
+from lingtan.factors import FactorNotFoundError
+from lingtan.metering.http import ingest_batch
+from lingtan.services import inventory as inventories
+from lingtan.store import audit
+from lingtan.store.evidence import EvidenceCorruptedError, EvidenceMissingError, EvidenceStore
+from lingtan.store.models import (
+    ActivityEvidence,
+    ActivityRecord,
+    ApiToken,
+    AuditEntry,
+    Evidence,
+    Facility,
+    ImportBatch,
+    Instrument,
+    Inventory,
+    Organization,
+    Product,
+    ProductionRecord,
+    Source,
+)
+from lingtan.web.accounts import Principal
+from lingtan.web.deps import (
+    ApiError,
+    Db,
+    Ingester,
+    User,
+    facility,
+    not_found,
+    readable_facilities,
+    scoped,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Start = Annotated[date | None, Query(description="Period start (items that overlap it).")]
+End = Annotated[date | None, Query(description="Period end, inclusive.")]
+
+#: Evidence files accepted: extension -> (media type, what the content must look like).
+EVIDENCE_KINDS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+}
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int = Field(description="Items matching the filters, on all pages.")
+    limit: int
+    offset: int
+
+
+def _page(
+    session: Session, statement: Select, limit: int, offset: int, shape: Any
+) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(limit).offset(offset)).all()
+    return {"items": [shape(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+
+
+def _period(statement: Select, start_column, end_column, start, end) -> Select:
+    if start is not None and end is not None and end < start:
+        raise InputError(InputProblem("query", "end", end.isoformat(), "is before start"))
+    if start is not None:
+        statement = statement.where(end_column >= start)
+    if end is not None:
+        statement = statement.where(start_column <= end)
+    return statement
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+def _facility(row: Facility) -> dict[str, Any]:
+    return {
+        "code": row.code,
+        "name": row.name,
+        "region": row.region,
+        "industry_code": row.industry_code,
+        "industry_name": row.industry_name,
+        "boundary": row.boundary,
+        "organization_id": row.organization_id,
+    }
+
+
+def _source(row: Source) -> dict[str, Any]:
+    return {"code": row.code, "kind": row.kind, "name": row.name, "params": row.params}
+
+
+def _record(row: ActivityRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source.code,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        "quantity": row.quantity,
+        "unit": row.unit,
+        "origin": row.origin,
+        "quality_note": row.quality_note,
+        "params": row.params,
+        "import_id": row.import_id,
+        "evidence": [_evidence(e) for e in row.evidence],
+    }
+
+
+def _evidence(row: Evidence) -> dict[str, Any]:
+    return {
+        "sha256": row.sha256,
+        "filename": row.filename,
+        "media_type": row.media_type,
+        "size_bytes": row.size_bytes,
+    }
+
+
+def _inventory(row: Inventory) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        "status": row.status,
+        "total_tco2e": row.total_tco2e,
+        "engine_version": row.engine_version,
+        "factor_sets": row.factor_sets,
+        "result_sha256": row.result_sha256,
+        "supersedes_id": row.supersedes_id,
+        "restatement_reason": row.restatement_reason,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "locked_at": row.locked_at.isoformat() if row.locked_at else None,
+    }
+
+
+# --- organizations and facilities -----------------------------------------------------------
+
+
+@router.get("/organizations", response_model=Page, tags=["organizations"])
+def list_organizations(session: Db, who: User) -> dict[str, Any]:
+    """The caller's own organization (the only one it may see)."""
+    statement = select(Organization).where(Organization.id == who.organization_id)
+    return _page(session, statement, 1, 0, lambda o: {"id": o.id, "name": o.name})
+
+
+@router.get("/organizations/{organization_id}", tags=["organizations"])
+def get_organization(session: Db, who: User, organization_id: int) -> dict[str, Any]:
+    if organization_id != who.organization_id:
+        raise not_found("no such organization")
+    organization = session.get(Organization, organization_id)
+    assert organization is not None
+    return {"id": organization.id, "name": organization.name}
+
+
+@router.get("/facilities", response_model=Page, tags=["facilities"])
+def list_facilities(session: Db, who: User, limit: Limit = 100, offset: Offset = 0):
+    """The facilities the caller may read."""
+    statement = readable_facilities(who).where(Facility.id.in_(who.readable))
+    return _page(session, statement.order_by(Facility.code), limit, offset, _facility)
+
+
+@router.get("/facilities/{code}", tags=["facilities"])
+def get_facility(session: Db, who: User, code: str) -> dict[str, Any]:
+    return _facility(facility(session, who, code))
+
+
+@router.get("/facilities/{code}/sources", response_model=Page, tags=["facilities"])
+def list_sources(session: Db, who: User, code: str, limit: Limit = 100, offset: Offset = 0):
+    """The emission sources of a facility."""
+    site = facility(session, who, code)
+    statement = select(Source).where(Source.facility_id == site.id).order_by(Source.code)
+    return _page(session, statement, limit, offset, _source)
+
+
+# --- activity records and evidence ----------------------------------------------------------
+
+
+@router.get("/facilities/{code}/activity-records", response_model=Page, tags=["activity"])
+def list_activity_records(
+    session: Db,
+    who: User,
+    code: str,
+    source: Annotated[str | None, Query(description="Only this source (code).")] = None,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+):
+    """Activity records of a facility, by source and period."""
+    site = facility(session, who, code)
+    statement = (
+        select(ActivityRecord)
+        .join(Source, Source.id == ActivityRecord.source_id)
+        .where(Source.facility_id == site.id)
+    )
+    if source is not None:
+        statement = statement.where(Source.code == source)
+    statement = _period(
+        statement, ActivityRecord.period_start, ActivityRecord.period_end, start, end
+    )
+    statement = statement.order_by(Source.code, ActivityRecord.period_start)
+    return _page(session, statement, limit, offset, _record)
+
+
+def _activity_record(session: Session, who: Principal, record_id: int, *, write=False):
+    statement = (
+        select(ActivityRecord)
+        .join(Source, Source.id == ActivityRecord.source_id)
+        .where(ActivityRecord.id == record_id)
+    )
+    return scoped(
+        session, who, statement, Source.facility_id, write=write, what="no such activity record"
+    )
+
+
+@router.get("/activity-records/{record_id}", tags=["activity"])
+def get_activity_record(session: Db, who: User, record_id: int) -> dict[str, Any]:
+    return _record(_activity_record(session, who, record_id))
+
+
+def _sniff(filename: str, content: bytes) -> str:
+    """The media type of an evidence file whose extension and content agree; else refused."""
+    extension = PurePath(filename).suffix.lower()
+    media_type = EVIDENCE_KINDS.get(extension)
+    if media_type is None:
+        allowed = ", ".join(sorted(EVIDENCE_KINDS))
+        raise InputError(
+            InputProblem("upload", "file", filename, f"not an accepted kind of file ({allowed})")
+        )
+    if media_type == "application/pdf":
+        ok = content.startswith(b"%PDF-")
+    elif media_type == "image/png":
+        ok = content.startswith(b"\x89PNG\r\n\x1a\n")
+    elif media_type == "image/jpeg":
+        ok = content.startswith(b"\xff\xd8\xff")
+    elif extension == ".xlsx":
+        ok = _is_workbook(content)
+    else:
+        ok = _is_text(content)
+    if not ok:
+        raise InputError(
+            InputProblem("upload", "file", filename, f"its content is not {media_type}")
+        )
+    return media_type
+
+
+def _is_workbook(content: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return "[Content_Types].xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _is_text(content: bytes) -> bool:
+    if b"\x00" in content:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            content.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+@router.post("/activity-records/{record_id}/evidence", status_code=201, tags=["activity"])
+def upload_evidence(
+    request: Request,
+    session: Db,
+    who: User,
+    record_id: int,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, XLSX, CSV or TXT.")],
+) -> dict[str, Any]:
+    """Attach an evidence file to an activity record (stored once by its SHA-256)."""
+    record = _activity_record(session, who, record_id, write=True)
+    limit = request.app.state.max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:
+        raise ApiError(413, f"the file is larger than {limit} bytes")
+    if not content:
+        raise InputError(InputProblem("upload", "file", file.filename, "is empty"))
+    filename = PurePath(file.filename or "upload").name[:500]
+    media_type = _sniff(filename, content)
+    store = EvidenceStore(request.app.state.evidence_root)
+    evidence = store.put(session, content, filename, media_type)
+    if evidence not in record.evidence:
+        record.evidence.append(evidence)
+        session.flush()
+        audit.record(
+            session,
+            actor=who.name,
+            action="attach",
+            entity="activity_record",
+            entity_key=str(record.id),
+            after={"evidence": evidence.sha256, "filename": evidence.filename},
+        )
+    return _evidence(evidence)
+
+
+@router.get("/evidence/{sha256}", tags=["activity"], response_class=Response)
+def download_evidence(request: Request, session: Db, who: User, sha256: str) -> Response:
+    """An evidence file of a record or instrument of the caller's facilities (admins,
+    managers and auditors)."""
+    if not who.reads_evidence:
+        raise ApiError(403, "your role may not download evidence")
+    of_record = (
+        select(Evidence)
+        .join(ActivityEvidence, ActivityEvidence.evidence_sha256 == Evidence.sha256)
+        .join(ActivityRecord, ActivityRecord.id == ActivityEvidence.activity_id)
+        .join(Source, Source.id == ActivityRecord.source_id)
+        .where(Evidence.sha256 == sha256, Source.facility_id.in_(who.readable))
+    )
+    of_instrument = (
+        select(Evidence)
+        .join(Instrument, Instrument.evidence_sha256 == Evidence.sha256)
+        .where(Evidence.sha256 == sha256, Instrument.facility_id.in_(who.readable))
+    )
+    evidence = session.scalars(of_record).first() or session.scalars(of_instrument).first()
+    if evidence is None:
+        raise not_found("no such evidence")
+    try:
+        content = EvidenceStore(request.app.state.evidence_root).read(sha256)
+    except EvidenceMissingError:
+        raise ApiError(410, "the evidence file is missing from the store") from None
+    except EvidenceCorruptedError:
+        raise ApiError(500, "the stored evidence file was altered; see lingtan audit") from None
+    quoted = evidence.filename.encode("ascii", "replace").decode().replace('"', "'")
+    return Response(
+        content,
+        media_type=evidence.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{quoted}"'},
+    )
+
+
+# --- products and production ----------------------------------------------------------------
+
+
+@router.get("/facilities/{code}/products", response_model=Page, tags=["production"])
+def list_products(session: Db, who: User, code: str, limit: Limit = 100, offset: Offset = 0):
+    site = facility(session, who, code)
+    statement = select(Product).where(Product.facility_id == site.id).order_by(Product.code)
+    return _page(
+        session,
+        statement,
+        limit,
+        offset,
+        lambda p: {"code": p.code, "name": p.name, "unit": p.unit},
+    )
+
+
+@router.get("/facilities/{code}/production", response_model=Page, tags=["production"])
+def list_production(
+    session: Db,
+    who: User,
+    code: str,
+    product: Annotated[str | None, Query(description="Only this product (code).")] = None,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+):
+    """Production output by product and period (quantity in the product's unit)."""
+    site = facility(session, who, code)
+    statement = (
+        select(ProductionRecord)
+        .join(Product, Product.id == ProductionRecord.product_id)
+        .where(Product.facility_id == site.id)
+    )
+    if product is not None:
+        statement = statement.where(Product.code == product)
+    statement = _period(
+        statement, ProductionRecord.period_start, ProductionRecord.period_end, start, end
+    )
+    products = {
+        p.id: p for p in session.scalars(select(Product).where(Product.facility_id == site.id))
+    }
+
+    def shape(row: ProductionRecord) -> dict[str, Any]:
+        return {
+            "product": products[row.product_id].code,
+            "period_start": row.period_start.isoformat(),
+            "period_end": row.period_end.isoformat(),
+            "quantity": row.quantity,
+            "unit": products[row.product_id].unit,
+        }
+
+    statement = statement.order_by(Product.code, ProductionRecord.period_start)
+    return _page(session, statement, limit, offset, shape)
+
+
+# --- factor sets ----------------------------------------------------------------------------
+
+
+@router.get("/factor-sets", tags=["factors"])
+def list_factor_sets(session: Db, who: User) -> dict[str, Any]:
+    """The shipped factor sets and the installation's custom sets, with their review status."""
+    library = inventories.library_for(session)
+    items = [
+        {
+            "set_id": s.set_id,
+            "version": s.version,
+            "family": s.family,
+            "title_en": s.title_en,
+            "title_zh": s.title_zh,
+            "default": s.default,
+            "origin": s.origin,
+            "data_year": s.data_year,
+            "rows": len(s.factors),
+            "statuses": s.statuses,
+        }
+        for s in sorted(library.sets(), key=lambda s: (s.family, s.set_id))
+    ]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@router.get("/factor-sets/{set_id}", tags=["factors"])
+def get_factor_set(session: Db, who: User, set_id: str) -> dict[str, Any]:
+    """Every row of a factor set with its provenance (issuer, document, clause, year)."""
+    try:
+        factor_set = inventories.library_for(session).get_set(set_id)
+    except FactorNotFoundError:
+        raise not_found("no such factor set") from None
+    return {
+        "set_id": factor_set.set_id,
+        "version": factor_set.version,
+        "family": factor_set.family,
+        "origin": factor_set.origin,
+        "factors": [f.provenance() for f in factor_set.factors],
+    }
+
+
+# --- inventories ----------------------------------------------------------------------------
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: date = Field(description="First day of the period.")
+    end: date = Field(description="Last day of the period, inclusive.")
+
+
+class CalculationOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gwp: str | None = Field(None, description="GWP set: AR4, AR5 (default) or AR6.")
+    electricity_factor_year: int | None = None
+    factor_sets: dict[str, str] | None = None
+    residual_factor: float | None = Field(None, description="[tCO2/MWh]")
+
+    def options(self) -> inventories.Options | None:
+        given = self.model_dump(include=set(CalculationOptions.model_fields), exclude_none=True)
+        return inventories.Options(**given) if given else None
+
+
+class ComputeRequest(Period, CalculationOptions):
+    lock: bool = Field(False, description="Lock the inventory as the reported figure.")
+
+
+class RestateRequest(Period, CalculationOptions):
+    reason: str = Field(min_length=1, max_length=2000, description="Why it is restated.")
+
+
+def _checked(period: Period) -> None:
+    if period.end < period.start:
+        raise InputError(InputProblem("body", "end", period.end.isoformat(), "is before start"))
+
+
+def _scoped_inventory(session: Session, who: Principal, inventory_id: int, *, write=False):
+    statement = select(Inventory).where(Inventory.id == inventory_id)
+    return scoped(
+        session, who, statement, Inventory.facility_id, write=write, what="no such inventory"
+    )
+
+
+@router.get("/facilities/{code}/inventories", response_model=Page, tags=["inventories"])
+def list_inventories(
+    session: Db,
+    who: User,
+    code: str,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+):
+    site = facility(session, who, code)
+    statement = select(Inventory).where(Inventory.facility_id == site.id)
+    statement = _period(statement, Inventory.period_start, Inventory.period_end, start, end)
+    return _page(session, statement.order_by(Inventory.id), limit, offset, _inventory)
+
+
+@router.post("/facilities/{code}/inventories", status_code=201, tags=["inventories"])
+def compute_inventory(session: Db, who: User, code: str, body: ComputeRequest) -> dict[str, Any]:
+    """Compute (and optionally lock) the inventory of a period from the stored data."""
+    _checked(body)
+    site = facility(session, who, code, write=True)
+    computed = inventories.compute(
+        session,
+        site,
+        body.start,
+        body.end,
+        actor=who.name,
+        options=body.options(),
+        lock=body.lock,
+    )
+    return _inventory(computed)
+
+
+@router.post("/facilities/{code}/inventories/restate", status_code=201, tags=["inventories"])
+def restate_inventory(session: Db, who: User, code: str, body: RestateRequest) -> dict[str, Any]:
+    """Recompute a locked period as a new locked inventory that supersedes it."""
+    _checked(body)
+    site = facility(session, who, code, write=True)
+    restated = inventories.restate(
+        session,
+        site,
+        body.start,
+        body.end,
+        reason=body.reason,
+        actor=who.name,
+        options=body.options(),
+    )
+    return _inventory(restated)
+
+
+@router.get("/inventories/{inventory_id}", tags=["inventories"])
+def get_inventory(session: Db, who: User, inventory_id: int) -> dict[str, Any]:
+    """An inventory with its full result and lineage."""
+    found = _scoped_inventory(session, who, inventory_id)
+    return {**_inventory(found), "result": found.result, "lineage": found.lineage}
+
+
+@router.post("/inventories/{inventory_id}/lock", tags=["inventories"])
+def lock_inventory(session: Db, who: User, inventory_id: int) -> dict[str, Any]:
+    _scoped_inventory(session, who, inventory_id, write=True)
+    return _inventory(inventories.lock(session, inventory_id, actor=who.name))
+
+
+@router.get("/inventories/{inventory_id}/diff/{other_id}", tags=["inventories"])
+def diff_inventories(session: Db, who: User, inventory_id: int, other_id: int) -> dict[str, Any]:
+    """What changed from one inventory to another, total by total and line by line."""
+    _scoped_inventory(session, who, inventory_id)
+    _scoped_inventory(session, who, other_id)
+    return inventories.diff(session, inventory_id, other_id)
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+def _visible_keys(session: Session, who: Principal) -> dict[str, set[str]]:
+    """Entity -> keys of the audit entries about the caller's facilities."""
+    allowed = who.readable
+
+    def ids(statement: Select) -> set[str]:
+        return {str(i) for i in session.scalars(statement)}
+
+    return {
+        "inventory": ids(select(Inventory.id).where(Inventory.facility_id.in_(allowed))),
+        "import_batch": ids(select(ImportBatch.id).where(ImportBatch.facility_id.in_(allowed))),
+        "activity_record": ids(
+            select(ActivityRecord.id)
+            .join(Source, Source.id == ActivityRecord.source_id)
+            .where(Source.facility_id.in_(allowed))
+        ),
+        "api_token": ids(select(ApiToken.id).where(ApiToken.facility_id.in_(allowed))),
+    }
+
+
+def _visible(entry: AuditEntry, who: Principal, keys: dict[str, set[str]], org: str) -> bool:
+    if entry.entity in keys:
+        return entry.entity_key in keys[entry.entity]
+    if entry.entity == "facility":
+        return (entry.after or {}).get("organization") == org and who.role == "admin"
+    if entry.entity == "app_user":
+        return (entry.after or {}).get("organization_id") == who.organization_id
+    return entry.entity == "factor_set"  # the factor library is shared by the installation
+
+
+@router.get("/audit", response_model=Page, tags=["audit"])
+def audit_log(
+    session: Db,
+    who: User,
+    entity: Annotated[str | None, Query(description="Only this kind of entity.")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The audit log entries about the caller's facilities and organization (admins and
+    auditors), newest first, with their hashes."""
+    if not who.reads_audit_log:
+        raise ApiError(403, "only admins and auditors read the audit log")
+    keys = _visible_keys(session, who)
+    org = session.get(Organization, who.organization_id)
+    assert org is not None
+    statement = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if entity is not None:
+        statement = statement.where(AuditEntry.entity == entity)
+    entries = [e for e in session.scalars(statement) if _visible(e, who, keys, org.name)]
+    items = [
+        {
+            "id": e.id,
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_key": e.entity_key,
+            "before": e.before,
+            "after": e.after,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in entries[offset : offset + limit]
+    ]
+    return {"items": items, "total": len(entries), "limit": limit, "offset": offset}
+
+
+# --- readings from gateways -----------------------------------------------------------------
+
+
+@router.post("/facilities/{code}/readings", tags=["metering"])
+def post_readings(
+    session: Db,
+    who: Ingester,
+    code: str,
+    batch: Annotated[
+        dict[str, Any],
+        Body(description="`readings` and/or `series`: see lingtan.metering.http."),
+    ],
+) -> dict[str, int]:
+    """A batch of meter readings, stored all or nothing; sending the same batch again
+    changes nothing. For ``ingest`` tokens (and users who edit the facility)."""
+    site = facility(session, who, code, write=True)
+    return ingest_batch(session, site.code, batch).as_dict()

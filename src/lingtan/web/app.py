@@ -1,0 +1,232 @@
+"""The web application: :func:`create_app` builds it for one database.
+
+Every answer that is not a success has the same JSON body::
+
+    {"error": {"status": 422, "message": "...",
+               "problems": [{"where": "body", "field": "start", "value": "2025-13-01",
+                             "rule": "Input should be a valid date"}]}}
+
+Unexpected failures answer 500 with a short message and no stack trace (it goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lingtan.errors import InputError
+from lingtan.store.db import current_revision, database_url, head_revision, make_engine
+from lingtan.store.evidence import evidence_root
+from lingtan.web import api, pages
+from lingtan.web.accounts import SESSION_LIFETIME
+from lingtan.web.deps import ApiError, error_body
+
+__all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Room for the multipart framing and form fields around an upload of the largest size.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+_log = logging.getLogger("lingtan.web")
+
+#: The routers of the application, in order; other parts of lingtan add theirs here.
+ROUTERS = (pages.router, api.router)
+
+
+def _error(status: int, message: str, problems=None, headers=None) -> JSONResponse:
+    return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
+
+
+def _shown(value: Any) -> Any:
+    """A rejected value as it may appear in an error body: short, and plain JSON."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        problems.append(
+            {
+                "where": location[0] if location else "request",
+                "field": ".".join(location[1:]),
+                "value": _shown(item.get("input")),
+                "rule": item.get("msg", "invalid"),
+            }
+        )
+    return problems
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, error: ApiError) -> JSONResponse:
+        return _error(error.status, error.message, headers=error.headers)
+
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, error: InputError) -> JSONResponse:
+        problems = [problem.as_dict() for problem in error.problems]
+        return _error(422, "the input was refused; nothing was changed", problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return _error(422, "the request is malformed", _validation_problems(error))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail), headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        _log.exception("unexpected failure on %s %s", request.method, request.url.path)
+        return _error(500, "internal error: nothing was changed; the server log has the details")
+
+
+class _BodyLimit:
+    """Refuse request bodies above a size with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        announced = headers.get(b"content-length")
+        if announced is not None and announced.isdigit() and int(announced) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLargeError:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = _error(413, f"the request is larger than {self.limit} bytes")
+        await response({"type": "http"}, _no_body, send)
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Everything is served by lingtan itself (charts included): nothing from elsewhere.
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+def create_app(
+    url: str | None = None,
+    *,
+    secure_cookies: bool | None = None,
+    session_lifetime: timedelta = SESSION_LIFETIME,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    evidence_dir: str | Path | None = None,
+) -> FastAPI:
+    """The lingtan web application for the database at ``url``.
+
+    Parameters
+    ----------
+    url
+        Database URL or SQLite path, as ``--db``; ``None`` reads ``LINGTAN_DATABASE_URL``.
+        The database must be at the newest schema (run ``lingtan init``).
+    secure_cookies
+        Mark the session cookie ``Secure``: ``None`` does so when the request came over HTTPS.
+    session_lifetime
+        How long a sign-in lasts [timedelta].
+    max_upload_bytes
+        The largest evidence file accepted [bytes]; larger requests get 413.
+    evidence_dir
+        Where evidence files are stored; by default as for the command line
+        (:func:`lingtan.store.evidence.evidence_root`).
+
+    Raises
+    ------
+    ValueError
+        If the database was never initialised or has an older schema.
+    """
+    url = database_url(url)
+    engine = make_engine(url)
+    revision = current_revision(engine)
+    if revision != head_revision():
+        engine.dispose()
+        have = "no lingtan schema" if revision is None else f"schema {revision}"
+        raise ValueError(
+            f"the database at {url} has {have}; this lingtan needs {head_revision()}: "
+            "run `lingtan init` first"
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="lingtan",
+        summary="Carbon accounting and energy management for zero-carbon factories",
+        version=head_revision(),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the Swagger and ReDoc pages would load scripts from a CDN
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.secure_cookies = secure_cookies
+    app.state.session_lifetime = session_lifetime
+    app.state.max_upload_bytes = max_upload_bytes
+    app.state.evidence_root = Path(evidence_dir) if evidence_dir else evidence_root(url)
+    _install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(_BodyLimit, limit=max_upload_bytes + _FORM_OVERHEAD_BYTES)
+
+    return app

@@ -1,0 +1,203 @@
+"""What every route depends on: a database session, who is asking, and scoped look-ups.
+
+Routes never fetch a facility's data by a raw id: they go through :func:`facility` (by code)
+or :func:`scoped` (an object joined to its facility), which answer 404 for anything outside
+the principal's facilities, whether it exists in another organization or not at all, so a
+response never tells one from the other.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from lingtan.store.db import session_scope
+from lingtan.store.models import ApiToken, Facility, utc_now
+from lingtan.web import accounts
+from lingtan.web.accounts import Principal
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "ApiError",
+    "Db",
+    "Ingester",
+    "User",
+    "error_body",
+    "facility",
+    "principal",
+    "readable_facilities",
+    "scoped",
+]
+
+SESSION_COOKIE = "lingtan_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A token's last use is written at most this often (a read would otherwise write every time).
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+T = TypeVar("T")
+
+
+class ApiError(Exception):
+    """An answer other than success: HTTP status, message, and the headers to send."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        self.status, self.message, self.headers = status, message, headers or {}
+        super().__init__(message)
+
+
+def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
+    """The body of every answer that is not a success."""
+    return {"error": {"status": status, "message": message, "problems": problems or []}}
+
+
+def not_found(what: str = "no such object") -> ApiError:
+    return ApiError(404, what)
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One transaction per request: read-only for GET and HEAD, rolled back on any error."""
+    engine = request.app.state.engine
+    with session_scope(engine, read_only=request.method in SAFE_METHODS) as session:
+        yield session
+
+
+Db = Annotated[Session, Depends(db)]
+
+
+async def _csrf_given(request: Request) -> str | None:
+    """The CSRF token of an unsafe request: header, or form field of a form post."""
+    if request.method in SAFE_METHODS:
+        return None
+    given = request.headers.get(CSRF_HEADER)
+    kind = request.headers.get("content-type", "")
+    if given is None and kind.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    return given
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _token_principal(request: Request, session: Session, secret: str) -> Principal:
+    token = accounts.token_by_secret(session, secret)
+    if token is None:
+        raise ApiError(401, "the API token is unknown, revoked or expired", _challenge())
+    now = utc_now()
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        if request.method not in SAFE_METHODS:
+            token.last_used_at = now  # the request's transaction writes anyway
+        else:  # a read-only transaction: write in a short one of its own
+            with session_scope(request.app.state.engine) as writer:
+                row = writer.get(ApiToken, token.id)
+                if row is not None:
+                    row.last_used_at = now
+    return accounts.principal_for_token(session, token)
+
+
+def _challenge() -> dict[str, str]:
+    return {"WWW-Authenticate": 'Bearer realm="lingtan"'}
+
+
+def authenticate(request: Request, session: Session, csrf: str | None) -> Principal:
+    """The principal of a request, by bearer token or session cookie (with its CSRF check)."""
+    secret = _bearer(request)
+    if secret is not None:
+        return _token_principal(request, session, secret)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = accounts.session_user(session, cookie) if cookie else None
+    if found is None:
+        what = "the session has expired: sign in again" if cookie else "sign in first"
+        raise ApiError(401, what, _challenge())
+    row, user = found
+    if request.method not in SAFE_METHODS and (
+        csrf is None or not hmac.compare_digest(csrf.encode(), row.csrf_secret.encode())
+    ):
+        raise ApiError(403, "missing or wrong CSRF token")
+    return accounts.principal_for_user(session, user, row.csrf_secret)
+
+
+def principal(
+    request: Request, session: Db, csrf: Annotated[str | None, Depends(_csrf_given)]
+) -> Principal:
+    """Who is asking; a ``read`` token only reads, an ``ingest`` token is refused here."""
+    who = authenticate(request, session, csrf)
+    if who.token_scope == "ingest":
+        raise ApiError(403, "an ingest token may only send readings")
+    if who.token_scope == "read" and request.method not in SAFE_METHODS:
+        raise ApiError(403, "a read token may not change anything")
+    return who
+
+
+def ingester(
+    request: Request, session: Db, csrf: Annotated[str | None, Depends(_csrf_given)]
+) -> Principal:
+    """Who is sending readings: an ``ingest`` token, or a user who edits the facility."""
+    who = authenticate(request, session, csrf)
+    if who.token_scope == "read":
+        raise ApiError(403, "a read token may not send readings")
+    return who
+
+
+User = Annotated[Principal, Depends(principal)]
+Ingester = Annotated[Principal, Depends(ingester)]
+
+
+# --- scoped look-ups ------------------------------------------------------------------------
+
+
+def readable_facilities(who: Principal) -> Select[tuple[Facility]]:
+    """The facilities ``who`` may read, as a query."""
+    return (
+        select(Facility)
+        .where(Facility.organization_id == who.organization_id)
+        .where(Facility.id.in_(who.readable | who.writable))
+    )
+
+
+def facility(session: Session, who: Principal, code: str, *, write: bool = False) -> Facility:
+    """A facility of the principal's organization by code: 404 if it may not see it, 403 if it
+    may see it but not change it."""
+    found = session.scalars(readable_facilities(who).where(Facility.code == code)).first()
+    if found is None:
+        raise not_found("no such facility")
+    if write and found.id not in who.writable:
+        raise ApiError(403, "you may read this facility but not change it")
+    if not write and found.id not in who.readable:
+        raise ApiError(403, "this token may only send readings")
+    return found
+
+
+def scoped(
+    session: Session,
+    who: Principal,
+    statement: Select[tuple[T]],
+    facility_column: Any,
+    *,
+    write: bool = False,
+    what: str = "no such object",
+) -> T:
+    """The one object of ``statement`` whose facility (``facility_column``) ``who`` may read
+    (or write): 404 otherwise."""
+    allowed = who.writable if write else who.readable
+    found = session.scalars(statement.where(facility_column.in_(allowed))).first()
+    if found is None:
+        if write and session.scalars(statement.where(facility_column.in_(who.readable))).first():
+            raise ApiError(403, "you may read this but not change it")
+        raise not_found(what)
+    return found

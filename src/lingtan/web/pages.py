@@ -1,0 +1,193 @@
+"""Signing in and out: the login page and form, logout, and the JSON session endpoints.
+
+The login form is protected against cross-site posts by a double-submit token: ``GET /login``
+sets a random cookie and puts the same value in the form, and ``POST /login`` requires both to
+agree. After sign-in, every unsafe request made with the session cookie must carry the
+session's own CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from lingtan.web import accounts
+from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body
+
+__all__ = ["router", "templates"]
+
+LOGIN_CSRF_COOKIE = "lingtan_login_csrf"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter()
+
+
+def _secure(request: Request) -> bool:
+    configured = request.app.state.secure_cookies
+    return request.url.scheme == "https" if configured is None else configured
+
+
+def _signed_in(request: Request, session: Session) -> tuple | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return accounts.session_user(session, cookie) if cookie else None
+
+
+def _sign_in(
+    request: Request, session: Session, username: str, password: str
+) -> tuple[str, accounts.AppUser] | None:
+    """Check the password (throttled) and open a session: (session id, user), or None."""
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = accounts.authenticate(session, username, password, client=client)
+    except accounts.ThrottledError as error:
+        raise ApiError(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
+    if user is None:
+        return None
+    secret, _ = accounts.start_session(session, user, lifetime=request.app.state.session_lifetime)
+    return secret, user
+
+
+def _with_session_cookie(request: Request, response: Response, secret: str) -> Response:
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(request.app.state.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    return response
+
+
+def _login_page(request: Request, status: int = 200, message: str = "", **values) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "csrf_token": token,
+            "message": message,
+            "next": values.get("next", "/"),
+            "username": values.get("username", ""),
+        },
+        status_code=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+def _local(path: str) -> str:
+    """Only redirect within the site (an open redirect would help phishing)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page(request: Request, next: str = "/") -> Response:
+    return _login_page(request, next=_local(next))
+
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    session: Db,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=1000)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
+        return _login_page(request, 403, "表单已过期，请重试 The form expired: try again")
+    signed = _sign_in(request, session, username, password)
+    if signed is None:
+        message = "用户名或密码错误 Wrong user name or password"
+        return _login_page(request, 401, message, username=username, next=_local(next))
+    response = RedirectResponse(_local(next), status_code=303)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return _with_session_cookie(request, response, signed[0])
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: Db, _who: User) -> Response:
+    accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, session: Db) -> Response:
+    found = _signed_in(request, session)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    row, user = found
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {"username": user.username, "role": user.role, "csrf_token": row.csrf_secret},
+    )
+
+
+# --- the same for scripts and single-page screens, in JSON ----------------------------------
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class SessionInfo(BaseModel):
+    username: str
+    role: str
+    organization_id: int
+    csrf_token: str | None = Field(description="Send it as X-CSRF-Token with every change.")
+
+
+@router.post("/api/v1/session", response_model=SessionInfo, tags=["session"])
+def open_session(request: Request, session: Db, credentials: Credentials) -> Response:
+    """Sign in: sets the session cookie and returns the CSRF token to send with changes."""
+    signed = _sign_in(request, session, credentials.username, credentials.password)
+    if signed is None:
+        # Answered, not raised: the failed attempt must be committed for the throttle.
+        return JSONResponse(error_body(401, "wrong user name or password"), status_code=401)
+    secret, user = signed
+    row = accounts.session_user(session, secret)
+    assert row is not None
+    info = SessionInfo(
+        username=user.username,
+        role=user.role,
+        organization_id=user.organization_id,
+        csrf_token=row[0].csrf_secret,
+    )
+    return _with_session_cookie(request, JSONResponse(info.model_dump()), secret)
+
+
+@router.get("/api/v1/session", response_model=SessionInfo, tags=["session"])
+def current_session(who: User) -> SessionInfo:
+    """Who is signed in (or which token is used), and the CSRF token of the session."""
+    return SessionInfo(
+        username=who.name,
+        role=who.role,
+        organization_id=who.organization_id,
+        csrf_token=who.csrf_secret,
+    )
+
+
+@router.delete("/api/v1/session", status_code=204, tags=["session"])
+def close_session(request: Request, session: Db, _who: User) -> Response:
+    """Sign out (needs the CSRF token)."""
+    accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

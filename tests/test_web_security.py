@@ -1,0 +1,403 @@
+"""Signing in and out, sessions, CSRF, throttling, roles and API tokens of the web application,
+on SQLite and PostgreSQL, through the real application (FastAPI's TestClient)."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from lingtan.store.db import session_scope
+from lingtan.store.models import (
+    ApiToken,
+    Inventory,
+    LoginAttempt,
+    MeterReading,
+    UserSession,
+    utc_now,
+)
+from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
+from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, build_site, snapshot
+
+COMPUTE = "/api/v1/facilities/ALPHA-PLANT/inventories"
+FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
+
+
+@pytest.fixture
+def site(database_url, tmp_path):
+    built = build_site(database_url, tmp_path)
+    yield built
+    built.app.state.engine.dispose()
+    built.engine.dispose()
+
+
+def assert_error(answer, status):
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["error"]["status"] == status and body["error"]["message"]
+    assert "Traceback" not in answer.text
+    return body["error"]
+
+
+# --- login page, session cookie, logout -------------------------------------------------------
+
+
+def test_login_form_sets_a_safe_cookie_and_logout_ends_the_session(site):
+    client, _ = site.client()
+    page = client.get("/login")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = client.post(
+        "/login",
+        data={"username": "viewer_a", "password": PASSWORD, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("lingtan_session=")
+    )
+    assert (
+        "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    )  # plain http
+    secret = cookie.split(";")[0].split("=", 1)[1]
+    with site.engine.connect() as connection:
+        stored = connection.execute(sa.select(UserSession.token_sha256)).scalars().all()
+    assert len(stored) == 1 and secret not in stored[0]  # only the hash is stored
+
+    home = client.get("/")
+    assert home.status_code == 200 and "viewer_a" in home.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
+    out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert site.count(UserSession) == 0
+    client.cookies.set("lingtan_session", secret)  # the old cookie is worthless now
+    assert_error(client.get("/api/v1/facilities"), 401)
+
+
+def test_secure_cookie_under_https_and_when_configured(site, tmp_path):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(site.app, base_url="https://testserver")
+    answer = client.post("/api/v1/session", json={"username": "viewer_a", "password": PASSWORD})
+    assert "Secure" in answer.headers["set-cookie"]
+    site.app.state.secure_cookies = True
+    plain, _ = site.client()
+    answer = plain.post("/api/v1/session", json={"username": "viewer_a", "password": PASSWORD})
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_login_form_without_its_csrf_token_is_refused(site):
+    client, _ = site.client()
+    answer = client.post(
+        "/login", data={"username": "viewer_a", "password": PASSWORD, "csrf_token": "x"}
+    )
+    assert answer.status_code == 403 and "lingtan_session" not in answer.headers.get(
+        "set-cookie", ""
+    )
+
+
+def test_wrong_password_and_unknown_user_answer_alike(site):
+    client, _ = site.client()
+    wrong = client.post(
+        "/api/v1/session", json={"username": "viewer_a", "password": "not it at all"}
+    )
+    unknown = client.post(
+        "/api/v1/session", json={"username": "nobody", "password": "not it at all"}
+    )
+    assert assert_error(wrong, 401) == assert_error(unknown, 401)
+    assert site.count(LoginAttempt) == 2 and site.count(UserSession) == 0
+
+
+def test_redirect_after_login_stays_on_the_site(site):
+    client, _ = site.client()
+    token = re.search(r'value="([^"]+)"', client.get("/login").text).group(1)
+    answer = client.post(
+        "/login",
+        data={
+            "username": "viewer_a",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/"
+
+
+# --- throttling -------------------------------------------------------------------------------
+
+
+def test_sixth_failure_within_15_minutes_is_throttled_even_with_the_right_password(site):
+    client, _ = site.client()
+    first = time.monotonic()
+    for _ in range(MAX_FAILURES_PER_USER):
+        assert (
+            client.post(
+                "/api/v1/session", json={"username": "viewer_a", "password": "wrong guess!"}
+            ).status_code
+            == 401
+        )
+    answer = client.post("/api/v1/session", json={"username": "viewer_a", "password": PASSWORD})
+    elapsed = time.monotonic() - first
+    assert_error(answer, 429)
+    # The name is free again 15 min = 900 s after the first failure: 900 s - elapsed (+1 s of
+    # rounding up).
+    assert 900 - elapsed - 1 <= int(answer.headers["Retry-After"]) <= 901
+    assert site.count(UserSession) == 0
+    # Another user from the same address is not locked out by someone else's failures.
+    assert (
+        client.post(
+            "/api/v1/session", json={"username": "manager_a", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    # Failures older than the window no longer count.
+    with session_scope(site.engine) as session:
+        session.execute(
+            sa.update(LoginAttempt).values(at=utc_now() - LOGIN_WINDOW - timedelta(seconds=1))
+        )
+    assert (
+        client.post(
+            "/api/v1/session", json={"username": "viewer_a", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+# --- sessions and CSRF ------------------------------------------------------------------------
+
+
+def test_expired_session_is_refused(site):
+    client, _ = site.client("viewer_a")
+    assert client.get("/api/v1/facilities").status_code == 200
+    with session_scope(site.engine) as session:
+        session.execute(sa.update(UserSession).values(expires_at=utc_now() - timedelta(seconds=1)))
+    error = assert_error(client.get("/api/v1/facilities"), 401)
+    assert "expired" in error["message"]
+
+
+def test_changes_need_the_session_csrf_token_and_nothing_is_written_without_it(site):
+    client, csrf = site.client("manager_a")
+    before = snapshot(site)
+    assert_error(client.post(COMPUTE, json=FEBRUARY), 403)
+    assert_error(
+        client.post(COMPUTE, json=FEBRUARY, headers={"X-CSRF-Token": "forged" + csrf}), 403
+    )
+    _other, other_csrf = site.client("admin_a")  # a valid token of another session
+    assert_error(client.post(COMPUTE, json=FEBRUARY, headers={"X-CSRF-Token": other_csrf}), 403)
+    assert snapshot(site) == before
+    answer = client.post(COMPUTE, json=FEBRUARY, headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 201, answer.text
+    assert site.count(Inventory) == before["inventories"] + 1
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+def test_viewer_reads_but_cannot_change_or_download_evidence(site):
+    client, csrf = site.client("viewer_a")
+    assert client.get("/api/v1/facilities/ALPHA-PLANT").status_code == 200
+    before = snapshot(site)
+    assert_error(client.post(COMPUTE, json=FEBRUARY, headers={"X-CSRF-Token": csrf}), 403)
+    assert_error(client.get("/api/v1/audit"), 403)
+    assert_error(client.get(f"/api/v1/evidence/{site.ids['evidence_sha256']}"), 403)
+    assert snapshot(site) == before
+
+
+def test_auditor_reads_the_audit_log_and_evidence_of_its_facilities_only(site):
+    client, csrf = site.client("auditor_a")
+    log = client.get("/api/v1/audit").json()
+    keys = {(e["entity"], e["action"], e["entity_key"]) for e in log["items"]}
+    assert ("inventory", "compute", str(site.ids["inventory_id"])) in keys
+    assert log["total"] == len(log["items"])
+    # Imports of ALPHA-SECOND (not granted to the auditor) and of BETA-PLANT are not shown.
+    after = [e["after"] for e in log["items"] if e["entity"] == "import_batch"]
+    assert after and all(a["facility"] == "ALPHA-PLANT" for a in after)
+    download = client.get(f"/api/v1/evidence/{site.ids['evidence_sha256']}")
+    assert download.status_code == 200
+    assert download.content == b"ALPHA SECRET gas bill January 2025: 123456.789 Nm3\n"
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert_error(client.post(COMPUTE, json=FEBRUARY, headers={"X-CSRF-Token": csrf}), 403)
+
+
+def test_manager_edits_only_its_facilities_and_admin_all_of_its_organization(site):
+    manager, csrf = site.client("manager_a")
+    second = "/api/v1/facilities/ALPHA-SECOND/inventories"
+    assert_error(manager.post(second, json=FEBRUARY, headers={"X-CSRF-Token": csrf}), 404)
+    assert_error(manager.get("/api/v1/facilities/ALPHA-SECOND"), 404)
+    admin, admin_csrf = site.client("admin_a")
+    codes = [f["code"] for f in admin.get("/api/v1/facilities").json()["items"]]
+    assert codes == ["ALPHA-PLANT", "ALPHA-SECOND"]
+    january = {"start": "2025-01-01", "end": "2025-01-31"}
+    answer = admin.post(second, json=january, headers={"X-CSRF-Token": admin_csrf})
+    assert answer.status_code == 201, answer.text
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def test_read_token_reads_its_facility_only(site):
+    client = site.bearer("alpha-read")
+    assert client.get("/api/v1/facilities/ALPHA-PLANT/activity-records").json()["total"] == 3
+    assert [f["code"] for f in client.get("/api/v1/facilities").json()["items"]] == ["ALPHA-PLANT"]
+    assert_error(client.get("/api/v1/facilities/ALPHA-SECOND"), 404)
+    before = snapshot(site)
+    assert_error(client.post(COMPUTE, json=FEBRUARY), 403)  # no CSRF needed, but no writes
+    assert_error(client.post("/api/v1/facilities/ALPHA-PLANT/readings", json={"readings": []}), 403)
+    assert_error(client.get("/api/v1/audit"), 403)
+    assert snapshot(site) == before
+    with site.engine.connect() as connection:
+        used = connection.execute(
+            sa.select(ApiToken.last_used_at).where(ApiToken.name == "alpha-read")
+        ).scalar_one()
+    assert used is not None
+
+
+BATCH = {
+    "readings": [
+        {"meter": "E-MAIN", "ts": "2025-03-01T08:00:00+08:00", "value": 104522.6},
+        {"meter": "E-MAIN", "ts": "2025-03-01T08:15:00+08:00", "value": 104530.1},
+    ]
+}
+
+
+def test_ingest_token_only_sends_readings_of_its_facility(site):
+    client = site.bearer("alpha-ingest")
+    readings = "/api/v1/facilities/ALPHA-PLANT/readings"
+    first = client.post(readings, json=BATCH)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"readings": 2, "added": 2, "unchanged": 0, "conflicts": 0}
+    assert client.post(readings, json=BATCH).json() == {
+        "readings": 2,
+        "added": 0,
+        "unchanged": 2,
+        "conflicts": 0,
+    }
+    assert site.count(MeterReading) == 2
+    assert_error(client.get("/api/v1/facilities/ALPHA-PLANT"), 403)
+    assert_error(client.post(COMPUTE, json=FEBRUARY), 403)
+    assert_error(client.post("/api/v1/facilities/ALPHA-SECOND/readings", json=BATCH), 404)
+    assert_error(site.bearer("beta-ingest").post(readings, json=BATCH), 404)
+    # A refused batch writes nothing and names the entry, field, value and rule.
+    bad = {
+        "readings": [
+            *BATCH["readings"],
+            {"meter": "NOPE", "ts": "2025-03-01T08:30:00+08:00", "value": 1},
+        ]
+    }
+    error = assert_error(client.post(readings, json=bad), 422)
+    assert any(p["value"] == "NOPE" for p in error["problems"])
+    assert site.count(MeterReading) == 2
+
+
+def test_revoked_expired_and_unknown_tokens_are_refused(site):
+    client = site.bearer("alpha-read")
+    assert client.get("/api/v1/facilities").status_code == 200
+    with session_scope(site.engine) as session:
+        token = session.scalars(sa.select(ApiToken).where(ApiToken.name == "alpha-read")).one()
+        assert site.tokens["alpha-read"] not in (token.token_sha256, token.prefix)
+        token.expires_at = utc_now() - timedelta(seconds=1)
+    assert_error(client.get("/api/v1/facilities"), 401)
+    with session_scope(site.engine) as session:
+        token = session.scalars(sa.select(ApiToken).where(ApiToken.name == "alpha-read")).one()
+        token.expires_at, token.revoked_at = None, utc_now()
+    answer = client.get("/api/v1/facilities")
+    assert_error(answer, 401)
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    site.tokens["forged"] = "lt_" + "A" * 43
+    assert_error(site.bearer("forged").get("/api/v1/facilities"), 401)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
+    client, csrf = site.client("manager_a")
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    before = snapshot(site)
+    error = assert_error(
+        client.post(COMPUTE, content=b'{"start": "2025-02-01",', headers=headers), 422
+    )
+    assert error["problems"][0]["where"] == "body"
+    error = assert_error(
+        client.post(COMPUTE, json={"start": "2025-13-01", "end": 5}, headers=headers), 422
+    )
+    assert {p["field"] for p in error["problems"]} == {"start", "end"}
+    assert {p["value"] for p in error["problems"]} == {"2025-13-01", 5}
+    error = assert_error(
+        client.post(COMPUTE, json={**FEBRUARY, "colour": "red"}, headers=headers), 422
+    )
+    assert error["problems"][0]["field"] == "colour"
+    error = assert_error(
+        client.post(COMPUTE, json={"start": "2025-02-28", "end": "2025-02-01"}, headers=headers),
+        422,
+    )
+    assert error["problems"] == [
+        {"where": "body", "field": "end", "value": "2025-02-01", "rule": "is before start"}
+    ]
+    assert_error(client.get("/api/v1/facilities/ALPHA-PLANT/activity-records?limit=0"), 422)
+    assert snapshot(site) == before
+
+
+def test_unknown_ids_answer_404(site):
+    client, _ = site.client("admin_a")
+    for path in (
+        "/api/v1/inventories/999999",
+        "/api/v1/activity-records/999999",
+        "/api/v1/facilities/NOPE",
+        "/api/v1/evidence/" + "0" * 64,
+        "/api/v1/factor-sets/no-such-set",
+        "/api/v1/no-such-route",
+    ):
+        assert_error(client.get(path), 404)
+    assert_error(client.get("/api/v1/inventories/not-a-number"), 422)
+
+
+def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_stored(site):
+    client, csrf = site.client("manager_a")
+    upload = f"/api/v1/activity-records/{site.ids['record_id']}/evidence"
+    headers = {"X-CSRF-Token": csrf}
+    before = snapshot(site)
+    files_before = sorted(p for p in site.evidence_dir.rglob("*") if p.is_file())
+    big = b"%PDF-1.7\n" + b"0" * (UPLOAD_LIMIT_BYTES + 100 * 1024)
+    assert_error(
+        client.post(upload, files={"file": ("big.pdf", big, "application/pdf")}, headers=headers),
+        413,
+    )
+    just_over = b"%PDF-1.7\n" + b"0" * UPLOAD_LIMIT_BYTES
+    assert_error(
+        client.post(
+            upload, files={"file": ("over.pdf", just_over, "application/pdf")}, headers=headers
+        ),
+        413,
+    )
+    error = assert_error(
+        client.post(
+            upload, files={"file": ("tool.exe", b"MZ\x90\x00", "application/pdf")}, headers=headers
+        ),
+        422,
+    )
+    assert error["problems"][0]["field"] == "file" and error["problems"][0]["value"] == "tool.exe"
+    error = assert_error(
+        client.post(
+            upload,
+            files={"file": ("bill.pdf", b"<html>not a pdf", "application/pdf")},
+            headers=headers,
+        ),
+        422,
+    )
+    assert "not application/pdf" in error["problems"][0]["rule"]
+    assert snapshot(site) == before
+    assert sorted(p for p in site.evidence_dir.rglob("*") if p.is_file()) == files_before
+
+    ok = client.post(
+        upload,
+        files={"file": ("invoice.pdf", b"%PDF-1.7\nALPHA invoice\n", "text/html")},
+        headers=headers,
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["media_type"] == "application/pdf"  # from the content, not the client
+    record = client.get(f"/api/v1/activity-records/{site.ids['record_id']}").json()
+    assert ok.json()["sha256"] in {e["sha256"] for e in record["evidence"]}
+    assert snapshot(site)["audit"] == before["audit"] + 1

@@ -1,0 +1,178 @@
+"""A small two-organization site for the web tests, built through lingtan's own imports.
+
+Organization A ("Alpha Secret Co") has two facilities, ALPHA-PLANT and ALPHA-SECOND, with
+activity records, evidence and a locked inventory of January 2025; organization B ("Beta Co")
+has BETA-PLANT. The values of A are distinctive strings and numbers, so a test can tell that
+none of them reached a user of B.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from lingtan.imports.load import import_file
+from lingtan.imports.template import write_workbook
+from lingtan.services import inventory as inventories
+from lingtan.store.db import make_engine, session_scope, upgrade
+from lingtan.store.evidence import EvidenceStore
+from lingtan.store.models import ActivityRecord, AuditEntry, Facility, Inventory, Meter, Source
+from lingtan.web import accounts
+from lingtan.web.app import create_app
+
+PASSWORD = "correct horse battery"
+ALPHA = "Alpha Secret Co"
+BETA = "Beta Co"
+#: Strings and numbers of organization A that must never reach organization B.
+ALPHA_MARKERS = (ALPHA, "ALPHA-PLANT", "ALPHA-SECOND", "alpha-boiler", "123456.789")
+ALPHA_BILL = b"ALPHA SECRET gas bill January 2025: 123456.789 Nm3\n"
+UPLOAD_LIMIT_BYTES = 4096
+
+SOURCES = [
+    ["alpha-boiler", "fuel_combustion", "Boiler", "Utilities", "natural_gas"],
+    ["grid", "purchased_electricity", "Grid"],
+]
+
+
+@dataclass
+class Site:
+    url: str
+    engine: sa.Engine
+    app: object
+    evidence_dir: Path
+    ids: dict[str, object] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, user: str | None = None) -> tuple[TestClient, str | None]:
+        """A client (own cookie jar) signed in as ``user``, and its CSRF token."""
+        client = TestClient(self.app)
+        if user is None:
+            return client, None
+        answer = client.post("/api/v1/session", json={"username": user, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        return client, answer.json()["csrf_token"]
+
+    def bearer(self, token: str) -> TestClient:
+        return TestClient(self.app, headers={"Authorization": f"Bearer {self.tokens[token]}"})
+
+    def count(self, model) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def _workbook(folder: Path, organization: str, code: str, gas: float, bill: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bill-01.csv").write_bytes(bill)
+    return write_workbook(
+        folder / "data.xlsx",
+        {
+            "报告主体 Facility": [
+                [organization, code, f"{code} plant", "江苏", "C3841", "电池", "fence"]
+            ],
+            "排放源 Sources": SOURCES,
+            "活动数据 Activity": [
+                [
+                    "alpha-boiler",
+                    date(2025, 1, 1),
+                    date(2025, 1, 31),
+                    gas,
+                    "Nm3",
+                    "invoice",
+                    "bill-01.csv",
+                ],
+                ["grid", date(2025, 1, 1), date(2025, 1, 31), 1000, "MWh", "meter"],
+                ["grid", date(2025, 2, 1), date(2025, 2, 28), 900, "MWh", "meter"],
+            ],
+        },
+    )
+
+
+def build_site(url: str, tmp_path: Path, **app_options) -> Site:
+    engine = make_engine(url)
+    upgrade(engine)
+    evidence_dir = tmp_path / "evidence"
+    evidence = EvidenceStore(evidence_dir)
+    sites = [
+        (ALPHA, "ALPHA-PLANT", 123456.789, ALPHA_BILL),
+        (ALPHA, "ALPHA-SECOND", 5000.0, b"second plant gas bill\n"),
+        (BETA, "BETA-PLANT", 1000.0, b"beta gas bill\n"),
+    ]
+    for organization, code, gas, bill in sites:
+        workbook = _workbook(tmp_path / code, organization, code, gas, bill)
+        with session_scope(engine) as session:
+            import_file(session, workbook, evidence=evidence, actor="setup", facility_code=code)
+    site = Site(url, engine, None, evidence_dir)
+    with session_scope(engine) as session:
+        facilities = {f.code: f for f in session.scalars(sa.select(Facility))}
+        alpha = facilities["ALPHA-PLANT"]
+        inventory = inventories.compute(
+            session, alpha, date(2025, 1, 1), date(2025, 1, 31), actor="setup", lock=True
+        )
+        record = session.scalars(
+            sa.select(ActivityRecord)
+            .join(Source)
+            .where(Source.facility_id == alpha.id, Source.code == "alpha-boiler")
+        ).one()
+        session.add(
+            Meter(
+                facility_id=alpha.id,
+                code="E-MAIN",
+                energy_type="electricity",
+                unit="kWh",
+                kind="cumulative",
+            )
+        )
+        users = [
+            ("admin_a", "admin", ALPHA, ()),
+            ("manager_a", "manager", ALPHA, ("ALPHA-PLANT",)),
+            ("viewer_a", "viewer", ALPHA, ("ALPHA-PLANT",)),
+            ("auditor_a", "auditor", ALPHA, ("ALPHA-PLANT",)),
+            ("admin_b", "admin", BETA, ()),
+            ("manager_b", "manager", BETA, ("BETA-PLANT",)),
+        ]
+        for name, role, organization, granted in users:
+            accounts.create_user(
+                session,
+                name,
+                PASSWORD,
+                role=role,
+                organization=organization,
+                facilities=granted,
+                actor="setup",
+            )
+        for name, organization, code, scope in [
+            ("alpha-read", ALPHA, "ALPHA-PLANT", "read"),
+            ("alpha-ingest", ALPHA, "ALPHA-PLANT", "ingest"),
+            ("beta-read", BETA, "BETA-PLANT", "read"),
+            ("beta-ingest", BETA, "BETA-PLANT", "ingest"),
+        ]:
+            secret, _ = accounts.create_token(
+                session,
+                name=name,
+                organization=organization,
+                facility=code,
+                scope=scope,
+                actor="setup",
+            )
+            site.tokens[name] = secret
+        site.ids = {
+            "organization_id": alpha.organization_id,
+            "inventory_id": inventory.id,
+            "record_id": record.id,
+            "evidence_sha256": record.evidence[0].sha256,
+        }
+    site.app = create_app(
+        url, evidence_dir=evidence_dir, max_upload_bytes=UPLOAD_LIMIT_BYTES, **app_options
+    )
+    return site
+
+
+def snapshot(site: Site) -> dict[str, int]:
+    """Counts that any write to the data would change (every change is audited)."""
+    return {
+        "audit": site.count(AuditEntry),
+        "inventories": site.count(Inventory),
+        "records": site.count(ActivityRecord),
+    }
