@@ -76,7 +76,13 @@ BATCH = {
 
 def test_both_forms_are_stored_at_their_utc_second(engine: sa.Engine) -> None:
     result = send(engine, BATCH)
-    assert result.as_dict() == {"readings": 4, "added": 4, "unchanged": 0, "conflicts": 0}
+    assert result.as_dict() == {
+        "readings": 4,
+        "added": 4,
+        "unchanged": 0,
+        "conflicts": 0,
+        "days_refreshed": result.days_refreshed,
+    }
     # 08:15+08:00 = 00:15Z = T8 + 900 s; 00:30Z = T8 + 1,800 s. Values as read (the
     # multiplier 80 applies later, to deltas).
     assert stored(engine) == [
@@ -217,3 +223,22 @@ def test_a_repeated_reading_in_one_batch_is_stored_once(engine: sa.Engine) -> No
 def test_unknown_facility_is_refused(engine: sa.Engine) -> None:
     with pytest.raises(InputError, match="no such facility"), session_scope(engine) as session:
         ingest_batch(session, "F9", BATCH, now=NOW)
+
+
+def test_the_daily_totals_are_kept_current(engine: sa.Engine) -> None:
+    # Three values of the interval meter G-BOILER (multiplier 1) at 08:15, 08:30 and 08:45
+    # local time on 2025-03-01. A value covers the time since the previous reading, so the
+    # first one only opens the series: 13 + 14 = 27 Nm3 that local day, 2 measured intervals.
+    values = [[f"2025-03-01T08:{m}:00+08:00", v] for m, v in (("15", 12), ("30", 13), ("45", 14))]
+    result = send(engine, {"series": [{"meter": "G-BOILER", "values": values}]})
+    assert result.days_refreshed > 0
+    with engine.connect() as connection:
+        days = connection.execute(
+            sa.text(
+                "SELECT d.day, d.energy, d.measured_intervals FROM meter_day d "
+                "JOIN meter m ON m.id = d.meter_id WHERE m.code = 'G-BOILER'"
+            )
+        ).all()
+        stale = connection.execute(sa.text("SELECT count(*) FROM meter_day_stale")).scalar_one()
+    assert [(str(d), e, n) for d, e, n in days] == [("2025-03-01", 27.0, 2)]
+    assert stale == 0

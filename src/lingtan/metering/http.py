@@ -3,7 +3,8 @@
 :func:`ingest_batch` is the whole of the endpoint but the transport: the web application
 decodes the request body, authenticates the gateway and passes the document here inside one
 transaction. A batch is stored entirely or not at all; the same batch sent twice (a gateway
-that did not see the answer retries) is stored once.
+that did not see the answer retries) is stored once. The daily totals of the days a batch
+touches are refreshed in the same transaction (:func:`lingtan.metering.rollups.refresh`).
 
 Batch schema
 ------------
@@ -45,6 +46,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError, InputProblem
 from lingtan.metering.files import FUTURE_TOLERANCE_S, MAX_PROBLEMS
 from lingtan.metering.ingest import parse_timestamp
+from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id, ingest_readings
 from lingtan.store.models import Meter
 
@@ -70,12 +72,15 @@ class BatchResult:
     conflicts : int
         Readings that disagree with the stored value: recorded in ``meter_reading_conflict``,
         the stored value kept.
+    days_refreshed : int
+        Daily totals (meter and local day) recomputed after storing.
     """
 
     readings: int
     added: int
     unchanged: int
     conflicts: int
+    days_refreshed: int
 
     def as_dict(self) -> dict[str, int]:
         """The result as a JSON-ready mapping, e.g. for the HTTP response."""
@@ -84,6 +89,7 @@ class BatchResult:
             "added": self.added,
             "unchanged": self.unchanged,
             "conflicts": self.conflicts,
+            "days_refreshed": self.days_refreshed,
         }
 
 
@@ -241,4 +247,6 @@ def ingest_batch(
     if checker.problems:
         raise InputError(checker.problems, origin=f"{ORIGIN} batch for {facility_code}")
     summary = ingest_readings(session, facility_code, checker.rows, origin=ORIGIN)
-    return BatchResult(len(checker.rows), summary.added, summary.unchanged, summary.conflicts)
+    # The daily totals of the days these readings touched, in the same transaction.
+    days = refresh(session, fid)
+    return BatchResult(len(checker.rows), summary.added, summary.unchanged, summary.conflicts, days)
