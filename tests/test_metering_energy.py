@@ -716,3 +716,89 @@ def test_store_refuses_bad_virtual_meter(factory, database_url):
     assert "V-BAD" not in codes and "X" not in codes
     listed = _cli(database_url, "meters", "list")
     assert listed.exit_code == 0 and "supply" in listed.output and "output" in listed.output
+
+
+def test_pv_generation_and_export_in_totals_and_flow(library):
+    nodes = {"site": NodeInfo("site", None, "facility"), "a": NodeInfo("a", "site", "workshop")}
+    meters = _meters(
+        MeterInfo("GRID", "electricity", "kWh", "site", "supply"),
+        MeterInfo("PV", "pv_generation", "kWh", "site"),  # flow left at use: still generation
+        MeterInfo("EXP", "exported_power", "kWh", "site"),
+        MeterInfo("A", "electricity", "kWh", "a"),
+    )
+    values = {
+        "GRID": MeterPeriod(1000.0),
+        "PV": MeterPeriod(500.0),
+        "EXP": MeterPeriod(100.0),
+        "A": MeterPeriod(1200.0),
+    }
+    coal = StandardCoal.from_library(library)
+    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
+    carbon = {
+        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
+    }
+    totals = node_totals(nodes, meters, values, tce, carbon)
+    site = totals["site", "electricity"]
+    # consumption is the grid supply only; PV 500 kWh and export 100 kWh are reported apart
+    assert (site.energy, site.generation, site.export) == (1000.0, 500.0, 100.0)
+    assert site.tco2 == pytest.approx(1.0 * 0.5827)  # 1 MWh from the grid; PV carries 0
+    assert ("site", "pv_generation") not in totals
+    flow = energy_flow(nodes, meters, values, tce, totals)
+    ids = [n["id"] for n in flow["nodes"]]
+    kwh = {(ids[x["source"]], ids[x["target"]]): x["value_tce"] / 1.229e-4 for x in flow["links"]}
+    # 1500 kWh available (grid 2/3, PV 1/3): export 100 -> 66.67 grid + 33.33 PV;
+    # workshop a 1200 -> 800 grid + 400 PV; the rest 200 -> 133.33 grid + 66.67 PV unmetered
+    assert kwh == pytest.approx(
+        {
+            ("supply:electricity", "export"): 200 / 3,
+            ("generation:electricity", "export"): 100 / 3,
+            ("supply:electricity", "a"): 800.0,
+            ("generation:electricity", "a"): 400.0,
+            ("supply:electricity", "unmetered / losses"): 400 / 3,
+            ("generation:electricity", "unmetered / losses"): 200 / 3,
+        }
+    )
+
+
+def test_store_flow_column_and_xlsx_budgets(factory, database_url, tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    from lingtan.metering.files import define_meters_from_file
+    from lingtan.store.db import session_scope
+    from lingtan.store.models import Meter, MeterBudget
+
+    sheet = tmp_path / "meters.csv"
+    sheet.write_text(
+        "类别,编号,上级,能源类型,单位,计量方式,能流\n"
+        "表计,PV-1,site,pv_generation,kWh,cumulative,generation\n"
+        "表计,E-NEW,ws2,electricity,kWh,cumulative,\n",
+        encoding="utf-8",
+    )
+    with session_scope(factory) as session:
+        assert define_meters_from_file(session, "F1", sheet) == (0, 2)
+        flows = dict(session.execute(sa.select(Meter.code, Meter.flow)).all())
+    assert flows["PV-1"] == "generation" and flows["E-NEW"] == "use"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record,code,energy_type,unit,kind,flow\nmeter,X,electricity,kWh,interval,in\n")
+    with pytest.raises(InputError) as caught, session_scope(factory) as session:
+        define_meters_from_file(session, "F1", bad)
+    assert [(p.where, p.field, p.value) for p in caught.value.problems] == [
+        ("meter X", "flow", "in")
+    ]
+
+    book = Workbook()
+    book.active.append(["节点", "月份", "能耗预算", "碳排放预算"])
+    book.active.append(["ws1", datetime(2025, 4, 1), 1.5, 10])
+    book.active.append(["ws2", "2025-04", None, 2])
+    path = tmp_path / "budget.xlsx"
+    book.save(path)
+    result = _cli(database_url, "energy", "budget", "import", str(path))
+    assert result.exit_code == 0, result.output
+    with session_scope(factory) as session:
+        rows = {
+            (b.node_id, b.month.isoformat()): (b.energy_tce, b.carbon_tco2)
+            for b in session.scalars(sa.select(MeterBudget))
+        }
+    assert sorted(rows.values(), key=str) == [(1.5, 10.0), (None, 2.0)]

@@ -230,7 +230,11 @@ class NodeInfo:
 @dataclass(frozen=True)
 class MeterInfo:
     """A meter as the calculations need it: code, node code, energy type, unit, flow role
-    (``METER_FLOWS``) and the formula of a virtual meter."""
+    (``METER_FLOWS``) and the formula of a virtual meter.
+
+    In totals, balance and energy flow a ``pv_generation`` meter is electricity generation and
+    an ``exported_power`` meter electricity export, whatever its ``flow``.
+    """
 
     code: str
     energy_type: str
@@ -238,6 +242,18 @@ class MeterInfo:
     node: str | None = None
     flow: str = "use"
     formula: str | None = None
+
+    @property
+    def carrier(self) -> str:
+        """The energy type as it flows: PV generation and exported power are electricity."""
+        return "electricity" if self.energy_type in _ELECTRIC else self.energy_type
+
+    @property
+    def role(self) -> str:
+        """The flow, where a PV meter is always ``generation`` and an export meter ``export``."""
+        return {"pv_generation": "generation", "exported_power": "export"}.get(
+            self.energy_type, self.flow
+        )
 
 
 def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float]]:
@@ -707,9 +723,9 @@ def node_totals(
     for code in sorted(meters):
         meter = meters[code]
         if meter.node is not None and code in values:
-            own[meter.node, meter.energy_type].append(code)
+            own[meter.node, meter.carrier].append(code)
     children = _children(nodes)
-    types = sorted({m.energy_type for m in meters.values()})
+    types = sorted({m.carrier for m in meters.values()})
     out: dict[tuple[str, str], NodeTotal] = {}
 
     def value(code: str, v: float) -> float | None:
@@ -723,7 +739,7 @@ def node_totals(
     def visit(node: str, energy_type: str) -> NodeTotal | None:
         child_totals = [t for c in children[node] if (t := visit(c, energy_type)) is not None]
         codes = own.get((node, energy_type), [])
-        consuming = [c for c in codes if meters[c].flow in CONSUMING_FLOWS and c not in skip]
+        consuming = [c for c in codes if meters[c].role in CONSUMING_FLOWS and c not in skip]
         if not codes and not child_totals:
             return None
         unit = meters[(consuming or codes)[0]].unit if codes else child_totals[0].unit
@@ -762,7 +778,7 @@ def node_totals(
             total.basis = "none"
             total.energy, total.tce, total.tco2 = 0.0, 0.0, 0.0
         for code in codes:
-            flow = meters[code].flow
+            flow = meters[code].role
             if flow in ("generation", "export", "output"):
                 amount = values[code].energy * conversion_factor(meters[code].unit, unit)
                 setattr(total, flow, getattr(total, flow) + amount)
@@ -806,7 +822,7 @@ def node_energy(
             if info.parent == parent and code not in inside:
                 inside.add(code)
                 frontier.append(code)
-    made = {m.energy_type for m in meters.values() if m.flow == "output" and m.node in inside}
+    made = {m.carrier for m in meters.values() if m.role == "output" and m.node in inside}
     tce, tco2, notes = 0.0, 0.0, []
     for (code, energy_type), total in sorted(totals.items()):
         if code != node:
@@ -1057,7 +1073,7 @@ def energy_flow(
         c = tce[code].value
         return 0.0 if c is None or code not in values else values[code].energy * c
 
-    conversion = sorted({m.node for m in meters.values() if m.flow == "output" and m.node})
+    conversion = sorted({m.node for m in meters.values() if m.role == "output" and m.node})
     ancestors: dict[str, list[str]] = {}
     for code in nodes:
         chain, parent = [], nodes[code].parent
@@ -1073,7 +1089,7 @@ def energy_flow(
         and not any(nodes[a].level in ("building", "workshop") for a in ancestors[code])
     ]
     children = _children(nodes)
-    types = sorted({m.energy_type for m in meters.values() if tce[m.code].value is not None})
+    types = sorted({m.carrier for m in meters.values() if tce[m.code].value is not None})
     for energy_type in types:
         # sources of this type: purchase, generation, conversion outputs (tce, node index)
         sources: list[tuple[int, float]] = []
@@ -1081,9 +1097,7 @@ def energy_flow(
             ("supply", "purchase", f"purchased {energy_type}"),
             ("generation", "purchase", f"generated {energy_type}"),
         ):
-            codes = [
-                c for c, m in meters.items() if m.energy_type == energy_type and m.flow == flow
-            ]
+            codes = [c for c, m in meters.items() if m.carrier == energy_type and m.role == flow]
             amount = sum(tce_of(c) for c in codes)
             if amount > 0:
                 sources.append((point(f"{flow}:{energy_type}", label, stage), amount))
@@ -1091,16 +1105,14 @@ def energy_flow(
             amount = sum(
                 tce_of(c)
                 for c, m in meters.items()
-                if m.node == node and m.flow == "output" and m.energy_type == energy_type
+                if m.node == node and m.role == "output" and m.carrier == energy_type
             )
             if amount > 0:
                 sources.append((point(node, nodes[node].name or node, "conversion"), amount))
         if not sources:
             continue
         exported = sum(
-            tce_of(c)
-            for c, m in meters.items()
-            if m.energy_type == energy_type and m.flow == "export"
+            tce_of(c) for c, m in meters.items() if m.carrier == energy_type and m.role == "export"
         )
         available = sum(a for _, a in sources)
         passed = dict.fromkeys((i for i, _ in sources), 0.0)
