@@ -802,3 +802,34 @@ def test_store_flow_column_and_xlsx_budgets(factory, database_url, tmp_path):
             for b in session.scalars(sa.select(MeterBudget))
         }
     assert sorted(rows.values(), key=str) == [(1.5, 10.0), (None, 2.0)]
+
+
+def test_flow_feeds_equipment_outside_workshops_directly(library):
+    nodes = {
+        "site": NodeInfo("site", None, "facility"),
+        "ws": NodeInfo("ws", "site", "workshop"),
+        "comp": NodeInfo("comp", "site", "equipment", "Compressor"),
+    }
+    meters = _meters(
+        MeterInfo("GRID", "electricity", "kWh", "site", "supply"),
+        MeterInfo("WS", "electricity", "kWh", "ws"),
+        MeterInfo("COMP", "electricity", "kWh", "comp"),
+    )
+    values = {"GRID": MeterPeriod(1000.0), "WS": MeterPeriod(500.0), "COMP": MeterPeriod(100.0)}
+    coal = StandardCoal.from_library(library)
+    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
+    carbon = {
+        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
+    }
+    flow = energy_flow(nodes, meters, values, tce, node_totals(nodes, meters, values, tce, carbon))
+    ids = [n["id"] for n in flow["nodes"]]
+    kwh = {(ids[x["source"]], ids[x["target"]]): x["value_tce"] / 1.229e-4 for x in flow["links"]}
+    # 1000 kWh bought: 500 to the workshop, 100 to the compressor, 400 unmetered
+    assert kwh == pytest.approx(
+        {
+            ("supply:electricity", "ws"): 500.0,
+            ("supply:electricity", "comp"): 100.0,
+            ("supply:electricity", "unmetered / losses"): 400.0,
+        }
+    )
+    assert flow["nodes"][ids.index("comp")]["stage"] == "end use"

@@ -757,8 +757,9 @@ def node_totals(
                     unit=meters[code].unit,
                     meter=code,
                 )
-                for note in (tce[code].note, carbon[code].note):
-                    if tce[code].value is None and note and note not in total.notes:
+                for coefficient in (tce[code], carbon[code]):
+                    note = coefficient.note
+                    if coefficient.value is None and note and note not in total.notes:
                         total.notes.append(note)
         elif child_totals:
             total.basis = "children"
@@ -1038,7 +1039,8 @@ def energy_flow(
     Stages: ``purchase`` (supply meters per energy type, ``generation`` on-site) →
     ``conversion`` (nodes with ``output`` meters: their consumption comes in, their output
     goes on) → ``distribution`` (building and workshop nodes with no building or workshop
-    above them) → ``end use`` (the children of a distribution node). A consumer of an energy
+    above them) → ``end use`` (the children of a distribution node, and a root's children
+    outside any building or workshop, fed from the sources directly). A consumer of an energy
     type with several sources (purchase, generation, conversion outputs) draws on them in
     proportion to their size. Every node balances: what comes in and is not passed on goes
     to ``unmetered / losses``; export leaves the purchase node to ``export``. A distribution
@@ -1088,6 +1090,17 @@ def energy_flow(
         and code not in conversion
         and not any(nodes[a].level in ("building", "workshop") for a in ancestors[code])
     ]
+    # a root's child outside any building or workshop (equipment straight under the site) is
+    # fed from the sources directly
+    direct = [
+        code
+        for code in sorted(nodes)
+        if ancestors[code]
+        and nodes[ancestors[code][0]].parent is None
+        and code not in conversion
+        and code not in distribution
+        and not any(code in ancestors[d] for d in distribution)
+    ]
     children = _children(nodes)
     types = sorted({m.carrier for m in meters.values() if tce[m.code].value is not None})
     for energy_type in types:
@@ -1133,10 +1146,14 @@ def energy_flow(
         if exported > 0:
             draw(point("export", "export", "end use"), exported)
         consumers = [n for n in conversion if (n, energy_type) in totals]
-        consumers += [n for n in distribution if (n, energy_type) in totals]
+        consumers += [n for n in distribution + direct if (n, energy_type) in totals]
         for node in consumers:
             total = totals[node, energy_type]
-            stage = "conversion" if node in conversion else "distribution"
+            stage = (
+                "conversion"
+                if node in conversion
+                else ("distribution" if node in distribution else "end use")
+            )
             target = point(node, nodes[node].name or node, stage)
             if total.tce:
                 draw(target, total.tce)
