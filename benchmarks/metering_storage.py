@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
+from lingtan.metering import store
 from lingtan.metering.files import import_readings_file
 from lingtan.metering.rollups import daily_totals, node_monthly_totals, refresh, tree_daily_totals
 from lingtan.metering.store import (
@@ -95,6 +96,51 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _bench_db(folder: Path, name: str, meters: int, file_meters: int = 0):
+    engine = make_engine(f"sqlite:///{folder / name}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        org = Organization(name="Bench")
+        session.add(org)
+        session.flush()
+        session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
+        session.flush()
+        nodes = [NodeDefinition("site", "Site", "facility")]
+        nodes += [NodeDefinition(f"n{i:02d}", f"Line {i}", "line", "site") for i in range(50)]
+        defined = [
+            MeterDefinition(f"m{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+            for m in range(meters)
+        ]
+        defined += [
+            MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+            for m in range(file_meters)
+        ]
+        define_meters(session, "F", nodes, defined)
+    return engine
+
+
+def _marks_cost(folder: Path, meters: int, days: int, repeat: int = 2) -> None:
+    """Ingestion with and without the stale marks, interleaved, into fresh databases."""
+    mark = store._mark_stale
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(repeat):
+        for marks in (True, False):
+            engine = _bench_db(folder, f"marks-{i}-{marks}.db", meters)
+            store._mark_stale = mark if marks else lambda *_: None
+            start = time.perf_counter()
+            with session_scope(engine) as session:
+                added = ingest_readings(session, "F", _readings(meters, days), origin="b").added
+            rates[marks].append(added / (time.perf_counter() - start))
+            store._mark_stale = mark
+            engine.dispose()
+    best = {k: max(v) for k, v in rates.items()}
+    print(
+        f"stale marks, {meters} meters x {days} days interleaved x{repeat}: "
+        f"{best[True]:,.0f} readings/s with, {best[False]:,.0f} without "
+        f"(x{best[True] / best[False]:.2f})"
+    )
+
+
 def _totals_by_node(session, boundaries: list[int]) -> dict[tuple[int, int], float]:
     """Energy per node and period from the register at each boundary: one seek per meter and
     boundary in the clustered (meter_id, ts) key (CROSS JOIN fixes SQLite's join order)."""
@@ -130,29 +176,19 @@ def main() -> None:
     parser.add_argument("--file-meters", type=int, default=100)
     parser.add_argument("--file-days", type=int, default=30)
     parser.add_argument("--db", help="SQLite file (default: a temporary one)")
+    parser.add_argument(
+        "--marks-meters",
+        type=int,
+        default=50,
+        help="meters of the stale-marks comparison (0: skip)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="lingtan-bench-"))
-    path = Path(args.db) if args.db else folder / "bench.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    with session_scope(engine) as session:
-        org = Organization(name="Bench")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
-        session.flush()
-        nodes = [NodeDefinition("site", "Site", "facility")]
-        nodes += [NodeDefinition(f"n{i:02d}", f"Line {i}", "line", "site") for i in range(50)]
-        meters = [
-            MeterDefinition(f"m{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
-            for m in range(args.meters)
-        ]
-        meters += [
-            MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
-            for m in range(args.file_meters)
-        ]
-        define_meters(session, "F", nodes, meters)
+    path = Path(args.db).resolve() if args.db else folder / "bench.db"
+    if args.marks_meters:
+        _marks_cost(folder, args.marks_meters, args.days)
+    engine = _bench_db(path.parent, path.name, args.meters, args.file_meters)
 
     n = args.meters * (args.days * 96 + 1)
     start = time.perf_counter()
@@ -232,10 +268,9 @@ def main() -> None:
     print(f"    daily_totals of every meter for a year: {every:.1f} ms")
     print(f"peak memory (ru_maxrss): {_peak_mib():,.0f} MiB")
     engine.dispose()
-    if not args.db:
-        for file in folder.iterdir():
-            os.remove(file)
-        folder.rmdir()
+    for file in folder.iterdir():  # the temporary folder (a --db file lies elsewhere)
+        os.remove(file)
+    folder.rmdir()
 
 
 if __name__ == "__main__":

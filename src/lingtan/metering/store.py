@@ -259,15 +259,15 @@ def _mark_stale(
     r = np.array([reach[int(m)] for m in meters], dtype=np.int64)[inverse]
     local = ts.astype(np.int64) + 60 * ROLLUP_UTC_OFFSET_MIN
     # reach < 1 day: a reading touches its own day and at most one neighbour.
-    days = np.concatenate(((local - r) // 86_400, (local + r) // 86_400))
-    ids = np.concatenate((meter_ids, meter_ids)).astype(np.int64)
-    pairs = np.unique(np.stack((ids, days), axis=1), axis=0)
-    dates = (np.datetime64("1970-01-01", "D") + pairs[:, 1]).astype(object)
+    # One int64 key per (meter, day): 1-D unique is far faster than unique rows.
+    ids = meter_ids.astype(np.int64) << 32
+    keys = np.unique(np.concatenate((ids + (local - r) // 86_400, ids + (local + r) // 86_400)))
+    dates = (np.datetime64("1970-01-01", "D") + (keys & 0xFFFFFFFF)).astype(object)
     connection.execute(
         sa.text(
             "INSERT INTO meter_day_stale (meter_id, day) VALUES (:m, :d) ON CONFLICT DO NOTHING"
         ).bindparams(sa.bindparam("d", type_=sa.Date())),
-        [{"m": m, "d": d} for m, d in zip(pairs[:, 0].tolist(), dates.tolist(), strict=True)],
+        [{"m": m, "d": d} for m, d in zip((keys >> 32).tolist(), dates.tolist(), strict=True)],
     )
 
 
@@ -382,17 +382,22 @@ def meter_readings(
 def _readings(
     session: Session, meter_id: int, start: int, end: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    rows = session.execute(
-        sa.text(
-            "SELECT ts, value FROM meter_reading WHERE meter_id = :m AND ts >= :a AND ts < :b "
-            "ORDER BY ts"
-        ),
-        {"m": meter_id, "a": start, "b": end},
-    ).all()
-    if not rows:
-        return np.empty(0, "datetime64[s]"), np.empty(0, np.float64)
-    ts, values = zip(*rows, strict=True)
-    return np.array(ts, np.int64).astype("datetime64[s]"), np.array(values, np.float64)
+    # The driver's cursor, in the session's transaction: plain tuples straight into numpy are
+    # about twice as fast as result rows, which matters when a refresh reads every reading.
+    connection = session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"SELECT ts, value FROM meter_reading WHERE meter_id = {mark} AND ts >= {mark} "
+            f"AND ts < {mark} ORDER BY ts",
+            (meter_id, start, end),
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    ts = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    return ts.astype("datetime64[s]"), np.fromiter((row[1] for row in rows), np.float64, len(rows))
 
 
 def stored_intervals(
