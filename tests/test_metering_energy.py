@@ -607,6 +607,11 @@ def test_store_budgets(factory, database_url, tmp_path):
     result = _cli(database_url, "energy", "budget", "check", "--year", "2025", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {(r["node"], r["month"]): r for r in json.loads(result.output)["rows"]}
+    factors = json.loads(result.output)["factors"]
+    assert (
+        factors["G-MAIN"]["carbon"]["factors"][0]["ref"]
+        == "cn-fuel-defaults-2015@1:natural_gas.ncv"
+    )
     site = rows["site", "2025-04"]
     # 2.5573857 / 2.0 = 127.87 %; 7.9891888 / 7.0 = 114.13 %
     assert site["energy_used_pct"] == pytest.approx(SITE_TCE / 2.0 * 100)

@@ -237,9 +237,10 @@ def budget_check_command(
     """Actual against budget per node and month: used % and over-budget alerts."""
     with _store(ctx) as (session, _):
         code = _facility_code(session, facility)
-        rows = budget_rows(session, code, *month_span(year, month))
+        data = load_energy(session, code, *month_span(year, month))
+        rows = budget_rows(session, data)
     if output == "json":
-        _json({"facility": code, "rows": [r.as_dict() for r in rows]})
+        _json({"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()})
         return
     table = Table("node", "month", "tce", "budget tce", "used %", "tCO2", "budget tCO2",
                   "used %", "alert")  # fmt: skip
@@ -262,9 +263,10 @@ def energy_intensity(
     """Energy [tce] and carbon [tCO2] per unit of product, per month."""
     with _store(ctx) as (session, _):
         code = _facility_code(session, facility)
-        rows = intensity_rows(session, code, *month_span(year, month))
+        data = load_energy(session, code, *month_span(year, month))
+        rows = intensity_rows(session, data)
     if output == "json":
-        _json({"facility": code, "rows": rows})
+        _json({"facility": code, "rows": rows, "factors": data.factors()})
         return
     table = Table("month", "product", "production", "unit", "tce", "tCO2", "tce/unit",
                   "tCO2/unit")  # fmt: skip

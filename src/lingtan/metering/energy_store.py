@@ -413,12 +413,11 @@ def import_budgets(session: Session, facility_code: str, path: str | Path) -> tu
     return read, changed
 
 
-def budget_rows(
-    session: Session, facility_code: str, start: date, end: date, *, refresh: bool = True
-) -> list[BudgetRow]:
-    """Actual against budget per node and month over ``[start, end)``: every budget of the
-    span, the actual by :func:`lingtan.metering.energy.node_energy` of the month."""
-    fid = facility_id(session, facility_code)
+def budget_rows(session: Session, energy: FacilityEnergy) -> list[BudgetRow]:
+    """Actual against budget per node and month over the span of ``energy``
+    (:func:`load_energy`): every budget of the span, the actual by
+    :func:`lingtan.metering.energy.node_energy` of the month."""
+    fid, start, end = energy.facility.id, energy.start, energy.end
     rows = session.execute(
         sa.select(
             MeterNode.code, MeterBudget.month, MeterBudget.energy_tce, MeterBudget.carbon_tco2
@@ -427,7 +426,6 @@ def budget_rows(
         .where(MeterNode.facility_id == fid, MeterBudget.month >= start, MeterBudget.month < end)
     ).all()
     budgets = {(node, f"{m:%Y-%m}"): (e, c) for node, m, e, c in rows}
-    energy = load_energy(session, facility_code, start, end, refresh=refresh)
     actual: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     for month, values in energy.periods("month").items():
         totals = energy.totals(values)
@@ -441,17 +439,15 @@ def budget_rows(
 # --- Intensity --------------------------------------------------------------------------------
 
 
-def intensity_rows(
-    session: Session, facility_code: str, start: date, end: date, *, refresh: bool = True
-) -> list[dict[str, Any]]:
-    """Energy and carbon per unit of product, per month and product.
+def intensity_rows(session: Session, energy: FacilityEnergy) -> list[dict[str, Any]]:
+    """Energy and carbon per unit of product, per month and product, over the span of
+    ``energy`` (:func:`load_energy`).
 
     A production record spanning several months is shared among them by days. The facility's
     whole energy and carbon of the month (:meth:`FacilityEnergy.facility_total`) is divided by
     each product's output: with several products each intensity carries the whole facility.
     """
-    fid = facility_id(session, facility_code)
-    energy = load_energy(session, facility_code, start, end, refresh=refresh)
+    fid, start, end = energy.facility.id, energy.start, energy.end
     records = session.execute(
         sa.select(Product.code, Product.unit, ProductionRecord)
         .join(Product, Product.id == ProductionRecord.product_id)
