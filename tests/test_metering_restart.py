@@ -276,8 +276,10 @@ def run_outage(url: str, tmp_path: Path, outage: Callable[[], None], resume: Cal
         # Nothing stored meanwhile (-1: the database does not answer at all).
         assert count_stored(url) in (-1, 1 + PER_PHASE)
         resume()
+        back = time.monotonic()
         stream.phase(2 * PER_PHASE)
         wait_until(lambda: count_stored(url) == 1 + 3 * PER_PHASE, 20, "catch-up after the outage")
+        print(f"all stored {time.monotonic() - back:.1f} s after the database came back")
     finally:
         stream.close()
         err = ingest.stop()
