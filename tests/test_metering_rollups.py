@@ -361,3 +361,31 @@ def test_ingest_sink_refreshes_in_the_batch_transaction(plant, database_url):
         sink.engine.dispose()
     assert _stale(plant) == []
     assert _rows(plant) == {("b", JAN1): (96.0, 0.0, 96, 0, 0)}
+
+
+def test_redefining_a_meter_recomputes_its_days_and_nodes(plant):
+    _ingest(plant, [("a", T0 + 900 * k, float(k)) for k in range(97)])
+    _ingest(plant, [("b", T0 + 900 * k, float(k)) for k in range(97)])
+    _refresh(plant)
+    assert _rows(plant)["a", JAN1] == (96.0, 0.0, 96, 0, 0)
+    with session_scope(plant) as session:
+        # a: multiplier 1 -> 3 and moved from line-a to site; b unchanged.
+        define_meters(
+            session,
+            "F1",
+            [],
+            [
+                MeterDefinition("a", "electricity", "kWh", "cumulative", node="site", multiplier=3),
+                MeterDefinition("b", "electricity", "kWh", "cumulative", node="site"),
+            ],
+        )
+    assert _stale(plant) == [("a", JAN1)]  # the days a has rows for
+    assert _refresh(plant) == 1
+    assert _rows(plant) == {("a", JAN1): (288.0, 0.0, 96, 0, 0), ("b", JAN1): (96.0, 0.0, 96, 0, 0)}
+    with session_scope(plant, read_only=True) as session:
+        fid = session.execute(sa.text("SELECT id FROM facility")).scalar_one()
+        site = session.execute(sa.text("SELECT id FROM meter_node WHERE code = 'site'")).scalar()
+        tree = tree_daily_totals(session, fid, JAN1, JAN2)
+    # line-a has no meter left; site = a 96 x 3 + b 96 = 384 kWh from 2 meters.
+    assert tree.node_id.tolist() == [site]
+    assert (tree.energy.tolist(), tree.meter_days.tolist()) == ([384.0], [2])

@@ -75,7 +75,11 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     with _store(ctx) as (session, _):
         code = _facility_code(session, facility)
         nodes, meters_defined = define_meters_from_file(session, code, file)
+        # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
+        days = refresh(session, facility_id(session, code))
     click.echo(f"{file}: facility {code}: {nodes} node(s), {meters_defined} meter(s) defined")
+    if days:
+        click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
 
 
 @meters.command("import")

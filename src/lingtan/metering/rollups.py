@@ -111,12 +111,17 @@ def refresh(
                 dtype="datetime64[D]",
             )
         )
+        if not days.size:
+            continue  # refreshed meanwhile by another transaction
         done += days.size
-        if meter.virtual_formula or not days.size:
-            continue  # a virtual meter's totals come from its inputs' rows
         touched.setdefault(meter.facility_id, set()).update(
             (days - _EPOCH).astype(np.int64).tolist()
         )
+        if meter.virtual_formula:  # its totals come from its inputs' rows (redefined as virtual)
+            connection.execute(
+                sa.text("DELETE FROM meter_day WHERE meter_id = :m"), {"m": meter.id}
+            )
+            continue
         for d0, d1 in _runs(days):
             connection.execute(
                 sa.text(

@@ -497,6 +497,8 @@ def define_meters(
     that names an unknown meter, itself, a cycle of virtual meters or a meter of another
     energy type or unit, see :func:`lingtan.metering.energy.expand_virtual`) raise an
     :class:`InputError` naming every one; the caller's transaction then writes nothing.
+    A meter whose kind, multiplier, rollover, formula, node, energy type, unit or flow changes
+    has its stored days marked stale for :func:`lingtan.metering.rollups.refresh`.
 
     Returns
     -------
@@ -523,6 +525,7 @@ def define_meters(
             problems.append(InputProblem(f"node {d.code}", "parent", d.parent, "unknown node"))
         existing[d.code].parent_id = existing[d.parent].id if d.parent in existing else None
     known = {m.code: m for m in session.scalars(sa.select(Meter).where(Meter.facility_id == fid))}
+    redefined: list[int] = []  # stored meters whose daily totals change
     for d in meters:
         where = f"meter {d.code}"
         if d.energy_type not in ENERGY_TYPES:
@@ -543,6 +546,7 @@ def define_meters(
         if meter is None:
             meter = known[d.code] = Meter(facility_id=fid, code=d.code)
             session.add(meter)
+        before = _rollup_inputs(meter)
         meter.name, meter.energy_type, meter.unit, meter.kind = (
             d.name,
             d.energy_type,
@@ -553,6 +557,8 @@ def define_meters(
         meter.virtual_formula = d.virtual_formula or None
         meter.flow = d.flow
         meter.node_id = existing[d.node].id if d.node in existing else None
+        if meter.id is not None and _rollup_inputs(meter) != before:
+            redefined.append(meter.id)
     try:
         expand_virtual(
             {
@@ -565,4 +571,27 @@ def define_meters(
     if problems:
         raise InputError(problems)
     session.flush()
+    if redefined:
+        # Their daily totals (and their nodes') are recomputed by the next refresh.
+        session.execute(
+            sa.text(
+                "INSERT INTO meter_day_stale (meter_id, day) SELECT meter_id, day FROM meter_day "
+                "WHERE meter_id IN :ids ON CONFLICT DO NOTHING"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": redefined},
+        )
     return len(nodes), len(meters)
+
+
+def _rollup_inputs(meter: Meter) -> tuple[Any, ...]:
+    """What a meter's daily totals, or its node's, depend on."""
+    return (
+        meter.kind,
+        meter.multiplier,
+        meter.rollover_at,
+        meter.virtual_formula,
+        meter.node_id,
+        meter.energy_type,
+        meter.unit,
+        meter.flow,
+    )
