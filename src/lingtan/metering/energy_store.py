@@ -202,12 +202,16 @@ def load_energy(
     coal = StandardCoal.from_library(library)
     made = {m.energy_type for m in meters.values() if m.flow == "output"}
     tce = {code: tce_coefficient(m, coal) for code, m in meters.items()}
-    carbon = {
-        code: carbon_factor(
-            m, region=region, year=year, library=library, made_on_site=m.energy_type in made
-        )
-        for code, m in meters.items()
-    }
+    # one engine run per kind of meter, not per meter
+    kinds: dict[tuple[str, str, str, bool], CarbonFactor] = {}
+    carbon = {}
+    for code, m in meters.items():
+        key = (m.energy_type, m.unit, m.flow, m.energy_type in made)
+        if key not in kinds:
+            kinds[key] = carbon_factor(
+                m, region=region, year=year, library=library, made_on_site=key[3]
+            )
+        carbon[code] = kinds[key]
     daily = _daily(session, fid, {m.code: m.id for m in rows if not m.virtual_formula}, start, end)
     for code, coefs in expanded.items():
         daily.energy[code], daily.estimated[code], daily.missing[code] = virtual_daily(coefs, daily)
