@@ -701,6 +701,13 @@ def demo(ctx: click.Context, output_dir: str) -> None:
     click.echo(f"demo factory built in {time.perf_counter() - started:.1f} s")
     click.echo(f"  database:  {result.database_url}")
     click.echo(f"  workbook:  {result.workbook}")
+    metering = result.metering
+    click.echo(
+        f"  metering:  {metering.meters} meters, {metering.readings:,} readings of 2025 in "
+        f"{metering.files.definitions.parent}; from meters {metering.energy_tce:,.1f} tce, "
+        f"{metering.carbon_tco2:,.1f} tCO2; {metering.over_budget} of {metering.budgets} "
+        "monthly node budgets exceeded"
+    )
     click.echo(
         f"  inventory {result.inventory_id} (locked): GB/T 32150 total "
         f"{totals['total_tco2e']:,.1f} tCO2e; Scope 1 {totals['scope1_tco2e']:,.1f}; Scope 2 "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lingtan.demo_metering import MeteringFiles, import_metering, write_metering
+from lingtan.demo_metering import Metering, build_metering
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -39,9 +39,7 @@ class DemoResult:
     inventory_id: int
     totals: dict
     reports: list[Path]
-    metering: MeteringFiles
-    readings: int
-    meter_days: int
+    metering: Metering
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -215,8 +213,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         store = EvidenceStore(evidence_root(url))
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=store, actor="demo")
-        metering = write_metering(root / "meters", monthly_bills())
-        readings, meter_days = import_metering(engine, FACILITY, metering)
+        metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -228,4 +225,4 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
     from lingtan.reports import write_reports
 
     reports = write_reports(data, root / "reports")
-    return DemoResult(url, workbook, inventory_id, totals, reports, metering, readings, meter_days)
+    return DemoResult(url, workbook, inventory_id, totals, reports, metering)

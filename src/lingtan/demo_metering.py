@@ -1,19 +1,22 @@
-"""The demo factory's metering: a tree of 34 meters and a year of 15-minute readings.
+"""The demo factory's metering: a tree of 38 meters and a year of 15-minute readings.
 
 :func:`write_metering` writes what the plant's energy management system would export for 2025:
-the metering tree and meters (``meters/meters.csv``), the electricity meters' registers in the
-wide layout (``meters/readings-electricity-2025.csv``, one column per meter) and the gas, steam,
-compressed-air and water meters in the long layout (``meters/readings-utilities-2025.csv``).
-:func:`import_metering` takes the files through the normal imports.
+the metering tree and meters (``meters.csv``), the electricity meters' registers in the wide
+layout (``readings-electricity-2025.csv``, one column per meter), the gas, steam,
+compressed-air and water meters in the long layout (``readings-utilities-2025.csv``) and
+monthly energy and carbon budgets of five nodes (``budgets-2025.csv``). :func:`build_metering`
+takes the files through the normal imports, refreshes the daily totals and sums the year.
 
 The readings are invented but behave like a real plant's: two shifts with shift-change dips,
-quieter Sundays, the Spring Festival shutdown, a summer chiller load driven by a Jiangsu
-temperature curve, dry rooms that work harder in the humid season, rooftop PV following the sun
-with cloudy days, and meters with CT/PT multipliers whose registers are written as shown. Each
-month of the purchased-electricity, PV and gas meters is scaled to the quantity on that month's
-bill in the activity workbook, so the meters and the inventory agree; each meter then reads with
-its own accuracy offset (within ±0.5 %, as a class 0.5S meter), so they differ by a realistic
-metering-versus-invoice amount.
+quieter Sundays and holidays, the Spring Festival shutdown, a summer chiller load driven by a
+Jiangsu temperature curve, dry rooms that work harder in the humid season, rooftop PV following
+the sun with cloudy days (exporting only during the shutdown), and meters with CT/PT
+multipliers whose registers are written as shown. Each month of the purchased electricity
+(the two 10 kV incomers), the PV used on site (generation - export) and each boiler's gas is
+scaled to the quantity on that month's bill in the activity workbook, so the meters and the
+inventory agree; each meter then reads with its own accuracy offset, which drifts a little
+from month to month (within ±0.8 %), so they differ by a realistic metering-versus-invoice
+amount.
 
 Meter events a checker has to find (all in 2025, local time +08:00):
 
@@ -34,6 +37,7 @@ E-PV-EXP        exports only during the Spring Festival shutdown; otherwise the 
 
 from __future__ import annotations
 
+import calendar
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +45,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from lingtan.metering.energy_store import budget_rows, import_budgets, load_energy, month_span
 from lingtan.metering.files import define_meters_from_file, import_readings_file
 from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id
 from lingtan.store.db import session_scope
 
-__all__ = ["METERS", "MeteringFiles", "import_metering", "write_metering"]
+__all__ = ["BUDGETS", "METERS", "NODES", "Metering", "MeteringFiles", "build_metering",
+           "write_metering"]  # fmt: skip
 
 YEAR = 2025
 #: Seed of every random draw: the same files on every run.
@@ -95,6 +101,7 @@ NODES = [
     ("electrode", "极片车间 Electrode workshop", "workshop", "site"),
     ("mixing", "制浆 Slurry mixing", "line", "electrode"),
     ("coating", "涂布烘干 Coating and drying", "line", "electrode"),
+    ("coater", "涂布机及烘箱 Coater and drying ovens", "equipment", "coating"),
     ("nmp", "NMP回收 NMP recovery", "equipment", "coating"),
     ("rolling", "辊压分切 Calendering and slitting", "line", "electrode"),
     ("assembly", "电芯装配车间 Cell assembly workshop", "workshop", "site"),
@@ -102,6 +109,7 @@ NODES = [
     ("dryroom", "干燥房 Dry rooms", "line", "assembly"),
     ("dehum-1", "1#转轮除湿机 Desiccant dehumidifier 1", "equipment", "dryroom"),
     ("dehum-2", "2#转轮除湿机 Desiccant dehumidifier 2", "equipment", "dryroom"),
+    ("dry-ahu", "干燥房空调箱 Dry-room air handlers", "equipment", "dryroom"),
     ("formation", "化成分容车间 Formation and grading workshop", "workshop", "site"),
     ("formation-line", "化成 Formation", "line", "formation"),
     ("grading", "分容 Grading", "line", "formation"),
@@ -137,6 +145,8 @@ METERS = [
     DemoMeter("E-MIX", "制浆线 Mixing line", "mixing", _E, "kWh", "cumulative", "use", 160),
     DemoMeter("E-COAT", "涂布烘干线 Coating and drying line", "coating", _E, "kWh", "cumulative",
               "use", 400),
+    DemoMeter("E-COATER", "涂布机及烘箱 Coater and ovens", "coater", _E, "kWh", "cumulative",
+              "use", 400),
     DemoMeter("E-NMP", "NMP回收装置 NMP recovery unit", "nmp", _E, "kWh", "cumulative", "use",
               160),
     DemoMeter("E-ROLL", "辊压分切线 Calendering and slitting line", "rolling", _E, "kWh",
@@ -150,6 +160,8 @@ METERS = [
               80),
     DemoMeter("E-DEH-2", "2#除湿机 Dehumidifier 2", "dehum-2", _E, "kWh", "cumulative", "use",
               80),
+    DemoMeter("E-DRY-AHU", "干燥房空调箱 Dry-room air handlers", "dry-ahu", _E, "kWh",
+              "cumulative", "use", 160),
     DemoMeter("E-FORM", "3#变压器 化成分容车间总 Formation workshop main", "formation", _E,
               "kWh", "cumulative", "use", 800),
     DemoMeter("E-FORM-CH", "化成柜 Formation cabinets", "formation-line", _E, "kWh",
@@ -182,9 +194,22 @@ METERS = [
               "interval", "output", rollover_at=None, decimals=1),
     DemoMeter("W-MAIN", "自来水总表 Water main", "site", "water", "m3", "cumulative", "supply",
               rollover_at=9_999_999.9, decimals=1, start=86_214.7),
+    DemoMeter("W-PURE", "纯水站 Pure-water plant", "water", "water", "m3", "cumulative", "use",
+              rollover_at=9_999_999.9, decimals=1),
+    DemoMeter("W-OFFICE", "生活用水 Office and canteen water", "office", "water", "m3",
+              "cumulative", "use", rollover_at=9_999_999.9, decimals=1),
     DemoMeter("W-CHILL", "冷却塔补水 Cooling-tower make-up water", "chillers", "water", "m3",
               "cumulative", "use", rollover_at=9_999_999.9, decimals=1, start=30_551.2),
 ]  # fmt: skip
+
+#: The plant's 2025 budgets of some nodes: node -> (energy [tce], carbon [tCO2]) a year.
+BUDGETS = {
+    "site": (12_100, 44_400),
+    "electrode": (2_350, 11_100),
+    "assembly": (2_100, 9_950),
+    "formation": (1_850, 8_750),
+    "utilities": (5_650, 13_650),
+}
 
 #: Meters in the wide electricity file (the rest go to the long utilities file).
 _WIDE = [m.code for m in METERS if m.energy_type != "natural_gas" and m.unit == "kWh"]
@@ -196,6 +221,7 @@ class MeteringFiles:
 
     definitions: Path
     readings: list[Path]
+    budgets: Path
 
 
 # --- Calendar and weather ---------------------------------------------------------------------
@@ -314,19 +340,19 @@ def _true_energy(invoices: dict[str, list[float]]) -> dict[str, np.ndarray]:
     # average shares of the site's electricity use [-]
     parts = {
         "mix": 0.04 * s["production"],
-        "coat": 0.11 * s["production"],
+        "coat": 0.13 * s["production"],
         "nmp": 0.05 * (0.4 + 0.6 * s["production"]),
         "roll": 0.05 * s["production"],
-        "elec_rest": 0.03 * (0.5 * s["flat"] + 0.5 * s["chiller"]),
-        "stack": 0.08 * s["production"],
+        "elec_rest": 0.01 * (0.5 * s["flat"] + 0.5 * s["chiller"]),
+        "stack": 0.12 * s["production"],
         "deh1": 0.05 * s["dry"],
         "deh2": 0.04 * s["dry"],
         "dry_ahu": 0.03 * s["dry"],
-        "assy_rest": 0.05 * s["flat"],
-        "form_ch": 0.12 * s["formation"],
+        "assy_rest": 0.01 * s["flat"],
+        "form_ch": 0.125 * s["formation"],
         "grade": 0.07 * s["formation"],
         "aging": 0.02 * s["flat"],
-        "form_rest": 0.01 * s["flat"],
+        "form_rest": 0.005 * s["flat"],
         "pack": 0.04 * s["production"],
         "chill": 0.10 * s["chiller"],
         "air": 0.06 * s["air"],
@@ -356,12 +382,14 @@ def _true_energy(invoices: dict[str, list[float]]) -> dict[str, np.ndarray]:
         "E-IN-2": np.maximum(side2 - generation, 0),
         "E-MIX": e["mix"],
         "E-COAT": e["coat"] + e["nmp"],
+        "E-COATER": e["coat"],
         "E-NMP": e["nmp"],
         "E-ROLL": e["roll"],
         "E-STACK": e["stack"],
         "E-DRY": e["deh1"] + e["deh2"] + e["dry_ahu"],
         "E-DEH-1": e["deh1"],
         "E-DEH-2": e["deh2"],
+        "E-DRY-AHU": e["dry_ahu"],
         "E-FORM-CH": e["form_ch"],
         "E-GRADE": e["grade"],
         "E-AGING": e["aging"],
@@ -397,7 +425,10 @@ def _true_energy(invoices: dict[str, list[float]]) -> dict[str, np.ndarray]:
     )
     # cooling-tower make-up follows the chillers; the rest is process, canteen and sanitary
     meters["W-CHILL"] = 0.004 * meters["E-CHILL"]  # [m3]
-    meters["W-MAIN"] = meters["W-CHILL"] + 4.0 * s["production"] + 1.5 * s["office"]
+    meters["W-PURE"] = 4.0 * s["production"]  # electrode slurry, cleaning, formation
+    meters["W-OFFICE"] = 1.5 * s["office"]
+    leaks = 0.15 * s["flat"]
+    meters["W-MAIN"] = meters["W-CHILL"] + meters["W-PURE"] + meters["W-OFFICE"] + leaks
     return meters
 
 
@@ -517,25 +548,76 @@ def write_metering(folder: Path, invoices: dict[str, list[float]]) -> MeteringFi
     for i, stamp in enumerate(stamps):  # time order, as a gateway exports them
         lines.extend(f"{c},{stamp},{columns[c][i]}" for c in others if columns[c][i])
     long.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return MeteringFiles(_definitions(folder / "meters.csv"), [wide, long])
+    return MeteringFiles(
+        _definitions(folder / "meters.csv"), [wide, long], _budgets(folder / f"budgets-{YEAR}.csv")
+    )
 
 
-def import_metering(engine: Engine, facility: str, files: MeteringFiles) -> tuple[int, int]:
-    """Define the meters, import the readings files and refresh the daily totals, as
-    ``lingtan meters define`` and ``lingtan meters import`` do: each file in its own
-    transaction, the refresh in a last one.
+def _budgets(path: Path) -> Path:
+    """Monthly budgets of a few nodes: each annual budget spread over the months by days."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["节点 node", "月份 month", "能耗预算 energy_tce", "碳预算 carbon_tco2"])
+        for node, (energy_tce, carbon_tco2) in BUDGETS.items():
+            for month in range(1, 13):
+                share = calendar.monthrange(YEAR, month)[1] / 365
+                out.writerow([node, f"{YEAR}-{month:02d}", f"{energy_tce * share:.1f}",
+                              f"{carbon_tco2 * share:.1f}"])  # fmt: skip
+    return path
 
-    Returns
-    -------
-    (int, int)
-        Readings stored; meter-days of daily totals computed.
+
+@dataclass
+class Metering:
+    """What :func:`build_metering` wrote and stored, and the year's figures from the meters.
+
+    Attributes
+    ----------
+    files : MeteringFiles
+    meters : int
+        Meters defined (virtual ones included).
+    readings : int
+        Readings stored.
+    meter_days : int
+        Daily totals computed.
+    energy_tce, carbon_tco2 : float or None
+        The facility's 2025 energy [tce] and carbon [tCO2] from the meters
+        (:mod:`lingtan.metering.energy_store`).
+    budgets, over_budget : int
+        Node-months with a budget, and those over it.
     """
+
+    files: MeteringFiles
+    meters: int
+    readings: int
+    meter_days: int
+    energy_tce: float | None
+    carbon_tco2: float | None
+    budgets: int
+    over_budget: int
+
+
+def build_metering(
+    folder: Path, engine: Engine, facility: str, invoices: dict[str, list[float]]
+) -> Metering:
+    """Write the metering files (:func:`write_metering`) and take them through the store as
+    ``lingtan meters define``, ``lingtan meters import`` and ``lingtan energy budget import``
+    do, each file in its own transaction; then refresh the daily totals and sum the year."""
+    files = write_metering(folder, invoices)
     with session_scope(engine) as session:
-        define_meters_from_file(session, facility, files.definitions)
+        _, meters = define_meters_from_file(session, facility, files.definitions)
     added = 0
     for path in files.readings:
         with session_scope(engine) as session:
             added += import_readings_file(session, facility, path, actor="demo").readings.added
     with session_scope(engine) as session:
+        import_budgets(session, facility, files.budgets)
+    with session_scope(engine) as session:
         days = refresh(session, facility_id(session, facility))
-    return added, days
+    start, end = month_span(YEAR)
+    with session_scope(engine) as session:
+        energy = load_energy(session, facility, start, end, refresh=False)
+        (year,) = energy.periods("year").values()
+        tce, tco2, _ = energy.facility_total(energy.totals(year))
+        budgets = budget_rows(session, energy)
+    over = sum(1 for row in budgets if row.over)
+    return Metering(files, meters, added, days, tce, tco2, len(budgets), over)
