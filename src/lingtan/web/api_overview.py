@@ -1,0 +1,171 @@
+"""A facility's year at a glance over the REST API: ``GET /api/v1/facilities/{code}/overview``.
+
+The figures are :func:`lingtan.services.overview.facility_overview`'s. Dashboards ask for the
+overview often, so its answer is kept: per facility and year, and valid for as long as the
+audit log's newest entry is the same. Every change to what the overview reads (inventories
+computed, locked or restated, activity records imported or corrected, targets set, facility
+details) writes an audit entry in the same transaction, so a kept answer is always exactly the
+one that would be computed now; a change shows in the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from lingtan.services.overview import facility_overview
+from lingtan.store.models import AuditEntry
+from lingtan.web.deps import Db, User, facility
+
+__all__ = ["CACHE_ENTRIES", "Overview", "router"]
+
+router = APIRouter(prefix="/api/v1")
+
+#: Overviews kept per application (least recently used ones go first).
+CACHE_ENTRIES = 256
+
+
+class OverviewFacility(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class OverviewInventory(BaseModel):
+    id: int
+    status: str
+    period_start: date
+    period_end: date
+    result_sha256: str
+
+
+class Emissions(BaseModel):
+    scope1_tco2e: float
+    scope2_location_tco2e: float
+    scope2_market_tco2e: float
+    scope3_tco2e: float
+    total_location_tco2e: float
+    total_market_tco2e: float
+
+
+class Renewable(BaseModel):
+    purchased_electricity_mwh: float
+    renewable_electricity_mwh: float
+    share_pct: float | None = Field(description="Renewable share of purchased electricity [%].")
+
+
+class IntensityFigure(BaseModel):
+    denominator: str
+    quantity: float
+    unit: str
+    tco2e_per_unit: float | None = None
+    scope1_2_location_tco2e_per_unit: float | None = None
+    scope1_2_market_tco2e_per_unit: float | None = None
+    tce_per_unit: float | None = None
+
+
+class TrendMonth(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    scope1_tco2e: float
+    scope2_location_tco2e: float
+    scope2_market_tco2e: float
+    scope3_tco2e: float
+    energy_tce: float
+
+
+class TargetProgress(BaseModel):
+    basis: str = Field(description="location or market (Scope 2 method of the totals).")
+    base_year: int
+    base_tco2e: float
+    target_year: int
+    target_tco2e: float
+    note: str | None
+    actual_tco2e: float
+    trajectory_tco2e: float
+    on_track: bool
+    progress_pct: float | None = Field(description="None for a period shorter than a year.")
+
+
+class Overview(BaseModel):
+    """Year figures from the inventory that stands for the year (None when it has none)."""
+
+    facility: OverviewFacility
+    year: int
+    inventory: OverviewInventory | None
+    emissions: Emissions | None = None
+    energy_tce: float | None = Field(None, description="[tce]")
+    renewable: Renewable | None = None
+    intensities: list[IntensityFigure] = []
+    trend: list[TrendMonth] = []
+    target: TargetProgress | None = None
+
+
+class _Kept:
+    """Serialized overviews by (facility id, year, newest audit entry id); thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, int]) -> bytes | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, int, int], body: bytes) -> None:
+        with self.lock:
+            self.entries[key] = body
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _kept(request: Request) -> _Kept:
+    state = request.app.state
+    kept = getattr(state, "overviews", None)
+    if kept is None:
+        with _CREATING:
+            kept = getattr(state, "overviews", None)
+            if kept is None:
+                kept = state.overviews = _Kept(CACHE_ENTRIES)
+    return kept
+
+
+_CREATING = threading.Lock()
+
+
+@router.get(
+    "/facilities/{code}/overview",
+    response_model=Overview,
+    tags=["facilities"],
+    responses={200: {"content": {"application/json": {}}}},
+)
+def get_overview(
+    request: Request,
+    session: Db,
+    who: User,
+    code: str,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year.")],
+) -> Response:
+    """Emissions by scope (both Scope 2 methods), energy, renewable share, intensities,
+    monthly trend and progress to target of one year, from its stored inventory."""
+    site = facility(session, who, code)
+    head = session.scalar(select(func.max(AuditEntry.id))) or 0
+    key = (site.id, year, head)
+    kept = _kept(request)
+    body = kept.get(key)
+    if body is None:
+        body = Overview.model_validate(facility_overview(session, site, year)).model_dump_json()
+        body = body.encode()
+        kept.put(key, body)
+    return Response(body, media_type="application/json")
