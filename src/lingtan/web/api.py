@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError
@@ -226,7 +226,9 @@ def list_activity_records(
     statement = _period(
         statement, ActivityRecord.period_start, ActivityRecord.period_end, start, end
     )
-    statement = statement.order_by(Source.code, ActivityRecord.period_start)
+    statement = statement.order_by(Source.code, ActivityRecord.period_start).options(
+        contains_eager(ActivityRecord.source), selectinload(ActivityRecord.evidence)
+    )
     return _page(session, statement, limit, offset, _record)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
-from sqlalchemy import Select, select
+from fastapi import BackgroundTasks, Depends, Request
+from sqlalchemy import Engine, Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from lingtan.store.db import session_scope
@@ -72,7 +72,9 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
-Db = Annotated[Session, Depends(db)]
+#: ``scope="function"``: the transaction ends (commit or rollback) before the answer is sent,
+#: so a client never sees success for a change that then failed to commit.
+Db = Annotated[Session, Depends(db, scope="function")]
 
 
 async def _csrf_given(request: Request) -> str | None:
@@ -94,7 +96,9 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _token_principal(request: Request, session: Session, secret: str) -> Principal:
+def _token_principal(
+    request: Request, session: Session, secret: str, background: BackgroundTasks
+) -> Principal:
     token = accounts.token_by_secret(session, secret)
     if token is None:
         raise ApiError(401, "the API token is unknown, revoked or expired", _challenge())
@@ -102,23 +106,35 @@ def _token_principal(request: Request, session: Session, secret: str) -> Princip
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         if request.method not in SAFE_METHODS:
             token.last_used_at = now  # the request's transaction writes anyway
-        else:  # a read-only transaction: write in a short one of its own
-            with session_scope(request.app.state.engine) as writer:
-                row = writer.get(ApiToken, token.id)
-                if row is not None:
-                    row.last_used_at = now
+        else:
+            # The request's transaction is read-only. Written after the answer, when the
+            # request's connection is back in the pool: taking a second connection here
+            # would exhaust the pool under load.
+            background.add_task(_mark_used, request.app.state.engine, token.id, now)
     return accounts.principal_for_token(session, token)
+
+
+def _mark_used(engine: Engine, token_id: int, now: datetime) -> None:
+    with session_scope(engine) as writer:
+        writer.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now))
+            .values(last_used_at=now)
+        )
 
 
 def _challenge() -> dict[str, str]:
     return {"WWW-Authenticate": 'Bearer realm="lingtan"'}
 
 
-def authenticate(request: Request, session: Session, csrf: str | None) -> Principal:
+def authenticate(
+    request: Request, session: Session, csrf: str | None, background: BackgroundTasks
+) -> Principal:
     """The principal of a request, by bearer token or session cookie (with its CSRF check)."""
     secret = _bearer(request)
     if secret is not None:
-        return _token_principal(request, session, secret)
+        return _token_principal(request, session, secret, background)
     cookie = request.cookies.get(SESSION_COOKIE)
     found = accounts.session_user(session, cookie) if cookie else None
     if found is None:
@@ -133,10 +149,13 @@ def authenticate(request: Request, session: Session, csrf: str | None) -> Princi
 
 
 def principal(
-    request: Request, session: Db, csrf: Annotated[str | None, Depends(_csrf_given)]
+    request: Request,
+    session: Db,
+    csrf: Annotated[str | None, Depends(_csrf_given)],
+    background: BackgroundTasks,
 ) -> Principal:
     """Who is asking; a ``read`` token only reads, an ``ingest`` token is refused here."""
-    who = authenticate(request, session, csrf)
+    who = authenticate(request, session, csrf, background)
     if who.token_scope == "ingest":
         raise ApiError(403, "an ingest token may only send readings")
     if who.token_scope == "read" and request.method not in SAFE_METHODS:
@@ -145,10 +164,13 @@ def principal(
 
 
 def ingester(
-    request: Request, session: Db, csrf: Annotated[str | None, Depends(_csrf_given)]
+    request: Request,
+    session: Db,
+    csrf: Annotated[str | None, Depends(_csrf_given)],
+    background: BackgroundTasks,
 ) -> Principal:
     """Who is sending readings: an ``ingest`` token, or a user who edits the facility."""
-    who = authenticate(request, session, csrf)
+    who = authenticate(request, session, csrf, background)
     if who.token_scope == "read":
         raise ApiError(403, "a read token may not send readings")
     return who
