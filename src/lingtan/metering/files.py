@@ -13,12 +13,13 @@ cells. A timestamp with an offset (or ``Z``) is taken as written; a naive one is
 ``utc_offset_min`` minutes east of UTC (default 480, China Standard Time +08:00). Values are
 as read from the register, before the multiplier.
 
-A file is read row by row (CSV with the csv module; XLSX with calamine through
-:func:`lingtan.imports.tables.read_tables`, which holds the sheet's cells in compact native form
-and hands over Python rows one at a time) and stored in chunks of
-:data:`lingtan.metering.store.CHUNK_READINGS` readings, all inside the caller's single
-transaction: memory stays bounded whatever the number of rows, and a file with any bad row
-writes nothing (design principle 8). Every problem names the file, row, column, value
+A file is read row by row and stored in chunks of :data:`lingtan.metering.store.CHUNK_READINGS`
+readings, all inside the caller's single transaction; a file with any bad row writes nothing
+(design principle 8). A CSV file is read line by line, in memory bounded whatever its size. An
+XLSX workbook is read with calamine through :func:`lingtan.imports.tables.read_tables`, which
+holds the sheet's cells in native form (about 70 bytes per cell) and hands over Python rows one
+at a time: some 250 MiB for a year of 100 meters (3.5 million cells), 7 to 9 times faster than
+openpyxl's streaming reader. Every problem names the file, row, column, value
 and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp in the future.
 """
 
