@@ -15,7 +15,15 @@ DOCS = ROOT / "docs"
 PLATFORM = (DOCS / "platform.md").read_text(encoding="utf-8")
 COMMAND_DOCS = {
     name: (DOCS / name).read_text(encoding="utf-8")
-    for name in ("platform.md", "calc.md", "factors.md", "metering.md", "tou.md", "energy.md")
+    for name in (
+        "platform.md",
+        "calc.md",
+        "factors.md",
+        "metering.md",
+        "tou.md",
+        "energy.md",
+        "web.md",
+    )
 }
 
 # An environment read: os.environ.get(X), os.getenv(X), os.environ[X], or click's envvar=X

@@ -26,6 +26,7 @@ from lingtan.cli_metering import meters
 from lingtan.cli_overview import overview, target
 from lingtan.cli_platform import COMMANDS, console, factors_add
 from lingtan.cli_tou import tou
+from lingtan.cli_web import serve, users
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
@@ -249,3 +250,5 @@ main.add_command(energy)
 main.add_command(tou)
 main.add_command(overview)
 main.add_command(target)
+main.add_command(serve)
+main.add_command(users)
