@@ -143,17 +143,26 @@ def test_every_problem_is_named_and_nothing_is_written(engine: sa.Engine) -> Non
             {"meter": "G-BOILER", "ts": "2025-03-01T00:15:00Z", "value": True},
             {"meter": "G-BOILER", "ts": "2025-03-01T00:30:00Z", "value": float("inf")},
             {"meter": "G-BOILER", "ts": "2025-03-01T00:45:00Z"},
+            {"meter": "G-BOILER", "ts": "2025/03/01 01:00", "value": 1},
         ],
         "series": [
             {"meter": "G-BOILER", "values": [["2025-03-01T01:00:00Z", 1.0], ["x"]]},
             {"meter": "E-MAIN", "values": [["2025-03-01T00:00:00Z", 1.5]]},  # differs from [0]
         ],
     }
-    found = problems_of(engine, payload)
-    assert found[0][:3] == ("readings[1] meter E-MAIN", "ts", "2025-03-01T08:15:00")
-    assert found[0][3].startswith("ISO 8601 text with a UTC offset expected")
-    assert found[1:] == [
-        ("readings[2] meter E-MAIN", "ts", 1740787200, "ISO 8601 text with a UTC offset expected"),
+    assert problems_of(engine, payload) == [
+        (
+            "readings[1] meter E-MAIN",
+            "ts",
+            "2025-03-01T08:15:00",
+            "no UTC offset: add one, e.g. +08:00 or Z",
+        ),
+        (
+            "readings[2] meter E-MAIN",
+            "ts",
+            1740787200,
+            "ISO 8601 text expected, e.g. 2025-03-01T08:00:00+08:00",
+        ),
         ("readings[3]", "meter", "E-NONE", "unknown meter"),
         ("readings[4]", "meter", "E-OFFICE", "a virtual meter has no readings of its own"),
         ("readings[5] meter G-BOILER", "value", "12.5", "a JSON number expected"),
@@ -164,6 +173,12 @@ def test_every_problem_is_named_and_nothing_is_written(engine: sa.Engine) -> Non
             "",
             {"meter": "G-BOILER", "ts": "2025-03-01T00:45:00Z"},
             'an object {"meter", "ts", "value"} expected',
+        ),
+        (
+            "readings[9] meter G-BOILER",
+            "ts",
+            "2025/03/01 01:00",
+            "ISO 8601 text expected, e.g. 2025-03-01T08:00:00+08:00",
         ),
         ("series[0].values[1] meter G-BOILER", "", ["x"], "[ts, value] expected"),
         (
@@ -205,6 +220,9 @@ def test_batch_shape_and_size(engine: sa.Engine) -> None:
     ]
     assert problems_of(engine, {"series": {"meter": "E-MAIN"}}) == [
         ("batch", "series", "dict", "a JSON array expected")
+    ]
+    assert problems_of(engine, {"series": [{"meter": "E-MAIN"}]}) == [
+        ("series[0]", "", {"meter": "E-MAIN"}, 'an object {"meter", "values": [[ts, value], ...]}')
     ]
     values = [[f"2025-03-01T00:00:{s % 60:02d}Z", s] for s in range(MAX_BATCH_READINGS + 1)]
     assert problems_of(engine, {"series": [{"meter": "E-MAIN", "values": values}]}) == [

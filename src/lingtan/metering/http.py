@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.metering.files import FUTURE_TOLERANCE_S, MAX_PROBLEMS
-from lingtan.metering.ingest import parse_timestamp
 from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id, ingest_readings
 from lingtan.store.models import Meter
@@ -55,6 +54,7 @@ __all__ = ["MAX_BATCH_READINGS", "BatchResult", "ingest_batch"]
 #: Readings accepted in one batch; a gateway with more sends several batches.
 MAX_BATCH_READINGS = 10_000
 ORIGIN = "http"
+_EXAMPLE_TS = "2025-03-01T08:00:00+08:00"
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class _Checker:
         self.latest = math.floor(now.timestamp()) + FUTURE_TOLERANCE_S
         self.problems: list[InputProblem] = []
         self.rows: list[tuple[str, int, float]] = []
-        self.where: dict[tuple[str, int], tuple[str, float]] = {}
+        self.seen: dict[tuple[str, int], tuple[str, float]] = {}  # first entry per meter, time
 
     def fail(self, where: str, field: str, value: Any, rule: str) -> None:
         self.problems.append(InputProblem(where, field, value, rule))
@@ -120,19 +120,16 @@ class _Checker:
     def reading(self, where: str, code: str, raw_ts: Any, raw_value: Any) -> None:
         where = f"{where} meter {code}"
         ts = None
-        if not isinstance(raw_ts, str):
-            self.fail(where, "ts", raw_ts, "ISO 8601 text with a UTC offset expected")
+        try:
+            moment = datetime.fromisoformat(raw_ts.strip())
+        except (AttributeError, ValueError):  # not text, or not ISO 8601
+            self.fail(where, "ts", raw_ts, f"ISO 8601 text expected, e.g. {_EXAMPLE_TS}")
         else:
-            try:
-                ts = math.floor(parse_timestamp(raw_ts).timestamp())
-            except ValueError as exc:
-                self.fail(where, "ts", raw_ts, f"ISO 8601 text with a UTC offset expected ({exc})")
-            else:
-                if ts > self.latest:
-                    self.fail(
-                        where, "ts", raw_ts, f"more than {FUTURE_TOLERANCE_S} s in the future"
-                    )
-                    ts = None
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                self.fail(where, "ts", raw_ts, "no UTC offset: add one, e.g. +08:00 or Z")
+            elif (ts := math.floor(moment.timestamp())) > self.latest:
+                self.fail(where, "ts", raw_ts, f"more than {FUTURE_TOLERANCE_S} s in the future")
+                ts = None
         value = None
         if isinstance(raw_value, bool) or not isinstance(raw_value, int | float):
             self.fail(where, "value", raw_value, "a JSON number expected")
@@ -146,7 +143,7 @@ class _Checker:
                 value = None
         if ts is None or value is None:
             return
-        first = self.where.setdefault((code, ts), (where, value))
+        first = self.seen.setdefault((code, ts), (where, value))
         if first[1] != value:
             self.fail(
                 where,
@@ -169,13 +166,13 @@ def _entries(payload: Any, checker: _Checker) -> None:
         if not isinstance(entries, list):
             checker.fail("batch", key, type(entries).__name__, "a JSON array expected")
             return
+    if not readings and not series:
+        checker.fail("batch", "readings", 0, "a batch holds at least one reading")
     count = len(readings) + sum(
         len(s["values"])
         for s in series
         if isinstance(s, dict) and isinstance(s.get("values"), list)
     )
-    if count == 0:
-        checker.fail("batch", "readings", 0, "a batch holds at least one reading")
     if count > MAX_BATCH_READINGS:
         checker.fail("batch", "readings", count, f"at most {MAX_BATCH_READINGS} readings per batch")
     if checker.problems:
