@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingtan.errors import InputError
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
-from lingtan.web import api, api_energy, api_overview, api_reports, pages
+from lingtan.web import api, api_energy, api_overview, api_reports, pages, screens
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.deps import ApiError, error_body
 
@@ -39,7 +39,9 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
 _log = logging.getLogger("lingtan.web")
 
 #: The routers of the application, in order; other parts of lingtan add theirs here.
+# The screens come first: their "/" (the overview) answers before the foundation's page.
 ROUTERS = (
+    screens.router,
     pages.router,
     api.router,
     api_energy.router,
