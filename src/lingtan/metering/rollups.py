@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.metering.intervals import MEASURED_FLAGS, Quality, ValidationSettings, rollup
-from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, _meter_intervals
+from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, _driver_rows, _meter_intervals
 from lingtan.store.models import Meter, MeterDay, MeterDayStale
 
 __all__ = [
@@ -244,8 +244,9 @@ class DailyTotals:
 class NodeTotals:
     """Totals of the nodes of the metering tree per energy type, flow, unit and period.
 
-    Each node counts its own meters only (children are separate nodes); ordered by node,
-    energy type, flow, unit and period.
+    Each node counts its own meters only (children are separate nodes). Daily totals are
+    ordered by day, node, energy type, flow and unit (the stored order); monthly totals by node,
+    energy type, flow, unit and month.
 
     Attributes
     ----------
@@ -276,8 +277,8 @@ class NodeTotals:
     meter_days: np.ndarray
 
 
-def _columns(rows: list[Any], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
 def daily_totals(
@@ -294,18 +295,17 @@ def daily_totals(
     meter_ids
         Only these meters; all of the facility's if omitted.
     """
-    where = "WHERE d.meter_id = m.id AND m.facility_id = :f AND d.day >= :a AND d.day < :b"
-    query = sa.text(
+    sql = (
         "SELECT d.meter_id, d.day, d.energy, d.estimated, d.measured_intervals, "
-        f"d.estimated_intervals, d.missing_intervals FROM meter m CROSS JOIN meter_day d {where}"
-        + (" AND m.id IN :ids" if meter_ids is not None else "")
-        + " ORDER BY d.meter_id, d.day"
-    ).bindparams(*_SPAN)
-    params: dict[str, Any] = {"f": facility_id, "a": start, "b": end}
+        "d.estimated_intervals, d.missing_intervals FROM meter m CROSS JOIN meter_day d "
+        "WHERE d.meter_id = m.id AND m.facility_id = ? AND d.day >= ? AND d.day < ?"
+    )
+    params: tuple[Any, ...] = (facility_id, start, end)
     if meter_ids is not None:
-        query = query.bindparams(sa.bindparam("ids", expanding=True))
-        params["ids"] = list(meter_ids)
-    c = _columns(session.execute(query, params).all(), 7)
+        ids = [int(i) for i in meter_ids]
+        sql += f" AND m.id IN ({', '.join('?' * len(ids))})" if ids else " AND 0 = 1"
+        params += tuple(ids)
+    c = _columns(_driver_rows(session, sql + " ORDER BY d.meter_id, d.day", params), 7)
     return DailyTotals(
         meter_id=np.array(c[0], dtype=np.int64),
         day=np.array(c[1], dtype="datetime64[D]"),
@@ -317,17 +317,7 @@ def daily_totals(
     )
 
 
-def tree_daily_totals(session: Session, facility_id: int, start: date, end: date) -> NodeTotals:
-    """Daily totals of every node of the facility's tree over local days ``[start, end)``."""
-    rows = session.execute(
-        sa.text(
-            "SELECT node_id, energy_type, flow, unit, day, energy, estimated, "
-            "measured_intervals, estimated_intervals, missing_intervals, meters FROM node_day "
-            "WHERE facility_id = :f AND day >= :a AND day < :b "
-            "ORDER BY node_id, energy_type, flow, unit, day"
-        ).bindparams(*_SPAN),
-        {"f": facility_id, "a": start, "b": end},
-    ).all()
+def _node_totals(rows: list[tuple[Any, ...]]) -> NodeTotals:
     c = _columns(rows, 11)
     return NodeTotals(
         node_id=np.array(c[0], dtype=np.int64),
@@ -344,36 +334,35 @@ def tree_daily_totals(session: Session, facility_id: int, start: date, end: date
     )
 
 
+def tree_daily_totals(session: Session, facility_id: int, start: date, end: date) -> NodeTotals:
+    """Daily totals of every node of the facility's tree over local days ``[start, end)``."""
+    rows = _driver_rows(
+        session,
+        "SELECT node_id, energy_type, flow, unit, day, energy, estimated, measured_intervals, "
+        "estimated_intervals, missing_intervals, meters FROM node_day "
+        "WHERE facility_id = ? AND day >= ? AND day < ? "
+        "ORDER BY day, node_id, energy_type, flow, unit",  # the key's order: no sort
+        (facility_id, start, end),
+    )
+    return _node_totals(rows)
+
+
 def node_monthly_totals(session: Session, facility_id: int, start: date, end: date) -> NodeTotals:
     """Monthly totals of every node over local days ``[start, end)``; ``period`` is the first
-    day of the month (of the days in the span: a month cut by the span counts its part)."""
-    daily = tree_daily_totals(session, facility_id, start, end)
-    if not daily.node_id.size:
-        return daily
-    month = daily.period.astype("datetime64[M]")
-    # Rows are ordered by key and day: a new group starts where the key or the month changes.
-    change = (
-        (daily.node_id[1:] != daily.node_id[:-1])
-        | (daily.energy_type[1:] != daily.energy_type[:-1])
-        | (daily.flow[1:] != daily.flow[:-1])
-        | (daily.unit[1:] != daily.unit[:-1])
-        | (month[1:] != month[:-1])
-    )
-    first = np.concatenate(([0], np.flatnonzero(change) + 1))
+    day of the month (of the days in the span: a month cut by the span counts its part).
 
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values, first)
-
-    return NodeTotals(
-        node_id=daily.node_id[first],
-        energy_type=daily.energy_type[first],
-        flow=daily.flow[first],
-        unit=daily.unit[first],
-        period=month[first].astype("datetime64[D]"),
-        energy=total(daily.energy),
-        estimated=total(daily.estimated),
-        measured_intervals=total(daily.measured_intervals),
-        estimated_intervals=total(daily.estimated_intervals),
-        missing_intervals=total(daily.missing_intervals),
-        meter_days=total(daily.meter_days),
+    Grouped in the database: a year of a 50-node tree is 18,250 daily rows but 600 monthly ones.
+    """
+    sqlite = session.connection().dialect.name == "sqlite"
+    month = "substr(day, 1, 7) || '-01'" if sqlite else "date_trunc('month', day)::date"
+    rows = _driver_rows(
+        session,
+        f"SELECT node_id, energy_type, flow, unit, {month} AS month, sum(energy), "
+        "sum(estimated), sum(measured_intervals), sum(estimated_intervals), "
+        "sum(missing_intervals), sum(meters) FROM node_day "
+        "WHERE facility_id = ? AND day >= ? AND day < ? "
+        "GROUP BY node_id, energy_type, flow, unit, month "
+        "ORDER BY node_id, energy_type, flow, unit, month",
+        (facility_id, start, end),
     )
+    return _node_totals(rows)

@@ -29,7 +29,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
 
@@ -382,22 +382,31 @@ def meter_readings(
 def _readings(
     session: Session, meter_id: int, start: int, end: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    # The driver's cursor, in the session's transaction: plain tuples straight into numpy are
-    # about twice as fast as result rows, which matters when a refresh reads every reading.
-    connection = session.connection()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(
-            f"SELECT ts, value FROM meter_reading WHERE meter_id = {mark} AND ts >= {mark} "
-            f"AND ts < {mark} ORDER BY ts",
-            (meter_id, start, end),
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _driver_rows(
+        session,
+        "SELECT ts, value FROM meter_reading WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
+        (meter_id, start, end),
+    )
     ts = np.fromiter((row[0] for row in rows), np.int64, len(rows))
     return ts.astype("datetime64[s]"), np.fromiter((row[1] for row in rows), np.float64, len(rows))
+
+
+def _driver_rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Rows of a query with ``?`` placeholders as the driver's plain tuples, in the session's
+    transaction: about twice as fast as result rows (and ten times in ``zip(*rows)``), which
+    matters for every reading of a refresh and for the rollup queries. Dates are given as
+    :class:`datetime.date` and come back as ISO text on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        params = tuple(p.isoformat() if isinstance(p, date) else p for p in params)
+    else:
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def stored_intervals(
