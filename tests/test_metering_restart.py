@@ -70,25 +70,34 @@ class PrivatePostgres:
     when we are root (the server refuses to run as root)."""
 
     def __init__(self) -> None:
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        # Debian keeps the server binaries out of PATH, one folder per major version.
+        bins = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+            key=lambda p: [int(x) for x in Path(p).parts[4].split(".") if x.isdigit()],
+        )
         initdb = bins[-1] if bins else shutil.which("initdb")
         if initdb is None:
             _missing("PostgreSQL server binaries (initdb) not found")
         self.bin = Path(initdb).parent
         self.prefix: list[str] = []
-        self.folder = Path(tempfile.mkdtemp(prefix="lingtan-pg-"))
+        user = None
         if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.folder, user.pw_uid, user.pw_gid)
+            try:
+                user = pwd.getpwnam("postgres")
+            except KeyError:
+                _missing("no user 'postgres' to run a PostgreSQL server as (we are root)")
             self.prefix = ["runuser", "-u", "postgres", "--"]
+        # Not under pytest's tmp_path: its folders are private to root.
+        self.folder = Path(tempfile.mkdtemp(prefix="lingtan-pg-"))
+        if user is not None:
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
         self.data = self.folder / "data"
         self.port = free_port()
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
-        options = (
+        self.options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.folder}"
         )
-        self.options = options
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, tool: str, *args: object) -> None:
