@@ -4,8 +4,10 @@
 utility statements as evidence files and the activity workbook (gas and electricity from bills,
 diesel from the monthly fuel ledger, refrigerant top-ups from maintenance records, steam with
 one estimated month, rooftop PV bought from its third-party owner, a batch of green
-certificates, monthly cell output) -- then imports it, computes and locks the inventory and
-writes the reports. The quantities are invented but of a realistic size and seasonality.
+certificates, monthly cell output) -- then imports it, adds the plant's metering tree with a
+year of 15-minute readings that agree with the bills (:mod:`lingtan.demo_metering`), computes
+and locks the inventory and writes the reports. The quantities are invented but of a realistic
+size and seasonality.
 """
 
 from __future__ import annotations
