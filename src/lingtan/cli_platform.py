@@ -679,10 +679,19 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
     show_default=True,
     help="Where the demo writes its files and SQLite database.",
 )
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="End by serving the dashboard of the demo factory (stop it with Ctrl+C).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 @_refusing_bad_input
-def demo(ctx: click.Context, output_dir: str) -> None:
-    """Build the demo factory, compute and lock its 2025 inventory, write the reports."""
+def demo(ctx: click.Context, output_dir: str, serve: bool, host: str, port: int) -> None:
+    """Build the demo factory, compute and lock its 2025 inventory, write the reports, then
+    serve its dashboard with the demo sign-ins printed."""
     import time
 
     from lingtan.demo import build_demo
@@ -717,6 +726,30 @@ def demo(ctx: click.Context, output_dir: str) -> None:
     click.echo("  reports:")
     for path in result.reports:
         click.echo(f"    {path}")
+    _demo_dashboard(ctx, result.database_url, serve, host, port)
+
+
+def _demo_dashboard(ctx: click.Context, url: str, serve: bool, host: str, port: int) -> None:
+    """Create the demo's sign-ins, print them, and serve the dashboard unless told not to."""
+    from lingtan.demo_web import DEMO_PASSWORD, create_demo_users
+
+    users = create_demo_users(url)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"  dashboard: http://{shown}:{port}/  (demo sign-ins, password {DEMO_PASSWORD}):")
+    for name, role in users:
+        click.echo(f"    {name:<12} {role}")
+    if not serve:
+        click.echo(f"  serve it later: lingtan --db {url} serve --port {port}")
+        return
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(
+            f"warning: the demo password is public; {host} may be reachable by others", err=True
+        )
+    from lingtan.cli_web import serve as serve_command
+
+    click.echo("serving the dashboard; stop with Ctrl+C", err=True)
+    ctx.obj["db"] = url
+    ctx.invoke(serve_command, host=host, port=port, secure_cookies=None, proxy_headers=False)
 
 
 COMMANDS = [
