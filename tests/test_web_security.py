@@ -398,3 +398,15 @@ def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_store
     record = client.get(f"/api/v1/activity-records/{site.ids['record_id']}").json()
     assert ok.json()["sha256"] in {e["sha256"] for e in record["evidence"]}
     assert snapshot(site)["audit"] == before["audit"] + 1
+
+
+def test_altered_or_missing_evidence_is_reported_not_served(site):
+    client, _ = site.client("auditor_a")
+    sha = site.ids["evidence_sha256"]
+    stored = site.evidence_dir / sha[:2] / sha[2:]
+    stored.chmod(0o644)
+    stored.write_bytes(b"ALPHA SECRET gas bill January 2025: 1.0 Nm3\n")  # edited on disk
+    error = assert_error(client.get(f"/api/v1/evidence/{sha}"), 500)
+    assert "altered" in error["message"] and "1.0 Nm3" not in error["message"]
+    stored.unlink()
+    assert_error(client.get(f"/api/v1/evidence/{sha}"), 410)

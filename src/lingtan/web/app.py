@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import make_url
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -195,6 +196,9 @@ def create_app(
         If the database was never initialised or has an older schema.
     """
     url = database_url(url)
+    location = make_url(url)
+    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        raise ValueError(f"no lingtan database at {url}: run `lingtan init` first")
     engine = make_engine(url)
     revision = current_revision(engine)
     if revision != head_revision():
