@@ -1,6 +1,7 @@
 """The main job: `lingtan demo` builds the demo factory, locks its inventory, writes reports."""
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -256,3 +257,27 @@ def test_demo_budgets_and_energy_summary(demo):
     assert january["budget_tce"] == pytest.approx(1027.7)
     over = sum(1 for r in rows if r["over_budget"])
     assert f"{over} of 60 monthly node budgets exceeded" in line
+
+
+def test_demo_prints_dashboard_sign_ins_that_work(demo):
+    from fastapi.testclient import TestClient
+
+    from lingtan.web.app import create_app
+
+    folder, stdout, _ = demo
+    assert "dashboard: http://127.0.0.1:8000/  (demo sign-ins, password lingtan-demo):" in stdout
+    assert "serve it later: lingtan --db sqlite:///" in stdout  # --no-serve: nothing served
+    app = create_app(f"sqlite:///{folder / 'lingtan.db'}")
+    try:
+        for user, role in (("demo", "admin"), ("demo-viewer", "viewer")):
+            assert re.search(rf"^    {re.escape(user)} +{role}$", stdout, re.M), user
+            client = TestClient(app)
+            answer = client.post(
+                "/api/v1/session", json={"username": user, "password": "lingtan-demo"}
+            )
+            assert answer.status_code == 200 and answer.json()["role"] == role
+            overview = client.get("/overview")  # the demo factory's 2025, as printed above
+            assert overview.status_code == 200
+            assert 'data-value="48417.' in overview.text and ">48,417.3<" in overview.text
+    finally:
+        app.state.engine.dispose()

@@ -83,7 +83,7 @@ def chart(
     in the house colours (system fonts, CJK included)."""
     layout: dict[str, Any] = {
         "margin": {"l": 60, "r": 20, "t": 20, "b": 40},
-        "legend": {"orientation": "h", "y": -0.15},
+        "legend": {"orientation": "h", "y": -0.15, "traceorder": "normal"},
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", "gridcolor": "#e3e8e6"},
         "xaxis": {"type": "category"},
         "paper_bgcolor": "rgba(0,0,0,0)",
