@@ -838,3 +838,68 @@ def test_flow_feeds_equipment_outside_workshops_directly(library):
         }
     )
     assert flow["nodes"][ids.index("comp")]["stage"] == "end use"
+
+
+def test_balance_counts_generation_on_the_node_and_on_a_child(library):
+    nodes = {
+        "site": NodeInfo("site", None, "facility"),
+        "pv": NodeInfo("pv", "site", "equipment"),
+        "a": NodeInfo("a", "site", "workshop"),
+    }
+    meters = _meters(
+        MeterInfo("GRID", "electricity", "kWh", "site", "supply"),
+        MeterInfo("PV", "pv_generation", "kWh", "pv"),  # on a child node of its own
+        MeterInfo("EXP", "exported_power", "kWh", "pv"),
+        MeterInfo("A", "electricity", "kWh", "a"),
+    )
+    values = {
+        "GRID": MeterPeriod(1000.0),
+        "PV": MeterPeriod(500.0),
+        "EXP": MeterPeriod(100.0),
+        "A": MeterPeriod(1350.0),
+    }
+    coal = StandardCoal.from_library(library)
+    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
+    carbon = {
+        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
+    }
+    rows = balance("2025-03", nodes, node_totals(nodes, meters, values, tce, carbon))
+    (site,) = [r for r in rows if r.node == "site"]
+    # into the site: grid 1000 + PV 500 - export 100 = 1400 kWh; workshop a uses 1350:
+    # loss 50 kWh = 50 / 1400 = 3.57 % (without the PV it would read 1000 - 1350 = -35 %)
+    assert (site.parent, site.children, site.loss) == (1400.0, 1350.0, 50.0)
+    assert site.loss_pct == pytest.approx(50 / 14) and site.status == "ok"
+
+
+def test_bought_steam_counts_when_the_site_also_makes_steam(library):
+    nodes = {
+        "site": NodeInfo("site", None, "facility"),
+        "boiler": NodeInfo("boiler", "site", "building"),
+        "a": NodeInfo("a", "site", "workshop"),
+    }
+    meters = _meters(
+        MeterInfo("G", "natural_gas", "Nm3", "boiler", "use"),
+        MeterInfo("S-OUT", "steam", "GJ", "boiler", "output"),
+        MeterInfo("S-PARK", "steam", "GJ", "site", "supply"),
+        MeterInfo("S-A", "steam", "GJ", "a"),
+    )
+    values = {
+        "G": MeterPeriod(1000.0),
+        "S-OUT": MeterPeriod(30.0),
+        "S-PARK": MeterPeriod(50.0),
+        "S-A": MeterPeriod(75.0),
+    }
+    coal = StandardCoal.from_library(library)
+    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
+    carbon = {
+        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
+    }
+    totals = node_totals(nodes, meters, values, tce, carbon)
+    site_tce, site_tco2, notes = node_energy("site", nodes, meters, totals)
+    # gas 1000 Nm3 x 38,931 kJ/Nm3 / 29,307 kJ/kgce = 1328.39 kgce = 1.328386 tce, plus the
+    # park steam 50 GJ / 29.307 GJ/tce = 1.706077 tce; the boiler's 30 GJ are not counted again
+    gas = 1000 * GAS_KJ_PER_NM3 / MJ_PER_KGCE / 1e6
+    assert site_tce == pytest.approx(gas + 50 / MJ_PER_KGCE, rel=1e-9)
+    # carbon: gas 2.1622 tCO2 per 1000 Nm3 (see test_carbon_factors) + steam 50 GJ x 0.11
+    assert site_tco2 == pytest.approx(totals["boiler", "natural_gas"].tco2 + 50 * 0.11, rel=1e-9)
+    assert any("only what is bought" in n for n in notes)

@@ -607,6 +607,8 @@ class NodeTotal:
     generation, export, output : float
         Energy of the node's own generation, export and conversion-output meters [unit],
         reported apart from its consumption.
+    supply_tce, supply_tco2 : float or None
+        Standard coal and CO2 of the node's own ``supply`` meters (bought from outside).
     """
 
     node: str
@@ -623,6 +625,8 @@ class NodeTotal:
     export: float = 0.0
     output: float = 0.0
     output_tce: float | None = 0.0
+    supply_tce: float | None = 0.0
+    supply_tco2: float | None = 0.0
     notes: list[str] = field(default_factory=list)
 
     def add(
@@ -780,6 +784,11 @@ def node_totals(
             total.energy, total.tce, total.tco2 = 0.0, 0.0, 0.0
         for code in codes:
             flow = meters[code].role
+            if flow == "supply":
+                t, c = value(code, values[code].energy), carbon_of(code, values[code].energy)
+                s_tce, s_co2 = total.supply_tce, total.supply_tco2
+                total.supply_tce = None if t is None or s_tce is None else s_tce + t
+                total.supply_tco2 = None if c is None or s_co2 is None else s_co2 + c
             if flow in ("generation", "export", "output"):
                 amount = values[code].energy * conversion_factor(meters[code].unit, unit)
                 setattr(total, flow, getattr(total, flow) + amount)
@@ -805,8 +814,9 @@ def node_energy(
 ) -> tuple[float | None, float | None, list[str]]:
     """A node's energy [tce] and carbon [tCO2] over all energy types of one period.
 
-    An energy type made by a conversion inside the node (steam from its own boiler house) is
-    left out: it is already counted as the conversion's fuel or electricity (GB/T 2589:
+    Of an energy type made by a conversion inside the node (steam from its own boiler house)
+    only what the node's subtree buys through ``supply`` meters counts (park steam): the part
+    made inside is already counted as the conversion's fuel or electricity (GB/T 2589:
     secondary energy made and used inside the unit is not counted again). Types without a
     coefficient (water) add nothing and are named in the notes.
 
@@ -829,7 +839,17 @@ def node_energy(
         if code != node:
             continue
         if energy_type in made:
-            notes.append(f"{energy_type} made inside {node}: counted as its conversion's inputs")
+            bought = [totals[n, energy_type] for n in sorted(inside) if (n, energy_type) in totals]
+            notes.append(
+                f"{energy_type} made inside {node}: counted as its conversion's inputs; "
+                "only what is bought through supply meters is added"
+            )
+            if any(b.supply_tce is None for b in bought):
+                notes.append(f"{energy_type}: no standard-coal coefficient, not in tce")
+            else:
+                tce += sum(b.supply_tce or 0.0 for b in bought)
+            if all(b.supply_tco2 is not None for b in bought):
+                tco2 += sum(b.supply_tco2 or 0.0 for b in bought)
             continue
         if total.tce is None:
             notes.append(f"{energy_type}: no standard-coal coefficient, not in tce")
@@ -847,7 +867,9 @@ def node_energy(
 class BalanceRow:
     """Energy balance of a node's own meter against its metered children over a period.
 
-    ``loss = parent - children`` [unit], ``loss_pct = loss / parent x 100``. ``status`` is
+    ``parent`` is what enters the node: its own supply and use meters plus the net generation
+    (generation − export) metered on the node or on its children, e.g. rooftop PV used on
+    site. ``loss = parent - children`` [unit], ``loss_pct = loss / parent x 100``. ``status`` is
     ``ok``, ``loss`` (loss above the threshold), ``children exceed parent`` (a metering fault),
     or ``incomplete`` (intervals missing: no loss is claimed).
     """
@@ -908,12 +930,22 @@ def balance(
         kids = [k for k in kids if k.basis != "none"]
         if not kids:
             continue
+        # Into the node's own bus: its supply, plus what is generated on it or on a child
+        # (rooftop PV on its own node), less what is exported from there.
+        sides = [
+            total,
+            *(totals[c, energy_type] for c in children[node] if (c, energy_type) in totals),
+        ]
         try:
             kid_sum = sum((k.energy or 0.0) * conversion_factor(k.unit, total.unit) for k in kids)
+            net_generation = sum(
+                (t.generation - t.export) * conversion_factor(t.unit, total.unit) for t in sides
+            )
         except UnitError:
             continue
-        loss = total.energy - kid_sum
-        pct = loss / total.energy * 100 if total.energy else None
+        parent = total.energy + net_generation
+        loss = parent - kid_sum
+        pct = loss / parent * 100 if parent else None
         missing = total.missing + sum(k.missing for k in kids)
         if missing:
             status = "incomplete"
@@ -931,7 +963,7 @@ def balance(
                 node,
                 energy_type,
                 total.unit,
-                total.energy,
+                parent,
                 kid_sum,
                 loss,
                 pct,
