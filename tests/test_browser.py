@@ -268,6 +268,10 @@ def test_a_viewer_sees_no_edit_control_and_a_forced_post_is_refused(server, page
     assert "403" in viewer.locator("main").inner_text()
     shot(viewer, "09-viewer-audit-403")
 
+    manager.click("[data-edit]")  # the same change by a manager goes through
+    manager.wait_for_selector(".heading .badge.locked")
+    assert _status(site, computed) == "locked"
+
 
 def test_a_user_of_another_organization_sees_nothing_of_this_one(server, page_of):
     _, site = server
