@@ -287,7 +287,10 @@ def test_audit_log_for_admin_shows_its_organization_only(site):
 
 def test_openapi_schema_lists_the_versioned_routes(site):
     client, _ = site.client()
-    schema = client.get("/api/v1/openapi.json").json()
+    answer = client.get("/api/v1/openapi.json")
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+    schema = answer.json()
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/facilities/{code}/inventories" in schema["paths"]
     assert all(path.startswith("/api/v1/") for path in schema["paths"])

@@ -11,6 +11,7 @@ Unexpected failures answer 500 with a short message and no stack trace (it goes 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import make_url
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +39,10 @@ __all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Room for the multipart framing and form fields around an upload of the largest size.
 _FORM_OVERHEAD_BYTES = 64 * 1024
+#: Requests handled at once, and database connections in the pool: one each, so that no
+#: worker thread ever waits for a connection while the threads that hold them wait for a
+#: worker thread (which would stall the server until the pool timeout).
+MAX_CONCURRENT_REQUESTS = 16
 _log = logging.getLogger("lingtan.web")
 
 #: The routers of the application, in order; other parts of lingtan add theirs here.
@@ -100,6 +106,44 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         _log.exception("unexpected failure on %s %s", request.method, request.url.path)
         return _error(500, "internal error: nothing was changed; the server log has the details")
+
+
+class _SecurityHeaders:
+    """Add :data:`_SECURITY_HEADERS` to every answer that does not set them itself."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _ConcurrencyLimit:
+    """Let at most ``limit`` requests run at once; the others wait in the event loop."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:  # created in the server's event loop
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
 
 
 class _BodyLimit:
@@ -199,7 +243,7 @@ def create_app(
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
         raise ValueError(f"no lingtan database at {url}: run `lingtan init` first")
-    engine = make_engine(url)
+    engine = make_engine(url, pool_size=MAX_CONCURRENT_REQUESTS, max_overflow=0)
     revision = current_revision(engine)
     if revision != head_revision():
         engine.dispose()
@@ -232,13 +276,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
     app.add_middleware(_BodyLimit, limit=max_upload_bytes + _FORM_OVERHEAD_BYTES)
+    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(_ConcurrencyLimit, limit=MAX_CONCURRENT_REQUESTS)
 
     return app
