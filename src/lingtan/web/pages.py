@@ -34,11 +34,6 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-def _signed_in(request: Request, session: Session) -> tuple | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    return accounts.session_user(session, cookie) if cookie else None
-
-
 def _sign_in(
     request: Request, session: Session, username: str, password: str
 ) -> tuple[str, accounts.AppUser] | None:
@@ -123,19 +118,6 @@ def logout(request: Request, session: Db, _who: User) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, session: Db) -> Response:
-    found = _signed_in(request, session)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    row, user = found
-    return templates.TemplateResponse(
-        request,
-        "home.html",
-        {"username": user.username, "role": user.role, "csrf_token": row.csrf_secret},
-    )
 
 
 # --- the same for scripts and single-page screens, in JSON ----------------------------------
