@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, Request, UploadFile
+from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, func, select
@@ -57,8 +57,11 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1")
 
+MAX_ID = 2**31 - 1
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
+#: A stored object's id in a path (the database's integers end at 2**31 - 1).
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Start = Annotated[date | None, Query(description="Period start (items that overlap it).")]
 End = Annotated[date | None, Query(description="Period end, inclusive.")]
 
@@ -172,7 +175,7 @@ def list_organizations(session: Db, who: User) -> dict[str, Any]:
 
 
 @router.get("/organizations/{organization_id}", tags=["organizations"])
-def get_organization(session: Db, who: User, organization_id: int) -> dict[str, Any]:
+def get_organization(session: Db, who: User, organization_id: Id) -> dict[str, Any]:
     if organization_id != who.organization_id:
         raise not_found("no such organization")
     organization = session.get(Organization, organization_id)
@@ -244,7 +247,7 @@ def _activity_record(session: Session, who: Principal, record_id: int, *, write=
 
 
 @router.get("/activity-records/{record_id}", tags=["activity"])
-def get_activity_record(session: Db, who: User, record_id: int) -> dict[str, Any]:
+def get_activity_record(session: Db, who: User, record_id: Id) -> dict[str, Any]:
     return _record(_activity_record(session, who, record_id))
 
 
@@ -299,7 +302,7 @@ def upload_evidence(
     request: Request,
     session: Db,
     who: User,
-    record_id: int,
+    record_id: Id,
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, XLSX, CSV or TXT.")],
 ) -> dict[str, Any]:
     """Attach an evidence file to an activity record (stored once by its SHA-256)."""
@@ -552,20 +555,20 @@ def restate_inventory(session: Db, who: User, code: str, body: RestateRequest) -
 
 
 @router.get("/inventories/{inventory_id}", tags=["inventories"])
-def get_inventory(session: Db, who: User, inventory_id: int) -> dict[str, Any]:
+def get_inventory(session: Db, who: User, inventory_id: Id) -> dict[str, Any]:
     """An inventory with its full result and lineage."""
     found = _scoped_inventory(session, who, inventory_id)
     return {**_inventory(found), "result": found.result, "lineage": found.lineage}
 
 
 @router.post("/inventories/{inventory_id}/lock", tags=["inventories"])
-def lock_inventory(session: Db, who: User, inventory_id: int) -> dict[str, Any]:
+def lock_inventory(session: Db, who: User, inventory_id: Id) -> dict[str, Any]:
     _scoped_inventory(session, who, inventory_id, write=True)
     return _inventory(inventories.lock(session, inventory_id, actor=who.name))
 
 
 @router.get("/inventories/{inventory_id}/diff/{other_id}", tags=["inventories"])
-def diff_inventories(session: Db, who: User, inventory_id: int, other_id: int) -> dict[str, Any]:
+def diff_inventories(session: Db, who: User, inventory_id: Id, other_id: Id) -> dict[str, Any]:
     """What changed from one inventory to another, total by total and line by line."""
     _scoped_inventory(session, who, inventory_id)
     _scoped_inventory(session, who, other_id)

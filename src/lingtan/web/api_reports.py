@@ -37,13 +37,14 @@ from sqlalchemy import select
 from lingtan.reports import write_reports
 from lingtan.services.report_data import report_data
 from lingtan.store.models import Inventory, utc_now
+from lingtan.web.api import Id
 from lingtan.web.deps import ApiError, Db, User, scoped
 
 __all__ = ["MAX_WAITING_JOBS", "REPORT_PROCESSES", "router", "shutdown"]
 
 #: Processes that render reports (each renders one language at a time).
 REPORT_PROCESSES = 1
-#: Jobs that may wait or run at once; more are refused with 503 until some finish.
+#: Jobs that may wait or run at once; more are refused with 429 until some finish.
 MAX_WAITING_JOBS = 8
 
 _MEDIA_TYPES = {
@@ -178,7 +179,7 @@ JobId = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$", description="Job id."
     tags=["reports"],
 )
 def start_report(
-    request: Request, session: Db, who: User, inventory_id: int, body: ReportRequest | None = None
+    request: Request, session: Db, who: User, inventory_id: Id, body: ReportRequest | None = None
 ) -> dict[str, Any]:
     """Start writing the GB/T 32150 report of an inventory (HTML, PDF, XLSX; zh-CN and
     English) in the background; poll the job it answers with."""
@@ -194,7 +195,11 @@ def start_report(
     jobs = _jobs(request)
     with jobs.lock:
         if jobs.waiting() >= MAX_WAITING_JOBS:
-            raise ApiError(503, "too many reports are being written: try again in a minute")
+            raise ApiError(
+                429,
+                "too many reports are being written: try again in a minute",
+                {"Retry-After": "60"},
+            )
         job_id = secrets.token_hex(16)
         folder = jobs.folder / job_id
         job = _Job(job_id, inventory.facility_id, inventory.id, utc_now(), folder)
