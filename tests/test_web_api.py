@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from lingtan.services import records
 from lingtan.store.db import session_scope
-from lingtan.store.models import ActivityRecord, Facility, Source
+from lingtan.store.models import ActivityRecord, Facility, Product, ProductionRecord, Source
 from web_support import ALPHA_MARKERS, build_site, snapshot
 
 
@@ -196,6 +196,52 @@ def test_facilities_sources_and_records_with_paging_and_period_filters(site):
     assert gas["items"][0]["evidence"][0]["sha256"] == site.ids["evidence_sha256"]
     error = client.get(base, params={"start": "2025-03-01", "end": "2025-02-01"}).json()["error"]
     assert error["problems"][0]["rule"] == "is before start"
+
+
+def test_products_and_production_by_product_and_period(site):
+    with session_scope(site.engine) as session:
+        alpha = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        cells = Product(facility_id=alpha.id, code="cell-280", name="LFP cell 280 Ah", unit="pcs")
+        packs = Product(facility_id=alpha.id, code="pack-48", name="48 V pack", unit="pcs")
+        session.add_all([cells, packs])
+        session.flush()
+        session.add_all(
+            [
+                ProductionRecord(
+                    product_id=cells.id,
+                    period_start=date(2025, 1, 1),
+                    period_end=date(2025, 1, 31),
+                    quantity=410_000,
+                ),
+                ProductionRecord(
+                    product_id=cells.id,
+                    period_start=date(2025, 2, 1),
+                    period_end=date(2025, 2, 28),
+                    quantity=380_000,
+                ),
+                ProductionRecord(
+                    product_id=packs.id,
+                    period_start=date(2025, 2, 1),
+                    period_end=date(2025, 2, 28),
+                    quantity=1_200,
+                ),
+            ]
+        )
+    client, _ = site.client("viewer_a")
+    products = client.get("/api/v1/facilities/ALPHA-PLANT/products").json()
+    assert [(p["code"], p["unit"]) for p in products["items"]] == [
+        ("cell-280", "pcs"),
+        ("pack-48", "pcs"),
+    ]
+    base = "/api/v1/facilities/ALPHA-PLANT/production"
+    february = client.get(base, params={"start": "2025-02-01", "end": "2025-02-28"}).json()
+    assert [(r["product"], r["quantity"]) for r in february["items"]] == [
+        ("cell-280", 380_000),
+        ("pack-48", 1_200),
+    ]
+    cells_only = client.get(base, params={"product": "cell-280"}).json()
+    assert [r["period_start"] for r in cells_only["items"]] == ["2025-01-01", "2025-02-01"]
+    assert cells_only["total"] == 2
 
 
 def test_factor_sets_carry_provenance(site):

@@ -175,6 +175,8 @@ def test_expired_session_is_refused(site):
         session.execute(sa.update(UserSession).values(expires_at=utc_now() - timedelta(seconds=1)))
     error = assert_error(client.get("/api/v1/facilities"), 401)
     assert "expired" in error["message"]
+    site.client("viewer_a")  # signing in again clears the expired session away
+    assert site.count(UserSession) == 1
 
 
 def test_changes_need_the_session_csrf_token_and_nothing_is_written_without_it(site):

@@ -312,6 +312,7 @@ def start_session(
     """A new browser session: returns the session id (for the cookie; stored only hashed)."""
     secret = secrets.token_urlsafe(32)
     now = utc_now()
+    session.execute(delete(UserSession).where(UserSession.expires_at <= now))  # housekeeping
     row = UserSession(
         user_id=user.id,
         token_sha256=sha256_hex(secret),
