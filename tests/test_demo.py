@@ -73,6 +73,17 @@ def test_demo_inventory_is_locked_and_traceable(demo):
     assert "audit log intact" in lingtan(folder, "audit", "verify")
 
 
+def test_demo_has_a_target_the_overview_measures(demo):
+    folder, _, _ = demo
+    data = json.loads(lingtan(folder, "overview", "--year", "2025", "--format", "json"))
+    market = data["emissions"]["total_market_tco2e"]
+    target = data["target"]
+    # a fifth of the 2025 market-based total, rounded to hundreds: 36,959.3 / 5 = 7,391.9 -> 7,400
+    assert target["base_tco2e"] == pytest.approx(market, rel=1e-12)
+    assert target["target_tco2e"] == round(market / 5, -2) == 7400
+    assert (target["basis"], target["target_year"], target["progress_pct"]) == ("market", 2030, 0)
+
+
 # --- Metering: the tree, a year of 15-minute readings, and their agreement with the bills ----
 
 FACILITY = "JS-CELL-01"

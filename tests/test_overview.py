@@ -90,6 +90,20 @@ def test_locked_inventory_stands_for_the_year(store, tmp_path):
         assert facility_overview(session, facility(session), 2024)["inventory"] is None
 
 
+def test_the_inventory_covering_most_of_the_year_stands_for_it(store, tmp_path):
+    engine, _ = store
+    load(store, two_months(tmp_path))
+    with session_scope(engine) as session:
+        whole = inventories.compute(
+            session, "T1", date(2025, 1, 1), date(2025, 12, 31), actor="t", lock=True
+        )
+        # February locked later on its own: the year is still the whole year's inventory
+        inventories.compute(
+            session, "T1", date(2025, 2, 1), date(2025, 2, 28), actor="t", lock=True
+        )
+        assert facility_overview(session, facility(session), 2025)["inventory"]["id"] == whole.id
+
+
 def test_target_trajectory_and_progress_by_hand():
     target = FacilityTarget(
         basis="market", base_year=2020, base_tco2e=1000.0, target_year=2030, target_tco2e=0.0

@@ -20,9 +20,10 @@ from datetime import date
 from pathlib import Path
 
 from lingtan.demo_metering import Metering, build_metering
-from lingtan.imports.load import import_file
+from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
+from lingtan.services.overview import set_target
 from lingtan.services.report_data import report_data
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.evidence import EvidenceStore, evidence_root
@@ -219,6 +220,19 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
+            )
+            # The board's target: market-based emissions down to a fifth of 2025 by 2030
+            # (green power, on-site PV and storage, heat pumps replacing the gas boilers).
+            base = inventory.result["totals"]
+            set_target(
+                session,
+                facility_by_code(session, FACILITY),
+                basis="market",
+                base_year=YEAR,
+                target_year=2030,
+                target_tco2e=round((base["scope1_tco2e"] + base["scope2_market_tco2e"]) / 5, -2),
+                note="董事会决议 Board decision: market-based emissions to one fifth by 2030",
+                actor="demo",
             )
             data = report_data(session, inventory)
             inventory_id, totals = inventory.id, dict(inventory.result["totals"])

@@ -2,8 +2,9 @@
 
 The overview is read from a stored inventory snapshot, never recomputed: its figures are the
 inventory's own, so the dashboard, the report and the export always agree and a verifier can
-trace every one of them. The inventory chosen for a year is the locked one whose period lies
-in that year (the reported figure); failing that, the newest computed one.
+trace every one of them. The inventory chosen for a year is a locked one whose period lies in
+that year (the reported figure), else a computed one; among several, the one covering most of
+the year, then the newest.
 
 Progress to target
     A target runs from ``base_tco2e`` in ``base_year`` to ``target_tco2e`` in
@@ -52,8 +53,9 @@ __all__ = [
 
 
 def inventory_for_year(session: Session, facility: Facility, year: int) -> Inventory | None:
-    """The inventory that stands for ``year``: locked first, else the newest computed one,
-    among those whose period lies within the calendar year."""
+    """The inventory that stands for ``year``, among those whose period lies within the
+    calendar year: locked before computed, then the one covering most of the year (earliest
+    start, latest end), then the newest."""
     return session.scalars(
         sa.select(Inventory)
         .where(
@@ -62,7 +64,12 @@ def inventory_for_year(session: Session, facility: Facility, year: int) -> Inven
             Inventory.period_end <= date(year, 12, 31),
             Inventory.status.in_(("locked", "computed")),
         )
-        .order_by((Inventory.status == "locked").desc(), Inventory.id.desc())
+        .order_by(
+            (Inventory.status == "locked").desc(),
+            Inventory.period_start,
+            Inventory.period_end.desc(),
+            Inventory.id.desc(),
+        )
         .limit(1)
     ).first()
 
