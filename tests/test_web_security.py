@@ -337,6 +337,17 @@ def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
     ]
     assert_error(client.get("/api/v1/facilities/ALPHA-PLANT/activity-records?limit=0"), 422)
     assert snapshot(site) == before
+    # A refused sign-in never sends the password back, not even inside an echoed body.
+    secret = "do-not-echo-this-password"
+    for body, kind in (
+        (f'{{"username": "viewer_a", "password": "{secret}"}}', "text/plain"),
+        (f'{{"username": 5, "password": ["{secret}"]}}', "application/json"),
+    ):
+        answer = client.post(
+            "/api/v1/session", content=body.encode(), headers={"Content-Type": kind}
+        )
+        assert_error(answer, 422)
+        assert secret not in answer.text
 
 
 def test_unknown_ids_answer_404(site):

@@ -73,11 +73,14 @@ def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for item in error.errors():
         location = [str(part) for part in item.get("loc", ())]
+        field = ".".join(location[1:])
+        # Never echo a password, nor a whole body (which may hold one).
+        secret = not field or "password" in field.lower()
         problems.append(
             {
                 "where": location[0] if location else "request",
-                "field": ".".join(location[1:]),
-                "value": _shown(item.get("input")),
+                "field": field,
+                "value": None if secret else _shown(item.get("input")),
                 "rule": item.get("msg", "invalid"),
             }
         )
