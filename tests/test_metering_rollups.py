@@ -39,6 +39,7 @@ def plant(store_engine):
                 ),
                 MeterDefinition("b", "electricity", "kWh", "cumulative", node="site"),
                 MeterDefinition("a", "electricity", "kWh", "cumulative", node="line-a"),
+                MeterDefinition("g", "natural_gas", "m3", "interval", node="line-a"),
                 MeterDefinition(
                     "rest",
                     "electricity",
@@ -389,3 +390,29 @@ def test_redefining_a_meter_recomputes_its_days_and_nodes(plant):
     # line-a has no meter left; site = a 96 x 3 + b 96 = 384 kWh from 2 meters.
     assert tree.node_id.tolist() == [site]
     assert (tree.energy.tolist(), tree.meter_days.tolist()) == ([384.0], [2])
+
+
+def test_an_interval_meter_marks_twice_the_reach(plant):
+    # g: 1 m3 per 15 min, each value for the time since the previous reading, Jan 1 00:00 to
+    # Jan 3 00:00 local; Jan 2 00:15 and Jan 2 12:00 not read.
+    _ingest(plant, [("g", T0 + 900 * k, 1.0) for k in range(193) if k not in (97, 144)])
+    _refresh(plant)
+    before = _rows(plant)
+    # Jan 1: the first value only starts the series; 96 values of 1 m3 cover 00:00-24:00.
+    assert before["g", JAN1] == (96.0, 0.0, 96, 0, 0)
+    # Jan 2: 94 values of 1 m3 (k = 98..192 without 144); the values at 00:30 and 12:15 each
+    # cover 30 min (1 m3 over 2 intervals): 94 m3.
+    assert before["g", JAN2][0] == 94.0
+    _ingest(plant, [("g", T0 + 900 * 97, 1.0)], origin="late")
+    # Interval meters: 2 x (1 h + 15 min) = 2.5 h around Jan 2 00:15 reaches back into Jan 1.
+    assert _stale(plant) == [("g", JAN1), ("g", JAN2)]
+    _refresh(plant)
+    _ingest(plant, [("g", T0 + 900 * 144, 1.0)], origin="late")
+    # Noon: more than 2.5 h from either midnight, one day.
+    assert _stale(plant) == [("g", JAN2)]
+    _refresh(plant)
+    after = _rows(plant)
+    assert after["g", JAN1] == before["g", JAN1]
+    # With both late values: 96 values of 1 m3, each over its own 15 minutes.
+    assert after["g", JAN2] == (96.0, 0.0, 96, 0, 0)
+    assert _rebuild(plant) == after
