@@ -42,6 +42,7 @@ def alpha_values(site) -> dict[str, str]:
         "meter": "E-MAIN",
         "line_id": "alpha-boiler@2025-01-01",
         "job_id": "1",
+        "token_id": str(site.ids["alpha-ingest_token_id"]),
     }
 
 
@@ -125,6 +126,8 @@ def test_the_probe_reaches_the_data_when_the_caller_is_of_the_organization(site)
         "/api/v1/evidence/{sha256}",
         "/api/v1/organizations/{organization_id}",
         "/api/v1/audit",
+        "/api/v1/tokens",
+        "/api/v1/users",
     } <= seen
 
 

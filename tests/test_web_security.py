@@ -423,3 +423,53 @@ def test_altered_or_missing_evidence_is_reported_not_served(site):
     assert "altered" in error["message"] and "1.0 Nm3" not in error["message"]
     stored.unlink()
     assert_error(client.get(f"/api/v1/evidence/{sha}"), 410)
+
+
+def test_admin_manages_the_tokens_of_its_organization_only(site):
+    manager, _ = site.client("manager_a")
+    assert_error(manager.get("/api/v1/tokens"), 403)
+    assert_error(manager.get("/api/v1/users"), 403)
+    admin, csrf = site.client("admin_a")
+    users = admin.get("/api/v1/users").json()["items"]
+    assert [u["username"] for u in users] == ["admin_a", "auditor_a", "manager_a", "viewer_a"]
+    assert next(u for u in users if u["username"] == "viewer_a")["facilities"] == ["ALPHA-PLANT"]
+    listed = admin.get("/api/v1/tokens").json()["items"]
+    assert [t["name"] for t in listed] == ["alpha-read", "alpha-ingest"]
+    assert all("token" not in t and set(t) >= {"prefix", "scope", "facility"} for t in listed)
+    headers = {"X-CSRF-Token": csrf}
+    made = admin.post(
+        "/api/v1/tokens",
+        json={"name": "scada", "facility": "ALPHA-SECOND", "scope": "read"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    site.tokens["scada"] = made.json()["token"]
+    assert [f["code"] for f in site.bearer("scada").get("/api/v1/facilities").json()["items"]] == [
+        "ALPHA-SECOND"
+    ]
+    assert_error(
+        admin.post(
+            "/api/v1/tokens",
+            json={"name": "x", "facility": "BETA-PLANT", "scope": "read"},
+            headers=headers,
+        ),
+        404,
+    )
+    assert_error(
+        admin.post(
+            "/api/v1/tokens",
+            json={"name": "x", "facility": "ALPHA-PLANT", "scope": "admin"},
+            headers=headers,
+        ),
+        422,
+    )
+    revoked = admin.post(f"/api/v1/tokens/{made.json()['id']}/revoke", headers=headers)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert_error(site.bearer("scada").get("/api/v1/facilities"), 401)
+    beta_admin, beta_csrf = site.client("admin_b")
+    token_id = site.ids["alpha-read_token_id"]
+    assert_error(
+        beta_admin.post(f"/api/v1/tokens/{token_id}/revoke", headers={"X-CSRF-Token": beta_csrf}),
+        404,
+    )
+    assert site.bearer("alpha-read").get("/api/v1/facilities").status_code == 200

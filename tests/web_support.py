@@ -148,7 +148,7 @@ def build_site(url: str, tmp_path: Path, **app_options) -> Site:
             ("beta-read", BETA, "BETA-PLANT", "read"),
             ("beta-ingest", BETA, "BETA-PLANT", "ingest"),
         ]:
-            secret, _ = accounts.create_token(
+            secret, token = accounts.create_token(
                 session,
                 name=name,
                 organization=organization,
@@ -157,7 +157,8 @@ def build_site(url: str, tmp_path: Path, **app_options) -> Site:
                 actor="setup",
             )
             site.tokens[name] = secret
-        site.ids = {
+            site.ids[f"{name}_token_id"] = token.id
+        site.ids |= {
             "organization_id": alpha.organization_id,
             "inventory_id": inventory.id,
             "record_id": record.id,

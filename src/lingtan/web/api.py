@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -30,6 +30,7 @@ from lingtan.store.models import (
     ActivityEvidence,
     ActivityRecord,
     ApiToken,
+    AppUser,
     AuditEntry,
     Evidence,
     Facility,
@@ -40,7 +41,10 @@ from lingtan.store.models import (
     Product,
     ProductionRecord,
     Source,
+    UserFacility,
+    utc_now,
 )
+from lingtan.web import accounts
 from lingtan.web.accounts import Principal
 from lingtan.web.deps import (
     ApiError,
@@ -642,6 +646,118 @@ def audit_log(
         for e in entries[offset : offset + limit]
     ]
     return {"items": items, "total": len(entries), "limit": limit, "offset": offset}
+
+
+# --- users and API tokens (admins) ---------------------------------------------------------
+
+
+def _admin(who: Principal) -> None:
+    if who.role != "admin":
+        raise ApiError(403, "only admins manage users and tokens")
+
+
+def _token(row: ApiToken, code: str) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "facility": code,
+        "scope": row.scope,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+    }
+
+
+@router.get("/users", tags=["users"])
+def list_users(session: Db, who: User) -> dict[str, Any]:
+    """The users of the caller's organization, with their facilities (admins)."""
+    _admin(who)
+    users = session.scalars(
+        select(AppUser)
+        .where(AppUser.organization_id == who.organization_id)
+        .order_by(AppUser.username)
+    ).all()
+    granted: dict[int, list[str]] = {}
+    for user_id, code in session.execute(
+        select(UserFacility.user_id, Facility.code)
+        .join(Facility, Facility.id == UserFacility.facility_id)
+        .where(Facility.organization_id == who.organization_id)
+        .order_by(Facility.code)
+    ):
+        granted.setdefault(user_id, []).append(code)
+    items = [
+        {
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "active": u.active,
+            "facilities": None if u.role == "admin" else granted.get(u.id, []),
+            "last_login": u.last_login.isoformat() if u.last_login else None,
+        }
+        for u in users
+    ]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@router.get("/tokens", tags=["users"])
+def list_tokens(session: Db, who: User) -> dict[str, Any]:
+    """The API tokens of the organization's facilities (admins); never the tokens themselves."""
+    _admin(who)
+    rows = session.execute(
+        select(ApiToken, Facility.code)
+        .join(Facility, Facility.id == ApiToken.facility_id)
+        .where(Facility.id.in_(who.writable))
+        .order_by(ApiToken.id)
+    ).all()
+    items = [_token(row, code) for row, code in rows]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    facility: str = Field(description="Facility code.")
+    scope: Literal["read", "ingest"]
+    expires_days: int | None = Field(None, ge=1, le=3650)
+
+
+@router.post("/tokens", status_code=201, tags=["users"])
+def create_token(session: Db, who: User, body: NewToken) -> dict[str, Any]:
+    """Create an API token; the answer's ``token`` is shown this once only (admins)."""
+    _admin(who)
+    site = facility(session, who, body.facility, write=True)
+    organization = session.get(Organization, who.organization_id)
+    assert organization is not None
+    expires = utc_now() + timedelta(days=body.expires_days) if body.expires_days else None
+    secret, token = accounts.create_token(
+        session,
+        name=body.name,
+        organization=organization.name,
+        facility=site.code,
+        scope=body.scope,
+        actor=who.name,
+        expires_at=expires,
+    )
+    return {**_token(token, site.code), "token": secret}
+
+
+@router.post("/tokens/{token_id}/revoke", tags=["users"])
+def revoke_token(session: Db, who: User, token_id: int) -> dict[str, Any]:
+    """Revoke an API token of the organization's facilities (admins)."""
+    _admin(who)
+    token = scoped(
+        session,
+        who,
+        select(ApiToken).where(ApiToken.id == token_id),
+        ApiToken.facility_id,
+        write=True,
+        what="no such token",
+    )
+    code = session.get(Facility, token.facility_id).code
+    return _token(accounts.revoke_token(session, token.id, actor=who.name), code)
 
 
 # --- readings from gateways -----------------------------------------------------------------
