@@ -3,10 +3,15 @@ PostgreSQL, through the real application: the figures are those of the services 
 arithmetic below), scoping holds, and bad input is refused with nothing written."""
 
 import io
+import socket
+import subprocess
+import sys
 import time
 import zipfile
 from datetime import date
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +20,7 @@ from lingtan.metering.energy import balance
 from lingtan.metering.energy_store import load_energy, month_span
 from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
 from lingtan.services.overview import facility_overview, set_target
-from lingtan.store.db import session_scope
+from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import ActivityRecord, Facility, ImportBatch, MeterReading
 from lingtan.web.api_overview import Overview
 from lingtan.web.api_reports import shutdown
@@ -349,3 +354,30 @@ def test_bad_queries_name_field_value_and_rule(loaded):
     huge = 2**63
     assert_error(client.get(f"/api/v1/inventories/{huge}"), 422)
     assert_error(client.get(f"{F}/sources?offset={huge}"), 422)
+
+
+def test_serve_with_two_worker_processes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lingtan.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    lingtan = Path(sys.executable).with_name("lingtan")
+    command = [str(lingtan), "--db", url, "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/facilities", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        assert answer.status_code == 401  # the application itself answers: sign in first
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert errors.decode().count("Started server process") == 2

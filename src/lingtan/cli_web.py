@@ -6,6 +6,7 @@ group or ``LINGTAN_DATABASE_URL``, as for every command.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 
@@ -27,7 +28,7 @@ from lingtan.store.models import (
 )
 from lingtan.web import accounts
 
-__all__ = ["serve", "users"]
+__all__ = ["serve", "users", "worker_app"]
 
 
 @click.command()
@@ -43,27 +44,61 @@ __all__ = ["serve", "users"]
     is_flag=True,
     help="Trust X-Forwarded-For/-Proto from a reverse proxy on this machine.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; each has its own connections, kept overviews and report jobs.",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, secure_cookies: bool | None, proxy_headers: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    secure_cookies: bool | None,
+    proxy_headers: bool,
+    workers: int,
 ) -> None:
     """Run the web application (API under /api/v1, schema at /api/v1/openapi.json)."""
     import uvicorn
 
     from lingtan.web.app import create_app
 
+    url = database_url(ctx.obj.get("db"))
     try:
-        app = create_app(database_url(ctx.obj.get("db")), secure_cookies=secure_cookies)
+        app = create_app(url, secure_cookies=secure_cookies)  # checks the database once
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    if workers > 1:  # each process builds its own application: uvicorn imports the factory
+        app.state.engine.dispose()
+        os.environ["LINGTAN_DATABASE_URL"] = url
+        if secure_cookies is not None:
+            os.environ[SECURE_COOKIES] = str(int(secure_cookies))
     uvicorn.run(
-        app,
+        "lingtan.cli_web:worker_app" if workers > 1 else app,
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         proxy_headers=proxy_headers,
         forwarded_allow_ips="127.0.0.1" if proxy_headers else "",
         server_header=False,
     )
+
+
+#: ``1`` or ``0``: the session cookie's ``Secure`` flag, as ``--secure-cookies`` sets it.
+SECURE_COOKIES = "LINGTAN_SECURE_COOKIES"
+
+
+def worker_app():
+    """The application of one ``lingtan serve --workers`` process: the database of
+    ``LINGTAN_DATABASE_URL`` and the cookie flag of ``LINGTAN_SECURE_COOKIES``, as the parent
+    process set them."""
+    from lingtan.web.app import create_app
+
+    secure = os.environ.get(SECURE_COOKIES, "")
+    return create_app(None, secure_cookies=secure == "1" if secure in ("0", "1") else None)
 
 
 @click.group("users")

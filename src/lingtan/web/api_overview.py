@@ -107,24 +107,30 @@ class Overview(BaseModel):
     target: TargetProgress | None = None
 
 
+_Key = tuple[int, str, int, int]
+
+
 class _Kept:
-    """Serialized overviews by (facility id, year, newest audit entry id); thread-safe."""
+    """Serialized overviews with their facility's id, by (organization id, facility code,
+    year, newest audit entry id); thread-safe. A facility's code and id change only with an
+    audit entry, so a kept id is the facility's, and the caller's right to read it is checked
+    against that id on every request."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self.entries: OrderedDict[_Key, tuple[int, bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[int, int, int]) -> bytes | None:
+    def get(self, key: _Key) -> tuple[int, bytes] | None:
         with self.lock:
             found = self.entries.get(key)
             if found is not None:
                 self.entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[int, int, int], body: bytes) -> None:
+    def put(self, key: _Key, value: tuple[int, bytes]) -> None:
         with self.lock:
-            self.entries[key] = body
+            self.entries[key] = value
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -159,13 +165,13 @@ def get_overview(
 ) -> Response:
     """Emissions by scope (both Scope 2 methods), energy, renewable share, intensities,
     monthly trend and progress to target of one year, from its stored inventory."""
-    site = facility(session, who, code)
     head = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (site.id, year, head)
+    key = (who.organization_id, code, year, head)
     kept = _kept(request)
-    body = kept.get(key)
-    if body is None:
-        body = Overview.model_validate(facility_overview(session, site, year)).model_dump_json()
-        body = body.encode()
-        kept.put(key, body)
-    return Response(body, media_type="application/json")
+    found = kept.get(key)
+    if found is not None and found[0] in who.readable:
+        return Response(found[1], media_type="application/json")
+    site = facility(session, who, code)
+    body = Overview.model_validate(facility_overview(session, site, year)).model_dump_json()
+    kept.put(key, (site.id, body.encode()))
+    return Response(body.encode(), media_type="application/json")
