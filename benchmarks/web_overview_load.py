@@ -15,7 +15,8 @@ Run by hand: ``.venv/bin/python benchmarks/web_overview_load.py [--db URL] [--cl
    machine and the date.
 
 The clients run in this process on the same machine as the server, so they take CPU from it:
-the figures are a lower bound of what the server does on its own.
+the figures are a lower bound of what the server does on its own. ``--client wrk`` uses the C
+load generator ``wrk`` instead (Debian package ``wrk``), which takes much less CPU.
 """
 
 from __future__ import annotations
@@ -163,6 +164,47 @@ async def _hammer(
     }
 
 
+_WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %f %f %f %f %f %d\\n", summary.requests,
+    summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def _wrk(base: str, path: str, clients: int, seconds: float, server: int) -> dict[str, object]:
+    """The same load from ``wrk`` (a C load generator, Debian package ``wrk``), which takes far
+    less CPU than the Python clients; its first ``WARM_UP_S`` seconds are a separate run."""
+    answer = httpx.post(f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD})
+    answer.raise_for_status()
+    cookie = f"Cookie: lingtan_session={answer.cookies['lingtan_session']}"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_WRK_REPORT)
+        script.flush()
+        common = ["wrk", "-t2", f"-c{clients}", "-H", cookie, "-s", script.name, base + path]
+        subprocess.run([*common[:2], f"-d{WARM_UP_S:.0f}s", *common[2:]], capture_output=True)
+        cpu = _cpu_seconds(server)
+        out = subprocess.run(
+            [*common[:2], f"-d{seconds:.0f}s", *common[2:]], capture_output=True, text=True
+        ).stdout
+        cpu = _cpu_seconds(server) - cpu
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    n, took, p50, p95, p99, top, errors = line.split()[1:]
+    return {
+        "requests": int(n),
+        "throughput": int(n) / float(took),
+        "server_cpu_ms": cpu * 1000 / max(int(n), 1),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(top),
+        "failures": {"non-2xx or socket errors": int(errors)} if int(errors) else {},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="Demo database URL or SQLite path (default: build one).")
@@ -170,6 +212,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
     parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="Load generator: httpx in this process, or wrk (if installed).",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lingtan-load-") as folder:
         url = database_url(args.db) if args.db else _demo_database(Path(folder))
@@ -177,15 +225,13 @@ def main() -> None:
         port = _free_port()
         server = _serve(url, port, args.workers)
         try:
-            result = asyncio.run(
-                _hammer(
-                    f"http://127.0.0.1:{port}",
-                    f"/api/v1/facilities/{code}/overview?year={args.year}",
-                    args.clients,
-                    args.seconds,
-                    server.pid,
-                )
-            )
+            base = f"http://127.0.0.1:{port}"
+            path = f"/api/v1/facilities/{code}/overview?year={args.year}"
+            load = (args.clients, args.seconds, server.pid)
+            if args.client == "wrk":
+                result = _wrk(base, path, *load)
+            else:
+                result = asyncio.run(_hammer(base, path, *load))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -194,7 +240,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {url.split(':')[0]}"
     )
     print(
-        f"{args.clients} clients, {args.seconds:.0f} s, {args.workers} worker(s): "
+        f"{args.clients} clients ({args.client}), {args.seconds:.0f} s, {args.workers} worker(s): "
         f"{result['requests']} requests, {result['throughput']:.0f} requests/s; latency "
         f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
         f"max {result['max']:.1f} ms; server CPU {result['server_cpu_ms']:.2f} ms per request; "
