@@ -66,17 +66,16 @@ def facility_by_code(session: Session, code: str | None) -> Facility:
                 "import", "facility", None, f"name the facility (--facility); facilities: {names}"
             )
         )
-    facility = session.scalars(select(Facility).where(Facility.code == code)).first()
-    if facility is None:
-        raise InputError(
-            InputProblem(
-                "import",
-                "facility",
-                code,
-                "no such facility: import a workbook with its Facility sheet first",
-            )
+    found = session.scalars(select(Facility).where(Facility.code == code).limit(2)).all()
+    if len(found) != 1:
+        rule = (
+            "no such facility: import a workbook with its Facility sheet first"
+            if not found
+            else "several organizations have a facility with this code: use the web API, "
+            "which knows whose it is"
         )
-    return facility
+        raise InputError(InputProblem("import", "facility", code, rule))
+    return found[0]
 
 
 def _same(a: float, b: float) -> bool:
