@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from lingtan.imports.template import write_workbook
 from lingtan.metering.energy import balance
 from lingtan.metering.energy_store import load_energy, month_span
-from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
+from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.services.overview import facility_overview, set_target
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import ActivityRecord, Facility, ImportBatch, MeterReading
@@ -381,3 +381,16 @@ def test_serve_with_two_worker_processes(tmp_path):
         server.terminate()
         _, errors = server.communicate(timeout=30)
     assert errors.decode().count("Started server process") == 2
+
+
+def test_readings_stored_by_other_means_show_in_the_next_answer(loaded):
+    # An adapter (MQTT, Modbus) stores readings and leaves their days stale; the next read
+    # recomputes them first. 03-02: two more M-WS intervals of 9 kWh = 18 kWh.
+    with session_scope(loaded.engine) as session:
+        later = [("M-WS", DAY_START_UTC + 900 * i, 500 + 9.0 * i) for i in range(97, 99)]
+        ingest_readings(session, "ALPHA-PLANT", later, origin="mqtt")
+    client, _ = loaded.client("viewer_a")
+    days = client.get(f"{F}/rollups?start=2025-03-02&end=2025-03-02&node=ws").json()["items"]
+    assert [(i["period"], i["energy"], i["measured_intervals"]) for i in days] == [
+        ("2025-03-02", pytest.approx(18.0), 2)
+    ]

@@ -335,20 +335,26 @@ class ActivityImport(BaseModel):
 
 
 @contextmanager
-def _current(request: Request, site: Facility) -> Iterator[Session]:
-    """A read-only session in which the facility's daily totals are up to date: stale days
-    are recomputed first in a short write transaction of their own (as the command line
-    does), so concurrent reads do not queue behind each other when nothing is stale."""
-    engine = request.app.state.engine
-    with session_scope(engine, read_only=True) as probe:
-        stale = probe.scalar(
-            select(exists().where(MeterDayStale.meter_id == Meter.id, Meter.facility_id == site.id))
-        )
-    if stale:
-        with session_scope(engine) as writer:
-            rollups.refresh(writer, site.id)
-    with session_scope(engine, read_only=True) as session:
+def _current(request: Request, session: Session, site: Facility) -> Iterator[Session]:
+    """A read-only session in which the facility's daily totals are up to date.
+
+    When the request's session sees no stale day, it is that session. Otherwise the stale
+    days are recomputed first in a short write transaction of their own (as the command line
+    does) and the figures are read in a new read-only transaction that sees them: concurrent
+    reads never queue behind each other, and a request holds a second database connection
+    only while there is something to recompute.
+    """
+    stale = session.scalar(
+        select(exists().where(MeterDayStale.meter_id == Meter.id, Meter.facility_id == site.id))
+    )
+    if not stale:
         yield session
+        return
+    engine = request.app.state.engine
+    with session_scope(engine) as writer:
+        rollups.refresh(writer, site.id)
+    with session_scope(engine, read_only=True) as current:
+        yield current
 
 
 def _meter(session: Session, site: Facility, code: str) -> Meter:
@@ -440,7 +446,7 @@ def _energy_read(
 ) -> dict[str, Any]:
     """``read`` of the facility's energy over local days ``span`` (:func:`load_energy`)."""
     site = facility(session, who, code)
-    with _current(request, site) as current:
+    with _current(request, session, site) as current:
         return read(current, load_energy(current, site.code, *span, refresh=False))
 
 
@@ -633,7 +639,7 @@ def node_rollups(
     if node is not None and node not in node_codes.values():
         raise ApiError(404, "no such node")
     read = rollups.tree_daily_totals if period == "day" else rollups.node_monthly_totals
-    with _current(request, site) as current:
+    with _current(request, session, site) as current:
         t = read(current, site.id, first, after)
     names = [name for name in NodePeriodOut.model_fields if name != "node"]
     columns = [t.node_id.tolist()] + [getattr(t, name).tolist() for name in names]
@@ -671,7 +677,7 @@ def data_quality(
         physical = {i: c for i, c in physical.items() if c == meter}
         if not physical:
             raise ApiError(404, "no such physical meter")
-    with _current(request, site) as current:
+    with _current(request, session, site) as current:
         found = rollups.daily_totals(current, site.id, first, after, list(physical))
     counts = zip(
         found.measured_intervals.tolist(),
