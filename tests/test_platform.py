@@ -12,6 +12,7 @@ from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
+from lingtan.services import records
 from lingtan.store import audit
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
@@ -201,6 +202,38 @@ def test_walk_from_total_to_evidence(store, tmp_path):
     assert hashlib.sha256(content).hexdigest() == item["sha256"]
     ncv = found["factors"]["cn-fuel-defaults-2015@1:natural_gas.ncv"]
     assert (ncv["value"], ncv["unit"]) == (389.31, "GJ/(10^4 Nm3)")
+    assert "changed_since" not in found["activity_record"]
+
+
+def test_trace_of_a_snapshot_whose_records_changed_since(store, tmp_path):
+    engine, _ = store
+    load(store, workbook(tmp_path))
+    january = (date(2025, 1, 1), date(2025, 1, 31))
+    with session_scope(engine) as session:
+        inventory_id = inventories.compute(session, "T1", date(2025, 1, 1), date(2025, 12, 31),
+                                           actor="t", lock=True).id  # fmt: skip
+        records.correct_record(session, "T1", "gas", *january, quantity=121000, unit=None,
+                               reason="meter re-read", actor="t")  # fmt: skip
+        records.delete_record(session, "T1", "gas", *january, reason="duplicate bill", actor="u")
+    with session_scope(engine, read_only=True) as session:
+        gone = inventories.trace(session, inventory_id, "gas@2025-01-01")
+    # the snapshot still walks to what it used: the audit log's copy of the deleted record
+    # and its evidence file, which stays in the store
+    record = gone["activity_record"]
+    assert (record["quantity"], record["unit"], record["origin"]) == (121000, "Nm3", "invoice")
+    assert (record["deleted"]["by"], record["deleted"]["reason"]) == ("u", "duplicate bill")
+    assert record["changed_since"] == (
+        "the snapshot used 120000 Nm3; the record held when it was deleted 121000 Nm3 "
+        "(see the audit log)"
+    )
+    assert [e["filename"] for e in gone["evidence"]] == ["bill-01.csv"]
+    with session_scope(engine) as session:
+        records.correct_record(session, "T1", "grid", *january, quantity=1010, unit=None,
+                               reason="utility corrected", actor="t")  # fmt: skip
+        changed = inventories.trace(session, inventory_id, "grid@2025-01-01")
+    assert changed["activity_record"]["changed_since"] == (
+        "the snapshot used 1000 MWh; the record now holds 1010 MWh (see the audit log)"
+    )
 
 
 def test_audit_log_records_every_change(store, tmp_path):

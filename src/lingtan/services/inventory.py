@@ -36,6 +36,7 @@ from lingtan.store.models import (
     ActivityRecord,
     AuditEntry,
     CustomFactorSet,
+    Evidence,
     Facility,
     Instrument,
     Inventory,
@@ -499,22 +500,60 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
     link = inventory.lineage["lines"].get(line_id)
     if link is None:
         raise InputError(InputProblem(f"inventory {inventory_id}", "line", line_id, "no such line"))
-    record = session.get(ActivityRecord, link["activity_record_id"])
-    assert record is not None
+    record_id = link["activity_record_id"]
+    record = session.get(ActivityRecord, record_id)
     line = next(ln for ln in inventory.result["lines"] if ln["source_id"] == line_id)
+    if record is None:  # deleted since the snapshot: what the audit log kept of it
+        activity, hashes = _deleted_record(session, record_id), link.get("evidence", [])
+        now = "held when it was deleted"
+    else:
+        activity = {**record_summary(record), "import_id": record.import_id}
+        hashes, now = [e.sha256 for e in record.evidence], "now holds"
+    if (activity["quantity"], activity["unit"]) != (line["quantity"], line["unit"]):
+        activity["changed_since"] = (
+            f"the snapshot used {line['quantity']:g} {line['unit']}; the record {now} "
+            f"{activity['quantity']:g} {activity['unit']} (see the audit log)"
+        )
+    files = {
+        e.sha256: e for e in session.scalars(select(Evidence).where(Evidence.sha256.in_(hashes)))
+    }
     return {
         "line": line,
         "factors": {
             u["ref"]: inventory.result["factors"][u["ref"]] for u in line["factors"] if u["ref"]
         },
-        "activity_record": {
-            **record_summary(record),
-            "source": link["source"],
-            "import_id": record.import_id,
-        },
-        "meters": meter_lineage(session, [record.id]).get(record.id, []),
+        "activity_record": {**activity, "source": link["source"]},
+        "meters": meter_lineage(session, [record_id]).get(record_id, []),
         "evidence": [
-            {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type}
-            for e in record.evidence
+            {"sha256": h, "filename": files[h].filename, "media_type": files[h].media_type}
+            for h in hashes
+            if h in files
         ],
+    }
+
+
+def _deleted_record(session: Session, record_id: int) -> dict[str, Any]:
+    entry = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "activity_record",
+            AuditEntry.entity_key == str(record_id),
+            AuditEntry.action == "delete",
+        )
+    ).first()
+    before, after = (entry.before or {}, entry.after or {}) if entry else ({}, {})
+    period = before.get("period") or [None, None]
+    return {
+        "record_id": record_id,
+        "period_start": period[0],
+        "period_end": period[1],
+        "quantity": before.get("quantity"),
+        "unit": before.get("unit"),
+        "origin": before.get("origin"),
+        "quality_note": before.get("quality_note"),
+        "deleted": {
+            "at": entry.at if entry else None,
+            "by": entry.actor if entry else None,
+            "reason": after.get("reason"),
+            "audit_entry": entry.id if entry else None,
+        },
     }
