@@ -1,4 +1,4 @@
-"""Commands for meters: ``lingtan meters define|import|list|show``.
+"""Commands for meters: ``lingtan meters define|import|list|show|intervals``.
 
 The click group :data:`meters` is added to the ``lingtan`` group by :mod:`lingtan.cli`. Like
 the platform commands, they take the database from ``--db`` on the main group or
@@ -8,8 +8,9 @@ nothing written.
 
 from __future__ import annotations
 
+import csv
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import click
 import numpy as np
@@ -25,8 +26,14 @@ from lingtan.metering.files import (
     define_meters_from_file,
     import_readings_file,
 )
+from lingtan.metering.intervals import Quality
 from lingtan.metering.rollups import daily_totals, refresh
-from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, facility_id, meters_of
+from lingtan.metering.store import (
+    ROLLUP_UTC_OFFSET_MIN,
+    facility_id,
+    meters_of,
+    stored_intervals,
+)
 from lingtan.store.models import Facility, Meter, MeterNode
 
 __all__ = ["meters"]
@@ -268,3 +275,53 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
             quality,
         )
     console().print(recent)
+
+
+@meters.command("intervals")
+@click.argument("code")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option(
+    "--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First local day."
+)
+@click.option(
+    "--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last local day."
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the intervals as CSV here."
+)
+@click.pass_context
+@_refusing_bad_input
+def meters_intervals(ctx, code, facility, first, last, output) -> None:
+    """The checked 15-minute intervals of meter CODE from local day --from to --to (+08:00):
+    the energy and quality flag of each, and the problems found in its readings."""
+    if last < first or (last - first).days > 366:
+        raise InputError(
+            InputProblem("--to", "to", f"{last:%Y-%m-%d}", "from 0 to 366 days after --from")
+        )
+    offset = 60 * ROLLUP_UTC_OFFSET_MIN
+    start = int(first.replace(tzinfo=UTC).timestamp()) - offset
+    end = int(last.replace(tzinfo=UTC).timestamp()) + 86_400 - offset
+    with _store(ctx, read_only=True) as (session, _):
+        found = stored_intervals(
+            session, _facility_code(session, facility), code, start=start, end=end
+        )
+    local = (found.start + np.timedelta64(offset, "s")).astype(str)
+    rows = [
+        (t.replace("T", " ")[:16], "" if np.isnan(e) else f"{e:.6g}", Quality(q).name.lower())
+        for t, e, q in zip(local, found.energy, found.quality, strict=True)
+    ]
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["start_local_+08:00", f"energy_{found.unit}", "quality"])
+            writer.writerows(rows)
+    else:
+        table = Table("start (+08:00)", escape(f"energy [{found.unit}]"), "quality")
+        for row in rows:
+            table.add_row(*row)
+        console().print(table)
+    counts = ", ".join(f"{found.count(q)} {q.name.lower()}" for q in Quality if found.count(q))
+    click.echo(f"{code}: {len(rows)} intervals: {counts}")
+    for p in found.problems:
+        at = "" if p.timestamp is None else f", reading of {_local(int(p.timestamp.timestamp()))}"
+        click.echo(f"  {p.kind}{at}: {p.rule}")
