@@ -30,7 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingtan.errors import InputError
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
-from lingtan.web import api, api_energy, api_overview, api_reports, pages, screens
+from lingtan.web import (
+    api,
+    api_energy,
+    api_overview,
+    api_reports,
+    pages,
+    screens,
+    screens_energy,
+)
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.deps import ApiError, error_body
 
@@ -49,6 +57,7 @@ _log = logging.getLogger("lingtan.web")
 # The screens come first: their "/" (the overview) answers before the foundation's page.
 ROUTERS = (
     screens.router,
+    screens_energy.router,
     pages.router,
     api.router,
     api_energy.router,

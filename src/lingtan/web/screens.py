@@ -55,11 +55,11 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 #: shown to whom: None for everyone, else the name of a Principal property).
 NAV: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("overview", "nav.overview", "/overview", None),
-    ("energy", "nav.energy", None, None),
+    ("energy", "nav.energy", "/energy", None),
     ("inventory", "nav.inventory", "/inventories", None),
-    ("data", "nav.data", None, None),
+    ("data", "nav.data", "/data", None),
     ("factors", "nav.factors", "/factors", None),
-    ("reports", "nav.reports", None, None),
+    ("reports", "nav.reports", "/reports", None),
     ("audit", "nav.audit", "/audit", "reads_audit_log"),
 )
 
@@ -120,14 +120,20 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
-_SWITCHABLE = ("/overview", "/inventories")
+_SWITCHABLE = ("/overview", "/inventories", "/energy", "/data", "/reports")
 
 
 def render(
-    request: Request, session: Session, background: BackgroundTasks, active: str, build: Build
+    request: Request,
+    session: Session,
+    background: BackgroundTasks,
+    active: str,
+    build: Build,
+    who: Principal | None = None,
 ) -> Response:
-    """The page of ``build(who)`` in the frame, or the error page of its 403/404."""
-    who = _signed_in(request, session, background)
+    """The page of ``build(who)`` in the frame, or the error page of its 403/404; ``who`` is
+    given by a form post that answers with a page (its CSRF token already checked)."""
+    who = who or _signed_in(request, session, background)
     lang = i18n.language(request)
     t = i18n.translator(lang)
     facilities = _facilities(session, who)

@@ -1,0 +1,444 @@
+"""The energy, data and report screens: energy by node and type, time-of-use split, energy
+flow, balance alerts and meter data quality; file imports and the meter tree; report jobs.
+
+Every figure is the answer of the JSON API's own function (:mod:`lingtan.web.api_energy`,
+:mod:`lingtan.web.api_reports`) called with the page's session, so a page shows exactly what
+the API gives. The frame, charts and numbers are those of :mod:`lingtan.web.screens`.
+
+Imports from the data page are plain multipart form posts carrying the session's CSRF token
+(no script needed); the file is imported inside a savepoint, so a refused file leaves nothing
+behind and its problems (where, field, value, rule) are shown in the page. Reports are written
+in the background: ``static/reports.js`` starts the job through the API and polls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError
+from lingtan.metering.energy_store import month_span
+from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
+from lingtan.store.models import Facility, Inventory, Meter, MeterDay
+from lingtan.web import api_energy, i18n
+from lingtan.web.accounts import Principal
+from lingtan.web.api_energy import Upload
+from lingtan.web.deps import ApiError, Db, User
+from lingtan.web.screens import COLOURS, _current, chart, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+Month = Annotated[int | None, Query(ge=1, le=12)]
+_LOCAL = timedelta(minutes=ROLLUP_UTC_OFFSET_MIN)
+#: Days of a meter's 15-minute chart.
+METER_DAYS = 7
+#: Incomplete meter-days listed under the heat map (the heat map shows them all).
+QUALITY_ROWS = 60
+#: Colours of the 15-minute bars per quality flag (others take the last).
+QUALITY_COLOURS = {"measured": COLOURS[0], "estimated": COLOURS[2], "other": COLOURS[4]}
+
+
+def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
+    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
+
+    def name(code: str) -> str:
+        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in i18n.MESSAGES else code
+
+    return name
+
+
+def _latest_day(session: Session, site: Facility) -> date | None:
+    return session.scalar(
+        select(func.max(MeterDay.day)).join(Meter).where(Meter.facility_id == site.id)
+    )
+
+
+def _period(session: Session, site: Facility, year: int | None, month: int | None):
+    """The year shown (asked, else that of the latest daily total, else this year)."""
+    if year is None:
+        latest = _latest_day(session, site)
+        year = latest.year if latest else datetime.now(UTC).year
+    return year, month
+
+
+# --- energy ---------------------------------------------------------------------------------
+
+
+def _sankey(flow: dict[str, Any]) -> dict[str, Any] | None:
+    if not flow["links"]:
+        return None
+    figure = chart(
+        [
+            {
+                "type": "sankey",
+                "valueformat": ",.2f",
+                "valuesuffix": " tce",
+                "node": {
+                    "label": [n["label"] for n in flow["nodes"]],
+                    "pad": 18,
+                    "thickness": 16,
+                    "color": COLOURS[0],
+                },
+                "link": {
+                    "source": [link["source"] for link in flow["links"]],
+                    "target": [link["target"] for link in flow["links"]],
+                    "value": [link["value_tce"] for link in flow["links"]],
+                    "color": "rgba(79, 159, 214, 0.35)",
+                },
+            }
+        ]
+    )
+    del figure["layout"]["xaxis"], figure["layout"]["yaxis"]
+    figure["layout"]["margin"] = {"l": 10, "r": 10, "t": 10, "b": 10}
+    return figure
+
+
+def _monthly_chart(periods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    months = [p["period"] for p in periods if p["facility_energy_tce"] is not None]
+    if not months:
+        return None
+    values = [p["facility_energy_tce"] for p in periods if p["facility_energy_tce"] is not None]
+    return chart([{"type": "bar", "x": months, "y": values, "name": "tce"}], y_title="tce")
+
+
+def _tou(request: Request, session: Session, who: Principal, site: Facility, year, month):
+    """The time-of-use split of each physical electricity supply meter, per month shown:
+    ``(rows, problem)``; ``problem`` says why there is none (no calendar for the region)."""
+    meters = session.scalars(
+        select(Meter.code)
+        .where(Meter.facility_id == site.id, Meter.energy_type == "electricity")
+        .where(Meter.flow == "supply", Meter.virtual_formula.is_(None))
+        .order_by(Meter.code)
+    ).all()
+    months = [month] if month else range(1, 13)
+    rows = []
+    try:
+        for code in meters:
+            for m in months:
+                rows.append(api_energy.meter_tou(session, who, site.code, code, year, m))
+    except InputError as error:
+        return [], "; ".join(f"{p.field} {p.value}: {p.rule}" for p in error.problems)
+    return [r for r in rows if any(p["intervals"] for p in r["periods"])], None
+
+
+def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    x = [f"{r['meter']} {r['month']}" for r in rows]
+    labels = list(dict.fromkeys(p["label"] for r in rows for p in r["periods"]))
+    names = {p["label"]: p["label_zh"] if zh else p["label"] for r in rows for p in r["periods"]}
+    traces = [
+        {
+            "type": "bar",
+            "name": names[label],
+            "x": x,
+            "y": [sum(p["energy"] for p in r["periods"] if p["label"] == label) for r in rows],
+        }
+        for label in labels
+    ]
+    return chart(traces, y_title=rows[0]["unit"], barmode="stack")
+
+
+def _heatmap(items: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any] | None:
+    if not items:
+        return None
+    meters = list(dict.fromkeys(i["meter"] for i in items))
+    days = list(dict.fromkeys(i["day"].isoformat() for i in items))
+    cells = {(i["meter"], i["day"].isoformat()): i for i in items}
+    text = t("energy.quality_hover")
+    figure = chart(
+        [
+            {
+                "type": "heatmap",
+                "x": days,
+                "y": meters,
+                "z": [[cells[m, d]["completeness_pct"] for d in days] for m in meters],
+                "customdata": [
+                    [
+                        [cells[m, d]["estimated_intervals"], cells[m, d]["missing_intervals"]]
+                        for d in days
+                    ]
+                    for m in meters
+                ],
+                "hovertemplate": "%{y} %{x}<br>" + text + "<extra></extra>",
+                "zmin": 0,
+                "zmax": 100,
+                "colorscale": [[0, "#d16a4a"], [0.5, "#f1d27a"], [1, COLOURS[0]]],
+                "colorbar": {"title": {"text": "%"}, "thickness": 12},
+                "xgap": 1,
+                "ygap": 1,
+            }
+        ]
+    )
+    figure["layout"]["xaxis"] = {"type": "date", "tickformat": "%m-%d"}
+    figure["layout"]["yaxis"] = {"type": "category", "automargin": True}
+    figure["layout"]["height"] = 120 + 28 * len(meters)
+    return figure
+
+
+@router.get("/energy")
+def energy_page(
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    facility: str | None = None,
+    year: Year = None,
+    month: Month = None,
+) -> Response:
+    def build(who: Principal):
+        site = _current(session, who, facility)
+        shown, chosen = _period(session, site, year, month)
+        lang = i18n.language(request)
+        t = i18n.translator(lang)
+        code = site.code
+        kind = "month" if chosen else "year"
+        totals = api_energy.energy_totals(request, session, who, code, shown, chosen, kind)
+        monthly = (
+            None
+            if chosen
+            else api_energy.energy_totals(request, session, who, code, shown, None, "month")
+        )
+        flow = api_energy.energy_flow(request, session, who, code, shown, chosen)
+        alerts = api_energy.energy_balance(request, session, who, code, shown, chosen, kind)
+        first, after = month_span(shown, chosen)
+        last = after - timedelta(days=1)
+        quality = api_energy.data_quality(
+            request, session, who, code, first, last, limit=api_energy.MAX_DAYS * 1000
+        )["items"]
+        tou, tou_problem = _tou(request, session, who, site, shown, chosen)
+        period = totals["periods"][0] if totals["periods"] else None
+        return "energy.html", {
+            "site": site,
+            "year": shown,
+            "month": chosen,
+            "period": period,
+            "factors": totals["factors"],
+            "monthly_figure": _monthly_chart(monthly["periods"]) if monthly else None,
+            "flow": flow,
+            "sankey": _sankey(flow),
+            "balance": alerts,
+            "tou": tou,
+            "tou_problem": tou_problem,
+            "tou_figure": _tou_chart(tou, lang == "zh-CN"),
+            "quality_figure": _heatmap(quality, t),
+            "incomplete": [
+                i for i in quality if i["missing_intervals"] or i["estimated_intervals"]
+            ],
+            "quality_rows": QUALITY_ROWS,
+            "type_name": _named(t, "energy.type"),
+            "flow_name": _named(t, "energy.flow"),
+            "status_name": _named(t, "energy.status"),
+        }
+
+    return render(request, session, background, "energy", build)
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def _tree(tree: dict[str, Any]) -> list[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
+    """The nodes in tree order with their depth and meters; meters of no node come last."""
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for node in tree["nodes"]:
+        children.setdefault(node["parent"], []).append(node)
+    meters: dict[str | None, list[dict[str, Any]]] = {}
+    for meter in tree["meters"]:
+        meters.setdefault(meter["node"], []).append(meter)
+    ordered = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for node in children.get(parent, []):
+            ordered.append((depth, node, meters.get(node["code"], [])))
+            walk(node["code"], depth + 1)
+
+    walk(None, 0)
+    if meters.get(None):
+        ordered.append((0, None, meters[None]))
+    return ordered
+
+
+def _data_page(
+    request: Request,
+    session: Session,
+    background: BackgroundTasks,
+    facility: str | None,
+    outcome: dict[str, Any] | None = None,
+    who: Principal | None = None,
+) -> Response:
+    def build(who: Principal):
+        site = _current(session, who, facility)
+        tree = api_energy.metering_tree(session, who, site.code)
+        return "data.html", {
+            "site": site,
+            "tree": _tree(tree),
+            "meter_count": len(tree["meters"]),
+            "writable": site.id in who.writable,
+            "outcome": outcome,
+            "utc_offset_min": ROLLUP_UTC_OFFSET_MIN,
+            "type_name": _named(i18n.translator(i18n.language(request)), "energy.type"),
+            "flow_name": _named(i18n.translator(i18n.language(request)), "energy.flow"),
+        }
+
+    response = render(request, session, background, "data", build, who)
+    if outcome and outcome.get("problems") and response.status_code == 200:
+        response.status_code = 422
+    return response
+
+
+@router.get("/data")
+def data_page(
+    request: Request, session: Db, background: BackgroundTasks, facility: str | None = None
+) -> Response:
+    return _data_page(request, session, background, facility)
+
+
+def _import(
+    request: Request,
+    session: Session,
+    who: Principal,
+    background: BackgroundTasks,
+    facility: str,
+    kind: str,
+    file_name: str,
+    run: Callable[[], dict[str, Any]],
+) -> Response:
+    """Run an import in a savepoint and show the data page with its result or problems."""
+    outcome: dict[str, Any] = {"kind": kind, "file": file_name}
+    try:
+        with session.begin_nested():
+            outcome["result"] = run()
+    except InputError as error:
+        outcome["problems"] = [p.as_dict() for p in error.problems]
+    except ApiError as error:
+        if error.status != 413:
+            raise
+        outcome["problems"] = [{"where": file_name, "field": "file", "value": None,
+                                "rule": error.message}]  # fmt: skip
+    return _data_page(request, session, background, facility, outcome, who)
+
+
+@router.post("/data/activity")
+def upload_activity(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    file: Upload,
+    facility: Annotated[str, Query()],
+) -> Response:
+    """Import an activity file from the data page (managers and admins of the facility)."""
+
+    def run() -> dict[str, Any]:
+        return api_energy.import_activity_file(request, session, who, facility, file)
+
+    name = file.filename or ""
+    return _import(request, session, who, background, facility, "activity", name, run)
+
+
+@router.post("/data/meter-readings")
+def upload_readings(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    file: Upload,
+    facility: Annotated[str, Query()],
+) -> Response:
+    """Import a meter readings file from the data page (managers and admins)."""
+
+    def run() -> dict[str, Any]:
+        return api_energy.import_meter_file(request, session, who, facility, file)
+
+    name = file.filename or ""
+    return _import(request, session, who, background, facility, "readings", name, run)
+
+
+@router.get("/data/meters/{code}")
+def meter_page(
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    code: str,
+    facility: str | None = None,
+    day: date | None = None,
+) -> Response:
+    def build(who: Principal):
+        site = _current(session, who, facility)
+        tree = api_energy.metering_tree(session, who, site.code)
+        meter = next((m for m in tree["meters"] if m["code"] == code), None)
+        if meter is None:
+            raise ApiError(404, "no such meter")
+        last = day or session.scalar(
+            select(func.max(MeterDay.day))
+            .join(Meter)
+            .where(Meter.facility_id == site.id, Meter.code == code)
+        )
+        series = figure = first = None
+        if last is not None and not meter["virtual_formula"]:
+            first = last - timedelta(days=METER_DAYS - 1)
+            start = datetime.combine(first, datetime.min.time(), UTC) - _LOCAL
+            end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) - _LOCAL
+            series = api_energy.list_intervals(
+                session, who, site.code, code, start, end, limit=METER_DAYS * 96, offset=0
+            )
+            figure = _interval_chart(series)
+        return "meter.html", {
+            "site": site,
+            "meter": meter,
+            "first": first,
+            "last": last,
+            "series": series,
+            "figure": figure,
+            "type_name": _named(i18n.translator(i18n.language(request)), "energy.type"),
+            "flow_name": _named(i18n.translator(i18n.language(request)), "energy.flow"),
+        }
+
+    return render(request, session, background, "data", build)
+
+
+def _interval_chart(series: dict[str, Any]) -> dict[str, Any]:
+    local = [(i["start"] + _LOCAL).strftime("%Y-%m-%d %H:%M") for i in series["items"]]
+    traces = []
+    for label in dict.fromkeys(i["quality"] for i in series["items"]):
+        picked = [n for n, i in enumerate(series["items"]) if i["quality"] == label]
+        traces.append(
+            {
+                "type": "bar",
+                "name": label,
+                "x": [local[n] for n in picked],
+                "y": [series["items"][n]["energy"] for n in picked],
+                "marker": {"color": QUALITY_COLOURS.get(label, QUALITY_COLOURS["other"])},
+            }
+        )
+    figure = chart(traces, y_title=series["unit"], barmode="overlay")
+    figure["layout"]["xaxis"] = {"type": "date"}
+    figure["layout"]["bargap"] = 0
+    return figure
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+@router.get("/reports")
+def reports_page(
+    request: Request, session: Db, background: BackgroundTasks, facility: str | None = None
+) -> Response:
+    def build(who: Principal):
+        site = _current(session, who, facility)
+        rows = session.scalars(
+            select(Inventory)
+            .where(Inventory.facility_id == site.id, Inventory.status.in_(("locked", "computed")))
+            .order_by(Inventory.id.desc())
+        ).all()
+        return "reports.html", {"site": site, "inventories": rows}
+
+    return render(request, session, background, "reports", build)
