@@ -43,6 +43,7 @@ def alpha_values(site) -> dict[str, str]:
         "line_id": "alpha-boiler@2025-01-01",
         "job_id": "1",
         "token_id": str(site.ids["alpha-ingest_token_id"]),
+        "username": "viewer_a",
     }
 
 

@@ -185,6 +185,87 @@ def users_list(ctx: click.Context) -> None:
     console().print(table)
 
 
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+@_refusing_bad_input
+def users_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """Set a user's password (asks twice) and end its sessions."""
+    password = _password(password_stdin)
+    with _store(ctx) as (session, _):
+        user = accounts.user_named(session, username)
+        ended = accounts.set_password(session, user, password, actor=_actor())
+    click.echo(f"password of {username} changed; {ended} session(s) ended")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@click.pass_context
+@_refusing_bad_input
+def users_deactivate(ctx: click.Context, username: str) -> None:
+    """Stop a user signing in and end its sessions (never the last active admin)."""
+    with _store(ctx) as (session, _):
+        ended = accounts.set_active(
+            session, accounts.user_named(session, username), False, actor=_actor()
+        )
+    click.echo(f"user {username} deactivated; {ended} session(s) ended")
+
+
+@users.command("activate")
+@click.argument("username")
+@click.pass_context
+@_refusing_bad_input
+def users_activate(ctx: click.Context, username: str) -> None:
+    """Let a deactivated user sign in again."""
+    with _store(ctx) as (session, _):
+        accounts.set_active(session, accounts.user_named(session, username), True, actor=_actor())
+    click.echo(f"user {username} activated")
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+@_refusing_bad_input
+def users_role(ctx: click.Context, username: str, role: str) -> None:
+    """Change a user's role (never demoting the last active admin of its organization)."""
+    with _store(ctx) as (session, _):
+        user = accounts.user_named(session, username)
+        accounts.set_role(session, user, role, actor=_actor())
+        codes = accounts.granted_codes(session, user)
+    where = "all facilities" if role == "admin" else ", ".join(codes) or "no facility yet"
+    click.echo(f"user {username} is now {role} ({where})")
+
+
+@users.command("grant")
+@click.argument("username")
+@click.option("--facility", required=True, help="Facility code of the user's organization.")
+@click.pass_context
+@_refusing_bad_input
+def users_grant(ctx: click.Context, username: str, facility: str) -> None:
+    """Let a manager, viewer or auditor see one more facility."""
+    with _store(ctx) as (session, _):
+        user = accounts.user_named(session, username)
+        accounts.grant_facility(session, user, facility, actor=_actor())
+        codes = accounts.granted_codes(session, user)
+    click.echo(f"user {username} sees {', '.join(codes)}")
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.option("--facility", required=True, help="Facility code of the user's organization.")
+@click.pass_context
+@_refusing_bad_input
+def users_revoke(ctx: click.Context, username: str, facility: str) -> None:
+    """Stop a user seeing a facility (from its next request on)."""
+    with _store(ctx) as (session, _):
+        user = accounts.user_named(session, username)
+        accounts.revoke_facility(session, user, facility, actor=_actor())
+        codes = accounts.granted_codes(session, user)
+    click.echo(f"user {username} sees {', '.join(codes) or 'no facility'}")
+
+
 @users.group("tokens")
 def tokens() -> None:
     """API tokens: one facility each, scope read or ingest, stored hashed."""

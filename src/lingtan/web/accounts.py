@@ -48,15 +48,23 @@ __all__ = [
     "Principal",
     "ThrottledError",
     "authenticate",
+    "change_own_password",
     "create_token",
     "create_user",
     "end_session",
+    "grant_facility",
+    "granted_codes",
     "principal_for_token",
     "principal_for_user",
+    "revoke_facility",
     "revoke_token",
     "session_user",
+    "set_active",
+    "set_password",
+    "set_role",
     "start_session",
     "token_by_secret",
+    "user_named",
 ]
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -244,6 +252,212 @@ def create_user(
         },
     )
     return user
+
+
+def user_named(session: Session, username: str, organization_id: int | None = None) -> AppUser:
+    """The user ``username`` (of the organization ``organization_id``, when given)."""
+    statement = select(AppUser).where(AppUser.username == username)
+    if organization_id is not None:
+        statement = statement.where(AppUser.organization_id == organization_id)
+    user = session.scalars(statement).first()
+    if user is None:
+        raise InputError(InputProblem("user", "username", username, "no such user"))
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            InputProblem("user", "password", None, f"at least {MIN_PASSWORD_LENGTH} characters")
+        )
+
+
+def _keep_an_admin(session: Session, user: AppUser, what: str) -> None:
+    """Refuse to take away the last active admin of ``user``'s organization.
+
+    The organization's active admins are locked (PostgreSQL) until the transaction ends, so
+    that two admins demoting each other at the same moment cannot both succeed.
+    """
+    if user.role != "admin" or not user.active:
+        return
+    others = session.scalars(
+        select(AppUser.id)
+        .where(
+            AppUser.organization_id == user.organization_id,
+            AppUser.role == "admin",
+            AppUser.active.is_(True),
+            AppUser.id != user.id,
+        )
+        .with_for_update()
+    ).all()
+    if not others:
+        raise InputError(
+            InputProblem(
+                "user",
+                "username",
+                user.username,
+                f"is the last active admin of its organization: cannot {what} (make another "
+                "user admin first)",
+            )
+        )
+
+
+def _end_sessions(session: Session, user: AppUser, keep: str | None = None) -> int:
+    """End the user's browser sessions (all but the one of cookie ``keep``): how many."""
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep is not None:
+        statement = statement.where(UserSession.token_sha256 != sha256_hex(keep))
+    return session.execute(statement).rowcount
+
+
+def _record_user_change(
+    session: Session, user: AppUser, action: str, actor: str, before: dict, after: dict
+) -> None:
+    """Audit a change of ``user``; ``organization_id`` makes it visible to its admins."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity="app_user",
+        entity_key=user.username,
+        before={"organization_id": user.organization_id, **before},
+        after={"organization_id": user.organization_id, **after},
+    )
+
+
+def set_password(
+    session: Session, user: AppUser, password: str, *, actor: str, keep_session: str | None = None
+) -> int:
+    """Give ``user`` a new password and end its sessions (but ``keep_session``, a cookie).
+
+    Returns the number of sessions ended. The audit log records that the password changed,
+    never the password or its hash.
+    """
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    ended = _end_sessions(session, user, keep_session)
+    session.flush()
+    _record_user_change(session, user, "passwd", actor, {}, {"sessions_ended": ended})
+    return ended
+
+
+def change_own_password(
+    session: Session, user: AppUser, current: str, new: str, *, client: str, keep_session: str
+) -> bool:
+    """A user's own change of password: ``False`` (and a failed sign-in recorded, so that
+    guesses are throttled like sign-ins) if ``current`` is wrong.
+
+    Raises
+    ------
+    ThrottledError
+        After too many wrong passwords, as for :func:`authenticate`.
+    InputError
+        If the new password is too short.
+    """
+    now = utc_now()
+    _throttle(session, user.username, client[:100], now)
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        session.add(LoginAttempt(username=user.username, client=client[:100], at=now))
+        return False
+    set_password(session, user, new, actor=user.username, keep_session=keep_session)
+    return True
+
+
+def set_active(session: Session, user: AppUser, active: bool, *, actor: str) -> int:
+    """Activate or deactivate ``user``; deactivating ends its sessions (returns how many).
+
+    Raises
+    ------
+    InputError
+        If nothing would change, or ``user`` is its organization's last active admin.
+    """
+    if user.active == active:
+        state = "active" if active else "deactivated"
+        raise InputError(InputProblem("user", "username", user.username, f"is already {state}"))
+    ended = 0
+    if not active:
+        _keep_an_admin(session, user, "deactivate it")
+        ended = _end_sessions(session, user)
+    user.active = active
+    session.flush()
+    after: dict = {"active": active} | ({} if active else {"sessions_ended": ended})
+    action = "activate" if active else "deactivate"
+    _record_user_change(session, user, action, actor, {"active": not active}, after)
+    return ended
+
+
+def granted_codes(session: Session, user: AppUser) -> list[str]:
+    """The codes of the facilities granted to ``user``, sorted."""
+    return list(
+        session.scalars(
+            select(Facility.code)
+            .join(UserFacility, UserFacility.facility_id == Facility.id)
+            .where(UserFacility.user_id == user.id)
+            .order_by(Facility.code)
+        )
+    )
+
+
+def set_role(session: Session, user: AppUser, role: str, *, actor: str) -> None:
+    """Give ``user`` another role. A new admin's facility grants are dropped (an admin sees
+    every facility); a former admin sees no facility until some are granted.
+
+    Raises
+    ------
+    InputError
+        For an unknown role, the role it has, or demoting the organization's last active admin.
+    """
+    if role not in ROLES:
+        raise InputError(InputProblem("user", "role", role, f"one of {', '.join(ROLES)}"))
+    if role == user.role:
+        raise InputError(InputProblem("user", "role", role, f"{user.username} has it already"))
+    if role != "admin":
+        _keep_an_admin(session, user, "change its role")
+    before = {"role": user.role, "facilities": granted_codes(session, user)}
+    if role == "admin":
+        session.execute(delete(UserFacility).where(UserFacility.user_id == user.id))
+    user.role = role
+    session.flush()
+    after = {"role": role, "facilities": granted_codes(session, user)}
+    _record_user_change(session, user, "role", actor, before, after)
+
+
+def grant_facility(session: Session, user: AppUser, code: str, *, actor: str) -> None:
+    """Let ``user`` (not an admin) see the facility ``code`` of its organization."""
+    if user.role == "admin":
+        raise InputError(
+            InputProblem("user", "facility", code, "an admin sees every facility already")
+        )
+    site = facility_of(session, user.organization_id, code)
+    before = granted_codes(session, user)
+    if site.code in before:
+        raise InputError(InputProblem("user", "facility", code, "is granted already"))
+    session.add(UserFacility(user_id=user.id, facility_id=site.id))
+    session.flush()
+    after = granted_codes(session, user)
+    _record_user_change(
+        session, user, "grant", actor, {"facilities": before}, {"facilities": after}
+    )
+
+
+def revoke_facility(session: Session, user: AppUser, code: str, *, actor: str) -> None:
+    """Stop ``user`` seeing the facility ``code`` (from its next request on)."""
+    site = facility_of(session, user.organization_id, code)
+    before = granted_codes(session, user)
+    removed = session.execute(
+        delete(UserFacility).where(
+            UserFacility.user_id == user.id, UserFacility.facility_id == site.id
+        )
+    ).rowcount
+    if not removed:
+        raise InputError(InputProblem("user", "facility", code, "is not granted to the user"))
+    session.flush()
+    after = granted_codes(session, user)
+    _record_user_change(
+        session, user, "revoke", actor, {"facilities": before}, {"facilities": after}
+    )
 
 
 # --- signing in -----------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from lingtan.errors import InputError, InputProblem
@@ -27,6 +27,7 @@ from lingtan.services import inventory as inventories
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceCorruptedError, EvidenceMissingError, EvidenceStore
 from lingtan.store.models import (
+    ROLES,
     ActivityEvidence,
     ActivityRecord,
     ApiToken,
@@ -582,33 +583,63 @@ def diff_inventories(session: Db, who: User, inventory_id: Id, other_id: Id) -> 
 # --- audit log ------------------------------------------------------------------------------
 
 
-def _visible_keys(session: Session, who: Principal) -> dict[str, set[str]]:
-    """Entity -> keys of the audit entries about the caller's facilities."""
+def _visible(who: Principal, organization: str) -> ColumnElement[bool]:
+    """Which audit entries ``who`` may read, as a condition on ``audit_entry``: those about its
+    facilities (by the key of the inventory, import, record or token), about its
+    organization's users, about its organization's facilities (admins only), and about the
+    factor sets (the library is shared by the installation); no other entity."""
     allowed = who.readable
 
-    def ids(statement: Select) -> set[str]:
-        return {str(i) for i in session.scalars(statement)}
+    def about(entity: str, ids: Select) -> ColumnElement[bool]:
+        # Keys are the ids as text; the ids are turned to text in SQL, not read into Python.
+        return and_(AuditEntry.entity == entity, AuditEntry.entity_key.in_(ids))
 
-    return {
-        "inventory": ids(select(Inventory.id).where(Inventory.facility_id.in_(allowed))),
-        "import_batch": ids(select(ImportBatch.id).where(ImportBatch.facility_id.in_(allowed))),
-        "activity_record": ids(
-            select(ActivityRecord.id)
-            .join(Source, Source.id == ActivityRecord.source_id)
-            .where(Source.facility_id.in_(allowed))
+    def text(column: Any) -> Any:
+        return cast(column, String)
+
+    shown = [
+        about("inventory", select(text(Inventory.id)).where(Inventory.facility_id.in_(allowed))),
+        about(
+            "import_batch",
+            select(text(ImportBatch.id)).where(ImportBatch.facility_id.in_(allowed)),
         ),
-        "api_token": ids(select(ApiToken.id).where(ApiToken.facility_id.in_(allowed))),
+        about(
+            "activity_record",
+            select(text(ActivityRecord.id))
+            .join(Source, Source.id == ActivityRecord.source_id)
+            .where(Source.facility_id.in_(allowed)),
+        ),
+        about("api_token", select(text(ApiToken.id)).where(ApiToken.facility_id.in_(allowed))),
+        and_(
+            AuditEntry.entity == "app_user",
+            # as text on both databases (SQLite's json_extract answers a number)
+            text(AuditEntry.after["organization_id"].as_string()) == str(who.organization_id),
+        ),
+        AuditEntry.entity == "factor_set",
+    ]
+    if who.role == "admin":
+        shown.append(
+            and_(
+                AuditEntry.entity == "facility",
+                AuditEntry.after["organization"].as_string() == organization,
+            )
+        )
+    return or_(*shown)
+
+
+def _audit_entry(row: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_key": row.entity_key,
+        "before": row.before,
+        "after": row.after,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
     }
-
-
-def _visible(entry: AuditEntry, who: Principal, keys: dict[str, set[str]], org: str) -> bool:
-    if entry.entity in keys:
-        return entry.entity_key in keys[entry.entity]
-    if entry.entity == "facility":
-        return (entry.after or {}).get("organization") == org and who.role == "admin"
-    if entry.entity == "app_user":
-        return (entry.after or {}).get("organization_id") == who.organization_id
-    return entry.entity == "factor_set"  # the factor library is shared by the installation
 
 
 @router.get("/audit", response_model=Page, tags=["audit"])
@@ -620,32 +651,15 @@ def audit_log(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The audit log entries about the caller's facilities and organization (admins and
-    auditors), newest first, with their hashes."""
+    auditors), newest first, with their hashes. Filtered and paged in the database."""
     if not who.reads_audit_log:
         raise ApiError(403, "only admins and auditors read the audit log")
-    keys = _visible_keys(session, who)
     org = session.get(Organization, who.organization_id)
     assert org is not None
-    statement = select(AuditEntry).order_by(AuditEntry.id.desc())
+    statement = select(AuditEntry).where(_visible(who, org.name)).order_by(AuditEntry.id.desc())
     if entity is not None:
         statement = statement.where(AuditEntry.entity == entity)
-    entries = [e for e in session.scalars(statement) if _visible(e, who, keys, org.name)]
-    items = [
-        {
-            "id": e.id,
-            "at": e.at,
-            "actor": e.actor,
-            "action": e.action,
-            "entity": e.entity,
-            "entity_key": e.entity_key,
-            "before": e.before,
-            "after": e.after,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-        for e in entries[offset : offset + limit]
-    ]
-    return {"items": items, "total": len(entries), "limit": limit, "offset": offset}
+    return _page(session, statement, limit, offset, _audit_entry)
 
 
 # --- users and API tokens (admins) ---------------------------------------------------------
@@ -688,18 +702,93 @@ def list_users(session: Db, who: User) -> dict[str, Any]:
         .order_by(Facility.code)
     ):
         granted.setdefault(user_id, []).append(code)
-    items = [
-        {
-            "username": u.username,
-            "display_name": u.display_name,
-            "role": u.role,
-            "active": u.active,
-            "facilities": None if u.role == "admin" else granted.get(u.id, []),
-            "last_login": u.last_login.isoformat() if u.last_login else None,
-        }
-        for u in users
-    ]
+    items = [_user(u, granted.get(u.id, [])) for u in users]
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+def _user(row: AppUser, codes: list[str]) -> dict[str, Any]:
+    return {
+        "username": row.username,
+        "display_name": row.display_name,
+        "role": row.role,
+        "active": row.active,
+        "facilities": None if row.role == "admin" else codes,
+        "last_login": row.last_login.isoformat() if row.last_login else None,
+    }
+
+
+def _member(session: Db, who: User, username: Annotated[str, Path(max_length=100)]) -> AppUser:
+    """A user of the caller's organization (admins); 404 for anyone else's. A dependency, so
+    that the look-up is answered before the request body is even read."""
+    _admin(who)
+    try:
+        return accounts.user_named(session, username, who.organization_id)
+    except InputError:
+        raise not_found("no such user") from None
+
+
+Member = Annotated[AppUser, Depends(_member)]
+
+
+def _changed(session: Session, row: AppUser) -> dict[str, Any]:
+    return _user(row, accounts.granted_codes(session, row))
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class NewRole(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal[ROLES]  # type: ignore[valid-type]
+
+
+class Grant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facility: str = Field(min_length=1, max_length=100, description="Facility code.")
+
+
+@router.put("/users/{username}/password", tags=["users"])
+def set_password(session: Db, who: User, user: Member, body: NewPassword) -> dict[str, Any]:
+    """Set a user's password and end its sessions (admins); the log never holds the password."""
+    accounts.set_password(session, user, body.password, actor=who.name)
+    return _changed(session, user)
+
+
+@router.post("/users/{username}/deactivate", tags=["users"])
+def deactivate_user(session: Db, who: User, user: Member) -> dict[str, Any]:
+    """Deactivate a user and end its sessions (admins; never the last active admin)."""
+    accounts.set_active(session, user, False, actor=who.name)
+    return _changed(session, user)
+
+
+@router.post("/users/{username}/activate", tags=["users"])
+def activate_user(session: Db, who: User, user: Member) -> dict[str, Any]:
+    """Let a deactivated user sign in again (admins)."""
+    accounts.set_active(session, user, True, actor=who.name)
+    return _changed(session, user)
+
+
+@router.put("/users/{username}/role", tags=["users"])
+def set_role(session: Db, who: User, user: Member, body: NewRole) -> dict[str, Any]:
+    """Change a user's role (admins; never demoting the last active admin)."""
+    accounts.set_role(session, user, body.role, actor=who.name)
+    return _changed(session, user)
+
+
+@router.post("/users/{username}/facilities", tags=["users"])
+def grant_facility(session: Db, who: User, user: Member, body: Grant) -> dict[str, Any]:
+    """Let a manager, viewer or auditor see one more facility of the organization (admins)."""
+    accounts.grant_facility(session, user, body.facility, actor=who.name)
+    return _changed(session, user)
+
+
+@router.delete("/users/{username}/facilities/{facility_code}", tags=["users"])
+def revoke_facility(session: Db, who: User, user: Member, facility_code: str) -> dict[str, Any]:
+    """Stop a user seeing one facility, from its next request on (admins)."""
+    accounts.revoke_facility(session, user, facility_code, actor=who.name)
+    return _changed(session, user)
 
 
 @router.get("/tokens", tags=["users"])

@@ -166,6 +166,37 @@ def current_session(who: User) -> SessionInfo:
     )
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+@router.put("/api/v1/session/password", status_code=204, tags=["session"])
+def change_password(request: Request, session: Db, who: User, body: PasswordChange) -> Response:
+    """Change your own password (needs the current one and the CSRF token). Your other
+    sessions end; this one stays signed in. Wrong current passwords count as failed sign-ins."""
+    user = session.get(accounts.AppUser, who.user_id) if who.user_id is not None else None
+    if user is None:
+        raise ApiError(403, "only a signed-in user has a password to change")
+    client = request.client.host if request.client else "unknown"
+    try:
+        changed = accounts.change_own_password(
+            session,
+            user,
+            body.current_password,
+            body.new_password,
+            client=client,
+            keep_session=request.cookies.get(SESSION_COOKIE, ""),
+        )
+    except accounts.ThrottledError as error:
+        raise ApiError(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
+    if not changed:
+        # Answered, not raised: the failed attempt must be committed for the throttle.
+        return JSONResponse(error_body(403, "the current password is wrong"), status_code=403)
+    return Response(status_code=204)
+
+
 @router.delete("/api/v1/session", status_code=204, tags=["session"])
 def close_session(request: Request, session: Db, _who: User) -> Response:
     """Sign out (needs the CSRF token)."""
