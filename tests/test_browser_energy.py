@@ -4,7 +4,7 @@ from the page with their row errors shown and nothing written, a viewer cannot i
 report job runs in the background to a downloadable PDF.
 
 The site is that of ``web_support`` with a metering tree on ALPHA-PLANT: the node ``site``
-(meter M-SUP, purchased electricity) and its child ``ws`` (meter M-WS). Through March 2025
+(meter M-SUP, purchased electricity) and its child ``ws`` (meter M-WS). Through July 2025
 (local days) the supply register climbs 10 kWh and the workshop's 9 kWh every 15 minutes.
 """
 
@@ -29,9 +29,9 @@ browser = browser_support.browser  # the fixtures shared with the other browser 
 page_of = browser_support.page_of
 
 F = "/api/v1/facilities/ALPHA-PLANT"
-# The local day 2025-03-01 (UTC+08:00) begins at 2025-02-28T16:00:00Z.
-DAY_START_UTC = 1_740_758_400
-MARCH_INTERVALS = 31 * 96  # 2,976
+# The local day 2025-07-01 (UTC+08:00) begins at 2025-06-30T16:00:00Z.
+DAY_START_UTC = 1_751_299_200
+JULY_INTERVALS = 31 * 96  # 2,976
 UPLOAD_LIMIT = 64 * 1024
 
 
@@ -58,7 +58,7 @@ def server(tmp_path_factory):
         )
         readings = [
             (code, DAY_START_UTC + 900 * i, start + step * i)
-            for i in range(MARCH_INTERVALS + 1)
+            for i in range(JULY_INTERVALS + 1)
             for code, start, step in (("M-SUP", 1000.0, 10.0), ("M-WS", 500.0, 9.0))
         ]
         ingest_readings(session, "ALPHA-PLANT", readings, origin="setup")
@@ -74,15 +74,15 @@ def test_energy_page_shows_the_apis_figures_alerts_and_draws_the_sankey(server, 
     page = page_of("viewer_a")
     page.click("nav >> text=能源")
     page.wait_for_url(re.compile(r".*/energy\?facility=ALPHA-PLANT"))
-    # the year of the latest daily total is shown first; then March
+    # the year of the latest daily total is shown first; then July
     assert "2025" in page.locator("h1").inner_text()
-    page.select_option("#month", "3")
-    page.wait_for_url(re.compile(r".*month=3.*"))
+    page.select_option("#month", "7")
+    page.wait_for_url(re.compile(r".*month=7.*"))
     page.wait_for_selector("#flow .chart.drawn", timeout=20_000)
     page.wait_for_selector("#quality .chart.drawn")
     shot(page, "20-energy")
 
-    totals = page.request.get(f"{F}/energy/totals?year=2025&month=3").json()["periods"]
+    totals = page.request.get(f"{F}/energy/totals?year=2025&month=7").json()["periods"]
     assert len(totals) == 1
     api = totals[0]
     value, text = shown(page, "[data-kpi=facility_energy_tce] .value")
@@ -96,12 +96,12 @@ def test_energy_page_shows_the_apis_figures_alerts_and_draws_the_sankey(server, 
         row = page.locator(f"#node-totals tr[data-node='{node['node']}']")
         assert float(row.locator("td.tce").get_attribute("data-value")) == node["energy_tce"]
     workshop = next(n for n in api["nodes"] if n["node"] == "ws")
-    assert workshop["energy"] == pytest.approx(MARCH_INTERVALS * 9.0)  # 26,784 kWh
+    assert workshop["energy"] == pytest.approx(JULY_INTERVALS * 9.0)  # 26,784 kWh
     assert "电力" in page.locator("#node-totals").inner_text()
 
     # balance: the site's 29,760 kWh against the workshop's 26,784 kWh: loss 2,976 kWh,
     # 2,976 / 29,760 = 10 % > 5 %
-    balance = page.request.get(f"{F}/energy/balance?year=2025&month=3").json()
+    balance = page.request.get(f"{F}/energy/balance?year=2025&month=7").json()
     row = next(r for r in balance["rows"] if r["node"] == "site")
     assert row["status"] == "loss" and row["loss_pct"] == pytest.approx(10.0)
     shown_row = page.locator("#balance tr[data-node=site]")
@@ -110,17 +110,31 @@ def test_energy_page_shows_the_apis_figures_alerts_and_draws_the_sankey(server, 
     assert "损耗超限" in shown_row.inner_text()
     assert shown(page, "[data-kpi=alerts] .value")[0] == 1
 
+    # time of use, Jiangsu (苏发改价格发〔2025〕426号, in force from 2025-06-01), July hours:
+    # peak 14-22 h, valley 0-6 h and 11-13 h, flat 6-11 h, 13-14 h and 22-24 h: 8 h each,
+    # 32 intervals a day x 10 kWh x 31 days = 9,920 kWh per period
+    tou = page.request.get(f"{F}/meters/M-SUP/tou?year=2025&month=7").json()
+    for period in tou["periods"]:
+        cell = page.locator(f"#tou tr[data-tou='M-SUP|2025-07|{period['label']}'] td").nth(3)
+        assert float(cell.get_attribute("data-value")) == period["energy"]
+    assert {p["label"]: p["energy"] for p in tou["periods"]} == {
+        "peak": pytest.approx(9920.0),
+        "flat": pytest.approx(9920.0),
+        "valley": pytest.approx(9920.0),
+    }
+    page.wait_for_selector("#tou .chart.drawn")
+
     # the Sankey: Plotly drew one link per API link, no script or CSP error
-    flow = page.request.get(f"{F}/energy/flow?year=2025&month=3").json()
+    flow = page.request.get(f"{F}/energy/flow?year=2025&month=7").json()
     assert flow["links"]
     drawn = page.locator("#flow .chart .sankey-link")
     assert drawn.count() == len(flow["links"])
     # data quality: M-SUP and M-WS complete, E-MAIN has no readings: 31 days of 96 missing
-    quality = page.request.get(f"{F}/data-quality?start=2025-03-01&end=2025-03-31").json()
+    quality = page.request.get(f"{F}/data-quality?start=2025-07-01&end=2025-07-31").json()
     incomplete = [i for i in quality["items"] if i["missing_intervals"]]
     assert {i["meter"] for i in incomplete} == {"E-MAIN"} and len(incomplete) == 31
     rows = page.locator("#incomplete tbody tr")
-    assert rows.count() == 31 and "E-MAIN" in rows.first.inner_text()
+    assert rows.count() == 31 and "E-MAIN" in rows.first.text_content()
     assert page.errors == [], page.errors
 
     page.click("text=English")
@@ -184,7 +198,7 @@ def test_files_are_imported_from_the_data_page_with_row_errors_shown(server, pag
 
     page.click("#tree a[href*='/data/meters/M-WS']")
     page.wait_for_selector("#series .chart.drawn", timeout=20_000)
-    # the last 7 local days of March: 7 x 96 = 672 measured 15-minute intervals
+    # the last 7 local days of July: 7 x 96 = 672 measured 15-minute intervals
     assert shown(page, "[data-quality=measured]")[0] == 7 * 96
     shot(page, "25-meter")
 
@@ -229,11 +243,12 @@ def test_a_report_job_shows_progress_then_the_pdf_downloads(server, page_of):
     job = form.locator(".job")
     job.wait_for(state="visible")
     assert job.get_attribute("data-status") in ("queued", "running", "done")
+    shot(page, "28-report-job")
     page.wait_for_selector(".job[data-status=done]", timeout=90_000)
     assert form.locator(".progress").get_attribute("aria-valuenow") == "100"
     links = form.locator(".files a")
     assert links.count() == 1 and links.first.inner_text().endswith(".pdf")
-    shot(page, "28-report-done")
+    shot(page, "29-report-done")
     with page.expect_download() as download:
         links.first.click()
     assert Path(download.value.path()).read_bytes()[:4] == b"%PDF"

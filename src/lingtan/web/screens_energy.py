@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
+from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import month_span
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.store.models import Facility, Inventory, Meter, MeterDay
@@ -43,6 +44,9 @@ _LOCAL = timedelta(minutes=ROLLUP_UTC_OFFSET_MIN)
 METER_DAYS = 7
 #: Incomplete meter-days listed under the heat map (the heat map shows them all).
 QUALITY_ROWS = 60
+#: Colours of the time-of-use periods (others take the house colours).
+TOU_COLOURS = {"critical_peak": "#8a2b1e", "peak": "#d16a4a", "flat": "#4f9fd6",
+               "valley": COLOURS[0], "deep_valley": "#154d40"}  # fmt: skip
 #: Colours of the 15-minute bars per quality flag (others take the last).
 QUALITY_COLOURS = {"measured": COLOURS[0], "estimated": COLOURS[2], "other": COLOURS[4]}
 
@@ -70,10 +74,33 @@ def _period(session: Session, site: Facility, year: int | None, month: int | Non
     return year, month
 
 
+def _node_names(session: Session, who: Principal, site: Facility) -> Callable[[str], str]:
+    """``name(code)``: a node of the metering tree as "name (code)"."""
+    names = {
+        n["code"]: n["name"] for n in api_energy.metering_tree(session, who, site.code)["nodes"]
+    }
+
+    def name(code: str) -> str:
+        return f"{names[code]} ({code})" if names.get(code) else code
+
+    return name
+
+
 # --- energy ---------------------------------------------------------------------------------
 
 
-def _sankey(flow: dict[str, Any]) -> dict[str, Any] | None:
+def _flow_label(node: dict[str, Any], t: Callable[..., str]) -> str:
+    """A Sankey node's label in the page's language: sources, export and losses by their
+    official terms (外购电力, 自发光伏发电 …); nodes of the tree by their names."""
+    flow, _, energy_type = node["id"].partition(":")
+    if energy_type and flow in ("supply", "generation"):
+        return _named(t, "energy.flow")(flow) + _named(t, "energy.type")(energy_type)
+    if node["id"] in ("export", LOSSES):
+        return t("energy.flow.export") if node["id"] == "export" else t("energy.losses")
+    return node["label"]
+
+
+def _sankey(flow: dict[str, Any], t: Callable[..., str]) -> dict[str, Any] | None:
     if not flow["links"]:
         return None
     figure = chart(
@@ -83,7 +110,7 @@ def _sankey(flow: dict[str, Any]) -> dict[str, Any] | None:
                 "valueformat": ",.2f",
                 "valuesuffix": " tce",
                 "node": {
-                    "label": [n["label"] for n in flow["nodes"]],
+                    "label": [_flow_label(n, t) for n in flow["nodes"]],
                     "pad": 18,
                     "thickness": 16,
                     "color": COLOURS[0],
@@ -141,6 +168,7 @@ def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
             "type": "bar",
             "name": names[label],
             "x": x,
+            "marker": {"color": TOU_COLOURS.get(label, COLOURS[3])},
             "y": [sum(p["energy"] for p in r["periods"] if p["label"] == label) for r in rows],
         }
         for label in labels
@@ -224,7 +252,7 @@ def energy_page(
             "factors": totals["factors"],
             "monthly_figure": _monthly_chart(monthly["periods"]) if monthly else None,
             "flow": flow,
-            "sankey": _sankey(flow),
+            "sankey": _sankey(flow, t),
             "balance": alerts,
             "tou": tou,
             "tou_problem": tou_problem,
@@ -237,6 +265,8 @@ def energy_page(
             "type_name": _named(t, "energy.type"),
             "flow_name": _named(t, "energy.flow"),
             "status_name": _named(t, "energy.status"),
+            "basis_name": _named(t, "energy.basis"),
+            "node_name": _node_names(session, who, site),
         }
 
     return render(request, session, background, "energy", build)
@@ -277,15 +307,15 @@ def _data_page(
     def build(who: Principal):
         site = _current(session, who, facility)
         tree = api_energy.metering_tree(session, who, site.code)
+        t = i18n.translator(i18n.language(request))
         return "data.html", {
             "site": site,
             "tree": _tree(tree),
             "meter_count": len(tree["meters"]),
             "writable": site.id in who.writable,
             "outcome": outcome,
-            "utc_offset_min": ROLLUP_UTC_OFFSET_MIN,
-            "type_name": _named(i18n.translator(i18n.language(request)), "energy.type"),
-            "flow_name": _named(i18n.translator(i18n.language(request)), "energy.flow"),
+            "type_name": _named(t, "energy.type"),
+            "flow_name": _named(t, "energy.flow"),
         }
 
     response = render(request, session, background, "data", build, who)
@@ -373,6 +403,8 @@ def meter_page(
 ) -> Response:
     def build(who: Principal):
         site = _current(session, who, facility)
+        t = i18n.translator(i18n.language(request))
+        quality_name = _named(t, "quality")
         tree = api_energy.metering_tree(session, who, site.code)
         meter = next((m for m in tree["meters"] if m["code"] == code), None)
         if meter is None:
@@ -390,7 +422,7 @@ def meter_page(
             series = api_energy.list_intervals(
                 session, who, site.code, code, start, end, limit=METER_DAYS * 96, offset=0
             )
-            figure = _interval_chart(series)
+            figure = _interval_chart(series, quality_name)
         return "meter.html", {
             "site": site,
             "meter": meter,
@@ -398,14 +430,15 @@ def meter_page(
             "last": last,
             "series": series,
             "figure": figure,
-            "type_name": _named(i18n.translator(i18n.language(request)), "energy.type"),
-            "flow_name": _named(i18n.translator(i18n.language(request)), "energy.flow"),
+            "type_name": _named(t, "energy.type"),
+            "flow_name": _named(t, "energy.flow"),
+            "quality_name": quality_name,
         }
 
     return render(request, session, background, "data", build)
 
 
-def _interval_chart(series: dict[str, Any]) -> dict[str, Any]:
+def _interval_chart(series: dict[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
     local = [(i["start"] + _LOCAL).strftime("%Y-%m-%d %H:%M") for i in series["items"]]
     traces = []
     for label in dict.fromkeys(i["quality"] for i in series["items"]):
@@ -413,7 +446,7 @@ def _interval_chart(series: dict[str, Any]) -> dict[str, Any]:
         traces.append(
             {
                 "type": "bar",
-                "name": label,
+                "name": name(label),
                 "x": [local[n] for n in picked],
                 "y": [series["items"][n]["energy"] for n in picked],
                 "marker": {"color": QUALITY_COLOURS.get(label, QUALITY_COLOURS["other"])},
