@@ -262,6 +262,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Meter-days with missing or estimated intervals ({n})",
     ),
     "energy.losses": ("未计量及损耗", "unmetered and losses"),
+    "energy.source.supply": ("外购{type}", "purchased {type}"),
+    "energy.source.generation": ("自发{type}", "generated {type}"),
     "energy.basis.own meters": ("本节点计量", "own meters"),
     "energy.basis.children": ("下级节点合计", "sum of the children"),
     "energy.basis.none": ("无计量", "not metered"),

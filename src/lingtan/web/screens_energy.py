@@ -94,7 +94,7 @@ def _flow_label(node: dict[str, Any], t: Callable[..., str]) -> str:
     official terms (外购电力, 自发光伏发电 …); nodes of the tree by their names."""
     flow, _, energy_type = node["id"].partition(":")
     if energy_type and flow in ("supply", "generation"):
-        return _named(t, "energy.flow")(flow) + _named(t, "energy.type")(energy_type)
+        return t(f"energy.source.{flow}", type=_named(t, "energy.type")(energy_type))
     if node["id"] in ("export", LOSSES):
         return t("energy.flow.export") if node["id"] == "export" else t("energy.losses")
     return node["label"]
