@@ -76,6 +76,10 @@ def test_energy_page_shows_the_apis_figures_alerts_and_draws_the_sankey(server, 
     page.wait_for_url(re.compile(r".*/energy\?facility=ALPHA-PLANT"))
     # the year of the latest daily total is shown first; then July
     assert "2025" in page.locator("h1").inner_text()
+    page.wait_for_selector("#tou .chart.drawn", timeout=20_000)
+    # Jiangsu's calendar is in force from 2025-06-01: January to May have no split
+    assert "5 个月没有适用的分时电价时段" in page.locator("#tou").inner_text()
+    shot(page, "19-energy-year")
     page.select_option("#month", "7")
     page.wait_for_url(re.compile(r".*month=7.*"))
     page.wait_for_selector("#flow .chart.drawn", timeout=20_000)

@@ -219,6 +219,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No 15-minute data of a purchased-electricity meter.",
     ),
     "energy.tou_calendar": ("分时电价时段依据", "Time-of-use calendar"),
+    "energy.tou_uncovered": (
+        "{n} 个月没有适用的分时电价时段",
+        "{n} month(s) without a time-of-use calendar in force",
+    ),
     "energy.meter": ("计量器具", "Meter"),
     "energy.period": ("时段", "Period"),
     "energy.intervals": ("15分钟时段数", "15-minute intervals"),

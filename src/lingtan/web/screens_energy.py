@@ -139,28 +139,32 @@ def _monthly_chart(periods: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def _tou(request: Request, session: Session, who: Principal, site: Facility, year, month):
     """The time-of-use split of each physical electricity supply meter, per month shown:
-    ``(rows, problem)``; ``problem`` says why there is none (no calendar for the region)."""
+    ``(rows, problems)``; ``problems`` say why a month has none (no calendar in force)."""
     meters = session.scalars(
         select(Meter.code)
         .where(Meter.facility_id == site.id, Meter.energy_type == "electricity")
         .where(Meter.flow == "supply", Meter.virtual_formula.is_(None))
         .order_by(Meter.code)
     ).all()
-    months = [month] if month else range(1, 13)
-    rows = []
-    try:
+    rows, problems = [], []
+    for m in [month] if month else range(1, 13):
         for code in meters:
-            for m in months:
+            try:
                 rows.append(api_energy.meter_tou(session, who, site.code, code, year, m))
-    except InputError as error:
-        return [], "; ".join(f"{p.field} {p.value}: {p.rule}" for p in error.problems)
-    return [r for r in rows if any(p["intervals"] for p in r["periods"])], None
+            except InputError as error:
+                problems += [f"{year}-{m:02d}: {p.rule}" for p in error.problems]
+                break  # the same calendar is missing for every meter of the month
+    measured = [
+        r for r in rows if any(p["intervals"] > p["missing_intervals"] for p in r["periods"])
+    ]
+    return measured, problems
 
 
 def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
     if not rows:
         return None
-    x = [f"{r['meter']} {r['month']}" for r in rows]
+    several = len({r["meter"] for r in rows}) > 1
+    x = [f"{r['meter']} {r['month']}" if several else r["month"] for r in rows]
     labels = list(dict.fromkeys(p["label"] for r in rows for p in r["periods"]))
     names = {p["label"]: p["label_zh"] if zh else p["label"] for r in rows for p in r["periods"]}
     traces = [
@@ -242,7 +246,7 @@ def energy_page(
         quality = api_energy.data_quality(
             request, session, who, code, first, last, limit=api_energy.MAX_DAYS * 1000
         )["items"]
-        tou, tou_problem = _tou(request, session, who, site, shown, chosen)
+        tou, tou_problems = _tou(request, session, who, site, shown, chosen)
         period = totals["periods"][0] if totals["periods"] else None
         return "energy.html", {
             "site": site,
@@ -254,8 +258,9 @@ def energy_page(
             "flow": flow,
             "sankey": _sankey(flow, t),
             "balance": alerts,
+            "alerts": [r for r in alerts["rows"] if r["status"] != "ok"],
             "tou": tou,
-            "tou_problem": tou_problem,
+            "tou_problems": tou_problems,
             "tou_figure": _tou_chart(tou, lang == "zh-CN"),
             "quality_figure": _heatmap(quality, t),
             "incomplete": [
