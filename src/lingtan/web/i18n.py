@@ -315,6 +315,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "data.unchanged": ("未变化", "Unchanged"),
     "data.conflicts": ("冲突", "Conflicts"),
     "data.batch": ("导入批次", "Import batch"),
+    "data.table.sources": ("排放源", "sources"),
+    "data.table.activity": ("活动数据", "activity records"),
+    "data.table.instruments": ("计量器具", "instruments"),
+    "data.table.production": ("产量", "production"),
     "data.read_only": (
         "您的角色只能查看数据；导入由经理或管理员完成。",
         "Your role reads the data; managers and admins import it.",

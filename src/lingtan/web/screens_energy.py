@@ -321,6 +321,7 @@ def _data_page(
             "outcome": outcome,
             "type_name": _named(t, "energy.type"),
             "flow_name": _named(t, "energy.flow"),
+            "table_name": _named(t, "data.table"),
         }
 
     response = render(request, session, background, "data", build, who)
