@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
 import click
 import numpy as np
@@ -31,6 +31,7 @@ from lingtan.metering.rollups import daily_totals, refresh
 from lingtan.metering.store import (
     ROLLUP_UTC_OFFSET_MIN,
     facility_id,
+    local_midnight,
     meters_of,
     stored_intervals,
 )
@@ -299,8 +300,7 @@ def meters_intervals(ctx, code, facility, first, last, output) -> None:
             InputProblem("--to", "to", f"{last:%Y-%m-%d}", "from 0 to 366 days after --from")
         )
     offset = 60 * ROLLUP_UTC_OFFSET_MIN
-    start = int(first.replace(tzinfo=UTC).timestamp()) - offset
-    end = int(last.replace(tzinfo=UTC).timestamp()) + 86_400 - offset
+    start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
     with _store(ctx, read_only=True) as (session, _):
         found = stored_intervals(
             session, _facility_code(session, facility), code, start=start, end=end

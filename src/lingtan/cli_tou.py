@@ -20,7 +20,7 @@ from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.cli_metering import _facility_code
 from lingtan.cli_platform import _refusing_bad_input, _store, console
 from lingtan.errors import InputError, InputProblem
-from lingtan.metering.store import stored_intervals
+from lingtan.metering.store import local_midnight, stored_intervals
 from lingtan.metering.tou import (
     DAY_TYPES,
     LABELS,
@@ -156,10 +156,8 @@ def tou_split_command(
     first, last = _month(month)
     days = [_date(h) for h in holidays]
     # the local month [first 00:00, last + 1 day 00:00) in China Standard Time, as UTC
-    start = datetime.combine(first, datetime.min.time()) - timedelta(minutes=_CST_MIN)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time()) - timedelta(
-        minutes=_CST_MIN
-    )
+    start = local_midnight(first, _CST_MIN)
+    end = local_midnight(last + timedelta(days=1), _CST_MIN)
     with _store(ctx, read_only=True) as (session, _evidence):
         code = _facility_code(session, facility)
         region = session.scalar(sa.select(Facility.region).where(Facility.code == code))
@@ -171,7 +169,7 @@ def tou_split_command(
             chosen = calendar_for(shipped_calendars(), region, first=first, last=last,
                                   applies_to=applies_to)  # fmt: skip
         intervals = stored_intervals(
-            session, code, meter, start=start.replace(tzinfo=UTC), end=end.replace(tzinfo=UTC)
+            session, code, meter, start=start, end=end
         )
     split = tou_split(intervals, chosen, _CST_MIN, holidays=days)
     if as_json:

@@ -49,7 +49,7 @@ from lingtan.metering.energy import (
     virtual_daily,
 )
 from lingtan.metering.intervals import Quality
-from lingtan.metering.store import facility_id, stored_intervals
+from lingtan.metering.store import facility_id, local_midnight, stored_intervals
 from lingtan.store.models import (
     Facility,
     Meter,
@@ -266,10 +266,7 @@ def interval_carbon(
         raise InputError(
             InputProblem(f"facility {facility_code}", "meter", meter_code, "unknown meter")
         )
-    offset = timedelta(hours=8)
-    a = datetime.combine(start, datetime.min.time()) - offset
-    b = datetime.combine(end, datetime.min.time()) - offset
-    span = {"start": np.datetime64(a, "s"), "end": np.datetime64(b, "s")}
+    span = {"start": local_midnight(start), "end": local_midnight(end)}
     coefs = energy.expanded.get(meter_code, {meter_code: 1.0})
     series = {code: stored_intervals(session, facility_code, code, **span) for code in coefs}
     first = next(iter(series.values()))

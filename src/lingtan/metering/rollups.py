@@ -46,7 +46,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.metering.intervals import MEASURED_FLAGS, Quality, ValidationSettings, rollup
-from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, _driver_rows, _meter_intervals
+from lingtan.metering.store import (
+    ROLLUP_UTC_OFFSET_MIN,
+    _driver_rows,
+    _meter_intervals,
+    local_midnight,
+)
 from lingtan.store.models import Meter, MeterDay, MeterDayStale
 
 __all__ = [
@@ -58,7 +63,6 @@ __all__ = [
     "tree_daily_totals",
 ]
 
-_OFFSET_S = 60 * ROLLUP_UTC_OFFSET_MIN
 _EPOCH = np.datetime64("1970-01-01", "D")
 _FLUSH_ROWS = 20_000  # meter_day rows written per round trip
 _MEASURED = [int(q) for q in MEASURED_FLAGS]
@@ -161,8 +165,7 @@ def _meter_days(
     settings: ValidationSettings | None,
 ) -> list[dict[str, Any]]:
     """``meter_day`` rows of local days ``first`` to ``last``; days with nothing known left out."""
-    a = int((first - _EPOCH).astype(np.int64)) * 86_400 - _OFFSET_S
-    b = (int((last - _EPOCH).astype(np.int64)) + 1) * 86_400 - _OFFSET_S
+    a, b = local_midnight(first), local_midnight(last + 1)
     daily = rollup(
         _meter_intervals(session, meter, a, b, settings),
         "day",

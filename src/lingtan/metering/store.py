@@ -65,6 +65,7 @@ __all__ = [
     "define_meters",
     "facility_id",
     "ingest_readings",
+    "local_midnight",
     "meter_readings",
     "meters_of",
     "stale_reach_s",
@@ -131,6 +132,14 @@ def to_epoch(value: Any) -> int:
             raise ValueError("a naive datetime has no zone: give UTC or an offset")
         return math.floor(value.timestamp())
     return int(np.datetime64(value, "s").astype(np.int64))
+
+
+def local_midnight(day: date | np.datetime64, utc_offset_min: int = ROLLUP_UTC_OFFSET_MIN) -> int:
+    """Epoch seconds UTC of local midnight at the start of ``day``.
+
+    2025-01-01 at +08:00: 20,089 days x 86,400 s - 480 x 60 s = 1,735,660,800.
+    """
+    return int(np.datetime64(day, "D").astype(np.int64)) * 86_400 - 60 * utc_offset_min
 
 
 def facility_id(session: Session, facility_code: str) -> int:

@@ -55,7 +55,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import _overlaps, facility_by_code
 from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import Quality
-from lingtan.metering.store import stored_intervals
+from lingtan.metering.store import local_midnight, stored_intervals
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import ActivityMeter, ActivityRecord, Facility, Meter, Source
@@ -137,11 +137,6 @@ def months(year: int, month: int | None = None) -> list[tuple[date, date]]:
         following = date(year + 1, 1, 1) if m == 12 else date(year, m + 1, 1)
         out.append((first, following - timedelta(days=1)))
     return out
-
-
-def _epoch(day: date, utc_offset_min: int) -> int:
-    """Epoch seconds UTC of local midnight at the start of ``day``."""
-    return (day - date(1970, 1, 1)).days * 86_400 - utc_offset_min * 60
 
 
 def _local(ts: int, utc_offset_min: int) -> str:
@@ -300,8 +295,8 @@ def _period_result(
     problems: list[InputProblem],
 ) -> _Result | None:
     start_ts, end_ts = (
-        _epoch(first, utc_offset_min),
-        _epoch(last + timedelta(days=1), utc_offset_min),
+        local_midnight(first, utc_offset_min),
+        local_midnight(last + timedelta(days=1), utc_offset_min),
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
