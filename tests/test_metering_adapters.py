@@ -760,17 +760,13 @@ def test_cli_ingest_modbus_into_the_store_and_stops_on_sigterm(
 ) -> None:
     import sqlalchemy as sa
 
-    from lingtan.metering.store import MeterDefinition, define_meters
+    from lingtan.metering.store import MeterDefinition
     from lingtan.store.db import session_scope
-    from lingtan.store.models import Facility, MeterReading, Organization
+    from lingtan.store.models import MeterReading
+    from metering_support import add_plant
 
     with session_scope(store_engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-        session.flush()
-        define_meters(session, "F1", [], [MeterDefinition("U16", "electricity", "kWh", "interval")])
+        add_plant(session, [], [MeterDefinition("U16", "electricity", "kWh", "interval")])
     config = tmp_path / "modbus.toml"
     config.write_text(
         f'host = "127.0.0.1"\nport = {modbus_port}\ninterval_s = 0.1\n'

@@ -419,27 +419,14 @@ def factory(store_engine):
     meter's month spread evenly over 30 days), and 1500 t of product P1 made in April."""
     from datetime import date
 
-    from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
+    from lingtan.metering.store import MeterDefinition, NodeDefinition
     from lingtan.store.db import session_scope
-    from lingtan.store.models import (
-        Facility,
-        Meter,
-        MeterDay,
-        Organization,
-        Product,
-        ProductionRecord,
-    )
+    from lingtan.store.models import Meter, MeterDay, Product, ProductionRecord
+    from metering_support import add_plant
 
     with session_scope(store_engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        facility = Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS")
-        session.add(facility)
-        session.flush()
-        define_meters(
+        facility = add_plant(
             session,
-            "F1",
             [NodeDefinition(n.code, n.name, n.level, n.parent) for n in NODES.values()],
             [
                 MeterDefinition(

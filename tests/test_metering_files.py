@@ -8,9 +8,9 @@ from openpyxl import Workbook
 
 from lingtan.errors import InputError
 from lingtan.metering.files import import_readings_file
-from lingtan.metering.store import MeterDefinition, define_meters
+from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import make_engine, session_scope, upgrade
-from lingtan.store.models import Facility, Organization
+from metering_support import add_plant
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00
@@ -21,14 +21,8 @@ def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'lingtan.db'}")
     upgrade(engine)
     with session_scope(engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-        session.flush()
-        define_meters(
+        add_plant(
             session,
-            "F1",
             [],
             [
                 MeterDefinition("1001", "electricity", "kWh", "cumulative"),

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from lingtan.errors import InputError
 from lingtan.metering.http import MAX_BATCH_READINGS, BatchResult, ingest_batch
-from lingtan.metering.store import MeterDefinition, define_meters
+from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import session_scope
-from lingtan.store.models import Facility, Organization
+from metering_support import add_plant
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 # 2025-03-01T08:00:00+08:00 is 00:00 UTC; 2025-01-01 is day 20,089 since 1970 and March 1st
@@ -22,14 +22,8 @@ T8 = 1_740_787_200
 @pytest.fixture
 def engine(store_engine: sa.Engine) -> sa.Engine:
     with session_scope(store_engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-        session.flush()
-        define_meters(
+        add_plant(
             session,
-            "F1",
             [],
             [
                 MeterDefinition("E-MAIN", "electricity", "kWh", "cumulative", multiplier=80),

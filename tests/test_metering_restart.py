@@ -34,9 +34,10 @@ import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy as sa
 
-from lingtan.metering.store import MeterDefinition, define_meters
+from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import make_engine, session_scope, upgrade
-from lingtan.store.models import Facility, MeterReading, MeterReadingConflict, Organization
+from lingtan.store.models import MeterReading, MeterReadingConflict
+from metering_support import add_plant
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 METERS = ("E-1", "E-2", "E-3")
@@ -142,14 +143,8 @@ def prepare_store(url: str) -> None:
     try:
         upgrade(engine)
         with session_scope(engine) as session:
-            org = Organization(name="Acme")
-            session.add(org)
-            session.flush()
-            session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-            session.flush()
-            define_meters(
+            add_plant(
                 session,
-                "F1",
                 [],
                 [MeterDefinition(m, "electricity", "kWh", "cumulative") for m in METERS],
             )

@@ -11,7 +11,7 @@ from lingtan.metering.intervals import meter_intervals, rollup
 from lingtan.metering.rollups import daily_totals, node_monthly_totals, refresh, tree_daily_totals
 from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.store.db import session_scope
-from lingtan.store.models import Facility, Organization
+from metering_support import add_plant
 
 T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00 = 2024-12-31 16:00 UTC
 JAN1, JAN2, JAN3, JAN4 = (date(2025, 1, d) for d in (1, 2, 3, 4))
@@ -21,14 +21,8 @@ JAN1, JAN2, JAN3, JAN4 = (date(2025, 1, d) for d in (1, 2, 3, 4))
 def plant(store_engine):
     """Facility F1: ``main`` (x2) and ``b`` on node site, ``a`` on line-a, a virtual meter."""
     with session_scope(store_engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-        session.flush()
-        define_meters(
+        add_plant(
             session,
-            "F1",
             [
                 NodeDefinition("site", "Site", "facility"),
                 NodeDefinition("line-a", "Line A", "line", parent="site"),

@@ -20,12 +20,11 @@ from lingtan.metering.store import (
 )
 from lingtan.store.db import session_scope
 from lingtan.store.models import (
-    Facility,
     ImportBatch,
     MeterReading,
     MeterReadingConflict,
-    Organization,
 )
+from metering_support import add_plant
 
 T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00 = 2024-12-31 16:00 UTC
 
@@ -34,14 +33,8 @@ T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00 = 2024-12-31 16:00 UTC
 def plant(store_engine):
     """A facility ``F1`` with a small tree: main meter, two line meters and a virtual rest."""
     with session_scope(store_engine) as session:
-        org = Organization(name="Acme")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS"))
-        session.flush()
-        define_meters(
+        add_plant(
             session,
-            "F1",
             [
                 NodeDefinition("line-a", "Line A", "line", parent="site"),
                 NodeDefinition("site", "Site", "facility"),
