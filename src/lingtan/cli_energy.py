@@ -16,11 +16,13 @@ from typing import Any
 
 import click
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from lingtan.cli_metering import _facility_code
 from lingtan.cli_platform import _refusing_bad_input, _store, console
+from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, balance
 from lingtan.metering.energy_store import (
+    FacilityEnergy,
     budget_rows,
     import_budgets,
     intensity_rows,
@@ -65,6 +67,11 @@ def _period_option(command: Callable) -> Callable:
     )(command)
 
 
+def _load(session: Session, facility: str | None, year: int, month: int | None) -> FacilityEnergy:
+    """The energy of the facility named (or the only one) over the year, or one of its months."""
+    return load_energy(session, facility_by_code(session, facility).code, *month_span(year, month))
+
+
 def _json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -90,8 +97,8 @@ def energy_totals(
 ) -> None:
     """Energy of every node per energy type, in its unit, in tce and in tCO2."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
-        data = load_energy(session, code, *month_span(year, month))
+        data = _load(session, facility, year, month)
+        code = data.facility.code
         result = []
         for key, values in data.periods(period).items():
             totals = data.totals(values)
@@ -160,8 +167,8 @@ def energy_balance(
 ) -> None:
     """Balance of each node's own meter against its metered children: loss and loss %."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
-        data = load_energy(session, code, *month_span(year, month))
+        data = _load(session, facility, year, month)
+        code = data.facility.code
         rows = [
             row
             for key, values in data.periods(period).items()
@@ -189,8 +196,7 @@ def energy_flow_command(
 ) -> None:
     """Energy-flow (Sankey) data in tce: purchase → conversion → distribution → end use."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
-        flow = load_energy(session, code, *month_span(year, month)).flow()
+        flow = _load(session, facility, year, month).flow()
     if output == "json":
         _json(flow)
         return
@@ -222,7 +228,7 @@ def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
     """Import budgets from FILE (.csv or .xlsx: node, month YYYY-MM, energy_tce, carbon_tco2),
     all or nothing; importing again replaces the same node and month."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
+        code = facility_by_code(session, facility).code
         read, changed = import_budgets(session, code, file)
     click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
 
@@ -236,8 +242,8 @@ def budget_check_command(
 ) -> None:
     """Actual against budget per node and month: used % and over-budget alerts."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
-        data = load_energy(session, code, *month_span(year, month))
+        data = _load(session, facility, year, month)
+        code = data.facility.code
         rows = budget_rows(session, data)
     if output == "json":
         _json({"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()})
@@ -262,8 +268,8 @@ def energy_intensity(
 ) -> None:
     """Energy [tce] and carbon [tCO2] per unit of product, per month."""
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
-        data = load_energy(session, code, *month_span(year, month))
+        data = _load(session, facility, year, month)
+        code = data.facility.code
         rows = intensity_rows(session, data)
     if output == "json":
         _json({"facility": code, "rows": rows, "factors": data.factors()})
@@ -295,7 +301,7 @@ def energy_carbon(
     """CO2 of every 15-minute interval of a meter: energy x factor, with the factor's source."""
     start: date = day.date()
     with _store(ctx, read_only=True) as (session, _):
-        code = _facility_code(session, facility)
+        code = facility_by_code(session, facility).code
         data = interval_carbon(session, code, meter, start, start + timedelta(days=days))
     if output == "json":
         _json(data)

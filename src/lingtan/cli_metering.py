@@ -17,10 +17,10 @@ import numpy as np
 import sqlalchemy as sa
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
 from lingtan.errors import InputError, InputProblem
+from lingtan.imports.load import facility_by_code
 from lingtan.metering.files import (
     DEFAULT_UTC_OFFSET_MIN,
     define_meters_from_file,
@@ -35,20 +35,9 @@ from lingtan.metering.store import (
     meters_of,
     stored_intervals,
 )
-from lingtan.store.models import Facility, Meter, MeterNode
+from lingtan.store.models import Meter, MeterNode
 
 __all__ = ["meters"]
-
-
-def _facility_code(session: Session, given: str | None) -> str:
-    """The facility named, or the only one in the store."""
-    if given:
-        return given
-    codes = session.scalars(sa.select(Facility.code)).all()
-    if len(codes) != 1:
-        rule = "no facility in the store" if not codes else "several facilities: name one"
-        raise InputError(InputProblem("--facility", "facility", None, rule))
-    return codes[0]
 
 
 def _offset_minutes(text: str) -> int:
@@ -81,7 +70,7 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     flow (supply/generation/export/output/use, default use).
     """
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
+        code = facility_by_code(session, facility).code
         nodes, meters_defined = define_meters_from_file(session, code, file)
         # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
         days = refresh(session, facility_id(session, code))
@@ -111,7 +100,7 @@ def meters_import(
     for file in files:
         try:
             with _store(ctx) as (session, _):
-                code = _facility_code(session, facility)
+                code = facility_by_code(session, facility).code
                 result = import_readings_file(
                     session, code, file, utc_offset_min=offset, actor=_actor()
                 )
@@ -127,7 +116,7 @@ def meters_import(
         )
     # The daily totals, in a transaction of their own after the imports have committed.
     with _store(ctx) as (session, _):
-        code = _facility_code(session, facility)
+        code = facility_by_code(session, facility).code
         days = refresh(session, facility_id(session, code))
     click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
     if refused:
@@ -142,7 +131,7 @@ def meters_import(
 def meters_list(ctx: click.Context, facility: str | None) -> None:
     """List the meters of a facility with their node, energy type, unit, kind and flow."""
     with _store(ctx, read_only=True) as (session, _):
-        code = _facility_code(session, facility)
+        code = facility_by_code(session, facility).code
         nodes = {i: c for i, c in session.execute(sa.select(MeterNode.id, MeterNode.code))}
         table = Table(
             "meter", "name", "node", "energy type", "unit", "kind", "flow", "multiplier", "formula"
@@ -182,7 +171,7 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
     """Show meter CODE: its definition, its readings and its recent daily totals with
     completeness and quality (local days, +08:00)."""
     with _store(ctx, read_only=True) as (session, _):
-        fcode = _facility_code(session, facility)
+        fcode = facility_by_code(session, facility).code
         fid = facility_id(session, fcode)
         meter = session.scalars(
             sa.select(Meter).where(Meter.facility_id == fid, Meter.code == code)
@@ -303,7 +292,7 @@ def meters_intervals(ctx, code, facility, first, last, output) -> None:
     start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
     with _store(ctx, read_only=True) as (session, _):
         found = stored_intervals(
-            session, _facility_code(session, facility), code, start=start, end=end
+            session, facility_by_code(session, facility).code, code, start=start, end=end
         )
     local = (found.start + np.timedelta64(offset, "s")).astype(str)
     rows = [

@@ -12,14 +12,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import click
-import sqlalchemy as sa
 from rich.markup import escape
 from rich.table import Table
 
 from lingtan.catalog import UnknownRegionError, resolve_region
-from lingtan.cli_metering import _facility_code
 from lingtan.cli_platform import _refusing_bad_input, _store, console
 from lingtan.errors import InputError, InputProblem
+from lingtan.imports.load import facility_by_code
 from lingtan.metering.store import local_midnight, stored_intervals
 from lingtan.metering.tou import (
     DAY_TYPES,
@@ -30,7 +29,6 @@ from lingtan.metering.tou import (
     shipped_calendars,
     tou_split,
 )
-from lingtan.store.models import Facility
 
 __all__ = ["tou"]
 
@@ -159,18 +157,14 @@ def tou_split_command(
     start = local_midnight(first, _CST_MIN)
     end = local_midnight(last + timedelta(days=1), _CST_MIN)
     with _store(ctx, read_only=True) as (session, _evidence):
-        code = _facility_code(session, facility)
-        region = session.scalar(sa.select(Facility.region).where(Facility.code == code))
-        if region is None:
-            raise InputError(InputProblem("--facility", "facility", code, "no such facility"))
+        found = facility_by_code(session, facility)
+        code, region = found.code, found.region
         if calendar_file:
             chosen = _user_calendar(calendar_file)
         else:
             chosen = calendar_for(shipped_calendars(), region, first=first, last=last,
                                   applies_to=applies_to)  # fmt: skip
-        intervals = stored_intervals(
-            session, code, meter, start=start, end=end
-        )
+        intervals = stored_intervals(session, code, meter, start=start, end=end)
     split = tou_split(intervals, chosen, _CST_MIN, holidays=days)
     if as_json:
         click.echo(json.dumps({"facility": code, "meter": meter, "month": month,

@@ -134,12 +134,7 @@ def target_summary(
     planned = target.base_tco2e - target.target_tco2e
     full_year = year_share >= 1.0
     return {
-        "basis": target.basis,
-        "base_year": target.base_year,
-        "base_tco2e": target.base_tco2e,
-        "target_year": target.target_year,
-        "target_tco2e": target.target_tco2e,
-        "note": target.note,
+        **_target_record(target),
         "actual_tco2e": actual_tco2e,
         "trajectory_tco2e": trajectory * year_share,
         "on_track": actual_tco2e <= trajectory * year_share,
