@@ -90,3 +90,23 @@ def store_engine(database_url: str) -> Iterator[sa.Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def lingtan_cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``lingtan --db <database_url> ARGS`` in this process, as user ``tester`` with its data
+    folder in ``tmp_path``; asserts the exit code (0 unless ``code=``) and returns the result."""
+    from click.testing import CliRunner
+
+    from lingtan.cli import main
+
+    monkeypatch.setenv("LINGTAN_USER", "tester")
+    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(main, ["--db", database_url, *map(str, args)])
+        assert result.exit_code == code, (result.output, result.stderr)
+        return result
+
+    return run

@@ -9,9 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from lingtan.cli import main
 from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
@@ -323,15 +321,8 @@ def test_inventory_line_traces_to_the_meters(plant):
     assert lineage["meters"] == found["meters"]  # also in the snapshot (JSON export)
 
 
-def test_command_line(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LINGTAN_USER", "tester")
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))
-    runner = CliRunner()
-
-    def cli(*args, code=0):
-        result = runner.invoke(main, ["--db", database_url, *map(str, args)])
-        assert result.exit_code == code, (result.output, result.stderr)
-        return result
+def test_command_line(lingtan_cli, database_url, tmp_path):
+    cli = lingtan_cli
 
     cli("init")
     cli("import", "activity", workbook(tmp_path))  # grid January 1000 MWh

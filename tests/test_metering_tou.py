@@ -7,10 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from openpyxl import Workbook
 
-from lingtan.cli import main
 from lingtan.errors import InputError
 from lingtan.imports.template import write_workbook
 from lingtan.metering.intervals import MeterIntervals, Quality, meter_intervals
@@ -289,14 +287,8 @@ def test_gaps_and_months_outside_any_group_are_refused(tmp_path):
 # --- The command line on both databases --------------------------------------------------------
 
 
-def test_tou_commands(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))
-    runner = CliRunner()
-
-    def cli(*args, code=0):
-        result = runner.invoke(main, ["--db", database_url, *map(str, args)])
-        assert result.exit_code == code, (result.output, result.stderr)
-        return result
+def test_tou_commands(lingtan_cli, tmp_path):
+    cli = lingtan_cli
 
     assert "CN-JS-2025-426" in cli("tou", "list").output
     shown = cli("tou", "show", "江苏", "--date", "2025-07-01").output

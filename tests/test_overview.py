@@ -6,9 +6,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from lingtan.cli import main
 from lingtan.errors import InputError
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview, set_target, target_summary
@@ -163,14 +161,8 @@ def test_set_target_needs_a_base_and_is_audited(store, tmp_path):
     assert entries[1].before["target_year"] == 2030 and entries[1].after["target_year"] == 2035
 
 
-def test_overview_and_target_commands(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))
-    runner = CliRunner()
-
-    def run(*args, code=0):
-        result = runner.invoke(main, ["--db", database_url, *map(str, args)])
-        assert result.exit_code == code, (result.output, result.stderr)
-        return result
+def test_overview_and_target_commands(lingtan_cli, tmp_path):
+    run = lingtan_cli
 
     run("init")
     run("import", "activity", two_months(tmp_path))

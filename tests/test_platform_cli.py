@@ -13,18 +13,9 @@ from test_platform import workbook
 
 
 @pytest.fixture
-def cli(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LINGTAN_USER", "tester")
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))
-    runner = CliRunner()
-
-    def run(*args, code=0):
-        result = runner.invoke(main, ["--db", database_url, *map(str, args)])
-        assert result.exit_code == code, (result.output, result.stderr)
-        return result
-
-    run("init")
-    return run
+def cli(lingtan_cli):
+    lingtan_cli("init")
+    return lingtan_cli
 
 
 def test_correction_and_removal_are_audited(cli, tmp_path):
