@@ -84,6 +84,16 @@ def _meters(*meters: MeterInfo) -> dict[str, MeterInfo]:
     return {m.code: m for m in meters}
 
 
+def _coefficients(meters: dict[str, MeterInfo], library) -> tuple[dict, dict]:
+    """The meters' tce coefficients and carbon factors (Jiangsu, 2025), none made on site."""
+    coal = StandardCoal.from_library(library)
+    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
+    carbon = {
+        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
+    }
+    return tce, carbon
+
+
 def test_expand_virtual_nested_and_units():
     meters = _meters(
         MeterInfo("M", "electricity", "MWh"),
@@ -724,11 +734,7 @@ def test_pv_generation_and_export_in_totals_and_flow(library):
         "EXP": MeterPeriod(100.0),
         "A": MeterPeriod(1200.0),
     }
-    coal = StandardCoal.from_library(library)
-    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
-    carbon = {
-        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
-    }
+    tce, carbon = _coefficients(meters, library)
     totals = node_totals(nodes, meters, values, tce, carbon)
     site = totals["site", "electricity"]
     # consumption is the grid supply only; PV 500 kWh and export 100 kWh are reported apart
@@ -808,11 +814,7 @@ def test_flow_feeds_equipment_outside_workshops_directly(library):
         MeterInfo("COMP", "electricity", "kWh", "comp"),
     )
     values = {"GRID": MeterPeriod(1000.0), "WS": MeterPeriod(500.0), "COMP": MeterPeriod(100.0)}
-    coal = StandardCoal.from_library(library)
-    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
-    carbon = {
-        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
-    }
+    tce, carbon = _coefficients(meters, library)
     flow = energy_flow(nodes, meters, values, tce, node_totals(nodes, meters, values, tce, carbon))
     ids = [n["id"] for n in flow["nodes"]]
     kwh = {(ids[x["source"]], ids[x["target"]]): x["value_tce"] / 1.229e-4 for x in flow["links"]}
@@ -845,11 +847,7 @@ def test_balance_counts_generation_on_the_node_and_on_a_child(library):
         "EXP": MeterPeriod(100.0),
         "A": MeterPeriod(1350.0),
     }
-    coal = StandardCoal.from_library(library)
-    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
-    carbon = {
-        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
-    }
+    tce, carbon = _coefficients(meters, library)
     rows = balance("2025-03", nodes, node_totals(nodes, meters, values, tce, carbon))
     (site,) = [r for r in rows if r.node == "site"]
     # into the site: grid 1000 + PV 500 - export 100 = 1400 kWh; workshop a uses 1350:
@@ -876,11 +874,7 @@ def test_bought_steam_counts_when_the_site_also_makes_steam(library):
         "S-PARK": MeterPeriod(50.0),
         "S-A": MeterPeriod(75.0),
     }
-    coal = StandardCoal.from_library(library)
-    tce = {c: tce_coefficient(m, coal) for c, m in meters.items()}
-    carbon = {
-        c: carbon_factor(m, region="CN-JS", year=2025, library=library) for c, m in meters.items()
-    }
+    tce, carbon = _coefficients(meters, library)
     totals = node_totals(nodes, meters, values, tce, carbon)
     site_tce, site_tco2, notes = node_energy("site", nodes, meters, totals)
     # gas 1000 Nm3 x 38,931 kJ/Nm3 / 29,307 kJ/kgce = 1328.39 kgce = 1.328386 tce, plus the
