@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 
+from bench_plant import bench_store
 from lingtan.metering.files import _Reader, import_readings_file, iter_rows
-from lingtan.metering.store import MeterDefinition, define_meters
-from lingtan.store.db import make_engine, session_scope, upgrade
-from lingtan.store.models import Facility, Organization
+from lingtan.metering.store import MeterDefinition
+from lingtan.store.db import make_engine, session_scope
 
 T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00
 
@@ -71,26 +71,11 @@ def _write_files(folder: Path, meters: int, days: int) -> tuple[Path, Path, int]
 
 
 def _store(path: Path, meters: int) -> str:
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        org = Organization(name="Bench")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
-        session.flush()
-        define_meters(
-            session,
-            "F",
-            [],
-            [
-                MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative")
-                for m in range(meters)
-            ],
-        )
-    engine.dispose()
-    return url
+    meters_defined = [
+        MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative") for m in range(meters)
+    ]
+    bench_store(path, [], meters_defined).dispose()
+    return f"sqlite:///{path}"
 
 
 def main() -> None:

@@ -44,19 +44,18 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
+from bench_plant import bench_store
 from lingtan.metering import store
 from lingtan.metering.files import import_readings_file
 from lingtan.metering.rollups import daily_totals, node_monthly_totals, refresh, tree_daily_totals
 from lingtan.metering.store import (
     MeterDefinition,
     NodeDefinition,
-    define_meters,
     ingest_readings,
     meter_readings,
     stored_intervals,
 )
-from lingtan.store.db import make_engine, session_scope, upgrade
-from lingtan.store.models import Facility, Organization
+from lingtan.store.db import session_scope
 
 T0 = 1_735_660_800  # 2025-01-01 00:00 +08:00
 
@@ -97,26 +96,17 @@ def _peak_mib() -> float:
 
 
 def _bench_db(folder: Path, name: str, meters: int, file_meters: int = 0):
-    engine = make_engine(f"sqlite:///{folder / name}")
-    upgrade(engine)
-    with session_scope(engine) as session:
-        org = Organization(name="Bench")
-        session.add(org)
-        session.flush()
-        session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
-        session.flush()
-        nodes = [NodeDefinition("site", "Site", "facility")]
-        nodes += [NodeDefinition(f"n{i:02d}", f"Line {i}", "line", "site") for i in range(50)]
-        defined = [
-            MeterDefinition(f"m{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
-            for m in range(meters)
-        ]
-        defined += [
-            MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
-            for m in range(file_meters)
-        ]
-        define_meters(session, "F", nodes, defined)
-    return engine
+    nodes = [NodeDefinition("site", "Site", "facility")]
+    nodes += [NodeDefinition(f"n{i:02d}", f"Line {i}", "line", "site") for i in range(50)]
+    defined = [
+        MeterDefinition(f"m{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+        for m in range(meters)
+    ]
+    defined += [
+        MeterDefinition(f"f{m:04d}", "electricity", "kWh", "cumulative", node=f"n{m % 50:02d}")
+        for m in range(file_meters)
+    ]
+    return bench_store(folder / name, nodes, defined)
 
 
 def _marks_cost(folder: Path, meters: int, days: int, repeat: int = 2) -> None:
