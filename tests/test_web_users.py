@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from lingtan.cli import main
+from lingtan.store import audit
+from lingtan.store.db import session_scope
 from lingtan.store.models import AppUser, AuditEntry, LoginAttempt, UserSession
 from lingtan.web.accounts import MAX_FAILURES_PER_USER
-from web_support import PASSWORD, build_site, snapshot
+from web_support import ALPHA, BETA, PASSWORD, build_site, snapshot
 
 NEW_PASSWORD = "a brand new secret 2026"
 USERS = "/api/v1/users"
@@ -276,6 +278,57 @@ def test_only_an_admin_of_the_same_organization_with_the_csrf_token_manages_user
         assert_error(read_token.request(method, url, json=body), 403)
     assert snapshot(site) == before
     assert signs_in(site, "viewer_a", PASSWORD)
+
+
+# --- the audit log, filtered and paged in the database -----------------------------------------
+
+
+def test_audit_log_rules_and_paging_in_the_database(site):
+    marker = "probe-entry"
+    with session_scope(site.engine) as session:
+        for entity, after in (
+            ("facility", {"organization": ALPHA}),  # admins of Alpha only
+            ("facility", {"organization": BETA}),
+            ("app_user", {"organization_id": site.ids["organization_id"]}),  # Alpha's
+            ("app_user", {"organization_id": site.ids["organization_id"] + 1000}),
+            ("factor_set", {"rows": 3}),  # everyone who reads the log
+            ("meter", {"unit": "kWh"}),  # an entity the web never shows
+            ("inventory", {"total": 1}),  # the key is no inventory of Alpha's
+        ):
+            audit.record(
+                session,
+                actor=marker,
+                action="probe",
+                entity=entity,
+                entity_key="999999",
+                after=after,
+            )
+
+    def shown(user: str) -> list[tuple[str, dict]]:
+        client, _ = site.client(user)
+        items = client.get("/api/v1/audit", params={"limit": 1000}).json()["items"]
+        return [(e["entity"], e["after"]) for e in items if e["actor"] == marker]
+
+    alpha = {"organization_id": site.ids["organization_id"]}
+    assert shown("admin_a") == [
+        ("factor_set", {"rows": 3}),
+        ("app_user", alpha),
+        ("facility", {"organization": ALPHA}),
+    ]
+    assert shown("auditor_a") == [("factor_set", {"rows": 3}), ("app_user", alpha)]
+
+    # Pages are slices of one order, newest first, with the total of all pages.
+    client, _ = site.client("admin_a")
+    whole = client.get("/api/v1/audit", params={"limit": 1000}).json()
+    first = client.get("/api/v1/audit", params={"limit": 3}).json()
+    second = client.get("/api/v1/audit", params={"limit": 3, "offset": 3}).json()
+    assert first["total"] == second["total"] == whole["total"] == len(whole["items"])
+    assert [e["id"] for e in first["items"] + second["items"]] == [
+        e["id"] for e in whole["items"][:6]
+    ]
+    users = client.get("/api/v1/audit", params={"entity": "app_user", "limit": 1000}).json()
+    assert users["total"] == sum(e["entity"] == "app_user" for e in whole["items"])
+    assert {e["entity"] for e in users["items"]} == {"app_user"}
 
 
 # --- the same on the command line ------------------------------------------------------------
