@@ -32,8 +32,10 @@ from lingtan.metering.store import (
     ROLLUP_UTC_OFFSET_MIN,
     facility_id,
     local_midnight,
+    local_time,
     meters_of,
     stored_intervals,
+    utc_offset_text,
 )
 from lingtan.store.models import Meter, MeterNode
 
@@ -155,8 +157,7 @@ def _local(ts: int | None) -> str:
     """Epoch seconds as local time of the rollups (+08:00)."""
     if ts is None:
         return "—"
-    stamp = np.datetime64(ts + 60 * ROLLUP_UTC_OFFSET_MIN, "s").astype(str).replace("T", " ")
-    return f"{stamp} +08:00"
+    return f"{local_time(ts, seconds=True)} {utc_offset_text(ROLLUP_UTC_OFFSET_MIN)}"
 
 
 @meters.command("show")
@@ -288,16 +289,16 @@ def meters_intervals(ctx, code, facility, first, last, output) -> None:
         raise InputError(
             InputProblem("--to", "to", f"{last:%Y-%m-%d}", "from 0 to 366 days after --from")
         )
-    offset = 60 * ROLLUP_UTC_OFFSET_MIN
     start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
     with _store(ctx, read_only=True) as (session, _):
         found = stored_intervals(
             session, facility_by_code(session, facility).code, code, start=start, end=end
         )
-    local = (found.start + np.timedelta64(offset, "s")).astype(str)
     rows = [
-        (t.replace("T", " ")[:16], "" if np.isnan(e) else f"{e:.6g}", Quality(q).name.lower())
-        for t, e, q in zip(local, found.energy, found.quality, strict=True)
+        (local_time(t), "" if np.isnan(e) else f"{e:.6g}", Quality(q).name.lower())
+        for t, e, q in zip(
+            found.start.astype(np.int64).tolist(), found.energy, found.quality, strict=True
+        )
     ]
     if output:
         with open(output, "w", encoding="utf-8", newline="") as handle:

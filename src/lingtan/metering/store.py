@@ -66,11 +66,13 @@ __all__ = [
     "facility_id",
     "ingest_readings",
     "local_midnight",
+    "local_time",
     "meter_readings",
     "meters_of",
     "stale_reach_s",
     "stored_intervals",
     "to_epoch",
+    "utc_offset_text",
 ]
 
 CHUNK_READINGS = 50_000
@@ -140,6 +142,21 @@ def local_midnight(day: date | np.datetime64, utc_offset_min: int = ROLLUP_UTC_O
     2025-01-01 at +08:00: 20,089 days x 86,400 s - 480 x 60 s = 1,735,660,800.
     """
     return int(np.datetime64(day, "D").astype(np.int64)) * 86_400 - 60 * utc_offset_min
+
+
+def local_time(
+    ts: int, utc_offset_min: int = ROLLUP_UTC_OFFSET_MIN, *, seconds: bool = False
+) -> str:
+    """Epoch second ``ts`` as local wall time: ``2025-01-01 08:00`` (``seconds``: ``08:00:00``)."""
+    local = np.datetime64(ts + 60 * utc_offset_min, "s")
+    return str(local if seconds else local.astype("datetime64[m]")).replace("T", " ")
+
+
+def utc_offset_text(utc_offset_min: int) -> str:
+    """A UTC offset in minutes as text: 480 → ``+08:00``, -210 → ``-03:30``."""
+    sign = "+" if utc_offset_min >= 0 else "-"
+    hours, minutes = divmod(abs(utc_offset_min), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def facility_id(session: Session, facility_code: str) -> int:

@@ -55,7 +55,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import _overlaps, facility_by_code
 from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import Quality
-from lingtan.metering.store import local_midnight, stored_intervals
+from lingtan.metering.store import local_midnight, local_time, stored_intervals, utc_offset_text
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import ActivityMeter, ActivityRecord, Facility, Meter, Source
@@ -137,18 +137,6 @@ def months(year: int, month: int | None = None) -> list[tuple[date, date]]:
         following = date(year + 1, 1, 1) if m == 12 else date(year, m + 1, 1)
         out.append((first, following - timedelta(days=1)))
     return out
-
-
-def _local(ts: int, utc_offset_min: int) -> str:
-    return (datetime.fromtimestamp(ts, tz=UTC) + timedelta(minutes=utc_offset_min)).strftime(
-        "%Y-%m-%d %H:%M"
-    )
-
-
-def _offset_text(utc_offset_min: int) -> str:
-    sign = "+" if utc_offset_min >= 0 else "-"
-    hours, minutes = divmod(abs(utc_offset_min), 60)
-    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def _target_unit(
@@ -274,7 +262,7 @@ def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> 
     flags = sorted({Quality(int(q)).label for q in quality[first:stop]})
     start_ts = int(starts[first].astype(np.int64))
     return (
-        f"{_local(start_ts, utc_offset_min)} {_offset_text(utc_offset_min)}, "
+        f"{local_time(start_ts, utc_offset_min)} {utc_offset_text(utc_offset_min)}, "
         f"{stop - first} interval(s) {'/'.join(flags)}"
     )
 
@@ -331,8 +319,8 @@ def _period_result(
                     "estimated_intervals",
                     estimated_n,
                     f"{estimated_n} interval(s) estimated across short gaps, the first at "
-                    f"{_local(at, utc_offset_min)} {_offset_text(utc_offset_min)}: count them "
-                    "with --allow-estimated (stated in the quality note)",
+                    f"{local_time(at, utc_offset_min)} {utc_offset_text(utc_offset_min)}: "
+                    "count them with --allow-estimated (stated in the quality note)",
                 )
             )
         energy = found.energy
@@ -355,7 +343,7 @@ def _period_result(
                     meter.code,
                     f"{sign:+g}",
                     datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    f"{_local(ts, utc_offset_min)}{_offset_text(utc_offset_min)}",
+                    f"{local_time(ts, utc_offset_min)}{utc_offset_text(utc_offset_min)}",
                     "" if contribution is None else f"{value:.9g}",
                     meter.unit,
                     Quality(flag).label,
