@@ -1,9 +1,8 @@
 """The metering commands: definitions, a GB18030 ledger export, offsets, ingest's facility."""
 
-from click.testing import CliRunner
+import pytest
 
-from lingtan.cli import main
-from lingtan.imports.template import write_workbook
+from metering_support import cli_plant
 
 DEFINITIONS = """record,code,name,parent,level,energy_type,unit,kind,multiplier
 node,site,Site,,facility,,,,
@@ -11,31 +10,14 @@ meter,main,总表 Main meter,site,,electricity,kWh,cumulative,1
 """
 
 
-def setup(tmp_path):
-    runner = CliRunner()
-    db = str(tmp_path / "m.db")
-
-    def run(*args, code=0):
-        result = runner.invoke(main, ["--db", db, *map(str, args)])
-        assert result.exit_code == code, (result.output, result.stderr)
-        return result
-
-    run("init")
-    book = write_workbook(
-        tmp_path / "f.xlsx",
-        {
-            "报告主体 Facility": [["Acme", "F1", "Plant", "江苏"]],
-            "排放源 Sources": [["grid", "purchased_electricity", "Grid"]],
-        },
-    )
-    run("import", "activity", book)
-    (tmp_path / "defs.csv").write_text(DEFINITIONS, encoding="utf-8")
-    run("meters", "define", tmp_path / "defs.csv")
-    return run
+@pytest.fixture
+def run(lingtan_cli, tmp_path):
+    """The command line on a store with facility F1 and the meters of DEFINITIONS."""
+    cli_plant(lingtan_cli, tmp_path, DEFINITIONS)
+    return lingtan_cli
 
 
-def test_a_gb18030_csv_imports(tmp_path):
-    run = setup(tmp_path)
+def test_a_gb18030_csv_imports(run, tmp_path):
     ledger = tmp_path / "main.csv"
     ledger.write_text(
         "表计,时间,读数\nmain,2025-01-01 00:00,100\nmain,2025-01-01 00:15,102\n",
@@ -45,8 +27,7 @@ def test_a_gb18030_csv_imports(tmp_path):
     assert "2 reading(s) added" in out
 
 
-def test_combined_bilingual_headers_as_in_the_activity_import(tmp_path):
-    run = setup(tmp_path)
+def test_combined_bilingual_headers_as_in_the_activity_import(run, tmp_path):
     ledger = tmp_path / "main.csv"
     ledger.write_text(
         "表计 meter,时间 timestamp,读数 value\nmain,2025-01-01 00:30,104\n", encoding="utf-8"
@@ -55,8 +36,7 @@ def test_combined_bilingual_headers_as_in_the_activity_import(tmp_path):
     assert "long layout" in out and "1 reading(s) added" in out
 
 
-def test_utc_offsets_are_checked(tmp_path):
-    run = setup(tmp_path)
+def test_utc_offsets_are_checked(run, tmp_path):
     ledger = tmp_path / "main.csv"
     ledger.write_text("meter,timestamp,value\nmain,2025-01-01 00:00,100\n", encoding="utf-8")
     run("meters", "import", "--utc-offset", "+0800", ledger)
@@ -64,8 +44,7 @@ def test_utc_offsets_are_checked(tmp_path):
     assert "offset" in refused.output + refused.stderr
 
 
-def test_ingest_refuses_an_unknown_facility_at_once(tmp_path):
-    run = setup(tmp_path)
+def test_ingest_refuses_an_unknown_facility_at_once(run, tmp_path):
     config = tmp_path / "m.yaml"
     config.write_text("host: 127.0.0.1\nport: 1\nregisters: []\n", encoding="utf-8")
     result = run("ingest", "modbus", "--config", config, "--buffer", tmp_path / "b.sqlite",
@@ -73,8 +52,7 @@ def test_ingest_refuses_an_unknown_facility_at_once(tmp_path):
     assert "NOPE" in result.output + result.stderr
 
 
-def test_intervals_command_lists_energy_and_quality(tmp_path):
-    run = setup(tmp_path)
+def test_intervals_command_lists_energy_and_quality(run, tmp_path):
     # a kWh register read every 15 minutes, 00:00 to 02:00 local, with the 01:00 reading lost
     readings = [(0, 100.0), (15, 102.0), (30, 105.0), (45, 109.0), (75, 119.0), (90, 121.0),
                 (105, 124.0), (120, 126.0)]  # fmt: skip

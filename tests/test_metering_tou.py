@@ -10,7 +10,6 @@ import pytest
 from openpyxl import Workbook
 
 from lingtan.errors import InputError
-from lingtan.imports.template import write_workbook
 from lingtan.metering.intervals import MeterIntervals, Quality, meter_intervals
 from lingtan.metering.tou import (
     LABELS,
@@ -20,6 +19,7 @@ from lingtan.metering.tou import (
     tou_labels,
     tou_split,
 )
+from metering_support import cli_plant
 
 CALENDARS = {c.calendar_id: c for c in shipped_calendars()}
 JIANGSU = CALENDARS["CN-JS-2025-426"]
@@ -294,22 +294,13 @@ def test_tou_commands(lingtan_cli, tmp_path):
     shown = cli("tou", "show", "江苏", "--date", "2025-07-01").output
     assert "14:00 │ 22:00 │ 高峰 peak" in shown and "[unverified]" in shown
 
-    cli("init")
-    book = write_workbook(
-        tmp_path / "f.xlsx",
-        {
-            "报告主体 Facility": [["Acme", "F1", "Plant", "江苏"]],
-            "排放源 Sources": [["grid", "purchased_electricity", "Grid"]],
-        },
-    )
-    cli("import", "activity", book)
-    (tmp_path / "defs.csv").write_text(
+    cli_plant(
+        cli,
+        tmp_path,
         "record,code,name,parent,level,energy_type,unit,kind,multiplier\n"
         "node,site,Site,,facility,,,,\n"
         "meter,E-MAIN,Main,site,,electricity,kWh,cumulative,1\n",
-        encoding="utf-8",
     )
-    cli("meters", "define", tmp_path / "defs.csv")
     # readings every 15 min over 15 October 2025 (CST), +25 kWh each (100 kW)
     first = datetime(2025, 10, 14, 16, tzinfo=UTC)
     lines = ["meter,timestamp,value"] + [
