@@ -1,6 +1,6 @@
 """Metering store: meters, idempotent readings, conflicts, file imports; SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
@@ -14,9 +14,12 @@ from lingtan.metering.store import (
     NodeDefinition,
     define_meters,
     ingest_readings,
+    local_midnight,
+    local_time,
     meter_readings,
     meters_of,
     stored_intervals,
+    utc_offset_text,
 )
 from lingtan.store.db import session_scope
 from lingtan.store.models import (
@@ -338,3 +341,21 @@ def test_cli_define_import_and_list(plant, tmp_path, database_url):
     assert "ws1-main" in result.output and "ws-1" in result.output
     stored, _ = _stored(plant)
     assert sorted(stored) == [(T0 + 8 * 3600, 1.0), (T0 + 8 * 3600 + 900, 2.0)]
+
+
+def test_local_day_start_and_wall_time_by_hand():
+    # 2025-01-01 is day 20,089 since 1970-01-01 (55 years, 14 of them leap: 55 x 365 + 14);
+    # its local midnight at +08:00 is 20,089 x 86,400 s - 8 x 3,600 s = 1,735,660,800 s = T0
+    assert local_midnight(date(2025, 1, 1)) == T0
+    assert local_midnight(np.datetime64("2025-01-02")) == T0 + 86_400
+    # at -03:30 the same day starts 11.5 h later: T0 + 11.5 x 3,600 s
+    assert local_midnight(date(2025, 1, 1), -210) == T0 + 41_400
+    # T0 + 15 min + 59 s is 00:15:59 local at +08:00; minutes drop the seconds, never round
+    assert local_time(T0 + 959) == "2025-01-01 00:15"
+    assert local_time(T0 + 959, seconds=True) == "2025-01-01 00:15:59"
+    assert local_time(T0, 0) == "2024-12-31 16:00"
+    assert (utc_offset_text(480), utc_offset_text(-210), utc_offset_text(0)) == (
+        "+08:00",
+        "-03:30",
+        "+00:00",
+    )
