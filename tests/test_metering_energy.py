@@ -573,7 +573,7 @@ def test_store_flow_intensity(factory, database_url):
 
 
 def test_store_budgets(factory, database_url, tmp_path):
-    from lingtan.store.models import MeterBudget
+    from lingtan.store.models import AuditEntry, MeterBudget
 
     good = tmp_path / "budget.csv"
     good.write_text(
@@ -596,10 +596,30 @@ def test_store_budgets(factory, database_url, tmp_path):
     assert "bad.csv row 3: field 'A (node)' = 'nope': unknown node" in refused.output
     assert "bad.csv row 4: field 'B (month)' = 'April': YYYY-MM expected" in refused.output
     assert "bad.csv row 5: field 'C (energy_tce)' = '-2': a number >= 0 expected" in refused.output
+    changed = tmp_path / "budget-revised.csv"
+    changed.write_text("node,month,energy_tce,carbon_tco2\nsite,2025-04,2.5,7.0\n")
+    assert (
+        "1 budget(s) added or changed"
+        in _cli(database_url, "energy", "budget", "import", str(changed)).output
+    )
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(MeterBudget)).scalar() == 3
+        entries = connection.execute(
+            sa.select(AuditEntry.entity_key, AuditEntry.before, AuditEntry.after)
+            .where(AuditEntry.entity == "meter_budget")
+            .order_by(AuditEntry.id)
+        ).all()
     engine.dispose()
+    # one entry per import that changed something: the first (3 budgets), the revision (1)
+    assert [after["file"] for _, _, after in entries] == ["budget.csv", "budget-revised.csv"]
+    assert entries[0].before is None and len(entries[0].after["budgets"]) == 3
+    revised = entries[1]
+    assert revised.before == {"budgets": {"site 2025-04": {"energy_tce": 2.0, "carbon_tco2": 7.0}}}
+    assert revised.after["budgets"] == {"site 2025-04": {"energy_tce": 2.5, "carbon_tco2": 7.0}}
+    revert = tmp_path / "budget-back.csv"
+    revert.write_text("node,month,energy_tce,carbon_tco2\nsite,2025-04,2.0,7.0\n")
+    _cli(database_url, "energy", "budget", "import", str(revert))
 
     result = _cli(database_url, "energy", "budget", "check", "--year", "2025", "--format", "json")
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from lingtan.cli_platform import _refusing_bad_input, _store, console
+from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, balance
 from lingtan.metering.energy_store import (
@@ -229,7 +229,7 @@ def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
     all or nothing; importing again replaces the same node and month."""
     with _store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
-        read, changed = import_budgets(session, code, file)
+        read, changed = import_budgets(session, code, file, actor=_actor())
     click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
 
 

@@ -610,7 +610,7 @@ def build_metering(
         with session_scope(engine) as session:
             added += import_readings_file(session, facility, path, actor="demo").readings.added
     with session_scope(engine) as session:
-        import_budgets(session, facility, files.budgets)
+        import_budgets(session, facility, files.budgets, actor="demo")
     with session_scope(engine) as session:
         days = refresh(session, facility_id(session, facility))
     start, end = month_span(YEAR)

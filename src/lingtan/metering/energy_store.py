@@ -50,6 +50,7 @@ from lingtan.metering.energy import (
 )
 from lingtan.metering.intervals import Quality
 from lingtan.metering.store import facility_id, local_midnight, stored_intervals
+from lingtan.store import audit
 from lingtan.store.models import (
     Facility,
     Meter,
@@ -346,13 +347,17 @@ class _BudgetRow:
         return (nodes[node], month), (amounts[0], amounts[1])
 
 
-def import_budgets(session: Session, facility_code: str, path: str | Path) -> tuple[int, int]:
+def import_budgets(
+    session: Session, facility_code: str, path: str | Path, *, actor: str
+) -> tuple[int, int]:
     """Import monthly budgets per node from a CSV or XLSX file, all or nothing.
 
     Columns (English or Chinese headers, matched as the activity imports do): ``node``
     (节点), ``month`` (月份, ``YYYY-MM``), ``energy_tce`` (能耗预算) [tce], ``carbon_tco2``
     (碳排放预算) [tCO2]; one of the two budgets may be empty. Importing again replaces the
-    budgets of the same node and month (idempotent).
+    budgets of the same node and month (idempotent). The budgets added or changed go to the
+    audit log as one entry by ``actor`` (``meter_budget``, keyed by the facility's id; before
+    and after per node and month, and the file's name).
 
     Returns
     -------
@@ -399,19 +404,33 @@ def import_budgets(session: Session, facility_code: str, path: str | Path) -> tu
             sa.select(MeterBudget).where(MeterBudget.node_id.in_(list(nodes.values()) or [-1]))
         )
     }
-    changed = 0
+    code_of = {node_id: code for code, node_id in nodes.items()}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for (node_id, month), (energy_tce, carbon_tco2) in wanted.items():
         budget = existing.get((node_id, month))
+        key = f"{code_of[node_id]} {month:%Y-%m}"
         if budget is None:
             budget = MeterBudget(node_id=node_id, month=month)
-            budget.energy_tce, budget.carbon_tco2 = energy_tce, carbon_tco2
             session.add(budget)
-            changed += 1
-        elif (budget.energy_tce, budget.carbon_tco2) != (energy_tce, carbon_tco2):
-            budget.energy_tce, budget.carbon_tco2 = energy_tce, carbon_tco2
-            changed += 1
+        elif (budget.energy_tce, budget.carbon_tco2) == (energy_tce, carbon_tco2):
+            continue
+        else:
+            before[key] = {"energy_tce": budget.energy_tce, "carbon_tco2": budget.carbon_tco2}
+        budget.energy_tce, budget.carbon_tco2 = energy_tce, carbon_tco2
+        after[key] = {"energy_tce": energy_tce, "carbon_tco2": carbon_tco2}
     session.flush()
-    return read, changed
+    if after:
+        audit.record(
+            session,
+            actor=actor,
+            action="import",
+            entity="meter_budget",
+            entity_key=str(fid),
+            before={"budgets": before} if before else None,
+            after={"file": Path(path).name, "budgets": after},
+        )
+    return read, len(after)
 
 
 def budget_rows(session: Session, energy: FacilityEnergy) -> list[BudgetRow]:

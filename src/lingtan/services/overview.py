@@ -260,7 +260,7 @@ def set_target(
         actor=actor,
         action="update" if before else "create",
         entity="facility_target",
-        entity_key=facility.code,
+        entity_key=str(facility.id),
         before=before,
         after=_target_record(target),
     )

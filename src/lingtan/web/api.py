@@ -585,7 +585,7 @@ def diff_inventories(session: Db, who: User, inventory_id: Id, other_id: Id) -> 
 
 def _visible(who: Principal, organization: str) -> ColumnElement[bool]:
     """Which audit entries ``who`` may read, as a condition on ``audit_entry``: those about its
-    facilities (by the key of the inventory, import, record or token), about its
+    facilities (by the key of the inventory, import, record, token, target or budget), about its
     organization's users, about its organization's facilities (admins only), and about the
     factor sets (the library is shared by the installation); no other entity."""
     allowed = who.readable
@@ -610,6 +610,11 @@ def _visible(who: Principal, organization: str) -> ColumnElement[bool]:
             .where(Source.facility_id.in_(allowed)),
         ),
         about("api_token", select(text(ApiToken.id)).where(ApiToken.facility_id.in_(allowed))),
+        # keyed by the facility's id
+        *(
+            about(entity, select(text(Facility.id)).where(Facility.id.in_(allowed)))
+            for entity in ("facility_target", "meter_budget")
+        ),
         and_(
             AuditEntry.entity == "app_user",
             # as text on both databases (SQLite's json_extract answers a number)

@@ -859,7 +859,7 @@ def import_budget_file(
     same node and month again replaces it (``lingtan energy budget import``)."""
     site = facility(session, who, code, write=True)
     with _uploaded(request, file, _TABLE_FILES) as path:
-        read, changed = import_budgets(session, site.code, path)
+        read, changed = import_budgets(session, site.code, path, actor=who.name)
     return {"rows_read": read, "changed": changed}
 
 
