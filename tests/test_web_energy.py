@@ -236,9 +236,11 @@ def test_report_job_runs_in_the_background_and_is_scoped(site):
     while job["status"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.5)
         job = client.get(f"/api/v1/report-jobs/{job['id']}").json()
-    assert job["status"] == "done", job
+    assert job["status"] == "done" and job["tasks_done"] == 1, job
     [name] = job["files"]
     assert name.endswith("-en.xlsx")
+    # kept beside the evidence folder, where every server process finds it
+    assert (site.evidence_dir.parent / "reports" / job["id"] / name).is_file()
     got = client.get(f"/api/v1/report-jobs/{job['id']}/files/{name}")
     assert got.status_code == 200
     assert "[Content_Types].xml" in zipfile.ZipFile(io.BytesIO(got.content)).namelist()

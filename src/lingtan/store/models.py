@@ -49,6 +49,7 @@ __all__ = [
     "Product",
     "ProductionRecord",
     "ProductionUnit",
+    "ReportJob",
     "Source",
     "UserFacility",
     "UserSession",
@@ -603,3 +604,28 @@ class FacilityTarget(Base):
     note: Mapped[str | None] = mapped_column(Text)
     set_by: Mapped[str] = mapped_column(String(100))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class ReportJob(Base):
+    """An inventory report written in the background (:mod:`lingtan.web.api_reports`): one
+    task per language in ``langs``, each writing every format in ``formats``. ``files`` are
+    the names written so far, in the job's folder of the reports folder. ``alive_at`` is
+    renewed by the server process that runs the job while it is ``queued`` or ``running``; a
+    job it has stopped renewing can no longer finish."""
+
+    __tablename__ = "report_job"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    inventory_id: Mapped[int] = mapped_column(ForeignKey("inventory.id"))
+    langs: Mapped[list[Any]] = mapped_column(JSON)
+    formats: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    tasks: Mapped[int] = mapped_column(Integer)
+    tasks_done: Mapped[int] = mapped_column(Integer, default=0)
+    files: Mapped[list[Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    alive_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

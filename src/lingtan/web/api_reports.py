@@ -3,14 +3,22 @@
 
 A report takes seconds per language (the PDF above all) and matplotlib, which draws its
 charts, must not run in two threads of one process. So the request reads the report's data
-(:func:`lingtan.services.report_data.report_data`) in its own transaction and hands it to a
-separate process (a spawned :class:`~concurrent.futures.ProcessPoolExecutor` of
-:data:`REPORT_PROCESSES` worker), one task per language, each calling
-:func:`lingtan.reports.write_reports`. The files go to a temporary folder of the server.
+(:func:`lingtan.services.report_data.report_data`) in its own transaction, records the job as
+a :class:`~lingtan.store.models.ReportJob` row (``queued``) and hands the data to a separate
+process (a spawned :class:`~concurrent.futures.ProcessPoolExecutor` of
+:data:`REPORT_PROCESSES` worker per server process), one task per language. Each task
+(:func:`render_task`) calls :func:`lingtan.reports.write_reports` and updates the row itself
+through its own engine on the same database: ``running``, one more of ``tasks_done`` and its
+``files``, then ``done``, or ``failed`` with the error.
 
-Jobs live as long as the server process: a restart forgets them and removes their files (ask
-again). With several server processes (``lingtan serve --workers``) a job is known only to
-the process that started it.
+Every server process (``lingtan serve --workers``) answers for every job: status and files are
+read from the row and from the reports folder (:func:`reports_root`), one sub-folder per job.
+The server process that runs a job renews the row's ``alive_at`` every :data:`HEARTBEAT_S`
+seconds while the job waits or runs. A ``queued`` or ``running`` job not renewed for
+:data:`STALE_AFTER` lost its server (stopped, killed, restarted): it is marked ``failed`` with
+:data:`STOPPED` when it is next polled or a job is started; a server that stops in order marks
+its unfinished jobs at once. Jobs older than :data:`KEEP_FOR` are removed, files and all, when
+a new job starts.
 """
 
 from __future__ import annotations
@@ -18,13 +26,12 @@ from __future__ import annotations
 import multiprocessing
 import secrets
 import shutil
-import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,21 +39,42 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, func, select, update
 
-from lingtan.reports import write_reports
+from lingtan.reports import ReportData, write_reports
 from lingtan.services.report_data import report_data
-from lingtan.store.models import Inventory, utc_now
+from lingtan.store.db import make_engine, session_scope
+from lingtan.store.models import Inventory, ReportJob, utc_now
 from lingtan.web.api import Id
 from lingtan.web.deps import ApiError, Db, User, scoped
 
-__all__ = ["MAX_WAITING_JOBS", "REPORT_PROCESSES", "router", "shutdown"]
+__all__ = [
+    "HEARTBEAT_S",
+    "KEEP_FOR",
+    "MAX_WAITING_JOBS",
+    "REPORT_PROCESSES",
+    "STALE_AFTER",
+    "STOPPED",
+    "render_task",
+    "reports_root",
+    "router",
+    "shutdown",
+]
 
-#: Processes that render reports (each renders one language at a time).
+#: Processes that render reports, per server process (each renders one language at a time).
 REPORT_PROCESSES = 1
-#: Jobs that may wait or run at once; more are refused with 429 until some finish.
+#: Jobs that may wait or run at once, over all server processes; more are refused with 429.
 MAX_WAITING_JOBS = 8
+#: How often the server process running a job renews its ``alive_at`` [s].
+HEARTBEAT_S = 10.0
+#: A waiting or running job not renewed for this long can no longer finish.
+STALE_AFTER = timedelta(seconds=60)
+#: Jobs (and their files) are kept this long after they were started.
+KEEP_FOR = timedelta(days=7)
+#: The error of a job whose server process stopped before it was written.
+STOPPED = "the server stopped before the report was written: ask again"
 
+_UNFINISHED = ("queued", "running")
 _MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".pdf": "application/pdf",
@@ -74,6 +102,7 @@ class ReportRequest(BaseModel):
 
 
 class ReportJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: str
     inventory_id: int
     status: Literal["queued", "running", "done", "failed"]
@@ -84,60 +113,124 @@ class ReportJobOut(BaseModel):
     error: str | None
 
 
-@dataclass
-class _Job:
-    id: str
-    facility_id: int
-    inventory_id: int
-    created_at: datetime
-    folder: Path
-    tasks: list[Future] = field(default_factory=list)
+def reports_root(evidence_root: Path) -> Path:
+    """The reports folder that goes with an evidence folder: beside it, named alike
+    (``plant-evidence`` → ``plant-reports``, ``…/evidence`` → ``…/reports``), so that every
+    server process of a database finds the same files."""
+    name = evidence_root.name
+    stem = name.removesuffix("evidence") if name.endswith("evidence") else f"{name}-"
+    return evidence_root.with_name(f"{stem}reports")
 
-    def files(self) -> list[str]:
-        return [
-            Path(p).name for t in self.tasks if t.done() and not t.exception() for p in t.result()
-        ]
 
-    def status(self) -> tuple[str, str | None]:
-        failed = [t for t in self.tasks if t.done() and t.exception() is not None]
-        if failed:
-            error = failed[0].exception()
-            # a worker process that died takes its traceback with it: say what is known
-            return "failed", f"{type(error).__name__}: {error}"[:500]
-        if all(t.done() for t in self.tasks):
-            return "done", None
-        return ("running" if any(t.running() or t.done() for t in self.tasks) else "queued"), None
+# --- the rendering process --------------------------------------------------------------------
 
-    def as_dict(self) -> dict[str, Any]:
-        status, error = self.status()
-        return {
-            "id": self.id,
-            "inventory_id": self.inventory_id,
-            "status": status,
-            "tasks_done": sum(t.done() for t in self.tasks),
-            "tasks": len(self.tasks),
-            "created_at": self.created_at,
-            "files": self.files(),
-            "error": error,
-        }
+_ENGINES: dict[str, Engine] = {}
+
+
+def render_task(
+    url: str, job_id: str, data: ReportData, folder: Path, lang: str, formats: Sequence[str]
+) -> None:
+    """Write one language of a job and record it in the job's row (runs in the rendering
+    process, with an engine of its own on the database at ``url``). A job that has already
+    failed is not rendered further; a failure is recorded as the job's error."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = make_engine(url)
+    with session_scope(engine) as session:
+        job = session.get(ReportJob, job_id, with_for_update=True)
+        if job is None or job.status not in _UNFINISHED:
+            return
+        job.status = "running"
+    try:
+        paths = write_reports(data, folder, (lang,), formats)
+    except Exception as error:
+        _finish(engine, job_id, f"{type(error).__name__}: {error}")
+        return
+    with session_scope(engine) as session:
+        job = session.get(ReportJob, job_id, with_for_update=True)
+        if job is None or job.status not in _UNFINISHED:
+            return
+        job.tasks_done += 1
+        job.files = [*job.files, *(p.name for p in paths)]
+        if job.tasks_done == job.tasks:
+            job.status, job.finished_at = "done", utc_now()
+
+
+def _finish(engine: Engine, job_id: str, error: str) -> None:
+    """Mark a job ``failed`` with ``error``, unless it has already ended."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(ReportJob)
+            .where(ReportJob.id == job_id, ReportJob.status.in_(_UNFINISHED))
+            .values(status="failed", error=error[:500], finished_at=utc_now())
+        )
+
+
+# --- the server process -----------------------------------------------------------------------
 
 
 class _Jobs:
-    """The report jobs of one application: its worker process, folder and jobs by id."""
+    """The report jobs a server process runs: its rendering process, and the futures of its
+    unfinished jobs, whose rows a thread keeps alive."""
 
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        self.pool = ProcessPoolExecutor(REPORT_PROCESSES, mp_context=context)
-        self.folder = Path(tempfile.mkdtemp(prefix="lingtan-reports-"))
-        self.jobs: dict[str, _Job] = {}
+    def __init__(self, engine: Engine, folder: Path) -> None:
+        self.pool = self._new_pool()
+        self.engine, self.folder = engine, folder
+        self.url = engine.url.render_as_string(hide_password=False)
+        self.running: dict[str, list[Future]] = {}
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.heart = threading.Thread(target=self._beat, name="report-jobs", daemon=True)
+        self.heart.start()
 
-    def waiting(self) -> int:
-        return sum(1 for j in self.jobs.values() if not all(t.done() for t in j.tasks))
+    @staticmethod
+    def _new_pool() -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        return ProcessPoolExecutor(REPORT_PROCESSES, mp_context=context)
+
+    def submit(
+        self, job_id: str, data: ReportData, langs: Sequence[str], formats: Sequence[str]
+    ) -> None:
+        args = (self.url, job_id, data, self.folder / job_id)
+        with self.lock:
+            try:
+                tasks = [self.pool.submit(render_task, *args, lang, formats) for lang in langs]
+            except BrokenProcessPool:  # the rendering process died (killed, out of memory)
+                self.pool.shutdown(wait=False)
+                self.pool = self._new_pool()
+                tasks = [self.pool.submit(render_task, *args, lang, formats) for lang in langs]
+            self.running[job_id] = tasks
+        for task in tasks:
+            task.add_done_callback(lambda done, job_id=job_id: self._settle(job_id, done))
+
+    def _settle(self, job_id: str, task: Future) -> None:
+        # render_task records its own outcome; what reaches here is a task that never ran
+        # (cancelled when the server stopped) or a rendering process that died
+        if task.cancelled():
+            _finish(self.engine, job_id, STOPPED)
+        elif task.exception() is not None:
+            error = task.exception()
+            _finish(self.engine, job_id, f"{type(error).__name__}: {error}")
+        with self.lock:
+            if all(t.done() for t in self.running.get(job_id, ())):
+                self.running.pop(job_id, None)
+
+    def _beat(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_S):
+            with self.lock:
+                ids = list(self.running)
+            if ids:
+                with session_scope(self.engine) as session:
+                    session.execute(
+                        update(ReportJob)
+                        .where(ReportJob.id.in_(ids), ReportJob.status.in_(_UNFINISHED))
+                        .values(alive_at=utc_now())
+                    )
 
     def close(self) -> None:
+        self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.heart.join()
 
 
 _CREATING = threading.Lock()
@@ -148,22 +241,31 @@ def _jobs(request: Request) -> _Jobs:
     with _CREATING:
         jobs = getattr(state, "report_jobs", None)
         if jobs is None:
-            jobs = state.report_jobs = _Jobs()
+            jobs = state.report_jobs = _Jobs(state.engine, reports_root(state.evidence_root))
     return jobs
 
 
 def shutdown(app: FastAPI) -> None:
-    """Stop the report process (jobs not started are cancelled) and remove the files; called
-    when the application shuts down."""
+    """Stop the rendering process: the tasks it has begun are finished, the jobs not yet
+    written are marked ``failed`` (:data:`STOPPED`); called when the application shuts down."""
     jobs = getattr(app.state, "report_jobs", None)
     if jobs is not None:
         app.state.report_jobs = None
         jobs.close()
 
 
-def _job(request: Request, who: Any, job_id: str) -> _Job:
-    jobs = _jobs(request)
-    found = jobs.jobs.get(job_id)
+def _expire_stale(session: Any) -> None:
+    """Mark the waiting and running jobs that no server process keeps alive as failed."""
+    now = utc_now()
+    session.execute(
+        update(ReportJob)
+        .where(ReportJob.status.in_(_UNFINISHED), ReportJob.alive_at < now - STALE_AFTER)
+        .values(status="failed", error=STOPPED, finished_at=now)
+    )
+
+
+def _job(session: Any, who: Any, job_id: str) -> ReportJob:
+    found = session.get(ReportJob, job_id)
     if found is None or found.facility_id not in who.readable:
         raise ApiError(404, "no such report job")
     return found
@@ -180,7 +282,7 @@ JobId = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$", description="Job id."
 )
 def start_report(
     request: Request, session: Db, who: User, inventory_id: Id, body: ReportRequest | None = None
-) -> dict[str, Any]:
+) -> ReportJob:
     """Start writing the GB/T 32150 report of an inventory (HTML, PDF, XLSX; zh-CN and
     English) in the background; poll the job it answers with."""
     body = body or ReportRequest()
@@ -193,27 +295,52 @@ def start_report(
     )
     data = report_data(session, inventory)
     jobs = _jobs(request)
-    with jobs.lock:
-        if jobs.waiting() >= MAX_WAITING_JOBS:
-            raise ApiError(
-                429,
-                "too many reports are being written: try again in a minute",
-                {"Retry-After": "60"},
-            )
-        job_id = secrets.token_hex(16)
-        folder = jobs.folder / job_id
-        job = _Job(job_id, inventory.facility_id, inventory.id, utc_now(), folder)
-        formats = tuple(dict.fromkeys(body.formats))
-        for lang in dict.fromkeys(body.langs):
-            job.tasks.append(jobs.pool.submit(write_reports, data, folder, (lang,), formats))
-        jobs.jobs[job_id] = job
-    return job.as_dict()
+    _expire_stale(session)
+    waiting = session.scalar(
+        select(func.count()).select_from(ReportJob).where(ReportJob.status.in_(_UNFINISHED))
+    )
+    if waiting >= MAX_WAITING_JOBS:
+        raise ApiError(
+            429,
+            "too many reports are being written: try again in a minute",
+            {"Retry-After": "60"},
+        )
+    expired = session.scalars(
+        select(ReportJob.id).where(
+            ReportJob.created_at < utc_now() - KEEP_FOR, ReportJob.status.not_in(_UNFINISHED)
+        )
+    ).all()
+    session.execute(delete(ReportJob).where(ReportJob.id.in_(expired)))
+    langs, formats = list(dict.fromkeys(body.langs)), list(dict.fromkeys(body.formats))
+    job = ReportJob(
+        id=secrets.token_hex(16),
+        facility_id=inventory.facility_id,
+        inventory_id=inventory.id,
+        langs=langs,
+        formats=formats,
+        status="queued",
+        tasks=len(langs),
+        tasks_done=0,
+        files=[],
+        created_by=who.name,
+    )
+    session.add(job)
+    session.commit()  # the rendering process finds the row, and no removed job's row is left
+    for old in expired:
+        shutil.rmtree(jobs.folder / old, ignore_errors=True)
+    jobs.submit(job.id, data, langs, tuple(formats))
+    return job
 
 
 @router.get("/report-jobs/{job_id}", response_model=ReportJobOut, tags=["reports"])
-def get_report_job(request: Request, who: User, job_id: JobId) -> dict[str, Any]:
+def get_report_job(request: Request, session: Db, who: User, job_id: JobId) -> ReportJob:
     """Status and progress of a report job, and its files once written."""
-    return _job(request, who, job_id).as_dict()
+    job = _job(session, who, job_id)
+    if job.status in _UNFINISHED and job.alive_at < utc_now() - STALE_AFTER:
+        with session_scope(request.app.state.engine) as writer:
+            _expire_stale(writer)
+            job = _job(writer, who, job_id)
+    return job
 
 
 @router.get(
@@ -222,12 +349,14 @@ def get_report_job(request: Request, who: User, job_id: JobId) -> dict[str, Any]
     tags=["reports"],
     responses={200: {"content": {t: {} for t in _MEDIA_TYPES.values()}}},
 )
-def download_report(request: Request, who: User, job_id: JobId, name: str) -> FileResponse:
+def download_report(
+    request: Request, session: Db, who: User, job_id: JobId, name: str
+) -> FileResponse:
     """A file of a finished report job."""
-    job = _job(request, who, job_id)
-    if name not in job.files():
+    job = _job(session, who, job_id)
+    path = reports_root(request.app.state.evidence_root) / job_id / name
+    if name not in job.files or not path.is_file():
         raise ApiError(404, "no such file in this job (is it finished?)")
-    path = job.folder / name
     return FileResponse(
         path,
         media_type=_MEDIA_TYPES[path.suffix],
