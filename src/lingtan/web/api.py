@@ -107,6 +107,24 @@ def _period(statement: Select, start_column, end_column, start, end) -> Select:
     return statement
 
 
+def _facility_records(
+    site: Facility,
+    record: type[ActivityRecord] | type[ProductionRecord],
+    owner: type[Source] | type[Product],
+    link: Any,
+    owner_code: str | None,
+    start: date | None,
+    end: date | None,
+) -> Select:
+    """The *record* rows (activity or production) of *site* that overlap ``start``..``end``,
+    joined to their *owner* (source or product) on the column *link*, only those of the owner
+    *owner_code* if one is given."""
+    statement = select(record).join(owner, owner.id == link).where(owner.facility_id == site.id)
+    if owner_code is not None:
+        statement = statement.where(owner.code == owner_code)
+    return _period(statement, record.period_start, record.period_end, start, end)
+
+
 # --- shapes ---------------------------------------------------------------------------------
 
 
@@ -224,15 +242,8 @@ def list_activity_records(
 ):
     """Activity records of a facility, by source and period."""
     site = facility(session, who, code)
-    statement = (
-        select(ActivityRecord)
-        .join(Source, Source.id == ActivityRecord.source_id)
-        .where(Source.facility_id == site.id)
-    )
-    if source is not None:
-        statement = statement.where(Source.code == source)
-    statement = _period(
-        statement, ActivityRecord.period_start, ActivityRecord.period_end, start, end
+    statement = _facility_records(
+        site, ActivityRecord, Source, ActivityRecord.source_id, source, start, end
     )
     statement = statement.order_by(Source.code, ActivityRecord.period_start).options(
         contains_eager(ActivityRecord.source), selectinload(ActivityRecord.evidence)
@@ -400,15 +411,8 @@ def list_production(
 ):
     """Production output by product and period (quantity in the product's unit)."""
     site = facility(session, who, code)
-    statement = (
-        select(ProductionRecord)
-        .join(Product, Product.id == ProductionRecord.product_id)
-        .where(Product.facility_id == site.id)
-    )
-    if product is not None:
-        statement = statement.where(Product.code == product)
-    statement = _period(
-        statement, ProductionRecord.period_start, ProductionRecord.period_end, start, end
+    statement = _facility_records(
+        site, ProductionRecord, Product, ProductionRecord.product_id, product, start, end
     )
     products = {
         p.id: p for p in session.scalars(select(Product).where(Product.facility_id == site.id))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -344,14 +344,16 @@ def _import(
     background: BackgroundTasks,
     facility: str,
     kind: str,
-    file_name: str,
-    run: Callable[[], dict[str, Any]],
+    file: UploadFile,
+    importer: Callable[[Request, Session, Principal, str, UploadFile], dict[str, Any]],
 ) -> Response:
-    """Run an import in a savepoint and show the data page with its result or problems."""
+    """Run *importer* on *file* in a savepoint and show the data page with its result or
+    problems."""
+    file_name = file.filename or ""
     outcome: dict[str, Any] = {"kind": kind, "file": file_name}
     try:
         with session.begin_nested():
-            outcome["result"] = run()
+            outcome["result"] = importer(request, session, who, facility, file)
     except InputError as error:
         outcome["problems"] = [p.as_dict() for p in error.problems]
     except ApiError as error:
@@ -372,12 +374,16 @@ def upload_activity(
     facility: Annotated[str, Query()],
 ) -> Response:
     """Import an activity file from the data page (managers and admins of the facility)."""
-
-    def run() -> dict[str, Any]:
-        return api_energy.import_activity_file(request, session, who, facility, file)
-
-    name = file.filename or ""
-    return _import(request, session, who, background, facility, "activity", name, run)
+    return _import(
+        request,
+        session,
+        who,
+        background,
+        facility,
+        "activity",
+        file,
+        api_energy.import_activity_file,
+    )
 
 
 @router.post("/data/meter-readings")
@@ -390,12 +396,9 @@ def upload_readings(
     facility: Annotated[str, Query()],
 ) -> Response:
     """Import a meter readings file from the data page (managers and admins)."""
-
-    def run() -> dict[str, Any]:
-        return api_energy.import_meter_file(request, session, who, facility, file)
-
-    name = file.filename or ""
-    return _import(request, session, who, background, facility, "readings", name, run)
+    return _import(
+        request, session, who, background, facility, "readings", file, api_energy.import_meter_file
+    )
 
 
 @router.get("/data/meters/{code}")
