@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 
 import click
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
 from lingtan.store.db import database_url
@@ -224,6 +226,17 @@ def users_activate(ctx: click.Context, username: str) -> None:
     click.echo(f"user {username} activated")
 
 
+def _change_access(
+    ctx: click.Context, username: str, change: Callable[[Session, AppUser, str], object]
+) -> list[str]:
+    """Apply *change* (session, user, actor) to the user *username* and return the codes of
+    the facilities it sees afterwards."""
+    with _store(ctx) as (session, _):
+        user = accounts.user_named(session, username)
+        change(session, user, _actor())
+        return accounts.granted_codes(session, user)
+
+
 @users.command("role")
 @click.argument("username")
 @click.argument("role", type=click.Choice(ROLES))
@@ -231,10 +244,7 @@ def users_activate(ctx: click.Context, username: str) -> None:
 @_refusing_bad_input
 def users_role(ctx: click.Context, username: str, role: str) -> None:
     """Change a user's role (never demoting the last active admin of its organization)."""
-    with _store(ctx) as (session, _):
-        user = accounts.user_named(session, username)
-        accounts.set_role(session, user, role, actor=_actor())
-        codes = accounts.granted_codes(session, user)
+    codes = _change_access(ctx, username, lambda s, u, a: accounts.set_role(s, u, role, actor=a))
     where = "all facilities" if role == "admin" else ", ".join(codes) or "no facility yet"
     click.echo(f"user {username} is now {role} ({where})")
 
@@ -246,10 +256,9 @@ def users_role(ctx: click.Context, username: str, role: str) -> None:
 @_refusing_bad_input
 def users_grant(ctx: click.Context, username: str, facility: str) -> None:
     """Let a manager, viewer or auditor see one more facility."""
-    with _store(ctx) as (session, _):
-        user = accounts.user_named(session, username)
-        accounts.grant_facility(session, user, facility, actor=_actor())
-        codes = accounts.granted_codes(session, user)
+    codes = _change_access(
+        ctx, username, lambda s, u, a: accounts.grant_facility(s, u, facility, actor=a)
+    )
     click.echo(f"user {username} sees {', '.join(codes)}")
 
 
@@ -260,10 +269,9 @@ def users_grant(ctx: click.Context, username: str, facility: str) -> None:
 @_refusing_bad_input
 def users_revoke(ctx: click.Context, username: str, facility: str) -> None:
     """Stop a user seeing a facility (from its next request on)."""
-    with _store(ctx) as (session, _):
-        user = accounts.user_named(session, username)
-        accounts.revoke_facility(session, user, facility, actor=_actor())
-        codes = accounts.granted_codes(session, user)
+    codes = _change_access(
+        ctx, username, lambda s, u, a: accounts.revoke_facility(s, u, facility, actor=a)
+    )
     click.echo(f"user {username} sees {', '.join(codes) or 'no facility'}")
 
 
