@@ -62,8 +62,7 @@ def serve(site: Site) -> Iterator[str]:
     finally:
         running.should_exit = True
         thread.join(timeout=10)
-        site.app.state.engine.dispose()
-        site.engine.dispose()
+        site.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,9 @@ import browser_support
 from browser_support import require_chromium, serve, shot, shown
 from lingtan.imports.template import write_workbook
 from lingtan.metering import rollups
-from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.store.db import session_scope
 from lingtan.store.models import ActivityRecord, Facility, ImportBatch, MeterReading
-from lingtan.web.app import create_app
-from web_support import build_site, snapshot
+from web_support import build_site, define_two_meters, ingest_ramps, snapshot
 
 browser = browser_support.browser  # the fixtures shared with the other browser tests
 page_of = browser_support.page_of
@@ -40,32 +38,12 @@ def server(tmp_path_factory):
     require_chromium()
     folder = tmp_path_factory.mktemp("browser-energy")
     url = f"sqlite:///{folder / 'lingtan.db'}"
-    site = build_site(url, folder)
+    site = build_site(url, folder, max_upload_bytes=UPLOAD_LIMIT)
     with session_scope(site.engine) as session:
-        define_meters(
-            session,
-            "ALPHA-PLANT",
-            [
-                NodeDefinition("site", "全厂 Site", "facility"),
-                NodeDefinition("ws", "电芯车间 Workshop", "workshop", parent="site"),
-            ],
-            [
-                MeterDefinition(
-                    "M-SUP", "electricity", "kWh", "cumulative", node="site", flow="supply"
-                ),
-                MeterDefinition("M-WS", "electricity", "kWh", "cumulative", node="ws"),
-            ],
-        )
-        readings = [
-            (code, DAY_START_UTC + 900 * i, start + step * i)
-            for i in range(JULY_INTERVALS + 1)
-            for code, start, step in (("M-SUP", 1000.0, 10.0), ("M-WS", 500.0, 9.0))
-        ]
-        ingest_readings(session, "ALPHA-PLANT", readings, origin="setup")
+        define_two_meters(session, names=("全厂 Site", "电芯车间 Workshop"))
+        ingest_ramps(session, DAY_START_UTC, JULY_INTERVALS, origin="setup")
         alpha = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
         rollups.refresh(session, alpha.id)
-    site.app.state.engine.dispose()
-    site.app = create_app(url, evidence_dir=site.evidence_dir, max_upload_bytes=UPLOAD_LIMIT)
     with serve(site) as base:
         yield base, site
 

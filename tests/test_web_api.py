@@ -19,8 +19,7 @@ from web_support import ALPHA_MARKERS, build_site, snapshot
 def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 # --- every route, as organization B, with organization A's identifiers -------------------------

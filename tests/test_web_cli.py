@@ -15,8 +15,7 @@ from web_support import ALPHA, PASSWORD, build_site
 def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 def run(site, *args, stdin=None):

@@ -18,14 +18,12 @@ import sqlalchemy as sa
 from lingtan.imports.template import write_workbook
 from lingtan.metering.energy import balance
 from lingtan.metering.energy_store import load_energy, month_span
-from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
+from lingtan.metering.store import ingest_readings
 from lingtan.services.overview import facility_overview, set_target
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import ActivityRecord, Facility, ImportBatch, MeterReading
 from lingtan.web.api_overview import Overview
-from lingtan.web.api_reports import shutdown
-from lingtan.web.app import create_app
-from web_support import build_site
+from web_support import build_site, define_two_meters
 
 F = "/api/v1/facilities/ALPHA-PLANT"
 UPLOAD_LIMIT = 64 * 1024
@@ -46,30 +44,11 @@ def readings_csv(sup_step: float = 10.0, ws_step: float = 9.0) -> bytes:
 
 @pytest.fixture
 def site(database_url, tmp_path):
-    built = build_site(database_url, tmp_path)
+    built = build_site(database_url, tmp_path, max_upload_bytes=UPLOAD_LIMIT)
     with session_scope(built.engine) as session:
-        define_meters(
-            session,
-            "ALPHA-PLANT",
-            [
-                NodeDefinition("site", "Site", "facility"),
-                NodeDefinition("ws", "Workshop", "workshop", parent="site"),
-            ],
-            [
-                MeterDefinition(
-                    "M-SUP", "electricity", "kWh", "cumulative", node="site", flow="supply"
-                ),
-                MeterDefinition("M-WS", "electricity", "kWh", "cumulative", node="ws"),
-            ],
-        )
-    built.app.state.engine.dispose()
-    built.app = create_app(
-        database_url, evidence_dir=built.evidence_dir, max_upload_bytes=UPLOAD_LIMIT
-    )
+        define_two_meters(session)
     yield built
-    shutdown(built.app)
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 def upload(client, csrf, path, name, content, **data):

@@ -14,11 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
+from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import session_scope
-from lingtan.web.api_reports import shutdown
 from lingtan.web.deps import CSRF_HEADER, SESSION_COOKIE
-from web_support import build_site
+from web_support import build_site, define_two_meters, ingest_ramps
 
 MAX_EXAMPLES = 12
 DAY_START_UTC = 1_740_758_400  # 2025-03-01 00:00 +08:00
@@ -29,33 +28,13 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("schema")
     built = build_site(f"sqlite:///{folder / 'lingtan.db'}", folder)
     with session_scope(built.engine) as session:
-        define_meters(
-            session,
-            "ALPHA-PLANT",
-            [
-                NodeDefinition("site", "Site", "facility"),
-                NodeDefinition("ws", "Workshop", "workshop", parent="site"),
-            ],
-            [
-                MeterDefinition(
-                    "M-SUP", "electricity", "kWh", "cumulative", node="site", flow="supply"
-                ),
-                MeterDefinition("M-WS", "electricity", "kWh", "cumulative", node="ws"),
-                MeterDefinition(
-                    "M-V", "electricity", "kWh", "cumulative", virtual_formula="M-SUP - M-WS"
-                ),
-            ],
+        virtual = MeterDefinition(
+            "M-V", "electricity", "kWh", "cumulative", virtual_formula="M-SUP - M-WS"
         )
-        readings = [
-            (code, DAY_START_UTC + 900 * i, start + step * i)
-            for i in range(97)
-            for code, start, step in (("M-SUP", 1000.0, 10.0), ("M-WS", 500.0, 9.0))
-        ]
-        ingest_readings(session, "ALPHA-PLANT", readings, origin="test")
+        define_two_meters(session, extra=(virtual,))
+        ingest_ramps(session, DAY_START_UTC, 96, origin="test")
     yield built
-    shutdown(built.app)
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 class Manager:

@@ -9,7 +9,6 @@ import pytest
 
 from lingtan.imports.template import write_workbook
 from lingtan.store.models import ActivityRecord
-from lingtan.web.app import create_app
 from web_support import ALPHA_MARKERS, build_site, snapshot
 
 UPLOAD_LIMIT = 64 * 1024
@@ -17,14 +16,9 @@ UPLOAD_LIMIT = 64 * 1024
 
 @pytest.fixture
 def site(database_url, tmp_path):
-    built = build_site(database_url, tmp_path)
-    built.app.state.engine.dispose()
-    built.app = create_app(
-        database_url, evidence_dir=built.evidence_dir, max_upload_bytes=UPLOAD_LIMIT
-    )
+    built = build_site(database_url, tmp_path, max_upload_bytes=UPLOAD_LIMIT)
     yield built
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 def workbook(tmp_path, amount) -> bytes:

@@ -28,8 +28,7 @@ FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
 def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 def assert_error(answer, status):

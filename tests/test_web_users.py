@@ -21,8 +21,7 @@ USERS = "/api/v1/users"
 def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
-    built.app.state.engine.dispose()
-    built.engine.dispose()
+    built.close()
 
 
 def assert_error(answer, status):

@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
+from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.services import inventory as inventories
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import ActivityRecord, AuditEntry, Facility, Inventory, Meter, Source
 from lingtan.web import accounts
+from lingtan.web.api_reports import shutdown
 from lingtan.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -56,6 +58,12 @@ class Site:
 
     def bearer(self, token: str) -> TestClient:
         return TestClient(self.app, headers={"Authorization": f"Bearer {self.tokens[token]}"})
+
+    def close(self) -> None:
+        """Stop the application's report jobs and dispose of both engines."""
+        shutdown(self.app)
+        self.app.state.engine.dispose()
+        self.engine.dispose()
 
     def count(self, model) -> int:
         with self.engine.connect() as connection:
@@ -164,10 +172,44 @@ def build_site(url: str, tmp_path: Path, **app_options) -> Site:
             "record_id": record.id,
             "evidence_sha256": record.evidence[0].sha256,
         }
-    site.app = create_app(
-        url, evidence_dir=evidence_dir, max_upload_bytes=UPLOAD_LIMIT_BYTES, **app_options
-    )
+    options = {"max_upload_bytes": UPLOAD_LIMIT_BYTES, **app_options}
+    site.app = create_app(url, evidence_dir=evidence_dir, **options)
     return site
+
+
+def define_two_meters(
+    session, names: tuple[str, str] = ("Site", "Workshop"), extra: tuple = ()
+) -> None:
+    """ALPHA-PLANT's energy tree: the node ``site`` (names[0]) with its supply meter M-SUP
+    and the workshop ``ws`` (names[1]) below it with M-WS, both cumulative [kWh]; *extra*
+    meter definitions are added as given."""
+    define_meters(
+        session,
+        "ALPHA-PLANT",
+        [
+            NodeDefinition("site", names[0], "facility"),
+            NodeDefinition("ws", names[1], "workshop", parent="site"),
+        ],
+        [
+            MeterDefinition(
+                "M-SUP", "electricity", "kWh", "cumulative", node="site", flow="supply"
+            ),
+            MeterDefinition("M-WS", "electricity", "kWh", "cumulative", node="ws"),
+            *extra,
+        ],
+    )
+
+
+def ingest_ramps(session, day_start_utc: int, intervals: int, origin: str) -> None:
+    """Readings of M-SUP (1000 kWh, then +10 kWh each 15 min) and M-WS (500 kWh, +9 kWh)
+    from *day_start_utc* [s since the epoch] over *intervals* intervals of 15 min (one more
+    reading than intervals)."""
+    readings = [
+        (code, day_start_utc + 900 * i, start + step * i)
+        for i in range(intervals + 1)
+        for code, start, step in (("M-SUP", 1000.0, 10.0), ("M-WS", 500.0, 9.0))
+    ]
+    ingest_readings(session, "ALPHA-PLANT", readings, origin=origin)
 
 
 def snapshot(site: Site) -> dict[str, int]:
