@@ -99,19 +99,7 @@ def energy_totals(
     with _store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
-        result = []
-        for key, values in data.periods(period).items():
-            totals = data.totals(values)
-            tce, tco2, notes = data.facility_total(totals)
-            result.append(
-                {
-                    "period": key,
-                    "facility_energy_tce": tce,
-                    "facility_carbon_tco2": tco2,
-                    "notes": notes,
-                    "nodes": [t.as_dict() for _, t in sorted(totals.items())],
-                }
-            )
+        result = data.period_summaries(period)
     if output == "json":
         _json({"facility": code, "periods": result, "factors": data.factors()})
         return

@@ -125,6 +125,24 @@ class FacilityEnergy:
             notes += n
         return tce, tco2, notes
 
+    def period_summaries(self, period: str) -> list[dict[str, Any]]:
+        """Per ``day``, ``month`` or ``year``: the facility's energy [tce], carbon [tCO2], the
+        notes on them and every node's totals (as ``lingtan energy totals`` shows them)."""
+        summaries = []
+        for key, values in self.periods(period).items():
+            totals = self.totals(values)
+            tce, tco2, notes = self.facility_total(totals)
+            summaries.append(
+                {
+                    "period": key,
+                    "facility_energy_tce": tce,
+                    "facility_carbon_tco2": tco2,
+                    "notes": notes,
+                    "nodes": [t.as_dict() for _, t in sorted(totals.items())],
+                }
+            )
+        return summaries
+
     def flow(self) -> dict[str, Any]:
         """Energy-flow (Sankey) data of the whole span."""
         values = {code: _whole(self.daily, code) for code in self.meters}

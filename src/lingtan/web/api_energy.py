@@ -723,19 +723,7 @@ def energy_totals(
     coefficients used (``lingtan energy totals``)."""
 
     def read(_current: Session, data: FacilityEnergy) -> dict[str, Any]:
-        periods = []
-        for key, values in data.periods(period).items():
-            totals = data.totals(values)
-            tce, tco2, notes = data.facility_total(totals)
-            periods.append(
-                {
-                    "period": key,
-                    "facility_energy_tce": tce,
-                    "facility_carbon_tco2": tco2,
-                    "notes": notes,
-                    "nodes": [t.as_dict() for _, t in sorted(totals.items())],
-                }
-            )
+        periods = data.period_summaries(period)
         return {"facility": data.facility.code, "periods": periods, "factors": data.factors()}
 
     return _energy_read(request, session, who, code, month_span(year, month), read)
