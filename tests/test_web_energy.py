@@ -23,7 +23,7 @@ from lingtan.services.overview import facility_overview, set_target
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import ActivityRecord, Facility, ImportBatch, MeterReading
 from lingtan.web.api_overview import Overview
-from web_support import build_site, define_two_meters
+from web_support import assert_error, build_site, define_two_meters
 
 F = "/api/v1/facilities/ALPHA-PLANT"
 UPLOAD_LIMIT = 64 * 1024
@@ -65,13 +65,6 @@ def loaded(site):
     body = answer.json()
     assert (body["layout"], body["rows_read"], body["added"]) == ("long", 194, 194)
     return site
-
-
-def assert_error(answer, status):
-    assert answer.status_code == status, answer.text
-    error = answer.json()["error"]
-    assert error["status"] == status and "Traceback" not in answer.text
-    return error
 
 
 # --- figures --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from lingtan.store.models import Inventory, ReportJob, utc_now
 from lingtan.web import api_reports
 from lingtan.web.api_reports import STOPPED, reports_root, shutdown
 from lingtan.web.app import create_app
-from web_support import PASSWORD, build_site
+from web_support import PASSWORD, assert_error, build_site
 
 
 @pytest.fixture
@@ -30,11 +30,6 @@ def two(database_url, tmp_path):
         shutdown(app)
         app.state.engine.dispose()
     site.engine.dispose()
-
-
-def assert_error(answer, status):
-    assert answer.status_code == status, answer.text
-    return answer.json()["error"]
 
 
 def signed_in(app, user):

@@ -18,7 +18,7 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
-from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, build_site, snapshot
+from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, assert_error, build_site, snapshot
 
 COMPUTE = "/api/v1/facilities/ALPHA-PLANT/inventories"
 FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
@@ -29,14 +29,6 @@ def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
     built.close()
-
-
-def assert_error(answer, status):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["error"]["status"] == status and body["error"]["message"]
-    assert "Traceback" not in answer.text
-    return body["error"]
 
 
 # --- login page, session cookie, logout -------------------------------------------------------

@@ -11,7 +11,7 @@ from lingtan.store import audit
 from lingtan.store.db import session_scope
 from lingtan.store.models import AppUser, AuditEntry, LoginAttempt, UserSession
 from lingtan.web.accounts import MAX_FAILURES_PER_USER
-from web_support import ALPHA, BETA, PASSWORD, build_site, snapshot
+from web_support import ALPHA, BETA, PASSWORD, assert_error, build_site, snapshot
 
 NEW_PASSWORD = "a brand new secret 2026"
 USERS = "/api/v1/users"
@@ -22,13 +22,6 @@ def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
     yield built
     built.close()
-
-
-def assert_error(answer, status):
-    assert answer.status_code == status, answer.text
-    error = answer.json()["error"]
-    assert error["status"] == status and "Traceback" not in answer.text
-    return error
 
 
 def sessions_of(site, username: str) -> int:

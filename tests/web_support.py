@@ -212,6 +212,16 @@ def ingest_ramps(session, day_start_utc: int, intervals: int, origin: str) -> No
     ingest_readings(session, "ALPHA-PLANT", readings, origin=origin)
 
 
+def assert_error(answer, status: int) -> dict:
+    """The error body of ``answer``, after checking it has the HTTP status ``status``, names
+    that status and a message, and shows no traceback."""
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["status"] == status and error["message"]
+    assert "Traceback" not in answer.text
+    return error
+
+
 def snapshot(site: Site) -> dict[str, int]:
     """Counts that any write to the data would change (every change is audited)."""
     return {
