@@ -129,6 +129,27 @@ def _differences(engine: sa.Engine) -> list:
         return compare_metadata(context, Base.metadata)
 
 
+def test_a_postgresql_server_that_never_answers_fails_the_connection_in_time(monkeypatch):
+    # a TCP listener that accepts and then says nothing, as a server behind a broken network
+    # path that still completes the handshake would
+    import socket
+
+    from lingtan.store import db
+
+    monkeypatch.setattr(db, "POSTGRESQL_CONNECT_TIMEOUT_S", 2)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        engine = make_engine(f"postgresql://nobody@127.0.0.1:{port}/none")
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError, match="timeout"):
+            engine.connect()
+        took = time.monotonic() - started
+        engine.dispose()
+    assert 1.5 < took < 10, took
+
+
 def test_upgrade_from_empty_creates_exactly_the_models_schema(database_url):
     engine = make_engine(database_url)
     assert current_revision(engine) is None

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "ENV_DATABASE_URL",
+    "POSTGRESQL_CONNECT_TIMEOUT_S",
     "SQLITE_BUSY_TIMEOUT_MS",
     "alembic_config",
     "current_revision",
@@ -38,6 +39,10 @@ __all__ = [
 ENV_DATABASE_URL = "LINGTAN_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///lingtan.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long a PostgreSQL connection may take to open [s]: a server behind a network that drops
+#: packets then fails the attempt (a gateway's buffer keeps its readings and retries) instead
+#: of hanging until the operating system gives up.
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
 _READ_ONLY = "lingtan_read_only"  # execution option: see session_scope(read_only=True)
 
 
@@ -83,7 +88,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     SQLite gets WAL journal mode (readers never block the writer), enforced foreign keys, a
     busy timeout of 30 s and ``BEGIN IMMEDIATE`` at the start of every transaction (the
     pysqlite recipe: the driver's own transaction handling is switched off and SQLAlchemy
-    emits the BEGIN). PostgreSQL gets ``pool_pre_ping`` so a restarted server costs no error.
+    emits the BEGIN). PostgreSQL gets ``pool_pre_ping`` so a restarted server costs no error,
+    and a connect timeout of :data:`POSTGRESQL_CONNECT_TIMEOUT_S`.
 
     Parameters
     ----------
@@ -96,7 +102,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     url = _normalise(url) if isinstance(url, str) else url
     if not _is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        connect_args = {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S}
+        return create_engine(
+            url, connect_args={**connect_args, **kwargs.pop("connect_args", {})}, **kwargs
+        )
 
     connect_args = dict(kwargs.pop("connect_args", {}))
     # isolation_level=None: sqlite3 must not emit its own (deferred) BEGIN; see "begin" below.
