@@ -368,3 +368,38 @@ def test_readings_stored_by_other_means_show_in_the_next_answer(loaded):
     assert [(i["period"], i["energy"], i["measured_intervals"]) for i in days] == [
         ("2025-03-02", pytest.approx(18.0), 2)
     ]
+
+
+def test_a_facility_code_of_two_organizations_keeps_their_meters_apart(loaded):
+    # organization B has a facility with the code of A's: codes are unique only per
+    # organization, and the web application passes the facility it resolved, not its code
+    from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
+
+    with session_scope(loaded.engine) as session:
+        beta = session.scalars(sa.select(Facility).where(Facility.code == "BETA-PLANT")).one()
+        twin = Facility(organization_id=beta.organization_id, code="ALPHA-PLANT",
+                        name="B's twin", region="CN-JS")  # fmt: skip
+        session.add(twin)
+        session.flush()
+        define_meters(session, twin, [NodeDefinition("b-site", "B site", "facility")],
+                      [MeterDefinition("B-M", "electricity", "kWh", "cumulative",
+                                       node="b-site")])  # fmt: skip
+    a_client, _ = loaded.client("viewer_a")
+    a_tree = a_client.get(f"{F}/meters")
+    assert a_tree.status_code == 200, a_tree.text
+    assert {m["code"] for m in a_tree.json()["meters"]} == {"E-MAIN", "M-SUP", "M-WS"}
+    intervals = a_client.get(f"{F}/meters/M-WS/intervals?start=2025-02-28T16:00:00Z"
+                             "&end=2025-02-28T17:00:00Z").json()  # fmt: skip
+    assert [i["energy"] for i in intervals["items"]] == pytest.approx([9.0] * 4)
+    assert a_client.get(f"{F}/energy/totals?year=2025&month=3").status_code == 200
+    b_client, b_csrf = loaded.client("admin_b")
+    assert {m["code"] for m in b_client.get(f"{F}/meters").json()["meters"]} == {"B-M"}
+    stored = upload(b_client, b_csrf, f"{F}/meter-files", "b.csv",
+                    b"meter,timestamp,value\nB-M,2025-03-01 00:00,5\nB-M,2025-03-01 00:15,7\n")  # fmt: skip
+    assert stored.status_code == 201, stored.text
+    b_intervals = b_client.get(f"{F}/meters/B-M/intervals?start=2025-02-28T16:00:00Z"
+                               "&end=2025-02-28T16:30:00Z").json()  # fmt: skip
+    # 00:00 to 00:15 local (16:00 to 16:15 UTC): 7 - 5 = 2 kWh on B's meter; nothing before
+    assert [i["energy"] for i in b_intervals["items"]] == [2.0, None]
+    assert assert_error(a_client.get(f"{F}/meters/B-M/intervals?start=2025-02-28T16:00:00Z"
+                                     "&end=2025-02-28T16:30:00Z"), 404)  # fmt: skip

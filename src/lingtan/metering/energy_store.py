@@ -49,7 +49,13 @@ from lingtan.metering.energy import (
     virtual_daily,
 )
 from lingtan.metering.intervals import Quality
-from lingtan.metering.store import facility_id, local_midnight, stored_intervals
+from lingtan.metering.store import (
+    FacilityRef,
+    facility_id,
+    facility_label,
+    local_midnight,
+    stored_intervals,
+)
 from lingtan.store import audit
 from lingtan.store.models import (
     Facility,
@@ -167,7 +173,7 @@ def _whole(daily: DailyTotals, code: str) -> MeterPeriod:
 
 def load_energy(
     session: Session,
-    facility_code: str,
+    facility_code: FacilityRef,
     start: date,
     end: date,
     *,
@@ -215,7 +221,7 @@ def load_energy(
         region = resolve_region(facility.region).code
     except UnknownRegionError as error:
         raise InputError(
-            InputProblem(f"facility {facility_code}", "region", facility.region, str(error))
+            InputProblem(f"facility {facility.code}", "region", facility.region, str(error))
         ) from None
     year = (end - timedelta(days=1)).year
     coal = StandardCoal.from_library(library)
@@ -265,7 +271,7 @@ def _daily(session: Session, fid: int, ids: dict[str, int], start: date, end: da
 
 
 def interval_carbon(
-    session: Session, facility_code: str, meter_code: str, start: date, end: date
+    session: Session, facility_code: FacilityRef, meter_code: str, start: date, end: date
 ) -> dict[str, Any]:
     """CO2 of every 15-minute interval of a meter over local days ``[start, end)``.
 
@@ -283,7 +289,9 @@ def interval_carbon(
     meter = energy.meters.get(meter_code)
     if meter is None:
         raise InputError(
-            InputProblem(f"facility {facility_code}", "meter", meter_code, "unknown meter")
+            InputProblem(
+                f"facility {facility_label(facility_code)}", "meter", meter_code, "unknown meter"
+            )
         )
     span = {"start": local_midnight(start), "end": local_midnight(end)}
     coefs = energy.expanded.get(meter_code, {meter_code: 1.0})
@@ -366,7 +374,7 @@ class _BudgetRow:
 
 
 def import_budgets(
-    session: Session, facility_code: str, path: str | Path, *, actor: str
+    session: Session, facility_code: FacilityRef, path: str | Path, *, actor: str
 ) -> tuple[int, int]:
     """Import monthly budgets per node from a CSV or XLSX file, all or nothing.
 

@@ -41,6 +41,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.imports.tables import csv_encoding, header_columns, read_tables
 from lingtan.metering.store import (
     CHUNK_READINGS,
+    FacilityRef,
     IngestSummary,
     MeterDefinition,
     NodeDefinition,
@@ -301,7 +302,7 @@ def _sha256(path: Path) -> str:
 
 def import_readings_file(
     session: Session,
-    facility_code: str,
+    facility_code: FacilityRef,
     path: str | Path,
     *,
     utc_offset_min: int = DEFAULT_UTC_OFFSET_MIN,
@@ -452,7 +453,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
 
 
 def define_meters_from_file(
-    session: Session, facility_code: str, path: str | Path
+    session: Session, facility_code: FacilityRef, path: str | Path
 ) -> tuple[int, int]:
     """Read a definitions file (:func:`read_definitions`) and define its nodes and meters."""
     nodes, meters = read_definitions(path)

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError, InputProblem
 from lingtan.metering.files import FUTURE_TOLERANCE_S, MAX_PROBLEMS
 from lingtan.metering.rollups import refresh
-from lingtan.metering.store import facility_id, ingest_readings
+from lingtan.metering.store import FacilityRef, facility_id, facility_label, ingest_readings
 from lingtan.store.models import Meter
 
 __all__ = ["MAX_BATCH_READINGS", "BatchResult", "ingest_batch"]
@@ -207,7 +207,7 @@ def _entries(payload: Any, checker: _Checker) -> None:
 
 
 def ingest_batch(
-    session: Session, facility_code: str, payload: Any, *, now: datetime | None = None
+    session: Session, facility_code: FacilityRef, payload: Any, *, now: datetime | None = None
 ) -> BatchResult:
     """Check a batch of readings and store it, in the session's transaction.
 
@@ -242,7 +242,9 @@ def ingest_batch(
     checker = _Checker(meters, now or datetime.now(UTC))
     _entries(payload, checker)
     if checker.problems:
-        raise InputError(checker.problems, origin=f"{ORIGIN} batch for {facility_code}")
+        raise InputError(
+            checker.problems, origin=f"{ORIGIN} batch for {facility_label(facility_code)}"
+        )
     summary = ingest_readings(session, facility_code, checker.rows, origin=ORIGIN)
     # The daily totals of the days these readings touched, in the same transaction.
     days = refresh(session, fid)

@@ -59,11 +59,13 @@ from lingtan.store.models import (
 __all__ = [
     "CHUNK_READINGS",
     "ROLLUP_UTC_OFFSET_MIN",
+    "FacilityRef",
     "IngestSummary",
     "MeterDefinition",
     "NodeDefinition",
     "define_meters",
     "facility_id",
+    "facility_label",
     "ingest_readings",
     "local_midnight",
     "local_time",
@@ -159,8 +161,22 @@ def utc_offset_text(utc_offset_min: int) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
-def facility_id(session: Session, facility_code: str) -> int:
-    """The id of the facility with this code; an :class:`InputError` unless exactly one."""
+#: A facility given by its code, or the facility itself. A caller that has already resolved it
+#: within an organization (the web application) passes the facility, so that a code held by
+#: facilities of two organizations is never ambiguous.
+FacilityRef = str | Facility
+
+
+def facility_label(facility: FacilityRef) -> str:
+    """The code of a :data:`FacilityRef`, for messages."""
+    return facility.code if isinstance(facility, Facility) else facility
+
+
+def facility_id(session: Session, facility_code: FacilityRef) -> int:
+    """The id of the facility (given itself, or by a code that exactly one facility has);
+    an :class:`InputError` otherwise."""
+    if isinstance(facility_code, Facility):
+        return facility_code.id
     ids = session.scalars(sa.select(Facility.id).where(Facility.code == facility_code)).all()
     if len(ids) != 1:
         rule = "no such facility" if not ids else "several facilities have this code"
@@ -168,7 +184,7 @@ def facility_id(session: Session, facility_code: str) -> int:
     return ids[0]
 
 
-def meters_of(session: Session, facility_code: str) -> list[Meter]:
+def meters_of(session: Session, facility_code: FacilityRef) -> list[Meter]:
     """The facility's meters, ordered by code."""
     fid = facility_id(session, facility_code)
     return list(
@@ -176,14 +192,16 @@ def meters_of(session: Session, facility_code: str) -> list[Meter]:
     )
 
 
-def _meter(session: Session, facility_code: str, meter_code: str) -> Meter:
+def _meter(session: Session, facility_code: FacilityRef, meter_code: str) -> Meter:
     fid = facility_id(session, facility_code)
     meter = session.scalars(
         sa.select(Meter).where(Meter.facility_id == fid, Meter.code == meter_code)
     ).one_or_none()
     if meter is None:
         raise InputError(
-            InputProblem(f"facility {facility_code}", "meter", meter_code, "unknown meter")
+            InputProblem(
+                f"facility {facility_label(facility_code)}", "meter", meter_code, "unknown meter"
+            )
         )
     return meter
 
@@ -196,7 +214,7 @@ def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def ingest_readings(
     session: Session,
-    facility_code: str,
+    facility_code: FacilityRef,
     readings: Iterable[tuple[str, Any, float]],
     *,
     origin: str,
@@ -385,7 +403,7 @@ def _store_chunk(
 
 
 def meter_readings(
-    session: Session, facility_code: str, meter_code: str, *, start: Any, end: Any
+    session: Session, facility_code: FacilityRef, meter_code: str, *, start: Any, end: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """One meter's stored readings in ``[start, end)``, in time order.
 
@@ -437,7 +455,7 @@ def _driver_rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[tu
 
 def stored_intervals(
     session: Session,
-    facility_code: str,
+    facility_code: FacilityRef,
     meter_code: str,
     *,
     start: Any,
@@ -521,7 +539,7 @@ class MeterDefinition:
 
 def define_meters(
     session: Session,
-    facility_code: str,
+    facility_code: FacilityRef,
     nodes: Iterable[NodeDefinition],
     meters: Iterable[MeterDefinition],
 ) -> tuple[int, int]:

@@ -874,4 +874,4 @@ def post_readings(
     """A batch of meter readings, stored all or nothing; sending the same batch again
     changes nothing. For ``ingest`` tokens (and users who edit the facility)."""
     site = facility(session, who, code, write=True)
-    return ingest_batch(session, site.code, batch).as_dict()
+    return ingest_batch(session, site, batch).as_dict()

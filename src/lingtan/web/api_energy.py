@@ -447,7 +447,7 @@ def _energy_read(
     """``read`` of the facility's energy over local days ``span`` (:func:`load_energy`)."""
     site = facility(session, who, code)
     with _current(request, session, site) as current:
-        return read(current, load_energy(current, site.code, *span, refresh=False))
+        return read(current, load_energy(current, site, *span, refresh=False))
 
 
 # --- the metering tree, readings and intervals ----------------------------------------------
@@ -505,7 +505,7 @@ def list_readings(
     site = facility(session, who, code)
     found = _meter(session, site, meter)
     _span(start, end)
-    ts, values = meter_readings(session, site.code, found.code, start=start, end=end)
+    ts, values = meter_readings(session, site, found.code, start=start, end=end)
     items = [
         {"ts": t, "value": v}
         for t, v in zip(
@@ -534,7 +534,7 @@ def list_intervals(
     site = facility(session, who, code)
     found = _meter(session, site, meter)
     _span(start, end, grid=True)
-    intervals = stored_intervals(session, site.code, found.code, start=start, end=end)
+    intervals = stored_intervals(session, site, found.code, start=start, end=end)
     flags, counts = np.unique(intervals.quality, return_counts=True)
     page = slice(offset, offset + limit)
     energy = intervals.energy[page].tolist()
@@ -572,7 +572,7 @@ def meter_carbon(
     with the factor's provenance (``lingtan energy carbon``)."""
     site = facility(session, who, code)
     _meter(session, site, meter)
-    return interval_carbon(session, site.code, meter, day, day + timedelta(days=days))
+    return interval_carbon(session, site, meter, day, day + timedelta(days=days))
 
 
 @router.get("/facilities/{code}/meters/{meter}/tou", response_model=TouSplitOut, tags=["energy"])
@@ -600,7 +600,7 @@ def meter_tou(
     )
     start = datetime.combine(first, datetime.min.time(), UTC) - _LOCAL
     end = datetime.combine(after, datetime.min.time(), UTC) - _LOCAL
-    intervals = stored_intervals(session, site.code, found.code, start=start, end=end)
+    intervals = stored_intervals(session, site, found.code, start=start, end=end)
     split = tou_split(intervals, chosen, ROLLUP_UTC_OFFSET_MIN, holidays=holiday or ())
     return {
         "facility": site.code,
@@ -825,7 +825,7 @@ def import_meter_file(
     site = facility(session, who, code, write=True)
     with _uploaded(request, file, _TABLE_FILES) as path:
         result = import_readings_file(
-            session, site.code, path, utc_offset_min=utc_offset_min, actor=who.name
+            session, site, path, utc_offset_min=utc_offset_min, actor=who.name
         )
     days = rollups.refresh(session, site.id)
     r = result.readings
@@ -847,7 +847,7 @@ def import_budget_file(
     same node and month again replaces it (``lingtan energy budget import``)."""
     site = facility(session, who, code, write=True)
     with _uploaded(request, file, _TABLE_FILES) as path:
-        read, changed = import_budgets(session, site.code, path, actor=who.name)
+        read, changed = import_budgets(session, site, path, actor=who.name)
     return {"rows_read": read, "changed": changed}
 
 
