@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
 from lingtan.imports.load import facility_by_code
-from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, balance
+from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
     FacilityEnergy,
     budget_rows,
@@ -157,11 +157,7 @@ def energy_balance(
     with _store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
-        rows = [
-            row
-            for key, values in data.periods(period).items()
-            for row in balance(key, data.nodes, data.totals(values), threshold_pct=threshold)
-        ]
+        rows = data.balance_rows(period, threshold)
     if output == "json":
         _json({"facility": code, "threshold_pct": threshold, "rows": [r.as_dict() for r in rows]})
         return

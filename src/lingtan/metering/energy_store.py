@@ -28,6 +28,7 @@ from lingtan.imports.tables import column_label, match_columns, read_tables
 from lingtan.metering import rollups
 from lingtan.metering.energy import (
     INTERVALS_PER_DAY,
+    BalanceRow,
     BudgetRow,
     CarbonFactor,
     Coefficient,
@@ -36,6 +37,7 @@ from lingtan.metering.energy import (
     MeterPeriod,
     NodeInfo,
     NodeTotal,
+    balance,
     budget_check,
     carbon_factor,
     combine_intervals,
@@ -148,6 +150,15 @@ class FacilityEnergy:
                 }
             )
         return summaries
+
+    def balance_rows(self, period: str, threshold_pct: float) -> list[BalanceRow]:
+        """Per ``day``, ``month`` or ``year``: the balance of every node with its own meters
+        against its metered children (:func:`lingtan.metering.energy.balance`)."""
+        return [
+            row
+            for key, values in self.periods(period).items()
+            for row in balance(key, self.nodes, self.totals(values), threshold_pct=threshold_pct)
+        ]
 
     def flow(self) -> dict[str, Any]:
         """Energy-flow (Sankey) data of the whole span."""

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import import_file
 from lingtan.metering import rollups
-from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, INTERVALS_PER_DAY, balance
+from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, INTERVALS_PER_DAY
 from lingtan.metering.energy_store import (
     FacilityEnergy,
     budget_rows,
@@ -749,8 +749,7 @@ def energy_balance(
     def read(_current: Session, data: FacilityEnergy) -> dict[str, Any]:
         rows = [
             row.as_dict()
-            for key, values in data.periods(period).items()
-            for row in balance(key, data.nodes, data.totals(values), threshold_pct=threshold)
+            for row in data.balance_rows(period, threshold)
             if not alerts_only or row.status != "ok"
         ]
         return {"facility": data.facility.code, "threshold_pct": threshold, "rows": rows}
