@@ -98,7 +98,7 @@ def lingtan_cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     folder in ``tmp_path``; asserts the exit code (0 unless ``code=``) and returns the result."""
     from click.testing import CliRunner
 
-    from lingtan.cli import main
+    from lingtan.cli.main import main
 
     monkeypatch.setenv("LINGTAN_USER", "tester")
     monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path / "data"))

@@ -238,8 +238,8 @@ def test_demo_daily_totals_are_refreshed(store):
 
 
 def test_demo_metering_files_are_deterministic(demo, tmp_path):
-    from lingtan.demo import monthly_bills
-    from lingtan.demo_metering import write_metering
+    from lingtan.demo.build import monthly_bills
+    from lingtan.demo.metering import write_metering
 
     folder, _, _ = demo
     again = write_metering(tmp_path, monthly_bills())

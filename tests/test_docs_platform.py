@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lingtan.cli import main
+from lingtan.cli.main import main
 from lingtan.imports import parse
 from lingtan.imports.template import SHEETS
 

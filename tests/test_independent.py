@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from lingtan.demo import FACILITY, _workbook
+from lingtan.demo.build import FACILITY, _workbook
 from lingtan.imports.load import import_file
 from lingtan.imports.parse import parse_file
 from lingtan.services import inventory as inventories

@@ -20,7 +20,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from lingtan.cli_ingest import ingest
+from lingtan.cli.ingest import ingest
 from lingtan.metering.buffer import DiskBuffer
 from lingtan.metering.ingest import ConfigError, load_config, run_ingest
 from lingtan.metering.modbus import ModbusConfig, ModbusPoller, decode

@@ -485,7 +485,7 @@ def factory(store_engine):
 def _cli(database_url, *args):
     from click.testing import CliRunner
 
-    from lingtan.cli import main
+    from lingtan.cli.main import main
 
     return CliRunner().invoke(main, ["--db", database_url, *args])
 

@@ -294,7 +294,7 @@ def test_node_totals_sum_their_own_meters_per_day_and_month(plant):
 def test_cli_import_refreshes_and_show_reports_the_meter(plant, tmp_path, database_url):
     from click.testing import CliRunner
 
-    from lingtan.cli_metering import meters
+    from lingtan.cli.metering import meters
 
     # a: +0.25 every 15 min from Jan 1 00:00 to Jan 2 00:00 local (97 readings) = 24 kWh on Jan 1.
     file = tmp_path / "a.csv"
@@ -340,7 +340,7 @@ def test_cli_import_refreshes_and_show_reports_the_meter(plant, tmp_path, databa
 def test_ingest_sink_refreshes_in_the_batch_transaction(plant, database_url):
     from datetime import UTC, datetime
 
-    from lingtan.cli_ingest import StoreSink
+    from lingtan.cli.ingest import StoreSink
     from lingtan.metering.reading import Reading
 
     sink = StoreSink(database_url, "F1")

@@ -312,7 +312,7 @@ def test_define_meters_from_a_csv(plant, tmp_path):
 def test_cli_define_import_and_list(plant, tmp_path, database_url):
     from click.testing import CliRunner
 
-    from lingtan.cli_metering import meters
+    from lingtan.cli.metering import meters
 
     definitions = tmp_path / "meters.csv"
     definitions.write_text(

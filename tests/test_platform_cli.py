@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from lingtan.cli import main
+from lingtan.cli.main import main
 from test_factors import CUSTOM
 from test_platform import workbook
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from lingtan.cli import main
+from lingtan.cli.main import main
 from lingtan.store.models import ApiToken, AppUser, AuditEntry
 from web_support import ALPHA, PASSWORD, build_site
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from lingtan.cli import main
+from lingtan.cli.main import main
 from lingtan.store import audit
 from lingtan.store.db import session_scope
 from lingtan.store.models import AppUser, AuditEntry, LoginAttempt, UserSession

@@ -1,3 +1,3 @@
-from lingtan.cli import main
+from lingtan.cli.main import main
 
 main()

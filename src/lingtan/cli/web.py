@@ -1,6 +1,6 @@
 """Commands of the web application: ``lingtan serve`` and ``lingtan users``.
 
-Added to the ``lingtan`` group by :mod:`lingtan.cli`; the database comes from ``--db`` on the
+Added to the ``lingtan`` group by :mod:`lingtan.cli.main`; the database comes from ``--db`` on the
 group or ``LINGTAN_DATABASE_URL``, as for every command.
 """
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
+from lingtan.cli.common import actor, console, open_store, refusing_bad_input
 from lingtan.store.db import database_url
 from lingtan.store.models import (
     ROLES,
@@ -79,7 +79,7 @@ def serve(
         if secure_cookies is not None:
             os.environ[SECURE_COOKIES] = str(int(secure_cookies))
     uvicorn.run(
-        "lingtan.cli_web:worker_app" if workers > 1 else app,
+        "lingtan.cli.web:worker_app" if workers > 1 else app,
         factory=workers > 1,
         workers=workers,
         host=host,
@@ -128,7 +128,7 @@ def _password(from_stdin: bool) -> str:
 @click.option("--display-name", default="", help="Name shown on screens.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_create(
     ctx: click.Context,
     username: str,
@@ -140,7 +140,7 @@ def users_create(
 ) -> None:
     """Create a user (the first admin, or anyone later); asks for the password twice."""
     password = _password(password_stdin)
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         user = accounts.create_user(
             session,
             username,
@@ -149,7 +149,7 @@ def users_create(
             organization=organization,
             facilities=facilities,
             display_name=display_name,
-            actor=_actor(),
+            actor=actor(),
         )
         org = session.get(Organization, user.organization_id)
         assert org is not None
@@ -159,10 +159,10 @@ def users_create(
 
 @users.command("list")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_list(ctx: click.Context) -> None:
     """Every user, with role, organization and facilities."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         rows = session.execute(
             select(AppUser, Organization.name)
             .join(Organization, Organization.id == AppUser.organization_id)
@@ -192,25 +192,25 @@ def users_list(ctx: click.Context) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     """Set a user's password (asks twice) and end its sessions."""
     password = _password(password_stdin)
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         user = accounts.user_named(session, username)
-        ended = accounts.set_password(session, user, password, actor=_actor())
+        ended = accounts.set_password(session, user, password, actor=actor())
     click.echo(f"password of {username} changed; {ended} session(s) ended")
 
 
 @users.command("deactivate")
 @click.argument("username")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_deactivate(ctx: click.Context, username: str) -> None:
     """Stop a user signing in and end its sessions (never the last active admin)."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         ended = accounts.set_active(
-            session, accounts.user_named(session, username), False, actor=_actor()
+            session, accounts.user_named(session, username), False, actor=actor()
         )
     click.echo(f"user {username} deactivated; {ended} session(s) ended")
 
@@ -218,11 +218,11 @@ def users_deactivate(ctx: click.Context, username: str) -> None:
 @users.command("activate")
 @click.argument("username")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_activate(ctx: click.Context, username: str) -> None:
     """Let a deactivated user sign in again."""
-    with _store(ctx) as (session, _):
-        accounts.set_active(session, accounts.user_named(session, username), True, actor=_actor())
+    with open_store(ctx) as (session, _):
+        accounts.set_active(session, accounts.user_named(session, username), True, actor=actor())
     click.echo(f"user {username} activated")
 
 
@@ -231,9 +231,9 @@ def _change_access(
 ) -> list[str]:
     """Apply *change* (session, user, actor) to the user *username* and return the codes of
     the facilities it sees afterwards."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         user = accounts.user_named(session, username)
-        change(session, user, _actor())
+        change(session, user, actor())
         return accounts.granted_codes(session, user)
 
 
@@ -241,7 +241,7 @@ def _change_access(
 @click.argument("username")
 @click.argument("role", type=click.Choice(ROLES))
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_role(ctx: click.Context, username: str, role: str) -> None:
     """Change a user's role (never demoting the last active admin of its organization)."""
     codes = _change_access(ctx, username, lambda s, u, a: accounts.set_role(s, u, role, actor=a))
@@ -253,7 +253,7 @@ def users_role(ctx: click.Context, username: str, role: str) -> None:
 @click.argument("username")
 @click.option("--facility", required=True, help="Facility code of the user's organization.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_grant(ctx: click.Context, username: str, facility: str) -> None:
     """Let a manager, viewer or auditor see one more facility."""
     codes = _change_access(
@@ -266,7 +266,7 @@ def users_grant(ctx: click.Context, username: str, facility: str) -> None:
 @click.argument("username")
 @click.option("--facility", required=True, help="Facility code of the user's organization.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def users_revoke(ctx: click.Context, username: str, facility: str) -> None:
     """Stop a user seeing a facility (from its next request on)."""
     codes = _change_access(
@@ -287,7 +287,7 @@ def tokens() -> None:
 @click.option("--scope", type=click.Choice(TOKEN_SCOPES), required=True)
 @click.option("--expires-days", type=click.IntRange(1, 3650), help="Valid for this many days.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def tokens_create(
     ctx: click.Context,
     name: str,
@@ -298,14 +298,14 @@ def tokens_create(
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
     expires = utc_now() + timedelta(days=expires_days) if expires_days else None
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         secret, token = accounts.create_token(
             session,
             name=name,
             organization=organization,
             facility=facility,
             scope=scope,
-            actor=_actor(),
+            actor=actor(),
             expires_at=expires,
         )
         click.echo(f"token {token.id} ({scope} for facility {facility}):")
@@ -315,10 +315,10 @@ def tokens_create(
 
 @tokens.command("list")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def tokens_list(ctx: click.Context) -> None:
     """Every token: prefix, facility, scope, state and last use."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         rows = session.execute(
             select(ApiToken, Facility.code, Organization.name)
             .join(Facility, Facility.id == ApiToken.facility_id)
@@ -342,9 +342,9 @@ def tokens_list(ctx: click.Context) -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def tokens_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token at once: it is refused from the next request on."""
-    with _store(ctx) as (session, _):
-        accounts.revoke_token(session, token_id, actor=_actor())
+    with open_store(ctx) as (session, _):
+        accounts.revoke_token(session, token_id, actor=actor())
     click.echo(f"token {token_id} revoked")

@@ -1,6 +1,6 @@
 """Commands for meters: ``lingtan meters define|import|list|show|intervals``.
 
-The click group :data:`meters` is added to the ``lingtan`` group by :mod:`lingtan.cli`. Like
+The click group :data:`meters` is added to the ``lingtan`` group by :mod:`lingtan.cli.main`. Like
 the platform commands, they take the database from ``--db`` on the main group or
 ``LINGTAN_DATABASE_URL``; refused input exits with status 2, every problem on stderr and
 nothing written.
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from rich.markup import escape
 from rich.table import Table
 
-from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
+from lingtan.cli.common import actor, console, open_store, refusing_bad_input
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.files import (
@@ -63,7 +63,7 @@ def meters() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     """Define nodes and meters from FILE (.csv or .xlsx), creating or updating them by code.
 
@@ -71,7 +71,7 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     level, energy_type, unit, kind (cumulative/interval), multiplier, rollover_at, formula,
     flow (supply/generation/export/output/use, default use).
     """
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         nodes, meters_defined = define_meters_from_file(session, code, file)
         # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
@@ -91,7 +91,7 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     help="Offset of timestamps written without one (naive local time).",
 )
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def meters_import(
     ctx: click.Context, files: tuple[str, ...], facility: str | None, utc_offset: str
 ) -> None:
@@ -101,10 +101,10 @@ def meters_import(
     refused = []
     for file in files:
         try:
-            with _store(ctx) as (session, _):
+            with open_store(ctx) as (session, _):
                 code = facility_by_code(session, facility).code
                 result = import_readings_file(
-                    session, code, file, utc_offset_min=offset, actor=_actor()
+                    session, code, file, utc_offset_min=offset, actor=actor()
                 )
         except InputError as error:  # refused whole: report it and go on with the next file
             click.echo(str(error), err=True)
@@ -117,7 +117,7 @@ def meters_import(
             f"{r.conflicts} conflict(s) recorded"
         )
     # The daily totals, in a transaction of their own after the imports have committed.
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         days = refresh(session, facility_id(session, code))
     click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
@@ -129,10 +129,10 @@ def meters_import(
 @meters.command("list")
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def meters_list(ctx: click.Context, facility: str | None) -> None:
     """List the meters of a facility with their node, energy type, unit, kind and flow."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         code = facility_by_code(session, facility).code
         nodes = {i: c for i, c in session.execute(sa.select(MeterNode.id, MeterNode.code))}
         table = Table(
@@ -167,11 +167,11 @@ def _local(ts: int | None) -> str:
     "--days", default=7, show_default=True, type=click.IntRange(1, 366), help="Recent days shown."
 )
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) -> None:
     """Show meter CODE: its definition, its readings and its recent daily totals with
     completeness and quality (local days, +08:00)."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         fcode = facility_by_code(session, facility).code
         fid = facility_id(session, fcode)
         meter = session.scalars(
@@ -281,7 +281,7 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
     "--output", "-o", type=click.Path(dir_okay=False), help="Write the intervals as CSV here."
 )
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def meters_intervals(ctx, code, facility, first, last, output) -> None:
     """The checked 15-minute intervals of meter CODE from local day --from to --to (+08:00):
     the energy and quality flag of each, and the problems found in its readings."""
@@ -290,7 +290,7 @@ def meters_intervals(ctx, code, facility, first, last, output) -> None:
             InputProblem("--to", "to", f"{last:%Y-%m-%d}", "from 0 to 366 days after --from")
         )
     start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         found = stored_intervals(
             session, facility_by_code(session, facility).code, code, start=start, end=end
         )

@@ -1,6 +1,6 @@
 """Commands for time-of-use periods: ``lingtan tou list|show|split``.
 
-The click group :data:`tou` is added to the ``lingtan`` group by :mod:`lingtan.cli`. ``split``
+The click group :data:`tou` is added to the ``lingtan`` group by :mod:`lingtan.cli.main`. ``split``
 reads the database given by ``--db`` on the main group or ``LINGTAN_DATABASE_URL``; refused
 input exits with status 2, every problem on stderr.
 """
@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lingtan.catalog import UnknownRegionError, resolve_region
-from lingtan.cli_platform import _refusing_bad_input, _store, console
+from lingtan.cli.common import console, open_store, refusing_bad_input
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.store import local_midnight, stored_intervals
@@ -79,7 +79,7 @@ def tou_list() -> None:
 @click.option("--applies-to", help="User class when several calendars apply (e.g. two_part).")
 @click.option("--calendar", "calendar_file", type=click.Path(exists=True, dir_okay=False),
               help="Show a calendar file of your own instead.")  # fmt: skip
-@_refusing_bad_input
+@refusing_bad_input
 def tou_show(
     province: str | None, on: str | None, applies_to: str | None, calendar_file: str | None
 ) -> None:
@@ -139,7 +139,7 @@ def _month(text: str) -> tuple[date, date]:
               help="A local date that takes the calendar's holiday hours; repeatable.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def tou_split_command(
     ctx: click.Context,
     meter: str,
@@ -156,7 +156,7 @@ def tou_split_command(
     # the local month [first 00:00, last + 1 day 00:00) in China Standard Time, as UTC
     start = local_midnight(first, _CST_MIN)
     end = local_midnight(last + timedelta(days=1), _CST_MIN)
-    with _store(ctx, read_only=True) as (session, _evidence):
+    with open_store(ctx, read_only=True) as (session, _evidence):
         found = facility_by_code(session, facility)
         code, region = found.code, found.region
         if calendar_file:

@@ -1,6 +1,6 @@
 """Commands of the factory data platform: the store, imports, inventories, reports, audit.
 
-They are added to the ``lingtan`` group by :mod:`lingtan.cli`. Every command takes the database
+They are added to the ``lingtan`` group by :mod:`lingtan.cli.main`. Every command takes the database
 from ``--db`` (on the group) or ``LINGTAN_DATABASE_URL``; the default is ``lingtan.db`` in the
 current directory. Refused input exits with status 2 and every problem on stderr.
 """
@@ -8,14 +8,10 @@ current directory. Refused input exits with status 2 and every problem on stderr
 from __future__ import annotations
 
 import csv
-import functools
-import getpass
 import io
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,10 +19,10 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from lingtan.cli.common import actor, console, open_store, refusing_bad_input
 from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
@@ -39,67 +35,13 @@ from lingtan.store import audit
 from lingtan.store.db import (
     current_revision,
     database_url,
-    head_revision,
     make_engine,
-    session_scope,
     upgrade,
 )
-from lingtan.store.evidence import EvidenceStore, evidence_root
+from lingtan.store.evidence import evidence_root
 from lingtan.store.models import Facility, Inventory
 
 __all__ = ["COMMANDS"]
-
-
-def console(*, stderr: bool = False) -> Console:
-    """A console; writing to a pipe or file it is wide enough that tables do not wrap."""
-    out = Console(highlight=False, stderr=stderr)
-    if not out.is_terminal:
-        out.width = 120
-    return out
-
-
-def _actor() -> str:
-    return os.environ.get("LINGTAN_USER") or getpass.getuser()
-
-
-@contextmanager
-def _store(
-    ctx: click.Context, *, read_only: bool = False
-) -> Iterator[tuple[Session, EvidenceStore]]:
-    """A transaction on the configured database: an error rolls everything back. A read-only
-    one does not wait for a writer on SQLite."""
-    url = database_url(ctx.obj.get("db") if ctx.obj else None)
-    location = make_url(url)
-    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
-        raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
-    engine = make_engine(url)
-    try:
-        revision = current_revision(engine)
-        if revision is None:
-            raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
-        if revision != head_revision():
-            raise click.ClickException(
-                f"the database at {url} has schema {revision}; this lingtan needs "
-                f"{head_revision()}: run `lingtan init` to upgrade it (data are kept)"
-            )
-        with session_scope(engine, read_only=read_only) as session:
-            yield session, EvidenceStore(evidence_root(url))
-    finally:
-        engine.dispose()
-
-
-def _refusing_bad_input(command: Callable) -> Callable:
-    """Refused input: every problem on stderr, exit status 2 (nothing was written)."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except InputError as error:
-            click.echo(str(error), err=True)
-            sys.exit(2)
-
-    return run
 
 
 def _period(year: int | None, start: str | None, end: str | None) -> tuple[date, date]:
@@ -167,7 +109,7 @@ def _options(
 
 @click.command()
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def init(ctx: click.Context) -> None:
     """Create the database (or bring it to the newest schema)."""
     url = database_url(ctx.obj.get("db"))
@@ -196,7 +138,7 @@ def import_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--facility", help="Facility code, for files without a Facility sheet.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | None) -> None:
     """Import activity-data FILES (.xlsx or .csv), each all or nothing."""
     status = console(stderr=True)
@@ -223,9 +165,9 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
 def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):
     for attempt in range(3):
         try:
-            with status.status(f"importing {file} …"), _store(ctx) as (session, evidence):
+            with status.status(f"importing {file} …"), open_store(ctx) as (session, evidence):
                 return import_file(
-                    session, file, evidence=evidence, actor=_actor(), facility_code=facility
+                    session, file, evidence=evidence, actor=actor(), facility_code=facility
                 )
         except IntegrityError:
             # another import wrote the same keys between our check and our insert (possible
@@ -245,7 +187,7 @@ def inventory_group() -> None:
 @_calculation_options
 @click.option("--lock", is_flag=True, help="Lock the inventory as the reported figure.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_compute(
     ctx, facility, year, start, end, gwp, electricity_factor_year, factor_sets,
     residual_factor, lock,
@@ -253,9 +195,9 @@ def inventory_compute(
     """Compute a new inventory snapshot from the stored data."""
     first, last = _period(year, start, end)
     options = _options(gwp, electricity_factor_year, factor_sets, residual_factor)
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         inventory = inventories.compute(
-            session, facility, first, last, actor=_actor(), options=options, lock=lock
+            session, facility, first, last, actor=actor(), options=options, lock=lock
         )
         _print_inventory(inventory)
 
@@ -263,11 +205,11 @@ def inventory_compute(
 @inventory_group.command("lock")
 @click.argument("inventory_id", type=int)
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
     """Lock inventory INVENTORY_ID."""
-    with _store(ctx) as (session, _):
-        _print_inventory(inventories.lock(session, inventory_id, actor=_actor()))
+    with open_store(ctx) as (session, _):
+        _print_inventory(inventories.lock(session, inventory_id, actor=actor()))
 
 
 @inventory_group.command("restate")
@@ -275,7 +217,7 @@ def inventory_lock(ctx: click.Context, inventory_id: int) -> None:
 @_calculation_options
 @click.option("--reason", required=True, help="Why the locked figure is restated.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_restate(
     ctx, facility, year, start, end, gwp, electricity_factor_year, factor_sets,
     residual_factor, reason,
@@ -285,9 +227,9 @@ def inventory_restate(
     Without calculation options, those of the restated inventory are kept."""
     first, last = _period(year, start, end)
     options = _options(gwp, electricity_factor_year, factor_sets, residual_factor)
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         inventory = inventories.restate(
-            session, facility, first, last, reason=reason, actor=_actor(), options=options
+            session, facility, first, last, reason=reason, actor=actor(), options=options
         )
         _print_inventory(inventory)
 
@@ -295,10 +237,10 @@ def inventory_restate(
 @inventory_group.command("list")
 @click.option("--facility", help="Only this facility.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_list(ctx: click.Context, facility: str | None) -> None:
     """List the inventories."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         query = select(Inventory, Facility).join(Facility).order_by(Inventory.id)
         if facility:
             query = query.where(Facility.code == facility)
@@ -338,10 +280,10 @@ def _json(data: Any) -> str:
 @click.argument("inventory_id", type=int)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) -> None:
     """Show an inventory: its totals, or the whole snapshot as JSON."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         inventory = inventories.get_inventory(session, inventory_id)
         if output_format == "json":
             click.echo(_json(_snapshot(inventory)))
@@ -387,10 +329,10 @@ def _snapshot(inventory: Inventory) -> dict[str, Any]:
 @click.argument("new_id", type=int)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: str) -> None:
     """Explain the difference between inventories OLD_ID and NEW_ID, line by line."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         result = inventories.diff(session, old_id, new_id)
     if output_format == "json":
         click.echo(_json(result))
@@ -439,10 +381,10 @@ def _signed(value: float | None) -> str:
 @click.argument("inventory_id", type=int)
 @click.argument("line")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
     """Walk from LINE of an inventory to its factors, activity record and evidence files."""
-    with _store(ctx, read_only=True) as (session, store):
+    with open_store(ctx, read_only=True) as (session, store):
         found = inventories.trace(session, inventory_id, line)
         for item in found["evidence"]:
             item["path"] = str(store.path(item["sha256"]))
@@ -457,10 +399,10 @@ def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -> None:
     """Export an inventory: xlsx (the report workbook), json (the snapshot) or csv (lines)."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         inventory = inventories.get_inventory(session, inventory_id)
         if output_format == "json":
             Path(output).write_text(_json(_snapshot(inventory)), encoding="utf-8")
@@ -506,12 +448,12 @@ def _lines_csv(inventory: Inventory) -> str:
 @click.option("--lang", "langs", multiple=True, type=click.Choice(["zh-CN", "en"]))
 @click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "xlsx"]))
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
     """Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English)."""
     from lingtan.reports import write_reports
 
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         data = report_data(session, inventories.get_inventory(session, inventory_id))
     paths = write_reports(
         data,
@@ -549,14 +491,14 @@ def _record_options(command: Callable) -> Callable:
 @click.option("--unit", help="Its unit (default: the stored one).")
 @click.option("--origin", type=click.Choice(["meter", "invoice", "manual", "estimate"]))
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def activity_correct(ctx, source, facility, start, end, reason, quantity, unit, origin):
     """Correct the stored record of SOURCE for a period."""
     first, last = _period(None, start, end)
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         record = records.correct_record(
             session, facility, source, first, last, quantity=quantity, unit=unit,
-            origin=origin, reason=reason, actor=_actor(),
+            origin=origin, reason=reason, actor=actor(),
         )  # fmt: skip
         click.echo(
             f"record {record.id} of {source} {first}..{last}: now {record.quantity:g} "
@@ -567,12 +509,12 @@ def activity_correct(ctx, source, facility, start, end, reason, quantity, unit, 
 @activity_group.command("delete")
 @_record_options
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def activity_delete(ctx, source, facility, start, end, reason):
     """Remove the stored record of SOURCE for a period."""
     first, last = _period(None, start, end)
-    with _store(ctx) as (session, _):
-        records.delete_record(session, facility, source, first, last, reason=reason, actor=_actor())
+    with open_store(ctx) as (session, _):
+        records.delete_record(session, facility, source, first, last, reason=reason, actor=actor())
     click.echo(f"record of {source} {first}..{last} removed")
 
 
@@ -598,7 +540,7 @@ def activity_delete(ctx, source, facility, start, end, reason):
 @click.option("--unit", help="Unit of the records (default: the source's records' unit).")
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def activity_from_meters(
     ctx, source, meter_codes, year, month, allow_estimated, max_missing_share, unit, facility
 ):
@@ -615,9 +557,9 @@ def activity_from_meters(
         raise click.BadParameter(f"{month} is not in {year}", param_hint="--month")
     periods = months(chosen.year, chosen.month) if chosen else months(year)
     meters = [(code[1:], -1) if code.startswith("-") else (code, 1) for code in meter_codes]
-    with _store(ctx) as (session, store):
+    with open_store(ctx) as (session, store):
         done = activity_from_meters_service(
-            session, facility, source, meters, periods, evidence=store, actor=_actor(),
+            session, facility, source, meters, periods, evidence=store, actor=actor(),
             allow_estimated=allow_estimated, max_missing_share=max_missing_share, unit=unit,
         )  # fmt: skip
     for record in done:
@@ -631,11 +573,11 @@ def activity_from_meters(
 @click.command("add")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def factors_add(ctx: click.Context, file: str) -> None:
     """Store the custom factor sets of a CSV FILE in the database."""
-    with _store(ctx) as (session, _):
-        outcome = records.add_factor_sets(session, file, actor=_actor())
+    with open_store(ctx) as (session, _):
+        outcome = records.add_factor_sets(session, file, actor=actor())
     for set_id, what in outcome.items():
         click.echo(f"factor set {set_id}: {what}")
 
@@ -648,11 +590,11 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--head", help="A head hash recorded earlier: also detects a truncated log.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def audit_verify(ctx: click.Context, head: str | None) -> None:
     """Check the hash chain of the audit log and the inventory snapshots against it; exit
     status 1 if anything was altered."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         report_ = audit.verify(session, expected_head=head)
         snapshots = inventories.verify_snapshots(session)
     if report_.ok and not snapshots:
@@ -670,89 +612,7 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
     sys.exit(1)
 
 
-@click.command()
-@click.option(
-    "--output-dir",
-    "-o",
-    type=click.Path(file_okay=False),
-    default="out/demo",
-    show_default=True,
-    help="Where the demo writes its files and SQLite database.",
-)
-@click.option(
-    "--serve/--no-serve",
-    default=True,
-    show_default=True,
-    help="End by serving the dashboard of the demo factory (stop it with Ctrl+C).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.pass_context
-@_refusing_bad_input
-def demo(ctx: click.Context, output_dir: str, serve: bool, host: str, port: int) -> None:
-    """Build the demo factory, compute and lock its 2025 inventory, write the reports, then
-    serve its dashboard with the demo sign-ins printed."""
-    import time
-
-    from lingtan.demo import build_demo
-
-    started = time.perf_counter()
-    url = database_url(ctx.obj["db"]) if ctx.obj.get("db") else None
-    try:
-        with console(stderr=True).status("building the demo factory …"):
-            result = build_demo(Path(output_dir), url)
-    except InputError as error:
-        click.echo(
-            f"{error}\n(the demo needs a database without its facility's 2025 inventory)", err=True
-        )
-        sys.exit(2)
-    totals = result.totals
-    click.echo(f"demo factory built in {time.perf_counter() - started:.1f} s")
-    click.echo(f"  database:  {result.database_url}")
-    click.echo(f"  workbook:  {result.workbook}")
-    metering = result.metering
-    click.echo(
-        f"  metering:  {metering.meters} meters, {metering.readings:,} readings of 2025 in "
-        f"{metering.files.definitions.parent}; from meters {metering.energy_tce:,.1f} tce, "
-        f"{metering.carbon_tco2:,.1f} tCO2; {metering.over_budget} of {metering.budgets} "
-        "monthly node budgets exceeded"
-    )
-    click.echo(
-        f"  inventory {result.inventory_id} (locked): GB/T 32150 total "
-        f"{totals['total_tco2e']:,.1f} tCO2e; Scope 1 {totals['scope1_tco2e']:,.1f}; Scope 2 "
-        f"location {totals['scope2_location_tco2e']:,.1f} / market "
-        f"{totals['scope2_market_tco2e']:,.1f}; energy {totals['energy_tce']:,.1f} tce"
-    )
-    click.echo("  reports:")
-    for path in result.reports:
-        click.echo(f"    {path}")
-    _demo_dashboard(ctx, result.database_url, serve, host, port)
-
-
-def _demo_dashboard(ctx: click.Context, url: str, serve: bool, host: str, port: int) -> None:
-    """Create the demo's sign-ins, print them, and serve the dashboard unless told not to."""
-    from lingtan.demo_web import DEMO_PASSWORD, create_demo_users
-
-    users = create_demo_users(url)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"  dashboard: http://{shown}:{port}/  (demo sign-ins, password {DEMO_PASSWORD}):")
-    for name, role in users:
-        click.echo(f"    {name:<12} {role}")
-    if not serve:
-        click.echo(f"  serve it later: lingtan --db {url} serve --port {port}")
-        return
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(
-            f"warning: the demo password is public; {host} may be reachable by others", err=True
-        )
-    from lingtan.cli_web import serve as serve_command
-
-    click.echo("serving the dashboard; stop with Ctrl+C", err=True)
-    ctx.obj["db"] = url
-    ctx.invoke(serve_command, host=host, port=port, secure_cookies=None, proxy_headers=False)
-
-
 COMMANDS = [
     init, template, import_group, activity_group, inventory_group, export, report,
-    audit_group, demo,
+    audit_group,
 ]  # fmt: skip

@@ -5,7 +5,7 @@ utility statements as evidence files and the activity workbook (gas and electric
 diesel from the monthly fuel ledger, refrigerant top-ups from maintenance records, steam with
 one estimated month, rooftop PV bought from its third-party owner, a batch of green
 certificates, monthly cell output) -- then imports it, adds the plant's metering tree with a
-year of 15-minute readings that agree with the bills (:mod:`lingtan.demo_metering`), computes
+year of 15-minute readings that agree with the bills (:mod:`lingtan.demo.metering`), computes
 and locks the inventory and writes the reports. The quantities are invented but of a realistic
 size and seasonality.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lingtan.demo_metering import Metering, build_metering
+from lingtan.demo.metering import Metering, build_metering
 from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -70,7 +70,7 @@ def monthly_bills() -> dict[str, list[float]]:
     """The monthly quantities on the demo's bills and meter statements, January first.
 
     ``grid`` [kWh], ``rooftop-pv`` [MWh], ``boiler-1`` and ``boiler-2`` [Nm3], ``steam`` [GJ]
-    (June's is the estimate); the metering data (:mod:`lingtan.demo_metering`) is scaled to them.
+    (June's is the estimate); the metering data (:mod:`lingtan.demo.metering`) is scaled to them.
     """
     months = range(1, 13)
     bills = {

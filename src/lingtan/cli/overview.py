@@ -1,7 +1,7 @@
 """Commands for a facility's year at a glance and its target: ``lingtan overview``,
 ``lingtan target set|show``.
 
-Registered on the ``lingtan`` group by :mod:`lingtan.cli`; the database comes from ``--db`` or
+Registered on the ``lingtan`` group by :mod:`lingtan.cli.main`; the database comes from ``--db`` or
 ``LINGTAN_DATABASE_URL`` like the platform commands.
 """
 
@@ -12,7 +12,7 @@ import json
 import click
 from rich.table import Table
 
-from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
+from lingtan.cli.common import actor, console, open_store, refusing_bad_input
 from lingtan.imports.load import facility_by_code
 from lingtan.services.overview import facility_overview, set_target, target_summary
 from lingtan.store.models import TARGET_BASES, FacilityTarget
@@ -29,12 +29,12 @@ def _t(value: float | None) -> str:
 @click.option("--year", type=int, required=True, help="Calendar year.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def overview(ctx: click.Context, facility: str | None, year: int, fmt: str) -> None:
     """The year of a facility at a glance, from the inventory that stands for it: emissions by
     scope (Scope 2 location- and market-based), energy, renewable share, intensity, monthly
     trend and progress to the target."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         data = facility_overview(session, facility_by_code(session, facility), year)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -112,10 +112,10 @@ def target() -> None:
 @click.option("--target-tco2e", type=float, required=True, help="Target total [tCO2e].")
 @click.option("--note", help="What the target is, e.g. the board decision it comes from.")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def target_set(ctx, facility, basis, base_year, base_tco2e, target_year, target_tco2e, note):
     """Set or replace the facility's target (recorded in the audit log)."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         found = facility_by_code(session, facility)
         t = set_target(
             session,
@@ -126,7 +126,7 @@ def target_set(ctx, facility, basis, base_year, base_tco2e, target_year, target_
             target_year=target_year,
             target_tco2e=target_tco2e,
             note=note,
-            actor=_actor(),
+            actor=actor(),
         )
         click.echo(
             f"target of {found.code} ({t.basis}-based): {_t(t.base_tco2e)} tCO2e in "
@@ -137,10 +137,10 @@ def target_set(ctx, facility, basis, base_year, base_tco2e, target_year, target_
 @target.command("show")
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def target_show(ctx: click.Context, facility: str | None) -> None:
     """Show the facility's target and its yearly trajectory."""
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         found = facility_by_code(session, facility)
         t = session.get(FacilityTarget, found.id)
         if t is None:

@@ -1,7 +1,7 @@
 """Commands for energy and carbon from meters: ``lingtan energy totals|balance|flow|budget|
 intensity|carbon``.
 
-The click group :data:`energy` is added to the ``lingtan`` group by :mod:`lingtan.cli`. The
+The click group :data:`energy` is added to the ``lingtan`` group by :mod:`lingtan.cli.main`. The
 database comes from ``--db`` or ``LINGTAN_DATABASE_URL``; refused input exits with status 2,
 every problem on stderr and nothing written. Commands that read daily totals first
 recompute the stale ones (:func:`lingtan.metering.rollups.refresh`) in their transaction.
@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from lingtan.cli_platform import _actor, _refusing_bad_input, _store, console
+from lingtan.cli.common import actor, console, open_store, refusing_bad_input
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -86,7 +86,7 @@ def energy() -> None:
 @_options
 @_period_option
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def energy_totals(
     ctx: click.Context,
     facility: str | None,
@@ -96,7 +96,7 @@ def energy_totals(
     period: str,
 ) -> None:
     """Energy of every node per energy type, in its unit, in tce and in tCO2."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
         result = data.period_summaries(period)
@@ -143,7 +143,7 @@ def energy_totals(
     help="Alert when the loss (or the children's excess) exceeds this share of the parent [%].",
 )
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def energy_balance(
     ctx: click.Context,
     facility: str | None,
@@ -154,7 +154,7 @@ def energy_balance(
     threshold: float,
 ) -> None:
     """Balance of each node's own meter against its metered children: loss and loss %."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = data.balance_rows(period, threshold)
@@ -174,12 +174,12 @@ def energy_balance(
 @energy.command("flow")
 @_options
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def energy_flow_command(
     ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
 ) -> None:
     """Energy-flow (Sankey) data in tce: purchase → conversion → distribution → end use."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         flow = _load(session, facility, year, month).flow()
     if output == "json":
         _json(flow)
@@ -207,25 +207,25 @@ def budget() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
     """Import budgets from FILE (.csv or .xlsx: node, month YYYY-MM, energy_tce, carbon_tco2),
     all or nothing; importing again replaces the same node and month."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
-        read, changed = import_budgets(session, code, file, actor=_actor())
+        read, changed = import_budgets(session, code, file, actor=actor())
     click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
 
 
 @budget.command("check")
 @_options
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def budget_check_command(
     ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
 ) -> None:
     """Actual against budget per node and month: used % and over-budget alerts."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = budget_rows(session, data)
@@ -246,12 +246,12 @@ def budget_check_command(
 @energy.command("intensity")
 @_options
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def energy_intensity(
     ctx: click.Context, facility: str | None, year: int, month: int | None, output: str
 ) -> None:
     """Energy [tce] and carbon [tCO2] per unit of product, per month."""
-    with _store(ctx) as (session, _):
+    with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = intensity_rows(session, data)
@@ -278,13 +278,13 @@ def energy_intensity(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.pass_context
-@_refusing_bad_input
+@refusing_bad_input
 def energy_carbon(
     ctx: click.Context, facility: str | None, meter: str, day: Any, days: int, output: str
 ) -> None:
     """CO2 of every 15-minute interval of a meter: energy x factor, with the factor's source."""
     start: date = day.date()
-    with _store(ctx, read_only=True) as (session, _):
+    with open_store(ctx, read_only=True) as (session, _):
         code = facility_by_code(session, facility).code
         data = interval_carbon(session, code, meter, start, start + timedelta(days=days))
     if output == "json":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lingtan.demo import FACILITY
+from lingtan.demo.build import FACILITY
 from lingtan.imports.load import facility_by_code
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import AppUser, Organization

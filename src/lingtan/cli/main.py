@@ -20,13 +20,15 @@ from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
 from lingtan.accounting.serialize import result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli_energy import energy
-from lingtan.cli_ingest import ingest
-from lingtan.cli_metering import meters
-from lingtan.cli_overview import overview, target
-from lingtan.cli_platform import COMMANDS, console, factors_add
-from lingtan.cli_tou import tou
-from lingtan.cli_web import serve, users
+from lingtan.cli.common import console
+from lingtan.cli.demo import demo
+from lingtan.cli.energy import energy
+from lingtan.cli.ingest import ingest
+from lingtan.cli.metering import meters
+from lingtan.cli.overview import overview, target
+from lingtan.cli.platform import COMMANDS, factors_add
+from lingtan.cli.tou import tou
+from lingtan.cli.web import serve, users
 from lingtan.errors import InputError
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
@@ -252,3 +254,4 @@ main.add_command(overview)
 main.add_command(target)
 main.add_command(serve)
 main.add_command(users)
+main.add_command(demo)
