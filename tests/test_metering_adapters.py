@@ -21,11 +21,12 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from lingtan.cli.ingest import ingest
-from lingtan.metering.buffer import DiskBuffer
-from lingtan.metering.ingest import ConfigError, load_config, run_ingest
-from lingtan.metering.modbus import ModbusConfig, ModbusPoller, decode
-from lingtan.metering.mqtt import MqttAdapter, MqttConfig
-from lingtan.metering.opcua import OpcUaClient
+from lingtan.metering.adapters.buffer import DiskBuffer
+from lingtan.metering.adapters.config import ConfigError, load_config
+from lingtan.metering.adapters.ingest import run_ingest
+from lingtan.metering.adapters.modbus import ModbusConfig, ModbusPoller, decode
+from lingtan.metering.adapters.mqtt import MqttAdapter, MqttConfig
+from lingtan.metering.adapters.opcua import OpcUaClient
 from lingtan.metering.reading import Reading
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -105,7 +106,7 @@ def test_buffer_survives_sigkill(tmp_path: Path) -> None:
         f"""
         import os, sys, time
         from datetime import UTC, datetime, timedelta
-        from lingtan.metering.buffer import DiskBuffer
+        from lingtan.metering.adapters.buffer import DiskBuffer
         from lingtan.metering.reading import Reading
         t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
         buf = DiskBuffer({str(path)!r})

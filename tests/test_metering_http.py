@@ -1,4 +1,4 @@
-"""HTTP batch ingestion (lingtan.metering.http.ingest_batch) on SQLite and PostgreSQL."""
+"""HTTP batch ingestion (lingtan.metering.adapters.http.ingest_batch) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lingtan.errors import InputError
-from lingtan.metering.http import MAX_BATCH_READINGS, BatchResult, ingest_batch
+from lingtan.metering.adapters.http import MAX_BATCH_READINGS, BatchResult, ingest_batch
 from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import session_scope
 from metering_support import add_plant

@@ -16,7 +16,8 @@ from typing import Any
 import click
 
 from lingtan.errors import InputError
-from lingtan.metering.ingest import ConfigError, Kind, run_ingest
+from lingtan.metering.adapters.config import ConfigError
+from lingtan.metering.adapters.ingest import Kind, run_ingest
 from lingtan.metering.reading import Reading
 from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id, ingest_readings
@@ -123,6 +124,6 @@ def _command(kind: Kind, help_text: str) -> None:
         _run(kind, config, buffer, database_url((ctx.obj or {}).get("db")), facility)
 
 
-_command("mqtt", "Subscribe to an MQTT broker (schema: lingtan.metering.mqtt).")
-_command("modbus", "Poll a Modbus TCP device (schema: lingtan.metering.modbus).")
-_command("opcua", "Subscribe to OPC UA variables (schema: lingtan.metering.opcua).")
+_command("mqtt", "Subscribe to an MQTT broker (schema: lingtan.metering.adapters.mqtt).")
+_command("modbus", "Poll a Modbus TCP device (schema: lingtan.metering.adapters.modbus).")
+_command("opcua", "Subscribe to OPC UA variables (schema: lingtan.metering.adapters.opcua).")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError
-from lingtan.metering.http import ingest_batch
+from lingtan.metering.adapters.http import ingest_batch
 from lingtan.services import inventory as inventories
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceCorruptedError, EvidenceMissingError, EvidenceStore
@@ -868,7 +868,7 @@ def post_readings(
     code: str,
     batch: Annotated[
         dict[str, Any],
-        Body(description="`readings` and/or `series`: see lingtan.metering.http."),
+        Body(description="`readings` and/or `series`: see lingtan.metering.adapters.http."),
     ],
 ) -> dict[str, int]:
     """A batch of meter readings, stored all or nothing; sending the same batch again

@@ -45,8 +45,8 @@ from typing import Any
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from lingtan.metering.buffer import DiskBuffer
-from lingtan.metering.ingest import ConfigError, IngestError, load_config, require
+from lingtan.metering.adapters.buffer import DiskBuffer
+from lingtan.metering.adapters.config import ConfigError, IngestError, load_config, require
 from lingtan.metering.reading import Reading
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """MQTT ingestion: subscribe to a broker and put the readings into the on-disk buffer.
 
 Each message is parsed by the first subscription whose topic filter matches it; the readings
-are committed to the :class:`~lingtan.metering.buffer.DiskBuffer` before the message is
+are committed to the :class:`~lingtan.metering.adapters.buffer.DiskBuffer` before the message is
 acknowledged (manual acks), so with QoS 1 the broker keeps a message until its readings are on
 disk; a message that cannot be buffered (disk full) is not acknowledged and comes again after
 the next reconnection. With a
@@ -38,7 +38,7 @@ Configuration schema
       # the meter code can also be fixed (meter: E-01) or read from the payload (meter_field: id)
 
 Payloads are JSON objects. A message without a timestamp field is refused (the arrival time is
-not the metering time). Bad payloads become :class:`~lingtan.metering.ingest.IngestError`
+not the metering time). Bad payloads become :class:`~lingtan.metering.adapters.config.IngestError`
 records naming the topic and the field; the good values of the same message are kept.
 """
 
@@ -56,8 +56,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from lingtan.metering.buffer import DiskBuffer
-from lingtan.metering.ingest import ConfigError, IngestError, load_config, parse_timestamp, require
+from lingtan.metering.adapters.buffer import DiskBuffer
+from lingtan.metering.adapters.config import (
+    ConfigError,
+    IngestError,
+    load_config,
+    parse_timestamp,
+    require,
+)
 from lingtan.metering.reading import Reading
 
 log = logging.getLogger(__name__)
