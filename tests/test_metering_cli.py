@@ -67,16 +67,17 @@ def test_intervals_command_lists_energy_and_quality(run, tmp_path):
     run("meters", "intervals", "main", "--from", "2025-01-01", "--to", "2025-01-01",
         "-o", tmp_path / "i.csv")  # fmt: skip
     lines = (tmp_path / "i.csv").read_text(encoding="utf-8").splitlines()
+    # the energies unrounded, as --format csv prints them
     assert lines[0] == "start_local_+08:00,energy_kWh,quality"
     assert lines[1:9] == [
-        "2025-01-01 00:00,2,measured",
-        "2025-01-01 00:15,3,measured",
-        "2025-01-01 00:30,4,measured",
-        "2025-01-01 00:45,5,estimated",
-        "2025-01-01 01:00,5,estimated",
-        "2025-01-01 01:15,2,measured",
-        "2025-01-01 01:30,3,measured",
-        "2025-01-01 01:45,2,measured",
+        "2025-01-01 00:00,2.0,measured",
+        "2025-01-01 00:15,3.0,measured",
+        "2025-01-01 00:30,4.0,measured",
+        "2025-01-01 00:45,5.0,estimated",
+        "2025-01-01 01:00,5.0,estimated",
+        "2025-01-01 01:15,2.0,measured",
+        "2025-01-01 01:30,3.0,measured",
+        "2025-01-01 01:45,2.0,measured",
     ]
     assert lines[9] == "2025-01-01 02:00,,missing"
     refused = run("meters", "intervals", "main", "--from", "2025-01-02", "--to", "2025-01-01",

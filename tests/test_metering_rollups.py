@@ -329,7 +329,7 @@ def test_cli_import_refreshes_and_show_reports_the_meter(plant, tmp_path, databa
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│ 202" in line[:6]}
     assert set(lines) == {"2024-12-31", "2025-01-01", "2025-01-02"}
     cells = [c.strip() for c in lines["2025-01-01"].split("│")[2:-1]]
-    assert cells == ["24.000", "0.000", "96", "0", "0", "100.0 %", "complete"]
+    assert cells == ["24.000", "0.000", "96", "0", "0", "100.0", "complete"]  # completeness %
     assert "no data" in lines["2025-01-02"]
     result = runner.invoke(meters, ["show", "rest"], obj=obj)
     assert result.exit_code == 0 and "main - a" in result.output and "virtual" in result.output

@@ -1,19 +1,28 @@
-"""What every command group shares: the console, the acting user, a transaction on the
-configured store, and the refusal of bad input (every problem on stderr, exit status 2)."""
+"""What every command group shares: the console, the output of tables (``--format
+table|json|csv``), the acting user, a transaction on the configured store, and the refusal of
+bad input (every problem on stderr, exit status 2)."""
 
 from __future__ import annotations
 
+import csv
 import functools
 import getpass
+import io
+import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
@@ -27,15 +36,207 @@ from lingtan.store.db import (
 )
 from lingtan.store.evidence import EvidenceStore, evidence_root
 
-__all__ = ["actor", "console", "open_store", "refusing_bad_input"]
+__all__ = [
+    "FIELD_COLUMNS",
+    "FORMATS",
+    "LINE_COLUMNS",
+    "Column",
+    "actor",
+    "console",
+    "csv_text",
+    "emit",
+    "format_option",
+    "open_store",
+    "print_table",
+    "refusing_bad_input",
+    "table_of",
+    "write_json",
+]
+
+#: The output formats of every command that lists rows.
+FORMATS = ("table", "json", "csv")
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A console; writing to a pipe or file it is wide enough that tables do not wrap."""
+    """A console; writing to a pipe or file it never wraps a line."""
     out = Console(highlight=False, stderr=stderr)
-    if not out.is_terminal:
-        out.width = 120
+    out.soft_wrap = not out.is_terminal
     return out
+
+
+def format_option(command: Callable) -> Callable:
+    """``--format table|json|csv`` (the parameter ``output``), as every listing has it."""
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="A table for people, or JSON or CSV (UTF-8, a header row) for programs: numbers "
+        "unrounded, the unit in each key.",
+    )(command)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a listing.
+
+    Parameters
+    ----------
+    key : str
+        The key of the value in each row; the JSON key and the CSV header, with the unit of a
+        number as its suffix (``energy_tce``).
+    heading : str
+        The table's heading (default: the key).
+    digits : int, optional
+        For numbers: the decimals the table shows, with thousands separators; such a column is
+        right-aligned and never wrapped or cut. JSON and CSV keep the numbers unrounded.
+    """
+
+    key: str
+    heading: str = ""
+    digits: int | None = None
+
+    def cell(self, value: Any) -> str:
+        """The table's text of *value*."""
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if self.digits is not None and isinstance(value, int | float):
+            return f"{value:,.{self.digits}f}"
+        return str(value)
+
+
+#: The lines of an inventory, as ``lingtan export --format csv`` writes them.
+LINE_COLUMNS = (
+    Column("source_id", "line"),
+    Column("kind"),
+    Column("activity", digits=3),
+    Column("activity_unit", "unit"),
+    Column("emissions_tco2e", "tCO2e", 3),
+    Column("market_emissions_tco2e", "market tCO2e", 3),
+    Column("co2_t", "CO2 t", 3),
+    Column("biogenic_co2_t", "biogenic CO2 t", 3),
+    Column("energy_tce", "tce", 3),
+    Column("gbt32150_category", "GB/T 32150 category"),
+    Column("ghg_scope", "scope"),
+    Column("scope3_category", "Scope 3 category"),
+    Column("iso14064_category", "ISO 14064 category"),
+    Column("uncertainty_pct", "uncertainty %", 1),
+)
+
+
+#: A table of one thing's fields: its name and its value.
+FIELD_COLUMNS = (Column("field"), Column("value"))
+
+
+def table_of(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    show_header: bool = True,
+) -> Table:
+    """A table of *rows*; a number column is as wide as its widest number, so that it is never
+    wrapped or cut, however narrow the terminal."""
+    cells = [[column.cell(row.get(column.key)) for column in columns] for row in rows]
+    table = Table(title=title, show_header=show_header)
+    for i, column in enumerate(columns):
+        number = column.digits is not None
+        table.add_column(
+            Text(column.heading or column.key),
+            justify="right" if number else "left",
+            min_width=max((cell_len(line[i]) for line in cells), default=None) if number else None,
+        )
+    for line in cells:
+        table.add_row(*map(Text, line))
+    return table
+
+
+def print_table(table: Table) -> None:
+    """Print *table* on stdout: at its full width into a pipe or file, so that nothing wraps;
+    in a terminal at the terminal's width, but never narrower than its numbers need."""
+    out = console()
+    needed = out.measure(table, options=out.options.update_width(1 << 20))
+    out.width = max(out.width, needed.minimum) if out.is_terminal else needed.maximum
+    out.soft_wrap = False  # the width is the table's own: its title is centred over it
+    out.print(table)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _write(text: str) -> None:
+    """*text* on stdout as UTF-8, whatever the locale."""
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream (a test's, or a wrapper): it takes text
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    binary.write(text.encode("utf-8"))
+    binary.flush()
+
+
+def write_json(data: Any) -> None:
+    """*data* as JSON on stdout (UTF-8, Chinese as it is, dates as ISO 8601)."""
+    _write(json.dumps(data, ensure_ascii=False, indent=2, default=_plain) + "\n")
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    """*rows* as CSV: a header row of the column keys, then one line per row, numbers
+    unrounded and a missing value empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([column.key for column in columns])
+    for row in rows:
+        writer.writerow(["" if row.get(c.key) is None else _csv_value(row[c.key]) for c in columns])
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ";".join(map(str, value))
+    return value
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    output: str,
+    *,
+    title: str | None = None,
+    document: Any = None,
+) -> None:
+    """Print a listing in the format of ``--format``: a table, JSON (*document* when the
+    command has a JSON contract of its own, else the rows with the columns' keys) or CSV.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        One mapping per row, keyed by the columns' keys.
+    columns : sequence of Column
+    output : {"table", "json", "csv"}
+    title : str, optional
+        The table's title.
+    document : optional
+        The JSON to print instead of the rows.
+    """
+    if output == "json":
+        write_json(
+            document
+            if document is not None
+            else [{column.key: row.get(column.key) for column in columns} for row in rows]
+        )
+    elif output == "csv":
+        _write(csv_text(rows, columns))
+    else:
+        print_table(table_of(rows, columns, title=title))
 
 
 def actor() -> str:

@@ -9,16 +9,14 @@ recompute the stale ones (:func:`lingtan.metering.rollups.refresh`) in their tra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import click
-from rich.table import Table
 from sqlalchemy.orm import Session
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -34,23 +32,13 @@ from lingtan.metering.energy_store import (
 __all__ = ["energy"]
 
 
-def _number(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def _options(command: Callable) -> Callable:
     for option in reversed(
         (
             click.option("--facility", help="Facility code (optional when there is only one)."),
             click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00)."),
             click.option("--month", type=click.IntRange(1, 12), help="Only this month."),
-            click.option(
-                "--format",
-                "output",
-                type=click.Choice(["table", "json"]),
-                default="table",
-                show_default=True,
-            ),
+            format_option,
         )
     ):
         command = option(command)
@@ -72,8 +60,10 @@ def _load(session: Session, facility: str | None, year: int, month: int | None) 
     return load_energy(session, facility_by_code(session, facility).code, *month_span(year, month))
 
 
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+def _notes(notes: list[str], output: str) -> None:
+    """The notes under a table; with CSV on stdout they go to stderr, so stdout stays data."""
+    for note in notes:
+        click.echo(note, err=output == "csv")
 
 
 @click.group("energy")
@@ -100,36 +90,30 @@ def energy_totals(
         data = _load(session, facility, year, month)
         code = data.facility.code
         result = data.period_summaries(period)
-    if output == "json":
-        _json({"facility": code, "periods": result, "factors": data.factors()})
-        return
-    table = Table(
-        "period", "node", "energy type", "energy", "unit", "tce", "tCO2", "estimated",
-        "missing", "basis",
-    )  # fmt: skip
-    for entry in result:
-        for row in entry["nodes"]:
-            table.add_row(
-                entry["period"],
-                row["node"],
-                row["energy_type"],
-                _number(row["energy"]),
-                row["unit"],
-                _number(row["energy_tce"], 4),
-                _number(row["carbon_tco2"], 4),
-                _number(row["estimated"]),
-                str(row["missing_intervals"]),
-                row["basis"],
-            )
-        table.add_row(
-            entry["period"], "facility", "all", "", "",
-            _number(entry["facility_energy_tce"], 4), _number(entry["facility_carbon_tco2"], 4),
-            "", "", "",
-        )  # fmt: skip
-    console().print(table)
-    for entry in result:
-        for note in entry["notes"]:
-            click.echo(f"{entry['period']}: {note}")
+    rows = []
+    for entry in result:  # each period's nodes, then the facility's total (node "facility")
+        rows += [{"period": entry["period"], **row} for row in entry["nodes"]]
+        rows.append({"period": entry["period"], "node": "facility", "energy_type": "all",
+                     "energy_tce": entry["facility_energy_tce"],
+                     "carbon_tco2": entry["facility_carbon_tco2"]})  # fmt: skip
+    document = {"facility": code, "periods": result, "factors": data.factors()}
+    emit(rows, _TOTALS, output, document=document)
+    if output != "json":
+        _notes([f"{e['period']}: {note}" for e in result for note in e["notes"]], output)
+
+
+_TOTALS = (
+    Column("period"),
+    Column("node"),
+    Column("energy_type", "energy type"),
+    Column("energy", digits=3),
+    Column("unit"),
+    Column("energy_tce", "tce", 4),
+    Column("carbon_tco2", "tCO2", 4),
+    Column("estimated", digits=3),
+    Column("missing_intervals", "missing", 0),
+    Column("basis"),
+)
 
 
 @energy.command("balance")
@@ -158,17 +142,22 @@ def energy_balance(
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = data.balance_rows(period, threshold)
-    if output == "json":
-        _json({"facility": code, "threshold_pct": threshold, "rows": [r.as_dict() for r in rows]})
-        return
-    table = Table("period", "node", "energy type", "parent", "children", "loss", "loss %",
-                  "unit", "status")  # fmt: skip
-    for r in rows:
-        table.add_row(
-            r.period, r.node, r.energy_type, _number(r.parent), _number(r.children),
-            _number(r.loss), _number(r.loss_pct, 2), r.unit, r.status,
-        )  # fmt: skip
-    console().print(table)
+    document = {"facility": code, "threshold_pct": threshold, "rows": [r.as_dict() for r in rows]}
+    emit(document["rows"], _BALANCE, output, document=document)
+
+
+_BALANCE = (
+    Column("period"),
+    Column("node"),
+    Column("energy_type", "energy type"),
+    Column("parent", digits=3),
+    Column("children", digits=3),
+    Column("loss", digits=3),
+    Column("loss_pct", "loss %", 2),
+    Column("unit"),
+    Column("status"),
+    Column("missing_intervals", "missing", 0),
+)
 
 
 @energy.command("flow")
@@ -181,21 +170,23 @@ def energy_flow_command(
     """Energy-flow (Sankey) data in tce: purchase → conversion → distribution → end use."""
     with open_store(ctx) as (session, _):
         flow = _load(session, facility, year, month).flow()
-    if output == "json":
-        _json(flow)
-        return
-    table = Table("from", "to", "energy type", "tce")
     labels = [n["label"] for n in flow["nodes"]]
-    for link in flow["links"]:
-        table.add_row(
-            labels[link["source"]],
-            labels[link["target"]],
-            link["energy_type"],
-            _number(link["value_tce"], 4),
-        )
-    console().print(table)
-    for note in flow["notes"]:
-        click.echo(note)
+    links = [
+        {"from": labels[link["source"]], "to": labels[link["target"]],
+         "energy_type": link["energy_type"], "value_tce": link["value_tce"]}
+        for link in flow["links"]
+    ]  # fmt: skip
+    emit(links, _FLOW, output, document=flow)
+    if output != "json":
+        _notes(flow["notes"], output)
+
+
+_FLOW = (
+    Column("from"),
+    Column("to"),
+    Column("energy_type", "energy type"),
+    Column("value_tce", "tce", 4),
+)
 
 
 @energy.group("budget")
@@ -229,18 +220,23 @@ def budget_check_command(
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = budget_rows(session, data)
-    if output == "json":
-        _json({"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()})
-        return
-    table = Table("node", "month", "tce", "budget tce", "used %", "tCO2", "budget tCO2",
-                  "used %", "alert")  # fmt: skip
-    for r in rows:
-        table.add_row(
-            r.node, r.month, _number(r.energy_tce), _number(r.budget_tce),
-            _number(r.energy_used_pct, 1), _number(r.carbon_tco2), _number(r.budget_tco2),
-            _number(r.carbon_used_pct, 1), ", ".join(f"over {o} budget" for o in r.over),
-        )  # fmt: skip
-    console().print(table)
+    document = {"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()}
+    shown = [{**row, "alert": ", ".join(f"over {o} budget" for o in row["over_budget"])}
+             for row in document["rows"]]  # fmt: skip
+    emit(shown, _BUDGET, output, document=document)
+
+
+_BUDGET = (
+    Column("node"),
+    Column("month"),
+    Column("energy_tce", "tce", 3),
+    Column("budget_tce", "budget tce", 3),
+    Column("energy_used_pct", "used %", 1),
+    Column("carbon_tco2", "tCO2", 3),
+    Column("budget_tco2", "budget tCO2", 3),
+    Column("carbon_used_pct", "used %", 1),
+    Column("alert"),
+)
 
 
 @energy.command("intensity")
@@ -255,18 +251,20 @@ def energy_intensity(
         data = _load(session, facility, year, month)
         code = data.facility.code
         rows = intensity_rows(session, data)
-    if output == "json":
-        _json({"facility": code, "rows": rows, "factors": data.factors()})
-        return
-    table = Table("month", "product", "production", "unit", "tce", "tCO2", "tce/unit",
-                  "tCO2/unit")  # fmt: skip
-    for r in rows:
-        table.add_row(
-            r["month"], r["product"], _number(r["production"]), r["unit"],
-            _number(r["energy_tce"]), _number(r["carbon_tco2"]),
-            _number(r["tce_per_unit"], 6), _number(r["tco2_per_unit"], 6),
-        )  # fmt: skip
-    console().print(table)
+    emit(rows, _INTENSITY, output, document={"facility": code, "rows": rows,
+                                             "factors": data.factors()})  # fmt: skip
+
+
+_INTENSITY = (
+    Column("month"),
+    Column("product"),
+    Column("production", digits=3),
+    Column("unit"),
+    Column("energy_tce", "tce", 3),
+    Column("carbon_tco2", "tCO2", 3),
+    Column("tce_per_unit", "tce/unit", 6),
+    Column("tco2_per_unit", "tCO2/unit", 6),
+)
 
 
 @energy.command("carbon")
@@ -274,9 +272,7 @@ def energy_intensity(
 @click.option("--meter", "meter", required=True, help="Meter code (physical or virtual).")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Local day.")
 @click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
-@click.option(
-    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option
 @click.pass_context
 @refusing_bad_input
 def energy_carbon(
@@ -287,16 +283,26 @@ def energy_carbon(
     with open_store(ctx, read_only=True) as (session, _):
         code = facility_by_code(session, facility).code
         data = interval_carbon(session, code, meter, start, start + timedelta(days=days))
+    unit = data["unit"]
+    rows = [
+        {"start_utc": s, f"energy_{unit}": e, "quality": q, "carbon_tco2": c}
+        for s, e, q, c in zip(
+            data["start_utc"], data["energy"], data["quality"], data["carbon_tco2"], strict=True
+        )
+    ]
+    columns = (
+        Column("start_utc", "interval start (UTC)"),
+        Column(f"energy_{unit}", f"energy ({unit})", 3),
+        Column("quality"),
+        Column("carbon_tco2", "tCO2", 6),
+    )
+    emit(rows, columns, output, document=data)
     if output == "json":
-        _json(data)
         return
-    table = Table("interval start (UTC)", f"energy ({data['unit']})", "quality", "tCO2")
-    for t, e, q, c in zip(
-        data["start_utc"], data["energy"], data["quality"], data["carbon_tco2"], strict=True
-    ):
-        table.add_row(t, _number(e), q, _number(c, 6))
-    console().print(table)
     factor = data["factor"]
-    click.echo(f"factor: {_number(factor['value'], 7)} {factor['unit']} ({factor['note']})")
-    for use in factor["factors"]:
-        click.echo(f"  {use['role']}: {use['value']:g} {use['unit']} [{use['ref']}] {use['rule']}")
+    _notes(
+        [f"factor: {factor['value']:,.7f} {factor['unit']} ({factor['note']})"]
+        + [f"  {u['role']}: {u['value']:g} {u['unit']} [{u['ref']}] {u['rule']}"
+           for u in factor["factors"]],
+        output,
+    )  # fmt: skip

@@ -7,20 +7,27 @@ nothing on stdout), 1 on an unexpected failure.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from typing import Any
 
 import click
-from rich.table import Table
 
 from lingtan import __version__
 from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
-from lingtan.accounting.serialize import result_to_dict
+from lingtan.accounting.serialize import line_to_dict, result_to_dict
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli.common import console
+from lingtan.cli.common import (
+    FIELD_COLUMNS,
+    LINE_COLUMNS,
+    Column,
+    console,
+    emit,
+    format_option,
+    print_table,
+    table_of,
+)
 from lingtan.cli.demo import demo
 from lingtan.cli.energy import energy
 from lingtan.cli.ingest import ingest
@@ -72,16 +79,10 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 @main.command()
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Human-readable tables, or the JSON contract (unrounded numbers).",
-)
-def calc(input_file: str, output_format: str) -> None:
-    """Compute the GHG inventory described by INPUT (YAML or JSON) and print it.
+@format_option
+def calc(input_file: str, output: str) -> None:
+    """Compute the GHG inventory described by INPUT (YAML or JSON) and print it: its tables,
+    the JSON contract, or its lines as CSV.
 
     See docs/calc.md for the file format.
     """
@@ -90,71 +91,80 @@ def calc(input_file: str, output_format: str) -> None:
         result = compute_inventory(inventory, library)
     except InputError as error:
         _fail(InputError(error.problems, origin=input_file))
-    if output_format == "json":
-        click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
-    else:
+    if output == "table":
         _print_result(result)
+    else:
+        document = result_to_dict(result)
+        emit(document["lines"], LINE_COLUMNS, output, document=document)
+
+
+_SUMMARY = (
+    Column("figure"),
+    Column("figure_zh", "指标"),
+    Column("value", digits=3),
+    Column("uncertainty_pct", "± %", 1),
+    Column("unit"),
+)
 
 
 def _print_result(result: InventoryResult) -> None:
-    out = console()
     inventory = result.input
     totals = result.totals
-    out.print(
+    console().print(
         f"[bold]{inventory.facility_name}[/bold]  {inventory.period_start} – {inventory.period_end}"
         f"  region {inventory.region or '-'}  GWP {inventory.gwp}  {result.engine_version}"
     )
-    summary = Table(title="Totals 汇总", show_lines=False)
-    for column, justify in (("", "left"), ("", "left"), ("value", "right"), ("unit", "left")):
-        summary.add_column(column, justify=justify)  # type: ignore[arg-type]
     values = vars(totals)
-    for key, english, chinese, unit in _TOTAL_LABELS:
-        uncertainty = totals.uncertainty_pct.get(key)
-        text = _number(values[key])
-        if uncertainty is not None:
-            text += f" ± {uncertainty:.1f}%"
-        summary.add_row(english, chinese, text, unit)
-    for item in totals.intensities:
-        summary.add_row(
-            f"Intensity per {item['unit']} of {item['denominator']}",
-            "排放强度",
-            _number(item["tco2e_per_unit"], 6),
-            f"tCO2e/{item['unit']}",
-        )
-    out.print(summary)
-
-    categories = Table(title="By GB/T 32150 category 按排放类别")
-    categories.add_column("category")
-    categories.add_column("类别")
-    categories.add_column("tCO2e", justify="right")
-    for key, value in totals.by_gbt32150_category_tco2e.items():
-        english, chinese = GBT32150_CATEGORIES[key]
-        categories.add_row(english, chinese, _number(value))
-    out.print(categories)
-
-    lines = Table(title="Lines 排放源明细")
-    for column in ("source", "kind 类型", "activity", "tCO2e", "market tCO2e", "scope", "tce"):
-        lines.add_column(column, justify="left" if column in ("source", "kind 类型") else "right")
-    for line in result.lines:
-        lines.add_row(
-            line.source.id,
-            f"{line.source.kind}\n{KINDS[line.source.kind][1]}",
-            f"{_number(line.activity)} {line.activity_unit}",
-            _number(line.emissions_tco2e),
-            _number(line.market_emissions_tco2e),
-            str(line.scope or "-"),
-            _number(line.energy_tce),
-        )
-    out.print(lines)
-
+    summary = [
+        {
+            "figure": english,
+            "figure_zh": chinese,
+            "value": values[key],
+            "uncertainty_pct": totals.uncertainty_pct.get(key),
+            "unit": unit,
+        }
+        for key, english, chinese, unit in _TOTAL_LABELS
+    ]
+    shown = [c for c in _SUMMARY if c.key != "uncertainty_pct" or totals.uncertainty_pct]
+    print_table(table_of(summary, shown, title="Totals 汇总"))
+    if totals.intensities:
+        intensities = [
+            {"denominator": item["denominator"], "value": item["tco2e_per_unit"],
+             "unit": f"tCO2e/{item['unit']}"}
+            for item in totals.intensities
+        ]  # fmt: skip
+        per_unit = (Column("denominator", "per"), Column("value", digits=6), Column("unit"))
+        print_table(table_of(intensities, per_unit, title="Intensities 排放强度"))
+    categories = [
+        {"category": GBT32150_CATEGORIES[key][0], "category_zh": GBT32150_CATEGORIES[key][1],
+         "emissions_tco2e": value}
+        for key, value in totals.by_gbt32150_category_tco2e.items()
+    ]  # fmt: skip
+    category_columns = (
+        Column("category"), Column("category_zh", "类别"), Column("emissions_tco2e", "tCO2e", 3)
+    )  # fmt: skip
+    print_table(table_of(categories, category_columns, title="By GB/T 32150 category 按排放类别"))
+    lines = [
+        {**line_to_dict(line), "kind": f"{line.source.kind} {KINDS[line.source.kind][1]}"}
+        for line in result.lines
+    ]
+    print_table(table_of(lines, _CALC_LINES, title="Lines 排放源明细"))
     if result.instruments:
-        table = Table(title="Contractual instruments 绿证与绿电")
-        for column in ("id", "kind", "covered MWh", "applied to"):
-            table.add_column(column)
-        for use in result.instruments:
-            applied = ", ".join(f"{k} {_number(v)}" for k, v in use.allocation_mwh.items())
-            table.add_row(use.instrument.id, use.instrument.kind, _number(use.mwh), applied)
-        out.print(table)
+        uses = [
+            {
+                "id": use.instrument.id,
+                "kind": use.instrument.kind,
+                "covered_mwh": use.mwh,
+                "applied_to": ", ".join(f"{k} {v:,.3f}" for k, v in use.allocation_mwh.items()),
+            }
+            for use in result.instruments
+        ]
+        instrument_columns = (
+            Column("id"), Column("kind"), Column("covered_mwh", "covered MWh", 3),
+            Column("applied_to", "applied to"),
+        )  # fmt: skip
+        print_table(table_of(uses, instrument_columns, title="Contractual instruments 绿证与绿电"))
+    out = console()
     if result.residual_factor is not None:
         residual = result.residual_factor
         out.print(
@@ -162,6 +172,18 @@ def _print_result(result: InventoryResult) -> None:
         )
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+_CALC_LINES = (
+    Column("source_id", "source"),
+    Column("kind", "kind 类型"),
+    Column("activity", digits=3),
+    Column("activity_unit", "unit"),
+    Column("emissions_tco2e", "tCO2e", 3),
+    Column("market_emissions_tco2e", "market tCO2e", 3),
+    Column("ghg_scope", "scope"),
+    Column("energy_tce", "tce", 3),
+)
 
 
 @main.group()
@@ -173,74 +195,73 @@ def _library() -> FactorLibrary:
     return shipped_library()
 
 
+_SET_COLUMNS = (
+    Column("set_id", "set"),
+    Column("version"),
+    Column("family"),
+    Column("data_year", "year"),
+    Column("default"),
+    Column("rows", digits=0),
+    Column("official_rows", "official", 0),
+    Column("unverified_rows", "unverified", 0),
+    Column("title_en", "title"),
+    Column("title_zh", "标题"),
+)
+
+
 @factors.command("list")
 @click.option("--family", help="Only sets of this family (fuel, electricity, gwp, ...).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
-def factors_list(family: str | None, output_format: str) -> None:
+@format_option
+def factors_list(family: str | None, output: str) -> None:
     """List the factor sets."""
-    sets = _library().sets(family)
-    if output_format == "json":
-        rows = [
-            {
-                "set_id": s.set_id,
-                "version": s.version,
-                "family": s.family,
-                "default": s.default,
-                "data_year": s.data_year,
-                "title_en": s.title_en,
-                "title_zh": s.title_zh,
-                "rows": len(s.factors),
-                "status_counts": s.statuses,
-                "keys": s.key_names(),
-            }
-            for s in sets
-        ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    table = Table(title="Factor sets 因子集")
-    for column in ("set", "family", "year", "default", "rows", "official/unverified", "title"):
-        table.add_column(column)
-    for s in sorted(sets, key=lambda item: (item.family, item.set_id)):
-        counts = s.statuses
-        table.add_row(
-            f"{s.set_id}@{s.version}",
-            s.family,
-            str(s.data_year or "-"),
-            "yes" if s.default else "",
-            str(len(s.factors)),
-            f"{counts['official']}/{counts['unverified']}",
-            f"{s.title_en}\n{s.title_zh}",
-        )
-    console().print(table)
+    sets = sorted(_library().sets(family), key=lambda item: (item.family, item.set_id))
+    rows = [
+        {
+            "set_id": s.set_id,
+            "version": s.version,
+            "family": s.family,
+            "default": s.default,
+            "data_year": s.data_year,
+            "title_en": s.title_en,
+            "title_zh": s.title_zh,
+            "rows": len(s.factors),
+            "official_rows": s.statuses["official"],
+            "unverified_rows": s.statuses["unverified"],
+            "status_counts": s.statuses,
+            "keys": s.key_names(),
+        }
+        for s in sets
+    ]
+    document = [
+        {k: v for k, v in row.items() if k not in ("official_rows", "unverified_rows")}
+        for row in rows
+    ]
+    emit(rows, _SET_COLUMNS, output, title="Factor sets 因子集", document=document)
 
 
 @factors.command("show")
 @click.argument("key")
 @click.option("--set", "set_id", help="Only rows of this set.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
-def factors_show(key: str, set_id: str | None, output_format: str) -> None:
-    """Show every row for KEY (a fuel, gas, carbonate, region code ...) with its provenance."""
+@format_option
+def factors_show(key: str, set_id: str | None, output: str) -> None:
+    """Show every row for KEY (a fuel, gas, carbonate, region code ...) with its provenance:
+    one table per row, or JSON, or CSV with one line per row."""
     fuel = resolve_fuel(key)
     with contextlib.suppress(UnknownRegionError):  # else look the text up as a key
         key = fuel.key if fuel else resolve_region(key).code
-    rows = [f for f in _library().find(key) if set_id is None or f.set_id == set_id]
-    if not rows:
+    found = [f for f in _library().find(key) if set_id is None or f.set_id == set_id]
+    if not found:
         click.echo(f"no factor has key or region {key!r}; see `lingtan factors list`", err=True)
         sys.exit(2)
-    if output_format == "json":
-        click.echo(json.dumps([f.provenance() for f in rows], ensure_ascii=False, indent=2))
+    rows: list[dict[str, Any]] = [f.provenance() for f in found]
+    if output != "table":
+        emit(rows, [Column(c) for c in FACTOR_COLUMNS], output, document=rows)
         return
-    out = console()
-    for factor in rows:
-        table = Table(title=factor.ref, show_header=False)
-        table.add_column("field")
-        table.add_column("value")
-        data: dict[str, Any] = factor.provenance()
-        for column in FACTOR_COLUMNS:
-            value = data.get(column)
-            if value not in (None, ""):
-                table.add_row(column, str(value))
-        out.print(table)
+    for factor, data in zip(found, rows, strict=True):
+        fields = [
+            {"field": c, "value": data[c]} for c in FACTOR_COLUMNS if data.get(c) not in (None, "")
+        ]
+        print_table(table_of(fields, FIELD_COLUMNS, title=factor.ref, show_header=False))
 
 
 for _command in COMMANDS:

@@ -8,17 +8,27 @@ nothing written.
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import click
 import numpy as np
 import sqlalchemy as sa
-from rich.markup import escape
-from rich.table import Table
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    FIELD_COLUMNS,
+    Column,
+    actor,
+    console,
+    csv_text,
+    emit,
+    format_option,
+    open_store,
+    print_table,
+    refusing_bad_input,
+    table_of,
+)
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.files import (
@@ -126,37 +136,48 @@ def meters_import(
         raise SystemExit(2)
 
 
+_METER_COLUMNS = (
+    Column("meter"),
+    Column("name"),
+    Column("node"),
+    Column("energy_type", "energy type"),
+    Column("unit"),
+    Column("kind"),
+    Column("flow"),
+    Column("multiplier"),
+    Column("formula"),
+)
+
+
 @meters.command("list")
 @click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def meters_list(ctx: click.Context, facility: str | None) -> None:
+def meters_list(ctx: click.Context, facility: str | None, output: str) -> None:
     """List the meters of a facility with their node, energy type, unit, kind and flow."""
     with open_store(ctx, read_only=True) as (session, _):
         code = facility_by_code(session, facility).code
         nodes = {i: c for i, c in session.execute(sa.select(MeterNode.id, MeterNode.code))}
-        table = Table(
-            "meter", "name", "node", "energy type", "unit", "kind", "flow", "multiplier", "formula"
-        )
-        for meter in meters_of(session, code):
-            table.add_row(
-                meter.code,
-                meter.name,
-                nodes.get(meter.node_id, "") if meter.node_id else "",
-                meter.energy_type,
-                meter.unit,
-                meter.kind,
-                meter.flow,
-                f"{meter.multiplier:g}",
-                meter.virtual_formula or "",
-            )
-    console().print(table)
+        rows = [
+            {
+                "meter": meter.code,
+                "name": meter.name,
+                "node": nodes.get(meter.node_id) if meter.node_id else None,
+                "energy_type": meter.energy_type,
+                "unit": meter.unit,
+                "kind": meter.kind,
+                "flow": meter.flow,
+                "multiplier": meter.multiplier,
+                "formula": meter.virtual_formula,
+            }
+            for meter in meters_of(session, code)
+        ]
+    emit(rows, _METER_COLUMNS, output)
 
 
-def _local(ts: int | None) -> str:
+def _local(ts: int) -> str:
     """Epoch seconds as local time of the rollups (+08:00)."""
-    if ts is None:
-        return "—"
     return f"{local_time(ts, seconds=True)} {utc_offset_text(ROLLUP_UTC_OFFSET_MIN)}"
 
 
@@ -166,11 +187,14 @@ def _local(ts: int | None) -> str:
 @click.option(
     "--days", default=7, show_default=True, type=click.IntRange(1, 366), help="Recent days shown."
 )
+@format_option
 @click.pass_context
 @refusing_bad_input
-def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) -> None:
+def meters_show(
+    ctx: click.Context, code: str, facility: str | None, days: int, output: str
+) -> None:
     """Show meter CODE: its definition, its readings and its recent daily totals with
-    completeness and quality (local days, +08:00)."""
+    completeness and quality (local days, +08:00); CSV has the daily totals."""
     with open_store(ctx, read_only=True) as (session, _):
         fcode = facility_by_code(session, facility).code
         fid = facility_id(session, fcode)
@@ -204,68 +228,90 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
                 "datetime64[D]"
             ).astype(object) + timedelta(days=1)
         totals = daily_totals(session, fid, end - timedelta(days=days), end, [meter.id])
-    about = Table(title=f"Meter {meter.code} 表计", show_header=False)
-    about.add_column(style="bold")
-    about.add_column()
-    for label, value in (
-        ("name 名称", meter.name),
-        ("facility 工厂", fcode),
-        ("node path 节点", " / ".join(reversed(path)) or "—"),
-        ("energy type 能源品种", meter.energy_type),
-        ("unit 单位", meter.unit),
-        ("kind 类型", meter.kind),
-        ("multiplier 倍率", f"{meter.multiplier:g}"),
-        ("rollover at 满量程", "—" if meter.rollover_at is None else str(meter.rollover_at)),
-        ("flow 流向", meter.flow),
-        ("formula 公式", meter.virtual_formula or "—"),
-        ("readings 读数", f"{count:,}"),
-        ("first reading 首次", _local(first)),
-        ("last reading 最近", _local(last)),
-        ("conflicts recorded 冲突", f"{conflicts:,}"),
-        ("days awaiting refresh 待刷新", f"{stale:,}"),
-    ):
-        about.add_row(label, value)
-    console().print(about)
-    if meter.virtual_formula:
-        console().print("A virtual meter: its totals come from the meters of its formula.")
-        return
-    recent = Table(
-        title=f"Daily totals 日用量, {end - timedelta(days=days)} to {end - timedelta(days=1)}"
-    )
-    for header in (
-        "day 日期",
-        f"energy [{meter.unit}]",
-        f"estimated [{meter.unit}]",
-        "measured",
-        "estimated",
-        "missing",
-        "completeness",
-        "quality",
-    ):
-        justify = "left" if header in ("day 日期", "quality") else "right"
-        recent.add_column(escape(header), justify=justify)
+    about = {
+        "meter": meter.code,
+        "name": meter.name,
+        "facility": fcode,
+        "node_path": " / ".join(reversed(path)) or None,
+        "energy_type": meter.energy_type,
+        "unit": meter.unit,
+        "kind": meter.kind,
+        "multiplier": meter.multiplier,
+        "rollover_at": meter.rollover_at,
+        "flow": meter.flow,
+        "formula": meter.virtual_formula,
+        "readings": count,
+        "first_reading": None if first is None else _local(first),
+        "last_reading": None if last is None else _local(last),
+        "conflicts_recorded": conflicts,
+        "days_awaiting_refresh": stale,
+    }
+    unit = meter.unit
     by_day = {str(d): i for i, d in enumerate(totals.day.astype(str))}
+    days_shown = []
     for offset in range(days):
         day = end - timedelta(days=days - offset)
         i = by_day.get(str(day))
         if i is None:
-            recent.add_row(str(day), "—", "—", "0", "0", "96", "0.0 %", "no data")
+            days_shown.append({"day": day, "missing_intervals": 96, "completeness_pct": 0.0,
+                               "measured_intervals": 0, "estimated_intervals": 0,
+                               "quality": "no data"})  # fmt: skip
             continue
         measured = int(totals.measured_intervals[i])
-        estimated = int(totals.estimated_intervals[i])
         missing = int(totals.missing_intervals[i])
-        quality = "complete" if measured == 96 else "estimated" if not missing else "gaps"
-        recent.add_row(
-            str(day),
-            f"{totals.energy[i]:,.3f}",
-            f"{totals.estimated[i]:,.3f}",
-            str(measured),
-            str(estimated),
-            str(missing),
-            f"{100 * measured / 96:.1f} %",
-            quality,
+        days_shown.append(
+            {
+                "day": day,
+                f"energy_{unit}": float(totals.energy[i]),
+                f"estimated_{unit}": float(totals.estimated[i]),
+                "measured_intervals": measured,
+                "estimated_intervals": int(totals.estimated_intervals[i]),
+                "missing_intervals": missing,
+                "completeness_pct": 100 * measured / 96,
+                "quality": "complete" if measured == 96 else "estimated" if not missing else "gaps",
+            }
         )
-    console().print(recent)
+    columns = (
+        Column("day", "day 日期"),
+        Column(f"energy_{unit}", f"energy [{unit}]", 3),
+        Column(f"estimated_{unit}", f"estimated [{unit}]", 3),
+        Column("measured_intervals", "measured", 0),
+        Column("estimated_intervals", "estimated", 0),
+        Column("missing_intervals", "missing", 0),
+        Column("completeness_pct", "completeness %", 1),
+        Column("quality"),
+    )
+    if output != "table":
+        emit(days_shown, columns, output, document={"meter": about, "days": days_shown})
+        return
+    fields = [{"field": label, "value": about[key]} for key, label in _ABOUT]
+    print_table(
+        table_of(fields, FIELD_COLUMNS, title=f"Meter {meter.code} 表计", show_header=False)
+    )
+    if meter.virtual_formula:
+        console().print("A virtual meter: its totals come from the meters of its formula.")
+        return
+    title = f"Daily totals 日用量, {end - timedelta(days=days)} to {end - timedelta(days=1)}"
+    print_table(table_of(days_shown, columns, title=title))
+
+
+_ABOUT = (
+    ("name", "name 名称"),
+    ("facility", "facility 工厂"),
+    ("node_path", "node path 节点"),
+    ("energy_type", "energy type 能源品种"),
+    ("unit", "unit 单位"),
+    ("kind", "kind 类型"),
+    ("multiplier", "multiplier 倍率"),
+    ("rollover_at", "rollover at 满量程"),
+    ("flow", "flow 流向"),
+    ("formula", "formula 公式"),
+    ("readings", "readings 读数"),
+    ("first_reading", "first reading 首次"),
+    ("last_reading", "last reading 最近"),
+    ("conflicts_recorded", "conflicts recorded 冲突"),
+    ("days_awaiting_refresh", "days awaiting refresh 待刷新"),
+)
 
 
 @meters.command("intervals")
@@ -278,11 +324,16 @@ def meters_show(ctx: click.Context, code: str, facility: str | None, days: int) 
     "--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last local day."
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Write the intervals as CSV here."
+    "--output",
+    "-o",
+    "path",
+    type=click.Path(dir_okay=False),
+    help="Write the intervals as CSV to this file instead.",
 )
+@format_option
 @click.pass_context
 @refusing_bad_input
-def meters_intervals(ctx, code, facility, first, last, output) -> None:
+def meters_intervals(ctx, code, facility, first, last, path, output) -> None:
     """The checked 15-minute intervals of meter CODE from local day --from to --to (+08:00):
     the energy and quality flag of each, and the problems found in its readings."""
     if last < first or (last - first).days > 366:
@@ -294,24 +345,34 @@ def meters_intervals(ctx, code, facility, first, last, output) -> None:
         found = stored_intervals(
             session, facility_by_code(session, facility).code, code, start=start, end=end
         )
+    energy = f"energy_{found.unit}"
     rows = [
-        (local_time(t), "" if np.isnan(e) else f"{e:.6g}", Quality(q).name.lower())
+        {
+            "start_local_+08:00": local_time(t),
+            energy: None if np.isnan(e) else e,
+            "quality": Quality(q).name.lower(),
+        }
         for t, e, q in zip(
-            found.start.astype(np.int64).tolist(), found.energy, found.quality, strict=True
+            found.start.astype(np.int64).tolist(), found.energy.tolist(), found.quality, strict=True
         )
     ]
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["start_local_+08:00", f"energy_{found.unit}", "quality"])
-            writer.writerows(rows)
+    columns = (
+        Column("start_local_+08:00", "start (+08:00)"),
+        Column(energy, f"energy [{found.unit}]", 3),
+        Column("quality"),
+    )
+    if path:
+        Path(path).write_text(csv_text(rows, columns), encoding="utf-8")
     else:
-        table = Table("start (+08:00)", escape(f"energy [{found.unit}]"), "quality")
-        for row in rows:
-            table.add_row(*row)
-        console().print(table)
+        emit(rows, columns, output)
     counts = ", ".join(f"{found.count(q)} {q.name.lower()}" for q in Quality if found.count(q))
-    click.echo(f"{code}: {len(rows)} intervals: {counts}")
-    for p in found.problems:
-        at = "" if p.timestamp is None else f", reading of {_local(int(p.timestamp.timestamp()))}"
-        click.echo(f"  {p.kind}{at}: {p.rule}")
+    summary = f"{code}: {len(rows)} intervals: {counts}"
+    problems = [
+        f"  {p.kind}"
+        + ("" if p.timestamp is None else f", reading of {_local(int(p.timestamp.timestamp()))}")
+        + f": {p.rule}"
+        for p in found.problems
+    ]
+    # with JSON or CSV on stdout, the summary goes to stderr: stdout stays data
+    for line in (summary, *problems):
+        click.echo(line, err=output != "table" and not path)

@@ -7,12 +7,19 @@ Registered on the ``lingtan`` group by :mod:`lingtan.cli.main`; the database com
 
 from __future__ import annotations
 
-import json
-
 import click
-from rich.table import Table
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    actor,
+    console,
+    emit,
+    format_option,
+    open_store,
+    print_table,
+    refusing_bad_input,
+    table_of,
+)
 from lingtan.imports.load import facility_by_code
 from lingtan.services.overview import facility_overview, set_target, target_summary
 from lingtan.store.models import TARGET_BASES, FacilityTarget
@@ -27,17 +34,17 @@ def _t(value: float | None) -> str:
 @click.command("overview")
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.option("--year", type=int, required=True, help="Calendar year.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def overview(ctx: click.Context, facility: str | None, year: int, fmt: str) -> None:
+def overview(ctx: click.Context, facility: str | None, year: int, output: str) -> None:
     """The year of a facility at a glance, from the inventory that stands for it: emissions by
     scope (Scope 2 location- and market-based), energy, renewable share, intensity, monthly
-    trend and progress to the target."""
+    trend and progress to the target (CSV: the monthly trend)."""
     with open_store(ctx, read_only=True) as (session, _):
         data = facility_overview(session, facility_by_code(session, facility), year)
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    if output != "table":
+        emit(data["trend"], _TREND, output, document=data)
         return
     out = console()
     name = f"{data['facility']['code']} {data['facility']['name']}"
@@ -50,38 +57,53 @@ def overview(ctx: click.Context, facility: str | None, year: int, fmt: str) -> N
         f"{inv['period_start']} to {inv['period_end']})"
     )
     e = data["emissions"]
-    table = Table("figure", "location-based", "market-based", "unit")
-    table.add_row("Scope 1", _t(e["scope1_tco2e"]), _t(e["scope1_tco2e"]), "tCO2e")
-    table.add_row("Scope 2", _t(e["scope2_location_tco2e"]), _t(e["scope2_market_tco2e"]), "tCO2e")
-    table.add_row("Total", _t(e["total_location_tco2e"]), _t(e["total_market_tco2e"]), "tCO2e")
-    table.add_row("Energy", _t(data["energy_tce"]), "", "tce")
     r = data["renewable"]
-    table.add_row(
-        "Renewable electricity",
-        f"{r['renewable_electricity_mwh']:,.1f} MWh",
-        "",
-        f"{r['share_pct']:.1f} % of purchased" if r["share_pct"] is not None else "",
-    )
-    for i in data["intensities"]:
-        table.add_row(
-            f"Intensity per {i['unit']} {i['denominator']}",
-            f"{i['scope1_2_location_tco2e_per_unit']:.4g}",
-            f"{i['scope1_2_market_tco2e_per_unit']:.4g}",
-            f"tCO2e/{i['unit']}",
-        )
-    out.print(table)
-    trend = Table("month", "Scope 1", "Scope 2 (location)", "Scope 2 (market)", "energy tce")
-    for m in data["trend"]:
-        trend.add_row(
-            m["month"],
-            _t(m["scope1_tco2e"]),
-            _t(m["scope2_location_tco2e"]),
-            _t(m["scope2_market_tco2e"]),
-            _t(m["energy_tce"]),
-        )
-    out.print(trend)
+    figures = [
+        {"figure": "Scope 1", "location": e["scope1_tco2e"], "market": e["scope1_tco2e"],
+         "unit": "tCO2e"},
+        {"figure": "Scope 2", "location": e["scope2_location_tco2e"],
+         "market": e["scope2_market_tco2e"], "unit": "tCO2e"},
+        {"figure": "Total", "location": e["total_location_tco2e"],
+         "market": e["total_market_tco2e"], "unit": "tCO2e"},
+        {"figure": "Energy", "location": data["energy_tce"], "unit": "tce"},
+        {"figure": "Renewable electricity", "location": r["renewable_electricity_mwh"],
+         "unit": "MWh"},
+        {"figure": "Renewable share of purchased electricity", "location": r["share_pct"],
+         "unit": "%"},
+    ]  # fmt: skip
+    print_table(table_of(figures, _FIGURES))
+    intensities = [
+        {"figure": f"Intensity per {i['unit']} {i['denominator']}",
+         "location": i["scope1_2_location_tco2e_per_unit"],
+         "market": i["scope1_2_market_tco2e_per_unit"], "unit": f"tCO2e/{i['unit']}"}
+        for i in data["intensities"]
+    ]  # fmt: skip
+    if intensities:
+        print_table(table_of(intensities, _INTENSITIES))
+    print_table(table_of(data["trend"], _TREND))
     if data["target"] is not None:
         _print_target(data["target"], year)
+
+
+_FIGURES = (
+    Column("figure"),
+    Column("location", "location-based", 1),
+    Column("market", "market-based", 1),
+    Column("unit"),
+)
+_INTENSITIES = (
+    Column("figure"),
+    Column("location", "location-based", 6),
+    Column("market", "market-based", 6),
+    Column("unit"),
+)
+_TREND = (
+    Column("month"),
+    Column("scope1_tco2e", "Scope 1 tCO2e", 1),
+    Column("scope2_location_tco2e", "Scope 2 (location) tCO2e", 1),
+    Column("scope2_market_tco2e", "Scope 2 (market) tCO2e", 1),
+    Column("energy_tce", "energy tce", 1),
+)
 
 
 def _print_target(t: dict, year: int) -> None:
@@ -136,9 +158,10 @@ def target_set(ctx, facility, basis, base_year, base_tco2e, target_year, target_
 
 @target.command("show")
 @click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def target_show(ctx: click.Context, facility: str | None) -> None:
+def target_show(ctx: click.Context, facility: str | None, output: str) -> None:
     """Show the facility's target and its yearly trajectory."""
     with open_store(ctx, read_only=True) as (session, _):
         found = facility_by_code(session, facility)
@@ -146,11 +169,13 @@ def target_show(ctx: click.Context, facility: str | None) -> None:
         if t is None:
             click.echo(f"{found.code}: no target set")
             return
-        table = Table("year", "trajectory tCO2e")
-        for year in range(t.base_year, t.target_year + 1):
-            table.add_row(str(year), _t(target_summary(t, year, 0.0)["trajectory_tco2e"]))
+        rows = [
+            {"year": year, "trajectory_tco2e": target_summary(t, year, 0.0)["trajectory_tco2e"]}
+            for year in range(t.base_year, t.target_year + 1)
+        ]
         click.echo(
             f"{found.code}: {t.basis}-based, set by {t.set_by} on {t.set_at:%Y-%m-%d}"
-            + (f"; {t.note}" if t.note else "")
+            + (f"; {t.note}" if t.note else ""),
+            err=output != "table",
         )
-    console().print(table)
+    emit(rows, (Column("year"), Column("trajectory_tco2e", "trajectory tCO2e", 1)), output)

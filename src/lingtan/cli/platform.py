@@ -7,8 +7,6 @@ current directory. Refused input exits with status 2 and every problem on stderr
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Callable
@@ -18,11 +16,22 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    LINE_COLUMNS,
+    Column,
+    actor,
+    console,
+    csv_text,
+    emit,
+    format_option,
+    open_store,
+    print_table,
+    refusing_bad_input,
+    table_of,
+)
 from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
@@ -234,30 +243,43 @@ def inventory_restate(
         _print_inventory(inventory)
 
 
+_INVENTORY_COLUMNS = (
+    Column("id"),
+    Column("facility"),
+    Column("period_start", "from"),
+    Column("period_end", "to"),
+    Column("status"),
+    Column("total_tco2e", "total tCO2e", 3),
+    Column("supersedes_id", "supersedes"),
+    Column("created_by", "by"),
+)
+
+
 @inventory_group.command("list")
 @click.option("--facility", help="Only this facility.")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def inventory_list(ctx: click.Context, facility: str | None) -> None:
+def inventory_list(ctx: click.Context, facility: str | None, output: str) -> None:
     """List the inventories."""
     with open_store(ctx, read_only=True) as (session, _):
         query = select(Inventory, Facility).join(Facility).order_by(Inventory.id)
         if facility:
             query = query.where(Facility.code == facility)
-        table = Table(title="Inventories 温室气体排放清单")
-        for column in ("id", "facility", "period", "status", "total tCO2e", "supersedes", "by"):
-            table.add_column(column)
-        for inventory, site in session.execute(query):
-            table.add_row(
-                str(inventory.id),
-                site.code,
-                f"{inventory.period_start} – {inventory.period_end}",
-                inventory.status,
-                f"{inventory.total_tco2e:,.3f}",
-                str(inventory.supersedes_id or ""),
-                inventory.created_by,
-            )
-        console().print(table)
+        rows = [
+            {
+                "id": inventory.id,
+                "facility": site.code,
+                "period_start": inventory.period_start,
+                "period_end": inventory.period_end,
+                "status": inventory.status,
+                "total_tco2e": inventory.total_tco2e,
+                "supersedes_id": inventory.supersedes_id,
+                "created_by": inventory.created_by,
+            }
+            for inventory, site in session.execute(query)
+        ]
+    emit(rows, _INVENTORY_COLUMNS, output, title="Inventories 温室气体排放清单")
 
 
 def _print_inventory(inventory: Inventory) -> None:
@@ -278,30 +300,29 @@ def _json(data: Any) -> str:
 
 @inventory_group.command("show")
 @click.argument("inventory_id", type=int)
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def inventory_show(ctx: click.Context, inventory_id: int, output_format: str) -> None:
-    """Show an inventory: its totals, or the whole snapshot as JSON."""
+def inventory_show(ctx: click.Context, inventory_id: int, output: str) -> None:
+    """Show an inventory: its totals and lines, the whole snapshot as JSON, or its lines as
+    CSV."""
     with open_store(ctx, read_only=True) as (session, _):
         inventory = inventories.get_inventory(session, inventory_id)
-        if output_format == "json":
-            click.echo(_json(_snapshot(inventory)))
+        lines = inventory.result["lines"]
+        if output != "table":
+            snapshot = audit.to_jsonable(_snapshot(inventory)) if output == "json" else None
+            emit(lines, LINE_COLUMNS, output, document=snapshot)
             return
         _print_inventory(inventory)
-        table = Table(title="Lines 排放源明细")
-        for column in ("line", "kind", "activity", "tCO2e"):
-            table.add_column(column)
-        for line in inventory.result["lines"]:
-            table.add_row(
-                line["source_id"],
-                line["kind"],
-                f"{line['activity']:,.3f} {line['activity_unit']}",
-                f"{line['emissions_tco2e']:,.3f}",
-            )
-        console().print(table)
+        print_table(table_of(lines, _SHOWN_LINES, title="Lines 排放源明细"))
         for warning in inventory.result["warnings"]:
             click.echo(f"warning: {warning}")
+
+
+_SHOWN_LINES = tuple(
+    c for c in LINE_COLUMNS if c.key in ("source_id", "kind", "activity", "activity_unit",
+                                         "emissions_tco2e")
+)  # fmt: skip
 
 
 def _snapshot(inventory: Inventory) -> dict[str, Any]:
@@ -324,57 +345,46 @@ def _snapshot(inventory: Inventory) -> dict[str, Any]:
     }
 
 
+_TOTAL_CHANGES = (
+    Column("total"),
+    Column("old", digits=3),
+    Column("new", digits=3),
+    Column("change", digits=3),
+)
+_LINE_CHANGES = (
+    Column("line"),
+    Column("old_tco2e", "old tCO2e", 3),
+    Column("new_tco2e", "new tCO2e", 3),
+    Column("change_tco2e", "change", 3),
+    Column("activity_effect_tco2e", "activity effect", 3),
+    Column("factor_effect_tco2e", "factor effect", 3),
+    Column("why"),
+)
+
+
 @inventory_group.command("diff")
 @click.argument("old_id", type=int)
 @click.argument("new_id", type=int)
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output_format: str) -> None:
-    """Explain the difference between inventories OLD_ID and NEW_ID, line by line."""
+def inventory_diff(ctx: click.Context, old_id: int, new_id: int, output: str) -> None:
+    """Explain the difference between inventories OLD_ID and NEW_ID, line by line (CSV: the
+    lines that changed)."""
     with open_store(ctx, read_only=True) as (session, _):
         result = inventories.diff(session, old_id, new_id)
-    if output_format == "json":
-        click.echo(_json(result))
+    lines = [
+        {**entry, "why": entry.get("reason") or "; ".join(entry.get("factors_changed", []))}
+        for entry in result["lines"]
+    ]
+    if output != "table":
+        emit(lines, _LINE_CHANGES, output, document=audit.to_jsonable(result))
         return
-    out = console()
     if result["new"].get("reason"):
-        out.print(f"restatement reason: {result['new']['reason']}")
-    totals = Table(title=f"Totals: inventory {old_id} → {new_id}")
-    for column in ("total", "old", "new", "change"):
-        totals.add_column(column)
-    for key, value in result["totals"].items():
-        if value["change"]:
-            totals.add_row(
-                key, f"{value['old']:,.3f}", f"{value['new']:,.3f}", f"{value['change']:+,.3f}"
-            )
-    out.print(totals)
-    lines = Table(title="Lines that changed")
-    for column in (
-        "line",
-        "old tCO2e",
-        "new tCO2e",
-        "change",
-        "activity effect",
-        "factor effect",
-        "why",
-    ):
-        lines.add_column(column)
-    for entry in result["lines"]:
-        lines.add_row(
-            entry["line"],
-            f"{entry['old_tco2e']:,.3f}",
-            f"{entry['new_tco2e']:,.3f}",
-            f"{entry['change_tco2e']:+,.3f}",
-            _signed(entry.get("activity_effect_tco2e")),
-            _signed(entry.get("factor_effect_tco2e")),
-            entry.get("reason") or "; ".join(entry.get("factors_changed", [])),
-        )
-    out.print(lines)
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{value:+,.3f}"
+        console().print(f"restatement reason: {result['new']['reason']}")
+    totals = [{"total": key, **value} for key, value in result["totals"].items() if value["change"]]
+    print_table(table_of(totals, _TOTAL_CHANGES, title=f"Totals: inventory {old_id} → {new_id}"))
+    print_table(table_of(lines, _LINE_CHANGES, title="Lines that changed"))
 
 
 @inventory_group.command("trace")
@@ -407,37 +417,14 @@ def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -
         if output_format == "json":
             Path(output).write_text(_json(_snapshot(inventory)), encoding="utf-8")
         elif output_format == "csv":
-            Path(output).write_text(_lines_csv(inventory), encoding="utf-8-sig")
+            Path(output).write_text(
+                csv_text(inventory.result["lines"], LINE_COLUMNS), encoding="utf-8-sig"
+            )
         else:
             from lingtan.reports.xlsx import render_xlsx
 
             Path(output).write_bytes(render_xlsx(report_data(session, inventory), lang))
     click.echo(f"exported inventory {inventory_id} to {output}")
-
-
-def _lines_csv(inventory: Inventory) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    columns = (
-        "source_id",
-        "kind",
-        "activity",
-        "activity_unit",
-        "emissions_tco2e",
-        "market_emissions_tco2e",
-        "co2_t",
-        "biogenic_co2_t",
-        "energy_tce",
-        "gbt32150_category",
-        "ghg_scope",
-        "scope3_category",
-        "iso14064_category",
-        "uncertainty_pct",
-    )
-    writer.writerow(columns)
-    for line in inventory.result["lines"]:
-        writer.writerow(["" if line[c] is None else line[c] for c in columns])
-    return buffer.getvalue()
 
 
 @click.command()

@@ -8,15 +8,22 @@ input exits with status 2, every problem on stderr.
 from __future__ import annotations
 
 import calendar as month_calendar
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from lingtan.catalog import UnknownRegionError, resolve_region
-from lingtan.cli.common import console, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    console,
+    emit,
+    format_option,
+    open_store,
+    print_table,
+    refusing_bad_input,
+    table_of,
+)
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.store import local_midnight, stored_intervals
@@ -56,20 +63,44 @@ def tou() -> None:
     """Time-of-use (峰谷分时) periods: shipped calendars, their hours, meter energy per period."""
 
 
+_CALENDAR_COLUMNS = (
+    Column("calendar_id", "calendar"),
+    Column("region"),
+    Column("applies_to", "applies to"),
+    Column("document"),
+    Column("effective_from", "in force from"),
+    Column("effective_to", "to"),
+    Column("status"),
+)
+
+
 @tou.command("list")
-def tou_list() -> None:
+@format_option
+def tou_list(output: str) -> None:
     """The shipped calendars with their documents, dates and status."""
-    table = Table()
-    for name in ("calendar", "region", "applies to"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("document", overflow="fold")
-    table.add_column("in force", no_wrap=True)
-    table.add_column("status")
-    for c in shipped_calendars():
-        until = c.effective_to.isoformat() if c.effective_to else "open"
-        table.add_row(c.calendar_id, c.region, c.applies_to, c.document,
-                      f"{c.effective_from} to {until}", c.status)  # fmt: skip
-    console().print(table)
+    rows = [
+        {
+            "calendar_id": c.calendar_id,
+            "region": c.region,
+            "applies_to": c.applies_to,
+            "document": c.document,
+            "effective_from": c.effective_from,
+            "effective_to": c.effective_to,
+            "status": c.status,
+        }
+        for c in shipped_calendars()
+    ]
+    emit(rows, _CALENDAR_COLUMNS, output)
+
+
+_HOUR_COLUMNS = (
+    Column("day_type", "day type"),
+    Column("months"),
+    Column("from"),
+    Column("to"),
+    Column("period"),
+    Column("period_zh", "时段"),
+)
 
 
 @tou.command("show")
@@ -79,9 +110,14 @@ def tou_list() -> None:
 @click.option("--applies-to", help="User class when several calendars apply (e.g. two_part).")
 @click.option("--calendar", "calendar_file", type=click.Path(exists=True, dir_okay=False),
               help="Show a calendar file of your own instead.")  # fmt: skip
+@format_option
 @refusing_bad_input
 def tou_show(
-    province: str | None, on: str | None, applies_to: str | None, calendar_file: str | None
+    province: str | None,
+    on: str | None,
+    applies_to: str | None,
+    calendar_file: str | None,
+    output: str,
 ) -> None:
     """The hour table of PROVINCE's calendar (a code like CN-JS or a name like 江苏), or of
     a calendar file of your own."""
@@ -93,23 +129,34 @@ def tou_show(
         day = _date(on) if on else datetime.now(UTC).date()
         chosen = calendar_for(shipped_calendars(), _region_code(province), first=day,
                               applies_to=applies_to)  # fmt: skip
-    out = console()
-    out.print(escape(f"{chosen.calendar_id}  {chosen.document}  [{chosen.status}]"))
-    if chosen.url:
-        out.print(chosen.url)
-    table = Table("day type", "months", "from", "to", "period")
+    rows = []
     for plane, day_type in enumerate(DAY_TYPES):
         if day_type == "holiday" and not chosen.has_holidays:
             continue
         groups: dict[tuple, list[int]] = {}
         for month in range(1, 13):
             groups.setdefault(tuple(chosen.table[plane, month - 1]), []).append(month)
-        for months in groups.values():
-            for i, (a, b, label) in enumerate(chosen.hours(months[0], day_type)):
-                head = (day_type, ",".join(map(str, months))) if i == 0 else ("", "")
-                table.add_row(*head, a, b, f"{LABELS[label]} {label}")
-            table.add_section()
-    out.print(table)
+        rows += [
+            {"day_type": day_type, "months": ",".join(map(str, months)), "from": a, "to": b,
+             "period": label, "period_zh": LABELS[label]}
+            for months in groups.values()
+            for a, b, label in chosen.hours(months[0], day_type)
+        ]  # fmt: skip
+    if output != "table":
+        about = {"calendar_id": chosen.calendar_id, "document": chosen.document,
+                 "status": chosen.status, "url": chosen.url or None}  # fmt: skip
+        emit(rows, _HOUR_COLUMNS, output, document={**about, "hours": rows})
+        return
+    out = console()
+    out.print(escape(f"{chosen.calendar_id}  {chosen.document}  [{chosen.status}]"))
+    if chosen.url:
+        out.print(chosen.url)
+    print_table(table_of(_named(rows), _HOUR_COLUMNS[:-1]))
+
+
+def _named(rows: list[dict]) -> list[dict]:
+    """The rows for a table: each period named in Chinese and English in one cell."""
+    return [{**row, "period": f"{row['period_zh']} {row['period']}"} for row in rows]
 
 
 def _date(text: str) -> date:
@@ -137,7 +184,8 @@ def _month(text: str) -> tuple[date, date]:
 @click.option("--applies-to", help="User class when several calendars apply (e.g. two_part).")
 @click.option("--holiday", "holidays", multiple=True,
               help="A local date that takes the calendar's holiday hours; repeatable.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@format_option
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.pass_context
 @refusing_bad_input
 def tou_split_command(
@@ -148,6 +196,7 @@ def tou_split_command(
     calendar_file: str | None,
     applies_to: str | None,
     holidays: tuple[str, ...],
+    output: str,
     as_json: bool,
 ) -> None:
     """Energy of a meter's checked 15-minute intervals per TOU period over one month."""
@@ -166,20 +215,28 @@ def tou_split_command(
                                   applies_to=applies_to)  # fmt: skip
         intervals = stored_intervals(session, code, meter, start=start, end=end)
     split = tou_split(intervals, chosen, _CST_MIN, holidays=days)
-    if as_json:
-        click.echo(json.dumps({"facility": code, "meter": meter, "month": month,
-                               **split.as_dict()}, ensure_ascii=False, indent=2))  # fmt: skip
+    unit = split.unit
+    rows = [
+        {"period": label, "period_zh": LABELS[label], f"energy_{unit}": float(split.energy[i]),
+         f"estimated_{unit}": float(split.energy_estimated[i]),
+         "intervals": int(split.intervals[i]), "missing_intervals": int(split.missing[i])}
+        for i, label in enumerate(split.labels)
+    ]  # fmt: skip
+    columns = (
+        Column("period"),
+        Column(f"energy_{unit}", f"energy [{unit}]", 3),
+        Column(f"estimated_{unit}", f"of which estimated [{unit}]", 3),
+        Column("intervals", digits=0), Column("missing_intervals", "missing", 0),
+        Column("period_zh", "时段"),
+    )  # fmt: skip
+    if as_json or output != "table":
+        document = {"facility": code, "meter": meter, "month": month, **split.as_dict()}
+        emit(rows, columns, "json" if as_json else output, document=document)
         return
-    out = console()
-    out.print(escape(f"{code} / {meter}, {month} (UTC+08:00), calendar {chosen.calendar_id} "
-                     f"[{chosen.status}]"))  # fmt: skip
-    unit = escape(f"[{split.unit}]")
-    table = Table("period", f"energy {unit}", f"of which estimated {unit}", "intervals",
-                  "missing")  # fmt: skip
-    for i, label in enumerate(split.labels):
-        table.add_row(f"{LABELS[label]} {label}", f"{split.energy[i]:,.3f}",
-                      f"{split.energy_estimated[i]:,.3f}", str(split.intervals[i]),
-                      str(split.missing[i]))  # fmt: skip
-    table.add_row("total", f"{split.total:,.3f}", f"{split.energy_estimated.sum():,.3f}",
-                  str(split.intervals.sum()), str(split.missing.sum()))  # fmt: skip
-    out.print(table)
+    console().print(escape(f"{code} / {meter}, {month} (UTC+08:00), calendar "
+                           f"{chosen.calendar_id} [{chosen.status}]"))  # fmt: skip
+    total = {"period": "total", f"energy_{unit}": split.total,
+             f"estimated_{unit}": float(split.energy_estimated.sum()),
+             "intervals": int(split.intervals.sum()),
+             "missing_intervals": int(split.missing.sum())}  # fmt: skip
+    print_table(table_of([*_named(rows), total], columns[:-1]))

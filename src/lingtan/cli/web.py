@@ -12,11 +12,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import click
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
 from lingtan.store.db import database_url
 from lingtan.store.models import (
     ROLES,
@@ -158,9 +157,10 @@ def users_create(
 
 
 @users.command("list")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def users_list(ctx: click.Context) -> None:
+def users_list(ctx: click.Context, output: str) -> None:
     """Every user, with role, organization and facilities."""
     with open_store(ctx, read_only=True) as (session, _):
         rows = session.execute(
@@ -175,17 +175,30 @@ def users_list(ctx: click.Context) -> None:
             .order_by(Facility.code)
         ):
             granted.setdefault(user_id, []).append(code)
-    table = Table("user", "role", "organization", "facilities", "active", "last sign-in")
-    for user, org in rows:
-        table.add_row(
-            user.username,
-            user.role,
-            org,
-            "(all)" if user.role == "admin" else ", ".join(granted.get(user.id, [])),
-            "yes" if user.active else "no",
-            user.last_login.isoformat(timespec="seconds") if user.last_login else "-",
-        )
-    console().print(table)
+    shown = [
+        {
+            "user": user.username,
+            "role": user.role,
+            "organization": org,
+            "facilities": "(all)" if user.role == "admin" else ", ".join(granted.get(user.id, [])),
+            "active": user.active,
+            "last_sign_in": user.last_login.isoformat(timespec="seconds")
+            if user.last_login
+            else None,
+        }
+        for user, org in rows
+    ]
+    emit(shown, _USER_COLUMNS, output)
+
+
+_USER_COLUMNS = (
+    Column("user"),
+    Column("role"),
+    Column("organization"),
+    Column("facilities"),
+    Column("active"),
+    Column("last_sign_in", "last sign-in"),
+)
 
 
 @users.command("passwd")
@@ -314,9 +327,10 @@ def tokens_create(
 
 
 @tokens.command("list")
+@format_option
 @click.pass_context
 @refusing_bad_input
-def tokens_list(ctx: click.Context) -> None:
+def tokens_list(ctx: click.Context, output: str) -> None:
     """Every token: prefix, facility, scope, state and last use."""
     with open_store(ctx, read_only=True) as (session, _):
         rows = session.execute(
@@ -326,7 +340,7 @@ def tokens_list(ctx: click.Context) -> None:
             .order_by(ApiToken.id)
         ).all()
     now = utc_now()
-    table = Table("id", "name", "prefix", "organization", "facility", "scope", "state", "last used")
+    shown = []
     for token, code, org in rows:
         if token.revoked_at is not None:
             state = f"revoked {token.revoked_at:%Y-%m-%d}"
@@ -334,9 +348,18 @@ def tokens_list(ctx: click.Context) -> None:
             state = f"expired {token.expires_at:%Y-%m-%d}"
         else:
             state = "active"
-        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "-"
-        table.add_row(str(token.id), token.name, token.prefix, org, code, token.scope, state, used)
-    console().print(table)
+        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else None
+        shown.append({"id": token.id, "name": token.name, "prefix": token.prefix,
+                      "organization": org, "facility": code, "scope": token.scope,
+                      "state": state, "last_used": used})  # fmt: skip
+    emit(shown, _TOKEN_COLUMNS, output)
+
+
+_TOKEN_COLUMNS = (
+    *(Column(key) for key in ("id", "name", "prefix", "organization", "facility", "scope")),
+    Column("state"),
+    Column("last_used", "last used"),
+)
 
 
 @tokens.command("revoke")

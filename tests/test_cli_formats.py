@@ -1,0 +1,181 @@
+"""Every listing of the command line prints a table, JSON or CSV (``--format``, one
+implementation in lingtan.cli.common), and a table keeps its numbers whole in a pipe and in a
+narrow terminal."""
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from lingtan.cli.common import FORMATS, Column, emit
+from lingtan.cli.main import main
+from lingtan.demo.build import FACILITY
+
+# Every command that lists rows, with the arguments it needs on the demo factory. A new command
+# with ``--format table|json|csv`` must be added here, so that it is run in the three formats.
+LISTINGS = {
+    "calc": ["examples/demo-cell-plant.yaml"],
+    "factors list": [],
+    "factors show": ["natural_gas"],
+    "inventory list": [],
+    "inventory show": ["1"],
+    "inventory diff": ["1", "2"],
+    "meters list": [],
+    "meters show": ["{meter}"],
+    "meters intervals": ["{meter}", "--from", "2025-03-01", "--to", "2025-03-01"],
+    "tou list": [],
+    "tou show": ["CN-JS", "--date", "2025-07-01"],
+    "tou split": ["--meter", "{meter}", "--month", "2025-07"],
+    "energy totals": ["--year", "2025", "--period", "year"],
+    "energy balance": ["--year", "2025", "--month", "3"],
+    "energy flow": ["--year", "2025", "--month", "3"],
+    "energy budget check": ["--year", "2025", "--month", "3"],
+    "energy intensity": ["--year", "2025", "--month", "3"],
+    "energy carbon": ["--meter", "{meter}", "--date", "2025-03-03"],
+    "overview": ["--year", "2025"],
+    "target show": [],
+    "users list": [],
+    "users tokens list": [],
+}
+
+
+def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    found = {}
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        found[path] = command
+        if isinstance(command, click.Group):
+            found |= commands(command, f"{path} ")
+    return found
+
+
+def format_choices(command: click.Command) -> list[str] | None:
+    for param in command.params:
+        if "--format" in getattr(param, "opts", ()) and isinstance(param.type, click.Choice):
+            return list(param.type.choices)
+    return None
+
+
+def test_every_listing_offers_table_json_and_csv():
+    every = commands(main)
+    tabular = {path for path, c in every.items() if "table" in (format_choices(c) or [])}
+    assert tabular == set(LISTINGS), "add the listing to LISTINGS (or give it --format)"
+    for path in tabular:
+        assert format_choices(every[path]) == list(FORMATS), path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from lingtan.demo.build import build_demo
+    from lingtan.demo.web import create_demo_users
+
+    result = build_demo(tmp_path_factory.mktemp("demo") / "out")
+    create_demo_users(result.database_url)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, ["--db", result.database_url, *args])
+        assert done.exit_code == 0, (args, done.output, done.stderr)
+        return done.stdout
+
+    # a second inventory that differs: the locked 2025 restated with other GWP values
+    run("inventory", "restate", "--year", "2025", "--gwp", "AR6", "--reason", "GWP of AR6")
+    run("users", "tokens", "create", "gateway", "--facility", FACILITY, "--scope", "ingest")
+    meter = json.loads(run("meters", "list", "--format", "json"))[0]["meter"]
+    return run, meter, result.database_url
+
+
+@pytest.mark.parametrize("path", sorted(LISTINGS))
+def test_a_listing_in_three_formats(demo, path):
+    run, meter, _ = demo
+    args = [*path.split(), *(a.format(meter=meter) for a in LISTINGS[path])]
+    table = run(*args)
+    cells = [line for line in table.splitlines() if line.startswith("│")]
+    assert cells and not any("…" in line for line in cells), path  # a table, nothing cut
+    document = json.loads(run(*args, "--format", "json"))
+    assert document, path
+    text = run(*args, "--format", "csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert header and all(re.fullmatch(r"[\w%+:\-]+", key) for key in header), header
+    assert len(rows) > 1 and all(len(row) == len(header) for row in rows), path
+
+
+def test_csv_and_json_are_the_same_unrounded_figures(demo):
+    run, _, _ = demo
+    args = ("energy", "totals", "--year", "2025", "--period", "year")
+    nodes = json.loads(run(*args, "--format", "json"))["periods"][0]["nodes"]
+    lines = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv"))))
+    by_node = {(r["node"], r["energy_type"]): r for r in lines}
+    assert any(node["energy_tce"] for node in nodes)
+    for node in nodes:
+        if node["energy_tce"] is None:  # a meter without a standard-coal coefficient
+            assert by_node[node["node"], node["energy_type"]]["energy_tce"] == ""
+            continue
+        row = by_node[node["node"], node["energy_type"]]
+        assert float(row["energy_tce"]) == node["energy_tce"]  # every digit kept
+        assert float(row["carbon_tco2"]) == node["carbon_tco2"]
+    assert {"period", "energy_tce", "carbon_tco2", "unit"} <= set(lines[0])
+
+
+def test_a_piped_table_keeps_every_number_whole(demo):
+    """Through a real pipe (no terminal, which rich would cut at 80 columns): the table holds
+    each figure of the JSON, with every digit the table shows."""
+    _, _, url = demo
+    args = ["energy", "totals", "--year", "2025", "--period", "year"]
+
+    def piped(*extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lingtan", "--db", url, *args, *extra],
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "80", "LANG": "C", "TTY_COMPATIBLE": "0"},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.decode("utf-8")
+
+    table = piped()
+    every = json.loads(piped("--format", "json"))["periods"][0]["nodes"]
+    nodes = [n for n in every if n["energy_tce"] is not None]
+    assert max(n["energy_tce"] for n in nodes) > 1000  # numbers wide enough to be cut
+    for node in nodes:
+        assert f"{node['energy_tce']:,.4f}" in table, node["node"]
+        assert f"{node['carbon_tco2']:,.4f}" in table, node["node"]
+    assert "…" not in table
+    # one line per row and the facility's total: nothing wrapped
+    assert len([line for line in table.splitlines() if line.startswith("│")]) == len(every) + 1
+
+
+COLUMNS = [Column(f"value_{i}_kwh", f"energy {i} [kWh] of a long heading", 3) for i in range(8)]
+ROW = {**{f"value_{i}_kwh": 62640.123 * (i + 1) for i in range(8)}, "note": "a note " * 8}
+
+
+def test_a_narrow_terminal_wraps_headings_but_never_a_number(monkeypatch, capsys):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich takes stdout for a terminal
+    monkeypatch.setenv("COLUMNS", "60")
+    emit([ROW], [*COLUMNS, Column("note")], "table")
+    out = capsys.readouterr().out
+    for i in range(8):
+        assert f"{62640.123 * (i + 1):,.3f}" in out
+    assert "…" not in out
+
+
+def test_json_and_csv_of_a_listing(capsys):
+    rows = [{"day": date(2025, 3, 1), "energy_kwh": 62640.123, "quality": "测量", "gap": None}]
+    columns = [Column("day"), Column("energy_kwh", digits=1), Column("quality"), Column("gap")]
+    emit(rows, columns, "json")
+    assert json.loads(capsys.readouterr().out) == [
+        {"day": "2025-03-01", "energy_kwh": 62640.123, "quality": "测量", "gap": None}
+    ]
+    emit(rows, columns, "csv")
+    assert capsys.readouterr().out == "day,energy_kwh,quality,gap\n2025-03-01,62640.123,测量,\n"
+    emit(rows, columns, "table")
+    assert "62,640.1" in capsys.readouterr().out  # the table's rounding, to the digits asked
