@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from lingtan.cli.common import FORMATS
 from lingtan.cli.main import main
 from lingtan.imports import parse
 from lingtan.imports.template import SHEETS
@@ -114,6 +115,43 @@ def test_every_command_is_documented():
     assert not missing, (
         f"commands not shown as code in docs/{{platform,calc,factors,metering}}.md: {missing}"
     )
+
+
+def listings(group: click.Group, prefix: str = "lingtan") -> list[str]:
+    """The commands with the shared ``--format table|json|csv``."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            found += listings(command, path)
+        elif any(
+            "--format" in getattr(p, "opts", ())
+            and list(getattr(p.type, "choices", ())) == list(FORMATS)
+            for p in command.params
+        ):
+            found.append(path)
+    return found
+
+
+def test_every_listing_documents_its_formats():
+    paths = listings(main)
+    assert "lingtan energy totals" in paths and "lingtan users tokens list" in paths
+    lines = [
+        line
+        for text in COMMAND_DOCS.values()
+        for span in code_spans(text)
+        for line in span.split("\n")
+    ]
+    missing = [
+        path
+        for path in paths
+        if not any(
+            re.search(rf"(?<![\w-]){re.escape(path)}(?![\w-])", line)
+            and "--format table|json|csv" in line
+            for line in lines
+        )
+    ]
+    assert not missing, f"--format table|json|csv undocumented for: {missing}"
 
 
 def test_every_sheet_and_header_of_the_template_is_documented():

@@ -156,7 +156,6 @@ _BALANCE = (
     Column("loss_pct", "loss %", 2),
     Column("unit"),
     Column("status"),
-    Column("missing_intervals", "missing", 0),
 )
 
 

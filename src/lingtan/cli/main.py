@@ -125,7 +125,8 @@ def _print_result(result: InventoryResult) -> None:
         }
         for key, english, chinese, unit in _TOTAL_LABELS
     ]
-    shown = [c for c in _SUMMARY if c.key != "uncertainty_pct" or totals.uncertainty_pct]
+    uncertain = any(row["uncertainty_pct"] is not None for row in summary)
+    shown = [c for c in _SUMMARY if c.key != "uncertainty_pct" or uncertain]
     print_table(table_of(summary, shown, title="Totals 汇总"))
     if totals.intensities:
         intensities = [
