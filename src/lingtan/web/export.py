@@ -103,8 +103,9 @@ def _both(zh: str, en: str) -> str:
     return zh if zh == en or not en else en if not zh else f"{zh} / {en}"
 
 
-def _label(key: str) -> str:
-    return _both(*i18n.MESSAGES[key])
+def _label(key: str, **values: object) -> str:
+    """The message ``key`` in Chinese and English."""
+    return _both(i18n.translator("zh-CN")(key, **values), i18n.translator("en")(key, **values))
 
 
 def _utc_offset() -> str:
@@ -175,8 +176,7 @@ def _top(pages: _Pages, export: Export, part: int) -> list[str]:
     page, other = pages.page, pages.other
     caption = pages.both(page.caption or page.title, other.caption or other.title)
     if part > 1:
-        continued = i18n.MESSAGES["export.continued"]
-        caption += f" ({_both(*(text.format(n=part) for text in continued))})"
+        caption += f" ({_label('export.continued', n=part)})"
     title = pages.both(page.title, other.title)
     facility = page.facility_name or page.facility
     if page.facility and page.facility_name:
