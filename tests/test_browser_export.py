@@ -55,7 +55,7 @@ def figure(text: str, value: str | None):
     shown = re.fullmatch(r"([−-]?)([\d,]*\.?\d+)\s*(%?).*", text)
     if shown is None:
         return None
-    number = float(value if value is not None else shown[2].replace(",", ""))
+    number = float(value) if value else float(shown[2].replace(",", "")) * (-1 if shown[1] else 1)
     return number / 100 if shown[3] else number
 
 

@@ -99,7 +99,8 @@ def expected(cell):
     if shown is None:
         return "".join(text.split()) or None
     sign, digits, percent = shown.groups()
-    value = float(cell.get("data-value") or digits.replace(",", "")) * (-1 if sign else 1)
+    exact = cell.get("data-value")
+    value = float(exact) if exact else float(digits.replace(",", "")) * (-1 if sign else 1)
     return pytest.approx(value / 100 if percent else value, rel=1e-12)
 
 
