@@ -94,6 +94,8 @@ def test_an_english_page_downloads_its_table_in_english_under_a_bilingual_header
     page.goto(JULY)
     page.wait_for_selector("a.export-link")
     assert set(page.locator("a.export-link").all_text_contents()) == {"Export Excel"}
+    page.locator("#balance").scroll_into_view_if_needed()
+    shot(page, "31-export-links-en")
     sheet = download(page, "3")  # the balance table has no id: the third table of the page
     assert sheet["A1"].value == "能量平衡与告警 / Energy balance and alerts"
     (row,) = page.eval_on_selector_all("#balance tbody tr", CELLS)
