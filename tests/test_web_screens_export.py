@@ -225,6 +225,10 @@ def test_a_viewer_exports_what_they_may_see_and_nothing_else(site):
     refused = viewer.get("/energy?facility=ALPHA-SECOND&export=xlsx&table=1")
     assert refused.status_code == 404 and "text/html" in refused.headers["content-type"]
     assert viewer.get("/audit?export=xlsx&table=audit").status_code == 403
+    # what is not a page is answered as it is
+    script = viewer.get("/static/app.js?export=xlsx&table=1")
+    assert script.status_code == 200 and "export-link" in script.text
+    assert viewer.get("/api/v1/facilities?export=xlsx&table=1").json()["items"]
     # a read token exports what it reads
     token = site.bearer("alpha-read")
     assert workbook_of(token.get("/energy?facility=ALPHA-PLANT&export=xlsx&table=node-totals"))
