@@ -6,7 +6,7 @@ the middleware on a bare application, which is how a page added later gets its e
 no code of its own."""
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -179,7 +179,10 @@ def page(lang: str, rows=ROWS, table_id: str = "budget") -> str:
 </table></section></main></body></html>"""
 
 
-EXPORT = Export("budget", ZH, "/budgets?facility=P1&year=2025&month=7", datetime(2026, 3, 5, 9, 30))
+# 01:30 UTC is 09:30 in the facility's time zone (UTC+08:00)
+EXPORT = Export(
+    "budget", ZH, "/budgets?facility=P1&year=2025&month=7", datetime(2026, 3, 5, 1, 30, tzinfo=UTC)
+)
 
 
 def read(content: bytes):
@@ -227,6 +230,17 @@ def test_a_table_in_chinese_formatting_becomes_numbers_under_a_bilingual_header(
     # text that looks like a formula is text: Excel shows it, never evaluates it
     assert body[2][0].data_type == "s"
     assert sheet.auto_filter.ref == "A9:D13"
+
+
+def test_the_export_time_is_in_the_time_zone_the_page_names():
+    # Asia/Urumqi keeps UTC+06:00: 01:30 UTC is 07:30 there
+    zoned = page(ZH).replace("<main ", '<main data-time-zone="Asia/Urumqi" ')
+    content, name = workbook(zoned, page(EN), EXPORT)
+    assert read(content)["budget"]["A5"].value.endswith("2026-03-05 07:30 (UTC+06:00)")
+    assert name.endswith("-20260305-0730.xlsx")
+    unknown = page(ZH).replace("<main ", '<main data-time-zone="Mars/Olympus" ')
+    sheet = read(workbook(unknown, page(EN), EXPORT)[0])["budget"]
+    assert sheet["A5"].value.endswith("2026-03-05 09:30 (UTC+08:00)")
 
 
 def test_an_english_page_keeps_its_body_and_puts_chinese_first_in_the_header():

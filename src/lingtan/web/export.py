@@ -9,7 +9,8 @@ answer. The table is read from both renderings (:mod:`lingtan.web.tables`) and w
 openpyxl's streaming writer:
 
 - a block at the top: the table's caption, the page (its title and context), the facility, the
-  period and filters shown, the export time in the facility's local time and the page's address;
+  period and filters shown, the export time in the facility's time zone (``data-time-zone`` of
+  the page, else UTC+08:00) and the page's address;
 - the header rows in Chinese and English ("能耗 [tce] / Energy [tce]"), frozen above the body;
 - the body in the page's language: figures as numbers equal to the page's (the unrounded
   ``data-value`` where the page carries one that rounds to what it shows) with a number format
@@ -28,9 +29,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_plus
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -70,8 +72,8 @@ MAX_CELL_TEXT = 32_767
 #: Rows read to size the columns before the first is written.
 WIDTH_SAMPLE_ROWS = 200
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: The facility's local time: that of its daily totals (UTC+08:00).
-LOCAL = timedelta(minutes=ROLLUP_UTC_OFFSET_MIN)
+#: Local time where the page names no time zone: that of the daily totals (UTC+08:00).
+LOCAL = timezone(timedelta(minutes=ROLLUP_UTC_OFFSET_MIN))
 
 _TITLE = Font(bold=True, size=13)
 _HEAD = Font(bold=True)
@@ -95,7 +97,7 @@ class Export:
     table: str  # the table's id, or its number on the page
     lang: str  # the page's language
     address: str  # the page's path and query
-    exported_at: datetime  # in the facility's local time
+    exported_at: datetime  # with its time zone (UTC)
 
 
 def _both(zh: str, en: str) -> str:
@@ -108,9 +110,19 @@ def _label(key: str, **values: object) -> str:
     return _both(i18n.translator("zh-CN")(key, **values), i18n.translator("en")(key, **values))
 
 
-def _utc_offset() -> str:
-    minutes = ROLLUP_UTC_OFFSET_MIN
-    return f"UTC{'+' if minutes >= 0 else '−'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+def _local(page: PageInfo, moment: datetime) -> datetime:
+    """``moment`` in the facility's time zone (``data-time-zone`` of the page), else
+    :data:`LOCAL`."""
+    try:
+        zone = ZoneInfo(page.time_zone) if page.time_zone else LOCAL
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = LOCAL
+    return moment.astimezone(zone)
+
+
+def _time(local: datetime) -> str:
+    offset = local.strftime("%z") or "+0000"
+    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3].replace('-', '−')}:{offset[3:5]})"
 
 
 def _width(text: str) -> int:
@@ -181,7 +193,7 @@ def _top(pages: _Pages, export: Export, part: int) -> list[str]:
     facility = page.facility_name or page.facility
     if page.facility and page.facility_name:
         facility = f"{page.facility_name} ({page.facility})"
-    time = f"{export.exported_at:%Y-%m-%d %H:%M} ({_utc_offset()})"
+    time = _time(_local(page, export.exported_at))
     return [
         caption,
         f"{_label('export.page')}: {title}" + (f" — {page.context}" if page.context else ""),
@@ -325,7 +337,8 @@ class _Writer:
 
 def _file_name(page: PageInfo, export: Export) -> str:
     path = export.address.split("?", 1)[0].strip("/").replace("/", "-") or "page"
-    parts = ["lingtan", page.facility, path, export.table, f"{export.exported_at:%Y%m%d-%H%M}"]
+    stamp = f"{_local(page, export.exported_at):%Y%m%d-%H%M}"
+    parts = ["lingtan", page.facility, path, export.table, stamp]
     name = "-".join(part for part in parts if part)
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) + ".xlsx"
 
@@ -437,7 +450,7 @@ class TableExport:
         other_lang = next(code for code in i18n.LANGUAGES if code != lang)
         other = await self._render(scope, receive, query, other_lang, None)
         address = scope["path"] + (f"?{query.decode('latin-1')}" if query else "")
-        export = Export(table, lang, address, datetime.now(UTC).replace(tzinfo=None) + LOCAL)
+        export = Export(table, lang, address, datetime.now(UTC))
         other_html = other.html() if other.page and other.size <= MAX_PAGE_BYTES else ""
         body, name = await run_in_threadpool(workbook, page.html(), other_html, export)
         disposition = f'attachment; filename="{name}"'

@@ -9,7 +9,7 @@ What is read from a page (the conventions of ``base.html`` and the screens):
 
 - the page's name: ``<title>`` without the `` · lingtan`` suffix; its context: the ``<small>``
   of the first ``<h1>`` (facility name, period);
-- the facility: ``data-facility`` and ``data-facility-name`` of ``<main>``;
+- the facility: ``data-facility``, ``data-facility-name`` and ``data-time-zone`` of ``<main>``;
 - the filters: the visible fields of every ``<form method="get">`` in ``<main>`` above the
   table (year, month, day, family …) with their ``<label for>`` and the value shown;
 - the table's caption: its ``<caption>``, else the nearest heading above it (``h1``–``h4`` or a
@@ -86,6 +86,7 @@ class PageInfo:
     context: str = ""
     facility: str = ""
     facility_name: str = ""
+    time_zone: str = ""
     fields: list[Field] = field(default_factory=list)
     caption: str = ""
     header: list[list[Cell]] = field(default_factory=list)
@@ -184,6 +185,7 @@ class _Reader(HTMLParser):
             self._main = True
             self.info.facility = _attribute(attrs, "data-facility") or ""
             self.info.facility_name = _attribute(attrs, "data-facility-name") or ""
+            self.info.time_zone = _attribute(attrs, "data-time-zone") or ""
         elif tag == "small" and "h1" in self._sinks and not self._h1_seen:
             self._open_sink("context")
         elif tag in _HEADINGS and self._table is None:
