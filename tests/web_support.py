@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
+from lingtan.metering import rollups
 from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.services import inventory as inventories
 from lingtan.store.db import make_engine, session_scope, upgrade
@@ -210,6 +211,22 @@ def ingest_ramps(session, day_start_utc: int, intervals: int, origin: str) -> No
         for code, start, step in (("M-SUP", 1000.0, 10.0), ("M-WS", 500.0, 9.0))
     ]
     ingest_readings(session, "ALPHA-PLANT", readings, origin=origin)
+
+
+#: The local day 2025-07-01 (UTC+08:00) begins at 2025-06-30T16:00:00Z [s since the epoch].
+JULY_START_UTC = 1_751_299_200
+JULY_INTERVALS = 31 * 96  # 2,976
+
+
+def meter_july(site: Site) -> None:
+    """ALPHA-PLANT's two-meter tree (``define_two_meters``: 全厂 Site, 电芯车间 Workshop) with
+    the ramps of ``ingest_ramps`` through July 2025 (local days) and its daily totals: the site
+    uses 2,976 x 10 kWh = 29,760 kWh, the workshop 2,976 x 9 kWh = 26,784 kWh."""
+    with session_scope(site.engine) as session:
+        define_two_meters(session, names=("全厂 Site", "电芯车间 Workshop"))
+        ingest_ramps(session, JULY_START_UTC, JULY_INTERVALS, origin="setup")
+        alpha = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        rollups.refresh(session, alpha.id)
 
 
 def assert_error(answer, status: int) -> dict:

@@ -41,6 +41,7 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.deps import ApiError, error_body
+from lingtan.web.export import TableExport
 
 __all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 
@@ -288,6 +289,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
 
+    # Innermost: an export renders the page through everything else, as a page request.
+    app.add_middleware(TableExport)
     app.add_middleware(_BodyLimit, limit=max_upload_bytes + _FORM_OVERHEAD_BYTES)
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(_ConcurrencyLimit, limit=MAX_CONCURRENT_REQUESTS)

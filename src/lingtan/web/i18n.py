@@ -381,6 +381,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Generating a report needs JavaScript.",
     ),
     "reports.choose": ("请至少选择一种语言和一种格式。", "Choose a language and a format."),
+    # Excel exports of the tables (lingtan.web.export)
+    "export.link": ("导出 Excel", "Export Excel"),
+    "export.page": ("页面", "Page"),
+    "export.facility": ("设施", "Facility"),
+    "export.filters": ("期间与筛选", "Period and filters"),
+    "export.exported_at": ("导出时间", "Exported at"),
+    "export.address": ("页面地址", "Page address"),
+    "export.continued": ("续表 {n}", "continued, part {n}"),
+    "export.bad_request": (
+        "导出需要参数 export=xlsx 和 table=表格的 id 或序号。",
+        "An export needs export=xlsx and table=the id or number of the table.",
+    ),
+    "export.no_table": ("该页面没有表格 {table}。", "The page has no table {table}."),
+    "export.too_large": (
+        "表格超过 {limit} 个单元格（行 × 列），无法导出；请缩短期间或增加筛选条件后再导出。",
+        "The table has more than {limit} cells (rows × columns), more than an export writes: "
+        "choose a shorter period or narrower filters.",
+    ),
+    "export.too_wide": (
+        "表格超过 Excel 的 {limit} 列，无法导出。",
+        "The table has more than Excel's {limit} columns and cannot be exported.",
+    ),
+    "export.page_too_large": (
+        "页面超过 {limit} 字节，无法导出其表格。",
+        "The page is larger than {limit} bytes; its tables cannot be exported.",
+    ),
 }
 
 
