@@ -439,6 +439,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "budgets.over.energy": ("能耗超预算", "over the energy budget"),
     "budgets.over.carbon": ("碳排放超预算", "over the carbon budget"),
     "budgets.within": ("预算内", "within budget"),
+    "budgets.to_come": ("未到期", "to come"),
     # intensity
     "intensity.title": ("单位产品能耗", "Energy per unit of product"),
     "intensity.product": ("产品", "Product"),
@@ -473,10 +474,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alerts.severity.high": ("严重", "high"),
     "alerts.severity.medium": ("一般", "medium"),
     "alerts.severity.low": ("提示", "low"),
-    "alerts.type.balance": ("能量平衡", "balance"),
-    "alerts.type.budget": ("预算超支", "budget overrun"),
-    "alerts.type.data_gap": ("数据缺失", "data gap"),
-    "alerts.type.quality": ("数据质量", "data quality"),
+    "alerts.type.balance": ("能量平衡", "Balance"),
+    "alerts.type.budget": ("预算超支", "Budget overrun"),
+    "alerts.type.data_gap": ("数据缺失", "Data gap"),
+    "alerts.type.quality": ("数据质量", "Data quality"),
     "alerts.note": (
         "根据数据即时计算：上下级计量差超过 {threshold}% 的能量平衡、超出月度预算、计量数据缺失"
         "和15分钟数据质量标记；截至最后计量日 {as_of}。",

@@ -49,6 +49,9 @@ def _used_chart(rows: list[dict[str, Any]], name: Callable[[str], str]) -> dict[
         for node in nodes
     ]  # fmt: skip
     figure = chart(traces, y_title="%")
+    months = sorted({r["month"] for r in rows})
+    figure["layout"]["xaxis"] = {"type": "category", "categoryorder": "array",
+                                 "categoryarray": months}  # fmt: skip
     figure["layout"]["shapes"] = [
         {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 100, "y1": 100,
          "line": {"color": COLOURS[4], "dash": "dash", "width": 1}}

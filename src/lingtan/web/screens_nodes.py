@@ -72,11 +72,14 @@ def _trend_chart(detail: dict[str, Any], t: Callable[..., str]) -> dict[str, Any
     points = [p for p in detail["trend"] if p["energy_tce"] is not None]
     if not points:
         return None
-    return energy_and_carbon_chart(
+    figure = energy_and_carbon_chart(
         [p["period"] for p in points],
         (t("node.energy_tce"), "tce", [p["energy_tce"] for p in points]),
         (t("node.carbon_tco2"), "tCO2", [p["carbon_tco2"] for p in points]),
     )
+    if detail["trend_period"] == "day":
+        figure["layout"]["xaxis"] = {"type": "date", "tickformat": "%m-%d"}
+    return figure
 
 
 @router.get("/energy/nodes/{node}")
