@@ -58,32 +58,35 @@ class NodeRef(BaseModel):
     level: str
 
 
-class NodePeriod(BaseModel):
-    period: str = Field(description="YYYY-MM (a year's trend) or YYYY-MM-DD (a month's).")
+class Figures(BaseModel):
     energy_tce: float | None = Field(description="[tce]")
     carbon_tco2: float | None = Field(description="[tCO2]")
 
 
-class NodeChild(BaseModel):
+class NodePeriod(Figures):
+    period: str = Field(description="YYYY-MM (a year's trend) or YYYY-MM-DD (a month's).")
+
+
+class NodeChild(Figures):
     node: str
     name: str
     level: str
-    energy_tce: float | None = Field(description="[tce]")
-    carbon_tco2: float | None = Field(description="[tCO2]")
 
 
-class NodeMeter(BaseModel):
+class MeterFigures(Figures):
     meter: str
+    unit: str
+    energy: float = Field(description="Measured + estimated [unit].")
+    estimated: float = Field(description="The estimated part of energy [unit].")
+    missing_intervals: int
+    days: int
+
+
+class NodeMeter(MeterFigures):
     name: str
     energy_type: str
     flow: str
     virtual: bool
-    unit: str
-    energy: float = Field(description="Over the period [unit].")
-    estimated: float = Field(description="The estimated part of energy [unit].")
-    missing_intervals: int
-    energy_tce: float | None = Field(description="[tce]")
-    carbon_tco2: float | None = Field(description="[tCO2]")
 
 
 class TouMonth(BaseModel):
@@ -94,7 +97,9 @@ class TouMonth(BaseModel):
     periods: list[TouPeriod]
 
 
-class NodeDetail(BaseModel):
+class NodeDetail(Figures):
+    """``energy_tce`` and ``carbon_tco2``: all energy types of the node."""
+
     facility: str
     node: str
     name: str
@@ -102,8 +107,6 @@ class NodeDetail(BaseModel):
     parent: str | None
     path: list[NodeRef] = Field(description="From the root down to the parent.")
     period: str = Field(description="YYYY or YYYY-MM.")
-    energy_tce: float | None = Field(description="All energy types [tce].")
-    carbon_tco2: float | None = Field(description="All energy types [tCO2].")
     notes: list[str]
     types: list[NodeTotalOut]
     trend_period: Literal["month", "day"]
@@ -114,18 +117,10 @@ class NodeDetail(BaseModel):
     tou_problems: list[str] = Field(description="Months without a time-of-use calendar.")
 
 
-class MeterTotals(BaseModel):
+class MeterTotals(MeterFigures):
     facility: str
-    meter: str
-    unit: str
     start: date
     end: date = Field(description="Last local day, inclusive.")
-    energy: float = Field(description="Measured + estimated [unit].")
-    estimated: float = Field(description="[unit]")
-    missing_intervals: int
-    days: int
-    energy_tce: float | None = Field(description="[tce]")
-    carbon_tco2: float | None = Field(description="[tCO2]")
 
 
 class ForecastOut(BaseModel):
