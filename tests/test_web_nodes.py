@@ -123,7 +123,8 @@ def test_meter_totals_and_the_meter_page_range(site):
     assert 'data-kpi="energy"' in page.text and 'data-value="2592.0"' in page.text
     for params, message in (
         ({"start": "2025-07-11", "end": "2025-07-01"}, "结束日期早于开始日期"),
-        ({"start": "2025-07-32"}, "日期格式不正确"),
+        ({"start": "2025-07-32"}, "日期不正确"),
+        ({"start": "9999-12-31"}, "日期不正确"),
         ({"start": "2025-01-01", "end": "2025-03-01"}, "日期范围最长 31 天"),
     ):
         refused = client.get("/data/meters/M-WS", params={"facility": "ALPHA-PLANT", **params})
@@ -131,6 +132,10 @@ def test_meter_totals_and_the_meter_page_range(site):
         assert "Traceback" not in refused.text and 'id="series"' not in refused.text
     default = client.get("/data/meters/M-WS", params={"facility": "ALPHA-PLANT"})
     assert "2025-07-25 至 2025-07-31" in default.text  # the last 7 days with data
+    assert_error(
+        client.get(f"{F}/meters/M-WS/totals", params={"start": "9999-12-30", "end": "9999-12-31"}),
+        422,
+    )
 
 
 def test_the_pages_show_the_apis_figures_and_nothing_to_another_organization(site):

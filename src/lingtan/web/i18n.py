@@ -361,8 +361,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "meter.total": ("区间用量", "Energy in the range"),
     "meter.days": ("共 {n} 天", "{n} days"),
     "meter.range_format": (
-        "日期格式不正确，请按 年-月-日（如 2025-07-01）输入。",
-        "A date is not valid: enter it as year-month-day (e.g. 2025-07-01).",
+        "日期不正确，请按 年-月-日（如 2025-07-01）输入 2000 至 2100 年的日期。",
+        "A date is not valid: enter a date of 2000 to 2100 as year-month-day (e.g. 2025-07-01).",
     ),
     "meter.range_reversed": (
         "结束日期早于开始日期，请重新选择日期范围。",

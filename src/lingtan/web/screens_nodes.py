@@ -119,8 +119,18 @@ def node_page(
 # --- the meter page -------------------------------------------------------------------------
 
 
+#: Years the meter page accepts (those of the year selectors).
+METER_YEARS = range(2000, 2101)
+
+
 def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+    """A date of :data:`METER_YEARS` in ISO form; ValueError for anything else."""
+    if not text:
+        return None
+    day = date.fromisoformat(text)
+    if day.year not in METER_YEARS:
+        raise ValueError(text)
+    return day
 
 
 def meter_range(
