@@ -39,6 +39,7 @@ def alpha_values(site) -> dict[str, str]:
         "set_id": "alpha-custom-set",
         "name": "alpha-secret.js",  # static files: public, and none is A's
         "meter": "E-MAIN",
+        "node": "site",
         "line_id": "alpha-boiler@2025-01-01",
         "job_id": "1",
         "token_id": str(site.ids["alpha-ingest_token_id"]),

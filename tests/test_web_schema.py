@@ -53,6 +53,7 @@ class Manager:
 REAL = {
     "code": lambda site: "ALPHA-PLANT",
     "meter": lambda site: "M-SUP",
+    "node": lambda site: "site",
     "inventory_id": lambda site: site.ids["inventory_id"],
     "other_id": lambda site: site.ids["inventory_id"],
     "record_id": lambda site: site.ids["record_id"],

@@ -50,12 +50,14 @@ __all__ = [
     "CarbonFactor",
     "Coefficient",
     "DailyTotals",
+    "ForecastRow",
     "FormulaError",
     "MeterInfo",
     "NodeInfo",
     "NodeTotal",
     "balance",
     "budget_check",
+    "budget_forecast",
     "carbon_factor",
     "combine_intervals",
     "energy_flow",
@@ -65,6 +67,7 @@ __all__ = [
     "node_totals",
     "parse_formula",
     "period_totals",
+    "straight_line_forecast",
     "tce_coefficient",
     "virtual_daily",
 ]
@@ -1237,3 +1240,104 @@ def intensity(
         None if energy_tce is None else energy_tce / production,
         None if carbon_tco2 is None else carbon_tco2 / production,
     )
+
+
+# --- Budget forecast ------------------------------------------------------------------------
+
+
+def straight_line_forecast(actual: float | None, elapsed_days: int, days: int) -> float | None:
+    """The year-end figure on a straight line: ``actual / elapsed_days x days``.
+
+    Parameters
+    ----------
+    actual
+        The figure so far (tce or tCO2), over the first ``elapsed_days`` days of the year.
+    elapsed_days, days
+        Days of the year elapsed (the last counted included) and days in the year.
+
+    Returns
+    -------
+    float or None
+        The same unit as ``actual``; None without an actual or before the first day.
+    """
+    if actual is None or elapsed_days <= 0:
+        return None
+    return actual / elapsed_days * days
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """A node's year: the budget summed over its budgeted months, the actual through the
+    last elapsed day and the straight-line forecast (:func:`straight_line_forecast`);
+    ``*_forecast_pct = forecast / budget x 100``, given only when all 12 months have a budget."""
+
+    node: str
+    budget_months: int
+    budget_tce: float | None
+    energy_tce: float | None
+    forecast_tce: float | None
+    forecast_tce_pct: float | None
+    budget_tco2: float | None
+    carbon_tco2: float | None
+    forecast_tco2: float | None
+    forecast_tco2_pct: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "budget_months": self.budget_months,
+            "budget_tce": self.budget_tce,
+            "energy_tce": self.energy_tce,
+            "forecast_tce": self.forecast_tce,
+            "forecast_tce_pct": self.forecast_tce_pct,
+            "budget_tco2": self.budget_tco2,
+            "carbon_tco2": self.carbon_tco2,
+            "forecast_tco2": self.forecast_tco2,
+            "forecast_tco2_pct": self.forecast_tco2_pct,
+        }
+
+
+def budget_forecast(
+    actual: Mapping[str, tuple[float | None, float | None]],
+    budgets: Mapping[tuple[str, str], tuple[float | None, float | None]],
+    *,
+    elapsed_days: int,
+    days: int,
+) -> list[ForecastRow]:
+    """Year-end forecast against the year's budget of every budgeted node.
+
+    Parameters
+    ----------
+    actual
+        ``{node: (energy [tce], carbon [tCO2])}`` of the year so far.
+    budgets
+        ``{(node, "YYYY-MM"): (energy [tce], carbon [tCO2])}`` of the year's months.
+    elapsed_days, days
+        See :func:`straight_line_forecast`.
+    """
+    rows = []
+    for node in sorted({key[0] for key in budgets}):
+        months = [value for (n, _), value in budgets.items() if n == node]
+        tce, tco2 = actual.get(node, (0.0, 0.0))
+        sums = []
+        for i in (0, 1):
+            parts = [m[i] for m in months if m[i] is not None]
+            sums.append(sum(parts) if parts else None)
+        forecasts = [straight_line_forecast(a, elapsed_days, days) for a in (tce, tco2)]
+        full = len(months) == 12
+        pcts = [_used(f, b) if full else None for f, b in zip(forecasts, sums, strict=True)]
+        rows.append(
+            ForecastRow(
+                node,
+                len(months),
+                sums[0],
+                tce,
+                forecasts[0],
+                pcts[0],
+                sums[1],
+                tco2,
+                forecasts[1],
+                pcts[1],
+            )
+        )
+    return rows

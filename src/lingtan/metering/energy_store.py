@@ -26,6 +26,13 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.imports.tables import column_label, match_columns, read_tables
 from lingtan.metering import rollups
+from lingtan.metering.alerts import (
+    Alert,
+    balance_alerts,
+    budget_alerts,
+    gap_alerts,
+    quality_alerts,
+)
 from lingtan.metering.energy import (
     INTERVALS_PER_DAY,
     BalanceRow,
@@ -33,12 +40,14 @@ from lingtan.metering.energy import (
     CarbonFactor,
     Coefficient,
     DailyTotals,
+    ForecastRow,
     MeterInfo,
     MeterPeriod,
     NodeInfo,
     NodeTotal,
     balance,
     budget_check,
+    budget_forecast,
     carbon_factor,
     combine_intervals,
     energy_flow,
@@ -52,31 +61,39 @@ from lingtan.metering.energy import (
 )
 from lingtan.metering.intervals import Quality
 from lingtan.metering.store import (
+    ROLLUP_UTC_OFFSET_MIN,
     FacilityRef,
     facility_id,
     facility_label,
     local_midnight,
     stored_intervals,
 )
+from lingtan.metering.tou import calendar_for, shipped_calendars, tou_split
 from lingtan.store import audit
 from lingtan.store.models import (
     Facility,
     Meter,
     MeterBudget,
+    MeterDay,
     MeterNode,
     Product,
     ProductionRecord,
 )
+from lingtan.units import conversion_factor
 
 __all__ = [
     "BUDGET_COLUMNS",
     "FacilityEnergy",
+    "alert_list",
+    "budget_forecast_rows",
     "budget_rows",
     "import_budgets",
     "intensity_rows",
     "interval_carbon",
+    "last_metered_day",
     "load_energy",
     "month_span",
+    "node_tou",
 ]
 
 BUDGET_COLUMNS = {
@@ -160,9 +177,69 @@ class FacilityEnergy:
             for row in balance(key, self.nodes, self.totals(values), threshold_pct=threshold_pct)
         ]
 
+    def children(self, node: str) -> list[str]:
+        """The codes of a node's children, sorted."""
+        return sorted(code for code, info in self.nodes.items() if info.parent == node)
+
+    def ancestors(self, node: str) -> list[str]:
+        """The codes from the root down to the node's parent."""
+        path: list[str] = []
+        parent = self.nodes[node].parent
+        while parent is not None and parent not in path:
+            path.insert(0, parent)
+            parent = self.nodes[parent].parent
+        return path
+
+    def subtree(self, node: str) -> list[str]:
+        """The node and every node below it."""
+        found = [node]
+        for code in found:
+            found += [c for c in self.children(code) if c not in found]
+        return found
+
+    def node_periods(self, node: str, period: str) -> list[dict[str, Any]]:
+        """Per ``day``, ``month`` or ``year``: a node's energy [tce] and carbon [tCO2] over all
+        energy types (:func:`lingtan.metering.energy.node_energy`), the notes on them and its
+        totals per energy type."""
+        rows = []
+        for key, values in self.periods(period).items():
+            totals = self.totals(values)
+            tce, tco2, notes = node_energy(node, self.nodes, self.meters, totals)
+            types = [t.as_dict() for (code, _), t in sorted(totals.items()) if code == node]
+            rows.append(
+                {
+                    "period": key,
+                    "energy_tce": tce,
+                    "carbon_tco2": tco2,
+                    "notes": notes,
+                    "types": types,
+                }
+            )
+        return rows
+
+    def meter_total(self, code: str) -> MeterPeriod:
+        """A meter's energy [meter unit], estimated part and missing intervals over the span."""
+        return _whole(self.daily, code)
+
+    def meter_figures(self, code: str) -> dict[str, Any]:
+        """A meter over the span: energy and its estimated part [meter unit], missing
+        intervals, days, and the energy in tce and tCO2 by its coefficients (None without)."""
+        total = self.meter_total(code)
+        tce, co2 = self.tce[code].value, self.carbon[code].value
+        return {
+            "meter": code,
+            "unit": self.meters[code].unit,
+            "energy": total.energy,
+            "estimated": total.estimated,
+            "missing_intervals": total.missing,
+            "days": total.days,
+            "energy_tce": None if tce is None else total.energy * tce,
+            "carbon_tco2": None if co2 is None else total.energy * co2,
+        }
+
     def flow(self) -> dict[str, Any]:
         """Energy-flow (Sankey) data of the whole span."""
-        values = {code: _whole(self.daily, code) for code in self.meters}
+        values = {code: self.meter_total(code) for code in self.meters}
         return energy_flow(self.nodes, self.meters, values, self.tce, self.totals(values))
 
     def factors(self) -> dict[str, dict[str, Any]]:
@@ -470,10 +547,10 @@ def import_budgets(
     return read, len(after)
 
 
-def budget_rows(session: Session, energy: FacilityEnergy) -> list[BudgetRow]:
-    """Actual against budget per node and month over the span of ``energy``
-    (:func:`load_energy`): every budget of the span, the actual by
-    :func:`lingtan.metering.energy.node_energy` of the month."""
+def _budgets(
+    session: Session, energy: FacilityEnergy
+) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """``{(node, "YYYY-MM"): (budget [tce], budget [tCO2])}`` of the span of ``energy``."""
     fid, start, end = energy.facility.id, energy.start, energy.end
     rows = session.execute(
         sa.select(
@@ -482,7 +559,14 @@ def budget_rows(session: Session, energy: FacilityEnergy) -> list[BudgetRow]:
         .join(MeterNode, MeterNode.id == MeterBudget.node_id)
         .where(MeterNode.facility_id == fid, MeterBudget.month >= start, MeterBudget.month < end)
     ).all()
-    budgets = {(node, f"{m:%Y-%m}"): (e, c) for node, m, e, c in rows}
+    return {(node, f"{m:%Y-%m}"): (e, c) for node, m, e, c in rows}
+
+
+def budget_rows(session: Session, energy: FacilityEnergy) -> list[BudgetRow]:
+    """Actual against budget per node and month over the span of ``energy``
+    (:func:`load_energy`): every budget of the span, the actual by
+    :func:`lingtan.metering.energy.node_energy` of the month."""
+    budgets = _budgets(session, energy)
     actual: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     for month, values in energy.periods("month").items():
         totals = energy.totals(values)
@@ -544,3 +628,141 @@ def intensity_rows(session: Session, energy: FacilityEnergy) -> list[dict[str, A
                 }
             )
     return rows
+
+
+# --- Budget forecast ---------------------------------------------------------------------------
+
+
+def last_metered_day(session: Session, facility: FacilityRef) -> date | None:
+    """The latest local day with a daily total of any of the facility's meters."""
+    fid = facility_id(session, facility)
+    return session.scalar(
+        sa.select(sa.func.max(MeterDay.day)).join(Meter).where(Meter.facility_id == fid)
+    )
+
+
+def budget_forecast_rows(
+    session: Session, energy: FacilityEnergy, as_of: date | None
+) -> tuple[int, int, list[ForecastRow]]:
+    """Year-end forecast of every budgeted node by straight line
+    (:func:`lingtan.metering.energy.budget_forecast`).
+
+    ``energy`` spans one calendar year (:func:`load_energy` over :func:`month_span`); the year
+    has elapsed through ``as_of`` (the last metered day, :func:`last_metered_day`), at most
+    its last day. The actual so far is the node's energy over the whole span, which has no
+    figure after ``as_of``.
+
+    Returns
+    -------
+    (int, int, list of ForecastRow)
+        Days elapsed, days in the year and the rows.
+    """
+    days = (energy.end - energy.start).days
+    if as_of is None or as_of < energy.start:
+        elapsed = 0
+    else:
+        elapsed = min((as_of - energy.start).days + 1, days)
+    budgets = _budgets(session, energy)
+    actual: dict[str, tuple[float | None, float | None]] = {}
+    for values in energy.periods("year").values():
+        totals = energy.totals(values)
+        for node in {key[0] for key in budgets}:
+            tce, tco2, _ = node_energy(node, energy.nodes, energy.meters, totals)
+            actual[node] = (tce, tco2)
+    return elapsed, days, budget_forecast(actual, budgets, elapsed_days=elapsed, days=days)
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+
+def alert_list(
+    session: Session, energy: FacilityEnergy, *, threshold_pct: float, as_of: date | None
+) -> list[Alert]:
+    """Every alert of the span of ``energy`` (:mod:`lingtan.metering.alerts`): the monthly
+    balance of each metered node against its children, the monthly budgets, the days with
+    missing intervals of each physical meter and the flags of its checked intervals.
+
+    Days after ``as_of`` (the last metered day, :func:`last_metered_day`) are not checked for
+    gaps or flags: no data is expected yet.
+    """
+    alerts = balance_alerts(energy.balance_rows("month", threshold_pct))
+    alerts += budget_alerts(budget_rows(session, energy))
+    if as_of is None or as_of < energy.start:
+        return alerts
+    last = min(as_of, energy.end - timedelta(days=1))
+    checked = energy.daily.days <= np.datetime64(last, "D")
+    days = energy.daily.days[checked]
+    start, end = local_midnight(energy.start), local_midnight(last + timedelta(days=1))
+    local = np.timedelta64(ROLLUP_UTC_OFFSET_MIN, "m")
+    for code in sorted(energy.meters):
+        meter = energy.meters[code]
+        if meter.formula:
+            continue
+        alerts += gap_alerts(code, meter.node, days, energy.daily.missing[code][checked])
+        intervals = stored_intervals(session, energy.facility, code, start=start, end=end)
+        day_of = (intervals.start + local).astype("datetime64[D]")
+        alerts += quality_alerts(code, meter.node, day_of, intervals.quality)
+    return alerts
+
+
+# --- Time of use per node ----------------------------------------------------------------------
+
+
+def node_tou(
+    session: Session, energy: FacilityEnergy, node: str, year: int, months: list[int]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Electricity of a node per time-of-use period and month: the split
+    (:func:`lingtan.metering.tou.tou_split`) of every physical meter in the node's electricity
+    total, a virtual meter's by its formula's coefficients, summed per period.
+
+    Returns
+    -------
+    (list of dict, list of str)
+        Per month with a calendar in force: ``month``, ``calendar_id``, ``calendar_status``,
+        ``unit`` and ``periods`` (as :meth:`lingtan.metering.tou.TouSplit.as_dict`, summed);
+        and the months without a calendar, each with the reason.
+    """
+    whole = energy.totals({code: energy.meter_total(code) for code in energy.meters})
+    total = whole.get((node, "electricity"))
+    if total is None:
+        return [], []
+    coefs: dict[str, float] = {}
+    for code in total.meters:
+        for physical, coef in energy.expanded.get(code, {code: 1.0}).items():
+            coefs[physical] = coefs.get(physical, 0.0) + coef
+    region = energy.facility.region
+    rows, problems = [], []
+    for month in months:
+        first, after = month_span(year, month)
+        try:
+            chosen = calendar_for(
+                shipped_calendars(), region, first=first, last=after - timedelta(days=1)
+            )
+        except InputError as error:
+            problems += [f"{year}-{month:02d}: {p.rule}" for p in error.problems]
+            continue
+        periods: dict[str, dict[str, Any]] = {}
+        for code, coef in sorted(coefs.items()):
+            intervals = stored_intervals(
+                session, energy.facility, code, start=local_midnight(first),
+                end=local_midnight(after),
+            )  # fmt: skip
+            scale = coef * conversion_factor(intervals.unit, total.unit)
+            for p in tou_split(intervals, chosen, ROLLUP_UTC_OFFSET_MIN).as_dict()["periods"]:
+                into = periods.setdefault(p["label"], {**p, "energy": 0.0,
+                                          "energy_estimated": 0.0, "intervals": 0,
+                                          "missing_intervals": 0})  # fmt: skip
+                into["energy"] += scale * p["energy"]
+                into["energy_estimated"] += scale * p["energy_estimated"]
+                into["intervals"] += p["intervals"]
+                into["missing_intervals"] += p["missing_intervals"]
+        rows.append(
+            {
+                "month": f"{year:04d}-{month:02d}",
+                "calendar_id": chosen.calendar_id,
+                "calendar_status": chosen.status,
+                "unit": total.unit,
+                "periods": list(periods.values()),
+            }
+        )
+    return rows, problems

@@ -392,6 +392,8 @@ def _days(first: date, last: date) -> tuple[date, date]:
         raise InputError(InputProblem("query", "end", last.isoformat(), "is before start"))
     if (last - first).days + 1 > MAX_DAYS:
         raise InputError(InputProblem("query", "end", last.isoformat(), f"at most {MAX_DAYS} days"))
+    if last == date.max:
+        raise InputError(InputProblem("query", "end", last.isoformat(), "before 9999-12-31"))
     return first, last + timedelta(days=1)
 
 

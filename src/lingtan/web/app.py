@@ -33,11 +33,14 @@ from lingtan.store.evidence import evidence_root
 from lingtan.web import (
     api,
     api_energy,
+    api_nodes,
     api_overview,
     api_reports,
     pages,
     screens,
+    screens_budgets,
     screens_energy,
+    screens_nodes,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.deps import ApiError, error_body
@@ -59,9 +62,12 @@ _log = logging.getLogger("lingtan.web")
 ROUTERS = (
     screens.router,
     screens_energy.router,
+    screens_nodes.router,
+    screens_budgets.router,
     pages.router,
     api.router,
     api_energy.router,
+    api_nodes.router,
     api_overview.router,
     api_reports.router,
 )

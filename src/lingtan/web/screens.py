@@ -56,6 +56,9 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 NAV: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("overview", "nav.overview", "/overview", None),
     ("energy", "nav.energy", "/energy", None),
+    ("budgets", "nav.budgets", "/budgets", None),
+    ("intensity", "nav.intensity", "/intensity", None),
+    ("alerts", "nav.alerts", "/alerts", None),
     ("inventory", "nav.inventory", "/inventories", None),
     ("data", "nav.data", "/data", None),
     ("factors", "nav.factors", "/factors", None),
@@ -120,7 +123,8 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
-_SWITCHABLE = ("/overview", "/inventories", "/energy", "/data", "/reports")
+_SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity", "/alerts",
+               "/data", "/reports")  # fmt: skip
 
 
 def render(

@@ -14,19 +14,18 @@ in the background: ``static/reports.js`` starts the job through the API and poll
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
 from lingtan.metering.energy import LOSSES
-from lingtan.metering.energy_store import month_span
-from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
-from lingtan.store.models import Facility, Inventory, Meter, MeterDay
+from lingtan.metering.energy_store import last_metered_day, month_span
+from lingtan.store.models import Facility, Inventory, Meter
 from lingtan.web import api_energy, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
@@ -39,16 +38,11 @@ router = APIRouter(include_in_schema=False)
 
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Month = Annotated[int | None, Query(ge=1, le=12)]
-_LOCAL = timedelta(minutes=ROLLUP_UTC_OFFSET_MIN)
-#: Days of a meter's 15-minute chart.
-METER_DAYS = 7
 #: Incomplete meter-days listed under the heat map (the heat map shows them all).
 QUALITY_ROWS = 60
 #: Colours of the time-of-use periods (others take the house colours).
 TOU_COLOURS = {"critical_peak": "#8a2b1e", "peak": "#d16a4a", "flat": "#4f9fd6",
                "valley": COLOURS[0], "deep_valley": "#154d40"}  # fmt: skip
-#: Colours of the 15-minute bars per quality flag (others take the last).
-QUALITY_COLOURS = {"measured": COLOURS[0], "estimated": COLOURS[2], "other": COLOURS[4]}
 
 
 def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
@@ -60,16 +54,10 @@ def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
     return name
 
 
-def _latest_day(session: Session, site: Facility) -> date | None:
-    return session.scalar(
-        select(func.max(MeterDay.day)).join(Meter).where(Meter.facility_id == site.id)
-    )
-
-
 def _period(session: Session, site: Facility, year: int | None, month: int | None):
     """The year shown (asked, else that of the latest daily total, else this year)."""
     if year is None:
-        latest = _latest_day(session, site)
+        latest = last_metered_day(session, site)
         year = latest.year if latest else datetime.now(UTC).year
     return year, month
 
@@ -248,11 +236,13 @@ def energy_page(
         )["items"]
         tou, tou_problems = _tou(request, session, who, site, shown, chosen)
         period = totals["periods"][0] if totals["periods"] else None
+        tree = _tree(api_energy.metering_tree(session, who, code))
         return "energy.html", {
             "site": site,
             "year": shown,
             "month": chosen,
             "period": period,
+            "tree_rows": _tree_rows(period["nodes"] if period else [], tree),
             "factors": totals["factors"],
             "monthly_figure": _monthly_chart(monthly["periods"]) if monthly else None,
             "flow": flow,
@@ -275,6 +265,16 @@ def energy_page(
         }
 
     return render(request, session, background, "energy", build)
+
+
+def _tree_rows(
+    rows: list[dict[str, Any]], tree: list[tuple[int, dict[str, Any] | None, list[Any]]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The energy table's rows in the order of the metering tree (the site at the top, each
+    node's children below it), each with the depth of its node."""
+    place = {node["code"]: (i, depth) for i, (depth, node, _) in enumerate(tree) if node}
+    ordered = sorted(rows, key=lambda r: (place[r["node"]][0], r["energy_type"]))
+    return [(place[r["node"]][1], r) for r in ordered]
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -399,72 +399,6 @@ def upload_readings(
     return _import(
         request, session, who, background, facility, "readings", file, api_energy.import_meter_file
     )
-
-
-@router.get("/data/meters/{code}")
-def meter_page(
-    request: Request,
-    session: Db,
-    background: BackgroundTasks,
-    code: str,
-    facility: str | None = None,
-    day: date | None = None,
-) -> Response:
-    def build(who: Principal):
-        site = _current(session, who, facility)
-        t = i18n.translator(i18n.language(request))
-        quality_name = _named(t, "quality")
-        tree = api_energy.metering_tree(session, who, site.code)
-        meter = next((m for m in tree["meters"] if m["code"] == code), None)
-        if meter is None:
-            raise ApiError(404, "no such meter")
-        last = day or session.scalar(
-            select(func.max(MeterDay.day))
-            .join(Meter)
-            .where(Meter.facility_id == site.id, Meter.code == code)
-        )
-        series = figure = first = None
-        if last is not None and not meter["virtual_formula"]:
-            first = last - timedelta(days=METER_DAYS - 1)
-            start = datetime.combine(first, datetime.min.time(), UTC) - _LOCAL
-            end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) - _LOCAL
-            series = api_energy.list_intervals(
-                session, who, site.code, code, start, end, limit=METER_DAYS * 96, offset=0
-            )
-            figure = _interval_chart(series, quality_name)
-        return "meter.html", {
-            "site": site,
-            "meter": meter,
-            "first": first,
-            "last": last,
-            "series": series,
-            "figure": figure,
-            "type_name": _named(t, "energy.type"),
-            "flow_name": _named(t, "energy.flow"),
-            "quality_name": quality_name,
-        }
-
-    return render(request, session, background, "data", build)
-
-
-def _interval_chart(series: dict[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
-    local = [(i["start"] + _LOCAL).strftime("%Y-%m-%d %H:%M") for i in series["items"]]
-    traces = []
-    for label in dict.fromkeys(i["quality"] for i in series["items"]):
-        picked = [n for n, i in enumerate(series["items"]) if i["quality"] == label]
-        traces.append(
-            {
-                "type": "bar",
-                "name": name(label),
-                "x": [local[n] for n in picked],
-                "y": [series["items"][n]["energy"] for n in picked],
-                "marker": {"color": QUALITY_COLOURS.get(label, QUALITY_COLOURS["other"])},
-            }
-        )
-    figure = chart(traces, y_title=series["unit"], barmode="overlay")
-    figure["layout"]["xaxis"] = {"type": "date"}
-    figure["layout"]["bargap"] = 0
-    return figure
 
 
 # --- reports --------------------------------------------------------------------------------
