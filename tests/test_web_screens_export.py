@@ -137,6 +137,12 @@ def pages(site, client) -> list[str]:
         "/factors?region=NOWHERE",  # an empty table: its header alone
         "/data?facility=ALPHA-PLANT",
         "/energy?facility=ALPHA-PLANT&year=2025&month=7",
+        "/energy/nodes/site?facility=ALPHA-PLANT&year=2025&month=7",
+        "/energy/nodes/ws?facility=ALPHA-PLANT&year=2025",
+        "/data/meters/M-SUP?facility=ALPHA-PLANT&from=2025-07-09&to=2025-07-11",
+        "/budgets?facility=ALPHA-PLANT&year=2025",
+        "/intensity?facility=ALPHA-PLANT&year=2025",
+        "/alerts?facility=ALPHA-PLANT&year=2025&month=7",
         "/reports?facility=ALPHA-PLANT",
         "/audit",
     ]
