@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # pytest-xdist workers: one per core
 JOBS   ?= auto
+# e.g. make demo DEMO_OPTIONS="--port 8080"
+DEMO_OPTIONS ?=
 
 .PHONY: demo test lint install clean
 
@@ -20,7 +22,7 @@ install: $(BIN)/lingtan
 demo:
 	scripts/setup-machine demo
 	$(MAKE) --no-print-directory install
-	$(BIN)/lingtan demo
+	$(BIN)/lingtan demo $(DEMO_OPTIONS)
 
 lint: install
 	$(BIN)/ruff check .
