@@ -94,3 +94,15 @@ def test_audit_verify_detects_an_edited_snapshot(cli, tmp_path, database_url):
     engine.dispose()
     altered = cli("audit", "verify", code=1)
     assert "inventory 1: its result does not match its stored SHA-256" in altered.stderr
+
+
+def test_report_without_a_cjk_font_says_what_to_install(cli, tmp_path, no_cjk_font):
+    cli("import", "activity", workbook(tmp_path))
+    cli("inventory", "compute", "--year", 2025)
+    refused = cli("report", "1", "-o", tmp_path / "reports", code=1)
+    assert "no report written: the HTML and PDF reports need a CJK font" in refused.stderr
+    assert "apt-get install fonts-noto-cjk" in refused.stderr
+    assert "Traceback" not in refused.output and not (tmp_path / "reports").exists()
+    written = cli("report", "1", "-o", tmp_path / "reports", "--format", "xlsx").output.split()
+    assert len(written) == 2
+    assert written[0].endswith("-zh-CN.xlsx") and written[1].endswith("-en.xlsx")

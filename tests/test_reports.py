@@ -62,7 +62,7 @@ FORMATTED_TOTALS = ["15,562.065", "2,726.065", "12,836.000", "9,664.000", "4,375
 
 def tool(name: str) -> str:
     path = shutil.which(name)
-    assert path, f"{name} is missing: install poppler-utils (see .ci/apt-packages.txt)"
+    assert path, f"{name} is missing: install poppler-utils (sudo scripts/setup-machine test)"
     return path
 
 
@@ -118,14 +118,17 @@ def test_the_cjk_font_is_installed():
     assert charts.cjk_font() == "Noto Sans CJK SC", "install fonts-noto-cjk"
 
 
-def test_no_cjk_font_fails_with_a_clear_message(monkeypatch):
-    monkeypatch.setattr(charts, "CJK_FONTS", ("No Such CJK Font",))
-    charts.cjk_font.cache_clear()
-    try:
-        with pytest.raises(MissingFontError, match="fonts-noto-cjk"):
-            charts.cjk_font()
-    finally:
-        charts.cjk_font.cache_clear()
+def test_no_cjk_font_fails_with_a_clear_message(data, no_cjk_font, tmp_path):
+    # what is missing, what to install, and what can be had without it; nothing written
+    for formats in (("html",), ("xlsx", "pdf")):
+        with pytest.raises(MissingFontError) as refused:
+            write_reports(data, tmp_path / "out", formats=formats)
+        message = str(refused.value)
+        assert "need a CJK font" in message and "apt-get install fonts-noto-cjk" in message
+        assert "XLSX report needs no font" in message
+        assert not (tmp_path / "out").exists()
+    (written,) = write_reports(data, tmp_path / "out", ("en",), ("xlsx",))
+    assert written.name.endswith("-en.xlsx")
 
 
 # ---------------------------------------------------------------- data

@@ -199,3 +199,16 @@ def test_the_limit_counts_every_process_and_old_jobs_are_removed(two):
     assert not (reports / old).exists() and (reports / kept / "report-en.html").is_file()
     assert site.count(ReportJob) == 8 + 1 + 1  # the failed ones, the kept one, the new one
     assert wait(client_b, started.json()["id"])["status"] == "done"
+
+
+def test_without_a_cjk_font_html_and_pdf_are_refused_with_what_to_install(two, no_cjk_font):
+    site, _ = two
+    client, csrf = signed_in(site.app, "viewer_a")
+    inventory = site.ids["inventory_id"]
+    for formats in (("html",), ("pdf", "xlsx")):
+        error = assert_error(start(client, csrf, inventory, formats=formats), 503)
+        assert "CJK font" in error["message"] and "fonts-noto-cjk" in error["message"]
+    assert site.count(ReportJob) == 0
+    started = start(client, csrf, inventory, formats=("xlsx",))  # needs no font
+    assert started.status_code == 202, started.text
+    assert wait(client, started.json()["id"])["status"] == "done"

@@ -70,6 +70,8 @@ def demo(ctx: click.Context, output_dir: str, serve: bool, host: str, port: int)
     click.echo("  reports:")
     for path in result.reports:
         click.echo(f"    {path}")
+    if result.reports_skipped:
+        click.echo(f"warning: HTML and PDF reports skipped: {result.reports_skipped}", err=True)
     _demo_dashboard(ctx, result.database_url, serve, host, port)
 
 

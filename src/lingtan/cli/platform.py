@@ -438,16 +438,19 @@ def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -
 @refusing_bad_input
 def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
     """Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English)."""
-    from lingtan.reports import write_reports
+    from lingtan.reports import MissingFontError, write_reports
 
     with open_store(ctx, read_only=True) as (session, _):
         data = report_data(session, inventories.get_inventory(session, inventory_id))
-    paths = write_reports(
-        data,
-        Path(output_dir),
-        langs=langs or ("zh-CN", "en"),
-        formats=formats or ("html", "pdf", "xlsx"),
-    )
+    try:
+        paths = write_reports(
+            data,
+            Path(output_dir),
+            langs=langs or ("zh-CN", "en"),
+            formats=formats or ("html", "pdf", "xlsx"),
+        )
+    except MissingFontError as error:  # nothing written
+        raise click.ClickException(f"no report written: {error}") from error
     for path in paths:
         click.echo(str(path))
 

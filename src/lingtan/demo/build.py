@@ -6,7 +6,8 @@ diesel from the monthly fuel ledger, refrigerant top-ups from maintenance record
 one estimated month, rooftop PV bought from its third-party owner, a batch of green
 certificates, monthly cell output) -- then imports it, adds the plant's metering tree with a
 year of 15-minute readings that agree with the bills (:mod:`lingtan.demo.metering`), computes
-and locks the inventory and writes the reports. The quantities are invented but of a realistic
+and locks the inventory and writes the reports (the XLSX only where no CJK font is installed
+for the HTML and PDF). The quantities are invented but of a realistic
 size and seasonality.
 """
 
@@ -43,6 +44,8 @@ class DemoResult:
     totals: dict
     reports: list[Path]
     metering: Metering
+    #: Why the HTML and PDF reports were not written (no CJK font), or None.
+    reports_skipped: str | None = None
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -238,7 +241,10 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
             inventory_id, totals = inventory.id, dict(inventory.result["totals"])
     finally:
         engine.dispose()
-    from lingtan.reports import write_reports
+    from lingtan.reports import MissingFontError, write_reports
 
-    reports = write_reports(data, root / "reports")
-    return DemoResult(url, workbook, inventory_id, totals, reports, metering)
+    try:
+        reports, skipped = write_reports(data, root / "reports"), None
+    except MissingFontError as error:  # the demo is still worth serving: the XLSX needs no font
+        reports, skipped = write_reports(data, root / "reports", formats=("xlsx",)), str(error)
+    return DemoResult(url, workbook, inventory_id, totals, reports, metering, skipped)

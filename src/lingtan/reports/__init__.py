@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from lingtan.reports.charts import MissingFontError
+from lingtan.reports.charts import MissingFontError, cjk_font
 from lingtan.reports.data import ReportData
 from lingtan.reports.html import render_html
 from lingtan.reports.i18n import LANGS, check_lang
@@ -28,6 +28,7 @@ __all__ = [
     "LANGS",
     "MissingFontError",
     "ReportData",
+    "check_font",
     "render_html",
     "render_pdf",
     "render_xlsx",
@@ -36,6 +37,13 @@ __all__ = [
 ]
 
 FORMATS = ("html", "pdf", "xlsx")
+
+
+def check_font(formats: Sequence[str]) -> None:
+    """Raise :class:`MissingFontError` (what to install) if ``formats`` hold one that draws
+    Chinese text (HTML, PDF) and no CJK font is installed; the XLSX needs none."""
+    if {"html", "pdf"} & set(formats):
+        cjk_font()
 
 
 def _period(start: date, end: date) -> str:
@@ -71,6 +79,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"report formats {unknown} are not among {', '.join(FORMATS)}")
+    check_font(formats)
     files: list[tuple[str, bytes]] = []
     for lang in langs:
         html = render_html(data, lang) if {"html", "pdf"} & set(formats) else ""

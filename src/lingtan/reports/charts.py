@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import subprocess
 from functools import cache
 from typing import Any
 
@@ -53,35 +54,55 @@ class MissingFontError(RuntimeError):
     """No CJK font is installed, so Chinese text cannot be rendered."""
 
 
+#: What a machine without a CJK font is told (the XLSX workbook needs none).
+_INSTALL_FONT = (
+    "the HTML and PDF reports need a CJK font for their Chinese text and this machine has "
+    "none: install Noto Sans CJK SC (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk; "
+    "in a lingtan checkout: sudo scripts/setup-machine demo); the XLSX report needs no font"
+)
+
+
+def _fontconfig_files(family: str) -> list[str]:
+    """The font files fontconfig (as WeasyPrint sees it) has for ``family``."""
+    try:
+        listed = subprocess.run(
+            ["fc-list", "--format", "%{file}\\n", family],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    except FileNotFoundError as error:
+        raise MissingFontError(
+            f"{_INSTALL_FONT}; fontconfig's fc-list is missing too (Debian package fontconfig)"
+        ) from error
+    return [line for line in listed.stdout.splitlines() if line]
+
+
 @cache
 def cjk_font() -> str:
-    """The family name of an installed CJK font, found through matplotlib's font manager.
+    """The family name of an installed CJK font: the first of :data:`CJK_FONTS` that
+    fontconfig has (the PDF's fonts come from fontconfig), made known to matplotlib (the
+    charts) if its font cache predates the font.
 
     Raises
     ------
     MissingFontError
-        If none of :data:`CJK_FONTS` is installed.
+        If fontconfig has none of :data:`CJK_FONTS`.
     """
-    manager = font_manager.fontManager
-    for attempt in range(2):
-        for name in CJK_FONTS:
-            try:
-                font_manager.findfont(
-                    font_manager.FontProperties(family=name), fallback_to_default=False
-                )
-            except ValueError:
-                continue
-            return name
-        if attempt == 0:
-            # matplotlib caches its font list; fonts installed after the cache was written are
-            # missing from it. Ask the system (fontconfig's list and the font directories) once.
-            for path in font_manager.findSystemFonts():
-                if re.search(r"cjk|sourcehan", path.replace("-", "").lower()):
-                    manager.addfont(path)
-    raise MissingFontError(
-        "no CJK font found for the reports' Chinese text: install Noto Sans CJK SC "
-        "(Debian/Ubuntu: apt-get install fonts-noto-cjk); looked for " + ", ".join(CJK_FONTS)
-    )
+    for name in CJK_FONTS:
+        files = _fontconfig_files(name)
+        if not files:
+            continue
+        try:
+            font_manager.findfont(
+                font_manager.FontProperties(family=name), fallback_to_default=False
+            )
+        except ValueError:  # installed after matplotlib's font cache was written
+            for path in files:
+                font_manager.fontManager.addfont(path)
+        return name
+    raise MissingFontError(f"{_INSTALL_FONT}; looked for " + ", ".join(CJK_FONTS))
 
 
 def _style() -> dict[str, Any]:

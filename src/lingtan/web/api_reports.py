@@ -41,7 +41,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, func, select, update
 
-from lingtan.reports import ReportData, write_reports
+from lingtan.reports import MissingFontError, ReportData, check_font, write_reports
 from lingtan.services.report_data import report_data
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import Inventory, ReportJob, utc_now
@@ -286,6 +286,10 @@ def start_report(
     """Start writing the GB/T 32150 report of an inventory (HTML, PDF, XLSX; zh-CN and
     English) in the background; poll the job it answers with."""
     body = body or ReportRequest()
+    try:
+        check_font(body.formats)
+    except MissingFontError as error:  # refused before any job is recorded
+        raise ApiError(503, str(error)) from error
     inventory = scoped(
         session,
         who,
