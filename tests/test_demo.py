@@ -161,7 +161,7 @@ def test_demo_metering_tree(store):
         "G-BOILER-1": ("natural_gas", "Nm3", "cumulative", "supply"),
         "G-BOILER-2": ("natural_gas", "Nm3", "cumulative", "supply"),
         "S-PARK": ("steam", "GJ", "cumulative", "supply"),
-        "S-BOILER": ("steam", "t", "interval", "output"),
+        "S-BOILER": ("steam", "GJ", "interval", "output"),
         "A-AIR": ("compressed_air", "Nm3", "interval", "output"),
         "W-MAIN": ("water", "m3", "cumulative", "supply"),
     }
