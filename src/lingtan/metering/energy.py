@@ -881,7 +881,7 @@ def node_energy_parts(
             continue
         bought = [totals[n, energy_type] for n in sorted(inside) if (n, energy_type) in totals]
         energy: float | None = 0.0
-        for b in bought:
+        for b in (b for b in bought if b.supply):
             try:
                 energy = (
                     None

@@ -34,6 +34,7 @@ from lingtan.web import (
     api,
     api_energy,
     api_overview,
+    api_reconciliation,
     api_reports,
     pages,
     screens,
@@ -62,6 +63,7 @@ ROUTERS = (
     api.router,
     api_energy.router,
     api_overview.router,
+    api_reconciliation.router,
     api_reports.router,
 )
 
