@@ -447,3 +447,32 @@ def test_demo_reconciliation_explains_the_difference_exactly(shown):
                 rf'data-cause="{c["cause"]}">.*?data-value="([^"]*)"', pages[page], re.S
             )
             assert found and float(found.group(1)) == c["energy_tce"], (page, c["cause"])
+
+
+def test_the_calc_example_is_the_demo_inventory(demo):
+    """``lingtan calc examples/demo-cell-plant.yaml`` gives the demo's locked inventory."""
+    from pathlib import Path
+
+    folder, _, _ = demo
+    example = Path(__file__).resolve().parents[1] / "examples" / "demo-cell-plant.yaml"
+    calc = json.loads(lingtan(folder, "calc", str(example), "--format", "json"))
+    locked = json.loads(lingtan(folder, "inventory", "show", "1", "--format", "json"))["result"]
+    for key, value in locked["totals"].items():
+        if isinstance(value, float):
+            assert calc["totals"][key] == pytest.approx(value, rel=1e-12), key
+    # line by line: each source of the example is the year of the demo's monthly lines
+    by_source: dict[str, list[float]] = {}
+    for line in locked["lines"]:
+        sums = by_source.setdefault(line["source_id"].split("@")[0], [0.0, 0.0, 0.0])
+        sums[0] += line["activity"]  # canonical units: the demo bills grid power in kWh
+        sums[1] += line["emissions_tco2e"]
+        sums[2] += line["energy_tce"]
+    assert {line["source_id"] for line in calc["lines"]} == set(by_source)
+    for line in calc["lines"]:
+        activity, emissions, energy = by_source[line["source_id"]]
+        assert line["activity"] == pytest.approx(activity, rel=1e-12), line["source_id"]
+        assert line["emissions_tco2e"] == pytest.approx(emissions, rel=1e-12), line["source_id"]
+        assert line["energy_tce"] == pytest.approx(energy, rel=1e-12), line["source_id"]
+    assert [i["covered_mwh"] for i in calc["instruments"]] == [
+        i["covered_mwh"] for i in locked["instruments"]
+    ]
