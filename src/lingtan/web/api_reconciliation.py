@@ -51,7 +51,19 @@ class MonthOut(BaseModel):
     missing_intervals: int
 
 
-class RowOut(BaseModel):
+class Figures(BaseModel):
+    """Both sides and their difference: energy [tce] and carbon (inventory tCO2e, meters
+    tCO2)."""
+
+    invoice_tce: float
+    meter_tce: float
+    difference_tce: float
+    invoice_tco2e: float
+    meter_tco2: float
+    difference_tco2e: float
+
+
+class RowOut(Figures):
     energy_type: str
     unit: str | None = Field(description="Unit of the quantities.")
     invoice_quantity: float | None
@@ -59,12 +71,6 @@ class RowOut(BaseModel):
     metered_apart_quantity: float | None = Field(
         description="Metered, not in the meters' total: on-site generation less export."
     )
-    invoice_tce: float
-    meter_tce: float
-    difference_tce: float
-    invoice_tco2e: float
-    meter_tco2: float
-    difference_tco2e: float
     causes: list[CauseOut]
     months: list[MonthOut]
 
@@ -75,7 +81,7 @@ class Coefficient(BaseModel):
     tco2_per_unit: float
 
 
-class Reconciliation(BaseModel):
+class Reconciliation(Figures):
     """The inventory (invoices) against the meters per energy type; each row's causes add up
     to its difference."""
 
@@ -86,12 +92,6 @@ class Reconciliation(BaseModel):
     meters_electricity_tce_basis: str
     coefficients: dict[str, Coefficient] = Field(description="The meters' coefficients.")
     rows: list[RowOut]
-    invoice_tce: float
-    meter_tce: float
-    difference_tce: float
-    invoice_tco2e: float
-    meter_tco2: float
-    difference_tco2e: float
     causes: list[CauseOut]
 
 
