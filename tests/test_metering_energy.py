@@ -941,3 +941,22 @@ def test_flow_feeds_a_boiler_house_inside_a_building_through_the_building(librar
         }
     )
     assert flow["nodes"][ids.index("boilers")]["stage"] == "conversion"
+
+
+def test_no_balance_against_children_that_meter_no_use(library):
+    # the demo's park steam: bought at the site, used by no metered consumer; the utilities
+    # building's steam total (0 GJ, from the boiler house's output meter only) is no child
+    nodes = {
+        "site": NodeInfo("site", None, "facility"),
+        "utilities": NodeInfo("utilities", "site", "building"),
+        "boilers": NodeInfo("boilers", "utilities", "line"),
+    }
+    meters = _meters(
+        MeterInfo("S-PARK", "steam", "GJ", "site", "supply"),
+        MeterInfo("S-BOILER", "steam", "GJ", "boilers", "output"),
+    )
+    values = {"S-PARK": MeterPeriod(100.0), "S-BOILER": MeterPeriod(300.0)}
+    tce, carbon = _coefficients(meters, library)
+    totals = node_totals(nodes, meters, values, tce, carbon)
+    assert totals["utilities", "steam"].energy == 0.0  # shown, but metering nothing
+    assert balance("2025-03", nodes, totals) == []  # before: a 100 % "loss" every month

@@ -995,7 +995,9 @@ def balance(
         if total.basis != "own meters" or total.energy is None:
             continue
         kids = [totals[c, energy_type] for c in children[node] if (c, energy_type) in totals]
-        kids = [k for k in kids if k.basis != "none"]
+        # a child counts when something below it is metered: a workshop whose only steam
+        # meter is its boiler's output has no steam use to balance against
+        kids = [k for k in kids if k.meters]
         if not kids:
             continue
         # Into the node's own bus: its supply, plus what is generated on it or on a child
