@@ -906,13 +906,16 @@ def test_bought_steam_counts_when_the_site_also_makes_steam(library):
     assert any("only what is bought" in n for n in notes)
 
 
+#: The demo's shape: the boiler house is a line of the utilities building.
+UTILITIES = {
+    "site": NodeInfo("site", None, "facility"),
+    "utilities": NodeInfo("utilities", "site", "building"),
+    "boilers": NodeInfo("boilers", "utilities", "line"),
+}
+
+
 def test_flow_feeds_a_boiler_house_inside_a_building_through_the_building(library):
-    # the demo's shape: the boiler house (a conversion) is a line of the utilities building
-    nodes = {
-        "site": NodeInfo("site", None, "facility"),
-        "utilities": NodeInfo("utilities", "site", "building"),
-        "boilers": NodeInfo("boilers", "utilities", "line"),
-    }
+    nodes = UTILITIES
     meters = _meters(
         MeterInfo("G", "natural_gas", "Nm3", "boilers", "supply"),
         MeterInfo("S", "steam", "GJ", "boilers", "output"),
@@ -946,11 +949,7 @@ def test_flow_feeds_a_boiler_house_inside_a_building_through_the_building(librar
 def test_no_balance_against_children_that_meter_no_use(library):
     # the demo's park steam: bought at the site, used by no metered consumer; the utilities
     # building's steam total (0 GJ, from the boiler house's output meter only) is no child
-    nodes = {
-        "site": NodeInfo("site", None, "facility"),
-        "utilities": NodeInfo("utilities", "site", "building"),
-        "boilers": NodeInfo("boilers", "utilities", "line"),
-    }
+    nodes = UTILITIES
     meters = _meters(
         MeterInfo("S-PARK", "steam", "GJ", "site", "supply"),
         MeterInfo("S-BOILER", "steam", "GJ", "boilers", "output"),
