@@ -29,15 +29,22 @@ def test_documented_example_json_contract():
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     totals = data["totals"]
-    # hand-worked in docs/calc.md: gas 2,594.6265708 + diesel 108.3568373 + R-410A 23.082
-    # + grid 20,000 x 0.5978 + steam 8,000 x 0.11
-    assert totals["scope1_tco2e"] == pytest.approx(2594.6265708 + 108.3568373 + 23.082)
-    assert totals["scope2_location_tco2e"] == pytest.approx(11956 + 880)
-    assert totals["scope2_market_tco2e"] == pytest.approx(15000 * 0.5856 + 880)
-    assert totals["total_tco2e"] == pytest.approx(2726.0654081 + 12836, rel=1e-9)
+    # hand-worked in docs/calc.md: gas 4,054.7245651 + 2,572.6526784, diesel 119.1925210,
+    # R-410A 13.5 kg x 1,923.5 = 25.96725, R-134a 14 kg x 1,300 = 18.2; grid and PV at the
+    # Jiangsu 2023 factor 0.5827, steam 27,404.8 GJ x 0.11
+    assert totals["scope1_tco2e"] == pytest.approx(
+        4054.7245651 + 2572.6526784 + 119.1925210 + 25.96725 + 18.2
+    )
+    assert totals["scope2_location_tco2e"] == pytest.approx((62544 + 3720) * 0.5827 + 3014.528)
+    # GECs cover 18,000 MWh of the grid, the PV instrument the PV: the rest at 0.6096
+    assert totals["scope2_market_tco2e"] == pytest.approx((62544 - 18000) * 0.6096 + 3014.528)
+    assert totals["total_tco2e"] == pytest.approx(6790.7370145 + 41626.5608, rel=1e-9)
     assert totals["scope3_tco2e"] == 0
     assert totals["biogenic_co2_t"] == 0
-    assert totals["energy_tce"] == pytest.approx(1594.0628519 + 50.9373187 + 2458 + 8000 / 29.307)
+    gas_tce = (1875287 + 1189837.2) * 38.931 / 29.307 / 1000
+    assert totals["energy_tce"] == pytest.approx(
+        gas_tce + 38.5 * 42.652 / 29.307 + (62544 + 3720) * 0.1229 + 27404.8 / 29.307
+    )
     assert set(totals["by_category_tco2e"]) == {
         "fuel_combustion", "mobile_combustion", "fugitive", "purchased_electricity",
         "purchased_heat",
@@ -47,8 +54,8 @@ def test_documented_example_json_contract():
         assert isinstance(totals[key], float | int)
     grid = next(line for line in data["lines"] if line["source_id"] == "grid")
     ref = grid["factors"][0]["ref"]
-    assert data["factors"][ref]["document_title"] == "关于发布2022年电力二氧化碳排放因子的公告"
-    assert data["factors"][ref]["value"] == 0.5978
+    assert data["factors"][ref]["value"] == 0.5827
+    assert data["factors"][ref]["data_year"] == 2023
 
 
 def test_json_numbers_are_unrounded(tmp_path):
@@ -70,8 +77,8 @@ def test_table_output_is_bilingual():
         "GB/T 32150 total",
         "排放总量",
         "Scope 2 market-based",
-        "15,562.065",
-        "gec-2025-001",
+        "48,417.298",
+        "gec-2025",
     ):
         assert text in result.output
 

@@ -904,3 +904,58 @@ def test_bought_steam_counts_when_the_site_also_makes_steam(library):
     # carbon: gas 2.1622 tCO2 per 1000 Nm3 (see test_carbon_factors) + steam 50 GJ x 0.11
     assert site_tco2 == pytest.approx(totals["boiler", "natural_gas"].tco2 + 50 * 0.11, rel=1e-9)
     assert any("only what is bought" in n for n in notes)
+
+
+#: The demo's shape: the boiler house is a line of the utilities building.
+UTILITIES = {
+    "site": NodeInfo("site", None, "facility"),
+    "utilities": NodeInfo("utilities", "site", "building"),
+    "boilers": NodeInfo("boilers", "utilities", "line"),
+}
+
+
+def test_flow_feeds_a_boiler_house_inside_a_building_through_the_building(library):
+    nodes = UTILITIES
+    meters = _meters(
+        MeterInfo("G", "natural_gas", "Nm3", "boilers", "supply"),
+        MeterInfo("S", "steam", "GJ", "boilers", "output"),
+    )
+    values = {"G": MeterPeriod(1000.0), "S": MeterPeriod(35.0)}
+    tce, carbon = _coefficients(meters, library)
+    totals = node_totals(nodes, meters, values, tce, carbon)
+    flow = energy_flow(nodes, meters, values, tce, totals)
+    ids = [n["id"] for n in flow["nodes"]]
+    links = {
+        (ids[x["source"]], ids[x["target"]], x["energy_type"]): x["value_tce"]
+        for x in flow["links"]
+    }
+    # gas 1000 Nm3 x 38,931 kJ/Nm3 / 29,307 kJ/kgce = 1.328386 tce, once: purchase ->
+    # utilities -> boilers (before: also purchase -> boilers, "consumers metered 1.33 tce
+    # more than supplied"); steam 35 GJ / 29.307 = 1.194250 tce; boiler loss 0.134136 tce
+    gas = 1000 * GAS_KJ_PER_NM3 / MJ_PER_KGCE / 1e6
+    steam = 35 / MJ_PER_KGCE
+    assert flow["notes"] == []
+    assert links == pytest.approx(
+        {
+            ("supply:natural_gas", "utilities", "natural_gas"): gas,
+            ("utilities", "boilers", "natural_gas"): gas,
+            ("boilers", "unmetered / losses", "conversion loss"): gas - steam,
+            ("boilers", "unmetered / losses", "steam"): steam,  # no steam meter downstream
+        }
+    )
+    assert flow["nodes"][ids.index("boilers")]["stage"] == "conversion"
+
+
+def test_no_balance_against_children_that_meter_no_use(library):
+    # the demo's park steam: bought at the site, used by no metered consumer; the utilities
+    # building's steam total (0 GJ, from the boiler house's output meter only) is no child
+    nodes = UTILITIES
+    meters = _meters(
+        MeterInfo("S-PARK", "steam", "GJ", "site", "supply"),
+        MeterInfo("S-BOILER", "steam", "GJ", "boilers", "output"),
+    )
+    values = {"S-PARK": MeterPeriod(100.0), "S-BOILER": MeterPeriod(300.0)}
+    tce, carbon = _coefficients(meters, library)
+    totals = node_totals(nodes, meters, values, tce, carbon)
+    assert totals["utilities", "steam"].energy == 0.0  # shown, but metering nothing
+    assert balance("2025-03", nodes, totals) == []  # before: a 100 % "loss" every month

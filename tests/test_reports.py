@@ -57,7 +57,7 @@ EN_SECTIONS = [
     "9 Warnings (警示信息)",
 ]
 # The demo's totals as docs/calc.md prints them, three decimals with separators.
-FORMATTED_TOTALS = ["15,562.065", "2,726.065", "12,836.000", "9,664.000", "4,375.972"]
+FORMATTED_TOTALS = ["48,417.298", "6,790.737", "41,626.561", "30,168.550", "13,206.638"]
 
 
 def tool(name: str) -> str:
@@ -135,7 +135,7 @@ def test_no_cjk_font_fails_with_a_clear_message(data, no_cjk_font, tmp_path):
 
 
 def test_example_data_is_the_demo_result(data):
-    assert data.result["totals"]["total_tco2e"] == 15562.065408106666
+    assert data.result["totals"]["total_tco2e"] == 48417.29781447241
     assert {r["source_id"] for r in data.activity} == {
         line["source_id"] for line in data.result["lines"]
     }
@@ -246,10 +246,10 @@ def test_html_is_reproducible(data, html):
 
 def test_records_that_do_not_add_up_are_reported(data):
     changed = [dict(r) for r in data.activity]
-    changed[0]["quantity"] += 1000.0  # boiler-1, now 1,201,000 Nm3 against 1,200,000
+    changed[0]["quantity"] += 1000.0  # boiler-1, now 1,876,287 Nm3 against 1,875,287
     page = render_html(dataclasses.replace(data, activity=changed), "en")
     assert "DIFFERS" in page
-    assert "sum to 1,201,000 Nm3, but the inventory uses 1,200,000 Nm3" in page
+    assert "sum to 1,876,287 Nm3, but the inventory uses 1,875,287 Nm3" in page
 
 
 def test_lines_without_records_use_the_input_quantity(data):
@@ -302,7 +302,7 @@ def test_pdf_zh_text_is_chinese(pdf):
         "Demo Cell Plant",
         "报告主体",
         "示范新能源科技有限公司",
-        "15,562.065",
+        "48,417.298",
     ):
         assert expected in text, expected
     assert "第 2 页，共" in text  # page numbers
@@ -310,7 +310,7 @@ def test_pdf_zh_text_is_chinese(pdf):
 
 def test_pdf_en_text(pdf):
     text = pdftotext(pdf["en"])
-    for expected in ("Reporting entity", "报告主体", "Demo Cell Plant", "15,562.065", "Page 2 of"):
+    for expected in ("Reporting entity", "报告主体", "Demo Cell Plant", "48,417.298", "Page 2 of"):
         assert expected in text, expected
     # running header: facility and period on the pages after the first
     assert "Demo Cell Plant · 2025-01-01 – 2025-12-31" in text
@@ -370,7 +370,7 @@ def test_xlsx_totals_are_the_result_at_full_precision(data, xlsx, lang):
                 assert values[f"totals.{key}.{sub}"] == number, (key, sub)
                 checked += 1
     assert checked >= 25
-    assert values["totals.total_tco2e"] == 15562.065408106666
+    assert values["totals.total_tco2e"] == 48417.29781447241
     intensity = totals["intensities"][0]["tco2e_per_unit"]
     assert values["totals.intensities[0].tco2e_per_unit"] == intensity
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lingtan.demo.metering import Metering, build_metering
+from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
 from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -143,7 +143,7 @@ def _workbook(root: Path) -> Path:
             )
         statement = _statement(
             evidence, f"steam-{YEAR}-{month:02d}.csv", "园区热力公司 park steam utility",
-            [("period", f"{start}..{end}"), ("steam_t", str(round(steam / 2.72, 1))),
+            [("period", f"{start}..{end}"), ("steam_t", str(round(steam / STEAM_GJ_PER_T, 1))),
              ("heat_GJ", str(steam))],
         )  # fmt: skip
         activity.append(["steam", start, end, steam, "GJ", origin, statement, note])

@@ -50,6 +50,7 @@ __all__ = [
     "CarbonFactor",
     "Coefficient",
     "DailyTotals",
+    "EnergyPart",
     "ForecastRow",
     "FormulaError",
     "MeterInfo",
@@ -64,6 +65,7 @@ __all__ = [
     "expand_virtual",
     "intensity",
     "node_energy",
+    "node_energy_parts",
     "node_totals",
     "parse_formula",
     "period_totals",
@@ -612,6 +614,8 @@ class NodeTotal:
         reported apart from its consumption.
     supply_tce, supply_tco2 : float or None
         Standard coal and CO2 of the node's own ``supply`` meters (bought from outside).
+    supply, supply_missing : float, int
+        Energy [unit] and missing intervals of the node's own ``supply`` meters.
     """
 
     node: str
@@ -630,6 +634,8 @@ class NodeTotal:
     output_tce: float | None = 0.0
     supply_tce: float | None = 0.0
     supply_tco2: float | None = 0.0
+    supply: float = 0.0
+    supply_missing: int = 0
     notes: list[str] = field(default_factory=list)
 
     def add(
@@ -792,6 +798,8 @@ def node_totals(
                 s_tce, s_co2 = total.supply_tce, total.supply_tco2
                 total.supply_tce = None if t is None or s_tce is None else s_tce + t
                 total.supply_tco2 = None if c is None or s_co2 is None else s_co2 + c
+                total.supply += values[code].energy * conversion_factor(meters[code].unit, unit)
+                total.supply_missing += values[code].missing
             if flow in ("generation", "export", "output"):
                 amount = values[code].energy * conversion_factor(meters[code].unit, unit)
                 setattr(total, flow, getattr(total, flow) + amount)
@@ -809,24 +817,43 @@ def node_totals(
     return out
 
 
-def node_energy(
+@dataclass(frozen=True)
+class EnergyPart:
+    """One energy type's share of a node's energy (:func:`node_energy_parts`).
+
+    ``counted`` is ``consumption`` (the node's total of the type) or ``bought`` (a type made
+    inside the node: only what its supply meters buy); ``energy`` [unit] is None when meters
+    in different quantities meet; ``tce`` and ``tco2`` None without a coefficient;
+    ``missing`` the missing intervals of the meters counted.
+    """
+
+    energy_type: str
+    counted: str
+    energy: float | None
+    unit: str
+    tce: float | None
+    tco2: float | None
+    missing: int
+    estimated: float
+
+
+def _sum_known(values: list[float | None]) -> float | None:
+    """The sum, or None when any value is unknown."""
+    return None if any(v is None for v in values) else sum(v or 0.0 for v in values)
+
+
+def node_energy_parts(
     node: str,
     nodes: Mapping[str, NodeInfo],
     meters: Mapping[str, MeterInfo],
     totals: Mapping[tuple[str, str], NodeTotal],
-) -> tuple[float | None, float | None, list[str]]:
-    """A node's energy [tce] and carbon [tCO2] over all energy types of one period.
+) -> list[EnergyPart]:
+    """What each energy type adds to a node's energy over one period (see :func:`node_energy`).
 
     Of an energy type made by a conversion inside the node (steam from its own boiler house)
     only what the node's subtree buys through ``supply`` meters counts (park steam): the part
     made inside is already counted as the conversion's fuel or electricity (GB/T 2589:
-    secondary energy made and used inside the unit is not counted again). Types without a
-    coefficient (water) add nothing and are named in the notes.
-
-    Returns
-    -------
-    (float or None, float or None, list of str)
-        tce, tCO2 and notes.
+    secondary energy made and used inside the unit is not counted again).
     """
     inside = {node}
     frontier = [node]
@@ -837,29 +864,70 @@ def node_energy(
                 inside.add(code)
                 frontier.append(code)
     made = {m.carrier for m in meters.values() if m.role == "output" and m.node in inside}
-    tce, tco2, notes = 0.0, 0.0, []
+    parts = []
     for (code, energy_type), total in sorted(totals.items()):
         if code != node:
             continue
-        if energy_type in made:
-            bought = [totals[n, energy_type] for n in sorted(inside) if (n, energy_type) in totals]
+        if energy_type not in made:
+            parts.append(
+                EnergyPart(
+                    energy_type,
+                    "consumption",
+                    total.energy,
+                    total.unit,
+                    total.tce,
+                    total.tco2,
+                    total.missing,
+                    total.estimated,
+                )
+            )
+            continue
+        bought = [totals[n, energy_type] for n in sorted(inside) if (n, energy_type) in totals]
+        energy: float | None = 0.0
+        for b in (b for b in bought if b.supply):
+            try:
+                energy = (
+                    None
+                    if energy is None
+                    else energy + b.supply * conversion_factor(b.unit, total.unit)
+                )
+            except UnitError:
+                energy = None
+        tce = _sum_known([b.supply_tce for b in bought])
+        tco2 = _sum_known([b.supply_tco2 for b in bought])
+        missing = sum(b.supply_missing for b in bought)
+        parts.append(EnergyPart(energy_type, "bought", energy, total.unit, tce, tco2, missing, 0.0))
+    return parts
+
+
+def node_energy(
+    node: str,
+    nodes: Mapping[str, NodeInfo],
+    meters: Mapping[str, MeterInfo],
+    totals: Mapping[tuple[str, str], NodeTotal],
+) -> tuple[float | None, float | None, list[str]]:
+    """A node's energy [tce] and carbon [tCO2] over all energy types of one period: the sum of
+    :func:`node_energy_parts`. Types without a coefficient (water) add nothing and are named
+    in the notes.
+
+    Returns
+    -------
+    (float or None, float or None, list of str)
+        tce, tCO2 and notes.
+    """
+    tce, tco2, notes = 0.0, 0.0, []
+    for part in node_energy_parts(node, nodes, meters, totals):
+        if part.counted == "bought":
             notes.append(
-                f"{energy_type} made inside {node}: counted as its conversion's inputs; "
+                f"{part.energy_type} made inside {node}: counted as its conversion's inputs; "
                 "only what is bought through supply meters is added"
             )
-            if any(b.supply_tce is None for b in bought):
-                notes.append(f"{energy_type}: no standard-coal coefficient, not in tce")
-            else:
-                tce += sum(b.supply_tce or 0.0 for b in bought)
-            if all(b.supply_tco2 is not None for b in bought):
-                tco2 += sum(b.supply_tco2 or 0.0 for b in bought)
-            continue
-        if total.tce is None:
-            notes.append(f"{energy_type}: no standard-coal coefficient, not in tce")
+        if part.tce is None:
+            notes.append(f"{part.energy_type}: no standard-coal coefficient, not in tce")
         else:
-            tce += total.tce
-        if total.tco2 is not None:
-            tco2 += total.tco2
+            tce += part.tce
+        if part.tco2 is not None:
+            tco2 += part.tco2
     return tce, tco2, notes
 
 
@@ -930,7 +998,9 @@ def balance(
         if total.basis != "own meters" or total.energy is None:
             continue
         kids = [totals[c, energy_type] for c in children[node] if (c, energy_type) in totals]
-        kids = [k for k in kids if k.basis != "none"]
+        # a child counts when something below it is metered: a workshop whose only steam
+        # meter is its boiler's output has no steam use to balance against
+        kids = [k for k in kids if k.meters]
         if not kids:
             continue
         # Into the node's own bus: its supply, plus what is generated on it or on a child
@@ -1073,9 +1143,11 @@ def energy_flow(
 
     Stages: ``purchase`` (supply meters per energy type, ``generation`` on-site) →
     ``conversion`` (nodes with ``output`` meters: their consumption comes in, their output
-    goes on) → ``distribution`` (building and workshop nodes with no building or workshop
-    above them) → ``end use`` (the children of a distribution node, and a root's children
-    outside any building or workshop, fed from the sources directly). A consumer of an energy
+    goes on; one inside a distribution node or an end use is fed through it, since its
+    consumption is already in that node's total) → ``distribution`` (building and workshop
+    nodes with no building or workshop above them) → ``end use`` (the children of a
+    distribution node, and a root's children outside any building or workshop, fed from the
+    sources directly). A consumer of an energy
     type with several sources (purchase, generation, conversion outputs) draws on them in
     proportion to their size. Every node balances: what comes in and is not passed on goes
     to ``unmetered / losses``; export leaves the purchase node to ``export``. A distribution
@@ -1136,6 +1208,16 @@ def energy_flow(
         and code not in distribution
         and not any(code in ancestors[d] for d in distribution)
     ]
+    # A conversion node inside a distribution node or an end use (the boiler house in the
+    # utilities building) is fed through it, not from the sources a second time: its input
+    # is already in that node's total. ``fed[node]`` is the point that passes its input on.
+    fed: dict[str, str] = {}
+    for code in conversion:
+        chain = ancestors[code]
+        outer = next((a for a in chain if a in distribution or a in direct), None)
+        if outer is not None:
+            depth = chain.index(outer)
+            fed[code] = chain[depth - 1] if depth and outer in distribution else outer
     children = _children(nodes)
     types = sorted({m.carrier for m in meters.values() if tce[m.code].value is not None})
     for energy_type in types:
@@ -1180,7 +1262,7 @@ def energy_flow(
 
         if exported > 0:
             draw(point("export", "export", "end use"), exported)
-        consumers = [n for n in conversion if (n, energy_type) in totals]
+        consumers = [n for n in conversion if (n, energy_type) in totals and n not in fed]
         consumers += [n for n in distribution + direct if (n, energy_type) in totals]
         for node in consumers:
             total = totals[node, energy_type]
@@ -1197,7 +1279,8 @@ def energy_flow(
                 for child in children[node]:
                     sub = totals.get((child, energy_type))
                     if sub is not None and sub.tce:
-                        link(target, point(child, nodes[child].name or child, "end use"), sub.tce,
+                        stage = "conversion" if child in conversion else "end use"
+                        link(target, point(child, nodes[child].name or child, stage), sub.tce,
                              energy_type)  # fmt: skip
                         sent += sub.tce
                 if sent and total.tce - sent > 1e-12:
@@ -1207,6 +1290,12 @@ def energy_flow(
                         f"{node} {energy_type}: children exceed the node by "
                         f"{sent - total.tce:.6g} tce (metering fault)"
                     )
+        for node, via in fed.items():
+            sub = totals.get((node, energy_type))
+            if sub is not None and sub.tce and via != nodes[node].parent:
+                link(point(via, nodes[via].name or via, "end use"),
+                     point(node, nodes[node].name or node, "conversion"), sub.tce,
+                     energy_type)  # fmt: skip
         for i, a in sources:
             if a - passed[i] > 1e-12:
                 link(i, point(LOSSES, LOSSES, "end use"), a - passed[i], energy_type)

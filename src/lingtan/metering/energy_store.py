@@ -319,7 +319,9 @@ def load_energy(
     kinds: dict[tuple[str, str, str, bool], CarbonFactor] = {}
     carbon = {}
     for code, m in meters.items():
-        key = (m.energy_type, m.unit, m.flow, m.energy_type in made)
+        # what a supply meter buys (park steam) carries its factor even where the same type
+        # is also made on site (the boilers' steam, whose carbon is in their gas)
+        key = (m.energy_type, m.unit, m.flow, m.energy_type in made and m.flow != "supply")
         if key not in kinds:
             kinds[key] = carbon_factor(
                 m, region=region, year=year, library=library, made_on_site=key[3]

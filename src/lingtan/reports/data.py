@@ -248,6 +248,7 @@ def _made_up_records(
                 }
             )
         for month, weight in zip(monthly, weights, strict=True):
-            if weight:
-                month["by_category_tco2e"][kind] = line["emissions_tco2e"] * weight
+            if weight:  # two lines of a kind (two boilers) add up
+                totals = month["by_category_tco2e"]
+                totals[kind] = totals.get(kind, 0.0) + line["emissions_tco2e"] * weight
     return activity, monthly

@@ -46,6 +46,7 @@ from lingtan.store.models import (
 __all__ = [
     "facility_overview",
     "inventory_for_year",
+    "line_records",
     "monthly_lines",
     "set_target",
     "target_summary",
@@ -74,19 +75,31 @@ def inventory_for_year(session: Session, facility: Facility, year: int) -> Inven
     ).first()
 
 
-def monthly_lines(session: Session, inventory: Inventory) -> list[tuple[str, dict[str, Any]]]:
-    """``(YYYY-MM, line)`` for every calculation line of ``inventory``, the month being that
-    of the activity record behind the line (one line per record: see services.inventory)."""
+def line_records(session: Session, inventory: Inventory) -> dict[str, tuple[date, str]]:
+    """Per calculation line of ``inventory`` (by source id): the first day and the origin
+    (``invoice``, ``meter``, ``manual``, ``estimate``) of the activity record behind it (one
+    line per record: see services.inventory)."""
     links = inventory.lineage["lines"]
-    starts = dict(
-        session.execute(
-            sa.select(ActivityRecord.id, ActivityRecord.period_start).where(
+    records = {
+        record_id: (start, origin)
+        for record_id, start, origin in session.execute(
+            sa.select(ActivityRecord.id, ActivityRecord.period_start, ActivityRecord.origin).where(
                 ActivityRecord.id.in_([link["activity_record_id"] for link in links.values()])
             )
         ).all()
-    )
+    }
+    return {
+        line["source_id"]: records[links[line["source_id"]]["activity_record_id"]]
+        for line in inventory.result["lines"]
+    }
+
+
+def monthly_lines(session: Session, inventory: Inventory) -> list[tuple[str, dict[str, Any]]]:
+    """``(YYYY-MM, line)`` for every calculation line of ``inventory``, the month being that
+    of the activity record behind the line (:func:`line_records`)."""
+    records = line_records(session, inventory)
     return [
-        (starts[links[line["source_id"]]["activity_record_id"]].strftime("%Y-%m"), line)
+        (records[line["source_id"]][0].strftime("%Y-%m"), line)
         for line in inventory.result["lines"]
     ]
 

@@ -35,6 +35,7 @@ from lingtan.web import (
     api_energy,
     api_nodes,
     api_overview,
+    api_reconciliation,
     api_reports,
     pages,
     screens,
@@ -69,6 +70,7 @@ ROUTERS = (
     api_energy.router,
     api_nodes.router,
     api_overview.router,
+    api_reconciliation.router,
     api_reports.router,
 )
 

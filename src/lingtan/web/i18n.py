@@ -25,6 +25,7 @@ __all__ = [
     "MESSAGES",
     "category_name",
     "language",
+    "named",
     "translator",
 ]
 
@@ -289,6 +290,75 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "energy.flow.export": ("外送", "export"),
     "energy.flow.output": ("转换产出", "output"),
     "energy.flow.use": ("使用", "use"),
+    "energy.type.heat": ("热力", "heat"),
+    "energy.type.onsite_generation": ("厂内光伏等自发电", "on-site generation (PV)"),
+    "energy.type.non_energy": (
+        "非能源排放（制冷剂、工业过程）",
+        "no energy carrier (refrigerants, process)",
+    ),
+    # why the inventory's and the meters' figures differ (screens_reconciliation)
+    "recon.title": (
+        "为何两数不同：碳排放清单与计量数据对账",
+        "Why these differ: the inventory against the meters",
+    ),
+    "recon.intro": (
+        "碳排放清单（发票、结算单、台账）的综合能源消费量为 {invoice} tce，"
+        "计量数据为 {meters} tce，相差 {difference} tce。下表按原因分列差额，各项之和等于差额。",
+        "The inventory (invoices, statements, ledgers) counts {invoice} tce of energy, the meters "
+        "{meters} tce: {difference} tce apart. The causes below add up to the difference.",
+    ),
+    "recon.carbon": (
+        "碳排放：清单范围一与范围二（基于位置）合计 {invoice} tCO2e，计量的能源相关二氧化碳 "
+        "{meters} tCO2，相差 {difference}。",
+        "Carbon: the inventory's Scope 1 and Scope 2 location-based {invoice} tCO2e, the meters' "
+        "energy-related CO2 {meters} tCO2: {difference} apart.",
+    ),
+    "recon.carbon_short": ("碳排放", "Carbon"),
+    "recon.basis": (
+        "电力折标准煤：清单按{inventory}，计量按{meters}。",
+        "Electricity in standard coal: inventory at the {inventory}, meters at the {meters}.",
+    ),
+    "recon.basis.equivalent": ("当量值", "equivalent value (当量值)"),
+    "recon.basis.equal_value": ("等价值", "equal value (等价值)"),
+    "recon.invoice": ("清单", "Inventory"),
+    "recon.meters": ("计量", "Meters"),
+    "recon.difference": ("差额", "Difference"),
+    "recon.causes": ("差额原因", "Causes"),
+    "recon.cause": ("原因", "Cause"),
+    "recon.by_month": ("逐月对账", "Month by month"),
+    "recon.estimate": ("估算", "estimate"),
+    "recon.missing": ("缺失 {n} 个时段", "{n} intervals missing"),
+    "recon.apart": (
+        "另有计量：厂内自用 {quantity} {unit}（发电量 − 上网电量），未计入计量合计",
+        "metered apart: {quantity} {unit} used on site (generation − export), not in the meters' "
+        "total",
+    ),
+    "recon.cause.not_metered": (
+        "未计量：清单有、无计量器具（柴油台账、制冷剂补充等）",
+        "not metered: in the inventory, no meter (diesel ledger, refrigerant top-ups)",
+    ),
+    "recon.cause.onsite_generation": (
+        "光伏自发自用：清单计入（向光伏业主购电），计量合计只含外购电表",
+        "PV self-consumption: in the inventory (bought from the PV owner); the meters' total "
+        "counts the supply meters only",
+    ),
+    "recon.cause.not_in_inventory": (
+        "清单未计入：有计量、无清单数据",
+        "not in the inventory: metered, no inventory line",
+    ),
+    "recon.cause.meter_missing": (
+        "计量数据缺失的月份（清单为结算单或估算值）",
+        "months with meter data missing (the inventory has the statement or an estimate)",
+    ),
+    "recon.cause.inventory_estimate": ("清单为估算值的月份", "months the inventory estimates"),
+    "recon.cause.coefficients": (
+        "折标系数或排放因子不同（当量值与等价值、实测低位发热量）",
+        "different coefficients (当量值 against 等价值, a measured NCV)",
+    ),
+    "recon.cause.metering": (
+        "计量与发票之差（计量精度、抄表日期）",
+        "meters against invoices (meter accuracy, reading dates)",
+    ),
     # data
     "data.title": ("数据管理", "Data"),
     "data.import": ("导入数据", "Import data"),
@@ -593,6 +663,15 @@ def translator(lang: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
+    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
+
+    def name(code: str) -> str:
+        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in MESSAGES else code
+
+    return name
 
 
 def category_name(category: str, lang: str) -> str:

@@ -44,6 +44,7 @@ from lingtan.web import api, deps, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.deps import ApiError, Db, User
 from lingtan.web.pages import _local, templates
+from lingtan.web.screens_reconciliation import reconciliation_block
 
 __all__ = ["NAV", "chart", "number", "render", "router"]
 
@@ -271,7 +272,9 @@ def overview(
         t = i18n.translator(i18n.language(request))
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
-        return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure}
+        reconciliation = reconciliation_block(request, session, who, site, shown)
+        return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure,
+                                 "reconciliation": reconciliation}  # fmt: skip
 
     return render(request, session, background, "overview", build)
 

@@ -30,7 +30,9 @@ from lingtan.web import api_energy, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
 from lingtan.web.deps import ApiError, Db, User
+from lingtan.web.i18n import named as _named
 from lingtan.web.screens import COLOURS, _current, chart, render
+from lingtan.web.screens_reconciliation import reconciliation_block
 
 __all__ = ["router"]
 
@@ -43,15 +45,6 @@ QUALITY_ROWS = 60
 #: Colours of the time-of-use periods (others take the house colours).
 TOU_COLOURS = {"critical_peak": "#8a2b1e", "peak": "#d16a4a", "flat": "#4f9fd6",
                "valley": COLOURS[0], "deep_valley": "#154d40"}  # fmt: skip
-
-
-def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
-    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
-
-    def name(code: str) -> str:
-        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in i18n.MESSAGES else code
-
-    return name
 
 
 def _period(session: Session, site: Facility, year: int | None, month: int | None):
@@ -262,6 +255,7 @@ def energy_page(
             "status_name": _named(t, "energy.status"),
             "basis_name": _named(t, "energy.basis"),
             "node_name": _node_names(session, who, site),
+            "reconciliation": reconciliation_block(request, session, who, site, shown, chosen),
         }
 
     return render(request, session, background, "energy", build)
