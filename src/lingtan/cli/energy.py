@@ -9,7 +9,9 @@ recompute the stale ones (:func:`lingtan.metering.rollups.refresh`) in their tra
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -23,13 +25,13 @@ from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
     FacilityEnergy,
-    budget_rows,
     import_budgets,
     intensity_rows,
     interval_carbon,
     load_energy,
     month_span,
 )
+from lingtan.services.cost import budget_rows_with_cost, cost_by
 
 __all__ = ["energy"]
 
@@ -228,19 +230,87 @@ def budget_check_command(
     with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
-        rows = budget_rows(session, data)
+        rows = budget_rows_with_cost(session, data)
     if output == "json":
-        _json({"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()})
+        _json({"facility": code, "rows": rows, "factors": data.factors()})
         return
     table = Table("node", "month", "tce", "budget tce", "used %", "tCO2", "budget tCO2",
-                  "used %", "alert")  # fmt: skip
+                  "used %", "cost CNY", "alert")  # fmt: skip
     for r in rows:
         table.add_row(
-            r.node, r.month, _number(r.energy_tce), _number(r.budget_tce),
-            _number(r.energy_used_pct, 1), _number(r.carbon_tco2), _number(r.budget_tco2),
-            _number(r.carbon_used_pct, 1), ", ".join(f"over {o} budget" for o in r.over),
+            r["node"], r["month"], _number(r["energy_tce"]), _number(r["budget_tce"]),
+            _number(r["energy_used_pct"], 1), _number(r["carbon_tco2"]),
+            _number(r["budget_tco2"]), _number(r["carbon_used_pct"], 1),
+            _number(r["cost_cny"], 2), ", ".join(f"over {o} budget" for o in r["over_budget"]),
         )  # fmt: skip
     console().print(table)
+
+
+_COST_COLUMNS = ("node", "energy_type", "month", "energy", "estimated", "unit",
+                 "energy_cost_cny", "basic_cost_cny", "cost_cny", "estimated_cost_cny")  # fmt: skip
+
+
+@energy.command("cost")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00).")
+@click.option("--month", type=click.IntRange(1, 12), help="Only this month.")
+@click.option("--node", help="Only this node of the metering tree (default: every node).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@refusing_bad_input
+def energy_cost(
+    ctx: click.Context,
+    facility: str | None,
+    year: int,
+    month: int | None,
+    node: str | None,
+    output: str,
+) -> None:
+    """Energy cost [CNY] per node, energy type and month under the stored tariff: energy
+    charges per TOU period, demand or capacity charge, and the estimated part."""
+    with open_store(ctx) as (session, _):
+        data = _load(session, facility, year, month)
+        if node is not None and node not in data.nodes:
+            raise click.BadParameter(f"no node {node!r}", param_hint="--node")
+        result = cost_by(session, data.facility, data.start, data.end, energy=data)
+        facts = result.as_dict(node)
+        rows = result.rows(node)
+    if output == "json":
+        _json(facts)
+        return
+    if output == "csv":
+        writer = csv.DictWriter(sys.stdout, _COST_COLUMNS, extrasaction="ignore",
+                                lineterminator="\n")  # fmt: skip
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    if not facts["has_tariff"]:
+        click.echo(f"facility {result.facility} has no tariff: import one with "
+                   "`lingtan tariff import FILE` (see docs/cost.md)")  # fmt: skip
+    table = Table("node", "energy type", "month", "energy", "unit", "energy CNY", "basic CNY",
+                  "cost CNY", "of which estimated CNY")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r["node"], r["energy_type"], r["month"], _number(r["energy"]), r["unit"],
+            _number(r["energy_cost_cny"], 2), _number(r["basic_cost_cny"], 2),
+            _number(r["cost_cny"], 2), _number(r["estimated_cost_cny"], 2),
+        )  # fmt: skip
+    console().print(table)
+    periods = Table("month", "TOU period", "energy", "unit", "price CNY/unit", "cost CNY")
+    for p in facts["periods"]:
+        periods.add_row(p["month"], p["period"], _number(p["energy"]), p["unit"],
+                        _number(p["price_cny_per_unit"], 4), _number(p["cost_cny"], 2))  # fmt: skip
+    if facts["periods"]:
+        console().print(periods)
+    click.echo(f"{node or 'facility ' + result.facility}: {_number(facts['cost_cny'], 2)} CNY")
+    for note in facts["notes"]:
+        click.echo(f"  {note}")
 
 
 @energy.command("intensity")
