@@ -69,9 +69,13 @@ class Usage:
 
 
 def local_months(starts_utc: np.ndarray, utc_offset_min: int = 480) -> np.ndarray:
-    """The local month (``YYYY-MM``) of each interval start [UTC]."""
+    """The local month of each interval start [UTC], as months since 1970-01 (int64)."""
     local = np.asarray(starts_utc, "datetime64[s]") + np.timedelta64(utc_offset_min * 60, "s")
-    return local.astype("datetime64[M]").astype(str)
+    return local.astype("datetime64[M]").astype(np.int64)
+
+
+def _month_text(number: int) -> str:
+    return str(np.datetime64(int(number), "M"))
 
 
 def period_labels(
@@ -81,18 +85,18 @@ def period_labels(
     *,
     holidays: Iterable[Any] = (),
 ) -> np.ndarray:
-    """The TOU label of each interval by the calendar of its local month; ``all`` in a month
-    whose calendar is None (priced for the whole day)."""
+    """The TOU label of each interval by the calendar of its local month (``YYYY-MM`` keys of
+    ``calendars``); ``all`` in a month whose calendar is None (priced for the whole day)."""
     months = local_months(starts_utc, utc_offset_min)
-    labels = np.full(len(months), PERIOD_ALL, dtype=object)
-    for month in np.unique(months):
-        calendar = calendars.get(str(month))
+    labels = np.full(len(months), PERIOD_ALL, dtype="<U16")
+    for number in np.unique(months):
+        calendar = calendars.get(_month_text(number))
         if calendar is not None:
-            picked = months == month
+            picked = months == number
             labels[picked] = tou_labels(
                 starts_utc[picked], calendar, utc_offset_min, holidays=holidays
             )
-    return labels.astype(str)
+    return labels
 
 
 def interval_usage(
@@ -121,18 +125,21 @@ def interval_usage(
         ``{(YYYY-MM, period): Usage}``.
     """
     months = local_months(starts_utc, utc_offset_min)
-    keys = np.char.add(np.char.add(months, "|"), labels.astype(str))
+    names, label_index = np.unique(labels, return_inverse=True)
+    first = int(months.min()) if months.size else 0
+    index = (months - first) * len(names) + label_index
     known = np.isfinite(energy)
-    out = {}
-    unique, index = np.unique(keys, return_inverse=True)
-    n = len(unique)
     values = np.where(known, energy, 0.0)
+    n = int(index.max()) + 1 if index.size else 0
     total = np.bincount(index, values, minlength=n)
     part = np.bincount(index, np.where(estimated & known, values, 0.0), minlength=n)
     missing = np.bincount(index, ~known, minlength=n)
-    for i, key in enumerate(unique.tolist()):
-        month, label = key.split("|")
-        out[month, label] = Usage(float(total[i]), float(part[i]), int(missing[i]))
+    seen = np.bincount(index, minlength=n)
+    out = {}
+    for i in np.flatnonzero(seen):
+        month, label = divmod(int(i), len(names))
+        key = (_month_text(first + month), str(names[label]))
+        out[key] = Usage(float(total[i]), float(part[i]), int(missing[i]))
     return out
 
 
@@ -144,10 +151,12 @@ def max_demand_kw(
     factor = conversion_factor(unit, "kWh")
     months = local_months(starts_utc, utc_offset_min)
     out: dict[str, float | None] = {}
-    for month in np.unique(months):
-        values = energy[months == month]
+    for number in np.unique(months):
+        values = energy[months == number]
         values = values[np.isfinite(values)]
-        out[str(month)] = float(values.max()) * factor * INTERVALS_PER_HOUR if values.size else None
+        out[_month_text(number)] = (
+            float(values.max()) * factor * INTERVALS_PER_HOUR if values.size else None
+        )
     return out
 
 
@@ -302,4 +311,4 @@ def node_lines(
 def total_cny(lines: Iterable[CostLine]) -> float:
     """The sum of the priced lines [CNY] (lines without a price add nothing; their notes say
     so)."""
-    return sum(line.cost_cny for line in lines if line.cost_cny is not None)
+    return sum((line.cost_cny for line in lines if line.cost_cny is not None), 0.0)

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from lingtan.demo.metering import Metering, build_metering
+from lingtan.demo.tariff import build_tariff
 from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -43,6 +44,8 @@ class DemoResult:
     totals: dict
     reports: list[Path]
     metering: Metering
+    #: The 2025 energy cost from the meters under the SAMPLE tariff [CNY].
+    energy_cost_cny: float | None = None
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -217,6 +220,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=store, actor="demo")
         metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
+        cost_cny = build_tariff(root / "meters", engine, FACILITY)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -241,4 +245,4 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
     from lingtan.reports import write_reports
 
     reports = write_reports(data, root / "reports")
-    return DemoResult(url, workbook, inventory_id, totals, reports, metering)
+    return DemoResult(url, workbook, inventory_id, totals, reports, metering, cost_cny)
