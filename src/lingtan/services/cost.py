@@ -38,7 +38,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.metering.energy_store import FacilityEnergy, budget_rows, load_energy
 from lingtan.metering.intervals import Quality
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, local_midnight, stored_intervals
-from lingtan.metering.tou import shipped_calendars
+from lingtan.metering.tou import LABELS, shipped_calendars
 from lingtan.store import audit
 from lingtan.store.models import Facility, TariffPrice
 from lingtan.units import UnitError, conversion_factor
@@ -52,6 +52,8 @@ __all__ = [
     "tariff_runs",
 ]
 
+#: TOU periods highest price first, then the whole day.
+_PERIOD_ORDER = [*LABELS, PERIOD_ALL]
 _FIELDS = ("price_cny_per_unit", "unit", "capacity_kva", "calendar_id", "status", "document",
            "url", "note")  # fmt: skip
 
@@ -200,6 +202,8 @@ class FacilityCost:
         shows it.
     roots : list of str
         The root nodes: the facility's cost is theirs.
+    order : list of str
+        The nodes in tree order (each root, then its children depth first, by code).
     priced : bool
         Whether the facility has a tariff at all.
     """
@@ -211,6 +215,11 @@ class FacilityCost:
     units: dict[tuple[str, str], str]
     roots: list[str]
     priced: bool
+    order: list[str]
+
+    def _sorted(self) -> list[tuple[tuple[str, str], list[CostLine]]]:
+        place = {code: i for i, code in enumerate(self.order)}
+        return sorted(self.lines.items(), key=lambda item: (place[item[0][0]], item[0][1]))
 
     def select(
         self,
@@ -244,7 +253,7 @@ class FacilityCost:
         energy, basic charge and total [CNY], estimated cost [CNY]. All nodes when ``node`` is
         None."""
         out = []
-        for (n, energy_type), lines in sorted(self.lines.items()):
+        for (n, energy_type), lines in self._sorted():
             if node is not None and n != node:
                 continue
             unit = self.units[n, energy_type]
@@ -270,12 +279,13 @@ class FacilityCost:
                 )
         return out
 
-    def node_summary(self) -> list[dict[str, Any]]:
-        """Per node and energy type over the whole span: energy [unit] and cost [CNY]."""
+    def node_summary(self, node: str | None = None) -> list[dict[str, Any]]:
+        """Per node (all, or ``node``) and energy type over the whole span: energy [unit] and
+        cost [CNY]."""
         out = []
-        for (n, energy_type), lines in sorted(self.lines.items()):
+        for (n, energy_type), lines in self._sorted():
             energy = [x for x in lines if x.component == "energy"]
-            if not lines:
+            if not lines or node not in (None, n):
                 continue
             unit = self.units[n, energy_type]
             out.append({"node": n, "energy_type": energy_type,
@@ -293,7 +303,9 @@ class FacilityCost:
         for line in self.select(node=node, energy_type="electricity", component="energy"):
             groups[line.month, line.period].append(line)
         out = []
-        for (month, period), lines in sorted(groups.items()):
+        for (month, period), lines in sorted(
+            groups.items(), key=lambda g: (g[0][0], _PERIOD_ORDER.index(g[0][1]))
+        ):
             energy = sum(x.quantity for x in lines)
             cost = total_cny(lines)
             out.append({"month": month, "period": period, "energy": energy,
@@ -301,6 +313,23 @@ class FacilityCost:
                         "price_cny_per_unit": lines[0].price_cny_per_unit,
                         "estimated_cost_cny": sum(x.estimated_cost_cny or 0.0 for x in lines),
                         "unpriced": any(x.cost_cny is None for x in lines)})  # fmt: skip
+        return out
+
+    def period_summary(self, node: str | None = None) -> list[dict[str, Any]]:
+        """Electricity of the node (default: the facility) per TOU period over the whole span,
+        highest price first: energy, cost [CNY] and mean price [CNY/unit]."""
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.periods(node):
+            groups[row["period"]].append(row)
+        out = []
+        for period in sorted(groups, key=_PERIOD_ORDER.index):
+            rows = groups[period]
+            energy = sum(r["energy"] for r in rows)
+            cost = sum(r["cost_cny"] for r in rows)
+            mean = cost / energy if energy else None
+            out.append({"period": period, "energy": energy, "unit": rows[0]["unit"],
+                        "cost_cny": cost, "mean_price_cny_per_unit": mean,
+                        "unpriced": any(r["unpriced"] for r in rows)})  # fmt: skip
         return out
 
     def months(self, node: str | None = None) -> list[dict[str, Any]]:
@@ -340,7 +369,9 @@ class FacilityCost:
             "has_tariff": self.priced,
             "cost_cny": self.total_cny(node=node),
             "months": self.months(node),
+            "nodes": self.node_summary(node),
             "rows": self.rows(node),
+            "period_totals": self.period_summary(node),
             "periods": self.periods(node),
             "notes": self.notes(node),
             "sources": self.sources(),
@@ -420,7 +451,24 @@ def cost_by(
     extra = {(buyer, "electricity"): capacity_lines(months, tariff)} if buyer else {}
     lines = node_lines(totals, meter_lines, extra)
     units = {key: total.unit for key, total in totals.items()}
-    return FacilityCost(facility.code, start, end, lines, units, roots, bool(tariff))
+    return FacilityCost(
+        facility.code, start, end, lines, units, roots, bool(tariff), _tree_order(energy.nodes)
+    )
+
+
+def _tree_order(nodes: dict[str, Any]) -> list[str]:
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for code in sorted(nodes):
+        children[nodes[code].parent].append(code)
+    order: list[str] = []
+
+    def walk(parent: str | None) -> None:
+        for code in children[parent]:
+            order.append(code)
+            walk(code)
+
+    walk(None)
+    return order
 
 
 def budget_rows_with_cost(

@@ -71,6 +71,26 @@ class CostRow(BaseModel):
     unpriced: bool = Field(description="Some of the energy has no price (see notes).")
 
 
+class CostNode(BaseModel):
+    node: str
+    energy_type: str
+    energy: float = Field(description="[unit] over the span.")
+    unit: str
+    cost_cny: float
+    basic_cost_cny: float
+    estimated_cost_cny: float
+    unpriced: bool
+
+
+class CostPeriodTotal(BaseModel):
+    period: str
+    energy: float = Field(description="[unit] over the span.")
+    unit: str
+    cost_cny: float
+    mean_price_cny_per_unit: float | None = Field(description="cost / energy [CNY/unit].")
+    unpriced: bool
+
+
 class CostPeriod(BaseModel):
     month: str
     period: str
@@ -97,7 +117,9 @@ class EnergyCost(BaseModel):
     has_tariff: bool
     cost_cny: float = Field(description="[CNY] of the node (or the facility) over the span.")
     months: list[CostMonth]
+    nodes: list[CostNode] = Field(description="Per node and energy type over the span.")
     rows: list[CostRow] = Field(description="Per node, energy type and month.")
+    period_totals: list[CostPeriodTotal] = Field(description="Electricity per TOU period.")
     periods: list[CostPeriod] = Field(description="Electricity per month and TOU period.")
     notes: list[str]
     sources: list[CostSource] = Field(description="The sources of the prices used.")

@@ -40,7 +40,7 @@ from lingtan.errors import InputError
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import Facility, Inventory
-from lingtan.web import api, deps, i18n
+from lingtan.web import api, api_cost, deps, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.deps import ApiError, Db, User
 from lingtan.web.pages import _local, templates
@@ -247,6 +247,15 @@ def _trend_chart(trend: list[dict[str, Any]], t: Callable[..., str]) -> dict[str
     return chart(traces, y_title="tCO2e", barmode="stack")
 
 
+def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
+    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
+
+    def name(code: str) -> str:
+        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in i18n.MESSAGES else code
+
+    return name
+
+
 @router.get("/")
 def home(request: Request, session: Db, background: BackgroundTasks) -> Response:
     _signed_in(request, session, background)
@@ -267,7 +276,9 @@ def overview(
         t = i18n.translator(i18n.language(request))
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
-        return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure}
+        cost = api_cost.energy_cost(request, session, who, site.code, shown) if shown else None
+        return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure,
+                                 "cost": cost, "type_name": _named(t, "energy.type")}  # fmt: skip
 
     return render(request, session, background, "overview", build)
 

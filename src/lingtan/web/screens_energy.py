@@ -26,12 +26,13 @@ from lingtan.errors import InputError
 from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import month_span
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
+from lingtan.metering.tou import LABELS
 from lingtan.store.models import Facility, Inventory, Meter, MeterDay
-from lingtan.web import api_energy, i18n
+from lingtan.web import api_cost, api_energy, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
 from lingtan.web.deps import ApiError, Db, User
-from lingtan.web.screens import COLOURS, _current, chart, render
+from lingtan.web.screens import COLOURS, _current, _named, chart, render
 
 __all__ = ["router"]
 
@@ -49,15 +50,6 @@ TOU_COLOURS = {"critical_peak": "#8a2b1e", "peak": "#d16a4a", "flat": "#4f9fd6",
                "valley": COLOURS[0], "deep_valley": "#154d40"}  # fmt: skip
 #: Colours of the 15-minute bars per quality flag (others take the last).
 QUALITY_COLOURS = {"measured": COLOURS[0], "estimated": COLOURS[2], "other": COLOURS[4]}
-
-
-def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
-    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
-
-    def name(code: str) -> str:
-        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in i18n.MESSAGES else code
-
-    return name
 
 
 def _latest_day(session: Session, site: Facility) -> date | None:
@@ -180,6 +172,11 @@ def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
     return chart(traces, y_title=rows[0]["unit"], barmode="stack")
 
 
+def _tou_name(lang: str) -> Callable[[str], str]:
+    """A TOU label as the page shows it: 高峰 in Chinese, peak in English."""
+    return lambda label: LABELS[label] if lang == "zh-CN" else label.replace("_", " ")
+
+
 def _heatmap(items: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any] | None:
     if not items:
         return None
@@ -261,6 +258,8 @@ def energy_page(
             "alerts": [r for r in alerts["rows"] if r["status"] != "ok"],
             "tou": tou,
             "tou_problems": tou_problems,
+            "cost": api_cost.energy_cost(request, session, who, code, shown, chosen),
+            "tou_name": _tou_name(lang),
             "tou_figure": _tou_chart(tou, lang == "zh-CN"),
             "quality_figure": _heatmap(quality, t),
             "incomplete": [
