@@ -2,6 +2,7 @@
 hand, and the cost of a small plant through the store and the command line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -361,3 +362,37 @@ def test_budget_check_shows_the_cost(plant, tmp_path):
                             "json").output)["rows"]  # fmt: skip
     assert rows[0]["cost_cny"] == pytest.approx(9_600 * 1.9)
     assert "18,240.00" in plant("energy", "budget", "check", "--year", "2025").output
+
+
+def test_the_report_shows_the_cost_and_marks_sample_prices(plant, tmp_path, database_url):
+    from dataclasses import replace
+    from datetime import date
+
+    from lingtan.reports.data import ReportData
+    from lingtan.reports.html import render_html
+    from lingtan.services.cost import report_cost
+    from lingtan.store.db import make_engine, session_scope
+    from lingtan.store.models import Facility
+
+    engine = make_engine(database_url)
+    with session_scope(engine, read_only=True) as session:
+        site = session.query(Facility).one()
+        assert report_cost(session, site, date(2025, 6, 1), date(2025, 6, 30)) is None
+    engine.dispose()
+    plant("tariff", "import", _file(tmp_path, JUNE.replace(",user,", ",sample,")))
+    engine = make_engine(database_url)
+    with session_scope(engine, read_only=True) as session:
+        site = session.query(Facility).one()
+        cost = report_cost(session, site, date(2025, 6, 1), date(2025, 6, 30))
+    engine.dispose()
+    # as by hand in test_cost_through_the_command_line
+    assert cost["cost_cny"] == pytest.approx(63_705)
+    assert [r["energy_type"] for r in cost["by_energy_type"]] == ["electricity", "natural_gas"]
+    assert [p["period"] for p in cost["periods"]] == ["peak", "flat", "valley"]
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo-cell-plant.yaml"
+    data = replace(ReportData.example(demo), energy_cost=cost)
+    zh = render_html(data, "zh-CN")
+    assert "6.3 能源成本" in zh and "63,705.00" in zh and "示例数据，非官方电价" in zh
+    en = render_html(data, "en")
+    assert "6.3 Energy cost (能源成本)" in en and "SAMPLE data, not an official tariff" in en
+    assert 'id="s6-3"' not in render_html(ReportData.example(demo), "en")

@@ -48,6 +48,7 @@ __all__ = [
     "budget_rows_with_cost",
     "cost_by",
     "import_tariffs",
+    "report_cost",
     "stored_tariff",
     "tariff_runs",
 ]
@@ -484,3 +485,25 @@ def budget_rows_with_cost(
         priced = cost.priced and bool(lines)
         rows.append({**row.as_dict(), "cost_cny": total_cny(lines) if priced else None})
     return rows
+
+
+def report_cost(session: Session, facility: Facility, first: date, last: date) -> dict | None:
+    """The energy cost of local days ``first`` to ``last`` as the GB/T 32150 report shows it
+    (:attr:`lingtan.reports.data.ReportData.energy_cost`), or None when the facility has no
+    tariff or no metered energy."""
+    if not stored_tariff(session, facility):
+        return None
+    found = cost_by(session, facility, first, last + timedelta(days=1))
+    if not found.select():
+        return None
+    facts = found.as_dict()
+    return {
+        "start": facts["start"],
+        "end": facts["end"],
+        "cost_cny": facts["cost_cny"],
+        "by_energy_type": [n for n in facts["nodes"] if n["node"] in found.roots],
+        "periods": facts["period_totals"],
+        "months": facts["months"],
+        "sources": facts["sources"],
+        "notes": facts["notes"],
+    }
