@@ -74,3 +74,31 @@ def test_a_bad_tariff_is_refused_and_only_managers_import(site):
     assert_error(other.get(f"{F}/tariffs"), 404)
     assert_error(other.get(f"{F}/energy/cost?year=2025"), 404)
     assert (site.count(TariffPrice), site.count(AuditEntry)) == before
+
+
+def _kpi(html: str, key: str) -> float:
+    import re
+
+    found = re.search(rf'data-kpi="{key}">\s*<div class="label">.*?</div>\s*'
+                      r'<div class="value" data-value="([^"]*)"', html, re.S)  # fmt: skip
+    assert found, key
+    return float(found.group(1))
+
+
+def test_the_screens_show_the_api_cost(site):
+    client, csrf = site.client("manager_a")
+    page = client.get("/energy?facility=ALPHA-PLANT&year=2025&month=3")
+    assert page.status_code == 200 and "尚未导入电价" in page.text
+    upload(client, csrf, f"{F}/tariffs", "tariff.csv", TARIFF)
+    api = client.get(f"{F}/energy/cost?year=2025&month=3").json()
+    page = client.get("/energy?facility=ALPHA-PLANT&year=2025&month=3").text
+    assert _kpi(page, "cost_cny") == pytest.approx(api["cost_cny"]) == pytest.approx(2_272)
+    assert _kpi(page, "cost_all") == pytest.approx(672)  # the site: 960 kWh x 0.7
+    assert "能源成本" in page and "分节点、分能源品种能源费用" in page
+    year = client.get(f"{F}/energy/cost?year=2025").json()
+    overview = client.get("/overview?facility=ALPHA-PLANT&year=2025").text
+    assert _kpi(overview, "cost_cny") == pytest.approx(year["cost_cny"])
+    assert _kpi(overview, "cost_electricity") == pytest.approx(year["cost_cny"])
+    client.cookies.set("lang", "en")
+    english = client.get("/energy?facility=ALPHA-PLANT&year=2025&month=3").text
+    assert "Energy cost by node and energy type" in english and "whole day" in english
