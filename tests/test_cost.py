@@ -396,3 +396,16 @@ def test_the_report_shows_the_cost_and_marks_sample_prices(plant, tmp_path, data
     en = render_html(data, "en")
     assert "6.3 Energy cost (能源成本)" in en and "SAMPLE data, not an official tariff" in en
     assert 'id="s6-3"' not in render_html(ReportData.example(demo), "en")
+    import io
+
+    import openpyxl
+
+    from lingtan.reports.xlsx import render_xlsx
+
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(data, "zh-CN")))
+    sheet = book["能源成本"]
+    assert [c.value for c in sheet[1]] == ["月份", "电力（元）", "天然气（元）", "合计（元）"]
+    assert [c.value for c in sheet[3]] == ["2025-06", pytest.approx(53_625), 10_080.0,
+                                           pytest.approx(63_705)]  # fmt: skip
+    english = openpyxl.load_workbook(io.BytesIO(render_xlsx(ReportData.example(demo), "en")))
+    assert "Energy cost" not in english.sheetnames

@@ -44,7 +44,7 @@ class DemoResult:
     totals: dict
     reports: list[Path]
     metering: Metering
-    #: The 2025 energy cost from the meters under the SAMPLE tariff [CNY].
+    #: The 2025 energy cost from the meters under the SAMPLE tariff [CNY] (the report's).
     energy_cost_cny: float | None = None
 
 
@@ -220,7 +220,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=store, actor="demo")
         metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
-        cost_cny = build_tariff(root / "meters", engine, FACILITY)
+        build_tariff(root / "meters", engine, FACILITY)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -239,6 +239,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
                 actor="demo",
             )
             data = report_data(session, inventory)
+            cost_cny = data.energy_cost["cost_cny"] if data.energy_cost else None
             inventory_id, totals = inventory.id, dict(inventory.result["totals"])
     finally:
         engine.dispose()
