@@ -53,6 +53,8 @@ def _june_intervals():
 
 def test_a_month_by_hand(tmp_path):
     prices = read_tariff_file(_file(tmp_path, JUNE), region="CN-JS")
+    # the periods are those of the calendar in force for the province: it is kept with them
+    assert {p.calendar_id for p in prices if p.period != "all"} == {"CN-JS-2025-426"}
     tariff = Tariff(prices)
     calendar = calendar_for(shipped_calendars(), "CN-JS", first=np.datetime64("2025-06-01").item())
     starts, energy, estimated = _june_intervals()
@@ -246,6 +248,33 @@ def test_other_rules(tmp_path):
     ]
 
 
+def test_an_excel_tariff_with_chinese_headers_and_names(tmp_path):
+    import openpyxl
+
+    header = ["能源类型", "计费项目", "时段", "起始月份", "截止月份", "单价", "计价单位", "文号"]
+    rows = [
+        ["电力", "电度电费", "高峰", "2025-06", "2025-08", 1.0, "元/千瓦时", "代理购电公告"],
+        ["电力", "电度电费", "平段", "2025-06", "2025-08", 0.6, "元/千瓦时", "代理购电公告"],
+        ["电力", "电度电费", "低谷", "2025-06", "2025-08", 0.3, "元/千瓦时", "代理购电公告"],
+        ["电力", "需量电费", "全天", "2025-06", "2025-08", 40, "元/(kW·月)", "代理购电公告"],
+        ["天然气", "", "", "2025-06", "", 3.5, "元/立方米", "燃气合同"],
+    ]
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "电价 Tariff"
+    for row in (header, *rows):
+        workbook.active.append(row)
+    book = tmp_path / "tariff.xlsx"
+    workbook.save(book)
+    prices = read_tariff_file(book, region="CN-JS")
+    assert len(prices) == 3 * 4 + 1
+    gas = [p for p in prices if p.energy_type == "natural_gas"]
+    assert [(g.unit, g.price_cny_per_unit, g.month, g.document) for g in gas] == [
+        ("m3", 3.5, "2025-06", "燃气合同")
+    ]
+    demand = Tariff(prices).basic("2025-07")
+    assert (demand.component, demand.unit, demand.price_cny_per_unit) == ("demand", "kW", 40)
+
+
 def test_an_empty_value_and_all_problems_at_once(tmp_path):
     body = JUNE.replace("1.0,CNY/kWh", "abc,CNY/kWh").replace("natural_gas", "plasma")
     with pytest.raises(InputError) as caught:
@@ -355,7 +384,15 @@ def test_a_refused_tariff_writes_nothing_and_imports_are_audited(plant, tmp_path
 
 
 def test_budget_check_shows_the_cost(plant, tmp_path):
-    plant("tariff", "import", _file(tmp_path, JUNE))
+    no_gas = JUNE.replace("natural_gas,energy,,2025-06,2025-06,3.5,CNY/m3,,user,test prices\n", "")
+    plant("tariff", "import", _file(tmp_path, no_gas))
+    facts = json.loads(plant("energy", "cost", "--year", "2025", "--format", "json").output)
+    # the gas has no price: its energy is shown, its cost left out and named
+    assert facts["cost_cny"] == pytest.approx(53_625)
+    assert facts["unpriced"] == [
+        {"energy_type": "natural_gas", "month": "2025-06", "period": "all", "reason": "no price"}
+    ]
+    assert facts["notes"] == ["no natural_gas price for 2025-06"]
     (tmp_path / "b.csv").write_text("node,month,energy_tce\nline,2025-06,1\n", encoding="utf-8")
     plant("energy", "budget", "import", tmp_path / "b.csv")
     rows = json.loads(plant("energy", "budget", "check", "--year", "2025", "--format",

@@ -229,10 +229,13 @@ def energy_lines(
     usage: Mapping[tuple[str, str], Usage], *, energy_type: str, unit: str, tariff: Tariff
 ) -> list[CostLine]:
     """Energy charges of a meter's usage (:func:`interval_usage`, or ``(month, "all")`` from
-    daily totals), one line per month and period."""
+    daily totals), one line per month and period; a period with no energy and no price has
+    none."""
     lines = []
     for (month, period), u in sorted(usage.items()):
         price = tariff.energy_price(energy_type, month, period)
+        if price is None and u.energy == 0 and u.estimated == 0:
+            continue  # nothing metered and nothing to price (a month outside the tariff)
         if price is None:
             note = f"no {energy_type} price for {month}" + (
                 f" ({period})" if period != PERIOD_ALL else ""

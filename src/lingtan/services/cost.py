@@ -249,6 +249,18 @@ class FacilityCost:
         """Why some energy has no cost (no price, a unit that does not convert), once each."""
         return list(dict.fromkeys(line.note for line in self.select(node=node) if line.note))
 
+    def unpriced(self, node: str | None = None) -> list[dict[str, Any]]:
+        """The charges without a cost, once each: energy type, month, period and the reason
+        (``no price``, or ``unit``: the meter's unit does not convert to the priced one)."""
+        seen: dict[tuple[str, ...], dict[str, Any]] = {}
+        for line in self.select(node=node):
+            if line.cost_cny is None:
+                reason = "no price" if line.price is None else "unit"
+                key = (line.energy_type, line.month, line.period, reason)
+                seen.setdefault(key, dict(zip(("energy_type", "month", "period", "reason"), key,
+                                              strict=True)))  # fmt: skip
+        return list(seen.values())
+
     def rows(self, node: str | None = None) -> list[dict[str, Any]]:
         """Per node, energy type and month: energy [unit] and its estimated part, cost of the
         energy, basic charge and total [CNY], estimated cost [CNY]. All nodes when ``node`` is
@@ -375,6 +387,7 @@ class FacilityCost:
             "period_totals": self.period_summary(node),
             "periods": self.periods(node),
             "notes": self.notes(node),
+            "unpriced": self.unpriced(node),
             "sources": self.sources(),
         }
 

@@ -102,6 +102,13 @@ class CostPeriod(BaseModel):
     unpriced: bool
 
 
+class Unpriced(BaseModel):
+    energy_type: str
+    month: str
+    period: str
+    reason: str = Field(description="no price, or unit (the meter's unit does not convert).")
+
+
 class CostSource(BaseModel):
     status: str
     document: str
@@ -122,6 +129,7 @@ class EnergyCost(BaseModel):
     period_totals: list[CostPeriodTotal] = Field(description="Electricity per TOU period.")
     periods: list[CostPeriod] = Field(description="Electricity per month and TOU period.")
     notes: list[str]
+    unpriced: list[Unpriced] = Field(description="The charges without a cost, once each.")
     sources: list[CostSource] = Field(description="The sources of the prices used.")
 
 

@@ -404,6 +404,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cost.status.unverified": ("未核实", "unverified"),
     "cost.unpriced": ("部分能源无价格，未计入：", "Some energy has no price and is not costed: "),
     "cost.by_month": ("逐月能源费用", "Energy cost by month"),
+    "cost.reason.no_price": ("电价表中无该月（时段）价格", "the tariff has no price for it"),
+    "cost.reason.unit": (
+        "表计单位无法换算为计价单位",
+        "the meter's unit does not convert to the priced unit",
+    ),
 }
 
 
