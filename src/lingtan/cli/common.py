@@ -27,7 +27,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.evidence import EvidenceStore, evidence_root
 
-__all__ = ["actor", "console", "open_store", "refusing_bad_input"]
+__all__ = ["actor", "console", "format_option", "open_store", "refusing_bad_input"]
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -36,6 +36,17 @@ def console(*, stderr: bool = False) -> Console:
     if not out.is_terminal:
         out.width = 120
     return out
+
+
+def format_option(*formats: str) -> Callable:
+    """``--format`` (parameter ``output``) among ``formats``, the first the default."""
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(list(formats)),
+        default=formats[0],
+        show_default=True,
+    )
 
 
 def actor() -> str:

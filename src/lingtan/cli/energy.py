@@ -20,7 +20,7 @@ import click
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import actor, console, format_option, open_store, refusing_bad_input
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -255,13 +255,7 @@ _COST_COLUMNS = ("node", "energy_type", "month", "energy", "estimated", "unit",
 @click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00).")
 @click.option("--month", type=click.IntRange(1, 12), help="Only this month.")
 @click.option("--node", help="Only this node of the metering tree (default: every node).")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv")
 @click.pass_context
 @refusing_bad_input
 def energy_cost(

@@ -14,7 +14,7 @@ import sys
 import click
 from rich.table import Table
 
-from lingtan.cli.common import actor, console, open_store, refusing_bad_input
+from lingtan.cli.common import actor, console, format_option, open_store, refusing_bad_input
 from lingtan.imports.load import facility_by_code
 from lingtan.services.cost import import_tariffs, tariff_runs
 
@@ -47,13 +47,7 @@ def tariff_import(ctx: click.Context, file: str, facility: str | None) -> None:
 
 @tariff.command("show")
 @click.option("--facility", help="Facility code (optional when there is only one).")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv")
 @click.pass_context
 @refusing_bad_input
 def tariff_show(ctx: click.Context, facility: str | None, output: str) -> None:
