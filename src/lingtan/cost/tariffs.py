@@ -251,7 +251,9 @@ class _Row:
         where = self.where
         if field in self.columns:
             where = f"{where} column {self.columns[field]}"
-        return InputProblem(where, field, self.cells.get(field) if value is ... else value, rule)
+        if value is ...:
+            value = self.cells.get(field) or None  # an empty cell is a missing value
+        return InputProblem(where, field, value, rule)
 
 
 def read_tariff_file(
@@ -298,11 +300,14 @@ def _rows(table: Table, problems: list[InputProblem]) -> list[_Row]:
             f: "" if i >= len(values) or values[i] is None else str(values[i]).strip()
             for f, i in columns.items()
         }
-        raw_months = {f: values[i] for f, i in columns.items() if f.startswith("month") and
-                      i < len(values) and values[i] is not None}  # fmt: skip
+        # months as read (an Excel date cell stays a date)
+        months = {
+            f: values[columns[f]]
+            for f in ("month_from", "month_to")
+            if columns.get(f, len(values)) < len(values) and str(values[columns[f]] or "").strip()
+        }
         row = _Row(number, f"{table.origin} row {number}", cells, labels, [])
-        price = _row_price(row, raw_months, problems)
-        if price is not None:
+        if _row_price(row, months, problems) is not None:
             out.append(row)
     return out
 
