@@ -234,14 +234,16 @@ def budget_check_command(
     if output == "json":
         _json({"facility": code, "rows": rows, "factors": data.factors()})
         return
+    priced = any(r["cost_cny"] is not None for r in rows)  # the cost column with a tariff
     table = Table("node", "month", "tce", "budget tce", "used %", "tCO2", "budget tCO2",
-                  "used %", "cost CNY", "alert")  # fmt: skip
+                  "used %", *(["cost CNY"] if priced else []), "alert")  # fmt: skip
     for r in rows:
+        cost = [_number(r["cost_cny"], 2)] if priced else []
         table.add_row(
             r["node"], r["month"], _number(r["energy_tce"]), _number(r["budget_tce"]),
             _number(r["energy_used_pct"], 1), _number(r["carbon_tco2"]),
-            _number(r["budget_tco2"]), _number(r["carbon_used_pct"], 1),
-            _number(r["cost_cny"], 2), ", ".join(f"over {o} budget" for o in r["over_budget"]),
+            _number(r["budget_tco2"]), _number(r["carbon_used_pct"], 1), *cost,
+            ", ".join(f"over {o} budget" for o in r["over_budget"]),
         )  # fmt: skip
     console().print(table)
 
