@@ -393,6 +393,8 @@ def test_budget_check_shows_the_cost(plant, tmp_path):
         {"energy_type": "natural_gas", "month": "2025-06", "period": "all", "reason": "no price"}
     ]
     assert facts["notes"] == ["no natural_gas price for 2025-06"]
+    (gas,) = [r for r in facts["rows"] if r["energy_type"] == "natural_gas"]
+    assert gas["energy"] == 2_880 and gas["cost_cny"] is None and gas["unpriced"]
     (tmp_path / "b.csv").write_text("node,month,energy_tce\nline,2025-06,1\n", encoding="utf-8")
     plant("energy", "budget", "import", tmp_path / "b.csv")
     rows = json.loads(plant("energy", "budget", "check", "--year", "2025", "--format",

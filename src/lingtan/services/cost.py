@@ -285,7 +285,7 @@ class FacilityCost:
                         "unit": unit,
                         "energy_cost_cny": total_cny(energy),
                         "basic_cost_cny": total_cny(x for x in mine if x.component != "energy"),
-                        "cost_cny": total_cny(mine),
+                        "cost_cny": _priced(mine),
                         "estimated_cost_cny": sum(x.estimated_cost_cny or 0.0 for x in energy),
                         "unpriced": any(x.cost_cny is None for x in mine),
                     }
@@ -303,7 +303,7 @@ class FacilityCost:
             unit = self.units[n, energy_type]
             out.append({"node": n, "energy_type": energy_type,
                         "energy": _in_unit(energy, unit, "quantity"), "unit": unit,
-                        "cost_cny": total_cny(lines),
+                        "cost_cny": _priced(lines),
                         "basic_cost_cny": total_cny(x for x in lines if x.component != "energy"),
                         "estimated_cost_cny": sum(x.estimated_cost_cny or 0.0 for x in energy),
                         "unpriced": any(x.cost_cny is None for x in lines)})  # fmt: skip
@@ -320,7 +320,7 @@ class FacilityCost:
             groups.items(), key=lambda g: (g[0][0], _PERIOD_ORDER.index(g[0][1]))
         ):
             energy = sum(x.quantity for x in lines)
-            cost = total_cny(lines)
+            cost = _priced(lines)
             out.append({"month": month, "period": period, "energy": energy,
                         "unit": lines[0].quantity_unit, "cost_cny": cost,
                         "price_cny_per_unit": lines[0].price_cny_per_unit,
@@ -338,8 +338,9 @@ class FacilityCost:
         for period in sorted(groups, key=_PERIOD_ORDER.index):
             rows = groups[period]
             energy = sum(r["energy"] for r in rows)
-            cost = sum(r["cost_cny"] for r in rows)
-            mean = cost / energy if energy else None
+            known = [r["cost_cny"] for r in rows if r["cost_cny"] is not None]
+            cost = sum(known) if known else None
+            mean = cost / energy if energy and cost is not None else None
             out.append({"period": period, "energy": energy, "unit": rows[0]["unit"],
                         "cost_cny": cost, "mean_price_cny_per_unit": mean,
                         "unpriced": any(r["unpriced"] for r in rows)})  # fmt: skip
@@ -390,6 +391,11 @@ class FacilityCost:
             "unpriced": self.unpriced(node),
             "sources": self.sources(),
         }
+
+
+def _priced(lines: list[CostLine]) -> float | None:
+    """The cost of the priced lines [CNY]; None when none of them has a price."""
+    return total_cny(lines) if any(x.cost_cny is not None for x in lines) else None
 
 
 def _in_unit(lines: list[CostLine], unit: str, name: str) -> float:

@@ -66,7 +66,7 @@ class CostRow(BaseModel):
     unit: str
     energy_cost_cny: float
     basic_cost_cny: float = Field(description="Demand or capacity charge [CNY].")
-    cost_cny: float
+    cost_cny: float | None = Field(description="[CNY]; None when nothing in it has a price.")
     estimated_cost_cny: float = Field(description="The cost of the estimated energy [CNY].")
     unpriced: bool = Field(description="Some of the energy has no price (see notes).")
 
@@ -76,7 +76,7 @@ class CostNode(BaseModel):
     energy_type: str
     energy: float = Field(description="[unit] over the span.")
     unit: str
-    cost_cny: float
+    cost_cny: float | None = Field(description="[CNY]; None when nothing in it has a price.")
     basic_cost_cny: float
     estimated_cost_cny: float
     unpriced: bool
@@ -86,7 +86,7 @@ class CostPeriodTotal(BaseModel):
     period: str
     energy: float = Field(description="[unit] over the span.")
     unit: str
-    cost_cny: float
+    cost_cny: float | None = Field(description="[CNY]; None when nothing in it has a price.")
     mean_price_cny_per_unit: float | None = Field(description="cost / energy [CNY/unit].")
     unpriced: bool
 
@@ -96,7 +96,7 @@ class CostPeriod(BaseModel):
     period: str
     energy: float = Field(description="[unit]")
     unit: str
-    cost_cny: float
+    cost_cny: float | None = Field(description="[CNY]; None when it has no price.")
     price_cny_per_unit: float | None
     estimated_cost_cny: float
     unpriced: bool
