@@ -24,6 +24,7 @@ Nothing here computes: the overview is :func:`lingtan.services.overview.facility
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -276,7 +277,10 @@ def overview(
         t = i18n.translator(i18n.language(request))
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
-        cost = api_cost.energy_cost(request, session, who, site.code, shown) if shown else None
+        cost = None
+        # a metering tree that cannot be read leaves the cost out: the energy page says why
+        with contextlib.suppress(InputError):
+            cost = api_cost.energy_cost(request, session, who, site.code, shown) if shown else None
         return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure,
                                  "cost": cost, "type_name": _named(t, "energy.type")}  # fmt: skip
 
