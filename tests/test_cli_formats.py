@@ -40,6 +40,8 @@ LISTINGS = {
     "energy budget check": ["--year", "2025", "--month", "3"],
     "energy intensity": ["--year", "2025", "--month", "3"],
     "energy carbon": ["--meter", "{meter}", "--date", "2025-03-03"],
+    "energy cost": ["--year", "2025", "--month", "7"],
+    "tariff show": [],
     "overview": ["--year", "2025"],
     "target show": [],
     "users list": [],

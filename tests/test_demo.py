@@ -535,3 +535,23 @@ def test_the_calc_example_is_the_demo_inventory(demo):
     assert [i["covered_mwh"] for i in calc["instruments"]] == [
         i["covered_mwh"] for i in locked["instruments"]
     ]
+
+
+def test_demo_tariff_is_a_marked_sample_and_prices_the_year(demo):
+    folder, stdout, _ = demo
+    prices = json.loads(lingtan(folder, "tariff", "show", "--format", "json"))["prices"]
+    assert prices and {p["status"] for p in prices} == {"sample"}
+    assert all(p["note"].startswith("示例数据，非官方电价") for p in prices)
+    # TOU prices only where the shipped Jiangsu calendar is in force (from June 2025)
+    tou = {p["month_from"] for p in prices if p["period"] != "all"}
+    assert min(tou) == "2025-06" and {p["calendar_id"] for p in prices if p["period"] != "all"} == {
+        "CN-JS-2025-426"
+    }
+    cost = json.loads(lingtan(folder, "energy", "cost", "--year", "2025", "--node", "site",
+                              "--format", "json"))  # fmt: skip
+    assert {s["status"] for s in cost["sources"]} == {"sample"}
+    assert f"cost:      {cost['cost_cny']:,.0f} CNY in 2025" in stdout
+    # the year is the sum of its months, and each month of the sum of its energy types
+    assert cost["cost_cny"] == pytest.approx(sum(m["cost_cny"] for m in cost["months"]))
+    report = next((folder / "reports").glob("*-zh-CN.html")).read_text(encoding="utf-8")
+    assert "6.3 能源成本" in report and "示例数据，非官方电价" in report

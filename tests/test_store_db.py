@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0008_report_jobs"
+HEAD = "0009_tariffs"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0008 add.
+    # The differences to the models are what 0002 to 0009 add.
     described = sorted(
         (d[0], d[2], d[3].name)
         if d[0] == "add_column"
@@ -196,6 +196,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "meter_reading_conflict", ""),
         ("add_table", "node_day", ""),
         ("add_table", "report_job", ""),
+        ("add_table", "tariff_price", ""),
         ("add_table", "user_facility", ""),
         ("add_table", "user_session", ""),
     ]

@@ -62,6 +62,11 @@ def demo(ctx: click.Context, output_dir: str, serve: bool, host: str, port: int)
         "monthly node budgets exceeded"
     )
     click.echo(
+        f"  cost:      {result.energy_cost_cny:,.0f} CNY in 2025 from the meters under the "
+        f"SAMPLE tariff {metering.files.definitions.parent / 'tariff-2025.csv'} "
+        "(示例数据，非官方电价)"
+    )
+    click.echo(
         f"  inventory {result.inventory_id} (locked): GB/T 32150 total "
         f"{totals['total_tco2e']:,.1f} tCO2e; Scope 1 {totals['scope1_tco2e']:,.1f}; Scope 2 "
         f"location {totals['scope2_location_tco2e']:,.1f} / market "

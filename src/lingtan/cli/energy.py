@@ -16,18 +16,27 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    actor,
+    emit,
+    format_option,
+    open_store,
+    print_table,
+    refusing_bad_input,
+    table_of,
+)
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
     FacilityEnergy,
-    budget_rows,
     import_budgets,
     intensity_rows,
     interval_carbon,
     load_energy,
     month_span,
 )
+from lingtan.services.cost import budget_rows_with_cost, cost_by
 
 __all__ = ["energy"]
 
@@ -218,11 +227,13 @@ def budget_check_command(
     with open_store(ctx) as (session, _):
         data = _load(session, facility, year, month)
         code = data.facility.code
-        rows = budget_rows(session, data)
-    document = {"facility": code, "rows": [r.as_dict() for r in rows], "factors": data.factors()}
+        rows = budget_rows_with_cost(session, data)
+    document = {"facility": code, "rows": rows, "factors": data.factors()}
     shown = [{**row, "alert": ", ".join(f"over {o} budget" for o in row["over_budget"])}
              for row in document["rows"]]  # fmt: skip
-    emit(shown, _BUDGET, output, document=document)
+    priced = any(r["cost_cny"] is not None for r in rows)  # the cost column with a tariff
+    columns = (*_BUDGET[:-1], Column("cost_cny", "cost CNY", 2), _BUDGET[-1]) if priced else _BUDGET
+    emit(shown, columns, output, document=document)
 
 
 _BUDGET = (
@@ -235,6 +246,66 @@ _BUDGET = (
     Column("budget_tco2", "budget tCO2", 3),
     Column("carbon_used_pct", "used %", 1),
     Column("alert"),
+)
+
+
+@energy.command("cost")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00).")
+@click.option("--month", type=click.IntRange(1, 12), help="Only this month.")
+@click.option("--node", help="Only this node of the metering tree (default: every node).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def energy_cost(
+    ctx: click.Context,
+    facility: str | None,
+    year: int,
+    month: int | None,
+    node: str | None,
+    output: str,
+) -> None:
+    """Energy cost [CNY] per node, energy type and month under the stored tariff: energy
+    charges per TOU period, demand or capacity charge, and the estimated part."""
+    with open_store(ctx) as (session, _):
+        data = _load(session, facility, year, month)
+        if node is not None and node not in data.nodes:
+            raise click.BadParameter(f"no node {node!r}", param_hint="--node")
+        result = cost_by(session, data.facility, data.start, data.end, energy=data)
+        facts = result.as_dict(node)
+        rows = result.rows(node)
+    if output == "table" and not facts["has_tariff"]:
+        click.echo(f"facility {result.facility} has no tariff: import one with "
+                   "`lingtan tariff import FILE` (see docs/cost.md)")  # fmt: skip
+    emit(rows, _COST, output, document=facts)
+    if output != "table":
+        return
+    if facts["periods"]:
+        print_table(table_of(facts["periods"], _COST_PERIODS))
+    click.echo(f"{node or 'facility ' + result.facility}: {facts['cost_cny']:,.2f} CNY")
+    for note in facts["notes"]:
+        click.echo(f"  {note}")
+
+
+_COST = (
+    Column("node"),
+    Column("energy_type", "energy type"),
+    Column("month"),
+    Column("energy", digits=3),
+    Column("estimated", digits=3),
+    Column("unit"),
+    Column("energy_cost_cny", "energy CNY", 2),
+    Column("basic_cost_cny", "basic CNY", 2),
+    Column("cost_cny", "cost CNY", 2),
+    Column("estimated_cost_cny", "of which estimated CNY", 2),
+)
+_COST_PERIODS = (
+    Column("month"),
+    Column("period", "TOU period"),
+    Column("energy", digits=3),
+    Column("unit"),
+    Column("price_cny_per_unit", "price CNY/unit", 4),
+    Column("cost_cny", "cost CNY", 2),
 )
 
 

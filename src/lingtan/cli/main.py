@@ -34,6 +34,7 @@ from lingtan.cli.ingest import ingest
 from lingtan.cli.metering import meters
 from lingtan.cli.overview import overview, target
 from lingtan.cli.platform import COMMANDS, factors_add
+from lingtan.cli.tariff import tariff
 from lingtan.cli.tou import tou
 from lingtan.cli.web import serve, users
 from lingtan.errors import InputError
@@ -272,6 +273,7 @@ main.add_command(meters)
 main.add_command(ingest)
 main.add_command(energy)
 main.add_command(tou)
+main.add_command(tariff)
 main.add_command(overview)
 main.add_command(target)
 main.add_command(serve)

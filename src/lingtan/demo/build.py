@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
+from lingtan.demo.tariff import build_tariff
 from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import inventory as inventories
@@ -46,6 +47,8 @@ class DemoResult:
     metering: Metering
     #: Why the HTML and PDF reports were not written (no CJK font), or None.
     reports_skipped: str | None = None
+    #: The 2025 energy cost from the meters under the SAMPLE tariff [CNY] (the report's).
+    energy_cost_cny: float | None = None
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -220,6 +223,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=store, actor="demo")
         metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
+        build_tariff(root / "meters", engine, FACILITY)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -238,6 +242,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
                 actor="demo",
             )
             data = report_data(session, inventory)
+            cost_cny = data.energy_cost["cost_cny"] if data.energy_cost else None
             inventory_id, totals = inventory.id, dict(inventory.result["totals"])
     finally:
         engine.dispose()
@@ -247,4 +252,4 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         reports, skipped = write_reports(data, root / "reports"), None
     except MissingFontError as error:  # the demo is still worth serving: the XLSX needs no font
         reports, skipped = write_reports(data, root / "reports", formats=("xlsx",)), str(error)
-    return DemoResult(url, workbook, inventory_id, totals, reports, metering, skipped)
+    return DemoResult(url, workbook, inventory_id, totals, reports, metering, skipped, cost_cny)

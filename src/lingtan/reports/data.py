@@ -30,7 +30,12 @@ class ReportData:
     the source id of a result line. ``monthly`` items: ``{month: "2025-01",
     by_category_tco2e: {kind: tCO2e}}``. ``restatements`` items: ``{inventory_id,
     supersedes_id, reason, created_at, total_tco2e, previous_total_tco2e}``. ``production``
-    items: ``{product, quantity, unit}``. Dates may be :class:`date` or ISO text.
+    items: ``{product, quantity, unit}``. ``energy_cost`` is None without a tariff, else
+    ``{start, end, cost_cny, by_energy_type: [{energy_type, energy, unit, basic_cost_cny,
+    cost_cny, estimated_cost_cny}], periods: [{period, energy, unit, cost_cny,
+    mean_price_cny_per_unit}], months: [{month, cost_cny, by_energy_type_cny}], sources:
+    [{status, document, url, note}], notes: [...]}`` (from the meters, under the facility's
+    tariff: :func:`lingtan.services.cost.cost_by`). Dates may be :class:`date` or ISO text.
     """
 
     organization_name: str
@@ -54,6 +59,7 @@ class ReportData:
     monthly: list[dict[str, Any]] = field(default_factory=list)
     restatements: list[dict[str, Any]] = field(default_factory=list)
     production: list[dict[str, Any]] = field(default_factory=list)
+    energy_cost: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # The service layer may hand over ISO text (from JSON); the report works with dates.

@@ -42,10 +42,12 @@ SHEETS: dict[str, tuple[str, str]] = {
     "parameters": ("Parameters", "排放源参数"),
     "monthly": ("Monthly", "逐月排放"),
     "restatements": ("Restatements", "重新计算"),
+    "cost": ("Energy cost", "能源成本"),
 }
 
 T3 = "#,##0.000"  # emissions, energy: three decimals shown, full value kept
 QTY = "#,##0.######"
+CNY = "#,##0.00"  # money: two decimals shown, full value kept
 PCT = "0.00"
 DAY = "yyyy-mm-dd"
 TIME = "yyyy-mm-dd hh:mm"
@@ -607,6 +609,21 @@ def _restatements(ws: Worksheet, view: ReportView, labels: Labels) -> None:
     _wrap_column(ws, 4, last)
 
 
+def _cost(ws: Worksheet, cost: dict[str, Any], labels: Labels) -> None:
+    """The energy cost per month and energy type [CNY] (section 6.3 of the report)."""
+    types = [r["energy_type"] for r in cost["by_energy_type"]]
+    columns = [Col("Month", "月份", 10, lambda m: m["month"])]
+    for energy_type in types:
+        en, zh = LABELS[f"et_{energy_type}"]
+        columns.append(
+            Col(f"{en} CNY", f"{zh}（元）", 16,
+                lambda m, k=energy_type: m["by_energy_type_cny"].get(k), CNY)
+        )  # fmt: skip
+    columns.append(Col("Total CNY", "合计（元）", 16, lambda m: m["cost_cny"], CNY))
+    _table(ws, labels, columns, cost["months"], freeze="B3")
+    ws.row_dimensions[1].height = 30
+
+
 _SAVE_LOCK = threading.Lock()
 
 
@@ -649,6 +666,8 @@ def render_xlsx(data: ReportData, lang: str) -> bytes:
     _parameters(_sheet(wb, "parameters", labels), view, labels)
     _monthly(_sheet(wb, "monthly", labels), data, labels)
     _restatements(_sheet(wb, "restatements", labels), view, labels)
+    if data.energy_cost:
+        _cost(_sheet(wb, "cost", labels), data.energy_cost, labels)
     wb.properties.title = f"{labels.t('title')} · {data.facility_name} · {data.period_start}"
     wb.properties.creator = "lingtan"
     buffer = io.BytesIO()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.catalog import resolve_region
 from lingtan.reports.data import ReportData
+from lingtan.services.cost import report_cost
 from lingtan.services.inventory import record_summary
 from lingtan.store.models import ActivityRecord, Facility, Inventory, Organization
 
@@ -91,4 +92,5 @@ def report_data(session: Session, inventory: Inventory) -> ReportData:
             {"product": p["name"], "quantity": p["quantity"], "unit": p["unit"]}
             for p in inventory.input_document.get("production", [])
         ],
+        energy_cost=report_cost(session, facility, inventory.period_start, inventory.period_end),
     )

@@ -629,3 +629,29 @@ class ReportJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     alive_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TariffPrice(Base):
+    """One price of a facility's tariff for one month (:mod:`lingtan.cost.tariffs`): energy
+    type, component (``energy``, ``demand``, ``capacity``), TOU period (or ``all``), month
+    (its first day), price [CNY per ``unit``], the capacity charged [kVA] and its source."""
+
+    __tablename__ = "tariff_price"
+    __table_args__ = (UniqueConstraint("facility_id", "energy_type", "component", "period",
+                                       "month"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    energy_type: Mapped[str] = mapped_column(String(30))
+    component: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(20))
+    month: Mapped[date] = mapped_column(Date)
+    price_cny_per_unit: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    capacity_kva: Mapped[float | None] = mapped_column(Float)
+    calendar_id: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    document: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    source_file: Mapped[str] = mapped_column(String(200))

@@ -30,7 +30,6 @@ from lingtan.metering import rollups
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, INTERVALS_PER_DAY
 from lingtan.metering.energy_store import (
     FacilityEnergy,
-    budget_rows,
     import_budgets,
     intensity_rows,
     interval_carbon,
@@ -41,6 +40,7 @@ from lingtan.metering.files import import_readings_file
 from lingtan.metering.intervals import INTERVAL_S, Quality
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, meter_readings, stored_intervals
 from lingtan.metering.tou import calendar_for, shipped_calendars, tou_split
+from lingtan.services.cost import budget_rows_with_cost
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility, Meter, MeterDayStale, MeterNode
@@ -235,6 +235,7 @@ class BudgetOut(BaseModel):
     budget_tco2: float | None
     carbon_used_pct: float | None
     over_budget: list[str]
+    cost_cny: float | None = Field(description="Actual cost [CNY]; None without a tariff.")
 
 
 class Budgets(BaseModel):
@@ -776,11 +777,11 @@ def energy_flow(
 def energy_budgets(
     request: Request, session: Db, who: User, code: str, year: Year, month: Month = None
 ) -> dict[str, Any]:
-    """Actual against budget per node and month: used % and over-budget alerts
-    (``lingtan energy budget check``)."""
+    """Actual against budget per node and month: used % and over-budget alerts, with the
+    actual cost [CNY] under the stored tariff (``lingtan energy budget check``)."""
 
     def read(current: Session, data: FacilityEnergy) -> dict[str, Any]:
-        rows = [r.as_dict() for r in budget_rows(current, data)]
+        rows = budget_rows_with_cost(current, data)
         return {"facility": data.facility.code, "rows": rows, "factors": data.factors()}
 
     return _energy_read(request, session, who, code, month_span(year, month), read)

@@ -32,6 +32,7 @@ from lingtan.store.db import current_revision, database_url, head_revision, make
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
     api,
+    api_cost,
     api_energy,
     api_nodes,
     api_overview,
@@ -68,6 +69,7 @@ ROUTERS = (
     pages.router,
     api.router,
     api_energy.router,
+    api_cost.router,
     api_nodes.router,
     api_overview.router,
     api_reconciliation.router,

@@ -637,6 +637,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "页面超过 {limit} 字节，无法导出其表格。",
         "The page is larger than {limit} bytes; its tables cannot be exported.",
     ),
+    # energy cost (tariffs from lingtan tariff import)
+    "cost.title": ("能源成本", "Energy cost"),
+    "cost.total": ("能源费用", "Energy cost"),
+    "cost.yuan": ("元", "CNY"),
+    "cost.of_year": ("{year}年，按计量数据与电价", "{year}, from the meters and the tariff"),
+    "cost.none": (
+        "该设施尚未导入电价（lingtan tariff import），无法计算能源费用。",
+        "This facility has no tariff yet (lingtan tariff import): no energy cost.",
+    ),
+    "cost.by_node": ("分节点、分能源品种能源费用", "Energy cost by node and energy type"),
+    "cost.energy_charge": ("电度（能量）费用", "Energy charge"),
+    "cost.basic": ("基本电费", "Basic charge"),
+    "cost.estimated": ("其中估算", "of which estimated"),
+    "cost.tou": ("分时电费", "Cost by time-of-use period"),
+    "cost.price": ("单价", "Price"),
+    "cost.period.all": ("全天", "whole day"),
+    "cost.sources": ("电价来源", "Sources of the prices"),
+    "cost.status.sample": ("示例数据，非官方电价", "sample data, not an official tariff"),
+    "cost.status.user": ("用户录入", "entered by the user"),
+    "cost.status.official": ("官方", "official"),
+    "cost.status.unverified": ("未核实", "unverified"),
+    "cost.unpriced": ("部分能源无价格，未计入：", "Some energy has no price and is not costed: "),
+    "cost.by_month": ("逐月能源费用", "Energy cost by month"),
+    "cost.reason.no_price": ("电价表中无该月（时段）价格", "the tariff has no price for it"),
+    "cost.reason.unit": (
+        "表计单位无法换算为计价单位",
+        "the meter's unit does not convert to the priced unit",
+    ),
 }
 
 

@@ -24,6 +24,7 @@ Nothing here computes: the overview is :func:`lingtan.services.overview.facility
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +41,10 @@ from lingtan.errors import InputError
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import Facility, Inventory
-from lingtan.web import api, deps, i18n
+from lingtan.web import api, api_cost, deps, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.deps import ApiError, Db, User
+from lingtan.web.i18n import named
 from lingtan.web.pages import _local, templates
 from lingtan.web.screens_reconciliation import reconciliation_block
 
@@ -273,8 +275,13 @@ def overview(
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
         reconciliation = reconciliation_block(request, session, who, site, shown)
+        cost = None
+        # a metering tree that cannot be read leaves the cost out: the energy page says why
+        with contextlib.suppress(InputError):
+            cost = api_cost.energy_cost(request, session, who, site.code, shown) if shown else None
         return "overview.html", {"site": site, "year": shown, "data": data, "figure": figure,
-                                 "reconciliation": reconciliation}  # fmt: skip
+                                 "reconciliation": reconciliation, "cost": cost,
+                                 "type_name": named(t, "energy.type")}  # fmt: skip
 
     return render(request, session, background, "overview", build)
 

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError
 from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import last_metered_day, month_span
+from lingtan.metering.tou import LABELS
 from lingtan.store.models import Facility, Inventory, Meter
-from lingtan.web import api_energy, i18n
+from lingtan.web import api_cost, api_energy, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
 from lingtan.web.deps import ApiError, Db, User
@@ -161,6 +162,11 @@ def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
     return chart(traces, y_title=rows[0]["unit"], barmode="stack")
 
 
+def _tou_name(lang: str) -> Callable[[str], str]:
+    """A TOU label as the page shows it: 高峰 in Chinese, peak in English."""
+    return lambda label: LABELS[label] if lang == "zh-CN" else label.replace("_", " ")
+
+
 def _heatmap(items: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any] | None:
     if not items:
         return None
@@ -244,6 +250,8 @@ def energy_page(
             "alerts": [r for r in alerts["rows"] if r["status"] != "ok"],
             "tou": tou,
             "tou_problems": tou_problems,
+            "cost": api_cost.energy_cost(request, session, who, code, shown, chosen),
+            "tou_name": _tou_name(lang),
             "tou_figure": _tou_chart(tou, lang == "zh-CN"),
             "quality_figure": _heatmap(quality, t),
             "incomplete": [
