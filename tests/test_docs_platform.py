@@ -23,6 +23,7 @@ COMMAND_DOCS = {
         "metering.md",
         "tou.md",
         "energy.md",
+        "cost.md",
         "web.md",
     )
 }

@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 import tinyhtml5
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from lingtan.services.cost import import_tariffs
+from lingtan.store.db import session_scope
+from lingtan.store.models import Facility
 from lingtan.web import i18n
 from lingtan.web.export import XLSX
 from web_support import ALPHA_MARKERS, build_site, meter_july
@@ -33,6 +37,18 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     built = build_site(f"sqlite:///{folder / 'lingtan.db'}", folder)
     meter_july(built)
+    tariff = folder / "tariff.csv"  # July by TOU period, so the cost tables have rows
+    tariff.write_text(
+        "energy_type,component,period,month_from,month_to,price,unit,document\n"
+        "electricity,energy,peak,2025-07,,1.152,CNY/kWh,供电合同 2025\n"
+        "electricity,energy,flat,2025-07,,0.64,CNY/kWh,供电合同 2025\n"
+        "electricity,energy,valley,2025-07,,0.224,CNY/kWh,供电合同 2025\n"
+        "electricity,demand,all,2025-07,,38,CNY/kW·month,供电合同 2025\n",
+        encoding="utf-8",
+    )
+    with session_scope(built.engine) as session:
+        alpha = session.scalars(select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        import_tariffs(session, alpha, tariff, actor="setup")
     yield built
     built.close()
 
