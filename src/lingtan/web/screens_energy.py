@@ -51,11 +51,11 @@ TOU_COLOURS = {"critical_peak": "#8a2b1e", "peak": "#d16a4a", "flat": "#4f9fd6",
 QUALITY_COLOURS = {"measured": COLOURS[0], "estimated": COLOURS[2], "other": COLOURS[4]}
 
 
-def _named(t: Callable[..., str], prefix: str) -> Callable[[str], str]:
-    """``name(code)``: the message ``prefix.code`` where there is one, else the code."""
+def _named(t: i18n.Texts, family: str) -> Callable[[str], str]:
+    """``name(code)``: the name of ``code`` in ``family`` (lingtan.i18n.terms), else the code."""
 
     def name(code: str) -> str:
-        return t(f"{prefix}.{code}") if f"{prefix}.{code}" in i18n.MESSAGES else code
+        return t.name_of(family, code)
 
     return name
 
@@ -89,18 +89,22 @@ def _node_names(session: Session, who: Principal, site: Facility) -> Callable[[s
 # --- energy ---------------------------------------------------------------------------------
 
 
-def _flow_label(node: dict[str, Any], t: Callable[..., str]) -> str:
+def _flow_label(node: dict[str, Any], t: i18n.Texts) -> str:
     """A Sankey node's label in the page's language: sources, export and losses by their
     official terms (外购电力, 自发光伏发电 …); nodes of the tree by their names."""
     flow, _, energy_type = node["id"].partition(":")
     if energy_type and flow in ("supply", "generation"):
-        return t(f"energy.source.{flow}", type=_named(t, "energy.type")(energy_type))
+        return t.name_of("energy.source", flow, type=_named(t, "energy.type")(energy_type))
     if node["id"] in ("export", LOSSES):
-        return t("energy.flow.export") if node["id"] == "export" else t("energy.losses")
+        return (
+            t.pgettext("energy.flow", "export")
+            if node["id"] == "export"
+            else t.gettext("unmetered and losses")
+        )
     return node["label"]
 
 
-def _sankey(flow: dict[str, Any], t: Callable[..., str]) -> dict[str, Any] | None:
+def _sankey(flow: dict[str, Any], t: i18n.Texts) -> dict[str, Any] | None:
     if not flow["links"]:
         return None
     figure = chart(
@@ -180,13 +184,15 @@ def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
     return chart(traces, y_title=rows[0]["unit"], barmode="stack")
 
 
-def _heatmap(items: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any] | None:
+def _heatmap(items: list[dict[str, Any]], t: i18n.Texts) -> dict[str, Any] | None:
     if not items:
         return None
     meters = list(dict.fromkeys(i["meter"] for i in items))
     days = list(dict.fromkeys(i["day"].isoformat() for i in items))
     cells = {(i["meter"], i["day"].isoformat()): i for i in items}
-    text = t("energy.quality_hover")
+    text = t.gettext(
+        "complete %%{z:.1f} %%<br>estimated %%{customdata[0]}, missing %%{customdata[1]}"
+    )
     figure = chart(
         [
             {
@@ -230,7 +236,7 @@ def energy_page(
         site = _current(session, who, facility)
         shown, chosen = _period(session, site, year, month)
         lang = i18n.language(request)
-        t = i18n.translator(lang)
+        t = i18n.texts(lang)
         code = site.code
         kind = "month" if chosen else "year"
         totals = api_energy.energy_totals(request, session, who, code, shown, chosen, kind)
@@ -312,7 +318,7 @@ def _data_page(
     def build(who: Principal):
         site = _current(session, who, facility)
         tree = api_energy.metering_tree(session, who, site.code)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         return "data.html", {
             "site": site,
             "tree": _tree(tree),
@@ -412,7 +418,7 @@ def meter_page(
 ) -> Response:
     def build(who: Principal):
         site = _current(session, who, facility)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         quality_name = _named(t, "quality")
         tree = api_energy.metering_tree(session, who, site.code)
         meter = next((m for m in tree["meters"] if m["code"] == code), None)
