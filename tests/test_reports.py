@@ -456,10 +456,13 @@ def test_number_formats():
     assert fmt_sig(0.007781032704053333, 4) == "0.007781"
 
 
-def test_datetimes_are_shown_in_utc(data):
-    aware = datetime(2026, 2, 10, 17, 30, tzinfo=UTC).astimezone()
-    page = render_html(dataclasses.replace(data, created_at=aware), "en")
-    assert "2026-02-10 17:30 UTC" in page
+def test_times_are_shown_in_the_facility_time_zone(data):
+    moment = datetime(2026, 2, 10, 17, 30, 12, 345678, tzinfo=UTC).astimezone()
+    page = render_html(dataclasses.replace(data, created_at=moment), "zh-CN")
+    assert "<td>2026-02-11 01:30</td>" in page  # Asia/Shanghai (UTC+8) by default, no seconds
+    berlin = dataclasses.replace(data, created_at=moment, time_zone="Europe/Berlin")
+    assert "<td>2026-02-10 18:30</td>" in render_html(berlin, "en")  # UTC+1 in February
+    assert " UTC" not in page
 
 
 def test_factor_validity_outside_the_period_is_marked(html):

@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0008_report_jobs"
+HEAD = "0009_facility_time_zone"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0008 add.
+    # The differences to the models are what 0002 to 0009 add.
     described = sorted(
         (d[0], d[2], d[3].name)
         if d[0] == "add_column"
@@ -176,6 +176,7 @@ def test_upgrade_accepts_a_url(database_url):
     )
     assert described == [
         ("add_column", "activity_record", "params"),
+        ("add_column", "facility", "time_zone"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "login_attempt", "ix_login_attempt_at"),

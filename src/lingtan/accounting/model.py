@@ -271,7 +271,7 @@ class InventoryResult:
     instruments: tuple[InstrumentUse, ...]
     residual_factor: FactorUse | None
     engine_version: str
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # Message where the engine wrote them (English as a str)
 
     def factors_used(self) -> dict[str, Factor]:
         """Every library factor the result depends on, by reference."""

@@ -10,7 +10,9 @@ rendering every page and report in zh-CN.
 In a template, ``_()``, ``gettext``, ``ngettext`` and ``pgettext`` (newstyle: values as
 keywords, ``_("%(n)s meters", n=3)``, escaped) translate into the template's ``lang``;
 ``term(msgid)`` is an official term (Chinese, or "English (中文)" in English) and
-``name_of(family, code)`` the name of a code (:mod:`lingtan.i18n.terms`).
+``name_of(family, code)`` the name of a code (:mod:`lingtan.i18n.terms`), ``message(m)`` a
+text of the models (:class:`lingtan.i18n.Message`); the filter ``local_time`` shows a moment
+in the facility's time zone as ``2025-03-01 14:05``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import jinja2
 from babel.messages.extract import DEFAULT_KEYWORDS
 from babel.messages.pofile import read_po
 
-from lingtan.i18n import Message
+from lingtan.i18n import Message, format_time
 from lingtan.i18n.terms import TERMS
 
 __all__ = [
@@ -41,8 +43,9 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 PO_FILE = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
 #: Language code -> its own name, as shown on the switch; the first is the default.
 LANGUAGES = {"zh-CN": "中文", "en": "English"}
-#: Extraction keywords: Babel's and lingtan's markers (``pybabel extract -k term -k NP_:1c,2``).
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "term": None, "NP_": ((1, "c"), 2)}
+#: Extraction keywords: Babel's and lingtan's markers
+#: (``pybabel extract -k term -k NP_:1c,2 -k Message``).
+KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "term": None, "NP_": ((1, "c"), 2), "Message": None}
 #: ``(context, msgid)`` asked of the zh-CN catalogue and not found (or fuzzy) since start.
 MISSES: set[tuple[str | None, str]] = set()
 #: The context of a term's short Chinese name where the Chinese heading says more.
@@ -115,14 +118,14 @@ class Texts:
         entry = TERMS.get(family, {}).get(code)
         return code if entry is None else self.pgettext(*entry, **values)
 
-    def message(self, message: Message | dict[str, Any] | str) -> str:
-        """A text of the models (:class:`~lingtan.i18n.Message`, its ``as_dict`` as stored,
-        or a plain string of an older result, shown as it is)."""
-        if isinstance(message, str):
-            return message
+    def message(self, message: Message | dict[str, Any] | str | None) -> str:
+        """A text of the models: a :class:`~lingtan.i18n.Message`, its ``as_dict`` as stored,
+        or a plain string (of an older result, or data), shown as it is."""
         if isinstance(message, Message):
             return self.gettext(message.msgid, **message.params)
-        return self.gettext(message["msgid"], **message["params"])
+        if isinstance(message, dict):
+            return self.gettext(message["msgid"], **message["params"])
+        return "—" if message is None else message
 
 
 @cache
@@ -169,6 +172,17 @@ def _message(context: Any, message: Any) -> str:
     return _of(context).message(message)
 
 
+@jinja2.pass_context
+def _local_time(context: Any, value: Any) -> str:
+    """A moment in the facility's time zone: the context's ``time_zone``, else that of its
+    ``site`` or ``current`` facility, else Asia/Shanghai."""
+    zone = context.get("time_zone")
+    if zone is None:
+        facility = context.get("site") or context.get("current")
+        zone = getattr(facility, "time_zone", None)
+    return format_time(value, zone)
+
+
 def install(env: jinja2.Environment) -> jinja2.Environment:
     """Add Jinja2's i18n extension to ``env``, translating into each template's ``lang``."""
     env.add_extension("jinja2.ext.i18n")
@@ -176,4 +190,5 @@ def install(env: jinja2.Environment) -> jinja2.Environment:
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
     env.globals.update(term=_term, name_of=_name_of, message=_message)
+    env.filters["local_time"] = _local_time
     return env

@@ -10,6 +10,37 @@ from lingtan.i18n import NP_
 __all__ = ["TERMS"]
 
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "audit.action": {
+        "add": NP_("audit.action", "add"),
+        "attach": NP_("audit.action", "attach evidence"),
+        "compute": NP_("audit.action", "compute"),
+        "correct": NP_("audit.action", "correct"),
+        "create": NP_("audit.action", "create"),
+        "delete": NP_("audit.action", "delete"),
+        "from_meters": NP_("audit.action", "from meters"),
+        "grant": NP_("audit.action", "grant"),
+        "ignore": NP_("audit.action", "ignore"),
+        "import": NP_("audit.action", "import"),
+        "lock": NP_("audit.action", "lock"),
+        "passwd": NP_("audit.action", "change password"),
+        "restate": NP_("audit.action", "restate"),
+        "revoke": NP_("audit.action", "revoke"),
+        "role": NP_("audit.action", "change role"),
+        "update": NP_("audit.action", "update"),
+    },
+    "audit.entity": {
+        "activity_record": NP_("audit.entity", "activity record"),
+        "api_token": NP_("audit.entity", "API token"),
+        "app_user": NP_("audit.entity", "user"),
+        "evidence": NP_("audit.entity", "evidence file"),
+        "facility": NP_("audit.entity", "facility"),
+        "facility_target": NP_("audit.entity", "target"),
+        "factor_set": NP_("audit.entity", "factor set"),
+        "import_batch": NP_("audit.entity", "import batch"),
+        "inventory": NP_("audit.entity", "inventory"),
+        "meter": NP_("audit.entity", "meter"),
+        "meter_budget": NP_("audit.entity", "meter budget"),
+    },
     "data.kind": {
         "cumulative": NP_("data.kind", "cumulative"),
         "interval": NP_("data.kind", "interval"),
@@ -52,6 +83,55 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "pv_generation": NP_("energy.type", "PV generation"),
         "steam": NP_("energy.type", "steam"),
         "water": NP_("energy.type", "water"),
+    },
+    "factor.family": {
+        "carbonate": NP_("factor.family", "carbonate"),
+        "co2_density": NP_("factor.family", "CO2 density"),
+        "electricity": NP_("factor.family", "electricity"),
+        "fuel": NP_("factor.family", "fuel"),
+        "gwp": NP_("factor.family", "GWP"),
+        "heat": NP_("factor.family", "heat"),
+        "heat_conversion": NP_("factor.family", "heat conversion"),
+        "instrument": NP_("factor.family", "green certificate"),
+        "refrigerant_blend": NP_("factor.family", "refrigerant blend"),
+        "standard_coal": NP_("factor.family", "standard coal"),
+    },
+    "factor.origin": {
+        "shipped": NP_("factor.origin", "shipped with lingtan"),
+    },
+    "factor.role": {
+        "CO2 purity": NP_("factor.role", "CO2 purity"),
+        "NCV": NP_("factor.role", "NCV"),
+        "biogenic CO2 factor": NP_("factor.role", "biogenic CO2 factor"),
+        "calcination fraction": NP_("factor.role", "calcination fraction"),
+        "carbon content per heat": NP_("factor.role", "carbon content per heat"),
+        "carbon fraction C_ar": NP_("factor.role", "carbon fraction C_ar"),
+        "carbon in": NP_("factor.role", "carbon in"),
+        "carbon out": NP_("factor.role", "carbon out"),
+        "electricity equal value (等价值)": NP_("factor.role", "electricity equal value"),
+        "electricity equivalent value (当量值)": NP_("factor.role", "electricity equivalent value"),
+        "emission factor": NP_("factor.role", "emission factor"),
+        "grid emission factor (location-based)": NP_(
+            "factor.role", "grid emission factor (location-based)"
+        ),
+        "heat emission factor": NP_("factor.role", "heat emission factor"),
+        "oxidation rate": NP_("factor.role", "oxidation rate"),
+        "purity": NP_("factor.role", "purity"),
+        "reference NCV for standard coal": NP_("factor.role", "reference NCV for standard coal"),
+        "residual factor (market-based)": NP_("factor.role", "residual factor (market-based)"),
+        "standard coal heat content": NP_("factor.role", "standard coal heat content"),
+        "steam enthalpy": NP_("factor.role", "steam enthalpy"),
+        "water temperature": NP_("factor.role", "water temperature"),
+    },
+    "factor.rule": {
+        "measured or supplied with the activity (input)": NP_(
+            "factor.rule", "measured or supplied with the activity (input)"
+        ),
+    },
+    "factor.status": {
+        "input": NP_("factor.status", "input"),
+        "official": NP_("factor.status", "official"),
+        "unverified": NP_("factor.status", "unverified"),
     },
     "gas": {
         "CH4": NP_("gas", "methane"),

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from lingtan.accounting.serialize import warning_texts
 from lingtan.i18n import N_
 from lingtan.i18n.catalog import install
 from lingtan.reports.charts import category_chart, cjk_font, monthly_chart
@@ -113,9 +114,11 @@ def context(data: ReportData, lang: str) -> dict[str, Any]:
         "t": totals,
         "inv": data.result["inventory"],
         "font": cjk_font(),
+        "time_zone": data.time_zone,
         "source_groups": source_groups,
         "uncertainty_totals": UNCERTAINTY_TOTALS,
         "report_warnings": report_warnings(view, labels),
+        "engine_warnings": [labels.message(w) for w in warning_texts(data.result)],
         "category_svg": Markup(category_chart(categories, labels)) if categories else None,
         "monthly_svg": Markup(monthly_chart(data.monthly, labels)) if data.monthly else None,
     }

@@ -11,7 +11,7 @@ the Chinese term only.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import date
 
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS
 from lingtan.i18n import N_
@@ -95,14 +95,8 @@ def fmt_pct(value: float | None, places: int = 1) -> str:
     return "—" if value is None else f"{value:,.{places}f} %"
 
 
-def fmt_date(value: date | datetime | str | None) -> str:
-    """ISO date, or date and time in UTC for a datetime."""
+def fmt_date(value: date | str | None) -> str:
+    """ISO date (a moment is ``local_time``: :func:`lingtan.i18n.format_time`)."""
     if value is None:
         return "—"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return f"{value:%Y-%m-%d %H:%M} UTC"
-    return value.isoformat()
+    return value if isinstance(value, str) else value.isoformat()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl.cell._writer
 from openpyxl import Workbook
@@ -26,6 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from lingtan.accounting.serialize import warning_texts
 from lingtan.i18n import N_, NP_
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels
@@ -79,6 +81,15 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return "\n".join(str(v) for v in value) if value else None
     return value
+
+
+def _local(value: datetime | None, zone: str) -> datetime | None:
+    """A moment as the wall-clock time of ``zone`` (a cell has no time zone; the unit column
+    names it)."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
 
 
 def _when(value: Any) -> Any:
@@ -164,12 +175,13 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     rows.append(("Period end", "核算期止", "period_end", _when(data.period_end), None))
     add(NP_("report.inventory_id", "Inventory"), "inventory_id", data.inventory_id)
     add(N_("Status"), "status", data.status)
-    add(N_("Locked at"), "locked_at", _when(data.locked_at), "UTC")
-    add(N_("Computed at"), "created_at", _when(data.created_at), "UTC")
+    zone = data.time_zone
+    add(N_("Locked at"), "locked_at", _local(data.locked_at, zone), zone)
+    add(N_("Computed at"), "created_at", _local(data.created_at, zone), zone)
     add(N_("Engine version"), "engine_version", data.engine_version)
     add(N_("GWP values"), "inventory.gwp", inv["gwp"])
     add(
-        "electricity_factor_year",
+        N_("Electricity factor data year"),
         "inventory.electricity_factor_year",
         inv["electricity_factor_year"],
     )
@@ -270,8 +282,8 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     if r.get("residual_factor"):
         rf = r["residual_factor"]
         add(N_("Residual factor (market-based)"), "residual_factor.value", rf["value"], rf["unit"])
-    for index, warning in enumerate(r["warnings"]):
-        rows.append(("Warning", "警示", f"warnings[{index}]", warning, None))
+    for index, warning in enumerate(warning_texts(r)):
+        rows.append(("Warning", "警示", f"warnings[{index}]", labels.message(warning), None))
     return rows
 
 
