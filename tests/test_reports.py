@@ -469,7 +469,8 @@ def test_factor_validity_outside_the_period_is_marked(html):
     # gbt-32150-2025 takes effect 2026-07-01, after the 2025 period of the demo
     row = re.search(r"gbt-32150-2025@1:purchased_heat\.co2.*?</tbody>", html["en"], re.S)
     assert row and "2026-07-01 – … (does not cover the reporting period)" in row.group(0)
-    assert html["zh-CN"].count("未覆盖核算期") == 1
+    # the factor row and the engine's warning of section 9, translated
+    assert html["zh-CN"].count("未覆盖核算期") == 2
 
 
 EVERY_KIND = """\

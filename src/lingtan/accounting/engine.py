@@ -97,9 +97,9 @@ class _Context:
         chosen = inventory.factor_sets
         self.gwp_set = chosen.get("gwp") or GWP_SETS[inventory.gwp.upper()]
         self.gwp_rule = (
-            f"explicit choice of set {chosen['gwp']}"
+            Message("explicit choice of set %(set)s", set=chosen["gwp"])
             if chosen.get("gwp")
-            else f"gwp option {inventory.gwp.upper()}"
+            else Message("gwp option %(gwp)s", gwp=inventory.gwp.upper())
         )
         self.coal = StandardCoal.from_library(
             library,
@@ -243,7 +243,8 @@ def _supplied(
 
 
 def _measured(role: str, value: float, unit: str) -> FactorUse:
-    return FactorUse(role, value, unit, None, "measured or supplied with the activity (input)")
+    rule = Message("measured or supplied with the activity (input)")
+    return FactorUse(role, value, unit, None, rule)
 
 
 def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:

@@ -57,6 +57,12 @@ class Message(str):
     def as_dict(self) -> dict[str, Any]:
         return {"msgid": self.msgid, "params": self.params}
 
+    @classmethod
+    def stored(cls, text: str | None, stored: dict[str, Any] | None) -> str | None:
+        """A text read back from a stored result: the Message of ``stored`` (its
+        ``as_dict``) where there is one, else ``text`` as it is."""
+        return cls(stored["msgid"], **stored["params"]) if stored else text
+
 
 def _message(msgid: str, params: dict[str, Any]) -> Message:
     return Message(msgid, **params)

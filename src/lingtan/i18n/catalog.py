@@ -50,6 +50,13 @@ KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "term": None, "NP_": ((1, "c"), 
 MISSES: set[tuple[str | None, str]] = set()
 #: The context of a term's short Chinese name where the Chinese heading says more.
 TERM_CONTEXT = "term"
+#: Values of a Message shown by their name: parameter -> family of lingtan.i18n.terms.
+PARAM_FAMILIES = {
+    "energy_type": "energy.type",
+    "carrier": "energy.type",
+    "flow": "energy.flow",
+    "family": "factor.family",
+}
 
 
 @cache
@@ -122,10 +129,16 @@ class Texts:
         """A text of the models: a :class:`~lingtan.i18n.Message`, its ``as_dict`` as stored,
         or a plain string (of an older result, or data), shown as it is."""
         if isinstance(message, Message):
-            return self.gettext(message.msgid, **message.params)
-        if isinstance(message, dict):
-            return self.gettext(message["msgid"], **message["params"])
-        return "—" if message is None else message
+            msgid, params = message.msgid, message.params
+        elif isinstance(message, dict):
+            msgid, params = message["msgid"], message["params"]
+        else:
+            return "—" if message is None else message
+        named = {
+            key: self.name_of(PARAM_FAMILIES[key], value) if key in PARAM_FAMILIES else value
+            for key, value in params.items()
+        }
+        return self.gettext(msgid, **named)
 
 
 @cache

@@ -123,11 +123,6 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "steam enthalpy": NP_("factor.role", "steam enthalpy"),
         "water temperature": NP_("factor.role", "water temperature"),
     },
-    "factor.rule": {
-        "measured or supplied with the activity (input)": NP_(
-            "factor.rule", "measured or supplied with the activity (input)"
-        ),
-    },
     "factor.status": {
         "input": NP_("factor.status", "input"),
         "official": NP_("factor.status", "official"),
