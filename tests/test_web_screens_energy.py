@@ -40,7 +40,7 @@ def test_an_import_from_the_page_is_all_or_nothing(site, tmp_path):
     cells = re.findall(
         r"<td>(.*?)</td>", refused.text.split('id="problems"')[1].split("</table>")[0]
     )
-    assert cells[0] == "activity.xlsx sheet 活动数据 Activity 第 2 行"  # the page is in Chinese
+    assert cells[0] == "activity.xlsx 工作表 活动数据 Activity 第 2 行"  # the page is in Chinese
     assert cells[-1] == "不得为负数"  # must not be negative
     assert snapshot(site) == before
 

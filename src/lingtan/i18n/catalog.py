@@ -135,7 +135,11 @@ class Texts:
         else:
             return "—" if message is None else message
         named = {
-            key: self.name_of(PARAM_FAMILIES[key], value) if key in PARAM_FAMILIES else value
+            key: self.message(value)
+            if isinstance(value, Message)  # "%(file)s row %(row)d" of "%(file)s sheet …"
+            else self.name_of(PARAM_FAMILIES[key], value)
+            if key in PARAM_FAMILIES
+            else value
             for key, value in params.items()
         }
         return self.gettext(msgid, **named)
