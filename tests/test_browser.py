@@ -125,7 +125,7 @@ def test_drill_down_from_a_total_to_the_evidence_file(server, page_of):
     factor = page.locator("#factors tr[data-ref*='grid_average[CN-JS]'] td.num")
     assert float(factor.get_attribute("data-value")) == 0.5827
     assert "公告2025年第47号" in page.locator("#factors").inner_text()
-    assert "unverified" in page.locator("#factors").inner_text()
+    assert "未核实" in page.locator("#factors").inner_text()  # unverified, in Chinese
     value, text = shown(page, "[data-kpi=emissions_tco2e] .value")
     assert value == pytest.approx(1000 * 0.5827) and text == "582.700"
     # market-based: no certificate covers it, so 1,000 MWh x 0.6096 (residual) = 609.6 tCO2e
@@ -136,7 +136,7 @@ def test_drill_down_from_a_total_to_the_evidence_file(server, page_of):
     page.goto(f"/inventories/{site.ids['inventory_id']}?category=fuel_combustion")
     page.click("a[data-line='alpha-boiler@2025-01-01']")
     record = page.locator("#record").inner_text()
-    assert "123,456.789 Nm3" in record and "invoice" in record
+    assert "123,456.789 Nm3" in record and "发票" in record  # invoice, in Chinese
     shot(page, "06-line-boiler")
     link = page.locator("#evidence a[data-sha256]")
     with page.expect_download() as download:

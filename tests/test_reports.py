@@ -459,17 +459,21 @@ def test_number_formats():
     assert fmt_sig(0.007781032704053333, 4) == "0.007781"
 
 
-def test_datetimes_are_shown_in_utc(data):
-    aware = datetime(2026, 2, 10, 17, 30, tzinfo=UTC).astimezone()
-    page = render_html(dataclasses.replace(data, created_at=aware), "en")
-    assert "2026-02-10 17:30 UTC" in page
+def test_times_are_shown_in_the_facility_time_zone(data):
+    moment = datetime(2026, 2, 10, 17, 30, 12, 345678, tzinfo=UTC).astimezone()
+    page = render_html(dataclasses.replace(data, created_at=moment), "zh-CN")
+    assert "<td>2026-02-11 01:30</td>" in page  # Asia/Shanghai (UTC+8) by default, no seconds
+    berlin = dataclasses.replace(data, created_at=moment, time_zone="Europe/Berlin")
+    assert "<td>2026-02-10 18:30</td>" in render_html(berlin, "en")  # UTC+1 in February
+    assert " UTC" not in page
 
 
 def test_factor_validity_outside_the_period_is_marked(html):
     # gbt-32150-2025 takes effect 2026-07-01, after the 2025 period of the demo
     row = re.search(r"gbt-32150-2025@1:purchased_heat\.co2.*?</tbody>", html["en"], re.S)
     assert row and "2026-07-01 – … (does not cover the reporting period)" in row.group(0)
-    assert html["zh-CN"].count("未覆盖核算期") == 1
+    # the factor row and the engine's warning of section 9, translated
+    assert html["zh-CN"].count("未覆盖核算期") == 2
 
 
 EVERY_KIND = """\

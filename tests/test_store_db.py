@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0009_tariffs"
+HEAD = "0010_facility_time_zone"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -176,6 +176,7 @@ def test_upgrade_accepts_a_url(database_url):
     )
     assert described == [
         ("add_column", "activity_record", "params"),
+        ("add_column", "facility", "time_zone"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "login_attempt", "ix_login_attempt_at"),

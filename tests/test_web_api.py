@@ -7,12 +7,11 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from fastapi.routing import APIRoute
 
 from lingtan.services import records
 from lingtan.store.db import session_scope
 from lingtan.store.models import ActivityRecord, Facility, Product, ProductionRecord, Source
-from web_support import ALPHA_MARKERS, build_site, snapshot
+from web_support import ALPHA_MARKERS, app_routes, build_site, snapshot
 
 
 @pytest.fixture
@@ -56,20 +55,9 @@ GENERIC_BODY = {
 }
 
 
-def api_routes(routes, prefix=""):
-    """(path, methods) of every API route, also inside included routers (newer FastAPI keeps
-    an included router as one entry of ``app.routes``)."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from api_routes(included.routes, prefix + route.include_context.prefix)
-        elif isinstance(route, APIRoute):
-            yield prefix + route.path, route.methods
-
-
 def probes(site):
     values = alpha_values(site)
-    found = list(api_routes(site.app.routes))
+    found = [(path, route.methods) for path, route in app_routes(site.app.routes)]
     # The walk must find the routes, or the test would prove nothing.
     paths = {path for path, _ in found}
     assert {"/login", "/api/v1/facilities/{code}", "/api/v1/audit"} <= paths and len(paths) > 20

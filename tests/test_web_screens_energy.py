@@ -40,8 +40,8 @@ def test_an_import_from_the_page_is_all_or_nothing(site, tmp_path):
     cells = re.findall(
         r"<td>(.*?)</td>", refused.text.split('id="problems"')[1].split("</table>")[0]
     )
-    assert cells[0] == "activity.xlsx sheet 活动数据 Activity row 2"
-    assert cells[-1] == "must not be negative"
+    assert cells[0] == "activity.xlsx 工作表 活动数据 Activity 第 2 行"  # the page is in Chinese
+    assert cells[-1] == "不得为负数"  # must not be negative
     assert snapshot(site) == before
 
     done = post(client, csrf, "/data/activity?facility=ALPHA-PLANT", workbook(tmp_path, 800))
@@ -50,8 +50,8 @@ def test_an_import_from_the_page_is_all_or_nothing(site, tmp_path):
 
     bad = b"meter,timestamp,value\nE-MAIN,2025-03-05T00:00:00Z,lots\n"
     refused = post(client, csrf, "/data/meter-readings?facility=ALPHA-PLANT", bad, "r.csv")
-    assert refused.status_code == 422 and "r.csv row 2" in refused.text
-    assert "unparsable value" in refused.text
+    assert refused.status_code == 422 and "r.csv 第 2 行" in refused.text
+    assert "无法解析的数值" in refused.text  # unparsable value
     too_big = post(
         client,
         csrf,

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from lingtan.imports.load import import_file
@@ -246,3 +247,14 @@ def snapshot(site: Site) -> dict[str, int]:
         "inventories": site.count(Inventory),
         "records": site.count(ActivityRecord),
     }
+
+
+def app_routes(routes, prefix=""):
+    """(path, route) of every route of an application, also inside included routers (newer
+    FastAPI keeps an included router as one entry of ``app.routes``)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from app_routes(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute):
+            yield prefix + route.path, route

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, parse_unit
 
 __all__ = [
@@ -313,7 +314,7 @@ class FactorLibrary:
                 )
             if not factor_set.has(key, region, parameter):
                 raise FactorNotFoundError(f"factor set {set_id!r} has no value for {where}")
-            return factor_set, f"explicit choice of set {set_id}"
+            return factor_set, Message("explicit choice of set %(set)s", set=set_id)
 
         candidates = [s for s in self._by_family.get(family, []) if s.has(key, region, parameter)]
         if not candidates:
@@ -325,7 +326,7 @@ class FactorLibrary:
             years = sorted({s.data_year for s in dated if s.data_year is not None})
             if year is None:
                 chosen = max(dated, key=lambda s: s.data_year or 0)
-                return chosen, f"newest data year ({chosen.data_year})"
+                return chosen, Message("newest data year (%(year)s)", year=chosen.data_year)
             eligible = [s for s in dated if (s.data_year or 0) <= year]
             if not eligible:
                 raise FactorNotFoundError(
@@ -333,10 +334,12 @@ class FactorLibrary:
                     f"data years available: {', '.join(map(str, years))}"
                 )
             chosen = max(eligible, key=lambda s: s.data_year or 0)
-            return chosen, f"newest data year <= {year} ({chosen.data_year})"
+            return chosen, Message(
+                "newest data year <= %(year)s (%(chosen)s)", year=year, chosen=chosen.data_year
+            )
         defaults = [s for s in candidates if s.default]
         if len(defaults) == 1:
-            return defaults[0], f"default set of family {family}"
+            return defaults[0], Message("default set of family %(family)s", family=family)
         if len(candidates) == 1:
             return candidates[0], f"only set with {where}"
         names = ", ".join(s.set_id for s in candidates)

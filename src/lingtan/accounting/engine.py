@@ -35,6 +35,7 @@ from lingtan.accounting.model import (
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
+from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
 __all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory"]
@@ -96,9 +97,9 @@ class _Context:
         chosen = inventory.factor_sets
         self.gwp_set = chosen.get("gwp") or GWP_SETS[inventory.gwp.upper()]
         self.gwp_rule = (
-            f"explicit choice of set {chosen['gwp']}"
+            Message("explicit choice of set %(set)s", set=chosen["gwp"])
             if chosen.get("gwp")
-            else f"gwp option {inventory.gwp.upper()}"
+            else Message("gwp option %(gwp)s", gwp=inventory.gwp.upper())
         )
         self.coal = StandardCoal.from_library(
             library,
@@ -242,7 +243,8 @@ def _supplied(
 
 
 def _measured(role: str, value: float, unit: str) -> FactorUse:
-    return FactorUse(role, value, unit, None, "measured or supplied with the activity (input)")
+    rule = Message("measured or supplied with the activity (input)")
+    return FactorUse(role, value, unit, None, rule)
 
 
 def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:
@@ -800,7 +802,7 @@ def _set_uncertainty(line: Line) -> None:
 
 
 def _allocate_instruments(
-    ctx: _Context, lines: list[Line], problems: list[InputProblem], warnings: list[str]
+    ctx: _Context, lines: list[Line], problems: list[InputProblem], warnings: list[Message]
 ) -> tuple[tuple[InstrumentUse, ...], FactorUse | None]:
     """Cover purchased electricity with instruments; the rest takes the residual factor.
 
@@ -889,9 +891,12 @@ def _allocate_instruments(
     except FactorNotFoundError as exc:
         residual = None
         warnings.append(
-            f"market-based Scope 2: {exc}; uncovered electricity uses the location-based grid "
-            "average (GHG Protocol Scope 2 Guidance, Table 6.3, last tier). Give "
-            "residual_factor to use a residual mix."
+            Message(
+                "market-based Scope 2: %(reason)s; uncovered electricity uses the location-based "
+                "grid average (GHG Protocol Scope 2 Guidance, Table 6.3, last tier). Give "
+                "residual_factor to use a residual mix.",
+                reason=str(exc),
+            )
         )
     for i, line in electric.items():
         uncovered = max(line.activity - covered[i], 0.0)
@@ -1006,15 +1011,19 @@ def _totals(
     )
 
 
-def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[str]:
+def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[Message]:
     """What a verifier should know about the factors used: review status, validity windows
     that do not cover the period, and electricity factors of mixed data years."""
     warnings = []
     unverified = sorted({f.ref for f in factors if f.status != "official"})
     if unverified:
         warnings.append(
-            f"{len(unverified)} factor(s) used have review status 'unverified' "
-            "(not yet checked against the official text): " + ", ".join(unverified)
+            Message(
+                "%(n)d factor(s) used have review status 'unverified' (not yet checked against "
+                "the official text): %(refs)s",
+                n=len(unverified),
+                refs=", ".join(unverified),
+            )
         )
     start, end = inventory.period_start.isoformat(), inventory.period_end.isoformat()
     outside = sorted(
@@ -1026,16 +1035,24 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[s
     )
     if outside:
         warnings.append(
-            f"{len(outside)} factor(s) have a validity window outside the period {start} to "
-            f"{end}: " + ", ".join(outside)
+            Message(
+                "%(n)d factor(s) have a validity window outside the period %(start)s to "
+                "%(end)s: %(refs)s",
+                n=len(outside),
+                start=start,
+                end=end,
+                refs=", ".join(outside),
+            )
         )
     years = sorted({f.data_year for f in factors if f.family == "electricity" and f.data_year})
     if len(years) > 1:
         warnings.append(
-            "electricity factors of different data years are combined ("
-            + ", ".join(map(str, years))
-            + "): each value is the newest available for its region; set "
-            "electricity_factor_year to use one year throughout"
+            Message(
+                "electricity factors of different data years are combined (%(years)s): each "
+                "value is the newest available for its region; set electricity_factor_year to "
+                "use one year throughout",
+                years=", ".join(map(str, years)),
+            )
         )
     return warnings
 
@@ -1126,7 +1143,7 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
     if problems:
         raise InputError(problems)
 
-    warnings: list[str] = []
+    warnings: list[Message] = []
     instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
     if problems:
         raise InputError(problems)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lingtan.factors import Factor, Selection
+from lingtan.i18n import Message
 
 __all__ = [
     "GBT32150_CATEGORIES",
@@ -196,6 +197,8 @@ class FactorUse:
             "ref": self.factor.ref if self.factor else None,
             "status": self.factor.status if self.factor else "input",
             "rule": self.rule,
+            # the rule's msgid and values, so a screen or report can show it translated
+            "rule_message": self.rule.as_dict() if isinstance(self.rule, Message) else None,
         }
 
 
@@ -271,7 +274,7 @@ class InventoryResult:
     instruments: tuple[InstrumentUse, ...]
     residual_factor: FactorUse | None
     engine_version: str
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # Message where the engine wrote them (English as a str)
 
     def factors_used(self) -> dict[str, Factor]:
         """Every library factor the result depends on, by reference."""

@@ -10,8 +10,9 @@ from dataclasses import asdict
 from typing import Any
 
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult, Line, Totals
+from lingtan.i18n import Message
 
-__all__ = ["line_to_dict", "result_to_dict", "totals_to_dict"]
+__all__ = ["add_warning", "line_to_dict", "result_to_dict", "totals_to_dict", "warning_texts"]
 
 
 def totals_to_dict(totals: Totals) -> dict[str, Any]:
@@ -92,4 +93,29 @@ def result_to_dict(result: InventoryResult) -> dict[str, Any]:
         "residual_factor": result.residual_factor.as_dict() if result.residual_factor else None,
         "factors": {ref: factor.provenance() for ref, factor in sorted(factors.items())},
         "warnings": list(result.warnings),
+        "warning_messages": [_message(w) for w in result.warnings],
     }
+
+
+def _message(text: str) -> dict[str, Any]:
+    """A warning as stored beside its English text: its msgid and values."""
+    return (
+        text.as_dict()
+        if isinstance(text, Message)
+        else {"msgid": "%(text)s", "params": {"text": text}}
+    )
+
+
+def add_warning(result: dict[str, Any], warning: Message) -> None:
+    """Add ``warning`` to a stored result: its English text and its msgid with values."""
+    result["warnings"].append(str(warning))
+    result.setdefault("warning_messages", []).append(_message(warning))
+
+
+def warning_texts(result: dict[str, Any]) -> list[str | dict[str, Any]]:
+    """The warnings of a stored result to show: msgid and values where the result has them
+    (``Texts.message`` translates them), else the English text of an older result."""
+    messages = result.get("warning_messages")
+    if messages is None or len(messages) != len(result["warnings"]):
+        return list(result["warnings"])
+    return messages

@@ -265,6 +265,8 @@ def _facility(
         "industry_name": row.industry_name,
         "boundary": row.boundary,
     }
+    if row.time_zone:
+        wanted["time_zone"] = row.time_zone
     if facility is None:
         facility = Facility(organization_id=organization.id, code=row.code, **wanted)
         session.add(facility)

@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
     column_label,
@@ -69,6 +71,7 @@ FACILITY = {
     "industry_code": ("industry_code", "行业代码", "GB/T 4754"),
     "industry_name": ("industry_name", "行业名称", "industry"),
     "boundary": ("boundary", "核算边界"),
+    "time_zone": ("time_zone", "时区", "timezone"),
 }
 SOURCES = {
     "source_id": ("source_id", "排放源编号", "source"),
@@ -156,6 +159,7 @@ class FacilityRow:
     industry_name: str | None
     boundary: str | None
     where: str
+    time_zone: str | None = None  # IANA name; None keeps the facility's (Asia/Shanghai)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +236,7 @@ class _Row:
     ) -> None:
         self.table, self.values = table, values
         self.columns, self.problems = columns, problems
-        self.where = f"{table.origin} row {number}"
+        self.where = Message("%(file)s row %(row)d", file=table.origin, row=number)
         self.ok = True
 
     def raw(self, name: str) -> Any:
@@ -245,14 +249,15 @@ class _Row:
     def fail(self, name: str, value: Any, rule: str) -> None:
         index = self.columns.get(name)
         label = column_label(index, self.table.header[index]) if index is not None else name
-        self.problems.append(InputProblem(self.where, f"column {label}", value, rule))
+        field = Message("column %(column)s", column=label)
+        self.problems.append(InputProblem(self.where, field, value, rule))
         self.ok = False
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.raw(name)
         if value in (None, ""):
             if required:
-                self.fail(name, None, "is required")
+                self.fail(name, None, Message("is required"))
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -264,22 +269,22 @@ class _Row:
         value = self.raw(name)
         if value in (None, ""):
             if required:
-                self.fail(name, None, "is required")
+                self.fail(name, None, Message("is required"))
             return None
         if isinstance(value, bool):
-            self.fail(name, value, "must be a number")
+            self.fail(name, value, Message("must be a number"))
             return None
         if isinstance(value, str):
             try:
                 value = float(value.replace(",", ""))
             except ValueError:
-                self.fail(name, value, "must be a number")
+                self.fail(name, value, Message("must be a number"))
                 return None
         if not isinstance(value, int | float) or not math.isfinite(value):
-            self.fail(name, value, "must be a finite number")
+            self.fail(name, value, Message("must be a finite number"))
             return None
         if minimum is not None and value < minimum:
-            self.fail(name, value, "must not be negative")
+            self.fail(name, value, Message("must not be negative"))
             return None
         return float(value)
 
@@ -296,7 +301,9 @@ class _Row:
             except ValueError:
                 pass
         self.fail(
-            name, value, "must be a date (YYYY-MM-DD)" if value is not None else "is required"
+            name,
+            value,
+            Message("must be a date (YYYY-MM-DD)") if value is not None else Message("is required"),
         )
         return None
 
@@ -306,13 +313,13 @@ class _Row:
         value = self.text(name)
         if value is None:
             if default is None:
-                self.fail(name, None, "is required")
+                self.fail(name, None, Message("is required"))
             return default
         folded = value.casefold()
         for key, aliases in options.items():
             if folded in (a.casefold() for a in aliases):
                 return key
-        self.fail(name, value, f"must be one of {', '.join(options)}")
+        self.fail(name, value, Message("must be one of %(options)s", options=", ".join(options)))
         return None
 
 
@@ -378,7 +385,9 @@ def _check_source(
     source = kinds.get(code or "")
     if code and source is None:
         row.fail(
-            "source_id", code, "is not a source of the facility (define it in the Sources sheet)"
+            "source_id",
+            code,
+            Message("is not a source of the facility (define it in the Sources sheet)"),
         )
     elif source and unit and (rule := _unit_rule(source[0], source[1], unit)):
         row.fail("unit", unit, rule)
@@ -390,7 +399,9 @@ def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
     for number, values in table.rows:
         row = _Row(table, number, values, columns, problems)
         if facility is not None:
-            row.fail("code", row.raw("code"), "a file describes one facility: one row only")
+            row.fail(
+                "code", row.raw("code"), Message("a file describes one facility: one row only")
+            )
             continue
         region = row.text("region", required=True)
         if region:
@@ -402,8 +413,14 @@ def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
             k: row.text(k, required=k in ("organization", "code", "name"))
             for k in ("organization", "code", "name", "industry_code", "industry_name", "boundary")
         }
+        zone = row.text("time_zone")
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ValueError, ZoneInfoNotFoundError):
+                row.fail("time_zone", zone, Message("is not a time zone (e.g. Asia/Shanghai)"))
         if row.ok and region:
-            facility = FacilityRow(region=region, where=row.where, **values_)  # type: ignore[arg-type]
+            facility = FacilityRow(region=region, where=row.where, time_zone=zone, **values_)  # type: ignore[arg-type]
     return facility
 
 
@@ -415,7 +432,7 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
         code = row.text("source_id", required=True)
         kind = row.text("kind", required=True)
         if kind and kind not in KINDS:
-            row.fail("kind", kind, f"must be one of {', '.join(KINDS)}")
+            row.fail("kind", kind, Message("must be one of %(options)s", options=", ".join(KINDS)))
             continue
         params: dict[str, Any] = {}
         for name in ("fuel", "gas", "carbonate", "region", "medium", "factor_unit", "factor_set"):
@@ -433,7 +450,8 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
         allowed = SOURCE_FIELDS.get(kind or "", set())
         for name in params:
             if name not in allowed:
-                row.fail(name, params[name], f"is not a field of a {kind} source")
+                rule = Message("is not a field of a %(kind)s source", kind=kind)
+                row.fail(name, params[name], rule)
         if "region" in params:
             try:
                 params["region"] = resolve_region(params["region"]).code
@@ -464,7 +482,7 @@ def _evidence(row: _Row, base: Path, name: str = "evidence") -> tuple[Path, ...]
             continue
         path = Path(part) if Path(part).is_absolute() else base / part
         if not path.is_file():
-            row.fail(name, part, f"no such file (looked in {base})")
+            row.fail(name, part, Message("no such file (looked in %(folder)s)", folder=str(base)))
         else:
             paths.append(path)
     return tuple(paths)
@@ -473,7 +491,8 @@ def _evidence(row: _Row, base: Path, name: str = "evidence") -> tuple[Path, ...]
 def _period(row: _Row) -> tuple[date, date] | None:
     start, end = row.day("period_start"), row.day("period_end")
     if start and end and end < start:
-        row.fail("period_end", end.isoformat(), f"is before the start {start.isoformat()}")
+        rule = Message("is before the start %(start)s", start=start.isoformat())
+        row.fail("period_end", end.isoformat(), rule)
         return None
     return (start, end) if start and end else None
 

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 
 __all__ = [
     "Table",
@@ -117,7 +118,8 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
         if first is None:
             continue
         header = [_header_text(v) for v in first[1]]
-        yield Table(f"{path.name} sheet {name}", name, header, numbered)
+        origin = Message("%(file)s sheet %(sheet)s", file=path.name, sheet=name)
+        yield Table(origin, name, header, numbered)
 
 
 def _header_text(value: Any) -> str:

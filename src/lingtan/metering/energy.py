@@ -40,6 +40,7 @@ from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import FactorUse, InventoryInput, Source
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = [
@@ -473,19 +474,25 @@ def tce_coefficient(meter: MeterInfo, coal: StandardCoal) -> Coefficient:
         try:
             conversion_factor(meter.unit, "GJ")
         except UnitError:
-            note = (
-                f"{meter.energy_type} metered in {meter.unit!r}, not as heat: its heat content "
-                "needs the enthalpy or temperature, so it is not converted"
+            note = Message(
+                "%(energy_type)s metered in %(unit)s, not as heat: its heat content needs the "
+                "enthalpy or temperature, so it is not converted",
+                energy_type=meter.energy_type,
+                unit=meter.unit,
             )
             return Coefficient(None, unit, (), note)
     else:
-        note = f"the factor library has no standard-coal coefficient for {meter.energy_type}"
+        note = Message(
+            "the factor library has no standard-coal coefficient for %(energy_type)s",
+            energy_type=meter.energy_type,
+        )
         return Coefficient(None, unit, (), note)
     try:
         value, uses = coal.carrier_tce(carrier, 1.0, meter.unit)
     except UnitError as error:
-        return Coefficient(None, unit, (), f"unit {meter.unit!r}: {error}")
-    return Coefficient(value, unit, uses, f"as {carrier}")
+        note = Message("unit %(unit)s: %(reason)s", unit=meter.unit, reason=str(error))
+        return Coefficient(None, unit, (), note)
+    return Coefficient(value, unit, uses, Message("as %(carrier)s", carrier=carrier))
 
 
 @dataclass(frozen=True)
@@ -512,12 +519,23 @@ def carbon_factor(
     if meter.energy_type in ("pv_generation", "exported_power") or (
         meter.flow in ("generation", "export")
     ):
-        return CarbonFactor(0.0, unit, (), f"{meter.energy_type} ({meter.flow}): no emission")
+        note = Message(
+            "%(energy_type)s (%(flow)s): no emission",
+            energy_type=meter.energy_type,
+            flow=meter.flow,
+        )
+        return CarbonFactor(0.0, unit, (), note)
     if meter.flow == "output" or made_on_site:
-        note = f"{meter.energy_type} made on site: its carbon is in the conversion's inputs"
+        note = Message(
+            "%(energy_type)s made on site: its carbon is in the conversion's inputs",
+            energy_type=meter.energy_type,
+        )
         return CarbonFactor(0.0, unit, (), note)
     if meter.energy_type in ("water", "compressed_air"):
-        note = f"{meter.energy_type}: its carbon is in the electricity of pumps or compressors"
+        note = Message(
+            "%(energy_type)s: its carbon is in the electricity of pumps or compressors",
+            energy_type=meter.energy_type,
+        )
         return CarbonFactor(None, unit, (), note)
     if meter.energy_type == "electricity":
         source = Source("unit", "purchased_electricity", 1.0, meter.unit, region=region)
@@ -526,7 +544,8 @@ def carbon_factor(
     elif meter.energy_type in _HEAT:
         source = Source("unit", "purchased_heat", 1.0, meter.unit, medium="heat")
     else:
-        return CarbonFactor(None, unit, (), f"no carbon factor for {meter.energy_type}")
+        note = Message("no carbon factor for %(energy_type)s", energy_type=meter.energy_type)
+        return CarbonFactor(None, unit, (), note)
     inventory = InventoryInput(
         facility_name="unit",
         period_start=date(year, 1, 1),
@@ -537,7 +556,8 @@ def carbon_factor(
     try:
         line = compute_inventory(inventory, library).lines[0]
     except (InputError, FactorNotFoundError) as error:
-        return CarbonFactor(None, unit, (), f"no factor: {error}".replace("\n", " "))
+        reason = str(error).replace("\n", " ")
+        return CarbonFactor(None, unit, (), Message("no factor: %(reason)s", reason=reason))
     # the line also carries its standard-coal coefficients and the market-based residual
     uses = tuple(
         use
@@ -817,6 +837,12 @@ def node_totals(
     return out
 
 
+def _no_tce(energy_type: str) -> Message:
+    return Message(
+        "%(energy_type)s: no standard-coal coefficient, not in tce", energy_type=energy_type
+    )
+
+
 @dataclass(frozen=True)
 class EnergyPart:
     """One energy type's share of a node's energy (:func:`node_energy_parts`).
@@ -919,11 +945,15 @@ def node_energy(
     for part in node_energy_parts(node, nodes, meters, totals):
         if part.counted == "bought":
             notes.append(
-                f"{part.energy_type} made inside {node}: counted as its conversion's inputs; "
-                "only what is bought through supply meters is added"
+                Message(
+                    "%(energy_type)s made inside %(node)s: counted as its conversion's inputs; "
+                    "only what is bought through supply meters is added",
+                    energy_type=part.energy_type,
+                    node=node,
+                )
             )
         if part.tce is None:
-            notes.append(f"{part.energy_type}: no standard-coal coefficient, not in tce")
+            notes.append(_no_tce(part.energy_type))
         else:
             tce += part.tce
         if part.tco2 is not None:
@@ -1287,8 +1317,13 @@ def energy_flow(
                     link(target, point(LOSSES, LOSSES, "end use"), total.tce - sent, energy_type)
                 elif sent - total.tce > 1e-9:
                     notes.append(
-                        f"{node} {energy_type}: children exceed the node by "
-                        f"{sent - total.tce:.6g} tce (metering fault)"
+                        Message(
+                            "%(node)s %(energy_type)s: children exceed the node by %(excess).6g "
+                            "tce (metering fault)",
+                            node=node,
+                            energy_type=energy_type,
+                            excess=sent - total.tce,
+                        )
                     )
         for node, via in fed.items():
             sub = totals.get((node, energy_type))
@@ -1301,8 +1336,13 @@ def energy_flow(
                 link(i, point(LOSSES, LOSSES, "end use"), a - passed[i], energy_type)
             elif passed[i] - a > 1e-9:
                 notes.append(
-                    f"{node_list[i]['id']} {energy_type}: consumers metered "
-                    f"{passed[i] - a:.6g} tce more than supplied (metering fault)"
+                    Message(
+                        "%(node)s %(energy_type)s: consumers metered %(excess).6g tce more than "
+                        "supplied (metering fault)",
+                        node=node_list[i]["id"],
+                        energy_type=energy_type,
+                        excess=passed[i] - a,
+                    )
                 )
     # conversion nodes: what comes in and is not put out is a conversion loss
     for node in conversion:

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.tables import csv_encoding, header_columns, read_tables
 from lingtan.metering.store import (
     CHUNK_READINGS,
@@ -187,13 +188,14 @@ class _Reader:
         self.layout = ""
 
     def fail(self, row: int, column: str, value: Any, rule: str) -> None:
-        self.problems.append(InputProblem(f"{self.name} row {row}", column, value, rule))
+        where = Message("%(file)s row %(row)d", file=self.name, row=row)
+        self.problems.append(InputProblem(where, column, value, rule))
 
     def _meter_rule(self, code: str) -> str | None:
         virtual = self.meters.get(code)
         if virtual is None:
-            return "unknown meter"
-        return "a virtual meter has no readings of its own" if virtual else None
+            return Message("unknown meter")
+        return Message("a virtual meter has no readings of its own") if virtual else None
 
     def _time(self, row: int, column: str, cell: Any) -> int | None:
         try:
@@ -203,24 +205,27 @@ class _Reader:
                 row,
                 column,
                 cell,
-                "unparsable timestamp: ISO 8601 expected, e.g. 2025-03-01T08:15:00+08:00",
+                Message("unparsable timestamp: ISO 8601 expected, e.g. 2025-03-01T08:15:00+08:00"),
             )
             return None
         if ts > self.latest:
-            self.fail(row, column, cell, "timestamp in the future")
+            self.fail(row, column, cell, Message("timestamp in the future"))
             return None
         return ts
 
     def readings(self) -> Iterator[tuple[str, int, float]]:
         first = next(self.rows, None)
         if first is None:
-            self.fail(1, "header", None, "empty file")
+            self.fail(1, "header", None, Message("empty file"))
             return
         header = first[1]
         cols = header_columns(header, READINGS)
         if "timestamp" not in cols:
             self.fail(
-                1, "header", [str(h) for h in header], "no timestamp column (timestamp / 时间)"
+                1,
+                "header",
+                [str(h) for h in header],
+                Message("no timestamp column (timestamp / 时间)"),
             )
             return
         if {"meter", "value"} <= cols.keys():
@@ -254,7 +259,7 @@ class _Reader:
             try:
                 value = _parse_value(row[iv])
             except (ValueError, TypeError):
-                self.fail(number, "value", row[iv], "unparsable value: a number expected")
+                self.fail(number, "value", row[iv], Message("unparsable value: a number expected"))
                 ok = False
             if ts is None:
                 ok = False
@@ -284,7 +289,7 @@ class _Reader:
                 try:
                     value = _parse_value(cell)
                 except (ValueError, TypeError):
-                    self.fail(number, code, cell, "unparsable value: a number expected")
+                    self.fail(number, code, cell, Message("unparsable value: a number expected"))
                     continue
                 if ts is not None and not self.problems:
                     yield code, ts, value
@@ -400,7 +405,14 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
     problems: list[InputProblem] = []
     missing = [k for k in ("record", "code") if k not in cols]
     if missing:
-        raise InputError(InputProblem(f"{path.name} row 1", "header", missing, "missing columns"))
+        raise InputError(
+            InputProblem(
+                Message("%(file)s row %(row)d", file=path.name, row=1),
+                "header",
+                missing,
+                Message("missing columns"),
+            )
+        )
     nodes, meters = [], []
     for number, row in rows:
 
@@ -410,7 +422,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
 
         if not any(cell(k) for k in cols):
             continue
-        where = f"{path.name} row {number}"
+        where = Message("%(file)s row %(row)d", file=path.name, row=number)
         record, code = cell("record").casefold(), cell("code")
         if not code:
             problems.append(InputProblem(where, "code", None, "a code is required"))

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from lingtan.i18n import DEFAULT_TIME_ZONE
+
 __all__ = ["ORIGINS", "STATUSES", "ReportData"]
 
 #: Where an activity record comes from (same values as ``lingtan.store.models.ORIGINS``).
@@ -55,6 +57,7 @@ class ReportData:
     boundary: str | None = None
     production_units: list[str] = field(default_factory=list)
     locked_at: datetime | None = None
+    time_zone: str = DEFAULT_TIME_ZONE  # of the facility: times are shown in it
     activity: list[dict[str, Any]] = field(default_factory=list)
     monthly: list[dict[str, Any]] = field(default_factory=list)
     restatements: list[dict[str, Any]] = field(default_factory=list)

@@ -13,6 +13,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from lingtan.accounting.serialize import warning_texts
+from lingtan.i18n import N_
+from lingtan.i18n.catalog import install
 from lingtan.reports.charts import category_chart, cjk_font, monthly_chart
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels, fmt_date, fmt_fixed, fmt_pct, fmt_sig
@@ -22,11 +25,11 @@ __all__ = ["render_html"]
 
 #: Totals of section 7.1, in the order of ``uncertainty_pct`` in the result.
 UNCERTAINTY_TOTALS = (
-    ("total_tco2e", "total"),
-    ("scope1_tco2e", "scope1"),
-    ("scope2_location_tco2e", "scope2_location"),
-    ("scope2_market_tco2e", "scope2_market"),
-    ("scope3_tco2e", "scope3"),
+    ("total_tco2e", N_("GB/T 32150 total")),
+    ("scope1_tco2e", N_("Scope 1 (gross)")),
+    ("scope2_location_tco2e", N_("Scope 2 location-based")),
+    ("scope2_market_tco2e", N_("Scope 2 market-based")),
+    ("scope3_tco2e", N_("Scope 3")),
 )
 
 
@@ -40,21 +43,26 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(fixed=fmt_fixed, sig=fmt_sig, pct=fmt_pct, day=fmt_date)
-    return env
+    return install(env)
 
 
 def report_warnings(view: ReportView, labels: Labels) -> list[str]:
     """Warnings the report adds to the engine's: draft, unverified factors, data checks."""
     data, out = view.data, []
     if data.status != "locked":
-        out.append(labels.t("warn_draft"))
+        out.append(labels.gettext("The inventory is not locked; its figures may still change."))
     if view.unverified:
-        out.append(labels.t("warn_unverified", n=len(view.unverified)))
+        out.append(
+            labels.gettext(
+                "%(n)s factor row(s) used are UNVERIFIED (section 4).", n=len(view.unverified)
+            )
+        )
     for line in view.lines:
         if line.check == "diff":
             out.append(
-                labels.t(
-                    "warn_sum",
+                labels.gettext(
+                    "Activity records of %(source)s sum to %(records)s %(unit)s, but the inventory "
+                    "uses %(used)s %(unit)s.",
                     source=line.line["source_id"],
                     records=fmt_sig(line.records_sum, 10),
                     used=fmt_sig(line.line["quantity"], 10),
@@ -63,10 +71,22 @@ def report_warnings(view: ReportView, labels: Labels) -> list[str]:
             )
     if data.activity and view.lines_without_records:
         ids = ", ".join(v.line["source_id"] for v in view.lines_without_records)
-        out.append(labels.t("warn_no_records", n=len(view.lines_without_records), sources=ids))
+        out.append(
+            labels.gettext(
+                "%(n)s source(s) have no activity records: %(sources)s.",
+                n=len(view.lines_without_records),
+                sources=ids,
+            )
+        )
     if view.estimates:
         share = fmt_pct(view.estimate_share_pct)
-        out.append(labels.t("warn_estimate", n=view.estimates, share=share))
+        out.append(
+            labels.gettext(
+                "%(n)s activity record(s) are estimates (%(share)s of emissions).",
+                n=view.estimates,
+                share=share,
+            )
+        )
     return out
 
 
@@ -94,9 +114,11 @@ def context(data: ReportData, lang: str) -> dict[str, Any]:
         "t": totals,
         "inv": data.result["inventory"],
         "font": cjk_font(),
+        "time_zone": data.time_zone,
         "source_groups": source_groups,
         "uncertainty_totals": UNCERTAINTY_TOTALS,
         "report_warnings": report_warnings(view, labels),
+        "engine_warnings": [labels.message(w) for w in warning_texts(data.result)],
         "category_svg": Markup(category_chart(categories, labels)) if categories else None,
         "monthly_svg": Markup(monthly_chart(data.monthly, labels)) if data.monthly else None,
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lingtan.accounting.formulas import uncertainty_of_sum
+from lingtan.i18n import Message
 from lingtan.reports.data import ORIGINS, ReportData
 from lingtan.units import UnitError, conversion_factor
 
@@ -356,7 +357,7 @@ def _factor_uses(lines: list[LineView], by_ref: dict[str, FactorRow]) -> list[Fa
                     unit=use.get("unit"),
                     ref=use.get("ref"),
                     status=use["status"],
-                    rule=use.get("rule"),
+                    rule=Message.stored(use.get("rule"), use.get("rule_message")),
                     factor=by_ref.get(use["ref"]) if use.get("ref") else None,
                 )
             if view not in uses[key].lines:

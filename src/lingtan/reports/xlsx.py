@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl.cell._writer
 from openpyxl import Workbook
@@ -26,8 +27,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from lingtan.accounting.serialize import warning_texts
+from lingtan.i18n import N_, NP_
+from lingtan.i18n.catalog import texts
 from lingtan.reports.data import ReportData
-from lingtan.reports.i18n import LABELS, Labels
+from lingtan.reports.i18n import Labels
 from lingtan.reports.view import LineView, ReportView, SourceView, build_view
 
 __all__ = ["SHEETS", "render_xlsx"]
@@ -80,6 +84,15 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return "\n".join(str(v) for v in value) if value else None
     return value
+
+
+def _local(value: datetime | None, zone: str) -> datetime | None:
+    """A moment as the wall-clock time of ``zone`` (a cell has no time zone; the unit column
+    names it)."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
 
 
 def _when(value: Any) -> Any:
@@ -139,9 +152,11 @@ def _table(
     return row
 
 
-def _label(key: str) -> tuple[str, str]:
-    en, *zh = LABELS[key]
-    return en, zh[-1]
+def _label(text: str | tuple[str, str]) -> tuple[str, str]:
+    """(English, Chinese) of a text marked with ``N_`` or ``NP_``."""
+    context, msgid = text if isinstance(text, tuple) else (None, text)
+    chinese = Labels("zh-CN")
+    return msgid, chinese.pgettext(context, msgid) if context else chinese.gettext(msgid)
 
 
 def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str, Any, str | None]]:
@@ -149,44 +164,49 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     r, t, inv = data.result, data.totals, data.result["inventory"]
     rows: list[tuple[str, str, str, Any, str | None]] = []
 
-    def add(key: str, path: str, value: Any, unit: str | None = None) -> None:
-        rows.append((*_label(key), path, value, unit))
+    def add(text: str | tuple[str, str], path: str, value: Any, unit: str | None = None) -> None:
+        rows.append((*_label(text), path, value, unit))
 
-    add("organization", "organization_name", data.organization_name)
-    add("facility", "facility_name", data.facility_name)
-    add("facility_code", "facility_code", data.facility_code)
-    add("region", "region_code", data.region_code)
-    add("region", "region_name", data.region_name)
-    add("industry", "industry_code", data.industry_code)
-    add("industry", "industry_name", data.industry_name)
+    add(N_("Organization"), "organization_name", data.organization_name)
+    add(NP_("report.facility", "Facility"), "facility_name", data.facility_name)
+    add(N_("Facility code"), "facility_code", data.facility_code)
+    add(NP_("report.region", "Region"), "region_code", data.region_code)
+    add(NP_("report.region", "Region"), "region_name", data.region_name)
+    add(N_("Industry (GB/T 4754)"), "industry_code", data.industry_code)
+    add(N_("Industry (GB/T 4754)"), "industry_name", data.industry_name)
     rows.append(("Period start", "核算期起", "period_start", _when(data.period_start), None))
     rows.append(("Period end", "核算期止", "period_end", _when(data.period_end), None))
-    add("inventory_id", "inventory_id", data.inventory_id)
-    add("status", "status", data.status)
-    add("locked_at", "locked_at", _when(data.locked_at), "UTC")
-    add("created_at", "created_at", _when(data.created_at), "UTC")
-    add("engine_version", "engine_version", data.engine_version)
-    add("gwp", "inventory.gwp", inv["gwp"])
+    add(NP_("report.inventory_id", "Inventory"), "inventory_id", data.inventory_id)
+    add(N_("Status"), "status", data.status)
+    zone = data.time_zone
+    add(N_("Locked at"), "locked_at", _local(data.locked_at, zone), zone)
+    add(N_("Computed at"), "created_at", _local(data.created_at, zone), zone)
+    add(N_("Engine version"), "engine_version", data.engine_version)
+    add(N_("GWP values"), "inventory.gwp", inv["gwp"])
     add(
-        "electricity_factor_year",
+        N_("Electricity factor data year"),
         "inventory.electricity_factor_year",
         inv["electricity_factor_year"],
     )
-    add("electricity_tce_basis", "inventory.electricity_tce_basis", inv["electricity_tce_basis"])
+    add(
+        N_("Electricity to standard coal"),
+        "inventory.electricity_tce_basis",
+        inv["electricity_tce_basis"],
+    )
     for key, label, unit in (
-        ("total_tco2e", "total", "tCO2e"),
-        ("total_co2_t", "total_co2", "tCO2"),
-        ("scope1_tco2e", "scope1", "tCO2e"),
-        ("scope2_location_tco2e", "scope2_location", "tCO2e"),
-        ("scope2_market_tco2e", "scope2_market", "tCO2e"),
-        ("scope3_tco2e", "scope3", "tCO2e"),
-        ("deductions_tco2e", "deductions", "tCO2e"),
-        ("biogenic_co2_t", "biogenic", "tCO2"),
-        ("energy_tce", "energy", "tce"),
-        ("purchased_electricity_mwh", "purchased_electricity", "MWh"),
-        ("renewable_electricity_mwh", "renewable", "MWh"),
-        ("renewable_electricity_share_pct", "renewable_share", "%"),
-        ("co2_per_energy_tco2_per_tce", "co2_per_energy", "tCO2/tce"),
+        ("total_tco2e", N_("GB/T 32150 total"), "tCO2e"),
+        ("total_co2_t", N_("GB/T 32150 total, CO2 only"), "tCO2"),
+        ("scope1_tco2e", N_("Scope 1 (gross)"), "tCO2e"),
+        ("scope2_location_tco2e", N_("Scope 2 location-based"), "tCO2e"),
+        ("scope2_market_tco2e", N_("Scope 2 market-based"), "tCO2e"),
+        ("scope3_tco2e", N_("Scope 3"), "tCO2e"),
+        ("deductions_tco2e", N_("Deductions (exports, recovered CO2)"), "tCO2e"),
+        ("biogenic_co2_t", N_("Biogenic CO2 (outside totals)"), "tCO2"),
+        ("energy_tce", N_("Energy consumption"), "tce"),
+        ("purchased_electricity_mwh", N_("Purchased electricity"), "MWh"),
+        ("renewable_electricity_mwh", N_("Renewable electricity (instruments)"), "MWh"),
+        ("renewable_electricity_share_pct", N_("Renewable share of purchased electricity"), "%"),
+        ("co2_per_energy_tco2_per_tce", N_("CO2 per unit energy"), "tCO2/tce"),
     ):
         add(label, f"totals.{key}", t[key], unit)
     for key, value in t["by_gbt32150_category_tco2e"].items():
@@ -264,9 +284,9 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
             )
     if r.get("residual_factor"):
         rf = r["residual_factor"]
-        add("residual_factor", "residual_factor.value", rf["value"], rf["unit"])
-    for index, warning in enumerate(r["warnings"]):
-        rows.append(("Warning", "警示", f"warnings[{index}]", warning, None))
+        add(N_("Residual factor (market-based)"), "residual_factor.value", rf["value"], rf["unit"])
+    for index, warning in enumerate(warning_texts(r)):
+        rows.append(("Warning", "警示", f"warnings[{index}]", labels.message(warning), None))
     return rows
 
 
@@ -345,7 +365,7 @@ def _column(columns: Sequence[Col], en: str) -> int:
 def _units(labels: Labels, units: list[str]) -> str | None:
     """The unit of a sum, or a note that the units differ (and nothing was added up)."""
     if len(units) > 1:
-        return labels.t("units_differ", units=", ".join(units))
+        return labels.gettext("units differ (%(units)s): not added up", units=", ".join(units))
     return units[0] if units else None
 
 
@@ -614,7 +634,7 @@ def _cost(ws: Worksheet, cost: dict[str, Any], labels: Labels) -> None:
     types = [r["energy_type"] for r in cost["by_energy_type"]]
     columns = [Col("Month", "月份", 10, lambda m: m["month"])]
     for energy_type in types:
-        en, zh = LABELS[f"et_{energy_type}"]
+        en, zh = (texts(lang).name_of("energy.type", energy_type) for lang in ("en", "zh-CN"))
         columns.append(
             Col(f"{en} CNY", f"{zh}（元）", 16,
                 lambda m, k=energy_type: m["by_energy_type_cny"].get(k), CNY)
@@ -668,7 +688,8 @@ def render_xlsx(data: ReportData, lang: str) -> bytes:
     _restatements(_sheet(wb, "restatements", labels), view, labels)
     if data.energy_cost:
         _cost(_sheet(wb, "cost", labels), data.energy_cost, labels)
-    wb.properties.title = f"{labels.t('title')} · {data.facility_name} · {data.period_start}"
+    title = labels.gettext("Greenhouse gas emission report")
+    wb.properties.title = f"{title} · {data.facility_name} · {data.period_start}"
     wb.properties.creator = "lingtan"
     buffer = io.BytesIO()
     with _exact_floats():

@@ -25,10 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.accounting.engine import compute_inventory
-from lingtan.accounting.serialize import result_to_dict
+from lingtan.accounting.serialize import add_warning, result_to_dict
 from lingtan.calcfile import parse_calc_document
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, read_factor_text, shipped_library
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.from_meters import meter_lineage
 from lingtan.store import audit
@@ -222,13 +223,21 @@ def _snapshot(
     inventory_input, library = parse_calc_document(document, library=library)
     result = result_to_dict(compute_inventory(inventory_input, library))
     if lineage["straddling_records"]:
-        result["warnings"].append(
-            f"{len(lineage['straddling_records'])} activity record(s) straddle the period and "
-            f"were left out: ids {lineage['straddling_records']}"
+        add_warning(
+            result,
+            Message(
+                "%(n)d activity record(s) straddle the period and were left out: ids %(ids)s",
+                n=len(lineage["straddling_records"]),
+                ids=str(lineage["straddling_records"]),
+            ),
         )
     if lineage["straddling_other"]:
-        result["warnings"].append(
-            "straddling the period and left out: " + ", ".join(lineage["straddling_other"])
+        add_warning(
+            result,
+            Message(
+                "straddling the period and left out: %(items)s",
+                items=", ".join(lineage["straddling_other"]),
+            ),
         )
     return Inventory(
         facility_id=facility.id,

@@ -82,6 +82,7 @@ def report_data(session: Session, inventory: Inventory) -> ReportData:
         boundary=facility.boundary,
         production_units=[unit.name for unit in facility.units],
         locked_at=inventory.locked_at,
+        time_zone=facility.time_zone,
         activity=activity,
         monthly=[
             {"month": month, "by_category_tco2e": dict(values)}

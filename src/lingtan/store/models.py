@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from lingtan.i18n import DEFAULT_TIME_ZONE
+
 __all__ = [
     "ActivityEvidence",
     "ActivityRecord",
@@ -110,6 +112,10 @@ class Facility(Base):
     industry_code: Mapped[str | None] = mapped_column(String(20))  # GB/T 4754, e.g. C3841
     industry_name: Mapped[str | None] = mapped_column(String(200))
     boundary: Mapped[str | None] = mapped_column(Text)  # description of the boundary (核算边界)
+    #: IANA time zone of the site: times on its screens and reports are shown in it.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     organization: Mapped[Organization] = relationship(back_populates="facilities")

@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lingtan.i18n import N_, NP_
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.web import i18n
 from lingtan.web.deps import error_body
@@ -83,7 +84,8 @@ _PARAMETERS = ("export", "table")
 
 
 class ExportRefusedError(Exception):
-    """An export that is not written: HTTP status and the message key with its values."""
+    """An export that is not written: HTTP status and the message (an English msgid) with its
+    values."""
 
     def __init__(self, status: int, key: str, **values: object):
         self.status, self.key, self.values = status, key, values
@@ -105,9 +107,19 @@ def _both(zh: str, en: str) -> str:
     return zh if zh == en or not en else en if not zh else f"{zh} / {en}"
 
 
-def _label(key: str, **values: object) -> str:
-    """The message ``key`` in Chinese and English."""
-    return _both(i18n.translator("zh-CN")(key, **values), i18n.translator("en")(key, **values))
+#: The labels of the title block above an exported table.
+_CONTINUED = NP_("export", "continued, part %(n)s")
+_PAGE = NP_("export", "Page")
+_FACILITY = NP_("export", "Facility")
+_FILTERS = NP_("export", "Period and filters")
+_EXPORTED_AT = NP_("export", "Exported at")
+_ADDRESS = NP_("export", "Page address")
+
+
+def _label(label: tuple[str, str], **values: object) -> str:
+    """A label of the title block (``NP_(context, msgid)``) in Chinese and English."""
+    texts = (i18n.texts(lang).pgettext(*label, **values) for lang in ("zh-CN", "en"))
+    return _both(*texts)
 
 
 def _local(page: PageInfo, moment: datetime) -> datetime:
@@ -188,7 +200,7 @@ def _top(pages: _Pages, export: Export, part: int) -> list[str]:
     page, other = pages.page, pages.other
     caption = pages.both(page.caption or page.title, other.caption or other.title)
     if part > 1:
-        caption += f" ({_label('export.continued', n=part)})"
+        caption += f" ({_label(_CONTINUED, n=part)})"
     title = pages.both(page.title, other.title)
     facility = page.facility_name or page.facility
     if page.facility and page.facility_name:
@@ -196,11 +208,11 @@ def _top(pages: _Pages, export: Export, part: int) -> list[str]:
     time = _time(_local(page, export.exported_at))
     return [
         caption,
-        f"{_label('export.page')}: {title}" + (f" — {page.context}" if page.context else ""),
-        f"{_label('export.facility')}: {facility or '—'}",
-        f"{_label('export.filters')}: {_filters(pages)}",
-        f"{_label('export.exported_at')}: {time}",
-        f"{_label('export.address')}: {export.address}",
+        f"{_label(_PAGE)}: {title}" + (f" — {page.context}" if page.context else ""),
+        f"{_label(_FACILITY)}: {facility or '—'}",
+        f"{_label(_FILTERS)}: {_filters(pages)}",
+        f"{_label(_EXPORTED_AT)}: {time}",
+        f"{_label(_ADDRESS)}: {export.address}",
         "",
     ]
 
@@ -263,10 +275,21 @@ class _Writer:
 
     def _count(self, columns: int) -> None:
         if columns > SHEET_COLUMNS:
-            raise ExportRefusedError(422, "export.too_wide", limit=f"{SHEET_COLUMNS:,}")
+            raise ExportRefusedError(
+                422,
+                N_("The table has more than Excel's %(limit)s columns and cannot be exported."),
+                limit=f"{SHEET_COLUMNS:,}",
+            )
         self.cells += columns
         if self.cells > MAX_CELLS:
-            raise ExportRefusedError(422, "export.too_large", limit=f"{MAX_CELLS:,}")
+            raise ExportRefusedError(
+                422,
+                N_(
+                    "The table has more than %(limit)s cells (rows × columns), more than an "
+                    "export writes: choose a shorter period or narrower filters."
+                ),
+                limit=f"{MAX_CELLS:,}",
+            )
 
     def _fit(self, column: int, text: str) -> None:
         self.widths[column] = max(self.widths.get(column, 8), min(_width(text) + 2, 60))
@@ -356,7 +379,7 @@ def workbook(page_html: str, other_html: str, export: Export) -> tuple[bytes, st
     writer = _Writer(other, export)
     page = read_page(page_html, export.table, writer.row)
     if not page.found:
-        raise ExportRefusedError(404, "export.no_table", table=export.table)
+        raise ExportRefusedError(404, N_("The page has no table %(table)s."), table=export.table)
     return writer.finish(page), _file_name(page, export)
 
 
@@ -432,10 +455,12 @@ class TableExport:
         lang = i18n.language(Request(scope))
         try:
             if asked["export"] != "xlsx" or not asked.get("table"):
-                raise ExportRefusedError(422, "export.bad_request")
+                raise ExportRefusedError(
+                    422, N_("An export needs export=xlsx and table=the id or number of the table.")
+                )
             await self._export(scope, receive, send, b"&".join(kept), asked["table"], lang)
         except ExportRefusedError as refused:
-            message = i18n.translator(lang)(refused.key, **refused.values)
+            message = i18n.texts(lang).gettext(refused.key, **refused.values)
             answer = JSONResponse(error_body(refused.status, message), status_code=refused.status)
             await answer(scope, receive, send)
 
@@ -446,7 +471,11 @@ class TableExport:
         if not page.page:
             return  # the page's own answer (sign in, 403, 404 …) has been sent
         if page.size > MAX_PAGE_BYTES:
-            raise ExportRefusedError(422, "export.page_too_large", limit=f"{MAX_PAGE_BYTES:,}")
+            raise ExportRefusedError(
+                422,
+                N_("The page is larger than %(limit)s bytes; its tables cannot be exported."),
+                limit=f"{MAX_PAGE_BYTES:,}",
+            )
         other_lang = next(code for code in i18n.LANGUAGES if code != lang)
         other = await self._render(scope, receive, query, other_lang, None)
         address = scope["path"] + (f"?{query.decode('latin-1')}" if query else "")

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from lingtan.i18n.catalog import install
 from lingtan.web import accounts
 from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body
 
@@ -26,6 +27,7 @@ __all__ = ["router", "templates"]
 
 LOGIN_CSRF_COOKIE = "lingtan_login_csrf"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+install(templates.env)  # _(), pgettext, ngettext in the page's language (lingtan.i18n)
 router = APIRouter()
 
 

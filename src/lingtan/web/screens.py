@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
+from lingtan.i18n import N_, NP_
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import Facility, Inventory
@@ -54,19 +55,19 @@ router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
-#: The navigation: (key, message key, path or None while the screen is still to come,
+#: The navigation: (key, (context, text), path or None while the screen is still to come,
 #: shown to whom: None for everyone, else the name of a Principal property).
-NAV: tuple[tuple[str, str, str | None, str | None], ...] = (
-    ("overview", "nav.overview", "/overview", None),
-    ("energy", "nav.energy", "/energy", None),
-    ("budgets", "nav.budgets", "/budgets", None),
-    ("intensity", "nav.intensity", "/intensity", None),
-    ("alerts", "nav.alerts", "/alerts", None),
-    ("inventory", "nav.inventory", "/inventories", None),
-    ("data", "nav.data", "/data", None),
-    ("factors", "nav.factors", "/factors", None),
-    ("reports", "nav.reports", "/reports", None),
-    ("audit", "nav.audit", "/audit", "reads_audit_log"),
+NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
+    ("overview", NP_("nav", "Overview"), "/overview", None),
+    ("energy", NP_("nav", "Energy"), "/energy", None),
+    ("budgets", NP_("nav", "Budgets"), "/budgets", None),
+    ("intensity", NP_("nav", "Intensity"), "/intensity", None),
+    ("alerts", NP_("nav", "Alerts"), "/alerts", None),
+    ("inventory", NP_("nav", "Inventory"), "/inventories", None),
+    ("data", NP_("nav", "Data"), "/data", None),
+    ("factors", NP_("nav", "Factors"), "/factors", None),
+    ("reports", NP_("nav", "Reports"), "/reports", None),
+    ("audit", NP_("nav", "Audit log"), "/audit", "reads_audit_log"),
 )
 
 #: Trace colours of the charts: Scope 1, 2 and 3, then others.
@@ -142,7 +143,7 @@ def render(
     given by a form post that answers with a page (its CSRF token already checked)."""
     who = who or _signed_in(request, session, background)
     lang = i18n.language(request)
-    t = i18n.translator(lang)
+    t = i18n.texts(lang)
     facilities = _facilities(session, who)
     chosen = request.query_params.get("facility")
     current = next(
@@ -151,11 +152,10 @@ def render(
     frame = {
         "who": who,
         "lang": lang,
-        "t": t,
         "languages": i18n.LANGUAGES,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "nav": [
-            (key, t(label), path)
+            (key, t.pgettext(*label), path)
             for key, label, path, rule in NAV
             if rule is None or getattr(who, rule)
         ],
@@ -171,7 +171,11 @@ def render(
     except ApiError as error:
         if error.status not in (403, 404):
             raise
-        message = t("error.403") if error.status == 403 else t("error.404")
+        message = (
+            t.gettext("You may not see this page.")
+            if error.status == 403
+            else t.gettext("There is no such page or object.")
+        )
         frame["here"] = "/overview"  # an error page repeats nothing of what was asked
         return _page(
             request,
@@ -182,7 +186,10 @@ def render(
     except InputError:
         frame["here"] = "/overview"
         return _page(
-            request, "error.html", {**frame, "status": 404, "message": t("error.404")}, 404
+            request,
+            "error.html",
+            {**frame, "status": 404, "message": t.gettext("There is no such page or object.")},
+            404,
         )
     return _page(request, template, {**frame, **context})
 
@@ -239,15 +246,15 @@ def _latest_year(session: Session, site: Facility) -> int | None:
     return latest.year if latest else None
 
 
-def _trend_chart(trend: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any]:
+def _trend_chart(trend: list[dict[str, Any]], t: i18n.Texts) -> dict[str, Any]:
     months = [row["month"] for row in trend]
     series = (
-        ("scope1_tco2e", "term.scope1"),
-        ("scope2_location_tco2e", "term.scope2_location"),
-        ("scope3_tco2e", "term.scope3"),
+        ("scope1_tco2e", N_("Scope 1")),
+        ("scope2_location_tco2e", N_("Scope 2 (location-based)")),
+        ("scope3_tco2e", N_("Scope 3")),
     )
     traces = [
-        {"type": "bar", "name": t(label), "x": months, "y": [row[key] for row in trend]}
+        {"type": "bar", "name": t.gettext(label), "x": months, "y": [row[key] for row in trend]}
         for key, label in series
         if any(row[key] for row in trend)
     ]
@@ -271,7 +278,7 @@ def overview(
     def build(who: Principal):
         site = _current(session, who, facility)
         shown = year or _latest_year(session, site)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
         reconciliation = reconciliation_block(request, session, who, site, shown)
@@ -312,10 +319,10 @@ def inventory_list(
 
 def _scope_totals(totals: dict[str, Any]) -> list[tuple[str, float]]:
     return [
-        ("term.scope1", totals["scope1_tco2e"]),
-        ("term.scope2_location", totals["scope2_location_tco2e"]),
-        ("term.scope2_market", totals["scope2_market_tco2e"]),
-        ("term.scope3", totals["scope3_tco2e"]),
+        (N_("Scope 1"), totals["scope1_tco2e"]),
+        (N_("Scope 2 (location-based)"), totals["scope2_location_tco2e"]),
+        (N_("Scope 2 (market-based)"), totals["scope2_market_tco2e"]),
+        (N_("Scope 3"), totals["scope3_tco2e"]),
     ]
 
 

@@ -111,8 +111,9 @@ def _intensity_chart(rows: list[dict[str, Any]], t: Callable[..., str]) -> dict[
     unit = shown[0]["unit"]
     return energy_and_carbon_chart(
         [r["month"] for r in shown],
-        (t("intensity.energy_per", unit=unit), f"tce/{unit}", [r["tce_per_unit"] for r in shown]),
-        (t("intensity.carbon_per", unit=unit), f"tCO2/{unit}",
+        (t.gettext("Energy per unit (tce/%(unit)s)", unit=unit), f"tce/{unit}",
+         [r["tce_per_unit"] for r in shown]),
+        (t.gettext("CO2 per unit (tCO2/%(unit)s)", unit=unit), f"tCO2/{unit}",
          [r["tco2_per_unit"] for r in shown]),
     )  # fmt: skip
 
@@ -129,7 +130,7 @@ def intensity_page(
     def build(who: Principal):
         site = _current(session, who, facility)
         shown, _ = _period(session, site, year, None)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         data = api_energy.energy_intensity(request, session, who, site.code, shown, None)
         products = list(dict.fromkeys(r["product"] for r in data["rows"]))
         chosen = product if product in products else (products[0] if products else None)
@@ -173,7 +174,7 @@ def alerts_page(
             )
         else:
             shown, chosen = _period(session, site, year, month)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         kind = type if type in ALERT_TYPES else None
         level = severity if severity in SEVERITIES else None
         data = api_nodes.alerts(

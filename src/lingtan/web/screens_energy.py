@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError
 from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import last_metered_day, month_span
-from lingtan.metering.tou import LABELS
 from lingtan.store.models import Facility, Inventory, Meter
 from lingtan.web import api_cost, api_energy, i18n
 from lingtan.web.accounts import Principal
@@ -71,18 +70,22 @@ def _node_names(session: Session, who: Principal, site: Facility) -> Callable[[s
 # --- energy ---------------------------------------------------------------------------------
 
 
-def _flow_label(node: dict[str, Any], t: Callable[..., str]) -> str:
+def _flow_label(node: dict[str, Any], t: i18n.Texts) -> str:
     """A Sankey node's label in the page's language: sources, export and losses by their
     official terms (外购电力, 自发光伏发电 …); nodes of the tree by their names."""
     flow, _, energy_type = node["id"].partition(":")
     if energy_type and flow in ("supply", "generation"):
-        return t(f"energy.source.{flow}", type=_named(t, "energy.type")(energy_type))
+        return t.name_of("energy.source", flow, type=_named(t, "energy.type")(energy_type))
     if node["id"] in ("export", LOSSES):
-        return t("energy.flow.export") if node["id"] == "export" else t("energy.losses")
+        return (
+            t.pgettext("energy.flow", "export")
+            if node["id"] == "export"
+            else t.gettext("unmetered and losses")
+        )
     return node["label"]
 
 
-def _sankey(flow: dict[str, Any], t: Callable[..., str]) -> dict[str, Any] | None:
+def _sankey(flow: dict[str, Any], t: i18n.Texts) -> dict[str, Any] | None:
     if not flow["links"]:
         return None
     figure = chart(
@@ -164,16 +167,18 @@ def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
 
 def _tou_name(lang: str) -> Callable[[str], str]:
     """A TOU label as the page shows it: 高峰 in Chinese, peak in English."""
-    return lambda label: LABELS[label] if lang == "zh-CN" else label.replace("_", " ")
+    return i18n.named(i18n.texts(lang), "tou.period")
 
 
-def _heatmap(items: list[dict[str, Any]], t: Callable[..., str]) -> dict[str, Any] | None:
+def _heatmap(items: list[dict[str, Any]], t: i18n.Texts) -> dict[str, Any] | None:
     if not items:
         return None
     meters = list(dict.fromkeys(i["meter"] for i in items))
     days = list(dict.fromkeys(i["day"].isoformat() for i in items))
     cells = {(i["meter"], i["day"].isoformat()): i for i in items}
-    text = t("energy.quality_hover")
+    text = t.gettext(
+        "complete %%{z:.1f} %%<br>estimated %%{customdata[0]}, missing %%{customdata[1]}"
+    )
     figure = chart(
         [
             {
@@ -217,7 +222,7 @@ def energy_page(
         site = _current(session, who, facility)
         shown, chosen = _period(session, site, year, month)
         lang = i18n.language(request)
-        t = i18n.translator(lang)
+        t = i18n.texts(lang)
         code = site.code
         kind = "month" if chosen else "year"
         totals = api_energy.energy_totals(request, session, who, code, shown, chosen, kind)
@@ -314,7 +319,7 @@ def _data_page(
     def build(who: Principal):
         site = _current(session, who, facility)
         tree = api_energy.metering_tree(session, who, site.code)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         return "data.html", {
             "site": site,
             "tree": _tree(tree),

@@ -16,6 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from lingtan.i18n import N_
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.store.models import Meter, MeterDay
 from lingtan.web import api_energy, api_nodes, i18n
@@ -74,8 +75,8 @@ def _trend_chart(detail: dict[str, Any], t: Callable[..., str]) -> dict[str, Any
         return None
     figure = energy_and_carbon_chart(
         [p["period"] for p in points],
-        (t("node.energy_tce"), "tce", [p["energy_tce"] for p in points]),
-        (t("node.carbon_tco2"), "tCO2", [p["carbon_tco2"] for p in points]),
+        (t.pgettext("node.energy_tce", "Energy (tce)"), "tce", [p["energy_tce"] for p in points]),
+        (t.gettext("CO2 (tCO2)"), "tCO2", [p["carbon_tco2"] for p in points]),
     )
     if detail["trend_period"] == "day":
         figure["layout"]["xaxis"] = {"type": "date", "tickformat": "%m-%d"}
@@ -96,7 +97,7 @@ def node_page(
         site = _current(session, who, facility)
         shown, chosen = _period(session, site, year, month)
         lang = i18n.language(request)
-        t = i18n.translator(lang)
+        t = i18n.texts(lang)
         detail = api_nodes.energy_node(request, session, who, site.code, node, shown, chosen)
         return "node.html", {
             "site": site,
@@ -133,25 +134,34 @@ def _day(text: str | None) -> date | None:
     return day
 
 
+#: What is wrong with a meter page's date range (English msgids, shown translated).
+_BAD_DATE = N_(
+    "A date is not valid: enter a date of 2000 to 2100 as year-month-day (e.g. 2025-07-01)."
+)
+_REVERSED = N_("The end date is before the start date: choose the range again.")
+_TOO_LONG = N_("The range may span at most %(max)s days: shorten it.")
+
+
 def meter_range(
     start: str | None, end: str | None, latest: date | None
 ) -> tuple[date | None, date | None, str | None]:
-    """The local days ``(first, last)`` asked for, and the message key of what is wrong with
-    them (None when they are right). Without a range: the last :data:`METER_DAYS` days up to
-    the meter's latest daily total; with one end only, a range of that length from it."""
+    """The local days ``(first, last)`` asked for, and the message (an English msgid) of what
+    is wrong with them (None when they are right). Without a range: the last
+    :data:`METER_DAYS` days up to the meter's latest daily total; with one end only, a range of
+    that length from it."""
     try:
         first, last = _day(start), _day(end)
     except ValueError:
-        return None, None, "meter.range_format"
+        return None, None, _BAD_DATE
     if last is None:
         last = first + timedelta(days=METER_DAYS - 1) if first else latest
     if last is None:
         return None, None, None
     first = first or last - timedelta(days=METER_DAYS - 1)
     if last < first:
-        return first, last, "meter.range_reversed"
+        return first, last, _REVERSED
     if (last - first).days + 1 > METER_MAX_DAYS:
-        return first, last, "meter.range_too_long"
+        return first, last, _TOO_LONG
     return first, last, None
 
 
@@ -169,7 +179,7 @@ def meter_page(
 
     def build(who: Principal):
         site = _current(session, who, facility)
-        t = i18n.translator(i18n.language(request))
+        t = i18n.texts(i18n.language(request))
         quality_name = _named(t, "quality")
         tree = api_energy.metering_tree(session, who, site.code)
         meter = next((m for m in tree["meters"] if m["code"] == code), None)

@@ -35,5 +35,5 @@ def reconciliation_block(
         if error.status != 404:
             raise
         return None
-    t = i18n.translator(i18n.language(request))
+    t = i18n.texts(i18n.language(request))
     return {**data, "type_name": i18n.named(t, "energy.type")}

@@ -1,0 +1,282 @@
+"""Codes shown by name: family -> code -> (context, English msgid).
+
+Written by the catalogue conversion; add a code here and its Chinese to the
+catalogue (``messages.po``). ``Texts.name_of(family, code)`` and ``name_of`` in
+templates show a code by its name, an unknown code as it is.
+"""
+
+from lingtan.i18n import NP_
+
+__all__ = ["TERMS"]
+
+TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "alerts.balance": {
+        "children exceed parent": NP_(
+            "alerts.balance",
+            "the children exceed the parent (%(parent)s %(unit)s) by %(loss)s %(unit)s: "
+            "a metering fault?",
+        ),
+        "incomplete": NP_(
+            "alerts.balance", "%(n)s 15-minute intervals missing: no loss is claimed"
+        ),
+        "loss": NP_("alerts.balance", "loss %(loss)s %(unit)s of the parent's %(parent)s %(unit)s"),
+    },
+    "alerts.budget": {
+        "carbon": NP_("alerts.budget", "carbon %(actual)s tCO2 over the budget of %(budget)s tCO2"),
+        "energy": NP_("alerts.budget", "energy %(actual)s tce over the budget of %(budget)s tce"),
+    },
+    "alerts.severity": {
+        "high": NP_("alerts.severity", "high"),
+        "low": NP_("alerts.severity", "low"),
+        "medium": NP_("alerts.severity", "medium"),
+    },
+    "alerts.type": {
+        "balance": NP_("alerts.type", "Balance"),
+        "budget": NP_("alerts.type", "Budget overrun"),
+        "data_gap": NP_("alerts.type", "Data gap"),
+        "quality": NP_("alerts.type", "Data quality"),
+    },
+    "audit.action": {
+        "add": NP_("audit.action", "add"),
+        "attach": NP_("audit.action", "attach evidence"),
+        "compute": NP_("audit.action", "compute"),
+        "correct": NP_("audit.action", "correct"),
+        "create": NP_("audit.action", "create"),
+        "delete": NP_("audit.action", "delete"),
+        "from_meters": NP_("audit.action", "from meters"),
+        "grant": NP_("audit.action", "grant"),
+        "ignore": NP_("audit.action", "ignore"),
+        "import": NP_("audit.action", "import"),
+        "lock": NP_("audit.action", "lock"),
+        "passwd": NP_("audit.action", "change password"),
+        "restate": NP_("audit.action", "restate"),
+        "revoke": NP_("audit.action", "revoke"),
+        "role": NP_("audit.action", "change role"),
+        "update": NP_("audit.action", "update"),
+    },
+    "audit.entity": {
+        "activity_record": NP_("audit.entity", "activity record"),
+        "api_token": NP_("audit.entity", "API token"),
+        "app_user": NP_("audit.entity", "user"),
+        "evidence": NP_("audit.entity", "evidence file"),
+        "facility": NP_("audit.entity", "facility"),
+        "facility_target": NP_("audit.entity", "target"),
+        "factor_set": NP_("audit.entity", "factor set"),
+        "import_batch": NP_("audit.entity", "import batch"),
+        "inventory": NP_("audit.entity", "inventory"),
+        "meter": NP_("audit.entity", "meter"),
+        "meter_budget": NP_("audit.entity", "meter budget"),
+    },
+    "budgets.over": {
+        "carbon": NP_("budgets.over", "over the carbon budget"),
+        "energy": NP_("budgets.over", "over the energy budget"),
+    },
+    "cost.reason": {
+        "no_price": NP_("cost.reason", "the tariff has no price for it"),
+        "unit": NP_("cost.reason", "the meter's unit does not convert to the priced unit"),
+    },
+    "cost.status": {
+        "official": NP_("cost.status", "official"),
+        "sample": NP_("cost.status", "sample data, not an official tariff"),
+        "unverified": NP_("cost.status", "unverified"),
+        "user": NP_("cost.status", "entered by the user"),
+    },
+    "data.kind": {
+        "cumulative": NP_("data.kind", "cumulative"),
+        "interval": NP_("data.kind", "interval"),
+    },
+    "data.table": {
+        "activity": NP_("data.table", "activity records"),
+        "instruments": NP_("data.table", "instruments"),
+        "production": NP_("data.table", "production"),
+        "sources": NP_("data.table", "sources"),
+    },
+    "energy.basis": {
+        "children": NP_("energy.basis", "sum of the children"),
+        "none": NP_("energy.basis", "not metered"),
+        "own meters": NP_("energy.basis", "own meters"),
+    },
+    "energy.flow": {
+        "export": NP_("energy.flow", "export"),
+        "generation": NP_("energy.flow", "generation"),
+        "output": NP_("energy.flow", "output"),
+        "supply": NP_("energy.flow", "supply"),
+        "use": NP_("energy.flow", "use"),
+    },
+    "energy.source": {
+        "generation": NP_("energy.source", "generated %(type)s"),
+        "supply": NP_("energy.source", "purchased %(type)s"),
+    },
+    "energy.status": {
+        "children exceed parent": NP_("energy.status", "children exceed parent"),
+        "incomplete": NP_("energy.status", "incomplete"),
+        "loss": NP_("energy.status", "loss above the limit"),
+        "ok": NP_("energy.status", "ok"),
+    },
+    "energy.type": {
+        "compressed_air": NP_("energy.type", "compressed air"),
+        "diesel": NP_("energy.type", "diesel"),
+        "electricity": NP_("energy.type", "electricity"),
+        "exported_power": NP_("energy.type", "exported power"),
+        "heat": NP_("energy.type", "heat"),
+        "hot_water": NP_("energy.type", "hot water"),
+        "natural_gas": NP_("energy.type", "natural gas"),
+        "non_energy": NP_("energy.type", "no energy carrier (refrigerants, process)"),
+        "onsite_generation": NP_("energy.type", "on-site generation (PV)"),
+        "pv_generation": NP_("energy.type", "PV generation"),
+        "steam": NP_("energy.type", "steam"),
+        "water": NP_("energy.type", "water"),
+    },
+    "factor.family": {
+        "carbonate": NP_("factor.family", "carbonate"),
+        "co2_density": NP_("factor.family", "CO2 density"),
+        "electricity": NP_("factor.family", "electricity"),
+        "fuel": NP_("factor.family", "fuel"),
+        "gwp": NP_("factor.family", "GWP"),
+        "heat": NP_("factor.family", "heat"),
+        "heat_conversion": NP_("factor.family", "heat conversion"),
+        "instrument": NP_("factor.family", "green certificate"),
+        "refrigerant_blend": NP_("factor.family", "refrigerant blend"),
+        "standard_coal": NP_("factor.family", "standard coal"),
+    },
+    "factor.origin": {
+        "shipped": NP_("factor.origin", "shipped with lingtan"),
+    },
+    "factor.role": {
+        "CO2 purity": NP_("factor.role", "CO2 purity"),
+        "NCV": NP_("factor.role", "NCV"),
+        "biogenic CO2 factor": NP_("factor.role", "biogenic CO2 factor"),
+        "calcination fraction": NP_("factor.role", "calcination fraction"),
+        "carbon content per heat": NP_("factor.role", "carbon content per heat"),
+        "carbon fraction C_ar": NP_("factor.role", "carbon fraction C_ar"),
+        "carbon in": NP_("factor.role", "carbon in"),
+        "carbon out": NP_("factor.role", "carbon out"),
+        "electricity equal value (等价值)": NP_("factor.role", "electricity equal value"),
+        "electricity equivalent value (当量值)": NP_("factor.role", "electricity equivalent value"),
+        "emission factor": NP_("factor.role", "emission factor"),
+        "grid emission factor (location-based)": NP_(
+            "factor.role", "grid emission factor (location-based)"
+        ),
+        "heat emission factor": NP_("factor.role", "heat emission factor"),
+        "oxidation rate": NP_("factor.role", "oxidation rate"),
+        "purity": NP_("factor.role", "purity"),
+        "reference NCV for standard coal": NP_("factor.role", "reference NCV for standard coal"),
+        "residual factor (market-based)": NP_("factor.role", "residual factor (market-based)"),
+        "standard coal heat content": NP_("factor.role", "standard coal heat content"),
+        "steam enthalpy": NP_("factor.role", "steam enthalpy"),
+        "water temperature": NP_("factor.role", "water temperature"),
+    },
+    "factor.status": {
+        "input": NP_("factor.status", "input"),
+        "official": NP_("factor.status", "official"),
+        "unverified": NP_("factor.status", "unverified"),
+    },
+    "gas": {
+        "CH4": NP_("gas", "methane"),
+        "CO2": NP_("gas", "carbon dioxide"),
+        "N2O": NP_("gas", "nitrous oxide"),
+        "NF3": NP_("gas", "nitrogen trifluoride"),
+        "SF6": NP_("gas", "sulphur hexafluoride"),
+    },
+    "iso14064": {
+        "1": NP_("iso14064", "Direct GHG emissions and removals"),
+        "2": NP_("iso14064", "Indirect emissions from imported energy"),
+        "3": NP_("iso14064", "Indirect emissions from transportation"),
+        "4": NP_("iso14064", "Indirect emissions from products used"),
+        "5": NP_("iso14064", "Indirect emissions from the use of the organization's products"),
+        "6": NP_("iso14064", "Indirect emissions from other sources"),
+    },
+    "level": {
+        "building": NP_("level", "building"),
+        "equipment": NP_("level", "equipment"),
+        "facility": NP_("level", "facility"),
+        "line": NP_("level", "line"),
+        "workshop": NP_("level", "workshop"),
+    },
+    "overview.basis": {
+        "location": NP_("overview.basis", "location-based"),
+        "market": NP_("overview.basis", "market-based"),
+    },
+    "quality": {
+        "estimated": NP_("quality", "estimated"),
+        "measured": NP_("quality", "measured"),
+        "missing": NP_("quality", "missing"),
+        "negative": NP_("quality", "negative"),
+        "replacement": NP_("quality", "replacement"),
+        "rollover": NP_("quality", "rollover"),
+        "spike": NP_("quality", "spike"),
+        "stuck": NP_("quality", "stuck"),
+    },
+    "recon.basis": {
+        "equal_value": NP_("recon.basis", "equal value (等价值)"),
+        "equivalent": NP_("recon.basis", "equivalent value (当量值)"),
+    },
+    "recon.cause": {
+        "coefficients": NP_(
+            "recon.cause", "different coefficients (当量值 against 等价值, a measured NCV)"
+        ),
+        "inventory_estimate": NP_("recon.cause", "months the inventory estimates"),
+        "meter_missing": NP_(
+            "recon.cause",
+            "months with meter data missing (the inventory has the statement or an estimate)",
+        ),
+        "metering": NP_("recon.cause", "meters against invoices (meter accuracy, reading dates)"),
+        "not_in_inventory": NP_("recon.cause", "not in the inventory: metered, no inventory line"),
+        "not_metered": NP_(
+            "recon.cause",
+            "not metered: in the inventory, no meter (diesel ledger, refrigerant top-ups)",
+        ),
+        "onsite_generation": NP_(
+            "recon.cause",
+            "PV self-consumption: in the inventory (bought from the PV owner); "
+            "the meters' total counts the supply meters only",
+        ),
+    },
+    "report.basis": {
+        "equal_value": NP_("report.basis", "equal value (等价值)"),
+        "equivalent": NP_("report.basis", "equivalent value (当量值)"),
+    },
+    "report.check": {
+        "diff": NP_("report.check", "DIFFERS"),
+        "na": NP_("report.check", "units differ, not compared"),
+        "ok": NP_("report.check", "agrees"),
+    },
+    "report.kind": {
+        "gec": NP_("report.kind", "Green electricity certificate (绿证)"),
+        "green_power": NP_("report.kind", "Green-power trading contract (绿电交易)"),
+        "onsite_renewable": NP_("report.kind", "On-site renewable (自发自用可再生电力)"),
+    },
+    "report.origin": {
+        "estimate": NP_("report.origin", "estimate"),
+        "invoice": NP_("report.origin", "invoice"),
+        "manual": NP_("report.origin", "manual entry"),
+        "meter": NP_("report.origin", "meter reading"),
+        "none": NP_("report.origin", "no record (input as given)"),
+    },
+    "report.status": {
+        "computed": NP_("report.status", "computed (not locked)"),
+        "input": NP_("report.status", "input"),
+        "locked": NP_("report.status", "locked"),
+        "official": NP_("report.status", "official"),
+        "unverified": NP_("report.status", "UNVERIFIED"),
+    },
+    "role": {
+        "admin": NP_("role", "admin"),
+        "auditor": NP_("role", "auditor"),
+        "manager": NP_("role", "manager"),
+        "token": NP_("role", "token"),
+        "viewer": NP_("role", "viewer"),
+    },
+    "status": {
+        "computed": NP_("status", "computed"),
+        "locked": NP_("status", "locked"),
+        "superseded": NP_("status", "superseded"),
+    },
+    "tou.period": {
+        "critical_peak": NP_("tou.period", "critical peak"),
+        "deep_valley": NP_("tou.period", "deep valley"),
+        "flat": NP_("tou.period", "flat"),
+        "peak": NP_("tou.period", "peak"),
+        "valley": NP_("tou.period", "valley"),
+    },
+}

@@ -1,0 +1,217 @@
+"""Chinese throughout: every page and report of the demo rendered in zh-CN asks the catalogue
+only for texts it has, the catalogue has a Chinese text for every text of the code, and the
+words the Chinese screens used to show in English are gone."""
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from lingtan.demo.build import FACILITY, build_demo
+from lingtan.demo.web import DEMO_PASSWORD, create_demo_users
+from lingtan.i18n import Message, format_time
+from lingtan.i18n.catalog import KEYWORDS, MISSES, PO_FILE, texts
+from lingtan.reports import render_html, render_xlsx
+from lingtan.services.report_data import report_data
+from lingtan.store.db import make_engine, session_scope
+from lingtan.store.models import Inventory, Meter
+from lingtan.web.app import create_app
+from web_support import app_routes
+
+ROOT = Path(__file__).resolve().parents[1]
+#: English words that the zh-CN screens showed before the catalogue (issue 9), as words of the
+#: visible text (codes, numbers, units and the factory's own names are not checked).
+ONCE_ENGLISH = (
+    "shipped", "official", "unverified", "invoice", "NCV", "must not be negative", "row",
+    "metering fault", "compute", "import", "create", "not in tce", "made inside",
+    "no standard-coal coefficient", "consumers metered", "oxidation rate",
+)  # fmt: skip
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no scripts, styles, code, tags or attributes; nor what is
+    marked ``lang="en"`` (the research notes of the shipped factor data, in English) or a
+    formula (``E = FC x NCV x CC x OF x 44/12``: the symbols of GB/T 32150)."""
+    html = re.sub(r"<(script|style|code)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(\w+)[^>]*\blang=\"en\"[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<span class=\"formula\">.*?</span>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("i18n-demo")
+    url = f"sqlite:///{root / 'lingtan.db'}"
+    MISSES.clear()
+    build_demo(root, url)  # writes the reports too: their misses count
+    create_demo_users(url)
+    client = TestClient(create_app(url))
+    answer = client.post("/api/v1/session", json={"username": "demo", "password": DEMO_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    engine = make_engine(url)
+    yield client, answer.json()["csrf_token"], engine
+    engine.dispose()
+
+
+def pages(engine) -> list[tuple[str, str]]:
+    """(route, URL) of every screen, with the demo's own objects in the URLs."""
+    with session_scope(engine) as session:
+        inventory = session.query(Inventory).order_by(Inventory.id).first()
+        line = inventory.result["lines"][0]["source_id"]
+        category = next(iter(inventory.result["totals"]["by_gbt32150_category_tco2e"]))
+        meters = {m.virtual_formula is None: m.code for m in session.query(Meter)}
+        iid = inventory.id
+    return [
+        ("/overview", "/overview"),
+        ("/energy", "/energy"),
+        ("/energy", "/energy?month=3"),
+        ("/energy/nodes/{node}", "/energy/nodes/site"),
+        ("/energy/nodes/{node}", "/energy/nodes/electrode?month=7"),
+        ("/budgets", "/budgets"),
+        ("/intensity", "/intensity"),
+        ("/alerts", "/alerts"),
+        ("/alerts", "/alerts?year=2025"),
+        ("/inventories", "/inventories"),
+        ("/inventories/{inventory_id}", f"/inventories/{iid}"),
+        ("/inventories/{inventory_id}", f"/inventories/{iid}?category={category}"),
+        ("/inventories/{inventory_id}/lines/{line_id}", f"/inventories/{iid}/lines/{line}"),
+        ("/data", "/data"),
+        ("/data/meters/{code}", f"/data/meters/{meters[True]}"),
+        ("/data/meters/{code}", f"/data/meters/{meters[False]}"),
+        ("/data/meters/{code}", f"/data/meters/{meters[True]}?start=2025-07-11&end=2025-07-01"),
+        ("/factors", "/factors"),
+        ("/factors", "/factors?set=cn-fuel-defaults-2015"),
+        ("/factors", "/factors?set=mee-electricity-2023&region=CN-JS"),
+        ("/audit", "/audit"),
+        ("/reports", "/reports"),
+        ("/overview", "/inventories/999999"),  # the error page
+    ]
+
+
+def screen_routes(client) -> set[str]:
+    """The paths of the HTML screens (not the API, static files, sign-in or switches)."""
+    found = {
+        path
+        for path, route in app_routes(client.app.routes)
+        if "GET" in route.methods
+        and not route.include_in_schema
+        and not path.startswith(("/static", "/lang", "/login", "/api"))
+        and path not in ("/", "/docs", "/redoc", "/openapi.json")
+    }
+    assert {"/overview", "/energy", "/audit"} <= found, found  # the walk finds the screens
+    return found
+
+
+def test_every_page_and_report_in_chinese_uses_only_translated_texts(demo):
+    client, csrf, engine = demo
+    client.cookies.set("lang", "zh-CN")
+    visited = pages(engine)
+    assert screen_routes(client) <= {route for route, _ in visited}, (
+        "a new screen: add its URL to pages()"
+    )
+    shown = {}
+    for _, url in visited:
+        answer = client.get(url)
+        assert answer.status_code in (200, 404, 422), (url, answer.status_code)
+        shown[url] = visible_text(answer.text)
+    refused = client.post(
+        f"/data/activity?facility={FACILITY}",
+        data={"csrf_token": csrf},
+        files={"file": ("bad.csv", b"source,period_start,period_end,quantity,unit\n"
+                        b"natural_gas,2025-01-01,2025-01-31,-5,m3\n", "text/csv")},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    shown["refused import"] = visible_text(refused.text)
+    with session_scope(engine) as session:
+        data = report_data(session, session.query(Inventory).order_by(Inventory.id).first())
+    shown["report"] = visible_text(render_html(data, "zh-CN"))
+    render_xlsx(data, "zh-CN")
+    assert not MISSES, "texts without Chinese (context, msgid):\n" + "\n".join(
+        f"  {context!r} {msgid!r}" for context, msgid in sorted(MISSES, key=str)
+    )
+    left = {
+        where: sorted(w for w in ONCE_ENGLISH if re.search(rf"\b{re.escape(w)}\b", text))
+        for where, text in shown.items()
+    }
+    assert not {where: words for where, words in left.items() if words}
+
+
+def test_the_catalogue_has_chinese_for_every_text_of_the_code():
+    """What ``pybabel extract -F babel.cfg`` finds (docs/web.md) is translated, not fuzzy."""
+    with PO_FILE.open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    method_map = [
+        ("**.py", "python"),
+        ("web/templates/**.html", "jinja2"),
+        ("reports/templates/**.j2", "jinja2"),
+    ]
+    options = {pattern: {"extensions": "jinja2.ext.i18n"} for pattern, _ in method_map[1:]}
+    found = {
+        (context, msgid if isinstance(msgid, str) else msgid[0])
+        for _, _, msgid, _, context in extract_from_dir(
+            ROOT / "src" / "lingtan", method_map, options, keywords=KEYWORDS
+        )
+    }
+    assert len(found) > 400
+    missing = sorted(
+        (context, msgid)
+        for context, msgid in found
+        if (m := catalog.get(msgid, context=context)) is None or not m.string or m.fuzzy
+    )
+    assert not missing, f"{len(missing)} texts without Chinese: {missing}"
+    babel_cfg = (ROOT / "babel.cfg").read_text()
+    assert all(pattern in babel_cfg for pattern, _ in method_map)
+
+
+def test_placeholders_of_the_translations_match():
+    """A Chinese text has the same %(name)s fields as its English msgid."""
+    with PO_FILE.open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    fields = re.compile(r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[sdfgr]|%%")
+    wrong = [
+        (m.context, m.id)
+        for m in catalog
+        if m.id and sorted(fields.findall(m.id)) != sorted(fields.findall(m.string))
+    ]
+    assert not wrong
+
+
+def test_a_message_is_english_text_and_chinese_on_screen():
+    warning = Message("straddling the period and left out: %(items)s", items="A, B")
+    assert warning == "straddling the period and left out: A, B"  # readable as it is stored
+    assert texts("zh-CN").message(warning) == "跨越核算期边界、未计入：A, B"
+    assert texts("zh-CN").message(warning.as_dict()) == "跨越核算期边界、未计入：A, B"
+    assert texts("en").message(warning) == warning
+    assert texts("zh-CN").message("an older result's text") == "an older result's text"
+
+
+def test_times_for_people_in_the_facility_time_zone():
+    moment = datetime(2025, 3, 1, 6, 5, 42, 123456, tzinfo=UTC)
+    assert format_time(moment) == "2025-03-01 14:05"  # Asia/Shanghai, UTC+8
+    assert format_time(moment.replace(tzinfo=None)) == "2025-03-01 14:05"  # naive is UTC
+    assert format_time("2025-03-01T06:05:42.123456+00:00") == "2025-03-01 14:05"
+    assert format_time(moment, "Europe/London") == "2025-03-01 06:05"
+    assert format_time(None) == "—"
+
+
+def test_the_audit_page_shows_local_minutes(demo):
+    client, _, _ = demo
+    page = client.get("/audit").text
+    times = re.findall(r"<td>(\d{4}-\d\d-\d\d[ T][\d:.+]+)</td>", page)
+    assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in times)
+    assert "+00:00" not in page and not re.search(r"\d\d:\d\d:\d\d\.\d", page)
+
+
+def test_the_catalogue_loads_quickly():
+    """Reading the .po at start (no compiled .mo) costs little."""
+    from lingtan.i18n import catalog
+
+    catalog._zh_catalogue.cache_clear()
+    started = time.perf_counter()
+    assert catalog._zh_catalogue()
+    assert time.perf_counter() - started < 0.5
