@@ -65,9 +65,10 @@ def test_every_table_has_a_link_and_the_download_holds_the_pages_figures(server,
     page.wait_for_selector("a.export-link")
     tables = page.locator("main table")
     links = page.locator("main .table-tools a.export-link")
-    assert links.count() == tables.count() == 5
+    assert links.count() == tables.count() == 8  # with the reconciliation block (3 tables)
     assert set(links.all_text_contents()) == {"导出 Excel"}
-    assert links.first.get_attribute("href") == JULY + "&export=xlsx&table=node-totals"
+    node_totals = page.locator("main .table-tools a.export-link[data-table='node-totals']")
+    assert node_totals.get_attribute("href") == JULY + "&export=xlsx&table=node-totals"
     page.locator("#node-totals").scroll_into_view_if_needed()
     shot(page, "30-export-links")
 
@@ -96,7 +97,7 @@ def test_an_english_page_downloads_its_table_in_english_under_a_bilingual_header
     assert set(page.locator("a.export-link").all_text_contents()) == {"Export Excel"}
     page.locator("#balance").scroll_into_view_if_needed()
     shot(page, "31-export-links-en")
-    sheet = download(page, "3")  # the balance table has no id: the third table of the page
+    sheet = download(page, "balance-table")
     assert sheet["A1"].value == "能量平衡与告警 / Energy balance and alerts"
     (row,) = page.eval_on_selector_all("#balance tbody tr", CELLS)
     (got,) = body_of(sheet)
