@@ -52,7 +52,7 @@ def test_from_the_energy_tree_to_a_node_and_its_meter(server, page_of):
     assert _values(page, "#node-meters td.tce") == [m["energy_tce"] for m in api["meters"]]
     tou = [p["energy"] for m in api["tou"] for p in m["periods"]]
     assert _values(page, "#node-tou td[data-value]:nth-child(3)") == tou
-    assert page.locator("#node-cost").count() == 1  # the place kept for energy cost
+    assert page.locator("#node-cost").count() == 1  # no tariff: the card says so
     assert "车间" in page.locator("h1").inner_text()
     shot(page, "40-node-workshop")
     page.click("#node-path a[data-node=site]")

@@ -2,6 +2,8 @@
 worked by hand, the budget check's cost, and the scoping of all of them; SQLite and
 PostgreSQL."""
 
+import re
+
 import pytest
 
 from lingtan.store.db import session_scope
@@ -57,6 +59,9 @@ def test_tariff_import_and_the_cost_of_a_day(site):
     assert upload(client, csrf, f"{F}/energy/budgets", "b.csv", budget).status_code == 201
     (row,) = client.get(f"{F}/energy/budgets?year=2025").json()["rows"]
     assert row["cost_cny"] == pytest.approx(604.8)
+    page = client.get("/budgets?facility=ALPHA-PLANT&year=2025").text
+    shown = re.findall(r'class="num cost-cny" data-value="([^"]*)"', page)
+    assert [float(v) for v in shown] == [pytest.approx(604.8)] and "实际能源费用（元）" in page
 
 
 def test_a_bad_tariff_is_refused_and_only_managers_import(site):
@@ -99,6 +104,10 @@ def test_the_screens_show_the_api_cost(site):
     overview = client.get("/overview?facility=ALPHA-PLANT&year=2025").text
     assert _kpi(overview, "cost_cny") == pytest.approx(year["cost_cny"])
     assert _kpi(overview, "cost_electricity") == pytest.approx(year["cost_cny"])
+    # the node page and the budget page show the same cost as the API
+    node = client.get(f"{F}/energy/cost?year=2025&month=3&node=ws").json()
+    node_page = client.get("/energy/nodes/ws?facility=ALPHA-PLANT&year=2025&month=3").text
+    assert _kpi(node_page, "cost_cny") == pytest.approx(node["cost_cny"]) == pytest.approx(604.8)
     client.cookies.set("lang", "en")
     english = client.get("/energy?facility=ALPHA-PLANT&year=2025&month=3").text
     assert "Energy cost by node and energy type" in english and "whole day" in english

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from lingtan.i18n import N_
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.store.models import Meter, MeterDay
-from lingtan.web import api_energy, api_nodes, i18n
+from lingtan.web import api_cost, api_energy, api_nodes, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import MAX_READING_SPAN
 from lingtan.web.deps import ApiError, Db
@@ -99,11 +99,13 @@ def node_page(
         lang = i18n.language(request)
         t = i18n.texts(lang)
         detail = api_nodes.energy_node(request, session, who, site.code, node, shown, chosen)
+        cost = api_cost.energy_cost(request, session, who, site.code, shown, chosen, node)
         return "node.html", {
             "site": site,
             "year": shown,
             "month": chosen,
             "detail": detail,
+            "cost": cost,
             "trend_figure": _trend_chart(detail, t),
             "tou_figure": _tou_chart(
                 [{**r, "meter": node} for r in detail["tou"]], lang == "zh-CN"
