@@ -250,11 +250,8 @@ _BUDGET = (
 
 
 @energy.command("cost")
-@click.option("--facility", help="Facility code (optional when there is only one).")
-@click.option("--year", type=int, required=True, help="Year (local days, UTC+08:00).")
-@click.option("--month", type=click.IntRange(1, 12), help="Only this month.")
+@_options
 @click.option("--node", help="Only this node of the metering tree (default: every node).")
-@format_option
 @click.pass_context
 @refusing_bad_input
 def energy_cost(
@@ -262,8 +259,8 @@ def energy_cost(
     facility: str | None,
     year: int,
     month: int | None,
-    node: str | None,
     output: str,
+    node: str | None,
 ) -> None:
     """Energy cost [CNY] per node, energy type and month under the stored tariff: energy
     charges per TOU period, demand or capacity charge, and the estimated part."""
@@ -283,8 +280,7 @@ def energy_cost(
     if facts["periods"]:
         print_table(table_of(facts["periods"], _COST_PERIODS))
     click.echo(f"{node or 'facility ' + result.facility}: {facts['cost_cny']:,.2f} CNY")
-    for note in facts["notes"]:
-        click.echo(f"  {note}")
+    _notes([f"  {note}" for note in facts["notes"]], output)
 
 
 _COST = (
