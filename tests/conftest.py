@@ -1,5 +1,10 @@
+import fcntl
 import functools
+import json
 import os
+import shutil
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -8,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from demo_support import demo_command
 from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import InventoryInput, Source
 from lingtan.factors import FactorLibrary, shipped_library
@@ -29,6 +35,44 @@ def run(*sources: Source, library: FactorLibrary | None = None, **options):
         **options,
     )
     return compute_inventory(inventory, library or shipped_library())
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, worker_id):
+    """The demo built once per test run (about 30 s): under pytest-xdist the first worker that
+    needs it builds it while the others wait on a file lock, then all read the same folder.
+    ``(folder, stdout, seconds)``; tests that change the database work on :func:`demo_copy`."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the run's folder, above each worker's own
+    folder, record = shared / "demo" / "out", shared / "demo.json"
+    with (shared / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            started = time.perf_counter()
+            run = subprocess.run(
+                demo_command(folder, "--no-serve"), capture_output=True, text=True, timeout=300
+            )
+            built = {"code": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
+            record.write_text(json.dumps({**built, "seconds": time.perf_counter() - started}))
+    built = json.loads(record.read_text())
+    assert built["code"] == 0, built["stderr"]
+    return folder, built["stdout"], built["seconds"]
+
+
+@pytest.fixture(scope="session")
+def demo_copy(demo):
+    """``copy(folder) -> database URL``: the built demo's database and evidence copied into
+    ``folder``, for tests that change them (the shared demo stays as built)."""
+
+    def copy(folder: Path) -> str:
+        built = demo[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(built / "lingtan.db", folder / "lingtan.db")
+        shutil.copytree(built / "lingtan-evidence", folder / "lingtan-evidence")
+        return f"sqlite:///{folder / 'lingtan.db'}"
+
+    return copy
 
 
 # --- Services the tests need: a skip is a failure under ``make test`` ---------------------

@@ -75,16 +75,12 @@ def test_every_listing_offers_table_json_and_csv():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from lingtan.demo.build import build_demo
-    from lingtan.demo.web import create_demo_users
-
-    result = build_demo(tmp_path_factory.mktemp("demo") / "out")
-    create_demo_users(result.database_url)
+def listed(demo_copy, tmp_path_factory):
+    url = demo_copy(tmp_path_factory.mktemp("listed"))
     runner = CliRunner()
 
     def run(*args: str) -> str:
-        done = runner.invoke(main, ["--db", result.database_url, *args])
+        done = runner.invoke(main, ["--db", url, *args])
         assert done.exit_code == 0, (args, done.output, done.stderr)
         return done.stdout
 
@@ -92,12 +88,12 @@ def demo(tmp_path_factory):
     run("inventory", "restate", "--year", "2025", "--gwp", "AR6", "--reason", "GWP of AR6")
     run("users", "tokens", "create", "gateway", "--facility", FACILITY, "--scope", "ingest")
     meter = json.loads(run("meters", "list", "--format", "json"))[0]["meter"]
-    return run, meter, result.database_url
+    return run, meter, url
 
 
 @pytest.mark.parametrize("path", sorted(LISTINGS))
-def test_a_listing_in_three_formats(demo, path):
-    run, meter, _ = demo
+def test_a_listing_in_three_formats(listed, path):
+    run, meter, _ = listed
     args = [*path.split(), *(a.format(meter=meter) for a in LISTINGS[path])]
     table = run(*args)
     cells = [line for line in table.splitlines() if line.startswith("│")]
@@ -111,8 +107,8 @@ def test_a_listing_in_three_formats(demo, path):
     assert len(rows) > 1 and all(len(row) == len(header) for row in rows), path
 
 
-def test_csv_and_json_are_the_same_unrounded_figures(demo):
-    run, _, _ = demo
+def test_csv_and_json_are_the_same_unrounded_figures(listed):
+    run, _, _ = listed
     args = ("energy", "totals", "--year", "2025", "--period", "year")
     nodes = json.loads(run(*args, "--format", "json"))["periods"][0]["nodes"]
     lines = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv"))))
@@ -128,10 +124,10 @@ def test_csv_and_json_are_the_same_unrounded_figures(demo):
     assert {"period", "energy_tce", "carbon_tco2", "unit"} <= set(lines[0])
 
 
-def test_a_piped_table_keeps_every_number_whole(demo):
+def test_a_piped_table_keeps_every_number_whole(listed):
     """Through a real pipe (no terminal, which rich would cut at 80 columns): the table holds
     each figure of the JSON, with every digit the table shows."""
-    _, _, url = demo
+    _, _, url = listed
     args = ["energy", "totals", "--year", "2025", "--period", "year"]
 
     def piped(*extra: str) -> str:

@@ -1,6 +1,5 @@
 """The main job: `lingtan demo` builds the demo factory, locks its inventory, writes reports."""
 
-import fcntl
 import json
 import re
 import socket
@@ -11,33 +10,8 @@ from datetime import date
 
 import pytest
 
+from demo_support import demo_command
 from lingtan.metering.intervals import Quality
-
-
-def demo_command(folder, *options):
-    return [sys.executable, "-m", "lingtan", "demo", "--output-dir", str(folder), *options]
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory, worker_id):
-    """The demo built once per test run (about 30 s): under pytest-xdist the first worker that
-    needs it builds it while the others wait on a file lock, then all read the same folder."""
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent  # the run's folder, above each worker's own
-    folder, record = shared / "demo" / "out", shared / "demo.json"
-    with (shared / "demo.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            started = time.perf_counter()
-            run = subprocess.run(
-                demo_command(folder, "--no-serve"), capture_output=True, text=True, timeout=300
-            )
-            built = {"code": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
-            record.write_text(json.dumps({**built, "seconds": time.perf_counter() - started}))
-    built = json.loads(record.read_text())
-    assert built["code"] == 0, built["stderr"]
-    return folder, built["stdout"], built["seconds"]
 
 
 def lingtan(folder, *args):

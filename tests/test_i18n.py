@@ -12,8 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-from lingtan.demo.build import FACILITY, build_demo
-from lingtan.demo.web import DEMO_PASSWORD, create_demo_users
+from lingtan.demo.build import FACILITY
+from lingtan.demo.web import DEMO_PASSWORD
 from lingtan.i18n import Message, format_time
 from lingtan.i18n.catalog import KEYWORDS, MISSES, PO_FILE, texts
 from lingtan.reports import render_html, render_xlsx
@@ -44,12 +44,9 @@ def visible_text(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("i18n-demo")
-    url = f"sqlite:///{root / 'lingtan.db'}"
+def site(demo_copy, tmp_path_factory):
+    url = demo_copy(tmp_path_factory.mktemp("i18n-demo"))
     MISSES.clear()
-    build_demo(root, url)  # writes the reports too: their misses count
-    create_demo_users(url)
     client = TestClient(create_app(url))
     answer = client.post("/api/v1/session", json={"username": "demo", "password": DEMO_PASSWORD})
     assert answer.status_code == 200, answer.text
@@ -107,8 +104,8 @@ def screen_routes(client) -> set[str]:
     return found
 
 
-def test_every_page_and_report_in_chinese_uses_only_translated_texts(demo):
-    client, csrf, engine = demo
+def test_every_page_and_report_in_chinese_uses_only_translated_texts(site):
+    client, csrf, engine = site
     client.cookies.set("lang", "zh-CN")
     visited = pages(engine)
     assert screen_routes(client) <= {route for route, _ in visited}, (
@@ -199,8 +196,8 @@ def test_times_for_people_in_the_facility_time_zone():
     assert format_time(None) == "—"
 
 
-def test_the_audit_page_shows_local_minutes(demo):
-    client, _, _ = demo
+def test_the_audit_page_shows_local_minutes(site):
+    client, _, _ = site
     page = client.get("/audit").text
     times = re.findall(r"<td>(\d{4}-\d\d-\d\d[ T][\d:.+]+)</td>", page)
     assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in times)
