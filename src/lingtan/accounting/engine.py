@@ -6,18 +6,27 @@
 lines and totals under GB/T 32150, the GHG Protocol (Scope 1, Scope 2 location- and
 market-based, Scope 3) and ISO 14064-1 categories.
 
+The engine works on columns: sources of one kind that share every field except their numbers
+(same units, fuel, region, options, the same measured parameters given) take the same path,
+so each such group is computed once with numpy arrays of its numbers
+(:class:`~lingtan.accounting.model.LineGroup`). Factor choices, methods and lineage are made
+once per group; a line is made from the columns only when it is asked for. The arithmetic is
+the same, operation for operation, as for one source at a time, so the results are the same
+to the last bit.
+
 Every problem with the input is collected and raised together as one
 :class:`~lingtan.errors.InputError`; nothing partial is returned.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
 
 from lingtan import __version__
 from lingtan.accounting import formulas
@@ -28,7 +37,8 @@ from lingtan.accounting.model import (
     InstrumentUse,
     InventoryInput,
     InventoryResult,
-    Line,
+    LineGroup,
+    Lines,
     Source,
     Totals,
 )
@@ -66,14 +76,148 @@ _GAS_ALIASES = {"R-14": "CF4", "PFC-14": "CF4", "R-116": "C2F6", "PFC-116": "C2F
 
 
 class _SourceError(Exception):
-    """A problem with one field of the source being computed."""
+    """A problem with one field of the sources being computed.
 
-    def __init__(self, field: str, value: object, rule: str):
+    ``where`` (a boolean array over the group's rows) names the rows that have it, when it
+    depends on their numbers; then ``value`` and ``rule`` may hold one entry per row.
+    """
+
+    def __init__(self, field: str, value: Any, rule: Any, where: np.ndarray | None = None) -> None:
         super().__init__(rule)
-        self.field, self.value, self.rule = field, value, rule
+        self.field, self.value, self.rule, self.where = field, value, rule, where
 
 
-def _convert(source: Source, value: float, unit: str | None, to_unit: str, field: str) -> float:
+#: Source fields that hold the numbers of a source: columns within a group.
+_NUMBERS = (
+    "quantity", "ncv", "carbon_content", "oxidation", "carbon_fraction", "purity",
+    "calcination_fraction", "stock_start", "stock_end", "purchased", "recovered", "enthalpy",
+    "temperature", "factor", "ch4_factor", "n2o_factor", "uncertainty_pct",
+    "factor_uncertainty_pct",
+)  # fmt: skip
+_COMMON = ("quantity", "unit", "uncertainty_pct", "factor_uncertainty_pct")
+_FUEL = (
+    "fuel", "factor_set", "ncv", "ncv_unit", "carbon_content", "carbon_content_unit",
+    "oxidation", "carbon_fraction", "factor", "factor_unit", "ch4_factor", "ch4_factor_unit",
+    "n2o_factor", "n2o_factor_unit",
+)  # fmt: skip
+_HEAT = ("medium", "enthalpy", "temperature", "factor", "factor_unit", "factor_set")
+#: The fields each kind's method reads: sources of a kind that agree on all of them except
+#: the numbers take the same path through it.
+_READS: dict[str, tuple[str, ...]] = {
+    "fuel_combustion": _FUEL,
+    "mobile_combustion": _FUEL,
+    "biomass_combustion": _FUEL,
+    "process_carbonate": (
+        "carbonate",
+        "purity",
+        "calcination_fraction",
+        "factor",
+        "factor_unit",
+        "factor_set",
+    ),
+    "process_mass_balance": ("inputs", "outputs"),
+    "fugitive": ("gas", "method", "stock_start", "stock_end", "purchased", "recovered"),
+    "purchased_electricity": ("region",),
+    "exported_electricity": ("region",),
+    "purchased_heat": _HEAT,
+    "exported_heat": _HEAT,
+    "recovered_co2": ("purity",),
+    "other": ("factor", "factor_unit", "gas", "scope", "category", "iso_category"),
+}
+
+
+class _Rows:
+    """Sources of one kind that share every field their method reads except the numbers.
+
+    Text fields hold the group's value; number fields hold an array of one value per row,
+    or None when no row gives the field. Fields the kind does not read are absent.
+    """
+
+    def __init__(self, kind: str, rows: np.ndarray, shared: dict[str, Any]):
+        self.kind = kind
+        self.rows = rows
+        self.__dict__.update(shared)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, where: np.ndarray) -> _Rows:
+        """The rows where ``where`` is true, as a group of their own."""
+        shared = {
+            name: value[where] if isinstance(value, np.ndarray) else value
+            for name, value in vars(self).items()
+            if name not in ("kind", "rows")
+        }
+        return _Rows(self.kind, self.rows[where], shared)
+
+
+def _groups(sources: Sequence[Source]) -> list[tuple[str, list[int]]]:
+    """The sources' indices by kind and by the texts their kind's method reads."""
+    by_kind: dict[str, list[int]] = {}
+    for index, kind in enumerate(map(attrgetter("kind"), sources)):
+        found = by_kind.get(kind)
+        if found is None:
+            by_kind[kind] = [index]
+        else:
+            found.append(index)
+    groups = []
+    for kind, indices in by_kind.items():
+        texts = [f for f in ("unit", *_READS.get(kind, ())) if f not in _NUMBERS]
+        if not texts or len(indices) == 1:
+            groups.append((kind, indices))
+            continue
+        key = attrgetter(*texts)
+        by_key: dict[Any, list[int]] = {}
+        for index, value in zip(indices, map(key, map(sources.__getitem__, indices)), strict=True):
+            found = by_key.get(value)
+            if found is None:
+                by_key[value] = [index]
+            else:
+                found.append(index)
+        groups += [(kind, rows) for rows in by_key.values()]
+    return groups
+
+
+def _rows_of(kind: str, indices: list[int], sources: Sequence[Source]) -> list[_Rows]:
+    """The group of ``indices`` as :class:`_Rows`, split where rows give different numbers."""
+    members = [sources[i] for i in indices]
+    first = members[0]
+    fields = ("unit", *_READS[kind], "quantity", "uncertainty_pct", "factor_uncertainty_pct")
+    shared: dict[str, Any] = {}
+    mixed: dict[str, list[Any]] = {}
+    for name in dict.fromkeys(fields):
+        if name not in _NUMBERS:
+            shared[name] = getattr(first, name)
+            continue
+        column = list(map(attrgetter(name), members))
+        missing = column.count(None)
+        if missing == len(column):
+            shared[name] = None
+        elif missing:
+            mixed[name] = column
+        else:
+            shared[name] = np.array(column, dtype=float)
+    rows = np.array(indices, dtype=np.intp)
+    if not mixed:
+        return [_Rows(kind, rows, shared)]
+    # some rows give a number that others leave out: each pattern is a group of its own
+    patterns: dict[tuple[bool, ...], list[int]] = {}
+    presence = ([v is not None for v in column] for column in mixed.values())
+    for k, given in enumerate(zip(*presence, strict=True)):
+        patterns.setdefault(given, []).append(k)
+    split = []
+    for given, ks in patterns.items():
+        part = dict(shared)
+        for (name, column), present in zip(mixed.items(), given, strict=True):
+            part[name] = np.array([column[k] for k in ks], dtype=float) if present else None
+        for name, value in shared.items():
+            if isinstance(value, np.ndarray):
+                part[name] = value[ks]
+        split.append(_Rows(kind, rows[ks], part))
+    return split
+
+
+def _convert(source: Any, value: Any, unit: str | None, to_unit: str, field: str) -> Any:
     try:
         return value * conversion_factor(unit or "", to_unit)
     except UnitError:
@@ -273,7 +417,7 @@ def _co2e(ctx: _Context, gases: dict[str, float], uses: list[FactorUse], fossil:
 
 
 def _user_factor_mass(
-    source: Source,
+    source: _Rows,
     field: str,
     factor: float,
     factor_unit: str | None,
@@ -303,7 +447,7 @@ def _user_factor_mass(
     )
 
 
-def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
+def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
     assert source.quantity is not None
     uses: list[FactorUse] = []
     key: str | None = None
@@ -422,29 +566,43 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
     )
 
 
-def _combustion(ctx: _Context, source: Source) -> Line:
+def _combustion(ctx: _Context, source: _Rows) -> LineGroup:
     return _fuel_line(ctx, source, biomass=False)
 
 
-def _biomass(ctx: _Context, source: Source) -> Line:
+def _biomass(ctx: _Context, source: _Rows) -> LineGroup:
     return _fuel_line(ctx, source, biomass=True)
 
 
+def _line_group(source: _Rows, **fields: Any) -> LineGroup:
+    """The group's lines; numbers given once stand for every row."""
+    n = len(source)
+
+    def column(value: Any) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype=float), (n,))
+
+    numbers = ("activity", "emissions_tco2e", "co2_t", "biogenic_co2_t", "energy_tce")
+    for name in numbers:
+        fields[name] = column(fields[name])
+    fields["gases_t"] = {gas: column(mass) for gas, mass in fields["gases_t"].items()}
+    return LineGroup(rows=source.rows, **fields)
+
+
 def _direct_line(
-    source: Source,
-    activity: tuple[float, str],
-    gases: dict[str, float],
+    source: _Rows,
+    activity: tuple[Any, str],
+    gases: dict[str, Any],
     method: str,
     uses: list[FactorUse],
-    emissions: float | None = None,
+    emissions: Any = None,
     *,
     category: str = "process",
-    biogenic_co2: float = 0.0,
-    energy_tce: float = 0.0,
-) -> Line:
+    biogenic_co2: Any = 0.0,
+    energy_tce: Any = 0.0,
+) -> LineGroup:
     """A Scope 1 line (ISO 14064-1 category 1); ``emissions`` defaults to the CO2 mass."""
-    return Line(
-        source=source,
+    return _line_group(
+        source,
         activity=activity[0],
         activity_unit=activity[1],
         gases_t=gases,
@@ -461,7 +619,7 @@ def _direct_line(
     )
 
 
-def _process_carbonate(ctx: _Context, source: Source) -> Line:
+def _process_carbonate(ctx: _Context, source: _Rows) -> LineGroup:
     assert source.quantity is not None
     mass = _convert(source, source.quantity, source.unit, "t", "unit")
     purity = 1.0 if source.purity is None else source.purity
@@ -490,7 +648,7 @@ def _process_carbonate(ctx: _Context, source: Source) -> Line:
     return _direct_line(source, (mass, "t"), {"CO2": co2}, "E = M x w x EF x F", uses)
 
 
-def _process_mass_balance(ctx: _Context, source: Source) -> Line:
+def _process_mass_balance(ctx: _Context, source: _Rows) -> LineGroup:
     def carbon(flows: tuple, field: str) -> float:
         total = 0.0
         for index, flow in enumerate(flows):
@@ -520,7 +678,7 @@ def _process_mass_balance(ctx: _Context, source: Source) -> Line:
     )
 
 
-def _fugitive(ctx: _Context, source: Source) -> Line:
+def _fugitive(ctx: _Context, source: _Rows) -> LineGroup:
     gas, is_blend = _gas_key(ctx, source.gas)
     if (source.method or "top_up") == "mass_balance":
         parts = {
@@ -533,12 +691,15 @@ def _fugitive(ctx: _Context, source: Source) -> Line:
             if value is None:
                 raise _SourceError(field, value, "is required for the mass-balance method")
         released = formulas.fugitive_mass_balance(**parts)  # type: ignore[arg-type]
-        if released < 0:
+        negative = released < 0
+        if negative.any():
             raise _SourceError(
                 "stock_end",
                 source.stock_end,
-                f"the mass balance gives a negative release ({released:g} {source.unit})",
-            )
+                [f"the mass balance gives a negative release ({r:g} {source.unit})"
+                 for r in released.tolist()],
+                where=negative,
+            )  # fmt: skip
         method = "released = stock start - stock end + purchased - recovered; E = m x GWP"
     else:
         assert source.quantity is not None
@@ -568,7 +729,7 @@ def _fugitive(ctx: _Context, source: Source) -> Line:
     return _direct_line(source, (mass, "t"), gases, method, uses, emissions)
 
 
-def _electricity(ctx: _Context, source: Source, *, exported: bool) -> Line:
+def _electricity(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
     assert source.quantity is not None
     region_text = source.region or ctx.inventory.region
     if not region_text:
@@ -599,7 +760,7 @@ def _electricity(ctx: _Context, source: Source, *, exported: bool) -> Line:
 
 
 def _energy_line(
-    source: Source,
+    source: _Rows,
     activity: tuple[float, str],
     co2: float,
     energy_tce: float,
@@ -607,11 +768,11 @@ def _energy_line(
     exported: bool,
     method: str,
     factors: tuple[FactorUse, ...],
-) -> Line:
+) -> LineGroup:
     """A line of purchased (Scope 2) or exported (deducted, negative) electricity or heat."""
     sign = -1.0 if exported else 1.0
-    return Line(
-        source=source,
+    return _line_group(
+        source,
         activity=activity[0],
         activity_unit=activity[1],
         gases_t={"CO2": sign * co2},
@@ -628,7 +789,7 @@ def _energy_line(
     )
 
 
-def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
+def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
     assert source.quantity is not None
     medium = source.medium or "heat"
     uses: list[FactorUse] = []
@@ -658,11 +819,13 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
         method = "AD = Mw x (T - 20) x 4.1868 x 1e-3; E = AD x EF_heat"
     else:
         raise _SourceError("medium", medium, "must be heat, steam or hot_water")
-    if heat < 0:
+    negative = heat < 0
+    if negative.any():
         raise _SourceError(
             "enthalpy" if medium == "steam" else "temperature",
             source.enthalpy if medium == "steam" else source.temperature,
             "is below the reference condition, giving negative heat",
+            where=negative,
         )
     if source.factor is not None:
         factor = _supplied(
@@ -690,7 +853,7 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
     )
 
 
-def _recovered_co2(ctx: _Context, source: Source) -> Line:
+def _recovered_co2(ctx: _Context, source: _Rows) -> LineGroup:
     assert source.quantity is not None
     purity = 1.0 if source.purity is None else source.purity
     uses = [_measured("CO2 purity", purity, "1")]
@@ -703,8 +866,8 @@ def _recovered_co2(ctx: _Context, source: Source) -> Line:
         uses.append(density)
         mass = formulas.recovered_co2_mass(volume, purity, density.value)
         method = "R = Q x PUR x 19.77"
-    return Line(
-        source=source,
+    return _line_group(
+        source,
         activity=mass,
         activity_unit="t",
         gases_t={"CO2": -mass},
@@ -721,7 +884,7 @@ def _recovered_co2(ctx: _Context, source: Source) -> Line:
     )
 
 
-def _other(ctx: _Context, source: Source) -> Line:
+def _other(ctx: _Context, source: _Rows) -> LineGroup:
     if source.factor is None:
         raise _SourceError("factor", None, "is required for kind other")
     if source.scope not in (1, 2, 3):
@@ -745,9 +908,9 @@ def _other(ctx: _Context, source: Source) -> Line:
     iso = source.iso_category or (
         SCOPE3_TO_ISO[source.category] if source.scope == 3 and source.category else source.scope
     )
-    return Line(
-        source=source,
-        activity=source.quantity or 0.0,
+    return _line_group(
+        source,
+        activity=0.0 if source.quantity is None else source.quantity,
         activity_unit=source.unit or "",
         gases_t=gases,
         emissions_tco2e=emissions,
@@ -763,7 +926,7 @@ def _other(ctx: _Context, source: Source) -> Line:
     )
 
 
-_METHODS: dict[str, Callable[[_Context, Source], Line]] = {
+_METHODS: dict[str, Callable[[_Context, _Rows], LineGroup]] = {
     "fuel_combustion": _combustion,
     "mobile_combustion": _combustion,
     "biomass_combustion": _biomass,
@@ -780,29 +943,38 @@ _METHODS: dict[str, Callable[[_Context, Source], Line]] = {
 assert set(_METHODS) == set(KINDS)
 
 
-def _set_uncertainty(line: Line) -> None:
+def _set_uncertainty(group: LineGroup, source: _Rows) -> None:
     """Combine the activity's and the factors' 95 % uncertainties (IPCC eq. 3.1)."""
-    source = line.source
     factor_pct = source.factor_uncertainty_pct
     if factor_pct is None:
         # the library factors that make the emissions (not the tce coefficients), as far as
         # their rows carry a 95 % uncertainty
         library_pcts = [
             use.factor.uncertainty_pct
-            for use in line.factors
+            for use in group.factors
             if use.factor is not None
             and use.factor.uncertainty_pct is not None
             and use.factor.family != "standard_coal"
         ]
         if library_pcts:
             factor_pct = formulas.uncertainty_of_product(*library_pcts)
-    if source.uncertainty_pct is not None or factor_pct is not None:
-        parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
-        line.uncertainty_pct = formulas.uncertainty_of_product(*parts)
+    parts = [p for p in (source.uncertainty_pct, factor_pct) if p is not None]
+    if parts:
+        # uncertainty_of_product per row: with one or two parts, the float sum of the squares
+        # is the exactly rounded sum that the formula takes
+        squares = sum(np.multiply(p, p) for p in parts)
+        group.uncertainty_pct = np.broadcast_to(np.sqrt(squares), (len(source),))
+
+
+def _kind(sources: Sequence[Source], group: LineGroup) -> str:
+    return sources[int(group.rows[0])].kind
 
 
 def _allocate_instruments(
-    ctx: _Context, lines: list[Line], problems: list[InputProblem], warnings: list[Message]
+    ctx: _Context,
+    groups: list[LineGroup],
+    problems: list[InputProblem],
+    warnings: list[Message],
 ) -> tuple[tuple[InstrumentUse, ...], FactorUse | None]:
     """Cover purchased electricity with instruments; the rest takes the residual factor.
 
@@ -810,9 +982,8 @@ def _allocate_instruments(
     average: the last tier of the GHG Protocol Scope 2 Guidance hierarchy (Table 6.3).
     """
     inventory = ctx.inventory
-    electric = {
-        i: line for i, line in enumerate(lines) if line.source.kind == "purchased_electricity"
-    }
+    sources = inventory.sources
+    electric = [g for g in groups if _kind(sources, g) == "purchased_electricity"]
     if not electric:
         for instrument in inventory.instruments:
             problems.append(
@@ -824,9 +995,13 @@ def _allocate_instruments(
                 )
             )
         return (), None
-    by_id = {lines[i].source.id: i for i in electric}
-    remaining = {i: line.activity for i, line in electric.items()}
-    covered = dict.fromkeys(electric, 0.0)
+    # the electricity lines in input order
+    rows = np.concatenate([g.rows for g in electric])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    remaining = np.concatenate([g.activity for g in electric])[order]
+    covered = np.zeros(len(rows))
+    by_id: dict[str, int] = {}
     uses: list[InstrumentUse] = []
     ordered = sorted(inventory.instruments, key=lambda inst: not inst.sources)  # targeted first
     for instrument in ordered:
@@ -851,20 +1026,26 @@ def _allocate_instruments(
                 )
             )
             continue
-        targets = []
-        for source_id in instrument.sources:
-            if source_id not in by_id:
-                problems.append(
-                    InputProblem(
-                        where, "sources", source_id, "is not a purchased_electricity source id"
+        if instrument.sources:
+            if not by_id:
+                by_id = {sources[r].id: k for k, r in enumerate(rows.tolist())}
+            targets = []
+            for source_id in instrument.sources:
+                if source_id not in by_id:
+                    problems.append(
+                        InputProblem(
+                            where, "sources", source_id, "is not a purchased_electricity source id"
+                        )
                     )
-                )
-            else:
-                targets.append(by_id[source_id])
-        if instrument.sources and not targets:
-            continue
-        targets = targets or list(electric)
-        available = math.fsum(remaining[i] for i in targets)
+                else:
+                    targets.append(by_id[source_id])
+            if not targets:
+                continue
+            chosen = np.array(list(dict.fromkeys(targets)), dtype=np.intp)  # each source once
+        else:
+            chosen = np.arange(len(rows))
+        left = remaining[chosen]
+        available = math.fsum(left.tolist())
         if mwh > available * (1 + 1e-12):
             scope_text = "the named sources" if instrument.sources else "purchased electricity"
             problems.append(
@@ -877,13 +1058,12 @@ def _allocate_instruments(
                 )
             )
             continue
-        allocation: dict[str, float] = {}
-        for i in targets:
-            share = mwh * remaining[i] / available if available else 0.0
-            share = min(share, remaining[i])
-            remaining[i] -= share
-            covered[i] += share
-            allocation[lines[i].source.id] = share
+        share = mwh * left / available if available else np.zeros(len(chosen))
+        share = np.minimum(share, left)
+        remaining[chosen] = left - share
+        covered[chosen] += share
+        ids = [sources[r].id for r in rows[chosen].tolist()]
+        allocation = dict(zip(ids, share.tolist(), strict=True))
         uses.append(InstrumentUse(instrument, mwh, allocation, tuple(factors)))
     residual: FactorUse | None
     try:
@@ -898,70 +1078,85 @@ def _allocate_instruments(
                 reason=str(exc),
             )
         )
-    for i, line in electric.items():
-        uncovered = max(line.activity - covered[i], 0.0)
-        market_factor = residual or line.factors[0]
-        line.covered_mwh = covered[i]
-        line.market_emissions_tco2e = formulas.energy_co2(uncovered, market_factor.value)
+    for group in electric:
+        group.covered_mwh = covered[np.searchsorted(rows, group.rows)]
+        uncovered = np.maximum(group.activity - group.covered_mwh, 0.0)
+        market_factor = residual or group.factors[0]
+        group.market_emissions_tco2e = formulas.energy_co2(uncovered, market_factor.value)
         if residual is not None:
-            line.factors = (*line.factors, residual)
+            group.factors = (*group.factors, residual)
     return tuple(uses), residual
 
 
-def _uncertainty(lines: list[Line], values: list[float]) -> tuple[float | None, float | None]:
+def _values(groups: list[LineGroup], column: Callable[[LineGroup], np.ndarray]) -> list[float]:
+    if not groups:
+        return []
+    return np.concatenate([column(g) for g in groups]).tolist()
+
+
+def _uncertainty(
+    groups: list[LineGroup], column: Callable[[LineGroup], np.ndarray]
+) -> tuple[float | None, float | None]:
     """(relative 95 % uncertainty, % of the absolute total that has an estimate) of a sum."""
-    known = [
-        (v, ln.uncertainty_pct)
-        for ln, v in zip(lines, values, strict=True)
-        if ln.uncertainty_pct is not None
-    ]
+    known = [g for g in groups if g.uncertainty_pct is not None]
     if not known:
         return None, None
-    weight = math.fsum(map(abs, values))
-    covered = math.fsum(abs(v) for v, _ in known)
+    weight = math.fsum(map(abs, _values(groups, column)))
+    order = np.argsort(np.concatenate([g.rows for g in known]), kind="stable")  # input order
+    values = np.concatenate([column(g) for g in known])[order]
+    pcts = np.concatenate([g.uncertainty_pct for g in known])[order]  # type: ignore[misc]
+    covered = math.fsum(np.abs(values).tolist())
     coverage = 100.0 * covered / weight if weight else None
-    return formulas.uncertainty_of_sum(known), coverage  # type: ignore[arg-type]
+    return formulas.uncertainty_of_sum_columns(values, pcts), coverage
 
 
-def _grouped(pairs: list[tuple[object, float]]) -> dict[str, float]:
-    groups: defaultdict[object, list[float]] = defaultdict(list)
-    for key, value in pairs:
-        groups[key].append(value)
-    return {str(key): math.fsum(values) for key, values in groups.items() if key is not None}
+def _grouped(pairs: list[tuple[object, np.ndarray]]) -> dict[str, float]:
+    """Sums by key, in the order in which the keys first appear among the lines.
+
+    ``pairs`` come group by group in the order of the groups' first lines, so a key's first
+    pair is from its first line.
+    """
+    sums: dict[object, list[np.ndarray]] = {}
+    for key, values in pairs:
+        if key is not None:
+            sums.setdefault(key, []).append(values)
+    return {str(key): math.fsum(np.concatenate(parts).tolist()) for key, parts in sums.items()}
 
 
 def _totals(
-    inventory: InventoryInput, lines: list[Line], instruments: tuple[InstrumentUse, ...]
+    inventory: InventoryInput, groups: list[LineGroup], instruments: tuple[InstrumentUse, ...]
 ) -> Totals:
-    in_total = [ln for ln in lines if ln.gbt32150_category is not None]
-    scope1 = [ln for ln in lines if ln.scope == 1]
-    scope2 = [ln for ln in lines if ln.scope == 2]
-    scope3 = [ln for ln in lines if ln.scope == 3]
+    sources = inventory.sources
+    in_total = [g for g in groups if g.gbt32150_category is not None]
+    scope1 = [g for g in groups if g.scope == 1]
+    scope2 = [g for g in groups if g.scope == 2]
+    scope3 = [g for g in groups if g.scope == 3]
+
+    def emissions(group: LineGroup) -> np.ndarray:
+        return group.emissions_tco2e
+
+    def market(group: LineGroup) -> np.ndarray:
+        if group.market_emissions_tco2e is None:
+            return group.emissions_tco2e
+        return group.market_emissions_tco2e
+
     values = {
-        "total_tco2e": (in_total, [ln.emissions_tco2e for ln in in_total]),
-        "scope1_tco2e": (scope1, [ln.emissions_tco2e for ln in scope1]),
-        "scope2_location_tco2e": (scope2, [ln.emissions_tco2e for ln in scope2]),
-        "scope2_market_tco2e": (
-            scope2,
-            [
-                ln.emissions_tco2e if ln.market_emissions_tco2e is None
-                else ln.market_emissions_tco2e
-                for ln in scope2
-            ],
-        ),
-        "scope3_tco2e": (scope3, [ln.emissions_tco2e for ln in scope3]),
-    }  # fmt: skip
-    sums = {name: math.fsum(terms) for name, (_, terms) in values.items()}
+        "total_tco2e": (in_total, emissions),
+        "scope1_tco2e": (scope1, emissions),
+        "scope2_location_tco2e": (scope2, emissions),
+        "scope2_market_tco2e": (scope2, market),
+        "scope3_tco2e": (scope3, emissions),
+    }
+    sums = {name: math.fsum(_values(chosen, column)) for name, (chosen, column) in values.items()}
     uncertainty_pct: dict[str, float | None] = {}
     coverage_pct: dict[str, float | None] = {}
-    for name, (group, terms) in values.items():
-        uncertainty_pct[name], coverage_pct[name] = _uncertainty(group, terms)
+    for name, (chosen, column) in values.items():
+        uncertainty_pct[name], coverage_pct[name] = _uncertainty(chosen, column)
 
-    total_co2 = math.fsum([ln.co2_t for ln in in_total])
-    energy = math.fsum([ln.energy_tce for ln in lines])
-    purchased_mwh = math.fsum(
-        [ln.activity for ln in scope2 if ln.source.kind == "purchased_electricity"]
-    )
+    total_co2 = math.fsum(_values(in_total, lambda g: g.co2_t))
+    energy = math.fsum(_values(groups, lambda g: g.energy_tce))
+    electricity = [g for g in scope2 if _kind(sources, g) == "purchased_electricity"]
+    purchased_mwh = math.fsum(_values(electricity, lambda g: g.activity))
     renewable = math.fsum(use.mwh for use in instruments)
     scope12_location = sums["scope1_tco2e"] + sums["scope2_location_tco2e"]
     scope12_market = sums["scope1_tco2e"] + sums["scope2_market_tco2e"]
@@ -978,6 +1173,7 @@ def _totals(
         for item in inventory.production
         if item.quantity > 0
     )
+    all_emissions = np.concatenate([g.emissions_tco2e for g in groups])
     return Totals(
         total_tco2e=sums["total_tco2e"],
         total_co2_t=total_co2,
@@ -985,20 +1181,18 @@ def _totals(
         scope2_location_tco2e=sums["scope2_location_tco2e"],
         scope2_market_tco2e=sums["scope2_market_tco2e"],
         scope3_tco2e=sums["scope3_tco2e"],
-        biogenic_co2_t=math.fsum([ln.biogenic_co2_t for ln in lines]),
+        biogenic_co2_t=math.fsum(_values(groups, lambda g: g.biogenic_co2_t)),
         energy_tce=energy,
-        deductions_tco2e=math.fsum([ln.emissions_tco2e for ln in lines if ln.emissions_tco2e < 0]),
-        by_category_tco2e=_grouped([(ln.source.kind, ln.emissions_tco2e) for ln in lines]),
+        deductions_tco2e=math.fsum(all_emissions[all_emissions < 0].tolist()),
+        by_category_tco2e=_grouped([(_kind(sources, g), g.emissions_tco2e) for g in groups]),
         by_gbt32150_category_tco2e=_grouped(
-            [(ln.gbt32150_category, ln.emissions_tco2e) for ln in in_total]
+            [(g.gbt32150_category, g.emissions_tco2e) for g in in_total]
         ),
         by_iso14064_category_tco2e=_grouped(
-            [(ln.iso14064_category, ln.emissions_tco2e) for ln in lines]
+            [(g.iso14064_category, g.emissions_tco2e) for g in groups]
         ),
-        by_scope3_category_tco2e=_grouped(
-            [(ln.scope3_category, ln.emissions_tco2e) for ln in scope3]
-        ),
-        by_gas_t=_grouped([pair for ln in in_total for pair in ln.gases_t.items()]),
+        by_scope3_category_tco2e=_grouped([(g.scope3_category, g.emissions_tco2e) for g in scope3]),
+        by_gas_t=_grouped([(gas, mass) for g in in_total for gas, mass in g.gases_t.items()]),
         purchased_electricity_mwh=purchased_mwh,
         renewable_electricity_mwh=renewable,
         renewable_electricity_share_pct=(
@@ -1057,24 +1251,6 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[M
     return warnings
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Defer Python's cyclic garbage collector while lines are built.
-
-    An inventory allocates several objects per line and none of them form reference cycles,
-    yet the collector would traverse them again and again as they accumulate: measured on
-    100,000 lines it took a third of the run time (docs/benchmarks.md). Reference counting
-    still frees everything; only the cycle search waits until the calculation ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
     """Compute a GHG inventory.
 
@@ -1101,12 +1277,8 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
     GHG Protocol Corporate Standard and Scope 2 Guidance (gross scopes, dual reporting);
     ISO 14064-1:2018 categories 1-6; IPCC 2006 Vol. 1 ch. 3 Approach 1 (uncertainty).
     """
-    with _cyclic_gc_paused():
-        return _compute(inventory, library)
-
-
-def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
     problems: list[InputProblem] = []
+
     if inventory.gwp.upper() not in GWP_SETS:
         raise InputError(
             InputProblem("inventory", "gwp", inventory.gwp, f"must be one of {', '.join(GWP_SETS)}")
@@ -1122,37 +1294,54 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
     except FactorNotFoundError as exc:  # a set named in factor_sets, or the gwp set
         raise InputError(InputProblem("inventory", "factor_sets", None, str(exc))) from None
 
-    lines: list[Line] = []
-    for source in inventory.sources:
-        method = _METHODS.get(source.kind)
+    sources = inventory.sources
+    failed: list[tuple[int, InputProblem]] = []
+    groups: list[LineGroup] = []
+    for kind, indices in _groups(sources):
+        method = _METHODS.get(kind)
         if method is None:
-            problems.append(
-                InputProblem(
-                    f"source {source.id}", "kind", source.kind, f"must be one of {', '.join(KINDS)}"
-                )
-            )
+            rule = f"must be one of {', '.join(KINDS)}"
+            failed += [
+                (i, InputProblem(f"source {sources[i].id}", "kind", kind, rule)) for i in indices
+            ]
             continue
-        try:
-            line = method(ctx, source)
-            _set_uncertainty(line)
-            lines.append(line)
-        except _SourceError as problem:
-            problems.append(
-                InputProblem(f"source {source.id}", problem.field, problem.value, problem.rule)
-            )
-    if problems:
-        raise InputError(problems)
+        pending = _rows_of(kind, indices, sources)
+        while pending:
+            rows = pending.pop()
+            try:
+                group = method(ctx, rows)
+            except _SourceError as problem:
+                everywhere = np.ones(len(rows), dtype=bool)
+                where = everywhere if problem.where is None else problem.where
+                for k in np.flatnonzero(where).tolist():
+                    i = int(rows.rows[k])
+                    where_text = f"source {sources[i].id}"
+                    value = (  # a number of the row: as the source gives it
+                        getattr(sources[i], problem.field)
+                        if isinstance(problem.value, np.ndarray)
+                        else problem.value
+                    )
+                    rule = problem.rule[k] if isinstance(problem.rule, list) else problem.rule
+                    failed.append((i, InputProblem(where_text, problem.field, value, rule)))
+                if not where.all():  # the other rows go on without those that failed
+                    pending.append(rows.take(~where))
+                continue
+            _set_uncertainty(group, rows)
+            groups.append(group)
+    if failed:
+        raise InputError([problem for _, problem in sorted(failed, key=lambda item: item[0])])
+    groups.sort(key=lambda g: int(g.rows[0]))
 
     warnings: list[Message] = []
-    instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
+    instruments, residual = _allocate_instruments(ctx, groups, problems, warnings)
     if problems:
         raise InputError(problems)
 
     warnings += _factor_warnings(inventory, [u.factor for u in ctx.used_factors() if u.factor])
     return InventoryResult(
         input=inventory,
-        lines=tuple(lines),
-        totals=_totals(inventory, lines, instruments),
+        lines=Lines(sources, groups),
+        totals=_totals(inventory, groups, instruments),
         instruments=instruments,
         residual_factor=residual,
         engine_version=ENGINE_VERSION,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 __all__ = [
     "CO2_PER_C",
     "blend_gwp",
@@ -33,6 +35,7 @@ __all__ = [
     "steam_heat",
     "uncertainty_of_product",
     "uncertainty_of_sum",
+    "uncertainty_of_sum_columns",
 ]
 
 #: Mass ratio of CO2 to carbon, written 44/12 in GB/T 32150 and the IPCC guidelines.
@@ -258,11 +261,33 @@ def uncertainty_of_sum(terms: Iterable[tuple[float, float]]) -> float | None:
     float or None
         None when the sum is zero (a relative uncertainty is undefined).
     """
-    total = 0.0
-    squares = 0.0
-    for value, pct in terms:
-        total += value
-        squares += (pct * value) ** 2
+    pairs = list(terms)
+    if not pairs:
+        return None
+    values, pcts = zip(*pairs, strict=True)
+    return uncertainty_of_sum_columns(np.array(values, dtype=float), np.array(pcts, dtype=float))
+
+
+def uncertainty_of_sum_columns(values: np.ndarray, uncertainties_pct: np.ndarray) -> float | None:
+    """:func:`uncertainty_of_sum` of terms given as two arrays, added in their order.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The terms x_i.
+    uncertainties_pct : numpy.ndarray
+        Their relative 95 % uncertainties U_i [%].
+
+    Returns
+    -------
+    float or None
+        None when the sum is zero or there are no terms.
+    """
+    if not len(values):
+        return None
+    total = float(np.cumsum(values)[-1])  # added one after another, as written
+    scaled = uncertainties_pct * values
+    squares = float(np.cumsum(scaled * scaled)[-1])
     if total == 0:
         return None
     return math.sqrt(squares) / abs(total)

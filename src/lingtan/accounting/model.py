@@ -7,10 +7,13 @@ dataclasses: a computed inventory is a snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
 
 from lingtan.factors import Factor, Selection
 from lingtan.i18n import Message
@@ -25,6 +28,8 @@ __all__ = [
     "InventoryInput",
     "InventoryResult",
     "Line",
+    "LineGroup",
+    "Lines",
     "Production",
     "Source",
     "Totals",
@@ -229,6 +234,118 @@ class Line:
     covered_mwh: float = 0.0
 
 
+@dataclass(slots=True)
+class LineGroup:
+    """The lines of sources that take the same path through the engine, as columns.
+
+    Sources of one kind with the same units, fuel, region, options and given fields share
+    their factor choices, method and lineage; only the numbers differ. ``rows`` are the
+    sources' indices in the input (ascending); every array has one value per row. In
+    ``factors``, a use whose ``value`` is an array is a parameter given with each source
+    (its value per row); the others are shared by every row.
+    """
+
+    rows: np.ndarray
+    activity: np.ndarray
+    activity_unit: str
+    gases_t: dict[str, np.ndarray]
+    emissions_tco2e: np.ndarray
+    co2_t: np.ndarray
+    biogenic_co2_t: np.ndarray
+    energy_tce: np.ndarray
+    gbt32150_category: str | None
+    scope: int | None
+    scope3_category: int | None
+    iso14064_category: int | None
+    method: str
+    factors: tuple[FactorUse, ...]
+    uncertainty_pct: np.ndarray | None = None
+    market_emissions_tco2e: np.ndarray | None = None
+    covered_mwh: np.ndarray | None = None
+
+    def line(self, source: Source, k: int) -> Line:
+        """Row ``k`` as a :class:`Line` of ``source``."""
+        return Line(
+            source=source,
+            activity=float(self.activity[k]),
+            activity_unit=self.activity_unit,
+            gases_t={gas: float(mass[k]) for gas, mass in self.gases_t.items()},
+            emissions_tco2e=float(self.emissions_tco2e[k]),
+            co2_t=float(self.co2_t[k]),
+            biogenic_co2_t=float(self.biogenic_co2_t[k]),
+            energy_tce=float(self.energy_tce[k]),
+            gbt32150_category=self.gbt32150_category,
+            scope=self.scope,
+            scope3_category=self.scope3_category,
+            iso14064_category=self.iso14064_category,
+            method=self.method,
+            factors=tuple(
+                FactorUse(use.role, float(use.value[k]), use.unit, use.factor, use.rule)
+                if isinstance(use.value, np.ndarray)
+                else use
+                for use in self.factors
+            ),
+            uncertainty_pct=(
+                None if self.uncertainty_pct is None else float(self.uncertainty_pct[k])
+            ),
+            market_emissions_tco2e=(
+                None
+                if self.market_emissions_tco2e is None
+                else float(self.market_emissions_tco2e[k])
+            ),
+            covered_mwh=0.0 if self.covered_mwh is None else float(self.covered_mwh[k]),
+        )
+
+
+class Lines(Sequence[Line]):
+    """The lines of an inventory in input order, kept as :class:`LineGroup` columns.
+
+    A :class:`Line` is made when it is asked for (by index or by iterating); the groups
+    hold the lineage once per group, and ``group_of`` / ``position`` say where each line is.
+    """
+
+    __slots__ = ("_sources", "group_of", "groups", "position")
+
+    def __init__(self, sources: Sequence[Source], groups: Sequence[LineGroup]):
+        self._sources = sources
+        self.groups = tuple(groups)
+        self.group_of = np.empty(len(sources), dtype=np.intp)
+        self.position = np.empty(len(sources), dtype=np.intp)
+        for number, group in enumerate(self.groups):
+            self.group_of[group.rows] = number
+            self.position[group.rows] = np.arange(len(group.rows))
+        if sum(len(g.rows) for g in self.groups) != len(sources):
+            raise ValueError("the groups must cover every source exactly once")
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    @overload
+    def __getitem__(self, index: int) -> Line: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Line, ...]: ...
+    def __getitem__(self, index: int | slice) -> Line | tuple[Line, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        row = range(len(self))[index]  # negative indices and IndexError as for a tuple
+        group = self.groups[self.group_of[row]]
+        return group.line(self._sources[row], int(self.position[row]))
+
+    def __iter__(self) -> Iterator[Line]:
+        for row in range(len(self)):
+            yield self[row]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Lines({len(self)} lines in {len(self.groups)} groups)"
+
+
 @dataclass(frozen=True, slots=True)
 class InstrumentUse:
     """How much of an instrument was applied, and to which sources."""
@@ -269,7 +386,7 @@ class InventoryResult:
     """A computed inventory: lines, totals and how every value was chosen."""
 
     input: InventoryInput
-    lines: tuple[Line, ...]
+    lines: Lines
     totals: Totals
     instruments: tuple[InstrumentUse, ...]
     residual_factor: FactorUse | None
@@ -279,7 +396,7 @@ class InventoryResult:
     def factors_used(self) -> dict[str, Factor]:
         """Every library factor the result depends on, by reference."""
         used: dict[str, Factor] = {}
-        uses = [u for line in self.lines for u in line.factors]
+        uses = [u for group in self.lines.groups for u in group.factors]
         uses += [u for inst in self.instruments for u in inst.factors]
         if self.residual_factor is not None:
             uses.append(self.residual_factor)

@@ -15,7 +15,7 @@ import click
 from lingtan import __version__
 from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
-from lingtan.accounting.serialize import line_to_dict, result_to_dict
+from lingtan.accounting.serialize import line_to_dict, result_to_dict, write_result_json
 from lingtan.calcfile import load_calc_file
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
 from lingtan.cli.common import (
@@ -94,9 +94,28 @@ def calc(input_file: str, output: str) -> None:
         _fail(InputError(error.problems, origin=input_file))
     if output == "table":
         _print_result(result)
+    elif output == "json":
+        write_result_json(result, _stdout_bytes())
     else:
         document = result_to_dict(result)
         emit(document["lines"], LINE_COLUMNS, output, document=document)
+
+
+def _stdout_bytes() -> Any:
+    """stdout for bytes: its buffer, or (for a text-only stream) a writer that decodes."""
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is not None:
+        sys.stdout.flush()
+        return binary
+    return _TextWriter(sys.stdout)
+
+
+class _TextWriter:
+    def __init__(self, stream: Any):
+        self.stream = stream
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data.decode("utf-8"))
 
 
 _SUMMARY = (
