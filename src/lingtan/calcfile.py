@@ -95,6 +95,83 @@ _TOP = {
 _INSTRUMENT_KINDS = ("gec", "green_power", "onsite_renewable")
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader that records a key given twice in one mapping.
+
+    YAML 1.2 requires keys to be unique, but PyYAML keeps the last value silently: a second
+    ``quantity`` in a source would replace the first unseen. Each repeat is recorded with its
+    line and the line of the first, so that the file is refused with all of them.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, int, Any]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first:
+                    self.duplicates.append((line, first[key], key))
+                else:
+                    first[key] = line
+            except TypeError:  # an unhashable key: the constructor below reports it
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+_TWICE = (
+    "is given twice in one mapping{first}; only the last value would be kept, "
+    "so the file is refused"
+)
+
+
+def _read_yaml(text: str, origin: str) -> Any:
+    """Parse YAML text, refusing duplicate keys with the file, line and key of each."""
+    loader = _StrictLoader(text)
+    try:
+        document = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise InputError(
+            [
+                InputProblem(
+                    f"{origin} line {line}",
+                    str(key),
+                    key,
+                    _TWICE.format(first=f" (first on line {earlier})"),
+                )
+                for line, earlier, key in loader.duplicates
+            ],
+            origin=origin,
+        )
+    return document
+
+
+def _read_json(text: str, origin: str) -> Any:
+    """Parse JSON text, refusing an object that repeats a key (JSON keeps the last one)."""
+    repeated: list[str] = []
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    document = json.loads(text, object_pairs_hook=unique)
+    if repeated:
+        raise InputError(
+            [InputProblem(origin, key, key, _TWICE.format(first="")) for key in repeated],
+            origin=origin,
+        )
+    return document
+
+
 class _Checker:
     """Collects problems while converting fields."""
 
@@ -582,7 +659,9 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
             InputProblem(origin, "file", origin, "is not UTF-8 text"), origin=origin
         ) from None
     try:
-        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        document = (
+            _read_json(text, origin) if path.suffix.lower() == ".json" else _read_yaml(text, origin)
+        )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             InputProblem(
