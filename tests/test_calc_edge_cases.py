@@ -61,3 +61,44 @@ def test_duplicate_json_key_is_refused(tmp_path):
     (problem,) = caught.value.problems
     assert problem.field == "end"
     assert "given twice" in problem.rule
+
+
+GRID = "sources:\n  - {id: grid, kind: purchased_electricity, quantity: 50000, unit: MWh}\n"
+
+
+def calc(tmp_path, text, *args):
+    return CliRunner().invoke(main, ["calc", str(write(tmp_path, text)), *args])
+
+
+def test_the_same_certificate_serial_claimed_twice_is_refused(tmp_path):
+    text = BASE + GRID + "instruments:\n"
+    text += "  - {id: a, kind: gec, quantity: 1, unit: certificates, serial: GEC-2025-JS-000007}\n"
+    text += "  - {id: b, kind: gec, quantity: 1, unit: certificates, serial: gec-2025-js-000007}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2, result.output
+    assert "instrument b: field 'serial' = 'gec-2025-js-000007'" in result.stderr
+    assert "shares serials with GEC-2025-JS-000007 of instrument a" in result.stderr
+
+
+def test_overlapping_serial_ranges_are_refused_and_disjoint_ones_accepted(tmp_path):
+    head = BASE + GRID + "instruments:\n"
+    first = "  - {id: a, kind: gec, quantity: 1000, unit: certificates, "
+    first += "serial: GEC-2025-JS-000001..001000}\n"
+    overlapping = "  - {id: b, kind: gec, quantity: 1000, unit: certificates, "
+    overlapping += "serial: 'GEC-2025-JS-000900..GEC-2025-JS-001899'}\n"
+    refused = calc(tmp_path, head + first + overlapping)
+    assert refused.exit_code == 2
+    assert "GEC-2025-JS-000900..GEC-2025-JS-001899 shares serials with" in refused.stderr
+    disjoint = overlapping.replace("000900", "001001").replace("001899", "002000")
+    accepted = calc(tmp_path, head + first + disjoint, "--format", "json")
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_a_serial_listed_twice_in_one_instrument_and_a_backward_range_are_refused(tmp_path):
+    text = BASE + GRID + "instruments:\n"
+    text += "  - {id: a, kind: gec, quantity: 2, unit: certificates, serial: 'X-5, X-3..6'}\n"
+    text += "  - {id: b, kind: gec, quantity: 2, unit: certificates, serial: 'Y-9..Y-2'}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2
+    assert "X-3..6 shares serials with X-5 of this instrument" in result.stderr
+    assert "range 'Y-9..Y-2' runs backwards" in result.stderr

@@ -32,6 +32,7 @@ from lingtan.accounting.model import (
     Source,
     Totals,
 )
+from lingtan.accounting.serials import serial_problems
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
@@ -1144,6 +1145,7 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
         raise InputError(problems)
 
     warnings: list[Message] = []
+    problems += serial_problems(inventory.instruments)
     instruments, residual = _allocate_instruments(ctx, lines, problems, warnings)
     if problems:
         raise InputError(problems)
