@@ -102,3 +102,65 @@ def test_a_serial_listed_twice_in_one_instrument_and_a_backward_range_are_refuse
     assert result.exit_code == 2
     assert "X-3..6 shares serials with X-5 of this instrument" in result.stderr
     assert "range 'Y-9..Y-2' runs backwards" in result.stderr
+
+
+def inventory_of(year, *sources, **options):
+    from datetime import date
+
+    from lingtan.accounting.engine import compute_inventory
+    from lingtan.accounting.model import InventoryInput
+    from lingtan.factors import shipped_library
+
+    inventory = InventoryInput(
+        facility_name="T",
+        region=options.pop("region", "Jiangsu"),
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+        sources=sources,
+        **options,
+    )
+    return compute_inventory(inventory, shipped_library())
+
+
+def grid(mwh=1000.0):
+    from lingtan.accounting.model import Source
+
+    return Source("grid", "purchased_electricity", mwh, "MWh")
+
+
+def test_a_period_past_the_newest_factor_year_is_warned_in_english_and_chinese():
+    from lingtan.i18n import Message
+    from lingtan.i18n.catalog import texts
+
+    # 2025: the newest MEE factors are of 2023 -> Jiangsu 0.5827, with a warning
+    result = inventory_of(2025, grid())
+    assert result.totals.total_tco2e == pytest.approx(1000 * 0.5827)
+    (warning,) = [w for w in result.warnings if "after the data year" in w]
+    assert "the period ends in 2025" in warning
+    assert "mee-electricity-2023@1:grid_average[CN-JS].co2 (2023)" in warning
+    assert isinstance(warning, Message)
+    chinese = texts("zh-CN").message(warning)
+    assert "2025" in chinese and "数据年份" in chinese
+    # 2023 has its own factors: no such warning
+    assert not [w for w in inventory_of(2023, grid()).warnings if "after the data year" in w]
+    # a data year chosen explicitly is the user's choice: no warning either
+    chosen = inventory_of(2025, grid(), electricity_factor_year=2022)
+    assert not [w for w in chosen.warnings if "after the data year" in w]
+
+
+def test_2021_market_based_scope2_uses_the_2021_residual_factor():
+    from lingtan.accounting.model import Instrument
+
+    # 1,000 MWh in Jiangsu, 200 GECs: location 1,000 x 0.6451 (2021 Jiangsu);
+    # market (1,000 - 200) x 0.5942 (2021 national, excluding market-traded non-fossil)
+    gec = Instrument("gec", "gec", 200, "certificates")
+    result = inventory_of(2021, grid(), instruments=(gec,))
+    assert result.totals.scope2_location_tco2e == pytest.approx(645.1)
+    assert result.totals.scope2_market_tco2e == pytest.approx(800 * 0.5942)
+    residual = result.residual_factor
+    assert (
+        residual.factor.ref == "mee-electricity-2021@1:grid_average_excl_market_nonfossil[CN].co2"
+    )
+    assert residual.factor.document_number == "公告2024年第12号"
+    assert residual.factor.status == "unverified"
+    assert not [w for w in result.warnings if "location-based grid average" in w]

@@ -203,21 +203,18 @@ def test_instruments_targeted_first_then_pro_rata():
 
 
 def test_no_residual_factor_for_year_falls_back_to_location_with_warning():
-    from datetime import date
+    from lingtan.factors import read_factor_text, shipped_library
 
-    from lingtan.accounting.engine import compute_inventory
-    from lingtan.accounting.model import InventoryInput
-    from lingtan.factors import shipped_library
-
-    inventory = InventoryInput(
-        facility_name="t",
+    # a custom electricity set with a grid average and no excl-market factor
+    text = "set_id,version,family,key,region,parameter,value,unit,data_year,issuer,status\n"
+    text += "utility-2025,1,electricity,grid_average,CN-BJ,co2,0.5688,tCO2/MWh,2025,U,official\n"
+    library = shipped_library().with_sets(read_factor_text(text, "utility.csv"))
+    result = run(
+        Source("grid", "purchased_electricity", 100, "MWh"),
         region="Beijing",
-        period_start=date(2021, 1, 1),
-        period_end=date(2021, 12, 31),
-        sources=(Source("grid", "purchased_electricity", 100, "MWh"),),
+        factor_sets={"electricity": "utility-2025"},
+        library=library,
     )
-    result = compute_inventory(inventory, shipped_library())
-    # 2021 Beijing 0.5688; no excl-market factor <= 2021 exists
     assert result.totals.scope2_market_tco2e == pytest.approx(56.88, **APPROX)
     assert any("Table 6.3" in w for w in result.warnings)
 

@@ -35,7 +35,7 @@ from lingtan.accounting.model import (
 from lingtan.accounting.serials import serial_problems
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
-from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
+from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_year_warning
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
@@ -1045,6 +1045,12 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[M
                 refs=", ".join(outside),
             )
         )
+    explicit = {
+        *inventory.factor_sets,
+        *(["electricity"] if inventory.electricity_factor_year else []),
+    }
+    if (behind := data_year_warning(inventory.year, factors, explicit=explicit)) is not None:
+        warnings.append(behind)
     years = sorted({f.data_year for f in factors if f.family == "electricity" and f.data_year})
     if len(years) > 1:
         warnings.append(
