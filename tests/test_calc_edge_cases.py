@@ -1,6 +1,8 @@
 """Edge cases of the accounting input and engine (issue 11 part 6): duplicate YAML keys,
 certificates claimed twice, factor data years, biomass, steam and uncertainty coverage."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -164,3 +166,124 @@ def test_2021_market_based_scope2_uses_the_2021_residual_factor():
     assert residual.factor.document_number == "公告2024年第12号"
     assert residual.factor.status == "unverified"
     assert not [w for w in result.warnings if "location-based grid average" in w]
+
+
+BIOMASS = (
+    "  - {id: bio, kind: biomass_combustion, quantity: 100, unit: t, ncv: 16, ncv_unit: GJ/t,\n"
+    "     factor: 112, factor_unit: t/TJ, ch4_factor: 30, ch4_factor_unit: kg/TJ}\n"
+)
+
+
+def test_biomass_treatment_is_an_option_of_the_calc_file_and_is_explained(tmp_path):
+    import json
+
+    # CH4 0.048 t x 28 (AR5) = 1.344 tCO2e: out of the total by default, in with the option
+    default = calc(tmp_path, BASE + "sources:\n" + BIOMASS, "--format", "json")
+    assert default.exit_code == 0, default.output
+    data = json.loads(default.output)
+    assert data["totals"]["total_tco2e"] == 0
+    assert data["totals"]["scope1_tco2e"] == pytest.approx(1.344)
+    assert data["inventory"]["biomass_non_co2_in_total"] is False
+    (note,) = [w for w in data["warnings"] if w.startswith("biomass CH4 and N2O")]
+    assert "1.344 tCO2e" in note
+    counted = calc(
+        tmp_path,
+        BASE + "biomass_non_co2_in_total: true\nsources:\n" + BIOMASS,
+        "--format",
+        "json",
+    )
+    data = json.loads(counted.output)
+    assert data["totals"]["total_tco2e"] == pytest.approx(1.344)
+    assert data["inventory"]["biomass_non_co2_in_total"] is True
+    assert not [w for w in data["warnings"] if w.startswith("biomass CH4 and N2O")]
+    wrong = calc(tmp_path, BASE + "biomass_non_co2_in_total: perhaps\nsources:\n" + BIOMASS)
+    assert wrong.exit_code == 2
+    assert "'biomass_non_co2_in_total' = 'perhaps': must be true or false" in wrong.stderr
+
+
+def test_uncertainty_states_exact_factors_and_low_coverage_loudly(tmp_path):
+    from lingtan.accounting.model import Source
+
+    # grid 1,000 MWh x 0.6096... in 2023 Jiangsu 0.5827 -> 582.7 t, activity ±2 %, the grid
+    # factor has no stated uncertainty -> treated as exact: line ±2 %.
+    # heat 20,000 GJ x 0.11 = 2,200 t, no uncertainty at all.
+    # total 2,782.7 t: coverage 582.7 / 2,782.7 = 20.94 %; ±(0.02 x 582.7) / 582.7 = ±2 %
+    result = inventory_of(
+        2023,
+        Source("grid", "purchased_electricity", 1000, "MWh", uncertainty_pct=2),
+        Source("heat", "purchased_heat", 20000, "GJ"),
+    )
+    totals = result.totals
+    assert totals.uncertainty_pct["total_tco2e"] == pytest.approx(2.0)
+    assert totals.uncertainty_coverage_pct["total_tco2e"] == pytest.approx(100 * 582.7 / 2782.7)
+    (exact,) = [w for w in result.warnings if "as exact" in w]
+    assert "1 line(s)" in exact and "grid (grid emission factor (location-based)" in exact
+    low = [w for w in result.warnings if w.startswith("LOW UNCERTAINTY COVERAGE")]
+    assert "the ±2.0 % of total_tco2e covers only 21 % of it (below 50 %)" in low[0]
+    # scope 2 location is the same two lines: low too; scope 1 and 3 quote none
+    assert {w.split(" of ")[1].split(" ")[0] for w in low} == {
+        "total_tco2e",
+        "scope2_location_tco2e",
+        "scope2_market_tco2e",
+    }
+    # with the factor's uncertainty stated nothing is assumed exact
+    stated = inventory_of(
+        2023,
+        Source(
+            "grid", "purchased_electricity", 1000, "MWh", uncertainty_pct=2,
+            factor_uncertainty_pct=5,
+        ),
+    )  # fmt: skip
+    assert not [w for w in stated.warnings if "as exact" in w or "COVERAGE" in w]
+
+
+def test_the_calc_table_shows_coverage_beside_every_uncertainty(tmp_path):
+    text = BASE + "sources:\n"
+    text += "  - {id: grid, kind: purchased_electricity, quantity: 1000, unit: MWh,"
+    text += " uncertainty_pct: 2}\n"
+    text += "  - {id: heat, kind: purchased_heat, quantity: 20000, unit: GJ}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert "coverage %" in result.output
+    assert "LOW UNCERTAINTY COVERAGE" in result.output
+
+
+def test_steam_by_pressure_and_temperature_through_iapws_if97(tmp_path):
+    from lingtan.accounting.model import Source
+    from lingtan.accounting.steam import steam_enthalpy
+
+    # Superheated steam at 1.0 MPa (absolute) and 250 degC: h = 2943.1 kJ/kg in the printed
+    # steam tables (e.g. Cengel & Boles, Table A-6). 100 t of it, less the 83.74 kJ/kg
+    # reference condensate: AD = 100 x (2943.1 - 83.74) x 1e-3 = 285.936 GJ; x 0.11 = 31.453 t
+    assert steam_enthalpy(1.0, 250.0) == pytest.approx(2943.1, abs=0.5)
+    source = Source(
+        "steam", "purchased_heat", 100, "t", medium="steam", pressure=10, pressure_unit="bar",
+        temperature=250,
+    )  # fmt: skip
+    line = inventory_of(2025, source).lines[0]
+    assert line.activity == pytest.approx(285.936, abs=0.05)
+    assert line.emissions_tco2e == pytest.approx(285.936 * 0.11, abs=0.01)
+    (enthalpy,) = [use for use in line.factors if use.role == "steam enthalpy"]
+    assert "IAPWS-IF97" in enthalpy.rule
+    # the same steam given by its enthalpy gives the same heat
+    given = Source("s", "purchased_heat", 100, "t", medium="steam", enthalpy=enthalpy.value)
+    assert inventory_of(2025, given).lines[0].activity == pytest.approx(line.activity)
+
+
+def test_steam_state_that_is_liquid_or_incomplete_is_refused(tmp_path):
+    text = BASE + "sources:\n"
+    text += "  - {id: wet, kind: purchased_heat, medium: steam, quantity: 1, unit: t,"
+    text += " pressure: 1, pressure_unit: MPa, temperature: 150}\n"
+    text += "  - {id: half, kind: purchased_heat, medium: steam, quantity: 1, unit: t,"
+    text += " pressure: 1}\n"
+    result = calc(tmp_path, text)
+    assert result.exit_code == 2
+    assert "source wet: field 'temperature' = 150.0: at 1 MPa and 150 degC water is liquid" in (
+        result.stderr
+    )
+    # steam tables: saturation temperature at 1.0 MPa 179.88 degC
+    saturation = re.search(r"\(saturation at ([\d.]+) degC\)", result.stderr)
+    assert float(saturation.group(1)) == pytest.approx(179.88, abs=0.02)
+    assert "source half: field 'enthalpy' = (missing): steam needs its specific enthalpy" in (
+        result.stderr
+    )

@@ -28,7 +28,8 @@ __all__ = ["load_calc_file", "parse_calc_document"]
 _COMMON = {"id", "kind", "name", "quantity", "unit", "uncertainty_pct", "factor_uncertainty_pct"}
 _FUEL = {"fuel", "ncv", "ncv_unit", "carbon_content", "carbon_content_unit", "oxidation"}
 _FUEL |= {"carbon_fraction", "ch4_factor", "ch4_factor_unit", "n2o_factor", "n2o_factor_unit"}
-_HEAT = {"medium", "enthalpy", "temperature", "factor", "factor_unit", "factor_set"}
+_HEAT = {"medium", "enthalpy", "temperature", "pressure", "pressure_unit", "factor"}
+_HEAT |= {"factor_unit", "factor_set"}
 _FIELDS: dict[str, set[str]] = {
     "fuel_combustion": _FUEL | {"factor_set"},
     "mobile_combustion": _FUEL | {"factor_set"},
@@ -56,6 +57,7 @@ _NON_NEGATIVE = (
     "ch4_factor",
     "n2o_factor",
     "enthalpy",
+    "pressure",
     "uncertainty_pct",
     "factor_uncertainty_pct",
 )
@@ -77,6 +79,7 @@ _TEXTS = (
     "n2o_factor_unit",
     "method",
     "medium",
+    "pressure_unit",
 )
 _TOP = {
     "facility",
@@ -91,6 +94,7 @@ _TOP = {
     "residual_factor",
     "electricity_tce_basis",
     "supply_coal_gce_per_kwh",
+    "biomass_non_co2_in_total",
 }
 _INSTRUMENT_KINDS = ("gec", "green_power", "onsite_renewable")
 
@@ -577,6 +581,13 @@ def parse_calc_document(
             "the equal_value basis needs the supply coal consumption in gce/kWh",
         )
 
+    biomass_in_total = document.get("biomass_non_co2_in_total", False)
+    if not isinstance(biomass_in_total, bool):
+        check.add(
+            "inventory", "biomass_non_co2_in_total", biomass_in_total, "must be true or false"
+        )
+        biomass_in_total = False
+
     options: dict[str, Any] = {
         "facility_name": name,
         "region": region,
@@ -588,6 +599,7 @@ def parse_calc_document(
         "residual_factor_unit": residual_unit,
         "electricity_tce_basis": basis,
         "supply_coal_gce_per_kwh": supply,
+        "biomass_non_co2_in_total": biomass_in_total,
     }
     if check.problems:
         _precheck_sources(check, options, sources, start, end, library)

@@ -32,7 +32,9 @@ from lingtan.accounting.model import (
     Source,
     Totals,
 )
+from lingtan.accounting.notes import result_notes
 from lingtan.accounting.serials import serial_problems
+from lingtan.accounting.steam import steam_enthalpy
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_year_warning
@@ -417,7 +419,7 @@ def _fuel_line(ctx: _Context, source: Source, *, biomass: bool) -> Line:
         method,
         uses,
         emissions,
-        category="fuel_combustion",
+        category=ctx.inventory.biomass_category if biomass else "fuel_combustion",
         biogenic_co2=co2 if biomass else 0.0,
         energy_tce=energy_tce,
     )
@@ -641,12 +643,11 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
         heat = _convert(source, source.quantity, source.unit, "GJ", "unit")
         method = "E = AD x EF_heat"
     elif medium == "steam":
-        if source.enthalpy is None:
-            raise _SourceError("enthalpy", None, "steam needs its specific enthalpy in kJ/kg")
+        enthalpy = _steam_enthalpy(source)
         mass = _convert(source, source.quantity, source.unit, "t", "unit")
         reference = conversion("steam_reference_enthalpy", "kJ/kg")
-        uses += [_measured("steam enthalpy", source.enthalpy, "kJ/kg"), reference]
-        heat = formulas.steam_heat(mass, source.enthalpy, reference.value)
+        uses += [enthalpy, reference]
+        heat = formulas.steam_heat(mass, enthalpy.value, reference.value)
         method = "AD = Ma x (En - 83.74) x 1e-3; E = AD x EF_heat"
     elif medium == "hot_water":
         if source.temperature is None:
@@ -689,6 +690,27 @@ def _heat(ctx: _Context, source: Source, *, exported: bool) -> Line:
         method=method,
         factors=tuple(uses),
     )
+
+
+def _steam_enthalpy(source: Source) -> FactorUse:
+    """The steam's specific enthalpy: as given, or by IAPWS-IF97 from pressure and temperature."""
+    if source.enthalpy is not None:
+        return _measured("steam enthalpy", source.enthalpy, "kJ/kg")
+    if source.pressure is None or source.temperature is None:
+        raise _SourceError(
+            "enthalpy",
+            None,
+            "steam needs its specific enthalpy in kJ/kg, or its absolute pressure and temperature",
+        )
+    pressure = _convert(
+        source, source.pressure, source.pressure_unit or "MPa", "MPa", "pressure_unit"
+    )
+    try:
+        value = steam_enthalpy(pressure, source.temperature)
+    except ValueError as exc:
+        raise _SourceError("temperature", source.temperature, str(exc)) from None
+    rule = Message("IAPWS-IF97 from the measured pressure and temperature (input)")
+    return FactorUse("steam enthalpy", value, "kJ/kg", None, rule)
 
 
 def _recovered_co2(ctx: _Context, source: Source) -> Line:
@@ -1157,10 +1179,12 @@ def _compute(inventory: InventoryInput, library: FactorLibrary) -> InventoryResu
         raise InputError(problems)
 
     warnings += _factor_warnings(inventory, [u.factor for u in ctx.used_factors() if u.factor])
+    totals = _totals(inventory, lines, instruments)
+    warnings += result_notes(inventory, lines, totals)
     return InventoryResult(
         input=inventory,
         lines=tuple(lines),
-        totals=_totals(inventory, lines, instruments),
+        totals=totals,
         instruments=instruments,
         residual_factor=residual,
         engine_version=ENGINE_VERSION,
