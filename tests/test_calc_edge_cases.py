@@ -287,3 +287,25 @@ def test_steam_state_that_is_liquid_or_incomplete_is_refused(tmp_path):
     assert "source half: field 'enthalpy' = (missing): steam needs its specific enthalpy" in (
         result.stderr
     )
+
+
+def test_an_import_refuses_an_unknown_or_missing_fuel(tmp_path):
+    from lingtan.imports.parse import parse_file
+
+    path = tmp_path / "sources.csv"
+    path.write_text(
+        "source_id,kind,fuel\n"
+        "boiler,fuel_combustion,天然气\n"
+        "kiln,fuel_combustion,whale_oil\n"
+        "truck,mobile_combustion,\n"
+        "stove,biomass_combustion,wood chips\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        parse_file(path, facility_code="F1")
+    problems = {(p.field.split("(")[-1].rstrip(")"), p.value): p for p in caught.value.problems}
+    assert set(problems) == {("fuel", "whale_oil"), ("fuel", None)}
+    assert "row 3" in problems["fuel", "whale_oil"].where
+    assert "not a fuel lingtan knows; known: " in problems["fuel", "whale_oil"].rule
+    assert "natural_gas" in problems["fuel", "whale_oil"].rule
+    assert "row 4" in problems["fuel", None].where
