@@ -203,21 +203,18 @@ def test_instruments_targeted_first_then_pro_rata():
 
 
 def test_no_residual_factor_for_year_falls_back_to_location_with_warning():
-    from datetime import date
+    from lingtan.factors import read_factor_text, shipped_library
 
-    from lingtan.accounting.engine import compute_inventory
-    from lingtan.accounting.model import InventoryInput
-    from lingtan.factors import shipped_library
-
-    inventory = InventoryInput(
-        facility_name="t",
+    # a custom electricity set with a grid average and no excl-market factor
+    text = "set_id,version,family,key,region,parameter,value,unit,data_year,issuer,status\n"
+    text += "utility-2025,1,electricity,grid_average,CN-BJ,co2,0.5688,tCO2/MWh,2025,U,official\n"
+    library = shipped_library().with_sets(read_factor_text(text, "utility.csv"))
+    result = run(
+        Source("grid", "purchased_electricity", 100, "MWh"),
         region="Beijing",
-        period_start=date(2021, 1, 1),
-        period_end=date(2021, 12, 31),
-        sources=(Source("grid", "purchased_electricity", 100, "MWh"),),
+        factor_sets={"electricity": "utility-2025"},
+        library=library,
     )
-    result = compute_inventory(inventory, shipped_library())
-    # 2021 Beijing 0.5688; no excl-market factor <= 2021 exists
     assert result.totals.scope2_market_tco2e == pytest.approx(56.88, **APPROX)
     assert any("Table 6.3" in w for w in result.warnings)
 
@@ -271,9 +268,11 @@ def test_exports_and_recovered_co2_are_deductions():
     assert totals.energy_tce == pytest.approx(1594.0628519 - 122.9 - 500 / 29.307, rel=1e-9)
 
 
-def test_biomass_co2_is_outside_the_totals_but_ch4_n2o_count():
+def test_biomass_co2_ch4_n2o_are_outside_the_gbt32150_total_by_default():
     # 100 t wood pellets, NCV 16 GJ/t -> 1,600 GJ; CO2 factor 112 t/TJ -> 179.2 t biogenic
     # CH4 30 kg/TJ -> 0.048 t x 28 = 1.344; N2O 4 kg/TJ -> 0.0064 t x 265 = 1.696
+    # GB/T 32150-2015: biomass emissions are accounted separately, not in the total;
+    # the GHG Protocol counts the CH4 and N2O in Scope 1
     source = Source(
         "bio", "biomass_combustion", 100, "t", fuel="wood pellets", ncv=16, ncv_unit="GJ/t",
         factor=112, factor_unit="t/TJ", ch4_factor=30, ch4_factor_unit="kg/TJ",
@@ -281,8 +280,16 @@ def test_biomass_co2_is_outside_the_totals_but_ch4_n2o_count():
     )  # fmt: skip
     result = run(source)
     assert result.totals.biogenic_co2_t == pytest.approx(179.2, **APPROX)
-    assert result.totals.total_tco2e == pytest.approx(1.344 + 1.696, **APPROX)
+    assert result.totals.total_tco2e == 0
+    assert result.totals.by_gbt32150_category_tco2e == {}
+    assert result.totals.scope1_tco2e == pytest.approx(1.344 + 1.696, **APPROX)
+    assert result.totals.by_category_tco2e["biomass_combustion"] == pytest.approx(3.04)
+    assert result.lines[0].gbt32150_category is None
     assert result.totals.total_co2_t == 0
+    counted = run(source, biomass_non_co2_in_total=True)
+    assert counted.totals.total_tco2e == pytest.approx(1.344 + 1.696, **APPROX)
+    assert counted.totals.by_gbt32150_category_tco2e == {"fuel_combustion": pytest.approx(3.04)}
+    assert counted.totals.total_co2_t == 0
     assert result.totals.energy_tce == pytest.approx(1600 / 29.307, **APPROX)
 
 

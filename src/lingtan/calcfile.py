@@ -28,7 +28,8 @@ __all__ = ["load_calc_file", "parse_calc_document"]
 _COMMON = {"id", "kind", "name", "quantity", "unit", "uncertainty_pct", "factor_uncertainty_pct"}
 _FUEL = {"fuel", "ncv", "ncv_unit", "carbon_content", "carbon_content_unit", "oxidation"}
 _FUEL |= {"carbon_fraction", "ch4_factor", "ch4_factor_unit", "n2o_factor", "n2o_factor_unit"}
-_HEAT = {"medium", "enthalpy", "temperature", "factor", "factor_unit", "factor_set"}
+_HEAT = {"medium", "enthalpy", "temperature", "pressure", "pressure_unit", "factor"}
+_HEAT |= {"factor_unit", "factor_set"}
 _FIELDS: dict[str, set[str]] = {
     "fuel_combustion": _FUEL | {"factor_set"},
     "mobile_combustion": _FUEL | {"factor_set"},
@@ -56,6 +57,7 @@ _NON_NEGATIVE = (
     "ch4_factor",
     "n2o_factor",
     "enthalpy",
+    "pressure",
     "uncertainty_pct",
     "factor_uncertainty_pct",
 )
@@ -77,6 +79,7 @@ _TEXTS = (
     "n2o_factor_unit",
     "method",
     "medium",
+    "pressure_unit",
 )
 _TOP = {
     "facility",
@@ -91,8 +94,86 @@ _TOP = {
     "residual_factor",
     "electricity_tce_basis",
     "supply_coal_gce_per_kwh",
+    "biomass_non_co2_in_total",
 }
 _INSTRUMENT_KINDS = ("gec", "green_power", "onsite_renewable")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader that records a key given twice in one mapping.
+
+    YAML 1.2 requires keys to be unique, but PyYAML keeps the last value silently: a second
+    ``quantity`` in a source would replace the first unseen. Each repeat is recorded with its
+    line and the line of the first, so that the file is refused with all of them.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, int, Any]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first:
+                    self.duplicates.append((line, first[key], key))
+                else:
+                    first[key] = line
+            except TypeError:  # an unhashable key: the constructor below reports it
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+_TWICE = (
+    "is given twice in one mapping{first}; only the last value would be kept, "
+    "so the file is refused"
+)
+
+
+def _read_yaml(text: str, origin: str) -> Any:
+    """Parse YAML text, refusing duplicate keys with the file, line and key of each."""
+    loader = _StrictLoader(text)
+    try:
+        document = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise InputError(
+            [
+                InputProblem(
+                    f"{origin} line {line}",
+                    str(key),
+                    key,
+                    _TWICE.format(first=f" (first on line {earlier})"),
+                )
+                for line, earlier, key in loader.duplicates
+            ],
+            origin=origin,
+        )
+    return document
+
+
+def _read_json(text: str, origin: str) -> Any:
+    """Parse JSON text, refusing an object that repeats a key (JSON keeps the last one)."""
+    repeated: list[str] = []
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    document = json.loads(text, object_pairs_hook=unique)
+    if repeated:
+        raise InputError(
+            [InputProblem(origin, key, key, _TWICE.format(first="")) for key in repeated],
+            origin=origin,
+        )
+    return document
 
 
 class _Checker:
@@ -500,6 +581,13 @@ def parse_calc_document(
             "the equal_value basis needs the supply coal consumption in gce/kWh",
         )
 
+    biomass_in_total = document.get("biomass_non_co2_in_total", False)
+    if not isinstance(biomass_in_total, bool):
+        check.add(
+            "inventory", "biomass_non_co2_in_total", biomass_in_total, "must be true or false"
+        )
+        biomass_in_total = False
+
     options: dict[str, Any] = {
         "facility_name": name,
         "region": region,
@@ -511,6 +599,7 @@ def parse_calc_document(
         "residual_factor_unit": residual_unit,
         "electricity_tce_basis": basis,
         "supply_coal_gce_per_kwh": supply,
+        "biomass_non_co2_in_total": biomass_in_total,
     }
     if check.problems:
         _precheck_sources(check, options, sources, start, end, library)
@@ -582,7 +671,9 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
             InputProblem(origin, "file", origin, "is not UTF-8 text"), origin=origin
         ) from None
     try:
-        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        document = (
+            _read_json(text, origin) if path.suffix.lower() == ".json" else _read_yaml(text, origin)
+        )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             InputProblem(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -46,6 +46,7 @@ __all__ = [
     "FactorNotFoundError",
     "FactorSet",
     "Selection",
+    "data_year_warning",
     "read_factor_file",
     "read_factor_text",
     "shipped_library",
@@ -368,6 +369,35 @@ class FactorLibrary:
             f"no {family} factor for {key}[{region}].{parameter} with data year {year}; "
             f"data years available: {available}"
         )
+
+
+def data_year_warning(
+    year: int, factors: Iterable[Factor], *, explicit: Collection[str] = ()
+) -> Message | None:
+    """A warning when the inventory year is past the data year of factors chosen by rule 2.
+
+    Rule 2 takes the newest data year not after the inventory year, so an inventory of a year
+    whose factors are not yet published is computed with older ones; that is the right
+    choice, but the result must say so (and be restated when the year's factors appear).
+    Families in ``explicit`` were chosen by the user (a named set or data year): no warning.
+    """
+    behind = sorted(
+        {
+            f"{f.ref} ({f.data_year})"
+            for f in factors
+            if f.data_year is not None and f.data_year < year and f.family not in explicit
+        }
+    )
+    if not behind:
+        return None
+    return Message(
+        "the period ends in %(year)s, after the data year of %(n)d factor(s) used: %(refs)s. "
+        "No factors of %(year)s are available, so the newest published were used; restate "
+        "the inventory when they are published",
+        year=year,
+        n=len(behind),
+        refs=", ".join(behind),
+    )
 
 
 def _text(row: dict[str, str | None], column: str) -> str:

@@ -42,9 +42,12 @@ from lingtan.accounting.model import (
     Source,
     Totals,
 )
+from lingtan.accounting.notes import result_notes
+from lingtan.accounting.serials import serial_problems
+from lingtan.accounting.steam import steam_enthalpy
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
-from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError
+from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_year_warning
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
@@ -91,7 +94,7 @@ class _SourceError(Exception):
 _NUMBERS = (
     "quantity", "ncv", "carbon_content", "oxidation", "carbon_fraction", "purity",
     "calcination_fraction", "stock_start", "stock_end", "purchased", "recovered", "enthalpy",
-    "temperature", "factor", "ch4_factor", "n2o_factor", "uncertainty_pct",
+    "temperature", "pressure", "factor", "ch4_factor", "n2o_factor", "uncertainty_pct",
     "factor_uncertainty_pct",
 )  # fmt: skip
 _COMMON = ("quantity", "unit", "uncertainty_pct", "factor_uncertainty_pct")
@@ -100,7 +103,10 @@ _FUEL = (
     "oxidation", "carbon_fraction", "factor", "factor_unit", "ch4_factor", "ch4_factor_unit",
     "n2o_factor", "n2o_factor_unit",
 )  # fmt: skip
-_HEAT = ("medium", "enthalpy", "temperature", "factor", "factor_unit", "factor_set")
+_HEAT = (
+    "medium", "enthalpy", "temperature", "pressure", "pressure_unit", "factor", "factor_unit",
+    "factor_set",
+)  # fmt: skip
 #: The fields each kind's method reads: sources of a kind that agree on all of them except
 #: the numbers take the same path through it.
 _READS: dict[str, tuple[str, ...]] = {
@@ -560,7 +566,7 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
         method,
         uses,
         emissions,
-        category="fuel_combustion",
+        category=ctx.inventory.biomass_category if biomass else "fuel_combustion",
         biogenic_co2=co2 if biomass else 0.0,
         energy_tce=energy_tce,
     )
@@ -801,12 +807,11 @@ def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
         heat = _convert(source, source.quantity, source.unit, "GJ", "unit")
         method = "E = AD x EF_heat"
     elif medium == "steam":
-        if source.enthalpy is None:
-            raise _SourceError("enthalpy", None, "steam needs its specific enthalpy in kJ/kg")
+        enthalpy = _steam_enthalpy(source)
         mass = _convert(source, source.quantity, source.unit, "t", "unit")
         reference = conversion("steam_reference_enthalpy", "kJ/kg")
-        uses += [_measured("steam enthalpy", source.enthalpy, "kJ/kg"), reference]
-        heat = formulas.steam_heat(mass, source.enthalpy, reference.value)
+        uses += [enthalpy, reference]
+        heat = formulas.steam_heat(mass, enthalpy.value, reference.value)
         method = "AD = Ma x (En - 83.74) x 1e-3; E = AD x EF_heat"
     elif medium == "hot_water":
         if source.temperature is None:
@@ -851,6 +856,35 @@ def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
         method=method,
         factors=tuple(uses),
     )
+
+
+def _steam_enthalpy(source: _Rows) -> FactorUse:
+    """The steam's specific enthalpy per row: as given, or by IAPWS-IF97 from pressure and
+    temperature."""
+    if source.enthalpy is not None:
+        return _measured("steam enthalpy", source.enthalpy, "kJ/kg")
+    if source.pressure is None or source.temperature is None:
+        raise _SourceError(
+            "enthalpy",
+            None,
+            "steam needs its specific enthalpy in kJ/kg, or its absolute pressure and temperature",
+        )
+    pressure = _convert(
+        source, source.pressure, source.pressure_unit or "MPa", "MPa", "pressure_unit"
+    )
+    values, rules = [], []
+    for p, t in zip(pressure.tolist(), source.temperature.tolist(), strict=True):
+        try:
+            values.append(steam_enthalpy(p, t))
+            rules.append("")
+        except ValueError as exc:
+            values.append(math.nan)
+            rules.append(str(exc))
+    failed = np.array([bool(rule) for rule in rules])
+    if failed.any():
+        raise _SourceError("temperature", source.temperature, rules, where=failed)
+    rule = Message("IAPWS-IF97 from the measured pressure and temperature (input)")
+    return FactorUse("steam enthalpy", np.array(values), "kJ/kg", None, rule)
 
 
 def _recovered_co2(ctx: _Context, source: _Rows) -> LineGroup:
@@ -1238,6 +1272,12 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[M
                 refs=", ".join(outside),
             )
         )
+    explicit = {
+        *inventory.factor_sets,
+        *(["electricity"] if inventory.electricity_factor_year else []),
+    }
+    if (behind := data_year_warning(inventory.year, factors, explicit=explicit)) is not None:
+        warnings.append(behind)
     years = sorted({f.data_year for f in factors if f.family == "electricity" and f.data_year})
     if len(years) > 1:
         warnings.append(
@@ -1333,15 +1373,18 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
     groups.sort(key=lambda g: int(g.rows[0]))
 
     warnings: list[Message] = []
+    problems += serial_problems(inventory.instruments)
     instruments, residual = _allocate_instruments(ctx, groups, problems, warnings)
     if problems:
         raise InputError(problems)
 
     warnings += _factor_warnings(inventory, [u.factor for u in ctx.used_factors() if u.factor])
+    totals = _totals(inventory, groups, instruments)
+    warnings += result_notes(inventory, groups, totals)
     return InventoryResult(
         input=inventory,
         lines=Lines(sources, groups),
-        totals=_totals(inventory, groups, instruments),
+        totals=totals,
         instruments=instruments,
         residual_factor=residual,
         engine_version=ENGINE_VERSION,

@@ -111,6 +111,8 @@ class Source:
     medium: str | None = None
     enthalpy: float | None = None
     temperature: float | None = None
+    pressure: float | None = None
+    pressure_unit: str | None = None
     factor: float | None = None
     factor_unit: str | None = None
     ch4_factor: float | None = None
@@ -170,6 +172,17 @@ class InventoryInput:
     residual_factor_unit: str = "tCO2/MWh"
     electricity_tce_basis: str = "equivalent"
     supply_coal_gce_per_kwh: float | None = None
+    #: GB/T 32150-2015 §4: emissions of biomass-fuel combustion are accounted separately and
+    #: "不计入温室气体排放总量" (not counted in the total), CH4 and N2O as well as CO2. False,
+    #: the standard's reading, keeps biomass CH4/N2O out of the GB/T 32150 total (they stay in
+    #: Scope 1, as the GHG Protocol counts them); True counts them in the total too.
+    biomass_non_co2_in_total: bool = False
+
+    @property
+    def biomass_category(self) -> str | None:
+        """The GB/T 32150 category of a biomass line (its CH4 and N2O): None keeps it out of
+        the total, as the standard reads (see ``biomass_non_co2_in_total``)."""
+        return "fuel_combustion" if self.biomass_non_co2_in_total else None
 
     @property
     def year(self) -> int:

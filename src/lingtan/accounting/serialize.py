@@ -198,6 +198,7 @@ def _head(result: InventoryResult) -> dict[str, Any]:
             "gwp": inventory.gwp,
             "electricity_factor_year": inventory.electricity_factor_year,
             "electricity_tce_basis": inventory.electricity_tce_basis,
+            "biomass_non_co2_in_total": inventory.biomass_non_co2_in_total,
             "engine_version": result.engine_version,
             "factor_sets": [{"set_id": s, "version": v} for s, v in sets],
         },

@@ -123,6 +123,7 @@ _SUMMARY = (
     Column("figure_zh", "指标"),
     Column("value", digits=3),
     Column("uncertainty_pct", "± %", 1),
+    Column("uncertainty_coverage_pct", "coverage %", 0),
     Column("unit"),
 )
 
@@ -141,12 +142,13 @@ def _print_result(result: InventoryResult) -> None:
             "figure_zh": chinese,
             "value": values[key],
             "uncertainty_pct": totals.uncertainty_pct.get(key),
+            "uncertainty_coverage_pct": totals.uncertainty_coverage_pct.get(key),
             "unit": unit,
         }
         for key, english, chinese, unit in _TOTAL_LABELS
     ]
     uncertain = any(row["uncertainty_pct"] is not None for row in summary)
-    shown = [c for c in _SUMMARY if c.key != "uncertainty_pct" or uncertain]
+    shown = [c for c in _SUMMARY if not c.key.startswith("uncertainty") or uncertain]
     print_table(table_of(summary, shown, title="Totals 汇总"))
     if totals.intensities:
         intensities = [

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
-from lingtan.catalog import UnknownRegionError, resolve_region
+from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
@@ -424,6 +424,21 @@ def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
     return facility
 
 
+def _check_fuel(row: _Row, kind: str | None, params: dict[str, Any]) -> None:
+    """A fossil-fuel source names a fuel of the catalogue (biomass names are free text): an
+    unknown one would be stored and then refused by every inventory of the facility."""
+    if kind not in ("fuel_combustion", "mobile_combustion"):
+        return
+    fuel = params.get("fuel")
+    if fuel is None:
+        row.fail("fuel", None, Message("is required for a %(kind)s source", kind=kind))
+    elif resolve_fuel(fuel) is None:
+        known = ", ".join(f.key for f in fuels())
+        row.fail(
+            "fuel", fuel, Message("is not a fuel lingtan knows; known: %(known)s", known=known)
+        )
+
+
 def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
     columns = match_columns(table, SOURCES, ("source_id", "kind"))
     out = []
@@ -457,6 +472,7 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
                 params["region"] = resolve_region(params["region"]).code
             except UnknownRegionError as exc:
                 row.fail("region", params["region"], str(exc))
+        _check_fuel(row, kind, params)
         if row.ok and code and kind:
             out.append(
                 SourceRow(

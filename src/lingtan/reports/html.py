@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from lingtan.accounting.notes import LOW_COVERAGE_PCT
 from lingtan.accounting.serialize import warning_texts
 from lingtan.i18n import N_
 from lingtan.i18n.catalog import install
@@ -117,6 +118,7 @@ def context(data: ReportData, lang: str) -> dict[str, Any]:
         "time_zone": data.time_zone,
         "source_groups": source_groups,
         "uncertainty_totals": UNCERTAINTY_TOTALS,
+        "low_coverage_pct": LOW_COVERAGE_PCT,
         "report_warnings": report_warnings(view, labels),
         "engine_warnings": [labels.message(w) for w in warning_texts(data.result)],
         "category_svg": Markup(category_chart(categories, labels)) if categories else None,

@@ -1,0 +1,59 @@
+"""Specific enthalpy of steam from its pressure and temperature (IAPWS-IF97).
+
+The heat of purchased or exported steam is AD = Ma x (En - 83.74) x 1e-3 GJ (NDRC 2013-2015
+enterprise guidelines and the GB/T 32151 sector parts): En is the specific enthalpy of the
+steam and 83.74 kJ/kg that of the returned condensate taken as water at 20 degC (4.1868 x 20).
+A steam meter records pressure and temperature rather than enthalpy; this module gives En
+from them with the industrial formulation IAPWS-IF97 (the ``iapws`` package).
+
+References
+----------
+IAPWS R7-97(2012), Revised Release on the IAPWS Industrial Formulation 1997 for the
+Thermodynamic Properties of Water and Steam.
+"""
+
+from __future__ import annotations
+
+from iapws import IAPWS97
+
+__all__ = ["steam_enthalpy"]
+
+_KELVIN = 273.15
+
+
+def steam_enthalpy(pressure_mpa: float, temperature_c: float) -> float:
+    """Specific enthalpy of dry or superheated steam [kJ/kg].
+
+    Parameters
+    ----------
+    pressure_mpa : float
+        Absolute pressure [MPa] (a gauge reading plus the ambient 0.101325 MPa).
+    temperature_c : float
+        Temperature [degC].
+
+    Raises
+    ------
+    ValueError
+        If the state is outside IAPWS-IF97, or is liquid water (at or below the saturation
+        temperature the enthalpy depends on the steam's dryness, which P and T do not give).
+    """
+    try:
+        state = IAPWS97(P=pressure_mpa, T=temperature_c + _KELVIN)
+    except NotImplementedError:
+        raise ValueError(
+            f"{pressure_mpa:g} MPa and {temperature_c:g} degC are outside IAPWS-IF97 "
+            "(0-100 MPa up to 800 degC, 0-50 MPa up to 2000 degC)"
+        ) from None
+    if state.status != 1:
+        raise ValueError(
+            f"{pressure_mpa:g} MPa and {temperature_c:g} degC are outside IAPWS-IF97 ({state.msg})"
+        )
+    if state.x < 1:
+        saturation = IAPWS97(P=pressure_mpa, x=1).T - _KELVIN if pressure_mpa < 22.064 else None
+        where = f" (saturation at {saturation:.2f} degC)" if saturation is not None else ""
+        raise ValueError(
+            f"at {pressure_mpa:g} MPa and {temperature_c:g} degC water is liquid{where}: steam "
+            "given by pressure and temperature must be superheated; for wet steam give its "
+            "enthalpy, for hot water medium hot_water"
+        )
+    return float(state.h)
