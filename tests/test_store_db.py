@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0010_facility_time_zone"
+HEAD = "0011_facility_data_version"
 
 
 # --- database_url ---------------------------------------------------------------------------
