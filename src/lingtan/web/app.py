@@ -61,11 +61,6 @@ HEAVY_REQUESTS = 2
 HEAVY_QUEUE = 64
 HEAVY_WAIT_S = 10.0
 HEAVY_DEADLINE_S = 30.0
-#: Database connections in the pool: one per light request and two per heavy one (its
-#: transaction, and the short one that refreshes stale daily totals), so that no worker
-#: thread ever waits for a connection while the threads that hold them wait for a worker
-#: thread (which would stall the server until the pool timeout).
-POOL_SIZE = MAX_CONCURRENT_REQUESTS + 2 * HEAVY_REQUESTS
 _log = logging.getLogger("lingtan.web")
 
 #: The routers of the application, in order; other parts of lingtan add theirs here.
@@ -235,6 +230,9 @@ def create_app(
     session_lifetime: timedelta = SESSION_LIFETIME,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     evidence_dir: str | Path | None = None,
+    heavy_requests: int = HEAVY_REQUESTS,
+    heavy_queue: int = HEAVY_QUEUE,
+    heavy_wait_s: float = HEAVY_WAIT_S,
 ) -> FastAPI:
     """The lingtan web application for the database at ``url``.
 
@@ -252,6 +250,9 @@ def create_app(
     evidence_dir
         Where evidence files are stored; by default as for the command line
         (:func:`lingtan.store.evidence.evidence_root`).
+    heavy_requests, heavy_queue, heavy_wait_s
+        Heavy requests computing at once, the most that wait for a place and how long [s]
+        (:mod:`lingtan.web.admission`); beyond them a heavy request gets 503 at once.
 
     Raises
     ------
@@ -262,7 +263,12 @@ def create_app(
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
         raise ValueError(f"no lingtan database at {url}: run `lingtan init` first")
-    engine = make_engine(url, pool_size=POOL_SIZE, max_overflow=0)
+    # Database connections: one per light request and two per heavy one (its transaction,
+    # and the short one that refreshes stale daily totals), so that no worker thread ever
+    # waits for a connection while the threads that hold them wait for a worker thread
+    # (which would stall the server until the pool timeout).
+    pool_size = MAX_CONCURRENT_REQUESTS + 2 * heavy_requests
+    engine = make_engine(url, pool_size=pool_size, max_overflow=0)
     revision = current_revision(engine)
     if revision != head_revision():
         engine.dispose()
@@ -303,9 +309,9 @@ def create_app(
     app.add_middleware(
         Admission,
         light=MAX_CONCURRENT_REQUESTS,
-        heavy=HEAVY_REQUESTS,
-        queue=HEAVY_QUEUE,
-        wait_s=HEAVY_WAIT_S,
+        heavy=heavy_requests,
+        queue=heavy_queue,
+        wait_s=heavy_wait_s,
         deadline_s=HEAVY_DEADLINE_S,
     )
 
