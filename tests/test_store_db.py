@@ -186,6 +186,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "activity_meter", ""),
         ("add_table", "api_token", ""),
         ("add_table", "app_user", ""),
+        ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
         ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),
