@@ -79,9 +79,10 @@ def test_a_burst_on_a_heavy_route_cannot_starve_a_light_one(site, monkeypatch):
     assert [answer.status_code for answer, _ in light] == [200] * LIGHT
     assert max(took for _, took in light) < 10
     assert len(held) >= 1
-    # One place, two waiting at most 0.5 s: one answer with figures, the others refused
+    # One place and two waiting (at most 0.5 s): one to three answers with figures (those
+    # that waited get them if the gate opened within their wait), all others refused at once
     statuses = [answer.status_code for answer, _ in heavy]
-    assert sorted(statuses) == [200] + [503] * (HEAVY - 1)
+    assert set(statuses) <= {200, 503} and 1 <= statuses.count(200) <= 3
     for answer, took in heavy:
         if answer.status_code == 503:
             assert answer.headers["Retry-After"] == "2"

@@ -240,6 +240,7 @@ def _kept_page(
             block: Markup("".join(page.blocks[block](rendering)) if block in page.blocks else "")
             for block in _BLOCKS
         }
+        blocks["template"] = name  # the page's own, for whoever inspects the answer
         pages.put(key, blocks)
     return "kept.html", {"kept": blocks, "site": site}
 
