@@ -1,7 +1,8 @@
-"""Load test: 50 concurrent clients on ``GET /api/v1/facilities/{code}/overview``.
+"""Load test: 50 concurrent clients on ``GET /api/v1/facilities/{code}/overview``, against a
+bare FastAPI app serving the same JSON behind a cookie check under the same uvicorn.
 
 Run by hand: ``.venv/bin/python benchmarks/web_overview_load.py [--db URL] [--clients 50]
-[--seconds 20] [--workers 1]``.
+[--seconds 20] [--workers 1] [--repeat 3]``.
 
 1. Uses the demo database given with ``--db`` (a copy is fine), or builds one with
    ``lingtan demo`` in a temporary folder (about a minute).
@@ -13,6 +14,10 @@ Run by hand: ``.venv/bin/python benchmarks/web_overview_load.py [--db URL] [--cl
 5. Prints the latencies (p50, p95, p99, max) [ms], the throughput [requests/s], the server's
    CPU time per request [ms] (Linux, from /proc) and any answer other than 200, with the
    machine and the date.
+6. The peer: the same JSON (as lingtan answered it) from a bare FastAPI app (one ``async``
+   route that compares the session cookie with the signed-in one) under the same uvicorn,
+   in a process of its own; lingtan and the bare app take turns ``--repeat`` times and the
+   best and median of each are printed with their ratio.
 
 The clients run in this process on the same machine as the server, so they take CPU from it:
 the figures are a lower bound of what the server does on its own. ``--client wrk`` uses the C
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import os
 import platform
 import socket
@@ -36,6 +42,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from lingtan.store.db import database_url, make_engine, session_scope
 from lingtan.store.models import AppUser, Facility, Organization
@@ -44,6 +52,8 @@ from lingtan.web import accounts
 USER = "load-manager"
 PASSWORD = "load test password 2025"
 WARM_UP_S = 3.0
+#: How long a server may take to start [s] (much longer than on a quiet machine).
+START_S = 300
 
 
 def _free_port() -> int:
@@ -99,30 +109,13 @@ def _cpu_seconds(pid: int) -> float:
 
 def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
     lingtan = Path(sys.executable).with_name("lingtan")
-    command = [str(lingtan), "--db", url, "serve", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            if server.poll() is not None:
-                raise SystemExit(server.stderr.read().decode()) from None
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not start within 60 s")
+    command = [str(lingtan), "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
+    return _start(command, port)
 
 
 async def _hammer(
-    base: str, path: str, clients: int, seconds: float, server: int
+    base: str, path: str, clients: int, seconds: float, server: int, cookies: dict[str, str]
 ) -> dict[str, object]:
-    async with httpx.AsyncClient(base_url=base) as login:
-        answer = await login.post("/api/v1/session", json={"username": USER, "password": PASSWORD})
-        answer.raise_for_status()
-        cookies = dict(login.cookies)
     latencies: list[float] = []
     failures: dict[int, int] = {}
     measuring = False
@@ -175,12 +168,12 @@ end
 """
 
 
-def _wrk(base: str, path: str, clients: int, seconds: float, server: int) -> dict[str, object]:
+def _wrk(
+    base: str, path: str, clients: int, seconds: float, server: int, cookies: dict[str, str]
+) -> dict[str, object]:
     """The same load from ``wrk`` (a C load generator, Debian package ``wrk``), which takes far
     less CPU than the Python clients; its first ``WARM_UP_S`` seconds are a separate run."""
-    answer = httpx.post(f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD})
-    answer.raise_for_status()
-    cookie = f"Cookie: lingtan_session={answer.cookies['lingtan_session']}"
+    cookie = f"Cookie: lingtan_session={cookies['lingtan_session']}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(_WRK_REPORT)
         script.flush()
@@ -205,6 +198,67 @@ def _wrk(base: str, path: str, clients: int, seconds: float, server: int) -> dic
     }
 
 
+def bare_app(body: bytes, cookie: str):
+    """The peer: a bare FastAPI app answering ``body`` behind a check of the session cookie."""
+    app = FastAPI()
+    expected = cookie.encode()
+
+    @app.get("/api/v1/facilities/{code}/overview")
+    async def overview(request: Request, code: str, year: int) -> Response:
+        given = request.cookies.get("lingtan_session", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        return Response(body, media_type="application/json")
+
+    return app
+
+
+def _serve_bare(port: int, body_file: str, cookie: str) -> None:
+    import uvicorn
+
+    app = bare_app(Path(body_file).read_bytes(), cookie)
+    uvicorn.run(app, host="127.0.0.1", port=port, server_header=False)
+
+
+def _start(command: list[str], port: int) -> subprocess.Popen:
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + START_S
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(server.stderr.read().decode()) from None
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"the server did not start within {START_S} s")
+
+
+def signed_in(base: str) -> dict[str, str]:
+    """The cookies of a fresh sign-in of the load-test manager."""
+    answer = httpx.post(f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD})
+    answer.raise_for_status()
+    return dict(answer.cookies)
+
+
+def machine(url: str) -> str:
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {url.split(':')[0]}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def line(name: str, result: dict[str, object]) -> str:
+    return (
+        f"{name}: {result['requests']} requests, {result['throughput']:.0f} requests/s; latency "
+        f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
+        f"max {result['max']:.1f} ms; server CPU {result['server_cpu_ms']:.2f} ms per request; "
+        f"other answers: {result['failures'] or 'none'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="Demo database URL or SQLite path (default: build one).")
@@ -212,39 +266,82 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
     parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--repeat", type=int, default=3, help="Turns of lingtan and the peer.")
     parser.add_argument(
         "--client",
         choices=["python", "wrk"],
         default="python",
         help="Load generator: httpx in this process, or wrk (if installed).",
     )
+    parser.add_argument("--serve-bare", nargs=3, metavar=("PORT", "BODY", "COOKIE"),
+                        help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
+    if args.serve_bare:
+        port, body, cookie = args.serve_bare
+        _serve_bare(int(port), body, cookie)
+        return
+    runs: dict[str, list[dict[str, object]]] = {"lingtan": [], "bare FastAPI": []}
     with tempfile.TemporaryDirectory(prefix="lingtan-load-") as folder:
         url = database_url(args.db) if args.db else _demo_database(Path(folder))
         code = _manager(url)
-        port = _free_port()
+        path = f"/api/v1/facilities/{code}/overview?year={args.year}"
+        port, bare_port = _free_port(), _free_port()
         server = _serve(url, port, args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
-            path = f"/api/v1/facilities/{code}/overview?year={args.year}"
-            load = (args.clients, args.seconds, server.pid)
-            if args.client == "wrk":
-                result = _wrk(base, path, *load)
-            else:
-                result = asyncio.run(_hammer(base, path, *load))
+            cookies = signed_in(base)
+            body = httpx.get(base + path, cookies=cookies).content
+            body_file = Path(folder) / "overview.json"
+            body_file.write_bytes(body)
+            bare = _start(
+                [sys.executable, __file__, "--serve-bare", str(bare_port), str(body_file),
+                 cookies["lingtan_session"]],
+                bare_port,
+            )  # fmt: skip
+            try:
+                assert (
+                    httpx.get(f"http://127.0.0.1:{bare_port}{path}", cookies=cookies).content
+                    == body
+                )
+                for _ in range(args.repeat):
+                    for name, at, pid in (
+                        ("lingtan", port, server.pid),
+                        ("bare FastAPI", bare_port, bare.pid),
+                    ):
+                        load = (args.clients, args.seconds, pid, cookies)
+                        target = f"http://127.0.0.1:{at}"
+                        if args.client == "wrk":
+                            result = _wrk(target, path, *load)
+                        else:
+                            result = asyncio.run(_hammer(target, path, *load))
+                        runs[name].append(result)
+                        print(line(name, result), flush=True)
+            finally:
+                bare.terminate()
+                bare.wait(timeout=30)
         finally:
             server.terminate()
             server.wait(timeout=30)
+    print(machine(url))
     print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {url.split(':')[0]}"
+        f"{args.clients} clients ({args.client}), {args.seconds:.0f} s, "
+        f"{args.workers} worker(s), {args.repeat} turns each, {len(body)} bytes:"
     )
+    summary = {}
+    for name, results in runs.items():
+        p95 = sorted(r["p95"] for r in results)
+        rate = sorted(r["throughput"] for r in results)
+        cpu = sorted(r["server_cpu_ms"] for r in results)
+        summary[name] = (float(np.median(p95)), float(np.median(rate)), float(np.median(cpu)))
+        print(
+            f"  {name}: p95 best {p95[0]:.1f} ms, median {np.median(p95):.1f} ms; "
+            f"requests/s best {rate[-1]:.0f}, median {np.median(rate):.0f}; "
+            f"CPU per request best {cpu[0]:.2f} ms, median {np.median(cpu):.2f} ms"
+        )
+    ours, peer = summary["lingtan"], summary["bare FastAPI"]
     print(
-        f"{args.clients} clients ({args.client}), {args.seconds:.0f} s, {args.workers} worker(s): "
-        f"{result['requests']} requests, {result['throughput']:.0f} requests/s; latency "
-        f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
-        f"max {result['max']:.1f} ms; server CPU {result['server_cpu_ms']:.2f} ms per request; "
-        f"other answers: {result['failures'] or 'none'}"
+        f"  ratio lingtan / bare (medians): p95 {ours[0] / peer[0]:.2f}x, "
+        f"throughput {peer[1] / ours[1]:.2f}x lower, CPU per request {ours[2] / peer[2]:.2f}x"
     )
 
 

@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0010_facility_time_zone"
+HEAD = "0011_facility_data_version"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -186,6 +186,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "activity_meter", ""),
         ("add_table", "api_token", ""),
         ("add_table", "app_user", ""),
+        ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
         ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),

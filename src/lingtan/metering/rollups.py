@@ -52,6 +52,7 @@ from lingtan.metering.store import (
     _meter_intervals,
     local_midnight,
 )
+from lingtan.store import versions
 from lingtan.store.models import Meter, MeterDay, MeterDayStale
 
 __all__ = [
@@ -141,6 +142,7 @@ def refresh(
         connection.execute(sa.insert(MeterDay), rows)
     for fid, day_numbers in touched.items():
         _refresh_nodes(connection, fid, sorted(day_numbers))
+    versions.bump(connection, touched)  # what was computed from the old readings is stale
     return done
 
 

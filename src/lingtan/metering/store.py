@@ -46,6 +46,7 @@ from lingtan.metering.intervals import (
     ValidationSettings,
     meter_intervals,
 )
+from lingtan.store import versions
 from lingtan.store.models import (
     ENERGY_TYPES,
     METER_FLOWS,
@@ -633,6 +634,7 @@ def define_meters(
             ).bindparams(sa.bindparam("ids", expanding=True)),
             {"ids": redefined},
         )
+    versions.bump(session, [fid])  # names, nodes and flows show on the energy screens
     return len(nodes), len(meters)
 
 

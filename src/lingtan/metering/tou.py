@@ -23,6 +23,7 @@ The functions below are pure: no database, no I/O except the readers of calendar
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -364,10 +365,19 @@ def calendar_for(
 
 
 def shipped_calendars() -> list[Calendar]:
-    """The calendars shipped with lingtan, with their provenance."""
+    """The calendars shipped with lingtan, with their provenance (read once per process:
+    their tables are read-only)."""
+    return list(_shipped_calendars())
+
+
+@functools.cache
+def _shipped_calendars() -> tuple[Calendar, ...]:
     folder = resources.files("lingtan") / "data" / "tou"
     with resources.as_file(folder) as path:
-        return _read(Path(path) / "periods.csv", Path(path) / "calendars.csv")
+        calendars = _read(Path(path) / "periods.csv", Path(path) / "calendars.csv")
+    for calendar in calendars:
+        calendar.table.setflags(write=False)
+    return tuple(calendars)
 
 
 def read_calendar_file(path: str | Path) -> list[Calendar]:

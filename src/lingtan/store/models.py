@@ -39,6 +39,7 @@ __all__ = [
     "CustomFactorSet",
     "Evidence",
     "Facility",
+    "FacilityDataVersion",
     "ImportBatch",
     "Instrument",
     "Inventory",
@@ -448,6 +449,17 @@ class MeterDayStale(Base):
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class FacilityDataVersion(Base):
+    """A counter per facility, raised in the same transaction as every change to its metered
+    data (daily totals refreshed, meters defined): results computed from them are kept by
+    this version (:mod:`lingtan.store.versions`). A facility without a row is at version 0."""
+
+    __tablename__ = "facility_data_version"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class NodeDay(Base):

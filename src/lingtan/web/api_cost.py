@@ -174,4 +174,4 @@ def energy_cost(
         found = cost_by(current, data.facility, data.start, data.end, energy=data)
         return found.as_dict(node)
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    return _energy_read(request, session, who, code, month_span(year, month), ("cost", node), read)

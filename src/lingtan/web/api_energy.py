@@ -12,7 +12,7 @@ figure never lags behind the readings stored.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath
@@ -44,8 +44,11 @@ from lingtan.services.cost import budget_rows_with_cost
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility, Meter, MeterDayStale, MeterNode
+from lingtan.store.versions import DataVersion, data_version
+from lingtan.web.admission import watch
 from lingtan.web.api import Limit, Offset, _sniff
-from lingtan.web.deps import ApiError, Db, User, facility
+from lingtan.web.deps import SAFE_METHODS, ApiError, Db, User, facility
+from lingtan.web.kept import kept
 
 __all__ = ["MAX_DAYS", "MAX_READING_SPAN", "router"]
 
@@ -439,18 +442,52 @@ def _uploaded(request: Request, upload: UploadFile, kinds: tuple[str, ...]) -> I
         yield path
 
 
+def fresh_version(request: Request, session: Session, site: Facility) -> DataVersion:
+    """The facility's data version once its stale daily totals are recomputed."""
+    with _current(request, session, site) as current:
+        return data_version(current, site.id)
+
+
+def kept_read(
+    request: Request,
+    session: Session,
+    site: Facility,
+    key: Hashable,
+    compute: Callable[[Session], Any],
+) -> Any:
+    """``compute(current)`` in a session where the facility's daily totals are up to date,
+    kept per ``key``, facility and data version (:mod:`lingtan.web.kept`) for requests that
+    only read. A kept result is shared: callers never change it."""
+    with _current(request, session, site) as current:
+        if request.method not in SAFE_METHODS:  # its own writes may yet be rolled back
+            return compute(current)
+        full = (key, site.id, data_version(current, site.id))
+        results = kept(request.app, "energy")
+        found = results.get(full)
+        if found is None:
+            watch(request).check()
+            found = compute(current)
+            results.put(full, found)
+        return found
+
+
 def _energy_read(
     request: Request,
     session: Session,
     who: Any,
     code: str,
     span: tuple[date, date],
+    key: Hashable,
     read: Callable[[Session, FacilityEnergy], dict[str, Any]],
 ) -> dict[str, Any]:
-    """``read`` of the facility's energy over local days ``span`` (:func:`load_energy`)."""
+    """``read`` of the facility's energy over local days ``span`` (:func:`load_energy`),
+    kept by :func:`kept_read` under ``key`` (what ``read`` is and its parameters) and span."""
     site = facility(session, who, code)
-    with _current(request, session, site) as current:
+
+    def compute(current: Session) -> dict[str, Any]:
         return read(current, load_energy(current, site, *span, refresh=False))
+
+    return kept_read(request, session, site, (key, span), compute)
 
 
 # --- the metering tree, readings and intervals ----------------------------------------------
@@ -729,7 +766,8 @@ def energy_totals(
         periods = data.period_summaries(period)
         return {"facility": data.facility.code, "periods": periods, "factors": data.factors()}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    span = month_span(year, month)
+    return _energy_read(request, session, who, code, span, ("totals", period), read)
 
 
 @router.get("/facilities/{code}/energy/balance", response_model=Balance, tags=["energy"])
@@ -757,7 +795,8 @@ def energy_balance(
         ]
         return {"facility": data.facility.code, "threshold_pct": threshold, "rows": rows}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    key = ("balance", period, threshold, alerts_only)
+    return _energy_read(request, session, who, code, month_span(year, month), key, read)
 
 
 @router.get("/facilities/{code}/energy/flow", response_model=EnergyFlow, tags=["energy"])
@@ -770,7 +809,7 @@ def energy_flow(
     def read(_current: Session, data: FacilityEnergy) -> dict[str, Any]:
         return {"facility": data.facility.code, **data.flow()}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    return _energy_read(request, session, who, code, month_span(year, month), "flow", read)
 
 
 @router.get("/facilities/{code}/energy/budgets", response_model=Budgets, tags=["energy"])
@@ -784,7 +823,7 @@ def energy_budgets(
         rows = budget_rows_with_cost(current, data)
         return {"facility": data.facility.code, "rows": rows, "factors": data.factors()}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    return _energy_read(request, session, who, code, month_span(year, month), "budgets", read)
 
 
 @router.get("/facilities/{code}/energy/intensity", response_model=Intensity, tags=["energy"])
@@ -798,7 +837,8 @@ def energy_intensity(
         rows = intensity_rows(current, data)
         return {"facility": data.facility.code, "rows": rows, "factors": data.factors()}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    span = month_span(year, month)
+    return _energy_read(request, session, who, code, span, "intensity", read)
 
 
 # --- imports (managers and admins) ----------------------------------------------------------

@@ -246,7 +246,8 @@ def energy_node(
         )
         return {**detail, "tou": tou, "tou_problems": problems}
 
-    return _energy_read(request, session, who, code, month_span(year, month), read)
+    span = month_span(year, month)
+    return _energy_read(request, session, who, code, span, ("node", node, month), read)
 
 
 @router.get("/facilities/{code}/meters/{meter}/totals", response_model=MeterTotals, tags=["energy"])
@@ -270,7 +271,7 @@ def meter_totals(
         return {"facility": data.facility.code, "start": start, "end": end,
                 **data.meter_figures(meter)}  # fmt: skip
 
-    return _energy_read(request, session, who, code, span, read)
+    return _energy_read(request, session, who, code, span, ("meter", meter), read)
 
 
 # --- budgets and alerts ---------------------------------------------------------------------
@@ -293,7 +294,7 @@ def budget_forecast(
                 "elapsed_days": elapsed, "days_in_year": days, "method": FORECAST_METHOD,
                 "rows": [r.as_dict() for r in rows]}  # fmt: skip
 
-    return _energy_read(request, session, who, code, month_span(year), read)
+    return _energy_read(request, session, who, code, month_span(year), "forecast", read)
 
 
 @router.get("/facilities/{code}/alerts", response_model=Alerts, tags=["energy"])
@@ -335,4 +336,5 @@ def alerts(
                 "threshold_pct": threshold, "total": len(rows), "counts": counts,
                 "rows": [r.as_dict() for r in rows]}  # fmt: skip
 
-    return _energy_read(request, session, who, code, (first, after), read)
+    key = ("alerts", tuple(type or ()), tuple(severity or ()), node, threshold)
+    return _energy_read(request, session, who, code, (first, after), key, read)

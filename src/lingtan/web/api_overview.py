@@ -10,8 +10,6 @@ one that would be computed now; a change shows in the next request.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import date
 from typing import Annotated
 
@@ -19,10 +17,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import AuditEntry
-from lingtan.web.deps import Db, User, facility
+from lingtan.web.accounts import Principal
+from lingtan.web.deps import facility, read_in_one_hop
+from lingtan.web.kept import kept
 
 __all__ = ["CACHE_ENTRIES", "Overview", "router"]
 
@@ -107,71 +108,33 @@ class Overview(BaseModel):
     target: TargetProgress | None = None
 
 
-_Key = tuple[int, str, int, int]
-
-
-class _Kept:
-    """Serialized overviews with their facility's id, by (organization id, facility code,
-    year, newest audit entry id); thread-safe. A facility's code and id change only with an
-    audit entry, so a kept id is the facility's, and the caller's right to read it is checked
-    against that id on every request."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[_Key, tuple[int, bytes]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: _Key) -> tuple[int, bytes] | None:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: _Key, value: tuple[int, bytes]) -> None:
-        with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-def _kept(request: Request) -> _Kept:
-    state = request.app.state
-    kept = getattr(state, "overviews", None)
-    if kept is None:
-        with _CREATING:
-            kept = getattr(state, "overviews", None)
-            if kept is None:
-                kept = state.overviews = _Kept(CACHE_ENTRIES)
-    return kept
-
-
-_CREATING = threading.Lock()
-
-
 @router.get(
     "/facilities/{code}/overview",
     response_model=Overview,
     tags=["facilities"],
     responses={200: {"content": {"application/json": {}}}},
 )
-def get_overview(
+async def get_overview(
     request: Request,
-    session: Db,
-    who: User,
     code: str,
     year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year.")],
 ) -> Response:
     """Emissions by scope (both Scope 2 methods), energy, renewable share, intensities,
     monthly trend and progress to target of one year, from its stored inventory."""
-    head = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (who.organization_id, code, year, head)
-    kept = _kept(request)
-    found = kept.get(key)
-    if found is not None and found[0] in who.readable:
+
+    def answer(session: Session, who: Principal) -> Response:
+        # A facility's code and id change only with an audit entry, so under the same newest
+        # audit entry a kept overview's facility id is the facility's; the caller's right to
+        # read it is checked against that id on every request.
+        head = session.scalar(select(func.max(AuditEntry.id))) or 0
+        key = (who.organization_id, code, year, head)
+        overviews = kept(request.app, "overviews", CACHE_ENTRIES)
+        found = overviews.get(key)
+        if found is None or found[0] not in who.readable:
+            site = facility(session, who, code)
+            body = Overview.model_validate(facility_overview(session, site, year))
+            found = (site.id, body.model_dump_json().encode())
+            overviews.put(key, found)
         return Response(found[1], media_type="application/json")
-    site = facility(session, who, code)
-    body = Overview.model_validate(facility_overview(session, site, year)).model_dump_json()
-    kept.put(key, (site.id, body.encode()))
-    return Response(body.encode(), media_type="application/json")
+
+    return await read_in_one_hop(request, answer)

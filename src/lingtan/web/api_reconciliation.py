@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lingtan.services.reconciliation import energy_reconciliation
-from lingtan.web.api_energy import Month, Year, _current
+from lingtan.web.api_energy import Month, Year, kept_read
 from lingtan.web.deps import ApiError, Db, User, facility
 
 __all__ = ["Reconciliation", "router"]
@@ -104,8 +104,13 @@ def reconciliation(
     """Energy [tce] and carbon from the inventory that stands for the year against the
     meters', per energy type and month, with the causes of every difference."""
     site = facility(session, who, code)
-    with _current(request, session, site) as current:
-        found = energy_reconciliation(current, site, year, month)
+    found = kept_read(
+        request,
+        session,
+        site,
+        ("reconciliation", year, month),
+        lambda current: energy_reconciliation(current, site, year, month),
+    )
     if found is None:
         raise ApiError(404, "no inventory or no meters for this year")
     return {"facility": site.code, "year": year, **found}

@@ -11,7 +11,6 @@ Unexpected failures answer 500 with a short message and no stack trace (it goes 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import make_url
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -45,6 +44,7 @@ from lingtan.web import (
     screens_nodes,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
+from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
 from lingtan.web.deps import ApiError, error_body
 from lingtan.web.export import TableExport
 
@@ -53,10 +53,14 @@ __all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Room for the multipart framing and form fields around an upload of the largest size.
 _FORM_OVERHEAD_BYTES = 64 * 1024
-#: Requests handled at once, and database connections in the pool: one each, so that no
-#: worker thread ever waits for a connection while the threads that hold them wait for a
-#: worker thread (which would stall the server until the pool timeout).
+#: Light requests handled at once (:mod:`lingtan.web.admission`).
 MAX_CONCURRENT_REQUESTS = 16
+#: Heavy requests computing at once per process (about one per core), the most that may wait
+#: for a place, and how long [s]; then their deadline [s] from arrival.
+HEAVY_REQUESTS = 2
+HEAVY_QUEUE = 64
+HEAVY_WAIT_S = 10.0
+HEAVY_DEADLINE_S = 30.0
 _log = logging.getLogger("lingtan.web")
 
 #: The routers of the application, in order; other parts of lingtan add theirs here.
@@ -108,6 +112,10 @@ def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StoppedError)
+    async def stopped(request: Request, error: StoppedError) -> Response:
+        return busy(request, STOPPED)
+
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
         return _error(error.status, error.message, headers=error.headers)
@@ -150,23 +158,6 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-class _ConcurrencyLimit:
-    """Let at most ``limit`` requests run at once; the others wait in the event loop."""
-
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
-        self._semaphore: asyncio.Semaphore | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self._semaphore is None:  # created in the server's event loop
-            self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
-            await self.app(scope, receive, send)
 
 
 class _BodyLimit:
@@ -239,6 +230,9 @@ def create_app(
     session_lifetime: timedelta = SESSION_LIFETIME,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     evidence_dir: str | Path | None = None,
+    heavy_requests: int = HEAVY_REQUESTS,
+    heavy_queue: int = HEAVY_QUEUE,
+    heavy_wait_s: float = HEAVY_WAIT_S,
 ) -> FastAPI:
     """The lingtan web application for the database at ``url``.
 
@@ -256,6 +250,9 @@ def create_app(
     evidence_dir
         Where evidence files are stored; by default as for the command line
         (:func:`lingtan.store.evidence.evidence_root`).
+    heavy_requests, heavy_queue, heavy_wait_s
+        Heavy requests computing at once, the most that wait for a place and how long [s]
+        (:mod:`lingtan.web.admission`); beyond them a heavy request gets 503 at once.
 
     Raises
     ------
@@ -266,7 +263,12 @@ def create_app(
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
         raise ValueError(f"no lingtan database at {url}: run `lingtan init` first")
-    engine = make_engine(url, pool_size=MAX_CONCURRENT_REQUESTS, max_overflow=0)
+    # Database connections: one per light request and two per heavy one (its transaction,
+    # and the short one that refreshes stale daily totals), so that no worker thread ever
+    # waits for a connection while the threads that hold them wait for a worker thread
+    # (which would stall the server until the pool timeout).
+    pool_size = MAX_CONCURRENT_REQUESTS + 2 * heavy_requests
+    engine = make_engine(url, pool_size=pool_size, max_overflow=0)
     revision = current_revision(engine)
     if revision != head_revision():
         engine.dispose()
@@ -295,6 +297,7 @@ def create_app(
     app.state.session_lifetime = session_lifetime
     app.state.max_upload_bytes = max_upload_bytes
     app.state.evidence_root = Path(evidence_dir) if evidence_dir else evidence_root(url)
+    app.state.kept = {}  # lingtan.web.kept
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -303,6 +306,13 @@ def create_app(
     app.add_middleware(TableExport)
     app.add_middleware(_BodyLimit, limit=max_upload_bytes + _FORM_OVERHEAD_BYTES)
     app.add_middleware(_SecurityHeaders)
-    app.add_middleware(_ConcurrencyLimit, limit=MAX_CONCURRENT_REQUESTS)
+    app.add_middleware(
+        Admission,
+        light=MAX_CONCURRENT_REQUESTS,
+        heavy=heavy_requests,
+        queue=heavy_queue,
+        wait_s=heavy_wait_s,
+        deadline_s=HEAVY_DEADLINE_S,
+    )
 
     return app

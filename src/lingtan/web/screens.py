@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -34,6 +34,7 @@ from urllib.parse import quote
 import plotly
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,10 +43,12 @@ from lingtan.i18n import N_, NP_
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import Facility, Inventory
-from lingtan.web import api, api_cost, deps, i18n
+from lingtan.web import api, api_cost, api_energy, deps, i18n
 from lingtan.web.accounts import Principal
+from lingtan.web.admission import watch
 from lingtan.web.deps import ApiError, Db, User
 from lingtan.web.i18n import named
+from lingtan.web.kept import kept
 from lingtan.web.pages import _local, templates
 from lingtan.web.screens_reconciliation import reconciliation_block
 
@@ -74,6 +77,7 @@ NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
 COLOURS = ("#1f6f5c", "#4f9fd6", "#c9a227", "#8a6fb3", "#d16a4a")
 
 Build = Callable[[Principal], tuple[str, dict[str, Any]]]
+Locate = Callable[[Principal], tuple[Facility, Hashable]]
 
 
 def number(value: float | None, decimals: int = 1) -> str:
@@ -138,9 +142,17 @@ def render(
     active: str,
     build: Build,
     who: Principal | None = None,
+    *,
+    locate: Locate | None = None,
 ) -> Response:
     """The page of ``build(who)`` in the frame, or the error page of its 403/404; ``who`` is
-    given by a form post that answers with a page (its CSRF token already checked)."""
+    given by a form post that answers with a page (its CSRF token already checked).
+
+    A page that shows one facility's data over a period gives ``locate(who)``: the facility
+    (a scoped look-up) and what else the page is of (its period and options). Its own blocks
+    (title, head, main) are then kept per facility, language, data version and those
+    (:mod:`lingtan.web.kept`): ``build`` runs once per version, the frame (which is the
+    user's) for every request."""
     who = who or _signed_in(request, session, background)
     lang = i18n.language(request)
     t = i18n.texts(lang)
@@ -167,7 +179,10 @@ def render(
         "category_name": lambda code: i18n.category_name(code, lang),
     }
     try:
-        template, context = build(who)
+        if locate is None:
+            template, context = build(who)
+        else:
+            template, context = _kept_page(request, session, who, active, frame, locate, build)
     except ApiError as error:
         if error.status not in (403, 404):
             raise
@@ -192,6 +207,42 @@ def render(
             404,
         )
     return _page(request, template, {**frame, **context})
+
+
+#: What of the frame is the user's own, and so never part of a kept block.
+_USERS_OWN = ("who", "facilities", "nav", "here")
+#: The blocks of a page (those of ``base.html``), kept by :func:`_kept_page`.
+_BLOCKS = ("title", "head", "main")
+
+
+def _kept_page(
+    request: Request,
+    session: Session,
+    who: Principal,
+    active: str,
+    frame: dict[str, Any],
+    locate: Locate,
+    build: Build,
+) -> tuple[str, dict[str, Any]]:
+    """``kept.html`` with the blocks of ``build(who)``'s page, built once per version."""
+    site, what = locate(who)
+    version = api_energy.fresh_version(request, session, site)
+    key = (active, what, frame["lang"], site.id, version)
+    pages = kept(request.app, "pages")
+    blocks = pages.get(key)
+    if blocks is None:
+        watch(request).check()
+        name, context = build(who)
+        shared = {k: v for k, v in frame.items() if k not in _USERS_OWN}
+        page = templates.get_template(name)
+        rendering = page.new_context({"request": request, **shared, **context})
+        blocks = {
+            block: Markup("".join(page.blocks[block](rendering)) if block in page.blocks else "")
+            for block in _BLOCKS
+        }
+        blocks["template"] = name  # the page's own, for whoever inspects the answer
+        pages.put(key, blocks)
+    return "kept.html", {"kept": blocks, "site": site}
 
 
 def _current(session: Session, who: Principal, code: str | None) -> Facility:
@@ -275,9 +326,12 @@ def overview(
     facility: str | None = None,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
 ) -> Response:
-    def build(who: Principal):
+    def locate(who: Principal):
         site = _current(session, who, facility)
-        shown = year or _latest_year(session, site)
+        return site, year or _latest_year(session, site)
+
+    def build(who: Principal):
+        site, shown = locate(who)
         t = i18n.texts(i18n.language(request))
         data = facility_overview(session, site, shown) if shown else None
         figure = _trend_chart(data["trend"], t) if data and data["inventory"] else None
@@ -290,7 +344,7 @@ def overview(
                                  "reconciliation": reconciliation, "cost": cost,
                                  "type_name": named(t, "energy.type")}  # fmt: skip
 
-    return render(request, session, background, "overview", build)
+    return render(request, session, background, "overview", build, locate=locate)
 
 
 # --- inventories ----------------------------------------------------------------------------

@@ -218,9 +218,12 @@ def energy_page(
     year: Year = None,
     month: Month = None,
 ) -> Response:
-    def build(who: Principal):
+    def locate(who: Principal):
         site = _current(session, who, facility)
-        shown, chosen = _period(session, site, year, month)
+        return site, _period(session, site, year, month)
+
+    def build(who: Principal):
+        site, (shown, chosen) = locate(who)
         lang = i18n.language(request)
         t = i18n.texts(lang)
         code = site.code
@@ -271,7 +274,7 @@ def energy_page(
             "reconciliation": reconciliation_block(request, session, who, site, shown, chosen),
         }
 
-    return render(request, session, background, "energy", build)
+    return render(request, session, background, "energy", build, locate=locate)
 
 
 def _tree_rows(
