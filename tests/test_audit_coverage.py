@@ -302,3 +302,43 @@ def test_findings_are_in_chinese_on_screen():
     zh = texts("zh-CN")
     assert zh.message(finding.subject) == "清单 1"
     assert "审计日志" in zh.message(finding.problem)
+
+
+def test_meter_and_reading_entries_through_the_api_stay_in_their_organization(
+    database_url, tmp_path
+):
+    from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters
+    from web_support import build_site, define_two_meters
+
+    site = build_site(database_url, tmp_path)
+    try:
+        with session_scope(site.engine) as session:
+            define_two_meters(session)
+            beta = session.scalars(sa.select(Facility).where(Facility.code == "BETA-PLANT")).one()
+            define_meters(session, beta, [NodeDefinition("b-site", "B site", "facility")],
+                          [MeterDefinition("B-M", "electricity", "kWh", "cumulative",
+                                           node="b-site")], actor="test")  # fmt: skip
+        client, csrf = site.client("manager_a")
+        content = b"meter,timestamp,value\nM-SUP,2025-03-01 00:00,5\nM-SUP,2025-03-01 00:15,7\n"
+        answer = client.post(
+            "/api/v1/facilities/ALPHA-PLANT/meter-files",
+            files={"file": ("day.csv", content)},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert answer.status_code == 201, answer.text
+
+        def log(user, entity):
+            client, _ = site.client(user)
+            found = client.get("/api/v1/audit", params={"entity": entity, "limit": 1000})
+            assert found.status_code == 200, found.text
+            return [e["after"] for e in found.json()["items"]]
+
+        assert sorted(e["code"] for e in log("admin_a", "meter")) == ["M-SUP", "M-WS"]
+        assert sorted(e["code"] for e in log("admin_a", "meter_node")) == ["site", "ws"]
+        assert [e["code"] for e in log("admin_b", "meter")] == ["B-M"]
+        (batch,) = [e for e in log("admin_a", "import_batch") if e.get("kind") == "meter_readings"]
+        assert batch["sha256"] == hashlib.sha256(content).hexdigest()
+        assert (batch["file"], batch["readings_added"], batch["meters_added"]) == ("day.csv", 2, 1)
+        assert not [e for e in log("admin_b", "import_batch") if e.get("file") == "day.csv"]
+    finally:
+        site.close()
