@@ -237,7 +237,9 @@ def _check_inventories(session: Session, check: AuditCheck) -> None:
     states = _inventory_states(session)
     facilities = {i: code for i, code in session.execute(select(Facility.id, Facility.code))}
     present = set()
-    for inventory in session.scalars(select(Inventory).order_by(Inventory.id)):
+    for inventory in session.scalars(
+        select(Inventory).order_by(Inventory.id).execution_options(yield_per=100)
+    ):
         present.add(inventory.id)
         entry = states.get(inventory.id)
         if entry is None:
@@ -387,7 +389,7 @@ def seal_unsealed(session: Session, *, actor: str) -> list[int]:
     """
     states = _inventory_states(session)
     sealed = []
-    for inventory in session.scalars(select(Inventory).order_by(Inventory.id)):
+    for inventory in session.scalars(select(Inventory).order_by(Inventory.id)).all():
         entry = states.get(inventory.id)
         if entry is None or "seal" in entry[1]:
             continue
