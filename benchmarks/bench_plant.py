@@ -24,5 +24,5 @@ def bench_store(
         session.flush()
         session.add(Facility(organization_id=org.id, code="F", name="Bench", region="CN-JS"))
         session.flush()
-        define_meters(session, "F", nodes, meters)
+        define_meters(session, "F", nodes, meters, actor="benchmark")
     return engine

@@ -22,7 +22,7 @@ def add_plant(
     facility = Facility(organization_id=org.id, code="F1", name="Plant", region="CN-JS")
     session.add(facility)
     session.flush()
-    define_meters(session, "F1", nodes, meters)
+    define_meters(session, "F1", nodes, meters, actor="test")
     return facility
 
 

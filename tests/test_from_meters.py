@@ -92,6 +92,7 @@ def plant(store_engine, tmp_path):
                     virtual_formula="E-MAIN - E-EXPORT",
                 ),
             ],
+            actor="test",
         )
         ingest_readings(session, "T1", main_readings() + export_readings(), origin="test")
     return store_engine, evidence
@@ -336,6 +337,7 @@ def test_command_line(lingtan_cli, database_url, tmp_path):
                 MeterDefinition("E-MAIN", "electricity", "kWh", "cumulative", multiplier=80),
                 MeterDefinition("E-EXPORT", "electricity", "kWh", "cumulative", multiplier=10),
             ],
+            actor="test",
         )
         ingest_readings(session, "T1", main_readings() + export_readings(), origin="test")
     engine.dispose()

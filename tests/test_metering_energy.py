@@ -726,6 +726,7 @@ def test_store_refuses_bad_virtual_meter(factory, database_url):
                 ),
                 MeterDefinition("X", "electricity", "kWh", "interval", flow="sideways"),
             ],
+            actor="test",
         )
     found = {(p.where, p.field, p.value) for p in caught.value.problems}
     assert found == {
@@ -795,13 +796,13 @@ def test_store_flow_column_and_xlsx_budgets(factory, database_url, tmp_path):
         encoding="utf-8",
     )
     with session_scope(factory) as session:
-        assert define_meters_from_file(session, "F1", sheet) == (0, 2)
+        assert define_meters_from_file(session, "F1", sheet, actor="test") == (0, 2)
         flows = dict(session.execute(sa.select(Meter.code, Meter.flow)).all())
     assert flows["PV-1"] == "generation" and flows["E-NEW"] == "use"
     bad = tmp_path / "bad.csv"
     bad.write_text("record,code,energy_type,unit,kind,flow\nmeter,X,electricity,kWh,interval,in\n")
     with pytest.raises(InputError) as caught, session_scope(factory) as session:
-        define_meters_from_file(session, "F1", bad)
+        define_meters_from_file(session, "F1", bad, actor="test")
     assert [(p.where, p.field, p.value) for p in caught.value.problems] == [
         ("meter X", "flow", "in")
     ]

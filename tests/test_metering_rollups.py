@@ -373,6 +373,7 @@ def test_redefining_a_meter_recomputes_its_days_and_nodes(plant):
                 MeterDefinition("a", "electricity", "kWh", "cumulative", node="site", multiplier=3),
                 MeterDefinition("b", "electricity", "kWh", "cumulative", node="site"),
             ],
+            actor="test",
         )
     assert _stale(plant) == [("a", JAN1)]  # the days a has rows for
     assert _refresh(plant) == 1

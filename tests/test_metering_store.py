@@ -79,7 +79,7 @@ def _stored(engine):
 
 def test_define_is_idempotent_and_lists_meters(plant):
     with session_scope(plant) as session:
-        define_meters(session, "F1", [NodeDefinition("site", "Site", "facility")], [])
+        define_meters(session, "F1", [NodeDefinition("site", "Site", "facility")], [], actor="test")
         meters = meters_of(session, "F1")
     assert [m.code for m in meters] == ["a", "gas", "main", "rest"]
     assert [m.multiplier for m in meters] == [1.0, 1.0, 40.0, 1.0]
@@ -92,6 +92,7 @@ def test_define_names_unknown_parent_energy_type_and_kind(plant):
             "F1",
             [NodeDefinition("x", "X", "line", parent="nowhere")],
             [MeterDefinition("m", "coal", "t", "register")],
+            actor="test",
         )
     fields = sorted((p.where, p.field, p.value) for p in caught.value.problems)
     assert fields == [
@@ -293,7 +294,7 @@ def test_define_meters_from_a_csv(plant, tmp_path):
         encoding="utf-8",
     )
     with session_scope(plant) as session:
-        assert define_meters_from_file(session, "F1", path) == (1, 3)
+        assert define_meters_from_file(session, "F1", path, actor="test") == (1, 3)
         meters = {m.code: m for m in meters_of(session, "F1")}
     assert meters["ct-9"].multiplier == 80.0
     assert meters["ws2-rest"].virtual_formula == "0.5 * ct-9"
@@ -302,7 +303,7 @@ def test_define_meters_from_a_csv(plant, tmp_path):
         "record,code,energy_type,unit,kind,multiplier\nmeter,x,steam,t,cumulative,lots\n"
     )
     with pytest.raises(InputError) as caught, session_scope(plant) as session:
-        define_meters_from_file(session, "F1", bad)
+        define_meters_from_file(session, "F1", bad, actor="test")
     assert [(p.where, p.field) for p in caught.value.problems] == [("bad.csv row 2", "multiplier")]
 
 

@@ -85,7 +85,7 @@ def test_audit_verify_detects_an_edited_snapshot(cli, tmp_path, database_url):
 
     cli("import", "activity", workbook(tmp_path))
     cli("inventory", "compute", "--year", 2025, "--lock")
-    assert "inventory snapshots match it" in cli("audit", "verify").output
+    assert "inventory snapshots match their seals" in cli("audit", "verify").output
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         result = connection.execute(sa.select(Inventory.result)).scalar_one()
@@ -93,7 +93,10 @@ def test_audit_verify_detects_an_edited_snapshot(cli, tmp_path, database_url):
         connection.execute(sa.update(Inventory).values(result=result))
     engine.dispose()
     altered = cli("audit", "verify", code=1)
-    assert "inventory 1: its result does not match its stored SHA-256" in altered.stderr
+    assert (
+        "inventory 1 (facility T1, 2025-01-01 to 2025-12-31): total total_tco2e is 1.0, "
+        "sealed as 897.16" in altered.stderr
+    )
 
 
 def test_report_without_a_cjk_font_says_what_to_install(cli, tmp_path, no_cjk_font):

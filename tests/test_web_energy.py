@@ -383,7 +383,7 @@ def test_a_facility_code_of_two_organizations_keeps_their_meters_apart(loaded):
         session.flush()
         define_meters(session, twin, [NodeDefinition("b-site", "B site", "facility")],
                       [MeterDefinition("B-M", "electricity", "kWh", "cumulative",
-                                       node="b-site")])  # fmt: skip
+                                       node="b-site")], actor="test")  # fmt: skip
     a_client, _ = loaded.client("viewer_a")
     a_tree = a_client.get(f"{F}/meters")
     assert a_tree.status_code == 200, a_tree.text

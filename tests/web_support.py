@@ -199,6 +199,7 @@ def define_two_meters(
             MeterDefinition("M-WS", "electricity", "kWh", "cumulative", node="ws"),
             *extra,
         ],
+        actor="test",
     )
 
 

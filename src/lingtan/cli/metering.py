@@ -83,7 +83,7 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
     """
     with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
-        nodes, meters_defined = define_meters_from_file(session, code, file)
+        nodes, meters_defined = define_meters_from_file(session, code, file, actor=actor())
         # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
         days = refresh(session, facility_id(session, code))
     click.echo(f"{file}: facility {code}: {nodes} node(s), {meters_defined} meter(s) defined")

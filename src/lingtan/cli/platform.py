@@ -35,8 +35,8 @@ from lingtan.cli.common import (
 from lingtan.errors import InputError
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
+from lingtan.services import audit_check, records
 from lingtan.services import inventory as inventories
-from lingtan.services import records
 from lingtan.services.from_meters import activity_from_meters as activity_from_meters_service
 from lingtan.services.from_meters import months
 from lingtan.services.report_data import report_data
@@ -582,24 +582,43 @@ def audit_group() -> None:
 @click.pass_context
 @refusing_bad_input
 def audit_verify(ctx: click.Context, head: str | None) -> None:
-    """Check the hash chain of the audit log and the inventory snapshots against it; exit
-    status 1 if anything was altered."""
-    with open_store(ctx, read_only=True) as (session, _):
-        report_ = audit.verify(session, expected_head=head)
-        snapshots = inventories.verify_snapshots(session)
-    if report_.ok and not snapshots:
+    """Check the hash chain of the audit log, every inventory snapshot against its seal in the
+    log and every evidence file against its SHA-256; exit status 1 if anything was altered."""
+    with open_store(ctx, read_only=True) as (session, evidence):
+        check = audit_check.verify_store(session, evidence, expected_head=head)
+    if check.unsealed:
+        ids = ", ".join(map(str, check.unsealed))
         click.echo(
-            f"audit log intact: {report_.entries} entries, head {report_.head_hash}; "
-            "inventory snapshots match it"
+            f"not sealed: {len(check.unsealed)} inventory snapshot(s) made before seals "
+            f"({ids}), checked by their result's SHA-256 only: `lingtan audit seal` seals them",
+            err=True,
+        )
+    if check.ok:
+        click.echo(
+            f"audit log intact: {check.chain.entries} entries, head {check.chain.head_hash}; "
+            f"inventory snapshots match their seals; {check.evidence_files} evidence file(s) "
+            "match their SHA-256"
         )
         return
-    click.echo(f"ALTERED: {len(report_.problems) + len(snapshots)} problem(s)", err=True)
-    for entry_id, problem in report_.problems:
-        where = f"audit entry {entry_id}" if entry_id is not None else "audit log"
-        click.echo(f"  {where}: {problem}", err=True)
-    for inventory_id, problem in snapshots:
-        click.echo(f"  inventory {inventory_id}: {problem}", err=True)
+    problems = check.problems()
+    click.echo(f"ALTERED: {len(problems)} problem(s)", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+@audit_group.command("seal")
+@click.pass_context
+@refusing_bad_input
+def audit_seal(ctx: click.Context) -> None:
+    """Seal the inventory snapshots made before seals, as they stand, in your name (those
+    whose result no longer matches its recorded SHA-256 stay unsealed)."""
+    with open_store(ctx) as (session, _):
+        sealed = audit_check.seal_unsealed(session, actor=actor())
+    click.echo(
+        f"{len(sealed)} inventory snapshot(s) sealed"
+        + (f": {', '.join(map(str, sealed))}" if sealed else "")
+    )
 
 
 COMMANDS = [

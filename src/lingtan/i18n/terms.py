@@ -37,11 +37,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "quality": NP_("alerts.type", "Data quality"),
     },
     "audit.action": {
+        "activate": NP_("audit.action", "activate"),
         "add": NP_("audit.action", "add"),
         "attach": NP_("audit.action", "attach evidence"),
         "compute": NP_("audit.action", "compute"),
         "correct": NP_("audit.action", "correct"),
         "create": NP_("audit.action", "create"),
+        "deactivate": NP_("audit.action", "deactivate"),
         "delete": NP_("audit.action", "delete"),
         "from_meters": NP_("audit.action", "from meters"),
         "grant": NP_("audit.action", "grant"),
@@ -52,6 +54,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "restate": NP_("audit.action", "restate"),
         "revoke": NP_("audit.action", "revoke"),
         "role": NP_("audit.action", "change role"),
+        "seal": NP_("audit.action", "seal"),
         "update": NP_("audit.action", "update"),
     },
     "audit.entity": {
@@ -66,6 +69,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "inventory": NP_("audit.entity", "inventory"),
         "meter": NP_("audit.entity", "meter"),
         "meter_budget": NP_("audit.entity", "meter budget"),
+        "meter_node": NP_("audit.entity", "metering node"),
+        "tariff": NP_("audit.entity", "tariff"),
     },
     "budgets.over": {
         "carbon": NP_("budgets.over", "over the carbon budget"),

@@ -50,6 +50,7 @@ from lingtan.metering.store import (
     facility_id,
     ingest_readings,
 )
+from lingtan.store import audit
 from lingtan.store.models import ImportBatch, Meter
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "FUTURE_TOLERANCE_S",
     "MAX_PROBLEMS",
     "FileImport",
+    "audit_readings_import",
     "define_meters_from_file",
     "import_readings_file",
     "iter_rows",
@@ -381,7 +383,41 @@ def import_readings_file(
         raise InputError(reader.problems, origin=str(path))
     batch.rows_read, batch.rows_added = reader.rows_read, summary.added
     session.flush()
+    audit_readings_import(session, batch, reader.layout, summary)
     return FileImport(batch.id, reader.layout, reader.rows_read, summary)
+
+
+def _utc(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def audit_readings_import(
+    session: Session, batch: ImportBatch, layout: str, summary: IngestSummary
+) -> None:
+    """The audit entry of a file of readings, one per file (batch), in its transaction: the
+    file's name and SHA-256, rows read, readings added, unchanged and in conflict, and the
+    number of meters and the span [UTC] of the readings it added."""
+    audit.record(
+        session,
+        actor=batch.actor,
+        action="import",
+        entity="import_batch",
+        entity_key=str(batch.id),
+        after={
+            "kind": "meter_readings",
+            "facility_id": batch.facility_id,
+            "file": batch.filename,
+            "sha256": batch.sha256,
+            "layout": layout,
+            "rows_read": batch.rows_read,
+            "readings_added": summary.added,
+            "readings_unchanged": summary.unchanged,
+            "conflicts": summary.conflicts,
+            "meters_added": len(summary.meters_added),
+            "added_from_utc": _utc(summary.first_added_ts),
+            "added_to_utc": _utc(summary.last_added_ts),
+        },
+    )
 
 
 def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[MeterDefinition]]:
@@ -465,11 +501,12 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
 
 
 def define_meters_from_file(
-    session: Session, facility_code: FacilityRef, path: str | Path
+    session: Session, facility_code: FacilityRef, path: str | Path, *, actor: str
 ) -> tuple[int, int]:
-    """Read a definitions file (:func:`read_definitions`) and define its nodes and meters."""
+    """Read a definitions file (:func:`read_definitions`) and define its nodes and meters in
+    ``actor``'s name."""
     nodes, meters = read_definitions(path)
     try:
-        return define_meters(session, facility_code, nodes, meters)
+        return define_meters(session, facility_code, nodes, meters, actor=actor)
     except InputError as error:
         raise InputError(error.problems, origin=str(path)) from None

@@ -46,7 +46,7 @@ from lingtan.metering.intervals import (
     ValidationSettings,
     meter_intervals,
 )
-from lingtan.store import versions
+from lingtan.store import audit, versions
 from lingtan.store.models import (
     ENERGY_TYPES,
     METER_FLOWS,
@@ -107,6 +107,10 @@ class IngestSummary:
         Meter codes not defined for the facility, with the number of readings refused.
     virtual_meters : collections.Counter
         Codes of virtual meters (no readings of their own), with the readings refused.
+    meters_added : set of int
+        Ids of the meters that got new readings.
+    first_added_ts, last_added_ts : int or None
+        Times of the first and last new reading [epoch s UTC]; None if none was added.
     """
 
     added: int = 0
@@ -114,6 +118,20 @@ class IngestSummary:
     conflicts: int = 0
     unknown_meters: Counter[str] = field(default_factory=Counter)
     virtual_meters: Counter[str] = field(default_factory=Counter)
+    meters_added: set[int] = field(default_factory=set)
+    first_added_ts: int | None = None
+    last_added_ts: int | None = None
+
+    def note_added(self, meter_ids: np.ndarray, ts: np.ndarray) -> None:
+        """Count new readings (meter ids and times of a chunk) in the meters and span added."""
+        if ts.size == 0:
+            return
+        self.meters_added.update(np.unique(meter_ids).tolist())
+        first, last = int(ts.min()), int(ts.max())
+        if self.first_added_ts is None or first < self.first_added_ts:
+            self.first_added_ts = first
+        if self.last_added_ts is None or last > self.last_added_ts:
+            self.last_added_ts = last
 
     @property
     def refused(self) -> int:
@@ -378,9 +396,9 @@ def _store_chunk(
                 connection.exec_driver_sql(insert, rows)
         connection.exec_driver_sql(f"RELEASE {_SAVEPOINT}")
     meter_ids = np.fromiter((row[0] for row in new), np.int64, len(new))
-    _mark_stale(
-        connection, meter_ids, np.fromiter((row[1] for row in new), np.int64, len(new)), reach
-    )
+    new_ts = np.fromiter((row[1] for row in new), np.int64, len(new))
+    _mark_stale(connection, meter_ids, new_ts, reach)
+    summary.note_added(meter_ids, new_ts)
     summary.added += added
     if added == len(rows):
         return
@@ -543,8 +561,12 @@ def define_meters(
     facility_code: FacilityRef,
     nodes: Iterable[NodeDefinition],
     meters: Iterable[MeterDefinition],
+    *,
+    actor: str,
 ) -> tuple[int, int]:
-    """Create or update nodes and meters of a facility by code (idempotent).
+    """Create or update nodes and meters of a facility by code (idempotent), in ``actor``'s
+    name: each node and meter created or changed gets an audit entry with its definition
+    before and after (a definition given again unchanged writes none).
 
     Nodes may be given in any order: parents are resolved after all nodes exist. Problems
     (unknown parent or node, energy type, kind or flow outside the lists, a virtual formula
@@ -565,6 +587,8 @@ def define_meters(
     existing = {
         n.code: n for n in session.scalars(sa.select(MeterNode).where(MeterNode.facility_id == fid))
     }
+    code_of = {n.id: code for code, n in existing.items()}
+    nodes_before = {code: _node_state(n, code_of) for code, n in existing.items()}
     for d in nodes:
         node = existing.get(d.code)
         if node is None:
@@ -579,6 +603,7 @@ def define_meters(
             problems.append(InputProblem(f"node {d.code}", "parent", d.parent, "unknown node"))
         existing[d.code].parent_id = existing[d.parent].id if d.parent in existing else None
     known = {m.code: m for m in session.scalars(sa.select(Meter).where(Meter.facility_id == fid))}
+    meters_before: dict[str, dict[str, Any]] = {}
     redefined: list[int] = []  # stored meters whose daily totals change
     for d in meters:
         where = f"meter {d.code}"
@@ -600,6 +625,8 @@ def define_meters(
         if meter is None:
             meter = known[d.code] = Meter(facility_id=fid, code=d.code)
             session.add(meter)
+        else:
+            meters_before[d.code] = _meter_state(meter, code_of)
         before = _rollup_inputs(meter)
         meter.name, meter.energy_type, meter.unit, meter.kind = (
             d.name,
@@ -625,6 +652,31 @@ def define_meters(
     if problems:
         raise InputError(problems)
     session.flush()
+    code_of = {n.id: code for code, n in existing.items()}
+    changes = [
+        (
+            "meter_node",
+            existing[d.code],
+            nodes_before.get(d.code),
+            _node_state(existing[d.code], code_of),
+        )
+        for d in nodes
+    ] + [
+        ("meter", known[d.code], meters_before.get(d.code), _meter_state(known[d.code], code_of))
+        for d in meters
+    ]
+    site = session.scalar(sa.select(Facility.code).where(Facility.id == fid))
+    for entity, row, was, now in changes:
+        if was != now:
+            audit.record(
+                session,
+                actor=actor,
+                action="create" if was is None else "update",
+                entity=entity,
+                entity_key=str(row.id),
+                before=None if was is None else {"facility_id": fid, **was},
+                after={"facility_id": fid, "facility": site, "code": row.code, **now},
+            )
     if redefined:
         # Their daily totals (and their nodes') are recomputed by the next refresh.
         session.execute(
@@ -636,6 +688,26 @@ def define_meters(
         )
     versions.bump(session, [fid])  # names, nodes and flows show on the energy screens
     return len(nodes), len(meters)
+
+
+def _node_state(node: MeterNode, code_of: dict[int, str]) -> dict[str, Any]:
+    """A node's definition as the audit log keeps it (its parent by code)."""
+    return {"name": node.name, "level": node.level, "parent": code_of.get(node.parent_id)}
+
+
+def _meter_state(meter: Meter, code_of: dict[int, str]) -> dict[str, Any]:
+    """A meter's definition as the audit log keeps it (its node by code)."""
+    return {
+        "name": meter.name,
+        "node": code_of.get(meter.node_id),
+        "energy_type": meter.energy_type,
+        "unit": meter.unit,
+        "kind": meter.kind,
+        "multiplier": meter.multiplier,
+        "rollover_at": meter.rollover_at,
+        "virtual_formula": meter.virtual_formula,
+        "flow": meter.flow,
+    }
 
 
 def _rollup_inputs(meter: Meter) -> tuple[Any, ...]:

@@ -13,8 +13,6 @@ explains the difference line by line.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, read_factor_text, shipped_library
 from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
+from lingtan.services.audit_check import result_digest, seal
 from lingtan.services.from_meters import meter_lineage
 from lingtan.store import audit
 from lingtan.store.models import (
@@ -57,7 +56,6 @@ __all__ = [
     "record_summary",
     "restate",
     "trace",
-    "verify_snapshots",
 ]
 
 
@@ -195,11 +193,6 @@ def build_document(
     return document, {"lines": lines, "straddling_records": straddling, "straddling_other": outside}
 
 
-def _digest(result: dict[str, Any]) -> str:
-    text = json.dumps(result, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _locked(session: Session, facility: Facility, start: date, end: date) -> Inventory | None:
     """The locked inventory in force for the period (the newest, which supersedes the rest)."""
     return session.scalars(
@@ -249,7 +242,7 @@ def _snapshot(
         input_document=document,
         result=result,
         lineage=lineage,
-        result_sha256=_digest(result),
+        result_sha256=result_digest(result),
         total_tco2e=result["totals"]["total_tco2e"],
         created_by=actor,
     )
@@ -303,7 +296,7 @@ def compute(
         action="compute",
         entity="inventory",
         entity_key=str(inventory.id),
-        after=_summary(inventory),
+        after=_sealed(inventory),
     )
     return inventory
 
@@ -318,6 +311,12 @@ def _summary(inventory: Inventory) -> dict[str, Any]:
         "supersedes_id": inventory.supersedes_id,
         "restatement_reason": inventory.restatement_reason,
     }
+
+
+def _sealed(inventory: Inventory) -> dict[str, Any]:
+    """What the audit log keeps of a snapshot it computed, locked or restated: its summary and
+    its seal (:func:`lingtan.services.audit_check.seal`)."""
+    return {**_summary(inventory), "seal": seal(inventory)}
 
 
 def get_inventory(session: Session, inventory_id: int) -> Inventory:
@@ -354,7 +353,7 @@ def lock(session: Session, inventory_id: int, *, actor: str) -> Inventory:
         entity="inventory",
         entity_key=str(inventory.id),
         before=before,
-        after=_summary(inventory),
+        after=_sealed(inventory),
     )
     return inventory
 
@@ -401,7 +400,7 @@ def restate(
         entity="inventory",
         entity_key=str(inventory.id),
         before=_summary(locked),
-        after=_summary(inventory),
+        after=_sealed(inventory),
     )
     return inventory
 
@@ -466,26 +465,6 @@ def diff(session: Session, old_id: int, new_id: int) -> dict[str, Any]:
         "totals": totals,
         "lines": lines,
     }
-
-
-def verify_snapshots(session: Session) -> list[tuple[int, str]]:
-    """Inventories whose stored result no longer matches its SHA-256, or whose SHA-256 differs
-    from the one the audit log recorded: a snapshot edited outside lingtan."""
-    recorded: dict[str, str] = {}
-    for key, after in session.execute(
-        select(AuditEntry.entity_key, AuditEntry.after)
-        .where(AuditEntry.entity == "inventory", AuditEntry.action.in_(("compute", "restate")))
-        .order_by(AuditEntry.id)
-    ):
-        if after and after.get("result_sha256"):
-            recorded[key] = after["result_sha256"]
-    problems = []
-    for inventory in session.scalars(select(Inventory).order_by(Inventory.id)):
-        if _digest(inventory.result) != inventory.result_sha256:
-            problems.append((inventory.id, "its result does not match its stored SHA-256"))
-        elif recorded.get(str(inventory.id)) != inventory.result_sha256:
-            problems.append((inventory.id, "its SHA-256 is not the one the audit log recorded"))
-    return problems
 
 
 def record_summary(record: ActivityRecord) -> dict[str, Any]:

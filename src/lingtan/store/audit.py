@@ -35,6 +35,7 @@ from uuid import UUID
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from lingtan.i18n import Message
 from lingtan.store.models import AuditEntry
 
 __all__ = [
@@ -190,7 +191,7 @@ class AuditReport:
     ok: bool
     entries: int
     head_hash: str
-    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    problems: list[tuple[int | None, Message]] = field(default_factory=list)
 
 
 def verify(session: Session, *, expected_head: str | None = None) -> AuditReport:
@@ -212,7 +213,7 @@ def verify(session: Session, *, expected_head: str | None = None) -> AuditReport
         hash) and a break in the chain (``prev_hash`` does not match the entry before: an entry
         was deleted, inserted or rewritten there).
     """
-    problems: list[tuple[int | None, str]] = []
+    problems: list[tuple[int | None, Message]] = []
     expected_prev = GENESIS_HASH
     previous_id: int | None = None
     count = 0
@@ -225,14 +226,23 @@ def verify(session: Session, *, expected_head: str | None = None) -> AuditReport
     for entry in rows:
         count += 1
         if entry_hash(**{name: getattr(entry, name) for name in _HASHED}) != entry.hash:
-            problems.append((entry.id, "content does not match its hash: the entry was edited"))
+            problems.append(
+                (entry.id, Message("content does not match its hash: the entry was edited"))
+            )
         if entry.prev_hash != expected_prev:
-            after_what = "the start" if previous_id is None else f"entry {previous_id}"
             problems.append(
                 (
                     entry.id,
-                    f"prev_hash does not match the hash of {after_what}: "
-                    "an entry before it was deleted, inserted or rewritten",
+                    Message(
+                        "prev_hash does not match the hash of the start: "
+                        "an entry before it was deleted, inserted or rewritten"
+                    )
+                    if previous_id is None
+                    else Message(
+                        "prev_hash does not match the hash of entry %(previous)d: "
+                        "an entry before it was deleted, inserted or rewritten",
+                        previous=previous_id,
+                    ),
                 )
             )
         if entry.hash == expected_head:
@@ -243,8 +253,11 @@ def verify(session: Session, *, expected_head: str | None = None) -> AuditReport
         problems.append(
             (
                 None,
-                f"the exported head {expected_head} is not in the chain: "
-                "entries were removed from its end",
+                Message(
+                    "the exported head %(head)s is not in the chain: "
+                    "entries were removed from its end",
+                    head=expected_head,
+                ),
             )
         )
     return AuditReport(ok=not problems, entries=count, head_hash=expected_prev, problems=problems)

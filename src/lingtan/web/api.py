@@ -38,6 +38,8 @@ from lingtan.store.models import (
     ImportBatch,
     Instrument,
     Inventory,
+    Meter,
+    MeterNode,
     Organization,
     Product,
     ProductionRecord,
@@ -589,9 +591,10 @@ def diff_inventories(session: Db, who: User, inventory_id: Id, other_id: Id) -> 
 
 def _visible(who: Principal, organization: str) -> ColumnElement[bool]:
     """Which audit entries ``who`` may read, as a condition on ``audit_entry``: those about its
-    facilities (by the key of the inventory, import, record, token, target or budget), about its
-    organization's users, about its organization's facilities (admins only), and about the
-    factor sets (the library is shared by the installation); no other entity."""
+    facilities (by the key of the inventory, import, record, token, meter, node, target, budget
+    or tariff), about its organization's users, about its organization's facilities (admins
+    only), and about the factor sets (the library is shared by the installation); no other
+    entity."""
     allowed = who.readable
 
     def about(entity: str, ids: Select) -> ColumnElement[bool]:
@@ -614,10 +617,12 @@ def _visible(who: Principal, organization: str) -> ColumnElement[bool]:
             .where(Source.facility_id.in_(allowed)),
         ),
         about("api_token", select(text(ApiToken.id)).where(ApiToken.facility_id.in_(allowed))),
+        about("meter", select(text(Meter.id)).where(Meter.facility_id.in_(allowed))),
+        about("meter_node", select(text(MeterNode.id)).where(MeterNode.facility_id.in_(allowed))),
         # keyed by the facility's id
         *(
             about(entity, select(text(Facility.id)).where(Facility.id.in_(allowed)))
-            for entity in ("facility_target", "meter_budget")
+            for entity in ("facility_target", "meter_budget", "tariff")
         ),
         and_(
             AuditEntry.entity == "app_user",
