@@ -89,7 +89,7 @@ def test_validity_window_and_mixed_years_are_warned():
         Source("b", "purchased_electricity", 10, "MWh", region="Hebei"),
     )
     text = "\n".join(result.warnings)
-    assert "gbt-32150-2025@1:purchased_heat.co2 (valid 2026-07-01 to …)" in text
+    assert "gbt-32150-2025@1:purchased_heat.co2 (2026-07-01 – …)" in text
     assert "different data years are combined (2022, 2023)" in text
 
 

@@ -212,3 +212,48 @@ def test_the_catalogue_loads_quickly():
     started = time.perf_counter()
     assert catalog._zh_catalogue()
     assert time.perf_counter() - started < 0.5
+
+
+ROLES_INPUT = """facility: {name: T, region: Jiangsu}
+period: {start: 2025-01-01, end: 2025-12-31}
+sources:
+  - {id: gas, kind: fuel_combustion, fuel: natural_gas, quantity: 1000, unit: 10^4 Nm3,
+     ch4_factor: 1, ch4_factor_unit: kg/TJ, n2o_factor: 0.1, n2o_factor_unit: kg/TJ}
+  - {id: coal, kind: fuel_combustion, fuel: lignite, quantity: 10, unit: t}
+  - {id: wood, kind: biomass_combustion, quantity: 5, unit: t, factor: 1.5, factor_unit: t/t}
+  - {id: lime, kind: process_carbonate, carbonate: CaCO3, quantity: 100, unit: t, purity: 0.9}
+  - {id: r410a, kind: fugitive, gas: R-410A, quantity: 5, unit: kg}
+  - {id: sf6, kind: fugitive, gas: SF6, quantity: 1, unit: kg}
+  - {id: grid, kind: purchased_electricity, quantity: 1000, unit: MWh}
+  - {id: steam, kind: purchased_heat, medium: steam, quantity: 100, unit: t, enthalpy: 2800}
+  - {id: water, kind: purchased_heat, medium: hot_water, quantity: 100, unit: t,
+     temperature: 80}
+  - {id: co2, kind: recovered_co2, quantity: 1, unit: 10^4 Nm3, purity: 0.99}
+instruments:
+  - {id: gec, kind: gec, quantity: 100, unit: certificates, sources: [grid], serial: G-1..100}
+"""
+
+
+def test_every_factor_role_has_a_chinese_name(tmp_path):
+    """The role of every parameter on a line — composed ones too ("GWP HFC-125", "R-410A mass
+    fraction HFC-32") — is named in Chinese on zh-CN screens and reports, as computed and as
+    read back from a stored result."""
+    from lingtan.accounting.engine import compute_inventory
+    from lingtan.accounting.serialize import result_to_dict
+    from lingtan.calcfile import load_calc_file
+
+    path = tmp_path / "roles.yaml"
+    path.write_text(ROLES_INPUT, encoding="utf-8")
+    inventory, library = load_calc_file(path)
+    result = compute_inventory(inventory, library)
+    zh, stored = texts("zh-CN"), result_to_dict(result)
+    uses = [use for line in result.lines for use in line.factors]
+    assert {"GWP HFC-125", "R-410A mass fraction HFC-32", "CO2 density"} <= {u.role for u in uses}
+    for use in uses:
+        name = zh.factor_role(use.role)
+        assert re.search(r"[\u4e00-\u9fff]", name), (use.role, name)
+    for line in stored["lines"]:
+        for use in line["factors"]:
+            name = zh.factor_role(use["role"], use.get("role_message"))
+            assert re.search(r"[\u4e00-\u9fff]", name), (use["role"], name)
+    assert zh.factor_role("GWP HFC-125") == "GWP HFC-125"  # a plain string is not parsed

@@ -282,7 +282,17 @@ class _Context:
                 set_id=self.inventory.factor_sets.get("refrigerant_blend"),
             )
             self._blends[cache_key] = [
-                FactorUse(f"{blend} mass fraction {row.parameter}", row.value, "1", row, rule)
+                FactorUse(
+                    Message(
+                        "%(blend)s mass fraction %(component)s",
+                        blend=blend,
+                        component=row.parameter,
+                    ),
+                    row.value,
+                    "1",
+                    row,
+                    rule,
+                )
                 for row in factor_set.rows(blend)
             ]
         return self._blends[cache_key]
@@ -322,9 +332,8 @@ class _Context:
         return [*self._uses.values(), *blends, *self.coal.uses()]
 
     def gwp(self, gas: str) -> FactorUse:
-        return self.use(
-            f"GWP {gas}", "gwp", gas, "gwp100", "1", set_id=self.gwp_set, rule=self.gwp_rule
-        )
+        role = Message("GWP %(gas)s", gas=gas)
+        return self.use(role, "gwp", gas, "gwp100", "1", set_id=self.gwp_set, rule=self.gwp_rule)
 
     def methane_gwp(self, *, fossil: bool) -> FactorUse:
         """AR6 distinguishes fossil and non-fossil CH4; other reports have one value."""
@@ -1256,7 +1265,7 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[M
     start, end = inventory.period_start.isoformat(), inventory.period_end.isoformat()
     outside = sorted(
         {
-            f"{f.ref} (valid {f.valid_from or '…'} to {f.valid_to or '…'})"
+            f"{f.ref} ({f.valid_from or '…'} – {f.valid_to or '…'})"
             for f in factors
             if (f.valid_from and f.valid_from > end) or (f.valid_to and f.valid_to < start)
         }

@@ -217,6 +217,8 @@ class FactorUse:
             "rule": self.rule,
             # the rule's msgid and values, so a screen or report can show it translated
             "rule_message": self.rule.as_dict() if isinstance(self.rule, Message) else None,
+            # likewise a role composed of names ("GWP HFC-125")
+            "role_message": self.role.as_dict() if isinstance(self.role, Message) else None,
         }
 
 

@@ -10,9 +10,10 @@ rendering every page and report in zh-CN.
 In a template, ``_()``, ``gettext``, ``ngettext`` and ``pgettext`` (newstyle: values as
 keywords, ``_("%(n)s meters", n=3)``, escaped) translate into the template's ``lang``;
 ``term(msgid)`` is an official term (Chinese, or "English (中文)" in English) and
-``name_of(family, code)`` the name of a code (:mod:`lingtan.i18n.terms`), ``message(m)`` a
-text of the models (:class:`lingtan.i18n.Message`); the filter ``local_time`` shows a moment
-in the facility's time zone as ``2025-03-01 14:05``.
+``name_of(family, code)`` the name of a code (:mod:`lingtan.i18n.terms`), ``factor_role(use)``
+the role of a factor on a line, ``message(m)`` a text of the models
+(:class:`lingtan.i18n.Message`); the filter ``local_time`` shows a moment in the facility's
+time zone as ``2025-03-01 14:05``.
 """
 
 from __future__ import annotations
@@ -125,6 +126,13 @@ class Texts:
         entry = TERMS.get(family, {}).get(code)
         return code if entry is None else self.pgettext(*entry, **values)
 
+    def factor_role(self, role: str, stored: dict[str, Any] | None = None) -> str:
+        """The name of a factor's role on a line: ``stored`` is its ``role_message`` where the
+        role is composed of names ("GWP HFC-125"), else the role is named in ``factor.role``."""
+        if isinstance(role, Message) or stored:
+            return self.message(role if isinstance(role, Message) else stored)
+        return self.name_of("factor.role", role)
+
     def message(self, message: Message | dict[str, Any] | str | None) -> str:
         """A text of the models: a :class:`~lingtan.i18n.Message`, its ``as_dict`` as stored,
         or a plain string (of an older result, or data), shown as it is."""
@@ -185,6 +193,14 @@ def _name_of(context: Any, family: str, code: str | None, **values: Any) -> str:
 
 
 @jinja2.pass_context
+def _factor_role(context: Any, use: Any) -> str:
+    """The role of a factor use: a stored line's mapping, or an object with ``role``."""
+    if isinstance(use, dict):
+        return _of(context).factor_role(use["role"], use.get("role_message"))
+    return _of(context).factor_role(use.role)
+
+
+@jinja2.pass_context
 def _message(context: Any, message: Any) -> str:
     return _of(context).message(message)
 
@@ -206,6 +222,6 @@ def install(env: jinja2.Environment) -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
-    env.globals.update(term=_term, name_of=_name_of, message=_message)
+    env.globals.update(term=_term, name_of=_name_of, message=_message, factor_role=_factor_role)
     env.filters["local_time"] = _local_time
     return env

@@ -148,6 +148,17 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "shipped": NP_("factor.origin", "shipped with lingtan"),
     },
     "factor.role": {
+        "CH4 factor": NP_("factor.role", "CH4 factor"),
+        "CO2 density": NP_("factor.role", "CO2 density"),
+        "N2O factor": NP_("factor.role", "N2O factor"),
+        "NCV (no GB/T 2589 reference value)": NP_(
+            "factor.role", "NCV (no GB/T 2589 reference value)"
+        ),
+        "energy per certificate": NP_("factor.role", "energy per certificate"),
+        "steam reference enthalpy": NP_("factor.role", "steam reference enthalpy"),
+        "stoichiometric factor": NP_("factor.role", "stoichiometric factor"),
+        "water reference temperature": NP_("factor.role", "water reference temperature"),
+        "water specific heat": NP_("factor.role", "water specific heat"),
         "CO2 purity": NP_("factor.role", "CO2 purity"),
         "NCV": NP_("factor.role", "NCV"),
         "biogenic CO2 factor": NP_("factor.role", "biogenic CO2 factor"),

@@ -352,7 +352,7 @@ def _factor_uses(lines: list[LineView], by_ref: dict[str, FactorRow]) -> list[Fa
             )
             if key not in uses:
                 uses[key] = FactorUse(
-                    role=use["role"],
+                    role=Message.stored(use["role"], use.get("role_message")),
                     value=use["value"],
                     unit=use.get("unit"),
                     ref=use.get("ref"),

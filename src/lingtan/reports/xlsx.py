@@ -29,24 +29,23 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from lingtan.accounting.serialize import warning_texts
 from lingtan.i18n import N_, NP_
-from lingtan.i18n.catalog import texts
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels
 from lingtan.reports.view import LineView, ReportView, SourceView, build_view
 
 __all__ = ["SHEETS", "render_xlsx"]
 
-#: Sheet names: key → (English, Chinese).
+#: Sheet names: key → the name (context ``report.sheet`` of the catalogue).
 SHEETS: dict[str, tuple[str, str]] = {
-    "summary": ("Summary", "汇总"),
-    "sources": ("Sources", "排放源"),
-    "lines": ("Lines", "核算明细"),
-    "activity": ("Activity", "活动数据"),
-    "factors": ("Factors", "排放因子"),
-    "parameters": ("Parameters", "排放源参数"),
-    "monthly": ("Monthly", "逐月排放"),
-    "restatements": ("Restatements", "重新计算"),
-    "cost": ("Energy cost", "能源成本"),
+    "summary": NP_("report.sheet", "Summary"),
+    "sources": NP_("report.sheet", "Sources"),
+    "lines": NP_("report.sheet", "Lines"),
+    "activity": NP_("report.sheet", "Activity"),
+    "factors": NP_("report.sheet", "Factors"),
+    "parameters": NP_("report.sheet", "Parameters"),
+    "monthly": NP_("report.sheet", "Monthly"),
+    "restatements": NP_("report.sheet", "Restatements"),
+    "cost": NP_("report.sheet", "Energy cost"),
 }
 
 T3 = "#,##0.000"  # emissions, energy: three decimals shown, full value kept
@@ -73,6 +72,19 @@ class Col:
     width: float
     get: Callable[[Any], Any]
     fmt: str | None = None
+
+
+def col(
+    text: str | tuple[str, str],
+    width: float,
+    get: Callable[[Any], Any],
+    fmt: str | None = None,
+    *,
+    name: Callable[[Labels], str] | None = None,
+) -> Col:
+    """A column headed by ``text`` of the catalogue (``N_`` or ``NP_``) in both languages;
+    ``name(labels)`` fills the header's ``%(name)s`` in each language."""
+    return Col(*_label(text, name), width, get, fmt)
 
 
 def _cell_value(value: Any) -> Any:
@@ -119,8 +131,7 @@ def _put(ws: Worksheet, row: int, column: int, value: Any, fmt: str | None = Non
 
 
 def _sheet(wb: Workbook, key: str, labels: Labels, first: bool = False) -> Worksheet:
-    en, zh = SHEETS[key]
-    title = zh if labels.zh else en
+    title = labels.pgettext(*SHEETS[key])
     if first:
         ws = wb.active
         ws.title = title
@@ -152,11 +163,20 @@ def _table(
     return row
 
 
-def _label(text: str | tuple[str, str]) -> tuple[str, str]:
-    """(English, Chinese) of a text marked with ``N_`` or ``NP_``."""
+def _label(
+    text: str | tuple[str, str], name: Callable[[Labels], str] | None = None
+) -> tuple[str, str]:
+    """(English, Chinese) of a text marked with ``N_`` or ``NP_``; ``name(labels)`` fills its
+    ``%(name)s`` in each language."""
     context, msgid = text if isinstance(text, tuple) else (None, text)
-    chinese = Labels("zh-CN")
-    return msgid, chinese.pgettext(context, msgid) if context else chinese.gettext(msgid)
+
+    def one(labels: Labels) -> str:
+        values = {"name": name(labels)} if name else {}
+        if context:
+            return labels.pgettext(context, msgid, **values)
+        return labels.gettext(msgid, **values)
+
+    return one(Labels("en")), one(Labels("zh-CN"))
 
 
 def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str, Any, str | None]]:
@@ -164,8 +184,14 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     r, t, inv = data.result, data.totals, data.result["inventory"]
     rows: list[tuple[str, str, str, Any, str | None]] = []
 
-    def add(text: str | tuple[str, str], path: str, value: Any, unit: str | None = None) -> None:
-        rows.append((*_label(text), path, value, unit))
+    def add(
+        text: str | tuple[str, str],
+        path: str,
+        value: Any,
+        unit: str | None = None,
+        name: Callable[[Labels], str] | None = None,
+    ) -> None:
+        rows.append((*_label(text, name), path, value, unit))
 
     add(N_("Organization"), "organization_name", data.organization_name)
     add(NP_("report.facility", "Facility"), "facility_name", data.facility_name)
@@ -174,8 +200,8 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     add(NP_("report.region", "Region"), "region_name", data.region_name)
     add(N_("Industry (GB/T 4754)"), "industry_code", data.industry_code)
     add(N_("Industry (GB/T 4754)"), "industry_name", data.industry_name)
-    rows.append(("Period start", "核算期起", "period_start", _when(data.period_start), None))
-    rows.append(("Period end", "核算期止", "period_end", _when(data.period_end), None))
+    add(NP_("report.column", "Period start"), "period_start", _when(data.period_start))
+    add(NP_("report.column", "Period end"), "period_end", _when(data.period_end))
     add(NP_("report.inventory_id", "Inventory"), "inventory_id", data.inventory_id)
     add(N_("Status"), "status", data.status)
     zone = data.time_zone
@@ -215,78 +241,48 @@ def _summary_rows(data: ReportData, labels: Labels) -> list[tuple[str, str, str,
     for key, value in t["by_category_tco2e"].items():
         en, zh = _kind(key)
         rows.append((en, zh, f"totals.by_category_tco2e.{key}", value, "tCO2e"))
-    for key, value in t["by_iso14064_category_tco2e"].items():
-        rows.append(
-            (
-                f"ISO 14064-1 category {key}",
-                f"ISO 14064-1 类别{key}",
-                f"totals.by_iso14064_category_tco2e.{key}",
-                value,
-                "tCO2e",
-            )
-        )
-    for key, value in t["by_scope3_category_tco2e"].items():
-        rows.append(
-            (
-                f"Scope 3 category {key}",
-                f"范围三类别{key}",
-                f"totals.by_scope3_category_tco2e.{key}",
-                value,
-                "tCO2e",
-            )
-        )
+    for family, text, unit in (
+        (
+            "by_iso14064_category_tco2e",
+            NP_("report.column", "ISO 14064-1 category %(name)s"),
+            "tCO2e",
+        ),
+        ("by_scope3_category_tco2e", NP_("report.column", "Scope 3 category %(name)s"), "tCO2e"),
+        ("uncertainty_pct", NP_("report.column", "Uncertainty of %(name)s"), "%"),
+        ("uncertainty_coverage_pct", NP_("report.column", "Uncertainty coverage of %(name)s"), "%"),
+    ):
+        for key, value in t[family].items():
+            add(text, f"totals.{family}.{key}", value, unit, name=lambda _, k=key: str(k))
     for gas, value in t["by_gas_t"].items():
-        rows.append((gas, labels_gas_zh(gas), f"totals.by_gas_t.{gas}", value, "t"))
-    for key, value in t["uncertainty_pct"].items():
-        rows.append(
-            (
-                f"Uncertainty of {key}",
-                f"{key} 不确定性",
-                f"totals.uncertainty_pct.{key}",
-                value,
-                "%",
-            )
-        )
-    for key, value in t["uncertainty_coverage_pct"].items():
-        rows.append(
-            (
-                f"Uncertainty coverage of {key}",
-                f"{key} 不确定性覆盖率",
-                f"totals.uncertainty_coverage_pct.{key}",
-                value,
-                "%",
-            )
+        add(
+            NP_("report.column", "%(name)s"),
+            f"totals.by_gas_t.{gas}",
+            value,
+            "t",
+            name=lambda labels, g=gas: labels.gas(g),
         )
     for index, item in enumerate(t["intensities"]):
-        for key, en, zh in (
-            ("quantity", "Production", "产量"),
-            ("tco2e_per_unit", "GB/T 32150 total per unit", "单位产品排放量"),
+        for key, text in (
+            ("quantity", NP_("report.column", "Production: %(name)s")),
+            ("tco2e_per_unit", NP_("report.column", "GB/T 32150 total per unit: %(name)s")),
             (
                 "scope1_2_location_tco2e_per_unit",
-                "Scope 1+2 location-based per unit",
-                "单位产品范围一和二（基于位置）",
+                NP_("report.column", "Scope 1+2 location-based per unit: %(name)s"),
             ),
             (
                 "scope1_2_market_tco2e_per_unit",
-                "Scope 1+2 market-based per unit",
-                "单位产品范围一和二（基于市场）",
+                NP_("report.column", "Scope 1+2 market-based per unit: %(name)s"),
             ),
-            ("tce_per_unit", "Energy per unit", "单位产品综合能耗"),
+            ("tce_per_unit", NP_("report.column", "Energy per unit: %(name)s")),
         ):
-            rows.append(
-                (
-                    f"{en}: {item['denominator']}",
-                    f"{zh}：{item['denominator']}",
-                    f"totals.intensities[{index}].{key}",
-                    item[key],
-                    _intensity_unit(key, item["unit"]),
-                )
-            )
+            unit = _intensity_unit(key, item["unit"])
+            add(text, f"totals.intensities[{index}].{key}", item[key], unit,
+                name=lambda _, d=item["denominator"]: d)  # fmt: skip
     if r.get("residual_factor"):
         rf = r["residual_factor"]
         add(N_("Residual factor (market-based)"), "residual_factor.value", rf["value"], rf["unit"])
     for index, warning in enumerate(warning_texts(r)):
-        rows.append(("Warning", "警示", f"warnings[{index}]", labels.message(warning), None))
+        add(NP_("report.column", "Warning"), f"warnings[{index}]", labels.message(warning))
     return rows
 
 
@@ -294,10 +290,6 @@ def _intensity_unit(key: str, unit: str) -> str:
     if key == "quantity":
         return unit
     return f"tce/{unit}" if key == "tce_per_unit" else f"tCO2e/{unit}"
-
-
-def labels_gas_zh(gas: str) -> str:
-    return Labels("zh-CN").gas(gas)
 
 
 def _kind(kind: str) -> tuple[str, str]:
@@ -316,11 +308,15 @@ def _category(category: str | None) -> tuple[str | None, str | None]:
 
 def _summary(ws: Worksheet, data: ReportData, labels: Labels) -> None:
     columns = [
-        Col("Item", "项目", 38, lambda r: r[0] if not labels.zh else r[1]),
-        Col("Item (other language)", "项目（英文）", 38, lambda r: r[1] if not labels.zh else r[0]),
-        Col("Key in the result", "结果字段", 44, lambda r: r[2]),
-        Col("Value", "数值", 22, lambda r: r[3]),
-        Col("Unit", "单位", 12, lambda r: r[4]),
+        col(NP_("report.column", "Item"), 38, lambda r: r[0] if not labels.zh else r[1]),
+        col(
+            NP_("report.column", "Item (other language)"),
+            38,
+            lambda r: r[1] if not labels.zh else r[0],
+        ),
+        col(NP_("report.column", "Key in the result"), 44, lambda r: r[2]),
+        col(NP_("report.column", "Value"), 22, lambda r: r[3]),
+        col(NP_("report.column", "Unit"), 12, lambda r: r[4]),
     ]
     last = _table(ws, labels, columns, _summary_rows(data, labels))
     for row in range(3, last + 1):
@@ -375,50 +371,53 @@ def _sources(ws: Worksheet, view: ReportView, labels: Labels) -> None:
     for source in view.sources:
         gases += [gas for gas in source.gases_t if gas not in gases]
     columns = [
-        Col("No.", "编号", 6, lambda s: s.label),
-        Col("Source", "排放源", 16, lambda s: s.code),
-        Col("Name", "名称", 22, lambda s: s.name),
-        Col("Kind", "排放源类型", 22, lambda s: s.kind),
-        Col("Kind (name)", "排放源类型名称", 30, lambda s: L.kind(s.kind)),
-        Col("GB/T 32150 category", "排放类别", 18, lambda s: s.gbt32150_category),
-        Col("Category (name)", "排放类别名称", 30, lambda s: L.category(s.gbt32150_category)),
-        Col("Scope", "范围", 7, lambda s: s.ghg_scope),
-        Col("Scope 3 category", "范围三类别", 9, lambda s: s.scope3_category),
-        Col("ISO 14064-1 category", "ISO 14064-1 类别", 9, lambda s: s.iso14064_category),
-        Col("Calculation lines", "核算行数", 10, lambda s: len(s.lines)),
-        Col("Activity records", "活动数据记录数", 10, lambda s: len(s.records)),
-        Col("Quantity", "数量", 16, lambda s: s.quantity, QTY),
-        Col("Unit", "单位", 10, lambda s: _units(L, s.units)),
-        Col("Activity data", "活动数据", 16, lambda s: s.activity, QTY),
-        Col("Activity unit", "活动数据单位", 10, lambda s: _units(L, s.activity_units)),
-        Col("Emissions tCO2e", "排放量 tCO2e", 16, lambda s: s.emissions_tco2e, T3),
-        Col("Market-based tCO2e", "基于市场 tCO2e", 16, lambda s: s.market_emissions_tco2e, T3),
-        Col("Covered MWh", "覆盖电量 MWh", 12, lambda s: s.covered_mwh, T3),
-        Col("CO2 t", "二氧化碳 t", 14, lambda s: s.co2_t, T3),
-        Col("Biogenic CO2 t", "生物质二氧化碳 t", 12, lambda s: s.biogenic_co2_t, T3),
-        Col("Energy tce", "能源消费量 tce", 14, lambda s: s.energy_tce, T3),
-        Col("Uncertainty %", "不确定性 %", 11, lambda s: s.uncertainty_pct, PCT),
-        Col(
-            "Uncertainty coverage %",
-            "不确定性覆盖率 %",
+        col(NP_("report.column", "No."), 6, lambda s: s.label),
+        col(NP_("report.column", "Source"), 16, lambda s: s.code),
+        col(NP_("report.column", "Name"), 22, lambda s: s.name),
+        col(NP_("report.column", "Kind"), 22, lambda s: s.kind),
+        col(NP_("report.column", "Kind (name)"), 30, lambda s: L.kind(s.kind)),
+        col(NP_("report.column", "GB/T 32150 category"), 18, lambda s: s.gbt32150_category),
+        col(NP_("report.column", "Category (name)"), 30, lambda s: L.category(s.gbt32150_category)),
+        col(NP_("report.column", "Scope"), 7, lambda s: s.ghg_scope),
+        col(NP_("report.column", "Scope 3 category"), 9, lambda s: s.scope3_category),
+        col(NP_("report.column", "ISO 14064-1 category"), 9, lambda s: s.iso14064_category),
+        col(NP_("report.column", "Number of lines"), 10, lambda s: len(s.lines)),
+        col(NP_("report.column", "Number of activity records"), 10, lambda s: len(s.records)),
+        col(NP_("report.column", "Quantity"), 16, lambda s: s.quantity, QTY),
+        col(NP_("report.column", "Unit"), 10, lambda s: _units(L, s.units)),
+        col(NP_("report.column", "Activity data"), 16, lambda s: s.activity, QTY),
+        col(NP_("report.column", "Activity unit"), 10, lambda s: _units(L, s.activity_units)),
+        col(NP_("report.column", "Emissions tCO2e"), 16, lambda s: s.emissions_tco2e, T3),
+        col(NP_("report.column", "Market-based tCO2e"), 16, lambda s: s.market_emissions_tco2e, T3),
+        col(NP_("report.column", "Covered MWh"), 12, lambda s: s.covered_mwh, T3),
+        col(NP_("report.column", "CO2 t"), 14, lambda s: s.co2_t, T3),
+        col(NP_("report.column", "Biogenic CO2 t"), 12, lambda s: s.biogenic_co2_t, T3),
+        col(NP_("report.column", "Energy tce"), 14, lambda s: s.energy_tce, T3),
+        col(NP_("report.column", "Uncertainty %%"), 11, lambda s: s.uncertainty_pct, PCT),
+        col(
+            NP_("report.column", "Uncertainty coverage %%"),
             11,
             lambda s: s.uncertainty_coverage_pct,
             PCT,
         ),
         *(
-            Col(
-                f"Gas {gas} t",
-                f"{labels_gas_zh(gas)} t",
+            col(
+                NP_("report.column", "Gas %(name)s t"),
                 12,
                 lambda s, g=gas: s.gases_t.get(g),
                 QTY,
+                name=lambda labels, g=gas: labels.gas(g),
             )
             for gas in gases
         ),
-        Col("Method", "计算方法", 36, lambda s: s.methods),
-        Col("Factor rows", "排放因子", 52, _source_refs),
-        Col("Lines", "核算行", 14, lambda s: [view.label for view in s.lines]),
-        Col("Activity records", "活动数据记录", 18, lambda s: [r["record_id"] for r in s.records]),
+        col(NP_("report.column", "Method"), 36, lambda s: s.methods),
+        col(NP_("report.column", "Factor rows"), 52, _source_refs),
+        col(NP_("report.column", "Lines"), 14, lambda s: [view.label for view in s.lines]),
+        col(
+            NP_("report.column", "Activity records"),
+            18,
+            lambda s: [r["record_id"] for r in s.records],
+        ),
     ]
     last = _table(ws, labels, columns, view.sources, freeze="C3")
     refs = _column(columns, "Factor rows")
@@ -432,40 +431,45 @@ def _sources(ws: Worksheet, view: ReportView, labels: Labels) -> None:
 def _lines(ws: Worksheet, view: ReportView, labels: Labels) -> None:
     L = labels  # noqa: N806 - the template's name for the labels
     columns = [
-        Col("Line", "编号", 6, lambda v: v.label),
-        Col("Line id", "核算行标识", 22, lambda v: v.line["source_id"]),
-        Col("Source No.", "排放源编号", 8, lambda v: f"S{v.source}"),
-        Col("Source", "排放源", 16, lambda v: view.sources[v.source - 1].code),
-        Col("Name", "名称", 16, lambda v: v.line["name"]),
-        Col("Kind", "排放源类型", 22, lambda v: v.line["kind"]),
-        Col("Kind (name)", "排放源类型名称", 30, lambda v: L.kind(v.line["kind"])),
-        Col("GB/T 32150 category", "排放类别", 18, lambda v: v.line["gbt32150_category"]),
-        Col(
-            "Category (name)", "排放类别名称", 30, lambda v: L.category(v.line["gbt32150_category"])
+        col(NP_("report.column", "Line"), 6, lambda v: v.label),
+        col(NP_("report.column", "Line id"), 22, lambda v: v.line["source_id"]),
+        col(NP_("report.column", "Source No."), 8, lambda v: f"S{v.source}"),
+        col(NP_("report.column", "Source"), 16, lambda v: view.sources[v.source - 1].code),
+        col(NP_("report.column", "Name"), 16, lambda v: v.line["name"]),
+        col(NP_("report.column", "Kind"), 22, lambda v: v.line["kind"]),
+        col(NP_("report.column", "Kind (name)"), 30, lambda v: L.kind(v.line["kind"])),
+        col(NP_("report.column", "GB/T 32150 category"), 18, lambda v: v.line["gbt32150_category"]),
+        col(
+            NP_("report.column", "Category (name)"),
+            30,
+            lambda v: L.category(v.line["gbt32150_category"]),
         ),
-        Col("Scope", "范围", 7, lambda v: v.line["ghg_scope"]),
-        Col("Scope 3 category", "范围三类别", 9, lambda v: v.line["scope3_category"]),
-        Col("ISO 14064-1 category", "ISO 14064-1 类别", 9, lambda v: v.line["iso14064_category"]),
-        Col("Quantity", "数量", 16, lambda v: v.line["quantity"], QTY),
-        Col("Unit", "单位", 10, lambda v: v.line["unit"]),
-        Col("Activity data", "活动数据", 16, lambda v: v.line["activity"], QTY),
-        Col("Activity unit", "活动数据单位", 10, lambda v: v.line["activity_unit"]),
-        Col("Emissions tCO2e", "排放量 tCO2e", 16, lambda v: v.line["emissions_tco2e"], T3),
-        Col(
-            "Market-based tCO2e",
-            "基于市场 tCO2e",
+        col(NP_("report.column", "Scope"), 7, lambda v: v.line["ghg_scope"]),
+        col(NP_("report.column", "Scope 3 category"), 9, lambda v: v.line["scope3_category"]),
+        col(NP_("report.column", "ISO 14064-1 category"), 9, lambda v: v.line["iso14064_category"]),
+        col(NP_("report.column", "Quantity"), 16, lambda v: v.line["quantity"], QTY),
+        col(NP_("report.column", "Unit"), 10, lambda v: v.line["unit"]),
+        col(NP_("report.column", "Activity data"), 16, lambda v: v.line["activity"], QTY),
+        col(NP_("report.column", "Activity unit"), 10, lambda v: v.line["activity_unit"]),
+        col(NP_("report.column", "Emissions tCO2e"), 16, lambda v: v.line["emissions_tco2e"], T3),
+        col(
+            NP_("report.column", "Market-based tCO2e"),
             16,
             lambda v: v.line["market_emissions_tco2e"],
             T3,
         ),
-        Col("Covered MWh", "覆盖电量 MWh", 12, lambda v: v.line["covered_mwh"], T3),
-        Col("CO2 t", "二氧化碳 t", 14, lambda v: v.line["co2_t"], T3),
-        Col("Biogenic CO2 t", "生物质二氧化碳 t", 12, lambda v: v.line["biogenic_co2_t"], T3),
-        Col("Energy tce", "能源消费量 tce", 14, lambda v: v.line["energy_tce"], T3),
-        Col("Uncertainty %", "不确定性 %", 11, lambda v: v.line["uncertainty_pct"], PCT),
-        Col("Method", "计算方法", 36, lambda v: v.line["method"]),
-        Col("Factor rows", "排放因子", 52, lambda v: _refs(view, v)),
-        Col("Activity records", "活动数据记录", 18, lambda v: [r["record_id"] for r in v.records]),
+        col(NP_("report.column", "Covered MWh"), 12, lambda v: v.line["covered_mwh"], T3),
+        col(NP_("report.column", "CO2 t"), 14, lambda v: v.line["co2_t"], T3),
+        col(NP_("report.column", "Biogenic CO2 t"), 12, lambda v: v.line["biogenic_co2_t"], T3),
+        col(NP_("report.column", "Energy tce"), 14, lambda v: v.line["energy_tce"], T3),
+        col(NP_("report.column", "Uncertainty %%"), 11, lambda v: v.line["uncertainty_pct"], PCT),
+        col(NP_("report.column", "Method"), 36, lambda v: v.line["method"]),
+        col(NP_("report.column", "Factor rows"), 52, lambda v: _refs(view, v)),
+        col(
+            NP_("report.column", "Activity records"),
+            18,
+            lambda v: [r["record_id"] for r in v.records],
+        ),
     ]
     last = _table(ws, labels, columns, view.lines, freeze="C3")
     refs = _column(columns, "Factor rows")
@@ -488,25 +492,28 @@ def _activity(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         for r, tco2e in zip(line.records, line.attributed_tco2e, strict=True)
     ]
     columns = [
-        Col("Record", "记录", 10, lambda x: x[1]["record_id"]),
-        Col("Line", "编号", 6, lambda x: x[0].label),
-        Col("Source No.", "排放源编号", 8, lambda x: f"S{x[0].source}"),
-        Col("Source", "排放源", 16, lambda x: view.sources[x[0].source - 1].code),
-        Col("Line id", "核算行标识", 22, lambda x: x[1]["source_id"]),
-        Col("Source name", "排放源名称", 18, lambda x: x[1].get("source_name")),
-        Col("Kind", "排放源类型", 22, lambda x: x[1].get("kind") or x[0].line["kind"]),
-        Col("Period start", "期间起", 12, lambda x: _when(x[1]["period_start"])),
-        Col("Period end", "期间止", 12, lambda x: _when(x[1]["period_end"])),
-        Col("Quantity", "数量", 16, lambda x: x[1]["quantity"], QTY),
-        Col("Unit", "单位", 9, lambda x: x[1]["unit"]),
-        Col("Emissions tCO2e", "排放量 tCO2e", 16, lambda x: x[2], T3),
-        Col("Origin", "数据来源", 10, lambda x: x[1]["origin"]),
-        Col("Origin (name)", "数据来源名称", 16, lambda x: labels.origin(x[1]["origin"])),
-        Col("Quality note", "质量说明", 36, lambda x: x[1].get("quality_note")),
-        Col("Evidence files", "证据文件", 28, lambda x: [e["filename"] for e in x[1]["evidence"]]),
-        Col(
-            "Evidence SHA-256",
-            "证据 SHA-256",
+        col(NP_("report.column", "Record"), 10, lambda x: x[1]["record_id"]),
+        col(NP_("report.column", "Line"), 6, lambda x: x[0].label),
+        col(NP_("report.column", "Source No."), 8, lambda x: f"S{x[0].source}"),
+        col(NP_("report.column", "Source"), 16, lambda x: view.sources[x[0].source - 1].code),
+        col(NP_("report.column", "Line id"), 22, lambda x: x[1]["source_id"]),
+        col(NP_("report.column", "Source name"), 18, lambda x: x[1].get("source_name")),
+        col(NP_("report.column", "Kind"), 22, lambda x: x[1].get("kind") or x[0].line["kind"]),
+        col(NP_("report.column", "Period start"), 12, lambda x: _when(x[1]["period_start"])),
+        col(NP_("report.column", "Period end"), 12, lambda x: _when(x[1]["period_end"])),
+        col(NP_("report.column", "Quantity"), 16, lambda x: x[1]["quantity"], QTY),
+        col(NP_("report.column", "Unit"), 9, lambda x: x[1]["unit"]),
+        col(NP_("report.column", "Emissions tCO2e"), 16, lambda x: x[2], T3),
+        col(NP_("report.column", "Origin"), 10, lambda x: x[1]["origin"]),
+        col(NP_("report.column", "Origin (name)"), 16, lambda x: labels.origin(x[1]["origin"])),
+        col(NP_("report.column", "Quality note"), 36, lambda x: x[1].get("quality_note")),
+        col(
+            NP_("report.column", "Evidence files"),
+            28,
+            lambda x: [e["filename"] for e in x[1]["evidence"]],
+        ),
+        col(
+            NP_("report.column", "Evidence SHA-256"),
             68,
             lambda x: [e["sha256"] for e in x[1]["evidence"]],
         ),
@@ -525,30 +532,36 @@ def _factors(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         return lambda f: f.provenance.get(key)
 
     columns = [
-        Col("No.", "编号", 6, lambda f: f.label),
-        Col("Factor row", "因子行", 52, lambda f: f.ref),
-        Col("Set", "因子集", 22, p("set_id")),
-        Col("Version", "版本", 8, p("version")),
-        Col("Family", "类别", 14, p("family")),
-        Col("Key", "键", 18, p("key")),
-        Col("Region", "地区", 8, p("region")),
-        Col("Parameter", "参数", 16, p("parameter")),
-        Col("Value", "数值", 14, p("value"), "General"),
-        Col("Unit", "单位", 14, p("unit")),
-        Col("Uncertainty %", "不确定性 %", 11, p("uncertainty_pct"), PCT),
-        Col("Data year", "数据年份", 9, p("data_year"), "0"),
-        Col("Issuer", "发布机构", 28, p("issuer")),
-        Col("Document number", "文件编号", 22, p("document_number")),
-        Col("Document title", "文件名称", 44, p("document_title")),
-        Col("Clause / table", "条款或表", 28, p("clause")),
-        Col("Published", "发布日期", 12, lambda f: _when(f.provenance.get("published"))),
-        Col("Valid from", "生效日期", 12, lambda f: _when(f.provenance.get("valid_from"))),
-        Col("Valid to", "失效日期", 12, lambda f: _when(f.provenance.get("valid_to"))),
-        Col("Source URL", "来源网址", 40, p("source_url")),
-        Col("Review status", "核查状态", 12, p("status")),
-        Col("Note", "说明", 44, p("note")),
-        Col("Used by sources", "使用于排放源", 16, lambda f: [f"S{n}" for n in f.used_by_sources]),
-        Col("Used by lines", "使用于核算行", 16, lambda f: [f"L{n}" for n in f.used_by]),
+        col(NP_("report.column", "No."), 6, lambda f: f.label),
+        col(NP_("report.column", "Factor row"), 52, lambda f: f.ref),
+        col(NP_("report.column", "Set"), 22, p("set_id")),
+        col(NP_("report.column", "Version"), 8, p("version")),
+        col(NP_("report.column", "Family"), 14, p("family")),
+        col(NP_("report.column", "Key"), 18, p("key")),
+        col(NP_("report.column", "Region"), 8, p("region")),
+        col(NP_("report.column", "Parameter"), 16, p("parameter")),
+        col(NP_("report.column", "Value"), 14, p("value"), "General"),
+        col(NP_("report.column", "Unit"), 14, p("unit")),
+        col(NP_("report.column", "Uncertainty %%"), 11, p("uncertainty_pct"), PCT),
+        col(NP_("report.column", "Data year"), 9, p("data_year"), "0"),
+        col(NP_("report.column", "Issuer"), 28, p("issuer")),
+        col(NP_("report.column", "Document number"), 22, p("document_number")),
+        col(NP_("report.column", "Document title"), 44, p("document_title")),
+        col(NP_("report.column", "Clause / table"), 28, p("clause")),
+        col(NP_("report.column", "Published"), 12, lambda f: _when(f.provenance.get("published"))),
+        col(
+            NP_("report.column", "Valid from"), 12, lambda f: _when(f.provenance.get("valid_from"))
+        ),
+        col(NP_("report.column", "Valid to"), 12, lambda f: _when(f.provenance.get("valid_to"))),
+        col(NP_("report.column", "Source URL"), 40, p("source_url")),
+        col(NP_("report.column", "Review status"), 12, p("status")),
+        col(NP_("report.column", "Note"), 44, p("note")),
+        col(
+            NP_("report.column", "Used by sources"),
+            16,
+            lambda f: [f"S{n}" for n in f.used_by_sources],
+        ),
+        col(NP_("report.column", "Used by lines"), 16, lambda f: [f"L{n}" for n in f.used_by]),
     ]
     last = _table(ws, labels, columns, view.factors, freeze="C3")
     status = _column(columns, "Review status")
@@ -566,17 +579,26 @@ def _parameters(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         row = view.factor(use["ref"])
         return row.label if row else None
 
+    def role(use: dict[str, Any]) -> str:
+        return labels.factor_role(use["role"], use.get("role_message"))
+
+    def status_of(use: dict[str, Any]) -> str:
+        return labels.name_of("factor.status", use["status"])
+
+    def rule(use: dict[str, Any]) -> str:
+        return labels.message(use.get("rule_message") or use["rule"])
+
     columns = [
-        Col("Line", "编号", 6, lambda x: x[0].label),
-        Col("Line id", "核算行标识", 22, lambda x: x[0].line["source_id"]),
-        Col("Source No.", "排放源编号", 8, lambda x: f"S{x[0].source}"),
-        Col("Parameter", "参数", 36, lambda x: x[1]["role"]),
-        Col("Value as used", "所用数值", 16, lambda x: x[1]["value"], "General"),
-        Col("Unit as used", "所用单位", 14, lambda x: x[1]["unit"]),
-        Col("Factor", "因子编号", 8, lambda x: number(x[1])),
-        Col("Factor row", "因子行", 52, lambda x: x[1]["ref"]),
-        Col("Review status", "核查状态", 12, lambda x: x[1]["status"]),
-        Col("Why this value", "选取依据", 44, lambda x: x[1]["rule"]),
+        col(NP_("report.column", "Line"), 6, lambda x: x[0].label),
+        col(NP_("report.column", "Line id"), 22, lambda x: x[0].line["source_id"]),
+        col(NP_("report.column", "Source No."), 8, lambda x: f"S{x[0].source}"),
+        col(NP_("report.column", "Parameter"), 36, lambda x: role(x[1])),
+        col(NP_("report.column", "Value as used"), 16, lambda x: x[1]["value"], "General"),
+        col(NP_("report.column", "Unit as used"), 14, lambda x: x[1]["unit"]),
+        col(NP_("report.column", "Factor"), 8, lambda x: number(x[1])),
+        col(NP_("report.column", "Factor row"), 52, lambda x: x[1]["ref"]),
+        col(NP_("report.column", "Review status"), 12, lambda x: status_of(x[1])),
+        col(NP_("report.column", "Why this value"), 44, lambda x: rule(x[1])),
     ]
     _table(ws, labels, columns, uses, freeze="C3")
     status = _column(columns, "Review status")
@@ -589,20 +611,20 @@ def _monthly(ws: Worksheet, data: ReportData, labels: Labels) -> None:
     kinds: list[str] = []
     for month in data.monthly:
         kinds += [k for k in month["by_category_tco2e"] if k not in kinds]
-    columns = [Col("Month", "月份", 10, lambda m: m["month"])]
+    columns = [col(NP_("report.column", "Month"), 10, lambda m: m["month"])]
     for kind in kinds:
-        en, zh = _kind(kind)
         columns.append(
-            Col(
-                f"{en} tCO2e",
-                f"{zh} tCO2e",
-                18,
-                lambda m, k=kind: m["by_category_tco2e"].get(k),
-                T3,
-            )
-        )
+            col(NP_("report.column", "%(name)s tCO2e"), 18,
+                lambda m, k=kind: m["by_category_tco2e"].get(k), T3,
+                name=lambda labels, k=kind: _kind(k)[labels.zh])
+        )  # fmt: skip
     columns.append(
-        Col("Total tCO2e", "合计 tCO2e", 16, lambda m: sum(m["by_category_tco2e"].values()), T3)
+        col(
+            NP_("report.column", "Total tCO2e"),
+            16,
+            lambda m: sum(m["by_category_tco2e"].values()),
+            T3,
+        )
     )
     _table(ws, labels, columns, data.monthly, freeze="B3")
     ws.row_dimensions[1].height = 30
@@ -610,20 +632,19 @@ def _monthly(ws: Worksheet, data: ReportData, labels: Labels) -> None:
 
 def _restatements(ws: Worksheet, view: ReportView, labels: Labels) -> None:
     columns = [
-        Col("Inventory", "清单编号", 10, lambda x: x["inventory_id"]),
-        Col("Supersedes", "替代清单", 10, lambda x: x.get("supersedes_id")),
-        Col("Computed at (UTC)", "计算时间（UTC）", 18, lambda x: _when(x.get("created_at"))),
-        Col("Reason", "原因", 60, lambda x: x.get("reason")),
-        Col(
-            "Previous total tCO2e",
-            "原排放总量 tCO2e",
+        col(NP_("report.column", "Inventory"), 10, lambda x: x["inventory_id"]),
+        col(NP_("report.column", "Supersedes"), 10, lambda x: x.get("supersedes_id")),
+        col(NP_("report.column", "Computed at (UTC)"), 18, lambda x: _when(x.get("created_at"))),
+        col(NP_("report.column", "Reason"), 60, lambda x: x.get("reason")),
+        col(
+            NP_("report.column", "Previous total tCO2e"),
             18,
             lambda x: x.get("previous_total_tco2e"),
             T3,
         ),
-        Col("New total tCO2e", "新排放总量 tCO2e", 18, lambda x: x.get("total_tco2e"), T3),
-        Col("Change tCO2e", "变化 tCO2e", 16, lambda x: x.get("change_tco2e"), T3),
-        Col("Change %", "变化 %", 10, lambda x: x.get("change_pct"), PCT),
+        col(NP_("report.column", "New total tCO2e"), 18, lambda x: x.get("total_tco2e"), T3),
+        col(NP_("report.column", "Change tCO2e"), 16, lambda x: x.get("change_tco2e"), T3),
+        col(NP_("report.column", "Change %%"), 10, lambda x: x.get("change_pct"), PCT),
     ]
     last = _table(ws, labels, columns, view.restatements)
     _wrap_column(ws, 4, last)
@@ -632,14 +653,14 @@ def _restatements(ws: Worksheet, view: ReportView, labels: Labels) -> None:
 def _cost(ws: Worksheet, cost: dict[str, Any], labels: Labels) -> None:
     """The energy cost per month and energy type [CNY] (section 6.3 of the report)."""
     types = [r["energy_type"] for r in cost["by_energy_type"]]
-    columns = [Col("Month", "月份", 10, lambda m: m["month"])]
+    columns = [col(NP_("report.column", "Month"), 10, lambda m: m["month"])]
     for energy_type in types:
-        en, zh = (texts(lang).name_of("energy.type", energy_type) for lang in ("en", "zh-CN"))
         columns.append(
-            Col(f"{en} CNY", f"{zh}（元）", 16,
-                lambda m, k=energy_type: m["by_energy_type_cny"].get(k), CNY)
+            col(NP_("report.column", "%(name)s CNY"), 16,
+                lambda m, k=energy_type: m["by_energy_type_cny"].get(k), CNY,
+                name=lambda labels, k=energy_type: labels.name_of("energy.type", k))
         )  # fmt: skip
-    columns.append(Col("Total CNY", "合计（元）", 16, lambda m: m["cost_cny"], CNY))
+    columns.append(col(NP_("report.column", "Total CNY"), 16, lambda m: m["cost_cny"], CNY))
     _table(ws, labels, columns, cost["months"], freeze="B3")
     ws.row_dimensions[1].height = 30
 
