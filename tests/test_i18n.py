@@ -21,6 +21,7 @@ from lingtan.services.report_data import report_data
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import Inventory, Meter
 from lingtan.web.app import create_app
+from lingtan.web.pages import LOGIN_CSRF_COOKIE as LOGIN_CSRF
 from web_support import app_routes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,3 +258,24 @@ def test_every_factor_role_has_a_chinese_name(tmp_path):
             name = zh.factor_role(use["role"], use.get("role_message"))
             assert re.search(r"[\u4e00-\u9fff]", name), (use["role"], name)
     assert zh.factor_role("GWP HFC-125") == "GWP HFC-125"  # a plain string is not parsed
+
+
+def test_the_sign_in_page_speaks_the_visitors_language(demo_copy, tmp_path):
+    """Before sign-in the language is the cookie's or the browser's: the page is Chinese by
+    default (no English line beside it), English with the switch, and so are its refusals."""
+    client = TestClient(create_app(demo_copy(tmp_path)))
+    chinese = visible_text(client.get("/login").text)
+    assert "登录" in chinese and "零碳" in chinese
+    assert not re.search(r"\b(Sign in|User name|Password|Carbon accounting)\b", chinese)
+    wrong = client.post(
+        "/login",
+        data={"username": "demo", "password": "not it", "csrf_token": client.cookies[LOGIN_CSRF]},
+    )
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
+    switched = client.get("/lang/en?next=/login")
+    assert switched.status_code == 200 and switched.url.path == "/login"
+    english = re.sub(r"<[^>]+>", " ", switched.text)  # the whole page is lang="en"
+    rest = english.replace("零碳", "").replace("中文", "")  # the brand and the switch
+    assert "Sign in" in english and not re.search(r"[\u4e00-\u9fff]", rest)
+    client.cookies.delete("lang")
+    assert "User name" in client.get("/login", headers={"Accept-Language": "en-GB"}).text

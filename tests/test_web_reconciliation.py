@@ -73,3 +73,15 @@ def test_reconciliation_scope_and_absence(site):
     other, _ = site.client("manager_b")  # another organization's facility
     assert_error(other.get(F, params={"year": 2025}), 404)
     assert_error(client.get(F, params={"year": 2025, "month": 13}), 422)
+
+
+def test_a_month_with_nothing_on_either_side_shows_no_block(site):
+    """March is past the January inventory and has no readings: the API answers all zeros and
+    the page shows no "why these differ" block with nothing in it; January keeps it."""
+    client, _ = site.client("viewer_a")
+    answer = client.get(F, params={"year": 2025, "month": 3})
+    assert answer.status_code == 200, answer.text
+    march = answer.json()
+    assert (march["invoice_tce"], march["meter_tce"]) == (0, 0)
+    assert 'id="reconciliation"' not in client.get("/energy?year=2025&month=3").text
+    assert 'id="reconciliation"' in client.get("/energy?year=2025&month=1").text

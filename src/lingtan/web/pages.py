@@ -19,8 +19,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from lingtan.i18n import N_
 from lingtan.i18n.catalog import install
-from lingtan.web import accounts
+from lingtan.web import accounts, i18n
 from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body
 
 __all__ = ["router", "templates"]
@@ -72,6 +73,9 @@ def _login_page(request: Request, status: int = 200, message: str = "", **values
         {
             "csrf_token": token,
             "message": message,
+            "lang": i18n.language(request),
+            "languages": i18n.LANGUAGES,
+            "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
             "next": values.get("next", "/"),
             "username": values.get("username", ""),
         },
@@ -104,10 +108,10 @@ def login(
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
-        return _login_page(request, 403, "表单已过期，请重试 The form expired: try again")
+        return _login_page(request, 403, N_("The form expired: try again"))
     signed = _sign_in(request, session, username, password)
     if signed is None:
-        message = "用户名或密码错误 Wrong user name or password"
+        message = N_("Wrong user name or password")
         return _login_page(request, 401, message, username=username, next=_local(next))
     response = RedirectResponse(_local(next), status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)

@@ -26,7 +26,8 @@ def reconciliation_block(
     month: int | None = None,
 ) -> dict[str, Any] | None:
     """The reconciliation of ``year`` (or of one month) and the names its template needs;
-    None when the year has no inventory or the facility no meters."""
+    None when the year has no inventory or the facility no meters, or when neither counts any
+    energy in the period (a month before the meters or after the data: nothing to explain)."""
     if year is None:
         return None
     try:
@@ -34,6 +35,8 @@ def reconciliation_block(
     except ApiError as error:
         if error.status != 404:
             raise
+        return None
+    if not any(data[k] for k in ("invoice_tce", "meter_tce", "invoice_tco2e", "meter_tco2")):
         return None
     t = i18n.texts(i18n.language(request))
     return {**data, "type_name": i18n.named(t, "energy.type")}
