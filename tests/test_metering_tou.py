@@ -338,3 +338,14 @@ def test_tou_commands(lingtan_cli, tmp_path):
     assert "no calendar in force on 2025-05-01" in refused.stderr
     assert "a month YYYY-MM" in cli("tou", "split", "--meter", "E-MAIN", "--month", "2025-13",
                                     code=2).stderr  # fmt: skip
+
+
+def test_the_period_names_of_the_files_are_those_the_screens_show():
+    """One set of Chinese period names: the file vocabulary of the calendars (LABELS, read
+    from 尖峰/高峰/… in files) and the catalogue the screens and reports name periods by."""
+    from lingtan.i18n.catalog import texts
+    from lingtan.metering.tou import LABELS
+
+    zh, en = texts("zh-CN"), texts("en")
+    assert {key: zh.name_of("tou.period", key) for key in LABELS} == LABELS
+    assert en.name_of("tou.period", "critical_peak") == "critical peak"

@@ -145,13 +145,14 @@ def _tou(request: Request, session: Session, who: Principal, site: Facility, yea
     return measured, problems
 
 
-def _tou_chart(rows: list[dict[str, Any]], zh: bool) -> dict[str, Any] | None:
+def _tou_chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any] | None:
     if not rows:
         return None
     several = len({r["meter"] for r in rows}) > 1
     x = [f"{r['meter']} {r['month']}" if several else r["month"] for r in rows]
     labels = list(dict.fromkeys(p["label"] for r in rows for p in r["periods"]))
-    names = {p["label"]: p["label_zh"] if zh else p["label"] for r in rows for p in r["periods"]}
+    name = _named(i18n.texts(lang), "tou.period")
+    names = {p["label"]: name(p["label"]) for r in rows for p in r["periods"]}
     traces = [
         {
             "type": "bar",
@@ -260,7 +261,7 @@ def energy_page(
             "tou_problems": tou_problems,
             "cost": api_cost.energy_cost(request, session, who, code, shown, chosen),
             "tou_name": _tou_name(lang),
-            "tou_figure": _tou_chart(tou, lang == "zh-CN"),
+            "tou_figure": _tou_chart(tou, lang),
             "quality_figure": _heatmap(quality, t),
             "incomplete": [
                 i for i in quality if i["missing_intervals"] or i["estimated_intervals"]

@@ -107,9 +107,7 @@ def node_page(
             "detail": detail,
             "cost": cost,
             "trend_figure": _trend_chart(detail, t),
-            "tou_figure": _tou_chart(
-                [{**r, "meter": node} for r in detail["tou"]], lang == "zh-CN"
-            ),
+            "tou_figure": _tou_chart([{**r, "meter": node} for r in detail["tou"]], lang),
             "type_name": _named(t, "energy.type"),
             "flow_name": _named(t, "energy.flow"),
             "basis_name": _named(t, "energy.basis"),
