@@ -173,18 +173,20 @@ def test_split_of_intervals_checked_from_cumulative_readings():
 
 
 def test_holidays_take_the_holiday_hours():
-    # Zhejiang 2026 on 1 October with 100 kW (25 kWh per interval):
+    # Zhejiang 2026 on 9 October (a working day; the caller names it a holiday) and on
+    # 1 October (国庆节, a shipped holiday) with 100 kW (25 kWh per interval):
     #   normal day (spring/autumn): valley 00-07, 11-14 = 10 h -> 1000 kWh;
     #     flat 07-11, 14-16, 23-24 = 7 h -> 700; peak 16-23 = 7 h -> 700
     #   holiday: valley 00-07 = 7 h -> 700; flat 07-09, 15-16, 23-24 = 4 h -> 400;
     #     deep valley 09-15 = 6 h -> 600; peak 700
-    day = constant(local_day("2026-10-01"))
+    day = constant(local_day("2026-10-09"))
     normal = split_dict(tou_split(day, ZHEJIANG_2026))
     assert normal == {"critical_peak": 0.0, "peak": 700.0, "flat": 700.0, "valley": 1000.0,
                       "deep_valley": 0.0}  # fmt: skip
-    holiday = split_dict(tou_split(day, ZHEJIANG_2026, holidays=[date(2026, 10, 1)]))
+    holiday = split_dict(tou_split(day, ZHEJIANG_2026, holidays=[date(2026, 10, 9)]))
     assert holiday == {"critical_peak": 0.0, "peak": 700.0, "flat": 400.0, "valley": 700.0,
                        "deep_valley": 600.0}  # fmt: skip
+    assert split_dict(tou_split(constant(local_day("2026-10-01")), ZHEJIANG_2026)) == holiday
     # a calendar without holiday hours ignores holidays
     assert split_dict(tou_split(day, JIANGSU, holidays=["2026-10-01"])) == split_dict(
         tou_split(day, JIANGSU)
@@ -349,3 +351,48 @@ def test_the_period_names_of_the_files_are_those_the_screens_show():
     zh, en = texts("zh-CN"), texts("en")
     assert {key: zh.name_of("tou.period", key) for key in LABELS} == LABELS
     assert en.name_of("tou.period", "critical_peak") == "critical peak"
+
+
+def _at(*local: str) -> np.ndarray:
+    """Interval starts [UTC] of local (+08:00) times."""
+    return np.array([np.datetime64(t) - np.timedelta64(8, "h") for t in local], "datetime64[s]")
+
+
+def test_the_shipped_holidays_take_the_holiday_hours_in_splits_and_cost():
+    """Zhejiang's deep valley falls on the State Council's holiday dates without the caller
+    naming them: 2025-05-01 (劳动节) 11:00 is 深谷, 2025-05-06 is a normal day; the 2026
+    calendar takes only the first three days of 劳动节 (5-03 yes, 5-04 no); Jiangsu has no
+    holiday hours. The cost labels intervals the same way."""
+    from lingtan.cost.charges import period_labels
+    from lingtan.metering.tou import shipped_calendars, tou_labels
+
+    by_id = {c.calendar_id: c for c in shipped_calendars()}
+    zj24, zj26, js = by_id["CN-ZJ-2024-21"], by_id["CN-ZJ-2026-112"], by_id["CN-JS-2025-426"]
+    starts = _at("2025-05-01T11:00", "2025-05-06T11:00", "2025-10-08T11:00", "2025-02-05T11:00")
+    assert list(tou_labels(starts, zj24)) == ["deep_valley", "valley", "deep_valley", "valley"]
+    assert list(tou_labels(_at("2026-05-03T10:00", "2026-05-04T10:00"), zj26)) == [
+        "deep_valley",
+        "flat",
+    ]
+    assert list(tou_labels(_at("2025-05-01T11:00"), js)) == list(
+        tou_labels(_at("2025-05-06T11:00"), js)
+    )
+    months = {"2025-05": zj24}
+    assert list(period_labels(_at("2025-05-01T11:00", "2025-05-06T11:00"), months)) == [
+        "deep_valley",
+        "valley",
+    ]
+
+
+def test_holiday_dates_come_with_their_notice_and_a_year_not_shipped_is_named():
+    from lingtan.metering.holidays import holiday_dates, parse_holiday_spec, shipped_holidays
+
+    spring = {h.year: h for h in shipped_holidays() if h.key == "spring_festival"}
+    assert (spring[2025].first, spring[2025].last) == (date(2025, 1, 28), date(2025, 2, 4))
+    assert spring[2024].document == "国办发明电〔2023〕7号" and spring[2024].url
+    days, missing = holiday_dates(parse_holiday_spec("national_day:3"), [2026, 2031])
+    assert days == [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3)]
+    assert missing == [2031]
+    with pytest.raises(InputError) as refused:
+        parse_holiday_spec("golden_week;labour_day:0", "calendars.csv row 3")
+    assert [p.value for p in refused.value.problems] == ["golden_week", "labour_day:0"]

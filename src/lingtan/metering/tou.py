@@ -15,8 +15,9 @@ Rules a calendar obeys (checked when it is read)
 
 Day types
     ``normal`` for every day; ``holiday`` (optional) for the days a calendar treats apart,
-    e.g. Zhejiang's deep valley on 春节, 劳动节 and 国庆节. Which dates are holidays is not
-    shipped: the State Council announces them each year, so the caller passes them.
+    e.g. Zhejiang's deep valley on 春节, 劳动节 and 国庆节. The calendar names those holidays
+    (its ``holidays`` column); their dates are the State Council's, shipped year by year
+    (:mod:`lingtan.metering.holidays`). A caller may add dates of its own (``holidays=``).
 
 The functions below are pure: no database, no I/O except the readers of calendar files.
 """
@@ -37,6 +38,7 @@ import numpy as np
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.imports.tables import Table, column_label, match_columns, read_tables
+from lingtan.metering.holidays import holiday_dates, parse_holiday_spec
 from lingtan.metering.intervals import INTERVAL_S, MeterIntervals, Quality
 
 __all__ = [
@@ -99,6 +101,7 @@ _CALENDAR_FIELDS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "source": ("source",),
     "url": ("url",),
+    "holidays": ("holidays",),
     "notes": ("notes",),
 }
 
@@ -116,6 +119,9 @@ class Calendar:
         plane repeats the normal one.
     has_holidays : bool
         Whether the calendar defines a ``holiday`` day type.
+    holidays : tuple of (str, int or None)
+        The public holidays that take the ``holiday`` day type, with the number of their
+        first days when not all (:func:`lingtan.metering.holidays.parse_holiday_spec`).
     region, applies_to, document, title, issuer, status, source, url, notes : str
         Provenance; empty for a user's calendar that does not give them.
     published, effective_from, effective_to : datetime.date or None
@@ -138,6 +144,14 @@ class Calendar:
     url: str = ""
     notes: str = ""
     labels_used: tuple[str, ...] = field(default=())
+    holidays: tuple[tuple[str, int | None], ...] = ()
+
+    def holiday_days(self, years: Iterable[int]) -> tuple[list[date], list[int]]:
+        """The dates of ``years`` that take the holiday hours, and the years whose holiday
+        dates lingtan does not ship (empty when the calendar has no holiday hours)."""
+        if not self.has_holidays:
+            return [], []
+        return holiday_dates(self.holidays, years)
 
     def in_force(self, day: date) -> bool:
         """Whether the calendar applies on ``day``."""
@@ -218,7 +232,10 @@ def _label_codes(
     days = local.astype("datetime64[D]")
     slot = ((local - days).astype(np.int64) // INTERVAL_S).astype(np.intp)
     month = (days.astype("datetime64[M]").astype(np.int64) % 12).astype(np.intp)
-    holiday_days = np.array([np.datetime64(d, "D") for d in holidays], "datetime64[D]")
+    years = range(int(str(days.min())[:4]), int(str(days.max())[:4]) + 1) if days.size else ()
+    shipped, _ = calendar.holiday_days(years)
+    given = [np.datetime64(d, "D") for d in (*holidays, *shipped)]
+    holiday_days = np.array(given, "datetime64[D]")
     if calendar.has_holidays and holiday_days.size:
         day_type = np.isin(days, holiday_days).astype(np.intp)
     else:
@@ -243,7 +260,8 @@ def tou_labels(
     utc_offset_min : int, default 480
         Offset of the calendar's local time from UTC [min]; China Standard Time is +480.
     holidays : iterable of dates, optional
-        Local dates that take the calendar's ``holiday`` day type (ignored when it has none).
+        Local dates that take the calendar's ``holiday`` day type besides the shipped dates
+        of the holidays it names (ignored when it has none).
 
     Returns
     -------
@@ -644,6 +662,11 @@ def _with_info(
         )  # fmt: skip
     text = {k: info.get(k, "") for k in ("region", "applies_to", "document", "title", "issuer",
                                         "status", "source", "url", "notes")}  # fmt: skip
+    try:
+        holidays = parse_holiday_spec(info.get("holidays", ""), info.get("where", cid))
+    except InputError as error:
+        problems += error.problems
+        holidays = ()
     used = tuple(k for i, k in enumerate(_LABEL_KEYS) if (table == i).any())
     return Calendar(
         cid,
@@ -653,5 +676,6 @@ def _with_info(
         effective_from=start,
         effective_to=stop,
         labels_used=used,
+        holidays=holidays,
         **text,
     )
