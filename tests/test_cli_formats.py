@@ -46,6 +46,7 @@ LISTINGS = {
     "target show": [],
     "users list": [],
     "users tokens list": [],
+    "ingest dead-letters": [],
 }
 
 

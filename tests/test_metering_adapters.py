@@ -801,7 +801,7 @@ def test_cli_ingest_commands() -> None:
     result = CliRunner().invoke(ingest, ["--help"])
     assert result.exit_code == 0
     assert "into the readings store" in " ".join(result.output.split())
-    assert set(ingest.commands) == {"mqtt", "modbus", "opcua"}
+    assert set(ingest.commands) == {"mqtt", "modbus", "opcua", "dead-letters", "retry"}
 
 
 def test_opcua_client_resubscribes_after_a_server_restart(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from lingtan.store.db import (
 )
 from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
 
-HEAD = "0011_facility_data_version"
+HEAD = "0012_ingest_dead_letter"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -179,6 +179,8 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_column", "facility", "time_zone"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
         ("add_index", "api_token", "ix_api_token_facility_id"),
+        ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
+        ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
         ("add_index", "login_attempt", "ix_login_attempt_at"),
         ("add_index", "meter", "ix_meter_node_id"),
         ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
@@ -188,6 +190,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "app_user", ""),
         ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
+        ("add_table", "ingest_dead_letter", ""),
         ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),
         ("add_table", "meter_budget", ""),

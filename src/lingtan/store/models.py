@@ -462,6 +462,29 @@ class FacilityDataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class IngestDeadLetter(Base):
+    """A batch of live readings the store refused for good (its facility gone, a meter code
+    that is not one, …): set aside with the reason so that the queue behind it moves on, shown
+    on screen and retried by hand (:mod:`lingtan.metering.dead_letters`). ``facility_id`` is
+    the facility's when it was found (no foreign key: the letter outlives a deleted one)."""
+
+    __tablename__ = "ingest_dead_letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_code: Mapped[str] = mapped_column(String(64), index=True)
+    facility_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    origin: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    reason_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer)
+    readings_count: Mapped[int] = mapped_column(Integer)
+    first_ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: ``[[meter, epoch seconds, value], …]`` as received.
+    readings: Mapped[list[Any]] = mapped_column(JSON)
+
+
 class NodeDay(Base):
     """Daily totals of a node's own meters (local day), per energy type, flow and unit: the
     sums of their :class:`MeterDay` rows, kept by the same refresh.

@@ -17,15 +17,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
+from lingtan.metering.dead_letters import dead_letters, retry_dead_letter
 from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import last_metered_day, month_span
-from lingtan.store.models import Facility, Inventory, Meter
+from lingtan.store.models import Facility, IngestDeadLetter, Inventory, Meter
 from lingtan.web import api_cost, api_energy, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
@@ -329,6 +330,7 @@ def _data_page(
             "tree": _tree(tree),
             "meter_count": len(tree["meters"]),
             "writable": site.id in who.writable,
+            "letters": dead_letters(session, facility=site.id),
             "outcome": outcome,
             "type_name": _named(t, "energy.type"),
             "flow_name": _named(t, "energy.flow"),
@@ -410,6 +412,39 @@ def upload_readings(
     return _import(
         request, session, who, background, facility, "readings", file, api_energy.import_meter_file
     )
+
+
+@router.post("/data/dead-letters/{letter_id}/retry")
+def retry_set_aside(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    letter_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    facility: Annotated[str, Query()],
+) -> Response:
+    """Store a batch of live readings that was set aside, once its cause is mended (managers
+    and admins of the facility); a failed attempt is counted and its reason kept."""
+    site = _current(session, who, facility)
+    if site.id not in who.writable:
+        raise ApiError(403, i18n.texts(i18n.language(request)).gettext(
+            "Your role reads the data; managers and admins import it."))  # fmt: skip
+    letter = session.get(IngestDeadLetter, letter_id)
+    if letter is None or letter.facility_id != site.id:
+        raise ApiError(404, "no such batch")
+    outcome: dict[str, Any] = {"kind": "retry", "file": f"#{letter_id}"}
+    count = letter.readings_count
+    try:
+        summary = retry_dead_letter(session, letter_id, actor=who.name, facility_code=site.code)
+        outcome["result"] = {
+            "rows_read": count,
+            "added": summary.added,
+            "unchanged": summary.unchanged,
+            "conflicts": summary.conflicts,
+        }
+    except InputError as error:  # the attempt and its reason are kept
+        outcome["problems"] = [p.as_dict() for p in error.problems]
+    return _data_page(request, session, background, facility, outcome, who)
 
 
 # --- reports --------------------------------------------------------------------------------

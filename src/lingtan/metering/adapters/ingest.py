@@ -6,6 +6,7 @@ The adapters' configuration files and error records are in :mod:`lingtan.meterin
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any, Literal
 from lingtan.metering.adapters.buffer import DiskBuffer
 from lingtan.metering.adapters.config import ConfigError, IngestError
 from lingtan.metering.reading import Sink
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["mqtt", "modbus", "opcua"]
 KINDS: tuple[Kind, ...] = ("mqtt", "modbus", "opcua")
@@ -37,6 +40,17 @@ class IngestStats:
     delivered: int = 0
     pending: int = 0
     errors: list[IngestError] = field(default_factory=list)
+
+
+def _settle(sink: Sink, *, force: bool = False) -> None:
+    """Let a sink that defers work (the store's refresh of daily totals) do it when due; a
+    failure is the sink's to retry at the next tick."""
+    settle = getattr(sink, "settle", None)
+    if settle is not None:
+        try:
+            settle(force=force)
+        except Exception as exc:  # the database down: the marks stay, the next tick retries
+            log.warning("sink could not settle: %s", exc)
 
 
 def run_ingest(
@@ -103,6 +117,7 @@ def run_ingest(
             while not stop_event.is_set():
                 if buffer.retry_in_s == 0:
                     stats.delivered += buffer.flush(sink, batch_size)
+                    _settle(sink)
                 stop_event.wait(max(flush_interval_s, buffer.retry_in_s))
         finally:
             if kind == "mqtt":
@@ -113,6 +128,7 @@ def run_ingest(
                 adapter.close()
         # A last attempt so that a clean stop leaves nothing behind when the sink is up.
         stats.delivered += buffer.flush(sink, batch_size)
+        _settle(sink, force=True)
         stats.pending = len(buffer)
         stats.errors = list(adapter.errors)
     finally:
