@@ -156,6 +156,8 @@ _DIMENSION_NAMES = {
     "[normal_gas_volume]": N_("a normal gas volume"),
     "[standard_coal]": N_("a standard-coal quantity"),
     "[co2_equivalent]": N_("an emission mass (CO2e)"),
+    "[time] ** 2 / [length] ** 2": N_("a mass per energy"),
+    "[length] ** 2 / [time] ** 2": N_("an energy per mass"),
     "dimensionless": N_("a plain number"),
 }
 

@@ -58,6 +58,8 @@ PARAM_FAMILIES = {
     "flow": "energy.flow",
     "family": "factor.family",
     "set_family": "factor.family",
+    "tou_period": "tou.period",
+    "day_type": "tou.day_type",
 }
 
 
