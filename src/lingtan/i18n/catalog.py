@@ -57,9 +57,11 @@ PARAM_FAMILIES = {
     "carrier": "energy.type",
     "flow": "energy.flow",
     "family": "factor.family",
+    "meter_type": "energy.type",
     "set_family": "factor.family",
     "tou_period": "tou.period",
     "day_type": "tou.day_type",
+    "quality": "quality",
 }
 
 
