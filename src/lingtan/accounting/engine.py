@@ -380,7 +380,11 @@ class _Context:
                 inventory.residual_factor_unit, "tCO2/MWh"
             )
             return FactorUse(
-                "residual factor (market-based)", value, "tCO2/MWh", None, "user-supplied (input)"
+                "residual factor (market-based)",
+                value,
+                "tCO2/MWh",
+                None,
+                Message("user-supplied (input)"),
             )
         return self.grid(
             "grid_average_excl_market_nonfossil", "CN", "residual factor (market-based)"

@@ -578,7 +578,10 @@ def carbon_factor(
     except InputError as error:  # one source of one unit: its first problem says why
         first = error.problems[0]
         reason = Message(
-            "%(field)s %(value)r: %(rule)s", field=first.field, value=first.value, rule=first.rule
+            "%(field)s %(value)r: %(rule)s",
+            field=first.field,
+            value=first.as_dict()["value"],
+            rule=first.rule,
         )
         return CarbonFactor(None, unit, (), Message("no factor: %(reason)s", reason=reason))
     # the line also carries its standard-coal coefficients and the market-based residual
