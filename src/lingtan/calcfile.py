@@ -298,9 +298,7 @@ def _entry(
     """An entry of a list of sources or instruments: its fields, its id, and where it is."""
     data = check.mapping(f"{label}s[{index}]", label, raw)
     entry_id = check.text(f"{label}s[{index}]", "id", data.get("id")) if data else None
-    where = _WHERE[label] if entry_id else f"{label}s[{index}]"
-    if entry_id:
-        where = Message(where, id=entry_id)
+    where = Message(_WHERE[label], id=entry_id) if entry_id else f"{label}s[{index}]"
     if data and not entry_id:
         check.add(where, "id", data.get("id"), Message(_NEEDS_ID[label]))
     return data, entry_id, where

@@ -158,6 +158,17 @@ _DIMENSION_NAMES = {
     "[co2_equivalent]": N_("an emission mass (CO2e)"),
     "[time] ** 2 / [length] ** 2": N_("a mass per energy"),
     "[length] ** 2 / [time] ** 2": N_("an energy per mass"),
+    "[mass] * [length] ** 2 / [time] ** 2 / [normal_gas_volume]": N_("an energy per gas volume"),
+    "[co2_equivalent] * [time] ** 2 / [mass] / [length] ** 2": N_("an emission per energy"),
+    "[co2_equivalent] / [mass]": N_("an emission per mass"),
+    "[co2_equivalent] / [normal_gas_volume]": N_("an emission per gas volume"),
+    "[standard_coal] * [time] ** 2 / [mass] / [length] ** 2": N_("a standard coal per energy"),
+    "[standard_coal] / [mass]": N_("a standard coal per mass"),
+    "[mass] * [length] ** 2 / [time] ** 3": N_("a power"),
+    "[mass] / [length] / [time] ** 2": N_("a pressure"),
+    "[temperature]": N_("a temperature"),
+    "[length]": N_("a length"),
+    "[time]": N_("a time"),
     "dimensionless": N_("a plain number"),
 }
 
