@@ -398,7 +398,7 @@ class FactorLibrary:
                 if (f := s.get(key, parameter, region)) and f.data_year is not None
             }
         )
-        available = ", ".join(map(str, years)) or "none"
+        available = ", ".join(map(str, years)) or Message("none")
         raise FactorNotFoundError(
             Message(
                 "no %(family)s factor for %(key)s with data year %(year)s; "

@@ -343,7 +343,7 @@ def calendar_for(
         mine = [c for c in mine if c.applies_to == applies_to]
     at_first = [c for c in mine if c.in_force(first)]
     if not at_first:
-        known = ", ".join(sorted({c.calendar_id for c in mine})) or "none"
+        known = ", ".join(sorted({c.calendar_id for c in mine})) or Message("none")
         rule = Message(
             "no calendar in force on %(date)s (calendars of the region: %(known)s)",
             date=first.isoformat(),

@@ -664,7 +664,7 @@ def _compare(
                         quantity=f"{record.quantity:.10g}",
                         unit=record.unit,
                         origin=record.origin,
-                        evidence=str([h[:12] for h in hashes] or "none"),
+                        evidence=str([h[:12] for h in hashes]) if hashes else Message("none"),
                         intervals=intervals,
                     ),
                 )
