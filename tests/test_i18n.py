@@ -2,6 +2,7 @@
 only for texts it has, the catalogue has a Chinese text for every text of the code, and the
 words the Chinese screens used to show in English are gone."""
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from lingtan.demo.build import FACILITY
 from lingtan.demo.web import DEMO_PASSWORD
+from lingtan.errors import InputError
 from lingtan.i18n import Message, format_time
 from lingtan.i18n.catalog import KEYWORDS, MISSES, PO_FILE, texts
 from lingtan.reports import render_html, render_xlsx
@@ -279,3 +281,170 @@ def test_the_sign_in_page_speaks_the_visitors_language(demo_copy, tmp_path):
     assert "Sign in" in english and not re.search(r"[\u4e00-\u9fff]", rest)
     client.cookies.delete("lang")
     assert "User name" in client.get("/login", headers={"Accept-Language": "en-GB"}).text
+
+
+def english_words(shown: str, allowed: str) -> list[str]:
+    """The words of four letters or more of ``shown`` in Latin letters that are not in
+    ``allowed``: the input (its codes, units and values) and the values of the message.
+    A name with an underscore or a digit (``calendar_id``, ``CO2``) is a code."""
+    known = {word.casefold() for word in re.findall(r"[A-Za-z]+", allowed)}
+    return [
+        word
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9_]*", shown)
+        if re.fullmatch(r"[A-Za-z]{4,}", word) and word.casefold() not in known
+    ]
+
+
+def values_of(text: object) -> str:
+    """The plain values of a Message, and of the Messages among them: codes, numbers, units,
+    lists of known codes — what the text names, not its words."""
+    if not isinstance(text, Message):
+        return ""
+    return " ".join(
+        values_of(value) if isinstance(value, Message) else str(value)
+        for value in text.params.values()
+    )
+
+
+#: Names that stay as they are in Chinese: the program, and a unit spelled as in the input.
+CODES = "lingtan certificates"
+
+
+def refusals(run, given: str) -> list[tuple[str, str, str]]:
+    """The problems of an input refused by ``run``, as a zh-CN screen shows them, each
+    checked: Chinese in the rule and no English word but those of the input or its values."""
+    zh = texts("zh-CN")
+    with pytest.raises(InputError) as caught:
+        run()
+    shown = []
+    for problem in caught.value.problems:
+        row = (zh.message(problem.where), zh.message(problem.field), zh.message(problem.rule))
+        allowed = " ".join([given, CODES, *map(values_of, vars_of(problem))])
+        assert re.search(r"[\u4e00-\u9fff]", row[2]), (problem, row)
+        assert re.search(r"[\u4e00-\u9fff]", row[0] + row[1]), (problem, row)
+        assert not english_words(" ".join(row), allowed), (problem, row)
+        shown.append(row)
+    return shown
+
+
+def vars_of(problem) -> tuple[object, object, object]:
+    return problem.where, problem.field, problem.rule
+
+
+REFUSED_CALC = """facility: {name: T, region: Jiangsu}
+period: {start: 2025-01-01, end: 2025-12-31}
+sources:
+  - {id: boiler, kind: fuel_combustion, fuel: whale_oil, quantity: 10, unit: t}
+  - {id: grid, kind: purchased_electricity, quantity: 100, unit: t}
+  - {id: r410a, kind: fugitive, gas: R-410A, quantity: 5, unit: kWh}
+"""
+REFUSED_INSTRUMENTS = """facility: {name: T, region: Jiangsu}
+period: {start: 2025-01-01, end: 2025-12-31}
+sources:
+  - {id: grid, kind: purchased_electricity, quantity: 100, unit: MWh}
+instruments:
+  - {id: gec, kind: gec, quantity: 100, unit: litres, sources: [grid, boiler]}
+  - {id: ppa, kind: green_power, quantity: 500, unit: MWh, serial: P-1..3;P-2}
+"""
+REFUSED_TARIFF = (
+    "energy_type,component,period,month_from,month_to,price,unit,status,note\n"
+    "electricity,energy,peak,2025-06,2025-06,1.0,CNY/kWh,user,test prices\n"
+    "electricity,energy,flat,2025-06,2025-06,0.6,CNY/kWh,user,test prices\n"
+    "electricity,energy,valley,2025-06,2025-06,0.3,CNY/kWh,user,test prices\n"
+    "electricity,energy,peak,2025-05,2025-07,1.1,CNY/kWh,user,again\n"
+)
+REFUSED_FACTORS = (
+    "set_id,version,family,key,region,parameter,value,unit,data_year,issuer,status\n"
+    "mine,1,fuel,whale_oil,,ncv,abc,GJ/t,2025,me,official\n"
+    "mine,1,fuel,whale_oil,,carbon_content,0.02,kWh,2025,me,approved\n"
+    "mine,1,fuel,whale_oil,,colour,1,t,2025,me,official\n"
+)
+REFUSED_CALENDAR = (
+    "calendar_id,months,day_type,start,end,label\n"
+    "gaps,1-12,normal,00:00,08:00,valley\n"
+    "gaps,1-12,normal,09:00,24:00,peak\n"
+    "gaps,1-12,normal,07:00,08:00,flat\n"
+)
+
+
+def test_refusals_of_inputs_are_chinese_on_zh_screens(tmp_path):
+    """The where, field and rule of a refused calc file, tariff, factor CSV and TOU calendar
+    are shown in Chinese (issue 9): no English words but the input's own codes and values."""
+    from lingtan.accounting.engine import compute_inventory
+    from lingtan.calcfile import load_calc_file
+    from lingtan.cost.tariffs import read_tariff_file
+    from lingtan.factors import read_factor_file
+    from lingtan.metering.tou import read_calendar_file
+
+    files = {
+        "calc.yaml": REFUSED_CALC,
+        "instruments.yaml": REFUSED_INSTRUMENTS,
+        "tariff.csv": REFUSED_TARIFF,
+        "factors.csv": REFUSED_FACTORS,
+        "calendar.csv": REFUSED_CALENDAR,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    given = lambda name: f"{tmp_path / name} {files[name]}"  # noqa: E731
+    calc = refusals(
+        lambda: compute_inventory(*load_calc_file(tmp_path / "calc.yaml")), given("calc.yaml")
+    )
+    assert [where for where, _, _ in calc] == ["排放源 boiler", "排放源 grid", "排放源 r410a"]
+    assert calc[0][2].startswith("不是 lingtan 已知的燃料")
+    assert (
+        "是质量单位，但 purchased_electricity 排放源的数量必须能换算为 'MWh'（能量单位）"
+        in calc[1][2]
+    )
+    instruments = refusals(
+        lambda: compute_inventory(*load_calc_file(tmp_path / "instruments.yaml")),
+        given("instruments.yaml"),
+    )
+    assert {where for where, _, _ in instruments} == {"凭证 gec", "凭证 ppa"}
+    tariff = refusals(
+        lambda: read_tariff_file(tmp_path / "tariff.csv", region="CN-JS"), given("tariff.csv")
+    )
+    assert tariff[0][0] == "tariff.csv 第 5 行 列 D (month_from)"
+    assert "与 tariff.csv 第 2 行 在 2025-06 重叠（energy，高峰）" in tariff[0][2]
+    factors = refusals(lambda: read_factor_file(tmp_path / "factors.csv"), given("factors.csv"))
+    assert len(factors) == 4 and factors[0][0].endswith("factors.csv 第 2 行")
+    calendar = refusals(
+        lambda: read_calendar_file(tmp_path / "calendar.csv"), given("calendar.csv")
+    )
+    assert any("普通日的时段有 1 h 未覆盖（自 08:00 起）" in rule for _, _, rule in calendar), (
+        calendar
+    )
+
+
+def test_a_stored_warning_translates_its_reason(tmp_path):
+    """A warning with a Message inside (the reason of the market-based fallback) keeps it
+    through JSON, as a stored result does, and is shown in Chinese when read back."""
+    from lingtan.accounting.engine import compute_inventory
+    from lingtan.accounting.serialize import result_to_dict, warning_texts
+    from lingtan.calcfile import parse_calc_document
+    from lingtan.factors import read_factor_text, shipped_library
+
+    text = "set_id,version,family,key,region,parameter,value,unit,data_year,issuer,status\n"
+    text += "utility-2025,1,electricity,grid_average,CN-BJ,co2,0.5688,tCO2/MWh,2025,U,official\n"
+    library = shipped_library().with_sets(read_factor_text(text, "utility.csv"))
+    document = {
+        "facility": {"name": "T", "region": "Beijing"},
+        "period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "factor_sets": {"electricity": "utility-2025"},
+        "sources": [
+            {"id": "grid", "kind": "purchased_electricity", "quantity": 100, "unit": "MWh"}
+        ],
+    }
+    result = compute_inventory(*parse_calc_document(document, library=library))
+    (warning,) = [w for w in result.warnings if "Table 6.3" in w]
+    assert isinstance(warning.params["reason"], Message)
+    stored = json.loads(json.dumps(result_to_dict(result)))
+    (kept,) = [w for w in warning_texts(stored) if "Table 6.3" in w["msgid"]]
+    again = Message.stored(None, kept)
+    assert again == warning and isinstance(again.params["reason"], Message)
+    for shown in (texts("zh-CN").message(kept), texts("zh-CN").message(again)):
+        assert (
+            "因子集 'utility-2025' 中没有 grid_average_excl_market_nonfossil[CN].co2 的数值"
+            in shown
+        )
+        assert "has no value" not in shown
+    assert texts("en").message(kept) == warning

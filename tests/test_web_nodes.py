@@ -153,3 +153,18 @@ def test_the_pages_show_the_apis_figures_and_nothing_to_another_organization(sit
         page = other.get(path, params={"facility": "ALPHA-PLANT", "year": 2025})
         assert page.status_code == 404 and not [m for m in ALPHA_MARKERS if m in page.text]
         assert "全厂 Site" not in page.text
+
+
+def test_months_without_a_time_of_use_calendar_are_named_in_chinese(site):
+    """Jiangsu's calendar starts in June 2025: the energy and node pages name January to May,
+    each with its reason, in Chinese (issue 9), and in English on the switch."""
+    client, _ = site.client("viewer_a")
+    pages = ("/energy", "/energy/nodes/ws")
+    for path in pages:
+        page = client.get(path, params={"facility": "ALPHA-PLANT", "year": 2025}).text
+        for month in range(1, 6):
+            assert f"<li>2025-{month:02d}：2025-{month:02d}-01 没有生效的分时时段表（" in page, path
+        assert "no calendar in force" not in page
+    client.cookies.set("lang", "en")
+    page = client.get(pages[0], params={"facility": "ALPHA-PLANT", "year": 2025}).text
+    assert "<li>2025-01: no calendar in force on 2025-01-01 (calendars of the region: " in page

@@ -19,8 +19,9 @@ import yaml
 from lingtan.accounting.engine import GWP_SETS, compute_inventory
 from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
 from lingtan.catalog import UnknownRegionError, resolve_region
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, one_of, unreadable
 from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
+from lingtan.i18n import N_, Message
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = ["load_calc_file", "parse_calc_document"]
@@ -126,12 +127,6 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_TWICE = (
-    "is given twice in one mapping{first}; only the last value would be kept, "
-    "so the file is refused"
-)
-
-
 def _read_yaml(text: str, origin: str) -> Any:
     """Parse YAML text, refusing duplicate keys with the file, line and key of each."""
     loader = _StrictLoader(text)
@@ -143,10 +138,14 @@ def _read_yaml(text: str, origin: str) -> Any:
         raise InputError(
             [
                 InputProblem(
-                    f"{origin} line {line}",
+                    Message("%(file)s line %(line)d", file=origin, line=line),
                     str(key),
                     key,
-                    _TWICE.format(first=f" (first on line {earlier})"),
+                    Message(
+                        "is given twice in one mapping (first on line %(first)d); only the last "
+                        "value would be kept, so the file is refused",
+                        first=earlier,
+                    ),
                 )
                 for line, earlier, key in loader.duplicates
             ],
@@ -170,10 +169,17 @@ def _read_json(text: str, origin: str) -> Any:
     document = json.loads(text, object_pairs_hook=unique)
     if repeated:
         raise InputError(
-            [InputProblem(origin, key, key, _TWICE.format(first="")) for key in repeated],
+            [InputProblem(origin, key, key, _TWICE_JSON) for key in repeated],
             origin=origin,
         )
     return document
+
+
+#: Where a problem of the document's top level is.
+_TOP_LEVEL = Message("inventory")
+_TWICE_JSON = Message(
+    "is given twice in one mapping; only the last value would be kept, so the file is refused"
+)
 
 
 class _Checker:
@@ -182,7 +188,7 @@ class _Checker:
     def __init__(self) -> None:
         self.problems: list[InputProblem] = []
 
-    def add(self, where: str, field: str, value: Any, rule: str) -> None:
+    def add(self, where: str, field: str, value: Any, rule: Message) -> None:
         self.problems.append(InputProblem(where, field, value, rule))
 
     def number(self, where: str, field: str, value: Any) -> float | None:
@@ -193,13 +199,13 @@ class _Checker:
                 try:
                     value = float(value)
                 except ValueError:
-                    self.add(where, field, value, "must be a number")
+                    self.add(where, field, value, Message("must be a number"))
                     return None
             else:
-                self.add(where, field, value, "must be a number")
+                self.add(where, field, value, Message("must be a number"))
                 return None
         if not math.isfinite(value):
-            self.add(where, field, value, "must be a finite number")
+            self.add(where, field, value, Message("must be a finite number"))
             return None
         return float(value)
 
@@ -207,7 +213,7 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(where, field, value, "must be a whole number")
+            self.add(where, field, value, Message("must be a whole number"))
             return None
         return value
 
@@ -215,7 +221,7 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.add(where, field, value, "must be text")
+            self.add(where, field, value, Message("must be text"))
             return None
         return str(value)
 
@@ -223,7 +229,7 @@ class _Checker:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.add(where, field, value, "must be a mapping of fields")
+            self.add(where, field, value, Message("must be a mapping of fields"))
             return {}
         return value
 
@@ -231,7 +237,7 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.add(where, field, value, "must be a list")
+            self.add(where, field, value, Message("must be a list"))
             return []
         return value
 
@@ -243,7 +249,7 @@ class _Checker:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.add(where, field, value, "must be a date, YYYY-MM-DD")
+        self.add(where, field, value, Message("must be a date, YYYY-MM-DD"))
         return None
 
 
@@ -254,7 +260,7 @@ def _flows(check: _Checker, where: str, field: str, value: Any) -> tuple[Flow, .
         data = check.mapping(where, name, item)
         unknown = set(data) - {"name", "material", "quantity", "unit", "carbon_fraction"}
         for key in sorted(unknown):
-            check.add(where, f"{name}.{key}", data[key], "is not a field of a flow")
+            check.add(where, f"{name}.{key}", data[key], Message("is not a field of a flow"))
         quantity = check.number(where, f"{name}.quantity", data.get("quantity"))
         fraction = check.number(where, f"{name}.carbon_fraction", data.get("carbon_fraction"))
         unit = check.text(where, f"{name}.unit", data.get("unit"))
@@ -263,18 +269,27 @@ def _flows(check: _Checker, where: str, field: str, value: Any) -> tuple[Flow, .
             if val is None and key in data:
                 ok = False
             elif val is None:
-                check.add(where, f"{name}.{key}", None, "is required")
+                check.add(where, f"{name}.{key}", None, Message("is required"))
                 ok = False
         if quantity is not None and quantity < 0:
-            check.add(where, f"{name}.quantity", quantity, "must not be negative")
+            check.add(where, f"{name}.quantity", quantity, Message("must not be negative"))
             ok = False
         if fraction is not None and not 0 <= fraction <= 1:
-            check.add(where, f"{name}.carbon_fraction", fraction, "must be between 0 and 1")
+            check.add(
+                where, f"{name}.carbon_fraction", fraction, Message("must be between 0 and 1")
+            )
             ok = False
         if ok and quantity is not None and fraction is not None and unit is not None:
             label = str(data.get("name") or data.get("material") or name)
             flows.append(Flow(label, quantity, unit, fraction))
     return tuple(flows)
+
+
+_WHERE = {"source": N_("source %(id)s"), "instrument": N_("instrument %(id)s")}
+_NEEDS_ID = {
+    "source": N_("every source needs an id"),
+    "instrument": N_("every instrument needs an id"),
+}
 
 
 def _entry(
@@ -283,9 +298,9 @@ def _entry(
     """An entry of a list of sources or instruments: its fields, its id, and where it is."""
     data = check.mapping(f"{label}s[{index}]", label, raw)
     entry_id = check.text(f"{label}s[{index}]", "id", data.get("id")) if data else None
-    where = f"{label} {entry_id}" if entry_id else f"{label}s[{index}]"
+    where = Message(_WHERE[label], id=entry_id) if entry_id else f"{label}s[{index}]"
     if data and not entry_id:
-        check.add(where, "id", data.get("id"), f"every {label} needs an id")
+        check.add(where, "id", data.get("id"), Message(_NEEDS_ID[label]))
     return data, entry_id, where
 
 
@@ -295,11 +310,11 @@ def _source(check: _Checker, index: int, raw: Any) -> Source | None:
         return None
     kind = data.get("kind")
     if kind not in _FIELDS:
-        check.add(where, "kind", kind, f"must be one of {', '.join(KINDS)}")
+        check.add(where, "kind", kind, one_of(KINDS))
         return None
     allowed = _COMMON | _FIELDS[kind]
     for key in sorted(set(data) - allowed):
-        check.add(where, key, data[key], f"is not a field of a {kind} source")
+        check.add(where, key, data[key], Message("is not a field of a %(kind)s source", kind=kind))
     before = len(check.problems)
     fields: dict[str, Any] = {}
     for key in _NUMBERS:
@@ -313,39 +328,51 @@ def _source(check: _Checker, index: int, raw: Any) -> Source | None:
             fields[key] = check.text(where, key, data[key])
     for key in _NON_NEGATIVE:
         if fields.get(key) is not None and fields[key] < 0:
-            check.add(where, key, data[key], "must not be negative")
+            check.add(where, key, data[key], Message("must not be negative"))
     for key in _FRACTIONS:
         if fields.get(key) is not None and not 0 <= fields[key] <= 1:
-            check.add(where, key, data[key], "must be a fraction between 0 and 1")
+            check.add(where, key, data[key], Message("must be a fraction between 0 and 1"))
     if fields.get("iso_category") is not None and not 1 <= fields["iso_category"] <= 6:
         check.add(
-            where, "iso_category", data["iso_category"], "must be an ISO 14064-1 category, 1-6"
+            where,
+            "iso_category",
+            data["iso_category"],
+            Message("must be an ISO 14064-1 category, 1-6"),
         )
     if kind == "other" and data.get("scope") in (1, 2) and "category" in data:
-        check.add(where, "category", data["category"], "a Scope 3 category applies to scope 3 only")
+        check.add(
+            where,
+            "category",
+            data["category"],
+            Message("a Scope 3 category applies to scope 3 only"),
+        )
     mass_balance = kind == "process_mass_balance"
     fugitive_balance = kind == "fugitive" and data.get("method") == "mass_balance"
     if not mass_balance:
         if "unit" not in data:
-            check.add(where, "unit", None, "is required")
+            check.add(where, "unit", None, Message("is required"))
         if "quantity" not in data and not fugitive_balance:
-            check.add(where, "quantity", None, "is required")
+            check.add(where, "quantity", None, Message("is required"))
     if kind == "fugitive" and data.get("method") not in (None, "top_up", "mass_balance"):
-        check.add(where, "method", data.get("method"), "must be top_up or mass_balance")
+        check.add(where, "method", data.get("method"), Message("must be top_up or mass_balance"))
     required = {
         "fuel_combustion": "fuel",
         "mobile_combustion": "fuel",
         "fugitive": "gas",
     }.get(kind)
     if required and not data.get(required):
-        check.add(where, required, None, f"is required for a {kind} source")
+        check.add(where, required, None, Message("is required for a %(kind)s source", kind=kind))
     if kind == "process_carbonate" and not data.get("carbonate") and "factor" not in data:
-        check.add(where, "carbonate", None, "a carbonate (e.g. CaCO3) or a factor is required")
+        check.add(
+            where, "carbonate", None, Message("a carbonate (e.g. CaCO3) or a factor is required")
+        )
     if mass_balance:
         fields["inputs"] = _flows(check, where, "inputs", data.get("inputs"))
         fields["outputs"] = _flows(check, where, "outputs", data.get("outputs"))
         if not fields["inputs"] and "inputs" not in data:
-            check.add(where, "inputs", None, "a mass balance needs at least one input flow")
+            check.add(
+                where, "inputs", None, Message("a mass balance needs at least one input flow")
+            )
     if len(check.problems) > before or not source_id:
         return None
     return Source(id=source_id, kind=kind, **fields)
@@ -358,18 +385,18 @@ def _instrument(check: _Checker, index: int, raw: Any) -> Instrument | None:
         return None
     allowed = {"id", "kind", "quantity", "unit", "sources", "serial", "vintage"}
     for key in sorted(set(data) - allowed):
-        check.add(where, key, data[key], "is not a field of an instrument")
+        check.add(where, key, data[key], Message("is not a field of an instrument"))
     kind = data.get("kind")
     if kind not in _INSTRUMENT_KINDS:
-        check.add(where, "kind", kind, f"must be one of {', '.join(_INSTRUMENT_KINDS)}")
+        check.add(where, "kind", kind, one_of(_INSTRUMENT_KINDS))
     quantity = check.number(where, "quantity", data.get("quantity"))
     if quantity is None and "quantity" not in data:
-        check.add(where, "quantity", None, "is required")
+        check.add(where, "quantity", None, Message("is required"))
     elif quantity is not None and quantity < 0:
-        check.add(where, "quantity", quantity, "must not be negative")
+        check.add(where, "quantity", quantity, Message("must not be negative"))
     unit = check.text(where, "unit", data.get("unit"))
     if unit is None:
-        check.add(where, "unit", None, "is required (MWh, kWh or certificates)")
+        check.add(where, "unit", None, Message("is required (MWh, kWh or certificates)"))
     sources = [
         check.text(where, "sources", s) for s in check.items(where, "sources", data.get("sources"))
     ]
@@ -391,20 +418,20 @@ def _production(check: _Checker, index: int, raw: Any) -> Production | None:
     where = f"production[{index}]"
     data = check.mapping(where, "production", raw)
     for key in sorted(set(data) - {"name", "product", "quantity", "unit"}):
-        check.add(where, key, data[key], "is not a field of a production entry")
+        check.add(where, key, data[key], Message("is not a field of a production entry"))
     quantity = check.number(where, "quantity", data.get("quantity"))
     unit = check.text(where, "unit", data.get("unit"))
     name = check.text(where, "name", data.get("name") or data.get("product"))
     if quantity is None or unit is None or not name:
         if not name:
-            check.add(where, "name", None, "is required (the product or 'output value')")
+            check.add(where, "name", None, Message("is required (the product or 'output value')"))
         if quantity is None and "quantity" not in data:
-            check.add(where, "quantity", None, "is required")
+            check.add(where, "quantity", None, Message("is required"))
         if unit is None:
-            check.add(where, "unit", None, "is required")
+            check.add(where, "unit", None, Message("is required"))
         return None
     if quantity <= 0:
-        check.add(where, "quantity", quantity, "must be positive")
+        check.add(where, "quantity", quantity, Message("must be positive"))
         return None
     return Production(name, quantity, unit)
 
@@ -430,44 +457,61 @@ def parse_calc_document(
     """
     check = _Checker()
     if not isinstance(document, dict):
-        raise InputError(InputProblem("document", "(top level)", None, "must be a mapping"))
+        raise InputError(
+            InputProblem(
+                Message("document"), Message("(top level)"), None, Message("must be a mapping")
+            )
+        )
     for key in sorted(set(document) - _TOP):
         check.add(
-            "inventory", key, document[key], f"is not a field; known: {', '.join(sorted(_TOP))}"
+            _TOP_LEVEL,
+            key,
+            document[key],
+            Message("is not a field; known: %(known)s", known=", ".join(sorted(_TOP))),
         )
 
-    facility = check.mapping("inventory", "facility", document.get("facility"))
+    facility = check.mapping(_TOP_LEVEL, "facility", document.get("facility"))
     name = check.text("facility", "name", facility.get("name")) or ""
     if not name:
-        check.add("facility", "name", None, "is required")
+        check.add("facility", "name", None, Message("is required"))
     region = check.text("facility", "region", facility.get("region"))
     for key in sorted(set(facility) - {"name", "region"}):
-        check.add("facility", key, facility[key], "is not a field of facility (name, region)")
+        check.add(
+            "facility", key, facility[key], Message("is not a field of facility (name, region)")
+        )
     if region:
         try:
             resolve_region(region)
         except UnknownRegionError as exc:
             check.add("facility", "region", region, str(exc))
 
-    period = check.mapping("inventory", "period", document.get("period"))
+    period = check.mapping(_TOP_LEVEL, "period", document.get("period"))
     start = check.day("period", "start", period.get("start"))
     end = check.day("period", "end", period.get("end"))
     if start and end and end < start:
-        check.add("period", "end", end.isoformat(), f"is before the start {start.isoformat()}")
+        check.add(
+            "period",
+            "end",
+            end.isoformat(),
+            Message("is before the start %(start)s", start=start.isoformat()),
+        )
 
     gwp = str(document.get("gwp", "AR5"))
     if gwp.upper() not in GWP_SETS:
-        check.add("inventory", "gwp", gwp, f"must be one of {', '.join(GWP_SETS)}")
+        check.add(_TOP_LEVEL, "gwp", gwp, one_of(GWP_SETS))
     year = check.integer(
-        "inventory", "electricity_factor_year", document.get("electricity_factor_year")
+        _TOP_LEVEL, "electricity_factor_year", document.get("electricity_factor_year")
     )
 
     sources: list[Source] = []
     seen: dict[str, int] = {}
-    raw_sources = check.items("inventory", "sources", document.get("sources"))
+    raw_sources = check.items(_TOP_LEVEL, "sources", document.get("sources"))
     if not raw_sources and isinstance(document.get("sources"), list | None):
         check.add(
-            "inventory", "sources", document.get("sources"), "at least one source is required"
+            _TOP_LEVEL,
+            "sources",
+            document.get("sources"),
+            Message("at least one source is required"),
         )
     for index, raw in enumerate(raw_sources):
         source = _source(check, index, raw)
@@ -475,10 +519,13 @@ def parse_calc_document(
             continue
         if source.id in seen:
             check.add(
-                f"source {source.id}",
+                Message("source %(id)s", id=source.id),
                 "id",
                 source.id,
-                f"duplicates the id of sources[{seen[source.id]}]; ids must be unique",
+                Message(
+                    "duplicates the id of sources[%(index)d]; ids must be unique",
+                    index=seen[source.id],
+                ),
             )
             continue
         seen[source.id] = index
@@ -487,13 +534,18 @@ def parse_calc_document(
     instruments: list[Instrument] = []
     instrument_ids: set[str] = set()
     for index, raw in enumerate(
-        check.items("inventory", "instruments", document.get("instruments"))
+        check.items(_TOP_LEVEL, "instruments", document.get("instruments"))
     ):
         instrument = _instrument(check, index, raw)
         if instrument is None:
             continue
         if instrument.id in instrument_ids:
-            check.add(f"instrument {instrument.id}", "id", instrument.id, "duplicates another id")
+            check.add(
+                Message("instrument %(id)s", id=instrument.id),
+                "id",
+                instrument.id,
+                Message("duplicates another id"),
+            )
             continue
         instrument_ids.add(instrument.id)
         instruments.append(instrument)
@@ -501,18 +553,18 @@ def parse_calc_document(
     production = [
         item
         for index, raw in enumerate(
-            check.items("inventory", "production", document.get("production"))
+            check.items(_TOP_LEVEL, "production", document.get("production"))
         )
         if (item := _production(check, index, raw)) is not None
     ]
 
     factor_sets = {
         str(k): str(v)
-        for k, v in check.mapping("inventory", "factor_sets", document.get("factor_sets")).items()
+        for k, v in check.mapping(_TOP_LEVEL, "factor_sets", document.get("factor_sets")).items()
     }
     library = library or shipped_library()
     extra = []
-    for raw in check.items("inventory", "factor_files", document.get("factor_files")):
+    for raw in check.items(_TOP_LEVEL, "factor_files", document.get("factor_files")):
         path = Path(str(raw))
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
@@ -524,67 +576,90 @@ def parse_calc_document(
         try:
             library = library.with_sets(extra)
         except ValueError as exc:
-            check.add("inventory", "factor_files", None, str(exc))
+            check.add(_TOP_LEVEL, "factor_files", None, exc.args[0])
     known_sets = {s.set_id: s.family for s in library}
     for family, set_id in factor_sets.items():
         if family not in FAMILIES:
             check.add(
-                "factor_sets", family, set_id, f"is not a family; known: {', '.join(FAMILIES)}"
+                "factor_sets",
+                family,
+                set_id,
+                Message("is not a family; known: %(known)s", known=", ".join(FAMILIES)),
             )
         elif set_id not in known_sets:
             check.add(
-                "factor_sets", family, set_id, "is not a known factor set (lingtan factors list)"
+                "factor_sets",
+                family,
+                set_id,
+                Message("is not a known factor set (lingtan factors list)"),
             )
         elif known_sets[set_id] != family:
             check.add(
-                "factor_sets", family, set_id, f"holds {known_sets[set_id]} factors, not {family}"
+                "factor_sets",
+                family,
+                set_id,
+                Message(
+                    "holds %(set_family)s factors, not %(family)s",
+                    set_family=known_sets[set_id],
+                    family=family,
+                ),
             )
     if year is not None and "electricity" in factor_sets:
         check.add(
-            "inventory",
+            _TOP_LEVEL,
             "electricity_factor_year",
             year,
-            "factor_sets.electricity already chooses the electricity set: give one of the two",
+            Message(
+                "factor_sets.electricity already chooses the electricity set: give one of the two"
+            ),
         )
     for source in sources:
         if source.factor_set and source.factor_set not in known_sets:
             check.add(
-                f"source {source.id}", "factor_set", source.factor_set, "is not a known factor set"
+                Message("source %(id)s", id=source.id),
+                "factor_set",
+                source.factor_set,
+                Message("is not a known factor set"),
             )
 
     residual = document.get("residual_factor")
     residual_value, residual_unit = None, "tCO2/MWh"
     if isinstance(residual, dict):
-        residual_value = check.number("inventory", "residual_factor.value", residual.get("value"))
+        residual_value = check.number(_TOP_LEVEL, "residual_factor.value", residual.get("value"))
         residual_unit = str(residual.get("unit") or residual_unit)
     elif residual is not None:
-        residual_value = check.number("inventory", "residual_factor", residual)
+        residual_value = check.number(_TOP_LEVEL, "residual_factor", residual)
     if residual_value is not None and residual_value < 0:
-        check.add("inventory", "residual_factor", residual_value, "must not be negative")
+        check.add(_TOP_LEVEL, "residual_factor", residual_value, Message("must not be negative"))
     try:
         conversion_factor(residual_unit, "tCO2/MWh")
     except UnitError as exc:
-        check.add("inventory", "residual_factor.unit", residual_unit, str(exc))
+        check.add(_TOP_LEVEL, "residual_factor.unit", residual_unit, exc.message)
         residual_value = None
 
     basis = str(document.get("electricity_tce_basis", "equivalent"))
     if basis not in ("equivalent", "equal_value"):
-        check.add("inventory", "electricity_tce_basis", basis, "must be equivalent or equal_value")
+        check.add(
+            _TOP_LEVEL, "electricity_tce_basis", basis, Message("must be equivalent or equal_value")
+        )
     supply = check.number(
-        "inventory", "supply_coal_gce_per_kwh", document.get("supply_coal_gce_per_kwh")
+        _TOP_LEVEL, "supply_coal_gce_per_kwh", document.get("supply_coal_gce_per_kwh")
     )
     if basis == "equal_value" and (supply is None or supply <= 0):
         check.add(
-            "inventory",
+            _TOP_LEVEL,
             "supply_coal_gce_per_kwh",
             supply,
-            "the equal_value basis needs the supply coal consumption in gce/kWh",
+            Message("the equal_value basis needs the supply coal consumption in gce/kWh"),
         )
 
     biomass_in_total = document.get("biomass_non_co2_in_total", False)
     if not isinstance(biomass_in_total, bool):
         check.add(
-            "inventory", "biomass_non_co2_in_total", biomass_in_total, "must be true or false"
+            _TOP_LEVEL,
+            "biomass_non_co2_in_total",
+            biomass_in_total,
+            Message("must be true or false"),
         )
         biomass_in_total = False
 
@@ -664,11 +739,17 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(
-            InputProblem(origin, "file", origin, f"cannot be read ({exc.strerror})"), origin=origin
+            InputProblem(
+                origin,
+                "file",
+                origin,
+                unreadable(exc),
+            ),
+            origin=origin,
         ) from None
     except UnicodeDecodeError:
         raise InputError(
-            InputProblem(origin, "file", origin, "is not UTF-8 text"), origin=origin
+            InputProblem(origin, "file", origin, Message("is not UTF-8 text")), origin=origin
         ) from None
     try:
         document = (
@@ -677,7 +758,14 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             InputProblem(
-                origin, "file", None, f"is not valid {path.suffix[1:].upper() or 'YAML'}: {exc}"
+                origin,
+                "file",
+                None,
+                Message(
+                    "is not valid %(format)s: %(detail)s",
+                    format=path.suffix[1:].upper() or "YAML",
+                    detail=str(exc),
+                ),
             ),
             origin=origin,
         ) from None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["InputError", "InputProblem"]
+from lingtan.i18n import Message
+
+__all__ = ["InputError", "InputProblem", "one_of", "unreadable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +49,13 @@ class InputError(ValueError):
         lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the input"]
         lines += [f"  - {problem}" for problem in self.problems]
         return "\n".join(lines)
+
+
+def one_of(options: Iterable[str]) -> Message:
+    """The rule of a value that is not one of ``options``."""
+    return Message("must be one of %(options)s", options=", ".join(options))
+
+
+def unreadable(exc: OSError) -> Message:
+    """The rule of a file that cannot be read, with the system's reason (in English)."""
+    return Message("cannot be read (%(reason)s)", reason=exc.strerror)

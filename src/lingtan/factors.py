@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, one_of, unreadable
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, parse_unit
 
@@ -214,7 +214,15 @@ class Selection:
 
 
 class FactorNotFoundError(LookupError):
-    """No set holds the requested value (or the explicit set does not)."""
+    """No set holds the requested value (or the explicit set does not).
+
+    Raised with a :class:`~lingtan.i18n.Message`: ``str(error)`` is the English text and
+    :attr:`message` the text to embed in another Message or a rule, translated where shown.
+    """
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class FactorLibrary:
@@ -228,7 +236,9 @@ class FactorLibrary:
         self._sets: dict[str, FactorSet] = {}
         for factor_set in sets:
             if factor_set.set_id in self._sets:
-                raise ValueError(f"factor set {factor_set.set_id!r} is defined twice")
+                raise ValueError(
+                    Message("factor set %(set)r is defined twice", set=factor_set.set_id)
+                )
             self._sets[factor_set.set_id] = factor_set
         self._by_family: dict[str, list[FactorSet]] = {}
         for factor_set in self._sets.values():
@@ -251,7 +261,9 @@ class FactorLibrary:
             return self._sets[set_id]
         except KeyError:
             known = ", ".join(sorted(self._sets))
-            raise FactorNotFoundError(f"no factor set {set_id!r}; known sets: {known}") from None
+            raise FactorNotFoundError(
+                Message("no factor set %(set)r; known sets: %(known)s", set=set_id, known=known)
+            ) from None
 
     def find(self, key: str) -> list[Factor]:
         """Every row with ``key`` (or, for electricity, ``region``), across all sets."""
@@ -311,15 +323,26 @@ class FactorLibrary:
             factor_set = self.get_set(set_id)
             if factor_set.family != family:
                 raise FactorNotFoundError(
-                    f"factor set {set_id!r} holds {factor_set.family} factors, not {family}"
+                    Message(
+                        "factor set %(set)r holds %(set_family)s factors, not %(family)s",
+                        set=set_id,
+                        set_family=factor_set.family,
+                        family=family,
+                    )
                 )
             if not factor_set.has(key, region, parameter):
-                raise FactorNotFoundError(f"factor set {set_id!r} has no value for {where}")
+                raise FactorNotFoundError(
+                    Message("factor set %(set)r has no value for %(key)s", set=set_id, key=where)
+                )
             return factor_set, Message("explicit choice of set %(set)s", set=set_id)
 
         candidates = [s for s in self._by_family.get(family, []) if s.has(key, region, parameter)]
         if not candidates:
-            raise FactorNotFoundError(f"no {family} factor set has a value for {where}")
+            raise FactorNotFoundError(
+                Message(
+                    "no %(family)s factor set has a value for %(key)s", family=family, key=where
+                )
+            )
         shipped = [s for s in candidates if s.origin == "shipped"]
         candidates = shipped or candidates
         dated = [s for s in candidates if s.data_year is not None]
@@ -331,8 +354,14 @@ class FactorLibrary:
             eligible = [s for s in dated if (s.data_year or 0) <= year]
             if not eligible:
                 raise FactorNotFoundError(
-                    f"no {family} factor for {where} with data year <= {year}; "
-                    f"data years available: {', '.join(map(str, years))}"
+                    Message(
+                        "no %(family)s factor for %(key)s with data year <= %(year)s; "
+                        "data years available: %(years)s",
+                        family=family,
+                        key=where,
+                        year=year,
+                        years=", ".join(map(str, years)),
+                    )
                 )
             chosen = max(eligible, key=lambda s: s.data_year or 0)
             return chosen, Message(
@@ -342,11 +371,16 @@ class FactorLibrary:
         if len(defaults) == 1:
             return defaults[0], Message("default set of family %(family)s", family=family)
         if len(candidates) == 1:
-            return candidates[0], f"only set with {where}"
+            return candidates[0], Message("only set with %(key)s", key=where)
         names = ", ".join(s.set_id for s in candidates)
         raise FactorNotFoundError(
-            f"{where} is in several {family} sets ({names}) and none is the default: "
-            "choose one explicitly"
+            Message(
+                "%(key)s is in several %(family)s sets (%(sets)s) and none is the default: "
+                "choose one explicitly",
+                key=where,
+                family=family,
+                sets=names,
+            )
         )
 
     def select_for_year(
@@ -356,7 +390,7 @@ class FactorLibrary:
         for factor_set in self._by_family.get(family, []):
             factor = factor_set.get(key, parameter, region)
             if factor is not None and factor.data_year == year:
-                return Selection(factor, f"explicit data year {year}")
+                return Selection(factor, Message("explicit data year %(year)s", year=year))
         years = sorted(
             {
                 f.data_year
@@ -364,10 +398,16 @@ class FactorLibrary:
                 if (f := s.get(key, parameter, region)) and f.data_year is not None
             }
         )
-        available = ", ".join(map(str, years)) or "none"
+        available = ", ".join(map(str, years)) or Message("none")
         raise FactorNotFoundError(
-            f"no {family} factor for {key}[{region}].{parameter} with data year {year}; "
-            f"data years available: {available}"
+            Message(
+                "no %(family)s factor for %(key)s with data year %(year)s; "
+                "data years available: %(years)s",
+                family=family,
+                key=f"{key}[{region}].{parameter}",
+                year=year,
+                years=available,
+            )
         )
 
 
@@ -411,11 +451,11 @@ def _parse_rows(
     problems: list[InputProblem] = []
     seen: set[tuple[str, str, str, str]] = set()
     for number, row in enumerate(rows, start=first_row):
-        where = f"{origin} row {number}"
+        where = Message("%(file)s row %(row)d", file=origin, row=number)
         row_problems: list[InputProblem] = []
         for column in REQUIRED:
             if not _text(row, column):
-                row_problems.append(InputProblem(where, column, None, "is required"))
+                row_problems.append(InputProblem(where, column, None, Message("is required")))
         family, parameter = _text(row, "family"), _text(row, "parameter")
         value: float = math.nan
         if _text(row, "value"):
@@ -425,17 +465,15 @@ def _parse_rows(
                     raise ValueError
             except ValueError:
                 row_problems.append(
-                    InputProblem(where, "value", row.get("value"), "must be a finite number")
+                    InputProblem(
+                        where, "value", row.get("value"), Message("must be a finite number")
+                    )
                 )
         status = _text(row, "status")
         if status and status not in STATUSES:
-            row_problems.append(
-                InputProblem(where, "status", status, f"must be one of {', '.join(STATUSES)}")
-            )
+            row_problems.append(InputProblem(where, "status", status, one_of(STATUSES)))
         if family and family not in FAMILIES:
-            row_problems.append(
-                InputProblem(where, "family", family, f"must be one of {', '.join(FAMILIES)}")
-            )
+            row_problems.append(InputProblem(where, "family", family, one_of(FAMILIES)))
         unit = _text(row, "unit")
         if unit and family in FAMILIES:
             expected = FAMILIES[family].get(parameter, FAMILIES[family].get("*", ""))
@@ -445,7 +483,11 @@ def _parse_rows(
                         where,
                         "parameter",
                         parameter,
-                        f"is not a {family} parameter ({', '.join(FAMILIES[family])})",
+                        Message(
+                            "is not a %(family)s parameter (%(parameters)s)",
+                            family=family,
+                            parameters=", ".join(FAMILIES[family]),
+                        ),
                     )
                 )
             else:
@@ -455,7 +497,7 @@ def _parse_rows(
                     else:
                         conversion_factor(unit, expected)
                 except UnitError as exc:
-                    row_problems.append(InputProblem(where, "unit", unit, str(exc)))
+                    row_problems.append(InputProblem(where, "unit", unit, exc.message))
         optional_numbers: dict[str, float | None] = {}
         for column in ("uncertainty_pct", "data_year"):
             text = _text(row, column)
@@ -464,11 +506,15 @@ def _parse_rows(
                 try:
                     optional_numbers[column] = float(text)
                 except ValueError:
-                    row_problems.append(InputProblem(where, column, text, "must be a number"))
+                    row_problems.append(
+                        InputProblem(where, column, text, Message("must be a number"))
+                    )
         identity = (_text(row, "set_id"), _text(row, "key"), _text(row, "region"), parameter)
         if identity in seen:
             row_problems.append(
-                InputProblem(where, "key", identity[1], "duplicates an earlier row of the set")
+                InputProblem(
+                    where, "key", identity[1], Message("duplicates an earlier row of the set")
+                )
             )
         seen.add(identity)
         if row_problems:
@@ -518,8 +564,12 @@ def _group(factors: list[Factor], origin: str, meta: dict[str, dict[str, str]]) 
                     origin,
                     "set_id",
                     set_id,
-                    "a set holds one family and one version "
-                    f"(found families {sorted(families)}, versions {sorted(versions)})",
+                    Message(
+                        "a set holds one family and one version "
+                        "(found families %(families)s, versions %(versions)s)",
+                        families=str(sorted(families)),
+                        versions=str(sorted(versions)),
+                    ),
                 ),
                 origin=origin,
             )
@@ -545,7 +595,7 @@ def read_factor_text(text: str, origin: str) -> list[FactorSet]:
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(
-            InputProblem(origin, ", ".join(missing), None, "required columns are missing"),
+            InputProblem(origin, ", ".join(missing), None, Message("required columns are missing")),
             origin=origin,
         )
     return _group(_parse_rows(reader, origin), origin, {})
@@ -569,12 +619,12 @@ def read_factor_file(path: str | Path) -> list[FactorSet]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(
-            InputProblem(origin, "file", str(path), f"cannot be read ({exc.strerror})"),
+            InputProblem(origin, "file", str(path), unreadable(exc)),
             origin=origin,
         ) from None
     except UnicodeDecodeError:
         raise InputError(
-            InputProblem(origin, "file", str(path), "is not UTF-8 text"), origin=origin
+            InputProblem(origin, "file", str(path), Message("is not UTF-8 text")), origin=origin
         ) from None
     return read_factor_text(text, origin)
 

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 import pint
 
+from lingtan.i18n import N_, Message
+
 __all__ = [
     "UnitError",
     "conversion_factor",
@@ -48,7 +50,15 @@ for _definition in (
 
 
 class UnitError(ValueError):
-    """A unit text that cannot be read, or a unit of the wrong dimension."""
+    """A unit text that cannot be read, or a unit of the wrong dimension.
+
+    Raised with a :class:`~lingtan.i18n.Message`: ``str(error)`` is the English text and
+    :attr:`message` the text to embed in another Message or a rule, translated where shown.
+    """
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # Spellings seen in factory ledgers and Chinese documents, rewritten to pint expressions.
@@ -99,13 +109,17 @@ def parse_unit(text: str) -> pint.Quantity:
         If the text is empty or pint cannot read it.
     """
     if not isinstance(text, str) or not text.strip():
-        raise UnitError(f"unit {text!r} is empty")
+        raise UnitError(Message("unit %(unit)r is empty", unit=text))
     try:
         quantity = ureg.parse_expression(_normalise(text))
     except (pint.errors.PintError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
-        raise UnitError(f"unit {text!r} is not a unit lingtan knows ({exc})") from None
+        raise UnitError(
+            Message(
+                "unit %(unit)r is not a unit lingtan knows (%(detail)s)", unit=text, detail=str(exc)
+            )
+        ) from None
     if not isinstance(quantity, ureg.Quantity):
-        raise UnitError(f"unit {text!r} is a plain number, not a unit")
+        raise UnitError(Message("unit %(unit)r is a plain number, not a unit", unit=text))
     return quantity
 
 
@@ -123,25 +137,45 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
     target = parse_unit(to_unit)
     if source.dimensionality != target.dimensionality:
         raise UnitError(
-            f"unit {from_unit!r} is {dimension_name(from_unit)}, "
-            f"but {dimension_name(to_unit)} is required (e.g. {to_unit!r})"
+            Message(
+                "unit %(unit)r is %(dimension)s, but %(required)s is required (e.g. %(example)r)",
+                unit=from_unit,
+                dimension=dimension_name(from_unit),
+                required=dimension_name(to_unit),
+                example=to_unit,
+            )
         )
     # 15 significant digits: pint's float arithmetic leaves noise such as 1000.0000000000001
     return float(f"{(source / target).to('dimensionless').magnitude:.15g}")
 
 
 _DIMENSION_NAMES = {
-    "[mass]": "a mass",
-    "[mass] * [length] ** 2 / [time] ** 2": "an energy",
-    "[length] ** 3": "a volume (use Nm3 for gas at normal conditions)",
-    "[normal_gas_volume]": "a normal gas volume",
-    "[standard_coal]": "a standard-coal quantity",
-    "[co2_equivalent]": "an emission mass (CO2e)",
-    "dimensionless": "a plain number",
+    "[mass]": N_("a mass"),
+    "[mass] * [length] ** 2 / [time] ** 2": N_("an energy"),
+    "[length] ** 3": N_("a volume (use Nm3 for gas at normal conditions)"),
+    "[normal_gas_volume]": N_("a normal gas volume"),
+    "[standard_coal]": N_("a standard-coal quantity"),
+    "[co2_equivalent]": N_("an emission mass (CO2e)"),
+    "[time] ** 2 / [length] ** 2": N_("a mass per energy"),
+    "[length] ** 2 / [time] ** 2": N_("an energy per mass"),
+    "[mass] * [length] ** 2 / [time] ** 2 / [normal_gas_volume]": N_("an energy per gas volume"),
+    "[co2_equivalent] * [time] ** 2 / [mass] / [length] ** 2": N_("an emission per energy"),
+    "[co2_equivalent] / [mass]": N_("an emission per mass"),
+    "[co2_equivalent] / [normal_gas_volume]": N_("an emission per gas volume"),
+    "[standard_coal] * [time] ** 2 / [mass] / [length] ** 2": N_("a standard coal per energy"),
+    "[standard_coal] / [mass]": N_("a standard coal per mass"),
+    "[mass] * [length] ** 2 / [time] ** 3": N_("a power"),
+    "[mass] / [length] / [time] ** 2": N_("a pressure"),
+    "[temperature]": N_("a temperature"),
+    "[length]": N_("a length"),
+    "[time]": N_("a time"),
+    "dimensionless": N_("a plain number"),
 }
 
 
 def dimension_name(unit: str) -> str:
-    """A readable name of the dimension of ``unit`` for error messages."""
+    """A readable name of the dimension of ``unit`` for error messages: a Message where the
+    dimension has a name, else pint's dimensionality (``[length] / [time]``)."""
     dimensionality = str(parse_unit(unit).dimensionality)
-    return _DIMENSION_NAMES.get(dimensionality, dimensionality)
+    name = _DIMENSION_NAMES.get(dimensionality)
+    return dimensionality if name is None else Message(name)

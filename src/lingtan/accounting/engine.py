@@ -48,7 +48,7 @@ from lingtan.accounting.steam import steam_enthalpy
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_year_warning
-from lingtan.i18n import Message
+from lingtan.i18n import N_, Message
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
 __all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory"]
@@ -228,12 +228,19 @@ def _convert(source: Any, value: Any, unit: str | None, to_unit: str, field: str
         return value * conversion_factor(unit or "", to_unit)
     except UnitError:
         if not unit:
-            raise _SourceError(field, unit, f"a unit is required (e.g. {to_unit!r})") from None
+            raise _SourceError(
+                field, unit, Message("a unit is required (e.g. %(unit)r)", unit=to_unit)
+            ) from None
         raise _SourceError(
             field,
             unit,
-            f"is {dimension_name(unit)}, but a {source.kind} quantity must convert to "
-            f"{to_unit!r} ({dimension_name(to_unit)})",
+            Message(
+                "is %(dimension)s, but a %(kind)s quantity must convert to %(unit)r (%(required)s)",
+                dimension=dimension_name(unit),
+                kind=source.kind,
+                unit=to_unit,
+                required=dimension_name(to_unit),
+            ),
         ) from None
 
 
@@ -373,7 +380,11 @@ class _Context:
                 inventory.residual_factor_unit, "tCO2/MWh"
             )
             return FactorUse(
-                "residual factor (market-based)", value, "tCO2/MWh", None, "user-supplied (input)"
+                "residual factor (market-based)",
+                value,
+                "tCO2/MWh",
+                None,
+                Message("user-supplied (input)"),
             )
         return self.grid(
             "grid_average_excl_market_nonfossil", "CN", "residual factor (market-based)"
@@ -397,7 +408,7 @@ def _supplied(
     try:
         converted = value * conversion_factor(given, canonical)
     except UnitError as exc:
-        raise _SourceError(field, given, str(exc)) from None
+        raise _SourceError(field, given, exc.message) from None
     return _measured(role, converted, canonical)
 
 
@@ -409,14 +420,16 @@ def _measured(role: str, value: float, unit: str) -> FactorUse:
 def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:
     """(canonical key, is_blend) of a gas or refrigerant name."""
     if not text:
-        raise _SourceError("gas", text, "is required")
+        raise _SourceError("gas", text, Message("is required"))
     folded = fold_name(text)
     if folded in ctx.blends:
         return ctx.blends[folded], True
     if folded in ctx.gas_names:
         return ctx.gas_names[folded], False
     known = sorted({*ctx.gas_names.values(), *ctx.blends.values()})
-    raise _SourceError("gas", text, f"is not a gas lingtan knows; known: {', '.join(known)}")
+    raise _SourceError(
+        "gas", text, Message("is not a gas lingtan knows; known: %(known)s", known=", ".join(known))
+    )
 
 
 def _co2e(ctx: _Context, gases: dict[str, float], uses: list[FactorUse], fossil: bool) -> float:
@@ -442,7 +455,9 @@ def _user_factor_mass(
     """Apply a user factor per unit of activity, or per unit of heat content if it is per GJ."""
     assert source.quantity is not None
     if not factor_unit:
-        raise _SourceError(f"{field}_unit", factor_unit, f"is required with {field}")
+        raise _SourceError(
+            f"{field}_unit", factor_unit, Message("is required with %(field)s", field=field)
+        )
     try:
         return (
             source.quantity * factor * conversion_factor(f"({source.unit})*({factor_unit})", target)
@@ -457,8 +472,17 @@ def _user_factor_mass(
     raise _SourceError(
         f"{field}_unit",
         factor_unit,
-        f"times the activity unit {source.unit!r} must give {dimension_name(target)} "
-        f"(e.g. {target}/{source.unit}" + (", or per GJ of heat content)" if energy_gj else ")"),
+        Message(
+            N_(
+                "times the activity unit %(unit)r must give %(dimension)s (e.g. %(example)s, "
+                "or per GJ of heat content)"
+            )
+            if energy_gj
+            else N_("times the activity unit %(unit)r must give %(dimension)s (e.g. %(example)s)"),
+            unit=source.unit,
+            dimension=dimension_name(target),
+            example=f"{target}/{source.unit}",
+        ),
     )
 
 
@@ -470,7 +494,11 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
         fuel = resolve_fuel(source.fuel or "")
         if fuel is None:
             known = ", ".join(f.key for f in fuels())
-            raise _SourceError("fuel", source.fuel, f"is not a fuel lingtan knows; known: {known}")
+            raise _SourceError(
+                "fuel",
+                source.fuel,
+                Message("is not a fuel lingtan knows; known: %(known)s", known=known),
+            )
         key = fuel.key
 
     def library(role: str, parameter: str, unit: str | None) -> FactorUse:
@@ -478,7 +506,7 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
         try:
             return ctx.use(role, "fuel", key, parameter, unit, set_id=source.factor_set)
         except FactorNotFoundError as exc:
-            raise _SourceError("fuel", source.fuel, str(exc)) from None
+            raise _SourceError("fuel", source.fuel, exc.message) from None
 
     # Heat content AD = FC x NCV, in GJ.
     ncv: FactorUse | None = None
@@ -496,8 +524,13 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
             raise _SourceError(
                 field,
                 ncv.unit if ncv.factor is None else source.unit,
-                f"the quantity unit {source.unit!r} does not match the NCV unit {ncv.unit!r} "
-                f"(the NCV is per {ncv.unit.split('/', 1)[-1]}; e.g. give the fuel in that unit)",
+                Message(
+                    "the quantity unit %(unit)r does not match the NCV unit %(ncv_unit)r "
+                    "(the NCV is per %(per)s; e.g. give the fuel in that unit)",
+                    unit=source.unit,
+                    ncv_unit=ncv.unit,
+                    per=ncv.unit.split("/", 1)[-1],
+                ),
             ) from None
         energy_gj = source.quantity * ncv.value * per_unit
 
@@ -517,7 +550,9 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
         method = "CO2 = activity x factor"
     elif source.carbon_fraction is not None:
         if oxidation is None:
-            raise _SourceError("oxidation", None, "is required with carbon_fraction for biomass")
+            raise _SourceError(
+                "oxidation", None, Message("is required with carbon_fraction for biomass")
+            )
         mass_t = _convert(source, source.quantity, source.unit, "t", "unit")
         uses += [_measured("carbon fraction C_ar", source.carbon_fraction, "1"), oxidation]
         co2 = formulas.combustion_co2_from_carbon_fraction(
@@ -538,11 +573,15 @@ def _fuel_line(ctx: _Context, source: _Rows, *, biomass: bool) -> LineGroup:
             raise _SourceError(
                 "factor",
                 None,
-                "biomass needs a CO2 factor (factor, factor_unit), or ncv with carbon_content "
-                "and oxidation, or carbon_fraction with oxidation",
+                Message(
+                    "biomass needs a CO2 factor (factor, factor_unit), or ncv with carbon_content "
+                    "and oxidation, or carbon_fraction with oxidation"
+                ),
             )
         if energy_gj is None or oxidation is None:
-            raise _SourceError("ncv", None, "ncv and oxidation are required with carbon_content")
+            raise _SourceError(
+                "ncv", None, Message("ncv and oxidation are required with carbon_content")
+            )
         uses += [carbon, oxidation]
         co2 = formulas.combustion_co2(energy_gj, 1.0, carbon.value, oxidation.value)
         method = "E = FC x NCV x CC x OF x 44/12"
@@ -649,7 +688,9 @@ def _process_carbonate(ctx: _Context, source: _Rows) -> LineGroup:
         if carbonate is None:
             known = ", ".join(sorted({*ctx.carbonates.values()}))
             raise _SourceError(
-                "carbonate", source.carbonate, f"is not a carbonate lingtan knows; known: {known}"
+                "carbonate",
+                source.carbonate,
+                Message("is not a carbonate lingtan knows; known: %(known)s", known=known),
             )
         try:
             stoichiometric = ctx.use(
@@ -657,7 +698,7 @@ def _process_carbonate(ctx: _Context, source: _Rows) -> LineGroup:
                 set_id=source.factor_set,
             )  # fmt: skip
         except FactorNotFoundError as exc:
-            raise _SourceError("carbonate", source.carbonate, str(exc)) from None
+            raise _SourceError("carbonate", source.carbonate, exc.message) from None
     uses.append(stoichiometric)
     co2 = formulas.carbonate_co2(mass, purity, stoichiometric.value, fraction)
     return _direct_line(source, (mass, "t"), {"CO2": co2}, "E = M x w x EF x F", uses)
@@ -670,7 +711,7 @@ def _process_mass_balance(ctx: _Context, source: _Rows) -> LineGroup:
             try:
                 mass = flow.quantity * conversion_factor(flow.unit, "t")
             except UnitError as exc:
-                raise _SourceError(f"{field}[{index}].unit", flow.unit, str(exc)) from None
+                raise _SourceError(f"{field}[{index}].unit", flow.unit, exc.message) from None
             total += mass * flow.carbon_fraction
         return total
 
@@ -681,8 +722,12 @@ def _process_mass_balance(ctx: _Context, source: _Rows) -> LineGroup:
         raise _SourceError(
             "outputs",
             round(carbon_out, 6),
-            f"carbon leaving ({carbon_out:g} t C) exceeds carbon entering ({carbon_in:g} t C); "
-            "check the flows and carbon fractions",
+            Message(
+                "carbon leaving (%(leaving)s t C) exceeds carbon entering (%(entering)s t C); "
+                "check the flows and carbon fractions",
+                leaving=f"{carbon_out:g}",
+                entering=f"{carbon_in:g}",
+            ),
         )
     uses = [
         _measured("carbon in", carbon_in, "t"),
@@ -704,14 +749,15 @@ def _fugitive(ctx: _Context, source: _Rows) -> LineGroup:
         }
         for field, value in parts.items():
             if value is None:
-                raise _SourceError(field, value, "is required for the mass-balance method")
+                raise _SourceError(field, value, Message("is required for the mass-balance method"))
         released = formulas.fugitive_mass_balance(**parts)  # type: ignore[arg-type]
         negative = released < 0
         if negative.any():
             raise _SourceError(
                 "stock_end",
                 source.stock_end,
-                [f"the mass balance gives a negative release ({r:g} {source.unit})"
+                [Message("the mass balance gives a negative release (%(mass)s %(unit)s)",
+                         mass=f"{r:g}", unit=source.unit)
                  for r in released.tolist()],
                 where=negative,
             )  # fmt: skip
@@ -726,14 +772,16 @@ def _fugitive(ctx: _Context, source: _Rows) -> LineGroup:
         try:
             composition = ctx.blend(gas)
         except FactorNotFoundError as exc:
-            raise _SourceError("gas", source.gas, str(exc)) from None
+            raise _SourceError("gas", source.gas, exc.message) from None
         gases = {}
         for use in composition:
             assert use.factor is not None
             component = ctx.gas_names.get(fold_name(use.factor.parameter))
             if component is None:
                 raise _SourceError(
-                    "gas", source.gas, f"blend component {use.factor.parameter} has no GWP"
+                    "gas",
+                    source.gas,
+                    Message("blend component %(gas)s has no GWP", gas=use.factor.parameter),
                 )
             gases[component] = mass * use.value
             uses.append(use)
@@ -751,7 +799,7 @@ def _electricity(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
         raise _SourceError(
             "region",
             None,
-            "electricity needs a region: set facility.region or the source's region",
+            Message("electricity needs a region: set facility.region or the source's region"),
         )
     try:
         region = resolve_region(region_text)
@@ -760,7 +808,7 @@ def _electricity(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
     try:
         factor = ctx.electricity(region.code)
     except FactorNotFoundError as exc:
-        raise _SourceError("region", region_text, str(exc)) from None
+        raise _SourceError("region", region_text, exc.message) from None
     mwh = _convert(source, source.quantity, source.unit, "MWh", "unit")
     co2 = formulas.energy_co2(mwh, factor.value)
     return _energy_line(
@@ -824,7 +872,9 @@ def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
         method = "AD = Ma x (En - 83.74) x 1e-3; E = AD x EF_heat"
     elif medium == "hot_water":
         if source.temperature is None:
-            raise _SourceError("temperature", None, "hot water needs its temperature in degC")
+            raise _SourceError(
+                "temperature", None, Message("hot water needs its temperature in degC")
+            )
         mass = _convert(source, source.quantity, source.unit, "t", "unit")
         reference = conversion("water_reference_temperature", "degC")
         specific = conversion("water_specific_heat", "kJ/kg/K")
@@ -832,13 +882,13 @@ def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
         heat = formulas.hot_water_heat(mass, source.temperature, reference.value, specific.value)
         method = "AD = Mw x (T - 20) x 4.1868 x 1e-3; E = AD x EF_heat"
     else:
-        raise _SourceError("medium", medium, "must be heat, steam or hot_water")
+        raise _SourceError("medium", medium, Message("must be heat, steam or hot_water"))
     negative = heat < 0
     if negative.any():
         raise _SourceError(
             "enthalpy" if medium == "steam" else "temperature",
             source.enthalpy if medium == "steam" else source.temperature,
-            "is below the reference condition, giving negative heat",
+            Message("is below the reference condition, giving negative heat"),
             where=negative,
         )
     if source.factor is not None:
@@ -854,7 +904,7 @@ def _heat(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
                 set_id=source.factor_set,
             )  # fmt: skip
         except FactorNotFoundError as exc:
-            raise _SourceError("factor_set", source.factor_set, str(exc)) from None
+            raise _SourceError("factor_set", source.factor_set, exc.message) from None
     uses += [factor, ctx.coal.energy_per_kgce]
     return _energy_line(
         source,
@@ -876,7 +926,10 @@ def _steam_enthalpy(source: _Rows) -> FactorUse:
         raise _SourceError(
             "enthalpy",
             None,
-            "steam needs its specific enthalpy in kJ/kg, or its absolute pressure and temperature",
+            Message(
+                "steam needs its specific enthalpy in kJ/kg, or its absolute pressure and "
+                "temperature"
+            ),
         )
     pressure = _convert(
         source, source.pressure, source.pressure_unit or "MPa", "MPa", "pressure_unit"
@@ -929,16 +982,20 @@ def _recovered_co2(ctx: _Context, source: _Rows) -> LineGroup:
 
 def _other(ctx: _Context, source: _Rows) -> LineGroup:
     if source.factor is None:
-        raise _SourceError("factor", None, "is required for kind other")
+        raise _SourceError("factor", None, Message("is required for kind other"))
     if source.scope not in (1, 2, 3):
-        raise _SourceError("scope", source.scope, "must be 1, 2 or 3")
+        raise _SourceError("scope", source.scope, Message("must be 1, 2 or 3"))
     if source.scope == 3 and source.category not in SCOPE3_TO_ISO:
-        raise _SourceError("category", source.category, "a Scope 3 line needs its category, 1-15")
+        raise _SourceError(
+            "category", source.category, Message("a Scope 3 line needs its category, 1-15")
+        )
     uses = [_measured("emission factor", source.factor, source.factor_unit or "")]
     if source.gas:
         gas, is_blend = _gas_key(ctx, source.gas)
         if is_blend:
-            raise _SourceError("gas", source.gas, "use kind fugitive for refrigerant blends")
+            raise _SourceError(
+                "gas", source.gas, Message("use kind fugitive for refrigerant blends")
+            )
         mass = _user_factor_mass(source, "factor", source.factor, source.factor_unit, "t", None)
         gases = {gas: mass}
         emissions = _co2e(ctx, gases, uses, fossil=True)
@@ -1031,10 +1088,10 @@ def _allocate_instruments(
         for instrument in inventory.instruments:
             problems.append(
                 InputProblem(
-                    f"instrument {instrument.id}",
+                    Message("instrument %(id)s", id=instrument.id),
                     "quantity",
                     instrument.quantity,
-                    "there is no purchased electricity for it to cover",
+                    Message("there is no purchased electricity for it to cover"),
                 )
             )
         return (), None
@@ -1048,7 +1105,7 @@ def _allocate_instruments(
     uses: list[InstrumentUse] = []
     ordered = sorted(inventory.instruments, key=lambda inst: not inst.sources)  # targeted first
     for instrument in ordered:
-        where = f"instrument {instrument.id}"
+        where = Message("instrument %(id)s", id=instrument.id)
         factors: list[FactorUse] = []
         try:
             if fold_name(instrument.unit) in {"certificate", "certificates", "gec", "张", "个"}:
@@ -1065,7 +1122,7 @@ def _allocate_instruments(
                     where,
                     "unit",
                     instrument.unit,
-                    "must be an energy (MWh, kWh) or certificates (1 GEC = 1 MWh)",
+                    Message("must be an energy (MWh, kWh) or certificates (1 GEC = 1 MWh)"),
                 )
             )
             continue
@@ -1077,7 +1134,10 @@ def _allocate_instruments(
                 if source_id not in by_id:
                     problems.append(
                         InputProblem(
-                            where, "sources", source_id, "is not a purchased_electricity source id"
+                            where,
+                            "sources",
+                            source_id,
+                            Message("is not a purchased_electricity source id"),
                         )
                     )
                 else:
@@ -1090,14 +1150,23 @@ def _allocate_instruments(
         left = remaining[chosen]
         available = math.fsum(left.tolist())
         if mwh > available * (1 + 1e-12):
-            scope_text = "the named sources" if instrument.sources else "purchased electricity"
+            rule = (
+                N_(
+                    "claims %(claimed)s MWh but only %(available)s MWh of the named sources "
+                    "remain uncovered: instruments cannot cover more than was consumed"
+                )
+                if instrument.sources
+                else N_(
+                    "claims %(claimed)s MWh but only %(available)s MWh of purchased electricity "
+                    "remain uncovered: instruments cannot cover more than was consumed"
+                )
+            )
             problems.append(
                 InputProblem(
                     where,
                     "quantity",
                     instrument.quantity,
-                    f"claims {mwh:g} MWh but only {available:g} MWh of {scope_text} "
-                    "remain uncovered: instruments cannot cover more than was consumed",
+                    Message(rule, claimed=f"{mwh:g}", available=f"{available:g}"),
                 )
             )
             continue
@@ -1118,7 +1187,7 @@ def _allocate_instruments(
                 "market-based Scope 2: %(reason)s; uncovered electricity uses the location-based "
                 "grid average (GHG Protocol Scope 2 Guidance, Table 6.3, last tier). Give "
                 "residual_factor to use a residual mix.",
-                reason=str(exc),
+                reason=exc.message,
             )
         )
     for group in electric:
@@ -1330,18 +1399,28 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
 
     if inventory.gwp.upper() not in GWP_SETS:
         raise InputError(
-            InputProblem("inventory", "gwp", inventory.gwp, f"must be one of {', '.join(GWP_SETS)}")
+            InputProblem(
+                Message("inventory"),
+                "gwp",
+                inventory.gwp,
+                Message("must be one of %(options)s", options=", ".join(GWP_SETS)),
+            )
         )
     try:
         ctx = _Context(inventory, library)
     except ValueError as exc:  # the standard-coal basis
         raise InputError(
             InputProblem(
-                "inventory", "electricity_tce_basis", inventory.electricity_tce_basis, str(exc)
+                Message("inventory"),
+                "electricity_tce_basis",
+                inventory.electricity_tce_basis,
+                str(exc),
             )
         ) from None
     except FactorNotFoundError as exc:  # a set named in factor_sets, or the gwp set
-        raise InputError(InputProblem("inventory", "factor_sets", None, str(exc))) from None
+        raise InputError(
+            InputProblem(Message("inventory"), "factor_sets", None, exc.message)
+        ) from None
 
     sources = inventory.sources
     failed: list[tuple[int, InputProblem]] = []
@@ -1349,9 +1428,10 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
     for kind, indices in _groups(sources):
         method = _METHODS.get(kind)
         if method is None:
-            rule = f"must be one of {', '.join(KINDS)}"
+            rule = Message("must be one of %(options)s", options=", ".join(KINDS))
             failed += [
-                (i, InputProblem(f"source {sources[i].id}", "kind", kind, rule)) for i in indices
+                (i, InputProblem(Message("source %(id)s", id=sources[i].id), "kind", kind, rule))
+                for i in indices
             ]
             continue
         pending = _rows_of(kind, indices, sources)
@@ -1364,7 +1444,7 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
                 where = everywhere if problem.where is None else problem.where
                 for k in np.flatnonzero(where).tolist():
                     i = int(rows.rows[k])
-                    where_text = f"source {sources[i].id}"
+                    where_text = Message("source %(id)s", id=sources[i].id)
                     value = (  # a number of the row: as the source gives it
                         getattr(sources[i], problem.field)
                         if isinstance(problem.value, np.ndarray)

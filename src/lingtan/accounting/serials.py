@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from lingtan.accounting.model import Instrument
 from lingtan.catalog import fold_name
 from lingtan.errors import InputProblem
+from lingtan.i18n import Message
 
 __all__ = ["SerialRange", "parse_serials", "serial_problems"]
 
@@ -65,12 +66,20 @@ def parse_serials(text: str) -> list[SerialRange]:
         end = end.strip()
         tail = _TAIL.match(end)
         if head is None or tail is None:
-            raise ValueError(f"range {item!r} must run between two serials ending in a number")
+            raise ValueError(
+                Message(
+                    "range %(range)r must run between two serials ending in a number", range=item
+                )
+            )
         if tail.group(1) and fold_name(tail.group(1)) != fold_name(head.group(1)):
-            raise ValueError(f"range {item!r}: both ends must share the text before the number")
+            raise ValueError(
+                Message(
+                    "range %(range)r: both ends must share the text before the number", range=item
+                )
+            )
         first, last = int(head.group(2)), int(tail.group(2))
         if last < first:
-            raise ValueError(f"range {item!r} runs backwards")
+            raise ValueError(Message("range %(range)r runs backwards", range=item))
         ranges.append(SerialRange(item, fold_name(head.group(1)), first, last))
     return ranges
 
@@ -82,23 +91,32 @@ def serial_problems(instruments: Iterable[Instrument]) -> list[InputProblem]:
     for instrument in instruments:
         if not instrument.serial:
             continue
-        where = f"instrument {instrument.id}"
+        where = Message("instrument %(id)s", id=instrument.id)
         try:
             ranges = parse_serials(instrument.serial)
         except ValueError as exc:
-            problems.append(InputProblem(where, "serial", instrument.serial, str(exc)))
+            problems.append(InputProblem(where, "serial", instrument.serial, exc.args[0]))
             continue
         for serial in ranges:
             for other, owner in claimed:
                 if serial.overlaps(other):
-                    by = "this instrument" if owner == instrument.id else f"instrument {owner}"
+                    by = (
+                        Message("this instrument")
+                        if owner == instrument.id
+                        else Message("instrument %(id)s", id=owner)
+                    )
                     problems.append(
                         InputProblem(
                             where,
                             "serial",
                             instrument.serial,
-                            f"{serial.text} shares serials with {other.text} of {by}: a "
-                            "certificate or contract can be claimed once in an inventory",
+                            Message(
+                                "%(serial)s shares serials with %(other)s of %(by)s: a "
+                                "certificate or contract can be claimed once in an inventory",
+                                serial=serial.text,
+                                other=other.text,
+                                by=by,
+                            ),
                         )
                     )
                     break

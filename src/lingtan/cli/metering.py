@@ -30,6 +30,7 @@ from lingtan.cli.common import (
     table_of,
 )
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.files import (
     DEFAULT_UTC_OFFSET_MIN,
@@ -202,7 +203,14 @@ def meters_show(
             sa.select(Meter).where(Meter.facility_id == fid, Meter.code == code)
         ).one_or_none()
         if meter is None:
-            raise InputError(InputProblem(f"facility {fcode}", "meter", code, "unknown meter"))
+            raise InputError(
+                InputProblem(
+                    Message("facility %(code)s", code=fcode),
+                    "meter",
+                    code,
+                    Message("unknown meter"),
+                )
+            )
         nodes = {
             n.id: n
             for n in session.scalars(sa.select(MeterNode).where(MeterNode.facility_id == fid))
@@ -338,7 +346,9 @@ def meters_intervals(ctx, code, facility, first, last, path, output) -> None:
     the energy and quality flag of each, and the problems found in its readings."""
     if last < first or (last - first).days > 366:
         raise InputError(
-            InputProblem("--to", "to", f"{last:%Y-%m-%d}", "from 0 to 366 days after --from")
+            InputProblem(
+                "--to", "to", f"{last:%Y-%m-%d}", Message("from 0 to 366 days after --from")
+            )
         )
     start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
     with open_store(ctx, read_only=True) as (session, _):

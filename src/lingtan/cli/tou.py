@@ -25,6 +25,7 @@ from lingtan.cli.common import (
     table_of,
 )
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.store import local_midnight, stored_intervals
 from lingtan.metering.tou import (
@@ -54,7 +55,9 @@ def _user_calendar(path: str) -> Calendar:
     calendars = read_calendar_file(path)
     if len(calendars) != 1:
         ids = ", ".join(c.calendar_id for c in calendars)
-        raise InputError(InputProblem(path, "calendar_id", ids, "exactly one calendar expected"))
+        raise InputError(
+            InputProblem(path, "calendar_id", ids, Message("exactly one calendar expected"))
+        )
     return calendars[0]
 
 
@@ -163,14 +166,18 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError(InputProblem("--date", "date", text, "a date YYYY-MM-DD")) from None
+        raise InputError(
+            InputProblem("--date", "date", text, Message("a date YYYY-MM-DD"))
+        ) from None
 
 
 def _month(text: str) -> tuple[date, date]:
     try:
         first = datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        raise InputError(InputProblem("--month", "month", text, "a month YYYY-MM")) from None
+        raise InputError(
+            InputProblem("--month", "month", text, Message("a month YYYY-MM"))
+        ) from None
     days = month_calendar.monthrange(first.year, first.month)[1]
     return first, first.replace(day=days)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.tables import Table, column_label, match_columns, read_tables
 from lingtan.metering.tou import LABELS, Calendar, calendar_for, shipped_calendars
 from lingtan.units import UnitError, conversion_factor
@@ -242,15 +243,15 @@ class _Row:
     """A row read, with its months and the cells that made it (for the problems)."""
 
     number: int
-    where: str
+    where: Message
     cells: dict[str, str]
     columns: dict[str, str]
     prices: list[Price]
 
-    def problem(self, field: str, rule: str, value: Any = ...) -> InputProblem:
+    def problem(self, field: str, rule: Message, value: Any = ...) -> InputProblem:
         where = self.where
         if field in self.columns:
-            where = f"{where} column {self.columns[field]}"
+            where = Message("%(where)s column %(column)s", where=where, column=self.columns[field])
         if value is ...:
             value = self.cells.get(field) or None  # an empty cell is a missing value
         return InputProblem(where, field, value, rule)
@@ -282,7 +283,9 @@ def read_tariff_file(
     for table in read_tables(path):
         rows += _rows(table, problems)
     if not rows and not problems:
-        problems.append(InputProblem(Path(path).name, "rows", None, "the file has no prices"))
+        problems.append(
+            InputProblem(Path(path).name, "rows", None, Message("the file has no prices"))
+        )
     _check_overlaps(rows, problems)
     _check_periods(rows, region, calendars, problems)
     _check_gaps(rows, problems)
@@ -306,7 +309,8 @@ def _rows(table: Table, problems: list[InputProblem]) -> list[_Row]:
             for f in ("month_from", "month_to")
             if columns.get(f, len(values)) < len(values) and str(values[columns[f]] or "").strip()
         }
-        row = _Row(number, f"{table.origin} row {number}", cells, labels, [])
+        where = Message("%(file)s row %(row)d", file=table.origin, row=number)
+        row = _Row(number, where, cells, labels, [])
         if _row_price(row, months, problems) is not None:
             out.append(row)
     return out
@@ -317,13 +321,13 @@ def _number(row: _Row, field: str, problems: list[InputProblem]) -> float | None
     try:
         value = float(text)
     except ValueError:
-        problems.append(row.problem(field, "a number expected"))
+        problems.append(row.problem(field, Message("a number expected")))
         return None
     if not math.isfinite(value):
-        problems.append(row.problem(field, "a finite number expected"))
+        problems.append(row.problem(field, Message("a finite number expected")))
         return None
     if value < 0:
-        problems.append(row.problem(field, "must not be negative"))
+        problems.append(row.problem(field, Message("must not be negative")))
         return None
     return value
 
@@ -335,32 +339,45 @@ def _row_price(
     cells = row.cells
     energy_type = _TYPE_NAMES.get(cells["energy_type"].casefold())
     if energy_type is None:
-        problems.append(row.problem("energy_type", f"one of {', '.join(ENERGY_TYPES)}"))
+        problems.append(row.problem("energy_type", _one_of(ENERGY_TYPES)))
     component = _COMPONENT_NAMES.get((cells.get("component") or "energy").casefold())
     if component is None:
-        problems.append(row.problem("component", f"one of {', '.join(COMPONENTS)}"))
+        problems.append(row.problem("component", _one_of(COMPONENTS)))
     elif component != "energy" and energy_type not in (None, "electricity"):
-        problems.append(row.problem("component", "only electricity has a basic charge"))
+        problems.append(row.problem("component", Message("only electricity has a basic charge")))
     period = _PERIOD_NAMES.get((cells.get("period") or PERIOD_ALL).casefold())
     if period is None:
-        rule = f"one of {', '.join(LABELS)} (or 尖峰/高峰/平段/低谷/深谷), or all (全天)"
+        rule = Message(
+            "one of %(options)s (or 尖峰/高峰/平段/低谷/深谷), or all (全天)",
+            options=", ".join(LABELS),
+        )
         problems.append(row.problem("period", rule))
     elif period != PERIOD_ALL and (energy_type != "electricity" or component != "energy"):
-        problems.append(row.problem("period", "TOU periods price electricity energy only: all"))
+        problems.append(
+            row.problem("period", Message("TOU periods price electricity energy only: all"))
+        )
     first = _month_text(raw_months.get("month_from", ""))
     last = _month_text(raw_months["month_to"]) if raw_months.get("month_to") else first
     if first is None:
-        problems.append(row.problem("month_from", "a month YYYY-MM expected"))
+        problems.append(row.problem("month_from", Message("a month YYYY-MM expected")))
     if last is None:
-        problems.append(row.problem("month_to", "a month YYYY-MM expected"))
+        problems.append(row.problem("month_to", Message("a month YYYY-MM expected")))
     elif first is not None and last < first:
-        problems.append(row.problem("month_to", f"must not be before month_from {first}"))
+        problems.append(
+            row.problem("month_to", Message("must not be before month_from %(first)s", first=first))
+        )
     price = _number(row, "price", problems)
     unit = _price_unit(cells["unit"])
     if unit is None:
-        problems.append(row.problem("unit", "CNY per unit expected, e.g. CNY/kWh or 元/m3"))
+        problems.append(
+            row.problem("unit", Message("CNY per unit expected, e.g. CNY/kWh or 元/m3"))
+        )
     elif component in _BASIC_UNITS and unit != _BASIC_UNITS[component]:
-        problems.append(row.problem("unit", f"CNY/{_BASIC_UNITS[component]}·month expected"))
+        problems.append(
+            row.problem(
+                "unit", Message("CNY/%(unit)s·month expected", unit=_BASIC_UNITS[component])
+            )
+        )
     elif component == "energy":
         try:
             if energy_type == "electricity":
@@ -368,21 +385,23 @@ def _row_price(
             else:
                 conversion_factor(unit, unit)
         except UnitError:
-            rule = "the unit priced is not a unit of energy or amount"
+            rule = Message("the unit priced is not a unit of energy or amount")
             problems.append(row.problem("unit", rule))
     capacity = None
     if component == "capacity":
         if not cells.get("capacity_kva"):
-            problems.append(row.problem("capacity_kva", "the capacity charged [kVA] is required"))
+            problems.append(
+                row.problem("capacity_kva", Message("the capacity charged [kVA] is required"))
+            )
         else:
             capacity = _number(row, "capacity_kva", problems)
     status = (cells.get("status") or "user").casefold()
     if status not in STATUSES:
-        problems.append(row.problem("status", f"one of {', '.join(STATUSES)}"))
+        problems.append(row.problem("status", _one_of(STATUSES)))
     source = {f: cells.get(f, "") for f in ("document", "url", "note")}
     if not any(source.values()):
         problems.append(
-            row.problem("document", "a source is required: document, url or note", None)
+            row.problem("document", Message("a source is required: document, url or note"), None)
         )
     if len(problems) > before:
         return None
@@ -390,10 +409,14 @@ def _row_price(
     assert price is not None
     row.prices = [
         Price(energy_type, component, period, month, price, unit, capacity,
-              cells.get("calendar_id", ""), status, where=row.where, **source)
+              cells.get("calendar_id", ""), status, where=str(row.where), **source)
         for month in month_range(first, last)
     ]  # fmt: skip
     return row.prices
+
+
+def _one_of(options: Iterable[str]) -> Message:
+    return Message("one of %(options)s", options=", ".join(options))
 
 
 def _check_overlaps(rows: list[_Row], problems: list[InputProblem]) -> None:
@@ -416,9 +439,13 @@ def _check_overlaps(rows: list[_Row], problems: list[InputProblem]) -> None:
             )
             earlier.append((row, p))
             if clash is not None:
-                rule = (
-                    f"overlaps {clash[0].where} in {p.month} ({clash[1].component}, "
-                    f"{clash[1].period}): one price per energy type, component, period and month"
+                rule = Message(
+                    "overlaps %(other)s in %(month)s (%(component)s, %(tou_period)s): one price "
+                    "per energy type, component, period and month",
+                    other=clash[0].where,
+                    month=p.month,
+                    component=clash[1].component,
+                    tou_period=clash[1].period,
                 )
                 problems.append(row.problem("month_from", rule))
                 break
@@ -442,37 +469,56 @@ def _check_periods(
         named = {p.calendar_id for _, p in tou if p.calendar_id}
         first = date(int(month[:4]), int(month[5:]), 1)
         if len(named) > 1:
-            problems.append(row.problem("calendar_id", f"one calendar per month ({month})"))
+            problems.append(
+                row.problem(
+                    "calendar_id", Message("one calendar per month (%(month)s)", month=month)
+                )
+            )
             continue
         try:
             if named:
                 cid = named.pop()
                 if cid not in by_id:
                     known = ", ".join(sorted(by_id))
-                    problems.append(row.problem("calendar_id", f"no such calendar ({known})"))
+                    problems.append(
+                        row.problem(
+                            "calendar_id", Message("no such calendar (%(known)s)", known=known)
+                        )
+                    )
                     continue
                 calendar = by_id[cid]
             else:
                 calendar = calendar_for(calendars, region, first=first)
         except InputError as error:
-            rule = (
-                f"no TOU calendar for {region} in {month} ({error.problems[0].rule}): give "
-                "one price for the whole day (period all), or name a calendar_id"
+            rule = Message(
+                "no TOU calendar for %(region)s in %(month)s (%(reason)s): give one price for "
+                "the whole day (period all), or name a calendar_id",
+                region=region,
+                month=month,
+                reason=error.problems[0].rule,
             )
             problems.append(row.problem("period", rule))
             continue
         used = calendar.labels_used
         for r, p in tou:
             if p.period not in used:
-                rule = f"not a period of calendar {calendar.calendar_id} ({', '.join(used)})"
+                rule = Message(
+                    "not a period of calendar %(calendar)s (%(periods)s)",
+                    calendar=calendar.calendar_id,
+                    periods=", ".join(used),
+                )
                 problems.append(r.problem("period", rule))
         given = {p.period for _, p in tou}
         for label in used:
             if label not in given:
-                rule = (
-                    f"{month} has no price for {label} ({LABELS[label]}), a period of calendar "
-                    f"{calendar.calendar_id} ({', '.join(used)}): a priced month needs a price "
-                    "for every period"
+                rule = Message(
+                    "%(month)s has no price for %(label)s (%(zh)s), a period of calendar "
+                    "%(calendar)s (%(periods)s): a priced month needs a price for every period",
+                    month=month,
+                    label=label,
+                    zh=LABELS[label],
+                    calendar=calendar.calendar_id,
+                    periods=", ".join(used),
                 )
                 problems.append(row.problem("period", rule, label))
         for r, p in tou:
@@ -496,8 +542,12 @@ def _check_gaps(rows: list[_Row], problems: list[InputProblem]) -> None:
         for i, month in enumerate(span):
             if month not in found:
                 after = next(found[m] for m in span[i:] if m in found)
-                rule = (
-                    f"no {energy_type} energy price for {month}, a month between "
-                    f"{span[0]} and {span[-1]}: a costed month needs prices"
+                rule = Message(
+                    "no %(energy_type)s energy price for %(month)s, a month between %(first)s "
+                    "and %(last)s: a costed month needs prices",
+                    energy_type=energy_type,
+                    month=month,
+                    first=span[0],
+                    last=span[-1],
                 )
                 problems.append(after.problem("month_from", rule, month))

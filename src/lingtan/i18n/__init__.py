@@ -55,17 +55,34 @@ class Message(str):
         return _message, (self.msgid, self.params)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"msgid": self.msgid, "params": self.params}
+        """``{"msgid": …, "params": …}`` for JSON; a value that is itself a Message (the
+        reason of a warning, the row of a problem) is kept as its own ``as_dict``."""
+        params = {
+            key: value.as_dict() if isinstance(value, Message) else value
+            for key, value in self.params.items()
+        }
+        return {"msgid": self.msgid, "params": params}
 
     @classmethod
     def stored(cls, text: str | None, stored: dict[str, Any] | None) -> str | None:
         """A text read back from a stored result: the Message of ``stored`` (its
-        ``as_dict``) where there is one, else ``text`` as it is."""
-        return cls(stored["msgid"], **stored["params"]) if stored else text
+        ``as_dict``, nested Messages too) where there is one, else ``text`` as it is."""
+        return _message(stored["msgid"], stored["params"]) if stored else text
+
+
+def _is_stored(value: Any) -> bool:
+    return isinstance(value, dict) and value.keys() == {"msgid", "params"}
 
 
 def _message(msgid: str, params: dict[str, Any]) -> Message:
-    return Message(msgid, **params)
+    """The Message of a msgid and its values, rebuilding values stored as ``as_dict``."""
+    return Message(
+        msgid,
+        **{
+            key: _message(value["msgid"], value["params"]) if _is_stored(value) else value
+            for key, value in params.items()
+        },
+    )
 
 
 def format_time(value: datetime | date | str | None, zone: str | None = DEFAULT_TIME_ZONE) -> str:

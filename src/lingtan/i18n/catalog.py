@@ -57,6 +57,11 @@ PARAM_FAMILIES = {
     "carrier": "energy.type",
     "flow": "energy.flow",
     "family": "factor.family",
+    "meter_type": "energy.type",
+    "set_family": "factor.family",
+    "tou_period": "tou.period",
+    "day_type": "tou.day_type",
+    "quality": "quality",
 }
 
 
@@ -144,7 +149,7 @@ class Texts:
             return "—" if message is None else message
         named = {
             key: self.message(value)
-            if isinstance(value, Message)  # "%(file)s row %(row)d" of "%(file)s sheet …"
+            if isinstance(value, Message | dict)  # "%(file)s row %(row)d", a stored reason
             else self.name_of(PARAM_FAMILIES[key], value)
             if key in PARAM_FAMILIES
             else value

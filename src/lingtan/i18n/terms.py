@@ -288,6 +288,10 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "locked": NP_("status", "locked"),
         "superseded": NP_("status", "superseded"),
     },
+    "tou.day_type": {
+        "holiday": NP_("tou.day_type", "holiday"),
+        "normal": NP_("tou.day_type", "normal day"),
+    },
     "tou.period": {
         "critical_peak": NP_("tou.period", "critical peak"),
         "deep_valley": NP_("tou.period", "deep valley"),

@@ -92,7 +92,7 @@ _HEAT = ("steam", "hot_water")
 class FormulaError(ValueError):
     """A formula that cannot be read; ``value`` is the offending token or code."""
 
-    def __init__(self, value: str, rule: str):
+    def __init__(self, value: str, rule: Message):
         super().__init__(rule)
         self.value, self.rule = value, rule
 
@@ -106,7 +106,7 @@ def _tokens(text: str) -> list[str]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise FormulaError(text[position:], "cannot be read")
+            raise FormulaError(text[position:], Message("cannot be read"))
         tokens.append(match.group(1) or match.group(2))
         position = match.end()
     return tokens
@@ -136,7 +136,7 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
     known = set(codes)
     tokens = _tokens(text)
     if not tokens:
-        raise FormulaError(text, "the formula is empty")
+        raise FormulaError(text, Message("the formula is empty"))
     position = 0
 
     # A term is (coefficients, constant): exactly one of them is used.
@@ -151,7 +151,7 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
     def factor() -> tuple[dict[str, float], float | None]:
         token = peek()
         if token is None:
-            raise FormulaError(text, "ends too early")
+            raise FormulaError(text, Message("ends too early"))
         take()
         if token in "+-" and len(token) == 1:
             coefs, number = factor()
@@ -160,22 +160,26 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
         if token == "(":
             result = expression()
             if peek() != ")":
-                raise FormulaError(text, "a '(' is not closed")
+                raise FormulaError(text, Message("a '(' is not closed"))
             take()
             return result
         if token in ")*/":
-            raise FormulaError(token, "an operand is expected here")
+            raise FormulaError(token, Message("an operand is expected here"))
         if token in known:
             return {token: 1.0}, None
         try:
             number = float(token)
         except ValueError:
-            rule = "no meter has this code"
-            if "-" in token:
-                rule += " (write a minus operator with spaces: 'E-MAIN - E-A')"
+            rule = (
+                Message(
+                    "no meter has this code (write a minus operator with spaces: 'E-MAIN - E-A')"
+                )
+                if "-" in token
+                else Message("no meter has this code")
+            )
             raise FormulaError(token, rule) from None
         if not math.isfinite(number):
-            raise FormulaError(token, "a finite number is expected")
+            raise FormulaError(token, Message("a finite number is expected"))
         return {}, number
 
     def term() -> tuple[dict[str, float], float | None]:
@@ -185,9 +189,9 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
             right, right_number = factor()
             if operator == "/":
                 if right_number is None:
-                    raise FormulaError("/", "a meter can only be divided by a number")
+                    raise FormulaError("/", Message("a meter can only be divided by a number"))
                 if right_number == 0:
-                    raise FormulaError("/", "division by zero")
+                    raise FormulaError("/", Message("division by zero"))
                 right_number = 1.0 / right_number
             if number is not None and right_number is not None:
                 number *= right_number
@@ -196,7 +200,7 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
             elif right_number is not None:
                 coefs = _scale(coefs, right_number)
             else:
-                raise FormulaError("*", "a product of two meters is no energy")
+                raise FormulaError("*", Message("a product of two meters is no energy"))
         return coefs, number
 
     def expression() -> tuple[dict[str, float], float | None]:
@@ -205,16 +209,16 @@ def parse_formula(text: str, codes: Iterable[str]) -> dict[str, float]:
             sign = -1.0 if take() == "-" else 1.0
             right, right_number = term()
             if number is not None or right_number is not None:
-                raise FormulaError(text, "a number cannot stand alone as a term")
+                raise FormulaError(text, Message("a number cannot stand alone as a term"))
             for code, value in right.items():
                 coefs[code] = coefs.get(code, 0.0) + sign * value
         return coefs, number
 
     coefs, number = expression()
     if position != len(tokens):
-        raise FormulaError(tokens[position], "unexpected here")
+        raise FormulaError(tokens[position], Message("unexpected here"))
     if number is not None:
-        raise FormulaError(text, "the formula names no meter")
+        raise FormulaError(text, Message("the formula names no meter"))
     return coefs
 
 
@@ -285,14 +289,16 @@ def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float
     for code, meter in meters.items():
         if not meter.formula:
             continue
-        where = f"meter {code}"
+        where = Message("meter %(code)s", code=code)
         try:
             coefs = parse_formula(meter.formula, meters)
         except FormulaError as error:
             problems.append(InputProblem(where, "formula", error.value, error.rule))
             continue
         if code in coefs:
-            problems.append(InputProblem(where, "formula", code, "a meter cannot refer to itself"))
+            problems.append(
+                InputProblem(where, "formula", code, Message("a meter cannot refer to itself"))
+            )
             continue
         scaled: dict[str, float] = {}
         for ref, value in coefs.items():
@@ -303,7 +309,11 @@ def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float
                         where,
                         "formula",
                         ref,
-                        f"is {other.energy_type}, the virtual meter {meter.energy_type}",
+                        Message(
+                            "is %(energy_type)s, the virtual meter %(meter_type)s",
+                            energy_type=other.energy_type,
+                            meter_type=meter.energy_type,
+                        ),
                     )
                 )
                 continue
@@ -315,7 +325,11 @@ def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float
                         where,
                         "formula",
                         ref,
-                        f"its unit {other.unit!r} does not convert to {meter.unit!r}",
+                        Message(
+                            "its unit %(unit)r does not convert to %(own)r",
+                            unit=other.unit,
+                            own=meter.unit,
+                        ),
                     )
                 )
         direct[code] = scaled
@@ -330,7 +344,10 @@ def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float
                 cycle = " -> ".join((*path[path.index(ref) :], ref))
                 # named: the code in the outermost formula that leads into the cycle
                 named = path[1] if len(path) > 1 else ref
-                raise FormulaError(named, f"virtual meters refer to each other in a cycle: {cycle}")
+                rule = Message(
+                    "virtual meters refer to each other in a cycle: %(cycle)s", cycle=cycle
+                )
+                raise FormulaError(named, rule)
             if ref in direct:
                 for leaf, inner in expand(ref, (*path, ref)).items():
                     result[leaf] += value * inner
@@ -343,7 +360,8 @@ def expand_virtual(meters: Mapping[str, MeterInfo]) -> dict[str, dict[str, float
         try:
             expand(code, (code,))
         except FormulaError as error:
-            problems.append(InputProblem(f"meter {code}", "formula", error.value, error.rule))
+            where = Message("meter %(code)s", code=code)
+            problems.append(InputProblem(where, "formula", error.value, error.rule))
     if problems:
         raise InputError(problems)
     return expanded
@@ -490,7 +508,7 @@ def tce_coefficient(meter: MeterInfo, coal: StandardCoal) -> Coefficient:
     try:
         value, uses = coal.carrier_tce(carrier, 1.0, meter.unit)
     except UnitError as error:
-        note = Message("unit %(unit)s: %(reason)s", unit=meter.unit, reason=str(error))
+        note = Message("unit %(unit)s: %(reason)s", unit=meter.unit, reason=error.message)
         return Coefficient(None, unit, (), note)
     return Coefficient(value, unit, uses, Message("as %(carrier)s", carrier=carrier))
 
@@ -555,8 +573,16 @@ def carbon_factor(
     )
     try:
         line = compute_inventory(inventory, library).lines[0]
-    except (InputError, FactorNotFoundError) as error:
-        reason = str(error).replace("\n", " ")
+    except FactorNotFoundError as error:
+        return CarbonFactor(None, unit, (), Message("no factor: %(reason)s", reason=error.message))
+    except InputError as error:  # one source of one unit: its first problem says why
+        first = error.problems[0]
+        reason = Message(
+            "%(field)s %(value)r: %(rule)s",
+            field=first.field,
+            value=first.as_dict()["value"],
+            rule=first.rule,
+        )
         return CarbonFactor(None, unit, (), Message("no factor: %(reason)s", reason=reason))
     # the line also carries its standard-coal coefficients and the market-based residual
     uses = tuple(

@@ -24,6 +24,7 @@ from lingtan.accounting.energy import StandardCoal
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary, shipped_library
+from lingtan.i18n import Message
 from lingtan.imports.tables import column_label, match_columns, read_tables
 from lingtan.metering import rollups
 from lingtan.metering.alerts import (
@@ -309,7 +310,12 @@ def load_energy(
         region = resolve_region(facility.region).code
     except UnknownRegionError as error:
         raise InputError(
-            InputProblem(f"facility {facility.code}", "region", facility.region, str(error))
+            InputProblem(
+                Message("facility %(code)s", code=facility.code),
+                "region",
+                facility.region,
+                str(error),
+            )
         ) from None
     year = (end - timedelta(days=1)).year
     coal = StandardCoal.from_library(library)
@@ -380,7 +386,10 @@ def interval_carbon(
     if meter is None:
         raise InputError(
             InputProblem(
-                f"facility {facility_label(facility_code)}", "meter", meter_code, "unknown meter"
+                Message("facility %(code)s", code=facility_label(facility_code)),
+                "meter",
+                meter_code,
+                Message("unknown meter"),
             )
         )
     span = {"start": local_midnight(start), "end": local_midnight(end)}
@@ -420,7 +429,7 @@ def _month(cell: Any) -> date:
 
 @dataclass
 class _BudgetRow:
-    where: str
+    where: Message
     header: list[str]
     cols: dict[str, int]
     values: list[Any]
@@ -430,7 +439,7 @@ class _BudgetRow:
         i = self.cols.get(key)
         return None if i is None or i >= len(self.values) else self.values[i]
 
-    def problem(self, key: str, value: Any, rule: str) -> InputProblem:
+    def problem(self, key: str, value: Any, rule: Message) -> InputProblem:
         column = column_label(self.cols[key], self.header[self.cols[key]])
         return InputProblem(self.where, column, value, rule)
 
@@ -439,11 +448,13 @@ class _BudgetRow:
     ) -> tuple[tuple[int, date], tuple[float | None, float | None]] | None:
         node = str(self.cell("node") or "").strip()
         if node not in nodes:
-            self.problems.append(self.problem("node", node or None, "unknown node"))
+            self.problems.append(self.problem("node", node or None, Message("unknown node")))
         try:
             month = _month(self.cell("month"))
         except ValueError:
-            self.problems.append(self.problem("month", self.cell("month"), "YYYY-MM expected"))
+            self.problems.append(
+                self.problem("month", self.cell("month"), Message("YYYY-MM expected"))
+            )
             return None
         amounts: list[float | None] = []
         for key in ("energy_tce", "carbon_tco2"):
@@ -456,7 +467,7 @@ class _BudgetRow:
             except ValueError:
                 amount = math.nan
             if not 0 <= amount < math.inf:
-                self.problems.append(self.problem(key, raw, "a number >= 0 expected"))
+                self.problems.append(self.problem(key, raw, Message("a number >= 0 expected")))
             amounts.append(amount)
         if node not in nodes or self.problems:
             return None
@@ -497,11 +508,14 @@ def import_budgets(
     for table in read_tables(path):
         cols = match_columns(table, BUDGET_COLUMNS, ("node", "month"))
         if "energy_tce" not in cols and "carbon_tco2" not in cols:
-            rule = "an energy_tce (能耗预算) or carbon_tco2 (碳排放预算) column is required"
+            rule = Message(
+                "an energy_tce (能耗预算) or carbon_tco2 (碳排放预算) column is required"
+            )
             raise InputError(InputProblem(table.origin, "header", ", ".join(table.header), rule))
         for number, values in table.rows:
             read += 1
-            row = _BudgetRow(f"{table.origin} row {number}", table.header, cols, values)
+            where = Message("%(file)s row %(row)d", file=table.origin, row=number)
+            row = _BudgetRow(where, table.header, cols, values)
             found = row.parse(nodes)
             problems += row.problems
             if found is None:
@@ -509,7 +523,9 @@ def import_budgets(
             key, amounts = found
             if key in wanted and wanted[key] != amounts:
                 problems.append(
-                    row.problem("month", f"{key[1]:%Y-%m}", "another budget of the node above")
+                    row.problem(
+                        "month", f"{key[1]:%Y-%m}", Message("another budget of the node above")
+                    )
                 )
             wanted[key] = amounts
     if problems:
@@ -741,7 +757,10 @@ def node_tou(
                 shipped_calendars(), region, first=first, last=after - timedelta(days=1)
             )
         except InputError as error:
-            problems += [f"{year}-{month:02d}: {p.rule}" for p in error.problems]
+            problems += [
+                Message("%(month)s: %(reason)s", month=f"{year}-{month:02d}", reason=p.rule)
+                for p in error.problems
+            ]
             continue
         periods: dict[str, dict[str, Any]] = {}
         for code, coef in sorted(coefs.items()):

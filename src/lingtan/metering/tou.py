@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.tables import Table, column_label, match_columns, read_tables
 from lingtan.metering.holidays import holiday_dates, parse_holiday_spec
 from lingtan.metering.intervals import INTERVAL_S, MeterIntervals, Quality
@@ -354,25 +355,35 @@ def calendar_for(
         No calendar, several, or a span that crosses a change of calendar.
     """
     last = first if last is None else last
-    where = f"TOU calendars of {region}"
+    where = Message("TOU calendars of %(region)s", region=region)
     mine = [c for c in calendars if c.region == region]
     if applies_to is not None:
         mine = [c for c in mine if c.applies_to == applies_to]
     at_first = [c for c in mine if c.in_force(first)]
     if not at_first:
-        known = ", ".join(sorted({c.calendar_id for c in mine})) or "none"
-        rule = f"no calendar in force on {first} (calendars of the region: {known})"
+        known = ", ".join(sorted({c.calendar_id for c in mine})) or Message("none")
+        rule = Message(
+            "no calendar in force on %(date)s (calendars of the region: %(known)s)",
+            date=first.isoformat(),
+            known=known,
+        )
         raise InputError(InputProblem(where, "date", first.isoformat(), rule))
     if len(at_first) > 1:
         kinds = ", ".join(f"{c.calendar_id} ({c.applies_to})" for c in at_first)
         raise InputError(
-            InputProblem(where, "applies_to", applies_to, f"several calendars apply: {kinds}")
+            InputProblem(
+                where,
+                "applies_to",
+                applies_to,
+                Message("several calendars apply: %(calendars)s", calendars=kinds),
+            )
         )
     chosen = at_first[0]
     if not chosen.in_force(last):
-        rule = (
-            f"{chosen.calendar_id} ends on {chosen.effective_to}: split the span where the "
-            "calendar changes"
+        rule = Message(
+            "%(calendar)s ends on %(end)s: split the span where the calendar changes",
+            calendar=chosen.calendar_id,
+            end=str(chosen.effective_to),
         )
         raise InputError(InputProblem(where, "date", last.isoformat(), rule))
     return chosen
@@ -416,7 +427,7 @@ def read_calendar_file(path: str | Path) -> list[Calendar]:
                 str(path),
                 "sheets",
                 ", ".join(t.name for t in periods),
-                "exactly one sheet (or CSV file) of periods expected",
+                Message("exactly one sheet (or CSV file) of periods expected"),
             )
         )
     calendars = _from_tables(periods[0], meta[0] if meta else None)
@@ -443,7 +454,9 @@ def _from_tables(periods: Table, meta: Table | None) -> list[Calendar]:
         by_id.setdefault(row.calendar_id, []).append(row)
     for cid in info:
         if cid not in by_id:
-            problems.append(InputProblem(info[cid]["where"], "calendar_id", cid, "has no periods"))
+            problems.append(
+                InputProblem(info[cid]["where"], "calendar_id", cid, Message("has no periods"))
+            )
     calendars = []
     for cid, mine in by_id.items():
         built = _build(cid, mine, periods.origin, problems)
@@ -456,7 +469,7 @@ def _from_tables(periods: Table, meta: Table | None) -> list[Calendar]:
 
 @dataclass(frozen=True)
 class _Row:
-    where: str
+    where: Message
     calendar_id: str
     months: tuple[int, ...]
     months_text: str
@@ -471,38 +484,50 @@ def _period_rows(table: Table, problems: list[InputProblem]) -> list[_Row]:
     columns = match_columns(table, _PERIOD_FIELDS, required)
     out = []
     for number, values in table.rows:
-        where = f"{table.origin} row {number}"
+        where = Message("%(file)s row %(row)d", file=table.origin, row=number)
 
         def cell(name: str, values: list[Any] = values) -> str:
             index = columns.get(name, len(values))
             value = values[index] if index < len(values) else None
             return "" if value is None else str(value).strip()
 
-        def bad(name: str, value: Any, rule: str, where: str = where) -> None:
+        def bad(name: str, value: Any, rule: Message, where: Message = where) -> None:
             label = column_label(columns[name], table.header[columns[name]])
-            problems.append(InputProblem(f"{where} column {label}", name, value, rule))
+            at = Message("%(where)s column %(column)s", where=where, column=label)
+            problems.append(InputProblem(at, name, value, rule))
 
         before = len(problems)
         cid = cell("calendar_id")
         if not cid:
-            bad("calendar_id", None, "a calendar id is required")
+            bad("calendar_id", None, Message("a calendar id is required"))
         months = _months(cell("months"))
         if months is None:
-            bad("months", cell("months"), "months like 6-8;12;1-2 (1 to 12, each once)")
+            bad("months", cell("months"), Message("months like 6-8;12;1-2 (1 to 12, each once)"))
         day_type = _DAY_TYPE_NAMES.get(cell("day_type").casefold() or "normal")
         if day_type is None:
-            bad("day_type", cell("day_type"), f"one of {', '.join(DAY_TYPES)}")
+            bad(
+                "day_type",
+                cell("day_type"),
+                Message("one of %(options)s", options=", ".join(DAY_TYPES)),
+            )
         start, end = _slot(cell("start"), end=False), _slot(cell("end"), end=True)
         if start is None:
-            bad("start", cell("start"), "a time HH:MM on the 15-minute grid, 00:00-23:45")
+            bad("start", cell("start"), Message("a time HH:MM on the 15-minute grid, 00:00-23:45"))
         if end is None:
-            bad("end", cell("end"), "a time HH:MM on the 15-minute grid, 00:15-24:00")
+            bad("end", cell("end"), Message("a time HH:MM on the 15-minute grid, 00:15-24:00"))
         if start is not None and end is not None and end <= start:
-            bad("end", cell("end"), f"must be after start {cell('start')} (split a period "
-                "that runs past midnight into two rows)")  # fmt: skip
+            rule = Message(
+                "must be after start %(start)s (split a period that runs past midnight into "
+                "two rows)",
+                start=cell("start"),
+            )
+            bad("end", cell("end"), rule)
         label = _LABEL_NAMES.get(cell("label").casefold())
         if label is None:
-            bad("label", cell("label"), f"one of {', '.join(LABELS)} (or 尖峰/高峰/平段/低谷/深谷)")
+            rule = Message(
+                "one of %(options)s (or 尖峰/高峰/平段/低谷/深谷)", options=", ".join(LABELS)
+            )
+            bad("label", cell("label"), rule)
         if len(problems) == before:
             out.append(
                 _Row(
@@ -556,11 +581,13 @@ def _build(
     cid: str, rows: list[_Row], origin: str, problems: list[InputProblem]
 ) -> np.ndarray | None:
     """The (2, 12, 96) label table, or None (with problems added)."""
-    where = f"{origin} calendar {cid}"
+    where = Message("%(file)s calendar %(calendar)s", file=origin, calendar=cid)
     table = np.zeros((len(DAY_TYPES), 12, _SLOTS), np.uint8)
     found_types = sorted({r.day_type for r in rows}, key=DAY_TYPES.index)
     if "normal" not in found_types:
-        problems.append(InputProblem(where, "day_type", "holiday", "normal days are required"))
+        problems.append(
+            InputProblem(where, "day_type", "holiday", Message("normal days are required"))
+        )
         return None
     ok = True
     for day_type in found_types:
@@ -574,8 +601,10 @@ def _build(
                 if m in owner:
                     problems.append(
                         InputProblem(members[0].where, "months", members[0].months_text,
-                                     f"month {m} of day type {day_type} is also in the group "
-                                     f"{owner[m]}: the month groups must partition the year")
+                                     Message("month %(month)d of day type %(day_type)s is also "
+                                             "in the group %(group)s: the month groups must "
+                                             "partition the year",
+                                             month=m, day_type=day_type, group=owner[m]))
                     )  # fmt: skip
                     ok = False
                 owner[m] = members[0].months_text
@@ -584,8 +613,9 @@ def _build(
         if absent:
             problems.append(
                 InputProblem(where, "months", ", ".join(map(str, absent)),
-                             f"months without periods for day type {day_type}: the month "
-                             "groups must partition the year")
+                             Message("months without periods for day type %(day_type)s: the "
+                                     "month groups must partition the year",
+                                     day_type=day_type))
             )  # fmt: skip
             ok = False
     if "holiday" not in found_types:
@@ -605,20 +635,21 @@ def _cover(
             first = row.start + int(np.argmax(taken))
             problems.append(
                 InputProblem(row.where, "start", _hhmm(row.start * _SLOT_MIN),
-                             f"overlaps another period of months {row.months_text} "
-                             f"({day_type}) at {_hhmm(first * _SLOT_MIN)}")
+                             Message("overlaps another period of months %(months)s "
+                                     "(%(day_type)s) at %(time)s", months=row.months_text,
+                                     day_type=day_type, time=_hhmm(first * _SLOT_MIN)))
             )  # fmt: skip
             ok = False
         day[row.start : row.end] = row.label
     gaps = np.flatnonzero(day < 0)
     if gaps.size:
-        first = members[0]
+        first, hours = members[0], f"{gaps.size * _SLOT_MIN / 60:g}"
         problems.append(
             InputProblem(first.where, "months", first.months_text,
-                         f"the periods of day type {day_type} leave "
-                         f"{gaps.size * _SLOT_MIN / 60:g} h uncovered, from "
-                         f"{_hhmm(int(gaps[0]) * _SLOT_MIN)}: they must cover 00:00-24:00 "
-                         "exactly once")
+                         Message("the periods of day type %(day_type)s leave %(hours)s h "
+                                 "uncovered, from %(time)s: they must cover 00:00-24:00 "
+                                 "exactly once", day_type=day_type, hours=hours,
+                                 time=_hhmm(int(gaps[0]) * _SLOT_MIN)))
         )  # fmt: skip
         ok = False
     if ok:
@@ -632,7 +663,7 @@ def _calendar_rows(table: Table, problems: list[InputProblem]) -> dict[str, dict
     columns = match_columns(table, _CALENDAR_FIELDS, ("calendar_id", "region"))
     out: dict[str, dict[str, Any]] = {}
     for number, values in table.rows:
-        where = f"{table.origin} row {number}"
+        where = Message("%(file)s row %(row)d", file=table.origin, row=number)
         record: dict[str, Any] = {"where": where}
         for name, index in columns.items():
             value = values[index] if index < len(values) else None
@@ -642,11 +673,13 @@ def _calendar_rows(table: Table, problems: list[InputProblem]) -> dict[str, dict
             try:
                 record[name] = date.fromisoformat(text[:10]) if text else None
             except ValueError:
-                problems.append(InputProblem(where, name, text, "a date YYYY-MM-DD or empty"))
+                problems.append(
+                    InputProblem(where, name, text, Message("a date YYYY-MM-DD or empty"))
+                )
                 record[name] = None
         cid = record["calendar_id"]
         if cid in out:
-            problems.append(InputProblem(where, "calendar_id", cid, "appears twice"))
+            problems.append(InputProblem(where, "calendar_id", cid, Message("appears twice")))
         out[cid] = record
     return out
 
@@ -658,7 +691,7 @@ def _with_info(
     if start is not None and stop is not None and stop < start:
         problems.append(
             InputProblem(info["where"], "effective_to", stop.isoformat(),
-                         f"is before effective_from {start}")
+                         Message("is before effective_from %(start)s", start=str(start)))
         )  # fmt: skip
     text = {k: info.get(k, "") for k in ("region", "applies_to", "document", "title", "issuer",
                                         "status", "source", "url", "notes")}  # fmt: skip

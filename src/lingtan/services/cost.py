@@ -35,6 +35,7 @@ from lingtan.cost.charges import (
 )
 from lingtan.cost.tariffs import PERIOD_ALL, Price, Tariff, month_range, read_tariff_file
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.metering.energy_store import FacilityEnergy, budget_rows, load_energy
 from lingtan.metering.intervals import Quality
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN, local_midnight, stored_intervals
@@ -64,7 +65,12 @@ def _region(facility: Facility) -> str:
         return resolve_region(facility.region).code
     except UnknownRegionError as error:
         raise InputError(
-            InputProblem(f"facility {facility.code}", "region", facility.region, str(error))
+            InputProblem(
+                Message("facility %(code)s", code=facility.code),
+                "region",
+                facility.region,
+                str(error),
+            )
         ) from None
 
 

@@ -52,6 +52,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.load import _overlaps, facility_by_code
 from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import Quality
@@ -128,6 +129,10 @@ class _Result:
     parts: list[_MeterPart]
 
 
+#: Where a problem of the options of a run from the meters is.
+_FROM_METERS = Message("from meters")
+
+
 def months(year: int, month: int | None = None) -> list[tuple[date, date]]:
     """The calendar months of ``year`` (or only ``month``) as ``(first day, last day)``."""
     chosen = range(1, 13) if month is None else [month]
@@ -153,10 +158,13 @@ def _target_unit(
     if unit is None:
         problems.append(
             InputProblem(
-                f"source {source.code}",
+                Message("source %(id)s", id=source.code),
                 "unit",
                 None,
-                f"a {source.kind} source without records has no unit to take: give the unit",
+                Message(
+                    "a %(kind)s source without records has no unit to take: give the unit",
+                    kind=source.kind,
+                ),
             )
         )
         return None
@@ -166,7 +174,9 @@ def _target_unit(
         else:
             conversion_factor(unit, unit)  # checks that it is a unit at all
     except UnitError as exc:
-        problems.append(InputProblem(f"source {source.code}", "unit", unit, str(exc)))
+        problems.append(
+            InputProblem(Message("source %(id)s", id=source.code), "unit", unit, exc.message)
+        )
         return None
     return unit
 
@@ -187,7 +197,11 @@ def _meters(
     are the weights. A physical meter that enters more than once has its weights added.
     """
     if not meters:
-        problems.append(InputProblem(f"source {source.code}", "meter", None, "name a meter"))
+        problems.append(
+            InputProblem(
+                Message("source %(id)s", id=source.code), "meter", None, Message("name a meter")
+            )
+        )
     known = {
         m.code: m for m in session.scalars(select(Meter).where(Meter.facility_id == facility.id))
     }
@@ -206,18 +220,23 @@ def _meters(
     weights: dict[str, float] = {}
     via, seen = [], set()
     for code, sign in meters:
-        where = f"meter {code}"
+        where = Message("meter %(code)s", code=code)
         meter = known.get(code)
         if code in seen:
-            problems.append(InputProblem(where, "meter", code, "is named twice"))
+            problems.append(InputProblem(where, "meter", code, Message("is named twice")))
             continue
         seen.add(code)
         if sign not in (1, -1):
-            problems.append(InputProblem(where, "sign", sign, "must be +1 or -1"))
+            problems.append(InputProblem(where, "sign", sign, Message("must be +1 or -1")))
             continue
         if meter is None:
             problems.append(
-                InputProblem(where, "meter", code, f"no such meter in facility {facility.code}")
+                InputProblem(
+                    where,
+                    "meter",
+                    code,
+                    Message("no such meter in facility %(code)s", code=facility.code),
+                )
             )
             continue
         if unit is None:
@@ -230,8 +249,14 @@ def _meters(
                     where,
                     "unit",
                     meter.unit,
-                    f"cannot give the quantity of {source.kind} source {source.code} in "
-                    f"{unit}: {exc}",
+                    Message(
+                        "cannot give the quantity of %(kind)s source %(id)s in %(unit)s: "
+                        "%(reason)s",
+                        kind=source.kind,
+                        id=source.code,
+                        unit=unit,
+                        reason=exc.message,
+                    ),
                 )
             )
             continue
@@ -252,7 +277,7 @@ def _meters(
     return chosen, via
 
 
-def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> str:
+def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> Message:
     """The first run of intervals without energy: where it starts, how long, which flag."""
     bad = quality >= Quality.MISSING
     first = int(np.argmax(bad))
@@ -261,9 +286,12 @@ def _first_gap(quality: np.ndarray, starts: np.ndarray, utc_offset_min: int) -> 
         stop += 1
     flags = sorted({Quality(int(q)).label for q in quality[first:stop]})
     start_ts = int(starts[first].astype(np.int64))
-    return (
-        f"{local_time(start_ts, utc_offset_min)} {utc_offset_text(utc_offset_min)}, "
-        f"{stop - first} interval(s) {'/'.join(flags)}"
+    return Message(
+        "%(at)s %(offset)s, %(n)d interval(s) %(quality)s",
+        at=local_time(start_ts, utc_offset_min),
+        offset=utc_offset_text(utc_offset_min),
+        n=stop - first,
+        quality="/".join(flags),
     )
 
 
@@ -291,7 +319,9 @@ def _period_result(
     writer.writerow(_CSV_COLUMNS)
     parts, contributions, refused = [], [], False
     for meter, sign, factor in chosen:
-        where = f"meter {meter.code} {first}..{last}"
+        where = Message(
+            "meter %(code)s %(first)s..%(last)s", code=meter.code, first=str(first), last=str(last)
+        )
         found = stored_intervals(session, facility.code, meter.code, start=start_ts, end=end_ts)
         quality = found.quality
         known = np.isfinite(found.energy)
@@ -304,10 +334,15 @@ def _period_result(
                     where,
                     "missing_intervals",
                     missing,
-                    f"{missing} of {quality.size} intervals have no energy "
-                    f"({100 * missing / quality.size:.3g} %, at most "
-                    f"{100 * max_missing_share:.3g} % allowed, --max-missing-share); first gap "
-                    f"{_first_gap(quality, found.start, utc_offset_min)}",
+                    Message(
+                        "%(missing)d of %(size)d intervals have no energy (%(share)s %%, at most "
+                        "%(allowed)s %% allowed, --max-missing-share); first gap %(gap)s",
+                        missing=missing,
+                        size=quality.size,
+                        share=f"{100 * missing / quality.size:.3g}",
+                        allowed=f"{100 * max_missing_share:.3g}",
+                        gap=_first_gap(quality, found.start, utc_offset_min),
+                    ),
                 )
             )
         if estimated_n and not allow_estimated:
@@ -318,9 +353,14 @@ def _period_result(
                     where,
                     "estimated_intervals",
                     estimated_n,
-                    f"{estimated_n} interval(s) estimated across short gaps, the first at "
-                    f"{local_time(at, utc_offset_min)} {utc_offset_text(utc_offset_min)}: "
-                    "count them with --allow-estimated (stated in the quality note)",
+                    Message(
+                        "%(n)d interval(s) estimated across short gaps, the first at %(at)s "
+                        "%(offset)s: count them with --allow-estimated (stated in the quality "
+                        "note)",
+                        n=estimated_n,
+                        at=local_time(at, utc_offset_min),
+                        offset=utc_offset_text(utc_offset_min),
+                    ),
                 )
             )
         energy = found.energy
@@ -357,10 +397,18 @@ def _period_result(
     if quantity < 0:
         problems.append(
             InputProblem(
-                f"source {source.code} {first}..{last}",
+                Message(
+                    "source %(id)s %(first)s..%(last)s",
+                    id=source.code,
+                    first=str(first),
+                    last=str(last),
+                ),
                 "quantity",
                 quantity,
-                f"the signed sum of the meters is negative [{unit}]: check the signs",
+                Message(
+                    "the signed sum of the meters is negative [%(unit)s]: check the signs",
+                    unit=unit,
+                ),
             )
         )
         return None
@@ -457,7 +505,7 @@ def activity_from_meters(
     """
     if not 0 <= max_missing_share < 1:
         raise InputError(
-            InputProblem("from meters", "max_missing_share", max_missing_share, "in [0, 1)")
+            InputProblem(_FROM_METERS, "max_missing_share", max_missing_share, Message("in [0, 1)"))
         )
     facility = facility_by_code(session, facility_code)
     source = session.scalars(
@@ -465,12 +513,19 @@ def activity_from_meters(
     ).first()
     if source is None:
         raise InputError(
-            InputProblem(f"facility {facility.code}", "source", source_code, "no such source")
+            InputProblem(
+                Message("facility %(code)s", code=facility.code),
+                "source",
+                source_code,
+                Message("no such source"),
+            )
         )
     problems: list[InputProblem] = []
     for first, last in periods:
         if last < first:
-            problems.append(InputProblem("from meters", "period", f"{first}..{last}", "ends first"))
+            problems.append(
+                InputProblem(_FROM_METERS, "period", f"{first}..{last}", Message("ends first"))
+            )
     target = _target_unit(session, source, unit, problems)
     chosen, via = _meters(session, facility, source, meters, target, problems)
     if problems:
@@ -590,17 +645,28 @@ def _compare(
             and hashes == [result.sha256]
         )
         if not same:
-            intervals = "" if hashes == [result.sha256] else "; the intervals differ"
+            intervals = "" if hashes == [result.sha256] else Message("; the intervals differ")
             problems.append(
                 InputProblem(
-                    f"source {source.code} {result.start}..{result.end}",
+                    Message(
+                        "source %(id)s %(first)s..%(last)s",
+                        id=source.code,
+                        first=str(result.start),
+                        last=str(result.end),
+                    ),
                     "quantity",
                     f"{result.quantity:.10g} {unit}",
-                    f"conflicts with the stored record ({record.quantity:.10g} {record.unit}, "
-                    f"origin {record.origin}, evidence "
-                    f"{[h[:12] for h in hashes] or 'none'}{intervals}): correct it explicitly "
-                    "(lingtan activity correct) or delete it first; records are never "
-                    "overwritten",
+                    Message(
+                        "conflicts with the stored record (%(quantity)s %(unit)s, origin "
+                        "%(origin)s, evidence %(evidence)s%(intervals)s): correct it explicitly "
+                        "(lingtan activity correct) or delete it first; records are never "
+                        "overwritten",
+                        quantity=f"{record.quantity:.10g}",
+                        unit=record.unit,
+                        origin=record.origin,
+                        evidence=str([h[:12] for h in hashes]) if hashes else Message("none"),
+                        intervals=intervals,
+                    ),
                 )
             )
     spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)

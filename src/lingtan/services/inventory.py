@@ -79,6 +79,10 @@ class Options:
         return out
 
 
+#: Where a problem of an inventory named by its id is.
+_INVENTORY = Message("inventory")
+
+
 def library_for(session: Session) -> FactorLibrary:
     """The shipped factor sets plus the custom sets stored in the database."""
     library = shipped_library()
@@ -139,10 +143,10 @@ def build_document(
     if not sources:
         raise InputError(
             InputProblem(
-                f"facility {facility.code}",
+                Message("facility %(code)s", code=facility.code),
                 "period",
                 f"{start}..{end}",
-                "no activity records fall within the period",
+                Message("no activity records fall within the period"),
             )
         )
     instruments, outside = [], []
@@ -278,11 +282,14 @@ def compute(
     if locked is not None:
         raise InputError(
             InputProblem(
-                f"facility {facility.code}",
+                Message("facility %(code)s", code=facility.code),
                 "period",
                 f"{start}..{end}",
-                f"is locked by inventory {locked.id}: restate it with a reason "
-                "(lingtan inventory restate) instead of computing it again",
+                Message(
+                    "is locked by inventory %(id)s: restate it with a reason "
+                    "(lingtan inventory restate) instead of computing it again",
+                    id=locked.id,
+                ),
             )
         )
     inventory = _snapshot(session, facility, start, end, options or Options(), actor)
@@ -322,7 +329,7 @@ def _sealed(inventory: Inventory) -> dict[str, Any]:
 def get_inventory(session: Session, inventory_id: int) -> Inventory:
     inventory = session.get(Inventory, inventory_id)
     if inventory is None:
-        raise InputError(InputProblem("inventory", "id", inventory_id, "no such inventory"))
+        raise InputError(InputProblem(_INVENTORY, "id", inventory_id, Message("no such inventory")))
     return inventory
 
 
@@ -330,17 +337,19 @@ def lock(session: Session, inventory_id: int, *, actor: str) -> Inventory:
     """Lock a computed inventory: it becomes the reported figure for its period."""
     inventory = get_inventory(session, inventory_id)
     if inventory.status == "locked":
-        raise InputError(InputProblem("inventory", "id", inventory_id, "is already locked"))
+        raise InputError(InputProblem(_INVENTORY, "id", inventory_id, Message("is already locked")))
     facility = session.get(Facility, inventory.facility_id)
     assert facility is not None
     other = _locked(session, facility, inventory.period_start, inventory.period_end)
     if other is not None:
         raise InputError(
             InputProblem(
-                "inventory",
+                _INVENTORY,
                 "id",
                 inventory_id,
-                f"the period is already locked by inventory {other.id}; restate it",
+                Message(
+                    "the period is already locked by inventory %(id)s; restate it", id=other.id
+                ),
             )
         )
     before = _summary(inventory)
@@ -370,16 +379,20 @@ def restate(
 ) -> Inventory:
     """Recompute a locked period as a new locked inventory that supersedes the old one."""
     if not reason or not reason.strip():
-        raise InputError(InputProblem("restate", "reason", reason, "a restatement needs a reason"))
+        raise InputError(
+            InputProblem(
+                Message("restate"), "reason", reason, Message("a restatement needs a reason")
+            )
+        )
     facility = _facility(session, facility_code)
     locked = _locked(session, facility, start, end)
     if locked is None:
         raise InputError(
             InputProblem(
-                f"facility {facility.code}",
+                Message("facility %(code)s", code=facility.code),
                 "period",
                 f"{start}..{end}",
-                "has no locked inventory to restate: compute and lock one",
+                Message("has no locked inventory to restate: compute and lock one"),
             )
         )
     if options is None:  # keep the options of the restated inventory
@@ -487,7 +500,14 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
     inventory = get_inventory(session, inventory_id)
     link = inventory.lineage["lines"].get(line_id)
     if link is None:
-        raise InputError(InputProblem(f"inventory {inventory_id}", "line", line_id, "no such line"))
+        raise InputError(
+            InputProblem(
+                Message("inventory %(id)s", id=inventory_id),
+                "line",
+                line_id,
+                Message("no such line"),
+            )
+        )
     record_id = link["activity_record_id"]
     record = session.get(ActivityRecord, record_id)
     line = next(ln for ln in inventory.result["lines"] if ln["source_id"] == line_id)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.store import audit
 from lingtan.store.models import (
     TARGET_BASES,
@@ -232,15 +233,20 @@ def set_target(
         negative value, or no base figure (no locked inventory for the base year).
     """
     problems = []
-    where = f"target of facility {facility.code}"
+    where = Message("target of facility %(code)s", code=facility.code)
     if basis not in TARGET_BASES:
-        problems.append(InputProblem(where, "basis", basis, "location or market"))
+        problems.append(InputProblem(where, "basis", basis, Message("location or market")))
     if target_year <= base_year:
         problems.append(
-            InputProblem(where, "target_year", target_year, f"must be after {base_year}")
+            InputProblem(
+                where,
+                "target_year",
+                target_year,
+                Message("must be after %(year)s", year=base_year),
+            )
         )
     if target_tco2e < 0:
-        problems.append(InputProblem(where, "target_tco2e", target_tco2e, "must be >= 0"))
+        problems.append(InputProblem(where, "target_tco2e", target_tco2e, Message("must be >= 0")))
     if base_tco2e is None and not problems:
         base = inventory_for_year(session, facility, base_year)
         if base is None or base.status != "locked":
@@ -249,13 +255,16 @@ def set_target(
                     where,
                     "base_tco2e",
                     None,
-                    f"no locked inventory for {base_year}: lock one or give the base figure",
+                    Message(
+                        "no locked inventory for %(year)s: lock one or give the base figure",
+                        year=base_year,
+                    ),
                 )
             )
         else:
             base_tco2e = _totals(base.result["totals"])[f"total_{basis}_tco2e"]
     if base_tco2e is not None and base_tco2e < 0:
-        problems.append(InputProblem(where, "base_tco2e", base_tco2e, "must be >= 0"))
+        problems.append(InputProblem(where, "base_tco2e", base_tco2e, Message("must be >= 0")))
     if problems:
         raise InputError(problems)
     assert base_tco2e is not None

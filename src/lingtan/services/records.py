@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FACTOR_COLUMNS, read_factor_file
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.inventory import library_for
 from lingtan.store import audit
@@ -29,12 +30,12 @@ def _record(
     session: Session, facility_code: str | None, source_code: str, start: date, end: date
 ) -> tuple[Source, ActivityRecord]:
     facility = facility_by_code(session, facility_code)
-    where = f"facility {facility.code} source {source_code}"
+    where = Message("facility %(code)s source %(source)s", code=facility.code, source=source_code)
     source = session.scalars(
         select(Source).where(Source.facility_id == facility.id, Source.code == source_code)
     ).first()
     if source is None:
-        raise InputError(InputProblem(where, "source", source_code, "no such source"))
+        raise InputError(InputProblem(where, "source", source_code, Message("no such source")))
     record = session.scalars(
         select(ActivityRecord).where(
             ActivityRecord.source_id == source.id,
@@ -43,7 +44,9 @@ def _record(
         )
     ).first()
     if record is None:
-        raise InputError(InputProblem(where, "period", f"{start}..{end}", "no such record"))
+        raise InputError(
+            InputProblem(where, "period", f"{start}..{end}", Message("no such record"))
+        )
     return source, record
 
 
@@ -57,9 +60,15 @@ def _state(record: ActivityRecord) -> dict[str, Any]:
     }
 
 
+#: Where a problem of a change to a record is.
+_CHANGE = Message("change")
+
+
 def _reason(reason: str) -> str:
     if not reason or not reason.strip():
-        raise InputError(InputProblem("change", "reason", reason, "a change needs a reason"))
+        raise InputError(
+            InputProblem(_CHANGE, "reason", reason, Message("a change needs a reason"))
+        )
     return reason.strip()
 
 
@@ -83,19 +92,24 @@ def correct_record(
     why = _reason(reason)
     source, record = _record(session, facility_code, source_code, start, end)
     if quantity < 0:
-        raise InputError(InputProblem("change", "quantity", quantity, "must not be negative"))
+        raise InputError(
+            InputProblem(_CHANGE, "quantity", quantity, Message("must not be negative"))
+        )
     new_unit = unit or record.unit
     try:
         conversion_factor(new_unit, record.unit)
     except UnitError as exc:
-        raise InputError(InputProblem("change", "unit", new_unit, str(exc))) from None
+        raise InputError(InputProblem(_CHANGE, "unit", new_unit, exc.message)) from None
     before = _state(record)
     record.quantity, record.unit = quantity, new_unit
     if origin is not None:
         if origin not in ("meter", "invoice", "manual", "estimate"):
             raise InputError(
                 InputProblem(
-                    "change", "origin", origin, "must be meter, invoice, manual or estimate"
+                    _CHANGE,
+                    "origin",
+                    origin,
+                    Message("must be meter, invoice, manual or estimate"),
                 )
             )
         record.origin = origin
@@ -162,7 +176,7 @@ def add_factor_sets(session: Session, path: str | Path, *, actor: str) -> dict[s
             [s for s in sets if session.get(CustomFactorSet, s.set_id) is None]
         )
     except ValueError as exc:
-        raise InputError(InputProblem(str(path), "set_id", None, str(exc))) from None
+        raise InputError(InputProblem(str(path), "set_id", None, exc.args[0])) from None
     outcome = {}
     for factor_set in sets:
         buffer = io.StringIO()
@@ -179,8 +193,10 @@ def add_factor_sets(session: Session, path: str | Path, *, actor: str) -> dict[s
                         str(path),
                         "set_id",
                         factor_set.set_id,
-                        "is stored with other rows: a stored set is never replaced; "
-                        "give the new rows a new set id or version",
+                        Message(
+                            "is stored with other rows: a stored set is never replaced; "
+                            "give the new rows a new set id or version"
+                        ),
                     )
                 )
             outcome[factor_set.set_id] = "unchanged"

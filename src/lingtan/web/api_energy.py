@@ -25,6 +25,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.imports.load import import_file
 from lingtan.metering import rollups
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT, INTERVALS_PER_DAY
@@ -370,21 +371,30 @@ def _meter(session: Session, site: Facility, code: str) -> Meter:
     return found
 
 
+#: Where a problem of a request's query or of an uploaded file is.
+_QUERY, _UPLOAD = Message("query"), Message("upload")
+
+
 def _span(start: datetime, end: datetime, *, grid: bool = False) -> None:
     problems = []
     if end <= start:
-        problems.append(InputProblem("query", "end", end.isoformat(), "must be after start"))
+        problems.append(
+            InputProblem(_QUERY, "end", end.isoformat(), Message("must be after start"))
+        )
     elif end - start > MAX_READING_SPAN:
         problems.append(
             InputProblem(
-                "query", "end", end.isoformat(), f"at most {MAX_READING_SPAN.days} days after start"
+                _QUERY,
+                "end",
+                end.isoformat(),
+                Message("at most %(days)d days after start", days=MAX_READING_SPAN.days),
             )
         )
     if grid:
         for name, value in (("start", start), ("end", end)):
             if int(value.timestamp()) % INTERVAL_S or value.microsecond:
                 problems.append(
-                    InputProblem("query", name, value.isoformat(), "on the 15-minute grid")
+                    InputProblem(_QUERY, name, value.isoformat(), Message("on the 15-minute grid"))
                 )
     if problems:
         raise InputError(problems)
@@ -393,11 +403,14 @@ def _span(start: datetime, end: datetime, *, grid: bool = False) -> None:
 def _days(first: date, last: date) -> tuple[date, date]:
     """Local days ``[first, last + 1)``, checked."""
     if last < first:
-        raise InputError(InputProblem("query", "end", last.isoformat(), "is before start"))
+        raise InputError(InputProblem(_QUERY, "end", last.isoformat(), Message("is before start")))
     if (last - first).days + 1 > MAX_DAYS:
-        raise InputError(InputProblem("query", "end", last.isoformat(), f"at most {MAX_DAYS} days"))
+        rule = Message("at most %(days)d days", days=MAX_DAYS)
+        raise InputError(InputProblem(_QUERY, "end", last.isoformat(), rule))
     if last == date.max:
-        raise InputError(InputProblem("query", "end", last.isoformat(), "before 9999-12-31"))
+        raise InputError(
+            InputProblem(_QUERY, "end", last.isoformat(), Message("before 9999-12-31"))
+        )
     return first, last + timedelta(days=1)
 
 
@@ -430,11 +443,14 @@ def _uploaded(request: Request, upload: UploadFile, kinds: tuple[str, ...]) -> I
     if PurePath(name).suffix.lower() not in kinds:
         raise InputError(
             InputProblem(
-                "upload", "file", name, f"not an accepted kind of file ({', '.join(kinds)})"
+                _UPLOAD,
+                "file",
+                name,
+                Message("not an accepted kind of file (%(kinds)s)", kinds=", ".join(kinds)),
             )
         )
     if not content:
-        raise InputError(InputProblem("upload", "file", name, "is empty"))
+        raise InputError(InputProblem(_UPLOAD, "file", name, Message("is empty")))
     _sniff(name, content)
     with tempfile.TemporaryDirectory(prefix="lingtan-upload-") as folder:
         path = Path(folder) / name
@@ -915,7 +931,12 @@ def import_activity_file(
         )
         if summary.facility_code != site.code:
             raise InputError(
-                InputProblem(path.name, "facility", summary.facility_code, f"must be {site.code}")
+                InputProblem(
+                    path.name,
+                    "facility",
+                    summary.facility_code,
+                    Message("must be %(code)s", code=site.code),
+                )
             )
     return {"batch_id": summary.batch_id, "facility": summary.facility_code,
             "rows_read": summary.rows_read, "added": summary.added,

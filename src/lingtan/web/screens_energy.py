@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
+from lingtan.i18n import Message
 from lingtan.metering.dead_letters import dead_letters, retry_dead_letter
 from lingtan.metering.energy import LOSSES
 from lingtan.metering.energy_store import last_metered_day, month_span
@@ -138,7 +139,10 @@ def _tou(request: Request, session: Session, who: Principal, site: Facility, yea
             try:
                 rows.append(api_energy.meter_tou(session, who, site.code, code, year, m))
             except InputError as error:
-                problems += [f"{year}-{m:02d}: {p.rule}" for p in error.problems]
+                problems += [
+                    Message("%(month)s: %(reason)s", month=f"{year}-{m:02d}", reason=p.rule)
+                    for p in error.problems
+                ]
                 break  # the same calendar is missing for every meter of the month
     measured = [
         r for r in rows if any(p["intervals"] > p["missing_intervals"] for p in r["periods"])
