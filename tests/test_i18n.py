@@ -448,3 +448,27 @@ def test_a_stored_warning_translates_its_reason(tmp_path):
         )
         assert "has no value" not in shown
     assert texts("en").message(kept) == warning
+
+
+def test_region_steam_and_coal_basis_refusals_are_chinese(tmp_path):
+    """The reasons that came from exceptions as English text — an unknown region, steam
+    given in a liquid state, an equal-value basis without its coal consumption — are
+    Messages, Chinese on a zh-CN screen."""
+    from lingtan.calcfile import load_calc_file
+
+    text = """facility: {name: T, region: Atlantis}
+period: {start: 2025-01-01, end: 2025-12-31}
+sources:
+  - {id: steam, kind: purchased_heat, medium: steam, quantity: 10, unit: t, pressure: 1.0,
+     temperature: 150}
+"""
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    region, steam = refusals(lambda: load_calc_file(tmp_path / "a.yaml"), text)
+    assert region[:2] == ("报告主体", "region")
+    assert region[2].startswith("地区 'Atlantis' 无法识别")
+    assert steam[2].startswith("在 1 MPa、150 ℃ 下水为液态（饱和温度 179.89 ℃）")
+    basis = text.replace("Atlantis", "Jiangsu").replace("150", "250")
+    basis += "electricity_tce_basis: equal_value\n"
+    (tmp_path / "b.yaml").write_text(basis, encoding="utf-8")
+    (refused,) = refusals(lambda: load_calc_file(tmp_path / "b.yaml"), basis)
+    assert "供电煤耗" in refused[2]

@@ -177,6 +177,8 @@ def _read_json(text: str, origin: str) -> Any:
 
 #: Where a problem of the document's top level is.
 _TOP_LEVEL = Message("inventory")
+_FACILITY = Message("facility")  # the sections of the file, by their keys
+_PERIOD = Message("period")
 _TWICE_JSON = Message(
     "is given twice in one mapping; only the last value would be kept, so the file is refused"
 )
@@ -471,26 +473,26 @@ def parse_calc_document(
         )
 
     facility = check.mapping(_TOP_LEVEL, "facility", document.get("facility"))
-    name = check.text("facility", "name", facility.get("name")) or ""
+    name = check.text(_FACILITY, "name", facility.get("name")) or ""
     if not name:
-        check.add("facility", "name", None, Message("is required"))
-    region = check.text("facility", "region", facility.get("region"))
+        check.add(_FACILITY, "name", None, Message("is required"))
+    region = check.text(_FACILITY, "region", facility.get("region"))
     for key in sorted(set(facility) - {"name", "region"}):
         check.add(
-            "facility", key, facility[key], Message("is not a field of facility (name, region)")
+            _FACILITY, key, facility[key], Message("is not a field of facility (name, region)")
         )
     if region:
         try:
             resolve_region(region)
         except UnknownRegionError as exc:
-            check.add("facility", "region", region, str(exc))
+            check.add(_FACILITY, "region", region, exc.message)
 
     period = check.mapping(_TOP_LEVEL, "period", document.get("period"))
-    start = check.day("period", "start", period.get("start"))
-    end = check.day("period", "end", period.get("end"))
+    start = check.day(_PERIOD, "start", period.get("start"))
+    end = check.day(_PERIOD, "end", period.get("end"))
     if start and end and end < start:
         check.add(
-            "period",
+            _PERIOD,
             "end",
             end.isoformat(),
             Message("is before the start %(start)s", start=start.isoformat()),

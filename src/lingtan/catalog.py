@@ -15,6 +15,9 @@ from functools import cache
 from importlib import resources
 from typing import TypeVar
 
+from lingtan.errors import Explained
+from lingtan.i18n import Message
+
 __all__ = [
     "Fuel",
     "Region",
@@ -43,8 +46,8 @@ class Region:
     name_zh: str
 
 
-class UnknownRegionError(LookupError):
-    """A region text lingtan does not know."""
+class UnknownRegionError(Explained, LookupError):
+    """A region text lingtan does not know (:class:`~lingtan.errors.Explained`)."""
 
 
 T = TypeVar("T")
@@ -115,7 +118,12 @@ def resolve_region(text: str) -> Region:
     region = _regions()[1].get(fold_name(str(text)))
     if region is None:
         raise UnknownRegionError(
-            f"region {text!r} is not known: give a province (江苏, Jiangsu, CN-JS), "
-            "a grid region (华东, East China, grid-east) or CN for the national average"
+            Message(
+                "region %(region)r is not known: give a province (%(province)s), a grid region "
+                "(%(grid)s) or CN for the national average",
+                region=str(text),
+                province="江苏, Jiangsu, CN-JS",
+                grid="华东, East China, grid-east",
+            )
         )
     return region

@@ -8,7 +8,17 @@ from typing import Any
 
 from lingtan.i18n import Message
 
-__all__ = ["InputError", "InputProblem", "one_of", "unreadable"]
+__all__ = ["Explained", "InputError", "InputProblem", "one_of", "unreadable"]
+
+
+class Explained(Exception):  # noqa: N818 (a mixin of the errors below, not an error itself)
+    """An error raised with a :class:`~lingtan.i18n.Message`: ``str(error)`` is the English
+    text and :attr:`message` the text to embed in another Message or a rule, translated
+    where it is shown."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

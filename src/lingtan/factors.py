@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import InputError, InputProblem, one_of, unreadable
+from lingtan.errors import Explained, InputError, InputProblem, one_of, unreadable
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, parse_unit
 
@@ -213,16 +213,9 @@ class Selection:
     rule: str
 
 
-class FactorNotFoundError(LookupError):
-    """No set holds the requested value (or the explicit set does not).
-
-    Raised with a :class:`~lingtan.i18n.Message`: ``str(error)`` is the English text and
-    :attr:`message` the text to embed in another Message or a rule, translated where shown.
-    """
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
+class FactorNotFoundError(Explained, LookupError):
+    """No set holds the requested value, or the explicit set does not (an
+    :class:`~lingtan.errors.Explained` error)."""
 
 
 class FactorLibrary:

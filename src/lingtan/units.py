@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import pint
 
+from lingtan.errors import Explained
 from lingtan.i18n import N_, Message
 
 __all__ = [
@@ -49,16 +50,9 @@ for _definition in (
     ureg.define(_definition)
 
 
-class UnitError(ValueError):
-    """A unit text that cannot be read, or a unit of the wrong dimension.
-
-    Raised with a :class:`~lingtan.i18n.Message`: ``str(error)`` is the English text and
-    :attr:`message` the text to embed in another Message or a rule, translated where shown.
-    """
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
+class UnitError(Explained, ValueError):
+    """A unit text that cannot be read, or a unit of the wrong dimension (an
+    :class:`~lingtan.errors.Explained` error)."""
 
 
 # Spellings seen in factory ledgers and Chinese documents, rewritten to pint expressions.

@@ -12,8 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lingtan.accounting.model import FactorUse
+from lingtan.errors import Explained
 from lingtan.factors import FactorLibrary, FactorNotFoundError
+from lingtan.i18n import Message
 from lingtan.units import conversion_factor
+
+
+class CoalBasisError(Explained, ValueError):
+    """A basis of electricity in standard coal that cannot be used (:class:`Explained`)."""
+
 
 __all__ = [
     "StandardCoal",
@@ -88,13 +95,17 @@ class StandardCoal:
         energy = FactorUse.chosen("standard coal heat content", selection, "MJ/kgce")
         if electricity_basis == "equal_value":
             if supply_coal_gce_per_kwh is None or supply_coal_gce_per_kwh <= 0:
-                raise ValueError("the equal-value basis needs a positive supply_coal_gce_per_kwh")
+                raise CoalBasisError(
+                    Message("the equal-value basis needs a positive supply_coal_gce_per_kwh")
+                )
             electricity = FactorUse(
                 "electricity equal value (等价值)",
                 equal_value_coefficient(supply_coal_gce_per_kwh),
                 "kgce/kWh",
                 None,
-                f"supply coal consumption {supply_coal_gce_per_kwh} gce/kWh (input)",
+                Message(
+                    "supply coal consumption %(gce)s gce/kWh (input)", gce=supply_coal_gce_per_kwh
+                ),
             )
         elif electricity_basis == "equivalent":
             choice = library.select("standard_coal", "electricity", "equivalent", set_id=set_id)
@@ -102,8 +113,8 @@ class StandardCoal:
                 "electricity equivalent value (当量值)", choice, "kgce/kWh"
             )
         else:
-            raise ValueError(
-                f"electricity basis {electricity_basis!r} must be 'equivalent' or 'equal_value'"
+            raise CoalBasisError(
+                Message("must be one of %(options)s", options="equivalent, equal_value")
             )
         return cls(energy, electricity, library, set_id)
 

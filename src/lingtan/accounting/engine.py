@@ -30,7 +30,7 @@ import numpy as np
 
 from lingtan import __version__
 from lingtan.accounting import formulas
-from lingtan.accounting.energy import StandardCoal
+from lingtan.accounting.energy import CoalBasisError, StandardCoal
 from lingtan.accounting.model import (
     KINDS,
     FactorUse,
@@ -44,7 +44,7 @@ from lingtan.accounting.model import (
 )
 from lingtan.accounting.notes import result_notes
 from lingtan.accounting.serials import serial_problems
-from lingtan.accounting.steam import steam_enthalpy
+from lingtan.accounting.steam import SteamStateError, steam_enthalpy
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_year_warning
@@ -804,7 +804,7 @@ def _electricity(ctx: _Context, source: _Rows, *, exported: bool) -> LineGroup:
     try:
         region = resolve_region(region_text)
     except UnknownRegionError as exc:
-        raise _SourceError("region", region_text, str(exc)) from None
+        raise _SourceError("region", region_text, exc.message) from None
     try:
         factor = ctx.electricity(region.code)
     except FactorNotFoundError as exc:
@@ -939,9 +939,9 @@ def _steam_enthalpy(source: _Rows) -> FactorUse:
         try:
             values.append(steam_enthalpy(p, t))
             rules.append("")
-        except ValueError as exc:
+        except SteamStateError as exc:
             values.append(math.nan)
-            rules.append(str(exc))
+            rules.append(exc.message)
     failed = np.array([bool(rule) for rule in rules])
     if failed.any():
         raise _SourceError("temperature", source.temperature, rules, where=failed)
@@ -1408,13 +1408,13 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
         )
     try:
         ctx = _Context(inventory, library)
-    except ValueError as exc:  # the standard-coal basis
+    except CoalBasisError as exc:  # the standard-coal basis
         raise InputError(
             InputProblem(
                 Message("inventory"),
                 "electricity_tce_basis",
                 inventory.electricity_tce_basis,
-                str(exc),
+                exc.message,
             )
         ) from None
     except FactorNotFoundError as exc:  # a set named in factor_sets, or the gwp set

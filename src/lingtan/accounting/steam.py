@@ -16,9 +16,16 @@ from __future__ import annotations
 
 from iapws import IAPWS97
 
-__all__ = ["steam_enthalpy"]
+from lingtan.errors import Explained
+from lingtan.i18n import N_, Message
+
+__all__ = ["SteamStateError", "steam_enthalpy"]
 
 _KELVIN = 273.15
+
+
+class SteamStateError(Explained, ValueError):
+    """A pressure and temperature that give no steam enthalpy (:class:`Explained`)."""
 
 
 def steam_enthalpy(pressure_mpa: float, temperature_c: float) -> float:
@@ -33,27 +40,45 @@ def steam_enthalpy(pressure_mpa: float, temperature_c: float) -> float:
 
     Raises
     ------
-    ValueError
+    SteamStateError
         If the state is outside IAPWS-IF97, or is liquid water (at or below the saturation
         temperature the enthalpy depends on the steam's dryness, which P and T do not give).
     """
     try:
         state = IAPWS97(P=pressure_mpa, T=temperature_c + _KELVIN)
     except NotImplementedError:
-        raise ValueError(
-            f"{pressure_mpa:g} MPa and {temperature_c:g} degC are outside IAPWS-IF97 "
-            "(0-100 MPa up to 800 degC, 0-50 MPa up to 2000 degC)"
+        raise SteamStateError(
+            Message(
+                "%(p)s MPa and %(t)s degC are outside IAPWS-IF97 (0-100 MPa up to 800 degC, "
+                "0-50 MPa up to 2000 degC)",
+                p=f"{pressure_mpa:g}",
+                t=f"{temperature_c:g}",
+            )
         ) from None
     if state.status != 1:
-        raise ValueError(
-            f"{pressure_mpa:g} MPa and {temperature_c:g} degC are outside IAPWS-IF97 ({state.msg})"
+        raise SteamStateError(
+            Message(
+                "%(p)s MPa and %(t)s degC are outside IAPWS-IF97 (%(detail)s)",
+                p=f"{pressure_mpa:g}",
+                t=f"{temperature_c:g}",
+                detail=state.msg,
+            )
         )
     if state.x < 1:
-        saturation = IAPWS97(P=pressure_mpa, x=1).T - _KELVIN if pressure_mpa < 22.064 else None
-        where = f" (saturation at {saturation:.2f} degC)" if saturation is not None else ""
-        raise ValueError(
-            f"at {pressure_mpa:g} MPa and {temperature_c:g} degC water is liquid{where}: steam "
-            "given by pressure and temperature must be superheated; for wet steam give its "
-            "enthalpy, for hot water medium hot_water"
-        )
+        values = {"p": f"{pressure_mpa:g}", "t": f"{temperature_c:g}"}
+        if pressure_mpa < 22.064:
+            saturation = IAPWS97(P=pressure_mpa, x=1).T - _KELVIN
+            text = N_(
+                "at %(p)s MPa and %(t)s degC water is liquid (saturation at %(saturation)s "
+                "degC): steam given by pressure and temperature must be superheated; for wet "
+                "steam give its enthalpy, for hot water medium hot_water"
+            )
+            values["saturation"] = f"{saturation:.2f}"
+        else:
+            text = N_(
+                "at %(p)s MPa and %(t)s degC water is liquid: steam given by pressure and "
+                "temperature must be superheated; for wet steam give its enthalpy, for hot "
+                "water medium hot_water"
+            )
+        raise SteamStateError(Message(text, **values))
     return float(state.h)

@@ -314,7 +314,7 @@ def load_energy(
                 Message("facility %(code)s", code=facility.code),
                 "region",
                 facility.region,
-                str(error),
+                error.message,
             )
         ) from None
     year = (end - timedelta(days=1)).year

@@ -69,7 +69,7 @@ def _region(facility: Facility) -> str:
                 Message("facility %(code)s", code=facility.code),
                 "region",
                 facility.region,
-                str(error),
+                error.message,
             )
         ) from None
 
