@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +23,12 @@ from lingtan.factors import FactorLibrary, shipped_library
 @pytest.fixture(scope="session")
 def library() -> FactorLibrary:
     return shipped_library()
+
+
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """The commands of ``group`` by name, sorted, each imported (:mod:`lingtan.cli.lazy`)."""
+    ctx = click.Context(group)
+    return {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
 
 
 def run(*sources: Source, library: FactorLibrary | None = None, **options):

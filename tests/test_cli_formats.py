@@ -15,6 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from conftest import subcommands
 from lingtan.cli.common import FORMATS, Column, emit
 from lingtan.cli.main import main
 from lingtan.demo.build import FACILITY
@@ -51,7 +52,7 @@ LISTINGS = {
 
 def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     found = {}
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         path = f"{prefix}{name}"
         found[path] = command
         if isinstance(command, click.Group):
