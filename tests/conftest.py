@@ -3,6 +3,7 @@ import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +24,13 @@ from lingtan.factors import FactorLibrary, shipped_library
 @pytest.fixture(scope="session")
 def library() -> FactorLibrary:
     return shipped_library()
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def subcommands(group: click.Group) -> dict[str, click.Command]:
