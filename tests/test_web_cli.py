@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from click.testing import CliRunner
 
 from conftest import free_port
@@ -215,6 +216,18 @@ def test_the_worker_health_check_waits_for_a_start_as_slow_as_the_parents_four_t
     assert worker_healthcheck_s(3.2, 4, 2) == 26  # two workers per core start one after the other
     assert worker_healthcheck_s(3.2, 1, 8) == 13
     assert worker_healthcheck_s(3.2, 2, None) == 26  # cores unknown: one
+
+
+def test_serve_gives_uvicorn_the_health_check_timeout(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'lingtan.db'}"
+    assert CliRunner().invoke(main, ["--db", url, "init"]).exit_code == 0
+    for name in ("LINGTAN_DATABASE_URL", "LINGTAN_SECURE_COOKIES"):  # serve sets them
+        monkeypatch.delenv(name, raising=False)
+    given = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
+    result = CliRunner().invoke(main, ["--db", url, "serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert given["workers"] == 2 and given["timeout_worker_healthcheck"] >= HEALTHCHECK_MIN_S
 
 
 #: How long ``lingtan serve --workers 2`` may take to start both workers on a loaded machine [s].

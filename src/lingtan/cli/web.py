@@ -65,6 +65,7 @@ def serve(
     workers: int,
 ) -> None:
     """Run the web application (API under /api/v1, schema at /api/v1/openapi.json)."""
+    began_cpu_s = time.process_time()
     import uvicorn
 
     from lingtan.web.app import create_app
@@ -74,9 +75,9 @@ def serve(
         app = create_app(url, secure_cookies=secure_cookies)  # checks the database once
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    # What a worker process does before it serves, in CPU seconds: this process's so far
-    # (the interpreter, the imports, the application).
-    start_cpu_s = time.process_time()
+    # What a worker process does before it serves, in CPU seconds: the imports of uvicorn
+    # and the application and building it (less where a command before imported them).
+    start_cpu_s = time.process_time() - began_cpu_s
     if workers > 1:  # each process builds its own application: uvicorn imports the factory
         app.state.engine.dispose()
         os.environ["LINGTAN_DATABASE_URL"] = url
@@ -111,7 +112,8 @@ def worker_healthcheck_s(start_cpu_s: float, workers: int, cpus: int | None) -> 
     imports the application while it answers); on a loaded machine, a few seconds of start-up
     may exceed uvicorn's 5 s, which then kills workers that were only starting ("Child process
     died"). So the timeout is :data:`HEALTHCHECK_MARGIN` times the CPU time the parent took
-    to start (``start_cpu_s``), times the workers per core, and never less than uvicorn's.
+    to import and build the application (``start_cpu_s``), times the workers per core, and
+    never less than uvicorn's.
     """
     per_core = max(1.0, workers / (cpus or 1))
     return max(HEALTHCHECK_MIN_S, math.ceil(HEALTHCHECK_MARGIN * start_cpu_s * per_core))
