@@ -9,7 +9,6 @@ Screenshots go to ``test-artifacts/screenshots/``.
 """
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from web_support import PASSWORD, Site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,19 +31,13 @@ def require_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (Debian package chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve(site: Site) -> Iterator[str]:
     """``site.app`` served by uvicorn in a thread: its base URL; stopped (and the site's
     engines disposed) at the end."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

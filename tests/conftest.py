@@ -3,6 +3,7 @@ import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +24,19 @@ from lingtan.factors import FactorLibrary, shipped_library
 @pytest.fixture(scope="session")
 def library() -> FactorLibrary:
     return shipped_library()
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """The commands of ``group`` by name, sorted, each imported (:mod:`lingtan.cli.lazy`)."""
+    ctx = click.Context(group)
+    return {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
 
 
 def run(*sources: Source, library: FactorLibrary | None = None, **options):

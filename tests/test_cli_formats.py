@@ -9,15 +9,18 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from conftest import subcommands
 from lingtan.cli.common import FORMATS, Column, emit
+from lingtan.cli.ingest import StoreSink
 from lingtan.cli.main import main
 from lingtan.demo.build import FACILITY
+from lingtan.metering.reading import Reading
 
 # Every command that lists rows, with the arguments it needs on the demo factory. A new command
 # with ``--format table|json|csv`` must be added here, so that it is run in the three formats.
@@ -52,7 +55,7 @@ LISTINGS = {
 
 def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     found = {}
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         path = f"{prefix}{name}"
         found[path] = command
         if isinstance(command, click.Group):
@@ -89,6 +92,12 @@ def listed(demo_copy, tmp_path_factory):
     run("inventory", "restate", "--year", "2025", "--gwp", "AR6", "--reason", "GWP of AR6")
     run("users", "tokens", "create", "gateway", "--facility", FACILITY, "--scope", "ingest")
     meter = json.loads(run("meters", "list", "--format", "json"))[0]["meter"]
+    # a gateway's readings of a code that is not a meter: set aside
+    sink = StoreSink(url, FACILITY)
+    try:
+        sink.deliver([Reading("NO-SUCH", datetime(2025, 3, 1, tzinfo=UTC), 1.0, "mqtt:gw")])
+    finally:
+        sink.engine.dispose()
     return run, meter, url
 
 

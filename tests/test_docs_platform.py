@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from conftest import subcommands
 from lingtan.cli.common import FORMATS
 from lingtan.cli.main import main
 from lingtan.imports import parse
@@ -94,7 +95,7 @@ def test_every_environment_variable_is_documented():
 
 def command_paths(group: click.Group, prefix: str = "lingtan") -> list[str]:
     paths = []
-    for name, command in sorted(group.commands.items()):
+    for name, command in subcommands(group).items():
         if command.hidden:
             continue
         path = f"{prefix} {name}"
@@ -121,7 +122,7 @@ def test_every_command_is_documented():
 def listings(group: click.Group, prefix: str = "lingtan") -> list[str]:
     """The commands with the shared ``--format table|json|csv``."""
     found = []
-    for name, command in sorted(group.commands.items()):
+    for name, command in subcommands(group).items():
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found += listings(command, path)

@@ -20,6 +20,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from conftest import free_port
 from lingtan.cli.ingest import ingest
 from lingtan.metering.adapters.buffer import DiskBuffer
 from lingtan.metering.adapters.config import ConfigError, load_config
@@ -135,12 +136,6 @@ def test_buffer_survives_sigkill(tmp_path: Path) -> None:
 
 
 # --- MQTT -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(condition, timeout_s: float = 15.0, what: str = "condition") -> None:

@@ -34,6 +34,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy as sa
 
+from conftest import free_port
 from lingtan.metering.store import MeterDefinition
 from lingtan.store.db import make_engine, session_scope, upgrade
 from lingtan.store.models import MeterReading, MeterReadingConflict
@@ -52,12 +53,6 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivatePostgres:

@@ -1,12 +1,22 @@
 """``lingtan users`` and ``lingtan serve`` on a real database."""
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from click.testing import CliRunner
 
+from conftest import free_port
 from lingtan.cli.main import main
+from lingtan.cli.web import HEALTHCHECK_MIN_S, worker_healthcheck_s
 from lingtan.store.models import ApiToken, AppUser, AuditEntry
 from web_support import ALPHA, PASSWORD, build_site
 
@@ -198,3 +208,67 @@ def test_serve_refuses_a_database_that_was_never_initialised(tmp_path):
     assert result.exit_code == 1
     assert "run `lingtan init` first" in result.output
     assert not (tmp_path / "empty.db").exists()  # not created as a side effect
+
+
+def test_the_worker_health_check_waits_for_a_start_as_slow_as_the_parents_four_times_over():
+    assert worker_healthcheck_s(0.3, 2, 2) == HEALTHCHECK_MIN_S == 5  # uvicorn's default
+    assert worker_healthcheck_s(3.2, 2, 2) == 13
+    assert worker_healthcheck_s(3.2, 4, 2) == 26  # two workers per core start one after the other
+    assert worker_healthcheck_s(3.2, 1, 8) == 13
+    assert worker_healthcheck_s(3.2, 2, None) == 26  # cores unknown: one
+
+
+def test_serve_gives_uvicorn_the_health_check_timeout(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'lingtan.db'}"
+    assert CliRunner().invoke(main, ["--db", url, "init"]).exit_code == 0
+    for name in ("LINGTAN_DATABASE_URL", "LINGTAN_SECURE_COOKIES"):  # serve sets them
+        monkeypatch.delenv(name, raising=False)
+    given = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
+    result = CliRunner().invoke(main, ["--db", url, "serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert given["workers"] == 2 and given["timeout_worker_healthcheck"] >= HEALTHCHECK_MIN_S
+
+
+#: How long ``lingtan serve --workers 2`` may take to start both workers on a loaded machine [s].
+START_S = 90
+
+
+def started_workers(log: Path) -> list[int]:
+    """The process ids of the workers that have started serving, from uvicorn's log."""
+    text = log.read_text(errors="replace")
+    pids = [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", text)]
+    return pids[: text.count("Application startup complete.")]
+
+
+def test_serve_with_two_workers_starts_both_and_each_answers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lingtan.db'}"
+    assert CliRunner().invoke(main, ["--db", url, "init"]).exit_code == 0
+    port, log = free_port(), tmp_path / "serve.log"
+    # The installed command, as people run it: each worker process imports it first.
+    lingtan = Path(sys.executable).with_name("lingtan")
+    command = [lingtan, "--db", url, "serve", "--port", str(port), "--workers", "2"]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_S
+        while len(started_workers(log)) < 2 and server.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        workers = started_workers(log)
+        assert len(set(workers)) == 2, log.read_text()
+        for worker in workers:  # the other one stopped, this one alone can accept
+            others = [pid for pid in workers if pid != worker]
+            try:
+                for pid in others:
+                    os.kill(pid, signal.SIGSTOP)
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+                    assert page.status == 200
+            finally:
+                for pid in others:
+                    os.kill(pid, signal.SIGCONT)
+        text = log.read_text()
+        assert "died" not in text and "failed to start" not in text, text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -13,12 +13,19 @@ Unit text accepts the spellings a factory uses: ``10^4 Nm3`` or ``万Nm3`` (ten 
 cubic metres), ``万kWh``, ``吨``, ``千克``, ``千瓦时``. :func:`parse_unit` turns text into a pint
 quantity of one unit; :func:`conversion_factor` gives the multiplier between two units and is
 cached, so calculations on many lines pay for pint once per distinct unit.
+
+Reading pint's definitions takes a tenth of a second or more, at every start of every command;
+:func:`build_registry` keeps them, parsed, in the user's cache directory (pint's own disk
+cache), and reads them afresh where that cache cannot be read or written.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from functools import lru_cache
+from pathlib import Path
 
 import pint
 
@@ -26,15 +33,30 @@ from lingtan.errors import Explained
 from lingtan.i18n import N_, Message
 
 __all__ = [
+    "DEFINITIONS",
     "UnitError",
+    "build_registry",
+    "cache_folder",
     "conversion_factor",
     "dimension_name",
     "parse_unit",
     "ureg",
 ]
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-for _definition in (
+
+def cache_folder() -> Path | None:
+    """Where pint's parsed definitions are kept: ``$XDG_CACHE_HOME`` (default ``~/.cache``)
+    ``/lingtan/pint-<version>``, one folder per pint version (a pickle of one version may not
+    load in another); ``None`` for a user without a home directory."""
+    try:
+        cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no $HOME and no entry in the password database
+        return None
+    return Path(cache_home) / "lingtan" / f"pint-{pint.__version__}"
+
+
+#: The units lingtan adds to pint's (see above).
+DEFINITIONS = (
     "kgce = [standard_coal] = kg_ce",
     "tce = 1000 * kgce = t_ce",
     "gce = 0.001 * kgce = g_ce",
@@ -46,8 +68,32 @@ for _definition in (
     "kgCO2 = kgCO2e",
     "tCO2 = tCO2e",
     "gCO2 = gCO2e",
-):
-    ureg.define(_definition)
+)
+
+
+def build_registry(folder: Path | None) -> pint.UnitRegistry:
+    """pint's registry with lingtan's :data:`DEFINITIONS`, pint's own definitions cached in
+    ``folder`` (``None``: no cache).
+
+    Where the cache cannot be read (cut short, written by another version, being written by
+    a second process) or written (a read-only home), pint reads its files afresh; a cache that
+    failed is removed, so that the next start writes it anew.
+    """
+    options = {"autoconvert_offset_to_baseunit": True}
+    registry = None
+    if folder is not None:
+        try:
+            registry = pint.UnitRegistry(cache_folder=folder, **options)
+        except Exception:  # whatever the cache raised: the registry below needs none of it
+            shutil.rmtree(folder, ignore_errors=True)
+    if registry is None:
+        registry = pint.UnitRegistry(**options)
+    for definition in DEFINITIONS:
+        registry.define(definition)
+    return registry
+
+
+ureg = build_registry(cache_folder())
 
 
 class UnitError(Explained, ValueError):

@@ -14,8 +14,6 @@ Thermodynamic Properties of Water and Steam.
 
 from __future__ import annotations
 
-from iapws import IAPWS97
-
 from lingtan.errors import Explained
 from lingtan.i18n import N_, Message
 
@@ -44,6 +42,8 @@ def steam_enthalpy(pressure_mpa: float, temperature_c: float) -> float:
         If the state is outside IAPWS-IF97, or is liquid water (at or below the saturation
         temperature the enthalpy depends on the steam's dryness, which P and T do not give).
     """
+    from iapws import IAPWS97  # with scipy, a third of a second: only for steam given by P and T
+
     try:
         state = IAPWS97(P=pressure_mpa, T=temperature_c + _KELVIN)
     except NotImplementedError:

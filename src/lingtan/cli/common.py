@@ -16,25 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import make_url
-from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
-from lingtan.store.db import (
-    current_revision,
-    database_url,
-    head_revision,
-    make_engine,
-    session_scope,
-)
-from lingtan.store.evidence import EvidenceStore, evidence_root
+
+if TYPE_CHECKING:  # the store is imported by the commands that open it (lingtan.cli.lazy)
+    from sqlalchemy.orm import Session
+
+    from lingtan.store.evidence import EvidenceStore
 
 __all__ = [
     "FIELD_COLUMNS",
@@ -249,6 +244,17 @@ def open_store(
 ) -> Iterator[tuple[Session, EvidenceStore]]:
     """A transaction on the configured database: an error rolls everything back. A read-only
     one does not wait for a writer on SQLite."""
+    from sqlalchemy import make_url
+
+    from lingtan.store.db import (
+        current_revision,
+        database_url,
+        head_revision,
+        make_engine,
+        session_scope,
+    )
+    from lingtan.store.evidence import EvidenceStore, evidence_root
+
     url = database_url(ctx.obj.get("db") if ctx.obj else None)
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():

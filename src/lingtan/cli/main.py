@@ -1,70 +1,118 @@
-"""The ``lingtan`` command line.
+"""The ``lingtan`` command line: the group and its table of commands.
 
-Exit status: 0 on success, 2 when the input is refused (with every problem on stderr and
-nothing on stdout), 1 on an unexpected failure.
+A command's module is imported only when that command runs (:mod:`lingtan.cli.lazy`), so the
+table holds the line of each in ``lingtan --help``. Exit status: 0 on success, 2 when the
+input is refused (with every problem on stderr and nothing on stdout), 1 on an unexpected
+failure.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from typing import Any
-
 import click
 
 from lingtan import __version__
-from lingtan.accounting.engine import compute_inventory
-from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
-from lingtan.accounting.serialize import line_to_dict, result_to_dict, write_result_json
-from lingtan.calcfile import load_calc_file
-from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli.common import (
-    FIELD_COLUMNS,
-    LINE_COLUMNS,
-    Column,
-    console,
-    emit,
-    format_option,
-    print_table,
-    table_of,
-)
-from lingtan.cli.demo import demo
-from lingtan.cli.energy import energy
-from lingtan.cli.ingest import ingest
-from lingtan.cli.metering import meters
-from lingtan.cli.overview import overview, target
-from lingtan.cli.platform import COMMANDS, factors_add
-from lingtan.cli.tariff import tariff
-from lingtan.cli.tou import tou
-from lingtan.cli.web import serve, users
-from lingtan.errors import InputError
-from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
+from lingtan.cli.lazy import LazyCommand, LazyGroup
 
-_TOTAL_LABELS = (
-    ("total_tco2e", "GB/T 32150 total", "排放总量", "tCO2e"),
-    ("total_co2_t", "GB/T 32150 total, CO2 only", "二氧化碳排放总量", "tCO2"),
-    ("scope1_tco2e", "Scope 1 (gross)", "范围一", "tCO2e"),
-    ("scope2_location_tco2e", "Scope 2 location-based", "范围二（基于位置）", "tCO2e"),
-    ("scope2_market_tco2e", "Scope 2 market-based", "范围二（基于市场）", "tCO2e"),
-    ("scope3_tco2e", "Scope 3", "范围三", "tCO2e"),
-    ("deductions_tco2e", "Deductions (exports, recovered CO2)", "扣减量", "tCO2e"),
-    ("biogenic_co2_t", "Biogenic CO2 (outside totals)", "生物质二氧化碳（不计入总量）", "tCO2"),
-    ("energy_tce", "Energy consumption", "综合能源消费量", "tce"),
-    ("renewable_electricity_mwh", "Renewable electricity (instruments)", "可再生电力", "MWh"),
-    ("co2_per_energy_tco2_per_tce", "CO2 per unit energy", "单位能耗碳排放", "tCO2/tce"),
-)
+_PLATFORM = "lingtan.cli.platform"
+
+#: Every command: where it lives and its help in ``lingtan --help``.
+COMMANDS = {
+    "activity": LazyCommand(
+        _PLATFORM,
+        "activity_group",
+        "Correct or remove stored activity records (with a reason, in the audit log), or "
+        "produce them from meters.",
+    ),
+    "audit": LazyCommand(_PLATFORM, "audit_group", "The tamper-evident audit log."),
+    "calc": LazyCommand(
+        "lingtan.cli.calc",
+        "calc",
+        "Compute the GHG inventory described by INPUT (YAML or JSON) and print it: its tables, "
+        "the JSON contract, or its lines as CSV.",
+    ),
+    "demo": LazyCommand(
+        "lingtan.cli.demo",
+        "demo",
+        "Build the demo factory, compute and lock its 2025 inventory, write the reports, then "
+        "serve its dashboard with the demo sign-ins printed.",
+    ),
+    "energy": LazyCommand(
+        "lingtan.cli.energy",
+        "energy",
+        "Energy and carbon from meters: totals in tce, balance, energy flow, budgets, intensity "
+        "and carbon per interval.",
+    ),
+    "export": LazyCommand(
+        _PLATFORM,
+        "export",
+        "Export an inventory: xlsx (the report workbook), json (the snapshot) or csv (lines).",
+    ),
+    "factors": LazyCommand(
+        "lingtan.cli.factors", "factors", "The factor library: what is shipped, with provenance."
+    ),
+    "import": LazyCommand(_PLATFORM, "import_group", "Import data files."),
+    "ingest": LazyCommand(
+        "lingtan.cli.ingest",
+        "ingest",
+        "Collect meter readings from MQTT, Modbus TCP or OPC UA into the readings store.",
+    ),
+    "init": LazyCommand(
+        _PLATFORM, "init", "Create the database (or bring it to the newest schema)."
+    ),
+    "inventory": LazyCommand(
+        _PLATFORM, "inventory_group", "Compute, lock, restate, compare and trace inventories."
+    ),
+    "meters": LazyCommand(
+        "lingtan.cli.metering",
+        "meters",
+        "Meters and their readings: define the metering tree, import readings, list meters.",
+    ),
+    "overview": LazyCommand(
+        "lingtan.cli.overview",
+        "overview",
+        "The year of a facility at a glance, from the inventory that stands for it: emissions "
+        "by scope (Scope 2 location- and market-based), energy, renewable share, intensity, "
+        "monthly trend and progress to the target (CSV: the monthly trend).",
+    ),
+    "report": LazyCommand(
+        _PLATFORM,
+        "report",
+        "Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English).",
+    ),
+    "serve": LazyCommand(
+        "lingtan.cli.web",
+        "serve",
+        "Run the web application (API under /api/v1, schema at /api/v1/openapi.json).",
+    ),
+    "target": LazyCommand(
+        "lingtan.cli.overview",
+        "target",
+        "A facility's emission target, which the overview measures progress against.",
+    ),
+    "tariff": LazyCommand(
+        "lingtan.cli.tariff",
+        "tariff",
+        "Tariffs: energy prices per energy type, month and TOU period, and the basic charge.",
+    ),
+    "template": LazyCommand(
+        _PLATFORM,
+        "template",
+        "Write the empty activity-data workbook (bilingual headers) to OUTPUT.",
+    ),
+    "tou": LazyCommand(
+        "lingtan.cli.tou",
+        "tou",
+        "Time-of-use (峰谷分时) periods: shipped calendars, their hours, meter energy per period.",
+    ),
+    "users": LazyCommand(
+        "lingtan.cli.web",
+        "users",
+        "People who sign in to the web application, and API tokens for gateways and scripts.",
+    ),
+}
 
 
-def _number(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _fail(error: InputError) -> None:
-    click.echo(str(error), err=True)
-    sys.exit(2)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lingtan")
 @click.option(
     "--db",
@@ -76,227 +124,3 @@ def _fail(error: InputError) -> None:
 def main(ctx: click.Context, db: str | None) -> None:
     """lingtan (零碳): carbon accounting and energy management for zero-carbon factories."""
     ctx.ensure_object(dict)["db"] = db
-
-
-@main.command()
-@click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
-@format_option
-def calc(input_file: str, output: str) -> None:
-    """Compute the GHG inventory described by INPUT (YAML or JSON) and print it: its tables,
-    the JSON contract, or its lines as CSV.
-
-    See docs/calc.md for the file format.
-    """
-    try:
-        inventory, library = load_calc_file(input_file)
-        result = compute_inventory(inventory, library)
-    except InputError as error:
-        _fail(InputError(error.problems, origin=input_file))
-    if output == "table":
-        _print_result(result)
-    elif output == "json":
-        write_result_json(result, _stdout_bytes())
-    else:
-        document = result_to_dict(result)
-        emit(document["lines"], LINE_COLUMNS, output, document=document)
-
-
-def _stdout_bytes() -> Any:
-    """stdout for bytes: its buffer, or (for a text-only stream) a writer that decodes."""
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is not None:
-        sys.stdout.flush()
-        return binary
-    return _TextWriter(sys.stdout)
-
-
-class _TextWriter:
-    def __init__(self, stream: Any):
-        self.stream = stream
-
-    def write(self, data: bytes) -> None:
-        self.stream.write(data.decode("utf-8"))
-
-
-_SUMMARY = (
-    Column("figure"),
-    Column("figure_zh", "指标"),
-    Column("value", digits=3),
-    Column("uncertainty_pct", "± %", 1),
-    Column("uncertainty_coverage_pct", "coverage %", 0),
-    Column("unit"),
-)
-
-
-def _print_result(result: InventoryResult) -> None:
-    inventory = result.input
-    totals = result.totals
-    console().print(
-        f"[bold]{inventory.facility_name}[/bold]  {inventory.period_start} – {inventory.period_end}"
-        f"  region {inventory.region or '-'}  GWP {inventory.gwp}  {result.engine_version}"
-    )
-    values = vars(totals)
-    summary = [
-        {
-            "figure": english,
-            "figure_zh": chinese,
-            "value": values[key],
-            "uncertainty_pct": totals.uncertainty_pct.get(key),
-            "uncertainty_coverage_pct": totals.uncertainty_coverage_pct.get(key),
-            "unit": unit,
-        }
-        for key, english, chinese, unit in _TOTAL_LABELS
-    ]
-    uncertain = any(row["uncertainty_pct"] is not None for row in summary)
-    shown = [c for c in _SUMMARY if not c.key.startswith("uncertainty") or uncertain]
-    print_table(table_of(summary, shown, title="Totals 汇总"))
-    if totals.intensities:
-        intensities = [
-            {"denominator": item["denominator"], "value": item["tco2e_per_unit"],
-             "unit": f"tCO2e/{item['unit']}"}
-            for item in totals.intensities
-        ]  # fmt: skip
-        per_unit = (Column("denominator", "per"), Column("value", digits=6), Column("unit"))
-        print_table(table_of(intensities, per_unit, title="Intensities 排放强度"))
-    categories = [
-        {"category": GBT32150_CATEGORIES[key][0], "category_zh": GBT32150_CATEGORIES[key][1],
-         "emissions_tco2e": value}
-        for key, value in totals.by_gbt32150_category_tco2e.items()
-    ]  # fmt: skip
-    category_columns = (
-        Column("category"), Column("category_zh", "类别"), Column("emissions_tco2e", "tCO2e", 3)
-    )  # fmt: skip
-    print_table(table_of(categories, category_columns, title="By GB/T 32150 category 按排放类别"))
-    lines = [
-        {**line_to_dict(line), "kind": f"{line.source.kind} {KINDS[line.source.kind][1]}"}
-        for line in result.lines
-    ]
-    print_table(table_of(lines, _CALC_LINES, title="Lines 排放源明细"))
-    if result.instruments:
-        uses = [
-            {
-                "id": use.instrument.id,
-                "kind": use.instrument.kind,
-                "covered_mwh": use.mwh,
-                "applied_to": ", ".join(f"{k} {v:,.3f}" for k, v in use.allocation_mwh.items()),
-            }
-            for use in result.instruments
-        ]
-        instrument_columns = (
-            Column("id"), Column("kind"), Column("covered_mwh", "covered MWh", 3),
-            Column("applied_to", "applied to"),
-        )  # fmt: skip
-        print_table(table_of(uses, instrument_columns, title="Contractual instruments 绿证与绿电"))
-    out = console()
-    if result.residual_factor is not None:
-        residual = result.residual_factor
-        out.print(
-            f"Residual factor (market-based): {residual.value} {residual.unit} — {residual.rule}"
-        )
-    for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-_CALC_LINES = (
-    Column("source_id", "source"),
-    Column("kind", "kind 类型"),
-    Column("activity", digits=3),
-    Column("activity_unit", "unit"),
-    Column("emissions_tco2e", "tCO2e", 3),
-    Column("market_emissions_tco2e", "market tCO2e", 3),
-    Column("ghg_scope", "scope"),
-    Column("energy_tce", "tce", 3),
-)
-
-
-@main.group()
-def factors() -> None:
-    """The factor library: what is shipped, with provenance."""
-
-
-def _library() -> FactorLibrary:
-    return shipped_library()
-
-
-_SET_COLUMNS = (
-    Column("set_id", "set"),
-    Column("version"),
-    Column("family"),
-    Column("data_year", "year"),
-    Column("default"),
-    Column("rows", digits=0),
-    Column("official_rows", "official", 0),
-    Column("unverified_rows", "unverified", 0),
-    Column("title_en", "title"),
-    Column("title_zh", "标题"),
-)
-
-
-@factors.command("list")
-@click.option("--family", help="Only sets of this family (fuel, electricity, gwp, ...).")
-@format_option
-def factors_list(family: str | None, output: str) -> None:
-    """List the factor sets."""
-    sets = sorted(_library().sets(family), key=lambda item: (item.family, item.set_id))
-    rows = [
-        {
-            "set_id": s.set_id,
-            "version": s.version,
-            "family": s.family,
-            "default": s.default,
-            "data_year": s.data_year,
-            "title_en": s.title_en,
-            "title_zh": s.title_zh,
-            "rows": len(s.factors),
-            "official_rows": s.statuses["official"],
-            "unverified_rows": s.statuses["unverified"],
-            "status_counts": s.statuses,
-            "keys": s.key_names(),
-        }
-        for s in sets
-    ]
-    document = [
-        {k: v for k, v in row.items() if k not in ("official_rows", "unverified_rows")}
-        for row in rows
-    ]
-    emit(rows, _SET_COLUMNS, output, title="Factor sets 因子集", document=document)
-
-
-@factors.command("show")
-@click.argument("key")
-@click.option("--set", "set_id", help="Only rows of this set.")
-@format_option
-def factors_show(key: str, set_id: str | None, output: str) -> None:
-    """Show every row for KEY (a fuel, gas, carbonate, region code ...) with its provenance:
-    one table per row, or JSON, or CSV with one line per row."""
-    fuel = resolve_fuel(key)
-    with contextlib.suppress(UnknownRegionError):  # else look the text up as a key
-        key = fuel.key if fuel else resolve_region(key).code
-    found = [f for f in _library().find(key) if set_id is None or f.set_id == set_id]
-    if not found:
-        click.echo(f"no factor has key or region {key!r}; see `lingtan factors list`", err=True)
-        sys.exit(2)
-    rows: list[dict[str, Any]] = [f.provenance() for f in found]
-    if output != "table":
-        emit(rows, [Column(c) for c in FACTOR_COLUMNS], output, document=rows)
-        return
-    for factor, data in zip(found, rows, strict=True):
-        fields = [
-            {"field": c, "value": data[c]} for c in FACTOR_COLUMNS if data.get(c) not in (None, "")
-        ]
-        print_table(table_of(fields, FIELD_COLUMNS, title=factor.ref, show_header=False))
-
-
-for _command in COMMANDS:
-    main.add_command(_command)
-factors.add_command(factors_add)
-main.add_command(meters)
-main.add_command(ingest)
-main.add_command(energy)
-main.add_command(tou)
-main.add_command(tariff)
-main.add_command(overview)
-main.add_command(target)
-main.add_command(serve)
-main.add_command(users)
-main.add_command(demo)

@@ -50,7 +50,17 @@ from lingtan.store.db import (
 from lingtan.store.evidence import evidence_root
 from lingtan.store.models import Facility, Inventory
 
-__all__ = ["COMMANDS"]
+__all__ = [
+    "activity_group",
+    "audit_group",
+    "export",
+    "factors_add",
+    "import_group",
+    "init",
+    "inventory_group",
+    "report",
+    "template",
+]
 
 
 def _period(year: int | None, start: str | None, end: str | None) -> tuple[date, date]:
@@ -619,9 +629,3 @@ def audit_seal(ctx: click.Context) -> None:
         f"{len(sealed)} inventory snapshot(s) sealed"
         + (f": {', '.join(map(str, sealed))}" if sealed else "")
     )
-
-
-COMMANDS = [
-    init, template, import_group, activity_group, inventory_group, export, report,
-    audit_group,
-]  # fmt: skip

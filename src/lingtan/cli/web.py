@@ -6,8 +6,10 @@ group or ``LINGTAN_DATABASE_URL``, as for every command.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -29,7 +31,7 @@ from lingtan.store.models import (
 )
 from lingtan.web import accounts
 
-__all__ = ["serve", "users", "worker_app"]
+__all__ = ["serve", "users", "worker_app", "worker_healthcheck_s"]
 
 
 @click.command()
@@ -63,6 +65,7 @@ def serve(
     workers: int,
 ) -> None:
     """Run the web application (API under /api/v1, schema at /api/v1/openapi.json)."""
+    began_cpu_s = time.process_time()
     import uvicorn
 
     from lingtan.web.app import create_app
@@ -72,6 +75,9 @@ def serve(
         app = create_app(url, secure_cookies=secure_cookies)  # checks the database once
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    # What a worker process does before it serves, in CPU seconds: the imports of uvicorn
+    # and the application and building it (less where a command before imported them).
+    start_cpu_s = time.process_time() - began_cpu_s
     if workers > 1:  # each process builds its own application: uvicorn imports the factory
         app.state.engine.dispose()
         os.environ["LINGTAN_DATABASE_URL"] = url
@@ -86,7 +92,31 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips="127.0.0.1" if proxy_headers else "",
         server_header=False,
+        timeout_worker_healthcheck=worker_healthcheck_s(start_cpu_s, workers, os.cpu_count()),
     )
+
+
+#: How many times the start of this process a worker may take to answer uvicorn's health
+#: check: the workers start together, on a machine that other programs may keep busy.
+HEALTHCHECK_MARGIN = 4
+
+#: uvicorn's own health-check timeout [s], the least lingtan gives.
+HEALTHCHECK_MIN_S = 5
+
+
+def worker_healthcheck_s(start_cpu_s: float, workers: int, cpus: int | None) -> int:
+    """How long uvicorn waits for a worker's answer to its health check before it takes the
+    worker for hung, kills it and starts another [s].
+
+    A new worker answers once it has imported uvicorn and lingtan's command line (it then
+    imports the application while it answers); on a loaded machine, a few seconds of start-up
+    may exceed uvicorn's 5 s, which then kills workers that were only starting ("Child process
+    died"). So the timeout is :data:`HEALTHCHECK_MARGIN` times the CPU time the parent took
+    to import and build the application (``start_cpu_s``), times the workers per core, and
+    never less than uvicorn's.
+    """
+    per_core = max(1.0, workers / (cpus or 1))
+    return max(HEALTHCHECK_MIN_S, math.ceil(HEALTHCHECK_MARGIN * start_cpu_s * per_core))
 
 
 #: ``1`` or ``0``: the session cookie's ``Secure`` flag, as ``--secure-cookies`` sets it.
