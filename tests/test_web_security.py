@@ -18,7 +18,15 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
-from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, assert_error, build_site, snapshot
+from web_support import (
+    ALPHA_BILL,
+    ALPHA_MARKERS,
+    PASSWORD,
+    UPLOAD_LIMIT_BYTES,
+    assert_error,
+    build_site,
+    snapshot,
+)
 
 COMPUTE = "/api/v1/facilities/ALPHA-PLANT/inventories"
 FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
@@ -407,7 +415,7 @@ def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_store
 def test_altered_or_missing_evidence_is_reported_not_served(site):
     client, _ = site.client("auditor_a")
     sha = site.ids["evidence_sha256"]
-    stored = site.evidence_dir / sha[:2] / sha[2:]
+    stored = site.evidence_dir / str(site.ids["organization_id"]) / sha[:2] / sha[2:]
     stored.chmod(0o644)
     stored.write_bytes(b"ALPHA SECRET gas bill January 2025: 1.0 Nm3\n")  # edited on disk
     error = assert_error(client.get(f"/api/v1/evidence/{sha}"), 500)
@@ -464,3 +472,99 @@ def test_admin_manages_the_tokens_of_its_organization_only(site):
         404,
     )
     assert site.bearer("alpha-read").get("/api/v1/facilities").status_code == 200
+
+
+# --- evidence of one organization is invisible to another -------------------------------------
+
+
+def test_uploading_another_organizations_bytes_tells_nothing_of_its_file(site):
+    alpha, alpha_csrf = site.client("manager_a")
+    beta, csrf = site.client("manager_b")
+    (record,) = [
+        r
+        for r in beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
+        if r["source"] == "alpha-boiler"
+    ]
+    upload = f"/api/v1/activity-records/{record['id']}/evidence"
+    sha = site.ids["evidence_sha256"]
+    # B sends the exact bytes of A's bill, and bytes nobody holds: the answers are alike
+    known = beta.post(
+        upload,
+        files={"file": ("b-scan.csv", ALPHA_BILL, "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    fresh = beta.post(
+        upload,
+        files={"file": ("b-other.csv", b"beta only\n", "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert known.status_code == fresh.status_code == 201, known.text
+    assert known.json() == {
+        "sha256": sha,
+        "filename": "b-scan.csv",
+        "media_type": "text/csv",
+        "size_bytes": len(ALPHA_BILL),
+    }
+    assert known.json().keys() == fresh.json().keys()
+    for answer in (known, fresh):
+        assert not any(marker in answer.text for marker in (*ALPHA_MARKERS, "bill-01"))
+    # B reads back its own name; A keeps its own
+    seen_by_b = beta.get(f"/api/v1/activity-records/{record['id']}").json()["evidence"]
+    assert {e["filename"] for e in seen_by_b if e["sha256"] == sha} == {"b-scan.csv"}
+    admin_b, _ = site.client("admin_b")
+    download = admin_b.get(f"/api/v1/evidence/{sha}")
+    assert download.status_code == 200 and download.content == ALPHA_BILL
+    assert 'filename="b-scan.csv"' in download.headers["content-disposition"]
+    auditor, _ = site.client("auditor_a")
+    mine = auditor.get(f"/api/v1/evidence/{sha}")
+    assert 'filename="bill-01.csv"' in mine.headers["content-disposition"]
+    # A's later upload of the same content keeps A's name too (B's upload changed nothing)
+    again = alpha.post(
+        f"/api/v1/activity-records/{site.ids['record_id']}/evidence",
+        files={"file": ("renamed.csv", ALPHA_BILL, "text/csv")},
+        headers={"X-CSRF-Token": alpha_csrf},
+    )
+    assert again.json()["filename"] == "bill-01.csv"
+
+
+def test_a_hostile_file_name_is_made_safe_and_sent_encoded(site):
+    beta, csrf = site.client("manager_b")
+    (record,) = [
+        r
+        for r in beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
+        if r["source"] == "alpha-boiler"
+    ]
+    upload = f"/api/v1/activity-records/{record['id']}/evidence"
+    sha = site.ids["evidence_sha256"]
+    # B is first to name this content in its organization, with control characters (sent as
+    # raw bytes: a client library would escape them)
+    name = "发票\x1b[31m\x7fSet-Cookie: x=1\t.csv".encode()
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="'
+        + name
+        + b'"\r\nContent-Type: text/csv\r\n\r\n'
+        + ALPHA_BILL
+        + b"\r\n--b0undary--\r\n"
+    )
+    answer = beta.post(
+        upload,
+        content=body,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["filename"] == "发票[31mSet-Cookie: x=1.csv"
+    admin_b, _ = site.client("admin_b")
+    download = admin_b.get(f"/api/v1/evidence/{sha}")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="[31mSet-Cookie: x=1.csv"; '
+        "filename*=UTF-8''%E5%8F%91%E7%A5%A8%5B31mSet-Cookie%3A%20x%3D1.csv"
+    )
+    assert "x=1" not in "".join(download.headers.get_list("set-cookie"))
+    # A's download of its own file of the same content is unaffected
+    auditor, _ = site.client("auditor_a")
+    mine = auditor.get(f"/api/v1/evidence/{sha}")
+    assert mine.status_code == 200 and mine.content == ALPHA_BILL
+    assert mine.headers["content-disposition"] == (
+        "attachment; filename=\"bill-01.csv\"; filename*=UTF-8''bill-01.csv"
+    )
