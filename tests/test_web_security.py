@@ -86,6 +86,53 @@ def test_secure_cookie_under_https_and_when_configured(site, tmp_path):
     assert "Secure" in answer.headers["set-cookie"]
 
 
+def test_hsts_only_over_https_directly_or_through_the_trusted_proxy(site):
+    from fastapi.testclient import TestClient
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    plain, _ = site.client("viewer_a")
+    for path in ("/login", "/api/v1/facilities", "/"):
+        assert "strict-transport-security" not in plain.get(path).headers
+    direct = TestClient(site.app, base_url="https://testserver")
+    # what ``lingtan serve --proxy-headers`` does with X-Forwarded-Proto of a trusted proxy
+    proxied = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="testclient"))
+    for client, headers in ((direct, {}), (proxied, {"X-Forwarded-Proto": "https"})):
+        answer = client.post(
+            "/api/v1/session",
+            json={"username": "viewer_a", "password": PASSWORD},
+            headers=headers,
+        )
+        assert answer.status_code == 200, answer.text
+        for path in ("/login", "/api/v1/facilities", "/static/style.css"):
+            sent = client.get(path, headers=headers).headers
+            assert sent["strict-transport-security"] == "max-age=31536000", path
+    # a proxy that is not trusted cannot claim HTTPS
+    untrusted = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="10.0.0.1"))
+    sent = untrusted.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    assert "strict-transport-security" not in sent
+
+
+def test_private_answers_are_never_cached_but_static_files_may_be(site):
+    auditor, _ = site.client("auditor_a")
+    inventory = site.ids["inventory_id"]
+    private = [
+        "/",
+        f"/inventories/{inventory}",
+        "/api/v1/facilities",
+        f"/api/v1/inventories/{inventory}",
+        f"/api/v1/evidence/{site.ids['evidence_sha256']}",
+        "/api/v1/audit",
+        "/api/v1/no-such-thing",  # errors too
+    ]
+    for path in private:
+        answer = auditor.get(path)
+        assert answer.headers.get("cache-control") == "no-store", (path, answer.status_code)
+    signed_in = auditor.get("/api/v1/session")
+    assert signed_in.headers["cache-control"] == "no-store"
+    for path in ("/static/style.css", "/static/app.js"):
+        assert auditor.get(path).headers["cache-control"] == "public, max-age=3600"
+
+
 def test_login_form_without_its_csrf_token_is_refused(site):
     client, _ = site.client()
     answer = client.post(

@@ -313,9 +313,7 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProb
     else:
         return None
     advice = " ".join(
-        part
-        for part in (found["feedback"]["warning"], *found["feedback"]["suggestions"])
-        if part
+        part for part in (found["feedback"]["warning"], *found["feedback"]["suggestions"]) if part
     )
     text = _both(rule) + (f" (zxcvbn: {advice})" if advice else "")
     return InputProblem("user", "password", None, text)

@@ -38,6 +38,7 @@ __all__ = [
     "attachment",
     "error_body",
     "facility",
+    "is_secure",
     "principal",
     "read_in_one_hop",
     "readable_facilities",
@@ -65,6 +66,14 @@ class ApiError(Exception):
 def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
     """The body of every answer that is not a success."""
     return {"error": {"status": status, "message": message, "problems": problems or []}}
+
+
+def is_secure(request: Request) -> bool:
+    """Whether ``request`` came over HTTPS: as configured (``create_app(secure_cookies=)``),
+    else by its scheme, which ``lingtan serve --proxy-headers`` takes from the trusted proxy's
+    ``X-Forwarded-Proto``."""
+    configured = request.app.state.secure_cookies
+    return request.url.scheme == "https" if configured is None else configured
 
 
 def attachment(filename: str) -> str:

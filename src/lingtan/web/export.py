@@ -47,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingtan.i18n import N_, NP_
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.web import i18n
-from lingtan.web.deps import error_body
+from lingtan.web.deps import attachment, error_body
 from lingtan.web.tables import Cell, Figure, PageInfo, Spans, figure, read_page
 
 __all__ = [
@@ -482,8 +482,7 @@ class TableExport:
         export = Export(table, lang, address, datetime.now(UTC))
         other_html = other.html() if other.page and other.size <= MAX_PAGE_BYTES else ""
         body, name = await run_in_threadpool(workbook, page.html(), other_html, export)
-        disposition = f'attachment; filename="{name}"'
-        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        headers = {"Content-Disposition": attachment(name)}  # no-store: the security headers
         await Response(body, media_type=XLSX, headers=headers)(scope, receive, send)
 
     async def _render(
