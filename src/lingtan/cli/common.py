@@ -27,6 +27,7 @@ from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
+from lingtan.reports.cells import csv_cell
 from lingtan.store.db import (
     current_revision,
     database_url,
@@ -188,7 +189,8 @@ def write_json(data: Any) -> None:
 
 def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
     """*rows* as CSV: a header row of the column keys, then one line per row, numbers
-    unrounded and a missing value empty."""
+    unrounded, a missing value empty and a text a spreadsheet would run as a formula quoted
+    (:func:`lingtan.reports.cells.csv_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([column.key for column in columns])
@@ -201,8 +203,8 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(map(str, value))
-    return value
+        return csv_cell(";".join(map(str, value)))
+    return csv_cell(value)
 
 
 def emit(
