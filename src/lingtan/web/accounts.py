@@ -7,6 +7,7 @@ hashes, session ids and API tokens (random, 256 bits) as their SHA-256.
 Who sees what (:class:`Principal`): an ``admin`` reads and edits every facility of its
 organization and manages its users; a ``manager`` reads and edits the facilities granted to it;
 a ``viewer`` reads them; an ``auditor`` reads them, their evidence files and their audit log.
+Everyone but a viewer may have a facility's reports written (:attr:`Principal.starts_reports`).
 An API token reads one facility (scope ``read``) or only sends it readings (scope ``ingest``).
 Nobody ever sees a facility of another organization.
 
@@ -125,6 +126,12 @@ class Principal:
 
     @property
     def reads_evidence(self) -> bool:
+        return self.role in ("admin", "manager", "auditor")
+
+    @property
+    def starts_reports(self) -> bool:
+        """Whether it may start report jobs (:mod:`lingtan.web.api_reports`), which take a
+        rendering process for seconds per language: not a viewer, nor an API token."""
         return self.role in ("admin", "manager", "auditor")
 
 
