@@ -524,14 +524,17 @@ def test_admin_manages_the_tokens_of_its_organization_only(site):
 # --- evidence of one organization is invisible to another -------------------------------------
 
 
+def _gas_record_of_beta(beta) -> dict:
+    """BETA-PLANT's gas record (as ALPHA-PLANT's, of the source ``alpha-boiler``)."""
+    items = beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
+    (record,) = [r for r in items if r["source"] == "alpha-boiler"]
+    return record
+
+
 def test_uploading_another_organizations_bytes_tells_nothing_of_its_file(site):
     alpha, alpha_csrf = site.client("manager_a")
     beta, csrf = site.client("manager_b")
-    (record,) = [
-        r
-        for r in beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
-        if r["source"] == "alpha-boiler"
-    ]
+    record = _gas_record_of_beta(beta)
     upload = f"/api/v1/activity-records/{record['id']}/evidence"
     sha = site.ids["evidence_sha256"]
     # B sends the exact bytes of A's bill, and bytes nobody holds: the answers are alike
@@ -576,11 +579,7 @@ def test_uploading_another_organizations_bytes_tells_nothing_of_its_file(site):
 
 def test_a_hostile_file_name_is_made_safe_and_sent_encoded(site):
     beta, csrf = site.client("manager_b")
-    (record,) = [
-        r
-        for r in beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
-        if r["source"] == "alpha-boiler"
-    ]
+    record = _gas_record_of_beta(beta)
     upload = f"/api/v1/activity-records/{record['id']}/evidence"
     sha = site.ids["evidence_sha256"]
     # B is first to name this content in its organization, with control characters (sent as

@@ -42,16 +42,22 @@ def _hash_name(sha256: str, filename: str) -> str:
     return f"evidence-{sha256[:12]}{extension if len(extension) <= 16 else ''}"
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
-    shared = sa.table(
+def _evidence_rows(*columns: str) -> sa.TableClause:
+    """The columns of ``evidence`` both layouts share, and ``columns``, to read rows with."""
+    return sa.table(
         "evidence",
+        *map(sa.column, columns),
         sa.column("sha256"),
         sa.column("filename"),
         sa.column("media_type"),
         sa.column("size_bytes"),
         sa.column("created_at", sa.DateTime(timezone=True)),
     )
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    shared = _evidence_rows()
     rows = {r.sha256: r for r in bind.execute(sa.select(shared))}
     links = bind.execute(
         sa.text(
@@ -143,15 +149,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # One row per SHA-256 again (the name of its first row); the links follow the hash.
     bind = op.get_bind()
-    per_organization = sa.table(
-        "evidence",
-        sa.column("id"),
-        sa.column("sha256"),
-        sa.column("filename"),
-        sa.column("media_type"),
-        sa.column("size_bytes"),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-    )
+    per_organization = _evidence_rows("id")
     rows = {}
     for r in bind.execute(sa.select(per_organization).order_by(per_organization.c.id)):
         rows.setdefault(r.sha256, r)
