@@ -240,9 +240,12 @@ def test_a_deleted_or_renumbered_snapshot_fails_verify(locked, database_url):
 def test_an_evidence_file_edited_or_removed_on_disk_fails_verify(locked, tmp_path, database_url):
     engine = make_engine(database_url)
     with session_scope(engine, read_only=True) as session:
-        sha256 = session.scalar(sa.select(Evidence.sha256))
+        sha256, organization_id = session.execute(
+            sa.select(Evidence.sha256, Evidence.organization_id)
+        ).one()
     engine.dispose()
-    path = EvidenceStore(tmp_path / "data" / "evidence").path(sha256)
+    store = EvidenceStore(tmp_path / "data" / "evidence")
+    path = store.path(sha256, organization_id)  # in the organization's own folder
     os.chmod(path, 0o644)
     path.write_bytes(b"gas bill January,1200 Nm3\n")  # one zero fewer
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -250,6 +253,11 @@ def test_an_evidence_file_edited_or_removed_on_disk_fails_verify(locked, tmp_pat
     verify_fails(locked, named, f"was altered on disk: {path} now has SHA-256 {actual}")
     path.unlink()
     verify_fails(locked, named, f"is missing: no file {path}")
+    # a file of the shared layout from before migration 0012 is verified where it lies
+    legacy = tmp_path / "data" / "evidence" / sha256[:2] / sha256[2:]
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_bytes(b"gas bill January,1200 Nm3\n")
+    verify_fails(locked, named, f"was altered on disk: {legacy} now has SHA-256 {actual}")
 
 
 def test_a_restated_snapshot_and_its_predecessor_stay_sealed(locked, database_url):

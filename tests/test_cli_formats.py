@@ -187,3 +187,21 @@ def test_json_and_csv_of_a_listing(capsys):
     assert capsys.readouterr().out == "day,energy_kwh,quality,gap\n2025-03-01,62640.123,测量,\n"
     emit(rows, columns, "table")
     assert "62,640.1" in capsys.readouterr().out  # the table's rounding, to the digits asked
+
+
+def test_csv_quotes_text_a_spreadsheet_would_run_but_keeps_numbers(capsys):
+    rows = [
+        {"name": '=HYPERLINK("http://evil","bill")', "note": "-12.5", "value": -12.5},
+        {"name": "@SUM(A1)", "note": "+1+1", "value": 3},
+        {"name": "-2+3", "note": "\t=1", "value": -0.5},
+        {"name": "Boiler 1", "note": ["=a", "b"], "value": 0},
+    ]
+    emit(rows, [Column("name"), Column("note"), Column("value")], "csv")
+    parsed = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert parsed == [
+        ["name", "note", "value"],
+        ['\'=HYPERLINK("http://evil","bill")', "-12.5", "-12.5"],
+        ["'@SUM(A1)", "'+1+1", "3"],
+        ["'-2+3", "'\t=1", "-0.5"],
+        ["Boiler 1", "'=a;b", "0"],
+    ]

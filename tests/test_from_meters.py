@@ -143,7 +143,11 @@ def test_hand_worked_february_in_mwh_with_lineage_and_evidence(plant):
         (stored,) = record.evidence
         assert stored.sha256 == done.evidence_sha256
         assert stored.filename == "grid_2025-02-01_2025-02-28_meters.csv"
-        rows = list(csv.DictReader(io.StringIO(evidence.read(stored.sha256).decode())))
+        rows = list(
+            csv.DictReader(
+                io.StringIO(evidence.read(stored.sha256, stored.organization_id).decode())
+            )
+        )
         audit = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "from_meters")
         ).one()

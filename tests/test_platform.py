@@ -197,7 +197,7 @@ def test_walk_from_total_to_evidence(store, tmp_path):
     assert found["activity_record"]["origin"] == "invoice"
     (item,) = found["evidence"]
     assert item["filename"] == "bill-01.csv"
-    content = evidence.read(item["sha256"])
+    content = evidence.read(item["sha256"], item["organization_id"])
     assert content == (tmp_path / "bill-01.csv").read_bytes()
     assert hashlib.sha256(content).hexdigest() == item["sha256"]
     ncv = found["factors"]["cn-fuel-defaults-2015@1:natural_gas.ncv"]

@@ -702,3 +702,20 @@ def test_record_lines_xlsx_sources_lines_and_records(records_data):
     records = list(wb["Activity"].iter_rows(min_row=3, values_only=True))
     assert [row[11] for row in records] == [line["emissions_tco2e"] for line in lines[:6]]
     assert [row[2] for row in records] == ["S1"] * 3 + ["S2"] * 3
+
+
+def test_xlsx_never_runs_text_of_the_data_as_a_formula(data):
+    evil = dataclasses.replace(data, organization_name='=HYPERLINK("http://evil","Co")')
+    book = workbook(render_xlsx(evil, "en"))
+    found = [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value == evil.organization_name
+    ]
+    assert found and all(c.data_type == "s" and c.quotePrefix for c in found)
+    numbers = [
+        c for s in book.worksheets for row in s.iter_rows() for c in row if c.data_type == "n"
+    ]
+    assert numbers and not any(c.quotePrefix for c in numbers)

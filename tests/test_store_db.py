@@ -19,9 +19,17 @@ from lingtan.store.db import (
     session_scope,
     upgrade,
 )
-from lingtan.store.models import ActivityRecord, Base, Facility, Organization, Source
+from lingtan.store.models import (
+    ActivityRecord,
+    Base,
+    Evidence,
+    Facility,
+    Instrument,
+    Organization,
+    Source,
+)
 
-HEAD = "0012_ingest_dead_letter"
+HEAD = "0013_evidence_per_organization"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -129,6 +137,20 @@ def _differences(engine: sa.Engine) -> list:
         return compare_metadata(context, Base.metadata)
 
 
+def _described(difference) -> tuple[str, str, str]:
+    """(what, table, column or constraint) of a difference found by Alembic."""
+    if isinstance(difference, list):  # changes of one column
+        return ("modify", difference[0][2], difference[0][3])
+    what, thing = difference[0], difference[1]
+    if what in ("add_column", "remove_column"):
+        return (what, difference[2], difference[3].name)
+    if what == "add_table":
+        return (what, thing.name, "")
+    if thing.name is None or what.endswith("_fk"):  # by its columns (names differ by database)
+        return (what, thing.table.name, ",".join(c.name for c in thing.columns))
+    return (what, thing.table.name, thing.name)
+
+
 def test_a_postgresql_server_that_never_answers_fails_the_connection_in_time(monkeypatch):
     # a TCP listener that accepts and then says nothing, as a server behind a broken network
     # path that still completes the handshake would
@@ -165,19 +187,20 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0009 add.
-    described = sorted(
-        (d[0], d[2], d[3].name)
-        if d[0] == "add_column"
-        else (d[0], d[1].name, "")
-        if d[0] == "add_table"
-        else (d[0], d[1].table.name, d[1].name)
-        for d in _differences(engine)
-    )
+    # The differences to the models are what 0002 to 0013 add.
+    described = sorted(_described(d) for d in _differences(engine))
     assert described == [
+        ("add_column", "activity_evidence", "evidence_id"),
         ("add_column", "activity_record", "params"),
+        ("add_column", "evidence", "id"),
+        ("add_column", "evidence", "organization_id"),
         ("add_column", "facility", "time_zone"),
+        ("add_column", "instrument", "evidence_id"),
         ("add_constraint", "audit_entry", "uq_audit_entry_prev_hash"),
+        ("add_constraint", "evidence", "organization_id,sha256"),
+        ("add_fk", "activity_evidence", "evidence_id"),
+        ("add_fk", "evidence", "organization_id"),
+        ("add_fk", "instrument", "evidence_id"),
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
@@ -204,6 +227,10 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "tariff_price", ""),
         ("add_table", "user_facility", ""),
         ("add_table", "user_session", ""),
+        ("remove_column", "activity_evidence", "evidence_sha256"),
+        ("remove_column", "instrument", "evidence_sha256"),
+        ("remove_fk", "activity_evidence", "evidence_sha256"),
+        ("remove_fk", "instrument", "evidence_sha256"),
     ]
     engine.dispose()
 
@@ -264,6 +291,81 @@ def test_migration_keeps_existing_data(database_url):
         assert session.scalars(sa.select(ActivityRecord.params)).one() == {
             "ncv_gj_per_10k_m3": 389.31
         }
+    engine.dispose()
+
+
+def test_migration_0013_gives_each_organization_its_own_evidence_rows(database_url, tmp_path):
+    # Before 0013 one evidence row per SHA-256 served every organization: the content of a
+    # bill used by A and by B (named by A), one used by A alone, and an unused row.
+    engine = make_engine(database_url)
+    upgrade(engine, "0012_ingest_dead_letter")
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    now = sa.func.now()
+    shared, own, unused = "a" * 64, "b" * 64, "c" * 64
+    with engine.begin() as connection:
+
+        def insert(table, **values):
+            return connection.execute(t[table].insert().values(**values)).inserted_primary_key[0]
+
+        for sha256, filename in [
+            (shared, "alpha-secret-bill.pdf"),
+            (own, "alpha-own.csv"),
+            (unused, "nobody.txt"),
+        ]:
+            insert(
+                "evidence", sha256=sha256, filename=filename, media_type="application/pdf",
+                size_bytes=10, created_at=now,
+            )  # fmt: skip
+        records, instruments = {}, {}
+        for name in ("Alpha", "Beta"):
+            org = insert("organization", name=name, created_at=now)
+            site = insert(
+                "facility", organization_id=org, code=name, name=name, region="CN-JS",
+                created_at=now,
+            )  # fmt: skip
+            source = insert(
+                "source", facility_id=site, code="gas", kind="fuel_combustion", name="",
+                params={}, created_at=now,
+            )  # fmt: skip
+            records[name] = insert(
+                "activity_record", source_id=source, period_start=date(2025, 1, 1),
+                period_end=date(2025, 1, 31), quantity=1.0, unit="m3", origin="invoice",
+                created_at=now,
+            )  # fmt: skip
+            instruments[name] = insert(
+                "instrument", facility_id=site, code="GEC-1", kind="gec",
+                period_start=date(2025, 1, 1), period_end=date(2025, 12, 31), quantity=1.0,
+                unit="MWh", sources=[], evidence_sha256=shared,
+            ) if name == "Beta" else None  # fmt: skip
+        connection.execute(
+            t["activity_evidence"].insert(),
+            [
+                {"activity_id": records["Alpha"], "evidence_sha256": shared},
+                {"activity_id": records["Alpha"], "evidence_sha256": own},
+                {"activity_id": records["Beta"], "evidence_sha256": shared},
+            ],
+        )
+
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    assert _differences(engine) == []
+    with session_scope(engine, read_only=True) as session:
+        rows = session.scalars(sa.select(Evidence).order_by(Evidence.id)).all()
+        named = {(r.organization.name, r.sha256): r.filename for r in rows}
+        assert named == {
+            ("Alpha", shared): "evidence-aaaaaaaaaaaa.pdf",  # A's name is no longer shown to B
+            ("Alpha", own): "alpha-own.csv",
+            ("Beta", shared): "evidence-aaaaaaaaaaaa.pdf",
+        }
+        alpha = session.get(ActivityRecord, records["Alpha"])
+        beta = session.get(ActivityRecord, records["Beta"])
+        assert sorted(e.sha256 for e in alpha.evidence) == [shared, own]
+        assert [e.organization.name for e in alpha.evidence] == ["Alpha", "Alpha"]
+        assert [(e.sha256, e.organization.name) for e in beta.evidence] == [(shared, "Beta")]
+        gec = session.get(Instrument, instruments["Beta"])
+        assert (gec.evidence.sha256, gec.evidence.organization.name) == (shared, "Beta")
     engine.dispose()
 
 

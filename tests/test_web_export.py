@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from lingtan import cells
 from lingtan.web import export, i18n
 from lingtan.web.export import Export, ExportRefusedError, TableExport, workbook
 from lingtan.web.tables import Figure, Spans, figure, read_page
@@ -227,8 +228,11 @@ def test_a_table_in_chinese_formatting_becomes_numbers_under_a_bilingual_header(
     formats = [[c.number_format for c in row[1:]] for row in body]
     assert formats[0] == ["#,##0.0", '#,##0.0" tce"', '"+"0.0%;"−"0.0%;0.0%']
     assert formats[1][2] == '0.0%;"−"0.0%;0.0%'
-    # text that looks like a formula is text: Excel shows it, never evaluates it
-    assert body[2][0].data_type == "s"
+    # text that looks like a formula is text: Excel shows it, never evaluates it, and marks it
+    # with its leading apostrophe (not shown) so that editing the cell keeps it text
+    assert body[2][0].data_type == "s" and body[2][0].quotePrefix
+    assert not body[0][0].quotePrefix
+    assert body[1][3].data_type == "n" and body[1][3].value < 0  # a negative number stays one
     assert sheet.auto_filter.ref == "A9:D13"
 
 
@@ -379,3 +383,32 @@ def test_an_export_larger_than_the_bound_is_refused_with_422(client, monkeypatch
     monkeypatch.setattr(export, "MAX_PAGE_BYTES", 1000)
     answer = client.get("/budgets?facility=P1&export=xlsx&table=budget")
     assert answer.status_code == 422 and "1,000" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "formula_like"),
+    [
+        ('=HYPERLINK("http://x","bill")', True),
+        ("+1+1", True),
+        ("-2+3", True),
+        ("@SUM(A1)", True),
+        ("\t=1", True),
+        ("\r=1", True),
+        ("-12.5", False),  # a number
+        ("+3e5", False),
+        ("-.5", False),
+        ("Boiler -1", False),
+        ("", False),
+    ],
+)
+def test_formula_like_text_is_neutralised_in_csv_and_xlsx(text, formula_like):
+    from openpyxl import Workbook
+
+    assert cells.is_formula_like(text) == formula_like
+    assert cells.csv_cell(text) == ("'" + text if formula_like else text)
+    assert cells.csv_cell(-12.5) == -12.5
+    sheet = Workbook().active
+    cell = cells.xlsx_text(sheet.cell(row=1, column=1, value=text))
+    assert cell.data_type == "s" and cell.value == text and cell.quotePrefix == formula_like
+    number = cells.xlsx_text(sheet.cell(row=2, column=1, value=-12.5))
+    assert number.data_type == "n" and number.value == -12.5

@@ -1,7 +1,8 @@
 """Report jobs kept in the database, SQLite and PostgreSQL: two applications on one database
 stand for two server processes (``lingtan serve --workers 2``), so a job started in one is
 polled and downloaded from the other; jobs of a stopped server fail with a clear message;
-the limit of waiting jobs counts every process's jobs; old jobs are removed with their files."""
+the limit of waiting jobs counts every process's jobs of one organization, never another's;
+viewers may not start jobs; old jobs are removed with their files."""
 
 import secrets
 import time
@@ -71,8 +72,8 @@ def test_reports_folder_is_beside_the_evidence_folder(tmp_path):
 
 def test_a_job_started_in_one_process_is_polled_and_downloaded_from_another(two):
     site, other = two
-    client_a, csrf_a = signed_in(site.app, "viewer_a")
-    client_b, _ = signed_in(other, "viewer_a")
+    client_a, csrf_a = signed_in(site.app, "manager_a")
+    client_b, _ = signed_in(other, "manager_a")
     started = start(client_a, csrf_a, site.ids["inventory_id"], formats=("pdf", "html"))
     assert started.status_code == 202, started.text
     job = started.json()
@@ -91,7 +92,7 @@ def test_a_job_started_in_one_process_is_polled_and_downloaded_from_another(two)
     folder = site.evidence_dir.parent / "reports" / job["id"]
     assert sorted(p.name for p in folder.iterdir()) == names
     recorded = row(site, job["id"])
-    assert recorded.created_by == "viewer_a" and recorded.langs == ["en"]
+    assert recorded.created_by == "manager_a" and recorded.langs == ["en"]
     assert recorded.formats == ["pdf", "html"] and recorded.finished_at is not None
     # scoped in every process: a user of another organization learns nothing
     beta, _ = signed_in(other, "manager_b")
@@ -103,8 +104,8 @@ def test_a_job_started_in_one_process_is_polled_and_downloaded_from_another(two)
 def test_jobs_of_a_stopped_server_fail_with_a_clear_message(two, monkeypatch):
     site, other = two
     monkeypatch.setattr(api_reports, "HEARTBEAT_S", 0.1)
-    client_a, csrf_a = signed_in(site.app, "viewer_a")
-    client_b, _ = signed_in(other, "viewer_a")
+    client_a, csrf_a = signed_in(site.app, "manager_a")
+    client_b, _ = signed_in(other, "manager_a")
     inventory = site.ids["inventory_id"]
     first = start(client_a, csrf_a, inventory, formats=("xlsx",)).json()
     # keep A's rendering process busy, so that the next jobs wait behind it
@@ -154,7 +155,7 @@ def dead_job(site, status, alive_minutes_ago, created_days_ago=0.0) -> str:
 
 def test_a_job_whose_server_died_fails_when_polled(two):
     site, other = two
-    client_b, _ = signed_in(other, "viewer_a")
+    client_b, _ = signed_in(other, "manager_a")
     # renewed 30 s ago (< 60 s): its server may still be running it
     alive = dead_job(site, "running", alive_minutes_ago=0.5)
     assert client_b.get(f"/api/v1/report-jobs/{alive}").json()["status"] == "running"
@@ -170,7 +171,7 @@ def test_a_job_whose_server_died_fails_when_polled(two):
 
 def test_the_limit_counts_every_process_and_old_jobs_are_removed(two):
     site, other = two
-    client_b, csrf_b = signed_in(other, "viewer_a")
+    client_b, csrf_b = signed_in(other, "manager_a")
     inventory = site.ids["inventory_id"]
     # 8 jobs waiting, as other server processes would have them: the limit is reached
     live = [dead_job(site, "queued", alive_minutes_ago=0) for _ in range(8)]
@@ -203,7 +204,7 @@ def test_the_limit_counts_every_process_and_old_jobs_are_removed(two):
 
 def test_without_a_cjk_font_html_and_pdf_are_refused_with_what_to_install(two, no_cjk_font):
     site, _ = two
-    client, csrf = signed_in(site.app, "viewer_a")
+    client, csrf = signed_in(site.app, "manager_a")
     inventory = site.ids["inventory_id"]
     for formats in (("html",), ("pdf", "xlsx")):
         error = assert_error(start(client, csrf, inventory, formats=formats), 503)
@@ -212,3 +213,42 @@ def test_without_a_cjk_font_html_and_pdf_are_refused_with_what_to_install(two, n
     started = start(client, csrf, inventory, formats=("xlsx",))  # needs no font
     assert started.status_code == 202, started.text
     assert wait(client, started.json()["id"])["status"] == "done"
+
+
+def test_viewers_may_not_start_a_report_and_are_told_so_in_chinese(two):
+    site, _ = two
+    viewer, csrf = signed_in(site.app, "viewer_a")
+    inventory = site.ids["inventory_id"]
+    error = assert_error(start(viewer, csrf, inventory), 403)
+    assert error["message"] == "您的角色不能生成报告（查看者只能阅读）。"
+    viewer.cookies.set("lang", "en")
+    assert assert_error(start(viewer, csrf, inventory), 403)["message"] == (
+        "Your role may not start report jobs."
+    )
+    assert site.count(ReportJob) == 0
+    page = viewer.get("/reports?facility=ALPHA-PLANT")
+    assert page.status_code == 200 and "report-form" not in page.text
+    assert "Your role may not start report jobs." in page.text
+    auditor, auditor_csrf = signed_in(site.app, "auditor_a")
+    assert start(auditor, auditor_csrf, inventory).status_code == 202
+    assert "report-form" in auditor.get("/reports?facility=ALPHA-PLANT").text
+
+
+def test_one_organizations_waiting_jobs_never_refuse_another(two):
+    site, other = two
+    alpha, csrf_a = signed_in(other, "manager_a")
+    beta, csrf_b = signed_in(other, "manager_b")
+    computed = beta.post(
+        "/api/v1/facilities/BETA-PLANT/inventories",
+        json={"start": "2025-01-01", "end": "2025-01-31"},
+        headers={"X-CSRF-Token": csrf_b},
+    )
+    assert computed.status_code == 201, computed.text
+    # organization A has as many jobs waiting as it may
+    for _ in range(api_reports.MAX_WAITING_JOBS):
+        dead_job(site, "queued", alive_minutes_ago=0)
+    assert_error(start(alpha, csrf_a, site.ids["inventory_id"]), 429)
+    started = start(beta, csrf_b, computed.json()["id"])
+    assert started.status_code == 202, started.text
+    assert wait(beta, started.json()["id"])["status"] == "done"
+    assert_error(start(alpha, csrf_a, site.ids["inventory_id"]), 429)  # A still waits

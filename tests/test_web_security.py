@@ -18,7 +18,15 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
-from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, assert_error, build_site, snapshot
+from web_support import (
+    ALPHA_BILL,
+    ALPHA_MARKERS,
+    PASSWORD,
+    UPLOAD_LIMIT_BYTES,
+    assert_error,
+    build_site,
+    snapshot,
+)
 
 COMPUTE = "/api/v1/facilities/ALPHA-PLANT/inventories"
 FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
@@ -76,6 +84,53 @@ def test_secure_cookie_under_https_and_when_configured(site, tmp_path):
     plain, _ = site.client()
     answer = plain.post("/api/v1/session", json={"username": "viewer_a", "password": PASSWORD})
     assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_hsts_only_over_https_directly_or_through_the_trusted_proxy(site):
+    from fastapi.testclient import TestClient
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    plain, _ = site.client("viewer_a")
+    for path in ("/login", "/api/v1/facilities", "/"):
+        assert "strict-transport-security" not in plain.get(path).headers
+    direct = TestClient(site.app, base_url="https://testserver")
+    # what ``lingtan serve --proxy-headers`` does with X-Forwarded-Proto of a trusted proxy
+    proxied = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="testclient"))
+    for client, headers in ((direct, {}), (proxied, {"X-Forwarded-Proto": "https"})):
+        answer = client.post(
+            "/api/v1/session",
+            json={"username": "viewer_a", "password": PASSWORD},
+            headers=headers,
+        )
+        assert answer.status_code == 200, answer.text
+        for path in ("/login", "/api/v1/facilities", "/static/style.css"):
+            sent = client.get(path, headers=headers).headers
+            assert sent["strict-transport-security"] == "max-age=31536000", path
+    # a proxy that is not trusted cannot claim HTTPS
+    untrusted = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="10.0.0.1"))
+    sent = untrusted.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    assert "strict-transport-security" not in sent
+
+
+def test_private_answers_are_never_cached_but_static_files_may_be(site):
+    auditor, _ = site.client("auditor_a")
+    inventory = site.ids["inventory_id"]
+    private = [
+        "/",
+        f"/inventories/{inventory}",
+        "/api/v1/facilities",
+        f"/api/v1/inventories/{inventory}",
+        f"/api/v1/evidence/{site.ids['evidence_sha256']}",
+        "/api/v1/audit",
+        "/api/v1/no-such-thing",  # errors too
+    ]
+    for path in private:
+        answer = auditor.get(path)
+        assert answer.headers.get("cache-control") == "no-store", (path, answer.status_code)
+    signed_in = auditor.get("/api/v1/session")
+    assert signed_in.headers["cache-control"] == "no-store"
+    for path in ("/static/style.css", "/static/app.js"):
+        assert auditor.get(path).headers["cache-control"] == "public, max-age=3600"
 
 
 def test_login_form_without_its_csrf_token_is_refused(site):
@@ -407,7 +462,7 @@ def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_store
 def test_altered_or_missing_evidence_is_reported_not_served(site):
     client, _ = site.client("auditor_a")
     sha = site.ids["evidence_sha256"]
-    stored = site.evidence_dir / sha[:2] / sha[2:]
+    stored = site.evidence_dir / str(site.ids["organization_id"]) / sha[:2] / sha[2:]
     stored.chmod(0o644)
     stored.write_bytes(b"ALPHA SECRET gas bill January 2025: 1.0 Nm3\n")  # edited on disk
     error = assert_error(client.get(f"/api/v1/evidence/{sha}"), 500)
@@ -464,3 +519,98 @@ def test_admin_manages_the_tokens_of_its_organization_only(site):
         404,
     )
     assert site.bearer("alpha-read").get("/api/v1/facilities").status_code == 200
+
+
+# --- evidence of one organization is invisible to another -------------------------------------
+
+
+def _gas_record_of_beta(beta) -> dict:
+    """BETA-PLANT's gas record (as ALPHA-PLANT's, of the source ``alpha-boiler``)."""
+    items = beta.get("/api/v1/facilities/BETA-PLANT/activity-records").json()["items"]
+    (record,) = [r for r in items if r["source"] == "alpha-boiler"]
+    return record
+
+
+def test_uploading_another_organizations_bytes_tells_nothing_of_its_file(site):
+    alpha, alpha_csrf = site.client("manager_a")
+    beta, csrf = site.client("manager_b")
+    record = _gas_record_of_beta(beta)
+    upload = f"/api/v1/activity-records/{record['id']}/evidence"
+    sha = site.ids["evidence_sha256"]
+    # B sends the exact bytes of A's bill, and bytes nobody holds: the answers are alike
+    known = beta.post(
+        upload,
+        files={"file": ("b-scan.csv", ALPHA_BILL, "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    fresh = beta.post(
+        upload,
+        files={"file": ("b-other.csv", b"beta only\n", "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert known.status_code == fresh.status_code == 201, known.text
+    assert known.json() == {
+        "sha256": sha,
+        "filename": "b-scan.csv",
+        "media_type": "text/csv",
+        "size_bytes": len(ALPHA_BILL),
+    }
+    assert known.json().keys() == fresh.json().keys()
+    for answer in (known, fresh):
+        assert not any(marker in answer.text for marker in (*ALPHA_MARKERS, "bill-01"))
+    # B reads back its own name; A keeps its own
+    seen_by_b = beta.get(f"/api/v1/activity-records/{record['id']}").json()["evidence"]
+    assert {e["filename"] for e in seen_by_b if e["sha256"] == sha} == {"b-scan.csv"}
+    admin_b, _ = site.client("admin_b")
+    download = admin_b.get(f"/api/v1/evidence/{sha}")
+    assert download.status_code == 200 and download.content == ALPHA_BILL
+    assert 'filename="b-scan.csv"' in download.headers["content-disposition"]
+    auditor, _ = site.client("auditor_a")
+    mine = auditor.get(f"/api/v1/evidence/{sha}")
+    assert 'filename="bill-01.csv"' in mine.headers["content-disposition"]
+    # A's later upload of the same content keeps A's name too (B's upload changed nothing)
+    again = alpha.post(
+        f"/api/v1/activity-records/{site.ids['record_id']}/evidence",
+        files={"file": ("renamed.csv", ALPHA_BILL, "text/csv")},
+        headers={"X-CSRF-Token": alpha_csrf},
+    )
+    assert again.json()["filename"] == "bill-01.csv"
+
+
+def test_a_hostile_file_name_is_made_safe_and_sent_encoded(site):
+    beta, csrf = site.client("manager_b")
+    record = _gas_record_of_beta(beta)
+    upload = f"/api/v1/activity-records/{record['id']}/evidence"
+    sha = site.ids["evidence_sha256"]
+    # B is first to name this content in its organization, with control characters (sent as
+    # raw bytes: a client library would escape them)
+    name = "发票\x1b[31m\x7fSet-Cookie: x=1\t.csv".encode()
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="'
+        + name
+        + b'"\r\nContent-Type: text/csv\r\n\r\n'
+        + ALPHA_BILL
+        + b"\r\n--b0undary--\r\n"
+    )
+    answer = beta.post(
+        upload,
+        content=body,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["filename"] == "发票[31mSet-Cookie: x=1.csv"
+    admin_b, _ = site.client("admin_b")
+    download = admin_b.get(f"/api/v1/evidence/{sha}")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="[31mSet-Cookie: x=1.csv"; '
+        "filename*=UTF-8''%E5%8F%91%E7%A5%A8%5B31mSet-Cookie%3A%20x%3D1.csv"
+    )
+    assert "x=1" not in "".join(download.headers.get_list("set-cookie"))
+    # A's download of its own file of the same content is unaffected
+    auditor, _ = site.client("auditor_a")
+    mine = auditor.get(f"/api/v1/evidence/{sha}")
+    assert mine.status_code == 200 and mine.content == ALPHA_BILL
+    assert mine.headers["content-disposition"] == (
+        "attachment; filename=\"bill-01.csv\"; filename*=UTF-8''bill-01.csv"
+    )

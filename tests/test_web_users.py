@@ -10,7 +10,7 @@ from lingtan.cli.main import main
 from lingtan.store import audit
 from lingtan.store.db import session_scope
 from lingtan.store.models import AppUser, AuditEntry, LoginAttempt, UserSession
-from lingtan.web.accounts import MAX_FAILURES_PER_USER
+from lingtan.web.accounts import MAX_FAILURES_PER_USER, password_problem
 from web_support import ALPHA, BETA, PASSWORD, assert_error, build_site, snapshot
 
 NEW_PASSWORD = "a brand new secret 2026"
@@ -367,3 +367,50 @@ def test_users_commands_manage_users_and_keep_the_last_admin(site):
     short = run(site, "users", "passwd", "viewer_a", "--password-stdin", stdin="short")
     assert short.exit_code != 0 and "at least 10 characters" in short.output
     assert snapshot(site) == before
+
+
+# --- password policy -------------------------------------------------------------------------
+
+WEAK = [
+    ("1234567890", "这是常见密码"),  # ten characters, a top-100 password
+    ("password123", "这是常见密码"),
+    ("qwertyuiop", "这是常见密码"),
+    ("Password123!", "zxcvbn 强度评分为 1"),
+    ("aaaaaaaaaaaa", "zxcvbn 强度评分为 0"),
+]
+
+
+@pytest.mark.parametrize(("weak", "rule"), WEAK)
+def test_weak_passwords_are_refused_everywhere_with_the_rule_in_chinese(site, weak, rule):
+    before = snapshot(site)
+    admin, csrf = site.client("admin_a")
+    headers = {"X-CSRF-Token": csrf}
+    set_by_admin = admin.put(f"{USERS}/viewer_a/password", json={"password": weak}, headers=headers)
+    problem = assert_error(set_by_admin, 422)["problems"][0]
+    assert problem["field"] == "password" and problem["value"] is None
+    assert rule in problem["rule"] and "zxcvbn" in problem["rule"]
+    viewer, viewer_csrf = site.client("viewer_a")
+    own = viewer.put(
+        "/api/v1/session/password",
+        json={"current_password": PASSWORD, "new_password": weak},
+        headers={"X-CSRF-Token": viewer_csrf},
+    )
+    assert rule in assert_error(own, 422)["problems"][0]["rule"]
+    created = run(
+        site, "users", "create", "carla", "--role", "viewer", "--organization", ALPHA,
+        "--password-stdin", stdin=weak + "\n",
+    )  # fmt: skip
+    assert created.exit_code != 0 and rule in created.output, created.output
+    changed = run(site, "users", "passwd", "viewer_a", "--password-stdin", stdin=weak)
+    assert changed.exit_code != 0 and rule in changed.output, changed.output
+    assert weak not in created.output + changed.output + set_by_admin.text + own.text
+    assert snapshot(site) == before
+    assert signs_in(site, "viewer_a", PASSWORD)
+
+
+def test_the_users_own_name_makes_a_password_easy_to_guess():
+    assert password_problem("viewer_a2026", ("carla",)) is None
+    refused = password_problem("viewer_a2026", ("viewer_a",))
+    assert refused is not None and "zxcvbn 强度评分为 1" in refused.rule
+    long_enough = password_problem("x" * 72 + "Qz9!", ())  # zxcvbn reads 72 characters
+    assert long_enough is not None and "zxcvbn 强度评分为 0" in long_enough.rule

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from lingtan.cells import csv_cell
 from lingtan.errors import InputError
 
 if TYPE_CHECKING:  # the store is imported by the commands that open it (lingtan.cli.lazy)
@@ -183,7 +184,8 @@ def write_json(data: Any) -> None:
 
 def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
     """*rows* as CSV: a header row of the column keys, then one line per row, numbers
-    unrounded and a missing value empty."""
+    unrounded, a missing value empty and a text a spreadsheet would run as a formula quoted
+    (:func:`lingtan.cells.csv_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([column.key for column in columns])
@@ -196,8 +198,8 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(map(str, value))
-    return value
+        return csv_cell(";".join(map(str, value)))
+    return csv_cell(value)
 
 
 def emit(

@@ -407,7 +407,7 @@ def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
     with open_store(ctx, read_only=True) as (session, store):
         found = inventories.trace(session, inventory_id, line)
         for item in found["evidence"]:
-            item["path"] = str(store.path(item["sha256"]))
+            item["path"] = str(store.locate(item["sha256"], item["organization_id"]))
     click.echo(_json(found))
 
 

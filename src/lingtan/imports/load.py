@@ -32,6 +32,7 @@ from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
     ActivityEvidence,
     ActivityRecord,
+    Evidence,
     Facility,
     ImportBatch,
     Instrument,
@@ -135,11 +136,12 @@ def import_file(
     session.add(batch)
     session.flush()
     summary.batch_id = batch.id
-    stored: dict[Path, str] = {}
+    stored: dict[Path, int] = {}
 
-    def evidence_hash(file: Path) -> str:
+    def evidence_id(file: Path) -> int:
         if file not in stored:
-            stored[file] = evidence.put(session, file, file.name).sha256
+            row = evidence.put(session, file, file.name, organization_id=facility.organization_id)
+            stored[file] = row.id
         return stored[file]
 
     if new_records:
@@ -175,7 +177,7 @@ def import_file(
             links = [
                 {
                     "activity_id": ids[(sources[r.source_code].id, r.period_start, r.period_end)],
-                    "evidence_sha256": evidence_hash(file),
+                    "evidence_id": evidence_id(file),
                 }
                 for r in with_evidence
                 for file in r.evidence
@@ -194,7 +196,7 @@ def import_file(
                 serial=row.serial,
                 sources=list(row.sources),
                 import_id=batch.id,
-                evidence_sha256=evidence_hash(row.evidence) if row.evidence else None,
+                evidence_id=evidence_id(row.evidence) if row.evidence else None,
             )
         )
     for product, row in new_production:
@@ -412,8 +414,10 @@ def _new_records(
     evidence: dict[int, set[str]] = defaultdict(set)
     ids = [previous.id for previous, _ in repeated]
     for chunk in range(0, len(ids), 10_000):
-        query = select(ActivityEvidence.activity_id, ActivityEvidence.evidence_sha256).where(
-            ActivityEvidence.activity_id.in_(ids[chunk : chunk + 10_000])
+        query = (
+            select(ActivityEvidence.activity_id, Evidence.sha256)
+            .join(Evidence, Evidence.id == ActivityEvidence.evidence_id)
+            .where(ActivityEvidence.activity_id.in_(ids[chunk : chunk + 10_000]))
         )
         for activity_id, sha256 in session.execute(query):
             evidence[activity_id].add(sha256)

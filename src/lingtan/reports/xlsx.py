@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lingtan.accounting.serialize import warning_texts
+from lingtan.cells import xlsx_text
 from lingtan.i18n import N_, NP_
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels
@@ -118,9 +119,7 @@ def _when(value: Any) -> Any:
 
 
 def _put(ws: Worksheet, row: int, column: int, value: Any, fmt: str | None = None) -> Any:
-    cell = ws.cell(row=row, column=column, value=_cell_value(value))
-    if isinstance(cell.value, str) and cell.value.startswith("="):
-        cell.data_type = "s"  # text from the data is never a formula
+    cell = xlsx_text(ws.cell(row=row, column=column, value=_cell_value(value)))  # no formula
     if fmt and not isinstance(cell.value, str):
         cell.number_format = fmt
     elif isinstance(cell.value, datetime):

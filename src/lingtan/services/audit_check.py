@@ -23,6 +23,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -282,11 +283,11 @@ def _check_inventories(session: Session, check: AuditCheck) -> None:
         )
 
 
-def _file_sha256(store: EvidenceStore, sha256: str) -> str | None:
-    """SHA-256 of the stored file of ``sha256`` as it is on disk; None if there is none."""
+def _file_sha256(path: Path) -> str | None:
+    """SHA-256 of a stored evidence file as it is on disk; None if there is none."""
     digest = hashlib.sha256()
     try:
-        with store.path(sha256).open("rb") as stream:
+        with path.open("rb") as stream:
             while chunk := stream.read(_CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:
@@ -294,12 +295,13 @@ def _file_sha256(store: EvidenceStore, sha256: str) -> str | None:
     return digest.hexdigest()
 
 
-def _evidence_users(session: Session, hashes: list[str]) -> dict[str, list[str]]:
-    """Evidence hash → what it is evidence of (activity records and instruments), for people."""
-    users: dict[str, list[str]] = defaultdict(list)
-    for sha256, record_id, source, start, end in session.execute(
+def _evidence_users(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """Evidence row id → what it is evidence of (activity records and instruments), for
+    people."""
+    users: dict[int, list[str]] = defaultdict(list)
+    for evidence_id, record_id, source, start, end in session.execute(
         select(
-            ActivityEvidence.evidence_sha256,
+            ActivityEvidence.evidence_id,
             ActivityRecord.id,
             Source.code,
             ActivityRecord.period_start,
@@ -307,10 +309,10 @@ def _evidence_users(session: Session, hashes: list[str]) -> dict[str, list[str]]
         )
         .join(ActivityRecord, ActivityRecord.id == ActivityEvidence.activity_id)
         .join(Source, Source.id == ActivityRecord.source_id)
-        .where(ActivityEvidence.evidence_sha256.in_(hashes))
+        .where(ActivityEvidence.evidence_id.in_(ids))
         .order_by(ActivityRecord.id)
     ):
-        users[sha256].append(
+        users[evidence_id].append(
             Message(
                 "activity record %(id)d (%(source)s, %(start)s to %(end)s)",
                 id=record_id,
@@ -319,25 +321,29 @@ def _evidence_users(session: Session, hashes: list[str]) -> dict[str, list[str]]
                 end=end.isoformat(),
             )
         )
-    for sha256, code in session.execute(
-        select(Instrument.evidence_sha256, Instrument.code)
-        .where(Instrument.evidence_sha256.in_(hashes))
+    for evidence_id, code in session.execute(
+        select(Instrument.evidence_id, Instrument.code)
+        .where(Instrument.evidence_id.in_(ids))
         .order_by(Instrument.id)
     ):
-        users[sha256].append(Message("instrument %(code)s", code=code))
+        users[evidence_id].append(Message("instrument %(code)s", code=code))
     return users
 
 
 def _check_evidence(session: Session, store: EvidenceStore, check: AuditCheck) -> None:
-    damaged: list[tuple[Evidence, str | None]] = []
-    for evidence in session.scalars(select(Evidence).order_by(Evidence.sha256)):
+    """Every organization's evidence file against its row's SHA-256, in the organization's
+    folder (or where it lay before evidence was kept per organization)."""
+    damaged: list[tuple[Evidence, Path, str | None]] = []
+    rows = select(Evidence).order_by(Evidence.organization_id, Evidence.sha256)
+    for evidence in session.scalars(rows):
         check.evidence_files += 1
-        actual = _file_sha256(store, evidence.sha256)
+        path = store.locate(evidence.sha256, evidence.organization_id)
+        actual = _file_sha256(path)
         if actual != evidence.sha256:
-            damaged.append((evidence, actual))
-    users = _evidence_users(session, [evidence.sha256 for evidence, _ in damaged])
-    for evidence, actual in damaged:
-        of = "; ".join(users.get(evidence.sha256, [])) or Message("no record")
+            damaged.append((evidence, path, actual))
+    users = _evidence_users(session, [evidence.id for evidence, _, _ in damaged])
+    for evidence, path, actual in damaged:
+        of = "; ".join(users.get(evidence.id, [])) or Message("no record")
         subject = Message(
             "evidence file %(filename)s (SHA-256 %(sha256)s, evidence of %(of)s)",
             filename=evidence.filename,
@@ -345,11 +351,11 @@ def _check_evidence(session: Session, store: EvidenceStore, check: AuditCheck) -
             of=of,
         )
         if actual is None:
-            problem = Message("is missing: no file %(path)s", path=str(store.path(evidence.sha256)))
+            problem = Message("is missing: no file %(path)s", path=str(path))
         else:
             problem = Message(
                 "was altered on disk: %(path)s now has SHA-256 %(actual)s",
-                path=str(store.path(evidence.sha256)),
+                path=str(path),
                 actual=actual,
             )
         check.findings.append(Finding(subject, problem))

@@ -573,7 +573,11 @@ def activity_from_meters(
             quality_note=result.note,
         )
         filename = f"{source.code}_{result.start}_{result.end}_meters.csv"
-        record.evidence.append(evidence.put(session, result.csv, filename, "text/csv"))
+        record.evidence.append(
+            evidence.put(
+                session, result.csv, filename, "text/csv", organization_id=facility.organization_id
+            )
+        )
         session.add(record)
         session.flush()
         session.add_all(

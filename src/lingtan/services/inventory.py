@@ -522,8 +522,15 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
             f"the snapshot used {line['quantity']:g} {line['unit']}; the record {now} "
             f"{activity['quantity']:g} {activity['unit']} (see the audit log)"
         )
+    organization_id = select(Facility.organization_id).where(Facility.id == inventory.facility_id)
     files = {
-        e.sha256: e for e in session.scalars(select(Evidence).where(Evidence.sha256.in_(hashes)))
+        e.sha256: e
+        for e in session.scalars(
+            select(Evidence).where(
+                Evidence.sha256.in_(hashes),
+                Evidence.organization_id == organization_id.scalar_subquery(),
+            )
+        )
     }
     return {
         "line": line,
@@ -533,7 +540,12 @@ def trace(session: Session, inventory_id: int, line_id: str) -> dict[str, Any]:
         "activity_record": {**activity, "source": link["source"]},
         "meters": meter_lineage(session, [record_id]).get(record_id, []),
         "evidence": [
-            {"sha256": h, "filename": files[h].filename, "media_type": files[h].media_type}
+            {
+                "sha256": h,
+                "filename": files[h].filename,
+                "media_type": files[h].media_type,
+                "organization_id": files[h].organization_id,
+            }
             for h in hashes
             if h in files
         ],

@@ -1,10 +1,17 @@
 """Evidence files stored by content: invoices, meter exports, lab reports.
 
-A file's name on disk is its SHA-256 (``root/ab/cdef…``), so the same content is stored once
-however often it is added, and a changed file can never pass for the original: :meth:`read`
-checks the hash every time. The :class:`~lingtan.store.models.Evidence` row in the database
+Each organization has its own files and rows: a file's name on disk is its SHA-256 in the
+organization's folder (``root/<organization id>/ab/cdef…``), so the same content is stored
+once per organization however often it is added, and a changed file can never pass for the
+original: :meth:`EvidenceStore.read` checks the hash every time. Nothing is shared between
+organizations, so adding bytes another organization holds tells nothing of its file (neither
+that it exists nor its name). The :class:`~lingtan.store.models.Evidence` row in the database
 is what makes a file part of the record; a file whose row was rolled back is an unreferenced
 copy, harmless, and reused if the same content is put again.
+
+Files stored before evidence was kept per organization (migration 0012) lie at
+``root/ab/cdef…``; they are read from there until the organization puts the content again.
+File names are for people only: :func:`safe_filename` makes every stored name harmless.
 """
 
 from __future__ import annotations
@@ -15,10 +22,11 @@ import mimetypes
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,11 +38,14 @@ __all__ = [
     "EvidenceMissingError",
     "EvidenceStore",
     "evidence_root",
+    "safe_filename",
 ]
 
 ENV_DATA_DIR = "LINGTAN_DATA_DIR"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
+#: The longest stored file name [characters], extension included.
+MAX_FILENAME_CHARS = 200
 
 
 class EvidenceMissingError(FileNotFoundError):
@@ -69,17 +80,42 @@ def evidence_root(database_url: str) -> Path:
     return data_home / "lingtan" / f"{server}-{url.database}" / "evidence"
 
 
+def safe_filename(name: str | None) -> str:
+    """A file name as it may be stored and sent: its last part after any ``/`` or ``\\``,
+    without control or format characters (line breaks, NUL, bidirectional overrides), without
+    leading or trailing spaces and dots, at most :data:`MAX_FILENAME_CHARS` characters (the
+    extension kept); ``evidence`` if nothing is left."""
+    name = re.split(r"[/\\]", name or "")[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = name.strip(" .")
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, extension = name.rpartition(".")
+        if not dot or len(extension) > 16:
+            stem, extension = name, ""
+        keep = MAX_FILENAME_CHARS - len(extension) - (1 if extension else 0)
+        name = stem[:keep].rstrip(" .") + (f".{extension}" if extension else "")
+    return name or "evidence"
+
+
 class EvidenceStore:
-    """Content-addressed files under ``root`` (created on first write)."""
+    """Content-addressed files of each organization under ``root`` (created on first write)."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    def path(self, sha256: str) -> Path:
-        """The file of a hash: ``root/<first 2 hex digits>/<other 62>``."""
+    def path(self, sha256: str, organization_id: int) -> Path:
+        """Where the file of a hash is kept for an organization:
+        ``root/<organization id>/<first 2 hex digits>/<other 62>``."""
         if not _SHA256.fullmatch(sha256):
             raise ValueError(f"not a SHA-256 in lowercase hex: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:]
+        return self.root / str(int(organization_id)) / sha256[:2] / sha256[2:]
+
+    def locate(self, sha256: str, organization_id: int) -> Path:
+        """The file of a hash for an organization: :meth:`path`, or where it was stored before
+        evidence was kept per organization (``root/ab/cdef…``) if only that file exists."""
+        path = self.path(sha256, organization_id)
+        legacy = self.root / sha256[:2] / sha256[2:]
+        return legacy if not path.exists() and legacy.is_file() else path
 
     def put(
         self,
@@ -87,34 +123,45 @@ class EvidenceStore:
         data: bytes | Path,
         filename: str,
         media_type: str | None = None,
+        *,
+        organization_id: int,
     ) -> Evidence:
-        """Store a file and its :class:`Evidence` row (in the session's transaction).
+        """Store a file of an organization and its :class:`Evidence` row (in the session's
+        transaction).
 
-        Idempotent: the same content gives the same row and one file, whatever the filename
-        the second time (the first name is kept).
+        Idempotent within the organization: the same content gives the same row and one file,
+        whatever the filename the second time (the organization's first name is kept). Another
+        organization's rows and files are neither read nor reused.
 
         Parameters
         ----------
         data
             The content, or the path of a file to copy (read in chunks).
         filename
-            The original name, for people; the store does not use it.
+            The original name, for people (made safe by :func:`safe_filename`).
         media_type
             Guessed from ``filename`` if not given (``application/octet-stream`` if unknown).
+        organization_id
+            The organization whose evidence it is.
         """
         if isinstance(data, bytes | bytearray | memoryview):
-            sha256, size = self._write_bytes(bytes(data))
+            sha256, size = self._write_bytes(bytes(data), organization_id)
         else:
             with Path(data).open("rb") as stream:
-                sha256, size = self._write_stream(stream)
+                sha256, size = self._write_stream(stream, organization_id)
 
-        existing = session.get(Evidence, sha256)
+        existing = self._row(session, sha256, organization_id)
         if existing is not None:
             return existing
+        filename = safe_filename(filename)
         if media_type is None:
             media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         evidence = Evidence(
-            sha256=sha256, filename=filename, media_type=media_type, size_bytes=size
+            organization_id=organization_id,
+            sha256=sha256,
+            filename=filename,
+            media_type=media_type,
+            size_bytes=size,
         )
         try:
             # A savepoint: a concurrent writer may insert the same content first (PostgreSQL;
@@ -122,14 +169,22 @@ class EvidenceStore:
             with session.begin_nested():
                 session.add(evidence)
         except IntegrityError:
-            existing = session.get(Evidence, sha256)
+            existing = self._row(session, sha256, organization_id)
             if existing is None:
                 raise
             return existing
         return evidence
 
-    def read(self, sha256: str) -> bytes:
-        """The content of a stored file, checked against its hash.
+    @staticmethod
+    def _row(session: Session, sha256: str, organization_id: int) -> Evidence | None:
+        return session.scalars(
+            select(Evidence).where(
+                Evidence.organization_id == organization_id, Evidence.sha256 == sha256
+            )
+        ).first()
+
+    def read(self, sha256: str, organization_id: int) -> bytes:
+        """The content of an organization's stored file, checked against its hash.
 
         Raises
         ------
@@ -138,7 +193,7 @@ class EvidenceStore:
         EvidenceCorruptedError
             The file was altered since it was stored.
         """
-        path = self.path(sha256)
+        path = self.locate(sha256, organization_id)
         try:
             content = path.read_bytes()
         except FileNotFoundError:
@@ -150,13 +205,13 @@ class EvidenceStore:
             )
         return content
 
-    def _write_bytes(self, content: bytes) -> tuple[str, int]:
+    def _write_bytes(self, content: bytes, organization_id: int) -> tuple[str, int]:
         sha256 = hashlib.sha256(content).hexdigest()
-        if not self._intact(sha256):
-            self._write_stream(io.BytesIO(content))
+        if not self._intact(sha256, organization_id):
+            self._write_stream(io.BytesIO(content), organization_id)
         return sha256, len(content)
 
-    def _write_stream(self, stream: BinaryIO) -> tuple[str, int]:
+    def _write_stream(self, stream: BinaryIO, organization_id: int) -> tuple[str, int]:
         # Copy to a temporary file while hashing, then move it into place under its hash.
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -171,19 +226,20 @@ class EvidenceStore:
                 out.flush()
                 os.fsync(out.fileno())
             sha256 = digest.hexdigest()
-            if self._intact(sha256):
+            if self._intact(sha256, organization_id):
                 os.unlink(temp)
             else:
-                self._move_into_place(temp, sha256)
+                self._move_into_place(temp, self.path(sha256, organization_id))
         except BaseException:
             if os.path.exists(temp):
                 os.unlink(temp)
             raise
         return sha256, size
 
-    def _intact(self, sha256: str) -> bool:
-        """Whether the file of ``sha256`` exists with that content (a damaged one is replaced)."""
-        path = self.path(sha256)
+    def _intact(self, sha256: str, organization_id: int) -> bool:
+        """Whether the organization's file of ``sha256`` exists with that content (a damaged
+        one is replaced)."""
+        path = self.path(sha256, organization_id)
         if not path.is_file():
             return False
         digest = hashlib.sha256()
@@ -192,10 +248,9 @@ class EvidenceStore:
                 digest.update(chunk)
         return digest.hexdigest() == sha256
 
-    def _move_into_place(self, temp: str, sha256: str) -> None:
+    def _move_into_place(self, temp: str, target: Path) -> None:
         # os.replace is atomic on one file system: readers see no file or the whole file,
         # never a partial one, even if the process dies mid-write.
-        target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(temp, 0o444)  # stored evidence is read-only
         if target.exists():

@@ -203,22 +203,29 @@ class ActivityRecord(Base):
 
 
 class Evidence(Base):
-    """A file stored by content (SHA-256): an invoice, a meter export, a lab report."""
+    """A file of one organization stored by content (SHA-256): an invoice, a meter export, a
+    lab report. Content is addressed and deduplicated inside the organization only: another
+    organization holding the same bytes has a row (and a file) of its own, with its own name."""
 
     __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("organization_id", "sha256"),)
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(500))
     media_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    organization: Mapped[Organization] = relationship()
 
 
 class ActivityEvidence(Base):
     __tablename__ = "activity_evidence"
 
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity_record.id"), primary_key=True)
-    evidence_sha256: Mapped[str] = mapped_column(ForeignKey("evidence.sha256"), primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), primary_key=True)
 
 
 class Instrument(Base):
@@ -237,8 +244,10 @@ class Instrument(Base):
     unit: Mapped[str] = mapped_column(String(40))
     serial: Mapped[str | None] = mapped_column(String(200))
     sources: Mapped[list[Any]] = mapped_column(default=list)
-    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    evidence: Mapped[Evidence | None] = relationship()
 
 
 class Product(Base):

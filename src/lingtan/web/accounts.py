@@ -7,8 +7,14 @@ hashes, session ids and API tokens (random, 256 bits) as their SHA-256.
 Who sees what (:class:`Principal`): an ``admin`` reads and edits every facility of its
 organization and manages its users; a ``manager`` reads and edits the facilities granted to it;
 a ``viewer`` reads them; an ``auditor`` reads them, their evidence files and their audit log.
+Everyone but a viewer may have a facility's reports written (:attr:`Principal.starts_reports`).
 An API token reads one facility (scope ``read``) or only sends it readings (scope ``ingest``).
 Nobody ever sees a facility of another organization.
+
+A password (:func:`password_problem`) has at least :data:`MIN_PASSWORD_LENGTH` characters, is
+not a common password, and scores at least :data:`MIN_PASSWORD_SCORE` of 4 with the zxcvbn
+estimator (which counts dictionary words, names, keyboard walks, dates and the user's own
+name); the refusal says which rule, in Chinese and English, with zxcvbn's advice.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
+from lingtan.i18n.catalog import texts
 from lingtan.store import audit
 from lingtan.store.models import (
     ROLES,
@@ -44,6 +53,7 @@ __all__ = [
     "MAX_FAILURES_PER_CLIENT",
     "MAX_FAILURES_PER_USER",
     "MIN_PASSWORD_LENGTH",
+    "MIN_PASSWORD_SCORE",
     "SESSION_LIFETIME",
     "Principal",
     "ThrottledError",
@@ -54,6 +64,7 @@ __all__ = [
     "end_session",
     "grant_facility",
     "granted_codes",
+    "password_problem",
     "principal_for_token",
     "principal_for_user",
     "revoke_facility",
@@ -73,6 +84,10 @@ MAX_FAILURES_PER_USER = 5
 #: Higher than per user: several people may sign in from one office address.
 MAX_FAILURES_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 10
+#: The lowest zxcvbn score accepted (0 to 4; 3: "safely unguessable", about 10^8 guesses).
+MIN_PASSWORD_SCORE = 3
+#: zxcvbn reads at most this many characters (it refuses more; what follows adds strength).
+_SCORED_CHARS = 72
 TOKEN_PREFIX = "lt_"
 _hasher = PasswordHasher()
 
@@ -111,6 +126,12 @@ class Principal:
 
     @property
     def reads_evidence(self) -> bool:
+        return self.role in ("admin", "manager", "auditor")
+
+    @property
+    def starts_reports(self) -> bool:
+        """Whether it may start report jobs (:mod:`lingtan.web.api_reports`), which take a
+        rendering process for seconds per language: not a viewer, nor an API token."""
         return self.role in ("admin", "manager", "auditor")
 
 
@@ -213,10 +234,9 @@ def create_user(
         problems.append(InputProblem("user", "username", username, "is taken"))
     if role not in ROLES:
         problems.append(InputProblem("user", "role", role, f"one of {', '.join(ROLES)}"))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            InputProblem("user", "password", None, f"at least {MIN_PASSWORD_LENGTH} characters")
-        )
+    weak = password_problem(password, (name,))
+    if weak is not None:
+        problems.append(weak)
     if role == "admin" and facilities:
         problems.append(
             InputProblem(
@@ -265,11 +285,51 @@ def user_named(session: Session, username: str, organization_id: int | None = No
     return user
 
 
-def _check_password(password: str) -> None:
+def _both(message: Message) -> str:
+    """A rule in Chinese, then in English."""
+    return f"{texts('zh-CN').message(message)} / {message}"
+
+
+def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProblem | None:
+    """Why ``password`` is refused (field ``password``, the value never shown), or ``None``.
+
+    Refused: shorter than :data:`MIN_PASSWORD_LENGTH` characters; a common password (one of
+    zxcvbn's list of leaked passwords, also reversed or with l33t substitutions); or a zxcvbn
+    score below :data:`MIN_PASSWORD_SCORE`. ``personal`` are words of the user (its name) that
+    zxcvbn counts as easy to guess.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(
-            InputProblem("user", "password", None, f"at least {MIN_PASSWORD_LENGTH} characters")
+        rule = Message("the password needs at least %(n)s characters", n=MIN_PASSWORD_LENGTH)
+        return InputProblem("user", "password", None, _both(rule))
+    found = zxcvbn(password[:_SCORED_CHARS], user_inputs=list(personal))
+    common = any(
+        match["pattern"] == "dictionary"
+        and match.get("dictionary_name") == "passwords"
+        and match["token"].lower() == password[:_SCORED_CHARS].lower()
+        for match in found["sequence"]
+    )
+    if common:
+        rule = Message("the password is a common password: choose another")
+    elif found["score"] < MIN_PASSWORD_SCORE:
+        rule = Message(
+            "the password is too easy to guess: its zxcvbn strength is %(score)s of 4, at "
+            "least %(least)s is needed (longer, several uncommon words)",
+            score=found["score"],
+            least=MIN_PASSWORD_SCORE,
         )
+    else:
+        return None
+    advice = " ".join(
+        part for part in (found["feedback"]["warning"], *found["feedback"]["suggestions"]) if part
+    )
+    text = _both(rule) + (f" (zxcvbn: {advice})" if advice else "")
+    return InputProblem("user", "password", None, text)
+
+
+def _check_password(password: str, user: AppUser) -> None:
+    weak = password_problem(password, (user.username, user.display_name))
+    if weak is not None:
+        raise InputError(weak)
 
 
 def _keep_an_admin(session: Session, user: AppUser, what: str) -> None:
@@ -333,7 +393,7 @@ def set_password(
     Returns the number of sessions ended. The audit log records that the password changed,
     never the password or its hash.
     """
-    _check_password(password)
+    _check_password(password, user)
     user.password_hash = _hasher.hash(password)
     ended = _end_sessions(session, user, keep_session)
     session.flush()
@@ -352,7 +412,7 @@ def change_own_password(
     ThrottledError
         After too many wrong passwords, as for :func:`authenticate`.
     InputError
-        If the new password is too short.
+        If the new password is too weak (:func:`password_problem`).
     """
     now = utc_now()
     _throttle(session, user.username, client[:100], now)

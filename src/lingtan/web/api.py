@@ -25,7 +25,12 @@ from lingtan.factors import FactorNotFoundError
 from lingtan.metering.adapters.http import ingest_batch
 from lingtan.services import inventory as inventories
 from lingtan.store import audit
-from lingtan.store.evidence import EvidenceCorruptedError, EvidenceMissingError, EvidenceStore
+from lingtan.store.evidence import (
+    EvidenceCorruptedError,
+    EvidenceMissingError,
+    EvidenceStore,
+    safe_filename,
+)
 from lingtan.store.models import (
     ROLES,
     ActivityEvidence,
@@ -54,6 +59,7 @@ from lingtan.web.deps import (
     Db,
     Ingester,
     User,
+    attachment,
     facility,
     not_found,
     readable_facilities,
@@ -323,7 +329,8 @@ def upload_evidence(
     record_id: Id,
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, XLSX, CSV or TXT.")],
 ) -> dict[str, Any]:
-    """Attach an evidence file to an activity record (stored once by its SHA-256)."""
+    """Attach an evidence file to an activity record (stored once per organization by its
+    SHA-256; the answer is the same whether or not another organization holds that content)."""
     record = _activity_record(session, who, record_id, write=True)
     limit = request.app.state.max_upload_bytes
     content = file.file.read(limit + 1)
@@ -331,10 +338,11 @@ def upload_evidence(
         raise ApiError(413, f"the file is larger than {limit} bytes")
     if not content:
         raise InputError(InputProblem("upload", "file", file.filename, "is empty"))
-    filename = PurePath(file.filename or "upload").name[:500]
+    filename = safe_filename(file.filename or "upload")
     media_type = _sniff(filename, content)
     store = EvidenceStore(request.app.state.evidence_root)
-    evidence = store.put(session, content, filename, media_type)
+    organization_id = record.source.facility.organization_id
+    evidence = store.put(session, content, filename, media_type, organization_id=organization_id)
     if evidence not in record.evidence:
         record.evidence.append(evidence)
         session.flush()
@@ -355,32 +363,39 @@ def download_evidence(request: Request, session: Db, who: User, sha256: str) -> 
     managers and auditors)."""
     if not who.reads_evidence:
         raise ApiError(403, "your role may not download evidence")
+    # the caller's organization's row of this content, if a record or instrument of one of
+    # its readable facilities holds it: another organization's row is never found
     of_record = (
         select(Evidence)
-        .join(ActivityEvidence, ActivityEvidence.evidence_sha256 == Evidence.sha256)
+        .join(ActivityEvidence, ActivityEvidence.evidence_id == Evidence.id)
         .join(ActivityRecord, ActivityRecord.id == ActivityEvidence.activity_id)
         .join(Source, Source.id == ActivityRecord.source_id)
         .where(Evidence.sha256 == sha256, Source.facility_id.in_(who.readable))
     )
     of_instrument = (
         select(Evidence)
-        .join(Instrument, Instrument.evidence_sha256 == Evidence.sha256)
+        .join(Instrument, Instrument.evidence_id == Evidence.id)
         .where(Evidence.sha256 == sha256, Instrument.facility_id.in_(who.readable))
     )
-    evidence = session.scalars(of_record).first() or session.scalars(of_instrument).first()
+    mine = Evidence.organization_id == who.organization_id
+    evidence = (
+        session.scalars(of_record.where(mine)).first()
+        or session.scalars(of_instrument.where(mine)).first()
+    )
     if evidence is None:
         raise not_found("no such evidence")
     try:
-        content = EvidenceStore(request.app.state.evidence_root).read(sha256)
+        content = EvidenceStore(request.app.state.evidence_root).read(
+            sha256, evidence.organization_id
+        )
     except EvidenceMissingError:
         raise ApiError(410, "the evidence file is missing from the store") from None
     except EvidenceCorruptedError:
         raise ApiError(500, "the stored evidence file was altered; see lingtan audit") from None
-    quoted = evidence.filename.encode("ascii", "replace").decode().replace('"', "'")
     return Response(
         content,
         media_type=evidence.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{quoted}"'},
+        headers={"Content-Disposition": attachment(evidence.filename)},
     )
 
 

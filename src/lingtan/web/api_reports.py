@@ -44,7 +44,8 @@ from sqlalchemy import Engine, delete, func, select, update
 from lingtan.reports import MissingFontError, ReportData, check_font, write_reports
 from lingtan.services.report_data import report_data
 from lingtan.store.db import make_engine, session_scope
-from lingtan.store.models import Inventory, ReportJob, utc_now
+from lingtan.store.models import Facility, Inventory, ReportJob, utc_now
+from lingtan.web import i18n
 from lingtan.web.api import Id
 from lingtan.web.deps import ApiError, Db, User, scoped
 
@@ -63,7 +64,8 @@ __all__ = [
 
 #: Processes that render reports, per server process (each renders one language at a time).
 REPORT_PROCESSES = 1
-#: Jobs that may wait or run at once, over all server processes; more are refused with 429.
+#: Jobs of one organization that may wait or run at once, over all server processes; more are
+#: refused with 429 (to that organization only: another's jobs never count).
 MAX_WAITING_JOBS = 8
 #: How often the server process running a job renews its ``alive_at`` [s].
 HEARTBEAT_S = 10.0
@@ -284,7 +286,11 @@ def start_report(
     request: Request, session: Db, who: User, inventory_id: Id, body: ReportRequest | None = None
 ) -> ReportJob:
     """Start writing the GB/T 32150 report of an inventory (HTML, PDF, XLSX; zh-CN and
-    English) in the background; poll the job it answers with."""
+    English) in the background; poll the job it answers with. Not for viewers (403); an
+    organization with :data:`MAX_WAITING_JOBS` unfinished jobs waits (429)."""
+    if not who.starts_reports:
+        t = i18n.texts(i18n.language(request))
+        raise ApiError(403, t.gettext("Your role may not start report jobs."))
     body = body or ReportRequest()
     try:
         check_font(body.formats)
@@ -300,8 +306,14 @@ def start_report(
     data = report_data(session, inventory)
     jobs = _jobs(request)
     _expire_stale(session)
+    organization_id = session.scalar(
+        select(Facility.organization_id).where(Facility.id == inventory.facility_id)
+    )
     waiting = session.scalar(
-        select(func.count()).select_from(ReportJob).where(ReportJob.status.in_(_UNFINISHED))
+        select(func.count())
+        .select_from(ReportJob)
+        .join(Facility, Facility.id == ReportJob.facility_id)
+        .where(ReportJob.status.in_(_UNFINISHED), Facility.organization_id == organization_id)
     )
     if waiting >= MAX_WAITING_JOBS:
         raise ApiError(

@@ -45,7 +45,7 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
-from lingtan.web.deps import ApiError, error_body
+from lingtan.web.deps import ApiError, error_body, is_secure
 from lingtan.web.export import TableExport
 
 __all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
@@ -140,7 +140,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class _SecurityHeaders:
-    """Add :data:`_SECURITY_HEADERS` to every answer that does not set them itself."""
+    """Add :data:`_SECURITY_HEADERS` to every answer that does not set them itself;
+    ``Cache-Control: no-store`` to every answer but the public static files (which say they
+    may be cached): pages, API answers, downloads and errors may hold a user's data, which no
+    browser or proxy may keep; and ``Strict-Transport-Security`` to an answer over HTTPS
+    (:func:`lingtan.web.deps.is_secure`), so the browser never comes back over plain HTTP."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -149,12 +153,16 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        secure = is_secure(Request(scope))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", "no-store")
+                if secure:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -211,6 +219,8 @@ async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
+#: Browsers that saw lingtan over HTTPS use nothing else for it for a year.
+HSTS = "max-age=31536000"
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

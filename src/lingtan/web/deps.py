@@ -9,9 +9,11 @@ response never tells one from the other.
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,8 +35,10 @@ __all__ = [
     "Db",
     "Ingester",
     "User",
+    "attachment",
     "error_body",
     "facility",
+    "is_secure",
     "principal",
     "read_in_one_hop",
     "readable_facilities",
@@ -62,6 +66,26 @@ class ApiError(Exception):
 def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
     """The body of every answer that is not a success."""
     return {"error": {"status": status, "message": message, "problems": problems or []}}
+
+
+def is_secure(request: Request) -> bool:
+    """Whether ``request`` came over HTTPS: as configured (``create_app(secure_cookies=)``),
+    else by its scheme, which ``lingtan serve --proxy-headers`` takes from the trusted proxy's
+    ``X-Forwarded-Proto``."""
+    configured = request.app.state.secure_cookies
+    return request.url.scheme == "https" if configured is None else configured
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` value that downloads ``filename`` (RFC 6266): an ASCII
+    ``filename=`` for old clients (accents dropped, other characters as ``_``, no quote or
+    backslash) and the exact name as ``filename*=UTF-8''…`` (RFC 5987). Control characters
+    never reach the header."""
+    name = "".join(c for c in filename if unicodedata.category(c) not in ("Cc", "Cf"))
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in folded)
+    ascii_name = ascii_name.strip() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def not_found(what: str = "no such object") -> ApiError:

@@ -14,7 +14,8 @@ openpyxl's streaming writer:
 - the header rows in Chinese and English ("能耗 [tce] / Energy [tce]"), frozen above the body;
 - the body in the page's language: figures as numbers equal to the page's (the unrounded
   ``data-value`` where the page carries one that rounds to what it shows) with a number format
-  that shows them as the page does; other cells as text (never as formulas).
+  that shows them as the page does; other cells as text, never formulas
+  (:mod:`lingtan.cells`).
 
 Work and memory are bounded: a page above :data:`MAX_PAGE_BYTES` or a table above
 :data:`MAX_CELLS` cells (rows × columns) is refused with 422 and a clear message; a table
@@ -44,10 +45,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lingtan.cells import xlsx_text
 from lingtan.i18n import N_, NP_
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.web import i18n
-from lingtan.web.deps import error_body
+from lingtan.web.deps import attachment, error_body
 from lingtan.web.tables import Cell, Figure, PageInfo, Spans, figure, read_page
 
 __all__ = [
@@ -314,8 +316,7 @@ class _Writer:
             return cell
         if value is None:
             return None
-        cell = WriteOnlyCell(self.sheet, _text(value))
-        cell.data_type = "s"  # text, even when it starts with "=": never a formula
+        cell = xlsx_text(WriteOnlyCell(self.sheet, _text(value)))  # never a formula
         if "\n" in value:
             cell.alignment = _WRAP
         return cell
@@ -334,8 +335,7 @@ class _Writer:
         top = _top(self.pages, self.export, self.part)
         sheet.freeze_panes = f"A{len(top) + len(self.header) + 1}"
         for number, text in enumerate(top):
-            cell = WriteOnlyCell(sheet, _text(text))
-            cell.data_type = "s"
+            cell = xlsx_text(WriteOnlyCell(sheet, _text(text)))
             if number == 0:
                 cell.font = _TITLE
             sheet.append([cell])
@@ -344,8 +344,7 @@ class _Writer:
         self.on_sheet = 0
 
     def _head(self, text: str | None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, _text(text or ""))
-        cell.data_type = "s"
+        cell = xlsx_text(WriteOnlyCell(self.sheet, _text(text or "")))
         cell.font, cell.fill, cell.alignment = _HEAD, _HEAD_FILL, _WRAP
         return cell
 
@@ -482,8 +481,7 @@ class TableExport:
         export = Export(table, lang, address, datetime.now(UTC))
         other_html = other.html() if other.page and other.size <= MAX_PAGE_BYTES else ""
         body, name = await run_in_threadpool(workbook, page.html(), other_html, export)
-        disposition = f'attachment; filename="{name}"'
-        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        headers = {"Content-Disposition": attachment(name), "Cache-Control": "no-store"}
         await Response(body, media_type=XLSX, headers=headers)(scope, receive, send)
 
     async def _render(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lingtan.i18n import N_
 from lingtan.i18n.catalog import install
 from lingtan.web import accounts, i18n
-from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body
+from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body, is_secure
 
 __all__ = ["router", "templates"]
 
@@ -30,11 +30,6 @@ LOGIN_CSRF_COOKIE = "lingtan_login_csrf"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 install(templates.env)  # _(), pgettext, ngettext in the page's language (lingtan.i18n)
 router = APIRouter()
-
-
-def _secure(request: Request) -> bool:
-    configured = request.app.state.secure_cookies
-    return request.url.scheme == "https" if configured is None else configured
 
 
 def _sign_in(
@@ -59,7 +54,7 @@ def _with_session_cookie(request: Request, response: Response, secret: str) -> R
         max_age=int(request.app.state.session_lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=is_secure(request),
         path="/",
     )
     return response
@@ -82,7 +77,7 @@ def _login_page(request: Request, status: int = 200, message: str = "", **values
         status_code=status,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request)
     )
     return response
 
