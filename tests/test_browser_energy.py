@@ -215,7 +215,7 @@ def test_a_viewer_sees_the_tree_but_no_upload_and_a_forced_post_is_refused(
 
 def test_a_report_job_shows_progress_then_the_pdf_downloads(server, page_of):
     _, site = server
-    page = page_of("viewer_a")
+    page = page_of("manager_a")  # viewers may not start reports
     page.click("nav >> text=报告")
     form = page.locator(f"form[data-report='{site.ids['inventory_id']}']")
     for box in ("input[value=en]", "input[value=html]", "input[value=xlsx]"):
