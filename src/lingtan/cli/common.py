@@ -141,10 +141,8 @@ def language() -> str:
     chosen = chosen or os.environ.get(LANG_ENV)
     if chosen in ("zh-CN", "en"):
         return chosen
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if os.environ.get(name):
-            return "zh-CN" if os.environ[name].lower().startswith("zh") else "en"
-    return "en"
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
 
 
 def _heading(column: Column, lang: str) -> str:
