@@ -205,3 +205,30 @@ def test_console_script_exit_status(tmp_path):
     assert run.returncode == 2
     assert run.stdout == ""
     assert "whale_oil" in run.stderr
+
+
+def test_the_command_line_speaks_chinese_when_asked(tmp_path, monkeypatch):
+    """``--lang zh-CN``, ``LINGTAN_LANG`` or a Chinese locale give Chinese headings and
+    refusals; English otherwise, as before."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "facility: {name: T, region: Jiangsu}\n"
+        "period: {start: 2025-01-01, end: 2025-12-31}\n"
+        "sources:\n  - {id: boiler, kind: fuel_combustion, fuel: unobtainium, quantity: 5, unit: t}\n",
+        encoding="utf-8",
+    )
+    for name in ("LINGTAN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    english = runner.invoke(main, ["calc", str(bad)])
+    assert english.exit_code == 2 and "1 problem in the input" in english.stderr
+    chinese = runner.invoke(main, ["--lang", "zh-CN", "calc", str(bad)])
+    assert chinese.exit_code == 2
+    assert "输入有 1 个问题" in chinese.stderr and "排放源 boiler：字段" in chinese.stderr
+    assert "不是 lingtan 已知的燃料" in chinese.stderr
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    listing = runner.invoke(main, ["tou", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert "时段表" in listing.stdout or "地区" in listing.stdout
+    monkeypatch.setenv("LINGTAN_LANG", "en")
+    assert "region" in runner.invoke(main, ["tou", "list"]).stdout

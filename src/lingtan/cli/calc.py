@@ -21,7 +21,9 @@ from lingtan.cli.common import (
     console,
     emit,
     format_option,
+    language,
     print_table,
+    refusal_text,
     table_of,
 )
 from lingtan.errors import InputError
@@ -44,7 +46,7 @@ _TOTAL_LABELS = (
 
 
 def _fail(error: InputError) -> None:
-    click.echo(str(error), err=True)
+    click.echo(refusal_text(error, language()), err=True)
     sys.exit(2)
 
 

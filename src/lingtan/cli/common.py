@@ -127,6 +127,33 @@ LINE_COLUMNS = (
 FIELD_COLUMNS = (Column("field"), Column("value"))
 
 
+#: The catalogue's context of the headings of the command line's tables.
+HEADING = "cli.column"
+#: ``LINGTAN_LANG`` (or ``--lang``) chooses the language of the tables' headings and of
+#: refusals; else a Chinese locale (``LANG=zh_CN.UTF-8``) gives Chinese, any other English.
+LANG_ENV = "LINGTAN_LANG"
+
+
+def language() -> str:
+    """The language of the command line: ``--lang``, ``LINGTAN_LANG``, then the locale."""
+    context = click.get_current_context(silent=True)
+    chosen = (context.find_root().obj or {}).get("lang") if context is not None else None
+    chosen = chosen or os.environ.get(LANG_ENV)
+    if chosen in ("zh-CN", "en"):
+        return chosen
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
+
+
+def _heading(column: Column, lang: str) -> str:
+    text = column.heading or column.key
+    if lang == "en":
+        return text
+    from lingtan.i18n.catalog import texts  # Babel: only for a Chinese table
+
+    return texts(lang).pgettext(HEADING, text)
+
+
 def table_of(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[Column],
@@ -134,14 +161,16 @@ def table_of(
     title: str | None = None,
     show_header: bool = True,
 ) -> Table:
-    """A table of *rows*; a number column is as wide as its widest number, so that it is never
-    wrapped or cut, however narrow the terminal."""
+    """A table of *rows*, headed in the command line's :func:`language`; a number column is
+    as wide as its widest number, so that it is never wrapped or cut, however narrow the
+    terminal."""
     cells = [[column.cell(row.get(column.key)) for column in columns] for row in rows]
     table = Table(title=title, show_header=show_header)
+    lang = language()
     for i, column in enumerate(columns):
         number = column.digits is not None
         table.add_column(
-            Text(column.heading or column.key),
+            Text(_heading(column, lang)),
             justify="right" if number else "left",
             min_width=max((cell_len(line[i]) for line in cells), default=None) if number else None,
         )
@@ -277,6 +306,29 @@ def open_store(
         engine.dispose()
 
 
+def refusal_text(error: InputError, lang: str) -> str:
+    """The problems of *error* for people, in *lang* (English: the error's own text)."""
+    if lang == "en":
+        return str(error)
+    from lingtan.i18n.catalog import texts
+
+    t = texts(lang)
+    count = len(error.problems)
+    head = t.ngettext("%(num)d problem in the input", "%(num)d problems in the input", count)
+    lines = [f"{error.origin}：{head}" if error.origin else head]
+    for problem in error.problems:
+        value = t.gettext("(missing)") if problem.value is None else repr(problem.value)
+        line = t.gettext(
+            "%(where)s: field %(field)s = %(value)s: %(rule)s",
+            where=t.message(problem.where),
+            field=t.message(problem.field),
+            value=value,
+            rule=t.message(problem.rule),
+        )
+        lines.append(f"  - {line}")
+    return "\n".join(lines)
+
+
 def refusing_bad_input(command: Callable) -> Callable:
     """Refused input: every problem on stderr, exit status 2 (nothing was written)."""
 
@@ -285,7 +337,7 @@ def refusing_bad_input(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except InputError as error:
-            click.echo(str(error), err=True)
+            click.echo(refusal_text(error, language()), err=True)
             sys.exit(2)
 
     return run

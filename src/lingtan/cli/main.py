@@ -120,7 +120,13 @@ COMMANDS = {
     help="Database: a SQLite file or a PostgreSQL URL (default: lingtan.db here). "
     "Also LINGTAN_DATABASE_URL.",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-CN", "en"]),
+    help="Language of tables and refusals (default: LINGTAN_LANG, else the locale: "
+    "Chinese for zh_*).",
+)
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, lang: str | None) -> None:
     """lingtan (零碳): carbon accounting and energy management for zero-carbon factories."""
-    ctx.ensure_object(dict)["db"] = db
+    ctx.ensure_object(dict).update(db=db, lang=lang)

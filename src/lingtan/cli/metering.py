@@ -24,8 +24,10 @@ from lingtan.cli.common import (
     csv_text,
     emit,
     format_option,
+    language,
     open_store,
     print_table,
+    refusal_text,
     refusing_bad_input,
     table_of,
 )
@@ -118,7 +120,7 @@ def meters_import(
                     session, code, file, utc_offset_min=offset, actor=actor()
                 )
         except InputError as error:  # refused whole: report it and go on with the next file
-            click.echo(str(error), err=True)
+            click.echo(refusal_text(error, language()), err=True)
             refused.append(file)
             continue
         r = result.readings

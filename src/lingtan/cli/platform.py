@@ -27,8 +27,10 @@ from lingtan.cli.common import (
     csv_text,
     emit,
     format_option,
+    language,
     open_store,
     print_table,
+    refusal_text,
     refusing_bad_input,
     table_of,
 )
@@ -166,7 +168,7 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
         try:
             summary = _import_one(ctx, status, file, facility)
         except InputError as error:  # refused whole: report it and go on with the next file
-            click.echo(str(error), err=True)
+            click.echo(refusal_text(error, language()), err=True)
             refused.append(file)
             continue
         added = ", ".join(f"{k} {v}" for k, v in summary.added.items() if v)
