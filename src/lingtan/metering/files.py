@@ -215,6 +215,7 @@ def _arrow_chunks(path: Path, width: int, size: int) -> Iterator[Chunk]:
         read_options=pa_csv.ReadOptions(
             skip_rows=1,
             column_names=names,
+            use_threads=False,  # the rows passed by then come with their numbers
             encoding="utf8" if encoding == "utf-8-sig" else encoding,
             block_size=max(1 << 16, 40 * size),  # about 40 bytes per row of a long file
         ),

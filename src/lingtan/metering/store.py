@@ -27,6 +27,7 @@ Only a chunk where some readings were already stored is compared with the stored
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.metering.energy import MeterInfo, expand_virtual
 from lingtan.metering.intervals import (
     INTERVAL_S,
@@ -90,6 +92,9 @@ _MARGIN_S = 86_400
 #: runs from 16:00 UTC of the day before; it is always 96 grid intervals.
 ROLLUP_UTC_OFFSET_MIN = 480
 _SAVEPOINT = "lingtan_chunk"
+#: A meter code: letters (any script, so 电表-1 too), digits, '-', '_', '.'; no '/', space or
+#: other mark that would break the meter's page address.
+_METER_CODE = re.compile(r"[^\W_][\w.-]*")
 
 
 @dataclass
@@ -710,6 +715,18 @@ def define_meters(
     redefined: list[int] = []  # stored meters whose daily totals change
     for d in meters:
         where = f"meter {d.code}"
+        if not _METER_CODE.fullmatch(d.code):
+            problems.append(
+                InputProblem(
+                    where,
+                    "code",
+                    d.code,
+                    Message(
+                        "letters, digits, '-', '_' and '.' only, starting with a letter or "
+                        "digit: the code is part of the meter's web address"
+                    ),
+                )
+            )
         if d.energy_type not in ENERGY_TYPES:
             problems.append(
                 InputProblem(
