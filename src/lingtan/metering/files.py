@@ -542,6 +542,44 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read(
+    path: Path,
+    meters: dict[str, tuple[int, bool]],
+    *,
+    utc_offset_min: int,
+    now: datetime,
+    chunk_size: int,
+    csv_reader: str,
+) -> tuple[_Checker, Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The checker of a file (its header read) and its checked readings, chunk by chunk, until
+    the first problem (then the rest is checked up to :data:`MAX_PROBLEMS`)."""
+    rows = iter_rows(path)
+    first = next(rows, None)
+    if first is None:
+        where = Message("%(file)s row %(row)d", file=path.name, row=1)
+        raise InputError(InputProblem(where, "header", None, Message("empty file")))
+    checker = _Checker(path.name, first[1], meters, utc_offset_min=utc_offset_min, now=now)
+    if checker.full:
+        raise InputError(checker.problems, origin=str(path))
+    # about chunk_size readings a chunk: a row of a wide file holds one per meter column
+    size = chunk_size // max(1, len(checker.columns)) if checker.layout == "wide" else chunk_size
+    if path.suffix.lower() == ".csv" and csv_reader == "arrow":
+        rows.close()
+        chunks = _arrow_chunks(path, checker.width, max(1, size))
+    else:
+        chunks = _row_chunks(rows, checker.width, max(1, size))
+
+    def checked() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for numbers, columns in chunks:
+            readings = checker.chunk(numbers, columns)
+            if readings is not None:
+                yield readings
+            if checker.full:
+                return
+
+    return checker, checked()
+
+
 def import_readings_file(
     session: Session,
     facility_code: FacilityRef,
@@ -595,26 +633,14 @@ def import_readings_file(
             sa.select(Meter.id, Meter.code, Meter.virtual_formula).where(Meter.facility_id == fid)
         )
     }
-    rows = iter_rows(path)
-    first = next(rows, None)
-    if first is None:
-        where = Message("%(file)s row %(row)d", file=path.name, row=1)
-        raise InputError(InputProblem(where, "header", None, Message("empty file")))
-    checker = _Checker(
-        path.name, first[1], meters, utc_offset_min=utc_offset_min, now=now or datetime.now(UTC)
+    checker, readings = _read(
+        path,
+        meters,
+        utc_offset_min=utc_offset_min,
+        now=now or datetime.now(UTC),
+        chunk_size=chunk_size,
+        csv_reader=csv_reader,
     )
-    if checker.full:
-        raise InputError(checker.problems, origin=str(path))
-    size = (
-        max(1, chunk_size // max(1, len(checker.columns)))
-        if checker.layout == "wide"
-        else chunk_size
-    )
-    if path.suffix.lower() == ".csv" and csv_reader == "arrow":
-        rows.close()
-        chunks = _arrow_chunks(path, checker.width, size)
-    else:
-        chunks = _row_chunks(rows, checker.width, size)
     batch = ImportBatch(
         facility_id=fid,
         filename=path.name,
@@ -625,16 +651,7 @@ def import_readings_file(
     )
     session.add(batch)
     session.flush()
-
-    def checked() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        for numbers, columns in chunks:
-            readings = checker.chunk(numbers, columns)
-            if readings is not None:
-                yield readings
-            if checker.full:
-                return
-
-    summary = ingest_columns(session, fid, checked(), origin=path.name, import_id=batch.id)
+    summary = ingest_columns(session, fid, readings, origin=path.name, import_id=batch.id)
     if checker.problems:
         raise InputError(checker.problems, origin=str(path))
     if not checker.readings_read:
