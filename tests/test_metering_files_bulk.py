@@ -3,6 +3,7 @@
 same problems; and a bad row in the middle of a big file leaves nothing written. On SQLite
 and PostgreSQL."""
 
+import threading
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from lingtan.errors import InputError
-from lingtan.metering.files import MAX_PROBLEMS, import_readings_file
+from lingtan.metering.files import MAX_PROBLEMS, _read_ahead, import_readings_file
 from lingtan.metering.store import MeterDefinition, stored_intervals
 from lingtan.store.db import session_scope
 from lingtan.store.models import (
@@ -233,3 +234,29 @@ def test_a_bad_row_in_the_middle_of_a_big_file_writes_nothing(plant, tmp_path):
                 )
                 == 0
             )
+
+
+def test_reading_ahead_hands_over_errors_and_ends_with_its_consumer():
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("broken file")
+
+    got = []
+    with pytest.raises(ValueError, match="broken file"):
+        for item in _read_ahead(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    items = _read_ahead(endless())
+    assert next(items) == 0
+    items.close()  # the consumer stops (an error while storing): the thread ends with it
+    assert len(produced) <= 3
+    assert not [t for t in threading.enumerate() if t.name == "lingtan-read-ahead"]
