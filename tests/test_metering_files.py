@@ -193,3 +193,13 @@ def test_meter_codes_in_other_scripts_and_with_dots_are_accepted(engine):
             [MeterDefinition(c, "electricity", "kWh", "cumulative") for c in ("电表-1", "E.2_b")],
             actor="t",
         )
+
+
+def test_a_meter_column_given_twice_with_two_values_is_refused(engine, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("时间,1001,gas,1001\n2025-01-01 00:00,100,1,100\n2025-01-01 00:15,101,1,102\n")
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    [problem] = caught.value.problems
+    assert (problem.where, problem.field, problem.value) == ("wide.csv row 3", "1001", "102")
+    assert problem.rule == "row 3 gives this meter and time the value 101.0"

@@ -212,9 +212,9 @@ def _columns(rows: list[tuple[int, list[Any]]], width: int) -> Chunk:
     return numbers, [list(column) for column in zip(*cells, strict=True)]
 
 
-def _arrow_chunks(path: Path, width: int, size: int) -> Iterator[Chunk]:
+def _arrow_chunks(path: Path, width: int, readings: int) -> Iterator[Chunk]:
     """The rows after the header of a CSV file, by pyarrow's streaming reader, every cell as
-    text, in blocks of about ``size`` rows. Rows with more or fewer cells than the header
+    text, in blocks of about ``readings`` readings. Rows with more or fewer cells than the header
     (Arrow refuses them) are read by the csv module and take their place in the chunk."""
     odd: list[tuple[int, str]] = []  # (row number, text) of rows Arrow passed by
 
@@ -231,7 +231,8 @@ def _arrow_chunks(path: Path, width: int, size: int) -> Iterator[Chunk]:
             column_names=names,
             use_threads=False,  # the rows passed by then come with their numbers
             encoding="utf8" if encoding == "utf-8-sig" else encoding,
-            block_size=max(1 << 16, 40 * size),  # about 40 bytes per row of a long file
+            # a reading takes about 40 bytes in a long file, 10 in a wide one
+            block_size=max(1 << 16, 32 * readings),
         ),
         parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=passed_by),
         convert_options=pa_csv.ConvertOptions(
@@ -320,12 +321,18 @@ class _FirstValues:
         self.runs: list[tuple[int, int, int, int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def check(
-        self, meter_ids: np.ndarray, ts: np.ndarray, values: np.ndarray, rows: np.ndarray
+        self,
+        meter_ids: np.ndarray,
+        ts: np.ndarray,
+        values: np.ndarray,
+        rows: np.ndarray,
+        places: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For readings of one chunk: which are later than the first of their meter and time
-        (a mask), and the row and value of that first reading for each."""
+        """For readings of one chunk (their rows, and places in the row): which come after
+        the first of their meter and time in the file (a mask), and the row and value of that
+        first reading for each."""
         keys = (meter_ids.astype(np.int64) << 33) + (ts.astype(np.int64) + (1 << 32))
-        order = np.lexsort((rows, keys))
+        order = np.lexsort((places, rows, keys))  # by key, then as they come in the file
         sorted_keys = keys[order]
         starts = np.ones(keys.size, bool)
         starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
@@ -364,7 +371,7 @@ class _FirstValues:
         later = np.empty(keys.size, bool)
         earlier_rows = np.empty(keys.size, np.int64)
         earlier_values = np.empty(keys.size)
-        later[order] = rows[order] != first_rows[group]
+        later[order] = ~starts | ~fresh[group]  # a key of an earlier chunk: all are later
         earlier_rows[order], earlier_values[order] = first_rows[group], first_values[group]
         return later, earlier_rows, earlier_values
 
@@ -483,7 +490,7 @@ class _Checker:
         ok = (meter_ids >= 0) & (ts != _BAD_TS) & ~np.isnan(values)
         meter_ids, ts, values, at, places = (a[ok] for a in (meter_ids, ts, values, at, places))
         self.readings_read += meter_ids.size
-        later, first_rows, first_values = self.first.check(meter_ids, ts, values, rows[at])
+        later, first_rows, first_values = self.first.check(meter_ids, ts, values, rows[at], places)
         differ = later & (values != first_values)
         for k in np.flatnonzero(differ)[:MAX_PROBLEMS].tolist():
             rule = Message(
@@ -579,7 +586,7 @@ def _read(
     size = chunk_size // max(1, len(checker.columns)) if checker.layout == "wide" else chunk_size
     if path.suffix.lower() == ".csv" and csv_reader == "arrow":
         rows.close()
-        chunks = _arrow_chunks(path, checker.width, max(1, size))
+        chunks = _arrow_chunks(path, checker.width, chunk_size)
     else:
         chunks = _row_chunks(rows, checker.width, max(1, size))
 
