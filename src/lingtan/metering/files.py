@@ -297,6 +297,13 @@ def _numbers(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
             cells = cells.to_pylist()
         else:
             return values, ~np.isfinite(values)
+    elif not any(isinstance(cell, str) for cell in cells):  # a workbook's number cells
+        try:
+            values = np.array(cells, dtype=np.float64)  # None is nan: bad, as float refuses it
+        except (ValueError, TypeError):  # a date, a time
+            pass
+        else:
+            return values, ~np.isfinite(values)
     values = np.empty(len(cells))
     bad = np.zeros(len(cells), bool)
     for i, cell in enumerate(cells):
