@@ -8,7 +8,7 @@ from openpyxl import Workbook
 
 from lingtan.errors import InputError
 from lingtan.metering.files import import_readings_file
-from lingtan.metering.store import MeterDefinition
+from lingtan.metering.store import MeterDefinition, define_meters
 from lingtan.store.db import make_engine, session_scope, upgrade
 from metering_support import add_plant
 
@@ -96,3 +96,110 @@ def test_long_sheet_with_numeric_meter_codes_and_text_values(engine, tmp_path):
         result = import_readings_file(session, "F1", path, now=NOW)
     assert (result.layout, result.rows_read) == ("long", 2)
     assert stored(engine) == [("1001", T0 + 900, 104522.6), ("gas", T0 + 900, 0.0)]
+
+
+def _batches_and_audit(engine):
+    with engine.connect() as connection:
+        return (
+            connection.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one(),
+            connection.execute(
+                sa.text("SELECT count(*) FROM audit_entry WHERE entity = 'import_batch'")
+            ).scalar_one(),
+        )
+
+
+@pytest.mark.parametrize("reader", ["arrow", "python"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("header.csv", "meter,timestamp,value\n"),
+        ("blank.csv", "meter,timestamp,value\n\n,,\n"),
+        ("wide.csv", "时间,1001,gas\n2025-01-01 00:00,,\n"),
+    ],
+)
+def test_a_file_without_readings_writes_nothing_and_says_so(engine, tmp_path, name, text, reader):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW, csv_reader=reader)
+    [problem] = caught.value.problems
+    assert problem.where == f"{name} row 1"
+    assert problem.rule == "no readings: the file has a header and nothing under it"
+    assert _batches_and_audit(engine) == (0, 0)
+
+
+@pytest.mark.parametrize("reader", ["arrow", "python"])
+def test_two_values_for_one_meter_and_time_are_refused_naming_both_rows(engine, tmp_path, reader):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "meter,timestamp,value\n"
+        "1001,2025-01-01 00:00,100\n"
+        "1001,2025-01-01 00:15,101\n"
+        "gas,2025-01-01 00:00,1\n"
+        "1001,2025-01-01T00:00:00+08:00,100\n"  # row 5: the same reading again, accepted
+        "1001,2025-01-01 00:00,100.5\n"  # row 6: another value, refused
+    )
+    for chunk_size in (2, 100):  # across chunks, and within one
+        with pytest.raises(InputError) as caught, session_scope(engine) as session:
+            import_readings_file(
+                session, "F1", path, now=NOW, csv_reader=reader, chunk_size=chunk_size
+            )
+        [problem] = caught.value.problems
+        assert (problem.where, problem.field, problem.value) == (
+            "twice.csv row 6",
+            "value",
+            "100.5",
+        )
+        assert problem.rule == "row 2 gives this meter and time the value 100.0"
+        assert stored(engine) == []
+    path.write_text(path.read_text().rsplit("\n", 2)[0] + "\n")  # without row 6
+    with session_scope(engine) as session:
+        result = import_readings_file(session, "F1", path, now=NOW, csv_reader=reader)
+    assert (result.readings.added, result.readings.unchanged) == (3, 1)
+    assert stored(engine) == [("1001", T0, 100.0), ("1001", T0 + 900, 101.0), ("gas", T0, 1.0)]
+
+
+def test_a_wide_file_with_a_time_twice_names_both_rows(engine, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("时间,1001,gas\n2025-01-01 00:00,100,1\n2025-01-01 00:00,100,2\n")
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    [problem] = caught.value.problems
+    assert (problem.where, problem.field, problem.value) == ("wide.csv row 3", "gas", "2")
+    assert problem.rule == "row 2 gives this meter and time the value 1.0"
+
+
+@pytest.mark.parametrize("code", ["E/1", "E 1", "_x", ".."])
+def test_a_meter_code_outside_the_safe_alphabet_is_refused(engine, code):
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        define_meters(
+            session,
+            "F1",
+            [],
+            [MeterDefinition(code, "electricity", "kWh", "cumulative")],
+            actor="t",
+        )
+    [problem] = caught.value.problems
+    assert (problem.field, problem.value) == ("code", code)
+    assert problem.rule.startswith("letters, digits, '-', '_' and '.' only")
+
+
+def test_meter_codes_in_other_scripts_and_with_dots_are_accepted(engine):
+    with session_scope(engine) as session:
+        define_meters(
+            session,
+            "F1",
+            [],
+            [MeterDefinition(c, "electricity", "kWh", "cumulative") for c in ("电表-1", "E.2_b")],
+            actor="t",
+        )
+
+
+def test_a_meter_column_given_twice_with_two_values_is_refused(engine, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("时间,1001,gas,1001\n2025-01-01 00:00,100,1,100\n2025-01-01 00:15,101,1,102\n")
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    [problem] = caught.value.problems
+    assert (problem.where, problem.field, problem.value) == ("wide.csv row 3", "1001", "102")
+    assert problem.rule == "row 3 gives this meter and time the value 101.0"
