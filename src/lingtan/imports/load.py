@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
@@ -89,8 +89,10 @@ def import_file(
     evidence: EvidenceStore,
     actor: str,
     facility_code: str | None = None,
+    max_rows: int | None = None,
 ) -> ImportSummary:
-    """Import an activity file into the store (see the module documentation).
+    """Import an activity file into the store (see the module documentation); ``max_rows``
+    is the most data rows it may hold (:func:`lingtan.imports.parse.parse_file`).
 
     Raises
     ------
@@ -109,8 +111,8 @@ def import_file(
             return {}
         return {s.code: (s.kind, dict(s.params)) for s in facility.sources}
 
-    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of)
-    problems: list[InputProblem] = []
+    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of, max_rows=max_rows)
+    problems = Problems()
     facility = _facility(session, parsed, facility_code, problems, actor)
     if facility is None:
         raise InputError(problems, origin=str(path))

@@ -14,7 +14,10 @@ Production 产量      product, name, period, quantity, unit
 =================  ==========================================================================
 
 Every problem is collected with its file, sheet, row, column, value and rule; a file with any
-problem is refused whole (:class:`~lingtan.errors.InputError`).
+problem is refused whole (:class:`~lingtan.errors.InputError`), listing the first
+:data:`~lingtan.errors.MAX_PROBLEMS` and counting the others. Rows are read one at a time and
+a file of more than :func:`row_limit` data rows is refused when the row after the limit is
+read, so that memory and time stay bounded whatever the file.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
@@ -53,7 +57,49 @@ __all__ = [
     "ProductionRow",
     "SourceRow",
     "parse_file",
+    "row_limit",
 ]
+
+#: The most data rows an activity file may hold (over all its sheets); a factory's ledger
+#: of daily records for 30 sources over 20 years has some 220,000.
+MAX_ROWS = 250_000
+#: Environment variable that sets another limit (a whole number of rows).
+ENV_MAX_ROWS = "LINGTAN_MAX_IMPORT_ROWS"
+
+
+def row_limit() -> int:
+    """The most data rows an activity file may hold: ``LINGTAN_MAX_IMPORT_ROWS`` or
+    :data:`MAX_ROWS`."""
+    text = os.environ.get(ENV_MAX_ROWS, "").strip()
+    if not text:
+        return MAX_ROWS
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(
+            InputProblem("environment", ENV_MAX_ROWS, text, Message("must be a whole number"))
+        )
+    return int(text)
+
+
+class _TooManyRowsError(Exception):
+    pass
+
+
+def _counted(tables: list[Table], limit: int) -> None:
+    """Make the rows of ``tables`` stop the parse (:class:`_TooManyRowsError`) when, together,
+    they pass ``limit``."""
+    read = 0
+
+    def counting(rows):
+        nonlocal read
+        for row in rows:
+            read += 1
+            if read > limit:
+                raise _TooManyRowsError
+            yield row
+
+    for table in tables:
+        table.rows = counting(table.rows)
+
 
 #: Origin of an activity record, with the Chinese words a ledger uses.
 ORIGINS = {
@@ -678,11 +724,20 @@ def _production(table: Table, problems: list[InputProblem]) -> list[ProductionRo
     return out
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def parse_file(
     path: str | Path,
     *,
     facility_code: str | None = None,
     sources_of: Callable[[str | None], dict[str, tuple[str, dict[str, Any]]]] | None = None,
+    max_rows: int | None = None,
 ) -> ParsedFile:
     """Read and check an activity-data file.
 
@@ -695,6 +750,8 @@ def parse_file(
     sources_of : callable, optional
         Given the facility code (from the file, else ``facility_code``), the sources already
         defined for it: code -> (kind, params). Sources defined in the file are added to them.
+    max_rows : int, optional
+        The most data rows the file may hold; by default :func:`row_limit`.
 
     Raises
     ------
@@ -702,10 +759,11 @@ def parse_file(
         Every problem, each naming file, sheet, row, column, value and rule.
     """
     path = Path(path)
-    problems: list[InputProblem] = []
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    parsed = ParsedFile(path=path, sha256=digest)
+    problems = Problems()
+    parsed = ParsedFile(path=path, sha256=_sha256(path) if path.is_file() else "")
     tables = read_tables(path)
+    limit = row_limit() if max_rows is None else max_rows
+    _counted(tables, limit)
     kinds: dict[str, tuple[str, dict[str, Any]]] = {}
     by_kind: dict[str, list[Table]] = {}
     for table in tables:
@@ -756,6 +814,14 @@ def parse_file(
             parsed.production += _production(table, problems)
     except InputError as exc:  # a table without its required columns
         problems += exc.problems
+    except _TooManyRowsError:
+        rule = Message(
+            "holds more than %(limit)d data rows, the limit of an import (%(variable)s)",
+            limit=limit,
+            variable=ENV_MAX_ROWS,
+        )
+        problems.insert(0, InputProblem(str(path), "file", path.name, rule))
+        raise InputError(problems, origin=str(path)) from None
     keys: dict[tuple[str, date, date], str] = {}
     for record in parsed.activity:
         key = (record.source_code, record.period_start, record.period_end)
