@@ -4,6 +4,8 @@ polled and downloaded from the other; jobs of a stopped server fail with a clear
 the limit of waiting jobs counts every process's jobs; old jobs are removed with their files."""
 
 import secrets
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -212,3 +214,39 @@ def test_without_a_cjk_font_html_and_pdf_are_refused_with_what_to_install(two, n
     started = start(client, csrf, inventory, formats=("xlsx",))  # needs no font
     assert started.status_code == 202, started.text
     assert wait(client, started.json()["id"])["status"] == "done"
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie nobody reaps has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_rendering_process_ends_when_its_server_process_is_killed():
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time\n"
+            "from lingtan.web.api_reports import _Jobs\n"
+            "pool = _Jobs._new_pool()\n"
+            "print(pool.submit(os.getpid).result(), flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        renderer = int(server.stdout.readline())
+        assert not _gone(renderer)
+    finally:
+        server.kill()  # as uvicorn kills a worker that grew too large: no clean-up runs
+        server.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(renderer) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(renderer), f"the rendering process {renderer} outlived its server"
