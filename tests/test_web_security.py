@@ -404,6 +404,27 @@ def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_store
     assert snapshot(site)["audit"] == before["audit"] + 1
 
 
+def test_a_chunked_upload_without_its_length_is_refused_with_413_when_too_large(site):
+    client, csrf = site.client("manager_a")
+    upload = f"/api/v1/activity-records/{site.ids['record_id']}/evidence"
+    before = snapshot(site)
+
+    def body():  # no Content-Length: the server counts what it reads
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+        yield b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+        for _ in range(40):
+            yield b"0" * (UPLOAD_LIMIT_BYTES * 8)
+        yield b"\r\n--b--\r\n"
+
+    answer = client.post(
+        upload,
+        content=body(),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert_error(answer, 413)
+    assert snapshot(site) == before
+
+
 def test_altered_or_missing_evidence_is_reported_not_served(site):
     client, _ = site.client("auditor_a")
     sha = site.ids["evidence_sha256"]

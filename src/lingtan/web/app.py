@@ -176,27 +176,31 @@ class _BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        too_large = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    too_large = True
                     raise _TooLargeError
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:  # the answer to a body cut short (FastAPI makes it a 400): not sent
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLargeError:
-            if not started:
-                await self._refuse(send)
+            pass
+        if too_large and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         response = _error(413, f"the request is larger than {self.limit} bytes")
