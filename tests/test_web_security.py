@@ -18,7 +18,14 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
-from web_support import PASSWORD, UPLOAD_LIMIT_BYTES, assert_error, build_site, snapshot
+from web_support import (
+    PASSWORD,
+    UPLOAD_LIMIT_BYTES,
+    assert_error,
+    build_site,
+    define_two_meters,
+    snapshot,
+)
 
 COMPUTE = "/api/v1/facilities/ALPHA-PLANT/inventories"
 FEBRUARY = {"start": "2025-02-01", "end": "2025-02-28"}
@@ -339,6 +346,23 @@ def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
         )
         assert_error(answer, 422)
         assert secret not in answer.text
+
+
+def test_values_json_cannot_hold_are_refused_with_their_text_in_the_body(site):
+    with session_scope(site.engine) as session:
+        define_two_meters(session)
+    client, csrf = site.client("manager_a")
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    before = snapshot(site)
+    for raw, shown in (("NaN", "NaN"), ("Infinity", "Infinity"), ("-1e400", "-Infinity")):
+        body = '{"readings": [{"meter": "M-SUP", "ts": "2025-03-01T08:00:00+08:00", '
+        body += f'"value": {raw}}}]}}'
+        answer = client.post(
+            "/api/v1/facilities/ALPHA-PLANT/readings", content=body.encode(), headers=headers
+        )
+        error = assert_error(answer, 422)
+        assert [(p["field"], p["value"]) for p in error["problems"]] == [("value", shown)]
+    assert snapshot(site) == before
 
 
 def test_unknown_ids_answer_404(site):

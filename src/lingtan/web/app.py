@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -85,14 +85,6 @@ def _error(status: int, message: str, problems=None, headers=None) -> JSONRespon
     return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
 
 
-def _shown(value: Any) -> Any:
-    """A rejected value as it may appear in an error body: short, and plain JSON."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 200 else text[:200] + "…"
-
-
 def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for item in error.errors():
@@ -104,7 +96,7 @@ def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
             {
                 "where": location[0] if location else "request",
                 "field": field,
-                "value": None if secret else _shown(item.get("input")),
+                "value": None if secret else item.get("input"),
                 "rule": item.get("msg", "invalid"),
             }
         )
@@ -195,10 +187,8 @@ class _BodyLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with suppress(_TooLargeError):
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLargeError:
-            pass
         if too_large and not started:
             await self._refuse(send)
 

@@ -9,6 +9,7 @@ response never tells one from the other.
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
@@ -59,9 +60,22 @@ class ApiError(Exception):
         super().__init__(message)
 
 
+def plain(value: Any) -> Any:
+    """A rejected value as an error body can hold it: a number JSON has no form for (NaN,
+    ±Infinity, what ``1e400`` parses to) as its JavaScript text, anything but JSON's scalars
+    as its short ``repr``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
 def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
-    """The body of every answer that is not a success."""
-    return {"error": {"status": status, "message": message, "problems": problems or []}}
+    """The body of every answer that is not a success (every rejected value :func:`plain`)."""
+    shown = [{**problem, "value": plain(problem.get("value"))} for problem in problems or ()]
+    return {"error": {"status": status, "message": message, "problems": shown}}
 
 
 def not_found(what: str = "no such object") -> ApiError:
