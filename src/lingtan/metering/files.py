@@ -25,7 +25,6 @@ and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp i
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 from collections.abc import Iterator
@@ -39,7 +38,9 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
-from lingtan.imports.tables import csv_encoding, header_columns, read_tables
+from lingtan.imports.tables import header_columns, read_tables
+from lingtan.imports.text import csv_rows
+from lingtan.metering.reading import EARLIEST, EARLIEST_TS
 from lingtan.metering.store import (
     CHUNK_READINGS,
     FacilityRef,
@@ -119,8 +120,7 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, list[Any]]]:
             yield 1, tables[0].header  # the first non-blank row, whatever its number
             yield from tables[0].rows
         return
-    with path.open(newline="", encoding=csv_encoding(path)) as handle:
-        yield from enumerate(csv.reader(handle), start=1)
+    yield from csv_rows(path)
 
 
 def _parse_time(cell: Any, offset: timezone) -> int:
@@ -202,7 +202,7 @@ class _Reader:
     def _time(self, row: int, column: str, cell: Any) -> int | None:
         try:
             ts = _parse_time(cell, self.offset)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             self.fail(
                 row,
                 column,
@@ -212,6 +212,9 @@ class _Reader:
             return None
         if ts > self.latest:
             self.fail(row, column, cell, Message("timestamp in the future"))
+            return None
+        if ts < EARLIEST_TS:
+            self.fail(row, column, cell, Message("before %(earliest)s", earliest=EARLIEST))
             return None
         return ts
 
