@@ -21,7 +21,8 @@ from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Pr
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
-from lingtan.units import UnitError, conversion_factor
+from lingtan.i18n import Message
+from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
 
 __all__ = ["load_calc_file", "parse_calc_document"]
 
@@ -200,6 +201,9 @@ class _Checker:
                 return None
         if not math.isfinite(value):
             self.add(where, field, value, "must be a finite number")
+            return None
+        if abs(value) > MAX_QUANTITY:
+            self.add(where, field, value, Message("must be at most %(limit)g", limit=MAX_QUANTITY))
             return None
         return float(value)
 

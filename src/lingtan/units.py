@@ -23,12 +23,18 @@ from functools import lru_cache
 import pint
 
 __all__ = [
+    "MAX_QUANTITY",
     "UnitError",
     "conversion_factor",
     "dimension_name",
     "parse_unit",
     "ureg",
 ]
+
+#: The largest number an input may give (a quantity, a factor, a heating value): far above any
+#: factory's (10^15 t is a thousand times the world's yearly coal), and far enough below the
+#: float range (10^308) that conversions, factors and sums of it stay finite.
+MAX_QUANTITY = 1e15
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 for _definition in (

@@ -46,7 +46,7 @@ from lingtan.imports.tables import (
     match_columns,
     read_tables,
 )
-from lingtan.units import UnitError, conversion_factor
+from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
 
 __all__ = [
     "ORIGINS",
@@ -328,6 +328,9 @@ class _Row:
                 return None
         if not isinstance(value, int | float) or not math.isfinite(value):
             self.fail(name, value, Message("must be a finite number"))
+            return None
+        if abs(value) > MAX_QUANTITY:
+            self.fail(name, value, Message("must be at most %(limit)g", limit=MAX_QUANTITY))
             return None
         if minimum is not None and value < minimum:
             self.fail(name, value, Message("must not be negative"))
