@@ -8,7 +8,7 @@ from typing import Any
 
 from lingtan.i18n import Message
 
-__all__ = ["MAX_PROBLEMS", "InputError", "InputProblem", "Problems"]
+__all__ = ["MAX_PROBLEMS", "InputError", "InputProblem", "InputTooLargeError", "Problems"]
 
 #: Problems an error lists; the others are counted (a file of a million bad rows must not
 #: hold a million problems in memory, nor print them).
@@ -100,3 +100,8 @@ class InputError(ValueError):
         if (rest := self.not_listed()) is not None:
             lines.append(f"  {rest}")
         return "\n".join(lines)
+
+
+class InputTooLargeError(InputError):
+    """An input refused for its size (rows, bytes) before all of it was read; the web
+    answers it with 413."""

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
-from lingtan.errors import InputError, InputProblem, Problems
+from lingtan.errors import InputError, InputProblem, InputTooLargeError, Problems
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
@@ -824,7 +824,7 @@ def parse_file(
             variable=ENV_MAX_ROWS,
         )
         problems.insert(0, InputProblem(str(path), "file", path.name, rule))
-        raise InputError(problems, origin=str(path)) from None
+        raise InputTooLargeError(problems, origin=str(path)) from None
     keys: dict[tuple[str, date, date], str] = {}
     for record in parsed.activity:
         key = (record.source_code, record.period_start, record.period_end)

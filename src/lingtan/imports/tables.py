@@ -20,7 +20,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import Message
 from lingtan.imports.text import csv_encoding, csv_rows
 
@@ -156,7 +156,7 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
             size=unpacked,
             limit=MAX_XLSX_BYTES,
         )
-        raise InputError(InputProblem(str(path), "file", path.name, rule))
+        raise InputTooLargeError(InputProblem(str(path), "file", path.name, rule))
     for name, rows in _sheet_rows(path):
         numbered = (
             (number, values)

@@ -15,7 +15,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import Message
 
 __all__ = ["MAX_FIELD_CHARS", "MAX_LINE_CHARS", "csv_encoding", "csv_rows"]
@@ -96,7 +96,7 @@ def _lines(handle, path: Path) -> Iterator[str]:
                 line=number,
                 limit=MAX_LINE_CHARS,
             )
-            raise _refuse(path, rule)
+            raise InputTooLargeError(InputProblem(str(path), "file", path.name, rule))
         yield line
 
 

@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lingtan.errors import InputError
+from lingtan.errors import InputError, InputTooLargeError
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
@@ -115,7 +115,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(_request: Request, error: InputError) -> JSONResponse:
         problems = [problem.as_dict() for problem in error.problems]
-        return _error(422, "the input was refused; nothing was changed", problems)
+        message = "the input was refused; nothing was changed"
+        if (rest := error.not_listed()) is not None:
+            message = f"{message} ({rest})"
+        status = 413 if isinstance(error, InputTooLargeError) else 422
+        return _error(status, message, problems)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
