@@ -449,6 +449,26 @@ def test_a_chunked_upload_without_its_length_is_refused_with_413_when_too_large(
     assert snapshot(site) == before
 
 
+def test_activity_imports_list_100_problems_and_refuse_too_many_rows_with_413(site, monkeypatch):
+    client, csrf = site.client("manager_a")
+    url = "/api/v1/facilities/ALPHA-PLANT/activity-imports"
+    before = snapshot(site)
+    head = "source_id,period_start,period_end,quantity,unit\n"
+    bad = head + "nope,2020-13-01,2020-01-01,-1,MWh\n" * 40  # three problems a row
+
+    def send(content: str):
+        files = {"file": ("activity.csv", content.encode(), "text/csv")}
+        return client.post(url, files=files, headers={"X-CSRF-Token": csrf})
+
+    error = assert_error(send(bad), 422)
+    assert len(error["problems"]) == 100
+    assert "20 more problems not listed" in error["message"]
+    monkeypatch.setenv("LINGTAN_MAX_IMPORT_ROWS", "10")
+    error = assert_error(send(head + "nope,2020-01-01,2020-01-31,1,MWh\n" * 11), 413)
+    assert "holds more than 10 data rows" in error["problems"][0]["rule"]
+    assert snapshot(site) == before
+
+
 def test_altered_or_missing_evidence_is_reported_not_served(site):
     client, _ = site.client("auditor_a")
     sha = site.ids["evidence_sha256"]
