@@ -18,6 +18,7 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
+from lingtan.web.app import create_app
 from web_support import (
     PASSWORD,
     UPLOAD_LIMIT_BYTES,
@@ -467,6 +468,21 @@ def test_activity_imports_list_100_problems_and_refuse_too_many_rows_with_413(si
     error = assert_error(send(head + "nope,2020-01-01,2020-01-31,1,MWh\n" * 11), 413)
     assert "holds more than 10 data rows" in error["problems"][0]["rule"]
     assert snapshot(site) == before
+
+
+def test_the_upload_limit_is_read_from_the_environment(site, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("LINGTAN_MAX_UPLOAD_BYTES", "1000")
+    app = create_app(site.url, evidence_dir=site.evidence_dir)
+    assert app.state.max_upload_bytes == 1000
+    client = TestClient(app)
+    answer = client.post("/api/v1/session", content=b"x" * (1000 + 65 * 1024))
+    assert_error(answer, 413)
+    app.state.engine.dispose()
+    monkeypatch.setenv("LINGTAN_MAX_UPLOAD_BYTES", "lots")
+    with pytest.raises(ValueError, match="LINGTAN_MAX_UPLOAD_BYTES"):
+        create_app(site.url, evidence_dir=site.evidence_dir)
 
 
 def test_altered_or_missing_evidence_is_reported_not_served(site):

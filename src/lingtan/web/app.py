@@ -12,6 +12,7 @@ Unexpected failures answer 500 with a short message and no stack trace (it goes 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -48,9 +49,11 @@ from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
 from lingtan.web.deps import ApiError, error_body
 from lingtan.web.export import TableExport
 
-__all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
+__all__ = ["ENV_MAX_UPLOAD_BYTES", "MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Environment variable that sets another upload limit [bytes].
+ENV_MAX_UPLOAD_BYTES = "LINGTAN_MAX_UPLOAD_BYTES"
 # Room for the multipart framing and form fields around an upload of the largest size.
 _FORM_OVERHEAD_BYTES = 64 * 1024
 #: Light requests handled at once (:mod:`lingtan.web.admission`).
@@ -226,7 +229,7 @@ def create_app(
     *,
     secure_cookies: bool | None = None,
     session_lifetime: timedelta = SESSION_LIFETIME,
-    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_upload_bytes: int | None = None,
     evidence_dir: str | Path | None = None,
     heavy_requests: int = HEAVY_REQUESTS,
     heavy_queue: int = HEAVY_QUEUE,
@@ -244,7 +247,8 @@ def create_app(
     session_lifetime
         How long a sign-in lasts [timedelta].
     max_upload_bytes
-        The largest evidence file accepted [bytes]; larger requests get 413.
+        The largest file accepted [bytes]; larger requests get 413, whether they announce
+        their length or not. ``None`` reads ``LINGTAN_MAX_UPLOAD_BYTES``, else 20 MiB.
     evidence_dir
         Where evidence files are stored; by default as for the command line
         (:func:`lingtan.store.evidence.evidence_root`).
@@ -257,6 +261,11 @@ def create_app(
     ValueError
         If the database was never initialised or has an older schema.
     """
+    if max_upload_bytes is None:
+        given = os.environ.get(ENV_MAX_UPLOAD_BYTES, "").strip()
+        if given and not given.isdigit():
+            raise ValueError(f"{ENV_MAX_UPLOAD_BYTES} must be a whole number of bytes: {given!r}")
+        max_upload_bytes = int(given) if given else MAX_UPLOAD_BYTES
     url = database_url(url)
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
