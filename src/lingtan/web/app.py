@@ -46,7 +46,7 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
-from lingtan.web.deps import ApiError, error_body
+from lingtan.web.deps import ERROR_RESPONSES, ApiError, error_body
 from lingtan.web.export import TableExport
 
 __all__ = ["ENV_MAX_UPLOAD_BYTES", "MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
@@ -307,7 +307,7 @@ def create_app(
     app.state.kept = {}  # lingtan.web.kept
     _install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     # Innermost: an export renders the page through everything else, as a page request.
     app.add_middleware(TableExport)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, Select, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,43 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         self.status, self.message, self.headers = status, message, headers or {}
         super().__init__(message)
+
+
+class ProblemOut(BaseModel):
+    where: str
+    field: str
+    value: Any = Field(description="The value refused, as text where JSON has no form for it.")
+    rule: str
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+    problems: list[ProblemOut]
+
+
+class ErrorOut(BaseModel):
+    """The body of every answer that is not a success."""
+
+    error: ErrorDetail
+
+
+#: The answers other than success any route may give, as documented in the schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (401, "Not signed in"),
+        (403, "Not allowed"),
+        (404, "No such object"),
+        (405, "Method not allowed"),
+        (409, "Conflicts with the stored data"),
+        (413, "Too large"),
+        (422, "Refused input: every problem named"),
+        (429, "Too many requests"),
+        (503, "Busy: try again after Retry-After"),
+    )
+}
 
 
 def plain(value: Any) -> Any:
