@@ -207,24 +207,20 @@ def test_console_script_exit_status(tmp_path):
     assert "whale_oil" in run.stderr
 
 
-@pytest.mark.parametrize("output", ["table", "json", "csv"])
-def test_quantities_too_large_for_a_finite_result_are_refused(tmp_path, output):
-    too_large = BASE + (
-        "sources:\n"
-        "  - {id: boiler, kind: fuel_combustion, fuel: natural_gas, quantity: 1e308, unit: Nm3}\n"
-    )
-    result = calc(tmp_path, too_large, "--format", output)
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    assert "source boiler" in result.stderr and "must be at most 1e+15" in result.stderr
+TOO_LARGE = [
+    ("source boiler", "must be at most 1e+15",
+     "  - {id: boiler, kind: fuel_combustion, fuel: natural_gas, quantity: 1e308, unit: Nm3}\n"),
     # finite inputs whose quotient is not: an output of almost nothing
-    tiny = BASE + (
-        "sources:\n  - {id: grid, kind: purchased_electricity, quantity: 1e15, unit: MWh}\n"
-        "production:\n  - {name: cells, quantity: 1e-320, unit: MWh}\n"
-    )
-    result = calc(tmp_path, tiny, "--format", output)
+    ("intensities", "is not a finite number",
+     "  - {id: grid, kind: purchased_electricity, quantity: 1e15, unit: MWh}\n"
+     "production:\n  - {name: cells, quantity: 1e-320, unit: MWh}\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("output", ["table", "json", "csv"])
+@pytest.mark.parametrize(("where", "rule", "lines"), TOO_LARGE, ids=["1e308", "1e-320"])
+def test_quantities_too_large_for_a_finite_result_are_refused(tmp_path, output, where, rule, lines):
+    result = calc(tmp_path, BASE + "sources:\n" + lines, "--format", output)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    assert "is not a finite number" in result.stderr
-    for word in ("inf", "nan", "Infinity", "NaN"):
-        assert word not in result.stdout
+    assert where in result.stderr and rule in result.stderr

@@ -13,7 +13,6 @@ The caller commits (``session_scope``): any error leaves the database unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 from collections import defaultdict
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
+from lingtan.imports.text import file_sha256
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
@@ -420,7 +420,7 @@ def _new_records(
         for activity_id, sha256 in session.execute(query):
             evidence[activity_id].add(sha256)
     for previous, record in repeated:
-        incoming = {_sha256(file) for file in record.evidence}
+        incoming = {file_sha256(file) for file in record.evidence}
         differ = _differences(previous, record, evidence[previous.id], incoming)
         if differ:
             problems.append(
@@ -442,10 +442,6 @@ def _new_records(
     summary.added["activity"] = len(new)
     summary.unchanged["activity"] = len(repeated)
     return new
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _overlaps(

@@ -23,7 +23,6 @@ read, so that memory and time stay bounded whatever the file.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import math
 import os
 import re
@@ -46,6 +45,7 @@ from lingtan.imports.tables import (
     match_columns,
     read_tables,
 )
+from lingtan.imports.text import file_sha256
 from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
 
 __all__ = [
@@ -727,14 +727,6 @@ def _production(table: Table, problems: list[InputProblem]) -> list[ProductionRo
     return out
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def parse_file(
     path: str | Path,
     *,
@@ -763,7 +755,7 @@ def parse_file(
     """
     path = Path(path)
     problems = Problems()
-    parsed = ParsedFile(path=path, sha256=_sha256(path) if path.is_file() else "")
+    parsed = ParsedFile(path=path, sha256=file_sha256(path) if path.is_file() else "")
     tables = read_tables(path)
     limit = row_limit() if max_rows is None else max_rows
     _counted(tables, limit)

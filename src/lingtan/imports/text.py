@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import Message
 
-__all__ = ["MAX_FIELD_CHARS", "MAX_LINE_CHARS", "csv_encoding", "csv_rows"]
+__all__ = ["MAX_FIELD_CHARS", "MAX_LINE_CHARS", "csv_encoding", "csv_rows", "file_sha256"]
 
 #: The longest field of a CSV file [characters]: the csv module's own limit.
 MAX_FIELD_CHARS = csv.field_size_limit()
@@ -33,6 +34,15 @@ _BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _BLOCK = 1 << 20
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file (hex), read a block at a time."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _refuse(path: Path, rule: Message) -> InputError:

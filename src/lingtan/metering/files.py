@@ -25,7 +25,6 @@ and rule: unknown or virtual meter, unparsable timestamp or value, a timestamp i
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.tables import header_columns, read_tables
-from lingtan.imports.text import csv_rows
+from lingtan.imports.text import csv_rows, file_sha256
 from lingtan.metering.reading import EARLIEST, EARLIEST_TS
 from lingtan.metering.store import (
     CHUNK_READINGS,
@@ -302,14 +301,6 @@ class _Reader:
                 return
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_readings_file(
     session: Session,
     facility_code: FacilityRef,
@@ -360,7 +351,7 @@ def import_readings_file(
     batch = ImportBatch(
         facility_id=fid,
         filename=path.name,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         rows_read=0,
         rows_added=0,
         actor=actor,
