@@ -70,6 +70,15 @@ class Problems(list[InputProblem]):
         self.extend(problems)
         return self
 
+    def __reduce__(self):  # pickles (to and from worker processes) with its count
+        return _problems, (list(self), self.limit, self.omitted)
+
+
+def _problems(kept: list[InputProblem], limit: int, omitted: int) -> Problems:
+    problems = Problems(kept, limit=limit)
+    problems.omitted = omitted
+    return problems
+
 
 class InputError(ValueError):
     """An input lingtan refuses; carries every problem found, not only the first (at most
