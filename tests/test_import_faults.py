@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from lingtan.imports.template import write_workbook
@@ -179,3 +180,30 @@ def test_a_quantity_whose_results_would_overflow_is_refused_at_import(tmp_path):
     assert done.returncode == 2
     assert "'column D (quantity)' = 1e+308: must be at most 1e+15" in done.stderr
     assert records(sa.create_engine(url)) == 0
+
+
+def test_a_big_workbook_is_read_a_row_at_a_time_alike_and_a_huge_one_refused(tmp_path, monkeypatch):
+    from lingtan.errors import InputTooLargeError
+    from lingtan.imports import tables
+
+    book = write_workbook(
+        tmp_path / "facility.xlsx",
+        {
+            "报告主体 Facility": [["Fault Co", "F1", "Fault plant", "CN-ZJ"]],
+            "排放源 Sources": SOURCES,
+        },
+    )
+
+    def read():  # calamine pads a row to the sheet's width, openpyxl to the row's
+        return [
+            (t.name, t.header, [(n, " ".join(map(str, v)).rstrip()) for n, v in t.rows])
+            for t in tables.read_tables(book)
+        ]
+
+    by_calamine = read()
+    monkeypatch.setattr(tables, "CALAMINE_XLSX_BYTES", 0)  # every workbook is "big"
+    assert read() == by_calamine
+    assert [len(rows) for name, _, rows in by_calamine if "Sources" in name] == [len(SOURCES)]
+    monkeypatch.setattr(tables, "MAX_XLSX_BYTES", 1000)
+    with pytest.raises(InputTooLargeError, match="more than the limit of 1000"):
+        read()

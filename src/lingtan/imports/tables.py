@@ -122,16 +122,18 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     return InputError(InputProblem(str(path), "file", path.name, rule))
 
 
-def _sheet_rows(path: Path) -> Iterator[tuple[str, Iterator[list[Any]]]]:
-    """(name, rows) of every sheet, each row a list of cells from column A."""
-    if _unpacked_bytes(path) > CALAMINE_XLSX_BYTES:
+def _sheet_rows(path: Path, unpacked: int) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    """(name, rows) of every sheet of a workbook whose sheets unpack to ``unpacked`` bytes,
+    each row a list of cells from column A (an empty one ``""``, as calamine gives it)."""
+    if unpacked > CALAMINE_XLSX_BYTES:
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # the reader raises its own kinds for a damaged file
             raise _unreadable(path, exc) from None
         # not closed here: the rows are read after every sheet was named (read_tables)
         for sheet in book.worksheets:
-            yield sheet.title, (list(row) for row in sheet.iter_rows(values_only=True))
+            rows = sheet.iter_rows(values_only=True)
+            yield sheet.title, (["" if v is None else v for v in row] for row in rows)
         return
     # calamine (Rust) reads a 100,000-row sheet about 15 times faster than openpyxl
     try:
@@ -157,7 +159,7 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
             limit=MAX_XLSX_BYTES,
         )
         raise InputTooLargeError(InputProblem(str(path), "file", path.name, rule))
-    for name, rows in _sheet_rows(path):
+    for name, rows in _sheet_rows(path, unpacked):
         numbered = (
             (number, values)
             for number, values in enumerate(rows, start=1)
