@@ -433,11 +433,11 @@ def _new_records(
                     f"{'; '.join(differ)}): correct it explicitly, an import never overwrites",
                 )
             )
-    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    spans: dict[str, list[tuple[date, date, ActivityRow | None]]] = defaultdict(list)
     for code, start, end in stored:
         spans[code].append((start, end, None))
     for record in new:
-        spans[record.source_code].append((record.period_start, record.period_end, record.where))
+        spans[record.source_code].append((record.period_start, record.period_end, record))
     _overlaps(spans, "source", problems)
     summary.added["activity"] = len(new)
     summary.unchanged["activity"] = len(repeated)
@@ -445,20 +445,20 @@ def _new_records(
 
 
 def _overlaps(
-    spans: dict[str, list[tuple[date, date, str | None]]], what: str, problems: list[InputProblem]
+    spans: dict[str, list[tuple[date, date, Any]]], what: str, problems: list[InputProblem]
 ) -> None:
-    """Refuse new periods (those with a ``where``) that overlap another period of the same
-    source or product (stored ones have none): the overlap would be counted twice."""
+    """Refuse new periods (those with the row they were read from, which has a ``where``)
+    that overlap another period of the same source or product (stored ones have None): the
+    overlap would be counted twice."""
     for code, periods in spans.items():
         periods.sort(key=lambda span: (span[0], span[1]))
-        for (start1, end1, where1), (start2, end2, where2) in itertools.pairwise(periods):
-            if start2 <= end1 and (where1 or where2):
-                where = where2 or where1
-                assert where is not None
-                other = "a stored record" if not (where1 and where2) else where1
+        for (start1, end1, row1), (start2, end2, row2) in itertools.pairwise(periods):
+            if start2 <= end1 and (row1 or row2):
+                row = row2 or row1
+                other = "a stored record" if not (row1 and row2) else row1.where
                 problems.append(
                     InputProblem(
-                        where,
+                        row.where,
                         "period",
                         f"{start2}..{end2}",
                         f"overlaps {start1}..{end1} of {what} {code} ({other}): "
@@ -542,7 +542,7 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
                     f"conflicts with the stored output {existing.quantity:g} {row.unit}",
                 )
             )
-    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    spans: dict[str, list[tuple[date, date, Any]]] = defaultdict(list)
     for product in products.values():
         for start, end in session.execute(
             select(ProductionRecord.period_start, ProductionRecord.period_end).where(
@@ -551,7 +551,7 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
         ):
             spans[product.code].append((start, end, None))
     for product, row in new:
-        spans[product.code].append((row.period_start, row.period_end, row.where))
+        spans[product.code].append((row.period_start, row.period_end, row))
     _overlaps(spans, "product", problems)
     summary.added["production"] = len(new)
     summary.unchanged["production"] = len(parsed.production) - len(new)

@@ -229,7 +229,16 @@ class ActivityRow:
     quality_note: str | None
     evidence: tuple[Path, ...]
     params: dict[str, Any] | None
-    where: str
+    table: str  # the table's origin: "file.xlsx sheet X" or "file.csv"
+    row: int
+    column: str | None = None  # the month column of a monthly ledger
+
+    @property
+    def where(self) -> str:
+        """Where the record was read, made when asked: a text of its own for every record
+        would be some 40 % of what a large file takes in memory."""
+        where = Message("%(file)s row %(row)d", file=self.table, row=self.row)
+        return where if self.column is None else f"{where} column {self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,10 +289,13 @@ class _Row:
         columns: dict[str, int],
         problems: list[InputProblem],
     ) -> None:
-        self.table, self.values = table, values
+        self.table, self.row_number, self.values = table, number, values
         self.columns, self.problems = columns, problems
-        self.where = Message("%(file)s row %(row)d", file=table.origin, row=number)
         self.ok = True
+
+    @property
+    def where(self) -> Message:
+        return Message("%(file)s row %(row)d", file=self.table.origin, row=self.row_number)
 
     def raw(self, name: str) -> Any:
         index = self.columns.get(name)
@@ -602,7 +614,8 @@ def _activity(
                     row.text("quality_note"),
                     evidence,
                     params or None,
-                    row.where,
+                    table.origin,
+                    number,
                 )
             )
     return out
@@ -652,7 +665,9 @@ def _monthly(
                     None,
                     (),
                     None,
-                    f"{row.where} column {key}",
+                    table.origin,
+                    number,
+                    key,
                 )
             )
     return out
@@ -817,7 +832,7 @@ def parse_file(
         )
         problems.insert(0, InputProblem(str(path), "file", path.name, rule))
         raise InputTooLargeError(problems, origin=str(path)) from None
-    keys: dict[tuple[str, date, date], str] = {}
+    keys: dict[tuple[str, date, date], ActivityRow] = {}
     for record in parsed.activity:
         key = (record.source_code, record.period_start, record.period_end)
         if key in keys:
@@ -826,10 +841,10 @@ def parse_file(
                     record.where,
                     "period",
                     f"{key[1]}..{key[2]}",
-                    f"repeats the record of {key[0]} at {keys[key]}",
+                    f"repeats the record of {key[0]} at {keys[key].where}",
                 )
             )
-        keys[key] = record.where
+        keys[key] = record
     parsed.rows_read = (
         len(parsed.activity)
         + len(parsed.sources)
