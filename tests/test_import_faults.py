@@ -207,3 +207,42 @@ def test_a_big_workbook_is_read_a_row_at_a_time_alike_and_a_huge_one_refused(tmp
     monkeypatch.setattr(tables, "MAX_XLSX_BYTES", 1000)
     with pytest.raises(InputTooLargeError, match="more than the limit of 1000"):
         read()
+
+
+def test_repeated_and_overlapping_periods_are_refused_naming_both_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lingtan.db'}"
+    setup_facility(url, tmp_path)
+    head = "source_id,period_start,period_end,quantity,unit\n"
+    first = tmp_path / "first.csv"
+    first.write_text(head + "meter-1,2025-01-01,2025-01-31,5,MWh\n", encoding="utf-8")
+    done = limited(url, "import", "activity", str(first))
+    assert done.returncode == 0, done.stderr
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text(
+        head + "meter-2,2025-01-01,2025-01-31,5,MWh\nmeter-2,2025-01-01,2025-01-31,6,MWh\n",
+        encoding="utf-8",
+    )
+    done = limited(url, "import", "activity", str(repeated))
+    assert done.returncode == 2
+    assert (
+        "repeated.csv row 3: field 'period' = '2025-01-01..2025-01-31': repeats the record of "
+        "meter-2 at repeated.csv row 2"
+    ) in done.stderr
+    overlapping = tmp_path / "overlapping.csv"
+    overlapping.write_text(
+        head + "meter-3,2025-02-01,2025-02-28,1,MWh\n"
+        "meter-3,2025-02-15,2025-03-15,1,MWh\n"
+        "meter-1,2025-01-15,2025-02-15,1,MWh\n",
+        encoding="utf-8",
+    )
+    done = limited(url, "import", "activity", str(overlapping))
+    assert done.returncode == 2
+    assert (
+        "overlapping.csv row 3: field 'period' = '2025-02-15..2025-03-15': overlaps "
+        "2025-02-01..2025-02-28 of source meter-3 (overlapping.csv row 2)"
+    ) in done.stderr
+    assert (
+        "overlapping.csv row 4: field 'period' = '2025-01-15..2025-02-15': overlaps "
+        "2025-01-01..2025-01-31 of source meter-1 (a stored record)"
+    ) in done.stderr
+    assert records(sa.create_engine(url)) == 1
