@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import Message
-from lingtan.imports.text import csv_encoding, csv_rows
+from lingtan.imports.text import csv_encoding, csv_rows  # csv_encoding: also named from here
 
 __all__ = [
     "Table",
