@@ -232,3 +232,22 @@ def test_the_command_line_speaks_chinese_when_asked(tmp_path, monkeypatch):
     assert "时段表" in listing.stdout or "地区" in listing.stdout
     monkeypatch.setenv("LINGTAN_LANG", "en")
     assert "region" in runner.invoke(main, ["tou", "list"]).stdout
+
+
+TOO_LARGE = [
+    ("source boiler", "must be at most 1e+15",
+     "  - {id: boiler, kind: fuel_combustion, fuel: natural_gas, quantity: 1e308, unit: Nm3}\n"),
+    # finite inputs whose quotient is not: an output of almost nothing
+    ("intensities", "is not a finite number",
+     "  - {id: grid, kind: purchased_electricity, quantity: 1e15, unit: MWh}\n"
+     "production:\n  - {name: cells, quantity: 1e-320, unit: MWh}\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("output", ["table", "json", "csv"])
+@pytest.mark.parametrize(("where", "rule", "lines"), TOO_LARGE, ids=["1e308", "1e-320"])
+def test_quantities_too_large_for_a_finite_result_are_refused(tmp_path, output, where, rule, lines):
+    result = calc(tmp_path, BASE + "sources:\n" + lines, "--format", output)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert where in result.stderr and rule in result.stderr

@@ -203,3 +203,58 @@ def test_a_meter_column_given_twice_with_two_values_is_refused(engine, tmp_path)
     [problem] = caught.value.problems
     assert (problem.where, problem.field, problem.value) == ("wide.csv row 3", "1001", "102")
     assert problem.rule == "row 3 gives this meter and time the value 101.0"
+
+
+def refused(engine, path) -> list[tuple[str, str, object, str]]:
+    with pytest.raises(InputError) as caught, session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    return [(p.where, p.field, p.value, p.rule) for p in caught.value.problems]
+
+
+def test_readings_before_2000_and_of_year_1_are_refused(engine, tmp_path):
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "meter,timestamp,value\n"
+        "gas,1969-12-31T23:59:59Z,1\n"
+        "gas,0001-01-01T00:00:00+08:00,1\n"
+        "gas,1999-12-31 23:59,1\n",
+        encoding="utf-8",
+    )
+    assert [(w, v, r) for w, _, v, r in refused(engine, path)] == [
+        (f"old.csv row {row}", value, "before 2000-01-01T00:00:00Z")
+        for row, value in (
+            (2, "1969-12-31T23:59:59Z"),
+            (3, "0001-01-01T00:00:00+08:00"),
+            (4, "1999-12-31 23:59"),
+        )
+    ]
+    assert stored(engine) == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gb18030", "utf-8-sig"])
+def test_a_readings_csv_in_utf16_or_gbk_is_read(engine, tmp_path, encoding):
+    path = tmp_path / "readings.csv"
+    path.write_text("表计,时间,读数\ngas,2025-01-01T00:15:00+08:00,3.5\n", encoding=encoding)
+    with session_scope(engine) as session:
+        import_readings_file(session, "F1", path, now=NOW)
+    assert stored(engine) == [("gas", T0 + 900, 3.5)]
+
+
+def test_a_csv_of_no_known_encoding_or_with_a_huge_field_is_refused(engine, tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes("meter,timestamp,value\n".encode("utf-16-le"))  # no byte-order mark
+    [(_where, field, value, rule)] = refused(engine, path)
+    assert (field, value) == ("file", "nul.csv") and "UTF-16" in rule
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"meter,timestamp,value\n\x80\xff,2025-01-01T00:15:00+08:00,1\n")
+    assert refused(engine, path)[0][2:] == (
+        "latin.csv",
+        "is neither UTF-8, GB18030 (GBK) nor UTF-16 text",
+    )
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        'meter,timestamp,value\ngas,2025-01-01T00:15:00+08:00,"' + "1" * 200_000 + '"\n'
+    )
+    assert refused(engine, path) == [
+        ("huge.csv row 2", "row", None, "a field is longer than 131072 characters")
+    ]

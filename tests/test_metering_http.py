@@ -254,3 +254,19 @@ def test_the_daily_totals_are_kept_current(engine: sa.Engine) -> None:
         stale = connection.execute(sa.text("SELECT count(*) FROM meter_day_stale")).scalar_one()
     assert [(str(d), e, n) for d, e, n in days] == [("2025-03-01", 27.0, 2)]
     assert stale == 0
+
+
+def test_timestamps_before_2000_or_beyond_the_calendar_are_refused(engine: sa.Engine) -> None:
+    early = ("1999-12-31T23:59:59Z", "1969-12-31T23:59:59Z", "0001-01-01T00:00:00+08:00")
+    late = ("9999-12-31T23:59:59-12:00",)
+    batch = {"readings": [{"meter": "G-BOILER", "ts": ts, "value": 1} for ts in (*early, *late)]}
+    assert [(field, value, rule) for _, field, value, rule in problems_of(engine, batch)] == [
+        *(("ts", ts, "before 2000-01-01T00:00:00Z") for ts in early),
+        ("ts", late[0], "more than 300 s in the future"),
+    ]
+    assert stored(engine) == []
+    ok = send(
+        engine, {"readings": [{"meter": "G-BOILER", "ts": "2000-01-01T00:00:00Z", "value": 1}]}
+    )
+    assert ok.added == 1
+    assert stored(engine) == [("G-BOILER", 946_684_800, 1.0)]

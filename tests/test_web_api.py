@@ -4,9 +4,11 @@ application is tried, including routes added later)."""
 
 import re
 from datetime import date
+from typing import Annotated
 
 import pytest
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 
 from lingtan.services import records
 from lingtan.store.db import session_scope
@@ -332,3 +334,55 @@ def test_openapi_schema_lists_the_versioned_routes(site):
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/facilities/{code}/inventories" in schema["paths"]
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
+
+
+INT64 = 2**63 - 1
+
+
+def _unbounded_integers(schema, defs, where=""):
+    """Where a JSON schema lets an integer be any size (a missing or too wide bound)."""
+    if isinstance(schema, list):
+        for item in schema:
+            yield from _unbounded_integers(item, defs, where)
+        return
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        yield from _unbounded_integers(defs[name], defs, f"{where}/{name}")
+    if schema.get("type") == "integer":
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        if low is None or high is None or low < -INT64 - 1 or high > INT64:
+            yield where or "/"
+    for key, value in schema.items():
+        if key != "$defs":
+            yield from _unbounded_integers(value, defs, f"{where}/{key}")
+
+
+def _request_fields(dependant):
+    for kind in ("path_params", "query_params", "header_params", "cookie_params", "body_params"):
+        for field in getattr(dependant, kind):
+            yield kind, field
+    for sub in dependant.dependencies:
+        yield from _request_fields(sub)
+
+
+def test_every_integer_a_route_reads_is_bounded_within_64_bits(site):
+    unbounded = []
+    for path, route in app_routes(site.app.routes):
+        for kind, field in _request_fields(route.dependant):
+            info = field.field_info
+            schema = TypeAdapter(Annotated[info.annotation, info]).json_schema()
+            for where in _unbounded_integers(schema, schema.get("$defs", {})):
+                unbounded.append(f"{sorted(route.methods)} {path} {kind} {field.name}{where}")
+    assert not unbounded, "\n".join(unbounded)
+    client, csrf = site.client("admin_a")
+    for method, path in (
+        ("get", f"/api/v1/inventories/{2**64}"),
+        ("get", f"/inventories/{2**64}"),
+        ("get", f"/audit?page={2**64}"),
+        ("post", f"/api/v1/tokens/{2**64}/revoke"),
+    ):
+        answer = client.request(method, path, headers={"X-CSRF-Token": csrf})
+        assert answer.status_code == 422, (path, answer.text)

@@ -5,6 +5,8 @@ the limit of waiting jobs counts every process's jobs of one organization, never
 viewers may not start jobs; old jobs are removed with their files."""
 
 import secrets
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -252,3 +254,39 @@ def test_one_organizations_waiting_jobs_never_refuse_another(two):
     assert started.status_code == 202, started.text
     assert wait(beta, started.json()["id"])["status"] == "done"
     assert_error(start(alpha, csrf_a, site.ids["inventory_id"]), 429)  # A still waits
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie nobody reaps has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_rendering_process_ends_when_its_server_process_is_killed():
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time\n"
+            "from lingtan.web.api_reports import _Jobs\n"
+            "pool = _Jobs._new_pool()\n"
+            "print(pool.submit(os.getpid).result(), flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        renderer = int(server.stdout.readline())
+        assert not _gone(renderer)
+    finally:
+        server.kill()  # as uvicorn kills a worker that grew too large: no clean-up runs
+        server.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(renderer) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(renderer), f"the rendering process {renderer} outlived its server"

@@ -92,3 +92,14 @@ def test_viewers_cannot_import_and_other_organizations_see_nothing(site, tmp_pat
     for path in ("/energy", "/data", "/reports"):  # their own facility
         answer = other.get(path)
         assert answer.status_code == 200 and "BETA-PLANT" in answer.text, path
+
+
+def test_the_data_page_counts_the_problems_it_does_not_list(site, tmp_path):
+    client, csrf = site.client("manager_a")
+    rows = [["nope", "2025-13-01", date(2025, 3, 31), -1, "MWh", "meter"]] * 40  # 3 problems each
+    content = write_workbook(tmp_path / "bad.xlsx", {"活动数据 Activity": rows}).read_bytes()
+    refused = post(client, csrf, "/data/activity?facility=ALPHA-PLANT", content)
+    assert refused.status_code == 422
+    table = refused.text.split('id="problems"')[1].split("</table>")[0]
+    assert table.count("<tr><td>") == 100
+    assert "还有 20 个问题未列出" in refused.text

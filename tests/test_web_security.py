@@ -18,6 +18,7 @@ from lingtan.store.models import (
     utc_now,
 )
 from lingtan.web.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
+from lingtan.web.app import create_app
 from web_support import (
     ALPHA_BILL,
     ALPHA_MARKERS,
@@ -25,6 +26,7 @@ from web_support import (
     UPLOAD_LIMIT_BYTES,
     assert_error,
     build_site,
+    define_two_meters,
     snapshot,
 )
 
@@ -396,6 +398,23 @@ def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
         assert secret not in answer.text
 
 
+def test_values_json_cannot_hold_are_refused_with_their_text_in_the_body(site):
+    with session_scope(site.engine) as session:
+        define_two_meters(session)
+    client, csrf = site.client("manager_a")
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    before = snapshot(site)
+    for raw, shown in (("NaN", "NaN"), ("Infinity", "Infinity"), ("-1e400", "-Infinity")):
+        body = '{"readings": [{"meter": "M-SUP", "ts": "2025-03-01T08:00:00+08:00", '
+        body += f'"value": {raw}}}]}}'
+        answer = client.post(
+            "/api/v1/facilities/ALPHA-PLANT/readings", content=body.encode(), headers=headers
+        )
+        error = assert_error(answer, 422)
+        assert [(p["field"], p["value"]) for p in error["problems"]] == [("value", shown)]
+    assert snapshot(site) == before
+
+
 def test_unknown_ids_answer_404(site):
     client, _ = site.client("admin_a")
     for path in (
@@ -457,6 +476,62 @@ def test_uploads_too_large_or_of_the_wrong_kind_are_refused_and_nothing_is_store
     record = client.get(f"/api/v1/activity-records/{site.ids['record_id']}").json()
     assert ok.json()["sha256"] in {e["sha256"] for e in record["evidence"]}
     assert snapshot(site)["audit"] == before["audit"] + 1
+
+
+def test_a_chunked_upload_without_its_length_is_refused_with_413_when_too_large(site):
+    client, csrf = site.client("manager_a")
+    upload = f"/api/v1/activity-records/{site.ids['record_id']}/evidence"
+    before = snapshot(site)
+
+    def body():  # no Content-Length: the server counts what it reads
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+        yield b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+        for _ in range(40):
+            yield b"0" * (UPLOAD_LIMIT_BYTES * 8)
+        yield b"\r\n--b--\r\n"
+
+    answer = client.post(
+        upload,
+        content=body(),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert_error(answer, 413)
+    assert snapshot(site) == before
+
+
+def test_activity_imports_list_100_problems_and_refuse_too_many_rows_with_413(site, monkeypatch):
+    client, csrf = site.client("manager_a")
+    url = "/api/v1/facilities/ALPHA-PLANT/activity-imports"
+    before = snapshot(site)
+    head = "source_id,period_start,period_end,quantity,unit\n"
+    bad = head + "nope,2020-13-01,2020-01-01,-1,MWh\n" * 40  # three problems a row
+
+    def send(content: str):
+        files = {"file": ("activity.csv", content.encode(), "text/csv")}
+        return client.post(url, files=files, headers={"X-CSRF-Token": csrf})
+
+    error = assert_error(send(bad), 422)
+    assert len(error["problems"]) == 100
+    assert "20 more problems not listed" in error["message"]
+    monkeypatch.setenv("LINGTAN_MAX_IMPORT_ROWS", "10")
+    error = assert_error(send(head + "nope,2020-01-01,2020-01-31,1,MWh\n" * 11), 413)
+    assert "holds more than 10 data rows" in error["problems"][0]["rule"]
+    assert snapshot(site) == before
+
+
+def test_the_upload_limit_is_read_from_the_environment(site, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("LINGTAN_MAX_UPLOAD_BYTES", "1000")
+    app = create_app(site.url, evidence_dir=site.evidence_dir)
+    assert app.state.max_upload_bytes == 1000
+    client = TestClient(app)
+    answer = client.post("/api/v1/session", content=b"x" * (1000 + 65 * 1024))
+    assert_error(answer, 413)
+    app.state.engine.dispose()
+    monkeypatch.setenv("LINGTAN_MAX_UPLOAD_BYTES", "lots")
+    with pytest.raises(ValueError, match="LINGTAN_MAX_UPLOAD_BYTES"):
+        create_app(site.url, evidence_dir=site.evidence_dir)
 
 
 def test_altered_or_missing_evidence_is_reported_not_served(site):

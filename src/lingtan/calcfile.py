@@ -22,7 +22,7 @@ from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.errors import InputError, InputProblem, one_of, unreadable
 from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
 from lingtan.i18n import N_, Message
-from lingtan.units import UnitError, conversion_factor
+from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
 
 __all__ = ["load_calc_file", "parse_calc_document"]
 
@@ -208,6 +208,9 @@ class _Checker:
                 return None
         if not math.isfinite(value):
             self.add(where, field, value, Message("must be a finite number"))
+            return None
+        if abs(value) > MAX_QUANTITY:
+            self.add(where, field, value, Message("must be at most %(limit)g", limit=MAX_QUANTITY))
             return None
         return float(value)
 

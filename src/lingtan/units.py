@@ -34,6 +34,7 @@ from lingtan.i18n import N_, Message
 
 __all__ = [
     "DEFINITIONS",
+    "MAX_QUANTITY",
     "UnitError",
     "build_registry",
     "cache_folder",
@@ -42,6 +43,11 @@ __all__ = [
     "parse_unit",
     "ureg",
 ]
+
+#: The largest number an input may give (a quantity, a factor, a heating value): far above any
+#: factory's (10^15 t is a thousand times the world's yearly coal), and far enough below the
+#: float range (10^308) that conversions, factors and sums of it stay finite.
+MAX_QUANTITY = 1e15
 
 
 def cache_folder() -> Path | None:

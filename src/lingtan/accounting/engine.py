@@ -21,7 +21,7 @@ Every problem with the input is collected and raised together as one
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from operator import attrgetter
 from typing import Any
@@ -1369,6 +1369,29 @@ def _factor_warnings(inventory: InventoryInput, factors: list[Factor]) -> list[M
     return warnings
 
 
+def _numbers(value: Any, name: str) -> Iterator[tuple[str, float]]:
+    if isinstance(value, float):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, f"{name}.{key}")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{name}[{index}]")
+
+
+def _check_finite(totals: Totals) -> None:
+    """Refuse a result that is not a number (JSON has no form for it): finite inputs whose
+    product or quotient overflows, such as an output of almost nothing."""
+    for name, value in _numbers(vars(totals), "totals"):
+        if not math.isfinite(value):
+            rule = Message(
+                "is not a finite number: the quantities of the input are too large, "
+                "or an output too small"
+            )
+            raise InputError(InputProblem("inventory", name, repr(value), rule))
+
+
 def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> InventoryResult:
     """Compute a GHG inventory.
 
@@ -1469,6 +1492,7 @@ def compute_inventory(inventory: InventoryInput, library: FactorLibrary) -> Inve
 
     warnings += _factor_warnings(inventory, [u.factor for u in ctx.used_factors() if u.factor])
     totals = _totals(inventory, groups, instruments)
+    _check_finite(totals)
     warnings += result_notes(inventory, groups, totals)
     return InventoryResult(
         input=inventory,

@@ -13,7 +13,6 @@ The caller commits (``session_scope``): any error leaves the database unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 from collections import defaultdict
@@ -25,8 +24,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
+from lingtan.imports.text import file_sha256
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
@@ -90,8 +90,10 @@ def import_file(
     evidence: EvidenceStore,
     actor: str,
     facility_code: str | None = None,
+    max_rows: int | None = None,
 ) -> ImportSummary:
-    """Import an activity file into the store (see the module documentation).
+    """Import an activity file into the store (see the module documentation); ``max_rows``
+    is the most data rows it may hold (:func:`lingtan.imports.parse.parse_file`).
 
     Raises
     ------
@@ -110,8 +112,8 @@ def import_file(
             return {}
         return {s.code: (s.kind, dict(s.params)) for s in facility.sources}
 
-    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of)
-    problems: list[InputProblem] = []
+    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of, max_rows=max_rows)
+    problems = Problems()
     facility = _facility(session, parsed, facility_code, problems, actor)
     if facility is None:
         raise InputError(problems, origin=str(path))
@@ -422,7 +424,7 @@ def _new_records(
         for activity_id, sha256 in session.execute(query):
             evidence[activity_id].add(sha256)
     for previous, record in repeated:
-        incoming = {_sha256(file) for file in record.evidence}
+        incoming = {file_sha256(file) for file in record.evidence}
         differ = _differences(previous, record, evidence[previous.id], incoming)
         if differ:
             problems.append(
@@ -435,36 +437,32 @@ def _new_records(
                     f"{'; '.join(differ)}): correct it explicitly, an import never overwrites",
                 )
             )
-    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    spans: dict[str, list[tuple[date, date, ActivityRow | None]]] = defaultdict(list)
     for code, start, end in stored:
         spans[code].append((start, end, None))
     for record in new:
-        spans[record.source_code].append((record.period_start, record.period_end, record.where))
+        spans[record.source_code].append((record.period_start, record.period_end, record))
     _overlaps(spans, "source", problems)
     summary.added["activity"] = len(new)
     summary.unchanged["activity"] = len(repeated)
     return new
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _overlaps(
-    spans: dict[str, list[tuple[date, date, str | None]]], what: str, problems: list[InputProblem]
+    spans: dict[str, list[tuple[date, date, Any]]], what: str, problems: list[InputProblem]
 ) -> None:
-    """Refuse new periods (those with a ``where``) that overlap another period of the same
-    source or product (stored ones have none): the overlap would be counted twice."""
+    """Refuse new periods (those with the row they were read from, which has a ``where``)
+    that overlap another period of the same source or product (stored ones have None): the
+    overlap would be counted twice."""
     for code, periods in spans.items():
         periods.sort(key=lambda span: (span[0], span[1]))
-        for (start1, end1, where1), (start2, end2, where2) in itertools.pairwise(periods):
-            if start2 <= end1 and (where1 or where2):
-                where = where2 or where1
-                assert where is not None
-                other = "a stored record" if not (where1 and where2) else where1
+        for (start1, end1, row1), (start2, end2, row2) in itertools.pairwise(periods):
+            if start2 <= end1 and (row1 or row2):
+                row = row2 or row1
+                other = "a stored record" if not (row1 and row2) else row1.where
                 problems.append(
                     InputProblem(
-                        where,
+                        row.where,
                         "period",
                         f"{start2}..{end2}",
                         f"overlaps {start1}..{end1} of {what} {code} ({other}): "
@@ -548,7 +546,7 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
                     f"conflicts with the stored output {existing.quantity:g} {row.unit}",
                 )
             )
-    spans: dict[str, list[tuple[date, date, str | None]]] = defaultdict(list)
+    spans: dict[str, list[tuple[date, date, Any]]] = defaultdict(list)
     for product in products.values():
         for start, end in session.execute(
             select(ProductionRecord.period_start, ProductionRecord.period_end).where(
@@ -557,7 +555,7 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
         ):
             spans[product.code].append((start, end, None))
     for product, row in new:
-        spans[product.code].append((row.period_start, row.period_end, row.where))
+        spans[product.code].append((row.period_start, row.period_end, row))
     _overlaps(spans, "product", problems)
     summary.added["production"] = len(new)
     summary.unchanged["production"] = len(parsed.production) - len(new)

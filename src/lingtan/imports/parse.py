@@ -14,14 +14,17 @@ Production 产量      product, name, period, quantity, unit
 =================  ==========================================================================
 
 Every problem is collected with its file, sheet, row, column, value and rule; a file with any
-problem is refused whole (:class:`~lingtan.errors.InputError`).
+problem is refused whole (:class:`~lingtan.errors.InputError`), listing the first
+:data:`~lingtan.errors.MAX_PROBLEMS` and counting the others. Rows are read one at a time and
+a file of more than :func:`row_limit` data rows is refused when the row after the limit is
+read, so that memory and time stay bounded whatever the file.
 """
 
 from __future__ import annotations
 
 import calendar
-import hashlib
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, InputTooLargeError, Problems
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
@@ -42,7 +45,8 @@ from lingtan.imports.tables import (
     match_columns,
     read_tables,
 )
-from lingtan.units import UnitError, conversion_factor
+from lingtan.imports.text import file_sha256
+from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
 
 __all__ = [
     "ORIGINS",
@@ -53,7 +57,49 @@ __all__ = [
     "ProductionRow",
     "SourceRow",
     "parse_file",
+    "row_limit",
 ]
+
+#: The most data rows an activity file may hold (over all its sheets); a factory's ledger
+#: of daily records for 30 sources over 20 years has some 220,000.
+MAX_ROWS = 250_000
+#: Environment variable that sets another limit (a whole number of rows).
+ENV_MAX_ROWS = "LINGTAN_MAX_IMPORT_ROWS"
+
+
+def row_limit() -> int:
+    """The most data rows an activity file may hold: ``LINGTAN_MAX_IMPORT_ROWS`` or
+    :data:`MAX_ROWS`."""
+    text = os.environ.get(ENV_MAX_ROWS, "").strip()
+    if not text:
+        return MAX_ROWS
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(
+            InputProblem("environment", ENV_MAX_ROWS, text, Message("must be a whole number"))
+        )
+    return int(text)
+
+
+class _TooManyRowsError(Exception):
+    pass
+
+
+def _counted(tables: list[Table], limit: int) -> None:
+    """Make the rows of ``tables`` stop the parse (:class:`_TooManyRowsError`) when, together,
+    they pass ``limit``."""
+    read = 0
+
+    def counting(rows):
+        nonlocal read
+        for row in rows:
+            read += 1
+            if read > limit:
+                raise _TooManyRowsError
+            yield row
+
+    for table in tables:
+        table.rows = counting(table.rows)
+
 
 #: Origin of an activity record, with the Chinese words a ledger uses.
 ORIGINS = {
@@ -183,7 +229,16 @@ class ActivityRow:
     quality_note: str | None
     evidence: tuple[Path, ...]
     params: dict[str, Any] | None
-    where: str
+    table: str  # the table's origin: "file.xlsx sheet X" or "file.csv"
+    row: int
+    column: str | None = None  # the month column of a monthly ledger
+
+    @property
+    def where(self) -> str:
+        """Where the record was read, made when asked: a text of its own for every record
+        would be some 40 % of what a large file takes in memory."""
+        where = Message("%(file)s row %(row)d", file=self.table, row=self.row)
+        return where if self.column is None else f"{where} column {self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +289,13 @@ class _Row:
         columns: dict[str, int],
         problems: list[InputProblem],
     ) -> None:
-        self.table, self.values = table, values
+        self.table, self.row_number, self.values = table, number, values
         self.columns, self.problems = columns, problems
-        self.where = Message("%(file)s row %(row)d", file=table.origin, row=number)
         self.ok = True
+
+    @property
+    def where(self) -> Message:
+        return Message("%(file)s row %(row)d", file=self.table.origin, row=self.row_number)
 
     def raw(self, name: str) -> Any:
         index = self.columns.get(name)
@@ -282,6 +340,9 @@ class _Row:
                 return None
         if not isinstance(value, int | float) or not math.isfinite(value):
             self.fail(name, value, Message("must be a finite number"))
+            return None
+        if abs(value) > MAX_QUANTITY:
+            self.fail(name, value, Message("must be at most %(limit)g", limit=MAX_QUANTITY))
             return None
         if minimum is not None and value < minimum:
             self.fail(name, value, Message("must not be negative"))
@@ -553,7 +614,8 @@ def _activity(
                     row.text("quality_note"),
                     evidence,
                     params or None,
-                    row.where,
+                    table.origin,
+                    number,
                 )
             )
     return out
@@ -603,7 +665,9 @@ def _monthly(
                     None,
                     (),
                     None,
-                    f"{row.where} column {key}",
+                    table.origin,
+                    number,
+                    key,
                 )
             )
     return out
@@ -683,6 +747,7 @@ def parse_file(
     *,
     facility_code: str | None = None,
     sources_of: Callable[[str | None], dict[str, tuple[str, dict[str, Any]]]] | None = None,
+    max_rows: int | None = None,
 ) -> ParsedFile:
     """Read and check an activity-data file.
 
@@ -695,6 +760,8 @@ def parse_file(
     sources_of : callable, optional
         Given the facility code (from the file, else ``facility_code``), the sources already
         defined for it: code -> (kind, params). Sources defined in the file are added to them.
+    max_rows : int, optional
+        The most data rows the file may hold; by default :func:`row_limit`.
 
     Raises
     ------
@@ -702,10 +769,11 @@ def parse_file(
         Every problem, each naming file, sheet, row, column, value and rule.
     """
     path = Path(path)
-    problems: list[InputProblem] = []
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    parsed = ParsedFile(path=path, sha256=digest)
+    problems = Problems()
+    parsed = ParsedFile(path=path, sha256=file_sha256(path) if path.is_file() else "")
     tables = read_tables(path)
+    limit = row_limit() if max_rows is None else max_rows
+    _counted(tables, limit)
     kinds: dict[str, tuple[str, dict[str, Any]]] = {}
     by_kind: dict[str, list[Table]] = {}
     for table in tables:
@@ -756,7 +824,15 @@ def parse_file(
             parsed.production += _production(table, problems)
     except InputError as exc:  # a table without its required columns
         problems += exc.problems
-    keys: dict[tuple[str, date, date], str] = {}
+    except _TooManyRowsError:
+        rule = Message(
+            "holds more than %(limit)d data rows, the limit of an import (%(variable)s)",
+            limit=limit,
+            variable=ENV_MAX_ROWS,
+        )
+        problems.insert(0, InputProblem(str(path), "file", path.name, rule))
+        raise InputTooLargeError(problems, origin=str(path)) from None
+    keys: dict[tuple[str, date, date], ActivityRow] = {}
     for record in parsed.activity:
         key = (record.source_code, record.period_start, record.period_end)
         if key in keys:
@@ -765,10 +841,10 @@ def parse_file(
                     record.where,
                     "period",
                     f"{key[1]}..{key[2]}",
-                    f"repeats the record of {key[0]} at {keys[key]}",
+                    f"repeats the record of {key[0]} at {keys[key].where}",
                 )
             )
-        keys[key] = record.where
+        keys[key] = record
     parsed.rows_read = (
         len(parsed.activity)
         + len(parsed.sources)

@@ -3,26 +3,26 @@
 A table is a header row and data rows; each cell keeps where it came from (file, sheet, row,
 column letter) so that an error can point at it. Headers may be Chinese, English or both
 (``排放源编号 source_id``, ``数量\\nQuantity``): :func:`match_columns` maps them to field names.
-CSV files are read as UTF-8 (with or without BOM) or, failing that, GB18030, the encoding a
-Chinese Excel writes.
+CSV files are read one row at a time by :func:`lingtan.imports.text.csv_rows` (UTF-8, GB18030
+or UTF-16); a workbook's parts are bounded in size before one is opened (:data:`MAX_XLSX_BYTES`).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import Message
+from lingtan.imports.text import csv_encoding, csv_rows  # csv_encoding: also named from here
 
 __all__ = [
     "Table",
@@ -94,14 +94,52 @@ def column_label(index: int, header: str) -> str:
     return f"{get_column_letter(index + 1)} ({header})"
 
 
-def _xlsx_tables(path: Path) -> Iterator[Table]:
+#: The most a workbook may unpack to (its sheets and shared strings) [bytes]: a few MB of
+#: .xlsx can hold a gigabyte of sheet XML.
+MAX_XLSX_BYTES = 1 << 30
+#: Up to this much sheet XML [bytes] a workbook is read by calamine (fast, but it holds a
+#: sheet in memory, about twice its XML); above, by openpyxl in read-only mode (a row at a
+#: time, some 15 times slower).
+CALAMINE_XLSX_BYTES = 64 << 20
+
+
+def _unpacked_bytes(path: Path) -> int:
+    """What the sheets and shared strings of a workbook unpack to [bytes]."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(
+                info.file_size
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+                or info.filename == "xl/sharedStrings.xml"
+            )
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    rule = Message("is not a readable .xlsx workbook (%(error)s)", error=str(exc))
+    return InputError(InputProblem(str(path), "file", path.name, rule))
+
+
+def _sheet_rows(path: Path, unpacked: int) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    """(name, rows) of every sheet of a workbook whose sheets unpack to ``unpacked`` bytes,
+    each row a list of cells from column A (an empty one ``""``, as calamine gives it)."""
+    if unpacked > CALAMINE_XLSX_BYTES:
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # the reader raises its own kinds for a damaged file
+            raise _unreadable(path, exc) from None
+        # not closed here: the rows are read after every sheet was named (read_tables)
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            yield sheet.title, (["" if v is None else v for v in row] for row in rows)
+        return
     # calamine (Rust) reads a 100,000-row sheet about 15 times faster than openpyxl
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # the reader raises its own kinds for a damaged or foreign file
-        raise InputError(
-            InputProblem(str(path), "file", path.name, f"is not a readable .xlsx workbook ({exc})")
-        ) from None
+        raise _unreadable(path, exc) from None
     for name in workbook.sheet_names:
         sheet = workbook.get_sheet_by_name(name)
         if sheet.start is None:
@@ -109,9 +147,22 @@ def _xlsx_tables(path: Path) -> Iterator[Table]:
         # iter_rows hands over one row at a time (no list of the whole sheet); its rows start
         # at row 1 but its columns at the first used one: pad so that indexes are columns.
         pad = [""] * sheet.start[1]
+        yield name, (pad + values for values in sheet.iter_rows())
+
+
+def _xlsx_tables(path: Path) -> Iterator[Table]:
+    unpacked = _unpacked_bytes(path)
+    if unpacked > MAX_XLSX_BYTES:
+        rule = Message(
+            "unpacks to %(size)d bytes of sheets, more than the limit of %(limit)d",
+            size=unpacked,
+            limit=MAX_XLSX_BYTES,
+        )
+        raise InputTooLargeError(InputProblem(str(path), "file", path.name, rule))
+    for name, rows in _sheet_rows(path, unpacked):
         numbered = (
-            (number, pad + values)
-            for number, values in enumerate(sheet.iter_rows(), start=1)
+            (number, values)
+            for number, values in enumerate(rows, start=1)
             if any(v not in (None, "") for v in values)
         )
         first = next(numbered, None)
@@ -129,37 +180,15 @@ def _header_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030, the
-    encoding a Chinese Excel writes. Decoded block by block: memory stays bounded."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            while block := handle.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8-sig"
-
-
-def _decode(path: Path) -> str:
-    try:
-        return path.read_text(encoding=csv_encoding(path))
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(str(path), "file", path.name, "is neither UTF-8 nor GB18030 text")
-        ) from None
-
-
 def _csv_table(path: Path) -> Table:
-    reader = csv.reader(io.StringIO(_decode(path), newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise InputError(InputProblem(str(path), "file", path.name, "is empty"))
+    rows = csv_rows(path)
+    first = next(rows, None)
+    if first is None:
+        raise InputError(InputProblem(str(path), "file", path.name, Message("is empty")))
+    header = first[1]
 
     def data() -> Iterator[tuple[int, list[Any]]]:
-        for number, values in enumerate(reader, start=2):
+        for number, values in rows:
             if any(v.strip() for v in values):
                 yield number, [v if v.strip() else None for v in values]
 

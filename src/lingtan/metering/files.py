@@ -38,7 +38,6 @@ in numpy arrays, 20 bytes a reading (70 MB for 3.5 million readings).
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 import queue
 import threading
@@ -56,9 +55,11 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lingtan.errors import InputError, InputProblem
+from lingtan.errors import MAX_PROBLEMS, InputError, InputProblem
 from lingtan.i18n import Message
-from lingtan.imports.tables import csv_encoding, header_columns, read_tables
+from lingtan.imports.tables import header_columns, read_tables
+from lingtan.imports.text import csv_encoding, csv_rows, file_sha256
+from lingtan.metering.reading import EARLIEST, EARLIEST_TS
 from lingtan.metering.store import (
     CHUNK_READINGS,
     FacilityRef,
@@ -87,8 +88,6 @@ __all__ = [
 DEFAULT_UTC_OFFSET_MIN = 480
 #: A reading up to this far ahead of the clock is accepted (gateway clocks drift).
 FUTURE_TOLERANCE_S = 300
-#: Problems collected before reading stops; a file with more is refused all the same.
-MAX_PROBLEMS = 100
 
 READINGS = {
     "meter": (
@@ -138,8 +137,7 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, list[Any]]]:
             yield 1, tables[0].header  # the first non-blank row, whatever its number
             yield from tables[0].rows
         return
-    with path.open(newline="", encoding=csv_encoding(path)) as handle:
-        yield from enumerate(csv.reader(handle), start=1)
+    yield from csv_rows(path)
 
 
 def _parse_time(cell: Any, offset: timezone) -> int:
@@ -461,13 +459,15 @@ class _Checker:
         for i, cell in enumerate(distinct):
             try:
                 parsed[i] = _parse_time(cell, self.offset)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 rules[i] = Message(
                     "unparsable timestamp: ISO 8601 expected, e.g. 2025-03-01T08:15:00+08:00"
                 )
                 continue
             if parsed[i] > self.latest:
                 rules[i] = Message("timestamp in the future")
+            elif parsed[i] < EARLIEST_TS:
+                rules[i] = Message("before %(earliest)s", earliest=EARLIEST)
         for i in rules:
             parsed[i] = _BAD_TS
         ts = parsed[positions]
@@ -560,14 +560,6 @@ class _Checker:
 
 
 _BAD_TS = -(1 << 62)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read(
@@ -713,7 +705,7 @@ def import_readings_file(
     batch = ImportBatch(
         facility_id=fid,
         filename=path.name,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         rows_read=0,
         rows_added=0,
         actor=actor,

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+#: The earliest moment a reading may have: 2000-01-01T00:00:00Z [s since 1970, UTC]. Earlier
+#: ones are a gateway's unset clock (1970) or a typing slip, and years before 1970 or near
+#: 9999 break the arithmetic of days downstream.
+EARLIEST_TS = 946_684_800
+EARLIEST = "2000-01-01T00:00:00Z"
+
 
 @dataclass(frozen=True, slots=True)
 class Reading:

@@ -501,7 +501,7 @@ class Period(BaseModel):
 class CalculationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gwp: str | None = Field(None, description="GWP set: AR4, AR5 (default) or AR6.")
-    electricity_factor_year: int | None = None
+    electricity_factor_year: int | None = Field(None, ge=1990, le=2100)
     factor_sets: dict[str, str] | None = None
     residual_factor: float | None = Field(None, description="[tCO2/MWh]")
 
@@ -863,7 +863,7 @@ def create_token(session: Db, who: User, body: NewToken) -> dict[str, Any]:
 
 
 @router.post("/tokens/{token_id}/revoke", tags=["users"])
-def revoke_token(session: Db, who: User, token_id: int) -> dict[str, Any]:
+def revoke_token(session: Db, who: User, token_id: Id) -> dict[str, Any]:
     """Revoke an API token of the organization's facilities (admins)."""
     _admin(who)
     token = scoped(

@@ -24,9 +24,11 @@ a new job starts.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -53,6 +55,7 @@ __all__ = [
     "HEARTBEAT_S",
     "KEEP_FOR",
     "MAX_WAITING_JOBS",
+    "PARENT_CHECK_S",
     "REPORT_PROCESSES",
     "STALE_AFTER",
     "STOPPED",
@@ -71,6 +74,8 @@ MAX_WAITING_JOBS = 8
 HEARTBEAT_S = 10.0
 #: A waiting or running job not renewed for this long can no longer finish.
 STALE_AFTER = timedelta(seconds=60)
+#: How often a rendering process checks that its server process is alive [s].
+PARENT_CHECK_S = 1.0
 #: Jobs (and their files) are kept this long after they were started.
 KEEP_FOR = timedelta(days=7)
 #: The error of a job whose server process stopped before it was written.
@@ -158,6 +163,21 @@ def render_task(
             job.status, job.finished_at = "done", utc_now()
 
 
+def _end_with(server: int) -> None:
+    """Make this rendering process end when the server process ``server`` that started it
+    is gone: killed (out of memory, or by uvicorn), it runs no clean-up, and the rendering
+    process would live on with its hundreds of megabytes. The orphan is adopted by another
+    process, which its parent id tells. (Linux's PR_SET_PDEATHSIG would fire when the
+    *thread* that started the process ends, and these are started by request threads.)"""
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-server", daemon=True).start()
+
+
 def _finish(engine: Engine, job_id: str, error: str) -> None:
     """Mark a job ``failed`` with ``error``, unless it has already ended."""
     with session_scope(engine) as session:
@@ -188,7 +208,9 @@ class _Jobs:
     @staticmethod
     def _new_pool() -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        return ProcessPoolExecutor(REPORT_PROCESSES, mp_context=context)
+        return ProcessPoolExecutor(
+            REPORT_PROCESSES, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+        )
 
     def submit(
         self, job_id: str, data: ReportData, langs: Sequence[str], formats: Sequence[str]

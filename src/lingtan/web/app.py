@@ -12,8 +12,9 @@ Unexpected failures answer 500 with a short message and no stack trace (it goes 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lingtan.errors import InputError
+from lingtan.errors import InputError, InputTooLargeError
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
@@ -45,12 +46,14 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
-from lingtan.web.deps import ApiError, error_body, is_secure
+from lingtan.web.deps import ERROR_RESPONSES, ApiError, error_body, is_secure
 from lingtan.web.export import TableExport
 
-__all__ = ["MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
+__all__ = ["ENV_MAX_UPLOAD_BYTES", "MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Environment variable that sets another upload limit [bytes].
+ENV_MAX_UPLOAD_BYTES = "LINGTAN_MAX_UPLOAD_BYTES"
 # Room for the multipart framing and form fields around an upload of the largest size.
 _FORM_OVERHEAD_BYTES = 64 * 1024
 #: Light requests handled at once (:mod:`lingtan.web.admission`).
@@ -85,14 +88,6 @@ def _error(status: int, message: str, problems=None, headers=None) -> JSONRespon
     return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
 
 
-def _shown(value: Any) -> Any:
-    """A rejected value as it may appear in an error body: short, and plain JSON."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 200 else text[:200] + "…"
-
-
 def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for item in error.errors():
@@ -104,7 +99,7 @@ def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
             {
                 "where": location[0] if location else "request",
                 "field": field,
-                "value": None if secret else _shown(item.get("input")),
+                "value": None if secret else item.get("input"),
                 "rule": item.get("msg", "invalid"),
             }
         )
@@ -123,7 +118,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(_request: Request, error: InputError) -> JSONResponse:
         problems = [problem.as_dict() for problem in error.problems]
-        return _error(422, "the input was refused; nothing was changed", problems)
+        message = "the input was refused; nothing was changed"
+        if (rest := error.not_listed()) is not None:
+            message = f"{message} ({rest})"
+        status = 413 if isinstance(error, InputTooLargeError) else 422
+        return _error(status, message, problems)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -184,27 +183,29 @@ class _BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        too_large = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    too_large = True
                     raise _TooLargeError
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:  # the answer to a body cut short (FastAPI makes it a 400): not sent
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with suppress(_TooLargeError):
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await self._refuse(send)
+        if too_large and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         response = _error(413, f"the request is larger than {self.limit} bytes")
@@ -238,7 +239,7 @@ def create_app(
     *,
     secure_cookies: bool | None = None,
     session_lifetime: timedelta = SESSION_LIFETIME,
-    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_upload_bytes: int | None = None,
     evidence_dir: str | Path | None = None,
     heavy_requests: int = HEAVY_REQUESTS,
     heavy_queue: int = HEAVY_QUEUE,
@@ -256,7 +257,8 @@ def create_app(
     session_lifetime
         How long a sign-in lasts [timedelta].
     max_upload_bytes
-        The largest evidence file accepted [bytes]; larger requests get 413.
+        The largest file accepted [bytes]; larger requests get 413, whether they announce
+        their length or not. ``None`` reads ``LINGTAN_MAX_UPLOAD_BYTES``, else 20 MiB.
     evidence_dir
         Where evidence files are stored; by default as for the command line
         (:func:`lingtan.store.evidence.evidence_root`).
@@ -269,6 +271,11 @@ def create_app(
     ValueError
         If the database was never initialised or has an older schema.
     """
+    if max_upload_bytes is None:
+        given = os.environ.get(ENV_MAX_UPLOAD_BYTES, "").strip()
+        if given and not given.isdigit():
+            raise ValueError(f"{ENV_MAX_UPLOAD_BYTES} must be a whole number of bytes: {given!r}")
+        max_upload_bytes = int(given) if given else MAX_UPLOAD_BYTES
     url = database_url(url)
     location = make_url(url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
@@ -310,7 +317,7 @@ def create_app(
     app.state.kept = {}  # lingtan.web.kept
     _install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     # Innermost: an export renders the page through everything else, as a page request.
     app.add_middleware(TableExport)

@@ -9,6 +9,7 @@ response never tells one from the other.
 from __future__ import annotations
 
 import hmac
+import math
 import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from urllib.parse import quote
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, Select, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -63,9 +65,59 @@ class ApiError(Exception):
         super().__init__(message)
 
 
-def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
+class ProblemOut(BaseModel):
+    where: str
+    field: str
+    value: Any = Field(description="The value refused, as text where JSON has no form for it.")
+    rule: str
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+    problems: list[ProblemOut]
+
+
+class ErrorOut(BaseModel):
     """The body of every answer that is not a success."""
-    return {"error": {"status": status, "message": message, "problems": problems or []}}
+
+    error: ErrorDetail
+
+
+#: The answers other than success any route may give, as documented in the schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (401, "Not signed in"),
+        (403, "Not allowed"),
+        (404, "No such object"),
+        (405, "Method not allowed"),
+        (409, "Conflicts with the stored data"),
+        (413, "Too large"),
+        (422, "Refused input: every problem named"),
+        (429, "Too many requests"),
+        (503, "Busy: try again after Retry-After"),
+    )
+}
+
+
+def plain(value: Any) -> Any:
+    """A rejected value as an error body can hold it: a number JSON has no form for (NaN,
+    ±Infinity, what ``1e400`` parses to) as its JavaScript text, anything but JSON's scalars
+    as its short ``repr``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
+    """The body of every answer that is not a success (every rejected value :func:`plain`)."""
+    shown = [{**problem, "value": plain(problem.get("value"))} for problem in problems or ()]
+    return {"error": {"status": status, "message": message, "problems": shown}}
 
 
 def is_secure(request: Request) -> bool:

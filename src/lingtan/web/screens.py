@@ -385,7 +385,7 @@ def inventory_page(
     request: Request,
     session: Db,
     background: BackgroundTasks,
-    inventory_id: int,
+    inventory_id: api.Id,
     category: str | None = None,
 ) -> Response:
     def build(who: Principal):
@@ -413,7 +413,11 @@ def inventory_page(
 
 @router.get("/inventories/{inventory_id}/lines/{line_id}")
 def line_page(
-    request: Request, session: Db, background: BackgroundTasks, inventory_id: int, line_id: str
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    inventory_id: api.Id,
+    line_id: str,
 ) -> Response:
     def build(who: Principal):
         found = _inventory(session, who, inventory_id)
@@ -428,7 +432,7 @@ def line_page(
 
 
 @router.post("/inventories/{inventory_id}/lock")
-def lock_inventory(session: Db, who: User, inventory_id: int) -> Response:
+def lock_inventory(session: Db, who: User, inventory_id: api.Id) -> Response:
     """Lock a computed inventory from its page (managers and admins of its facility)."""
     _inventory(session, who, inventory_id, write=True)
     inventories.lock(session, inventory_id, actor=who.name)
@@ -480,7 +484,7 @@ def audit_page(
     request: Request,
     session: Db,
     background: BackgroundTasks,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=api.MAX_ID // AUDIT_PAGE)] = 1,
 ) -> Response:
     def build(who: Principal):
         if not who.reads_audit_log:

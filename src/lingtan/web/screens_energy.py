@@ -373,6 +373,7 @@ def _import(
             outcome["result"] = importer(request, session, who, facility, file)
     except InputError as error:
         outcome["problems"] = [p.as_dict() for p in error.problems]
+        outcome["not_listed"] = error.not_listed()
     except ApiError as error:
         if error.status != 413:
             raise

@@ -27,7 +27,8 @@ A JSON object with one or both of these keys, at least one reading in all and at
 ``readings`` lists single readings; ``series`` is the compact form for many readings of one
 meter, ``[timestamp, value]`` pairs. Timestamps are ISO 8601 text with a UTC offset (or ``Z``);
 a naive timestamp is refused (its zone would be a guess), and so is one more than
-:data:`~lingtan.metering.files.FUTURE_TOLERANCE_S` ahead of the server's clock. Sub-second
+:data:`~lingtan.metering.files.FUTURE_TOLERANCE_S` ahead of the server's clock or before
+:data:`~lingtan.metering.reading.EARLIEST` (2000-01-01). Sub-second
 parts are dropped (readings are stored per second). Values are JSON numbers, finite, as read
 from the register (before the meter's multiplier). The meter must be defined for the facility
 and not virtual. The same meter and time twice in one batch with different values is refused.
@@ -44,7 +45,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
 from lingtan.metering.files import FUTURE_TOLERANCE_S, MAX_PROBLEMS
+from lingtan.metering.reading import EARLIEST, EARLIEST_TS
 from lingtan.metering.rollups import refresh
 from lingtan.metering.store import FacilityRef, facility_id, facility_label, ingest_readings
 from lingtan.store.models import Meter
@@ -129,6 +132,9 @@ class _Checker:
                 self.fail(where, "ts", raw_ts, "no UTC offset: add one, e.g. +08:00 or Z")
             elif (ts := math.floor(moment.timestamp())) > self.latest:
                 self.fail(where, "ts", raw_ts, f"more than {FUTURE_TOLERANCE_S} s in the future")
+                ts = None
+            elif ts < EARLIEST_TS:
+                self.fail(where, "ts", raw_ts, Message("before %(earliest)s", earliest=EARLIEST))
                 ts = None
         value = None
         if isinstance(raw_value, bool) or not isinstance(raw_value, int | float):
