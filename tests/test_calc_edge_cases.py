@@ -309,3 +309,28 @@ def test_an_import_refuses_an_unknown_or_missing_fuel(tmp_path):
     assert "not a fuel lingtan knows; known: " in problems["fuel", "whale_oil"].rule
     assert "natural_gas" in problems["fuel", "whale_oil"].rule
     assert "row 4" in problems["fuel", None].where
+
+
+def test_an_import_refuses_a_gas_or_carbonate_the_library_does_not_know(tmp_path):
+    """Gas and carbonate names are checked at import as the fuel is (issue 11 part 5): an
+    unknown one would be stored and then break every inventory of the facility."""
+    from lingtan.imports.parse import parse_file
+
+    path = tmp_path / "sources.csv"
+    path.write_text(
+        "source_id,kind,gas,carbonate\n"
+        "chiller,fugitive,R-410A,\n"
+        "switchgear,fugitive,sf6,\n"
+        "leak,fugitive,R-9999,\n"
+        "nothing,fugitive,,\n"
+        "kiln,process_carbonate,,dolomite\n"
+        "oven,process_carbonate,,unobtainite\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        parse_file(path, facility_code="F1")
+    found = {(p.where.split()[-1], p.value): p.rule for p in caught.value.problems}
+    assert set(found) == {("4", "R-9999"), ("5", None), ("7", "unobtainite")}
+    assert found["4", "R-9999"].startswith("is not a gas lingtan knows; known: ")
+    assert "R-410A" in found["4", "R-9999"] and "SF6" in found["4", "R-9999"]
+    assert found["7", "unobtainite"].startswith("is not a carbonate lingtan knows")

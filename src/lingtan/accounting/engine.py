@@ -51,7 +51,7 @@ from lingtan.factors import Factor, FactorLibrary, FactorNotFoundError, data_yea
 from lingtan.i18n import N_, Message
 from lingtan.units import UnitError, conversion_factor, dimension_name
 
-__all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory"]
+__all__ = ["ENGINE_VERSION", "GWP_SETS", "compute_inventory", "substance_names"]
 
 ENGINE_VERSION = f"lingtan-accounting {__version__}"
 
@@ -266,18 +266,7 @@ class _Context:
         )
         self._uses: dict[tuple, FactorUse] = {}
         self._blends: dict[tuple, list[FactorUse]] = {}
-        gwp_keys = library.get_set(self.gwp_set).key_names()
-        self.gas_names = {fold_name(key): key for key in gwp_keys}
-        for key in gwp_keys:
-            if key.startswith("HFC-"):
-                self.gas_names.setdefault(fold_name("R-" + key[4:]), key)
-        for alias, key in _GAS_ALIASES.items():
-            self.gas_names.setdefault(fold_name(alias), key)
-        blend_sets = library.sets("refrigerant_blend")
-        self.blends = {fold_name(k): k for s in blend_sets for k in s.key_names()}
-        carbonate_keys = [k for s in library.sets("carbonate") for k in s.key_names()]
-        self.carbonates = {fold_name(k): k for k in carbonate_keys}
-        self.carbonates.update({fold_name(a): k for a, k in _CARBONATE_NAMES.items()})
+        self.gas_names, self.blends, self.carbonates = substance_names(library, self.gwp_set)
 
     def blend(self, blend: str) -> list[FactorUse]:
         """The component mass fractions of a refrigerant blend, from one chosen set."""
@@ -415,6 +404,26 @@ def _supplied(
 def _measured(role: str, value: float, unit: str) -> FactorUse:
     rule = Message("measured or supplied with the activity (input)")
     return FactorUse(role, value, unit, None, rule)
+
+
+def substance_names(
+    library: FactorLibrary, gwp_set: str | None = None
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Folded name -> key of the gases (of ``gwp_set``, else of every GWP set, with their
+    ``R-`` and other aliases), of the refrigerant blends and of the carbonates the library
+    knows: what a fugitive or carbonate source may name."""
+    sets = [library.get_set(gwp_set)] if gwp_set else library.sets("gwp")
+    gwp_keys = [key for s in sets for key in s.key_names()]
+    gases = {fold_name(key): key for key in gwp_keys}
+    for key in gwp_keys:
+        if key.startswith("HFC-"):
+            gases.setdefault(fold_name("R-" + key[4:]), key)
+    for alias, key in _GAS_ALIASES.items():
+        gases.setdefault(fold_name(alias), key)
+    blends = {fold_name(k): k for s in library.sets("refrigerant_blend") for k in s.key_names()}
+    carbonates = {fold_name(k): k for s in library.sets("carbonate") for k in s.key_names()}
+    carbonates.update({fold_name(a): k for a, k in _CARBONATE_NAMES.items()})
+    return gases, blends, carbonates
 
 
 def _gas_key(ctx: _Context, text: str | None) -> tuple[str, bool]:

@@ -23,6 +23,7 @@ read, so that memory and time stay bounded whatever the file.
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import os
 import re
@@ -33,10 +34,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lingtan.accounting.engine import substance_names
 from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
-from lingtan.catalog import UnknownRegionError, fuels, resolve_fuel, resolve_region
+from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem, InputTooLargeError, Problems
+from lingtan.factors import shipped_library
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
@@ -500,6 +503,28 @@ def _check_fuel(row: _Row, kind: str | None, params: dict[str, Any]) -> None:
         )
 
 
+def _check_substances(row: _Row, kind: str | None, params: dict[str, Any]) -> None:
+    """A fugitive source names a gas or refrigerant blend, a carbonate source a carbonate,
+    that the factor library knows (any GWP set): an unknown one would break every inventory."""
+    gases, blends, carbonates = _substances()
+    gas, carbonate = params.get("gas"), params.get("carbonate")
+    if kind == "fugitive" and gas is None:
+        row.fail("gas", None, Message("is required for a %(kind)s source", kind=kind))
+    if gas is not None and fold_name(gas) not in gases and fold_name(gas) not in blends:
+        known = ", ".join(sorted({*gases.values(), *blends.values()}))
+        rule = Message("is not a gas lingtan knows; known: %(known)s", known=known)
+        row.fail("gas", gas, rule)
+    if carbonate is not None and fold_name(carbonate) not in carbonates:
+        known = ", ".join(sorted(set(carbonates.values())))
+        rule = Message("is not a carbonate lingtan knows; known: %(known)s", known=known)
+        row.fail("carbonate", carbonate, rule)
+
+
+@functools.cache
+def _substances() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    return substance_names(shipped_library())
+
+
 def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
     columns = match_columns(table, SOURCES, ("source_id", "kind"))
     out = []
@@ -534,6 +559,7 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
             except UnknownRegionError as exc:
                 row.fail("region", params["region"], str(exc))
         _check_fuel(row, kind, params)
+        _check_substances(row, kind, params)
         if row.ok and code and kind:
             out.append(
                 SourceRow(
