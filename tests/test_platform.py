@@ -265,3 +265,33 @@ def test_the_database_refuses_a_forked_audit_chain(store):
     fork.update(id=None, hash="f" * 64)  # a second successor of the same entry
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.execute(sa.insert(AuditEntry).values(fork))
+
+
+def test_a_lock_refuses_a_period_that_overlaps_another_locked_one(store, tmp_path):
+    """One reported figure per day: January cannot be locked inside the locked year, and
+    the refusal names the inventory and its period (in Chinese on a zh-CN screen); a period
+    beside it can."""
+    from lingtan.i18n.catalog import texts
+
+    engine, _ = store
+    load(store, workbook(tmp_path))
+    load(store, workbook(tmp_path, "2026.xlsx", activity=[
+        ["grid", date(2026, 1, 1), date(2026, 1, 31), 800, "MWh", "meter"],
+    ]))  # fmt: skip
+    with session_scope(engine) as session:
+        year = inventories.compute(
+            session, "T1", date(2025, 1, 1), date(2025, 12, 31), actor="t", lock=True
+        )
+        year_id = year.id
+        january = inventories.compute(
+            session, "T1", date(2025, 1, 1), date(2025, 1, 31), actor="t"
+        ).id
+    with session_scope(engine) as session, pytest.raises(InputError) as refused:
+        inventories.lock(session, january, actor="t")
+    (problem,) = refused.value.problems
+    assert f"locked period 2025-01-01 to 2025-12-31 of inventory {year_id}" in problem.rule
+    assert "已锁定的核算期 2025-01-01 至 2025-12-31" in texts("zh-CN").message(problem.rule)
+    with session_scope(engine) as session:
+        assert session.get(Inventory, january).status == "computed"
+        beside = inventories.compute(session, "T1", date(2026, 1, 1), date(2026, 1, 31), actor="t")
+        assert inventories.lock(session, beside.id, actor="t").status == "locked"

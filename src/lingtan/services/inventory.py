@@ -352,6 +352,22 @@ def lock(session: Session, inventory_id: int, *, actor: str) -> Inventory:
                 ),
             )
         )
+    overlapping = session.scalars(
+        select(Inventory)
+        .where(Inventory.facility_id == facility.id, Inventory.status == "locked")
+        .where(Inventory.period_start <= inventory.period_end)
+        .where(Inventory.period_end >= inventory.period_start)
+        .order_by(Inventory.id)
+    ).first()
+    if overlapping is not None:  # the same bounds were refused above: these differ
+        rule = Message(
+            "the period overlaps the locked period %(start)s to %(end)s of inventory %(id)s: "
+            "one figure per day; restate that inventory or lock a period beside it",
+            start=overlapping.period_start.isoformat(),
+            end=overlapping.period_end.isoformat(),
+            id=overlapping.id,
+        )
+        raise InputError(InputProblem(_INVENTORY, "id", inventory_id, rule))
     before = _summary(inventory)
     inventory.status, inventory.locked_at = "locked", utc_now()
     session.flush()
