@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 
+from lingtan.metering.dead_letters import set_aside
 from lingtan.services import records
 from lingtan.store.db import session_scope
 from lingtan.store.models import ActivityRecord, Facility, Product, ProductionRecord, Source
@@ -19,6 +20,11 @@ from web_support import ALPHA_MARKERS, app_routes, build_site, snapshot
 @pytest.fixture
 def site(database_url, tmp_path):
     built = build_site(database_url, tmp_path)
+    with session_scope(built.engine) as session:  # a batch of A's readings set aside
+        letter = set_aside(
+            session, "ALPHA-PLANT", [("NO-SUCH", 1_736_870_400, 1.0)], origin="mqtt", reason="t"
+        )
+        built.ids["letter_id"] = letter.id
     yield built
     built.close()
 
@@ -43,6 +49,7 @@ def alpha_values(site) -> dict[str, str]:
         "node": "site",
         "line_id": "alpha-boiler@2025-01-01",
         "job_id": "1",
+        "letter_id": str(site.ids["letter_id"]),
         "token_id": str(site.ids["alpha-ingest_token_id"]),
         "username": "viewer_a",
     }

@@ -194,7 +194,7 @@ def test_overview_is_the_service_and_follows_changes(site):
 
 
 def test_report_job_runs_in_the_background_and_is_scoped(site):
-    client, csrf = site.client("viewer_a")
+    client, csrf = site.client("manager_a")  # viewers may not start reports
     inventory = site.ids["inventory_id"]
     started = client.post(
         f"/api/v1/inventories/{inventory}/reports",
