@@ -43,9 +43,10 @@ def server(tmp_path_factory):
             actor="setup",
         )
         # to be locked in a test: its period lies in no calendar year, so it never becomes
-        # the inventory that stands for a year and the overview stays that of January
+        # the inventory that stands for a year and the overview stays that of January; and it
+        # starts after the locked January (a lock refuses an overlap)
         lockable = inventories.compute(
-            session, alpha, date(2024, 12, 1), date(2025, 1, 31), actor="setup"
+            session, alpha, date(2025, 2, 1), date(2026, 1, 31), actor="setup"
         )
         site.ids["computed_id"] = lockable.id
     with serve(site) as base:

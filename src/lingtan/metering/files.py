@@ -58,7 +58,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import MAX_PROBLEMS, InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.tables import header_columns, read_tables
-from lingtan.imports.text import csv_encoding, csv_rows, file_sha256
+from lingtan.imports.text import MAX_FIELD_CHARS, csv_encoding, csv_rows, file_sha256
 from lingtan.metering.reading import EARLIEST, EARLIEST_TS
 from lingtan.metering.store import (
     CHUNK_READINGS,
@@ -210,6 +210,22 @@ def _columns(rows: list[tuple[int, list[Any]]], width: int) -> Chunk:
     return numbers, [list(column) for column in zip(*cells, strict=True)]
 
 
+def _refuse_huge_fields(path: Path, numbers: np.ndarray, columns: list[Cells]) -> None:
+    """The csv module's field limit on Arrow's cells too: the first row with a longer field
+    is refused as the row reader refuses it."""
+    rows = [
+        int(numbers[np.flatnonzero(long)[0]])
+        for column in columns
+        if (long := pc.greater(pc.utf8_length(column), MAX_FIELD_CHARS).to_numpy(
+            zero_copy_only=False
+        )).any()
+    ]  # fmt: skip
+    if rows:
+        where = Message("%(file)s row %(row)d", file=path.name, row=min(rows))
+        rule = Message("a field is longer than %(limit)d characters", limit=MAX_FIELD_CHARS)
+        raise InputError(InputProblem(where, "row", None, rule))
+
+
 def _arrow_chunks(path: Path, width: int, readings: int) -> Iterator[Chunk]:
     """The rows after the header of a CSV file, by pyarrow's streaming reader, every cell as
     text, in blocks of about ``readings`` readings. Rows with more or fewer cells than the header
@@ -249,6 +265,7 @@ def _arrow_chunks(path: Path, width: int, readings: int) -> Iterator[Chunk]:
         numbers = numbers[:n]
         first = int(numbers[-1]) + 1 if n else first
         columns: list[Cells] = list(batch.columns)
+        _refuse_huge_fields(path, numbers, columns)
         mine = [(number, text) for number, text in odd if number < first]
         if mine:  # rare: the whole chunk as Python cells, with those rows in their place
             odd[:] = [(number, text) for number, text in odd if number >= first]
