@@ -106,6 +106,22 @@ def test_a_serial_listed_twice_in_one_instrument_and_a_backward_range_are_refuse
     assert "range 'Y-9..Y-2' runs backwards" in result.stderr
 
 
+def test_an_instrument_in_certificates_claims_as_many_as_its_serials(tmp_path):
+    """18,000 certificates are 18,000 serials: a range of 17,000 for a quantity of 18,000 is
+    refused naming both; in MWh the serials are not counted."""
+    head = BASE + GRID + "instruments:\n"
+    short = "  - {id: a, kind: gec, quantity: 18000, unit: certificates, "
+    short += "serial: GEC-2025-JS-000001..017000}\n"
+    refused = calc(tmp_path, head + short)
+    assert refused.exit_code == 2
+    assert "instrument a: field 'quantity' = 18000" in refused.stderr
+    assert "the serials name 17000 certificate(s) but the quantity is 18000" in refused.stderr
+    whole = calc(tmp_path, head + short.replace("017000", "018000"), "--format", "json")
+    assert whole.exit_code == 0, whole.output
+    in_mwh = short.replace("unit: certificates", "unit: MWh")
+    assert calc(tmp_path, head + in_mwh, "--format", "json").exit_code == 0
+
+
 def inventory_of(year, *sources, **options):
     from datetime import date
 

@@ -719,3 +719,23 @@ def test_xlsx_never_runs_text_of_the_data_as_a_formula(data):
         c for s in book.worksheets for row in s.iter_rows() for c in row if c.data_type == "n"
     ]
     assert numbers and not any(c.quotePrefix for c in numbers)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_total_whose_uncertainty_covers_little_is_marked_in_7_1(data, lang):
+    """§7.1 marks "low coverage" beside a total that quotes an uncertainty with under 50 %
+    coverage, and nowhere else (not beside a total without an uncertainty)."""
+    import copy
+
+    result = copy.deepcopy(data.result)
+    totals = result["totals"]
+    totals["uncertainty_pct"] = {**totals["uncertainty_pct"], "total_tco2e": 4.0}
+    totals["uncertainty_coverage_pct"] = {
+        **totals["uncertainty_coverage_pct"], "total_tco2e": 30.0, "scope1_tco2e": 80.0
+    }  # fmt: skip
+    page = render_html(dataclasses.replace(data, result=result), lang)
+    section = page[page.index('id="s7-1"') : page.index('id="s7-2"')]
+    marker = "覆盖率低" if lang == "zh-CN" else "low coverage"
+    table = section[: section.index("</table>")]
+    rows = [row for row in table.split("<tr>") if f'<strong class="warn">{marker}' in row]
+    assert len(rows) == 1 and "30.0" in rows[0], rows

@@ -43,7 +43,7 @@ from lingtan.accounting.model import (
     Totals,
 )
 from lingtan.accounting.notes import result_notes
-from lingtan.accounting.serials import serial_problems
+from lingtan.accounting.serials import CERTIFICATE_UNITS, serial_problems
 from lingtan.accounting.steam import SteamStateError, steam_enthalpy
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem
@@ -1117,7 +1117,7 @@ def _allocate_instruments(
         where = Message("instrument %(id)s", id=instrument.id)
         factors: list[FactorUse] = []
         try:
-            if fold_name(instrument.unit) in {"certificate", "certificates", "gec", "张", "个"}:
+            if fold_name(instrument.unit) in CERTIFICATE_UNITS:
                 per = ctx.use(
                     "energy per certificate", "instrument", "gec", "energy_per_certificate", "MWh"
                 )

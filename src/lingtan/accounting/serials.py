@@ -20,7 +20,10 @@ from lingtan.catalog import fold_name
 from lingtan.errors import InputProblem
 from lingtan.i18n import Message
 
-__all__ = ["SerialRange", "parse_serials", "serial_problems"]
+__all__ = ["CERTIFICATE_UNITS", "SerialRange", "parse_serials", "serial_problems"]
+
+#: Units of an instrument counted in certificates (folded): one serial is one certificate.
+CERTIFICATE_UNITS = frozenset({"certificate", "certificates", "gec", "张", "个"})
 
 _TAIL = re.compile(r"^(.*?)(\d+)$")
 
@@ -34,6 +37,11 @@ class SerialRange:
     prefix: str
     first: int | None
     last: int | None
+
+    @property
+    def count(self) -> int:
+        """The number of serials in the range."""
+        return 1 if self.first is None or self.last is None else self.last - self.first + 1
 
     def overlaps(self, other: SerialRange) -> bool:
         if self.prefix != other.prefix:
@@ -85,7 +93,8 @@ def parse_serials(text: str) -> list[SerialRange]:
 
 
 def serial_problems(instruments: Iterable[Instrument]) -> list[InputProblem]:
-    """Every serial claimed twice, within one instrument or by two, and every unreadable one."""
+    """Every serial claimed twice, within one instrument or by two, every unreadable one, and
+    every instrument in certificates whose quantity is not the number of its serials."""
     problems: list[InputProblem] = []
     claimed: list[tuple[SerialRange, str]] = []
     for instrument in instruments:
@@ -97,6 +106,15 @@ def serial_problems(instruments: Iterable[Instrument]) -> list[InputProblem]:
         except ValueError as exc:
             problems.append(InputProblem(where, "serial", instrument.serial, exc.args[0]))
             continue
+        count = sum(serial.count for serial in ranges)
+        if fold_name(instrument.unit) in CERTIFICATE_UNITS and count != instrument.quantity:
+            rule = Message(
+                "the serials name %(count)d certificate(s) but the quantity is %(quantity)s: "
+                "an instrument in certificates claims each of its serials once",
+                count=count,
+                quantity=f"{instrument.quantity:g}",
+            )
+            problems.append(InputProblem(where, "quantity", instrument.quantity, rule))
         for serial in ranges:
             for other, owner in claimed:
                 if serial.overlaps(other):
