@@ -78,7 +78,9 @@ def row_limit() -> int:
         return MAX_ROWS
     if not text.isdigit() or int(text) < 1:
         raise InputError(
-            InputProblem("environment", ENV_MAX_ROWS, text, Message("must be a whole number"))
+            InputProblem(
+                Message("environment"), ENV_MAX_ROWS, text, Message("must be a whole number")
+            )
         )
     return int(text)
 
