@@ -484,3 +484,86 @@ sources:
     (tmp_path / "b.yaml").write_text(basis, encoding="utf-8")
     (refused,) = refusals(lambda: load_calc_file(tmp_path / "b.yaml"), basis)
     assert "供电煤耗" in refused[2]
+
+
+REFUSED_DEFINITIONS = (
+    "record,code,name,parent,energy_type,unit,kind,multiplier,flow\n"
+    "meter,M1,Main,,electricity,kWh,interval,abc,use\n"
+    "switch,M2,Other,,electricity,kWh,interval,1,use\n"
+    "meter,,Nameless,,electricity,kWh,interval,1,use\n"
+)
+
+
+def test_refusals_of_imports_users_and_meters_are_chinese_on_zh_screens(tmp_path):
+    """An activity workbook with bad rows, then one that contradicts the stored data, a user
+    created with a name that is taken and a role that is not one, meters defined badly (in a
+    file and in the store): where, field and rule in Chinese (issue 9)."""
+    from lingtan.imports.load import import_file
+    from lingtan.imports.parse import parse_file
+    from lingtan.imports.template import write_workbook
+    from lingtan.metering.files import read_definitions
+    from lingtan.metering.store import MeterDefinition, define_meters
+    from lingtan.store.db import upgrade
+    from lingtan.store.evidence import EvidenceStore
+    from lingtan.web.accounts import create_user
+
+    facility = [["Refusal Co", "RF-1", "Refusal plant", "CN-ZJ"]]
+    sources = [["grid", "purchased_electricity", "Grid"], ["grid", "purchased_electricity", "G"]]
+    month = ["grid", "2025-01-01", "2025-01-31"]
+    activity = [[*month, 10, "t", "invoice"], [*month, 10, "MWh", "invoice"]]
+    activity += activity[1:]
+    rows = {"报告主体 Facility": facility, "排放源 Sources": sources, "活动数据 Activity": activity}
+    bad = write_workbook(tmp_path / "bad.xlsx", rows)
+    given = f"{tmp_path} {rows} period quantity"  # and the fields, codes of lingtan
+    shown = refusals(lambda: parse_file(bad), given)
+    assert any("定义了两次" in rule for _, _, rule in shown), shown
+    assert any("重复" in rule for _, _, rule in shown), shown
+    assert any("必须能换算为 MWh" in rule for _, _, rule in shown), shown
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lingtan.db'}")
+    upgrade(engine)
+    evidence = EvidenceStore(tmp_path / "evidence")
+    good = {
+        **rows,
+        "排放源 Sources": sources[:1],
+        "活动数据 Activity": [activity[1]],
+    }
+    with session_scope(engine) as session:
+        import_file(
+            session, write_workbook(tmp_path / "good.xlsx", good), evidence=evidence, actor="t"
+        )
+        create_user(session, "ann", "Tq8!vLp3#zR9wK", role="viewer", organization=None, actor="t")
+    changed = {**good, "活动数据 Activity": [[*month, 12, "MWh", "meter"]]}
+    again = write_workbook(tmp_path / "changed.xlsx", changed)
+    with session_scope(engine) as session:
+        (stored,) = refusals(
+            lambda: import_file(session, again, evidence=evidence, actor="t"), f"{given} {changed}"
+        )
+    assert "的已存储活动数据记录冲突" in stored[2] and "数量 10 MWh；来源 invoice" in stored[2]
+    with session_scope(engine) as session:
+        users = refusals(
+            lambda: create_user(
+                session, "ann", "Tq8!vLp3#zR9wK", role="boss", organization=None, actor="t"
+            ),
+            "ann boss username role",
+        )
+        assert [(where, field) for where, field, _ in users] == [
+            ("用户", "username"),
+            ("用户", "role"),
+        ]
+        meter = MeterDefinition("M1", "electricity", "kWh", "sum", node="nowhere", multiplier=0)
+        meters = refusals(
+            lambda: define_meters(session, "RF-1", [], [meter], actor="t"),
+            "M1 sum nowhere kind node multiplier",
+        )
+        assert {where for where, _, _ in meters} == {"计量器具 M1"}
+    (tmp_path / "meters.csv").write_text(REFUSED_DEFINITIONS, encoding="utf-8")
+    definitions = refusals(
+        lambda: read_definitions(tmp_path / "meters.csv"), f"{REFUSED_DEFINITIONS} code record"
+    )
+    assert [rule for _, _, rule in definitions] == [
+        "应为数字",
+        "应为 node 或 meter",
+        "编码为必填项",
+    ]
+    engine.dispose()

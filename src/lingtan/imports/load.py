@@ -13,6 +13,7 @@ The caller commits (``session_scope``): any error leaves the database unchanged.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -25,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError, InputProblem, Problems
+from lingtan.i18n import Message
 from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
 from lingtan.imports.text import file_sha256
 from lingtan.store import audit
@@ -61,21 +63,20 @@ def facility_by_code(session: Session, code: str | None) -> Facility:
         facilities = session.scalars(select(Facility)).all()
         if len(facilities) == 1:
             return facilities[0]
-        names = ", ".join(f.code for f in facilities) or "none yet"
-        raise InputError(
-            InputProblem(
-                "import", "facility", None, f"name the facility (--facility); facilities: {names}"
-            )
-        )
+        names = ", ".join(f.code for f in facilities) or Message("none yet")
+        rule = Message("name the facility (--facility); facilities: %(names)s", names=names)
+        raise InputError(InputProblem(Message("import"), "facility", None, rule))
     found = session.scalars(select(Facility).where(Facility.code == code).limit(2)).all()
     if len(found) != 1:
         rule = (
-            "no such facility: import a workbook with its Facility sheet first"
+            Message("no such facility: import a workbook with its Facility sheet first")
             if not found
-            else "several organizations have a facility with this code: use the web API, "
-            "which knows whose it is"
+            else Message(
+                "several organizations have a facility with this code: use the web API, "
+                "which knows whose it is"
+            )
         )
-        raise InputError(InputProblem("import", "facility", code, rule))
+        raise InputError(InputProblem(Message("import"), "facility", code, rule))
     return found[0]
 
 
@@ -258,7 +259,9 @@ def _facility(
                 row.where,
                 "code",
                 row.code,
-                "is the code of a facility of another organization: facility codes are unique",
+                Message(
+                    "is the code of a facility of another organization: facility codes are unique"
+                ),
             )
         )
         return None
@@ -291,8 +294,11 @@ def _facility(
                     row.where,
                     name,
                     value,
-                    f"differs from the stored facility ({getattr(facility, name)!r}); "
-                    "facility data are not overwritten by an import",
+                    Message(
+                        "differs from the stored facility (%(stored)r); "
+                        "facility data are not overwritten by an import",
+                        stored=getattr(facility, name),
+                    ),
                 )
             )
     return facility
@@ -317,8 +323,14 @@ def _sources(
                         row.where,
                         "source_id",
                         row.code,
-                        f"is stored as {existing.kind} {dict(existing.params)}; the file "
-                        f"has {row.kind} {row.params}: sources are not overwritten",
+                        Message(
+                            "is stored as %(stored_kind)s %(stored_params)s; the file has "
+                            "%(kind)s %(params)s: sources are not overwritten",
+                            stored_kind=existing.kind,
+                            stored_params=str(dict(existing.params)),
+                            kind=row.kind,
+                            params=str(row.params),
+                        ),
                     )
                 )
             else:
@@ -367,20 +379,31 @@ class _Stored:
 
 def _differences(
     previous: _Stored, record: ActivityRow, evidence: set[str], incoming: set[str]
-) -> list[str]:
-    """The fields in which an imported record differs from the stored one."""
+) -> Message | None:
+    """The fields in which an imported record differs from the stored one, with their
+    stored values (``quantity 10 t; origin invoice``), or None when it does not."""
     differ = []
     if not _same(previous.quantity, record.quantity) or previous.unit != record.unit:
-        differ.append(f"quantity {previous.quantity:g} {previous.unit}")
+        quantity = f"{previous.quantity:g}"
+        differ.append(
+            Message("quantity %(quantity)s %(unit)s", quantity=quantity, unit=previous.unit)
+        )
     if previous.origin != record.origin:
-        differ.append(f"origin {previous.origin}")
+        differ.append(Message("origin %(origin)s", origin=previous.origin))
     if (previous.quality_note or None) != (record.quality_note or None):
-        differ.append(f"quality note {previous.quality_note!r}")
+        differ.append(Message("quality note %(note)r", note=previous.quality_note))
     if (previous.params or None) != (record.params or None):
-        differ.append(f"measured parameters {previous.params}")
+        differ.append(Message("measured parameters %(params)s", params=str(previous.params)))
     if evidence != incoming:
-        differ.append(f"evidence {sorted(h[:12] for h in evidence) or 'none'}")
-    return differ
+        hashes = str(sorted(h[:12] for h in evidence)) if evidence else Message("none")
+        differ.append(Message("evidence %(hashes)s", hashes=hashes))
+    return (
+        functools.reduce(
+            lambda head, tail: Message("%(head)s; %(tail)s", head=head, tail=tail), differ
+        )
+        if differ
+        else None
+    )
 
 
 def _new_records(
@@ -432,9 +455,14 @@ def _new_records(
                     record.where,
                     "quantity",
                     f"{record.quantity:g} {record.unit}",
-                    f"conflicts with the stored record of {record.source_code} for "
-                    f"{record.period_start}..{record.period_end} (stored: "
-                    f"{'; '.join(differ)}): correct it explicitly, an import never overwrites",
+                    Message(
+                        "conflicts with the stored record of %(source)s for %(start)s..%(end)s "
+                        "(stored: %(stored)s): correct it explicitly, an import never overwrites",
+                        source=record.source_code,
+                        start=str(record.period_start),
+                        end=str(record.period_end),
+                        stored=differ,
+                    ),
                 )
             )
     spans: dict[str, list[tuple[date, date, ActivityRow | None]]] = defaultdict(list)
@@ -459,16 +487,22 @@ def _overlaps(
         for (start1, end1, row1), (start2, end2, row2) in itertools.pairwise(periods):
             if start2 <= end1 and (row1 or row2):
                 row = row2 or row1
-                other = "a stored record" if not (row1 and row2) else row1.where
-                problems.append(
-                    InputProblem(
-                        row.where,
-                        "period",
-                        f"{start2}..{end2}",
-                        f"overlaps {start1}..{end1} of {what} {code} ({other}): "
+                other = Message("a stored record") if not (row1 and row2) else row1.where
+                span = {"start": str(start1), "end": str(end1), "code": code, "other": other}
+                rule = (
+                    Message(
+                        "overlaps %(start)s..%(end)s of source %(code)s (%(other)s): "
                         "it would be counted twice",
+                        **span,
+                    )
+                    if what == "source"
+                    else Message(
+                        "overlaps %(start)s..%(end)s of product %(code)s (%(other)s): "
+                        "it would be counted twice",
+                        **span,
                     )
                 )
+                problems.append(InputProblem(row.where, "period", f"{start2}..{end2}", rule))
 
 
 def _new_instruments(session, facility, parsed, problems, summary) -> list:
@@ -494,8 +528,14 @@ def _new_instruments(session, facility, parsed, problems, summary) -> list:
                     row.where,
                     "instrument_id",
                     row.code,
-                    f"conflicts with the stored instrument ({existing.quantity:g} "
-                    f"{existing.unit}, {existing.period_start}..{existing.period_end})",
+                    Message(
+                        "conflicts with the stored instrument (%(quantity)s %(unit)s, "
+                        "%(start)s..%(end)s)",
+                        quantity=f"{existing.quantity:g}",
+                        unit=existing.unit,
+                        start=str(existing.period_start),
+                        end=str(existing.period_end),
+                    ),
                 )
             )
     summary.added["instruments"] = len(new)
@@ -524,7 +564,11 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
                     row.where,
                     "unit",
                     row.unit,
-                    f"the product {row.product} is counted in {product.unit}",
+                    Message(
+                        "the product %(product)s is counted in %(unit)s",
+                        product=row.product,
+                        unit=product.unit,
+                    ),
                 )
             )
             continue
@@ -543,7 +587,11 @@ def _new_production(session, facility, parsed, problems, summary) -> list:
                     row.where,
                     "quantity",
                     row.quantity,
-                    f"conflicts with the stored output {existing.quantity:g} {row.unit}",
+                    Message(
+                        "conflicts with the stored output %(quantity)s %(unit)s",
+                        quantity=f"{existing.quantity:g}",
+                        unit=row.unit,
+                    ),
                 )
             )
     spans: dict[str, list[tuple[date, date, Any]]] = defaultdict(list)

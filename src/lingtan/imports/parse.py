@@ -78,7 +78,9 @@ def row_limit() -> int:
         return MAX_ROWS
     if not text.isdigit() or int(text) < 1:
         raise InputError(
-            InputProblem("environment", ENV_MAX_ROWS, text, Message("must be a whole number"))
+            InputProblem(
+                Message("environment"), ENV_MAX_ROWS, text, Message("must be a whole number")
+            )
         )
     return int(text)
 
@@ -421,7 +423,7 @@ _UNITS_BY_KIND = {
 }
 
 
-def _unit_rule(kind: str, params: dict[str, Any], unit: str) -> str | None:
+def _unit_rule(kind: str, params: dict[str, Any], unit: str) -> Message | None:
     """Why ``unit`` cannot measure the activity of a source of ``kind``, or None."""
     if kind in ("purchased_heat", "exported_heat"):
         expected: tuple[str, ...] = ("GJ",) if params.get("medium", "heat") == "heat" else ("t",)
@@ -438,8 +440,10 @@ def _unit_rule(kind: str, params: dict[str, Any], unit: str) -> str | None:
             except UnitError:
                 continue
     except UnitError as exc:
-        return str(exc)
-    return f"a {kind} quantity must convert to {' or '.join(expected)}"
+        return exc.message
+    return Message(
+        "a %(kind)s quantity must convert to %(units)s", kind=kind, units=" or ".join(expected)
+    )
 
 
 def _check_source(
@@ -472,7 +476,7 @@ def _facility(table: Table, problems: list[InputProblem]) -> FacilityRow | None:
             try:
                 region = resolve_region(region).code
             except UnknownRegionError as exc:
-                row.fail("region", region, str(exc))
+                row.fail("region", region, exc.message)
         values_ = {
             k: row.text(k, required=k in ("organization", "code", "name"))
             for k in ("organization", "code", "name", "industry_code", "industry_name", "boundary")
@@ -557,7 +561,7 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
             try:
                 params["region"] = resolve_region(params["region"]).code
             except UnknownRegionError as exc:
-                row.fail("region", params["region"], str(exc))
+                row.fail("region", params["region"], exc.message)
         _check_fuel(row, kind, params)
         _check_substances(row, kind, params)
         if row.ok and code and kind:
@@ -812,8 +816,10 @@ def parse_file(
                     table.origin,
                     "header",
                     ", ".join(table.header),
-                    "is not the header of a known table (facility, sources, activity, "
-                    "monthly, instruments, production)",
+                    Message(
+                        "is not the header of a known table (facility, sources, activity, "
+                        "monthly, instruments, production)"
+                    ),
                 )
             )
             continue
@@ -834,7 +840,9 @@ def parse_file(
                             source.where,
                             "source_id",
                             source.code,
-                            f"is defined twice (first at {seen[source.code]})",
+                            Message(
+                                "is defined twice (first at %(first)s)", first=seen[source.code]
+                            ),
                         )
                     )
                 seen[source.code] = source.where
@@ -867,7 +875,11 @@ def parse_file(
                     record.where,
                     "period",
                     f"{key[1]}..{key[2]}",
-                    f"repeats the record of {key[0]} at {keys[key].where}",
+                    Message(
+                        "repeats the record of %(source)s at %(first)s",
+                        source=key[0],
+                        first=keys[key].where,
+                    ),
                 )
             )
         keys[key] = record
@@ -880,7 +892,7 @@ def parse_file(
     if not problems and not (
         parsed.activity or parsed.sources or parsed.instruments or parsed.production
     ):
-        problems.append(InputProblem(str(path), "file", path.name, "holds no data rows"))
+        problems.append(InputProblem(str(path), "file", path.name, Message("holds no data rows")))
     if problems:
         raise InputError(problems, origin=str(path))
     return parsed

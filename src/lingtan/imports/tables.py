@@ -84,7 +84,7 @@ def match_columns(
                 table.origin,
                 "header",
                 ", ".join(map(str, table.header)),
-                f"required columns are missing: {expected}",
+                Message("required columns are missing: %(columns)s", columns=expected),
             )
         )
     return found
@@ -199,12 +199,14 @@ def read_tables(path: str | Path) -> list[Table]:
     """The tables of a workbook (one per non-empty sheet) or of a CSV file (one)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(InputProblem(str(path), "file", str(path), "does not exist"))
+        raise InputError(InputProblem(str(path), "file", str(path), Message("does not exist")))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return list(_xlsx_tables(path))
     if suffix in (".csv", ".txt"):
         return [_csv_table(path)]
     raise InputError(
-        InputProblem(str(path), "file", path.name, "must be an .xlsx workbook or a .csv file")
+        InputProblem(
+            str(path), "file", path.name, Message("must be an .xlsx workbook or a .csv file")
+        )
     )

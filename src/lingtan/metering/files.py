@@ -817,7 +817,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
         where = Message("%(file)s row %(row)d", file=path.name, row=number)
         record, code = cell("record").casefold(), cell("code")
         if not code:
-            problems.append(InputProblem(where, "code", None, "a code is required"))
+            problems.append(InputProblem(where, "code", None, Message("a code is required")))
             continue
         if record in _NODE:
             nodes.append(
@@ -832,7 +832,7 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
                 try:
                     numbers[key] = float(text) if text else default
                 except ValueError:
-                    problems.append(InputProblem(where, key, text, "a number expected"))
+                    problems.append(InputProblem(where, key, text, Message("a number expected")))
             if len(numbers) < 2:
                 continue
             meters.append(
@@ -850,7 +850,14 @@ def read_definitions(path: str | Path) -> tuple[list[NodeDefinition], list[Meter
                 )
             )
         else:
-            problems.append(InputProblem(where, "record", cell("record"), "node or meter"))
+            problems.append(
+                InputProblem(
+                    where,
+                    "record",
+                    cell("record"),
+                    Message("%(one)s or %(other)s", one="node", other="meter"),
+                )
+            )
     if problems:
         raise InputError(problems, origin=str(path))
     return nodes, meters

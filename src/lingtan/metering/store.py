@@ -205,8 +205,10 @@ def facility_id(session: Session, facility_code: FacilityRef) -> int:
         return facility_code.id
     ids = session.scalars(sa.select(Facility.id).where(Facility.code == facility_code)).all()
     if len(ids) != 1:
-        rule = "no such facility" if not ids else "several facilities have this code"
-        raise InputError(InputProblem("facility", "code", facility_code, rule))
+        rule = (
+            Message("no such facility") if not ids else Message("several facilities have this code")
+        )
+        raise InputError(InputProblem(Message("facility"), "code", facility_code, rule))
     return ids[0]
 
 
@@ -226,7 +228,10 @@ def _meter(session: Session, facility_code: FacilityRef, meter_code: str) -> Met
     if meter is None:
         raise InputError(
             InputProblem(
-                f"facility {facility_label(facility_code)}", "meter", meter_code, "unknown meter"
+                Message("facility %(code)s", code=facility_label(facility_code)),
+                "meter",
+                meter_code,
+                Message("unknown meter"),
             )
         )
     return meter
@@ -620,10 +625,10 @@ def stored_intervals(
     if meter.virtual_formula:
         raise InputError(
             InputProblem(
-                f"meter {meter_code}",
+                Message("meter %(code)s", code=meter_code),
                 "virtual_formula",
                 meter.virtual_formula,
-                "a virtual meter has no readings of its own",
+                Message("a virtual meter has no readings of its own"),
             )
         )
     return _meter_intervals(session, meter, to_epoch(start), to_epoch(end), settings)
@@ -722,13 +727,14 @@ def define_meters(
     session.flush()
     for d in nodes:
         if d.parent and d.parent not in existing:
-            problems.append(InputProblem(f"node {d.code}", "parent", d.parent, "unknown node"))
+            where = Message("node %(code)s", code=d.code)
+            problems.append(InputProblem(where, "parent", d.parent, Message("unknown node")))
         existing[d.code].parent_id = existing[d.parent].id if d.parent in existing else None
     known = {m.code: m for m in session.scalars(sa.select(Meter).where(Meter.facility_id == fid))}
     meters_before: dict[str, dict[str, Any]] = {}
     redefined: list[int] = []  # stored meters whose daily totals change
     for d in meters:
-        where = f"meter {d.code}"
+        where = Message("meter %(code)s", code=d.code)
         if not _METER_CODE.fullmatch(d.code):
             problems.append(
                 InputProblem(
@@ -744,17 +750,28 @@ def define_meters(
         if d.energy_type not in ENERGY_TYPES:
             problems.append(
                 InputProblem(
-                    where, "energy_type", d.energy_type, f"one of {', '.join(ENERGY_TYPES)}"
+                    where,
+                    "energy_type",
+                    d.energy_type,
+                    Message("one of %(options)s", options=", ".join(ENERGY_TYPES)),
                 )
             )
         if d.kind not in METER_KINDS:
-            problems.append(InputProblem(where, "kind", d.kind, "cumulative or interval"))
+            problems.append(
+                InputProblem(
+                    where,
+                    "kind",
+                    d.kind,
+                    Message("%(one)s or %(other)s", one="cumulative", other="interval"),
+                )
+            )
         if d.flow not in METER_FLOWS:
-            problems.append(InputProblem(where, "flow", d.flow, f"one of {', '.join(METER_FLOWS)}"))
+            rule = Message("one of %(options)s", options=", ".join(METER_FLOWS))
+            problems.append(InputProblem(where, "flow", d.flow, rule))
         if not d.multiplier > 0:
-            problems.append(InputProblem(where, "multiplier", d.multiplier, "must be > 0"))
+            problems.append(InputProblem(where, "multiplier", d.multiplier, Message("must be > 0")))
         if d.node and d.node not in existing:
-            problems.append(InputProblem(where, "node", d.node, "unknown node"))
+            problems.append(InputProblem(where, "node", d.node, Message("unknown node")))
         meter = known.get(d.code)
         if meter is None:
             meter = known[d.code] = Meter(facility_id=fid, code=d.code)

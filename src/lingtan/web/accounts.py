@@ -89,6 +89,8 @@ MIN_PASSWORD_SCORE = 3
 #: zxcvbn reads at most this many characters (it refuses more; what follows adds strength).
 _SCORED_CHARS = 72
 TOKEN_PREFIX = "lt_"
+#: Where a problem of a user or of an API token is.
+_USER, _TOKEN = Message("user"), Message("token")
 _hasher = PasswordHasher()
 
 
@@ -183,15 +185,13 @@ def _organization(session: Session, name: str | None) -> Organization:
         organization = session.scalars(statement).first()
     if organization is None:
         known = ", ".join(session.scalars(select(Organization.name).order_by(Organization.name)))
-        rule = "no such organization" if name is not None else "name the organization"
-        raise InputError(
-            InputProblem(
-                "user",
-                "organization",
-                name,
-                f"{rule} (known: {known or 'none yet: import a workbook first'})",
-            )
+        known_ = known or Message("none yet: import a workbook first")
+        rule = (
+            Message("no such organization (known: %(known)s)", known=known_)
+            if name is not None
+            else Message("name the organization (known: %(known)s)", known=known_)
         )
+        raise InputError(InputProblem(_USER, "organization", name, rule))
     return organization
 
 
@@ -202,7 +202,7 @@ def facility_of(session: Session, organization_id: int, code: str) -> Facility:
     ).first()
     if facility is None:
         raise InputError(
-            InputProblem("user", "facility", code, "no such facility in the organization")
+            InputProblem(_USER, "facility", code, Message("no such facility in the organization"))
         )
     return facility
 
@@ -228,19 +228,26 @@ def create_user(
     name = username.strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
         problems.append(
-            InputProblem("user", "username", username, "1 to 100 characters, no spaces")
+            InputProblem(_USER, "username", username, Message("1 to 100 characters, no spaces"))
         )
     elif session.scalars(select(AppUser.id).where(AppUser.username == name)).first():
-        problems.append(InputProblem("user", "username", username, "is taken"))
+        problems.append(InputProblem(_USER, "username", username, Message("is taken")))
     if role not in ROLES:
-        problems.append(InputProblem("user", "role", role, f"one of {', '.join(ROLES)}"))
+        problems.append(
+            InputProblem(
+                _USER, "role", role, Message("one of %(options)s", options=", ".join(ROLES))
+            )
+        )
     weak = password_problem(password, (name,))
     if weak is not None:
         problems.append(weak)
     if role == "admin" and facilities:
         problems.append(
             InputProblem(
-                "user", "facility", ",".join(facilities), "an admin sees every facility already"
+                _USER,
+                "facility",
+                ",".join(facilities),
+                Message("an admin sees every facility already"),
             )
         )
     if problems:
@@ -281,7 +288,7 @@ def user_named(session: Session, username: str, organization_id: int | None = No
         statement = statement.where(AppUser.organization_id == organization_id)
     user = session.scalars(statement).first()
     if user is None:
-        raise InputError(InputProblem("user", "username", username, "no such user"))
+        raise InputError(InputProblem(_USER, "username", username, Message("no such user")))
     return user
 
 
@@ -300,7 +307,7 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProb
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         rule = Message("the password needs at least %(n)s characters", n=MIN_PASSWORD_LENGTH)
-        return InputProblem("user", "password", None, _both(rule))
+        return InputProblem(_USER, "password", None, _both(rule))
     found = zxcvbn(password[:_SCORED_CHARS], user_inputs=list(personal))
     common = any(
         match["pattern"] == "dictionary"
@@ -323,7 +330,7 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProb
         part for part in (found["feedback"]["warning"], *found["feedback"]["suggestions"]) if part
     )
     text = _both(rule) + (f" (zxcvbn: {advice})" if advice else "")
-    return InputProblem("user", "password", None, text)
+    return InputProblem(_USER, "password", None, text)
 
 
 def _check_password(password: str, user: AppUser) -> None:
@@ -332,8 +339,8 @@ def _check_password(password: str, user: AppUser) -> None:
         raise InputError(weak)
 
 
-def _keep_an_admin(session: Session, user: AppUser, what: str) -> None:
-    """Refuse to take away the last active admin of ``user``'s organization.
+def _keep_an_admin(session: Session, user: AppUser, rule: Message) -> None:
+    """Refuse (by ``rule``) to take away the last active admin of ``user``'s organization.
 
     The organization's active admins are locked (PostgreSQL) until the transaction ends, so
     that two admins demoting each other at the same moment cannot both succeed.
@@ -351,15 +358,7 @@ def _keep_an_admin(session: Session, user: AppUser, what: str) -> None:
         .with_for_update()
     ).all()
     if not others:
-        raise InputError(
-            InputProblem(
-                "user",
-                "username",
-                user.username,
-                f"is the last active admin of its organization: cannot {what} (make another "
-                "user admin first)",
-            )
-        )
+        raise InputError(InputProblem(_USER, "username", user.username, rule))
 
 
 def _end_sessions(session: Session, user: AppUser, keep: str | None = None) -> int:
@@ -434,11 +433,15 @@ def set_active(session: Session, user: AppUser, active: bool, *, actor: str) -> 
         If nothing would change, or ``user`` is its organization's last active admin.
     """
     if user.active == active:
-        state = "active" if active else "deactivated"
-        raise InputError(InputProblem("user", "username", user.username, f"is already {state}"))
+        rule = Message("is already active") if active else Message("is already deactivated")
+        raise InputError(InputProblem(_USER, "username", user.username, rule))
     ended = 0
     if not active:
-        _keep_an_admin(session, user, "deactivate it")
+        rule = Message(
+            "is the last active admin of its organization: cannot deactivate it (make another "
+            "user admin first)"
+        )
+        _keep_an_admin(session, user, rule)
         ended = _end_sessions(session, user)
     user.active = active
     session.flush()
@@ -470,11 +473,20 @@ def set_role(session: Session, user: AppUser, role: str, *, actor: str) -> None:
         For an unknown role, the role it has, or demoting the organization's last active admin.
     """
     if role not in ROLES:
-        raise InputError(InputProblem("user", "role", role, f"one of {', '.join(ROLES)}"))
+        raise InputError(
+            InputProblem(
+                _USER, "role", role, Message("one of %(options)s", options=", ".join(ROLES))
+            )
+        )
     if role == user.role:
-        raise InputError(InputProblem("user", "role", role, f"{user.username} has it already"))
+        rule = Message("%(username)s has it already", username=user.username)
+        raise InputError(InputProblem(_USER, "role", role, rule))
     if role != "admin":
-        _keep_an_admin(session, user, "change its role")
+        rule = Message(
+            "is the last active admin of its organization: cannot change its role (make "
+            "another user admin first)"
+        )
+        _keep_an_admin(session, user, rule)
     before = {"role": user.role, "facilities": granted_codes(session, user)}
     if role == "admin":
         session.execute(delete(UserFacility).where(UserFacility.user_id == user.id))
@@ -488,12 +500,12 @@ def grant_facility(session: Session, user: AppUser, code: str, *, actor: str) ->
     """Let ``user`` (not an admin) see the facility ``code`` of its organization."""
     if user.role == "admin":
         raise InputError(
-            InputProblem("user", "facility", code, "an admin sees every facility already")
+            InputProblem(_USER, "facility", code, Message("an admin sees every facility already"))
         )
     site = facility_of(session, user.organization_id, code)
     before = granted_codes(session, user)
     if site.code in before:
-        raise InputError(InputProblem("user", "facility", code, "is granted already"))
+        raise InputError(InputProblem(_USER, "facility", code, Message("is granted already")))
     session.add(UserFacility(user_id=user.id, facility_id=site.id))
     session.flush()
     after = granted_codes(session, user)
@@ -512,7 +524,9 @@ def revoke_facility(session: Session, user: AppUser, code: str, *, actor: str) -
         )
     ).rowcount
     if not removed:
-        raise InputError(InputProblem("user", "facility", code, "is not granted to the user"))
+        raise InputError(
+            InputProblem(_USER, "facility", code, Message("is not granted to the user"))
+        )
     session.flush()
     after = granted_codes(session, user)
     _record_user_change(
@@ -634,11 +648,20 @@ def create_token(
     """A new API token for one facility: returns the token (shown once, stored hashed)."""
     problems = []
     if not name.strip() or len(name) > 100:
-        problems.append(InputProblem("token", "name", name, "1 to 100 characters"))
+        problems.append(InputProblem(_TOKEN, "name", name, Message("1 to 100 characters")))
     if scope not in TOKEN_SCOPES:
-        problems.append(InputProblem("token", "scope", scope, f"one of {', '.join(TOKEN_SCOPES)}"))
+        problems.append(
+            InputProblem(
+                _TOKEN,
+                "scope",
+                scope,
+                Message("one of %(options)s", options=", ".join(TOKEN_SCOPES)),
+            )
+        )
     if expires_at is not None and expires_at <= utc_now():
-        problems.append(InputProblem("token", "expires", expires_at, "must be in the future"))
+        problems.append(
+            InputProblem(_TOKEN, "expires", expires_at, Message("must be in the future"))
+        )
     if problems:
         raise InputError(problems)
     target = facility_of(session, _organization(session, organization).id, facility)
@@ -673,9 +696,9 @@ def create_token(
 def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise InputError(InputProblem("token", "id", token_id, "no such token"))
+        raise InputError(InputProblem(_TOKEN, "id", token_id, Message("no such token")))
     if token.revoked_at is not None:
-        raise InputError(InputProblem("token", "id", token_id, "is already revoked"))
+        raise InputError(InputProblem(_TOKEN, "id", token_id, Message("is already revoked")))
     token.revoked_at = utc_now()
     session.flush()
     audit.record(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError
+from lingtan.i18n import Message
 from lingtan.metering.adapters.http import ingest_batch
 from lingtan.services import inventory as inventories
 from lingtan.store import audit
@@ -105,9 +106,13 @@ def _page(
     return {"items": [shape(row) for row in rows], "total": total, "limit": limit, "offset": offset}
 
 
+#: Where a problem of a request's query, its body or an uploaded file is.
+_QUERY, _BODY, _UPLOAD = Message("query"), Message("body"), Message("upload")
+
+
 def _period(statement: Select, start_column, end_column, start, end) -> Select:
     if start is not None and end is not None and end < start:
-        raise InputError(InputProblem("query", "end", end.isoformat(), "is before start"))
+        raise InputError(InputProblem(_QUERY, "end", end.isoformat(), Message("is before start")))
     if start is not None:
         statement = statement.where(end_column >= start)
     if end is not None:
@@ -282,7 +287,12 @@ def _sniff(filename: str, content: bytes) -> str:
     if media_type is None:
         allowed = ", ".join(sorted(EVIDENCE_KINDS))
         raise InputError(
-            InputProblem("upload", "file", filename, f"not an accepted kind of file ({allowed})")
+            InputProblem(
+                _UPLOAD,
+                "file",
+                filename,
+                Message("not an accepted kind of file (%(allowed)s)", allowed=allowed),
+            )
         )
     if media_type == "application/pdf":
         ok = content.startswith(b"%PDF-")
@@ -296,7 +306,12 @@ def _sniff(filename: str, content: bytes) -> str:
         ok = _is_text(content)
     if not ok:
         raise InputError(
-            InputProblem("upload", "file", filename, f"its content is not {media_type}")
+            InputProblem(
+                _UPLOAD,
+                "file",
+                filename,
+                Message("its content is not %(media_type)s", media_type=media_type),
+            )
         )
     return media_type
 
@@ -337,7 +352,7 @@ def upload_evidence(
     if len(content) > limit:
         raise ApiError(413, f"the file is larger than {limit} bytes")
     if not content:
-        raise InputError(InputProblem("upload", "file", file.filename, "is empty"))
+        raise InputError(InputProblem(_UPLOAD, "file", file.filename, Message("is empty")))
     filename = safe_filename(file.filename or "upload")
     media_type = _sniff(filename, content)
     store = EvidenceStore(request.app.state.evidence_root)
@@ -520,7 +535,9 @@ class RestateRequest(Period, CalculationOptions):
 
 def _checked(period: Period) -> None:
     if period.end < period.start:
-        raise InputError(InputProblem("body", "end", period.end.isoformat(), "is before start"))
+        raise InputError(
+            InputProblem(_BODY, "end", period.end.isoformat(), Message("is before start"))
+        )
 
 
 def _scoped_inventory(session: Session, who: Principal, inventory_id: int, *, write=False):

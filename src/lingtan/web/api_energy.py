@@ -47,7 +47,7 @@ from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility, Meter, MeterDayStale, MeterNode
 from lingtan.store.versions import DataVersion, data_version
 from lingtan.web.admission import watch
-from lingtan.web.api import Limit, Offset, _sniff
+from lingtan.web.api import _QUERY, _UPLOAD, Limit, Offset, _sniff
 from lingtan.web.deps import SAFE_METHODS, ApiError, Db, User, facility
 from lingtan.web.kept import kept
 
@@ -369,10 +369,6 @@ def _meter(session: Session, site: Facility, code: str) -> Meter:
     if found is None:
         raise ApiError(404, "no such meter")
     return found
-
-
-#: Where a problem of a request's query or of an uploaded file is.
-_QUERY, _UPLOAD = Message("query"), Message("upload")
 
 
 def _span(start: datetime, end: datetime, *, grid: bool = False) -> None:
