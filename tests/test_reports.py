@@ -22,6 +22,7 @@ from lingtan.reports import (
     MissingFontError,
     ReportData,
     charts,
+    html_to_pdf,
     render_html,
     render_pdf,
     render_xlsx,
@@ -322,6 +323,21 @@ def test_pdf_embeds_a_cjk_font(pdf, lang, tmp_path):
     cjk = [(name, emb) for name, emb in fonts if re.search(r"Noto.*CJK", name)]
     assert cjk, f"no Noto CJK font in {fonts}"
     assert all(emb == "yes" for _, emb in cjk)
+
+
+def test_pdf_parses_a_style_sheet_once_and_still_applies_it(monkeypatch):
+    import weasyprint
+
+    from lingtan.reports import pdf as pdf_module
+
+    pdf_module._stylesheet.cache_clear()
+    parsed, css = [], weasyprint.CSS
+    monkeypatch.setattr(weasyprint, "CSS", lambda **kw: parsed.append(kw) or css(**kw))
+    page = '<html><head><style>p::after { content: "from the style"; }</style></head>'
+    for body in ("<p>first</p>", "<p>second</p>"):
+        text = pdftotext(html_to_pdf(f"{page}<body>{body}</body></html>"))
+        assert "from the style" in text
+    assert len(parsed) == 1
 
 
 # ---------------------------------------------------------------- XLSX
