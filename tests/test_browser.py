@@ -42,11 +42,11 @@ def server(tmp_path_factory):
             target_tco2e=6000.0,
             actor="setup",
         )
-        # to be locked in a test: its period lies in no calendar year, so it never becomes
-        # the inventory that stands for a year and the overview stays that of January; and it
-        # starts after the locked January (a lock refuses an overlap)
+        # to be locked in a test: February, beside the locked January (a lock refuses an
+        # overlap); shorter than January, it never becomes the inventory that stands for 2025,
+        # so the overview stays that of January
         lockable = inventories.compute(
-            session, alpha, date(2025, 2, 1), date(2026, 1, 31), actor="setup"
+            session, alpha, date(2025, 2, 1), date(2025, 2, 28), actor="setup"
         )
         site.ids["computed_id"] = lockable.id
     with serve(site) as base:
