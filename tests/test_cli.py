@@ -251,3 +251,18 @@ def test_quantities_too_large_for_a_finite_result_are_refused(tmp_path, output, 
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert where in result.stderr and rule in result.stderr
+
+
+def test_a_chinese_refusal_counts_the_problems_it_does_not_list():
+    """As the English text does: all problems in the count, then the line of those not
+    listed (at most MAX_PROBLEMS are kept)."""
+    from lingtan.cli.common import refusal_text
+    from lingtan.errors import MAX_PROBLEMS, InputError, InputProblem
+
+    error = InputError(
+        [InputProblem("f.csv", "value", i, "must not be negative") for i in range(MAX_PROBLEMS + 5)]
+    )
+    text = refusal_text(error, "zh-CN")
+    assert text.splitlines()[0] == f"输入有 {MAX_PROBLEMS + 5} 个问题"
+    assert text.splitlines()[-1] == "  还有 5 个问题未列出"
+    assert len(text.splitlines()) == MAX_PROBLEMS + 2

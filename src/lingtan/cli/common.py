@@ -313,7 +313,7 @@ def refusal_text(error: InputError, lang: str) -> str:
     from lingtan.i18n.catalog import texts
 
     t = texts(lang)
-    count = len(error.problems)
+    count = len(error.problems) + error.omitted
     head = t.ngettext("%(num)d problem in the input", "%(num)d problems in the input", count)
     lines = [f"{error.origin}：{head}" if error.origin else head]
     for problem in error.problems:
@@ -326,6 +326,8 @@ def refusal_text(error: InputError, lang: str) -> str:
             rule=t.message(problem.rule),
         )
         lines.append(f"  - {line}")
+    if (rest := error.not_listed()) is not None:
+        lines.append(f"  {t.message(rest)}")
     return "\n".join(lines)
 
 
