@@ -22,7 +22,7 @@ from lingtan.errors import InputError
 from lingtan.i18n import Message
 from lingtan.metering.adapters.config import ConfigError
 from lingtan.metering.adapters.ingest import Kind, run_ingest
-from lingtan.metering.dead_letters import dead_letters, retry_dead_letter, set_aside
+from lingtan.metering.dead_letters import dead_letters, reason_of, retry_dead_letter, set_aside
 from lingtan.metering.reading import Reading
 from lingtan.metering.rollups import refresh
 from lingtan.metering.store import facility_id, ingest_readings
@@ -78,7 +78,7 @@ class StoreSink:
                 self._stale = True
                 self._refresh_if_due(session)
         except InputError as error:  # the batch can never be stored as it is
-            reason = error.problems[0].rule if len(error.problems) == 1 else Message(str(error))
+            reason = reason_of(error)
             with session_scope(self.engine) as session:
                 for origin, readings in by_source.items():
                     self._set_aside(session, readings, origin, reason)

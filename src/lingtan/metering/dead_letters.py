@@ -25,7 +25,15 @@ from lingtan.metering.store import IngestSummary, facility_id, ingest_readings, 
 from lingtan.store import audit
 from lingtan.store.models import Facility, IngestDeadLetter
 
-__all__ = ["dead_letters", "retry_dead_letter", "set_aside"]
+__all__ = ["dead_letters", "reason_of", "retry_dead_letter", "set_aside"]
+
+
+def reason_of(error: InputError) -> str:
+    """Why the store refused a batch: the rule of its one problem (a Message, translated where
+    shown), or the rules of several joined as they are."""
+    if len(error.problems) == 1:
+        return error.problems[0].rule
+    return "; ".join(str(problem.rule) for problem in error.problems)
 
 
 def set_aside(
@@ -94,10 +102,10 @@ def retry_dead_letter(
             fid = facility_id(session, code)
             refresh(session, fid)
     except InputError as error:
+        reason = reason_of(error)
         letter.attempts += 1
-        letter.reason = "; ".join(p.rule for p in error.problems)
-        first = error.problems[0].rule
-        letter.reason_message = first.as_dict() if isinstance(first, Message) else None
+        letter.reason = str(reason)
+        letter.reason_message = reason.as_dict() if isinstance(reason, Message) else None
         session.flush()
         raise
     audit.record(
