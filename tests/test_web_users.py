@@ -2,6 +2,8 @@
 command line; sessions ended, every change audited without password material, the last
 admin of an organization kept, other organizations' admins answered 404."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -406,6 +408,25 @@ def test_weak_passwords_are_refused_everywhere_with_the_rule_in_chinese(site, we
     assert weak not in created.output + changed.output + set_by_admin.text + own.text
     assert snapshot(site) == before
     assert signs_in(site, "viewer_a", PASSWORD)
+
+
+def test_every_advice_of_zxcvbn_has_chinese_and_the_chinese_half_holds_no_english():
+    """zxcvbn's advice is English only (its feedback.py): each text it can give is in the
+    catalogue (context ``zxcvbn``), and a refusal's Chinese half shows it in Chinese."""
+    import zxcvbn.feedback
+    from babel.messages.extract import extract
+
+    from lingtan.i18n.catalog import _zh_catalogue
+
+    with open(zxcvbn.feedback.__file__, "rb") as source:
+        advice = {found[1] for found in extract("python", source, keywords={"_": None})}
+    assert len(advice) > 20
+    assert not {text for text in advice if ("zxcvbn", text) not in _zh_catalogue()}
+    refused = password_problem("aaaaaaaaaaaa", ())
+    chinese, english = refused.rule.split(" / ")
+    assert "（zxcvbn：“aaa”这样的重复容易被猜中。再加一两个词，不常见的词更好。" in chinese
+    assert not re.search(r"[A-Za-z]{4,}", chinese.replace("zxcvbn", ""))
+    assert 'Repeats like "aaa" are easy to guess.' in english
 
 
 def test_the_users_own_name_makes_a_password_easy_to_guess():

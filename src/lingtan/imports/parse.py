@@ -442,7 +442,9 @@ def _unit_rule(kind: str, params: dict[str, Any], unit: str) -> Message | None:
     except UnitError as exc:
         return exc.message
     return Message(
-        "a %(kind)s quantity must convert to %(units)s", kind=kind, units=" or ".join(expected)
+        "a %(kind)s quantity must convert to one of: %(units)s",
+        kind=kind,
+        units=", ".join(expected),
     )
 
 

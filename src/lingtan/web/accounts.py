@@ -292,9 +292,15 @@ def user_named(session: Session, username: str, organization_id: int | None = No
     return user
 
 
-def _both(message: Message) -> str:
-    """A rule in Chinese, then in English."""
-    return f"{texts('zh-CN').message(message)} / {message}"
+def _both(message: Message, advice: tuple[str, ...] = ()) -> str:
+    """A rule in Chinese, then in English, each with zxcvbn's ``advice`` (English texts of
+    zxcvbn, in the catalogue under the context ``zxcvbn``)."""
+    zh = texts("zh-CN")
+    chinese, english = zh.message(message), str(message)
+    if advice:
+        chinese += "（zxcvbn：" + "".join(zh.pgettext("zxcvbn", part) for part in advice) + "）"
+        english += f" (zxcvbn: {' '.join(advice)})"
+    return f"{chinese} / {english}"
 
 
 def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProblem | None:
@@ -326,11 +332,9 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> InputProb
         )
     else:
         return None
-    advice = " ".join(
-        part for part in (found["feedback"]["warning"], *found["feedback"]["suggestions"]) if part
-    )
-    text = _both(rule) + (f" (zxcvbn: {advice})" if advice else "")
-    return InputProblem(_USER, "password", None, text)
+    feedback = found["feedback"]
+    advice = tuple(part for part in (feedback["warning"], *feedback["suggestions"]) if part)
+    return InputProblem(_USER, "password", None, _both(rule, advice))
 
 
 def _check_password(password: str, user: AppUser) -> None:
