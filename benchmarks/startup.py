@@ -8,6 +8,8 @@ Runs, alternated ``--repeat`` times in one run so that the machine's load falls 
 * ``python -c pass`` -- the interpreter alone, the floor of every command;
 * ``lingtan --help`` -- the command table;
 * ``lingtan calc examples/demo-cell-plant.yaml`` -- an inventory from one file (docs/calc.md);
+* the same with ``--lang zh-CN`` -- Chinese tables, so the .po catalogue is read at start
+  (``lingtan.i18n.catalog``; no compiled .mo): the difference is the catalogue's cost;
 
 each as a new process of the installed ``lingtan`` command (beside this Python), with this
 ``PYTHONPATH``, output discarded. It prints the median wall and CPU time (user + system, from
@@ -51,7 +53,11 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def _cases(compare: str | None) -> dict[str, tuple[list[str], dict[str, str]]]:
     here = dict(os.environ)
-    commands = {"--help": [str(LINGTAN), "--help"], "calc": [str(LINGTAN), "calc", str(EXAMPLE)]}
+    commands = {
+        "--help": [str(LINGTAN), "--help"],
+        "calc": [str(LINGTAN), "calc", str(EXAMPLE)],
+        "calc --lang zh-CN": [str(LINGTAN), "--lang", "zh-CN", "calc", str(EXAMPLE)],
+    }
     cases = {"python -c pass": ([sys.executable, "-c", "pass"], here)}
     cases |= {f"lingtan {name}": (command, here) for name, command in commands.items()}
     if compare:
