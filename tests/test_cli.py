@@ -232,6 +232,14 @@ def test_the_command_line_speaks_chinese_when_asked(tmp_path, monkeypatch):
     assert "时段表" in listing.stdout or "地区" in listing.stdout
     monkeypatch.setenv("LINGTAN_LANG", "en")
     assert "region" in runner.invoke(main, ["tou", "list"]).stdout
+    good = tmp_path / "good.yaml"
+    good.write_text(bad.read_text().replace("unobtainium", "natural_gas").replace("t}", "Nm3}"))
+    first_line = {
+        lang: runner.invoke(main, ["--lang", lang, "calc", str(good)]).stdout.splitlines()[0]
+        for lang in ("zh-CN", "en")
+    }
+    assert "  地区 Jiangsu  " in first_line["zh-CN"] and "region" not in first_line["zh-CN"]
+    assert "  region Jiangsu  " in first_line["en"]
 
 
 TOO_LARGE = [

@@ -21,6 +21,7 @@ from lingtan.cli.common import (
     console,
     emit,
     format_option,
+    heading,
     language,
     print_table,
     refusal_text,
@@ -105,7 +106,8 @@ def _print_result(result: InventoryResult) -> None:
     totals = result.totals
     console().print(
         f"[bold]{inventory.facility_name}[/bold]  {inventory.period_start} – {inventory.period_end}"
-        f"  region {inventory.region or '-'}  GWP {inventory.gwp}  {result.engine_version}"
+        f"  {heading('region', language())} {inventory.region or '-'}  GWP {inventory.gwp}"
+        f"  {result.engine_version}"
     )
     values = vars(totals)
     summary = [

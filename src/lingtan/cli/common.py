@@ -145,8 +145,8 @@ def language() -> str:
     return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
 
 
-def _heading(column: Column, lang: str) -> str:
-    text = column.heading or column.key
+def heading(text: str, lang: str) -> str:
+    """A heading of the command line (context ``cli.column``) in ``lang``."""
     if lang == "en":
         return text
     from lingtan.i18n.catalog import texts  # Babel: only for a Chinese table
@@ -170,7 +170,7 @@ def table_of(
     for i, column in enumerate(columns):
         number = column.digits is not None
         table.add_column(
-            Text(_heading(column, lang)),
+            Text(heading(column.heading or column.key, lang)),
             justify="right" if number else "left",
             min_width=max((cell_len(line[i]) for line in cells), default=None) if number else None,
         )
