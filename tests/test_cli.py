@@ -274,3 +274,27 @@ def test_a_chinese_refusal_counts_the_problems_it_does_not_list():
     assert text.splitlines()[0] == f"输入有 {MAX_PROBLEMS + 5} 个问题"
     assert text.splitlines()[-1] == "  还有 5 个问题未列出"
     assert len(text.splitlines()) == MAX_PROBLEMS + 2
+
+
+def test_no_table_of_the_command_line_has_two_columns_of_one_chinese_heading():
+    """Each table's columns read apart in Chinese as in English (title / 标题（英文）…)."""
+    import importlib
+    import pkgutil
+
+    import lingtan.cli
+    from lingtan.cli.common import Column, heading
+
+    tables = {}
+    for module in pkgutil.iter_modules(lingtan.cli.__path__):
+        found = importlib.import_module(f"lingtan.cli.{module.name}")
+        for name, value in vars(found).items():
+            if isinstance(value, tuple) and value and all(isinstance(c, Column) for c in value):
+                tables[f"{module.name}.{name}"] = value
+    assert len(tables) > 10
+    twice = {
+        where: headings
+        for where, columns in tables.items()
+        if len(set(headings := [heading(c.heading or c.key, "zh-CN") for c in columns]))
+        < len(headings)
+    }
+    assert not twice, twice

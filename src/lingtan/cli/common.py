@@ -151,7 +151,7 @@ def heading(text: str, lang: str) -> str:
         return text
     from lingtan.i18n.catalog import texts  # Babel: only for a Chinese table
 
-    return texts(lang).pgettext(HEADING, text)
+    return texts(lang).label(HEADING, text)
 
 
 def table_of(

@@ -241,10 +241,10 @@ _BUDGET = (
     Column("month"),
     Column("energy_tce", "tce", 3),
     Column("budget_tce", "budget tce", 3),
-    Column("energy_used_pct", "used %", 1),
+    Column("energy_used_pct", "tce used %", 1),
     Column("carbon_tco2", "tCO2", 3),
     Column("budget_tco2", "budget tCO2", 3),
-    Column("carbon_used_pct", "used %", 1),
+    Column("carbon_used_pct", "tCO2 used %", 1),
     Column("alert"),
 )
 

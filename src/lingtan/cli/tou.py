@@ -102,7 +102,7 @@ _HOUR_COLUMNS = (
     Column("from"),
     Column("to"),
     Column("period"),
-    Column("period_zh", "时段"),
+    Column("period_zh", "period name"),
 )
 
 
@@ -234,7 +234,7 @@ def tou_split_command(
         Column(f"energy_{unit}", f"energy [{unit}]", 3),
         Column(f"estimated_{unit}", f"of which estimated [{unit}]", 3),
         Column("intervals", digits=0), Column("missing_intervals", "missing", 0),
-        Column("period_zh", "时段"),
+        Column("period_zh", "period name"),
     )  # fmt: skip
     if as_json or output != "table":
         document = {"facility": code, "meter": meter, "month": month, **split.as_dict()}

@@ -109,6 +109,10 @@ class Texts:
     def pgettext(self, context: str, msgid: str, **values: Any) -> str:
         return _fill(self._lookup(context, msgid), values)
 
+    def label(self, context: str, msgid: str) -> str:
+        """A text that holds no fields (a table's heading, "coverage %"): not %-filled."""
+        return self._lookup(context, msgid)
+
     def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
         return _fill(self._lookup(None, singular, n, plural), {"num": n, **values})
 
