@@ -255,6 +255,6 @@ def epw_dry_bulb(source: Any, *, coerce_year: int | None = None) -> tuple[np.nda
             Message("not a readable EPW weather file: %(error)s", error=str(error))
         ) from None
     times = data.index.tz_localize(None).to_numpy().astype("datetime64[s]")
-    temperature = data["temp_air"].to_numpy(dtype=float)
+    temperature = data["temp_air"].to_numpy(dtype=float, copy=True)
     temperature[temperature >= 99.9] = np.nan
     return times, temperature
