@@ -516,26 +516,43 @@ def _search(
     positive weather slopes (CalTRACK 2.0 §3.4). Returns the index of the best candidate per
     meter (-1 where none qualifies) and its SSE.
 
-    The design is shared by the meters, so each candidate is one solve of the normal
-    equations for all of them, and ``SSE = y'y - b'X'y`` needs no residuals."""
+    The design is shared by the meters, so all candidates are solved together from their
+    normal equations — ``X'X`` (candidates, p, p) and ``X'Y`` (candidates, p, meters), one
+    matrix product for the weather columns of every candidate — and ``SSE = y'y - b'X'y``
+    needs no residuals. (The normal equations serve the choice; the chosen model is then
+    fitted by statsmodels.)"""
     y = data.energy.T  # (periods, meters)
-    yy = np.einsum("ij,ij->j", y, y)
-    best = np.full(y.shape[1], -1)
-    best_sse = np.full(y.shape[1], np.inf)
-    k = len(data.production) + 1
-    for index, (candidate, weather) in enumerate(zip(candidates, columns, strict=True)):
-        x = _design(data, weather)
-        xtx, xty = x.T @ x, x.T @ y
-        try:
-            beta = np.linalg.solve(xtx, xty)
-        except np.linalg.LinAlgError:  # a change point beyond the data: a zero column
-            continue
-        sse = np.maximum(yy - np.einsum("ij,ij->j", beta, xty), 0.0)
-        if candidate.change_points:
-            sse = np.where((beta[k:] > 0).all(axis=0), sse, np.inf)
-        better = sse < best_sse
-        best[better], best_sse[better] = index, sse[better]
-    return best, best_sse
+    n, meters = y.shape
+    base = _design(data, np.empty((0, n)))  # (periods, k): intercept and products
+    k = base.shape[1]
+    weather = np.stack(columns)  # (candidates, w, periods)
+    c, w, _ = weather.shape
+    xtx = np.empty((c, k + w, k + w))
+    xtx[:, :k, :k] = base.T @ base
+    if w:
+        cross = np.einsum("nk,cwn->ckw", base, weather)
+        xtx[:, :k, k:] = cross
+        xtx[:, k:, :k] = cross.transpose(0, 2, 1)
+        xtx[:, k:, k:] = np.einsum("cwn,cvn->cwv", weather, weather)
+    xty = np.empty((c, k + w, meters))
+    xty[:, :k] = base.T @ y
+    if w:
+        xty[:, k:] = (weather.reshape(c * w, n) @ y).reshape(c, w, meters)
+    # a change point beyond the data gives a column of zeros: no model there
+    usable = (np.abs(weather).sum(axis=2) > 0).all(axis=1) if w else np.ones(c, dtype=bool)
+    xtx[~usable] = np.eye(k + w)
+    try:
+        beta = np.linalg.solve(xtx, xty)
+    except np.linalg.LinAlgError:  # collinear variables: the least-norm solution
+        beta = np.linalg.pinv(xtx) @ xty
+    yy = np.einsum("nm,nm->m", y, y)
+    sse = np.maximum(yy[None, :] - np.einsum("cpm,cpm->cm", beta, xty), 0.0)
+    sse[~usable] = np.inf
+    if candidates[0].change_points:
+        sse = np.where((beta[:, k:] > 0).all(axis=1), sse, np.inf)
+    best = np.argmin(sse, axis=0)
+    best_sse = sse[best, np.arange(meters)]
+    return np.where(np.isfinite(best_sse), best, -1), best_sse
 
 
 def _final(
@@ -547,7 +564,7 @@ def _final(
     thresholds: Thresholds,
     min_points: int,
 ) -> Baseline:
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # ~2 s to import: only to fit
 
     y = data.energy[meter]
     x = _design(data, weather)
@@ -562,7 +579,7 @@ def _final(
         names += (["hdd"] if candidate.heating is not None else []) + (
             ["cdd"] if candidate.cooling is not None else []
         )
-    fit = sm.OLS(y, x).fit()
+    fit = OLS(y, x).fit()
     fitted = np.asarray(fit.fittedvalues)
     parameters = x.shape[1] + candidate.change_points
     n = y.size
