@@ -479,3 +479,50 @@ def test_bad_temperature_series_are_refused():
         dd.degree_days_from_readings([], [], base_c=18, kind="warm")
     with pytest.raises(dd.DegreeDayError, match="not a readable EPW"):
         dd.epw_dry_bulb(io.StringIO("not,an,epw\n"))
+
+
+def test_3p_cooling_and_4p_recover_their_change_points():
+    rng = np.random.default_rng(2)
+    temperature = rng.uniform(0, 35, DAYS.size)
+    cooling = 300 + 20 * np.maximum(temperature - 24, 0)
+    base = bl.fit_baseline(
+        days=DAYS,
+        energy=cooling,
+        temperature_c=temperature,
+        model="3p_cooling",
+        balance_points_c=np.arange(10.0, 31.0),
+        thresholds=bl.Thresholds(cv_rmse_pct=30, nmbe_pct=10),
+    )
+    assert base.cooling_change_point_c == 24.0 and base.heating_change_point_c is None
+    assert base.coefficients == pytest.approx({"intercept": 300, "cdd": 20}, rel=1e-9)
+    v_shape = 300 + 10 * np.maximum(17 - temperature, 0) + 20 * np.maximum(temperature - 17, 0)
+    base = bl.fit_baseline(
+        days=DAYS,
+        energy=v_shape,
+        temperature_c=temperature,
+        model="4p",
+        balance_points_c=np.arange(10.0, 31.0),
+    )
+    assert base.heating_change_point_c == base.cooling_change_point_c == 17.0
+    assert base.coefficients == pytest.approx({"intercept": 300, "hdd": 10, "cdd": 20}, rel=1e-9)
+    assert base.parameters == 4
+
+
+def test_among_many_meters_a_flat_one_is_refused_and_the_others_fitted():
+    energy, steel, temperature = factory_year()
+    meters = np.stack([energy, np.full(DAYS.size, 250.0), energy * 2])
+    results = bl.fit_baselines(
+        days=DAYS, energy=meters, production={"steel": steel}, temperature_c=temperature
+    )
+    assert isinstance(results[0], bl.Baseline) and isinstance(results[2], bl.Baseline)
+    assert isinstance(results[1], bl.BaselineError)
+    assert "energy has no variance in the baseline (every value is 250)" in str(results[1])
+    assert results[2].coefficients["steel"] == pytest.approx(2 * results[0].coefficients["steel"])
+
+
+def test_a_constant_temperature_is_refused_for_a_weather_model():
+    energy, steel, _ = factory_year()
+    with pytest.raises(bl.BaselineError, match="temperature has no variance"):
+        bl.fit_baseline(
+            days=DAYS, energy=energy, temperature_c=np.full(DAYS.size, 20.0), model="3p_heating"
+        )
