@@ -521,7 +521,7 @@ def test_among_many_meters_a_flat_one_is_refused_and_the_others_fitted():
 
 
 def test_a_constant_temperature_is_refused_for_a_weather_model():
-    energy, steel, _ = factory_year()
+    energy, _steel, _ = factory_year()
     with pytest.raises(bl.BaselineError, match="temperature has no variance"):
         bl.fit_baseline(
             days=DAYS, energy=energy, temperature_c=np.full(DAYS.size, 20.0), model="3p_heating"
