@@ -254,7 +254,7 @@ def cv_rmse(actual: Any, predicted: Any, *, parameters: int) -> float:
 
     References
     ----------
-    ASHRAE Guideline 14-2014 §5.2.11 and Annex B (degrees of freedom n − p).
+    ASHRAE Guideline 14-2014 Annex B (degrees of freedom n − p).
     """
     y, y_hat = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
     n = y.size
@@ -268,7 +268,7 @@ def nmbe(actual: Any, predicted: Any, *, parameters: int) -> float:
 
     References
     ----------
-    ASHRAE Guideline 14-2014 §5.2.11 and Annex B.
+    ASHRAE Guideline 14-2014 Annex B.
     """
     y, y_hat = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
     return float(100.0 * (y - y_hat).sum() / ((y.size - parameters) * y.mean()))
@@ -331,7 +331,7 @@ def fractional_savings_uncertainty(
 
     References
     ----------
-    ASHRAE Guideline 14-2014 §4.2.11 and Annex B (savings uncertainty of regression models);
+    ASHRAE Guideline 14-2014 §5.2.11 (savings uncertainty) and Annex B (savings uncertainty of regression models);
     Reddy, T.A. and Claridge, D.E. (2000), "Uncertainty of measured energy savings from
     statistical baseline models", HVAC&R Research 6(1).
     """
@@ -620,13 +620,13 @@ def _final(
 def check_baseline(baseline: Baseline, thresholds: Thresholds) -> tuple[Check, ...]:
     """The validity checks of a fitted baseline (each :class:`Check` with its figure).
 
-    ASHRAE Guideline 14-2014 CV(RMSE) and |NMBE| (§5.2.11 figures, limits of
+    ASHRAE Guideline 14-2014 CV(RMSE) and |NMBE| (Annex B figures, limits of
     :class:`Thresholds`); EnPI Lite: R² ≥ 0.5, F-test p < 0.10, every variable p < 0.20 and at
     least one p < 0.10.
 
     References
     ----------
-    ASHRAE Guideline 14-2014 §5.2.11; DOE/LBNL EnPI Lite, "Valid Model Requirements".
+    ASHRAE Guideline 14-2014 Annex B; DOE/LBNL EnPI Lite, "Valid Model Requirements".
     """
     t = thresholds
     checks = [

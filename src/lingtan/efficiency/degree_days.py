@@ -11,13 +11,13 @@ building loses when the day swings across the base).
 The base temperature is a parameter without a default on purpose: it is a property of the
 building or process (where heating or cooling begins), found by the change-point models of
 :mod:`lingtan.efficiency.baseline` or given by a convention the user names (China's climate
-zoning uses HDD18 and CDD26, GB 50176-2016 §4.1; ASHRAE's climatic data uses 18.3 degC/65 degF).
+zoning uses HDD18 and CDD26, GB 50176-2016 ch. 4; ASHRAE's climatic data uses 18.3 degC/65 degF).
 
 References
 ----------
 ISO 15927-6:2007, Hygrothermal performance of buildings — Calculation and presentation of
 climatic data — Part 6: Accumulated temperature differences (degree-days).
-GB 50176-2016 民用建筑热工设计规范 (Code for thermal design of civil building), §4.1
+GB 50176-2016 民用建筑热工设计规范 (Code for thermal design of civil building), ch. 4
 (climate zones by HDD18 and CDD26).
 EnergyPlus, Auxiliary Programs, "Weather Converter Program" (the EPW format: hourly
 values, hour 1 is the hour ending at 01:00 local standard time).
@@ -88,7 +88,7 @@ def cooling_degree_days(temperature_c: Any, *, base_c: float) -> np.ndarray:
 
     References
     ----------
-    ISO 15927-6:2007 §3; GB 50176-2016 §4.1 (CDD26).
+    ISO 15927-6:2007 §3; GB 50176-2016 ch. 4 (CDD26).
     """
     temperature = np.asarray(temperature_c, dtype=float)
     return np.where(np.isnan(temperature), np.nan, np.maximum(temperature - base_c, 0.0))
