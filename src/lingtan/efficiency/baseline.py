@@ -331,7 +331,7 @@ def fractional_savings_uncertainty(
 
     References
     ----------
-    ASHRAE Guideline 14-2014 §5.2.11 (savings uncertainty) and Annex B (savings uncertainty of regression models);
+    ASHRAE Guideline 14-2014 §5.2.11 and Annex B (savings uncertainty of regression models);
     Reddy, T.A. and Claridge, D.E. (2000), "Uncertainty of measured energy savings from
     statistical baseline models", HVAC&R Research 6(1).
     """
