@@ -10,6 +10,7 @@ data class compares a pandas ``Day`` offset with a ``Timedelta``), so it is not 
 from __future__ import annotations
 
 import io
+import json
 import math
 
 import numpy as np
@@ -303,6 +304,11 @@ def test_an_invalid_model_is_refused_with_its_figures_and_reasons():
         require_valid=False,
     )
     assert kept.reasons == baseline.reasons
+    stored = json.loads(json.dumps(kept.as_dict()))
+    assert stored["valid"] is False and stored["r2"] == pytest.approx(baseline.r2)
+    (r2,) = [c for c in stored["checks"] if c["name"] == "r2"]
+    assert r2["reason"]["msgid"] == "R² %(value)s is below %(limit)s (EnPI Lite)"
+    assert texts("zh-CN").message(r2["reason"]) == f"R² {baseline.r2:.3f} 低于 0.5（EnPI Lite）"
 
 
 def test_reporting_conditions_outside_the_baseline_are_refused():

@@ -236,6 +236,39 @@ class Baseline:
     def degrees_of_freedom(self) -> int:
         return self.n - self.parameters
 
+    def as_dict(self) -> dict[str, Any]:
+        """The figures for JSON (a stored result, an API answer): no arrays; each failed
+        check's reason as its :meth:`~lingtan.i18n.Message.as_dict`."""
+        return {
+            "model": self.model,
+            "period": self.period,
+            "variables": list(self.variables),
+            "coefficients": dict(self.coefficients),
+            "p_values": dict(self.p_values),
+            "heating_change_point_c": self.heating_change_point_c,
+            "cooling_change_point_c": self.cooling_change_point_c,
+            "n": self.n,
+            "parameters": self.parameters,
+            "r2": self.r2,
+            "adjusted_r2": self.adjusted_r2,
+            "f_test_p": self.f_test_p,
+            "cv_rmse_pct": self.cv_rmse_pct,
+            "nmbe_pct": self.nmbe_pct,
+            "residual_autocorrelation": self.residual_autocorrelation,
+            "days_left_out": self.days_left_out,
+            "valid": self.valid,
+            "checks": [
+                {
+                    "name": c.name,
+                    "value": c.value,
+                    "limit": c.limit,
+                    "passed": c.passed,
+                    "reason": None if c.passed or c.reason is None else c.reason.as_dict(),
+                }
+                for c in self.checks
+            ],
+        }
+
 
 # -- statistics of ASHRAE Guideline 14 -------------------------------------------------------
 
