@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 from lingtan.efficiency.standards import (
     AXES,
     CATEGORIES,
@@ -193,13 +195,13 @@ def _resolve(
         value = scope.get(name)
         if value is None:
             continue
-        using = [r for r in candidates if r.attribute(name) is not None]
+        using = [r for r in candidates if r.lookup.get(name) is not None]
         if not using:
             continue
         if name in CATEGORIES:
-            kept = [r for r in candidates if r.attribute(name) in (None, value)]
+            kept = [r for r in candidates if r.lookup.get(name) in (None, value)]
             if not kept:
-                values = sorted({r.attribute(name) for r in using}, key=_sort_key)
+                values = sorted({r.lookup.get(name) for r in using}, key=_sort_key)
                 return _verdict(
                     Level.OUT_OF_SCOPE,
                     Message(
@@ -213,20 +215,20 @@ def _resolve(
                 )
             candidates = kept
             continue
-        points = sorted({r.attribute(name) for r in using})
+        points = sorted({r.lookup.get(name) for r in using})
         if any(_close(p, value) for p in points):
             candidates = [
                 r
                 for r in candidates
-                if r.attribute(name) is None or _close(r.attribute(name), value)
+                if r.lookup.get(name) is None or _close(r.lookup.get(name), value)
             ]
             continue
         if value < points[0] or value > points[-1]:
             return _verdict(
                 Level.OUT_OF_SCOPE,
                 Message(
-                    "%(attribute)s = %(value)s is outside %(standard)s (%(low)s to %(high)s); "
-                    "no extrapolation",
+                    "%(attribute)s = %(value)s is outside the rows of %(standard)s in the pack "
+                    "(%(low)s to %(high)s); no extrapolation",
                     attribute=name,
                     value=_shown(value),
                     standard=_standards(using),
@@ -236,7 +238,7 @@ def _resolve(
             )
         low = max(p for p in points if p < value)
         high = min(p for p in points if p > value)
-        pair = [r for r in using if r.attribute(name) in (low, high)]
+        pair = [r for r in using if r.lookup.get(name) in (low, high)]
         if interpolation is not None or not all(r.interpolation for r in pair):
             return _verdict(
                 Level.UNABLE_TO_JUDGE,
@@ -250,15 +252,15 @@ def _resolve(
                     standard=_standards(using),
                 ),
             )
-        candidates = [r for r in candidates if r.attribute(name) is None or r in pair]
+        candidates = [r for r in candidates if r.lookup.get(name) is None or r in pair]
         interpolation = (name, value, low, high)
     for name in (*CATEGORIES, *AXES):
         if scope.get(name) is not None:
             continue
-        needing = {r.attribute(name) for r in candidates} - {None}
+        needing = {r.lookup.get(name) for r in candidates} - {None}
         if not needing:
             continue
-        if name == "kind" and len(needing) == 1 and all(r.attribute(name) for r in candidates):
+        if name == "kind" and len(needing) == 1 and all(r.lookup.get(name) for r in candidates):
             continue  # the one kind of the type: a table, not a nameplate attribute
         return _verdict(
             Level.UNABLE_TO_JUDGE,
@@ -306,7 +308,7 @@ def _scales(
 
 def _ambiguous(rows: Sequence[Threshold]) -> Grade:
     differing = [
-        name for name in (*CATEGORIES, *AXES) if len({r.attribute(name) for r in rows}) > 1
+        name for name in (*CATEGORIES, *AXES) if len({r.lookup.get(name) for r in rows}) > 1
     ]
     return _verdict(
         Level.UNABLE_TO_JUDGE,
@@ -323,8 +325,8 @@ def _interpolate(
 ) -> tuple[Threshold, tuple[Threshold, ...]] | None:
     """The threshold at the item's size, linear between the two tabulated rows."""
     name, value, low, high = interpolation
-    at_low = [r for r in rows if r.attribute(name) == low]
-    at_high = [r for r in rows if r.attribute(name) == high]
+    at_low = [r for r in rows if r.lookup.get(name) == low]
+    at_high = [r for r in rows if r.lookup.get(name) == high]
     if len(at_low) != 1 or len(at_high) != 1:
         return None
     a, b = at_low[0], at_high[0]
@@ -463,6 +465,12 @@ class _Index:
             for threshold in table.thresholds:
                 self.by_type.setdefault(threshold.type, []).append(threshold)
         self.resolved: dict[tuple, Grade | list[_Scale]] = {}
+        #: The attributes the rows of each type use (the others cannot change its verdict).
+        self.names: dict[Any, tuple[str, ...]] = {
+            kind: tuple(n for n in _NAMES if any(r.lookup.get(n) is not None for r in rows))
+            for kind, rows in self.by_type.items()
+        }
+        self.verdicts: dict[tuple, Grade] = {}
 
     def resolve(self, item_type: str, scope: tuple[Any, ...]) -> Grade | list[_Scale]:
         key = (item_type, scope)
@@ -472,6 +480,21 @@ class _Index:
                 self.by_type.get(item_type, ()), dict(zip(_NAMES, scope, strict=True)), item_type
             )
             self.resolved[key] = found
+        return found
+
+    def verdict(self, scales: list[_Scale], codes: tuple[int, ...], measured: list[float]) -> Grade:
+        """The grade of an item whose metrics have ``codes`` (see :func:`_codes`); one of the
+        items' ``measured`` values stands for all."""
+        key = (id(scales), codes)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = _combine(
+                tuple(
+                    _judge_metric(scale, _finite(value))
+                    for scale, value in zip(scales, measured, strict=True)
+                )
+            )
+            self.verdicts[key] = found
         return found
 
 
@@ -531,36 +554,86 @@ def grade_many(
 ) -> list[Grade]:
     """The grade of every item of a register (see :func:`grade`), in order.
 
-    Each distinct combination of type and attributes is matched against the tables once; items
-    with the same verdict share one :class:`Grade` object (it holds no item data).
+    Columnar: the items are grouped by their type and attributes as given, each group is matched
+    against the tables once, and its measured values are compared with the thresholds as numpy
+    arrays; items with the same verdict share one :class:`Grade` object (it holds no item data).
     """
     index = _index(tables)
-    verdicts: dict[tuple, Grade] = {}
-    out: list[Grade] = []
-    for item in items:
-        item_type = str(item.get("type") or "").strip()
-        resolved = index.resolve(item_type, _scope(item))
-        if isinstance(resolved, Grade):
-            out.append(resolved)
-            continue
-        judged = tuple(_level_of(scale, _measured(item.get(scale.metric))) for scale in resolved)
-        key = (id(resolved), judged)
-        found = verdicts.get(key)
+    names_of = index.names
+    groups: dict[tuple, list[int]] = {}
+    for i, item in enumerate(items):
+        item_type = item.get("type")
+        names = names_of.get(item_type, ())
+        key = (item_type, *map(item.get, names)) if names else (item_type,)
+        found = groups.get(key)
         if found is None:
-            found = _combine(
-                tuple(_judge_metric(scale, _measured(item.get(scale.metric))) for scale in resolved)
+            groups[key] = [i]
+        else:
+            found.append(i)
+    out: list[Grade | None] = [None] * len(items)
+    for key, members in groups.items():
+        item_type = str(key[0] or "").strip()
+        given = dict(zip(names_of.get(key[0], ()), key[1:], strict=True))
+        resolved = index.resolve(
+            item_type, tuple(_normalise(name, given.get(name)) for name in _NAMES)
+        )
+        if isinstance(resolved, Grade):
+            for i in members:
+                out[i] = resolved
+            continue
+        chosen = [items[i] for i in members]
+        codes = np.empty((len(resolved), len(members)), dtype=np.int8)
+        values = []
+        for m, scale in enumerate(resolved):
+            measured = _measured_array([item.get(scale.metric) for item in chosen])
+            codes[m] = _codes(scale, measured)
+            values.append(measured)
+        if len(resolved) == 1:
+            unique_codes, first, inverse = np.unique(
+                codes[0], return_index=True, return_inverse=True
             )
-            verdicts[key] = found
-        out.append(found)
-    return out
+            combos = [(int(c),) for c in unique_codes]
+        else:
+            unique, first, inverse = np.unique(
+                codes, axis=1, return_index=True, return_inverse=True
+            )
+            combos = [tuple(int(c) for c in unique[:, u]) for u in range(unique.shape[1])]
+        verdicts = [
+            index.verdict(resolved, combo, [values[m][first[u]] for m in range(len(resolved))])
+            for u, combo in enumerate(combos)
+        ]
+        for i, u in zip(members, inverse.reshape(-1).tolist(), strict=True):
+            out[i] = verdicts[u]
+    return out  # type: ignore[return-value]  # every index was filled
 
 
-def _level_of(scale: _Scale, measured: float | None) -> int:
-    """A cheap key of a metric's verdict: the index of the grade row met (-1: none, -2: no
-    measurement) — equal keys give equal :class:`MetricGrade` objects."""
-    if measured is None:
-        return -2
-    for i, row in enumerate(scale.rows):
-        if row.value is not None and _meets(measured, row):
-            return i
-    return -1
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _measured_array(values: list[Any]) -> np.ndarray:
+    """Measured values as floats, NaN where missing or not a finite number."""
+    try:
+        array = np.array([math.nan if v is None else v for v in values], dtype=float)
+    except (TypeError, ValueError):
+        array = np.array([math.nan if (m := _measured(v)) is None else m for v in values])
+    array[~np.isfinite(array)] = math.nan
+    return array
+
+
+def _codes(scale: _Scale, measured: np.ndarray) -> np.ndarray:
+    """For each measured value, the index of the best grade row it meets (-1: none, -2: no
+    measurement) — equal codes give equal :class:`MetricGrade` objects."""
+    codes = np.full(measured.shape, -1, dtype=np.int8)
+    for i in range(len(scale.rows) - 1, -1, -1):  # worst first: a better grade overwrites
+        row = scale.rows[i]
+        if row.value is None:
+            continue
+        slack = 1e-9 * max(1.0, abs(row.value))
+        if row.higher_is_better:
+            met = measured >= row.value - slack
+        else:
+            met = measured <= row.value + slack
+        codes[met] = i
+    codes[np.isnan(measured)] = -2
+    return codes

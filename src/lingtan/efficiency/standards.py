@@ -21,7 +21,7 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -150,6 +150,10 @@ class Threshold:
     note: str
     origin: str = "shipped"
     row: int = 0
+    lookup: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lookup", dict(self.attributes))
 
     @property
     def level(self) -> int:
@@ -161,10 +165,8 @@ class Threshold:
         return self.direction == "higher_is_better"
 
     def attribute(self, name: str) -> Any:
-        for key, value in self.attributes:
-            if key == name:
-                return value
-        return None
+        """The row's value of attribute ``name``; None where the row applies to any."""
+        return self.lookup.get(name)
 
     @property
     def document(self) -> str:
