@@ -337,9 +337,7 @@ def test_ndrc_benchmark_and_baseline(kind, value, level):
 
 
 def test_ndrc_needs_the_product():
-    assert grade({"type": "product", "energy_kgce_per_t": 1800}).reason.startswith(
-        "kind is needed"
-    )
+    assert grade({"type": "product", "energy_kgce_per_t": 1800}).reason.startswith("kind is needed")
     assert grade({"type": "product", "kind": "tyres", "energy_kgce_per_t": 1}).level == OOS
 
 
@@ -368,7 +366,7 @@ def test_grade_many_equals_grade_one_by_one():
 CUSTOM = """table_id,standard,year,type,kind,rated_power_kw,poles,metric,grade,value,unit,direction,interpolation,status,note
 acme-motors-2026,ACME target,2026,motor,lv_induction,11,4,efficiency_pct,1,94.0,%,higher_is_better,yes,official,company target
 acme-motors-2026,ACME target,2026,motor,lv_induction,15,4,efficiency_pct,1,95.0,%,higher_is_better,yes,official,company target
-"""  # noqa: E501
+"""
 
 
 def test_a_custom_table_is_kept_apart_and_may_interpolate(tmp_path):
