@@ -128,6 +128,32 @@ def test_grades_are_ordered_in_every_row_of_the_equipment_tables():
             assert grades["1"] <= grades["2"] <= grades["3"], key
 
 
+def test_compressor_specific_power_rises_with_pressure_and_falls_with_power():
+    table = next(t for t in shipped_standards() if t.table_id == "gb-19153-2019-table-1")
+    cells = {
+        (
+            r.grade,
+            r.attribute("cooling"),
+            r.attribute("rated_power_kw"),
+            r.attribute("discharge_pressure_mpa"),
+        ): r.value
+        for r in table.thresholds
+        if r.value is not None
+    }
+    powers = sorted({k[2] for k in cells})
+    pressures = sorted({k[3] for k in cells})
+    assert powers == [1.5, 2.2, 3, 4, 5.5, 7.5, 11, 15, 18.5, 22, 30, 37]
+    for (grade_, cooling, power, pressure), value in cells.items():
+        higher = [p for p in pressures if p > pressure]
+        if higher:
+            assert cells[(grade_, cooling, power, higher[0])] > value
+        larger = [p for p in powers if p > power and (grade_, cooling, p, pressure) in cells]
+        if larger:
+            assert cells[(grade_, cooling, larger[0], pressure)] <= value
+        if cooling == "water":
+            assert value < cells[(grade_, "air", power, pressure)]
+
+
 def test_motor_efficiency_rises_with_power_in_every_grade_and_pole_count():
     table = next(t for t in shipped_standards() if t.table_id == "gb-18613-2020-table-1")
     series: dict[tuple, list[tuple[float, float]]] = {}
@@ -290,6 +316,8 @@ def test_dry_type_needs_its_insulation_class():
         (compressor(1.5, 0.3, "air", 6.0), L2, 6.5),
         (compressor(2.2, 1.25, "air", 15.0), L3, 15.0),
         (compressor(3, 0.5, "air", 6.4), L1, 6.5),
+        (compressor(18.5, 1.0, "water", 9.4), L3, 9.4),
+        (compressor(5.5, 0.3, "air", 5.0), L1, 5.0),
     ],
 )
 def test_air_compressors(item, level, limit):
