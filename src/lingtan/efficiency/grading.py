@@ -175,12 +175,32 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _standards(rows: Sequence[Threshold]) -> str:
+def _standards(rows: Sequence[Threshold] | Sequence[_Entry]) -> str:
     return ", ".join(dict.fromkeys(r.document for r in rows))
 
 
+class _Entry:
+    """The rows of one table with the same attributes (the grades of its metrics): what the
+    matching narrows, a few times fewer than the rows."""
+
+    __slots__ = ("document", "interpolation", "lookup", "rows")
+
+    def __init__(self, rows: list[Threshold]):
+        self.rows = rows
+        self.lookup = rows[0].lookup
+        self.document = rows[0].document
+        self.interpolation = all(r.interpolation for r in rows)
+
+
+def _entries(rows: Sequence[Threshold]) -> list[_Entry]:
+    grouped: dict[tuple, list[Threshold]] = {}
+    for row in rows:
+        grouped.setdefault((row.table_id, row.attributes), []).append(row)
+    return [_Entry(group) for group in grouped.values()]
+
+
 def _resolve(
-    kind_rows: Sequence[Threshold], scope: Mapping[str, Any], item_type: str
+    kind_rows: Sequence[_Entry], scope: Mapping[str, Any], item_type: str
 ) -> Grade | list[_Scale]:
     """The grade rows of every metric for an item's attributes, or the verdict that there
     are none (out of scope, or unable to judge)."""
@@ -238,8 +258,8 @@ def _resolve(
             )
         low = max(p for p in points if p < value)
         high = min(p for p in points if p > value)
-        pair = [r for r in using if r.lookup.get(name) in (low, high)]
-        if interpolation is not None or not all(r.interpolation for r in pair):
+        pair = [e for e in using if e.lookup.get(name) in (low, high)]
+        if interpolation is not None or not all(e.interpolation for e in pair):
             return _verdict(
                 Level.UNABLE_TO_JUDGE,
                 Message(
@@ -270,7 +290,7 @@ def _resolve(
                 standard=_standards(candidates),
             ),
         )
-    return _scales(candidates, interpolation)
+    return _scales([r for entry in candidates for r in entry.rows], interpolation)
 
 
 def _sort_key(value: str) -> tuple[int, float, str]:
@@ -370,7 +390,6 @@ def _measured(value: Any) -> float | None:
 
 def _judge_metric(scale: _Scale, measured: float | None) -> MetricGrade:
     rows = scale.rows
-    standard = _standards(rows)
     given = [r for r in rows if r.value is not None]
     if not given:
         return MetricGrade(
@@ -380,7 +399,7 @@ def _judge_metric(scale: _Scale, measured: float | None) -> MetricGrade:
             rows,
             Message(
                 "%(standard)s has no value (—) for %(metric)s here",
-                standard=standard,
+                standard=_standards(rows),
                 metric=scale.metric,
             ),
             scale.sources,
@@ -394,7 +413,7 @@ def _judge_metric(scale: _Scale, measured: float | None) -> MetricGrade:
             Message(
                 "%(metric)s is needed to grade against %(standard)s",
                 metric=scale.metric,
-                standard=standard,
+                standard=_standards(rows),
             ),
             scale.sources,
         )
@@ -421,7 +440,7 @@ def _judge_metric(scale: _Scale, measured: float | None) -> MetricGrade:
             Message(
                 "%(metric)s misses every grade %(standard)s gives, and its minimum is — (no data)",
                 metric=scale.metric,
-                standard=standard,
+                standard=_standards(rows),
             ),
             scale.sources,
         )
@@ -460,10 +479,11 @@ class _Index:
     """The rows of a set of tables by type, and the resolutions already made."""
 
     def __init__(self, tables: Sequence[StandardTable]):
-        self.by_type: dict[str, list[Threshold]] = {}
+        rows: dict[str, list[Threshold]] = {}
         for table in tables:
             for threshold in table.thresholds:
-                self.by_type.setdefault(threshold.type, []).append(threshold)
+                rows.setdefault(threshold.type, []).append(threshold)
+        self.by_type: dict[str, list[_Entry]] = {k: _entries(v) for k, v in rows.items()}
         self.resolved: dict[tuple, Grade | list[_Scale]] = {}
         #: The attributes the rows of each type use (the others cannot change its verdict).
         self.names: dict[Any, tuple[str, ...]] = {

@@ -151,9 +151,13 @@ class Threshold:
     origin: str = "shipped"
     row: int = 0
     lookup: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: ``GB 18613-2020 表1 Table 1``: the standard and its table (made from the fields).
+    document: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lookup", dict(self.attributes))
+        year = f"-{self.year}" if self.year and self.year not in self.standard else ""
+        object.__setattr__(self, "document", f"{self.standard}{year} {self.table}".strip())
 
     @property
     def level(self) -> int:
@@ -167,12 +171,6 @@ class Threshold:
     def attribute(self, name: str) -> Any:
         """The row's value of attribute ``name``; None where the row applies to any."""
         return self.lookup.get(name)
-
-    @property
-    def document(self) -> str:
-        """``GB 18613-2020 表1 Table 1`` — the standard and its table."""
-        year = f"-{self.year}" if self.year and self.year not in self.standard else ""
-        return f"{self.standard}{year} {self.table}".strip()
 
     def provenance(self) -> dict[str, Any]:
         """Everything a verifier needs to find the value in its source."""
