@@ -108,6 +108,7 @@ def test_grade_against_a_custom_table(tmp_path):
         ("X1,motor,,11,4,90,,,,,,,,,,,,,,1.5,", "load_factor", "'1.5'", "between 0 and 1"),
         ("X1,transformer,,,,,250,10,paper,,amorphous,,0.1,2,,,,,,,", "insulation", "'paper'",
          "must be one of oil, dry"),
+        ("X1,motor,,11,4,-5,,,,,,,,,,,,,,,", "efficiency_pct", "'-5'", "above 0"),
     ],
 )  # fmt: skip
 def test_bad_registers_are_refused_with_file_row_column_value_and_rule(
@@ -133,6 +134,33 @@ def test_a_quantity_in_another_unit_a_repeated_id_and_a_missing_file_are_refused
     assert result.exit_code == 2 and "repeats row 2" in result.stderr
     result = run("grade", tmp_path / "none.csv")
     assert result.exit_code == 2 and "cannot be read" in result.stderr
+
+
+def test_a_boiler_efficiency_above_110_percent_is_refused(tmp_path):
+    path = register(
+        tmp_path,
+        ["B1,boiler,natural_gas,no,111"],
+        header="id,type,fuel,condensing,thermal_efficiency_pct",
+    )
+    result = run("grade", path)
+    assert result.exit_code == 2
+    assert "'thermal_efficiency_pct' = '111': must be above 0 and at most 110 %" in result.stderr
+
+
+def test_the_example_register_grades():
+    result = run("grade", "examples/equipment-register.csv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    levels = {row["id"]: row["level"] for row in json.loads(result.stdout)}
+    assert levels == {
+        "M-101": "LEVEL_3",
+        "M-102": "LEVEL_1",
+        "M-103": "OUT_OF_SCOPE",
+        "T-01": "LEVEL_3",
+        "T-02": "LEVEL_2",
+        "C-01": "LEVEL_3",
+        "B-01": "LEVEL_3",
+        "F-01": "OUT_OF_SCOPE",
+    }
 
 
 def test_standards_lists_the_shipped_tables():

@@ -82,6 +82,8 @@ def test_every_shipped_table_reads_with_provenance():
         "gb-20052-2024-table-1",
         "gb-20052-2024-table-2",
         "gb-19153-2019-table-1",
+        "gb-24500-2020-table-4",
+        "gb-24500-2020-clause-5-2",
         "gb-40879-2021-grades",
         "ndrc-2023-723-levels",
     }
@@ -334,6 +336,43 @@ def test_air_compressor_no_data_cells_and_scope():
     between = grade(compressor(37, 0.75, "air", 6.7))  # no interpolation in GB 19153
     assert between.level == UTJ and "0.7 and 0.8" in between.reason
     assert grade(compressor(37, 1.5, "air", 6.7)).level == OOS
+
+
+# --- GB 24500-2020 Table 4 and clause 5.2: industrial boilers --------------------------------
+
+
+def boiler(fuel, efficiency, **attributes):
+    return {"type": "boiler", "fuel": fuel, "thermal_efficiency_pct": efficiency, **attributes}
+
+
+@pytest.mark.parametrize(
+    ("item", "level", "limit"),
+    [
+        (boiler("natural_gas", 96, condensing="no"), L1, 96),  # exactly on grade 1
+        (boiler("natural_gas", 94.5, condensing="no"), L2, 94),
+        (boiler("natural_gas", 92, condensing="no"), L3, 92),
+        (boiler("natural_gas", 91.9, condensing="no"), NC, 92),
+        (boiler("natural_gas", 103, condensing="yes"), L1, 103),  # on the net calorific value
+        (boiler("oil", 93, condensing="no"), L2, 93),  # the oil row applies either way
+        (boiler("coal", 88, combustion="chamber"), L3, 88),
+        (boiler("electricity", 97), L3, 97),  # the limit; no grades 1 and 2
+        (boiler("electricity", 96.9), NC, 97),
+    ],
+)
+def test_industrial_boilers(item, level, limit):
+    result = grade(item)
+    assert result.level == level, result.reason
+    (threshold,) = result.thresholds
+    assert threshold.value == limit and threshold.standard == "GB 24500"
+
+
+def test_boilers_need_what_selects_their_row():
+    assert grade(boiler("natural_gas", 95)).reason.startswith("condensing is needed")
+    # Tables 1-3 (grate, fluidised-bed and biomass boilers) are not shipped: never graded
+    # against the chamber-fired row
+    assert grade(boiler("coal", 90)).reason.startswith("combustion is needed")
+    assert grade(boiler("coal", 90, combustion="grate")).level == OOS
+    assert grade(boiler("biomass", 90)).level == OOS
 
 
 # --- GB 40879-2021 and the NDRC 2023 levels --------------------------------------------------

@@ -53,8 +53,8 @@ _STANDARD_COLUMNS = (
 
 @click.group("efficiency")
 def efficiency() -> None:
-    """Energy efficiency: grade equipment against the standards pack (GB 18613, GB 20052,
-    GB 19153, GB 40879, NDRC benchmark levels)."""
+    """Energy efficiency: grade an equipment register against the standards pack (GB 18613,
+    GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save."""
 
 
 def _threshold_text(row: Threshold) -> str:

@@ -40,7 +40,7 @@ COMMANDS = {
         "lingtan.cli.efficiency",
         "efficiency",
         "Energy efficiency: grade an equipment register against the standards pack (GB 18613, "
-        "GB 20052, GB 19153 …), with the saving of grade-1 replacements.",
+        "GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save.",
     ),
     "energy": LazyCommand(
         "lingtan.cli.energy",

@@ -11,6 +11,10 @@ that names a known quantity in another unit, e.g. ``rated_power_w``, which is re
   ``load_loss_kw``;
 * air compressor: ``rated_power_kw``, ``discharge_pressure_mpa``, ``cooling`` (``air`` |
   ``water``), ``drive`` (``fixed`` | ``variable``), ``specific_power_kw_per_m3_min``;
+* boiler: ``fuel`` (``natural_gas`` | ``oil`` | ``coal`` | ``biomass`` | ``electricity``),
+  ``combustion`` (``chamber`` | ``grate`` | ``fluidised_bed``), ``condensing`` (``yes`` |
+  ``no``), ``thermal_efficiency_pct`` (on the net calorific value: a condensing boiler may
+  exceed 100 %);
 * data centre: ``pue``; a product of the NDRC levels: ``kind`` and ``energy_kgce_per_t`` (or
   ``ac_power_kwh_per_t``, ``energy_kgce_per_weight_box``);
 * every item: ``running_hours_per_year`` [h], ``load_factor`` [0–1], ``replacement_cost_cny``.
@@ -62,6 +66,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "connection": ("Dyn11", "Yzn11", "Yyn0"),
     "cooling": ("air", "water"),
     "drive": ("fixed", "variable"),
+    "fuel": ("natural_gas", "oil", "coal", "biomass", "electricity"),
+    "combustion": ("chamber", "grate", "fluidised_bed"),
+    "condensing": ("yes", "no"),
 }
 
 
@@ -77,6 +84,12 @@ def _percentage(value: float) -> Message | None:
     if 0 < value <= 100:
         return None
     return Message("must be above 0 and at most 100 %%")
+
+
+def _thermal_percentage(value: float) -> Message | None:
+    if 0 < value <= 110:
+        return None
+    return Message("must be above 0 and at most 110 %% (on the net calorific value)")
 
 
 def _fraction(value: float) -> Message | None:
@@ -112,6 +125,7 @@ NUMBERS: dict[str, Callable[[float], Message | None]] = {
     "load_loss_kw": _not_negative,
     "discharge_pressure_mpa": _positive,
     "specific_power_kw_per_m3_min": _positive,
+    "thermal_efficiency_pct": _thermal_percentage,
     "pue": _pue,
     "energy_kgce_per_t": lambda value: None,  # may be negative (converter steelmaking)
     "ac_power_kwh_per_t": _positive,
@@ -132,6 +146,7 @@ _STEMS = {
     "load_loss": "load_loss_kw",
     "discharge_pressure": "discharge_pressure_mpa",
     "specific_power": "specific_power_kw_per_m3_min",
+    "thermal_efficiency": "thermal_efficiency_pct",
     "running_hours": "running_hours_per_year",
     "replacement_cost": "replacement_cost_cny",
 }

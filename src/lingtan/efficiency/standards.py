@@ -69,6 +69,9 @@ STANDARD_COLUMNS = (
     "connection",
     "cooling",
     "drive",
+    "fuel",
+    "combustion",
+    "condensing",
     "discharge_pressure_mpa",
     "metric",
     "grade",
@@ -93,6 +96,9 @@ CATEGORIES = (
     "connection",
     "cooling",
     "drive",
+    "fuel",
+    "combustion",
+    "condensing",
 )
 #: Attributes matched by number at tabulated points; interpolation between two points only
 #: where both rows allow it (the size axes), never beyond the first or last point.
