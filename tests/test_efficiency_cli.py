@@ -154,6 +154,7 @@ def test_the_example_register_grades():
     assert levels == {
         "M-101": "LEVEL_3",
         "M-102": "LEVEL_1",
+        "P-01": "LEVEL_2",
         "M-103": "OUT_OF_SCOPE",
         "T-01": "LEVEL_3",
         "T-02": "LEVEL_2",

@@ -83,6 +83,7 @@ def test_every_shipped_table_reads_with_provenance():
         "gb-20052-2024-table-2",
         "gb-19153-2019-table-1",
         "gb-24500-2020-table-4",
+        "gb-30253-2024-table-1",
         "gb-24500-2020-clause-5-2",
         "gb-40879-2021-grades",
         "ndrc-2023-723-levels",
@@ -119,8 +120,11 @@ def _by(table_id, metric=None):
 
 def test_grades_are_ordered_in_every_row_of_the_equipment_tables():
     """A transcription slip shows as a grade 1 worse than grade 2 or 3."""
-    for table_id in ("gb-18613-2020-table-1",):
+    for table_id in ("gb-18613-2020-table-1", "gb-30253-2024-table-1"):
         for key, grades in _by(table_id).items():
+            if grades["1"] is None:
+                assert grades["2"] is None and grades["3"] is None, key
+                continue
             assert grades["1"] >= grades["2"] >= grades["3"], key
     for table_id in ("gb-20052-2024-table-1", "gb-20052-2024-table-2", "gb-19153-2019-table-1"):
         for key, grades in _by(table_id).items():
@@ -156,12 +160,16 @@ def test_compressor_specific_power_rises_with_pressure_and_falls_with_power():
             assert value < cells[(grade_, "air", power, pressure)]
 
 
-def test_motor_efficiency_rises_with_power_in_every_grade_and_pole_count():
-    table = next(t for t in shipped_standards() if t.table_id == "gb-18613-2020-table-1")
+@pytest.mark.parametrize("table_id", ["gb-18613-2020-table-1", "gb-30253-2024-table-1"])
+def test_motor_efficiency_rises_with_power_in_every_grade_and_pole_count(table_id):
+    table = next(t for t in shipped_standards() if t.table_id == table_id)
     series: dict[tuple, list[tuple[float, float]]] = {}
     for row in table.thresholds:
-        key = (row.grade, row.attribute("poles"))
-        series.setdefault(key, []).append((row.attribute("rated_power_kw"), row.value))
+        if row.value is None:
+            continue
+        power = row.attribute("rated_power_kw")
+        power = power[0] if isinstance(power, tuple) else power  # a range row: its low end
+        series.setdefault((row.grade, row.attribute("poles")), []).append((power, row.value))
     for key, points in series.items():
         values = [v for _, v in sorted(points)]
         assert values == sorted(values), key
@@ -225,6 +233,51 @@ def test_motor_out_of_scope_and_unable_to_judge():
     no_efficiency = grade(motor(11, 4))
     assert no_efficiency.level == UTJ and "efficiency_pct is needed" in no_efficiency.reason
     assert grade({"type": "fan"}).level == OOS
+
+
+# --- GB 30253-2024 Table 1: line-start permanent-magnet synchronous motors -------------------
+
+
+def pmsm(power, poles, efficiency, drive="fixed"):
+    return {
+        "type": "pm_motor",
+        "rated_power_kw": power,
+        "poles": poles,
+        "efficiency_pct": efficiency,
+        "drive": drive,
+    }
+
+
+@pytest.mark.parametrize(
+    ("item", "level", "limit"),
+    [
+        (pmsm(11, 4, 95.1), L1, 95.1),  # exactly on grade 1
+        (pmsm(11, 16, 90.7), L2, 90.7),
+        (pmsm(0.55, 8, 77.0), L3, 77.0),
+        (pmsm(0.55, 8, 76.9), NC, 77.0),
+        (pmsm(90, 10, 95.5), L2, 95.5),
+        (pmsm(400, 6, 96.6), L3, 96.6),  # the range row 400 <= P <= 1000, both ends included
+        (pmsm(1000, 2, 97.5), L1, 97.5),
+        (pmsm(620, 4, 97.5), L2, 97.4),
+    ],
+)
+def test_permanent_magnet_motors(item, level, limit):
+    result = grade(item)
+    assert result.level == level, result.reason
+    (threshold,) = result.thresholds
+    assert threshold.value == limit and threshold.standard == "GB 30253"
+    assert threshold.page == "7-8"
+
+
+def test_permanent_magnet_motor_scope():
+    assert grade(pmsm(55, 12, 96.0)).level == OOS  # "—" in the table
+    assert grade(pmsm(1001, 4, 97.0)).level == OOS
+    between = grade(pmsm(380, 4, 97.0))  # between the 355 kW row and the 400..1000 range
+    assert between.level == UTJ and "355 and 400" in between.reason
+    assert grade(pmsm(11, 4, 95.0, drive="variable")).level == OOS  # not the line-start table
+    assert grade(pmsm(11, 4, 95.0, drive=None)).reason.startswith("drive is needed")
+    threshold = grade(pmsm(500, 4, 97.0)).thresholds[0]
+    assert threshold.provenance()["rated_power_kw"] == (400.0, 1000.0)
 
 
 # --- GB 20052-2024 Table 1: 10 kV oil-immersed -----------------------------------------------
@@ -481,6 +534,8 @@ def test_a_custom_table_may_not_reuse_a_shipped_id_nor_miss_columns():
         read_standards_text(CUSTOM.replace("acme-motors-2026", "gb-18613-2020-table-1"), "t.csv")
     with pytest.raises(InputError, match="required columns are missing"):
         read_standards_text("table_id,standard\nx,y\n", "t.csv")
+    with pytest.raises(InputError, match=r"a range LOW\.\.HIGH"):
+        read_standards_text(CUSTOM.replace("lv_induction,11,", "lv_induction,15..11,", 1), "t.csv")
     with pytest.raises(InputError, match="duplicates row 2"):
         read_standards_text(CUSTOM + CUSTOM.splitlines()[1] + "\n", "t.csv")
 

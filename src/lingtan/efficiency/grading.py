@@ -235,15 +235,14 @@ def _resolve(
                 )
             candidates = kept
             continue
-        points = sorted({r.lookup.get(name) for r in using})
-        if any(_close(p, value) for p in points):
-            candidates = [
-                r
-                for r in candidates
-                if r.lookup.get(name) is None or _close(r.lookup.get(name), value)
-            ]
+        values = {r.lookup.get(name) for r in using}
+        points = sorted(v for v in values if not isinstance(v, tuple))
+        ranges = sorted(v for v in values if isinstance(v, tuple))
+        if any(_close(p, value) for p in points) or any(_within(r, value) for r in ranges):
+            candidates = [r for r in candidates if _covers(r.lookup.get(name), value)]
             continue
-        if value < points[0] or value > points[-1]:
+        ends = [*points, *(end for bounds in ranges for end in bounds)]
+        if value < min(ends) or value > max(ends):
             return _verdict(
                 Level.OUT_OF_SCOPE,
                 Message(
@@ -252,14 +251,19 @@ def _resolve(
                     attribute=name,
                     value=_shown(value),
                     standard=_standards(using),
-                    low=_shown(points[0]),
-                    high=_shown(points[-1]),
+                    low=_shown(min(ends)),
+                    high=_shown(max(ends)),
                 ),
             )
-        low = max(p for p in points if p < value)
-        high = min(p for p in points if p > value)
-        pair = [e for e in using if e.lookup.get(name) in (low, high)]
-        if interpolation is not None or not all(e.interpolation for e in pair):
+        low = max(p for p in ends if p < value)
+        high = min(p for p in ends if p > value)
+        pair = [e for e in using if e.lookup.get(name) in (low, high)]  # points only
+        if (
+            interpolation is not None
+            or low not in points
+            or high not in points
+            or not all(e.interpolation for e in pair)
+        ):
             return _verdict(
                 Level.UNABLE_TO_JUDGE,
                 Message(
@@ -291,6 +295,19 @@ def _resolve(
             ),
         )
     return _scales([r for entry in candidates for r in entry.rows], interpolation)
+
+
+def _within(bounds: tuple[float, float], value: float) -> bool:
+    return bounds[0] <= value <= bounds[1] or _close(bounds[0], value) or _close(bounds[1], value)
+
+
+def _covers(cell: Any, value: float) -> bool:
+    """Whether a row's axis cell (None: any; a point; a range) holds ``value``."""
+    if cell is None:
+        return True
+    if isinstance(cell, tuple):
+        return _within(cell, value)
+    return _close(cell, value)
 
 
 def _sort_key(value: str) -> tuple[int, float, str]:

@@ -4,7 +4,8 @@ Columns (a header may be in any order; unknown columns are kept but not read, ex
 that names a known quantity in another unit, e.g. ``rated_power_w``, which is refused):
 
 * ``id`` (required, unique), ``type`` (required: :data:`EQUIPMENT_TYPES`), ``name``, ``kind``;
-* motor: ``rated_power_kw``, ``poles``, ``efficiency_pct``;
+* motor (low-voltage induction) and pm_motor (permanent-magnet synchronous, with ``drive``):
+  ``rated_power_kw``, ``poles``, ``efficiency_pct``;
 * transformer: ``rated_capacity_kva``, ``voltage_kv``, ``insulation`` (``oil`` | ``dry``),
   ``insulation_class`` (``B`` | ``F`` | ``H``, dry types), ``core`` (``electrical_steel`` |
   ``amorphous``), ``connection`` (``Dyn11`` | ``Yzn11`` | ``Yyn0``), ``no_load_loss_kw``,
@@ -48,6 +49,7 @@ __all__ = [
 #: others are out of its scope until their tables are sourced).
 EQUIPMENT_TYPES = (
     "motor",
+    "pm_motor",
     "transformer",
     "air_compressor",
     "fan",

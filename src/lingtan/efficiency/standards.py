@@ -100,8 +100,9 @@ CATEGORIES = (
     "combustion",
     "condensing",
 )
-#: Attributes matched by number at tabulated points; interpolation between two points only
-#: where both rows allow it (the size axes), never beyond the first or last point.
+#: Attributes matched by number at tabulated points (or within a row's range ``LOW..HIGH``,
+#: both ends included: ``400..1000`` kW); interpolation between two points only where both rows
+#: allow it, never beyond the first or last point.
 AXES = ("discharge_pressure_mpa", "rated_power_kw", "rated_capacity_kva")
 #: Every attribute that selects a row, in the order they are matched.
 ATTRIBUTES = CATEGORIES + AXES
@@ -291,7 +292,21 @@ def _parse_rows(
             text = _text(row, column)
             if not text:
                 continue
-            if column in AXES or column in NUMERIC_CATEGORIES:
+            if column in AXES and ".." in text:
+                low, _, high = text.partition("..")
+                bounds = (_number(low.strip()), _number(high.strip()))
+                if bounds[0] is None or bounds[1] is None or not 0 < bounds[0] < bounds[1]:
+                    problems.append(
+                        InputProblem(
+                            where,
+                            column,
+                            text,
+                            Message("must be a positive number or a range LOW..HIGH"),
+                        )
+                    )
+                    continue
+                attributes.append((column, bounds))
+            elif column in AXES or column in NUMERIC_CATEGORIES:
                 parsed = _number(text)
                 if parsed is None or parsed <= 0:
                     problems.append(
