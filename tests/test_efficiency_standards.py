@@ -476,11 +476,13 @@ def test_grade_many_equals_grade_one_by_one():
         {"type": "pump"},
         {"type": "motor", "rated_power_kw": "11", "poles": "4", "efficiency_pct": "93.3"},
         motor(0.75, 4, math.nan),
+        {**motor(0.75, 4, 88.2), "type": " motor "},
     ] * 3
     many = grade_many(items)
     assert [g.level for g in many] == [grade(item).level for item in items]
     assert [str(g.reason) for g in many] == [str(grade(item).reason) for item in items]
     assert many[8].level == L2
+    assert many[10].level == L1
 
 
 CUSTOM = """table_id,standard,year,type,kind,rated_power_kw,poles,metric,grade,value,unit,direction,interpolation,status,note

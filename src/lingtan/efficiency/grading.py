@@ -557,15 +557,16 @@ def grade(item: Mapping[str, Any], *, tables: Sequence[StandardTable] | None = N
     Parameters
     ----------
     item : mapping
-        ``type`` (``motor``, ``transformer``, ``air_compressor``, ``data_centre``,
-        ``product`` …), the attributes that choose a row (``rated_power_kw`` [kW], ``poles``,
-        ``rated_capacity_kva`` [kVA], ``voltage_kv`` [kV], ``insulation`` (``oil`` | ``dry``),
-        ``insulation_class`` (``B`` | ``F`` | ``H``), ``core`` (``electrical_steel`` |
-        ``amorphous``), ``connection`` (``Dyn11`` | ``Yzn11`` | ``Yyn0``), ``cooling``
-        (``air`` | ``water``), ``drive`` (``fixed`` | ``variable``),
-        ``discharge_pressure_mpa`` [MPa], ``kind``), and the measured metrics:
-        ``efficiency_pct`` [%], ``no_load_loss_kw`` [kW], ``load_loss_kw`` [kW],
-        ``specific_power_kw_per_m3_min`` [kW/(m³/min)], ``pue`` [1], ``energy_kgce_per_t``
+        ``type`` (``motor``, ``pm_motor``, ``transformer``, ``air_compressor``, ``boiler``,
+        ``data_centre``, ``product`` …); the attributes that choose a row:
+        ``rated_power_kw`` [kW], ``poles``, ``rated_capacity_kva`` [kVA], ``voltage_kv`` [kV],
+        ``insulation`` (``oil`` | ``dry``), ``insulation_class`` (``B`` | ``F`` | ``H``),
+        ``core`` (``electrical_steel`` | ``amorphous``), ``connection`` (``Dyn11`` |
+        ``Yzn11`` | ``Yyn0``), ``cooling`` (``air`` | ``water``), ``drive`` (``fixed`` |
+        ``variable``), ``discharge_pressure_mpa`` [MPa], ``fuel``, ``combustion``,
+        ``condensing``, ``kind``; and the measured metrics: ``efficiency_pct`` [%],
+        ``no_load_loss_kw`` [kW], ``load_loss_kw`` [kW], ``specific_power_kw_per_m3_min``
+        [kW/(m³/min)], ``thermal_efficiency_pct`` [%], ``pue`` [1], ``energy_kgce_per_t``
         [kgce/t] …
     tables : sequence of StandardTable, optional
         The tables to judge against (a company's custom tables); default: the shipped pack.
@@ -578,10 +579,11 @@ def grade(item: Mapping[str, Any], *, tables: Sequence[StandardTable] | None = N
 
     References
     ----------
-    GB 18613-2020 Table 1 (motors; grade 1 = IE5, 2 = IE4, 3 = IE3); GB 20052-2024 Tables 1–2
-    (transformers: P0 and Pk must both pass); GB 19153-2019 Table 1 (air compressors, packaged
-    specific power); GB 40879-2021 (data-centre PUE); NDRC 发改产业〔2023〕723号 (benchmark
-    and baseline levels).
+    GB 18613-2020 Table 1 (motors; grade 1 = IE5, 2 = IE4, 3 = IE3); GB 30253-2024 Table 1
+    (line-start permanent-magnet motors); GB 20052-2024 Tables 1–2 (transformers: P0 and Pk
+    must both pass); GB 19153-2019 Table 1 (air compressors, packaged specific power);
+    GB 24500-2020 Table 4 and 5.2 (industrial boilers); GB 40879-2021 (data-centre PUE); NDRC
+    发改产业〔2023〕723号 (benchmark and baseline levels).
     """
     return grade_many([item], tables=tables)[0]
 
@@ -600,7 +602,10 @@ def grade_many(
     groups: dict[tuple, list[int]] = {}
     for i, item in enumerate(items):
         item_type = item.get("type")
-        names = names_of.get(item_type, ())
+        names = names_of.get(item_type)
+        if names is None:  # a type no table has, or one written with spaces
+            item_type = str(item_type or "").strip()
+            names = names_of.get(item_type, ())
         key = (item_type, *map(item.get, names)) if names else (item_type,)
         found = groups.get(key)
         if found is None:
