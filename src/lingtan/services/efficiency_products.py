@@ -30,6 +30,7 @@ from lingtan.efficiency.standards import StandardTable, shipped_standards
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorLibrary
 from lingtan.i18n import Message
+from lingtan.metering.energy import INTERVALS_PER_DAY
 from lingtan.metering.energy_store import FacilityEnergy, intensity_rows, load_energy, month_span
 from lingtan.metering.store import FacilityRef
 from lingtan.units import UnitError, conversion_factor
@@ -181,6 +182,17 @@ def _electricity_kwh(energy: FacilityEnergy, months: set[str]) -> float | None:
     return total if found else None
 
 
+def _metered_months(energy: FacilityEnergy) -> set[str]:
+    """The months ``YYYY-MM`` in which some meter has a measured or estimated interval."""
+    months: set[str] = set()
+    for code, missing in energy.daily.missing.items():
+        if energy.meters[code].formula:
+            continue
+        for day in energy.daily.days[missing < INTERVALS_PER_DAY]:
+            months.add(str(day)[:7])
+    return months
+
+
 def _electricity_basis(energy: FacilityEnergy) -> dict[str, Any] | None:
     """The standard-coal coefficient of the facility's electricity meters [kgce/kWh]."""
     for code in sorted(energy.meters):
@@ -259,8 +271,9 @@ def product_positions(
             ]
         )
     energy = load_energy(session, facility, *month_span(year), library=library)
-    rows = intensity_rows(session, energy)
-    months = sorted({r["month"] for r in rows})
+    metered = _metered_months(energy)
+    rows = [r for r in intensity_rows(session, energy) if r["month"] in metered]
+    months = sorted(metered)
     by_product: dict[str, dict[str, Any]] = {}
     month_tce: dict[str, float | None] = {}
     for row in rows:
