@@ -47,6 +47,13 @@ LISTINGS = {
     "tariff show": [],
     "efficiency grade": ["examples/equipment-register.csv"],
     "efficiency standards": [],
+    "efficiency position": ["--product", "ferrosilicon", "--value", "1800", "--unit", "kgce/t"],
+    "efficiency products": ["--year", "2025"],
+    "efficiency baseline": [
+        "examples/baseline-2023.csv",
+        "--reporting",
+        "examples/baseline-2024.csv",
+    ],
     "overview": ["--year", "2025"],
     "target show": [],
     "users list": [],
