@@ -175,6 +175,8 @@ def test_too_few_points_is_refused_with_the_counts(tmp_path):
          "2023-01-01", "must come after 2023-01-02 of row 2"),
         ("date,energy_kwh,steel_t\n2023-01-01,1,inf\n", 2, "steel_t", "inf",
          "must be a finite number"),
+        ("date,energy_kwh,steel_t\n2023-01-01,1\n", 2, "row", 2,
+         "has 2 cells, the header 3"),
     ],
 )  # fmt: skip
 def test_a_bad_cell_is_refused_naming_file_row_column_value_and_rule(

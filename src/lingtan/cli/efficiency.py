@@ -395,7 +395,7 @@ def efficiency_products(
 # --- Energy baselines: ``baseline`` -----------------------------------------------------------
 
 #: The header of the date column of a baseline file (the first that is present).
-_DATE_COLUMNS = ("date", "day", "日期")
+_DATE_COLUMNS = ("date", "day", "period", "日期")
 #: The header of the daily mean outdoor temperature [degC].
 _TEMPERATURE_COLUMNS = ("temperature_c", "温度")
 
@@ -519,6 +519,20 @@ def _read_series(path: str, *, columns: _Series | None = None) -> _Series:
         if not any(cell.strip() for cell in cells):
             continue
         row_where = Message("%(file)s row %(row)d", file=where, row=number)
+        if len(cells) != len(header):
+            problems.append(
+                InputProblem(
+                    row_where,
+                    "row",
+                    len(cells),
+                    Message(
+                        "has %(count)d cells, the header %(columns)d",
+                        count=len(cells),
+                        columns=len(header),
+                    ),
+                )
+            )
+            continue
 
         def cell(column: str, cells: list[str] = cells) -> str:
             i = index[column]
