@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli.common import FIELD_COLUMNS, Column, emit, format_option, print_table, table_of
+from lingtan.cli.common import (
+    FIELD_COLUMNS,
+    Column,
+    emit,
+    format_option,
+    language,
+    name_of,
+    print_table,
+    table_of,
+)
 from lingtan.cli.lazy import LazyCommand, LazyGroup
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
 
@@ -37,7 +46,7 @@ def _library() -> FactorLibrary:
 _SET_COLUMNS = (
     Column("set_id", "set"),
     Column("version"),
-    Column("family"),
+    Column("family", names="factor.family"),
     Column("data_year", "year"),
     Column("default"),
     Column("rows", digits=0),
@@ -78,6 +87,10 @@ def factors_list(family: str | None, output: str) -> None:
     emit(rows, _SET_COLUMNS, output, title="Factor sets 因子集", document=document)
 
 
+#: Fields of a factor shown by their names in a Chinese table (the family of the names).
+_NAMED = {"family": "factor.family", "status": "factor.status"}
+
+
 @factors.command("show")
 @click.argument("key")
 @click.option("--set", "set_id", help="Only rows of this set.")
@@ -96,8 +109,11 @@ def factors_show(key: str, set_id: str | None, output: str) -> None:
     if output != "table":
         emit(rows, [Column(c) for c in FACTOR_COLUMNS], output, document=rows)
         return
+    lang = language()
     for factor, data in zip(found, rows, strict=True):
         fields = [
-            {"field": c, "value": data[c]} for c in FACTOR_COLUMNS if data.get(c) not in (None, "")
+            {"field": c, "value": name_of(_NAMED[c], data[c], lang) if c in _NAMED else data[c]}
+            for c in FACTOR_COLUMNS
+            if data.get(c) not in (None, "")
         ]
         print_table(table_of(fields, FIELD_COLUMNS, title=factor.ref, show_header=False))

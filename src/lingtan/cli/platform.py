@@ -260,7 +260,7 @@ _INVENTORY_COLUMNS = (
     Column("facility"),
     Column("period_start", "from"),
     Column("period_end", "to"),
-    Column("status"),
+    Column("status", names="status"),
     Column("total_tco2e", "total tCO2e", 3),
     Column("supersedes_id", "supersedes"),
     Column("created_by", "by"),

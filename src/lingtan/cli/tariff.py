@@ -16,16 +16,16 @@ from lingtan.services.cost import import_tariffs, tariff_runs
 __all__ = ["tariff"]
 
 _COLUMNS = (
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("component"),
-    Column("period"),
+    Column("period", names="tou.period"),
     Column("month_from", "from"),
     Column("month_to", "to"),
     Column("price_cny_per_unit", "price [CNY/unit]", 4),
     Column("unit"),
     Column("capacity_kva", "capacity kVA", 0),
     Column("calendar_id", "TOU calendar"),
-    Column("status"),
+    Column("status", names="cost.status"),
     Column("document"),
     Column("url"),
     Column("note"),
