@@ -112,6 +112,15 @@ def test_errors_answer_in_the_language_of_the_request(site):
     )
 
 
+def test_each_refused_value_is_told_in_the_language_of_the_request(site):
+    admin, _ = site.client("admin_a")
+    url = "/api/v1/facilities/ALPHA-PLANT/rollups?start=2025-02-01&end=2025-01-01"
+    zh, en = (assert_error(admin.get(url, headers=h), 422)["problems"] for h in (ZH, EN))
+    machine = {"where": "query", "field": "end", "value": "2025-01-01", "rule": "is before start"}
+    assert zh == [{**machine, "message": "查询参数：字段 end = '2025-01-01'：早于开始日期"}]
+    assert en == [{**machine, "message": "query: field 'end' = '2025-01-01': is before start"}]
+
+
 def test_a_filled_message_keeps_its_values_in_chinese(site):
     admin, csrf = site.client("admin_a")
     too_big = b"x" * 5000  # the site's upload limit is 4,096 bytes

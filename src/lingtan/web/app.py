@@ -48,7 +48,14 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
-from lingtan.web.deps import ERROR_RESPONSES, ApiError, error_body, is_secure, message_text
+from lingtan.web.deps import (
+    ERROR_RESPONSES,
+    ApiError,
+    error_body,
+    is_secure,
+    message_text,
+    problem_text,
+)
 from lingtan.web.export import TableExport
 from lingtan.web.i18n import language
 
@@ -121,12 +128,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, error: InputError) -> JSONResponse:
-        problems = [problem.as_dict() for problem in error.problems]
+        lang = language(request)
+        problems = [
+            {**problem.as_dict(), "message": problem_text(problem, lang)}
+            for problem in error.problems
+        ]
         message = Message("the input was refused; nothing was changed")
         if (rest := error.not_listed()) is not None:
             message = Message("the input was refused; nothing was changed (%(rest)s)", rest=rest)
         status = 413 if isinstance(error, InputTooLargeError) else 422
-        return _error(status, message_text(message, language(request)), problems)
+        return _error(status, message_text(message, lang), problems)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -44,6 +44,7 @@ __all__ = [
     "is_secure",
     "message_text",
     "principal",
+    "problem_text",
     "read_in_one_hop",
     "readable_facilities",
     "scoped",
@@ -93,7 +94,12 @@ class ProblemOut(BaseModel):
     where: str
     field: str
     value: Any = Field(description="The value refused, as text where JSON has no form for it.")
-    rule: str
+    rule: str = Field(description="The rule broken, in English (the same in every language).")
+    message: str | None = Field(
+        default=None,
+        description="The whole problem for people, in the request's language "
+        "(where, field, value and rule).",
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -136,6 +142,23 @@ def plain(value: Any) -> Any:
         return value
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+def problem_text(problem: Any, lang: str) -> str:
+    """An :class:`~lingtan.errors.InputProblem` for people in ``lang``: where, field, value and
+    rule, as the command line shows it (English: the problem's own text)."""
+    if lang == "en":
+        return str(problem)
+    from lingtan.i18n.catalog import texts
+
+    t = texts(lang)
+    return t.gettext(
+        "%(where)s: field %(field)s = %(value)s: %(rule)s",
+        where=t.message(problem.where),
+        field=t.message(problem.field),
+        value=t.gettext("(missing)") if problem.value is None else repr(problem.value),
+        rule=t.message(problem.rule),
+    )
 
 
 def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
