@@ -137,3 +137,34 @@ def test_the_english_rules_read_as_before():
         )
     )[0]
     assert type(record["rule"]) is str and record["rule"] == spike.rule  # fmt: skip
+
+
+# --- a rollover that no read could use is refused where the meter is defined ----------------
+
+
+def test_a_rollover_no_read_could_use_is_refused_when_the_meter_is_defined(store_engine):
+    """65535 (a 16-bit counter) gives no register step: every read of the meter failed with a
+    ValueError before; now its definition is refused, naming the value, and nothing is
+    written. 999999.9 and 999999 are full scales of nines and are kept."""
+    import pytest
+
+    from lingtan.errors import InputError
+    from lingtan.metering.intervals import rollover_rule
+    from lingtan.metering.store import MeterDefinition, NodeDefinition, meters_of
+    from lingtan.store.db import session_scope
+    from metering_support import add_plant
+
+    assert rollover_rule(None) is None and rollover_rule(999999.9) is None
+    assert rollover_rule(999999.0) is None and rollover_rule(99999.99) is None
+    for bad in (65535.0, 1e6, 0.0, -9.0, float("nan")):
+        assert rollover_rule(bad) is not None, bad
+    site = [NodeDefinition("site", "Site", "facility")]
+    meter = MeterDefinition("m16", "electricity", "kWh", "cumulative", node="site")
+    with pytest.raises(InputError) as caught, session_scope(store_engine) as session:
+        add_plant(session, site, [meter.__class__(**{**vars(meter), "rollover_at": 65535.0})])
+    (problem,) = caught.value.problems
+    assert (problem.where, problem.field, problem.value) == ("meter m16", "rollover_at", 65535.0)
+    assert ZH.message(problem.rule).startswith("必须是表码的满量程")
+    with session_scope(store_engine) as session:
+        add_plant(session, site, [meter.__class__(**{**vars(meter), "rollover_at": 999999.9})])
+        assert [m.rollover_at for m in meters_of(session, "F1")] == [999999.9]

@@ -55,6 +55,7 @@ __all__ = [
     "daily_completeness",
     "meter_intervals",
     "problem_records",
+    "rollover_rule",
     "rollup",
 ]
 
@@ -941,6 +942,20 @@ def _grid_instant(value: np.datetime64 | str, name: str) -> int:
     if seconds % INTERVAL_S:
         raise ValueError(f"{name} {instant} is not on the 15-minute grid (:00/:15/:30/:45 UTC)")
     return seconds
+
+
+def rollover_rule(rollover_at: float | None) -> Message | None:
+    """Why a meter's ``rollover_at`` cannot be used without a ``register_step`` (None when it
+    can): it must be a decimal register's full scale, 9…9 with its decimals, so that the range
+    is the next power of ten (999999.9 rolls over to 0 after 999999.9 + 0.1 = 10^6)."""
+    try:
+        _modulus(rollover_at, None)
+    except ValueError:
+        return Message(
+            "must be a register's full scale of nines (999999 or 99999.99): the step of "
+            "another register cannot be told from it"
+        )
+    return None
 
 
 def _modulus(rollover_at: float | None, register_step: float | None) -> float | None:
