@@ -132,3 +132,16 @@ def test_a_meters_intervals_and_problems_in_chinese():
         "  replacement, reading of 2025-03-01 08:45:00 +08:00: register 58243.5 -> 3.1: meter "
         "replaced; old meter's last reading taken as final, new meter counted from 0 [kWh]"
     )
+
+
+def test_a_missing_database_is_told_in_the_language_of_the_command_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    runner = CliRunner()
+    for lang, expected in (
+        ("zh-CN", f"错误：{url} 处没有 lingtan 数据库：请先运行 `lingtan init`"),
+        ("en", f"Error: no lingtan database at {url}: run `lingtan init` first"),
+    ):
+        result = runner.invoke(main, ["--db", url, "--lang", lang, "meters", "list",
+                                      "--facility", "F1"])  # fmt: skip
+        assert result.exit_code == 1 and result.stderr.strip() == expected, result.output
+        assert not (tmp_path / "none.db").exists()

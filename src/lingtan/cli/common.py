@@ -27,7 +27,7 @@ from rich.text import Text
 from lingtan.cells import csv_cell
 from lingtan.cli.lazy import LANG_ENV, language  # noqa: F401 (LANG_ENV: as before)
 from lingtan.errors import InputError
-from lingtan.i18n import NP_
+from lingtan.i18n import NP_, Message
 
 if TYPE_CHECKING:  # the store is imported by the commands that open it (lingtan.cli.lazy)
     from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ __all__ = [
     "FORMATS",
     "LINE_COLUMNS",
     "Column",
+    "CommandError",
     "actor",
     "console",
     "csv_text",
@@ -311,6 +312,19 @@ def actor() -> str:
     return os.environ.get("LINGTAN_USER") or getpass.getuser()
 
 
+class CommandError(click.ClickException):
+    """A command that cannot go on (exit status 1), told in the command line's language:
+    ``Error: …``, or ``错误：…`` in Chinese."""
+
+    def __init__(self, text: Message) -> None:
+        self.lang = language()
+        super().__init__(message(text, self.lang))
+
+    def show(self, file: Any = None) -> None:
+        head = "Error: " if self.lang == "en" else f"{heading('Error', self.lang)}："
+        click.echo(f"{head}{self.format_message()}", file=file or sys.stderr)
+
+
 @contextmanager
 def open_store(
     ctx: click.Context, *, read_only: bool = False
@@ -330,18 +344,23 @@ def open_store(
 
     url = database_url(ctx.obj.get("db") if ctx.obj else None)
     location = make_url(url)
+    missing = Message("no lingtan database at %(url)s: run `lingtan init` first", url=url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
-        raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+        raise CommandError(missing)
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
         if revision is None:
-            raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+            raise CommandError(missing)
         if revision != head_revision():
-            raise click.ClickException(
-                f"the database at {url} has schema {revision}; this lingtan needs "
-                f"{head_revision()}: run `lingtan init` to upgrade it (data are kept)"
+            old = Message(
+                "the database at %(url)s has schema %(revision)s; this lingtan needs "
+                "%(head)s: run `lingtan init` to upgrade it (data are kept)",
+                url=url,
+                revision=revision,
+                head=head_revision(),
             )
+            raise CommandError(old)
         with session_scope(engine, read_only=read_only) as session:
             yield session, EvidenceStore(evidence_root(url))
     finally:
