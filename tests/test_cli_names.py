@@ -145,3 +145,19 @@ def test_a_missing_database_is_told_in_the_language_of_the_command_line(tmp_path
                                       "--facility", "F1"])  # fmt: skip
         assert result.exit_code == 1 and result.stderr.strip() == expected, result.output
         assert not (tmp_path / "none.db").exists()
+
+
+def test_what_a_command_says_follows_the_language():
+    from lingtan.cli.common import warning_line
+    from lingtan.i18n import Message
+
+    result = CliRunner().invoke(main, ["--lang", "zh-CN", "factors", "show", "nope"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "没有键或地区为 'nope' 的因子；请查看 `lingtan factors list`"
+    result = CliRunner().invoke(main, ["--lang", "en", "factors", "show", "nope"])
+    assert result.stderr.strip() == "no factor has key or region 'nope'; see `lingtan factors list`"
+    warning = Message("straddling the period and left out: %(items)s", items="A, B")
+    stored = warning.as_dict()  # as an inventory keeps it
+    assert warning_line(stored, "en") == "warning: straddling the period and left out: A, B"
+    assert warning_line(stored, "zh-CN") == "警告：跨越核算期边界、未计入：A, B"
+    assert warning_line("an older, plain text", "zh-CN") == "警告：an older, plain text"

@@ -51,6 +51,7 @@ __all__ = [
     "open_store",
     "print_table",
     "refusing_bad_input",
+    "say",
     "table_of",
     "write_json",
 ]
@@ -181,7 +182,9 @@ def name_of(family: str, code: str | None, lang: str) -> str:
 def message(text: Any, lang: str) -> str:
     """A text of the models (a :class:`~lingtan.i18n.Message`, or its stored ``as_dict``) in
     *lang*; any other text as it is."""
-    if lang == "en" or not isinstance(text, str | dict) or type(text) is str:
+    if isinstance(text, dict):  # stored: {"msgid": …, "params": …}
+        text = Message.stored(None, text)
+    if lang == "en" or not isinstance(text, Message):
         return str(text)
     from lingtan.i18n.catalog import texts
 
@@ -310,6 +313,18 @@ def emit(
 
 def actor() -> str:
     return os.environ.get("LINGTAN_USER") or getpass.getuser()
+
+
+def say(text: Message, *, err: bool = False) -> None:
+    """Print a line for people in the command line's language (stderr with ``err``)."""
+    click.echo(message(text, language()), err=err)
+
+
+def warning_line(text: Any, lang: str) -> str:
+    """``warning: …`` (警告：… in Chinese) of a text of the models or a stored warning."""
+    if lang == "en":
+        return f"warning: {message(text, lang)}"
+    return f"{heading('warning', lang)}：{message(text, lang)}"
 
 
 class CommandError(click.ClickException):

@@ -27,8 +27,10 @@ from lingtan.cli.common import (
     open_store,
     print_table,
     refusing_bad_input,
+    say,
     table_of,
 )
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -217,7 +219,8 @@ def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
     with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         read, changed = import_budgets(session, code, file, actor=actor())
-    click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
+    say(Message("%(file)s: facility %(code)s: %(read)s row(s) read, %(changed)s budget(s) added or "
+                "changed", file=str(file), code=code, read=read, changed=changed))  # fmt: skip
 
 
 @budget.command("check")
@@ -281,14 +284,18 @@ def energy_cost(
         facts = result.as_dict(node)
         rows = result.rows(node)
     if output == "table" and not facts["has_tariff"]:
-        click.echo(f"facility {result.facility} has no tariff: import one with "
-                   "`lingtan tariff import FILE` (see docs/cost.md)")  # fmt: skip
+        say(Message("facility %(code)s has no tariff: import one with `lingtan tariff import "
+                    "FILE` (see docs/cost.md)", code=result.facility))  # fmt: skip
     emit(rows, _COST, output, document=facts)
     if output != "table":
         return
     if facts["periods"]:
         print_table(table_of(facts["periods"], _COST_PERIODS))
-    click.echo(f"{node or 'facility ' + result.facility}: {facts['cost_cny']:,.2f} CNY")
+    cost = f"{facts['cost_cny']:,.2f}"
+    if node:
+        say(Message("%(node)s: %(cost)s CNY", node=node, cost=cost))
+    else:
+        say(Message("facility %(code)s: %(cost)s CNY", code=result.facility, cost=cost))
     _notes([f"  {message(note, language())}" for note in facts["notes"]], output)
 
 

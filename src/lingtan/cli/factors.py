@@ -17,10 +17,12 @@ from lingtan.cli.common import (
     language,
     name_of,
     print_table,
+    say,
     table_of,
 )
 from lingtan.cli.lazy import LazyCommand, LazyGroup
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
+from lingtan.i18n import Message
 
 __all__ = ["factors"]
 
@@ -103,7 +105,8 @@ def factors_show(key: str, set_id: str | None, output: str) -> None:
         key = fuel.key if fuel else resolve_region(key).code
     found = [f for f in _library().find(key) if set_id is None or f.set_id == set_id]
     if not found:
-        click.echo(f"no factor has key or region {key!r}; see `lingtan factors list`", err=True)
+        say(Message("no factor has key or region %(key)s; see `lingtan factors list`",
+                    key=repr(key)), err=True)  # fmt: skip
         sys.exit(2)
     rows: list[dict[str, Any]] = [f.provenance() for f in found]
     if output != "table":

@@ -30,6 +30,7 @@ from lingtan.cli.common import (
     print_table,
     refusal_text,
     refusing_bad_input,
+    say,
     table_of,
 )
 from lingtan.errors import InputError, InputProblem
@@ -91,9 +92,18 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
         nodes, meters_defined = define_meters_from_file(session, code, file, actor=actor())
         # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
         days = refresh(session, facility_id(session, code))
-    click.echo(f"{file}: facility {code}: {nodes} node(s), {meters_defined} meter(s) defined")
+    say(
+        Message(
+            "%(file)s: facility %(code)s: %(nodes)s node(s), %(meters)s meter(s) defined",
+            file=str(file),
+            code=code,
+            nodes=nodes,
+            meters=meters_defined,
+        )
+    )
     if days:
-        click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
+        say(Message("facility %(code)s: %(days)s meter-day total(s) refreshed", code=code,
+                    days=days))  # fmt: skip
 
 
 @meters.command("import")
@@ -135,9 +145,9 @@ def meters_import(
     with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         days = refresh(session, facility_id(session, code))
-    click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
+    say(Message("facility %(code)s: %(days)s meter-day total(s) refreshed", code=code, days=days))
     if refused:
-        click.echo(f"refused, nothing written: {', '.join(refused)}", err=True)
+        say(Message("refused, nothing written: %(files)s", files=", ".join(refused)), err=True)
         raise SystemExit(2)
 
 
