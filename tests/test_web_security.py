@@ -383,8 +383,9 @@ def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
         422,
     )
     assert error["problems"] == [
-        {"where": "body", "field": "end", "value": "2025-02-01", "rule": "is before start"}
-    ]
+        {"where": "body", "field": "end", "value": "2025-02-01", "rule": "is before start",
+         "message": "请求体：字段 end = '2025-02-01'：早于开始日期"}  # no language asked: Chinese
+    ]  # fmt: skip
     assert_error(client.get("/api/v1/facilities/ALPHA-PLANT/activity-records?limit=0"), 422)
     assert snapshot(site) == before
     # A refused sign-in never sends the password back, not even inside an echoed body.
