@@ -121,6 +121,18 @@ def test_each_refused_value_is_told_in_the_language_of_the_request(site):
     assert en == [{**machine, "message": "query: field 'end' = '2025-01-01': is before start"}]
 
 
+def test_a_problem_s_text_cuts_a_long_value_as_the_value_is_cut():
+    from lingtan.errors import InputProblem
+    from lingtan.i18n import Message
+    from lingtan.web.deps import problem_text
+
+    long = InputProblem("a.csv row 2", "unit", "x" * 5000, Message("is not a unit"))
+    for lang in ("en", "zh-CN"):
+        text = problem_text(long, lang)
+        assert len(text) < 300 and "x" * 199 + "…" in text, text
+    assert problem_text(long, "en").startswith("a.csv row 2: field 'unit' = 'xxx")
+
+
 def test_a_filled_message_keeps_its_values_in_chinese(site):
     admin, csrf = site.client("admin_a")
     too_big = b"x" * 5000  # the site's upload limit is 4,096 bytes

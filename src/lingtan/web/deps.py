@@ -146,9 +146,14 @@ def plain(value: Any) -> Any:
 
 def problem_text(problem: Any, lang: str) -> str:
     """An :class:`~lingtan.errors.InputProblem` for people in ``lang``: where, field, value and
-    rule, as the command line shows it (English: the problem's own text)."""
+    rule, as the command line shows it (the value's text cut at 200 characters, as in
+    :func:`plain`)."""
+    value = None if problem.value is None else repr(problem.value)
+    if value is not None and len(value) > 200:
+        value = value[:200] + "…"
     if lang == "en":
-        return str(problem)
+        shown = "(missing)" if value is None else value
+        return f"{problem.where}: field {problem.field!r} = {shown}: {problem.rule}"
     from lingtan.i18n.catalog import texts
 
     t = texts(lang)
@@ -156,7 +161,7 @@ def problem_text(problem: Any, lang: str) -> str:
         "%(where)s: field %(field)s = %(value)s: %(rule)s",
         where=t.message(problem.where),
         field=t.message(problem.field),
-        value=t.gettext("(missing)") if problem.value is None else repr(problem.value),
+        value=t.gettext("(missing)") if value is None else value,
         rule=t.message(problem.rule),
     )
 
