@@ -45,6 +45,8 @@ LISTINGS = {
     "energy carbon": ["--meter", "{meter}", "--date", "2025-03-03"],
     "energy cost": ["--year", "2025", "--month", "7"],
     "tariff show": [],
+    "efficiency grade": ["examples/equipment-register.csv"],
+    "efficiency standards": [],
     "overview": ["--year", "2025"],
     "target show": [],
     "users list": [],

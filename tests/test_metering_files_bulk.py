@@ -3,6 +3,8 @@
 same problems; and a bad row in the middle of a big file leaves nothing written. On SQLite
 and PostgreSQL."""
 
+import gc
+import os
 import threading
 from datetime import UTC, datetime
 
@@ -260,3 +262,37 @@ def test_reading_ahead_hands_over_errors_and_ends_with_its_consumer():
     items.close()  # the consumer stops (an error while storing): the thread ends with it
     assert len(produced) <= 3
     assert not [t for t in threading.enumerate() if t.name == "lingtan-read-ahead"]
+
+
+def test_first_values_beyond_memory_go_to_a_temporary_file_and_check_the_same(
+    plant, tmp_path, monkeypatch
+):
+    """The duplicate check gives the same outcome when every run of first values is spilled
+    to a temporary file: repeats stored once, a second value refused naming the first row."""
+    from lingtan.metering import files
+
+    path = tmp_path / "spill.csv"
+    rows = [f"main,2025-01-01T{h:02d}:00:00+08:00,{h}" for h in range(24)]
+    rows += [f"a,2025-01-01T{h:02d}:00:00+08:00,{h}" for h in range(24)]
+    rows += ["main,2025-01-01T03:00:00+08:00,3", "a,2025-01-01T20:00:00+08:00,20"]  # repeats
+    path.write_text(_long(rows))
+    bad = tmp_path / "spill-bad.csv"
+    bad.write_text(_long([*rows, "main,2025-01-01T05:00:00+08:00,55"]))
+    in_memory = [_same(plant, p, chunk_size=8) for p in (path, bad)]
+    spilled_to: list[str] = []
+    real = files.tempfile.TemporaryDirectory
+
+    def spy(*args, **kwargs):
+        directory = real(*args, **kwargs)
+        spilled_to.append(directory.name)
+        return directory
+
+    monkeypatch.setattr(files, "FIRST_VALUES_IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(files.tempfile, "TemporaryDirectory", spy)
+    spilled = [_same(plant, p, chunk_size=8) for p in (path, bad)]
+    assert spilled == in_memory
+    assert spilled[0]["summary"][:4] == ("long", 50, 48, 2)
+    assert spilled[1]["problems"][-1][2:] == ("55", "row 7 gives this meter and time the value 5.0")
+    assert len(spilled_to) == 4  # both files, both readers
+    gc.collect()
+    assert not any(os.path.exists(name) for name in spilled_to)  # removed after the import

@@ -7,8 +7,10 @@ the rule it broke. The format is documented in ``docs/calc.md``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -159,12 +161,14 @@ def _read_json(text: str, origin: str) -> Any:
     repeated: list[str] = []
 
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                repeated.append(key)
-            seen.add(key)
-        return dict(pairs)
+        mapping = dict(pairs)
+        if len(mapping) < len(pairs):  # rare: find the repeats only then
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    repeated.append(key)
+                seen.add(key)
+        return mapping
 
     document = json.loads(text, object_pairs_hook=unique)
     if repeated:
@@ -194,6 +198,8 @@ class _Checker:
         self.problems.append(InputProblem(where, field, value, rule))
 
     def number(self, where: str, field: str, value: Any) -> float | None:
+        if type(value) is float and math.isfinite(value) and abs(value) <= MAX_QUANTITY:
+            return value
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -223,6 +229,8 @@ class _Checker:
         return value
 
     def text(self, where: str, field: str, value: Any) -> str | None:
+        if type(value) is str:
+            return value
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -256,6 +264,32 @@ class _Checker:
                 pass
         self.add(where, field, value, Message("must be a date, YYYY-MM-DD"))
         return None
+
+
+#: A source's fields by kind; how each field given is converted, and in which order.
+_ALLOWED = {kind: frozenset(_COMMON | fields) for kind, fields in _FIELDS.items()}
+_CONVERT: dict[str, Callable[[_Checker, Any, str, Any], Any]] = {
+    **dict.fromkeys(_NUMBERS, _Checker.number),
+    **dict.fromkeys(_INTEGERS, _Checker.integer),
+    **dict.fromkeys(_TEXTS, _Checker.text),
+}
+_ORDER = {key: position for position, key in enumerate(_CONVERT)}
+
+
+@functools.lru_cache(maxsize=512)  # bounded: the keys come from the file
+def _shape(
+    kind: str, keys: frozenset[str]
+) -> tuple[list[str], list[tuple[str, Callable[..., Any]]], list[str], list[str]]:
+    """What the keys of a source of ``kind`` ask for, worked out once per set of keys: the
+    keys that are not its fields, and the fields to convert (numbers, whole numbers, texts)
+    and then to check as non-negative and as fractions, each in the order of the checks."""
+    given = sorted(_CONVERT.keys() & keys, key=_ORDER.__getitem__)
+    return (
+        sorted(keys - _ALLOWED[kind]),
+        [(key, _CONVERT[key]) for key in given],
+        [key for key in given if key in _NON_NEGATIVE],
+        [key for key in given if key in _FRACTIONS],
+    )
 
 
 def _flows(check: _Checker, where: str, field: str, value: Any) -> tuple[Flow, ...]:
@@ -317,25 +351,16 @@ def _source(check: _Checker, index: int, raw: Any) -> Source | None:
     if kind not in _FIELDS:
         check.add(where, "kind", kind, one_of(KINDS))
         return None
-    allowed = _COMMON | _FIELDS[kind]
-    for key in sorted(set(data) - allowed):
+    unknown, given, non_negative, fractions = _shape(kind, frozenset(data))
+    for key in unknown:
         check.add(where, key, data[key], Message("is not a field of a %(kind)s source", kind=kind))
     before = len(check.problems)
-    fields: dict[str, Any] = {}
-    for key in _NUMBERS:
-        if key in data:
-            fields[key] = check.number(where, key, data[key])
-    for key in _INTEGERS:
-        if key in data:
-            fields[key] = check.integer(where, key, data[key])
-    for key in _TEXTS:
-        if key in data:
-            fields[key] = check.text(where, key, data[key])
-    for key in _NON_NEGATIVE:
-        if fields.get(key) is not None and fields[key] < 0:
+    fields: dict[str, Any] = {key: convert(check, where, key, data[key]) for key, convert in given}
+    for key in non_negative:
+        if fields[key] is not None and fields[key] < 0:
             check.add(where, key, data[key], Message("must not be negative"))
-    for key in _FRACTIONS:
-        if fields.get(key) is not None and not 0 <= fields[key] <= 1:
+    for key in fractions:
+        if fields[key] is not None and not 0 <= fields[key] <= 1:
             check.add(where, key, data[key], Message("must be a fraction between 0 and 1"))
     if fields.get("iso_category") is not None and not 1 <= fields["iso_category"] <= 6:
         check.add(

@@ -36,6 +36,12 @@ COMMANDS = {
         "Build the demo factory, compute and lock its 2025 inventory, write the reports, then "
         "serve its dashboard with the demo sign-ins printed.",
     ),
+    "efficiency": LazyCommand(
+        "lingtan.cli.efficiency",
+        "efficiency",
+        "Energy efficiency: grade an equipment register against the standards pack (GB 18613, "
+        "GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save.",
+    ),
     "energy": LazyCommand(
         "lingtan.cli.energy",
         "energy",

@@ -40,6 +40,7 @@ from __future__ import annotations
 import csv
 import math
 import queue
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -333,14 +334,40 @@ def _cell(cells: Cells, i: int) -> Any:
     return cells[i].as_py() if isinstance(cells, pa.Array) else cells[i]
 
 
+#: Bytes of the duplicate check's first values held in memory before they go to a temporary
+#: file (20 bytes a reading: about 3.4 million readings).
+FIRST_VALUES_IN_MEMORY_BYTES = 64 << 20
+
+
 class _FirstValues:
     """The first value given in a file for each meter and time, to refuse a second, different
     one (as an HTTP batch is refused). Kept as sorted numpy runs, one per chunk, of the keys
-    ``meter id << 33 | ts + 2**32`` with their row numbers and values: 20 bytes a reading."""
+    ``meter id << 33 | ts + 2**32`` with their row numbers and values: 20 bytes a reading.
+    Beyond :data:`FIRST_VALUES_IN_MEMORY_BYTES` of them, further runs go to files in a
+    temporary directory, read through memory maps (the operating system's page cache, not the
+    process, holds them), so that a file of any length is checked in bounded memory."""
 
     def __init__(self) -> None:
         # (lowest key, highest key, earliest ts, latest ts, keys, rows, values)
         self.runs: list[tuple[int, int, int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.room = FIRST_VALUES_IN_MEMORY_BYTES
+        self.spilled: tempfile.TemporaryDirectory[str] | None = None
+
+    def _kept(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        """``arrays`` as they are while there is room in memory, else as read-only maps of
+        files they are written to."""
+        size = sum(a.nbytes for a in arrays)
+        if size <= self.room:
+            self.room -= size
+            return list(arrays)
+        if self.spilled is None:  # removed with this object (or at exit)
+            self.spilled = tempfile.TemporaryDirectory(prefix="lingtan-first-values-")
+        kept = []
+        for array in arrays:
+            name = Path(self.spilled.name, f"{len(self.runs)}-{len(kept)}.npy")
+            np.save(name, array)
+            kept.append(np.load(name, mmap_mode="r"))
+        return kept
 
     def check(
         self,
@@ -379,17 +406,9 @@ class _FirstValues:
             if fresh.any():
                 kept = first_keys[fresh]
                 kept_ts = (kept & ((1 << 33) - 1)) - (1 << 32)
-                self.runs.append(
-                    (
-                        int(kept[0]),
-                        int(kept[-1]),
-                        int(kept_ts.min()),
-                        int(kept_ts.max()),
-                        kept,
-                        first_rows[fresh].astype(np.int32),
-                        first_values[fresh],
-                    )
-                )
+                arrays = self._kept(kept, first_rows[fresh].astype(np.int32), first_values[fresh])
+                bounds = (int(kept[0]), int(kept[-1]), int(kept_ts.min()), int(kept_ts.max()))
+                self.runs.append((*bounds, *arrays))
         later = np.empty(keys.size, bool)
         earlier_rows = np.empty(keys.size, np.int64)
         earlier_values = np.empty(keys.size)

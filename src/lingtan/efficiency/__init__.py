@@ -1,0 +1,1 @@
+"""Energy efficiency: standards, grades, baselines and savings."""

@@ -1,0 +1,273 @@
+"""The equipment register (设备台账) as a CSV file: one item per row, units in the headers.
+
+Columns (a header may be in any order; unknown columns are kept but not read, except a column
+that names a known quantity in another unit, e.g. ``rated_power_w``, which is refused):
+
+* ``id`` (required, unique), ``type`` (required: :data:`EQUIPMENT_TYPES`), ``name``, ``kind``;
+* motor (low-voltage induction) and pm_motor (permanent-magnet synchronous, with ``drive``):
+  ``rated_power_kw``, ``poles``, ``efficiency_pct``;
+* transformer: ``rated_capacity_kva``, ``voltage_kv``, ``insulation`` (``oil`` | ``dry``),
+  ``insulation_class`` (``B`` | ``F`` | ``H``, dry types), ``core`` (``electrical_steel`` |
+  ``amorphous``), ``connection`` (``Dyn11`` | ``Yzn11`` | ``Yyn0``), ``no_load_loss_kw``,
+  ``load_loss_kw``;
+* air compressor: ``rated_power_kw``, ``discharge_pressure_mpa``, ``cooling`` (``air`` |
+  ``water``), ``drive`` (``fixed`` | ``variable``), ``specific_power_kw_per_m3_min``;
+* boiler: ``fuel`` (``natural_gas`` | ``oil`` | ``coal`` | ``biomass`` | ``electricity``),
+  ``combustion`` (``chamber`` | ``grate`` | ``fluidised_bed``), ``condensing`` (``yes`` |
+  ``no``), ``thermal_efficiency_pct`` (on the net calorific value: a condensing boiler may
+  exceed 100 %);
+* data centre: ``pue``; a product of the NDRC levels: ``kind`` and ``energy_kgce_per_t`` (or
+  ``ac_power_kwh_per_t``, ``energy_kgce_per_weight_box``);
+* every item: ``running_hours_per_year`` [h], ``load_factor`` [0–1], ``replacement_cost_cny``.
+
+A blank cell is a missing value (the grade says which one it needed). A file is read all or
+nothing: every bad cell is named (file, row, column, value, rule).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lingtan.errors import InputError, InputProblem, Problems, one_of, unreadable
+from lingtan.i18n import Message
+
+__all__ = [
+    "CHOICES",
+    "EQUIPMENT_TYPES",
+    "NUMBERS",
+    "REGISTER_COLUMNS",
+    "read_register_file",
+    "read_register_text",
+]
+
+#: The types of equipment a register may hold (the shipped pack grades some of them; the
+#: others are out of its scope until their tables are sourced).
+EQUIPMENT_TYPES = (
+    "motor",
+    "pm_motor",
+    "transformer",
+    "air_compressor",
+    "fan",
+    "pump",
+    "chiller",
+    "boiler",
+    "data_centre",
+    "product",
+)
+
+#: Choices of the categorical columns.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "insulation": ("oil", "dry"),
+    "insulation_class": ("B", "F", "H"),
+    "core": ("electrical_steel", "amorphous"),
+    "connection": ("Dyn11", "Yzn11", "Yyn0"),
+    "cooling": ("air", "water"),
+    "drive": ("fixed", "variable"),
+    "fuel": ("natural_gas", "oil", "coal", "biomass", "electricity"),
+    "combustion": ("chamber", "grate", "fluidised_bed"),
+    "condensing": ("yes", "no"),
+}
+
+
+def _positive(value: float) -> Message | None:
+    return None if value > 0 else Message("must be positive")
+
+
+def _not_negative(value: float) -> Message | None:
+    return None if value >= 0 else Message("must not be negative")
+
+
+def _percentage(value: float) -> Message | None:
+    if 0 < value <= 100:
+        return None
+    return Message("must be above 0 and at most 100 %%")
+
+
+def _thermal_percentage(value: float) -> Message | None:
+    if 0 < value <= 110:
+        return None
+    return Message("must be above 0 and at most 110 %% (on the net calorific value)")
+
+
+def _fraction(value: float) -> Message | None:
+    if 0 <= value <= 1:
+        return None
+    return Message("must be between 0 and 1 (a fraction, not a percentage)")
+
+
+def _hours(value: float) -> Message | None:
+    if 0 <= value <= 8784:
+        return None
+    return Message("must be between 0 and 8784 hours (a leap year)")
+
+
+def _pue(value: float) -> Message | None:
+    return None if value >= 1 else Message("must be at least 1")
+
+
+def _whole(value: float) -> Message | None:
+    if value > 0 and value.is_integer():
+        return None
+    return Message("must be a positive whole number")
+
+
+#: The numeric columns and the rule each value must meet.
+NUMBERS: dict[str, Callable[[float], Message | None]] = {
+    "rated_power_kw": _positive,
+    "poles": _whole,
+    "efficiency_pct": _percentage,
+    "rated_capacity_kva": _positive,
+    "voltage_kv": _positive,
+    "no_load_loss_kw": _not_negative,
+    "load_loss_kw": _not_negative,
+    "discharge_pressure_mpa": _positive,
+    "specific_power_kw_per_m3_min": _positive,
+    "thermal_efficiency_pct": _thermal_percentage,
+    "pue": _pue,
+    "energy_kgce_per_t": lambda value: None,  # may be negative (converter steelmaking)
+    "ac_power_kwh_per_t": _positive,
+    "energy_kgce_per_weight_box": _positive,
+    "running_hours_per_year": _hours,
+    "load_factor": _fraction,
+    "replacement_cost_cny": _not_negative,
+}
+REGISTER_COLUMNS = ("id", "type", "name", "kind", *NUMBERS, *CHOICES)
+
+#: The stem of each quantity and the one column (unit) lingtan reads it from.
+_STEMS = {
+    "rated_power": "rated_power_kw",
+    "rated_capacity": "rated_capacity_kva",
+    "efficiency": "efficiency_pct",
+    "voltage": "voltage_kv",
+    "no_load_loss": "no_load_loss_kw",
+    "load_loss": "load_loss_kw",
+    "discharge_pressure": "discharge_pressure_mpa",
+    "specific_power": "specific_power_kw_per_m3_min",
+    "thermal_efficiency": "thermal_efficiency_pct",
+    "running_hours": "running_hours_per_year",
+    "replacement_cost": "replacement_cost_cny",
+}
+
+
+def _header_problems(header: list[str], where: str) -> list[InputProblem]:
+    problems = []
+    for column in ("id", "type"):
+        if column not in header:
+            problems.append(
+                InputProblem(where, column, None, Message("required column is missing"))
+            )
+    for column in header:
+        if column in REGISTER_COLUMNS:
+            continue
+        for stem, known in _STEMS.items():
+            if column == stem or column.startswith(stem + "_"):
+                problems.append(
+                    InputProblem(
+                        where,
+                        column,
+                        None,
+                        Message(
+                            "is a quantity in a unit lingtan does not read: give it as %(column)s",
+                            column=known,
+                        ),
+                    )
+                )
+                break
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    for column in duplicates:
+        problems.append(InputProblem(where, column, None, Message("appears twice in the header")))
+    return problems
+
+
+def read_register_text(text: str, where: str) -> list[dict[str, Any]]:
+    """The items of a register from CSV text (see the module documentation).
+
+    Returns
+    -------
+    list of dict
+        One per row: ``id``, ``type`` and every non-blank known column, numbers as float,
+        ``row`` the row number in the file (the header is row 1).
+
+    Raises
+    ------
+    InputError
+        Naming the file, row, column, value and rule of every bad cell; nothing is read then.
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    problems = Problems(_header_problems(header, where))
+    if problems:
+        raise InputError(problems, origin=where)
+    reader.fieldnames = header
+    items: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(reader, start=2):
+        at = Message("%(file)s row %(row)d", file=where, row=number)
+        item: dict[str, Any] = {"row": number}
+        for column in REGISTER_COLUMNS:
+            text_value = (row.get(column) or "").strip()
+            if not text_value:
+                continue
+            if column in NUMBERS:
+                try:
+                    value = float(text_value)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    problems.append(
+                        InputProblem(at, column, text_value, Message("must be a number"))
+                    )
+                    continue
+                rule = NUMBERS[column](value)
+                if rule is not None:
+                    problems.append(InputProblem(at, column, text_value, rule))
+                    continue
+                item[column] = value
+            elif column in CHOICES:
+                if text_value not in CHOICES[column]:
+                    problems.append(InputProblem(at, column, text_value, one_of(CHOICES[column])))
+                    continue
+                item[column] = text_value
+            else:
+                item[column] = text_value
+        if "id" not in item:
+            problems.append(InputProblem(at, "id", None, Message("is required")))
+        elif item["id"] in seen:
+            problems.append(
+                InputProblem(
+                    at, "id", item["id"], Message("repeats row %(row)d", row=seen[item["id"]])
+                )
+            )
+        else:
+            seen[item["id"]] = number
+        kind = item.get("type")
+        if kind is None:
+            problems.append(InputProblem(at, "type", None, Message("is required")))
+        elif kind not in EQUIPMENT_TYPES:
+            problems.append(InputProblem(at, "type", kind, one_of(EQUIPMENT_TYPES)))
+        items.append(item)
+    if problems:
+        raise InputError(problems, origin=where)
+    return items
+
+
+def read_register_file(path: str | Path) -> list[dict[str, Any]]:
+    """The items of a register CSV file (UTF-8); see :func:`read_register_text`."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(
+            InputProblem(where, "file", where, unreadable(exc)), origin=where
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            InputProblem(where, "file", where, Message("is not UTF-8 text")), origin=where
+        ) from None
+    return read_register_text(text, where)
