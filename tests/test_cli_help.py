@@ -2,6 +2,7 @@
 ``LINGTAN_LANG`` or a Chinese locale), from the catalogue (context ``cli.help``); in English as
 before otherwise, without loading the catalogue."""
 
+import re
 import subprocess
 import sys
 import unicodedata
@@ -65,7 +66,7 @@ def test_the_help_is_chinese_with_lang_or_the_environment():
 def test_the_help_is_english_otherwise_and_the_language_given_later_wins_nothing():
     english = help_of()
     assert english.startswith("Usage: main [OPTIONS] COMMAND [ARGS]...")
-    assert "calc       Compute the GHG inventory" in english and "命令" not in english
+    assert re.search(r"\n  calc +Compute the GHG inventory", english) and "命令" not in english
     assert help_of("--lang", "en", LINGTAN_LANG="zh-CN").startswith("Usage: ")
     # a sub-command keeps its English help
     assert "Usage: main factors" in help_of("--lang", "zh-CN", "factors")
