@@ -210,7 +210,7 @@ def test_without_a_cjk_font_html_and_pdf_are_refused_with_what_to_install(two, n
     inventory = site.ids["inventory_id"]
     for formats in (("html",), ("pdf", "xlsx")):
         error = assert_error(start(client, csrf, inventory, formats=formats), 503)
-        assert "CJK font" in error["message"] and "fonts-noto-cjk" in error["message"]
+        assert "中日韩（CJK）字体" in error["message"] and "fonts-noto-cjk" in error["message"]
     assert site.count(ReportJob) == 0
     started = start(client, csrf, inventory, formats=("xlsx",))  # needs no font
     assert started.status_code == 202, started.text

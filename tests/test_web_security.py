@@ -222,7 +222,9 @@ def test_expired_session_is_refused(site):
     with session_scope(site.engine) as session:
         session.execute(sa.update(UserSession).values(expires_at=utc_now() - timedelta(seconds=1)))
     error = assert_error(client.get("/api/v1/facilities"), 401)
-    assert "expired" in error["message"]
+    assert error["message"] == "会话已过期：请重新登录"  # no language asked: Chinese
+    english = client.get("/api/v1/facilities", headers={"Accept-Language": "en"})
+    assert "expired" in assert_error(english, 401)["message"]
     site.client("viewer_a")  # signing in again clears the expired session away
     assert site.count(UserSession) == 1
 
@@ -381,8 +383,9 @@ def test_malformed_json_and_wrong_types_get_422_naming_the_field(site):
         422,
     )
     assert error["problems"] == [
-        {"where": "body", "field": "end", "value": "2025-02-01", "rule": "is before start"}
-    ]
+        {"where": "body", "field": "end", "value": "2025-02-01", "rule": "is before start",
+         "message": "请求体：字段 end = '2025-02-01'：早于开始日期"}  # no language asked: Chinese
+    ]  # fmt: skip
     assert_error(client.get("/api/v1/facilities/ALPHA-PLANT/activity-records?limit=0"), 422)
     assert snapshot(site) == before
     # A refused sign-in never sends the password back, not even inside an echoed body.
@@ -512,7 +515,7 @@ def test_activity_imports_list_100_problems_and_refuse_too_many_rows_with_413(si
 
     error = assert_error(send(bad), 422)
     assert len(error["problems"]) == 100
-    assert "20 more problems not listed" in error["message"]
+    assert "还有 20 个问题未列出" in error["message"]  # no language asked: Chinese
     monkeypatch.setenv("LINGTAN_MAX_IMPORT_ROWS", "10")
     error = assert_error(send(head + "nope,2020-01-01,2020-01-31,1,MWh\n" * 11), 413)
     assert "holds more than 10 data rows" in error["problems"][0]["rule"]
@@ -540,8 +543,10 @@ def test_altered_or_missing_evidence_is_reported_not_served(site):
     stored = site.evidence_dir / str(site.ids["organization_id"]) / sha[:2] / sha[2:]
     stored.chmod(0o644)
     stored.write_bytes(b"ALPHA SECRET gas bill January 2025: 1.0 Nm3\n")  # edited on disk
-    error = assert_error(client.get(f"/api/v1/evidence/{sha}"), 500)
+    english = {"Accept-Language": "en"}
+    error = assert_error(client.get(f"/api/v1/evidence/{sha}", headers=english), 500)
     assert "altered" in error["message"] and "1.0 Nm3" not in error["message"]
+    assert "被修改过" in assert_error(client.get(f"/api/v1/evidence/{sha}"), 500)["message"]
     stored.unlink()
     assert_error(client.get(f"/api/v1/evidence/{sha}"), 410)
 

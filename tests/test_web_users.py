@@ -131,7 +131,8 @@ def test_a_user_changes_its_own_password_with_the_current_one(site):
     headers = {"X-CSRF-Token": csrf}
     url = "/api/v1/session/password"
     wrong = {"current_password": "not the password", "new_password": NEW_PASSWORD}
-    assert "wrong" in assert_error(manager.put(url, json=wrong, headers=headers), 403)["message"]
+    refused = assert_error(manager.put(url, json=wrong, headers=headers), 403)
+    assert refused["message"] == "当前密码不正确"  # no language asked: Chinese
     assert site.count(LoginAttempt) == 1  # counted like a failed sign-in, and kept
     too_short = {"current_password": PASSWORD, "new_password": "short"}
     assert_error(manager.put(url, json=too_short, headers=headers), 422)
@@ -265,7 +266,7 @@ def test_only_an_admin_of_the_same_organization_with_the_csrf_token_manages_user
         url = USERS + path
         # Another organization's admin is told the user does not exist.
         answer = admin_b.request(method, url, json=body, headers={"X-CSRF-Token": csrf_b})
-        assert assert_error(answer, 404)["message"] == "no such user"
+        assert assert_error(answer, 404)["message"] == "没有该用户"
         answer = manager.request(method, url, json=body, headers={"X-CSRF-Token": csrf_m})
         assert_error(answer, 403)
         assert_error(admin.request(method, url, json=body), 403)  # no CSRF token

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS, InventoryResult
@@ -23,6 +24,7 @@ from lingtan.cli.common import (
     format_option,
     heading,
     language,
+    message,
     print_table,
     refusal_text,
     table_of,
@@ -157,18 +159,24 @@ def _print_result(result: InventoryResult) -> None:
             for use in result.instruments
         ]
         instrument_columns = (
-            Column("id"), Column("kind"), Column("covered_mwh", "covered MWh", 3),
+            Column("id"), Column("kind", names="report.kind"),
+            Column("covered_mwh", "covered MWh", 3),
             Column("applied_to", "applied to"),
         )  # fmt: skip
         print_table(table_of(uses, instrument_columns, title="Contractual instruments 绿证与绿电"))
     out = console()
+    lang = language()
     if result.residual_factor is not None:
         residual = result.residual_factor
         out.print(
-            f"Residual factor (market-based): {residual.value} {residual.unit} — {residual.rule}"
+            escape(
+                f"{heading('Residual factor (market-based)', lang)}: {residual.value} "
+                f"{residual.unit} — {message(residual.rule, lang)}"
+            )
         )
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
+        shown = escape(message(warning, lang))
+        out.print(f"[yellow]{heading('warning', lang)}:[/yellow] {shown}")
 
 
 _CALC_LINES = (

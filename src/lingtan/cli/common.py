@@ -25,7 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from lingtan.cells import csv_cell
+from lingtan.cli.lazy import LANG_ENV, language  # noqa: F401 (LANG_ENV: as before)
 from lingtan.errors import InputError
+from lingtan.i18n import NP_, Message
 
 if TYPE_CHECKING:  # the store is imported by the commands that open it (lingtan.cli.lazy)
     from sqlalchemy.orm import Session
@@ -33,18 +35,23 @@ if TYPE_CHECKING:  # the store is imported by the commands that open it (lingtan
     from lingtan.store.evidence import EvidenceStore
 
 __all__ = [
+    "CLI_TERMS",
     "FIELD_COLUMNS",
     "FORMATS",
     "LINE_COLUMNS",
     "Column",
+    "CommandError",
     "actor",
     "console",
     "csv_text",
     "emit",
     "format_option",
+    "message",
+    "name_of",
     "open_store",
     "print_table",
     "refusing_bad_input",
+    "say",
     "table_of",
     "write_json",
 ]
@@ -87,20 +94,27 @@ class Column:
     digits : int, optional
         For numbers: the decimals the table shows, with thousands separators; such a column is
         right-aligned and never wrapped or cut. JSON and CSV keep the numbers unrounded.
+    names : str, optional
+        For codes (a status, an energy type, a role …): the family of their names
+        (:data:`lingtan.i18n.terms.TERMS`, or :data:`CLI_TERMS`), so that a Chinese table
+        shows 官方 for ``official``; JSON and CSV keep the codes.
     """
 
     key: str
     heading: str = ""
     digits: int | None = None
+    names: str | None = None
 
-    def cell(self, value: Any) -> str:
-        """The table's text of *value*."""
+    def cell(self, value: Any, lang: str = "en") -> str:
+        """The table's text of *value* in *lang* (a code by its name in Chinese)."""
         if value is None:
             return "-"
         if isinstance(value, bool):
-            return "yes" if value else "no"
+            return name_of("cli.value", "yes" if value else "no", lang)
         if self.digits is not None and isinstance(value, int | float):
             return f"{value:,.{self.digits}f}"
+        if self.names is not None and isinstance(value, str):
+            return name_of(self.names, value, lang)
         return str(value)
 
 
@@ -129,20 +143,52 @@ FIELD_COLUMNS = (Column("field"), Column("value"))
 
 #: The catalogue's context of the headings of the command line's tables.
 HEADING = "cli.column"
-#: ``LINGTAN_LANG`` (or ``--lang``) chooses the language of the tables' headings and of
-#: refusals; else a Chinese locale (``LANG=zh_CN.UTF-8``) gives Chinese, any other English.
-LANG_ENV = "LINGTAN_LANG"
+#: Names of codes the command line shows that :data:`lingtan.i18n.terms.TERMS` has no family
+#: for: family -> code -> (context, English).
+CLI_TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "cli.value": {
+        "yes": NP_("cli.value", "yes"),
+        "no": NP_("cli.value", "no"),
+    },
+    "meter.problem": {
+        "conflict": NP_("meter.problem", "conflict"),
+        "invalid": NP_("meter.problem", "invalid"),
+        "overlap": NP_("meter.problem", "overlap"),
+        "unused": NP_("meter.problem", "unused"),
+    },
+    "token.scope": {
+        "ingest": NP_("token.scope", "ingest"),
+        "read": NP_("token.scope", "read"),
+    },
+}
 
 
-def language() -> str:
-    """The language of the command line: ``--lang``, ``LINGTAN_LANG``, then the locale."""
-    context = click.get_current_context(silent=True)
-    chosen = (context.find_root().obj or {}).get("lang") if context is not None else None
-    chosen = chosen or os.environ.get(LANG_ENV)
-    if chosen in ("zh-CN", "en"):
-        return chosen
-    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
-    return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
+def name_of(family: str, code: str | None, lang: str) -> str:
+    """The name of *code* in *family* (:data:`CLI_TERMS`, else
+    :data:`lingtan.i18n.terms.TERMS`) in *lang*: the code itself in English (the command
+    line's English shows codes) and where no name is known."""
+    if code is None or lang == "en":
+        return "-" if code is None else code
+    from lingtan.i18n.catalog import texts  # Babel: only for Chinese
+
+    entry = CLI_TERMS.get(family, {}).get(code)
+    if entry is not None:
+        return texts(lang).label(*entry)
+    if family in CLI_TERMS:  # a family of the command line's own: no fallback to TERMS
+        return code
+    return texts(lang).name_of(family, code)
+
+
+def message(text: Any, lang: str) -> str:
+    """A text of the models (a :class:`~lingtan.i18n.Message`, or its stored ``as_dict``) in
+    *lang*; any other text as it is."""
+    if isinstance(text, dict):  # stored: {"msgid": …, "params": …}
+        text = Message.stored(None, text)
+    if lang == "en" or not isinstance(text, Message):
+        return str(text)
+    from lingtan.i18n.catalog import texts
+
+    return texts(lang).message(text)
 
 
 def heading(text: str, lang: str) -> str:
@@ -164,9 +210,9 @@ def table_of(
     """A table of *rows*, headed in the command line's :func:`language`; a number column is
     as wide as its widest number, so that it is never wrapped or cut, however narrow the
     terminal."""
-    cells = [[column.cell(row.get(column.key)) for column in columns] for row in rows]
-    table = Table(title=title, show_header=show_header)
     lang = language()
+    cells = [[column.cell(row.get(column.key), lang) for column in columns] for row in rows]
+    table = Table(title=title, show_header=show_header)
     for i, column in enumerate(columns):
         number = column.digits is not None
         table.add_column(
@@ -269,6 +315,31 @@ def actor() -> str:
     return os.environ.get("LINGTAN_USER") or getpass.getuser()
 
 
+def say(text: Message, *, err: bool = False) -> None:
+    """Print a line for people in the command line's language (stderr with ``err``)."""
+    click.echo(message(text, language()), err=err)
+
+
+def warning_line(text: Any, lang: str) -> str:
+    """``warning: …`` (警告：… in Chinese) of a text of the models or a stored warning."""
+    if lang == "en":
+        return f"warning: {message(text, lang)}"
+    return f"{heading('warning', lang)}：{message(text, lang)}"
+
+
+class CommandError(click.ClickException):
+    """A command that cannot go on (exit status 1), told in the command line's language:
+    ``Error: …``, or ``错误：…`` in Chinese."""
+
+    def __init__(self, text: Message) -> None:
+        self.lang = language()
+        super().__init__(message(text, self.lang))
+
+    def show(self, file: Any = None) -> None:
+        head = "Error: " if self.lang == "en" else f"{heading('Error', self.lang)}："
+        click.echo(f"{head}{self.format_message()}", file=file or sys.stderr)
+
+
 @contextmanager
 def open_store(
     ctx: click.Context, *, read_only: bool = False
@@ -288,18 +359,23 @@ def open_store(
 
     url = database_url(ctx.obj.get("db") if ctx.obj else None)
     location = make_url(url)
+    missing = Message("no lingtan database at %(url)s: run `lingtan init` first", url=url)
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
-        raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+        raise CommandError(missing)
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
         if revision is None:
-            raise click.ClickException(f"no lingtan database at {url}: run `lingtan init` first")
+            raise CommandError(missing)
         if revision != head_revision():
-            raise click.ClickException(
-                f"the database at {url} has schema {revision}; this lingtan needs "
-                f"{head_revision()}: run `lingtan init` to upgrade it (data are kept)"
+            old = Message(
+                "the database at %(url)s has schema %(revision)s; this lingtan needs "
+                "%(head)s: run `lingtan init` to upgrade it (data are kept)",
+                url=url,
+                revision=revision,
+                head=head_revision(),
             )
+            raise CommandError(old)
         with session_scope(engine, read_only=read_only) as session:
             yield session, EvidenceStore(evidence_root(url))
     finally:

@@ -253,11 +253,10 @@ _PRODUCTS_COLUMNS = (
 
 
 def _translator(lang: str) -> Any:
-    if lang == "en":
-        return str
-    from lingtan.i18n.catalog import texts
+    """A text of the models in ``lang`` (:func:`lingtan.cli.common.message`)."""
+    from lingtan.cli.common import message
 
-    return texts(lang).message
+    return lambda text: message(text, lang)
 
 
 def _threshold_label(row: Threshold | None) -> str | None:

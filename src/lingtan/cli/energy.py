@@ -21,11 +21,16 @@ from lingtan.cli.common import (
     actor,
     emit,
     format_option,
+    language,
+    message,
+    name_of,
     open_store,
     print_table,
     refusing_bad_input,
+    say,
     table_of,
 )
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -72,7 +77,7 @@ def _load(session: Session, facility: str | None, year: int, month: int | None) 
 def _notes(notes: list[str], output: str) -> None:
     """The notes under a table; with CSV on stdout they go to stderr, so stdout stays data."""
     for note in notes:
-        click.echo(note, err=output == "csv")
+        click.echo(message(note, language()), err=output == "csv")
 
 
 @click.group("energy")
@@ -108,20 +113,21 @@ def energy_totals(
     document = {"facility": code, "periods": result, "factors": data.factors()}
     emit(rows, _TOTALS, output, document=document)
     if output != "json":
-        _notes([f"{e['period']}: {note}" for e in result for note in e["notes"]], output)
+        lang = language()
+        _notes([f"{e['period']}: {message(n, lang)}" for e in result for n in e["notes"]], output)
 
 
 _TOTALS = (
     Column("period"),
     Column("node"),
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("energy", digits=3),
     Column("unit"),
     Column("energy_tce", "tce", 4),
     Column("carbon_tco2", "tCO2", 4),
     Column("estimated", digits=3),
     Column("missing_intervals", "missing", 0),
-    Column("basis"),
+    Column("basis", names="energy.basis"),
 )
 
 
@@ -158,13 +164,13 @@ def energy_balance(
 _BALANCE = (
     Column("period"),
     Column("node"),
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("parent", digits=3),
     Column("children", digits=3),
     Column("loss", digits=3),
     Column("loss_pct", "loss %", 2),
     Column("unit"),
-    Column("status"),
+    Column("status", names="energy.status"),
 )
 
 
@@ -192,7 +198,7 @@ def energy_flow_command(
 _FLOW = (
     Column("from"),
     Column("to"),
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("value_tce", "tce", 4),
 )
 
@@ -213,7 +219,8 @@ def budget_import(ctx: click.Context, file: str, facility: str | None) -> None:
     with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         read, changed = import_budgets(session, code, file, actor=actor())
-    click.echo(f"{file}: facility {code}: {read} row(s) read, {changed} budget(s) added or changed")
+    say(Message("%(file)s: facility %(code)s: %(read)s row(s) read, %(changed)s budget(s) added or "
+                "changed", file=str(file), code=code, read=read, changed=changed))  # fmt: skip
 
 
 @budget.command("check")
@@ -229,8 +236,13 @@ def budget_check_command(
         code = data.facility.code
         rows = budget_rows_with_cost(session, data)
     document = {"facility": code, "rows": rows, "factors": data.factors()}
-    shown = [{**row, "alert": ", ".join(f"over {o} budget" for o in row["over_budget"])}
-             for row in document["rows"]]  # fmt: skip
+    lang = language()
+    shown = [
+        {**row, "alert": "，".join(name_of("budgets.over", o, lang) for o in row["over_budget"])}
+        if lang != "en"
+        else {**row, "alert": ", ".join(f"over {o} budget" for o in row["over_budget"])}
+        for row in document["rows"]
+    ]
     priced = any(r["cost_cny"] is not None for r in rows)  # the cost column with a tariff
     columns = (*_BUDGET[:-1], Column("cost_cny", "cost CNY", 2), _BUDGET[-1]) if priced else _BUDGET
     emit(shown, columns, output, document=document)
@@ -272,20 +284,24 @@ def energy_cost(
         facts = result.as_dict(node)
         rows = result.rows(node)
     if output == "table" and not facts["has_tariff"]:
-        click.echo(f"facility {result.facility} has no tariff: import one with "
-                   "`lingtan tariff import FILE` (see docs/cost.md)")  # fmt: skip
+        say(Message("facility %(code)s has no tariff: import one with `lingtan tariff import "
+                    "FILE` (see docs/cost.md)", code=result.facility))  # fmt: skip
     emit(rows, _COST, output, document=facts)
     if output != "table":
         return
     if facts["periods"]:
         print_table(table_of(facts["periods"], _COST_PERIODS))
-    click.echo(f"{node or 'facility ' + result.facility}: {facts['cost_cny']:,.2f} CNY")
-    _notes([f"  {note}" for note in facts["notes"]], output)
+    cost = f"{facts['cost_cny']:,.2f}"
+    if node:
+        say(Message("%(node)s: %(cost)s CNY", node=node, cost=cost))
+    else:
+        say(Message("facility %(code)s: %(cost)s CNY", code=result.facility, cost=cost))
+    _notes([f"  {message(note, language())}" for note in facts["notes"]], output)
 
 
 _COST = (
     Column("node"),
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("month"),
     Column("energy", digits=3),
     Column("estimated", digits=3),
@@ -297,7 +313,7 @@ _COST = (
 )
 _COST_PERIODS = (
     Column("month"),
-    Column("period", "TOU period"),
+    Column("period", "TOU period", names="tou.period"),
     Column("energy", digits=3),
     Column("unit"),
     Column("price_cny_per_unit", "price CNY/unit", 4),
@@ -359,7 +375,7 @@ def energy_carbon(
     columns = (
         Column("start_utc", "interval start (UTC)"),
         Column(f"energy_{unit}", f"energy ({unit})", 3),
-        Column("quality"),
+        Column("quality", names="quality"),
         Column("carbon_tco2", "tCO2", 6),
     )
     emit(rows, columns, output, document=data)

@@ -9,9 +9,20 @@ from typing import Any
 import click
 
 from lingtan.catalog import UnknownRegionError, resolve_fuel, resolve_region
-from lingtan.cli.common import FIELD_COLUMNS, Column, emit, format_option, print_table, table_of
+from lingtan.cli.common import (
+    FIELD_COLUMNS,
+    Column,
+    emit,
+    format_option,
+    language,
+    name_of,
+    print_table,
+    say,
+    table_of,
+)
 from lingtan.cli.lazy import LazyCommand, LazyGroup
 from lingtan.factors import FACTOR_COLUMNS, FactorLibrary, shipped_library
+from lingtan.i18n import Message
 
 __all__ = ["factors"]
 
@@ -37,7 +48,7 @@ def _library() -> FactorLibrary:
 _SET_COLUMNS = (
     Column("set_id", "set"),
     Column("version"),
-    Column("family"),
+    Column("family", names="factor.family"),
     Column("data_year", "year"),
     Column("default"),
     Column("rows", digits=0),
@@ -78,6 +89,10 @@ def factors_list(family: str | None, output: str) -> None:
     emit(rows, _SET_COLUMNS, output, title="Factor sets 因子集", document=document)
 
 
+#: Fields of a factor shown by their names in a Chinese table (the family of the names).
+_NAMED = {"family": "factor.family", "status": "factor.status"}
+
+
 @factors.command("show")
 @click.argument("key")
 @click.option("--set", "set_id", help="Only rows of this set.")
@@ -90,14 +105,18 @@ def factors_show(key: str, set_id: str | None, output: str) -> None:
         key = fuel.key if fuel else resolve_region(key).code
     found = [f for f in _library().find(key) if set_id is None or f.set_id == set_id]
     if not found:
-        click.echo(f"no factor has key or region {key!r}; see `lingtan factors list`", err=True)
+        say(Message("no factor has key or region %(key)s; see `lingtan factors list`",
+                    key=repr(key)), err=True)  # fmt: skip
         sys.exit(2)
     rows: list[dict[str, Any]] = [f.provenance() for f in found]
     if output != "table":
         emit(rows, [Column(c) for c in FACTOR_COLUMNS], output, document=rows)
         return
+    lang = language()
     for factor, data in zip(found, rows, strict=True):
         fields = [
-            {"field": c, "value": data[c]} for c in FACTOR_COLUMNS if data.get(c) not in (None, "")
+            {"field": c, "value": name_of(_NAMED[c], data[c], lang) if c in _NAMED else data[c]}
+            for c in FACTOR_COLUMNS
+            if data.get(c) not in (None, "")
         ]
         print_table(table_of(fields, FIELD_COLUMNS, title=factor.ref, show_header=False))

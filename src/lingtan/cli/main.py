@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from lingtan import __version__
-from lingtan.cli.lazy import LazyCommand, LazyGroup
+from lingtan.cli.lazy import LazyCommand, LazyGroup, remember_language
 
 _PLATFORM = "lingtan.cli.platform"
 
@@ -129,8 +129,10 @@ COMMANDS = {
 @click.option(
     "--lang",
     type=click.Choice(["zh-CN", "en"]),
-    help="Language of tables and refusals (default: LINGTAN_LANG, else the locale: "
-    "Chinese for zh_*).",
+    is_eager=True,  # known before --help, which it translates
+    callback=remember_language,
+    help="Language of tables, refusals and this help (default: LINGTAN_LANG, else the "
+    "locale: Chinese for zh_*).",
 )
 @click.pass_context
 def main(ctx: click.Context, db: str | None, lang: str | None) -> None:

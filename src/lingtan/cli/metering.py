@@ -25,14 +25,17 @@ from lingtan.cli.common import (
     emit,
     format_option,
     language,
+    name_of,
     open_store,
     print_table,
     refusal_text,
     refusing_bad_input,
+    say,
     table_of,
 )
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
+from lingtan.i18n.terms import TERMS
 from lingtan.imports.load import facility_by_code
 from lingtan.metering.files import (
     DEFAULT_UTC_OFFSET_MIN,
@@ -89,9 +92,18 @@ def meters_define(ctx: click.Context, file: str, facility: str | None) -> None:
         nodes, meters_defined = define_meters_from_file(session, code, file, actor=actor())
         # Daily totals of redefined meters (multiplier, node, ...), in the same transaction.
         days = refresh(session, facility_id(session, code))
-    click.echo(f"{file}: facility {code}: {nodes} node(s), {meters_defined} meter(s) defined")
+    say(
+        Message(
+            "%(file)s: facility %(code)s: %(nodes)s node(s), %(meters)s meter(s) defined",
+            file=str(file),
+            code=code,
+            nodes=nodes,
+            meters=meters_defined,
+        )
+    )
     if days:
-        click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
+        say(Message("facility %(code)s: %(days)s meter-day total(s) refreshed", code=code,
+                    days=days))  # fmt: skip
 
 
 @meters.command("import")
@@ -133,9 +145,9 @@ def meters_import(
     with open_store(ctx) as (session, _):
         code = facility_by_code(session, facility).code
         days = refresh(session, facility_id(session, code))
-    click.echo(f"facility {code}: {days} meter-day total(s) refreshed")
+    say(Message("facility %(code)s: %(days)s meter-day total(s) refreshed", code=code, days=days))
     if refused:
-        click.echo(f"refused, nothing written: {', '.join(refused)}", err=True)
+        say(Message("refused, nothing written: %(files)s", files=", ".join(refused)), err=True)
         raise SystemExit(2)
 
 
@@ -143,10 +155,10 @@ _METER_COLUMNS = (
     Column("meter"),
     Column("name"),
     Column("node"),
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("unit"),
-    Column("kind"),
-    Column("flow"),
+    Column("kind", names="data.kind"),
+    Column("flow", names="energy.flow"),
     Column("multiplier"),
     Column("formula"),
 )
@@ -289,7 +301,7 @@ def meters_show(
         Column("estimated_intervals", "estimated", 0),
         Column("missing_intervals", "missing", 0),
         Column("completeness_pct", "completeness %", 1),
-        Column("quality"),
+        Column("quality", names="quality"),
     )
     if output != "table":
         emit(days_shown, columns, output, document={"meter": about, "days": days_shown})
@@ -322,6 +334,43 @@ _ABOUT = (
     ("conflicts_recorded", "conflicts recorded 冲突"),
     ("days_awaiting_refresh", "days awaiting refresh 待刷新"),
 )
+
+
+def _interval_lines(code: str, found, intervals: int, lang: str) -> tuple[str, list[str]]:
+    """The summary line of a meter's intervals and one line per problem, in *lang*."""
+    if lang == "en":
+        counts = ", ".join(f"{found.count(q)} {q.name.lower()}" for q in Quality if found.count(q))
+        problems = [
+            f"  {p.kind}"
+            + (
+                ""
+                if p.timestamp is None
+                else f", reading of {_local(int(p.timestamp.timestamp()))}"
+            )
+            + f": {p.rule}"
+            for p in found.problems
+        ]
+        return f"{code}: {intervals} intervals: {counts}", problems
+    from lingtan.i18n.catalog import texts  # Babel: only for Chinese
+
+    t = texts(lang)
+    counts = "，".join(
+        f"{name_of('quality', q.label, lang)} {found.count(q)}" for q in Quality if found.count(q)
+    )
+    summary = t.gettext(
+        "%(meter)s: %(n)s intervals: %(counts)s", meter=code, n=intervals, counts=counts
+    )
+    problems = []
+    for p in found.problems:
+        kind = name_of("quality" if p.kind in TERMS["quality"] else "meter.problem", p.kind, lang)
+        if p.timestamp is not None:
+            kind = t.gettext(
+                "%(kind)s, reading of %(time)s",
+                kind=kind,
+                time=_local(int(p.timestamp.timestamp())),
+            )
+        problems.append(f"  {kind}：{t.message(p.rule)}")
+    return summary, problems
 
 
 @meters.command("intervals")
@@ -371,20 +420,13 @@ def meters_intervals(ctx, code, facility, first, last, path, output) -> None:
     columns = (
         Column("start_local_+08:00", "start (+08:00)"),
         Column(energy, f"energy [{found.unit}]", 3),
-        Column("quality"),
+        Column("quality", names="quality"),
     )
     if path:
         Path(path).write_text(csv_text(rows, columns), encoding="utf-8")
     else:
         emit(rows, columns, output)
-    counts = ", ".join(f"{found.count(q)} {q.name.lower()}" for q in Quality if found.count(q))
-    summary = f"{code}: {len(rows)} intervals: {counts}"
-    problems = [
-        f"  {p.kind}"
-        + ("" if p.timestamp is None else f", reading of {_local(int(p.timestamp.timestamp()))}")
-        + f": {p.rule}"
-        for p in found.problems
-    ]
+    summary, problems = _interval_lines(code, found, len(rows), language())
     # with JSON or CSV on stdout, the summary goes to stderr: stdout stays data
     for line in (summary, *problems):
         click.echo(line, err=output != "table" and not path)

@@ -19,6 +19,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lingtan.accounting.serialize import warning_texts
 from lingtan.cli.common import (
     LINE_COLUMNS,
     Column,
@@ -32,9 +33,12 @@ from lingtan.cli.common import (
     print_table,
     refusal_text,
     refusing_bad_input,
+    say,
     table_of,
+    warning_line,
 )
 from lingtan.errors import InputError
+from lingtan.i18n import Message
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.services import audit_check, records
@@ -179,7 +183,7 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
             f"{same} row(s) already stored and unchanged"
         )
     if refused:
-        click.echo(f"refused, nothing written: {', '.join(refused)}", err=True)
+        say(Message("refused, nothing written: %(files)s", files=", ".join(refused)), err=True)
         sys.exit(2)
 
 
@@ -260,7 +264,7 @@ _INVENTORY_COLUMNS = (
     Column("facility"),
     Column("period_start", "from"),
     Column("period_end", "to"),
-    Column("status"),
+    Column("status", names="status"),
     Column("total_tco2e", "total tCO2e", 3),
     Column("supersedes_id", "supersedes"),
     Column("created_by", "by"),
@@ -327,8 +331,9 @@ def inventory_show(ctx: click.Context, inventory_id: int, output: str) -> None:
             return
         _print_inventory(inventory)
         print_table(table_of(lines, _SHOWN_LINES, title="Lines 排放源明细"))
-        for warning in inventory.result["warnings"]:
-            click.echo(f"warning: {warning}")
+        lang = language()
+        for warning in warning_texts(inventory.result):
+            click.echo(warning_line(warning, lang))
 
 
 _SHOWN_LINES = tuple(

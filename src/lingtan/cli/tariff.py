@@ -9,23 +9,32 @@ from __future__ import annotations
 
 import click
 
-from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    actor,
+    emit,
+    format_option,
+    open_store,
+    refusing_bad_input,
+    say,
+)
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.cost import import_tariffs, tariff_runs
 
 __all__ = ["tariff"]
 
 _COLUMNS = (
-    Column("energy_type", "energy type"),
+    Column("energy_type", "energy type", names="energy.type"),
     Column("component"),
-    Column("period"),
+    Column("period", names="tou.period"),
     Column("month_from", "from"),
     Column("month_to", "to"),
     Column("price_cny_per_unit", "price [CNY/unit]", 4),
     Column("unit"),
     Column("capacity_kva", "capacity kVA", 0),
     Column("calendar_id", "TOU calendar"),
-    Column("status"),
+    Column("status", names="cost.status"),
     Column("document"),
     Column("url"),
     Column("note"),
@@ -50,7 +59,8 @@ def tariff_import(ctx: click.Context, file: str, facility: str | None) -> None:
         site = facility_by_code(session, facility)
         read, changed = import_tariffs(session, site, file, actor=actor())
         code = site.code
-    click.echo(f"{file}: facility {code}: {read} price(s) read, {changed} added or changed")
+    say(Message("%(file)s: facility %(code)s: %(read)s price(s) read, %(changed)s added or changed",
+                file=str(file), code=code, read=read, changed=changed))  # fmt: skip
 
 
 @tariff.command("show")
@@ -65,6 +75,7 @@ def tariff_show(ctx: click.Context, facility: str | None, output: str) -> None:
         runs = tariff_runs(session, site)
         code = site.code
     if output == "table" and not runs:
-        click.echo(f"facility {code} has no tariff: import one with `lingtan tariff import FILE`")
+        say(Message("facility %(code)s has no tariff: import one with `lingtan tariff import FILE`",
+                    code=code))  # fmt: skip
         return
     emit(runs, _COLUMNS, output, document={"facility": code, "prices": runs})

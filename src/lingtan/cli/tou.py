@@ -73,7 +73,7 @@ _CALENDAR_COLUMNS = (
     Column("document"),
     Column("effective_from", "in force from"),
     Column("effective_to", "to"),
-    Column("status"),
+    Column("status", names="factor.status"),
 )
 
 
@@ -97,7 +97,7 @@ def tou_list(output: str) -> None:
 
 
 _HOUR_COLUMNS = (
-    Column("day_type", "day type"),
+    Column("day_type", "day type", names="tou.day_type"),
     Column("months"),
     Column("from"),
     Column("to"),

@@ -223,7 +223,7 @@ def users_list(ctx: click.Context, output: str) -> None:
 
 _USER_COLUMNS = (
     Column("user"),
-    Column("role"),
+    Column("role", names="role"),
     Column("organization"),
     Column("facilities"),
     Column("active"),
@@ -386,7 +386,8 @@ def tokens_list(ctx: click.Context, output: str) -> None:
 
 
 _TOKEN_COLUMNS = (
-    *(Column(key) for key in ("id", "name", "prefix", "organization", "facility", "scope")),
+    *(Column(key) for key in ("id", "name", "prefix", "organization", "facility")),
+    Column("scope", names="token.scope"),
     Column("state"),
     Column("last_used", "last used"),
 )

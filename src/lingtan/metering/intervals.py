@@ -42,6 +42,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lingtan.i18n import Message
+
 __all__ = [
     "INTERVAL_S",
     "MeterIntervals",
@@ -53,6 +55,7 @@ __all__ = [
     "daily_completeness",
     "meter_intervals",
     "problem_records",
+    "rollover_rule",
     "rollup",
 ]
 
@@ -194,7 +197,7 @@ class MeterProblem:
     timestamp: datetime | None
     kind: str
     value: float | None
-    rule: str
+    rule: str  # a Message: English as it is, translated where it is shown
 
     def as_dict(self) -> dict[str, Any]:
         value = None if self.value is None or not math.isfinite(self.value) else self.value
@@ -204,7 +207,7 @@ class MeterProblem:
             "timestamp": stamp,
             "kind": self.kind,
             "value": value,
-            "rule": self.rule,
+            "rule": str(self.rule),
         }
 
 
@@ -388,7 +391,7 @@ def meter_intervals(
     if bad.any():
         for i in np.flatnonzero(bad):
             stamp = None if np.isnat(ts[i]) else int(ts[i].astype(np.int64))
-            rule = "no timestamp or a value that is not a number"
+            rule = Message("no timestamp or a value that is not a number")
             events.add(stamp, "invalid", float(vs[i]), rule)
         ts, vs = ts[~bad], vs[~bad]
     t = ts.astype(np.int64)
@@ -410,7 +413,8 @@ def meter_intervals(
                 n = int(np.count_nonzero(t == t[i]))
                 events.add(
                     int(t[i]), "conflict", float(v[i]),
-                    f"{n} different values for one timestamp; none of them is used",
+                    Message("%(n)s different values for one timestamp; none of them is used",
+                            n=n),
                 )  # fmt: skip
             t, v = t[~clashing], v[~clashing]
 
@@ -552,18 +556,21 @@ def _empty_segments() -> _Segments:
 
 
 def _rate_limit(rates: np.ndarray, settings: ValidationSettings) -> tuple[float, str]:
-    """Largest plausible rate [unit/h] and how it was set; inf when no rule applies."""
+    """Largest plausible rate [unit/h] and how it was set (a Message); inf when no rule
+    applies."""
     limit, how = math.inf, ""
     positive = rates[rates > 0]
     if settings.spike_factor is not None and positive.size >= settings.spike_min_deltas:
         typical = float(np.quantile(positive, settings.spike_quantile))
         limit = settings.spike_factor * typical
-        how = (
-            f"{settings.spike_factor:g} x the {settings.spike_quantile:g} quantile of the "
-            f"positive rates ({typical:.6g}/h)"
+        how = Message(
+            "%(factor)s x the %(quantile)s quantile of the positive rates (%(typical)s/h)",
+            factor=f"{settings.spike_factor:g}",
+            quantile=f"{settings.spike_quantile:g}",
+            typical=f"{typical:.6g}",
         )
     if settings.max_rate_per_h is not None and settings.max_rate_per_h < limit:
-        limit, how = settings.max_rate_per_h, "max_rate_per_h"
+        limit, how = settings.max_rate_per_h, Message("max_rate_per_h")
     return limit, how
 
 
@@ -628,21 +635,36 @@ def _cumulative_segments(
         if not events.touches(s0[i], s1[i]):
             continue
         c = Quality(int(code[i]))
-        before = f"register {r[i]:.10g} -> {r[i + 1]:.10g}"
+        register = {"before": f"{r[i]:.10g}", "after": f"{r[i + 1]:.10g}", "unit": events.unit}
         value = float(d[i] * multiplier)
         if c is Quality.NEGATIVE:
-            rule = f"{before}: a fall that is neither a rollover nor a replacement [{events.unit}]"
+            rule = Message(
+                "register %(before)s -> %(after)s: a fall that is neither a rollover nor a "
+                "replacement [%(unit)s]",
+                **register,
+            )
         elif c is Quality.SPIKE:
-            rate = value / hours[i]
-            rule = f"{before}: rate {rate:.6g} {events.unit}/h above {limit:.6g}/h ({how})"
+            rule = Message(
+                "register %(before)s -> %(after)s: rate %(rate)s %(unit)s/h above %(limit)s/h "
+                "(%(how)s)",
+                rate=f"{value / hours[i]:.6g}",
+                limit=f"{limit:.6g}",
+                how=how,
+                **register,
+            )
         elif c is Quality.ROLLOVER:
             value = float((d[i] + modulus) * multiplier)  # type: ignore[operator]
-            rule = f"{before}: rolled over at {modulus:.10g} [{events.unit}]"
+            rule = Message(
+                "register %(before)s -> %(after)s: rolled over at %(modulus)s [%(unit)s]",
+                modulus=f"{modulus:.10g}",
+                **register,
+            )
         elif c is Quality.REPLACEMENT:
             value = float(r[i + 1] * multiplier)
-            rule = (
-                f"{before}: meter replaced; old meter's last reading taken as final, "
-                f"new meter counted from 0 [{events.unit}]"
+            rule = Message(
+                "register %(before)s -> %(after)s: meter replaced; old meter's last reading "
+                "taken as final, new meter counted from 0 [%(unit)s]",
+                **register,
             )
         else:
             rule = _gap_rule(c, span[i], settings, events.unit, known_energy=True)
@@ -676,8 +698,9 @@ def _report_stuck(stuck, s0, s1, r, settings, events) -> None:
             hours = (s1[b - 1] - s0[a]) / 3600.0
             events.add(
                 int(s0[a]), "stuck", float(hours),
-                f"register stayed at {r[a]:.10g} for {hours:g} h, more than "
-                f"{settings.stuck_intervals} intervals [h]",
+                Message("register stayed at %(register)s for %(hours)s h, more than "
+                        "%(n)s intervals [h]", register=f"{r[a]:.10g}", hours=f"{hours:g}",
+                        n=settings.stuck_intervals),
             )  # fmt: skip
 
 
@@ -696,9 +719,15 @@ def _interval_checks(
             continue
         c = Quality(int(code[i]))
         if c is Quality.NEGATIVE:
-            rule = f"negative consumption [{events.unit}]"
+            rule = Message("negative consumption [%(unit)s]", unit=events.unit)
         elif c is Quality.SPIKE:
-            rule = f"rate {energy[i] / hours[i]:.6g} {events.unit}/h above {limit:.6g}/h ({how})"
+            rule = Message(
+                "rate %(rate)s %(unit)s/h above %(limit)s/h (%(how)s)",
+                rate=f"{energy[i] / hours[i]:.6g}",
+                unit=events.unit,
+                limit=f"{limit:.6g}",
+                how=how,
+            )
         else:
             rule = _gap_rule(c, span[i], settings, events.unit, known_energy=True)
         stamp = int(s0[i]) if c in (Quality.ESTIMATED, Quality.MISSING) else int(s1[i])
@@ -710,8 +739,8 @@ def _interval_checks(
 def _interval_segments_since_previous(t, v, multiplier, settings, events) -> _Segments:
     if t.size:
         events.add(int(t[0]), "unused", float(v[0] * multiplier),
-                   f"first value of an interval meter without interval_s has no start "
-                   f"[{events.unit}]")  # fmt: skip
+                   Message("first value of an interval meter without interval_s has no start "
+                           "[%(unit)s]", unit=events.unit))  # fmt: skip
     if t.size < 2:
         return _empty_segments()
     span = np.diff(t).astype(np.float64)
@@ -732,8 +761,9 @@ def _interval_segments_stated(t, v, multiplier, interval_s, settings, events) ->
     for i in np.flatnonzero(~keep):
         if events.touches(int(t[i]) - length, int(t[i])):
             events.add(int(t[i]), "overlap", float(v[i] * multiplier),
-                       f"covers time already covered by the value at the previous reading "
-                       f"(interval_s = {interval_s:g}); not used [{events.unit}]")  # fmt: skip
+                       Message("covers time already covered by the value at the previous "
+                               "reading (interval_s = %(interval)s); not used [%(unit)s]",
+                               interval=f"{interval_s:g}", unit=events.unit))  # fmt: skip
     t, v = t[keep], v[keep]
     return _interval_checks(t - length, t, v, multiplier, settings, events, gaps=None)
 
@@ -819,13 +849,26 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def _gap_rule(c: Quality, span_s: float, settings, unit: str, *, known_energy: bool) -> str:
-    hours = span_s / 3600.0
-    limit = settings.max_gap_s / 3600.0
+def _gap_rule(c: Quality, span_s: float, settings, unit: str, *, known_energy: bool) -> Message:
+    values = {"hours": f"{span_s / 3600.0:g}", "limit": f"{settings.max_gap_s / 3600.0:g}"}
     if c is Quality.ESTIMATED:
-        return f"gap of {hours:g} h (at most {limit:g} h): energy spread linearly [{unit}]"
-    tail = "; the energy across it is not apportioned" if known_energy else ""
-    return f"gap of {hours:g} h, longer than {limit:g} h: intervals missing{tail} [{unit}]"
+        return Message(
+            "gap of %(hours)s h (at most %(limit)s h): energy spread linearly [%(unit)s]",
+            unit=unit,
+            **values,
+        )
+    if known_energy:
+        return Message(
+            "gap of %(hours)s h, longer than %(limit)s h: intervals missing; the energy across "
+            "it is not apportioned [%(unit)s]",
+            unit=unit,
+            **values,
+        )
+    return Message(
+        "gap of %(hours)s h, longer than %(limit)s h: intervals missing [%(unit)s]",
+        unit=unit,
+        **values,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -842,7 +885,7 @@ class _Events:
     def touches(self, a: int, b: int) -> bool:
         return bool(b > self.t0 and a < self.t1)
 
-    def add(self, stamp: int | None, kind: str, value: float | None, rule: str) -> None:
+    def add(self, stamp: int | None, kind: str, value: float | None, rule: Message) -> None:
         if stamp is not None and not self.t0 <= stamp < self.t1 and kind in _POINT_KINDS:
             return
         when = None if stamp is None else datetime.fromtimestamp(stamp, tz=UTC)
@@ -864,12 +907,16 @@ class _Events:
             uncovered_s = float(np.sum(INTERVAL_S - cover[a:b]))
             was_estimated = estimated is not None and bool(estimated[a])
             c = Quality.ESTIMATED if was_estimated else Quality.MISSING
-            how = "interpolated linearly" if was_estimated else "intervals missing"
-            self.add(
-                int(edges[a]), c.label, uncovered_s / 3600.0,
-                f"no reading covers {uncovered_s / 3600.0:g} h (estimate at most "
-                f"{settings.max_gap_s / 3600.0:g} h between good intervals): {how} [h]",
+            values = {"hours": f"{uncovered_s / 3600.0:g}",
+                      "limit": f"{settings.max_gap_s / 3600.0:g}"}  # fmt: skip
+            rule = (
+                Message("no reading covers %(hours)s h (estimate at most %(limit)s h between "
+                        "good intervals): interpolated linearly [h]", **values)
+                if was_estimated
+                else Message("no reading covers %(hours)s h (estimate at most %(limit)s h "
+                             "between good intervals): intervals missing [h]", **values)
             )  # fmt: skip
+            self.add(int(edges[a]), c.label, uncovered_s / 3600.0, rule)
 
     def sorted(self) -> tuple[MeterProblem, ...]:
         return tuple(item[2] for item in sorted(self.items, key=lambda i: (i[0], i[1])))
@@ -895,6 +942,20 @@ def _grid_instant(value: np.datetime64 | str, name: str) -> int:
     if seconds % INTERVAL_S:
         raise ValueError(f"{name} {instant} is not on the 15-minute grid (:00/:15/:30/:45 UTC)")
     return seconds
+
+
+def rollover_rule(rollover_at: float | None) -> Message | None:
+    """Why a meter's ``rollover_at`` cannot be used without a ``register_step`` (None when it
+    can): it must be a decimal register's full scale, 9…9 with its decimals, so that the range
+    is the next power of ten (999999.9 rolls over to 0 after 999999.9 + 0.1 = 10^6)."""
+    try:
+        _modulus(rollover_at, None)
+    except ValueError:
+        return Message(
+            "must be a register's full scale of nines (999999 or 99999.99): the step of "
+            "another register cannot be told from it"
+        )
+    return None
 
 
 def _modulus(rollover_at: float | None, register_step: float | None) -> float | None:

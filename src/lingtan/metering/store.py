@@ -48,6 +48,7 @@ from lingtan.metering.intervals import (
     MeterKind,
     ValidationSettings,
     meter_intervals,
+    rollover_rule,
 )
 from lingtan.store import audit, versions
 from lingtan.store.models import (
@@ -770,6 +771,8 @@ def define_meters(
             problems.append(InputProblem(where, "flow", d.flow, rule))
         if not d.multiplier > 0:
             problems.append(InputProblem(where, "multiplier", d.multiplier, Message("must be > 0")))
+        if (rule := rollover_rule(d.rollover_at)) is not None:  # else every read would fail
+            problems.append(InputProblem(where, "rollover_at", d.rollover_at, rule))
         if d.node and d.node not in existing:
             problems.append(InputProblem(where, "node", d.node, Message("unknown node")))
         meter = known.get(d.code)

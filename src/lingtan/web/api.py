@@ -213,7 +213,7 @@ def list_organizations(session: Db, who: User) -> dict[str, Any]:
 @router.get("/organizations/{organization_id}", tags=["organizations"])
 def get_organization(session: Db, who: User, organization_id: Id) -> dict[str, Any]:
     if organization_id != who.organization_id:
-        raise not_found("no such organization")
+        raise not_found(Message("no such organization"))
     organization = session.get(Organization, organization_id)
     assert organization is not None
     return {"id": organization.id, "name": organization.name}
@@ -271,7 +271,12 @@ def _activity_record(session: Session, who: Principal, record_id: int, *, write=
         .where(ActivityRecord.id == record_id)
     )
     return scoped(
-        session, who, statement, Source.facility_id, write=write, what="no such activity record"
+        session,
+        who,
+        statement,
+        Source.facility_id,
+        write=write,
+        what=Message("no such activity record"),
     )
 
 
@@ -350,7 +355,7 @@ def upload_evidence(
     limit = request.app.state.max_upload_bytes
     content = file.file.read(limit + 1)
     if len(content) > limit:
-        raise ApiError(413, f"the file is larger than {limit} bytes")
+        raise ApiError(413, Message("the file is larger than %(limit)s bytes", limit=limit))
     if not content:
         raise InputError(InputProblem(_UPLOAD, "file", file.filename, Message("is empty")))
     filename = safe_filename(file.filename or "upload")
@@ -377,7 +382,7 @@ def download_evidence(request: Request, session: Db, who: User, sha256: str) -> 
     """An evidence file of a record or instrument of the caller's facilities (admins,
     managers and auditors)."""
     if not who.reads_evidence:
-        raise ApiError(403, "your role may not download evidence")
+        raise ApiError(403, Message("your role may not download evidence"))
     # the caller's organization's row of this content, if a record or instrument of one of
     # its readable facilities holds it: another organization's row is never found
     of_record = (
@@ -398,15 +403,17 @@ def download_evidence(request: Request, session: Db, who: User, sha256: str) -> 
         or session.scalars(of_instrument.where(mine)).first()
     )
     if evidence is None:
-        raise not_found("no such evidence")
+        raise not_found(Message("no such evidence"))
     try:
         content = EvidenceStore(request.app.state.evidence_root).read(
             sha256, evidence.organization_id
         )
     except EvidenceMissingError:
-        raise ApiError(410, "the evidence file is missing from the store") from None
+        raise ApiError(410, Message("the evidence file is missing from the store")) from None
     except EvidenceCorruptedError:
-        raise ApiError(500, "the stored evidence file was altered; see lingtan audit") from None
+        raise ApiError(
+            500, Message("the stored evidence file was altered; see lingtan audit")
+        ) from None
     return Response(
         content,
         media_type=evidence.media_type,
@@ -494,7 +501,7 @@ def get_factor_set(session: Db, who: User, set_id: str) -> dict[str, Any]:
     try:
         factor_set = inventories.library_for(session).get_set(set_id)
     except FactorNotFoundError:
-        raise not_found("no such factor set") from None
+        raise not_found(Message("no such factor set")) from None
     return {
         "set_id": factor_set.set_id,
         "version": factor_set.version,
@@ -543,7 +550,12 @@ def _checked(period: Period) -> None:
 def _scoped_inventory(session: Session, who: Principal, inventory_id: int, *, write=False):
     statement = select(Inventory).where(Inventory.id == inventory_id)
     return scoped(
-        session, who, statement, Inventory.facility_id, write=write, what="no such inventory"
+        session,
+        who,
+        statement,
+        Inventory.facility_id,
+        write=write,
+        what=Message("no such inventory"),
     )
 
 
@@ -699,7 +711,7 @@ def audit_log(
     """The audit log entries about the caller's facilities and organization (admins and
     auditors), newest first, with their hashes. Filtered and paged in the database."""
     if not who.reads_audit_log:
-        raise ApiError(403, "only admins and auditors read the audit log")
+        raise ApiError(403, Message("only admins and auditors read the audit log"))
     org = session.get(Organization, who.organization_id)
     assert org is not None
     statement = select(AuditEntry).where(_visible(who, org.name)).order_by(AuditEntry.id.desc())
@@ -713,7 +725,7 @@ def audit_log(
 
 def _admin(who: Principal) -> None:
     if who.role != "admin":
-        raise ApiError(403, "only admins manage users and tokens")
+        raise ApiError(403, Message("only admins manage users and tokens"))
 
 
 def _token(row: ApiToken, code: str) -> dict[str, Any]:
@@ -770,7 +782,7 @@ def _member(session: Db, who: User, username: Annotated[str, Path(max_length=100
     try:
         return accounts.user_named(session, username, who.organization_id)
     except InputError:
-        raise not_found("no such user") from None
+        raise not_found(Message("no such user")) from None
 
 
 Member = Annotated[AppUser, Depends(_member)]
@@ -889,7 +901,7 @@ def revoke_token(session: Db, who: User, token_id: Id) -> dict[str, Any]:
         select(ApiToken).where(ApiToken.id == token_id),
         ApiToken.facility_id,
         write=True,
-        what="no such token",
+        what=Message("no such token"),
     )
     code = session.get(Facility, token.facility_id).code
     return _token(accounts.revoke_token(session, token.id, actor=who.name), code)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from lingtan.i18n import Message
 from lingtan.metering.energy_store import FacilityEnergy, month_span
 from lingtan.services.cost import cost_by, import_tariffs, tariff_runs
 from lingtan.web.api_energy import _TABLE_FILES, Month, Upload, Year, _energy_read, _uploaded
@@ -170,7 +171,7 @@ def energy_cost(
 
     def read(current: Session, data: FacilityEnergy) -> dict[str, Any]:
         if node is not None and node not in data.nodes:
-            raise ApiError(404, "no such node")
+            raise ApiError(404, Message("no such node"))
         found = cost_by(current, data.facility, data.start, data.end, energy=data)
         return found.as_dict(node)
 

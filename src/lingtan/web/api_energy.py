@@ -367,7 +367,7 @@ def _meter(session: Session, site: Facility, code: str) -> Meter:
         select(Meter).where(Meter.facility_id == site.id, Meter.code == code)
     ).first()
     if found is None:
-        raise ApiError(404, "no such meter")
+        raise ApiError(404, Message("no such meter"))
     return found
 
 
@@ -434,7 +434,7 @@ def _uploaded(request: Request, upload: UploadFile, kinds: tuple[str, ...]) -> I
     limit = request.app.state.max_upload_bytes
     content = upload.file.read(limit + 1)
     if len(content) > limit:
-        raise ApiError(413, f"the file is larger than {limit} bytes")
+        raise ApiError(413, Message("the file is larger than %(limit)s bytes", limit=limit))
     name = PurePath(upload.filename or "upload").name[:200] or "upload"
     if PurePath(name).suffix.lower() not in kinds:
         raise InputError(
@@ -689,7 +689,7 @@ def node_rollups(
         ).all()
     )
     if node is not None and node not in node_codes.values():
-        raise ApiError(404, "no such node")
+        raise ApiError(404, Message("no such node"))
     read = rollups.tree_daily_totals if period == "day" else rollups.node_monthly_totals
     with _current(request, session, site) as current:
         t = read(current, site.id, first, after)
@@ -728,7 +728,7 @@ def data_quality(
     if meter is not None:
         physical = {i: c for i, c in physical.items() if c == meter}
         if not physical:
-            raise ApiError(404, "no such physical meter")
+            raise ApiError(404, Message("no such physical meter"))
     with _current(request, session, site) as current:
         found = rollups.daily_totals(current, site.id, first, after, list(physical))
     counts = zip(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from lingtan.i18n import Message
 from lingtan.metering.alerts import ALERT_TYPES, SEVERITIES, select_alerts
 from lingtan.metering.energy import BALANCE_THRESHOLD_PCT
 from lingtan.metering.energy_store import (
@@ -237,7 +238,7 @@ def energy_node(
     own meters with their figures, and its electricity per time-of-use period."""
     tree = metering_tree(session, who, code)
     if node not in {n["code"] for n in tree["nodes"]}:
-        raise ApiError(404, "no such node")
+        raise ApiError(404, Message("no such node"))
 
     def read(current: Session, data: FacilityEnergy) -> dict[str, Any]:
         detail = _node_detail(data, tree, node, "month" if month else "year")
@@ -264,7 +265,7 @@ def meter_totals(
     366), from its daily totals, in its unit, in tce and in tCO2."""
     tree = metering_tree(session, who, code)
     if meter not in {m["code"] for m in tree["meters"]}:
-        raise ApiError(404, "no such meter")
+        raise ApiError(404, Message("no such meter"))
     span = _days(start, end)
 
     def read(_current: Session, data: FacilityEnergy) -> dict[str, Any]:
@@ -318,7 +319,7 @@ def alerts(
     if node is not None and node not in {
         n["code"] for n in metering_tree(session, who, code)["nodes"]
     }:
-        raise ApiError(404, "no such node")
+        raise ApiError(404, Message("no such node"))
     first, after = month_span(year, month)
 
     def read(current: Session, data: FacilityEnergy) -> dict[str, Any]:

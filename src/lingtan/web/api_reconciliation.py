@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from lingtan.i18n import Message
 from lingtan.services.reconciliation import energy_reconciliation
 from lingtan.web.api_energy import Month, Year, kept_read
 from lingtan.web.deps import ApiError, Db, User, facility
@@ -112,5 +113,5 @@ def reconciliation(
         lambda current: energy_reconciliation(current, site, year, month),
     )
     if found is None:
-        raise ApiError(404, "no inventory or no meters for this year")
+        raise ApiError(404, Message("no inventory or no meters for this year"))
     return {"facility": site.code, "year": year, **found}

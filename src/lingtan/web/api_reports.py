@@ -43,11 +43,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, func, select, update
 
+from lingtan.i18n import Message
 from lingtan.reports import MissingFontError, ReportData, check_font, write_reports
 from lingtan.services.report_data import report_data
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import Facility, Inventory, ReportJob, utc_now
-from lingtan.web import i18n
 from lingtan.web.api import Id
 from lingtan.web.deps import ApiError, Db, User, scoped
 
@@ -291,11 +291,20 @@ def _expire_stale(session: Any) -> None:
 def _job(session: Any, who: Any, job_id: str) -> ReportJob:
     found = session.get(ReportJob, job_id)
     if found is None or found.facility_id not in who.readable:
-        raise ApiError(404, "no such report job")
+        raise ApiError(404, Message("no such report job"))
     return found
 
 
 JobId = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$", description="Job id.")]
+
+
+#: The 503 of a report that needs the CJK font this server lacks (the log of
+#: :func:`lingtan.reports.charts.check_font` has the details).
+_NO_FONT = Message(
+    "the HTML and PDF reports need a CJK font and this server has none: install Noto Sans "
+    "CJK SC (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk; in a lingtan checkout: sudo "
+    "scripts/setup-machine demo); the XLSX report needs no font"
+)
 
 
 @router.post(
@@ -311,19 +320,18 @@ def start_report(
     English) in the background; poll the job it answers with. Not for viewers (403); an
     organization with :data:`MAX_WAITING_JOBS` unfinished jobs waits (429)."""
     if not who.starts_reports:
-        t = i18n.texts(i18n.language(request))
-        raise ApiError(403, t.gettext("Your role may not start report jobs."))
+        raise ApiError(403, Message("Your role may not start report jobs."))
     body = body or ReportRequest()
     try:
         check_font(body.formats)
     except MissingFontError as error:  # refused before any job is recorded
-        raise ApiError(503, str(error)) from error
+        raise ApiError(503, _NO_FONT) from error
     inventory = scoped(
         session,
         who,
         select(Inventory).where(Inventory.id == inventory_id),
         Inventory.facility_id,
-        what="no such inventory",
+        what=Message("no such inventory"),
     )
     data = report_data(session, inventory)
     jobs = _jobs(request)
@@ -340,7 +348,7 @@ def start_report(
     if waiting >= MAX_WAITING_JOBS:
         raise ApiError(
             429,
-            "too many reports are being written: try again in a minute",
+            Message("too many reports are being written: try again in a minute"),
             {"Retry-After": "60"},
         )
     expired = session.scalars(
@@ -394,7 +402,7 @@ def download_report(
     job = _job(session, who, job_id)
     path = reports_root(request.app.state.evidence_root) / job_id / name
     if name not in job.files or not path.is_file():
-        raise ApiError(404, "no such file in this job (is it finished?)")
+        raise ApiError(404, Message("no such file in this job (is it finished?)"))
     return FileResponse(
         path,
         media_type=_MEDIA_TYPES[path.suffix],

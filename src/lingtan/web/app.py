@@ -25,9 +25,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import make_url
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from lingtan.errors import InputError, InputTooLargeError
+from lingtan.i18n import NP_, Message
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
@@ -46,8 +48,16 @@ from lingtan.web import (
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
-from lingtan.web.deps import ERROR_RESPONSES, ApiError, error_body, is_secure
+from lingtan.web.deps import (
+    ERROR_RESPONSES,
+    ApiError,
+    error_body,
+    is_secure,
+    message_text,
+    problem_text,
+)
 from lingtan.web.export import TableExport
+from lingtan.web.i18n import language
 
 __all__ = ["ENV_MAX_UPLOAD_BYTES", "MAX_UPLOAD_BYTES", "ROUTERS", "create_app"]
 
@@ -112,30 +122,75 @@ def _install_error_handlers(app: FastAPI) -> None:
         return busy(request, STOPPED)
 
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, error: ApiError) -> JSONResponse:
-        return _error(error.status, error.message, headers=error.headers)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        message = message_text(error.message, language(request))
+        return _error(error.status, message, headers=error.headers)
 
     @app.exception_handler(InputError)
-    async def input_error(_request: Request, error: InputError) -> JSONResponse:
-        problems = [problem.as_dict() for problem in error.problems]
-        message = "the input was refused; nothing was changed"
+    async def input_error(request: Request, error: InputError) -> JSONResponse:
+        lang = language(request)
+        problems = [
+            {**problem.as_dict(), "message": problem_text(problem, lang)}
+            for problem in error.problems
+        ]
+        message = Message("the input was refused; nothing was changed")
         if (rest := error.not_listed()) is not None:
-            message = f"{message} ({rest})"
+            message = Message("the input was refused; nothing was changed (%(rest)s)", rest=rest)
         status = 413 if isinstance(error, InputTooLargeError) else 422
-        return _error(status, message, problems)
+        return _error(status, message_text(message, lang), problems)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return _error(422, "the request is malformed", _validation_problems(error))
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        message = message_text(Message("the request is malformed"), language(request))
+        return _error(422, message, _validation_problems(error))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return _error(error.status_code, str(error.detail), headers=error.headers)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return _error(
+            error.status_code, _http_detail(error, language(request)), headers=error.headers
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         _log.exception("unexpected failure on %s %s", request.method, request.url.path)
-        return _error(500, "internal error: nothing was changed; the server log has the details")
+        message = Message("internal error: nothing was changed; the server log has the details")
+        return _error(500, message_text(message, language(request)))
+
+
+#: The reason phrases Starlette and FastAPI answer with (``HTTPException``'s default
+#: detail: ``http.HTTPStatus(status).phrase``), in the catalogue's context ``http.status``.
+#: FastAPI's own detail of a body it cannot parse is one of them too.
+HTTP_PHRASES = frozenset(
+    msgid
+    for _, msgid in (
+        NP_("http.status", "Bad Request"),
+        NP_("http.status", "Unauthorized"),
+        NP_("http.status", "Forbidden"),
+        NP_("http.status", "Not Found"),
+        NP_("http.status", "Method Not Allowed"),
+        NP_("http.status", "Not Acceptable"),
+        NP_("http.status", "Request Entity Too Large"),
+        NP_("http.status", "Content Too Large"),
+        NP_("http.status", "Unsupported Media Type"),
+        NP_("http.status", "Unprocessable Entity"),
+        NP_("http.status", "Unprocessable Content"),
+        NP_("http.status", "Too Many Requests"),
+        NP_("http.status", "Internal Server Error"),
+        NP_("http.status", "Service Unavailable"),
+        NP_("http.status", "There was an error parsing the body"),
+    )
+)
+
+
+def _http_detail(error: HTTPException, lang: str) -> str:
+    """The detail of ``error`` in ``lang``: a reason phrase of :data:`HTTP_PHRASES` from
+    the catalogue (context ``http.status``), any other detail as it is."""
+    detail = str(error.detail)
+    if lang == "en" or detail not in HTTP_PHRASES:
+        return detail
+    from lingtan.i18n.catalog import texts
+
+    return texts(lang).label("http.status", detail)
 
 
 class _SecurityHeaders:
@@ -154,7 +209,7 @@ class _SecurityHeaders:
             return
         secure = is_secure(Request(scope))
 
-        async def with_headers(message: Message) -> None:
+        async def with_headers(message: AsgiMessage) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
@@ -180,12 +235,12 @@ class _BodyLimit:
         headers = dict(scope["headers"])
         announced = headers.get(b"content-length")
         if announced is not None and announced.isdigit() and int(announced) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
         too_large = started = False
 
-        async def counting_receive() -> Message:
+        async def counting_receive() -> AsgiMessage:
             nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
@@ -195,7 +250,7 @@ class _BodyLimit:
                     raise _TooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def tracking_send(message: AsgiMessage) -> None:
             nonlocal started
             if too_large:  # the answer to a body cut short (FastAPI makes it a 400): not sent
                 return
@@ -205,10 +260,11 @@ class _BodyLimit:
         with suppress(_TooLargeError):
             await self.app(scope, counting_receive, tracking_send)
         if too_large and not started:
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
-        response = _error(413, f"the request is larger than {self.limit} bytes")
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        message = Message("the request is larger than %(limit)s bytes", limit=self.limit)
+        response = _error(413, message_text(message, language(Request(scope))))
         await response({"type": "http"}, _no_body, send)
 
 
@@ -216,7 +272,7 @@ class _TooLargeError(Exception):
     pass
 
 
-async def _no_body() -> Message:
+async def _no_body() -> AsgiMessage:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, Select, or_, select, update
 from sqlalchemy.orm import Session
 
+from lingtan.i18n import Message
 from lingtan.store.db import session_scope
 from lingtan.store.models import ApiToken, Facility, utc_now
 from lingtan.web import accounts
@@ -41,7 +42,9 @@ __all__ = [
     "error_body",
     "facility",
     "is_secure",
+    "message_text",
     "principal",
+    "problem_text",
     "read_in_one_hop",
     "readable_facilities",
     "scoped",
@@ -58,18 +61,45 @@ T = TypeVar("T")
 
 
 class ApiError(Exception):
-    """An answer other than success: HTTP status, message, and the headers to send."""
+    """An answer other than success: HTTP status, message, and the headers to send.
+
+    ``message`` is a :class:`~lingtan.i18n.Message` (English source text, Chinese in the
+    catalogue): the answer's ``message`` is it in the request's language
+    (:func:`message_text`); ``str(error)`` is the English text, for the log.
+    ``tests/test_web_api.py`` fails on an ``ApiError`` whose text has no Chinese.
+    """
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         self.status, self.message, self.headers = status, message, headers or {}
         super().__init__(message)
 
 
+def message_text(message: str, lang: str) -> str:
+    """``message`` (a :class:`~lingtan.i18n.Message`, or a text marked ``N_``) in ``lang``;
+    English needs no catalogue. A text the catalogue cannot fill is shown as it is."""
+    if lang == "en":
+        return str(message)
+    from lingtan.i18n.catalog import texts
+
+    t = texts(lang)
+    if isinstance(message, Message):
+        return t.message(message)
+    try:
+        return t.gettext(message)
+    except (KeyError, TypeError, ValueError):  # a "%" of an untranslated text
+        return str(message)
+
+
 class ProblemOut(BaseModel):
     where: str
     field: str
     value: Any = Field(description="The value refused, as text where JSON has no form for it.")
-    rule: str
+    rule: str = Field(description="The rule broken, in English (the same in every language).")
+    message: str | None = Field(
+        default=None,
+        description="The whole problem for people, in the request's language "
+        "(where, field, value and rule).",
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -114,6 +144,28 @@ def plain(value: Any) -> Any:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+def problem_text(problem: Any, lang: str) -> str:
+    """An :class:`~lingtan.errors.InputProblem` for people in ``lang``: where, field, value and
+    rule, as the command line shows it (the value's text cut at 200 characters, as in
+    :func:`plain`)."""
+    value = None if problem.value is None else repr(problem.value)
+    if value is not None and len(value) > 200:
+        value = value[:200] + "…"
+    if lang == "en":
+        shown = "(missing)" if value is None else value
+        return f"{problem.where}: field {problem.field!r} = {shown}: {problem.rule}"
+    from lingtan.i18n.catalog import texts
+
+    t = texts(lang)
+    return t.gettext(
+        "%(where)s: field %(field)s = %(value)s: %(rule)s",
+        where=t.message(problem.where),
+        field=t.message(problem.field),
+        value=t.gettext("(missing)") if value is None else value,
+        rule=t.message(problem.rule),
+    )
+
+
 def error_body(status: int, message: str, problems: list[dict[str, Any]] | None = None) -> dict:
     """The body of every answer that is not a success (every rejected value :func:`plain`)."""
     shown = [{**problem, "value": plain(problem.get("value"))} for problem in problems or ()]
@@ -140,7 +192,7 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def not_found(what: str = "no such object") -> ApiError:
+def not_found(what: str = Message("no such object")) -> ApiError:
     return ApiError(404, what)
 
 
@@ -180,7 +232,7 @@ def _token_principal(
 ) -> Principal:
     token = accounts.token_by_secret(session, secret)
     if token is None:
-        raise ApiError(401, "the API token is unknown, revoked or expired", _challenge())
+        raise ApiError(401, Message("the API token is unknown, revoked or expired"), _challenge())
     now = utc_now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         if request.method not in SAFE_METHODS:
@@ -217,13 +269,18 @@ def authenticate(
     cookie = request.cookies.get(SESSION_COOKIE)
     found = accounts.session_user(session, cookie) if cookie else None
     if found is None:
-        what = "the session has expired: sign in again" if cookie else "sign in first"
-        raise ApiError(401, what, _challenge())
+        raise ApiError(
+            401,
+            Message("the session has expired: sign in again")
+            if cookie
+            else Message("sign in first"),
+            _challenge(),
+        )
     row, user = found
     if request.method not in SAFE_METHODS and (
         csrf is None or not hmac.compare_digest(csrf.encode(), row.csrf_secret.encode())
     ):
-        raise ApiError(403, "missing or wrong CSRF token")
+        raise ApiError(403, Message("missing or wrong CSRF token"))
     return accounts.principal_for_user(session, user, row.csrf_secret)
 
 
@@ -236,9 +293,9 @@ def principal(
     """Who is asking; a ``read`` token only reads, an ``ingest`` token is refused here."""
     who = authenticate(request, session, csrf, background)
     if who.token_scope == "ingest":
-        raise ApiError(403, "an ingest token may only send readings")
+        raise ApiError(403, Message("an ingest token may only send readings"))
     if who.token_scope == "read" and request.method not in SAFE_METHODS:
-        raise ApiError(403, "a read token may not change anything")
+        raise ApiError(403, Message("a read token may not change anything"))
     return who
 
 
@@ -251,7 +308,7 @@ def ingester(
     """Who is sending readings: an ``ingest`` token, or a user who edits the facility."""
     who = authenticate(request, session, csrf, background)
     if who.token_scope == "read":
-        raise ApiError(403, "a read token may not send readings")
+        raise ApiError(403, Message("a read token may not send readings"))
     return who
 
 
@@ -294,11 +351,11 @@ def facility(session: Session, who: Principal, code: str, *, write: bool = False
     may see it but not change it."""
     found = session.scalars(readable_facilities(who).where(Facility.code == code)).first()
     if found is None:
-        raise not_found("no such facility")
+        raise not_found(Message("no such facility"))
     if write and found.id not in who.writable:
-        raise ApiError(403, "you may read this facility but not change it")
+        raise ApiError(403, Message("you may read this facility but not change it"))
     if not write and found.id not in who.readable:
-        raise ApiError(403, "this token may only send readings")
+        raise ApiError(403, Message("this token may only send readings"))
     return found
 
 
@@ -309,7 +366,7 @@ def scoped(
     facility_column: Any,
     *,
     write: bool = False,
-    what: str = "no such object",
+    what: str = Message("no such object"),
 ) -> T:
     """The one object of ``statement`` whose facility (``facility_column``) ``who`` may read
     (or write): 404 otherwise."""
@@ -317,6 +374,6 @@ def scoped(
     found = session.scalars(statement.where(facility_column.in_(allowed))).first()
     if found is None:
         if write and session.scalars(statement.where(facility_column.in_(who.readable))).first():
-            raise ApiError(403, "you may read this but not change it")
+            raise ApiError(403, Message("you may read this but not change it"))
         raise not_found(what)
     return found

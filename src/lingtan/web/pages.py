@@ -19,10 +19,18 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from lingtan.i18n import N_
+from lingtan.i18n import N_, Message
 from lingtan.i18n.catalog import install
 from lingtan.web import accounts, i18n
-from lingtan.web.deps import SESSION_COOKIE, ApiError, Db, User, error_body, is_secure
+from lingtan.web.deps import (
+    SESSION_COOKIE,
+    ApiError,
+    Db,
+    User,
+    error_body,
+    is_secure,
+    message_text,
+)
 
 __all__ = ["router", "templates"]
 
@@ -30,6 +38,17 @@ LOGIN_CSRF_COOKIE = "lingtan_login_csrf"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 install(templates.env)  # _(), pgettext, ngettext in the page's language (lingtan.i18n)
 router = APIRouter()
+
+
+def _throttled(error: accounts.ThrottledError) -> ApiError:
+    """The 429 of too many failed sign-ins, with the seconds to wait."""
+    return ApiError(
+        429,
+        Message(
+            "too many failed sign-ins; try again in %(seconds)s s", seconds=error.retry_after_s
+        ),
+        {"Retry-After": str(error.retry_after_s)},
+    )
 
 
 def _sign_in(
@@ -40,7 +59,7 @@ def _sign_in(
     try:
         user = accounts.authenticate(session, username, password, client=client)
     except accounts.ThrottledError as error:
-        raise ApiError(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
+        raise _throttled(error) from None
     if user is None:
         return None
     secret, _ = accounts.start_session(session, user, lifetime=request.app.state.session_lifetime)
@@ -143,7 +162,8 @@ def open_session(request: Request, session: Db, credentials: Credentials) -> Res
     signed = _sign_in(request, session, credentials.username, credentials.password)
     if signed is None:
         # Answered, not raised: the failed attempt must be committed for the throttle.
-        return JSONResponse(error_body(401, "wrong user name or password"), status_code=401)
+        wrong = message_text(Message("wrong user name or password"), i18n.language(request))
+        return JSONResponse(error_body(401, wrong), status_code=401)
     secret, user = signed
     row = accounts.session_user(session, secret)
     assert row is not None
@@ -179,7 +199,7 @@ def change_password(request: Request, session: Db, who: User, body: PasswordChan
     sessions end; this one stays signed in. Wrong current passwords count as failed sign-ins."""
     user = session.get(accounts.AppUser, who.user_id) if who.user_id is not None else None
     if user is None:
-        raise ApiError(403, "only a signed-in user has a password to change")
+        raise ApiError(403, Message("only a signed-in user has a password to change"))
     client = request.client.host if request.client else "unknown"
     try:
         changed = accounts.change_own_password(
@@ -191,10 +211,11 @@ def change_password(request: Request, session: Db, who: User, body: PasswordChan
             keep_session=request.cookies.get(SESSION_COOKIE, ""),
         )
     except accounts.ThrottledError as error:
-        raise ApiError(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
+        raise _throttled(error) from None
     if not changed:
         # Answered, not raised: the failed attempt must be committed for the throttle.
-        return JSONResponse(error_body(403, "the current password is wrong"), status_code=403)
+        wrong = message_text(Message("the current password is wrong"), i18n.language(request))
+        return JSONResponse(error_body(403, wrong), status_code=403)
     return Response(status_code=204)
 
 

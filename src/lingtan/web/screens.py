@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import InputError
-from lingtan.i18n import N_, NP_
+from lingtan.i18n import N_, NP_, Message
 from lingtan.services import inventory as inventories
 from lingtan.services.overview import facility_overview
 from lingtan.store.models import Facility, Inventory
@@ -119,7 +119,7 @@ def _signed_in(request: Request, session: Session, background: BackgroundTasks) 
             raise
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?next=" + quote(target, safe="/")
-        raise ApiError(303, "sign in first", {"Location": location}) from None
+        raise ApiError(303, Message("sign in first"), {"Location": location}) from None
 
 
 def _facilities(session: Session, who: Principal) -> list[Facility]:
@@ -251,7 +251,7 @@ def _current(session: Session, who: Principal, code: str | None) -> Facility:
         return deps.facility(session, who, code)
     first = session.scalars(deps.readable_facilities(who).order_by(Facility.code)).first()
     if first is None:
-        raise ApiError(404, "no facility")
+        raise ApiError(404, Message("no facility"))
     return first
 
 
@@ -271,7 +271,7 @@ def static_file(name: str) -> Response:
     """The stylesheet and scripts of the screens (one folder, no sub-paths)."""
     path = STATIC / name
     if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
-        raise ApiError(404, "no such file")
+        raise ApiError(404, Message("no such file"))
     return FileResponse(path, headers=_CACHE)
 
 
@@ -279,7 +279,7 @@ def static_file(name: str) -> Response:
 def switch_language(code: str, next: str = "/") -> Response:
     """Set the language cookie and go back to the page."""
     if code not in i18n.LANGUAGES:
-        raise ApiError(404, "no such language")
+        raise ApiError(404, Message("no such language"))
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/")
     return response
@@ -353,7 +353,12 @@ def overview(
 def _inventory(session: Session, who: Principal, inventory_id: int, *, write: bool = False):
     statement = select(Inventory).where(Inventory.id == inventory_id)
     return deps.scoped(
-        session, who, statement, Inventory.facility_id, write=write, what="no such inventory"
+        session,
+        who,
+        statement,
+        Inventory.facility_id,
+        write=write,
+        what=Message("no such inventory"),
     )
 
 
@@ -488,7 +493,7 @@ def audit_page(
 ) -> Response:
     def build(who: Principal):
         if not who.reads_audit_log:
-            raise ApiError(403, "only admins and auditors read the audit log")
+            raise ApiError(403, Message("only admins and auditors read the audit log"))
         entries = api.audit_log(session, who, None, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
         pages = max(1, -(-entries["total"] // AUDIT_PAGE))
         return "audit.html", {"entries": entries, "page": page, "pages": pages}

@@ -432,11 +432,10 @@ def retry_set_aside(
     and admins of the facility); a failed attempt is counted and its reason kept."""
     site = _current(session, who, facility)
     if site.id not in who.writable:
-        raise ApiError(403, i18n.texts(i18n.language(request)).gettext(
-            "Your role reads the data; managers and admins import it."))  # fmt: skip
+        raise ApiError(403, Message("Your role reads the data; managers and admins import it."))
     letter = session.get(IngestDeadLetter, letter_id)
     if letter is None or letter.facility_id != site.id:
-        raise ApiError(404, "no such batch")
+        raise ApiError(404, Message("no such batch"))
     outcome: dict[str, Any] = {"kind": "retry", "file": f"#{letter_id}"}
     count = letter.readings_count
     try:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from lingtan.i18n import N_
+from lingtan.i18n import N_, Message
 from lingtan.metering.store import ROLLUP_UTC_OFFSET_MIN
 from lingtan.store.models import Meter, MeterDay
 from lingtan.web import api_cost, api_energy, api_nodes, i18n
@@ -184,7 +184,7 @@ def meter_page(
         tree = api_energy.metering_tree(session, who, site.code)
         meter = next((m for m in tree["meters"] if m["code"] == code), None)
         if meter is None:
-            raise ApiError(404, "no such meter")
+            raise ApiError(404, Message("no such meter"))
         latest = session.scalar(
             select(func.max(MeterDay.day))
             .join(Meter)
