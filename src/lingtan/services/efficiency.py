@@ -534,15 +534,15 @@ def _estimate(
 ) -> dict[str, Any]:
     basis, note, energy = "nameplate", None, None
     if node is None:
-        note = N_("not linked to a node of the metering tree")
+        note = Message("not linked to a node of the metering tree")
     elif node not in measured:
-        note = N_("its node has no electricity meter of its own with data in the year")
+        note = Message("its node has no electricity meter of its own with data in the year")
     elif on_node > 1:
-        note = N_("its node's meter measures other items of the register too")
+        note = Message("its node's meter measures other items of the register too")
     elif item["type"] not in _MEASURABLE or (
         item["type"] != "air_compressor" and item.get("efficiency_pct") is None
     ):
-        note = N_("a meter measures the energy through a transformer, not its losses")
+        note = Message("a meter measures the energy through a transformer, not its losses")
     else:
         basis, energy = "measured", measured[node]
     used = _measured_item(item, energy) if energy is not None else item
