@@ -22,7 +22,7 @@ from lingtan.services.efficiency import LEVELS, equipment_register, import_equip
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
 from lingtan.web import i18n
-from lingtan.web.api_energy import Upload, _uploaded
+from lingtan.web.api_energy import Upload, _uploaded, kept_read
 from lingtan.web.deps import ApiError, Db, User, facility
 
 __all__ = ["equipment_list", "register_data", "router"]
@@ -107,6 +107,7 @@ YearQuery = Annotated[
 
 
 def register_data(
+    request: Request,
     session: Session,
     site: Facility,
     lang: str,
@@ -115,14 +116,15 @@ def register_data(
     equipment_type: str | None = None,
     level: str | None = None,
 ) -> dict[str, Any]:
-    """The register as the API answers it, texts in ``lang``."""
+    """The register as the API answers it, texts in ``lang``; kept per facility and data
+    version (:func:`lingtan.web.api_energy.kept_read`: an import of a register writes an audit
+    entry, which is part of the version), so the metered energy and the tariff's mean price
+    are not computed again for every request. The answer is shared: callers never change it.
+    """
     if equipment_type is not None and equipment_type not in EQUIPMENT_TYPES:
         raise ApiError(404, UNKNOWN_TYPE)
     if level is not None and level not in {str(lv) for lv in LEVELS}:
         raise ApiError(404, UNKNOWN_LEVEL)
-    found = equipment_register(
-        session, site, year=year, equipment_type=equipment_type, level=level
-    ).as_dict()
     t = i18n.texts(lang)
 
     def text(message: Any) -> Any:
@@ -130,13 +132,20 @@ def register_data(
             return None
         return t.message(message) if lang != "en" else str(message)
 
-    for item in found["items"]:
-        item["reason"] = text(item["reason"])
-        if item["estimate"] is not None:
-            item["estimate"]["basis_note"] = text(item["estimate"]["basis_note"])
-    found["tariff"]["note"] = text(found["tariff"]["note"])
-    found["grid_factor"]["note"] = text(found["grid_factor"]["note"])
-    return found
+    def compute(current: Session) -> dict[str, Any]:
+        found = equipment_register(
+            current, site, year=year, equipment_type=equipment_type, level=level
+        ).as_dict()
+        for item in found["items"]:
+            item["reason"] = text(item["reason"])
+            if item["estimate"] is not None:
+                item["estimate"]["basis_note"] = text(item["estimate"]["basis_note"])
+        found["tariff"]["note"] = text(found["tariff"]["note"])
+        found["grid_factor"]["note"] = text(found["grid_factor"]["note"])
+        return found
+
+    key = ("equipment", year, equipment_type, level, lang)
+    return kept_read(request, session, site, key, compute)
 
 
 @router.get("/facilities/{code}/equipment", response_model=RegisterOut, tags=["efficiency"])
@@ -154,7 +163,13 @@ def equipment_list(
     grade-1 replacement with its basis (measured or nameplate) and payback."""
     site = facility(session, who, code)
     return register_data(
-        session, site, i18n.language(request), year=year, equipment_type=type, level=level
+        request,
+        session,
+        site,
+        i18n.language(request),
+        year=year,
+        equipment_type=type,
+        level=level,
     )
 
 

@@ -79,7 +79,9 @@ def _page(
         shown, _ = _period(session, site, year, None)
         kind = type if type in EQUIPMENT_TYPES else None
         chosen = level if level in LEVEL_NAMES else None
-        data = register_data(session, site, lang, year=shown, equipment_type=kind, level=chosen)
+        data = register_data(
+            request, session, site, lang, year=shown, equipment_type=kind, level=chosen
+        )
         below = [i for i in data["items"] if i["estimate"] is not None]
         saved = [i["estimate"] for i in below if i["estimate"]["energy_saved_kwh_per_year"]]
         return "efficiency.html", {
