@@ -37,7 +37,7 @@ LEVEL_NAMES = {
     "LEVEL_1": NP_("efficiency.level", "Grade 1"),
     "LEVEL_2": NP_("efficiency.level", "Grade 2"),
     "LEVEL_3": NP_("efficiency.level", "Grade 3"),
-    "NOT_COMPLIANT": NP_("efficiency.level", "Not compliant (below the minimum allowable value)"),
+    "NOT_COMPLIANT": NP_("efficiency.level", "Not compliant"),
     "OUT_OF_SCOPE": NP_("efficiency.level", "Out of scope"),
     "UNABLE_TO_JUDGE": NP_("efficiency.level", "Unable to judge"),
 }
