@@ -230,6 +230,7 @@ def test_the_command_imports_and_refuses_with_exit_2(lingtan_cli, tmp_path, data
     path.write_text(REGISTER.replace("90.0", "-1"), encoding="utf-8")
     refused = lingtan_cli("import", "equipment", path, code=2)
     assert "efficiency_pct" in refused.stderr and "row 2" in refused.stderr
+    assert "audit log intact" in lingtan_cli("audit", "verify").output
 
 
 def test_the_api_lists_the_graded_register_with_filters(site, tmp_path):
