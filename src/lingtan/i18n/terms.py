@@ -61,6 +61,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "activity_record": NP_("audit.entity", "activity record"),
         "api_token": NP_("audit.entity", "API token"),
         "app_user": NP_("audit.entity", "user"),
+        "equipment": NP_("audit.entity", "equipment register"),
         "evidence": NP_("audit.entity", "evidence file"),
         "facility": NP_("audit.entity", "facility"),
         "facility_target": NP_("audit.entity", "target"),
