@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from lingtan.efficiency.register import EQUIPMENT_TYPES
 from lingtan.errors import InputError
-from lingtan.i18n import NP_
+from lingtan.i18n.terms import TERMS
 from lingtan.services.efficiency import LEVELS, import_equipment
 from lingtan.store.evidence import EvidenceStore
 from lingtan.web import i18n
@@ -32,31 +32,11 @@ __all__ = ["BASIS_NAMES", "LEVEL_NAMES", "TYPE_NAMES", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-#: The verdicts by their official names (GB 18613 …: 能效等级, 能效限定值).
-LEVEL_NAMES = {
-    "LEVEL_1": NP_("efficiency.level", "Grade 1"),
-    "LEVEL_2": NP_("efficiency.level", "Grade 2"),
-    "LEVEL_3": NP_("efficiency.level", "Grade 3"),
-    "NOT_COMPLIANT": NP_("efficiency.level", "Not compliant"),
-    "OUT_OF_SCOPE": NP_("efficiency.level", "Out of scope"),
-    "UNABLE_TO_JUDGE": NP_("efficiency.level", "Unable to judge"),
-}
-TYPE_NAMES = {
-    "motor": NP_("efficiency.type", "Motor"),
-    "pm_motor": NP_("efficiency.type", "Permanent-magnet synchronous motor"),
-    "transformer": NP_("efficiency.type", "Power transformer"),
-    "air_compressor": NP_("efficiency.type", "Air compressor"),
-    "fan": NP_("efficiency.type", "Fan"),
-    "pump": NP_("efficiency.type", "Pump"),
-    "chiller": NP_("efficiency.type", "Chiller"),
-    "boiler": NP_("efficiency.type", "Industrial boiler"),
-    "data_centre": NP_("efficiency.type", "Data centre"),
-    "product": NP_("efficiency.type", "Product"),
-}
-BASIS_NAMES = {
-    "measured": NP_("efficiency.basis", "measured (own meter)"),
-    "nameplate": NP_("efficiency.basis", "nameplate × hours"),
-}
+#: The verdicts by their official names (GB 18613 …: 能效等级, 能效限定值), the equipment types and
+#: the bases of a replacement estimate: shared with the command line (:data:`TERMS`).
+LEVEL_NAMES = TERMS["efficiency.level"]
+TYPE_NAMES = TERMS["efficiency.type"]
+BASIS_NAMES = TERMS["efficiency.basis"]
 _BADGES = {"LEVEL_1": "ok", "LEVEL_2": "", "LEVEL_3": "warn", "NOT_COMPLIANT": "bad"}
 
 
