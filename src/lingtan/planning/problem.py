@@ -167,8 +167,10 @@ class _Checker:
         elif low == 0 and not above_low and number < 0:
             self.add(path, value, Message("must not be negative"))
         elif low is not None and (number <= low if above_low else number < low):
-            rule = "must be above %(limit)g" if above_low else "must be at least %(limit)g"
-            self.add(path, value, Message(rule, limit=low))
+            if above_low:
+                self.add(path, value, Message("must be above %(limit)g", limit=low))
+            else:
+                self.add(path, value, Message("must be at least %(limit)g", limit=low))
         elif high is not None and number > high:
             self.add(path, value, Message("must be at most %(limit)g", limit=high))
         else:

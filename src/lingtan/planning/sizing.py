@@ -525,6 +525,14 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
 _TOLERANCE_KWH = 1e-3
 
 
+def _pct(share: float) -> str:
+    return format(share, ".1%")
+
+
+def _num(value: float, digits: int = 1) -> str:
+    return format(value, f",.{digits}f")
+
+
 def _violations(
     problem: SizingProblem, m, load_mwh: float, available_mwh: float, unserved: np.ndarray
 ) -> list[Violation]:
@@ -543,9 +551,9 @@ def _violations(
                 Message(
                     "the renewable share of %(required)s cannot be met: at most %(achieved)s "
                     "is reached, %(shortfall_mwh)s MWh a year short",
-                    required=f"{need:.1%}",
-                    achieved=f"{need - short / load_mwh:.1%}",
-                    shortfall_mwh=f"{short:,.1f}",
+                    required=_pct(need),
+                    achieved=_pct(need - short / load_mwh),
+                    shortfall_mwh=_num(short),
                 ),
             )
         )
@@ -563,9 +571,9 @@ def _violations(
                 Message(
                     "the emissions cap of %(required)s tCO2e a year cannot be met: at least "
                     "%(achieved)s tCO2e, %(shortfall)s tCO2e over",
-                    required=f"{cap:,.1f}",
-                    achieved=f"{cap + over_t:,.1f}",
-                    shortfall=f"{over_t:,.1f}",
+                    required=_num(cap),
+                    achieved=_num(cap + over_t),
+                    shortfall=_num(over_t),
                 ),
             )
         )
@@ -582,9 +590,9 @@ def _violations(
                 Message(
                     "the share of PV generation used on site of %(required)s cannot be met: "
                     "%(achieved)s, %(shortfall_mwh)s MWh a year short",
-                    required=f"{share:.1%}",
-                    achieved=f"{share - short / available_mwh:.1%}",
-                    shortfall_mwh=f"{short:,.1f}",
+                    required=_pct(share),
+                    achieved=_pct(share - short / available_mwh),
+                    shortfall_mwh=_num(short),
                 ),
             )
         )
@@ -601,9 +609,9 @@ def _violations(
                 Message(
                     "the load cannot be served within the grid connection of %(cap)s kW: up "
                     "to %(peak)s kW and %(missing)s MWh a year are missing",
-                    cap=f"{problem.grid_import_cap_kw:,.0f}",
-                    peak=f"{peak:,.1f}",
-                    missing=f"{missing_mwh:,.1f}",
+                    cap=_num(problem.grid_import_cap_kw, 0),
+                    peak=_num(peak),
+                    missing=_num(missing_mwh),
                 ),
             )
         )
