@@ -9,9 +9,10 @@ price, less the export revenue, plus the battery's throughput cost.
 For every step t of length Δt [h] (year weight w = 8760 h / (T Δt): the series stands for a
 year):
 
-* balance: ``pv_t + import_t + discharge_t = load_t + charge_t + export_t``;
-* PV: ``pv_t ≤ cf_t · pv_kw`` (what is not used is curtailed); export is PV surplus,
-  ``export_t ≤ pv_t``, capped at ``export_cap_kw``, or forbidden;
+* balance: ``used_t + import_t + discharge_t = load_t + charge_t``, where ``used_t`` is the
+  PV used on site;
+* PV: ``used_t + export_t ≤ cf_t · pv_kw`` (what is neither used nor exported is curtailed):
+  export is PV surplus, capped at ``export_cap_kw``, or forbidden;
 * battery: ``soc_t = soc_{t-1} + Δt (η_c charge_t − discharge_t / η_d)``, cyclic
   (``soc_{-1} = soc_{T-1}``); ``soc_min · battery_kwh ≤ soc_t ≤ soc_max · battery_kwh``;
   ``charge_t, discharge_t ≤ battery_kw``; optionally ``battery_kwh = hours · battery_kw``;
@@ -264,6 +265,9 @@ def build_model(problem: SizingProblem):
     n, dt, w = problem.steps, problem.step_h, problem.year_weight
     steps = pd.RangeIndex(n, name="step")
 
+    def size(name: str, upper: float | None):
+        return m.add_variables(lower=0, upper=np.inf if upper is None else upper, name=name)
+
     def series(values) -> xr.DataArray:
         return xr.DataArray(np.asarray(values, float), coords=[steps])
 
@@ -278,23 +282,21 @@ def build_model(problem: SizingProblem):
     )
     supply = supply + imp
     cost = cost + (w * dt * price * imp).sum()
-    pv = export = None
+    export = None
     if problem.pv is not None and problem.pv_cf is not None:
         cf = series(problem.pv_cf)
-        pv_kw = m.add_variables(
-            lower=0, upper=problem.pv.max_units or np.inf, name="pv_kw", coords=None
-        )
-        pv = m.add_variables(lower=0, coords=[steps], name="pv_output_kw")
-        m.add_constraints(pv - cf * pv_kw <= 0, name="pv_available")
-        supply = supply + pv
+        pv_kw = size("pv_kw", problem.pv.max_units)
+        # PV used on site and PV exported: export is PV surplus by construction
+        used = m.add_variables(lower=0, coords=[steps], name="pv_used_kw")
+        generated = used
+        supply = supply + used
         cost = cost + problem.pv.annualised_cny_per_unit_per_year(problem.discount_rate) * pv_kw
         available = float(np.sum(problem.pv_cf) * dt) * pv_kw
         if problem.export_price_cny_per_kwh is not None:
             export = m.add_variables(
                 lower=0, upper=problem.export_cap_kw or np.inf, coords=[steps], name="export_kw"
             )
-            m.add_constraints(export - pv <= 0, name="export_from_pv")
-            supply = supply - export
+            generated = used + export
             eprice = series(problem.export_price_cny_per_kwh)
             cost = cost - (w * dt * eprice * export).sum()
             if problem.max_export_share is not None:
@@ -302,17 +304,17 @@ def build_model(problem: SizingProblem):
                     dt * export.sum() - problem.max_export_share * available <= 0,
                     name="max_export_share",
                 )
+        m.add_constraints(generated - cf * pv_kw <= 0, name="pv_available")
         if problem.min_self_consumption_share is not None:
             short = m.add_variables(lower=0, name="slack_min_self_consumption_share")
-            used = dt * pv.sum() - (dt * export.sum() if export is not None else 0)
             m.add_constraints(
-                used + short - problem.min_self_consumption_share * available >= 0,
+                dt * used.sum() + short - problem.min_self_consumption_share * available >= 0,
                 name="min_self_consumption_share",
             )
             cost = cost + w * PENALTY_CNY_PER_KWH * short
     if (b := problem.battery) is not None:
-        e_kwh = m.add_variables(lower=0, upper=b.energy.max_units or np.inf, name="battery_kwh")
-        p_kw = m.add_variables(lower=0, upper=b.power.max_units or np.inf, name="battery_kw")
+        e_kwh = size("battery_kwh", b.energy.max_units)
+        p_kw = size("battery_kw", b.power.max_units)
         ch = m.add_variables(lower=0, coords=[steps], name="charge_kw")
         dis = m.add_variables(lower=0, coords=[steps], name="discharge_kw")
         soc = m.add_variables(lower=0, coords=[steps], name="soc_kwh")
@@ -433,8 +435,11 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
     def year_mwh(values: np.ndarray) -> float:
         return float(w * dt * np.sum(values) / 1000.0)
 
-    pv_kw, e_kwh, p_kw = (float(_value(m, k)) for k in ("pv_kw", "battery_kwh", "battery_kw"))
-    imp, pv, export = (step_values(k) for k in ("grid_import_kw", "pv_output_kw", "export_kw"))
+    pv_kw, e_kwh, p_kw = (
+        float(np.ravel(_value(m, k))[0]) for k in ("pv_kw", "battery_kwh", "battery_kw")
+    )
+    imp, used, export = (step_values(k) for k in ("grid_import_kw", "pv_used_kw", "export_kw"))
+    pv = used + export
     ch, dis, soc = (step_values(k) for k in ("charge_kw", "discharge_kw", "soc_kwh"))
     unserved = step_values("slack_unserved_kw")
     load_mwh = year_mwh(problem.load_kw)
@@ -513,6 +518,7 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
         dispatch={
             "load_kw": np.asarray(problem.load_kw, float),
             "pv_kw": pv,
+            "pv_used_kw": used,
             "grid_import_kw": imp,
             "export_kw": export,
             "charge_kw": ch,
