@@ -26,6 +26,7 @@ COMMAND_DOCS = {
         "energy.md",
         "cost.md",
         "web.md",
+        "planning.md",
     )
 }
 
