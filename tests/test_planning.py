@@ -4,6 +4,8 @@ bad problem files refused, and a rule that cannot be met explained."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -533,6 +535,18 @@ def test_plan_size_explains_a_rule_it_cannot_meet(tmp_path):
     assert "pv_kw" in result.stdout and "500.0" in result.stdout
     zh = CliRunner().invoke(main, ["--lang", "zh-CN", "plan", "size", str(path)])
     assert zh.exit_code == 3 and "可再生能源占比" in zh.stderr
+    as_json = CliRunner().invoke(main, ["plan", "size", str(path), "--format", "json"])
+    data = json.loads(as_json.stdout)
+    assert data["feasible"] is False and data["violations"][0]["rule"] == "min_renewable_share"
+    assert data["cost_cny_per_year"]["penalties"] > 0
+    as_csv = CliRunner().invoke(main, ["plan", "size", str(path), "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == 8760 and rows[0]["timestamp"] == "2024-12-31T16:00:00Z"
+    total = {key: sum(float(r[key]) for r in rows) for key in rows[0] if key != "timestamp"}
+    assert total["grid_import_kw"] / 1000 == pytest.approx(data["grid_import_mwh"])
+    assert total["pv_kw"] / 1000 == pytest.approx(data["pv_generation_mwh"])
+    assert total["pv_used_kw"] + total["export_kw"] == pytest.approx(total["pv_kw"])
+    assert total["pv_used_kw"] + total["grid_import_kw"] == pytest.approx(total["load_kw"])
 
 
 def test_plan_size_refuses_bad_input_with_status_2(tmp_path):

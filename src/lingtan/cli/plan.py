@@ -15,6 +15,9 @@ import click
 
 from lingtan.cli.common import (
     FIELD_COLUMNS,
+    Column,
+    emit,
+    format_option,
     language,
     print_table,
     refusing_bad_input,
@@ -45,6 +48,19 @@ _ROWS = (
     ("savings_cny_per_year", 0),
     ("simple_payback_years", 1),
 )
+#: The columns of ``plan size --format csv``: the dispatch of every step.
+_DISPATCH = (
+    Column("timestamp"),
+    Column("load_kw"),
+    Column("pv_kw"),
+    Column("pv_used_kw"),
+    Column("grid_import_kw"),
+    Column("export_kw"),
+    Column("charge_kw"),
+    Column("discharge_kw"),
+    Column("soc_kwh"),
+    Column("price_cny_per_kwh"),
+)
 _MISSED = N_("No plan meets every rule; the plan shown comes closest:")
 _TITLE = N_("Plan %(name)s")
 
@@ -57,14 +73,7 @@ def plan() -> None:
 
 @plan.command("size")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="A table for people, or JSON for programs (numbers unrounded, the unit in each key).",
-)
+@format_option
 @refusing_bad_input
 def plan_size(file: str, output: str) -> None:
     """Size PV and a battery for the problem FILE (YAML) and print the plan."""
@@ -76,6 +85,8 @@ def plan_size(file: str, output: str) -> None:
     lang = language()
     if output == "json":
         write_json({"name": read.name, "file": file, **result.as_dict()})
+    elif output == "csv":
+        emit(_dispatch_rows(read, result), _DISPATCH, "csv")
     else:
         data = result.as_dict()
         rows = [{"field": key, "value": _shown(data[key], digits)} for key, digits in _ROWS] + [
@@ -92,6 +103,17 @@ def plan_size(file: str, output: str) -> None:
         lines += [f"  - {_text(lang, v.message)}" for v in result.violations]
         click.echo("\n".join(lines), err=True)
         sys.exit(3)
+
+
+def _dispatch_rows(read, result) -> list[dict[str, object]]:
+    """One row per step: its start (UTC) and the plan's power flows."""
+    stamps = [f"{start}Z" for start in read.starts.astype("datetime64[s]")]
+    columns = {key: result.dispatch[key].tolist() for key in (c.key for c in _DISPATCH[1:-1])}
+    columns["price_cny_per_kwh"] = read.problem.import_price_cny_per_kwh.tolist()
+    return [
+        {"timestamp": stamp, **{key: values[i] for key, values in columns.items()}}
+        for i, stamp in enumerate(stamps)
+    ]
 
 
 def _shown(value: object, digits: int) -> str:
