@@ -369,9 +369,10 @@ def solve_sizing(
 ) -> SizingResult:
     """Size and dispatch *problem* with HiGHS and report the optimum.
 
-    HiGHS runs its interior-point method with crossover (an exact vertex): on the year at
-    quarter hours it is about 6 times faster than its default dual simplex, and as fast on the
-    hourly year (docs/benchmarks.md).
+    HiGHS runs its dual simplex on up to 8,760 steps and its interior-point method with
+    crossover (an exact vertex) on more: on the year at quarter hours the interior point is
+    about 6 times faster, on the hourly year with yearly rules about half as fast
+    (docs/benchmarks.md).
 
     Parameters
     ----------
@@ -396,7 +397,11 @@ def solve_sizing(
     started = time.perf_counter()
     m = build_model(problem)
     built = time.perf_counter()
-    options: dict[str, Any] = {"output_flag": False, "solver": "ipm", "run_crossover": "on"}
+    # measured (docs/benchmarks.md): the dual simplex is the faster up to a year of hours,
+    # above all with yearly rules (their dense rows slow the interior point twofold); on
+    # longer series the interior point is, by far
+    solver = "simplex" if problem.steps <= HOURS_PER_YEAR else "ipm"
+    options: dict[str, Any] = {"output_flag": False, "solver": solver, "run_crossover": "on"}
     if threads is not None:
         options["threads"] = threads
     options.update(highs_options or {})
