@@ -40,7 +40,9 @@ COMMANDS = {
         "lingtan.cli.efficiency",
         "efficiency",
         "Energy efficiency: grade an equipment register against the standards pack (GB 18613, "
-        "GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save.",
+        "GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save; place "
+        "unit-product energy against quotas and benchmark levels; fit energy baselines and "
+        "measure savings.",
     ),
     "energy": LazyCommand(
         "lingtan.cli.energy",
