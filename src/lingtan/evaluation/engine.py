@@ -161,7 +161,12 @@ def _gap_text(fact: str, operator: str, value: float, threshold: float, gap: flo
             gap=g,
         )
     if fact == "compliance_record_years":
-        return Message("%(gap)s more years of compliance record", gap=g)
+        return Message(
+            "compliance record %(value)s of %(threshold)s years: %(gap)s more",
+            value=v,
+            threshold=t,
+            gap=g,
+        )
     unit = FACTS[fact].unit
     if operator == "<=":
         return Message("%(gap)s %(unit)s less", gap=g, unit=unit)
@@ -207,9 +212,10 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
         allowed = criterion.threshold
         values = value if isinstance(value, tuple) else (value,)
         names = ", ".join(allowed)
-        if any(v in allowed for v in values):
+        reached = [v for v in values if v in allowed]
+        if reached:
             reason = Message(
-                "%(value)s is one of %(allowed)s", value=", ".join(values), allowed=names
+                "%(value)s is one of %(allowed)s", value=", ".join(reached), allowed=names
             )
             return CriterionResult(
                 criterion, Status.PASS, value, allowed, "", None, None, reason, evidence
