@@ -4,6 +4,7 @@ hand-worked series and against a plain pandas computation, and ``lingtan evaluat
 
 import json
 import math
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -509,3 +510,13 @@ def test_evaluate_match_from_files(tmp_path):
     supply.write_text(supply.read_text().replace("T02:30,2", "T02:00,-2"), encoding="utf-8")
     done = invoke("evaluate", "match", str(consumption), str(supply))
     assert done.exit_code == 2 and "must be a finite number, not negative" in done.stderr
+
+
+def test_every_fact_and_shipped_scheme_is_documented():
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    spans = set(re.findall(r"`([^`\n]+)`", text))
+    missing = [name for name in FACTS if name not in spans]
+    missing += [r.scheme for r in shipped_rule_sets() if r.scheme not in spans]
+    missing += [f"{r.scheme}:{c.id}" for r in shipped_rule_sets() for c in r.criteria
+                if c.id not in spans]  # fmt: skip
+    assert not missing, f"undocumented in docs/evaluation.md: {missing}"
