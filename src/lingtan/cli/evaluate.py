@@ -72,7 +72,7 @@ _CRITERION_COLUMNS = (
 )
 _SCHEME_COLUMNS = (
     Column("scheme"),
-    Column("title"),
+    Column("title", "scheme title"),
     Column("document"),
     Column("criteria", digits=0),
     Column("official", digits=0),
