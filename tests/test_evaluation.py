@@ -138,6 +138,15 @@ def test_tceca_six_stars_gap_and_unknown_thresholds():
     renewable = judged["renewable-electricity-100"]
     assert renewable.gap == 38
     assert renewable.gap_text == "renewable electricity 62 % of 100 %: 38 points more"
+    assert renewable.gap_gecs is None
+    # with the electricity consumed, the gap is also told in GECs (1 GEC = 1 MWh), rounded up
+    given_mwh = {**given, "electricity_consumed_mwh": 3_248.7}
+    judged_mwh = by_id(evaluate(shipped_rule_set("tceca-g-0171-2022"), facts(**given_mwh)))
+    renewable = judged_mwh["renewable-electricity-100"]
+    assert renewable.gap_gecs == 1_235  # 38 % of 3,248.7 MWh = 1,234.506 MWh
+    assert renewable.gap_text == (
+        "renewable electricity 62 % of 100 %: 38 points more: retire 1,235 GECs more"
+    )
     for unknown in ("basic-compliance", "self-reduction"):
         assert judged[unknown].status is Status.UNABLE_TO_JUDGE
         assert judged[unknown].reason.startswith("the scheme's threshold is not known")

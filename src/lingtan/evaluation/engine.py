@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,6 +61,9 @@ class CriterionResult:
         For a failed number: how much more (``>=``) or less (``<=``) is needed [unit].
     gap_text : Message or None
         The gap in words, for a failed criterion.
+    gap_gecs : int or None
+        For a failed renewable-electricity share with ``electricity_consumed_mwh`` given: the
+        green electricity certificates (GEC, 1 GEC = 1 MWh) still to retire, rounded up.
     reason : Message
     evidence : str or None
         The evidence reference of a declared fact.
@@ -74,6 +78,7 @@ class CriterionResult:
     gap_text: Message | None
     reason: Message
     evidence: str | None
+    gap_gecs: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of the criterion (texts in English; ``*_message`` to translate them)."""
@@ -93,6 +98,7 @@ class CriterionResult:
             "rule": c.threshold_text(),
             "gap": self.gap,
             "gap_text": None if self.gap_text is None else str(self.gap_text),
+            "gap_gecs": self.gap_gecs,
             "reason": str(self.reason),
             "reason_message": self.reason.as_dict(),
             "evidence": self.evidence,
@@ -273,8 +279,14 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
         "%(value)s %(unit)s does not meet %(operator)s %(threshold)s %(unit)s", **shown
     )
     text = _gap_text(criterion.fact, criterion.operator, value, threshold, gap)
+    gecs = None
+    consumed = facts.get("electricity_consumed_mwh")
+    if criterion.fact == "renewable_electricity_share_pct" and consumed is not None:
+        # 1 GEC = 1 MWh (发改能源〔2023〕1044号); whole certificates, so rounded up
+        gecs = math.ceil(round(gap / 100 * consumed.value, 6))
+        text = Message("%(gap)s: retire %(gecs)s GECs more", gap=text, gecs=f"{gecs:,}")
     return CriterionResult(
-        criterion, Status.FAIL, value, threshold, unit, gap, text, reason, evidence
+        criterion, Status.FAIL, value, threshold, unit, gap, text, reason, evidence, gecs
     )
 
 

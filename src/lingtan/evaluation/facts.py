@@ -119,6 +119,13 @@ _FACTS = (
         "GECs) over the electricity consumed in the period, annual volumetric",
     ),
     Fact(
+        "electricity_consumed_mwh",
+        "number",
+        "MWh",
+        meaning="electricity consumed in the period; with it, a renewable-share gap is also "
+        "told in GECs to retire (1 GEC = 1 MWh)",
+    ),
+    Fact(
         "hourly_matched_cfe_share_pct",
         "number",
         "%",
