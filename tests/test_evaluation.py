@@ -145,7 +145,7 @@ def test_tceca_six_stars_gap_and_unknown_thresholds():
     renewable = judged_mwh["renewable-electricity-100"]
     assert renewable.gap_gecs == 1_235  # 38 % of 3,248.7 MWh = 1,234.506 MWh
     assert renewable.gap_text == (
-        "renewable electricity 62 % of 100 %: 38 points more: retire 1,235 GECs more"
+        "renewable electricity 62 % of 100 %: 38 points more; retire 1,235 GECs more"
     )
     for unknown in ("basic-compliance", "self-reduction"):
         assert judged[unknown].status is Status.UNABLE_TO_JUDGE

@@ -284,7 +284,7 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
     if criterion.fact == "renewable_electricity_share_pct" and consumed is not None:
         # 1 GEC = 1 MWh (发改能源〔2023〕1044号); whole certificates, so rounded up
         gecs = math.ceil(round(gap / 100 * consumed.value, 6))
-        text = Message("%(gap)s: retire %(gecs)s GECs more", gap=text, gecs=f"{gecs:,}")
+        text = Message("%(gap)s; retire %(gecs)s GECs more", gap=text, gecs=f"{gecs:,}")
     return CriterionResult(
         criterion, Status.FAIL, value, threshold, unit, gap, text, reason, evidence, gecs
     )
