@@ -472,6 +472,27 @@ def test_evaluate_with_a_user_rule_set_and_in_chinese():
     assert "还需抵消 856 tCO2e" in chinese.stdout and "未通过" in chinese.stdout
 
 
+def test_evaluate_takes_the_hourly_share_from_series_files(tmp_path):
+    series = [str(EXAMPLES / "evaluation-consumption.csv"), str(EXAMPLES / "evaluation-supply.csv")]
+    matched = json.loads(invoke("evaluate", "match", *series, "--format", "json").stdout)
+    share = matched["hourly_matched_cfe_share_pct"]
+    plain = tmp_path / "facts.yaml"
+    plain.write_text("facts:\n  renewable_electricity_share_pct: 62\n", encoding="utf-8")
+    done = invoke("evaluate", str(plain), "--rules", str(EXAMPLES / "evaluation-rules.yaml"),
+                  "--consumption", series[0], "--supply", series[1], "--format", "json")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    cfe = json.loads(done.stdout)["criteria"][0]
+    assert cfe["value"] == share and cfe["gap"] == pytest.approx(80 - share)
+    assert cfe["evidence"] == "evaluation-consumption.csv, evaluation-supply.csv"
+    # the facts file gives it too: refused; one file without the other: refused
+    twice = invoke("evaluate", str(EXAMPLES / "evaluation-facts.yaml"), "--rules",
+                   str(EXAMPLES / "evaluation-rules.yaml"), "--consumption", series[0],
+                   "--supply", series[1])  # fmt: skip
+    assert twice.exit_code == 2 and "hourly_matched_cfe_share_pct" in twice.stderr
+    alone = invoke("evaluate", str(plain), "--scheme", "suzhou-2026", "--consumption", series[0])
+    assert alone.exit_code == 2 and "go together" in alone.stderr
+
+
 def test_evaluate_refuses_bad_input_with_exit_2(tmp_path):
     bad = tmp_path / "facts.yaml"
     bad.write_text("facts:\n  offset_retired_tco2e: -5\n", encoding="utf-8")

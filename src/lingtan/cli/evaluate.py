@@ -26,7 +26,7 @@ from lingtan.cli.common import (
 )
 from lingtan.errors import InputError, InputProblem, one_of
 from lingtan.evaluation.engine import Evaluation, Status, evaluate, number_text
-from lingtan.evaluation.facts import read_facts_file
+from lingtan.evaluation.facts import FactValue, read_facts_file
 from lingtan.evaluation.matching import HourlyMatch, hourly_match, read_series_file
 from lingtan.evaluation.rules import RuleSet, read_rule_file, shipped_rule_set, shipped_rule_sets
 from lingtan.i18n import NP_, Message
@@ -56,6 +56,9 @@ CLI_TERMS.setdefault(
         "step_minutes": NP_("evaluation.quantity", "step"),
     },
 )
+
+#: The fact ``--consumption`` and ``--supply`` give.
+MATCHED = "hourly_matched_cfe_share_pct"
 
 _CRITERION_COLUMNS = (
     Column("id"),
@@ -104,7 +107,8 @@ def evaluate_group() -> None:
     unable to judge, with the gap in numbers), list the shipped schemes, match consumption
     with carbon-free supply hour by hour.
 
-    ``lingtan evaluate FACTS.yaml --scheme suzhou-2026`` is ``lingtan evaluate facts …``.
+    lingtan evaluate FACTS.yaml --scheme NAME is short for lingtan evaluate facts FACTS.yaml
+    --scheme NAME.
     """
 
 
@@ -180,13 +184,45 @@ def _rule_set(scheme: str | None, rules_file: str | None) -> RuleSet:
     help="A rule set of your own (YAML, the fields of the shipped ones; origin custom) "
     "instead of a shipped scheme.",
 )
+@click.option(
+    "--consumption",
+    "consumption_file",
+    type=click.Path(dir_okay=False),
+    help="With --supply: the fact hourly_matched_cfe_share_pct from these series files, as "
+    "lingtan evaluate match computes it.",
+)
+@click.option(
+    "--supply",
+    "supply_file",
+    type=click.Path(dir_okay=False),
+    help="The carbon-free supply series of --consumption.",
+)
 @format_option
 @refusing_bad_input
-def evaluate_facts(facts_file: str, scheme: str | None, rules_file: str | None, output: str):
+def evaluate_facts(
+    facts_file: str,
+    scheme: str | None,
+    rules_file: str | None,
+    consumption_file: str | None,
+    supply_file: str | None,
+    output: str,
+):
     """Judge the facts of FACTS (YAML) against a scheme's criteria: pass, fail or unable to
     judge, the figure used, the threshold, the reason and, for a failure, the gap in numbers."""
     rules = _rule_set(scheme, rules_file)
     facts = read_facts_file(facts_file)
+    if (consumption_file is None) != (supply_file is None):
+        option = "--supply" if supply_file is None else "--consumption"
+        rule = Message("--consumption and --supply go together")
+        raise InputError(InputProblem(option, "file", None, rule))
+    if consumption_file is not None and supply_file is not None:
+        if MATCHED in facts:
+            rule = Message("is given by the facts file and by --consumption and --supply")
+            value = facts[MATCHED].value
+            raise InputError(InputProblem(Path(facts_file).name, MATCHED, value, rule))
+        matched = _match(consumption_file, supply_file)
+        source = f"{Path(consumption_file).name}, {Path(supply_file).name}"
+        facts = {**facts, MATCHED: FactValue(matched.hourly_share_pct, source)}
     evaluation = evaluate(rules, facts)
     lang = language()
     title = message(
