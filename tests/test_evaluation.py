@@ -57,7 +57,10 @@ SUZHOU_PASSING = dict(
 
 def test_the_shipped_schemes_load_with_sources_and_statuses():
     schemes = {rules.scheme: rules for rules in shipped_rule_sets()}
-    assert {"suzhou-2026", "tceca-g-0171-2022", "zhejiang-2023", "iso-14068-1"} <= set(schemes)
+    assert {
+        "suzhou-2026", "tceca-g-0171-2022", "tceca-g-0171-2022-type2", "zhejiang-2023",
+        "iso-14068-1",
+    } <= set(schemes)  # fmt: skip
     for rules in schemes.values():
         assert rules.origin == "shipped" and rules.criteria
         for c in rules.criteria:
@@ -157,6 +160,21 @@ def test_tceca_six_stars_gap_and_unknown_thresholds():
     evaluation = evaluate(shipped_rule_set("tceca-g-0171-2022"), facts(**given))
     assert evaluation.result is Status.UNABLE_TO_JUDGE
     assert evaluation.count(Status.FAIL) == 0 and evaluation.count(Status.UNABLE_TO_JUDGE) == 2
+
+
+def test_tceca_type_2_neutralises_categories_1_to_4_by_removals():
+    given = dict(
+        renewable_electricity_share_pct=100.0,
+        cat1to4_residual_tco2e=3_200.0,
+        scope12_residual_tco2e=1_000.0,  # not the Type II boundary
+        removals_tco2e=2_950.0,
+        offset_retired_tco2e=5_000.0,  # credits are not removals
+    )
+    judged = by_id(evaluate(shipped_rule_set("tceca-g-0171-2022-type2"), facts(**given)))
+    removal = judged["removal-100"]
+    assert (removal.status, removal.threshold, removal.gap) == (Status.FAIL, 3_200, 250)
+    assert removal.gap_text == "remove 250 tCO2e more"
+    assert judged["renewable-electricity-100"].status is Status.PASS
 
 
 def test_zhejiang_prerequisites():
