@@ -62,6 +62,7 @@ LISTINGS = {
     "users list": [],
     "users tokens list": [],
     "ingest dead-letters": [],
+    "plan size": ["examples/planning-size.yaml"],
 }
 
 

@@ -27,6 +27,7 @@ COMMAND_DOCS = {
         "cost.md",
         "web.md",
         "efficiency.md",
+        "planning.md",
         "evaluation.md",
     )
 }

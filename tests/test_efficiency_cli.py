@@ -80,6 +80,10 @@ def test_grade_csv_and_table(tmp_path):
     chinese = CliRunner().invoke(main, ["--lang", "zh-CN", "efficiency", "grade", str(path)])
     assert chinese.exit_code == 0, chinese.output
     assert "设备类型" in chinese.stdout and "达到 GB 18613-2020" in chinese.stdout
+    # codes by their names in a Chinese table: type, level, the rows' review status
+    for name in ("电动机", "电力变压器", "空气压缩机", "三级能效", "一级能效", "超出范围", "官方"):
+        assert name in chinese.stdout, name
+    assert "LEVEL_3" not in chinese.stdout and "air_compressor" not in chinese.stdout
 
 
 def test_grade_against_a_custom_table(tmp_path):

@@ -75,6 +75,8 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/intensity", "/intensity"),
         ("/alerts", "/alerts"),
         ("/alerts", "/alerts?year=2025"),
+        ("/efficiency", "/efficiency"),
+        ("/efficiency", "/efficiency?level=NOT_COMPLIANT&type=motor"),
         ("/inventories", "/inventories"),
         ("/inventories/{inventory_id}", f"/inventories/{iid}"),
         ("/inventories/{inventory_id}", f"/inventories/{iid}?category={category}"),

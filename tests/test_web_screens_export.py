@@ -19,7 +19,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lingtan.services.cost import import_tariffs
+from lingtan.services.efficiency import import_equipment
 from lingtan.store.db import session_scope
+from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
 from lingtan.web import i18n
 from lingtan.web.export import XLSX
@@ -46,9 +48,19 @@ def site(tmp_path_factory):
         "electricity,demand,all,2025-07,,38,CNY/kW·month,供电合同 2025\n",
         encoding="utf-8",
     )
+    register = folder / "register.csv"  # the efficiency page's tables: one item on a meter
+    register.write_text(
+        "id,type,name,node,rated_power_kw,poles,efficiency_pct,running_hours_per_year,"
+        "load_factor,replacement_cost_cny\n"
+        "M-1,motor,Pump motor,ws,15,4,90.0,6000,0.8,20000\n"
+        "M-2,motor,Fan motor,,15,4,93.9,6000,0.8,\n",
+        encoding="utf-8",
+    )
     with session_scope(built.engine) as session:
         alpha = session.scalars(select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
         import_tariffs(session, alpha, tariff, actor="setup")
+        evidence = EvidenceStore(built.evidence_dir)
+        import_equipment(session, alpha, register, evidence=evidence, actor="setup")
     yield built
     built.close()
 
@@ -159,6 +171,7 @@ def pages(site, client) -> list[str]:
         "/budgets?facility=ALPHA-PLANT&year=2025",
         "/intensity?facility=ALPHA-PLANT&year=2025",
         "/alerts?facility=ALPHA-PLANT&year=2025&month=7",
+        "/efficiency?facility=ALPHA-PLANT&year=2025",
         "/reports?facility=ALPHA-PLANT",
         "/audit",
     ]

@@ -31,11 +31,11 @@ __all__ = ["efficiency"]
 
 _GRADE_COLUMNS = (
     Column("id"),
-    Column("type", "equipment type"),
-    Column("level"),
+    Column("type", "equipment type", names="efficiency.type"),
+    Column("level", names="efficiency.level"),
     Column("threshold"),
     Column("standard"),
-    Column("status"),
+    Column("status", names="factor.status"),
     Column("reason"),
     Column("saved_kwh_per_year", "saved kWh/yr", 0),
     Column("saved_tce_per_year", "saved tce/yr", 3),
@@ -47,7 +47,7 @@ _GRADE_COLUMNS = (
 _STANDARD_COLUMNS = (
     Column("table_id", "table"),
     Column("standard"),
-    Column("type", "equipment type"),
+    Column("type", "equipment type", names="efficiency.type"),
     Column("in_force", "in force from"),
     Column("rows", digits=0),
     Column("official_rows", "official", 0),
@@ -218,18 +218,18 @@ def efficiency_standards(output: str) -> None:
 
 _POSITION_COLUMNS = (
     Column("product"),
-    Column("scale"),
+    Column("scale", names="efficiency.scale"),
     Column("standard"),
     Column("metric"),
     Column("value", digits=3),
     Column("unit"),
-    Column("level"),
+    Column("level", names="efficiency.level"),
     Column("reached", "reached level"),
     Column("next", "next level"),
     Column("gap", digits=3),
     Column("gap_unit", "gap unit"),
     Column("gap_pct", "gap %", 2),
-    Column("status"),
+    Column("status", names="factor.status"),
     Column("reason"),
 )
 
@@ -240,14 +240,14 @@ _PRODUCTS_COLUMNS = (
     Column("production_unit", "output unit"),
     Column("value", "unit-product energy", 3),
     Column("unit"),
-    Column("scale"),
+    Column("scale", names="efficiency.scale"),
     Column("standard"),
-    Column("level"),
+    Column("level", names="efficiency.level"),
     Column("reached", "reached level"),
     Column("next", "next level"),
     Column("gap", digits=3),
     Column("gap_pct", "gap %", 2),
-    Column("status"),
+    Column("status", names="factor.status"),
     Column("reason"),
 )
 

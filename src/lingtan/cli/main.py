@@ -87,6 +87,12 @@ COMMANDS = {
         "by scope (Scope 2 location- and market-based), energy, renewable share, intensity, "
         "monthly trend and progress to the target (CSV: the monthly trend).",
     ),
+    "plan": LazyCommand(
+        "lingtan.cli.plan",
+        "plan",
+        "Plan green energy at the source: size PV and battery storage against the load and TOU "
+        "prices (one LP, HiGHS).",
+    ),
     "report": LazyCommand(
         _PLATFORM,
         "report",

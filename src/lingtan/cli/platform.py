@@ -187,6 +187,28 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
         sys.exit(2)
 
 
+@import_group.command("equipment")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def import_equipment(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the equipment register FILE (.csv) as the facility's register, all or nothing:
+    items are matched by id, stored items the file no longer lists are removed."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.efficiency import import_equipment as import_register
+
+    with open_store(ctx) as (session, evidence):
+        site = facility_by_code(session, facility)
+        done = import_register(session, site, file, evidence=evidence, actor=actor())
+    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
+    click.echo(
+        f"{file}: facility {done.facility}, {batch}: {done.read} item(s) read, "
+        f"{done.added} added, {done.changed} changed, {done.removed} removed, "
+        f"{done.unchanged} unchanged"
+    )
+
+
 def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):
     for attempt in range(3):
         try:

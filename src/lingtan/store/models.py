@@ -37,6 +37,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CustomFactorSet",
+    "Equipment",
     "Evidence",
     "Facility",
     "FacilityDataVersion",
@@ -705,3 +706,38 @@ class TariffPrice(Base):
     url: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     source_file: Mapped[str] = mapped_column(String(200))
+
+
+# --- The equipment register (issue 12) ------------------------------------------------------
+
+
+class Equipment(Base):
+    """An item of a facility's equipment register (设备台账): a motor, transformer, air
+    compressor … with its nameplate, as the register file gives it
+    (:mod:`lingtan.efficiency.register`).
+
+    ``code`` is the register's ``id``; ``attributes`` the item's other non-blank columns under
+    the file's names, which carry their unit as a suffix (``rated_power_kw``,
+    ``efficiency_pct``, ``running_hours_per_year``, ``insulation`` …; numbers as JSON numbers).
+    ``node_id`` links the item to the node of the metering tree it hangs on (its own meter, if
+    that node has one). ``import_id`` and ``evidence_id`` are the import batch and the stored
+    file (SHA-256) the item was last written from. The grade is not stored: it is computed on
+    read against the standards shipped then.
+    """
+
+    __tablename__ = "equipment"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    equipment_type: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("meter_node.id"), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    replacement_cost_cny: Mapped[float | None] = mapped_column(Float)
+    source_row: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

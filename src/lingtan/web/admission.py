@@ -35,10 +35,12 @@ from lingtan.web.deps import ApiError, error_body
 __all__ = ["HEAVY_PATHS", "Admission", "Watch", "busy", "watch"]
 
 #: Paths of the heavy requests: the energy screens (overview, energy, node, budgets,
-#: intensity, alerts, a meter's data) and the API's figures computed from metered data.
+#: intensity, alerts, a meter's data, efficiency) and the API's figures computed from metered
+#: data (the equipment register's replacements use the year's metered energy and cost).
 HEAVY_PATHS = re.compile(
     r"/overview|/energy(/nodes/[^/]+)?|/budgets|/intensity|/alerts|/data/meters/[^/]+"
-    r"|/api/v1/facilities/[^/]+/(energy/.+|alerts|rollups|data-quality"
+    r"|/efficiency"
+    r"|/api/v1/facilities/[^/]+/(energy/.+|alerts|rollups|data-quality|equipment"
     r"|meters/[^/]+/(readings|intervals|carbon|tou|totals))"
 )
 #: Seconds a client is asked to wait before it tries again.

@@ -35,6 +35,7 @@ from lingtan.store.evidence import evidence_root
 from lingtan.web import (
     api,
     api_cost,
+    api_efficiency,
     api_energy,
     api_nodes,
     api_overview,
@@ -43,6 +44,7 @@ from lingtan.web import (
     pages,
     screens,
     screens_budgets,
+    screens_efficiency,
     screens_energy,
     screens_nodes,
 )
@@ -83,10 +85,12 @@ ROUTERS = (
     screens_energy.router,
     screens_nodes.router,
     screens_budgets.router,
+    screens_efficiency.router,
     pages.router,
     api.router,
     api_energy.router,
     api_cost.router,
+    api_efficiency.router,
     api_nodes.router,
     api_overview.router,
     api_reconciliation.router,

@@ -1,0 +1,657 @@
+"""The problem file of ``lingtan plan size``: YAML naming a load CSV, an EPW weather file,
+the grid's prices, the technologies with their costs, and the yearly rules.
+
+This module reads files (the YAML, the CSVs, the weather file, a TOU calendar) and hands
+:mod:`lingtan.planning.sizing` plain arrays. Every problem found is collected and the whole file
+refused with :class:`lingtan.errors.InputError`, each problem naming the file, the field or row,
+the value and the rule; docs/planning.md documents every field.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from lingtan.errors import InputError, InputProblem, one_of, unreadable
+from lingtan.i18n import DEFAULT_TIME_ZONE, Message
+from lingtan.planning.finance import Asset
+from lingtan.planning.sizing import HOURS_PER_YEAR, Battery, SizingProblem
+
+__all__ = ["FIELDS", "Plan", "read_problem_file"]
+
+#: Every field of the problem file, per section (``None``: top level); docs/planning.md lists
+#: them all (tests/test_planning.py checks).
+FIELDS: dict[str | None, tuple[str, ...]] = {
+    None: ("name", "note", "load", "weather", "finance", "grid", "pv", "battery", "constraints"),
+    "load": ("file", "time_zone"),
+    "weather": ("file",),
+    "finance": ("discount_rate",),
+    "grid": (
+        "calendar",
+        "calendar_file",
+        "prices_cny_per_kwh",
+        "price_file",
+        "export_price_cny_per_kwh",
+        "export_cap_kw",
+        "import_cap_kw",
+        "emission_factor_tco2_per_mwh",
+    ),
+    "pv": (
+        "capex_cny_per_kw",
+        "om_cny_per_kw_per_year",
+        "lifetime_years",
+        "max_kw",
+        "tilt_deg",
+        "azimuth_deg",
+        "albedo",
+        "gamma_pdc_per_c",
+        "dc_ac_ratio",
+        "inverter_efficiency",
+        "losses_pct",
+        "degradation_pct_per_year",
+        "mount",
+    ),
+    "battery": (
+        "energy_capex_cny_per_kwh",
+        "power_capex_cny_per_kw",
+        "energy_om_cny_per_kwh_per_year",
+        "power_om_cny_per_kw_per_year",
+        "lifetime_years",
+        "charge_efficiency",
+        "discharge_efficiency",
+        "soc_min",
+        "soc_max",
+        "throughput_cost_cny_per_kwh",
+        "hours",
+        "max_kwh",
+        "max_kw",
+    ),
+    "constraints": (
+        "min_renewable_share",
+        "max_emissions_tco2e",
+        "min_self_consumption_share",
+        "max_export_share",
+    ),
+}
+
+_MOUNTS = (
+    "open_rack_glass_polymer",
+    "open_rack_glass_glass",
+    "close_mount_glass_glass",
+    "insulated_back_glass_polymer",
+)
+_WEATHER_RANGES = {  # EPW column: (low, high) of a physical value; 9999 etc. mark "missing"
+    "ghi": (0.0, 1500.0),
+    "dni": (0.0, 1500.0),
+    "dhi": (0.0, 1000.0),
+    "temp_air": (-70.0, 70.0),
+    "wind_speed": (0.0, 40.0),
+}
+
+
+@dataclass
+class Plan:
+    """A problem file read: the arrays of the LP and what the report names."""
+
+    problem: SizingProblem
+    name: str
+    origin: str
+    starts: np.ndarray  # step starts, datetime64[s] UTC
+    sources: dict[str, str]
+
+
+class _Checker:
+    """Collects the problems of one problem file."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.problems: list[InputProblem] = []
+
+    def add(self, field: str, value: Any, rule: str, where: str | None = None) -> None:
+        self.problems.append(InputProblem(where or self.origin, field, value, rule))
+
+    def section(self, data: dict, name: str, *, required: bool = False) -> dict | None:
+        value = data.get(name)
+        if value is None:
+            if required:
+                self.add(name, None, Message("is required"))
+            return None
+        if not isinstance(value, dict):
+            self.add(name, value, Message("must be a mapping"))
+            return None
+        self.known(value, name)
+        return value
+
+    def known(self, data: dict, section: str | None) -> None:
+        fields = FIELDS[section]
+        for key in data:
+            if key not in fields:
+                path = f"{section}.{key}" if section else str(key)
+                self.add(
+                    path,
+                    data[key],
+                    Message("unknown field (known: %(fields)s)", fields=", ".join(fields)),
+                )
+
+    def number(
+        self,
+        data: dict | None,
+        section: str,
+        key: str,
+        *,
+        default: float | None = None,
+        required: bool = False,
+        low: float | None = None,
+        high: float | None = None,
+        above_low: bool = False,
+    ) -> float | None:
+        path = f"{section}.{key}"
+        value = (data or {}).get(key)
+        if value is None:
+            if required:
+                self.add(path, None, Message("is required"))
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(path, value, Message("must be a number"))
+            return default
+        number = float(value)
+        if not math.isfinite(number):
+            self.add(path, value, Message("must be a finite number"))
+        elif low == 0 and not above_low and number < 0:
+            self.add(path, value, Message("must not be negative"))
+        elif low is not None and (number <= low if above_low else number < low):
+            if above_low:
+                self.add(path, value, Message("must be above %(limit)g", limit=low))
+            else:
+                self.add(path, value, Message("must be at least %(limit)g", limit=low))
+        elif high is not None and number > high:
+            self.add(path, value, Message("must be at most %(limit)g", limit=high))
+        else:
+            return number
+        return default
+
+
+def read_problem_file(path: str | Path) -> Plan:
+    """Read and check a problem file and the files it names (relative to its folder).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InputError
+        Every problem of the file and of the files it names.
+    """
+    import yaml
+
+    path = Path(path)
+    check = _Checker(path.name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(InputProblem(path.name, "file", str(path), unreadable(exc))) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path.name} line {mark.line + 1}" if mark else path.name
+        rule = Message("not valid YAML (%(reason)s)", reason=getattr(exc, "problem", None) or exc)
+        raise InputError(InputProblem(where, "file", None, rule)) from None
+    if not isinstance(data, dict):
+        raise InputError(InputProblem(path.name, "file", None, Message("must be a mapping")))
+    check.known(data, None)
+    folder = path.parent
+    sections = {
+        name: check.section(data, name, required=name in ("load", "finance", "grid"))
+        for name in ("load", "weather", "finance", "grid", "pv", "battery", "constraints")
+    }
+    finance, grid = sections["finance"], sections["grid"]
+    rate = check.number(finance, "finance", "discount_rate", required=True, low=-0.5, high=1)
+    pv, battery = _pv(check, sections["pv"]), _battery(check, sections["battery"])
+    if sections["pv"] is not None and sections["weather"] is None:
+        check.add("weather", None, Message("is required with %(field)s", field="pv"))
+    rules = _constraints(check, sections["constraints"])
+    export_price = check.number(grid, "grid", "export_price_cny_per_kwh", low=0)
+    export_cap = check.number(grid, "grid", "export_cap_kw", low=0)
+    import_cap = check.number(grid, "grid", "import_cap_kw", low=0)
+    factor = check.number(grid, "grid", "emission_factor_tco2_per_mwh", required=True, low=0)
+    zone = _zone(check, sections["load"])
+    starts = step_h = load = None
+    if sections["load"] is not None:
+        load_file = _file(check, folder, sections["load"], "load")
+        if load_file is not None:
+            starts, step_h, load = _read_load(check, load_file, zone)
+    prices = None
+    if starts is not None and grid is not None:
+        prices = _prices(check, folder, grid, starts, zone)
+    cf = None
+    if sections["weather"] is not None and starts is not None and pv is not None:
+        weather_file = _file(check, folder, sections["weather"], "weather")
+        if weather_file is not None:
+            cf = _pv_cf(check, weather_file, sections["pv"], pv, starts, step_h)
+    if check.problems:
+        raise InputError(check.problems, origin=str(path))
+    assert starts is not None and load is not None and prices is not None and step_h is not None
+    problem = SizingProblem(
+        load_kw=load,
+        step_h=step_h,
+        import_price_cny_per_kwh=prices,
+        discount_rate=float(rate or 0.0),
+        pv_cf=cf,
+        pv=pv[0] if pv else None,
+        battery=battery,
+        export_price_cny_per_kwh=None if export_price is None else np.full(len(load), export_price),
+        export_cap_kw=export_cap,
+        grid_import_cap_kw=import_cap,
+        grid_factor_tco2_per_mwh=float(factor or 0.0),
+        **rules,
+    )
+    sources = {"load": str(sections["load"].get("file"))}
+    if sections["weather"] is not None:
+        sources["weather"] = str(sections["weather"].get("file"))
+    return Plan(problem, str(data.get("name") or path.stem), str(path), starts, sources)
+
+
+def _file(check: _Checker, folder: Path, section: dict, name: str) -> Path | None:
+    value = section.get("file")
+    if not isinstance(value, str) or not value:
+        check.add(f"{name}.file", value, Message("is required"))
+        return None
+    target = folder / value
+    if not target.is_file():
+        check.add(f"{name}.file", value, Message("no such file"))
+        return None
+    return target
+
+
+def _zone(check: _Checker, section: dict | None) -> ZoneInfo:
+    name = (section or {}).get("time_zone") or DEFAULT_TIME_ZONE
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        check.add("load.time_zone", name, Message("not a time zone (e.g. Asia/Shanghai)"))
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def _pv(check: _Checker, section: dict | None) -> tuple[Asset, dict[str, Any]] | None:
+    if section is None:
+        return None
+    n = check.number
+    capex = n(section, "pv", "capex_cny_per_kw", required=True, low=0)
+    om = n(section, "pv", "om_cny_per_kw_per_year", default=0.0, low=0)
+    life = n(section, "pv", "lifetime_years", required=True, low=0, above_low=True, high=100)
+    max_kw = n(section, "pv", "max_kw", low=0)
+    options = {
+        "surface_tilt_deg": n(section, "pv", "tilt_deg", required=True, low=0, high=90),
+        "surface_azimuth_deg": n(section, "pv", "azimuth_deg", default=180.0, low=0, high=360),
+        "albedo": n(section, "pv", "albedo", default=0.2, low=0, high=1),
+        "gamma_pdc_per_c": n(section, "pv", "gamma_pdc_per_c", default=-0.0037, low=-0.02, high=0),
+        "dc_ac_ratio": n(section, "pv", "dc_ac_ratio", default=1.1, low=0.5, high=3),
+        "inverter_efficiency": n(
+            section, "pv", "inverter_efficiency", default=0.96, low=0, above_low=True, high=1
+        ),
+        "losses_pct": n(section, "pv", "losses_pct", default=14.08, low=0, high=99),
+    }
+    degradation = n(section, "pv", "degradation_pct_per_year", default=0.5, low=0, high=10)
+    mount = section.get("mount", _MOUNTS[0])
+    if mount not in _MOUNTS:
+        check.add("pv.mount", mount, one_of(_MOUNTS))
+    options["mount"] = mount
+    if capex is None or life is None:
+        return None
+    from lingtan.planning.pv import degradation_factor
+
+    options["degradation"] = degradation_factor(
+        degradation_pct_per_year=degradation or 0.0, lifetime_years=max(1, round(life))
+    )
+    return Asset(capex, life, om or 0.0, max_kw), options
+
+
+def _battery(check: _Checker, section: dict | None) -> Battery | None:
+    if section is None:
+        return None
+    n = check.number
+    e_capex = n(section, "battery", "energy_capex_cny_per_kwh", required=True, low=0)
+    p_capex = n(section, "battery", "power_capex_cny_per_kw", default=0.0, low=0)
+    e_om = n(section, "battery", "energy_om_cny_per_kwh_per_year", default=0.0, low=0)
+    p_om = n(section, "battery", "power_om_cny_per_kw_per_year", default=0.0, low=0)
+    life = n(section, "battery", "lifetime_years", required=True, low=0, above_low=True, high=100)
+    eff = {
+        key: n(section, "battery", key, default=0.95, low=0, above_low=True, high=1)
+        for key in ("charge_efficiency", "discharge_efficiency")
+    }
+    soc_min = n(section, "battery", "soc_min", default=0.0, low=0, high=1)
+    soc_max = n(section, "battery", "soc_max", default=1.0, low=0, high=1)
+    if soc_min is not None and soc_max is not None and soc_min >= soc_max:
+        check.add(
+            "battery.soc_min", soc_min, Message("must be below soc_max (%(limit)g)", limit=soc_max)
+        )
+    throughput = n(section, "battery", "throughput_cost_cny_per_kwh", default=0.0, low=0)
+    hours = n(section, "battery", "hours", low=0, above_low=True)
+    max_kwh = n(section, "battery", "max_kwh", low=0)
+    max_kw = n(section, "battery", "max_kw", low=0)
+    if e_capex is None or life is None:
+        return None
+    return Battery(
+        energy=Asset(e_capex, life, e_om or 0.0, max_kwh),
+        power=Asset(p_capex or 0.0, life, p_om or 0.0, max_kw),
+        charge_efficiency=eff["charge_efficiency"] or 0.95,
+        discharge_efficiency=eff["discharge_efficiency"] or 0.95,
+        soc_min=soc_min or 0.0,
+        soc_max=soc_max if soc_max is not None else 1.0,
+        throughput_cost_cny_per_kwh=throughput or 0.0,
+        hours=hours,
+    )
+
+
+def _constraints(check: _Checker, section: dict | None) -> dict[str, float | None]:
+    n = check.number
+    rules = {
+        key: n(section, "constraints", key, low=0, high=1)
+        for key in ("min_renewable_share", "min_self_consumption_share", "max_export_share")
+    }
+    rules["max_emissions_tco2e"] = n(section, "constraints", "max_emissions_tco2e", low=0)
+    return rules
+
+
+def _timestamp(text: str, zone: timezone | ZoneInfo) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _csv(check: _Checker, path: Path, value_fields: tuple[str, ...]):
+    """The (row number, timestamp text, value text, field) rows of a two-column CSV."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        check.add("file", str(path), unreadable(exc), where=path.name)
+        return None, []
+    with handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        field = next((f for f in value_fields if f in header), None)
+        if "timestamp" not in header or field is None:
+            missing = ["timestamp"] if "timestamp" not in header else []
+            missing += [] if field else [" or ".join(value_fields)]
+            check.add(
+                "header",
+                ",".join(header),
+                Message("required columns are missing: %(columns)s", columns=", ".join(missing)),
+                where=f"{path.name} row 1",
+            )
+            return None, []
+        at, col = header.index("timestamp"), header.index(field)
+        rows = [
+            (number, row[at] if at < len(row) else "", row[col] if col < len(row) else "")
+            for number, row in enumerate(reader, start=2)
+            if any(cell.strip() for cell in row)
+        ]
+    return field, rows
+
+
+def _values(check: _Checker, path: Path, field: str, rows, zone) -> tuple[list, np.ndarray]:
+    moments: list[datetime | None] = []
+    values = np.full(len(rows), np.nan)
+    for i, (number, stamp, text) in enumerate(rows):
+        where = Message("%(file)s row %(row)d", file=path.name, row=number)
+        moment = _timestamp(stamp, zone)
+        if moment is None:
+            check.add(
+                "timestamp",
+                stamp,
+                Message("a time expected, e.g. 2025-01-01T00:00+08:00"),
+                where=where,
+            )
+        moments.append(moment)
+        try:
+            value = float(text)
+        except ValueError:
+            check.add(field, text, Message("must be a number"), where=where)
+            continue
+        if not math.isfinite(value):
+            check.add(field, text, Message("must be a finite number"), where=where)
+        elif value < 0:
+            check.add(field, text, Message("must not be negative"), where=where)
+        else:
+            values[i] = value
+    return moments, values
+
+
+def _read_load(check: _Checker, path: Path, zone) -> tuple[np.ndarray | None, float | None, Any]:
+    field, rows = _csv(check, path, ("load_kw", "energy_kwh"))
+    if field is None:
+        return None, None, None
+    before = len(check.problems)
+    moments, values = _values(check, path, field, rows, zone)
+    if len(check.problems) > before or len(rows) < 2:
+        if len(rows) < 2:
+            check.add("rows", len(rows), Message("one year of steps expected"), where=path.name)
+        return None, None, None
+    step = moments[1] - moments[0]  # type: ignore[operator]
+    minutes = step.total_seconds() / 60
+    if minutes not in (15, 30, 60):
+        check.add(
+            "timestamp",
+            rows[1][1],
+            Message("steps of 15, 30 or 60 minutes expected, not %(minutes)g", minutes=minutes),
+            where=Message("%(file)s row %(row)d", file=path.name, row=rows[1][0]),
+        )
+        return None, None, None
+    for (number, stamp, _), previous, moment in zip(
+        rows[1:], moments[:-1], moments[1:], strict=True
+    ):
+        gap = moment - previous  # type: ignore[operator]
+        if gap != step:
+            where = Message("%(file)s row %(row)d", file=path.name, row=number)
+            if gap > step and gap % step == timedelta(0):
+                rule = Message(
+                    "a gap: %(missing)d steps of %(minutes)g min are missing before this row",
+                    missing=gap // step - 1,
+                    minutes=minutes,
+                )
+            else:
+                rule = Message("must be %(minutes)g min after the row before", minutes=minutes)
+            check.add("timestamp", stamp, rule, where=where)
+    step_h = minutes / 60
+    expected = round(HOURS_PER_YEAR / step_h)
+    if len(rows) != expected:
+        check.add(
+            "rows",
+            len(rows),
+            Message(
+                "one year of %(expected)d steps of %(minutes)g min expected (365 days)",
+                expected=expected,
+                minutes=minutes,
+            ),
+            where=path.name,
+        )
+    starts = np.array([m.replace(tzinfo=None) for m in moments], dtype="datetime64[s]")  # type: ignore[union-attr]
+    load_kw = values / step_h if field == "energy_kwh" else values
+    return starts, step_h, load_kw
+
+
+def _prices(check, folder: Path, grid: dict, starts: np.ndarray, zone):
+    by_calendar = grid.get("calendar") is not None or grid.get("calendar_file") is not None
+    if by_calendar == (grid.get("price_file") is not None):
+        check.add(
+            "grid.calendar",
+            grid.get("calendar"),
+            Message(
+                "give either calendar (or calendar_file) with prices_cny_per_kwh, or price_file"
+            ),
+        )
+        return None
+    if not by_calendar:
+        target = _file(check, folder, {"file": grid.get("price_file")}, "grid.price_file")
+        if target is None:
+            return None
+        field, rows = _csv(check, target, ("price_cny_per_kwh",))
+        if field is None:
+            return None
+        moments, values = _values(check, target, field, rows, zone)
+        if len(rows) != len(starts):
+            check.add(
+                "rows",
+                len(rows),
+                Message("as many rows as the load file (%(rows)d)", rows=len(starts)),
+                where=target.name,
+            )
+            return None
+        for (number, stamp, _), moment, start in zip(rows, moments, starts, strict=True):
+            if moment is not None and np.datetime64(moment.replace(tzinfo=None), "s") != start:
+                check.add(
+                    "timestamp",
+                    stamp,
+                    Message(
+                        "must be the time of the load file's row (%(time)s UTC)", time=str(start)
+                    ),
+                    where=Message("%(file)s row %(row)d", file=target.name, row=number),
+                )
+                break
+        return values
+    from lingtan.metering.tou import read_calendar_file, shipped_calendars, tou_labels
+
+    if grid.get("calendar_file") is not None:
+        target = _file(check, folder, {"file": grid.get("calendar_file")}, "grid.calendar_file")
+        if target is None:
+            return None
+        try:
+            calendars = read_calendar_file(target)
+        except InputError as error:
+            check.problems.extend(error.problems)
+            return None
+    else:
+        calendars = shipped_calendars()
+    wanted = grid.get("calendar")
+    chosen = [c for c in calendars if wanted is None or c.calendar_id == wanted]
+    if len(chosen) != 1:
+        check.add("grid.calendar", wanted, one_of(c.calendar_id for c in calendars))
+        return None
+    calendar = chosen[0]
+    prices = grid.get("prices_cny_per_kwh")
+    if not isinstance(prices, dict):
+        check.add("grid.prices_cny_per_kwh", prices, Message("must be a mapping"))
+        return None
+    from lingtan.metering.tou import LABELS
+
+    names = {**{k: k for k in LABELS}, **{v: k for k, v in LABELS.items()}}
+    price_of: dict[str, float] = {}
+    for label, value in prices.items():
+        path = f"grid.prices_cny_per_kwh.{label}"
+        if label not in names:
+            check.add(path, value, one_of(LABELS))
+            continue
+        number = check.number(prices, "grid.prices_cny_per_kwh", label, low=0)
+        if number is not None:
+            price_of[names[label]] = number
+    # the price of a step is that of its first 15 minutes (periods are on the 15-minute grid)
+    labels = tou_labels(starts, calendar)
+    missing = sorted(set(labels.tolist()) - set(price_of))
+    if missing:
+        check.add(
+            "grid.prices_cny_per_kwh",
+            None,
+            Message(
+                "no price for period %(periods)s of calendar %(calendar)s",
+                periods=", ".join(missing),
+                calendar=calendar.calendar_id,
+            ),
+        )
+        return None
+    lookup = np.vectorize(price_of.__getitem__, otypes=[float])
+    return lookup(labels)
+
+
+def _pv_cf(check, path: Path, section: dict, pv, starts: np.ndarray, step_h: float):
+    import pandas as pd
+    from pvlib.iotools import read_epw
+
+    from lingtan.planning.pv import pv_capacity_factor
+
+    try:
+        weather, meta = read_epw(path, coerce_year=2025)
+    except OSError as exc:
+        check.add("weather.file", path.name, unreadable(exc))
+        return None
+    except Exception as exc:  # a malformed EPW: pandas' or pvlib's parse error
+        check.add(
+            "weather.file",
+            path.name,
+            Message("not an EPW weather file (%(reason)s)", reason=str(exc)[:200]),
+        )
+        return None
+    if len(weather) != HOURS_PER_YEAR:
+        check.add(
+            "rows", len(weather), Message("a weather year of 8760 hours expected"), where=path.name
+        )
+        return None
+    bad = False
+    for column, (low, high) in _WEATHER_RANGES.items():
+        values = weather[column].to_numpy(float)
+        wrong = np.flatnonzero(~((values >= low) & (values <= high)))
+        if wrong.size:
+            bad = True
+            check.add(
+                column,
+                float(values[wrong[0]]),
+                Message(
+                    "outside %(low)g to %(high)g (%(count)d hours; EPW marks missing "
+                    "values with 9999 or 99.9)",
+                    low=low,
+                    high=high,
+                    count=wrong.size,
+                ),
+                where=Message("%(file)s row %(row)d", file=path.name, row=int(wrong[0]) + 9),
+            )
+    if bad:
+        return None
+    index = pd.DatetimeIndex(weather.index)
+    cf_hourly = pv_capacity_factor(
+        starts=index,
+        step_h=1.0,
+        ghi_w_per_m2=weather["ghi"].to_numpy(float),
+        dni_w_per_m2=weather["dni"].to_numpy(float),
+        dhi_w_per_m2=weather["dhi"].to_numpy(float),
+        temp_air_c=weather["temp_air"].to_numpy(float),
+        wind_speed_m_per_s=weather["wind_speed"].to_numpy(float),
+        latitude_deg=float(meta["latitude"]),
+        longitude_deg=float(meta["longitude"]),
+        altitude_m=float(meta.get("altitude") or 0.0),
+        **pv[1],
+    )
+    # each step takes the hour of the typical year with its month, day and hour of day, in
+    # the weather file's local time
+    offset = np.timedelta64(round(float(meta["TZ"]) * 3600), "s")
+    local = starts + offset
+    days = local.astype("datetime64[D]")
+    years = local.astype("datetime64[Y]")
+    day_of_year = (days - years.astype("datetime64[D]")).astype(int)
+    hour = ((local - days).astype("timedelta64[h]")).astype(int)
+    leap = _is_leap(years.astype(int) + 1970)
+    feb29 = leap & (day_of_year == 59)
+    if feb29.any():
+        first = int(np.flatnonzero(feb29)[0])
+        check.add(
+            "timestamp",
+            str(starts[first]),
+            Message("29 February is not in the weather year (365 days)"),
+            where=Message("%(file)s row %(row)d", file="load", row=first + 2),
+        )
+        return None
+    day_of_year = np.where(leap & (day_of_year > 59), day_of_year - 1, day_of_year)
+    return cf_hourly[day_of_year * 24 + hour]
+
+
+def _is_leap(year: np.ndarray) -> np.ndarray:
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))

@@ -1,0 +1,133 @@
+"""The efficiency page (能效): a facility's equipment register by grade.
+
+Counts per level, the table of items with filters by type and level (each row's standard,
+deciding threshold, grade-1 threshold and reason), and for items below grade 1 the saving of a
+grade-1 replacement with its basis (measured or nameplate) and payback. Every figure is the
+answer of the JSON API's own function (:func:`lingtan.web.api_efficiency.register_data`)
+called with the page's session, so the page shows exactly what the API gives. Managers import
+a register file on the page (CSRF-checked form post, as the data page's uploads).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import Response
+
+from lingtan.efficiency.register import EQUIPMENT_TYPES
+from lingtan.errors import InputError
+from lingtan.i18n.terms import TERMS
+from lingtan.services.efficiency import LEVELS, import_equipment
+from lingtan.store.evidence import EvidenceStore
+from lingtan.web import i18n
+from lingtan.web.accounts import Principal
+from lingtan.web.api_efficiency import register_data
+from lingtan.web.api_energy import Upload, _uploaded
+from lingtan.web.deps import ApiError, Db, User
+from lingtan.web.screens import _current, render
+from lingtan.web.screens_energy import Year, _period
+
+__all__ = ["BASIS_NAMES", "LEVEL_NAMES", "TYPE_NAMES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+#: The verdicts by their official names (GB 18613 …: 能效等级, 能效限定值), the equipment types and
+#: the bases of a replacement estimate: shared with the command line (:data:`TERMS`).
+LEVEL_NAMES = TERMS["efficiency.level"]
+TYPE_NAMES = TERMS["efficiency.type"]
+BASIS_NAMES = TERMS["efficiency.basis"]
+_BADGES = {"LEVEL_1": "ok", "LEVEL_2": "", "LEVEL_3": "warn", "NOT_COMPLIANT": "bad"}
+
+
+def _page(
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    facility: str | None,
+    year: int | None,
+    type: str | None,
+    level: str | None,
+    who: Principal | None = None,
+    outcome: dict[str, Any] | None = None,
+) -> Response:
+    lang = i18n.language(request)
+    t = i18n.texts(lang)
+
+    def build(principal: Principal):
+        site = _current(session, principal, facility)
+        shown, _ = _period(session, site, year, None)
+        kind = type if type in EQUIPMENT_TYPES else None
+        chosen = level if level in LEVEL_NAMES else None
+        data = register_data(
+            request, session, site, lang, year=shown, equipment_type=kind, level=chosen
+        )
+        below = [i for i in data["items"] if i["estimate"] is not None]
+        saved = [i["estimate"] for i in below if i["estimate"]["energy_saved_kwh_per_year"]]
+        return "efficiency.html", {
+            "site": site,
+            "year": shown,
+            "data": data,
+            "type": kind,
+            "level": chosen,
+            "levels": [str(lv) for lv in LEVELS],
+            "level_name": lambda code: t.pgettext(*LEVEL_NAMES[code]),
+            "type_name": lambda code: t.pgettext(*TYPE_NAMES[code]) if code in TYPE_NAMES else code,
+            "basis_name": lambda code: t.pgettext(*BASIS_NAMES[code]),
+            "badge": _BADGES,
+            "below": below,
+            "saved_kwh": sum(e["energy_saved_kwh_per_year"] for e in saved),
+            "saved_tco2": sum(e["emissions_saved_tco2_per_year"] or 0.0 for e in saved),
+            "writable": site.id in principal.writable,
+            "outcome": outcome,
+        }
+
+    response = render(request, session, background, "efficiency", build, who)
+    if outcome and outcome.get("problems") and response.status_code == 200:
+        response.status_code = 422  # refused input, as the data page answers it
+    return response
+
+
+@router.get("/efficiency")
+def efficiency_page(
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    facility: str | None = None,
+    year: Year = None,
+    type: str | None = None,
+    level: str | None = None,
+) -> Response:
+    return _page(request, session, background, facility, year, type or None, level or None)
+
+
+@router.post("/efficiency/equipment")
+def upload_register(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    file: Upload,
+    facility: Annotated[str, Query()],
+) -> Response:
+    """Import a register file from the efficiency page (managers and admins of the facility)."""
+    from lingtan.web.deps import facility as scoped_facility
+
+    file_name = file.filename or ""
+    outcome: dict[str, Any] = {"file": file_name}
+    try:
+        with session.begin_nested():
+            site = scoped_facility(session, who, facility, write=True)
+            evidence = EvidenceStore(request.app.state.evidence_root)
+            with _uploaded(request, file, (".csv",)) as path:
+                done = import_equipment(session, site, path, evidence=evidence, actor=who.name)
+            outcome["result"] = done
+    except InputError as error:
+        outcome["problems"] = [p.as_dict() for p in error.problems]
+        outcome["not_listed"] = error.not_listed()
+    except ApiError as error:
+        if error.status not in (413, 422):
+            raise
+        outcome["problems"] = [{"where": file_name, "field": "file", "value": None,
+                                "rule": error.message}]  # fmt: skip
+    return _page(request, session, background, facility, None, None, None, who, outcome)
