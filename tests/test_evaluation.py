@@ -214,6 +214,17 @@ def test_iso_14068_1_claim():
     assert judged["reductions-first"].status is Status.UNABLE_TO_JUDGE
 
 
+def test_a_value_on_a_share_threshold_meets_it_whatever_the_float_rounding():
+    rules = read_rules(rules_of({**GOOD_CRITERION, "fact": "offset_retired_tco2e",
+                                 "threshold": {"value": 80, "unit": "%", "of": "scope12_residual_tco2e"}}),
+                       file="mine.yaml")  # fmt: skip
+    assert 80 / 100 * 1_234.7 != 987.76  # the product of floats is not the decimal
+    on = evaluate(rules, facts(scope12_residual_tco2e=1_234.7, offset_retired_tco2e=987.76))
+    assert on.result is Status.PASS
+    below = evaluate(rules, facts(scope12_residual_tco2e=1_234.7, offset_retired_tco2e=987.75))
+    assert below.result is Status.FAIL and below.criteria[0].gap == pytest.approx(0.01)
+
+
 def test_number_text():
     assert [number_text(v) for v in (856, 1234.5, 12000.0, 0.125, 62.0)] == [
         "856", "1,234.5", "12,000", "0.125", "62",

@@ -9,6 +9,7 @@ stderr and nothing on stdout.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -338,7 +339,7 @@ def evaluate_match(consumption_file: str, supply_file: str, heat_map: bool, outp
         for day, shares in zip(result.days, result.heat_map_share_pct, strict=True):
             row: dict[str, Any] = {"day": day.isoformat()}
             for hour, share in enumerate(shares):
-                row[f"h{hour:02d}"] = None if share != share else float(share)
+                row[f"h{hour:02d}"] = None if math.isnan(share) else float(share)
             rows.append(row)
         emit(rows, _HEAT_MAP_COLUMNS, output, document=document)
         return

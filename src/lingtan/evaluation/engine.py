@@ -262,7 +262,9 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
                 )
             )
         threshold = threshold / 100 * base.value
-    met = value >= threshold if criterion.operator == ">=" else value <= threshold
+    # a share of a residual is a product of floats: 80 % of 1,234.5 is met by 987.6 exactly
+    slack = 1e-9 * max(1.0, abs(threshold))
+    met = value >= threshold - slack if criterion.operator == ">=" else value <= threshold + slack
     shown = {
         "value": number_text(value),
         "unit": unit,

@@ -345,11 +345,6 @@ class Series:
     columns: dict[str, np.ndarray]
 
 
-def _timestamp(text: str) -> datetime:
-    stamp = datetime.fromisoformat(text.strip())
-    return stamp
-
-
 def read_series_file(path: str | Path) -> Series:
     """A series file: a header ``timestamp,NAME[,NAME…]``, then one row per step, the
     timestamp ISO 8601 and each value the energy of the step [kWh].
@@ -385,7 +380,7 @@ def read_series_file(path: str | Path) -> Series:
             problems.append(InputProblem(where, "row", ",".join(row), rule))
             continue
         try:
-            stamp = _timestamp(row[0])
+            stamp = datetime.fromisoformat(row[0].strip())
         except ValueError:
             rule = Message("must be an ISO 8601 date and time (2025-01-01T00:00)")
             problems.append(InputProblem(where, "timestamp", row[0], rule))
