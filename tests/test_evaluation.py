@@ -283,6 +283,7 @@ def test_a_good_user_rule_set_is_custom():
         ({"threshold": "unknown", "status": "official"}, "status", "official"),
         ({"status": "draft"}, "status", "draft"),
         ({"source": "a book"}, "source", "a book"),
+        ({"source": {"document": "Customer code"}}, "source.clause", None),
         ({"id": "Has Spaces"}, "id", "Has Spaces"),
         ({"weight": 2}, "weight", 2),
         ({"threshold": {"value": 100, "unit": "%", "of": "compliance_record_years"}},

@@ -146,12 +146,15 @@ class RuleSet:
     file: str
 
 
-def _text(raw: dict, key: str, where: str, problems: Problems, *, required: bool = True) -> str:
+def _text(
+    raw: dict, key: str, where: str, problems: Problems, *, required: bool = True, prefix: str = ""
+) -> str:
     value = raw.get(key)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip():
-        problems.append(InputProblem(where, key, value, Message("must be a non-empty text")))
+        rule = Message("must be a non-empty text")
+        problems.append(InputProblem(where, f"{prefix}{key}", value, rule))
         return ""
     return value.strip()
 
@@ -252,8 +255,8 @@ def _criterion(raw: Any, scheme: str, index: int, problems: Problems) -> Criteri
         rule = Message("must be a mapping of document and clause")
         problems.append(InputProblem(where, "source", source, rule))
     else:
-        document = _text(source, "document", where, problems)
-        clause = _text(source, "clause", where, problems)
+        document = _text(source, "document", where, problems, prefix="source.")
+        clause = _text(source, "clause", where, problems, prefix="source.")
     status = raw.get("status")
     if status not in STATUSES:
         problems.append(InputProblem(where, "status", status, one_of(STATUSES)))
