@@ -580,3 +580,27 @@ def test_every_fact_and_shipped_scheme_is_documented():
     missing += [f"{r.scheme}:{c.id}" for r in shipped_rule_sets() for c in r.criteria
                 if c.id not in spans]  # fmt: skip
     assert not missing, f"undocumented in docs/evaluation.md: {missing}"
+
+
+def test_match_sums_the_consumption_columns_and_keeps_wall_clock_times(tmp_path):
+    consumption = tmp_path / "meters.csv"
+    supply = tmp_path / "green.csv"
+    rows = ["timestamp,hall_a,hall_b"]
+    rows += [f"2025-03-01T{h:02d}:{m:02d}+08:00,1,0.5" for h in (23,) for m in (0, 15, 30, 45)]
+    consumption.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    supply.write_text(
+        "timestamp,pv\n" + "".join(f"2025-03-01T23:{m:02d}+08:00,1\n" for m in (0, 15, 30, 45)),
+        encoding="utf-8",
+    )
+    done = invoke("evaluate", "match", str(consumption), str(supply), "--format", "json")
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    # one hour: consumption 4 x 1.5 = 6 kWh, supply 4 kWh: 66.67 %, at 23:00 local time
+    assert document["consumption_kwh"] == 6 and document["matched_kwh"] == 4
+    assert document["hourly_matched_cfe_share_pct"] == pytest.approx(200 / 3)
+    assert document["heat_map"]["days"] == ["2025-03-01"]
+    assert document["heat_map"]["share_pct"][0][23] == pytest.approx(200 / 3)
+    # a row of another UTC offset is refused
+    supply.write_text(supply.read_text().replace("23:15+08:00", "15:15+00:00"), encoding="utf-8")
+    done = invoke("evaluate", "match", str(consumption), str(supply))
+    assert done.exit_code == 2 and "same UTC offset" in done.stderr
