@@ -348,6 +348,8 @@ def test_bad_facts_are_refused_all_at_once():
         ("evidence", repr("")),
     }
     assert all(p.where.startswith("facts.yaml fact ") for p in caught.value.problems)
+    with pytest.raises(InputError, match="field 'fact' = \\(missing\\): must be one of"):
+        read_facts({"facts": {}, "fact": {"management_plan": True}}, origin="facts.yaml")
 
 
 # --- hourly matching -----------------------------------------------------------------------

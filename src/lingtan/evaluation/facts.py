@@ -265,7 +265,8 @@ def read_facts(data: Any, *, origin: str = "facts") -> dict[str, FactValue]:
     Raises
     ------
     InputError
-        An unknown fact, a value of the wrong kind, a negative number, a share above 100 %,
+        A key other than ``facility``, ``period`` and ``facts``; an unknown fact, a value of
+        the wrong kind, a negative number, a share above 100 %,
         an unknown code, an evidence that is not text.
     """
     problems = Problems()
@@ -273,6 +274,8 @@ def read_facts(data: Any, *, origin: str = "facts") -> dict[str, FactValue]:
     if not isinstance(facts, dict):
         rule = Message("must be a mapping of fact names to values")
         raise InputError(InputProblem(origin, "facts", None, rule), origin=origin)
+    for key in sorted(set(map(str, data)) - {"facility", "period", "facts"}):
+        problems.append(InputProblem(origin, key, None, one_of(("facility", "period", "facts"))))
     found: dict[str, FactValue] = {}
     for name, given in facts.items():
         where = Message("%(file)s fact %(fact)s", file=origin, fact=str(name))
