@@ -28,6 +28,7 @@ COMMAND_DOCS = {
         "web.md",
         "efficiency.md",
         "planning.md",
+        "evaluation.md",
     )
 }
 

@@ -50,6 +50,13 @@ COMMANDS = {
         "Energy and carbon from meters: totals in tce, balance, energy flow, budgets, intensity "
         "and carbon per interval.",
     ),
+    "evaluate": LazyCommand(
+        "lingtan.cli.evaluate",
+        "evaluate_group",
+        "Zero-carbon-factory evaluation: judge a facts file against a scheme (pass, fail or "
+        "unable to judge, with the gap in numbers), list the shipped schemes, match "
+        "consumption with carbon-free supply hour by hour.",
+    ),
     "export": LazyCommand(
         _PLATFORM,
         "export",
