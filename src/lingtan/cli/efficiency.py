@@ -59,7 +59,9 @@ _STANDARD_COLUMNS = (
 @click.group("efficiency")
 def efficiency() -> None:
     """Energy efficiency: grade an equipment register against the standards pack (GB 18613,
-    GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save."""
+    GB 20052, GB 19153, GB 24500 …) and estimate what grade-1 replacements save; place
+    unit-product energy against quotas and benchmark levels; fit energy baselines and measure
+    savings."""
 
 
 def _threshold_text(row: Threshold) -> str:
