@@ -21,7 +21,7 @@ import yaml
 from lingtan.accounting.engine import GWP_SETS, compute_inventory
 from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
 from lingtan.catalog import UnknownRegionError, resolve_region
-from lingtan.errors import InputError, InputProblem, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, one_of, read_text_file
 from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
 from lingtan.i18n import N_, Message
 from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
@@ -765,22 +765,7 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
     """
     path = Path(path)
     origin = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            InputProblem(
-                origin,
-                "file",
-                origin,
-                unreadable(exc),
-            ),
-            origin=origin,
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(origin, "file", origin, Message("is not UTF-8 text")), origin=origin
-        ) from None
+    text = read_text_file(path, encoding="utf-8")
     try:
         document = (
             _read_json(text, origin) if path.suffix.lower() == ".json" else _read_yaml(text, origin)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lingtan.i18n import Message
@@ -16,6 +17,7 @@ __all__ = [
     "InputTooLargeError",
     "Problems",
     "one_of",
+    "read_text_file",
     "unreadable",
 ]
 
@@ -139,6 +141,19 @@ def one_of(options: Iterable[str]) -> Message:
 def unreadable(exc: OSError) -> Message:
     """The rule of a file that cannot be read, with the system's reason (in English)."""
     return Message("cannot be read (%(reason)s)", reason=exc.strerror)
+
+
+def read_text_file(path: str | Path, where: str | None = None, encoding: str = "utf-8-sig") -> str:
+    """The text of a file, or an :class:`InputError` naming it (``where``, default its path)
+    with the rule it broke: it cannot be read, or it is not UTF-8 text."""
+    where = str(path) if where is None else where
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except OSError as exc:
+        problem = InputProblem(where, "file", where, unreadable(exc))
+    except UnicodeDecodeError:
+        problem = InputProblem(where, "file", where, Message("is not UTF-8 text"))
+    raise InputError(problem, origin=where)
 
 
 class InputTooLargeError(InputError):

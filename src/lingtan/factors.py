@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import Explained, InputError, InputProblem, one_of, unreadable
+from lingtan.errors import Explained, InputError, InputProblem, one_of, read_text_file
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, parse_unit
 
@@ -606,20 +606,7 @@ def read_factor_file(path: str | Path) -> list[FactorSet]:
     InputError
         Naming the file, row, column, value and rule of every bad row; nothing is loaded then.
     """
-    path = Path(path)
-    origin = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            InputProblem(origin, "file", str(path), unreadable(exc)),
-            origin=origin,
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(origin, "file", str(path), Message("is not UTF-8 text")), origin=origin
-        ) from None
-    return read_factor_text(text, origin)
+    return read_factor_text(read_text_file(path), str(path))
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -440,20 +439,11 @@ def _read_series(path: str, *, columns: _Series | None = None) -> _Series:
 
     import numpy as np
 
-    from lingtan.errors import InputError, InputProblem, Problems, unreadable
+    from lingtan.errors import InputError, InputProblem, Problems, read_text_file
     from lingtan.i18n import Message
 
     where = path
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            InputProblem(where, "file", where, unreadable(exc)), origin=where
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(where, "file", where, Message("is not UTF-8 text")), origin=where
-        ) from None
+    text = read_text_file(path)
     reader = csv.reader(text.splitlines())
     header = [h.strip() for h in next(reader, [])]
     if not any(header):

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
 from lingtan.i18n import Message
 
 __all__ = [
@@ -258,16 +258,4 @@ def read_register_text(text: str, where: str) -> list[dict[str, Any]]:
 
 def read_register_file(path: str | Path) -> list[dict[str, Any]]:
     """The items of a register CSV file (UTF-8); see :func:`read_register_text`."""
-    path = Path(path)
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            InputProblem(where, "file", where, unreadable(exc)), origin=where
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(where, "file", where, Message("is not UTF-8 text")), origin=where
-        ) from None
-    return read_register_text(text, where)
+    return read_register_text(read_text_file(path), str(path))

@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
 from lingtan.i18n import Message
 
 __all__ = [
@@ -467,19 +467,7 @@ def read_standards_file(path: str | Path) -> list[StandardTable]:
     InputError
         Naming the file, row, column, value and rule of every bad row; nothing is read then.
     """
-    path = Path(path)
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            InputProblem(where, "file", where, unreadable(exc)), origin=where
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            InputProblem(where, "file", where, Message("is not UTF-8 text")), origin=where
-        ) from None
-    return read_standards_text(text, where)
+    return read_standards_text(read_text_file(path), str(path))
 
 
 @cache

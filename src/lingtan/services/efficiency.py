@@ -47,7 +47,7 @@ from lingtan.efficiency.grading import Grade, Level, grade_many
 from lingtan.efficiency.register import read_register_text
 from lingtan.efficiency.replacement import Replacement, replacement_estimate
 from lingtan.efficiency.standards import StandardTable, Threshold
-from lingtan.errors import InputError, InputProblem, Problems, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import N_, Message
 from lingtan.imports.text import file_sha256
@@ -144,14 +144,7 @@ def import_equipment(
     """
     path = Path(path)
     where = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        problem = InputProblem(where, "file", where, unreadable(exc))
-        raise InputError(problem, origin=where) from None
-    except UnicodeDecodeError:
-        rule = Message("is not UTF-8 text")
-        raise InputError(InputProblem(where, "file", where, rule), origin=where) from None
+    text = read_text_file(path, where)
     items = read_register_text(text, where)
     node_rows = session.execute(
         sa.select(MeterNode.code, MeterNode.id).where(MeterNode.facility_id == facility.id)
