@@ -571,3 +571,19 @@ def test_refusals_of_imports_users_and_meters_are_chinese_on_zh_screens(tmp_path
         "编码为必填项",
     ]
     engine.dispose()
+
+
+def test_no_text_is_in_the_catalogue_twice():
+    """Two entries of one (context, text) would leave one of their translations unused, and
+    which one wins is up to the reader: merges that append to the catalogue must not add one."""
+    text = PO_FILE.read_text(encoding="utf-8")
+    keys = []
+    for block in text.split("\n\n"):
+        context = re.search(r'^msgctxt "(.*)"$', block, re.M)
+        msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        if msgid:
+            joined = "".join(re.findall(r'"(.*)"', msgid.group(1)))
+            keys.append((context.group(1) if context else None, joined))
+    seen: set = set()
+    twice = [key for key in keys if key in seen or seen.add(key)]
+    assert len(keys) > 1000 and twice == []
