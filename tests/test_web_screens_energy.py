@@ -59,7 +59,7 @@ def test_an_import_from_the_page_is_all_or_nothing(site, tmp_path):
         b"x" * (UPLOAD_LIMIT + 1),
         "b.csv",
     )
-    assert too_big.status_code == 422 and f"larger than {UPLOAD_LIMIT} bytes" in too_big.text
+    assert too_big.status_code == 422 and f"文件超过 {UPLOAD_LIMIT} 字节" in too_big.text  # zh-CN
     # without the session's CSRF token nothing is imported
     assert post(client, "wrong", "/data/activity?facility=ALPHA-PLANT", b"x").status_code == 403
 
