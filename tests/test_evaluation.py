@@ -606,3 +606,18 @@ def test_match_sums_the_consumption_columns_and_keeps_wall_clock_times(tmp_path)
     supply.write_text(supply.read_text().replace("23:15+08:00", "15:15+00:00"), encoding="utf-8")
     done = invoke("evaluate", "match", str(consumption), str(supply))
     assert done.exit_code == 2 and "same UTC offset" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["facts.yaml", "rules.yaml", "consumption.csv"])
+def test_a_file_that_is_not_utf8_is_refused_naming_it(tmp_path, name):
+    from lingtan.evaluation.facts import read_facts_file
+    from lingtan.evaluation.matching import read_series_file
+    from lingtan.evaluation.rules import read_rule_file
+
+    read = {"facts.yaml": read_facts_file, "rules.yaml": read_rule_file}.get(name, read_series_file)
+    path = tmp_path / name
+    path.write_bytes("设施: 苏州".encode("gb18030"))
+    with pytest.raises(InputError) as refused:
+        read(path)
+    (problem,) = refused.value.problems
+    assert (problem.where, problem.field, str(problem.rule)) == (name, "file", "is not UTF-8 text")

@@ -573,3 +573,16 @@ def test_the_documented_example_is_the_shipped_file():
     body = "\n".join(line for line in EXAMPLE.read_text(encoding="utf-8").splitlines()
                      if not line.startswith("#"))  # fmt: skip
     assert body.strip() in DOC
+
+
+def test_a_problem_file_that_is_not_utf8_is_refused_naming_it(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_bytes("负荷: load.csv".encode("gb18030"))
+    with pytest.raises(InputError) as refused:
+        read_problem_file(path)
+    (problem,) = refused.value.problems
+    assert (problem.where, problem.field, str(problem.rule)) == (
+        "plan.yaml",
+        "file",
+        "is not UTF-8 text",
+    )

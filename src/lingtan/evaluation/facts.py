@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
 from lingtan.i18n import Message
 
 __all__ = ["FACTS", "KINDS", "Fact", "FactValue", "read_facts", "read_facts_file"]
@@ -306,10 +306,7 @@ def read_facts(data: Any, *, origin: str = "facts") -> dict[str, FactValue]:
 def read_facts_file(path: str | Path) -> dict[str, FactValue]:
     """The facts of the YAML file at *path* (:func:`read_facts`)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(InputProblem(path.name, "file", str(path), unreadable(exc))) from exc
+    text = read_text_file(path, path.name)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

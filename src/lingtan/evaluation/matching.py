@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from lingtan.errors import InputError, InputProblem, Problems, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.i18n import Message
 
 __all__ = [
@@ -354,10 +354,7 @@ def read_series_file(path: str | Path) -> Series:
     whole or refused.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(InputProblem(path.name, "file", str(path), unreadable(exc))) from exc
+    text = read_text_file(path, path.name)
     rows = list(csv.reader(io.StringIO(text)))
     problems = Problems()
     if not rows or len(rows[0]) < 2 or rows[0][0].strip() != "timestamp":

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
 from lingtan.evaluation.facts import FACTS
 from lingtan.i18n import Message
 
@@ -352,11 +352,7 @@ def _load(text: str, file: str, origin: str) -> RuleSet:
 def read_rule_file(path: str | Path) -> RuleSet:
     """A user's rule set (origin ``custom``) from the YAML file at *path*."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(InputProblem(path.name, "file", str(path), unreadable(exc))) from exc
-    return _load(text, path.name, "custom")
+    return _load(read_text_file(path, path.name), path.name, "custom")
 
 
 @cache

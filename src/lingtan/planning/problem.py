@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from lingtan.errors import InputError, InputProblem, one_of, unreadable
+from lingtan.errors import InputError, InputProblem, one_of, read_text_file, unreadable
 from lingtan.i18n import DEFAULT_TIME_ZONE, Message
 from lingtan.planning.finance import Asset
 from lingtan.planning.sizing import HOURS_PER_YEAR, Battery, SizingProblem
@@ -194,11 +194,10 @@ def read_problem_file(path: str | Path) -> Plan:
 
     path = Path(path)
     check = _Checker(path.name)
+    text = read_text_file(path, path.name)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(InputProblem(path.name, "file", str(path), unreadable(exc))) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path.name} line {mark.line + 1}" if mark else path.name
         rule = Message("not valid YAML (%(reason)s)", reason=getattr(exc, "problem", None) or exc)
