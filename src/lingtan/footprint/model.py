@@ -32,6 +32,7 @@ __all__ = [
     "Process",
     "ProductSystem",
     "Source",
+    "SupplierFootprint",
     "Uncertainty",
 ]
 
@@ -121,3 +122,26 @@ class ProductSystem:
     flows: tuple[Flow, ...]
     name: str = ""
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SupplierFootprint:
+    """A supplier's footprint of a material, as received (PACT ProductFootprint or a file).
+
+    The figures are per ``declared_unit`` of the product, in kg CO2e: ``pcf_excluding_biogenic``
+    is PACT's pCfExcludingBiogenic (fossil + dLUC + aircraft), ``biogenic`` the biogenic
+    emissions less removals where given. ``primary_data_share`` is a percentage.
+    """
+
+    id: str
+    supplier: str
+    product: str
+    declared_unit: str
+    pcf_excluding_biogenic: float
+    biogenic: float | None = None
+    dluc: float | None = None
+    aircraft: float | None = None
+    primary_data_share: float | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    origin: str = "pact"
