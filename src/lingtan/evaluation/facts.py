@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_yaml_file
 from lingtan.i18n import Message
 
 __all__ = ["FACTS", "KINDS", "Fact", "FactValue", "read_facts", "read_facts_file"]
@@ -306,10 +304,5 @@ def read_facts(data: Any, *, origin: str = "facts") -> dict[str, FactValue]:
 def read_facts_file(path: str | Path) -> dict[str, FactValue]:
     """The facts of the YAML file at *path* (:func:`read_facts`)."""
     path = Path(path)
-    text = read_text_file(path, path.name)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        rule = Message("is not YAML (%(reason)s)", reason=str(exc).splitlines()[0])
-        raise InputError(InputProblem(path.name, "file", str(path), rule)) from exc
+    data = read_yaml_file(path, path.name)
     return read_facts(data, origin=path.name)

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_yaml_file
 from lingtan.evaluation.facts import FACTS
 from lingtan.i18n import Message
 
@@ -340,19 +340,10 @@ def read_rules(data: Any, *, file: str, origin: str = "custom") -> RuleSet:
     )
 
 
-def _load(text: str, file: str, origin: str) -> RuleSet:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        rule = Message("is not YAML (%(reason)s)", reason=str(exc).splitlines()[0])
-        raise InputError(InputProblem(file, "file", file, rule)) from exc
-    return read_rules(data, file=file, origin=origin)
-
-
 def read_rule_file(path: str | Path) -> RuleSet:
     """A user's rule set (origin ``custom``) from the YAML file at *path*."""
     path = Path(path)
-    return _load(read_text_file(path, path.name), path.name, "custom")
+    return read_rules(read_yaml_file(path, path.name), file=path.name, origin="custom")
 
 
 @cache
@@ -360,7 +351,9 @@ def shipped_rule_sets() -> tuple[RuleSet, ...]:
     """Every shipped scheme (``lingtan/data/evaluation/*.yaml``), by id."""
     folder = resources.files("lingtan") / "data" / "evaluation"
     found = [
-        _load(item.read_text(encoding="utf-8"), item.name, "shipped")
+        read_rules(
+            yaml.safe_load(item.read_text(encoding="utf-8")), file=item.name, origin="shipped"
+        )
         for item in folder.iterdir()
         if item.name.endswith(".yaml")
     ]
