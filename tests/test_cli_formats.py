@@ -25,6 +25,8 @@ from lingtan.metering.reading import Reading
 # Every command that lists rows, with the arguments it needs on the demo factory. A new command
 # with ``--format table|json|csv`` must be added here, so that it is run in the three formats.
 LISTINGS = {
+    "footprint battery": ["examples/footprint/battery-declaration.yaml"],
+    "footprint cbam": ["examples/footprint/cbam-communication.yaml"],
     "calc": ["examples/demo-cell-plant.yaml"],
     "factors list": [],
     "factors show": ["natural_gas"],

@@ -166,7 +166,7 @@ def read_yaml_file(path: str | Path, where: str | None = None) -> Any:
     text = read_text_file(path, where)
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2026-13-01
         rule = Message("is not YAML (%(reason)s)", reason=str(exc).splitlines()[0])
         mark = getattr(exc, "problem_mark", None)
         place = f"{where} line {mark.line + 1}" if mark is not None else where

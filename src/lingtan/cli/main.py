@@ -65,6 +65,12 @@ COMMANDS = {
     "factors": LazyCommand(
         "lingtan.cli.factors", "factors", "The factor library: what is shipped, with provenance."
     ),
+    "footprint": LazyCommand(
+        "lingtan.cli.footprint",
+        "footprint",
+        "Product carbon footprints and their declarations: the EU Battery Regulation's carbon "
+        "footprint declaration and the CBAM communication of an installation.",
+    ),
     "import": LazyCommand(_PLATFORM, "import_group", "Import data files."),
     "ingest": LazyCommand(
         "lingtan.cli.ingest",

@@ -1,0 +1,208 @@
+"""Commands for product carbon footprints and the declarations they feed:
+``lingtan footprint battery FILE`` (the EU Battery Regulation's carbon footprint declaration)
+and ``lingtan footprint cbam FILE [--xlsx OUT]`` (the CBAM communication of an installation).
+
+They read files only (no database). Refused input exits with status 2, every problem on
+stderr and nothing on stdout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lingtan.cli.common import (
+    CLI_TERMS,
+    Column,
+    emit,
+    format_option,
+    language,
+    message,
+    refusing_bad_input,
+)
+from lingtan.footprint.declaration_files import (
+    CBAM_COLUMNS,
+    cbam_rows,
+    cbam_workbook,
+    read_battery_file,
+    read_cbam_file,
+)
+from lingtan.footprint.declarations import BATTERY_STAGES
+from lingtan.i18n import NP_, Message
+
+__all__ = ["footprint"]
+
+#: The declaration's stages by name in a Chinese table.
+CLI_TERMS.setdefault(
+    "footprint.battery_stage",
+    {
+        "raw_materials": NP_(
+            "footprint.battery_stage", "raw material acquisition and pre-processing"
+        ),
+        "production": NP_("footprint.battery_stage", "main product production"),
+        "distribution": NP_("footprint.battery_stage", "distribution"),
+        "end_of_life": NP_("footprint.battery_stage", "end of life and recycling"),
+        "total": NP_("footprint.battery_stage", "total"),
+        "use": NP_("footprint.battery_stage", "use (not declared)"),
+    },
+)
+
+_BATTERY_COLUMNS = (
+    Column("stage", names="footprint.battery_stage"),
+    Column("kg_co2e_per_battery", "kg CO2e per battery", 1),
+    Column("kg_co2e_per_kwh", "kg CO2e/kWh", 4),
+)
+#: The command line's table: the product lines' main figures, short headings.
+_CBAM_TABLE = (
+    Column("cn_code", "CN code"),
+    Column("name", "good"),
+    Column("route"),
+    Column("production_t", "t", 1),
+    Column("see_direct", "SEE direct tCO2e/t", 4),
+    Column("see_indirect", "SEE indirect tCO2e/t", 4),
+    Column("see_total", "SEE tCO2e/t", 4),
+    Column("embedded_electricity_mwh_per_t", "MWh/t", 4),
+    Column("carbon_price_due_per_t", "carbon price due per t", 2),
+)
+
+
+@click.group("footprint")
+def footprint() -> None:
+    """Product carbon footprints and their declarations: the EU Battery Regulation's carbon
+    footprint declaration and the CBAM communication of an installation."""
+
+
+@footprint.command("battery")
+@click.argument("declaration_file", metavar="FILE", type=click.Path(dir_okay=False))
+@format_option
+@refusing_bad_input
+def footprint_battery(declaration_file: str, output: str) -> None:
+    """The carbon footprint declaration of a battery model (Regulation (EU) 2023/1542 Annex
+    II): kg CO2e per kWh of the total energy over its service life, by life-cycle stage."""
+    declared = read_battery_file(declaration_file)
+    lang = language()
+    rows: list[dict[str, Any]] = [
+        {
+            "stage": stage,
+            "kg_co2e_per_battery": declared.stages_kg_per_battery[stage],
+            "kg_co2e_per_kwh": declared.stages[stage],
+        }
+        for stage in BATTERY_STAGES
+    ]
+    rows.append(
+        {
+            "stage": "total",
+            "kg_co2e_per_battery": sum(declared.stages_kg_per_battery.values()),
+            "kg_co2e_per_kwh": declared.total,
+        }
+    )
+    rows += [
+        {"stage": stage, "kg_co2e_per_battery": value, "kg_co2e_per_kwh": None}
+        for stage, value in declared.excluded.items()
+    ]
+    battery = declared.battery
+    if declared.cycles_basis == "stated":
+        basis = Message("cycles stated")
+    else:
+        basis = Message(
+            "draft delegated act, category %(category)s", category=battery.vehicle_category
+        )
+    title = message(
+        Message(
+            "%(model)s (%(plant)s): %(total).4f kg CO2e/kWh over %(energy).0f kWh "
+            "(%(usable)g kWh x %(cycles)g cycles a year, %(basis)s, x %(years)g years)",
+            model=battery.model,
+            plant=battery.plant,
+            total=declared.total,
+            energy=declared.total_energy_kwh,
+            usable=battery.usable_energy_kwh,
+            cycles=declared.cycles_per_year,
+            basis=message(basis, lang),
+            years=battery.service_years,
+        ),
+        lang,
+    )
+    document = {
+        "manufacturer": battery.manufacturer,
+        "trade_name": battery.trade_name,
+        "address": battery.address,
+        "model": battery.model,
+        "plant": battery.plant,
+        "conformity_id": battery.conformity_id,
+        "study_url": battery.study_url,
+        "usable_energy_kwh": battery.usable_energy_kwh,
+        "cycles_per_year": declared.cycles_per_year,
+        "cycles_basis": declared.cycles_basis,
+        "service_years": battery.service_years,
+        "total_energy_kwh": declared.total_energy_kwh,
+        "carbon_footprint_kg_co2e_per_kwh": declared.total,
+        "stages_kg_co2e_per_kwh": declared.stages,
+        "stages_kg_co2e_per_battery": declared.stages_kg_per_battery,
+        "excluded_kg_co2e_per_battery": declared.excluded,
+        "file": Path(declaration_file).name,
+    }
+    emit(rows, _BATTERY_COLUMNS, output, title=title, document=document)
+
+
+@footprint.command("cbam")
+@click.argument("communication_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--xlsx",
+    "xlsx_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the communication as a workbook in the structure of the EU template "
+    "(sheet Summary_Communication).",
+)
+@format_option
+@refusing_bad_input
+def footprint_cbam(communication_file: str, xlsx_file: str | None, output: str) -> None:
+    """The CBAM communication of an installation (Regulation (EU) 2023/956 Annex IV): each
+    good's specific embedded emissions, direct and indirect with its precursors', the embedded
+    electricity and the carbon price due."""
+    communication = read_cbam_file(communication_file)
+    lang = language()
+    rows = cbam_rows(communication)
+    if xlsx_file is not None:
+        data = cbam_workbook(communication, lang)
+        target = Path(xlsx_file)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+    site = communication.installation
+    title = message(
+        Message(
+            "%(name)s, %(start)s to %(end)s: direct %(direct).1f t CO2e, indirect "
+            "%(indirect).1f t CO2e",
+            name=site.name,
+            start=site.period_start.isoformat(),
+            end=site.period_end.isoformat(),
+            direct=communication.direct_tco2e,
+            indirect=communication.indirect_tco2e,
+        ),
+        lang,
+    )
+    document = {
+        "installation": {
+            "name": site.name,
+            "country": site.country,
+            "period_start": site.period_start.isoformat(),
+            "period_end": site.period_end.isoformat(),
+        },
+        "direct_tco2e": communication.direct_tco2e,
+        "indirect_tco2e": communication.indirect_tco2e,
+        "goods": rows,
+        "file": Path(communication_file).name,
+    }
+    emit(
+        rows,
+        _CBAM_TABLE if output == "table" else _cbam_all(),
+        output,
+        title=title,
+        document=document,
+    )
+
+
+def _cbam_all() -> tuple[Column, ...]:
+    return tuple(Column(key, heading[1]) for key, heading in CBAM_COLUMNS)
