@@ -26,7 +26,7 @@ import click
 from lingtan.cli.lazy import HELP, LazyGroup, _cells, _wrap, _write_rows
 from lingtan.i18n.catalog import texts
 
-__all__ = ["CLICK_TEXTS", "ChineseHelpFormatter", "METAVARS"]
+__all__ = ["CLICK_TEXTS", "METAVARS", "ChineseHelpFormatter"]
 
 #: Click's own texts in a help (the usage's prefix and pieces, headings, an option's extras).
 CLICK_TEXTS = (
@@ -51,7 +51,6 @@ METAVARS = (
     "FILENAME",
     "BOOLEAN",
     "DATETIME",
-    "UUID",
     "INTEGER RANGE",
     "FLOAT RANGE",
 )
@@ -104,7 +103,10 @@ class ChineseHelpFormatter(click.HelpFormatter):
         if self._section == "Commands":
             shown = [(name, self._command_line(name, text)) for name, text in rows]
         else:
-            shown = [(_METAVAR.sub(lambda m: self.zh(m[1]), name), self._help(text)) for name, text in rows]
+            shown = [
+                (_METAVAR.sub(lambda m: self.zh(m[1]), name), self._help(text))
+                for name, text in rows
+            ]
         _write_rows(self, shown)
 
     def _help(self, text: str) -> str:

@@ -72,7 +72,9 @@ class HelpContext(click.Context):
             return super().make_formatter()
         from lingtan.cli.helptext import ChineseHelpFormatter  # Babel: only for Chinese
 
-        return ChineseHelpFormatter(self, width=self.terminal_width, max_width=self.max_content_width)
+        return ChineseHelpFormatter(
+            self, width=self.terminal_width, max_width=self.max_content_width
+        )
 
 
 def _adopt(command: click.Command) -> click.Command:
@@ -129,15 +131,42 @@ def _cells(text: str) -> int:
 
 def _wrap(text: str, width: int) -> list[str]:
     """*text* in lines of at most *width* terminal columns, broken between words or between
-    two wide characters (Chinese has no spaces); never before a closing mark."""
-    lines, line = [], ""
-    for token in re.findall(r"[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+", text):
-        if line and _cells(line + token.rstrip()) > width and token[0] not in "，。；：、）》”":
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line += token
-    return [*lines, line.rstrip()] if line.strip() else lines
+    two wide characters (Chinese has no spaces); never inside a short bracket
+    (``[tCO2/MWh]``, click's ``[默认：table]``), nor before a closing mark, which takes the
+    character before it to the next line; a last line of one character and its closing marks
+    takes the character before it along."""
+    lines: list[str] = []
+    line: list[str] = []
+    for token in re.findall(_TOKEN, text):
+        if not line or _cells("".join(line) + token.rstrip()) <= width:
+            line.append(token)
+            continue
+        split = len(line)
+        if token[0] in _CLOSING:  # carry the last word or character along
+            split -= 1
+            while split > 0 and line[split][0] in _CLOSING:
+                split -= 1
+        if split == 0:  # nothing to carry: the line runs over
+            line.append(token)
+            continue
+        lines.append("".join(line[:split]).rstrip())
+        line = [*line[split:], token]
+        line[0] = line[0].lstrip()
+    if "".join(line).strip():
+        lines.append("".join(line).rstrip())
+    if (
+        len(lines) > 1
+        and len(lines[-1].rstrip(_CLOSING)) == 1
+        and _cells(lines[-1][0]) == _cells(lines[-2][-1]) == 2
+        and _cells(lines[-2][-1] + lines[-1]) <= width
+    ):
+        lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]
+    return lines
+
+
+#: A word (with its spaces), a short bracket, a wide character, spaces.
+_TOKEN = re.compile(r"\[[^\[\]\n]{1,30}\]\s*|[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+")
+_CLOSING = "，。；：、）》”"
 
 
 def _write_rows(formatter: click.HelpFormatter, rows: list[tuple[str, str]]) -> None:
@@ -151,7 +180,8 @@ def _write_rows(formatter: click.HelpFormatter, rows: list[tuple[str, str]]) -> 
             formatter.write(f"{'':{indent}}{name}\n")
             lines_at = lines
         else:
-            formatter.write(f"{'':{indent}}{name}{'':{first - _cells(name)}}  {lines[0]}\n")
+            formatter.write(f"{'':{indent}}{name}{'':{first - _cells(name)}}  {lines[0]}".rstrip())
+            formatter.write("\n")
             lines_at = lines[1:]
         for line in lines_at:
             formatter.write(f"{'':{indent + first + 2}}{line}\n")
