@@ -163,6 +163,12 @@ def test_chinese_lines_break_between_characters_and_never_before_a_closing_mark(
     )
     assert not any(line.startswith(("，", "。", "）", "：", "、")) for line in lines)
     assert _wrap("Show the version and exit.", 10) == ["Show the", "version", "and exit."]
+    # never after an opening mark; a closing mark takes the character before it along
+    assert _wrap("所占比例（0-1）。", 13) == ["所占比例", "（0-1）。"]
+    assert _wrap("所用限值行。", 10) == ["所用限", "值行。"]
+    # a last line of a lone character takes one more; a short bracket stays whole
+    assert _wrap("输送分配终端使用。", 14) == ["输送分配终端", "使用。"]
+    assert _wrap("偏移。  [默认：+08:00]", 16) == ["偏移。", "[默认：+08:00]"]
 
 
 def modules_of(*arguments: str, full: bool = False, **environment: str) -> set[str]:

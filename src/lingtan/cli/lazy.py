@@ -132,9 +132,9 @@ def _cells(text: str) -> int:
 def _wrap(text: str, width: int) -> list[str]:
     """*text* in lines of at most *width* terminal columns, broken between words or between
     two wide characters (Chinese has no spaces); never inside a short bracket
-    (``[tCO2/MWh]``, click's ``[默认：table]``), nor before a closing mark, which takes the
-    character before it to the next line; a last line of one character and its closing marks
-    takes the character before it along."""
+    (``[tCO2/MWh]``, click's ``[默认：table]``), nor after an opening mark, nor before a
+    closing mark, which takes the character before it to the next line; a last line of one
+    character and its closing marks takes the character before it along."""
     lines: list[str] = []
     line: list[str] = []
     for token in re.findall(_TOKEN, text):
@@ -146,6 +146,8 @@ def _wrap(text: str, width: int) -> list[str]:
             split -= 1
             while split > 0 and line[split][0] in _CLOSING:
                 split -= 1
+        while split > 0 and line[split - 1].rstrip()[-1:] in _OPENING:  # nor after one
+            split -= 1
         if split == 0:  # nothing to carry: the line runs over
             line.append(token)
             continue
@@ -167,6 +169,7 @@ def _wrap(text: str, width: int) -> list[str]:
 #: A word (with its spaces), a short bracket, a wide character, spaces.
 _TOKEN = re.compile(r"\[[^\[\]\n]{1,30}\]\s*|[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+")
 _CLOSING = "，。；：、）》”"
+_OPENING = "（《“"
 
 
 def _write_rows(formatter: click.HelpFormatter, rows: list[tuple[str, str]]) -> None:
