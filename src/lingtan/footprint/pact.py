@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -62,11 +63,14 @@ __all__ = [
     "CarbonFootprint",
     "CarbonFootprintV2",
     "DataQualityIndicators",
+    "FootprintFilter",
     "ProductFootprint",
     "ProductFootprintV2",
     "decimal_text",
     "footprint_from_figures",
     "parse_footprint",
+    "parse_time",
+    "time_text",
     "to_supplier_footprint",
     "validity_period",
 ]
@@ -116,11 +120,12 @@ Urn = Annotated[str, StringConstraints(pattern=r"^[uU][rR][nN]:\S+$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 
 
-def _utc_text(value: datetime) -> str:
+def time_text(value: datetime) -> str:
+    """``value`` as RFC 3339 in UTC with ``Z``."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-Time = Annotated[AwareDatetime, PlainSerializer(_utc_text, return_type=str)]
+Time = Annotated[AwareDatetime, PlainSerializer(time_text, return_type=str)]
 Id = Annotated[uuid.UUID, PlainSerializer(str, return_type=str)]
 
 
@@ -251,9 +256,9 @@ class CarbonFootprint(_Model):
     ccu_carbon_content: Dec | None = None
     ccu_calculation_approach: Literal["Cut-off", "Credit"] | None = None
     ccu_credit_certification: str | None = None
-    ipcc_characterization_factors: list[
-        Annotated[str, StringConstraints(pattern=r"^AR\d+$")]
-    ] = Field(min_length=1)
+    ipcc_characterization_factors: list[Annotated[str, StringConstraints(pattern=r"^AR\d+$")]] = (
+        Field(min_length=1)
+    )
     cross_sectoral_standards: list[Text] = Field(min_length=1)
     product_or_sector_specific_rules: list[ProductOrSectorSpecificRule] | None = Field(
         default=None, min_length=1
@@ -437,20 +442,86 @@ def validity_period(document: Mapping[str, Any]) -> tuple[datetime, datetime]:
     """The validity period of a v3 footprint document [UTC]: its own, else from the end of
     the reference period for three years (PACT v3 §"Validity period")."""
     pcf = document["pcf"]
-    end_of_reference = _time(pcf["referencePeriodEnd"])
+    end_of_reference = parse_time(pcf["referencePeriodEnd"])
     start = document.get("validityPeriodStart")
     end = document.get("validityPeriodEnd")
-    start_at = _time(start) if start else end_of_reference
+    start_at = parse_time(start) if start else end_of_reference
     if end:
-        return start_at, _time(end)
+        return start_at, parse_time(end)
     try:
         return start_at, end_of_reference.replace(year=end_of_reference.year + 3)
     except ValueError:  # 29 February
         return start_at, end_of_reference.replace(year=end_of_reference.year + 3, day=28)
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time (``Z`` or an offset) in UTC.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not such a time, or has no offset.
+    """
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"a time needs its UTC offset: {text!r}")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class FootprintFilter:
+    """The v3 ListFootprints filters (and a RequestCreated event's criteria): OR within a
+    list, AND across them; identifiers, geographies and status match case-insensitively.
+
+    ``geography`` matches ``geographyCountry``, ``geographyRegionOrSubregion`` or
+    ``geographyCountrySubdivision``, and a country also matches its subdivisions (``DE``
+    matches ``DE-BY``). ``valid_on`` matches validity start ≤ valid_on ≤ end,
+    ``valid_after`` start > valid_after, ``valid_before`` end < valid_before
+    (:func:`validity_period`).
+    """
+
+    product_ids: tuple[str, ...] = ()
+    company_ids: tuple[str, ...] = ()
+    geography: tuple[str, ...] = ()
+    classification: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    valid_on: datetime | None = None
+    valid_after: datetime | None = None
+    valid_before: datetime | None = None
+
+    def matches(self, document: Mapping[str, Any]) -> bool:
+        """Whether the v3 footprint ``document`` meets every criterion."""
+
+        def any_of(wanted: tuple[str, ...], have: Sequence[str] | None) -> bool:
+            folded = {value.casefold() for value in have or ()}
+            return not wanted or any(value.casefold() in folded for value in wanted)
+
+        pcf = document["pcf"]
+        places = [
+            pcf.get(key)
+            for key in (
+                "geographyCountry",
+                "geographyRegionOrSubregion",
+                "geographyCountrySubdivision",
+            )
+        ]
+        subdivision = pcf.get("geographyCountrySubdivision")
+        if subdivision:
+            places.append(subdivision.split("-")[0])
+        if not (
+            any_of(self.product_ids, document.get("productIds"))
+            and any_of(self.company_ids, document.get("companyIds"))
+            and any_of(self.classification, document.get("productClassifications"))
+            and any_of(self.geography, [place for place in places if place])
+            and any_of(self.status, [document.get("status", "")])
+        ):
+            return False
+        start, end = validity_period(document)
+        return (
+            (self.valid_on is None or start <= self.valid_on <= end)
+            and (self.valid_after is None or start > self.valid_after)
+            and (self.valid_before is None or end < self.valid_before)
+        )
 
 
 # --- Producing ----------------------------------------------------------------------------

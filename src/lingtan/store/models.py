@@ -54,8 +54,8 @@ __all__ = [
     "PactClient",
     "PactEvent",
     "PactFootprint",
-    "PactSupplier",
-    "PactSupplierFootprint",
+    "PactReceivedFootprint",
+    "PactRemote",
     "Product",
     "ProductionRecord",
     "ProductionUnit",
@@ -801,12 +801,13 @@ class PactAccessToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class PactSupplier(Base):
-    """A supplier's PACT host an organization pulls footprints from: its base URL, the URL
-    authentication is under (often the same) and the client credentials the supplier gave.
-    The secret is kept as given: lingtan must present it to the supplier."""
+class PactRemote(Base):
+    """Another company's PACT host: a supplier's, to pull footprints from, or a customer's,
+    to answer its footprint requests. Its base URL, the URL authentication is under (often
+    the same) and the client credentials that company gave; the secret is kept as given,
+    since lingtan must present it."""
 
-    __tablename__ = "pact_supplier"
+    __tablename__ = "pact_remote"
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -822,16 +823,17 @@ class PactSupplier(Base):
     pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class PactSupplierFootprint(Base):
-    """A footprint pulled from a supplier (or read from a file): the document as received
-    and its figures as :class:`lingtan.footprint.model.SupplierFootprint` keeps them."""
+class PactReceivedFootprint(Base):
+    """A supplier's footprint pulled from its host (``remote_id``) or read from a file: the
+    document as received and the figures :class:`lingtan.footprint.model.SupplierFootprint`
+    keeps of it."""
 
-    __tablename__ = "pact_supplier_footprint"
+    __tablename__ = "pact_received_footprint"
     __table_args__ = (UniqueConstraint("organization_id", "pf_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
-    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("pact_supplier.id"), index=True)
+    remote_id: Mapped[int | None] = mapped_column(ForeignKey("pact_remote.id"), index=True)
     pf_id: Mapped[str] = mapped_column(String(36))
     spec_version: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20))

@@ -6,7 +6,7 @@ Revises: 0014_equipment
 Create Date: 2026-12-03
 
 Written by hand to match ``lingtan.store.models`` (PactFootprint, PactClient,
-PactAccessToken, PactSupplier, PactSupplierFootprint, PactEvent). No rows.
+PactAccessToken, PactRemote, PactReceivedFootprint, PactEvent). No rows.
 """
 
 from collections.abc import Sequence
@@ -66,7 +66,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_pact_access_token_client_id", "pact_access_token", ["client_id"])
     op.create_table(
-        "pact_supplier",
+        "pact_remote",
         sa.Column("id", sa.Integer(), primary_key=True),
         _organization(),
         sa.Column("name", sa.String(100), nullable=False),
@@ -80,14 +80,12 @@ def upgrade() -> None:
         _at("pulled_at", nullable=True),
         sa.UniqueConstraint("organization_id", "name"),
     )
-    op.create_index("ix_pact_supplier_organization_id", "pact_supplier", ["organization_id"])
+    op.create_index("ix_pact_remote_organization_id", "pact_remote", ["organization_id"])
     op.create_table(
-        "pact_supplier_footprint",
+        "pact_received_footprint",
         sa.Column("id", sa.Integer(), primary_key=True),
         _organization(),
-        sa.Column(
-            "supplier_id", sa.Integer(), sa.ForeignKey("pact_supplier.id"), nullable=True
-        ),
+        sa.Column("remote_id", sa.Integer(), sa.ForeignKey("pact_remote.id"), nullable=True),
         sa.Column("pf_id", sa.String(36), nullable=False),
         sa.Column("spec_version", sa.String(30), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
@@ -101,12 +99,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("organization_id", "pf_id"),
     )
     op.create_index(
-        "ix_pact_supplier_footprint_organization_id",
-        "pact_supplier_footprint",
+        "ix_pact_received_footprint_organization_id",
+        "pact_received_footprint",
         ["organization_id"],
     )
     op.create_index(
-        "ix_pact_supplier_footprint_supplier_id", "pact_supplier_footprint", ["supplier_id"]
+        "ix_pact_received_footprint_remote_id", "pact_received_footprint", ["remote_id"]
     )
     op.create_table(
         "pact_event",
@@ -121,21 +119,19 @@ def upgrade() -> None:
         sa.Column("state", sa.String(20), nullable=False),
         _at("at"),
     )
-    op.create_index(
-        "ix_pact_event_organization_received", "pact_event", ["organization_id", "at"]
-    )
+    op.create_index("ix_pact_event_organization_received", "pact_event", ["organization_id", "at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_pact_event_organization_received", table_name="pact_event")
     op.drop_table("pact_event")
-    op.drop_index("ix_pact_supplier_footprint_supplier_id", table_name="pact_supplier_footprint")
+    op.drop_index("ix_pact_received_footprint_remote_id", table_name="pact_received_footprint")
     op.drop_index(
-        "ix_pact_supplier_footprint_organization_id", table_name="pact_supplier_footprint"
+        "ix_pact_received_footprint_organization_id", table_name="pact_received_footprint"
     )
-    op.drop_table("pact_supplier_footprint")
-    op.drop_index("ix_pact_supplier_organization_id", table_name="pact_supplier")
-    op.drop_table("pact_supplier")
+    op.drop_table("pact_received_footprint")
+    op.drop_index("ix_pact_remote_organization_id", table_name="pact_remote")
+    op.drop_table("pact_remote")
     op.drop_index("ix_pact_access_token_client_id", table_name="pact_access_token")
     op.drop_table("pact_access_token")
     op.drop_index("ix_pact_client_organization_id", table_name="pact_client")
