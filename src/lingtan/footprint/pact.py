@@ -59,6 +59,7 @@ from lingtan.i18n import Message
 __all__ = [
     "DECLARED_UNITS_V2",
     "DECLARED_UNITS_V3",
+    "EVENT_DATA",
     "SPEC_VERSION",
     "CarbonFootprint",
     "CarbonFootprintV2",
@@ -67,6 +68,7 @@ __all__ = [
     "ProductFootprint",
     "ProductFootprintV2",
     "decimal_text",
+    "event_data_problems",
     "footprint_from_figures",
     "parse_footprint",
     "parse_time",
@@ -351,6 +353,65 @@ class ProductFootprintV2(_Model):
     product_name_company: Text
     comment: str
     pcf: CarbonFootprintV2
+
+
+# --- Events (CloudEvents ``data``) ----------------------------------------------------------
+
+
+class RequestCreatedData(_Model):
+    """A RequestCreated event's criteria (the ListFootprints filters) and comment."""
+
+    product_id: list[Urn] | None = None
+    company_id: list[Urn] | None = None
+    geography: list[str] | None = None
+    classification: list[Urn] | None = None
+    valid_on: Time | None = None
+    valid_after: Time | None = None
+    valid_before: Time | None = None
+    status: list[Literal["Active", "Deprecated"]] | None = None
+    comment: str | None = None
+
+
+class PactErrorBody(_Model):
+    code: Literal[
+        "BadRequest", "AccessDenied", "TokenExpired", "NotFound", "InternalError", "NotImplemented"
+    ]
+    message: str
+
+
+class RequestFulfilledData(_Model):
+    request_event_id: Text
+    pfs: list[ProductFootprint] = Field(min_length=1)
+
+
+class RequestRejectedData(_Model):
+    request_event_id: Text
+    error: PactErrorBody
+
+
+class PublishedData(_Model):
+    pf_ids: list[Id] = Field(min_length=1)
+
+
+#: The v3 event types (CloudEvents ``type``) and the model of their ``data``.
+EVENT_DATA: dict[str, type[_Model]] = {
+    "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3": RequestCreatedData,
+    "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3": RequestFulfilledData,
+    "org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3": RequestRejectedData,
+    "org.wbcsd.pact.ProductFootprint.PublishedEvent.3": PublishedData,
+}
+
+
+def event_data_problems(kind: str, data: Any, where: str = "CloudEvent") -> Problems:
+    """What is wrong with the ``data`` of an event of type ``kind`` (nothing: empty)."""
+    try:
+        EVENT_DATA[kind].model_validate(data)
+    except ValidationError as error:
+        return Problems(
+            InputProblem(where, f"data.{problem.field}", problem.value, problem.rule)
+            for problem in _problems(error, where)
+        )
+    return Problems()
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -347,6 +347,8 @@ def receive_event(session: Session, client: PactClient, event: Any) -> PactEvent
         problems.append(InputProblem(where, "type", kind, rule))
     if event.get("data") is not None and not isinstance(event["data"], Mapping):
         problems.append(InputProblem(where, "data", None, Message("must be a JSON object")))
+    elif kind in EVENT_TYPES and event.get("data") is not None:
+        problems.extend(pact.event_data_problems(kind, event["data"], where))
     if problems:
         raise InputError(problems)
     row = PactEvent(

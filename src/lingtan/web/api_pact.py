@@ -190,9 +190,9 @@ def _whole(request: Request, name: str, default: int) -> int:
 
 def _filter(request: Request) -> model.FootprintFilter:
     params = request.query_params
+    # A status other than Active or Deprecated matches nothing ({"data": []}), as any other
+    # value no footprint has.
     status = tuple(params.getlist("status"))
-    if any(value.casefold() not in ("active", "deprecated") for value in status):
-        raise PactError(400, "BadRequest", Message("status must be Active or Deprecated"))
     return model.FootprintFilter(
         product_ids=tuple(params.getlist("productId")),
         company_ids=tuple(params.getlist("companyId")),
