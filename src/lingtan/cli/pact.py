@@ -1,5 +1,5 @@
 """Commands for PACT footprint exchange: ``lingtan pact clients|publish|footprints|remotes|pull|
-received|answer``.
+receive|received|answer``.
 
 An organization *publishes* ProductFootprints (PACT v3 JSON) that its customers' systems read
 from lingtan's host API with the client credentials ``pact clients add`` issues; it *pulls*
@@ -268,6 +268,23 @@ def pull(ctx: click.Context, name: str, organization: str | None) -> None:
         owner = service.organization_named(session, organization)
         kept = pact_client.pull(session, owner, name, actor=actor())
     say(Message("%(name)s: %(n)s footprint(s) kept", name=name, n=len(kept)))
+
+
+@pact.command("receive")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_ORGANIZATION
+@click.pass_context
+@refusing_bad_input
+def receive(ctx: click.Context, file: str, organization: str | None) -> None:
+    """Keep the suppliers' footprints of FILE (PACT v3 or v2.3 JSON: one, a list, or
+    {"data": [...]}), all or none."""
+    from lingtan.services import pact as service
+
+    documents = _documents(file)
+    with open_store(ctx) as (session, _):
+        owner = service.organization_named(session, organization)
+        kept = service.store_received(session, owner, documents, actor=actor())
+    say(Message("%(name)s: %(n)s footprint(s) kept", name=file, n=len(kept)))
 
 
 @pact.command("received")
