@@ -479,7 +479,10 @@ def test_a_v23_host_is_pulled_from_its_v2_endpoint(buyer_store):
 
     http = _mock(
         {
-            r"https://v2\.supplier\.test/auth/token": TOKEN,
+            # No token_type (RFC 6749 requires it; some hosts leave it out): taken as Bearer.
+            r"https://v2\.supplier\.test/auth/token": httpx.Response(
+                200, json={"access_token": "t"}
+            ),
             r"https://v2\.supplier\.test/2/footprints\?limit=100": httpx.Response(
                 200, json={"data": [V23]}
             ),
@@ -496,6 +499,14 @@ def test_a_v23_host_is_pulled_from_its_v2_endpoint(buyer_store):
     [
         ({r".*/auth/token": httpx.Response(401, json={"error": "invalid_client"})}, "status"),
         ({r".*/auth/token": httpx.Response(200, json={"token_type": "Bearer"})}, "access_token"),
+        (
+            {
+                r".*/auth/token": httpx.Response(
+                    200, json={"access_token": "t", "token_type": "MAC"}
+                )
+            },
+            "token_type",
+        ),
         (
             {
                 r".*/auth/token": TOKEN,

@@ -105,7 +105,8 @@ def access_token(http: httpx.Client, remote: PactRemote) -> str:
     if not isinstance(token, str) or not token:
         rule = Message("a token answer must hold access_token")
         raise _refuse(endpoint, "access_token", None, rule)
-    if str(body.get("token_type", "")).lower() != "bearer":
+    # RFC 6749 §5.1 requires token_type; some hosts leave it out, which is taken as Bearer.
+    if str(body.get("token_type", "Bearer")).lower() != "bearer":
         rule = Message("token_type must be Bearer")
         raise _refuse(endpoint, "token_type", body.get("token_type"), rule)
     return token
