@@ -578,3 +578,45 @@ def test_a_remote_host_must_be_https(buyer_store):
             actor="buyer",
         )
     assert {p.field for p in caught.value.problems} == {"base_url", "auth_base_url", "api_version"}
+
+
+def test_the_pact_commands(lingtan_cli, database_url, tmp_path):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        session.add(Organization(name="Demo Cell Plant"))
+    engine.dispose()
+    added = lingtan_cli("--lang", "en", "pact", "clients", "add", "Pack Assembly Co").output
+    client_id = re.search(r"client id: (lt-[0-9a-f]{24})", added).group(1)
+    assert re.search(r"client secret \(shown once\): \S{40,}", added)
+    listed = json.loads(lingtan_cli("pact", "clients", "list", "--format", "json").output)
+    assert [(c["client_id"], c["name"], c["revoked_at"]) for c in listed] == [
+        (client_id, "Pack Assembly Co", None)
+    ]
+    lingtan_cli("pact", "publish", "examples/pact-footprint.json")
+    served = json.loads(lingtan_cli("pact", "footprints", "--format", "json").output)
+    assert [d["id"] for d in served] == ["6a9d7e0c-3b1f-4c55-9a0e-2f3c1d7b8e41"]
+    assert served[0]["pcf"]["pcfExcludingBiogenicUptake"] == "58.75"  # 58.5 + 0.25
+    # A file with one bad footprint of two: refused whole, the bad one named, nothing written.
+    good = copy_of("examples/pact-footprint.json", id="0f8fad5b-d9cb-469f-a165-70867728950e")
+    bad = copy_of("examples/pact-footprint.json", id="7c9e6679-7425-40de-944b-e07fc1f90ae7")
+    bad["pcf"]["primaryDataShare"] = 62.5  # a number, not a decimal string
+    two = tmp_path / "two.json"
+    two.write_text(json.dumps([good, bad]), encoding="utf-8")
+    refused = lingtan_cli("--lang", "en", "pact", "publish", str(two), code=2)
+    assert "two.json [1]" in refused.stderr and "pcf.primaryDataShare" in refused.stderr
+    assert len(json.loads(lingtan_cli("pact", "footprints", "--format", "json").output)) == 1
+    lingtan_cli("pact", "receive", "examples/pact-supplier-v23.json")
+    received = json.loads(lingtan_cli("pact", "received", "--format", "json").output)
+    assert [(r["spec_version"], r["pcf_excluding_biogenic_kgco2e"]) for r in received] == [
+        ("2.3.0", 8.5)
+    ]
+    chinese = lingtan_cli("--lang", "zh-CN", "pact", "clients", "revoke", client_id).output
+    assert client_id in chinese and "已吊销" in chinese
+    listed = json.loads(lingtan_cli("pact", "clients", "list", "--format", "json").output)
+    assert listed[0]["revoked_at"] is not None
+
+
+def copy_of(path, **changes):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle) | changes
