@@ -169,7 +169,9 @@ def test_a_key_that_sums_to_zero_is_refused():
 
 def test_outputs_in_units_that_do_not_add_are_refused():
     with pytest.raises(InputError) as caught:
-        allocation_shares({"a": 5, "b": 10}, key="units", where="line x", units={"a": "MWh", "b": "t"})
+        allocation_shares(
+            {"a": 5, "b": 10}, key="units", where="line x", units={"a": "MWh", "b": "t"}
+        )
     assert "cannot be added" in caught.value.problems[0].rule
 
 
@@ -216,7 +218,9 @@ def test_bom_items_and_freight_by_hand(plant):
     assert "illustrative" in cathode.name and cathode.stage == "raw_materials"
     assert "unverified" in processes["transport:road_hgv"].name
     # every technosphere input is a process of the system
-    assert all(e.flow in processes for p in system.processes for e in p.exchanges if not e.biosphere)
+    assert all(
+        e.flow in processes for p in system.processes for e in p.exchanges if not e.biosphere
+    )
 
 
 def test_a_footprint_follows_down_to_meters_and_intervals(plant):
@@ -258,10 +262,15 @@ def test_the_footprint_by_a_dense_solve(plant):
     g = b @ np.linalg.solve(a, demand)
     main = system.processes[0]
     processes = {p.code: p for p in system.processes}
-    by_hand = sum(
-        e.amount if e.biosphere else e.amount * sum(x.amount for x in processes[e.flow].exchanges)
-        for e in main.exchanges
-    ) / main.production
+    by_hand = (
+        sum(
+            e.amount
+            if e.biosphere
+            else e.amount * sum(x.amount for x in processes[e.flow].exchanges)
+            for e in main.exchanges
+        )
+        / main.production
+    )
     assert g.sum() == pytest.approx(by_hand, rel=1e-12)
     assert g[flows.index("ghg-dluc")] == pytest.approx(0.5 * 1200, rel=1e-12)
     share = primary_data_share(system, "cell-a@T1")

@@ -65,6 +65,12 @@ COMMANDS = {
     "factors": LazyCommand(
         "lingtan.cli.factors", "factors", "The factor library: what is shipped, with provenance."
     ),
+    "footprint": LazyCommand(
+        "lingtan.cli.footprint",
+        "footprint",
+        "Product carbon footprints (GB/T 24067 / ISO 14067): a study's foreground from the "
+        "factory's meters, inventory and bills of materials.",
+    ),
     "import": LazyCommand(_PLATFORM, "import_group", "Import data files."),
     "ingest": LazyCommand(
         "lingtan.cli.ingest",

@@ -55,7 +55,8 @@ def primary_data_share(system: ProductSystem, product: str) -> float | None:
             supplier = processes[exchange.flow]
             if any(not e.biosphere for e in supplier.exchanges):
                 return None
-            kg = exchange.amount * math.fsum(e.amount for e in supplier.exchanges) / supplier.production
+            per_unit = math.fsum(e.amount for e in supplier.exchanges) / supplier.production
+            kg = exchange.amount * per_unit
             kinds = {s.kind for s in exchange.sources}
             if "meter" in kinds:
                 share = 1.0

@@ -162,11 +162,11 @@ def parse_bom(path: str | Path, products: Mapping[str, str]) -> list[BomRow]:
     for number, values in table.rows:
         where = f"{table.origin} row {number}"
 
-        def cell(name: str) -> Any:
+        def cell(name: str, values: list[Any] = values) -> Any:
             index = columns.get(name)
             return values[index] if index is not None and index < len(values) else None
 
-        def bad(name: str, value: Any, rule: Message) -> None:
+        def bad(name: str, value: Any, rule: Message, where: str = where) -> None:
             index = columns.get(name)
             label = name if index is None else column_label(index, table.header[index])
             problems.append(InputProblem(where, label, value, rule))
@@ -222,8 +222,21 @@ def parse_bom(path: str | Path, products: Mapping[str, str]) -> list[BomRow]:
         if len(problems) + problems.omitted > before:
             continue
         assert start and end and quantity is not None
-        row = BomRow(number, product, start, end, kind, stage, texts["material"], quantity,
-                     unit, link, texts["supplier"] or None, distance, mode)  # fmt: skip
+        row = BomRow(
+            number,
+            product,
+            start,
+            end,
+            kind,
+            stage,
+            texts["material"],
+            quantity,
+            unit,
+            link,
+            texts["supplier"] or None,
+            distance,
+            mode,
+        )
         if row.key() in seen:
             rule = Message("the same item is in row %(row)s", row=seen[row.key()])
             bad("material", row.material, rule)

@@ -52,8 +52,14 @@ from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.factors import FactorLibrary
 from lingtan.footprint.allocation import allocation_shares
 from lingtan.footprint.background import read_supplier_file, shipped_datasets, transport_modes
-from lingtan.footprint.model import Exchange, Flow, Process, ProductSystem, Source
-from lingtan.footprint.model import SupplierFootprint
+from lingtan.footprint.model import (
+    Exchange,
+    Flow,
+    Process,
+    ProductSystem,
+    Source,
+    SupplierFootprint,
+)
 from lingtan.footprint.study import Study
 from lingtan.i18n import Message
 from lingtan.imports.bom import BomRow, parse_bom
@@ -68,12 +74,11 @@ from lingtan.store.models import (
     Facility,
     ImportBatch,
     Inventory,
-    MeterNode,
     Product,
     ProductionRecord,
+    utc_now,
 )
 from lingtan.store.models import Source as EmissionSource
-from lingtan.store.models import utc_now
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = ["FLOWS", "BomImport", "build_product_system", "import_bom", "product_code"]
@@ -160,7 +165,8 @@ def import_bom(
     """
     path = Path(path)
     products = {
-        p.code: p for p in session.scalars(sa.select(Product).where(Product.facility_id == facility.id))
+        p.code: p
+        for p in session.scalars(sa.select(Product).where(Product.facility_id == facility.id))
     }
     rows = parse_bom(path, {code: p.unit for code, p in products.items()})
     periods = {(r.product, r.period_start, r.period_end) for r in rows}
@@ -595,8 +601,9 @@ def _electricity(
     for code in study.facility_energy.meters:
         meter = energy.meters.get(code)
         if meter is None or meter.carrier != "electricity":
-            rule = Message("no electricity meter with this code in facility %(code)s",
-                           code=facility.code)  # fmt: skip
+            rule = Message(
+                "no electricity meter with this code in facility %(code)s", code=facility.code
+            )
             build.add("facility_energy.meters", code, rule)
             continue
         if meter.node in counted or any(s.reference == code for s in sources):
@@ -722,7 +729,8 @@ def _direct(
         ):
             if value:
                 totals[kind] += share * value * 1000
-                target.append(Source("inventory", reference, value, "tCO2e", start, end, what, share))
+                source = Source("inventory", reference, value, "tCO2e", start, end, what, share)
+                target.append(source)
     out = []
     for kind, sources in (("fossil", fossil), ("biogenic", biogenic)):
         if sources:
@@ -801,8 +809,9 @@ def _bom(
             )
             build.add("unit", line.unit, rule, where)
             continue
-        out.append((Exchange(process.code, per_unit * made, process.unit, sources=(bom_source,)),
-                    process))  # fmt: skip
+        out.append(
+            (Exchange(process.code, per_unit * made, process.unit, sources=(bom_source,)), process)
+        )
         if line.transport_mode is not None and line.distance_km is not None:
             mode = modes[line.transport_mode]
             tonnes = line.quantity * conversion_factor(line.unit, "t")
@@ -815,8 +824,9 @@ def _bom(
                 note=f"{line.material}: {tonnes:.6g} t/{product.unit} x {line.distance_km:g} km",
             )
             carrier = _freight(mode, line.stage)
-            out.append((Exchange(carrier.code, tkm, "t*km", sources=(bom_source, freight)),
-                        carrier))  # fmt: skip
+            out.append(
+                (Exchange(carrier.code, tkm, "t*km", sources=(bom_source, freight)), carrier)
+            )
     return out
 
 
@@ -863,8 +873,15 @@ def _linked(build, where, line, scheme, code, datasets, suppliers) -> Process | 
     )
     shares = ()
     if footprint.primary_data_share is not None:
-        shares = (Source("supplier", footprint.id, footprint.primary_data_share, "%",
-                         note="primary data share"),)  # fmt: skip
+        shares = (
+            Source(
+                "supplier",
+                footprint.id,
+                footprint.primary_data_share,
+                "%",
+                note="primary data share",
+            ),
+        )
     # pCfExcludingBiogenic holds fossil, dLUC and aircraft emissions: each is reported apart
     dluc, aircraft = footprint.dluc or 0.0, footprint.aircraft or 0.0
     parts = {
@@ -874,8 +891,7 @@ def _linked(build, where, line, scheme, code, datasets, suppliers) -> Process | 
         "biogenic": footprint.biogenic or 0.0,
     }
     emissions = tuple(
-        Exchange(_FLOW_OF_KIND[kind], value, "kg CO2e", biosphere=True,
-                 sources=(received, *shares))  # fmt: skip
+        Exchange(_FLOW_OF_KIND[kind], value, "kg CO2e", biosphere=True, sources=(received, *shares))
         for kind, value in parts.items()
         if value or kind == "fossil"
     )
@@ -892,8 +908,10 @@ def _freight(mode, stage: str) -> Process:
         "kg CO2e/(t*km)",
         note=f"{mode.status}: {mode.issuer}, {mode.document}, {mode.clause}; {mode.note}",
     )
-    emission = Exchange("ghg-fossil", mode.kgco2e_per_unit, "kg CO2e", biosphere=True,
-                        sources=(origin,))  # fmt: skip
+    emission = Exchange(
+        "ghg-fossil", mode.kgco2e_per_unit, "kg CO2e", biosphere=True, sources=(origin,)
+    )
     name = f"{mode.name_en} [{mode.status}]"
-    return Process(f"transport:{mode.mode}{suffix}", name, "t*km", (emission,), 1.0, stage,
-                   mode.region)  # fmt: skip
+    return Process(
+        f"transport:{mode.mode}{suffix}", name, "t*km", (emission,), 1.0, stage, mode.region
+    )
