@@ -16,6 +16,7 @@ and (same products) of the facility. Its electricity: (2976 + 1488) x 15/22 = 30
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,9 +32,10 @@ from lingtan.services import inventory as inventories
 from lingtan.services.footprint import build_product_system, import_bom
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
-from lingtan.store.models import AuditEntry, BomLine
+from lingtan.store.models import AuditEntry, BomLine, ProductionRecord
 from test_platform import workbook
 
+ROOT = Path(__file__).resolve().parents[1]
 JAN_START = int(datetime(2024, 12, 31, 16, tzinfo=UTC).timestamp())
 JAN_END = int(datetime(2025, 1, 31, 16, tzinfo=UTC).timestamp())
 INTERVALS = 2976
@@ -369,7 +371,7 @@ def test_unknown_nodes_sources_and_double_counting_are_refused(plant):
         **{
             "facility_energy:": "  - {node: line-z, products: [cell-a]}\nfacility_energy:",
             "sources: [gas]": "sources: [boiler-9]",
-            "nodes: [util]": "nodes: [site]",
+            "nodes: [util]": "nodes: [site], meters: [E-A]",
         }
     )
     with pytest.raises(InputError) as caught:
@@ -378,6 +380,18 @@ def test_unknown_nodes_sources_and_double_counting_are_refused(plant):
     assert ("lines[line-z].node", "line-z") in found
     assert ("lines[line-a].sources", "boiler-9") in found
     assert ("facility_energy.nodes", "site") in found  # the site holds line-a: counted twice
+    assert ("facility_energy.meters", "E-A") in found  # E-A is line-a's
+
+
+def test_the_facility_sources_are_shared_without_facility_nodes(plant):
+    system = build(plant, study(**{"nodes: [util], ": ""}))
+    main = system.processes[0]
+    electricity = next(e for e in main.exchanges if e.flow.startswith("electricity:"))
+    assert electricity.amount == pytest.approx(2976 * SHARE_A, rel=1e-12)  # line-a only
+    fossil = next(e for e in main.exchanges if e.flow == "ghg-fossil")
+    lines = inventory_lines(plant[0])
+    expected = (lines["gas"]["emissions_tco2e"] + lines["steam"]["emissions_tco2e"]) * SHARE_A
+    assert fossil.amount == pytest.approx(expected * 1000, rel=1e-12)
 
 
 def test_a_study_of_another_gwp_set_than_the_inventory_is_refused(plant):
@@ -385,3 +399,70 @@ def test_a_study_of_another_gwp_set_than_the_inventory_is_refused(plant):
         build(plant, study(**{"gwp: AR5": "gwp: AR6"}))
     (problem,) = caught.value.problems
     assert problem.field == "gwp" and "AR5" in problem.rule
+
+
+def test_the_demo_cell_follows_down_to_its_meters(demo_copy, tmp_path):
+    """The demo's cell: its lines, utilities, office and the unmetered remainder E-REST add up
+    to what the site takes in (E-REST = E-IN-1 + E-IN-2 + E-PV-GEN - E-PV-EXP - workshops)."""
+    from lingtan.footprint.study import read_study_file
+    from lingtan.metering.energy_store import load_energy
+    from lingtan.store.db import make_engine
+
+    engine = make_engine(demo_copy(tmp_path))
+    try:
+        the_study = read_study_file(ROOT / "examples" / "footprint-study.yaml")
+        with session_scope(engine) as session:
+            system = build_product_system(session, the_study)
+            energy = load_energy(session, "JS-CELL-01", date(2025, 1, 1), date(2026, 1, 1))
+            intake = sum(
+                sign * energy.meter_total(code).energy
+                for code, sign in (("E-IN-1", 1), ("E-IN-2", 1), ("E-PV-GEN", 1), ("E-PV-EXP", -1))
+            )
+            made = session.scalar(sa.select(sa.func.sum(ProductionRecord.quantity)))
+    finally:
+        engine.dispose()
+    main = system.processes[0]
+    assert main.code == "cells@JS-CELL-01" and main.production == made
+    lineage = meter_lineage(system, main.code)
+    assert [s.reference for s in lineage] == [
+        "E-ELEC", "E-ASSY", "E-FORM", "E-PACK", "E-UTIL", "E-OFFICE", "E-REST",
+    ]  # fmt: skip
+    start = datetime(2024, 12, 31, 16, tzinfo=UTC)
+    assert all((s.start, s.end, s.share) == (start, start.replace(year=2025), 1.0) for s in lineage)
+    (electricity,) = [e for e in main.exchanges if e.flow.startswith("electricity:")]
+    assert electricity.amount == pytest.approx(intake, rel=1e-9)
+    stack = next(s for s in lineage if s.reference == "E-ASSY")
+    assert stack.note.startswith("line assembly")
+
+
+def test_the_commands(plant, lingtan_cli):
+    import json
+
+    folder = plant[2]
+    (folder / "study.yaml").write_text(STUDY % {"method": "location"}, encoding="utf-8")
+    (folder / "suppliers.csv").write_text(
+        "id,supplier,product,declared_unit,pcf_excluding_biogenic,dluc,primary_data_share\n"
+        "sup-anode-1,Anode Co,graphite anode,kg,5.0,0.5,40\n",
+        encoding="utf-8",
+    )
+    shown = lingtan_cli(
+        "footprint", "foreground", folder / "study.yaml", "--suppliers", folder / "suppliers.csv",
+        "--format", "json",
+    )  # fmt: skip
+    document = json.loads(shown.stdout)
+    assert document["product_process"] == "cell-a@T1"
+    assert 0 < document["primary_data_share_pct"] < 100
+    main = document["processes"][0]
+    (electricity,) = [e for e in main["exchanges"] if e["flow"].startswith("electricity:")]
+    meters = {s["reference"]: s for s in electricity["sources"] if s["kind"] == "meter"}
+    assert set(meters) == {"E-A", "E-U"}
+    assert meters["E-A"]["start"] == "2024-12-31T16:00:00+00:00"
+    # without the supplier file the pact: link is refused, in Chinese with --lang zh-CN
+    refused = lingtan_cli("--lang", "zh-CN", "footprint", "foreground", folder / "study.yaml",
+                          code=2)  # fmt: skip
+    assert "无此供应商碳足迹" in refused.stderr and not refused.stdout
+    again = lingtan_cli("import", "bom", folder / "bom.csv")
+    assert "4 item(s) read, 0 added" in again.stdout and "no batch" in again.stdout
+    (folder / "bad.csv").write_text(BOM.replace("dataset:cardboard", "dataset:x"), "utf-8")
+    bad = lingtan_cli("import", "bom", folder / "bad.csv", code=2)
+    assert "bad.csv row 4" in bad.stderr and "no such background dataset" in bad.stderr

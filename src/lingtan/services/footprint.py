@@ -464,7 +464,8 @@ def _shares(
                 build.notes.append(
                     Message("line %(node)s makes only the product: no allocation", node=line.node)
                 )
-    if study.facility_energy.nodes or study.facility_energy.meters:
+    rest = study.facility_energy
+    if rest.nodes or rest.meters or rest.sources == "rest":
         made = {code: q for code, q in outputs.items() if q > 0}
         key = allocation.key
         if key == "machine_hours":  # the facility has no machine-hours: its output by units
@@ -606,11 +607,13 @@ def _electricity(
             )
             build.add("facility_energy.meters", code, rule)
             continue
-        if meter.node in counted or any(s.reference == code for s in sources):
+        above = [meter.node, *energy.ancestors(meter.node)] if meter.node else []
+        inside = next((node for node in above if node in counted), None)
+        if inside is not None or any(s.reference == code for s in sources):
             rule = Message(
                 "is counted twice: %(node)s is already counted for %(what)s",
-                node=meter.node,
-                what=counted.get(meter.node or "", "facility_energy"),
+                node=inside or code,
+                what=counted.get(inside or "", "facility_energy"),
             )
             build.add("facility_energy.meters", code, rule)
             continue
