@@ -201,6 +201,8 @@ def test_the_product_process_by_hand(plant):
     (co2,) = supply.exchanges
     assert co2.amount == pytest.approx(grid["emissions_tco2e"] / grid["activity"], rel=1e-9)
     assert "mee-electricity" in co2.sources[0].reference
+    # the study scores metered data 1 throughout and gives no score for datasets
+    assert electricity.pedigree == (1, 1, 1, 1, 1) and co2.pedigree is None
 
 
 def test_bom_items_and_freight_by_hand(plant):

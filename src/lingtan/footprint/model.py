@@ -90,6 +90,10 @@ class Exchange:
     biosphere: bool = False
     uncertainty: Uncertainty | None = None
     sources: tuple[Source, ...] = ()
+    #: The pedigree scores (1 best … 5 worst) of its data: reliability, completeness,
+    #: temporal, geographical and technological correlation, in that order; None when the
+    #: study gives none (added with issue 15's foreground, optional).
+    pedigree: tuple[int, int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ from lingtan.footprint.model import (
     Source,
     SupplierFootprint,
 )
-from lingtan.footprint.study import Study
+from lingtan.footprint.study import PEDIGREE_INDICATORS, Study
 from lingtan.i18n import Message
 from lingtan.imports.bom import BomRow, parse_bom
 from lingtan.imports.load import facility_by_code
@@ -383,11 +383,24 @@ def build_product_system(
         foreground=True,
     )
     return ProductSystem(
-        processes=(main, *background.values()),
+        processes=tuple(_with_pedigree(p, study) for p in (main, *background.values())),
         flows=FLOWS,
         name=study.name,
         notes=tuple(str(n) for n in build.notes),
     )
+
+
+def _with_pedigree(process: Process, study: Study) -> Process:
+    """The process with each exchange scored by the study's pedigree of the kind of data its
+    amount comes from (its first source: meter, inventory, bom, dataset, supplier, transport)."""
+    exchanges = []
+    for exchange in process.exchanges:
+        scores = study.pedigree(exchange.sources[0].kind) if exchange.sources else None
+        if scores is not None:
+            ordered = tuple(scores[name] for name in PEDIGREE_INDICATORS)
+            exchange = replace(exchange, pedigree=ordered)  # type: ignore[arg-type]
+        exchanges.append(exchange)
+    return replace(process, exchanges=tuple(exchanges))
 
 
 def _outputs(
