@@ -468,3 +468,33 @@ def test_the_commands(plant, lingtan_cli):
     (folder / "bad.csv").write_text(BOM.replace("dataset:cardboard", "dataset:x"), "utf-8")
     bad = lingtan_cli("import", "bom", folder / "bad.csv", code=2)
     assert "bad.csv row 4" in bad.stderr and "no such background dataset" in bad.stderr
+
+
+def test_chinese_headers_a_stage_outside_the_boundary_and_two_boms(plant):
+    engine, evidence, folder = plant
+    chinese = folder / "物料清单.csv"
+    chinese.write_text(
+        "产品,开始日期,结束日期,类别,物料,数量,单位,数据来源\n"
+        "cell-a,2025-01-01,2025-12-31,material,cathode,2000,kg,dataset:lfp-cathode\n"
+        "cell-a,2025-01-01,2025-12-31,material,anode,1.2,t,pact:sup-anode-1\n"
+        "cell-a,2025-01-01,2025-12-31,packaging,carton,40,kg,dataset:cardboard\n"
+        "cell-a,2025-01-01,2025-12-31,end_of_life,cell,25,kg,dataset:waste-incineration\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as session:
+        done = import_bom(session, facility_by_code(session, "T1"), chinese, evidence=evidence,
+                          actor="t")  # fmt: skip
+    # cathode loses its freight, anode its supplier: changed; carton unchanged; cell added
+    assert (done.added, done.changed, done.removed, done.unchanged) == (1, 2, 0, 1)
+    system = build(plant)
+    assert not any("waste-incineration" in e.flow for e in system.processes[0].exchanges)
+    assert any("stage end_of_life is outside the boundary" in n for n in system.notes)
+    january = folder / "january.csv"
+    january.write_text(BOM.splitlines()[0] + "\n" + BOM.splitlines()[1].replace(
+        "2025-12-31", "2025-01-31") + "\n", encoding="utf-8")  # fmt: skip
+    with session_scope(engine) as session:
+        import_bom(session, facility_by_code(session, "T1"), january, evidence=evidence, actor="t")
+    with pytest.raises(InputError) as caught:
+        build(plant)
+    (problem,) = caught.value.problems
+    assert "several bills of materials of cell-a cover the period" in problem.rule
