@@ -498,3 +498,11 @@ def test_chinese_headers_a_stage_outside_the_boundary_and_two_boms(plant):
         build(plant)
     (problem,) = caught.value.problems
     assert "several bills of materials of cell-a cover the period" in problem.rule
+
+
+def test_a_study_unit_that_is_not_the_products_is_refused(plant):
+    assert study().reference_flow("kWh") == 1000.0  # 1 MWh declared, the output in kWh
+    with pytest.raises(InputError) as caught:
+        build(plant, study(**{"unit: MWh}": "unit: kg}"}))
+    (problem,) = caught.value.problems
+    assert problem.field == "unit.unit" and problem.value == "kg" and "in MWh" in problem.rule

@@ -36,7 +36,7 @@ from lingtan.accounting.engine import GWP_SETS as ENGINE_GWP_SETS
 from lingtan.errors import InputError, InputProblem, one_of, read_text_file
 from lingtan.footprint.model import STAGES
 from lingtan.i18n import Message
-from lingtan.units import UnitError, parse_unit
+from lingtan.units import UnitError, conversion_factor, parse_unit
 
 __all__ = [
     "ALLOCATION_KEYS",
@@ -186,6 +186,12 @@ class Study:
     def partial(self) -> bool:
         """A partial CFP (产品部分碳足迹): the boundary stops at the gate."""
         return self.boundary != "cradle_to_grave"
+
+    def reference_flow(self, product_unit: str) -> float:
+        """The output of the product's process that the declared or functional unit is
+        [``product_unit``]: ``unit_quantity`` converted from ``unit``; the demand the engine
+        solves for. Raises :class:`lingtan.units.UnitError` when the units do not convert."""
+        return self.unit_quantity * conversion_factor(self.unit, product_unit)
 
     def pedigree(self, kind: str) -> dict[str, int] | None:
         """The pedigree scores the study gives data of lineage ``kind``, or None."""

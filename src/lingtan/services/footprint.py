@@ -309,8 +309,8 @@ def build_product_system(
     ProductSystem
         The product's production process (``product_code(product, facility)``, foreground,
         ``production`` = the period's output [product unit]) and the background processes it
-        uses; every exchange with its sources. The engine solves it for
-        ``study.unit_quantity`` units of the product.
+        uses; every exchange with its sources. The engine solves it for the demand
+        ``study.reference_flow(product unit)`` of the product's process.
 
     Raises
     ------
@@ -346,6 +346,16 @@ def build_product_system(
     if not made > 0:
         rule = Message("no output of the product in the period: nothing to divide by")
         build.add("product", study.product, rule)
+    try:
+        study.reference_flow(product.unit)
+    except UnitError as error:
+        rule = Message(
+            "the product's output is in %(unit)s: the study's unit does not convert to it "
+            "(%(reason)s)",
+            unit=product.unit,
+            reason=error.message,
+        )
+        build.add("unit.unit", study.unit, rule)
     units = {code: p.unit for code, p in products.items()}
     shares = _shares(build, outputs, units)
     inventory = _inventory(build, facility)
