@@ -13,11 +13,12 @@ from typing import Any
 
 import click
 
-from lingtan.cli.common import Column, emit, format_option, open_store, refusing_bad_input
+from lingtan.cli.common import Column, emit, format_option, open_store, refusing_bad_input, say
 from lingtan.footprint.background import read_supplier_file
 from lingtan.footprint.lineage import primary_data_share
 from lingtan.footprint.model import ProductSystem
 from lingtan.footprint.study import read_study_file
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.footprint import build_product_system, product_code
 
@@ -96,4 +97,8 @@ def foreground(ctx: click.Context, study_file: str, suppliers: str | None, outpu
         for process in system.processes
         for exchange in process.exchanges
     ]
-    emit(rows, _COLUMNS, output, title=system.name, document=system_document(system, product))
+    document = system_document(system, product)
+    emit(rows, _COLUMNS, output, title=system.name, document=document)
+    share = document["primary_data_share_pct"]
+    if output == "table" and share is not None:
+        say(Message("primary data share: %(share)s %%", share=f"{share:.1f}"))
