@@ -68,6 +68,7 @@ LISTINGS = {
     "users tokens list": [],
     "ingest dead-letters": [],
     "plan size": ["examples/planning-size.yaml"],
+    "footprint foreground": ["examples/footprint-study.yaml"],
 }
 
 

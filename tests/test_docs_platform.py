@@ -31,6 +31,7 @@ COMMAND_DOCS = {
         "evaluation.md",
         "footprint-declarations.md",
         "footprint-pact.md",
+        "footprint-study.md",
     )
 }
 

@@ -15,7 +15,6 @@ from lingtan.errors import InputError
 from lingtan.footprint.declaration_files import (
     CBAM_COLUMNS,
     cbam_rows,
-    cbam_workbook,
     read_battery_file,
     read_cbam_file,
 )
@@ -27,6 +26,7 @@ from lingtan.footprint.declarations import (
     battery_declaration,
     cbam_line,
 )
+from lingtan.reports.cbam import cbam_workbook
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "footprint"
 BATTERY = BatteryModel(

@@ -68,8 +68,9 @@ COMMANDS = {
     "footprint": LazyCommand(
         "lingtan.cli.footprint",
         "footprint",
-        "Product carbon footprints and their declarations: the EU Battery Regulation's carbon "
-        "footprint declaration and the CBAM communication of an installation.",
+        "Product carbon footprints (GB/T 24067 / ISO 14067) from the factory's meters, "
+        "inventory and bills of materials, and the declarations they feed (EU Battery "
+        "Regulation, CBAM).",
     ),
     "import": LazyCommand(_PLATFORM, "import_group", "Import data files."),
     "ingest": LazyCommand(

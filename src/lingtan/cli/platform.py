@@ -209,6 +209,38 @@ def import_equipment(ctx: click.Context, file: str, facility: str | None) -> Non
     )
 
 
+@import_group.command("bom")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def import_bom(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the bill of materials FILE (.xlsx or .csv), all or nothing: for each product and
+    period in it, its rows replace the stored ones."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.footprint import import_bom as import_materials
+
+    with open_store(ctx) as (session, evidence):
+        site = facility_by_code(session, facility)
+        done = import_materials(session, site, file, evidence=evidence, actor=actor())
+    say(
+        Message(
+            "%(file)s: facility %(facility)s, %(batch)s: %(read)s item(s) read, %(added)s "
+            "added, %(changed)s changed, %(removed)s removed, %(unchanged)s unchanged",
+            file=file,
+            facility=done.facility,
+            batch=Message("batch %(id)s", id=done.batch_id)
+            if done.batch_id
+            else Message("no batch (nothing changed)"),
+            read=done.read,
+            added=done.added,
+            changed=done.changed,
+            removed=done.removed,
+            unchanged=done.unchanged,
+        )
+    )
+
+
 def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):
     for attempt in range(3):
         try:

@@ -65,7 +65,9 @@ class Source:
     ``kind`` is one of ``meter``, ``production``, ``bom``, ``inventory``, ``supplier``,
     ``dataset``, ``transport``, ``stated``; ``reference`` names the thing (a meter code, a
     production record, a BOM row, a PACT footprint id, a dataset id); the period and the
-    quantity with its unit say what was read from it.
+    quantity with its unit say what was read from it. ``share`` (added with issue 15's
+    foreground, optional) is the fraction of ``quantity`` counted in the exchange: a meter's
+    energy shared among the products of its line by the allocation key.
     """
 
     kind: str
@@ -75,6 +77,7 @@ class Source:
     start: datetime | None = None
     end: datetime | None = None
     note: str | None = None
+    share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class Exchange:
     biosphere: bool = False
     uncertainty: Uncertainty | None = None
     sources: tuple[Source, ...] = ()
+    #: The pedigree scores (1 best … 5 worst) of its data: reliability, completeness,
+    #: temporal, geographical and technological correlation, in that order; None when the
+    #: study gives none (added with issue 15's foreground, optional).
+    pedigree: tuple[int, int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)

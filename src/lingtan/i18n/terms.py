@@ -328,4 +328,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "peak": NP_("tou.period", "peak"),
         "valley": NP_("tou.period", "valley"),
     },
+    "footprint.stage": {
+        "raw_materials": NP_("footprint.stage", "raw material acquisition"),
+        "production": NP_("footprint.stage", "production"),
+        "distribution": NP_("footprint.stage", "distribution"),
+        "use": NP_("footprint.stage", "use"),
+        "end_of_life": NP_("footprint.stage", "end of life"),
+    },
 }

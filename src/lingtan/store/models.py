@@ -862,3 +862,43 @@ class PactEvent(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("pact_client.id"))
     state: Mapped[str] = mapped_column(String(20))  # "open", "fulfilled", "rejected", "noted"
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+# --- Bills of materials of product footprints (issue 15) -----------------------------------
+
+
+class BomLine(Base):
+    """One row of a product's bill of materials for a period (物料清单): a material, packaging,
+    waste, distribution, use or end-of-life item per unit of the product
+    (:mod:`lingtan.imports.bom`).
+
+    ``quantity`` is per one ``Product.unit`` of the product [``unit``]; ``link`` names where its
+    footprint comes from: ``dataset:<code>`` (a background dataset) or ``pact:<id>`` (a
+    supplier's footprint). ``distance_km`` and ``transport_mode`` give its inbound freight.
+    ``source_row``, ``import_id`` and ``evidence_id`` are the file row, import batch and stored
+    file it was written from.
+    """
+
+    __tablename__ = "bom_line"
+    __table_args__ = (
+        UniqueConstraint("product_id", "period_start", "period_end", "kind", "material"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20))
+    material: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    link: Mapped[str] = mapped_column(String(200))
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    transport_mode: Mapped[str | None] = mapped_column(String(40))
+    source_row: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

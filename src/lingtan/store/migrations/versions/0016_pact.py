@@ -2,7 +2,7 @@
 footprints pulled from them, and events.
 
 Revision ID: 0016_pact
-Revises: 0014_equipment
+Revises: 0015_footprint
 Create Date: 2026-12-03
 
 Written by hand to match ``lingtan.store.models`` (PactFootprint, PactClient,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_pact"
-down_revision: str | Sequence[str] | None = "0014_equipment"
+down_revision: str | Sequence[str] | None = "0015_footprint"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
