@@ -27,12 +27,13 @@ References
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError, FactorSet, shipped_library
-from lingtan.footprint.model import Flow, ProductSystem, Uncertainty
+from lingtan.footprint.model import Exchange, Flow, ProductSystem, Source, Uncertainty
 from lingtan.i18n import Message
+from lingtan.units import UnitError, conversion_factor
 
 __all__ = [
     "DEFAULT_GWP_SET",
@@ -45,6 +46,7 @@ __all__ = [
     "Uncharacterised",
     "Unlinked",
     "classify_gas",
+    "gas_exchange",
     "gwp_set",
     "scaled",
 ]
@@ -177,6 +179,44 @@ def characterise(factors: FactorSet, gas: GasFlow) -> Characterisation | None:
         if (factor := factors.get(key, "gwp100")) is not None:
             return Characterisation(key, factor.value, factor.ref)
     return None
+
+
+def gas_exchange(
+    factors: FactorSet,
+    *,
+    name: str,
+    cas: str | None,
+    compartment: str,
+    is_input: bool,
+    amount: float,
+    unit: str,
+    uncertainty: Uncertainty | None,
+    source: Source,
+) -> Exchange | None:
+    """The exchange of an elementary flow on lingtan's GHG flow of its kind [kg CO2e]:
+    ``amount`` [``unit``, a mass] times the gas's GWP100, negative for an uptake, with the
+    gas, its amount and the factor in its source; None when the flow is not a gas of
+    ``factors`` or its unit is not a mass."""
+    gas = classify_gas(name, cas=cas, compartment=compartment, is_input=is_input)
+    gwp = characterise(factors, gas) if gas is not None else None
+    if gas is None or gwp is None:
+        return None
+    try:
+        kilograms = conversion_factor(unit, "kg")
+    except UnitError:
+        return None
+    factor = (-1.0 if gas.uptake else 1.0) * kilograms * gwp.value
+    flow = FLOW_OF_KIND[gas.kind]
+    note = f"{name} {amount:g} {unit} x GWP100 {gwp.value:g} ({gwp.ref})"
+    origin = replace(source, quantity=amount, unit=unit, note=note)
+    return Exchange(
+        flow.code,
+        amount * factor,
+        flow.unit,
+        biosphere=True,
+        uncertainty=scaled(uncertainty, factor),
+        sources=(origin,),
+    )
 
 
 def scaled(uncertainty: Uncertainty | None, factor: float) -> Uncertainty | None:

@@ -63,7 +63,6 @@ from lingtan.errors import InputError, InputProblem, Problems, unreadable
 from lingtan.factors import FactorSet
 from lingtan.footprint.interchange import (
     DEFAULT_GWP_SET,
-    FLOW_OF_KIND,
     GHG_FLOWS,
     Conversion,
     Formula,
@@ -71,8 +70,7 @@ from lingtan.footprint.interchange import (
     ImportReport,
     Uncharacterised,
     Unlinked,
-    characterise,
-    classify_gas,
+    gas_exchange,
     gwp_set,
     scaled,
 )
@@ -680,27 +678,22 @@ class _Reader:
             ]
         name = info.entity.name or flow_id
         compartment = info.entity.category or ""
-        gas = classify_gas(name, cas=info.entity.cas, compartment=compartment, is_input=is_input)
-        gwp = characterise(self.factors, gas) if gas is not None else None
-        mass = _kg(info.unit) if gwp is not None else None
-        if gas is None or gwp is None or mass is None:
+        exchange = gas_exchange(
+            self.factors,
+            name=name,
+            cas=info.entity.cas,
+            compartment=compartment,
+            is_input=is_input,
+            amount=amount,
+            unit=info.unit,
+            uncertainty=uncertainty,
+            source=source,
+        )
+        if exchange is None:
             entry = self.uncharacterised.setdefault(flow_id, [name, compartment, 0])
             entry[2] += 1
             return []
-        factor = (-1.0 if gas.uptake else 1.0) * mass * gwp.value
-        flow = FLOW_OF_KIND[gas.kind]
-        note = f"{name} {amount:g} {info.unit} x GWP100 {gwp.value:g} ({gwp.ref})"
-        gas_source = replace(source, quantity=amount, unit=info.unit, note=note)
-        return [
-            Exchange(
-                flow.code,
-                amount * factor,
-                flow.unit,
-                biosphere=True,
-                uncertainty=scaled(uncertainty, factor),
-                sources=(gas_source,),
-            )
-        ]
+        return [exchange]
 
     def _loops(self, processes: list[Process]) -> None:
         """Refuse provider loops with no non-negative solution (see the module docs)."""
@@ -759,16 +752,6 @@ def _perron_at_least_one(block, iterations: int = 200) -> bool:
         x = y + x
         x /= x.max()
     return low >= 1.0 - 1e-9
-
-
-def _kg(unit: str) -> float | None:
-    """The kilograms in one ``unit`` (a gas's flow unit), or None when it is not a mass."""
-    from lingtan.units import UnitError, conversion_factor
-
-    try:
-        return conversion_factor(unit, "kg")
-    except UnitError:
-        return None
 
 
 def _finite(value: Any) -> bool:
