@@ -27,6 +27,7 @@ from lingtan.metering.reading import Reading
 LISTINGS = {
     "footprint battery": ["examples/footprint/battery-declaration.yaml"],
     "footprint cbam": ["examples/footprint/cbam-communication.yaml"],
+    "footprint import-jsonld": ["examples/footprint/background-illustrative.zip"],
     "calc": ["examples/demo-cell-plant.yaml"],
     "factors list": [],
     "factors show": ["natural_gas"],

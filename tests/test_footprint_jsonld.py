@@ -551,3 +551,35 @@ def test_a_study_with_an_input_of_no_process_is_not_written():
         jsonld_bytes(broken)
     fields = {(p.where, p.field, p.value) for p in caught.value.problems}
     assert ("process cell", "exchanges[0].flow", "grid") in fields
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_the_command_summarises_a_zip_and_refuses_a_bad_one(tmp_path):
+    from click.testing import CliRunner
+
+    from lingtan.cli.main import main
+
+    runner = CliRunner()
+    done = runner.invoke(
+        main, ["footprint", "import-jsonld", str(Sample().zip(tmp_path)), "--format", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    assert [row["process"] for row in document["processes"]] == ["p-coal", "p-power", "p-steel"]
+    steel = document["processes"][2]
+    # 1.8 kg fossil CO2; SO2 left out; ore cut off
+    assert (steel["direct_kg_co2e"], steel["inputs"], steel["unlinked"]) == (1.8, 2, 1)
+    assert document["unlinked"][0]["name"] == "iron ore"
+    assert document["uncharacterised"][0]["name"] == "Sulfur dioxide"
+    chinese = runner.invoke(
+        main,
+        ["--lang", "zh-CN", "footprint", "import-jsonld", str(Sample().zip(tmp_path, "b.zip"))],
+    )
+    assert "个无提供者的输入已截断" in chinese.stdout
+    bad = tmp_path / "not.zip"
+    bad.write_text("steel,1\n", encoding="utf-8")
+    refused_run = runner.invoke(main, ["--lang", "zh-CN", "footprint", "import-jsonld", str(bad)])
+    assert refused_run.exit_code == 2 and refused_run.stdout == ""
+    assert "不是 zip 压缩包" in refused_run.stderr

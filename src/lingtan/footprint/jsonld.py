@@ -207,10 +207,11 @@ class _Zip:
         try:
             entity = kind.from_dict(data)
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            reason = type(exc).__name__ + ": " + str(exc)
             rule = Message(
                 "is not a valid olca-schema %(type)s (%(reason)s)",
                 type=_TYPES[folder],
-                reason=f"{type(exc).__name__}: {exc}",
+                reason=reason,
             )
             self.problem(where, "@id", data["@id"], rule)
             return
