@@ -583,3 +583,72 @@ def test_the_command_summarises_a_zip_and_refuses_a_bad_one(tmp_path):
     refused_run = runner.invoke(main, ["--lang", "zh-CN", "footprint", "import-jsonld", str(bad)])
     assert refused_run.exit_code == 2 and refused_run.stdout == ""
     assert "不是 zip 压缩包" in refused_run.stderr
+
+
+def test_gases_are_recognised_by_cas_or_name_with_their_kind():
+    from lingtan.footprint.interchange import classify_gas
+
+    def seen(name, cas=None, compartment="air", is_input=False):
+        gas = classify_gas(name, cas=cas, compartment=compartment, is_input=is_input)
+        return None if gas is None else (gas.gas, gas.kind, gas.uptake)
+
+    assert seen("Carbon dioxide, fossil") == ("CO2", "fossil", False)
+    assert seen("Carbon dioxide, non-fossil") == ("CO2", "biogenic", False)
+    assert seen("Carbon dioxide, in air", is_input=True) == ("CO2", "biogenic", True)
+    assert seen("Carbon dioxide, to soil or biomass stock") == ("CO2", "dluc", True)
+    assert seen("Methane, from soil or biomass stock", "000074-82-8") == ("CH4", "dluc", False)
+    upper = "air/lower stratosphere + upper troposphere"
+    assert seen("Carbon dioxide, fossil", compartment=upper) == ("CO2", "aircraft", False)
+    assert seen("Dinitrogen monoxide") == ("N2O", "fossil", False)
+    assert seen("Ethane, 1,1,1,2-tetrafluoro-, HFC-134a") == ("HFC-134a", "fossil", False)
+    # CF4 is named after methane: the name does not make it methane
+    assert seen("Methane, tetrafluoro-, R-14") == ("CF4", "fossil", False)
+    assert seen("Methane, tetrafluoro-, R-14", "75-73-0") == ("CF4", "fossil", False)
+    assert seen("Methane, dichlorodifluoro-, CFC-12") is None
+    assert seen("Sulfur dioxide", "7446-09-5") is None
+
+
+def test_a_waste_output_is_an_input_of_its_treatment_and_a_volume_is_converted(tmp_path):
+    sample = Sample()
+    volume_units = olca.UnitGroup(
+        id="ug-volume",
+        name="Units of volume",
+        units=[olca.Unit(id="u-m3", name="m3", conversion_factor=1.0, is_ref_unit=True)],
+    )
+    volume = olca.FlowProperty(id="fp-volume", name="Volume", unit_group=volume_units.to_ref())
+    slag = olca.Flow(
+        id="f-slag",
+        name="slag",
+        flow_type=olca.FlowType.WASTE_FLOW,
+        flow_properties=[
+            olca.FlowPropertyFactor(
+                flow_property=sample.mass.to_ref(), conversion_factor=1.0, is_ref_flow_property=True
+            ),
+            # 1 kg of slag is 0.0004 m3 (2,500 kg/m3)
+            olca.FlowPropertyFactor(flow_property=volume.to_ref(), conversion_factor=0.0004),
+        ],
+    )
+    landfill = olca.Process(id="p-landfill", name="slag landfill")
+    treated = olca.new_input(landfill, slag, 1, sample.units["kg"])
+    treated.is_quantitative_reference = True
+    olca.new_output(landfill, sample.co2, 0.01, sample.units["kg"])
+    waste = olca.new_output(sample.processes["p-steel"], slag, 0.0001, volume_units.units[0])
+    waste.flow_property = volume.to_ref()
+    sample.processes["p-landfill"] = landfill
+    path = tmp_path / "waste.zip"
+    with zipio.ZipWriter(path) as writer:
+        for entity in [*sample.entities(), volume_units, volume, slag]:
+            writer.write(entity)
+    processes = {p.code: p for p in read_jsonld(path).system.processes}
+    assert (processes["p-landfill"].unit, processes["p-landfill"].production) == ("kg", 1.0)
+    # 0.0001 m3 / 0.0004 m3 per kg = 0.25 kg of slag to the landfill
+    found = next(e for e in processes["p-steel"].exchanges if e.flow == "p-landfill")
+    assert (found.amount, found.unit) == (pytest.approx(0.25), "kg")
+
+
+def test_a_co_product_is_refused(tmp_path):
+    sample = Sample()
+    olca.new_output(sample.processes["p-coal"], sample.steel, 0.1, sample.units["kg"])
+    problem = refused(sample.zip(tmp_path).read_bytes()).problems[0]
+    assert problem.where == "bad.zip:processes/p-coal.json"
+    assert "co-product" in problem.rule
