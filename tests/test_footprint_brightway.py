@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from lingtan.errors import InputError
 from lingtan.footprint.brightway import read_brightway_json, read_brightway_text
 from lingtan.footprint.model import Uncertainty
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "footprint"
 CO2 = {
     "database": "biosphere3",
     "code": "co2",
@@ -304,3 +306,28 @@ def test_two_production_exchanges_are_refused():
     nodes[0]["exchanges"].append({"input": ["bg", "coal"], "amount": 1, "type": "production"})
     (problem,) = problems(nodes)
     assert problem.field == "exchanges.production"
+
+
+def test_the_command_reads_the_illustrative_export_as_the_zip_gives_it():
+    from click.testing import CliRunner
+
+    from lingtan.cli.main import main
+
+    runner = CliRunner()
+    rows = {}
+    for command, path in (
+        ("import-brightway", "background-illustrative-brightway.json"),
+        ("import-jsonld", "background-illustrative.zip"),
+    ):
+        done = runner.invoke(main, ["footprint", command, str(EXAMPLES / path), "--format", "json"])
+        assert done.exit_code == 0, done.output
+        rows[command] = sorted(
+            (row["name"], round(row["direct_kg_co2e"], 12), row["inputs"], row["unlinked"])
+            for row in json.loads(done.stdout)["processes"]
+        )
+    assert rows["import-brightway"] == rows["import-jsonld"]
+    assert ("coal mining, illustrative", 0.128, 1, 0) in rows["import-jsonld"]
+    bad = runner.invoke(
+        main, ["footprint", "import-brightway", str(EXAMPLES / "background-illustrative.py")]
+    )
+    assert bad.exit_code == 2 and "is not valid JSON" in bad.stderr

@@ -236,7 +236,32 @@ def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
     provider (cut off) and the elementary flows without a GWP. Nothing is stored."""
     from lingtan.footprint.jsonld import read_jsonld  # the CLI starts without olca-schema
 
-    imported = read_jsonld(zip_file, gwp=gwp)
+    _background_summary(read_jsonld(zip_file, gwp=gwp), zip_file, output)
+
+
+@footprint.command("import-brightway")
+@click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--gwp",
+    "gwp",
+    default="ipcc-ar6",
+    show_default=True,
+    help="The GWP set of lingtan's factor library the dataset's gases are counted with.",
+)
+@format_option
+@refusing_bad_input
+def footprint_import_brightway(export_file: str, gwp: str, output: str) -> None:
+    """Read background datasets from a Brightway export (bw2data's nodes and edges as JSON):
+    its processes with their inputs linked, their greenhouse gases in kg CO2e by kind, the
+    inputs without a provider (cut off) and the elementary flows without a GWP. Nothing is
+    stored."""
+    from lingtan.footprint.brightway import read_brightway_json
+
+    _background_summary(read_brightway_json(export_file, gwp=gwp), export_file, output)
+
+
+def _background_summary(imported: Any, data_file: str, output: str) -> None:
+    """Print what a background import read: a row per process, the report in JSON."""
     system, report = imported.system, imported.report
     lang = language()
     unlinked: dict[str, int] = {}
@@ -258,7 +283,7 @@ def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
         Message(
             "%(file)s: %(processes)s processes, %(unlinked)s unlinked inputs cut off, "
             "%(uncharacterised)s elementary flows without a GWP (%(gwp)s)",
-            file=Path(zip_file).name,
+            file=Path(data_file).name,
             processes=len(system.processes),
             unlinked=len(report.unlinked),
             uncharacterised=len(report.uncharacterised),
@@ -267,7 +292,7 @@ def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
         lang,
     )
     document = {
-        "file": Path(zip_file).name,
+        "file": Path(data_file).name,
         "gwp_set": report.gwp_set,
         "entities": report.entities,
         "processes": rows,
