@@ -718,11 +718,14 @@ class _Reader:
         n = len(processes)
         coefficients = coo_matrix((values, (rows, cols)), shape=(n, n)).tocsr()
         count, labels = connected_components(coefficients, directed=True, connection="strong")
-        for label in range(count):
-            members = np.flatnonzero(labels == label)
+        # only a component of several processes, or one taking its own product, is a loop
+        sizes = np.bincount(labels, minlength=count)
+        order = np.argsort(labels, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(sizes)))
+        diagonal = coefficients.diagonal()
+        for label in np.flatnonzero((sizes > 1) | (np.bincount(labels, diagonal > 0) > 0)):
+            members = order[starts[label] : starts[label + 1]]
             block = coefficients[members][:, members]
-            if block.nnz == 0:
-                continue
             if _perron_at_least_one(block):
                 names = ", ".join(processes[m].code for m in members[:5])
                 rule = Message(
