@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError, FactorSet, shipped_library
@@ -116,6 +117,7 @@ class GasFlow:
     uptake: bool
 
 
+@lru_cache(maxsize=65536)  # a background names each flow in many exchanges
 def classify_gas(
     name: str, *, cas: str | None = None, compartment: str = "", is_input: bool = False
 ) -> GasFlow | None:

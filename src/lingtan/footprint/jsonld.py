@@ -438,7 +438,7 @@ class _Reader:
             read = [self._exchange(where, entity, index, e) for index, e in enumerate(exchanges)]
             if any(r is None for r in read):
                 continue
-            ref_index = exchanges.index(references[0])
+            ref_index = next(i for i, e in enumerate(exchanges) if e is references[0])
             ref_flow, production, unit, _ = read[ref_index]
             info = self.flows[ref_flow]
             direction = references[0].is_input
