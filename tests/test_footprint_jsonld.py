@@ -652,3 +652,10 @@ def test_a_co_product_is_refused(tmp_path):
     problem = refused(sample.zip(tmp_path).read_bytes()).problems[0]
     assert problem.where == "bad.zip:processes/p-coal.json"
     assert "co-product" in problem.rule
+
+
+def test_an_imported_background_written_again_reads_back_the_same(tmp_path):
+    first = read_jsonld(Sample().zip(tmp_path)).system
+    again = read_jsonld_bytes(jsonld_bytes(first), origin="again.zip")
+    assert comparable(again.system) == comparable(first)
+    assert not again.report.unlinked and not again.report.conversions
