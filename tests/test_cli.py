@@ -159,7 +159,9 @@ def test_unreadable_and_unparsable_files(tmp_path):
     assert "cannot be read" in missing.stderr
     broken = calc(tmp_path, "facility: [unclosed")
     assert broken.exit_code == 2
-    assert "is not valid YAML" in broken.stderr
+    assert "is not YAML" in broken.stderr
+    bad_date = calc(tmp_path, "facility: {name: x, since: 2026-13-01}\n")
+    assert bad_date.exit_code == 2 and "month must be in 1..12" in bad_date.stderr
 
 
 def test_all_problems_are_listed_together(tmp_path):

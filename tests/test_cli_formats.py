@@ -49,6 +49,9 @@ LISTINGS = {
     "energy carbon": ["--meter", "{meter}", "--date", "2025-03-03"],
     "energy cost": ["--year", "2025", "--month", "7"],
     "tariff show": [],
+    "pact clients list": [],
+    "pact footprints": [],
+    "pact received": [],
     "efficiency grade": ["examples/equipment-register.csv"],
     "efficiency standards": [],
     "efficiency position": ["--product", "ferrosilicon", "--value", "1800", "--unit", "kgce/t"],
@@ -108,6 +111,9 @@ def listed(demo_copy, tmp_path_factory):
     # a second inventory that differs: the locked 2025 restated with other GWP values
     run("inventory", "restate", "--year", "2025", "--gwp", "AR6", "--reason", "GWP of AR6")
     run("users", "tokens", "create", "gateway", "--facility", FACILITY, "--scope", "ingest")
+    run("pact", "clients", "add", "customer")
+    run("pact", "publish", "examples/pact-footprint.json")
+    run("pact", "receive", "examples/pact-supplier-v23.json")
     meter = json.loads(run("meters", "list", "--format", "json"))[0]["meter"]
     # a gateway's readings of a code that is not a meter: set aside
     sink = StoreSink(url, FACILITY)

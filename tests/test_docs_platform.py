@@ -30,6 +30,7 @@ COMMAND_DOCS = {
         "planning.md",
         "evaluation.md",
         "footprint-declarations.md",
+        "footprint-pact.md",
         "footprint-interchange.md",
     )
 }

@@ -140,6 +140,7 @@ def test_the_example_files_give_the_hand_worked_figures():
         ("battery: {manufacturer: a, model: b, plant: c, usable_energy_kwh: lots, service_years: 8}\n"
          "footprint_kg_co2e: {}\n", "x.yaml battery", "usable_energy_kwh", "must be a number"),
         ("battery: [\n", "x.yaml line 2", "file", "is not YAML"),
+        ("battery: {model: a, model: b}\n", "x.yaml line 1", "model", "is given twice"),
         ("battery: {made: 2026-13-01}\n", "x.yaml", "file", "is not YAML (month must be in 1..12)"),
     ],
 )  # fmt: skip

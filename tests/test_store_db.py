@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0014_equipment"
+HEAD = "0016_pact"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0014 add.
+    # The differences to the models are what 0002 to 0016 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -208,6 +208,13 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "login_attempt", "ix_login_attempt_at"),
         ("add_index", "meter", "ix_meter_node_id"),
         ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
+        ("add_index", "pact_access_token", "ix_pact_access_token_client_id"),
+        ("add_index", "pact_client", "ix_pact_client_organization_id"),
+        ("add_index", "pact_event", "ix_pact_event_organization_received"),
+        ("add_index", "pact_footprint", "ix_pact_footprint_organization_id"),
+        ("add_index", "pact_received_footprint", "ix_pact_received_footprint_organization_id"),
+        ("add_index", "pact_received_footprint", "ix_pact_received_footprint_remote_id"),
+        ("add_index", "pact_remote", "ix_pact_remote_organization_id"),
         ("add_index", "user_session", "ix_user_session_user_id"),
         ("add_table", "activity_meter", ""),
         ("add_table", "api_token", ""),
@@ -225,6 +232,12 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "meter_reading", ""),
         ("add_table", "meter_reading_conflict", ""),
         ("add_table", "node_day", ""),
+        ("add_table", "pact_access_token", ""),
+        ("add_table", "pact_client", ""),
+        ("add_table", "pact_event", ""),
+        ("add_table", "pact_footprint", ""),
+        ("add_table", "pact_received_footprint", ""),
+        ("add_table", "pact_remote", ""),
         ("add_table", "report_job", ""),
         ("add_table", "tariff_price", ""),
         ("add_table", "user_facility", ""),

@@ -52,6 +52,7 @@ def alpha_values(site) -> dict[str, str]:
         "letter_id": str(site.ids["letter_id"]),
         "token_id": str(site.ids["alpha-ingest_token_id"]),
         "username": "viewer_a",
+        "pf_id": "00000000-0000-0000-0000-000000000000",  # PACT: no footprint is published
     }
 
 

@@ -16,8 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from lingtan.accounting.engine import GWP_SETS, compute_inventory
 from lingtan.accounting.model import KINDS, Flow, Instrument, InventoryInput, Production, Source
 from lingtan.catalog import UnknownRegionError, resolve_region
@@ -25,6 +23,7 @@ from lingtan.errors import InputError, InputProblem, one_of, read_text_file
 from lingtan.factors import FAMILIES, FactorLibrary, read_factor_file, shipped_library
 from lingtan.i18n import N_, Message
 from lingtan.units import MAX_QUANTITY, UnitError, conversion_factor
+from lingtan.yamlinput import parse_yaml
 
 __all__ = ["load_calc_file", "parse_calc_document"]
 
@@ -100,60 +99,6 @@ _TOP = {
     "biomass_non_co2_in_total",
 }
 _INSTRUMENT_KINDS = ("gec", "green_power", "onsite_renewable")
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """YAML's safe loader that records a key given twice in one mapping.
-
-    YAML 1.2 requires keys to be unique, but PyYAML keeps the last value silently: a second
-    ``quantity`` in a source would replace the first unseen. Each repeat is recorded with its
-    line and the line of the first, so that the file is refused with all of them.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, int, Any]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in first:
-                    self.duplicates.append((line, first[key], key))
-                else:
-                    first[key] = line
-            except TypeError:  # an unhashable key: the constructor below reports it
-                continue
-        return super().construct_mapping(node, deep=deep)
-
-
-def _read_yaml(text: str, origin: str) -> Any:
-    """Parse YAML text, refusing duplicate keys with the file, line and key of each."""
-    loader = _StrictLoader(text)
-    try:
-        document = loader.get_single_data()
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise InputError(
-            [
-                InputProblem(
-                    Message("%(file)s line %(line)d", file=origin, line=line),
-                    str(key),
-                    key,
-                    Message(
-                        "is given twice in one mapping (first on line %(first)d); only the last "
-                        "value would be kept, so the file is refused",
-                        first=earlier,
-                    ),
-                )
-                for line, earlier, key in loader.duplicates
-            ],
-            origin=origin,
-        )
-    return document
 
 
 def _read_json(text: str, origin: str) -> Any:
@@ -768,9 +713,9 @@ def load_calc_file(path: str | Path) -> tuple[InventoryInput, FactorLibrary]:
     text = read_text_file(path, encoding="utf-8")
     try:
         document = (
-            _read_json(text, origin) if path.suffix.lower() == ".json" else _read_yaml(text, origin)
+            _read_json(text, origin) if path.suffix.lower() == ".json" else parse_yaml(text, origin)
         )
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(
             InputProblem(
                 origin,

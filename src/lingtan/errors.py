@@ -18,7 +18,6 @@ __all__ = [
     "Problems",
     "one_of",
     "read_text_file",
-    "read_yaml_file",
     "unreadable",
 ]
 
@@ -155,22 +154,6 @@ def read_text_file(path: str | Path, where: str | None = None, encoding: str = "
     except UnicodeDecodeError:
         problem = InputProblem(where, "file", where, Message("is not UTF-8 text"))
     raise InputError(problem, origin=where)
-
-
-def read_yaml_file(path: str | Path, where: str | None = None) -> Any:
-    """The data of a YAML file (:func:`read_text_file`), or an :class:`InputError` naming it
-    (``where``, default its path) and the line YAML stopped at."""
-    import yaml
-
-    where = str(path) if where is None else where
-    text = read_text_file(path, where)
-    try:
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2026-13-01
-        rule = Message("is not YAML (%(reason)s)", reason=str(exc).splitlines()[0])
-        mark = getattr(exc, "problem_mark", None)
-        place = f"{where} line {mark.line + 1}" if mark is not None else where
-        raise InputError(InputProblem(place, "file", where, rule), origin=where) from None
 
 
 class InputTooLargeError(InputError):

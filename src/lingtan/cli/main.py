@@ -95,6 +95,12 @@ COMMANDS = {
         "by scope (Scope 2 location- and market-based), energy, renewable share, intensity, "
         "monthly trend and progress to the target (CSV: the monthly trend).",
     ),
+    "pact": LazyCommand(
+        "lingtan.cli.pact",
+        "pact",
+        "PACT footprint exchange: publish product footprints to customers over lingtan's PACT "
+        "host, issue their client credentials, and pull suppliers' footprints from their hosts.",
+    ),
     "plan": LazyCommand(
         "lingtan.cli.plan",
         "plan",

@@ -443,10 +443,22 @@ def inventory_trace(ctx: click.Context, inventory_id: int, line: str) -> None:
 @click.command()
 @click.argument("inventory_id", type=int)
 @click.option(
-    "--format", "output_format", type=click.Choice(["xlsx", "json", "csv"]), required=True
+    "--format",
+    "output_format",
+    type=click.Choice(["xlsx", "json", "csv"]),
+    required=True,
+    help="What is exported: the report workbook, the snapshot or the lines.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), required=True, help="File written."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-CN", "en"]),
+    default="zh-CN",
+    show_default=True,
+    help="Language of the workbook.",
+)
 @click.pass_context
 @refusing_bad_input
 def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -> None:
@@ -469,10 +481,27 @@ def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -
 @click.command()
 @click.argument("inventory_id", type=int)
 @click.option(
-    "--output-dir", "-o", type=click.Path(file_okay=False), default="reports", show_default=True
+    "--output-dir",
+    "-o",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Directory the reports are written to.",
 )
-@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh-CN", "en"]))
-@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "xlsx"]))
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    type=click.Choice(["zh-CN", "en"]),
+    help="Language of the reports; repeatable (default: both).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "pdf", "xlsx"]),
+    help="Format of the reports; repeatable (default: all three).",
+)
 @click.pass_context
 @refusing_bad_input
 def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, read_yaml_file
+from lingtan.errors import InputError, InputProblem, Problems, one_of
 from lingtan.i18n import Message
+from lingtan.yamlinput import read_yaml_file
 
 __all__ = ["FACTS", "KINDS", "Fact", "FactValue", "read_facts", "read_facts_file"]
 

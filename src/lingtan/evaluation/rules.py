@@ -35,9 +35,10 @@ from typing import Any
 
 import yaml
 
-from lingtan.errors import InputError, InputProblem, Problems, one_of, read_yaml_file
+from lingtan.errors import InputError, InputProblem, Problems, one_of
 from lingtan.evaluation.facts import FACTS
 from lingtan.i18n import Message
+from lingtan.yamlinput import read_yaml_file
 
 __all__ = [
     "OPERATORS",

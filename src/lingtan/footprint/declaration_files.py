@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from lingtan.cells import xlsx_text
-from lingtan.errors import InputError, InputProblem, read_yaml_file
+from lingtan.errors import InputError, InputProblem
 from lingtan.footprint.declarations import (
     BatteryDeclaration,
     BatteryModel,
@@ -61,6 +61,7 @@ from lingtan.footprint.declarations import (
     cbam_line,
 )
 from lingtan.i18n import NP_, Message
+from lingtan.yamlinput import read_yaml_file
 
 __all__ = [
     "CbamCommunication",

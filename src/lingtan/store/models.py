@@ -50,6 +50,12 @@ __all__ = [
     "MeterReading",
     "MeterReadingConflict",
     "Organization",
+    "PactAccessToken",
+    "PactClient",
+    "PactEvent",
+    "PactFootprint",
+    "PactReceivedFootprint",
+    "PactRemote",
     "Product",
     "ProductionRecord",
     "ProductionUnit",
@@ -741,3 +747,118 @@ class Equipment(Base):
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+# --- PACT exchange (issue 15) ---------------------------------------------------------------
+
+
+class PactFootprint(Base):
+    """A ProductFootprint an organization publishes to its customers over its PACT host.
+
+    ``document`` is the v3 JSON as served (immutable: a change is a new footprint with a new
+    ``pf_id``, the old one then ``Deprecated``). The validity period is kept in columns for
+    the host's ``validOn``/``validAfter``/``validBefore`` filters.
+    """
+
+    __tablename__ = "pact_footprint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    pf_id: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    validity_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    validity_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class PactClient(Base):
+    """A customer's system allowed to read an organization's published footprints: OAuth2
+    client credentials of the organization's PACT host. Only the secret's SHA-256 is kept."""
+
+    __tablename__ = "pact_client"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PactAccessToken(Base):
+    """A bearer token issued at ``/auth/token`` to a :class:`PactClient` (SHA-256 only)."""
+
+    __tablename__ = "pact_access_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("pact_client.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PactRemote(Base):
+    """Another company's PACT host: a supplier's, to pull footprints from, or a customer's,
+    to answer its footprint requests. Its base URL, the URL authentication is under (often
+    the same) and the client credentials that company gave; the secret is kept as given,
+    since lingtan must present it."""
+
+    __tablename__ = "pact_remote"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    base_url: Mapped[str] = mapped_column(Text)
+    auth_base_url: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret: Mapped[str] = mapped_column(Text)
+    api_version: Mapped[str] = mapped_column(String(10))  # "3" or "2"
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PactReceivedFootprint(Base):
+    """A supplier's footprint pulled from its host (``remote_id``) or read from a file: the
+    document as received and the figures :class:`lingtan.footprint.model.SupplierFootprint`
+    keeps of it."""
+
+    __tablename__ = "pact_received_footprint"
+    __table_args__ = (UniqueConstraint("organization_id", "pf_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    remote_id: Mapped[int | None] = mapped_column(ForeignKey("pact_remote.id"), index=True)
+    pf_id: Mapped[str] = mapped_column(String(36))
+    spec_version: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))
+    company_name: Mapped[str] = mapped_column(String(200))
+    product_name: Mapped[str] = mapped_column(String(200))
+    declared_unit: Mapped[str] = mapped_column(String(30))
+    pcf_excluding_biogenic_kgco2e: Mapped[float] = mapped_column(Float)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_from: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class PactEvent(Base):
+    """A CloudEvent received at ``/3/events`` or sent to another host, kept as it was."""
+
+    __tablename__ = "pact_event"
+    __table_args__ = (Index("ix_pact_event_organization_received", "organization_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    direction: Mapped[str] = mapped_column(String(10))  # "received" or "sent"
+    event_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("pact_client.id"))
+    state: Mapped[str] = mapped_column(String(20))  # "open", "fulfilled", "rejected", "noted"
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -39,6 +39,7 @@ from lingtan.web import (
     api_energy,
     api_nodes,
     api_overview,
+    api_pact,
     api_reconciliation,
     api_reports,
     pages,
@@ -95,6 +96,7 @@ ROUTERS = (
     api_overview.router,
     api_reconciliation.router,
     api_reports.router,
+    api_pact.router,
 )
 
 
