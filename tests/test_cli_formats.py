@@ -27,6 +27,8 @@ from lingtan.metering.reading import Reading
 LISTINGS = {
     "footprint battery": ["examples/footprint/battery-declaration.yaml"],
     "footprint cbam": ["examples/footprint/cbam-communication.yaml"],
+    "footprint import-jsonld": ["examples/footprint/background-illustrative.zip"],
+    "footprint import-brightway": ["examples/footprint/background-illustrative-brightway.json"],
     "calc": ["examples/demo-cell-plant.yaml"],
     "factors list": [],
     "factors show": ["natural_gas"],

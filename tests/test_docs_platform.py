@@ -32,6 +32,7 @@ COMMAND_DOCS = {
         "footprint-declarations.md",
         "footprint-pact.md",
         "footprint-study.md",
+        "footprint-interchange.md",
     )
 }
 

@@ -293,3 +293,128 @@ def footprint_cbam(communication_file: str, xlsx_file: str | None, output: str) 
 
 def _cbam_all() -> tuple[Column, ...]:
     return tuple(Column(key, heading[1]) for key, heading in CBAM_COLUMNS)
+
+
+_BACKGROUND_COLUMNS = (
+    Column("process"),
+    Column("name"),
+    Column("production", digits=4),
+    Column("unit"),
+    Column("inputs", digits=0),
+    Column("direct_kg_co2e", "direct kg CO2e", 4),
+    Column("unlinked", "unlinked inputs", 0),
+)
+
+
+@footprint.command("import-jsonld")
+@click.argument("zip_file", metavar="ZIP", type=click.Path(dir_okay=False))
+@click.option(
+    "--gwp",
+    "gwp",
+    default="ipcc-ar6",
+    show_default=True,
+    help="The GWP set of lingtan's factor library the dataset's gases are counted with.",
+)
+@format_option
+@refusing_bad_input
+def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
+    """Read background datasets from an openLCA JSON-LD zip (olca-schema 2): its processes
+    with their inputs linked, their greenhouse gases in kg CO2e by kind, the inputs without a
+    provider (cut off) and the elementary flows without a GWP. Nothing is stored."""
+    from lingtan.footprint.jsonld import read_jsonld  # the CLI starts without olca-schema
+
+    _background_summary(read_jsonld(zip_file, gwp=gwp), zip_file, output)
+
+
+@footprint.command("import-brightway")
+@click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--gwp",
+    "gwp",
+    default="ipcc-ar6",
+    show_default=True,
+    help="The GWP set of lingtan's factor library the dataset's gases are counted with.",
+)
+@format_option
+@refusing_bad_input
+def footprint_import_brightway(export_file: str, gwp: str, output: str) -> None:
+    """Read background datasets from a Brightway export (bw2data's nodes and edges as JSON):
+    its processes with their inputs linked, their greenhouse gases in kg CO2e by kind, the
+    inputs without a provider (cut off) and the elementary flows without a GWP. Nothing is
+    stored."""
+    from lingtan.footprint.brightway import read_brightway_json
+
+    _background_summary(read_brightway_json(export_file, gwp=gwp), export_file, output)
+
+
+def _background_summary(imported: Any, data_file: str, output: str) -> None:
+    """Print what a background import read: a row per process, the report in JSON."""
+    system, report = imported.system, imported.report
+    lang = language()
+    unlinked: dict[str, int] = {}
+    for item in report.unlinked:
+        unlinked[item.process] = unlinked.get(item.process, 0) + 1
+    rows = [
+        {
+            "process": process.code,
+            "name": process.name,
+            "production": process.production,
+            "unit": process.unit,
+            "inputs": sum(not e.biosphere for e in process.exchanges),
+            "direct_kg_co2e": sum(e.amount for e in process.exchanges if e.biosphere),
+            "unlinked": unlinked.get(process.code, 0),
+        }
+        for process in system.processes
+    ]
+    title = message(
+        Message(
+            "%(file)s: %(processes)s processes, %(unlinked)s unlinked inputs cut off, "
+            "%(uncharacterised)s elementary flows without a GWP (%(gwp)s)",
+            file=Path(data_file).name,
+            processes=len(system.processes),
+            unlinked=len(report.unlinked),
+            uncharacterised=len(report.uncharacterised),
+            gwp=report.gwp_set,
+        ),
+        lang,
+    )
+    document = {
+        "file": Path(data_file).name,
+        "gwp_set": report.gwp_set,
+        "entities": report.entities,
+        "processes": rows,
+        "flows": [
+            {"flow": f.code, "name": f.name, "unit": f.unit, "kind": f.kind} for f in system.flows
+        ],
+        "unlinked": [
+            {
+                "process": u.process,
+                "flow": u.flow,
+                "name": u.flow_name,
+                "amount": u.amount,
+                "unit": u.unit,
+                "reason": message(u.reason, lang),
+            }
+            for u in report.unlinked
+        ],
+        "conversions": [
+            {
+                "process": c.process,
+                "flow": c.flow_name,
+                "amount": c.amount,
+                "unit": c.unit,
+                "to_unit": c.to_unit,
+                "factor": c.factor,
+            }
+            for c in report.conversions
+        ],
+        "formulas": [
+            {"process": f.process, "flow": f.flow_name, "formula": f.formula, "amount": f.amount}
+            for f in report.formulas
+        ],
+        "uncharacterised": [
+            {"flow": u.flow, "name": u.name, "compartment": u.compartment, "exchanges": u.exchanges}
+            for u in report.uncharacterised
+        ],
+    }
+    emit(rows, _BACKGROUND_COLUMNS, output, title=title, document=document)
