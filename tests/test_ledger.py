@@ -121,7 +121,7 @@ def test_a_serial_retired_twice_is_refused_naming_the_earlier_retirement(site):
     write(site, [GEC], [retire("GEC-A", 10, "GEC2025JS000001..000010")])
     error = refused(site, movements=[retire("GEC-A", 6, "GEC2025JS000005..000010")])
     text = str(error)
-    assert "GEC2025JS000005..000010" in text and "retire 1 of holding GEC-A" in text
+    assert "GEC2025JS000005..000010" in text and "entry 1 (retire) of holding GEC-A" in text
     assert "no double counting" in text
 
 

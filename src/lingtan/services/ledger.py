@@ -397,9 +397,8 @@ def _add_movement(
     balance = _balance(session, asset)
     if item.quantity > balance + _EPS:
         rule = Message(
-            "%(action)s of %(quantity)s %(unit)s is more than the balance of %(label)s: "
+            "%(quantity)s %(unit)s is more than the balance of %(label)s: "
             "%(balance)s %(unit)s (rule: never more than held)",
-            action=item.action,
             quantity=f"{item.quantity:g}",
             unit=asset.unit,
             label=label,
@@ -488,7 +487,7 @@ def _add_movement(
             assert earlier is not None
             if other.organization_id == facility.organization_id:
                 then = Message(
-                    "%(action)s %(id)s of holding %(code)s on %(day)s",
+                    "entry %(id)s (%(action)s) of holding %(code)s on %(day)s",
                     action=earlier.action,
                     id=earlier.id,
                     code=other.code,
