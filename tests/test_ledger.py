@@ -403,3 +403,20 @@ def test_the_api_lists_and_imports_within_the_organization(site, tmp_path):
     error = assert_error(clash, 422)
     assert "another organization" in clash.text and error["problems"]
     assert counts(site) == before
+
+
+def test_the_example_ledger_file_imports(site):
+    from pathlib import Path
+
+    from lingtan.imports.ledger import read_ledger_file
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "ledger.csv"
+    holdings, movements = read_ledger_file(path)
+    with session_scope(site.engine) as session:
+        facility = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        done = write_ledger(
+            session, facility, holdings, movements, evidence=EvidenceStore(site.evidence_dir),
+            actor="tester", source_file=path,
+        )  # fmt: skip
+    assert (len(done.assets_added), len(done.entries_added)) == (3, 4)
+    assert balances(site)["GEC-A"]["balance"] == 700
