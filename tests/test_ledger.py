@@ -84,6 +84,7 @@ def test_months_after_the_end_of_a_period():
 
 def test_balances_by_hand(site):
     write(site, [GEC, CONTRACT, CCER])
+    assert {r["status"] for r in balances(site).values()} == {"held"}
     moves = [
         retire("GEC-A", 600, "GEC2025JS000001..000600"),
         MovementIn("GEC-A", "transfer", 100, date(2025, 5, 1), serial="GEC2025JS000601..000700",
@@ -101,6 +102,7 @@ def test_balances_by_hand(site):
     assert (found["GEC-A"]["cancelled"], found["GEC-A"]["balance"]) == (1, 299)
     assert found["GP-2025"]["balance"] == 800  # 5000 - 4200 MWh
     assert found["CCER-1"]["balance"] == 50 and found["CCER-1"]["unit"] == "tCO2e"
+    assert (found["GEC-A"]["status"], found["CCER-1"]["status"]) == ("partial", "partial")
     # every holding and every movement audited, with the serials
     with site.engine.connect() as c:
         audited = c.execute(
@@ -160,6 +162,7 @@ def test_transferred_serials_can_be_acquired_and_retired_by_the_buyer(site):
     )  # fmt: skip
     write(site, [bought], [retire("FROM-ALPHA", 100, "GEC2025JS000001..000100")], "BETA-PLANT")
     assert balances(site, "BETA-PLANT")["FROM-ALPHA"]["balance"] == 0
+    assert balances(site, "BETA-PLANT")["FROM-ALPHA"]["status"] == "none_left"
     # alpha cannot retire what it transferred
     text = str(refused(site, movements=[retire("GEC-A", 1, "GEC2025JS000050")]))
     assert "transfer" in text

@@ -33,6 +33,7 @@ _BALANCE_COLUMNS = (
     Column("cancelled", digits=3),
     Column("balance", digits=3),
     Column("unit"),
+    Column("status", names="ledger.status"),
 )
 _ENTRY_COLUMNS = (
     Column("on_date", "date"),

@@ -336,6 +336,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "gec": NP_("ledger.kind", "green electricity certificate (GEC)"),
         "green_power": NP_("ledger.kind", "green power trading contract"),
     },
+    "ledger.status": {
+        "held": NP_("ledger.status", "held"),
+        "none_left": NP_("ledger.status", "none left"),
+        "partial": NP_("ledger.status", "partly used"),
+    },
     "ledger.action": {
         "acquire": NP_("ledger.action", "acquisition"),
         "cancel": NP_("ledger.action", "cancellation"),

@@ -673,7 +673,8 @@ def asset_balances(
     session: Session, organization_id: int, facility_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Every holding of the organization (held by ``facility_id`` when given) with what it
-    acquired, transferred, retired and cancelled, and its balance, in its unit."""
+    acquired, transferred, retired and cancelled, its balance, in its unit, and its status:
+    ``held`` (nothing has left it), ``partial`` (some has) or ``none_left`` (balance 0)."""
     query = sa.select(CarbonAsset).where(CarbonAsset.organization_id == organization_id)
     if facility_id is not None:
         query = query.where(CarbonAsset.facility_id == facility_id)
@@ -688,6 +689,8 @@ def asset_balances(
     rows = []
     for asset in assets:
         out = moved[asset.id]
+        balance = asset.quantity - math.fsum(out.values())
+        status = "held" if balance >= asset.quantity - _EPS else "partial"
         rows.append(
             {
                 "asset": asset.code,
@@ -703,7 +706,8 @@ def asset_balances(
                 "transferred": out["transfer"],
                 "retired": out["retire"],
                 "cancelled": out["cancel"],
-                "balance": asset.quantity - math.fsum(out.values()),
+                "balance": balance,
+                "status": "none_left" if balance <= _EPS else status,
             }
         )
     return rows

@@ -42,6 +42,7 @@ class HoldingOut(BaseModel):
     retired: float
     cancelled: float
     balance: float
+    status: str = Field(description="held, partial (some has left it) or none_left.")
 
 
 class EntryOut(BaseModel):
