@@ -423,3 +423,10 @@ def test_the_example_ledger_file_imports(site):
         )  # fmt: skip
     assert (len(done.assets_added), len(done.entries_added)) == (3, 4)
     assert balances(site)["GEC-A"]["balance"] == 700
+
+
+def test_a_text_longer_than_its_column_is_refused(site):
+    long = HoldingIn("X" * 101, "credit", 1, *Y25, date(2025, 1, 1))
+    assert "must be at most 100 characters" in str(refused(site, [long]))
+    serial = HoldingIn("LONG", "credit", 1, *Y25, date(2025, 1, 1), serial="S" * 201)
+    assert "must be at most 200 characters" in str(refused(site, [serial]))

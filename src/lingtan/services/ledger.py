@@ -85,12 +85,38 @@ class LedgerWrite:
     batch_id: int | None = None
 
 
+#: The longest text of each field the store keeps (its column's length).
+_LENGTHS = {
+    "code": 100, "asset": 100, "issuing_registry": 200, "project": 200, "technology": 40,
+    "methodology": 200, "counterpart": 200, "claim": 200, "facility": 100,
+}  # fmt: skip
+_SERIAL_LENGTH = 200
+
+
+def _too_long(item: HoldingIn | MovementIn, problems: Problems) -> bool:
+    """Record every text of ``item`` longer than its column holds; True if there was one."""
+    found = False
+    for name, limit in _LENGTHS.items():
+        value = getattr(item, name, None)
+        if isinstance(value, str) and len(value) > limit:
+            rule = Message("must be at most %(limit)s characters", limit=limit)
+            problems.append(InputProblem(item.where, name, value, rule))
+            found = True
+    return found
+
+
 def _ranges(text: str, where: Any, name: str, problems: Problems) -> list[SerialRange] | None:
     try:
-        return parse_serials(text)
+        ranges = parse_serials(text)
     except ValueError as exc:
         problems.append(InputProblem(where, name, text, exc.args[0]))
         return None
+    for serial in ranges:
+        if len(serial.text) > _SERIAL_LENGTH:
+            rule = Message("must be at most %(limit)s characters", limit=_SERIAL_LENGTH)
+            problems.append(InputProblem(where, name, serial.text, rule))
+            return None
+    return ranges
 
 
 def _overlapping(session: Session, serial: SerialRange, roles: tuple[str, ...]) -> list[Any]:
@@ -165,6 +191,8 @@ def _add_holding(
 ) -> CarbonAsset | bool | None:
     """The new holding (flushed), None after recording its problems, False when stored."""
     where = item.where
+    if _too_long(item, problems):
+        return None
     stored = session.scalars(
         sa.select(CarbonAsset).where(
             CarbonAsset.organization_id == facility.organization_id,
@@ -337,6 +365,8 @@ def _add_movement(
 ) -> LedgerEntry | bool | None:
     """The new entry (flushed), None after recording its problems, False when stored."""
     where = item.where
+    if _too_long(item, problems):
+        return None
     asset = session.scalars(
         sa.select(CarbonAsset).where(
             CarbonAsset.organization_id == facility.organization_id,
