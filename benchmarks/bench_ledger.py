@@ -78,6 +78,12 @@ def build(engine: sa.Engine, holdings: int, per: int) -> None:
         session.execute(sa.insert(CarbonAsset.__table__), assets)
         session.execute(sa.insert(LedgerEntry.__table__), entries)
         session.execute(sa.insert(LedgerSerial.__table__), serials)
+        if engine.dialect.name == "postgresql":  # the ids were given: move the sequences on
+            for table in ("carbon_asset", "ledger_entry"):
+                session.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                ))  # fmt: skip
 
 
 def main() -> None:
