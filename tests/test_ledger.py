@@ -430,3 +430,45 @@ def test_a_text_longer_than_its_column_is_refused(site):
     assert "must be at most 100 characters" in str(refused(site, [long]))
     serial = HoldingIn("LONG", "credit", 1, *Y25, date(2025, 1, 1), serial="S" * 201)
     assert "must be at most 200 characters" in str(refused(site, [serial]))
+
+
+def test_evaluate_reads_the_facts_from_the_store_and_a_file_adds_declarations(
+    site, lingtan_cli, tmp_path
+):
+    import json
+
+    from lingtan.services import inventory as inventories
+
+    import_file(site, tmp_path, LEDGER_CSV)
+    with session_scope(site.engine) as session:
+        alpha = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        totals = inventories.compute(session, alpha, *Y25, actor="t", lock=True).result["totals"]
+    residual = totals["scope1_tco2e"] + totals["scope2_market_tco2e"]
+    args = ("evaluate", "--facility", "ALPHA-PLANT", "--period", "2025", "--scheme",
+            "suzhou-2026", "--format", "json")  # fmt: skip
+    document = json.loads(lingtan_cli(*args).stdout)
+    offset = next(c for c in document["criteria"] if c["id"] == "offset-100")
+    assert offset["status"] == "fail" and offset["value"] == 50
+    assert offset["threshold"] == pytest.approx(residual)
+    assert offset["gap"] == pytest.approx(residual - 50)
+    assert offset["evidence"] == "ledger entries " + ", ".join(
+        str(e["entry"])
+        for e in document["facts_from_store"]["lineage"]["offset_retired_tco2e"]["ledger_entries"]
+    )
+    green = next(c for c in document["criteria"] if c["id"] == "green-factory")
+    assert green["status"] == "unable_to_judge"
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(
+        "facts:\n  green_factory_status: {value: provincial, evidence: list 2024 row 3}\n",
+        encoding="utf-8",
+    )
+    document = json.loads(lingtan_cli(*args, declared).stdout)
+    green = next(c for c in document["criteria"] if c["id"] == "green-factory")
+    assert green["status"] == "pass" and document["facts_file"] == "declared.yaml"
+    both = tmp_path / "both.yaml"
+    both.write_text("facts:\n  offset_retired_tco2e: 99999\n", encoding="utf-8")
+    refused_run = lingtan_cli(*args, both, code=2)
+    assert "computed from the database" in refused_run.stderr and refused_run.stdout == ""
+    alone = lingtan_cli("evaluate", "--facility", "ALPHA-PLANT", "--scheme", "suzhou-2026",
+                        code=2)  # fmt: skip
+    assert "--facility and --period go together" in alone.stderr
