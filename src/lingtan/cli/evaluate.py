@@ -25,6 +25,7 @@ from lingtan.cli.common import (
     language,
     message,
     name_of,
+    open_store,
     refusing_bad_input,
 )
 from lingtan.errors import InputError, InputProblem, one_of
@@ -291,7 +292,6 @@ def evaluate_facts(
 
 
 def _stored_facts(ctx: click.Context, facility: str, year: int) -> StoreFacts:
-    from lingtan.cli.common import open_store
     from lingtan.imports.load import facility_by_code
     from lingtan.services.ledger_facts import facts_from_store
 
