@@ -64,6 +64,8 @@ LISTINGS = {
     "evaluate facts": ["examples/evaluation-facts.yaml", "--scheme", "suzhou-2026"],
     "evaluate schemes": [],
     "evaluate match": ["examples/evaluation-consumption.csv", "examples/evaluation-supply.csv"],
+    "ledger balance": [],
+    "ledger list": ["--year", "2025"],
     "overview": ["--year", "2025"],
     "target show": [],
     "users list": [],

@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0016_pact"
+HEAD = "0017_ledger"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0016 add.
+    # The differences to the models are what 0002 to 0017 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -203,9 +203,14 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_fk", "instrument", "evidence_id"),
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "bom_line", "ix_bom_line_product_id"),
+        ("add_index", "carbon_asset", "ix_carbon_asset_facility_id"),
         ("add_index", "equipment", "ix_equipment_node_id"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
+        ("add_index", "ledger_entry", "ix_ledger_entry_asset_id"),
+        ("add_index", "ledger_entry", "ix_ledger_entry_facility_id"),
+        ("add_index", "ledger_serial", "ix_ledger_serial_asset_id"),
+        ("add_index", "ledger_serial", "ix_ledger_serial_range"),
         ("add_index", "login_attempt", "ix_login_attempt_at"),
         ("add_index", "meter", "ix_meter_node_id"),
         ("add_index", "meter_reading_conflict", "ix_meter_reading_conflict_meter_ts"),
@@ -221,10 +226,13 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "api_token", ""),
         ("add_table", "app_user", ""),
         ("add_table", "bom_line", ""),
+        ("add_table", "carbon_asset", ""),
         ("add_table", "equipment", ""),
         ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
         ("add_table", "ingest_dead_letter", ""),
+        ("add_table", "ledger_entry", ""),
+        ("add_table", "ledger_serial", ""),
         ("add_table", "login_attempt", ""),
         ("add_table", "meter", ""),
         ("add_table", "meter_budget", ""),

@@ -2,16 +2,18 @@
 (the same as ``lingtan evaluate facts``), ``lingtan evaluate schemes`` and ``lingtan evaluate
 match CONSUMPTION SUPPLY``.
 
-They read files only (no database): a facts file (YAML), a user's rule set (``--rules``), the
-series files of the hourly matching (CSV). Refused input exits with status 2, every problem on
-stderr and nothing on stdout.
+They read files — a facts file (YAML), a user's rule set (``--rules``), the series files of
+the hourly matching (CSV) — and, with ``--facility`` and ``--period``, the facts lingtan
+computes from the database (:func:`lingtan.services.ledger_facts.facts_from_store`: the
+carbon-asset ledger and the year's inventory). Refused input exits with status 2, every problem
+on stderr and nothing on stdout.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +25,7 @@ from lingtan.cli.common import (
     language,
     message,
     name_of,
+    open_store,
     refusing_bad_input,
 )
 from lingtan.errors import InputError, InputProblem, one_of
@@ -31,6 +34,9 @@ from lingtan.evaluation.facts import FactValue, read_facts_file
 from lingtan.evaluation.matching import HourlyMatch, hourly_match, read_series_file
 from lingtan.evaluation.rules import RuleSet, read_rule_file, shipped_rule_set, shipped_rule_sets
 from lingtan.i18n import NP_, Message
+
+if TYPE_CHECKING:
+    from lingtan.services.ledger_facts import StoreFacts
 
 __all__ = ["evaluate_group"]
 
@@ -176,8 +182,14 @@ def _rule_set(scheme: str | None, rules_file: str | None) -> RuleSet:
 
 
 @evaluate_group.command("facts")
-@click.argument("facts_file", metavar="FACTS", type=click.Path(dir_okay=False))
+@click.argument("facts_file", metavar="[FACTS]", required=False, type=click.Path(dir_okay=False))
 @click.option("--scheme", help="The scheme to judge against (lingtan evaluate schemes).")
+@click.option(
+    "--facility",
+    help="With --period: compute the facts of this facility from the database (the ledger "
+    "and the year's inventory); a FACTS file then adds the declarations.",
+)
+@click.option("--period", type=int, help="The calendar year of --facility's facts.")
 @click.option(
     "--rules",
     "rules_file",
@@ -199,19 +211,40 @@ def _rule_set(scheme: str | None, rules_file: str | None) -> RuleSet:
     help="The carbon-free supply series of --consumption.",
 )
 @format_option
+@click.pass_context
 @refusing_bad_input
 def evaluate_facts(
-    facts_file: str,
+    ctx: click.Context,
+    facts_file: str | None,
     scheme: str | None,
+    facility: str | None,
+    period: int | None,
     rules_file: str | None,
     consumption_file: str | None,
     supply_file: str | None,
     output: str,
 ):
-    """Judge the facts of FACTS (YAML) against a scheme's criteria: pass, fail or unable to
-    judge, the figure used, the threshold, the reason and, for a failure, the gap in numbers."""
+    """Judge the facts of FACTS (YAML), or of --facility's --period from the database, against
+    a scheme's criteria: pass, fail or unable to judge, the figure used, the threshold, the
+    reason and, for a failure, the gap in numbers."""
     rules = _rule_set(scheme, rules_file)
-    facts = read_facts_file(facts_file)
+    if (facility is None) != (period is None):
+        option = "--period" if period is None else "--facility"
+        rule = Message("--facility and --period go together")
+        raise InputError(InputProblem(option, option.strip("-"), None, rule))
+    if facts_file is None and facility is None:
+        rule = Message("give a facts file, or --facility and --period")
+        raise InputError(InputProblem("FACTS", "file", None, rule))
+    facts = read_facts_file(facts_file) if facts_file is not None else {}
+    stored = None
+    if facility is not None and period is not None:
+        stored = _stored_facts(ctx, facility, period)
+        both = sorted(set(facts) & set(stored.facts))
+        if both:
+            rule = Message("is given by the facts file and computed from the database")
+            where = Path(facts_file).name if facts_file else "FACTS"
+            raise InputError(InputProblem(where, both[0], facts[both[0]].value, rule))
+        facts = {**stored.facts, **facts}
     if (consumption_file is None) != (supply_file is None):
         option = "--supply" if supply_file is None else "--consumption"
         rule = Message("--consumption and --supply go together")
@@ -220,7 +253,8 @@ def evaluate_facts(
         if MATCHED in facts:
             rule = Message("is given by the facts file and by --consumption and --supply")
             value = facts[MATCHED].value
-            raise InputError(InputProblem(Path(facts_file).name, MATCHED, value, rule))
+            where = Path(facts_file).name if facts_file else MATCHED
+            raise InputError(InputProblem(where, MATCHED, value, rule))
         matched = _match(consumption_file, supply_file)
         source = f"{Path(consumption_file).name}, {Path(supply_file).name}"
         facts = {**facts, MATCHED: FactValue(matched.hourly_share_pct, source)}
@@ -237,7 +271,17 @@ def evaluate_facts(
         ),
         lang,
     )
-    document = {**evaluation.as_dict(), "facts_file": Path(facts_file).name}
+    document = {
+        **evaluation.as_dict(),
+        "facts_file": Path(facts_file).name if facts_file else None,
+    }
+    if stored is not None:
+        document["facts_from_store"] = {
+            "facility": facility,
+            "period": str(period),
+            "inventory_id": stored.inventory_id,
+            "lineage": stored.lineage,
+        }
     emit(
         _criterion_rows(evaluation, output, lang),
         _CRITERION_COLUMNS,
@@ -245,6 +289,14 @@ def evaluate_facts(
         title=title,
         document=document,
     )
+
+
+def _stored_facts(ctx: click.Context, facility: str, year: int) -> StoreFacts:
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.ledger_facts import facts_from_store
+
+    with open_store(ctx, read_only=True) as (session, _):
+        return facts_from_store(session, facility_by_code(session, facility), year)
 
 
 @evaluate_group.command("schemes")

@@ -84,6 +84,13 @@ COMMANDS = {
     "inventory": LazyCommand(
         _PLATFORM, "inventory_group", "Compute, lock, restate, compare and trace inventories."
     ),
+    "ledger": LazyCommand(
+        "lingtan.cli.ledger",
+        "ledger_group",
+        "The carbon-asset ledger: green electricity certificates (GEC), green power contracts "
+        "and carbon credits held, transferred, retired and cancelled, with every double count "
+        "refused.",
+    ),
     "meters": LazyCommand(
         "lingtan.cli.metering",
         "meters",

@@ -241,6 +241,19 @@ def import_bom(ctx: click.Context, file: str, facility: str | None) -> None:
     )
 
 
+@import_group.command("ledger")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def import_ledger(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the carbon-asset ledger file FILE (.xlsx or .csv), all or nothing (the same as
+    lingtan ledger import)."""
+    from lingtan.cli.ledger import import_ledger_file
+
+    import_ledger_file(ctx, file, facility)
+
+
 def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):
     for attempt in range(3):
         try:

@@ -6,7 +6,8 @@ diesel from the monthly fuel ledger, refrigerant top-ups from maintenance record
 one estimated month, rooftop PV bought from its third-party owner, a batch of green
 certificates, monthly cell output) -- then imports it, adds the plant's metering tree with a
 year of 15-minute readings that agree with the bills (:mod:`lingtan.demo.metering`) and its
-equipment register on that tree (:mod:`lingtan.demo.equipment`), computes
+equipment register on that tree (:mod:`lingtan.demo.equipment`) and its carbon-asset ledger
+(:mod:`lingtan.demo.ledger`: GECs, a green power contract, CCER credits), computes
 and locks the inventory and writes the reports (the XLSX only where no CJK font is installed
 for the HTML and PDF). The quantities are invented but of a realistic
 size and seasonality.
@@ -22,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from lingtan.demo.equipment import build_equipment
+from lingtan.demo.ledger import build_ledger
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
 from lingtan.demo.tariff import build_tariff
 from lingtan.imports.load import facility_by_code, import_file
@@ -227,6 +229,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
         build_tariff(root / "meters", engine, FACILITY)
         build_equipment(root / "equipment", engine, FACILITY, store)
+        build_ledger(root / "ledger", engine, FACILITY, store)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True

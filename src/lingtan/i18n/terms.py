@@ -61,6 +61,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "activity_record": NP_("audit.entity", "activity record"),
         "api_token": NP_("audit.entity", "API token"),
         "app_user": NP_("audit.entity", "user"),
+        "carbon_asset": NP_("audit.entity", "carbon asset"),
         "equipment": NP_("audit.entity", "equipment register"),
         "evidence": NP_("audit.entity", "evidence file"),
         "facility": NP_("audit.entity", "facility"),
@@ -68,6 +69,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "factor_set": NP_("audit.entity", "factor set"),
         "import_batch": NP_("audit.entity", "import batch"),
         "inventory": NP_("audit.entity", "inventory"),
+        "ledger_entry": NP_("audit.entity", "ledger entry"),
         "meter": NP_("audit.entity", "meter"),
         "meter_budget": NP_("audit.entity", "meter budget"),
         "meter_node": NP_("audit.entity", "metering node"),
@@ -334,5 +336,22 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "distribution": NP_("footprint.stage", "distribution"),
         "use": NP_("footprint.stage", "use"),
         "end_of_life": NP_("footprint.stage", "end of life"),
+    },
+    "ledger.kind": {
+        "ccer": NP_("ledger.kind", "CCER"),
+        "credit": NP_("ledger.kind", "other carbon credit"),
+        "gec": NP_("ledger.kind", "green electricity certificate (GEC)"),
+        "green_power": NP_("ledger.kind", "green power trading contract"),
+    },
+    "ledger.status": {
+        "held": NP_("ledger.status", "held"),
+        "none_left": NP_("ledger.status", "none left"),
+        "partial": NP_("ledger.status", "partly used"),
+    },
+    "ledger.action": {
+        "acquire": NP_("ledger.action", "acquisition"),
+        "cancel": NP_("ledger.action", "cancellation"),
+        "retire": NP_("ledger.action", "retirement"),
+        "transfer": NP_("ledger.action", "transfer"),
     },
 }

@@ -36,6 +36,7 @@ __all__ = [
     "AppUser",
     "AuditEntry",
     "Base",
+    "CarbonAsset",
     "CustomFactorSet",
     "Equipment",
     "Evidence",
@@ -44,6 +45,8 @@ __all__ = [
     "ImportBatch",
     "Instrument",
     "Inventory",
+    "LedgerEntry",
+    "LedgerSerial",
     "LoginAttempt",
     "Meter",
     "MeterNode",
@@ -902,3 +905,97 @@ class BomLine(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+# --- The carbon-asset ledger (issue 14) -----------------------------------------------------
+
+
+class CarbonAsset(Base):
+    """A holding of the carbon-asset ledger (碳资产台账): a batch of green electricity
+    certificates (``gec``, 绿证), a green power trading contract (``green_power``, 绿电交易),
+    CCER credits (``ccer``) or credits of another standard (``credit``), held by a facility of
+    an organization (:mod:`lingtan.services.ledger`).
+
+    ``quantity`` is what was acquired, in ``unit`` (MWh for certificates and contracts, tCO2e
+    for credits); ``serial`` the serials as written (:func:`lingtan.accounting.serials.
+    parse_serials`); ``certificates`` the serials of the GECs bundled with a contract.
+    ``period_start`` / ``period_end`` are the generation period of a certificate, the delivery
+    period of a contract or the vintage (reduction period) of a credit. Its serial ranges are
+    rows of :class:`LedgerSerial`; what happened to it, rows of :class:`LedgerEntry`.
+    """
+
+    __tablename__ = "carbon_asset"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(10))
+    serial: Mapped[str | None] = mapped_column(Text)
+    certificates: Mapped[str | None] = mapped_column(Text)
+    issuing_registry: Mapped[str] = mapped_column(String(200), default="")
+    project: Mapped[str] = mapped_column(String(200), default="")
+    technology: Mapped[str] = mapped_column(String(40), default="")
+    methodology: Mapped[str] = mapped_column(String(200), default="")
+    counterpart: Mapped[str] = mapped_column(String(200), default="")
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    acquired_on: Mapped[date] = mapped_column(Date)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    evidence: Mapped[Evidence | None] = relationship()
+
+
+class LedgerEntry(Base):
+    """A movement of a holding: ``transfer`` (sold or given away, to ``counterpart``),
+    ``retire`` (注销/核销, for ``facility_id``, the claim period ``period_start`` to
+    ``period_end`` and ``claim``) or ``cancel`` (annulled by the registry, with ``reason``);
+    ``quantity`` in the asset's unit, ``serial`` the serials it takes (for an asset with
+    serials), ``on_date`` the day it happened. The acquisition is the asset itself."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("carbon_asset.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[float] = mapped_column(Float)
+    serial: Mapped[str | None] = mapped_column(Text)
+    on_date: Mapped[date] = mapped_column(Date)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    claim: Mapped[str] = mapped_column(String(200), default="")
+    counterpart: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    asset: Mapped[CarbonAsset] = relationship()
+
+
+class LedgerSerial(Base):
+    """One serial range of the ledger: ``prefix`` + n for ``first`` <= n <= ``last`` (both
+    None for a serial without a trailing number), held by an asset (``role`` ``held``),
+    bundled with a contract (``bundled``) or taken by an entry (``transfer``, ``retire``,
+    ``cancel``). Kept for the whole database, so that the double-count checks are one indexed
+    query across facilities and organizations."""
+
+    __tablename__ = "ledger_serial"
+    __table_args__ = (Index("ix_ledger_serial_range", "prefix", "first", "last"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("carbon_asset.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(200))
+    first: Mapped[int | None] = mapped_column(BigInteger)
+    last: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,185 @@
+"""Commands of the carbon-asset ledger: ``lingtan ledger import|list|balance|retire``.
+
+They work on the database (``--db``). A refused write exits with status 2, every problem on
+stderr (naming the holding, the serials and the rule) and nothing written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from lingtan.assets.ledger import MovementIn
+from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
+from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import Message
+from lingtan.imports.ledger import read_ledger_file
+from lingtan.imports.load import facility_by_code
+from lingtan.services.ledger import asset_balances, ledger_entries, write_ledger
+
+__all__ = ["import_ledger_file", "ledger_group"]
+
+_BALANCE_COLUMNS = (
+    Column("asset"),
+    Column("kind", names="ledger.kind"),
+    Column("serial"),
+    Column("period_start", "period start"),
+    Column("period_end", "period end"),
+    Column("acquired", digits=3),
+    Column("transferred", digits=3),
+    Column("retired", digits=3),
+    Column("cancelled", digits=3),
+    Column("balance", digits=3),
+    Column("unit"),
+    Column("status", names="ledger.status"),
+)
+_ENTRY_COLUMNS = (
+    Column("on_date", "date"),
+    Column("action", names="ledger.action"),
+    Column("entry", digits=0),
+    Column("asset"),
+    Column("kind", names="ledger.kind"),
+    Column("quantity", digits=3),
+    Column("unit"),
+    Column("serial"),
+    Column("facility"),
+    Column("period_start", "period start"),
+    Column("period_end", "period end"),
+    Column("claim"),
+    Column("counterpart"),
+)
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The carbon-asset ledger: green electricity certificates (GEC), green power contracts
+    and carbon credits held, transferred, retired and cancelled, with every double count
+    refused."""
+
+
+def import_ledger_file(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import a ledger file and say what was added (``lingtan ledger import``, ``lingtan
+    import ledger``)."""
+    holdings, movements = read_ledger_file(file)
+    with open_store(ctx) as (session, evidence):
+        site = facility_by_code(session, facility)
+        done = write_ledger(
+            session, site, holdings, movements, evidence=evidence, actor=actor(),
+            source_file=Path(file), origin=Path(file).name,
+        )  # fmt: skip
+    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
+    click.echo(
+        f"{file}: facility {done.facility}, {batch}: {len(done.assets_added)} holding(s) and "
+        f"{len(done.entries_added)} movement(s) added, "
+        f"{done.assets_unchanged + done.entries_unchanged} already stored"
+    )
+
+
+@ledger_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def ledger_import(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the ledger file FILE (.xlsx or .csv: holdings and their transfers, retirements
+    and cancellations), all or nothing."""
+    import_ledger_file(ctx, file, facility)
+
+
+@ledger_group.command("balance")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_balance(ctx: click.Context, facility: str | None, output: str) -> None:
+    """The holdings of the facility: acquired, transferred, retired, cancelled and the balance,
+    in MWh (certificates, contracts) or tCO2e (credits)."""
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        rows = asset_balances(session, site.organization_id, site.id)
+    emit(rows, _BALANCE_COLUMNS, output)
+
+
+@ledger_group.command("list")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--year", type=int, help="Only retirements for claim periods in this year.")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_list(ctx: click.Context, facility: str | None, year: int | None, output: str) -> None:
+    """The acquisitions, transfers, retirements and cancellations of the facility's holdings
+    and the retirements made for it, by date."""
+    period = (date(year, 1, 1), date(year, 12, 31)) if year else None
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        rows = ledger_entries(session, site.organization_id, facility_id=site.id, period=period)
+    emit(rows, _ENTRY_COLUMNS, output)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        rule = Message("must be a date (YYYY-MM-DD)")
+        raise InputError(InputProblem(option, "date", text, rule)) from None
+
+
+@ledger_group.command("retire")
+@click.argument("asset")
+@click.argument("quantity", type=float)
+@click.option(
+    "--serial", default="", help="The serials retired (required for a holding with serials)."
+)
+@click.option("--facility", help="The facility it is retired for (optional when only one).")
+@click.option("--year", type=int, help="The claim period: this calendar year.")
+@click.option("--from", "start", help="The claim period's first day, YYYY-MM-DD.")
+@click.option("--to", "end", help="The claim period's last day, YYYY-MM-DD.")
+@click.option("--claim", required=True, help="The claim it is retired for.")
+@click.option("--date", "on", help="The day of the retirement (default: today).")
+@click.option("--reason", default="", help="A note.")
+@click.option("--evidence", type=click.Path(dir_okay=False, exists=True),
+              help="The registry's retirement record (kept by SHA-256).")  # fmt: skip
+@click.pass_context
+@refusing_bad_input
+def ledger_retire(
+    ctx: click.Context,
+    asset: str,
+    quantity: float,
+    serial: str,
+    facility: str | None,
+    year: int | None,
+    start: str | None,
+    end: str | None,
+    claim: str,
+    on: str | None,
+    reason: str,
+    evidence: str | None,
+) -> None:
+    """Retire (注销) QUANTITY of the holding ASSET for a facility, a claim period and a claim;
+    refused, with nothing written, if it counts a serial twice, takes more than the balance
+    or breaks a claim-period rule."""
+    if year is not None:
+        first, last = date(year, 1, 1), date(year, 12, 31)
+    elif start and end:
+        first, last = _day(start, "--from"), _day(end, "--to")
+    else:
+        rule = Message("give the claim period: --year YYYY, or --from DATE and --to DATE")
+        raise InputError(InputProblem("--year", "period", None, rule))
+    day = _day(on, "--date") if on else date.today()
+    with open_store(ctx) as (session, store):
+        site = facility_by_code(session, facility)
+        movement = MovementIn(
+            asset, "retire", quantity, day, serial=serial, facility=site.code,
+            period_start=first, period_end=last, claim=claim, reason=reason,
+            evidence=Path(evidence) if evidence else None, where="lingtan ledger retire",
+        )  # fmt: skip
+        done = write_ledger(
+            session, site, (), [movement], evidence=store, actor=actor(),
+            origin="lingtan ledger retire",
+        )  # fmt: skip
+    if done.entries_added:
+        click.echo(f"retired: entry {done.entries_added[0]}, {quantity:g} of {asset}")
+    else:
+        click.echo(f"already stored: nothing changed ({asset})")

@@ -1,0 +1,162 @@
+"""Evaluation facts of a facility's year from the store: the carbon-asset ledger and the
+inventory that stands for the year (:func:`lingtan.services.overview.inventory_for_year`).
+
+:func:`facts_from_store` computes the facts of :mod:`lingtan.evaluation.facts` lingtan can
+compute from its own data, each with its lineage (the ledger entries and the inventory it came
+from):
+
+* ``offset_retired_tco2e`` — the CCER and other credits retired for the facility with a claim
+  period inside the year [tCO2e];
+* ``credit_retirement_lag_months`` — months from the end of the year to the last of those
+  retirements (:func:`lingtan.assets.ledger.months_after`);
+* ``electricity_consumed_mwh`` — the inventory's purchased electricity [MWh];
+* ``renewable_electricity_share_pct`` — (GECs retired + green power contracts retired for
+  the facility and a claim period inside the year + the inventory's on-site renewable
+  electricity) / the electricity consumed × 100, at most 100 [%]. GECs and contracts are
+  taken from the ledger only: the inventory's own ``gec`` and ``green_power`` instruments are
+  not counted again (their ids are in the lineage);
+* ``scope12_residual_tco2e`` — the inventory's Scope 1 + Scope 2 market-based [tCO2e].
+
+The inventory's facts need an inventory whose period is the whole year (locked before
+computed); without one they are left out (a criterion that reads them is unable to judge) and
+the lineage says why. Declarations (green-factory status, plan, compliance …) are never
+computed: they come from a facts file with their evidence.
+
+References
+----------
+.. [1] /work/shared/reference/accounting-standards.md §5.1 (market-based Scope 2 and its
+   instruments), §6.1 (ISO 14068-1: credits offset the residual), §6.3 (1 GEC = 1 MWh).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lingtan.assets.ledger import CREDITS, ELECTRICITY, months_after
+from lingtan.evaluation.facts import FactValue
+from lingtan.services.overview import inventory_for_year
+from lingtan.store.models import CarbonAsset, Facility, LedgerEntry
+
+__all__ = ["StoreFacts", "facts_from_store"]
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """The facts computed and, per fact, its lineage (JSON-ready)."""
+
+    facts: dict[str, FactValue]
+    lineage: dict[str, dict[str, Any]]
+    inventory_id: int | None
+
+
+def _retirements(session: Session, facility: Facility, start: date, end: date) -> list[Any]:
+    return list(
+        session.execute(
+            sa.select(LedgerEntry, CarbonAsset)
+            .join(CarbonAsset, CarbonAsset.id == LedgerEntry.asset_id)
+            .where(
+                LedgerEntry.action == "retire",
+                LedgerEntry.facility_id == facility.id,
+                LedgerEntry.period_start >= start,
+                LedgerEntry.period_end <= end,
+            )
+            .order_by(LedgerEntry.id)
+        ).all()
+    )
+
+
+def _entry(entry: LedgerEntry, asset: CarbonAsset) -> dict[str, Any]:
+    return {
+        "entry": entry.id,
+        "asset": asset.code,
+        "kind": asset.kind,
+        "quantity": entry.quantity,
+        "unit": asset.unit,
+        "serial": entry.serial,
+        "on_date": entry.on_date.isoformat(),
+    }
+
+
+def _evidence(entries: list[dict[str, Any]], inventory: int | None = None) -> str:
+    parts = []
+    if entries:
+        parts.append("ledger entries " + ", ".join(str(e["entry"]) for e in entries))
+    if inventory is not None:
+        parts.append(f"inventory {inventory}")
+    return "; ".join(parts) or "ledger: no retirements"
+
+
+def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFacts:
+    """The facts of ``facility``'s calendar ``year`` from the ledger and the inventory (see the
+    module documentation for each fact and its formula)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    retired = _retirements(session, facility, start, end)
+    credits = [_entry(e, a) for e, a in retired if a.kind in CREDITS]
+    electricity = [_entry(e, a) for e, a in retired if a.kind in ELECTRICITY]
+    facts: dict[str, FactValue] = {}
+    lineage: dict[str, dict[str, Any]] = {}
+    offset = math.fsum(e["quantity"] for e in credits)
+    facts["offset_retired_tco2e"] = FactValue(offset, _evidence(credits))
+    lineage["offset_retired_tco2e"] = {"ledger_entries": credits}
+    if credits:
+        lag = max(months_after(end, date.fromisoformat(e["on_date"])) for e in credits)
+        facts["credit_retirement_lag_months"] = FactValue(float(lag), _evidence(credits))
+        lineage["credit_retirement_lag_months"] = {
+            "ledger_entries": credits,
+            "period_end": end.isoformat(),
+        }
+    inventory = inventory_for_year(session, facility, year)
+    if inventory is None or (inventory.period_start, inventory.period_end) != (start, end):
+        why = (
+            "no inventory for the year"
+            if inventory is None
+            else f"inventory {inventory.id} covers {inventory.period_start} to "
+            f"{inventory.period_end}, not the whole year"
+        )
+        for name in ("electricity_consumed_mwh", "renewable_electricity_share_pct",
+                     "scope12_residual_tco2e"):  # fmt: skip
+            lineage[name] = {"missing": why}
+        return StoreFacts(facts, lineage, None)
+    totals = inventory.result["totals"]
+    instruments = inventory.result.get("instruments", [])
+    onsite = [i for i in instruments if i["kind"] == "onsite_renewable"]
+    not_counted = [i["id"] for i in instruments if i["kind"] in ELECTRICITY]
+    consumed = float(totals["purchased_electricity_mwh"])
+    where = {"inventory": inventory.id, "status": inventory.status}
+    facts["electricity_consumed_mwh"] = FactValue(consumed, _evidence([], inventory.id))
+    lineage["electricity_consumed_mwh"] = {**where, "total": "purchased_electricity_mwh"}
+    gec = math.fsum(e["quantity"] for e in electricity if e["kind"] == "gec")
+    contracts = math.fsum(e["quantity"] for e in electricity if e["kind"] == "green_power")
+    own = math.fsum(float(i["covered_mwh"]) for i in onsite)
+    renewable = gec + contracts + own
+    if consumed > 0:
+        share = min(100.0, 100.0 * renewable / consumed)
+        facts["renewable_electricity_share_pct"] = FactValue(
+            share, _evidence(electricity, inventory.id)
+        )
+    lineage["renewable_electricity_share_pct"] = {
+        **where,
+        "ledger_entries": electricity,
+        "gec_retired_mwh": gec,
+        "green_power_retired_mwh": contracts,
+        "onsite_renewable_mwh": own,
+        "onsite_instruments": [i["id"] for i in onsite],
+        "inventory_instruments_not_counted": not_counted,
+        "renewable_mwh": renewable,
+        "consumed_mwh": consumed,
+        "capped_at_100": consumed > 0 and renewable > consumed,
+    }
+    residual = float(totals["scope1_tco2e"]) + float(totals["scope2_market_tco2e"])
+    facts["scope12_residual_tco2e"] = FactValue(residual, _evidence([], inventory.id))
+    lineage["scope12_residual_tco2e"] = {
+        **where,
+        "scope1_tco2e": totals["scope1_tco2e"],
+        "scope2_market_tco2e": totals["scope2_market_tco2e"],
+    }
+    return StoreFacts(facts, lineage, inventory.id)

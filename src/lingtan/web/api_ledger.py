@@ -1,0 +1,123 @@
+"""The carbon-asset ledger over the REST API (``/api/v1``): a facility's holdings with their
+balances and the ledger's entries (GET), and the import of a ledger file (POST), with the API's
+authentication and organization isolation (:func:`lingtan.web.deps.facility`).
+
+The figures are :mod:`lingtan.services.ledger`'s (behind ``lingtan ledger``); nothing is
+computed here. An uploaded file travels alone, so its rows name no evidence files.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from lingtan.imports.ledger import read_ledger_file
+from lingtan.services.ledger import asset_balances, ledger_entries, write_ledger
+from lingtan.store.evidence import EvidenceStore
+from lingtan.web.api_energy import Upload, _uploaded
+from lingtan.web.deps import Db, User, facility
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+_LEDGER_FILES = (".csv", ".xlsx")
+
+
+class HoldingOut(BaseModel):
+    asset: str = Field(description="The holding's code in the organization's ledger.")
+    kind: str = Field(description="gec, green_power, ccer or credit.")
+    unit: str = Field(description="MWh (certificates, contracts) or tCO2e (credits).")
+    serial: str | None
+    certificates: str | None = Field(description="GECs bundled with a contract.")
+    period_start: str = Field(description="Generation, delivery or vintage period.")
+    period_end: str
+    issuing_registry: str
+    project: str
+    acquired: float = Field(description="In unit.")
+    transferred: float
+    retired: float
+    cancelled: float
+    balance: float
+    status: str = Field(description="held, partial (some has left it) or none_left.")
+
+
+class EntryOut(BaseModel):
+    entry: int | None = Field(description="The entry's id (None: the acquisition).")
+    action: str = Field(description="acquire, transfer, retire or cancel.")
+    asset: str
+    kind: str
+    quantity: float = Field(description="In unit.")
+    unit: str
+    serial: str | None
+    on_date: str
+    facility: str | None = Field(description="The facility a retirement is for.")
+    period_start: str | None = Field(description="A retirement's claim period.")
+    period_end: str | None
+    claim: str | None
+    counterpart: str | None
+    evidence_id: int | None
+
+
+class LedgerOut(BaseModel):
+    facility: str
+    holdings: list[HoldingOut]
+    entries: list[EntryOut]
+
+
+class LedgerImport(BaseModel):
+    facility: str
+    assets_added: list[str]
+    entries_added: list[int]
+    unchanged: int
+    batch_id: int | None
+
+
+YearQuery = Annotated[
+    int | None,
+    Query(ge=2000, le=2100, description="Only retirements for claim periods in this year."),
+]
+
+
+@router.get("/facilities/{code}/ledger", response_model=LedgerOut, tags=["ledger"])
+def ledger_list(session: Db, who: User, code: str, year: YearQuery = None) -> dict[str, Any]:
+    """The facility's holdings (GECs, green power contracts, credits) with what was acquired,
+    transferred, retired and cancelled and the balance, and the ledger's entries by date."""
+    site = facility(session, who, code)
+    period = None if year is None else (date(year, 1, 1), date(year, 12, 31))
+    return {
+        "facility": site.code,
+        "holdings": asset_balances(session, site.organization_id, site.id),
+        "entries": ledger_entries(session, site.organization_id, facility_id=site.id,
+                                  period=period),
+    }  # fmt: skip
+
+
+@router.post(
+    "/facilities/{code}/ledger", response_model=LedgerImport, status_code=201, tags=["ledger"]
+)
+def ledger_import(
+    request: Request, session: Db, who: User, code: str, file: Upload
+) -> dict[str, Any]:
+    """Import a ledger file (.csv or .xlsx: holdings and their transfers, retirements and
+    cancellations) into the facility's organization, all or nothing; a double count, a
+    retirement above the balance or against a claim-period rule refuses the whole file (422)
+    (``lingtan ledger import``)."""
+    site = facility(session, who, code, write=True)
+    evidence = EvidenceStore(request.app.state.evidence_root)
+    with _uploaded(request, file, _LEDGER_FILES) as path:
+        holdings, movements = read_ledger_file(path)
+        done = write_ledger(
+            session, site, holdings, movements, evidence=evidence, actor=who.name,
+            source_file=path, origin=path.name,
+        )  # fmt: skip
+    return {
+        "facility": done.facility,
+        "assets_added": done.assets_added,
+        "entries_added": done.entries_added,
+        "unchanged": done.assets_unchanged + done.entries_unchanged,
+        "batch_id": done.batch_id,
+    }
