@@ -1,4 +1,4 @@
-"""The footprint of a product system: ``A s = f``, ``g = B s``, ``h = C g``, and where it comes from.
+"""The footprint of a product system (A s = f, g = B s, h = C g) and where it comes from.
 
 :class:`Footprint` builds the matrices of a product system once (:mod:`.matrices`), factorises
 the technosphere once (:mod:`.solver`) and answers any number of demands with it: the score in
@@ -417,15 +417,21 @@ class FootprintResult:
             "by_material": self.by_material(),
             "hotspots": self.hotspots(top),
             "inventory": [
-                {"flow": flow.code, "name": flow.name, "kind": flow.kind, "amount": float(g),
-                 "unit": flow.unit}
+                {
+                    "flow": flow.code,
+                    "name": flow.name,
+                    "kind": flow.kind,
+                    "amount": float(g),
+                    "unit": flow.unit,
+                }
                 for flow, g in zip(flows, inventory, strict=True)
                 if g != 0
-            ],  # fmt: skip
+            ],
             "supply": {
-                code: float(s) for code, s in zip(matrices.processes, self.supply, strict=True)
+                code: float(s)
+                for code, s in zip(matrices.processes, self.supply, strict=True)
                 if s != 0
-            },  # fmt: skip
+            },
         }
 
 

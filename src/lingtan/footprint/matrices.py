@@ -7,7 +7,8 @@ column per process, in the same order; the production amount of a process is on 
 takes of its own product (losses of an electricity market) are subtracted from its diagonal.
 
 Amounts are converted to the provider's reference unit (technosphere) or the flow's unit
-(biosphere) with pint; a unit that cannot be converted is refused, and so is an input naming
+(biosphere) with pint (a unit spelt as the provider spells it, such as ``piece``, is taken as
+it is); a unit that cannot be converted is refused, and so is an input naming
 no process, a flow naming no elementary flow, an amount that is not finite, or a zero
 production. Every problem is named with the process, the exchange and the rule it broke.
 
@@ -330,7 +331,9 @@ def build_matrices(system: ProductSystem) -> Matrices:
                 problems.append(InputProblem(where, f"{field}.flow", exchange.flow, rule))
                 continue
             try:
-                factor = conversion_factor(exchange.unit, target_units[row])
+                # a unit named as the provider names it needs no pint (``piece``, ``cell``)
+                same = exchange.unit.strip() == target_units[row].strip()
+                factor = 1.0 if same else conversion_factor(exchange.unit, target_units[row])
             except UnitError as exc:
                 rule = Message(
                     "does not convert to %(unit)r, the unit of %(flow)s (%(reason)s)",
@@ -342,9 +345,13 @@ def build_matrices(system: ProductSystem) -> Matrices:
                 continue
             rule = _uncertainty_problem(exchange.uncertainty, exchange.amount)
             if rule is not None:
-                problems.append(InputProblem(where, f"{field}.uncertainty", exchange.uncertainty, rule))
+                problems.append(
+                    InputProblem(where, f"{field}.uncertainty", exchange.uncertainty, rule)
+                )
                 continue
-            bucket.append((row, column, float(exchange.amount), exchange.uncertainty, sign * factor))
+            bucket.append(
+                (row, column, float(exchange.amount), exchange.uncertainty, sign * factor)
+            )
     if problems:
         raise InputError(problems, origin=system.name or "product system")
     n, m = len(system.processes), len(system.flows)
@@ -403,7 +410,7 @@ def _entries(
     scale = np.zeros(size)
     low = np.zeros(size)
     high = np.zeros(size)
-    for i, (_, _, amount, uncertainty, f) in enumerate(items):
+    for i, (_, _, _, uncertainty, f) in enumerate(items):
         if uncertainty is None:
             continue
         distribution = uncertainty.distribution

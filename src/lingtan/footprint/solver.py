@@ -76,7 +76,7 @@ class Factorisation:
             )
         self.names = tuple(names) if names is not None else tuple(str(i) for i in range(n))
         self.size = n
-        count, labels = connected_components(matrix, directed=True, connection="strong")
+        _, labels = connected_components(matrix, directed=True, connection="strong")
         self.blocks = labels
         self.largest_block = int(np.bincount(labels).max()) if n else 0
         self.triangular = self.largest_block <= LARGE_BLOCK

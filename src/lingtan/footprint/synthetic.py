@@ -127,7 +127,9 @@ def generated_background(
     kind = rng.random(consumer.size)
     sigma = rng.uniform(0.05, 0.5, consumer.size)
     units = rng.integers(0, len(_UNITS), n)
-    emits = rng.random((n, len(BACKGROUND_FLOWS))) < np.array([0.9, 0.4, 0.3, 0.02, 0.2, 0.1, 0.05, 0.03])
+    emits = rng.random((n, len(BACKGROUND_FLOWS))) < np.array(
+        [0.9, 0.4, 0.3, 0.02, 0.2, 0.1, 0.05, 0.03]
+    )
     emission = rng.lognormal(0.0, 1.0, emits.shape) * _EMISSION_SCALE / scale[:, None] * 10
     bio_sigma = rng.uniform(0.05, 0.3, emits.shape)
     order = np.argsort(consumer, kind="stable")
