@@ -324,3 +324,18 @@ def test_a_supplier_footprint_in_kgco2e_needs_no_gwp():
         (Flow("pact", "supplier footprint", "kgCO2e"),),
     )
     assert calculate(system, {"cell": 1.0}).score_kgco2e == pytest.approx(2000.0)
+
+
+def test_a_large_loop_block_is_factorised_as_bw2calc_does(monkeypatch, cell):
+    """Above LARGE_BLOCK processes in one loop the solver takes SuperLU's COLAMD order of Aᵀ
+    instead of the block-triangular one: the same numbers, the same refusals."""
+    footprint, _ = cell
+    expected = footprint.calculate({"cell": 1.0})
+    monkeypatch.setattr("lingtan.footprint.solver.LARGE_BLOCK", 1)
+    other = Footprint(foreground_and_background())
+    assert not other.factorisation.triangular and footprint.factorisation.triangular
+    result = other.calculate({"cell": 1.0})
+    assert result.score_kgco2e == pytest.approx(expected.score_kgco2e, rel=1e-12)
+    assert np.allclose(other.intensity, footprint.intensity, rtol=1e-10)
+    with pytest.raises(InputError, match="loop with no solution"):
+        Footprint(hand_system(loop=0.5))

@@ -6,8 +6,8 @@ blocks. Ordering the processes so that every provider comes before its consumers
 topological order of the blocks, which SciPy's strongly-connected-components labels give) turns
 A into a block upper triangular matrix, whose LU factors fill in only inside the diagonal
 blocks. SuperLU then factorises it in its natural order: on a generated ecoinvent-sized
-background (20,000 activities, 300,000 exchanges) in tens of milliseconds, where SuperLU's
-own column ordering of A or Aᵀ and PARDISO's nested dissection take seconds
+background (20,000 activities, 300,000 exchanges) in about a tenth of a second, where SuperLU's
+COLAMD ordering of Aᵀ and PARDISO's nested dissection take seconds
 (``docs/benchmarks.md``). Where a block is large (more than :data:`LARGE_BLOCK` processes)
 the natural order of its inside may fill in, and SuperLU's COLAMD ordering of Aᵀ is used
 instead (bw2calc's way: technosphere matrices fill in far less transposed).
@@ -41,6 +41,8 @@ __all__ = ["LARGE_BLOCK", "Factorisation"]
 
 #: The largest strongly connected block factorised in the natural order of its processes.
 LARGE_BLOCK = 2000
+#: The largest block whose singularity is diagnosed (a dense SVD of it).
+_DIAGNOSED_BLOCK = 2000
 #: A pivot this small relative to its column's largest entry means a singular block.
 _SINGULAR = 1e-12
 
@@ -140,7 +142,7 @@ class Factorisation:
         dense = matrix.tocsc()
         for label in np.unique(self.blocks):
             members = np.flatnonzero(self.blocks == label)
-            if members.size > LARGE_BLOCK:
+            if members.size > _DIAGNOSED_BLOCK:
                 continue
             block = dense[members][:, members].toarray()
             singular_values = np.linalg.svd(block, compute_uv=False)
