@@ -44,7 +44,6 @@ References
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +52,7 @@ import numpy as np
 
 from lingtan.errors import InputError, InputProblem, Problems
 from lingtan.factors import FactorLibrary
-from lingtan.footprint.matrices import Matrices, Method, build_matrices, gwp_method
+from lingtan.footprint.matrices import Matrices, Method, build_matrices, finite_amount, gwp_method
 from lingtan.footprint.model import FLOW_KINDS, ProductSystem
 from lingtan.footprint.solver import Factorisation
 from lingtan.i18n import Message
@@ -141,11 +140,7 @@ class Footprint:
                         "demand", code, amount, Message("names no process of the product system")
                     )
                 )
-            elif (
-                not isinstance(amount, int | float)
-                or not math.isfinite(amount)
-                or abs(amount) > MAX_QUANTITY
-            ):
+            elif not finite_amount(amount):
                 problems.append(
                     InputProblem(
                         "demand",

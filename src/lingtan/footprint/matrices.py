@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
@@ -47,6 +48,7 @@ __all__ = [
     "Matrices",
     "Method",
     "build_matrices",
+    "finite_amount",
     "gwp_method",
 ]
 
@@ -293,7 +295,7 @@ def build_matrices(system: ProductSystem) -> Matrices:
     bio: list[tuple[int, int, float, Uncertainty | None, float]] = []
     for column, process in enumerate(system.processes):
         where = f"process {process.code}"
-        if not _finite(process.production) or process.production == 0:
+        if not finite_amount(process.production) or process.production == 0:
             problems.append(
                 InputProblem(
                     where,
@@ -306,7 +308,7 @@ def build_matrices(system: ProductSystem) -> Matrices:
             tech.append((column, column, float(process.production), None, 1.0))
         for number, exchange in enumerate(process.exchanges):
             field = f"exchanges[{number}]"
-            if not _finite(exchange.amount):
+            if not finite_amount(exchange.amount):
                 problems.append(
                     InputProblem(
                         where,
@@ -372,8 +374,14 @@ def build_matrices(system: ProductSystem) -> Matrices:
     )
 
 
-def _finite(value: float) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and abs(value) <= MAX_QUANTITY
+def finite_amount(value: float) -> bool:
+    """A real number (not a bool), finite and not beyond :data:`~lingtan.units.MAX_QUANTITY`."""
+    return (
+        isinstance(value, Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_QUANTITY
+    )
 
 
 def _uncertainty_problem(uncertainty: Uncertainty | None, amount: float) -> Message | None:
@@ -385,13 +393,19 @@ def _uncertainty_problem(uncertainty: Uncertainty | None, amount: float) -> Mess
         return one_of(DISTRIBUTIONS)
     if kind in ("lognormal", "normal"):
         sigma = uncertainty.sigma
-        if sigma is None or not _finite(sigma) or sigma < 0:
+        if sigma is None or not finite_amount(sigma) or sigma < 0:
             return Message("%(kind)s needs a finite sigma of zero or more", kind=kind)
         if kind == "lognormal" and amount == 0:
             return Message("lognormal needs an amount other than zero")
         return None
     low, high = uncertainty.minimum, uncertainty.maximum
-    if low is None or high is None or not _finite(low) or not _finite(high) or low >= high:
+    if (
+        low is None
+        or high is None
+        or not finite_amount(low)
+        or not finite_amount(high)
+        or low >= high
+    ):
         return Message("%(kind)s needs a finite minimum below its maximum", kind=kind)
     if kind == "triangular" and not low <= amount <= high:
         return Message("triangular needs the amount (its mode) between minimum and maximum")
