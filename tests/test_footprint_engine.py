@@ -339,3 +339,44 @@ def test_a_large_loop_block_is_factorised_as_bw2calc_does(monkeypatch, cell):
     assert np.allclose(other.intensity, footprint.intensity, rtol=1e-10)
     with pytest.raises(InputError, match="loop with no solution"):
         Footprint(hand_system(loop=0.5))
+
+
+def test_the_worked_example_of_the_module_docstring_runs():
+    import doctest
+
+    import lingtan.footprint.engine
+
+    outcome = doctest.testmod(lingtan.footprint.engine)
+    assert outcome.attempted >= 3 and outcome.failed == 0
+
+
+def test_gwp_of_other_gases_and_methane_by_kind():
+    """AR6 Table 7.SM.7 / 7.15: HFC-134a 1530 (named R-134a), biogenic methane 27.0, fossil
+    29.8; 2 g SF6 under AR5 (23,500) is 47 kg CO2e."""
+    flows = (
+        Flow("r134a", "R-134a", "kg"),
+        Flow("ch4-bio", "CH4", "kg", kind="biogenic"),
+        Flow("ch4-fossil", "CH4", "kg"),
+        Flow("sf6", "SF6", "g"),
+    )
+    process = Process("p", "p", "kg", tuple(bio(f.code, 1.0, f.unit) for f in flows))
+    system = ProductSystem((process,), flows)
+    assert Footprint(system, method="AR6").method.factors == pytest.approx(
+        {"r134a": 1530.0, "ch4-bio": 27.0, "ch4-fossil": 29.8, "sf6": 25.2}
+    )
+    ar5 = Footprint(system, method="AR5").method
+    assert ar5.factors["sf6"] == pytest.approx(23.5)
+    assert ar5.provenance["sf6"] == "ipcc-ar5@1:SF6.gwp100"
+
+
+def test_results_are_json_ready_and_accept_numpy_amounts():
+    import json
+
+    result = calculate(hand_system(), {"part": np.int64(2)})
+    assert result.score_kgco2e == pytest.approx(2 * (989 / 180 + 0.2))
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["score_kgco2e"] == pytest.approx(result.score_kgco2e)
+    assert {row["flow"] for row in data["inventory"]} == {"co2", "ch4", "co2-bio"}
+    assert data["by_kind_kgco2e"]["biogenic"] == pytest.approx(0.4)
+    with pytest.raises(InputError, match="must be a finite number"):
+        calculate(hand_system(), {"part": True})

@@ -404,7 +404,7 @@ class FootprintResult:
         inventory = self.inventory
         flows = matrices.system.flows
         return {
-            "demand": self.demand,
+            "demand": {code: float(amount) for code, amount in self.demand.items()},
             "method": self.footprint.method.name,
             "score_kgco2e": self.score_kgco2e,
             "by_kind_kgco2e": self.by_kind_kgco2e,
