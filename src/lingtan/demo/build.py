@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from lingtan.demo.diagnosis import build_diagnosis
 from lingtan.demo.equipment import build_equipment
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
 from lingtan.demo.tariff import build_tariff
@@ -227,6 +228,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         metering = build_metering(root / "meters", engine, FACILITY, monthly_bills())
         build_tariff(root / "meters", engine, FACILITY)
         build_equipment(root / "equipment", engine, FACILITY, store)
+        build_diagnosis(root / "diagnosis", engine, FACILITY, store, monthly_bills())
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
