@@ -167,5 +167,5 @@ def build_diagnosis(
     with session_scope(engine) as session:
         site = facility_by_code(session, facility)
         import_measures(session, site, path, evidence=evidence, actor="demo")
-        found = find_measures(session, site, 2025, working_hours=WORKING_HOURS)
+        found = find_measures(session, site, 2025, working_hours=WORKING_HOURS, actor="demo")
     return ["AIR-LEAK", "CH-OPT", "HEAT-REC", *found]

@@ -356,6 +356,7 @@ def find_measures(
     year: int,
     *,
     working_hours: dict[str, str] | None = None,
+    actor: str = "lingtan",
     library: FactorLibrary | None = None,
 ) -> list[str]:
     """Apply the rules to ``year`` and store what they find; returns the measures' codes.
@@ -366,6 +367,8 @@ def find_measures(
         Node code → working hours (``Mon-Fri 08:00-18:00; Sat 08:00-12:00``, local time) of
         the nodes whose standby load is to be judged. lingtan has no default: when the plant
         works is the user's knowledge.
+    actor : str
+        Who asked (the audit entry's actor).
 
     Raises
     ------
@@ -450,6 +453,16 @@ def find_measures(
         )
     }
     now = utc_now()
+    if found:
+        audit.record(
+            session,
+            actor=actor,
+            action="find",
+            entity="efficiency_measure",
+            entity_key=str(facility.id),
+            after={"year": year, "working_hours": dict(working_hours or {}),
+                   "measures": {code: v["saved_per_year"] for code, v in sorted(found.items())}},
+        )  # fmt: skip
     for code, values in found.items():
         row = stored.get(code)
         if row is None:
