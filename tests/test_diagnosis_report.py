@@ -139,7 +139,7 @@ def test_the_pdf_renders_with_its_charts(demo_data, lang, tmp_path):
 
 
 def test_the_command_writes_the_report(demo_data, tmp_path):
-    url, data = demo_data
+    url, _ = demo_data
     out = tmp_path / "d.xlsx"
     done = CliRunner().invoke(main, ["--db", url, "--lang", "en", "efficiency", "diagnosis",
                                      "--year", "2025", "--format", "xlsx", "--out", str(out)])  # fmt: skip

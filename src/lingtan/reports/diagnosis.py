@@ -66,7 +66,7 @@ def enpi_chart(entry: dict[str, Any], labels: Labels) -> str:
         axes.plot(days, expected, color=_EXPECTED, linewidth=1.0,
                   label=labels.gettext("Expected by the baseline"))  # fmt: skip
         axes.plot(days, entry["actual_kwh"], color=_ACTUAL, linewidth=0.8,
-                  label=labels.gettext("Actual"))  # fmt: skip
+                  label=labels.gettext("Actual energy"))  # fmt: skip
         axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_ylabel("kWh/d")
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False,

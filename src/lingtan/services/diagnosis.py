@@ -151,7 +151,9 @@ def diagnosis_data(
                 "reason": figure.position.reason,
             }
         )
-    measures = facility_measures(session, facility, year=year, library=library)
+    measures = facility_measures(
+        session, facility, year=year, tariff=register.tariff, library=library
+    )
     enpi = [
         measure_baseline(session, facility, m, year=year)
         for m in measures

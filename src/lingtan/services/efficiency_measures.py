@@ -76,6 +76,11 @@ __all__ = [
     "node_daily_kwh",
 ]
 
+#: What a replacement estimate was computed from, in words.
+_ESTIMATE_BASIS = {
+    "measured": Message(N_("the energy of its own meter")),
+    "nameplate": Message(N_("the nameplate × hours × load")),
+}
 _FIELDS = (
     "kind", "title", "status", "energy_type", "saved_per_year", "unit", "investment_cny",
     "cost_saved_cny_per_year", "basis", "done_on", "baseline_start", "baseline_end",
@@ -378,7 +383,7 @@ def find_measures(
     library = library or shipped_library()
     nodes = _nodes(session, facility)
     found: dict[str, dict[str, Any]] = {}
-    register = equipment_register(session, facility, year=year, library=library)
+    register = equipment_register(session, facility, year=year, library=library, price=False)
     for item in register.items:
         estimate = item.get("estimate")
         if not estimate or not estimate.get("energy_saved_kwh_per_year"):
@@ -394,14 +399,13 @@ def find_measures(
             "investment_cny": estimate["investment_cny"],
             "basis": Message(
                 N_(
-                    "grade-1 replacement of a %(level)s item (%(standard)s; %(threshold)s → "
-                    "%(grade_1)s), %(basis)s basis"
+                    "grade-1 replacement (%(standard)s: %(threshold)s → %(grade_1)s), "
+                    "estimated from %(basis)s"
                 ),
-                level=item["level"],
                 standard=item["standard"],
                 threshold=item["threshold"],
                 grade_1=item["grade_1"],
-                basis=estimate["basis"],
+                basis=_ESTIMATE_BASIS[estimate["basis"]],
             ),
             "details": {
                 "level": item["level"],
@@ -501,6 +505,8 @@ def facility_measures(
     facility: Facility,
     *,
     year: int,
+    tariff: dict[str, Any] | None = None,
+    price: bool = True,
     library: FactorLibrary | None = None,
 ) -> list[dict[str, Any]]:
     """A facility's measures with their yearly figures, ranked by simple payback.
@@ -513,6 +519,9 @@ def facility_measures(
     paid under the stored tariff), ``investment_cny``, ``payback_years``, ``basis``,
     ``done_on``, ``baseline_start``, ``baseline_end``, ``coefficients`` (the rows used).
 
+    ``tariff`` is the register's (:attr:`EquipmentRegister.tariff`) when the caller has it;
+    ``price=False`` leaves electricity unpriced (the tariff's cost calculation is skipped).
+
     References
     ----------
     GB/T 2589-2020 (standard coal); GB/T 32150-2015; the tariff of :mod:`lingtan.services.cost`.
@@ -524,7 +533,12 @@ def facility_measures(
     if not rows:
         return []
     codes = {v: k for k, v in _nodes(session, facility).items()}
-    tariff = equipment_register(session, facility, year=year, library=library).tariff
+    if tariff is None:
+        tariff = (
+            equipment_register(session, facility, year=year, library=library).tariff
+            if price
+            else {"cny_per_kwh": None}
+        )
     cache: dict[tuple[str, str], dict[str, Any]] = {}
     out = []
     for m in rows:

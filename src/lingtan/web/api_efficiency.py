@@ -268,7 +268,7 @@ def baseline_data(
 
     def compute(current: Session) -> list[dict[str, Any]]:
         out = []
-        for m in facility_measures(current, site, year=year):
+        for m in facility_measures(current, site, year=year, price=False):
             if not (m["baseline_start"] and m["node"]):
                 continue
             entry = measure_baseline(current, site, m, year=year)

@@ -56,7 +56,7 @@ def _baseline_figures(entry: dict[str, Any], t: Any) -> tuple[dict[str, Any], di
              "line": {"color": "#c8553d", "width": 1.5},
              "name": t.gettext("Expected by the baseline")},
             {"type": "scatter", "mode": "lines", "x": days, "y": entry["actual_kwh"],
-             "line": {"color": "#2a7ab0", "width": 1}, "name": t.gettext("Actual")},
+             "line": {"color": "#2a7ab0", "width": 1}, "name": t.gettext("Actual energy")},
         ],
         y_title="kWh/d",
     )  # fmt: skip
