@@ -429,7 +429,7 @@ def find_measures(
             continue
         found[f"standby:{node}"] = {
             "kind": "standby_load",
-            "title": node,
+            "title": session.get(MeterNode, nodes[node]).name or node,
             "node_id": nodes[node],
             "equipment_code": None,
             "saved_per_year": standby.saved_kwh_per_year,
