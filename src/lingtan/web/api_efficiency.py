@@ -332,7 +332,12 @@ _MEDIA = {
 }
 
 
-@router.get("/facilities/{code}/diagnosis", tags=["efficiency"])
+@router.get(
+    "/facilities/{code}/diagnosis",
+    tags=["efficiency"],
+    response_class=Response,
+    responses={200: {"content": {t.split(";")[0]: {} for t in _MEDIA.values()}}},
+)
 def diagnosis_report(
     request: Request,
     session: Db,
