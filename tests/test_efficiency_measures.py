@@ -276,3 +276,30 @@ def test_a_flat_load_has_no_standby_measure_and_bad_working_hours_are_refused(si
         with pytest.raises(InputError) as refused:
             find_measures(session, alpha, 2025, working_hours={"nowhere": "Mon 08:00-09:00"})
         assert refused.value.problems[0].value == "nowhere"
+
+
+def test_the_api_imports_measures_all_or_nothing_and_lists_them(site):
+    client, csrf = site.client("manager_a")
+    url = "/api/v1/facilities/ALPHA-PLANT/measures"
+    bad = GOOD.replace("60000", "-1")
+    answer = client.post(url, headers={"X-CSRF-Token": csrf},
+                         files={"file": ("m.csv", bad.encode(), "text/csv")})  # fmt: skip
+    assert answer.status_code == 422
+    (problem,) = answer.json()["error"]["problems"]
+    assert (problem["where"], problem["field"], problem["value"]) == (
+        "m.csv row 2", "saved_per_year", "-1",
+    )  # fmt: skip
+    assert _count(site, EfficiencyMeasure) == 0
+    answer = client.post(url, headers={"X-CSRF-Token": csrf},
+                         files={"file": ("m.csv", GOOD.encode(), "text/csv")})  # fmt: skip
+    assert answer.status_code == 201 and answer.json()["added"] == 2
+    listed = client.get(url, params={"year": 2025}).json()
+    # no tariff at ALPHA-PLANT: no payback, so ranked by tCO2 (60,000 kWh before 1,000 kWh)
+    assert [m["code"] for m in listed] == ["AIR-LEAK", "CH-OPT"]
+    leak = next(m for m in listed if m["code"] == "AIR-LEAK")
+    assert leak["energy_saved_tce_per_year"] == pytest.approx(7.374)
+    # a viewer may read but not import
+    viewer, viewer_csrf = site.client("viewer_a")
+    refused = viewer.post(url, headers={"X-CSRF-Token": viewer_csrf},
+                          files={"file": ("m.csv", GOOD.encode(), "text/csv")})  # fmt: skip
+    assert refused.status_code == 403
