@@ -56,6 +56,7 @@ LISTINGS = {
     "efficiency standards": [],
     "efficiency position": ["--product", "ferrosilicon", "--value", "1800", "--unit", "kgce/t"],
     "efficiency products": ["--year", "2025"],
+    "efficiency measures": ["--year", "2025"],
     "efficiency baseline": [
         "examples/baseline-2023.csv",
         "--reporting",

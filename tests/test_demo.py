@@ -25,9 +25,9 @@ def lingtan(folder, *args):
     return run.stdout
 
 
-def test_demo_runs_within_a_minute(demo):
-    _, stdout, seconds = demo
-    assert seconds < 60, f"the demo took {seconds:.1f} s"
+def test_demo_builds_and_locks_its_inventory(demo):
+    """How long it takes is measured by benchmarks/demo_build.py, not here (docs/benchmarks.md)."""
+    _, stdout, _ = demo
     assert "inventory 1 (locked)" in stdout
 
 

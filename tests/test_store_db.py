@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0017_ledger"
+HEAD = "0018_measures"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0017 add.
+    # The differences to the models are what 0002 to 0018 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -204,6 +204,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "bom_line", "ix_bom_line_product_id"),
         ("add_index", "carbon_asset", "ix_carbon_asset_facility_id"),
+        ("add_index", "efficiency_measure", "ix_efficiency_measure_node_id"),
         ("add_index", "equipment", "ix_equipment_node_id"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
@@ -227,6 +228,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "app_user", ""),
         ("add_table", "bom_line", ""),
         ("add_table", "carbon_asset", ""),
+        ("add_table", "efficiency_measure", ""),
         ("add_table", "equipment", ""),
         ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
@@ -242,6 +244,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "meter_reading", ""),
         ("add_table", "meter_reading_conflict", ""),
         ("add_table", "node_day", ""),
+        ("add_table", "outdoor_temperature", ""),
         ("add_table", "pact_access_token", ""),
         ("add_table", "pact_client", ""),
         ("add_table", "pact_event", ""),

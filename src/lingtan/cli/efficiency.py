@@ -854,3 +854,139 @@ def _period_rows(saved: Any) -> list[dict[str, Any]]:
             saved.period_starts, saved.actual, saved.expected, saved.cusum, strict=True
         )
     ]
+
+
+# --- Energy-saving measures and the diagnosis report ------------------------------------------
+
+_MEASURE_COLUMNS = (
+    Column("rank", digits=0),
+    Column("code", "measure"),
+    Column("kind", names="efficiency.measure_kind"),
+    Column("status", names="efficiency.measure_status"),
+    Column("node"),
+    Column("energy_type", "energy type", names="energy.type"),
+    Column("saved_per_year", "saved /yr", 0),
+    Column("unit"),
+    Column("energy_saved_tce_per_year", "saved tce/yr", 2),
+    Column("emissions_saved_tco2_per_year", "saved tCO2/yr", 2),
+    Column("cost_saved_cny_per_year", "saved CNY/yr", 0),
+    Column("investment_cny", "investment CNY", 0),
+    Column("payback_years", "payback years", 1),
+    Column("title"),
+)
+
+
+@efficiency.command("measures")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--year", type=int, required=True, help="The year of the figures.")
+@click.option(
+    "--find",
+    is_flag=True,
+    help="First apply the rules to the year and store what they find (equipment renewal; "
+    "standby load of the nodes given --working-hours).",
+)
+@click.option(
+    "--working-hours",
+    "hours",
+    multiple=True,
+    metavar="NODE=SPEC",
+    help="With --find: a node's working hours, e.g. office='Mon-Sat 08:00-18:00' (repeatable).",
+)
+@format_option
+@click.pass_context
+@refusing_bad_input
+def efficiency_measures(
+    ctx: click.Context, facility: str | None, year: int, find: bool, hours: tuple[str, ...],
+    output: str,
+) -> None:  # fmt: skip
+    """The facility's energy-saving measures with their yearly kWh, tce, tCO2, CNY and
+    payback, ranked by payback."""
+    from lingtan.cli.common import actor, open_store
+    from lingtan.errors import InputError, InputProblem
+    from lingtan.i18n import Message
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.efficiency_measures import facility_measures, find_measures
+
+    working = {}
+    for pair in hours:
+        node, sep, spec = pair.partition("=")
+        if not sep or not node.strip():
+            rule = Message("must be NODE=SPEC, e.g. office='Mon-Sat 08:00-18:00'")
+            raise InputError(InputProblem("--working-hours", "working_hours", pair, rule))
+        working[node.strip()] = spec
+    with open_store(ctx) as (session, _):
+        site = facility_by_code(session, facility)
+        if find:
+            find_measures(session, site, year, working_hours=working, actor=actor())
+        measures = facility_measures(session, site, year=year)
+    translate = _translator(language())
+    rows = [{**m, "rank": i, "basis": translate(m["basis"])} for i, m in enumerate(measures, 1)]
+    document = [
+        {**{k: v for k, v in m.items() if k != "details"}, "rank": i, "basis": str(m["basis"]),
+         **{k: m[k].isoformat() if m[k] else None
+            for k in ("done_on", "baseline_start", "baseline_end")}}
+        for i, m in enumerate(measures, 1)
+    ]  # fmt: skip
+    emit(rows, _MEASURE_COLUMNS, output, document=document)
+
+
+@efficiency.command("diagnosis")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option("--year", type=int, required=True, help="The year of the diagnosis.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf", "xlsx"]),
+    default="pdf",
+    show_default=True,
+    help="The report's format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="The file to write (default: diagnosis-CODE-YEAR-LANG.FORMAT here).",
+)
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="PRODUCT=STANDARDS_PRODUCT",
+    help="Which standards product a facility product is, e.g. P1=ferrosilicon (repeatable).",
+)
+@click.pass_context
+@refusing_bad_input
+def efficiency_diagnosis(
+    ctx: click.Context, facility: str | None, year: int, fmt: str, out: str | None,
+    pairs: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Write the energy-saving diagnosis report (节能诊断) of a facility and year: energy use
+    and structure, unit-product positions, equipment grades, EnPI and CUSUM against the
+    baselines, the measures ranked by payback; in the command line's language."""
+    from pathlib import Path
+
+    from lingtan.cli.common import open_store
+    from lingtan.imports.load import facility_by_code
+    from lingtan.reports import check_font
+    from lingtan.reports.diagnosis import (
+        diagnosis_filename,
+        render_diagnosis_html,
+        render_diagnosis_pdf,
+        render_diagnosis_xlsx,
+    )
+    from lingtan.services.diagnosis import diagnosis_data
+    from lingtan.services.efficiency_products import parse_mapping
+
+    mapping = parse_mapping(pairs)
+    check_font([fmt])
+    with open_store(ctx) as (session, _):
+        data = diagnosis_data(session, facility_by_code(session, facility), year, mapping=mapping)
+    lang = language()
+    if fmt == "html":
+        content = render_diagnosis_html(data, lang).encode("utf-8")
+    elif fmt == "pdf":
+        content = render_diagnosis_pdf(data, lang)
+    else:
+        content = render_diagnosis_xlsx(data, lang)
+    path = Path(out or diagnosis_filename(data, lang, fmt))
+    path.write_bytes(content)
+    click.echo(f"{path}: {len(content):,} bytes")

@@ -201,11 +201,20 @@ def import_equipment(ctx: click.Context, file: str, facility: str | None) -> Non
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = import_register(session, site, file, evidence=evidence, actor=actor())
-    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
-    click.echo(
-        f"{file}: facility {done.facility}, {batch}: {done.read} item(s) read, "
-        f"{done.added} added, {done.changed} changed, {done.removed} removed, "
-        f"{done.unchanged} unchanged"
+    say(
+        Message(
+            "%(file)s: facility %(facility)s, %(batch)s: %(read)s measure(s) read, %(added)s "
+            "added, %(changed)s changed, %(unchanged)s unchanged",
+            file=file,
+            facility=done.facility,
+            batch=Message("batch %(id)s", id=done.batch_id)
+            if done.batch_id
+            else Message("no batch (nothing changed)"),
+            read=done.read,
+            added=done.added,
+            changed=done.changed,
+            unchanged=done.unchanged,
+        )
     )
 
 
@@ -252,6 +261,51 @@ def import_ledger(ctx: click.Context, file: str, facility: str | None) -> None:
     from lingtan.cli.ledger import import_ledger_file
 
     import_ledger_file(ctx, file, facility)
+
+
+@import_group.command("measures")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def import_measures(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the energy-saving measures of FILE (.csv), all or nothing: measures are
+    matched by id and added or changed; others stay."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.efficiency_measures import import_measures as store_measures
+
+    with open_store(ctx) as (session, evidence):
+        site = facility_by_code(session, facility)
+        done = store_measures(session, site, file, evidence=evidence, actor=actor())
+    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
+    click.echo(
+        f"{file}: facility {done.facility}, {batch}: {done.read} measure(s) read, "
+        f"{done.added} added, {done.changed} changed, {done.unchanged} unchanged"
+    )
+
+
+@import_group.command("temperature")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.pass_context
+@refusing_bad_input
+def import_temperature(ctx: click.Context, file: str, facility: str | None) -> None:
+    """Import the daily mean outdoor temperature of FILE (.csv: date, temperature_c), all or
+    nothing; a stored day takes the file's value."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.efficiency_measures import import_temperatures
+
+    with open_store(ctx) as (session, _):
+        site = facility_by_code(session, facility)
+        days = import_temperatures(session, site, file, actor=actor())
+    say(
+        Message(
+            "%(file)s: facility %(facility)s: %(days)s day(s) stored",
+            file=file,
+            facility=site.code,
+            days=days,
+        )
+    )
 
 
 def _import_one(ctx: click.Context, status: Console, file: str, facility: str | None):

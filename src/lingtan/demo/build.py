@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from lingtan.demo.diagnosis import build_diagnosis
 from lingtan.demo.equipment import build_equipment
 from lingtan.demo.ledger import build_ledger
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
@@ -230,6 +231,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         build_tariff(root / "meters", engine, FACILITY)
         build_equipment(root / "equipment", engine, FACILITY, store)
         build_ledger(root / "ledger", engine, FACILITY, store)
+        build_diagnosis(root / "diagnosis", engine, FACILITY, store, monthly_bills())
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True

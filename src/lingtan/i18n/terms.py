@@ -303,6 +303,25 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "OUT_OF_SCOPE": NP_("efficiency.level", "Out of scope"),
         "UNABLE_TO_JUDGE": NP_("efficiency.level", "Unable to judge"),
     },
+    "efficiency.measure_kind": {
+        "equipment_renewal": NP_("efficiency.measure_kind", "Equipment renewal"),
+        "standby_load": NP_("efficiency.measure_kind", "Standby and base load"),
+        "compressed_air_leaks": NP_("efficiency.measure_kind", "Compressed-air leaks"),
+        "system_optimisation": NP_("efficiency.measure_kind", "System optimisation"),
+        "waste_heat_recovery": NP_("efficiency.measure_kind", "Waste heat recovery"),
+        "process_improvement": NP_("efficiency.measure_kind", "Process improvement"),
+        "energy_management": NP_("efficiency.measure_kind", "Energy management"),
+        "other": NP_("efficiency.measure_kind", "Other"),
+    },
+    "efficiency.measure_status": {
+        "found": NP_("efficiency.measure_status", "found"),
+        "planned": NP_("efficiency.measure_status", "planned"),
+        "done": NP_("efficiency.measure_status", "done"),
+    },
+    "efficiency.measure_origin": {
+        "found": NP_("efficiency.measure_origin", "found from the data"),
+        "entered": NP_("efficiency.measure_origin", "entered"),
+    },
     "efficiency.scale": {
         "ndrc": NP_("efficiency.scale", "NDRC benchmark and baseline levels"),
         "quota": NP_("efficiency.scale", "energy consumption quota"),

@@ -414,6 +414,7 @@ def equipment_register(
     level: str | None = None,
     tables: list[StandardTable] | None = None,
     library: FactorLibrary | None = None,
+    price: bool = True,
 ) -> EquipmentRegister:
     """``facility``'s register graded now, with replacement estimates for ``year``.
 
@@ -426,6 +427,9 @@ def equipment_register(
         Only the items of this type / level (the counts are of the whole register).
     tables : list of StandardTable, optional
         Grade against these instead of the shipped standards.
+    price : bool
+        Price the savings at the tariff's mean price of the year (default); False skips the
+        tariff (its cost calculation is the slowest part), leaving CNY and payback None.
 
     Returns
     -------
@@ -473,7 +477,7 @@ def equipment_register(
     wanted_nodes = {node_codes[r.node_id] for r, _ in below if r.node_id in node_codes}
     from lingtan.services.cost import stored_tariff
 
-    with_tariff = bool(stored_tariff(session, facility))
+    with_tariff = price and bool(stored_tariff(session, facility))
     has_below = any(g.level in _BELOW for g in grades)
     measured: dict[str, float] = {}
     tariff: dict[str, Any] = {"cny_per_kwh": None, "note": Message(_NO_TARIFF)}

@@ -999,3 +999,59 @@ class LedgerSerial(Base):
     prefix: Mapped[str] = mapped_column(String(200))
     first: Mapped[int | None] = mapped_column(BigInteger)
     last: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# --- Energy-saving measures and outdoor temperature (issue 12, part 6) ---------------------
+
+
+class EfficiencyMeasure(Base):
+    """An energy-saving measure of a facility (节能措施): found from the data, or entered.
+
+    ``code`` identifies it in the facility (``renewal:<equipment>`` and ``standby:<node>``
+    for measures found by :mod:`lingtan.services.efficiency_measures`, the file's ``id`` for
+    entered ones); ``origin`` says which (``found`` or ``entered``). ``saved_per_year`` is the
+    estimated yearly saving in ``unit`` of ``energy_type``; tce and tCO2 are computed on read
+    through the factor library. ``baseline_start`` / ``baseline_end`` name the baseline period
+    of the measure's node for measurement and verification (ISO 50015, IPMVP); ``details``
+    keeps what a found measure's rule computed.
+    """
+
+    __tablename__ = "efficiency_measure"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    origin: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("meter_node.id"), index=True)
+    equipment_code: Mapped[str | None] = mapped_column(String(100))
+    energy_type: Mapped[str] = mapped_column(String(30))
+    saved_per_year: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    investment_cny: Mapped[float | None] = mapped_column(Float)
+    cost_saved_cny_per_year: Mapped[float | None] = mapped_column(Float)
+    basis: Mapped[str] = mapped_column(Text, default="")
+    done_on: Mapped[date | None] = mapped_column(Date)
+    baseline_start: Mapped[date | None] = mapped_column(Date)
+    baseline_end: Mapped[date | None] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class OutdoorTemperature(Base):
+    """The daily mean outdoor temperature at a facility [°C] (local day), for weather-normalised
+    baselines (heating and cooling degree days); ``source`` names the file it came from."""
+
+    __tablename__ = "outdoor_temperature"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    temperature_c: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -22,10 +23,10 @@ from lingtan.services.efficiency import LEVELS, equipment_register, import_equip
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
 from lingtan.web import i18n
-from lingtan.web.api_energy import Upload, _uploaded, kept_read
+from lingtan.web.api_energy import Upload, _current, _uploaded, kept_read
 from lingtan.web.deps import ApiError, Db, User, facility
 
-__all__ = ["equipment_list", "register_data", "router"]
+__all__ = ["baseline_data", "equipment_list", "measures_data", "register_data", "router"]
 
 router = APIRouter(prefix="/api/v1")
 
@@ -198,3 +199,170 @@ def import_register_file(
         "unchanged": done.unchanged,
         "batch_id": done.batch_id,
     }
+
+
+# --- energy-saving measures and the diagnosis report ------------------------------------------
+
+
+class MeasureOut(BaseModel):
+    code: str = Field(description="renewal:<item> and standby:<node> are found by the rules.")
+    kind: str = Field(description="equipment_renewal, standby_load, compressed_air_leaks …")
+    title: str
+    origin: str = Field(description="found (by a rule, from the data) or entered.")
+    status: str = Field(description="found, planned or done.")
+    node: str | None
+    equipment: str | None
+    energy_type: str
+    saved_per_year: float = Field(description="Energy saved a year, in unit.")
+    unit: str
+    energy_saved_tce_per_year: float | None = Field(description="[tce/a] (GB/T 2589).")
+    emissions_saved_tco2_per_year: float | None = Field(description="[tCO2/a].")
+    cost_saved_cny_per_year: float | None = Field(description="[CNY/a].")
+    investment_cny: float | None
+    payback_years: float | None = Field(description="Investment / CNY saved a year [a].")
+    basis: str = Field(description="How the saving was estimated, in the request's language.")
+    done_on: str | None
+    baseline_start: str | None
+    baseline_end: str | None
+
+
+class MeasureImport(BaseModel):
+    facility: str
+    read: int
+    added: int
+    changed: int
+    unchanged: int
+    batch_id: int | None
+
+
+def measures_data(
+    request: Request, session: Session, site: Facility, lang: str, *, year: int
+) -> list[dict[str, Any]]:
+    """The facility's measures as the API answers them (ranked by payback, texts in
+    ``lang``), kept per facility and data version like the register."""
+    from lingtan.services.efficiency_measures import facility_measures
+
+    t = i18n.texts(lang)
+
+    def compute(current: Session) -> list[dict[str, Any]]:
+        out = []
+        for m in facility_measures(current, site, year=year):
+            row = {k: v for k, v in m.items() if k not in ("details", "coefficients")}
+            row["basis"] = t.message(m["basis"]) if lang != "en" else str(m["basis"])
+            for k in ("done_on", "baseline_start", "baseline_end"):
+                row[k] = m[k].isoformat() if m[k] else None
+            out.append(row)
+        return out
+
+    return kept_read(request, session, site, ("measures", year, lang), compute)
+
+
+def baseline_data(
+    request: Request, session: Session, site: Facility, lang: str, *, year: int
+) -> list[dict[str, Any]]:
+    """For each measure with a baseline period: its EnPI, band and CUSUM of ``year``
+    (:func:`lingtan.services.efficiency_measures.measure_baseline`)."""
+    from lingtan.services.efficiency_measures import facility_measures, measure_baseline
+
+    t = i18n.texts(lang)
+
+    def compute(current: Session) -> list[dict[str, Any]]:
+        out = []
+        for m in facility_measures(current, site, year=year, price=False):
+            if not (m["baseline_start"] and m["node"]):
+                continue
+            entry = measure_baseline(current, site, m, year=year)
+            for k in ("baseline_start", "baseline_end", "reporting_start", "reporting_end"):
+                entry[k] = entry[k].isoformat()
+            if "reason" in entry:
+                entry["reason"] = (
+                    t.message(entry["reason"]) if lang != "en" else str(entry["reason"])
+                )
+            if entry.get("baseline"):
+                entry["baseline"] = {k: v for k, v in entry["baseline"].items()
+                                     if k in ("model", "n", "r2", "cv_rmse_pct", "nmbe_pct",
+                                              "coefficients", "parameters")}  # fmt: skip
+            out.append(entry)
+        return out
+
+    return kept_read(request, session, site, ("baselines", year, lang), compute)
+
+
+Year = Annotated[int, Query(ge=2000, le=2100, description="Year of the figures.")]
+
+
+@router.get("/facilities/{code}/measures", response_model=list[MeasureOut], tags=["efficiency"])
+def measure_list(request: Request, session: Db, who: User, code: str, year: Year) -> Any:
+    """The facility's energy-saving measures (found by the rules and entered), with their
+    yearly kWh, tce, tCO2, CNY and payback, ranked by payback."""
+    site = facility(session, who, code)
+    return measures_data(request, session, site, i18n.language(request), year=year)
+
+
+@router.get("/facilities/{code}/measures/baselines", tags=["efficiency"])
+def measure_baselines(request: Request, session: Db, who: User, code: str, year: Year) -> Any:
+    """Each measure's baseline and the year's daily actual, expected (with the band
+    ``band_kwh``: ± t·RMSE) and CUSUM [kWh], with the avoided energy and its uncertainty."""
+    site = facility(session, who, code)
+    return baseline_data(request, session, site, i18n.language(request), year=year)
+
+
+@router.post(
+    "/facilities/{code}/measures", response_model=MeasureImport, status_code=201,
+    tags=["efficiency"],
+)  # fmt: skip
+def import_measure_file(
+    request: Request, session: Db, who: User, code: str, file: Upload
+) -> dict[str, Any]:
+    """Import a measures file (.csv), all or nothing (``lingtan import measures``)."""
+    from lingtan.services.efficiency_measures import import_measures
+
+    site = facility(session, who, code, write=True)
+    evidence = EvidenceStore(request.app.state.evidence_root)
+    with _uploaded(request, file, _REGISTER_FILES) as path:
+        done = import_measures(session, site, path, evidence=evidence, actor=who.name)
+    fields = ("facility", "read", "added", "changed", "unchanged", "batch_id")
+    return {name: getattr(done, name) for name in fields}
+
+
+_MEDIA = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get(
+    "/facilities/{code}/diagnosis",
+    tags=["efficiency"],
+    response_class=Response,
+    responses={200: {"content": {t.split(";")[0]: {} for t in _MEDIA.values()}}},
+)
+def diagnosis_report(
+    request: Request,
+    session: Db,
+    who: User,
+    code: str,
+    year: Year,
+    format: Annotated[str, Query(pattern="^(html|pdf|xlsx)$")] = "pdf",
+) -> Response:
+    """The energy-saving diagnosis report of the facility and year as a file (HTML, PDF or
+    XLSX) in the request's language (``lingtan efficiency diagnosis``)."""
+    from lingtan.reports.diagnosis import (
+        diagnosis_filename,
+        render_diagnosis_html,
+        render_diagnosis_pdf,
+        render_diagnosis_xlsx,
+    )
+    from lingtan.services.diagnosis import diagnosis_data
+
+    site = facility(session, who, code)
+    lang = i18n.language(request)
+    with _current(request, session, site) as current:
+        data = diagnosis_data(current, site, year)
+    render = {"html": lambda: render_diagnosis_html(data, lang).encode("utf-8"),
+              "pdf": lambda: render_diagnosis_pdf(data, lang),
+              "xlsx": lambda: render_diagnosis_xlsx(data, lang)}[format]  # fmt: skip
+    name = diagnosis_filename(data, lang, format)
+    return Response(render(), media_type=_MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

@@ -22,10 +22,10 @@ from lingtan.services.efficiency import LEVELS, import_equipment
 from lingtan.store.evidence import EvidenceStore
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
-from lingtan.web.api_efficiency import register_data
+from lingtan.web.api_efficiency import baseline_data, measures_data, register_data
 from lingtan.web.api_energy import Upload, _uploaded
 from lingtan.web.deps import ApiError, Db, User
-from lingtan.web.screens import _current, render
+from lingtan.web.screens import _current, chart, render
 from lingtan.web.screens_energy import Year, _period
 
 __all__ = ["BASIS_NAMES", "LEVEL_NAMES", "TYPE_NAMES", "router"]
@@ -38,6 +38,38 @@ LEVEL_NAMES = TERMS["efficiency.level"]
 TYPE_NAMES = TERMS["efficiency.type"]
 BASIS_NAMES = TERMS["efficiency.basis"]
 _BADGES = {"LEVEL_1": "ok", "LEVEL_2": "", "LEVEL_3": "warn", "NOT_COMPLIANT": "bad"}
+
+
+def _baseline_figures(entry: dict[str, Any], t: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The EnPI chart (actual against the baseline's expected energy and its band) and the
+    CUSUM chart of a measure's baseline, as Plotly figures."""
+    days, expected, band = entry["days"], entry["expected_kwh"], entry["band_kwh"]
+    pct = f"{entry['confidence'] * 100:.0f}"
+    enpi = chart(
+        [
+            {"type": "scatter", "mode": "lines", "x": days, "y": [e + band for e in expected],
+             "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
+            {"type": "scatter", "mode": "lines", "x": days, "y": [e - band for e in expected],
+             "fill": "tonexty", "fillcolor": "rgba(200,85,61,0.18)", "line": {"width": 0},
+             "name": t.gettext("Baseline band (%(pct)s %%)", pct=pct)},
+            {"type": "scatter", "mode": "lines", "x": days, "y": expected,
+             "line": {"color": "#c8553d", "width": 1.5},
+             "name": t.gettext("Expected by the baseline")},
+            {"type": "scatter", "mode": "lines", "x": days, "y": entry["actual_kwh"],
+             "line": {"color": "#2a7ab0", "width": 1}, "name": t.gettext("Actual energy")},
+        ],
+        y_title="kWh/d",
+    )  # fmt: skip
+    cusum = chart(
+        [{"type": "scatter", "mode": "lines", "x": days, "y": entry["cusum_kwh"],
+          "line": {"color": "#1f6f5c", "width": 2},
+          "name": t.gettext("CUSUM of actual − expected")}],
+        y_title="kWh",
+    )  # fmt: skip
+    for figure in (enpi, cusum):
+        figure["layout"]["xaxis"] = {"type": "date"}
+        figure["layout"]["yaxis"]["rangemode"] = "normal"
+    return enpi, cusum
 
 
 def _page(
@@ -80,6 +112,13 @@ def _page(
             "saved_tco2": sum(e["emissions_saved_tco2_per_year"] or 0.0 for e in saved),
             "writable": site.id in principal.writable,
             "outcome": outcome,
+            "measures": measures_data(request, session, site, lang, year=shown),
+            "baselines": [
+                {**entry, "figures": _baseline_figures(entry, t) if entry["valid"] else None}
+                for entry in baseline_data(request, session, site, lang, year=shown)
+            ],
+            "kind_name": lambda code: t.name_of("efficiency.measure_kind", code),
+            "status_name": lambda code: t.name_of("efficiency.measure_status", code),
         }
 
     response = render(request, session, background, "efficiency", build, who)
