@@ -778,7 +778,8 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
     if problem.gec is not None:
         costs["gec"] = gec_mwh * problem.gec.price_cny_per_mwh
     violations = _violations(problem, m, use_mwh, available_mwh, d)
-    objective = float(m.objective.value)
+    # the capacity charge is the same whatever the plan: a constant outside the LP
+    objective = float(m.objective.value) + problem.capacity_charge_cny_per_year
     penalties = objective - sum(costs.values())
     if abs(penalties) > 1e-6 * max(1.0, abs(objective)):
         costs["penalties"] = penalties

@@ -1,0 +1,328 @@
+"""Planning (issue 13), the second part: wind from a power curve (against windpowerlib), heat
+pumps by the Carnot COP, electric boilers and thermal storage replacing a fuel boiler, the
+demand charge, green power and GECs, and NPV / IRR / paybacks (against numpy-financial) —
+each against hand-worked values, and the LP with wind and heat against PyPSA."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lingtan.planning.finance import (
+    Asset,
+    internal_rate_of_return,
+    net_present_value,
+    payback_years,
+    project_cash_flows_cny,
+)
+from lingtan.planning.heat import carnot_cop
+from lingtan.planning.sizing import (
+    Battery,
+    FuelBoiler,
+    Heat,
+    Instrument,
+    SizingProblem,
+    solve_sizing,
+)
+from lingtan.planning.wind import hub_height_wind_speed, wind_capacity_factor
+
+# a power curve as a manufacturer's table gives it (kW at m/s): illustrative, not a real model
+CURVE_SPEED = np.array([3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 25.0])
+CURVE_KW = np.array([0.0, 40.0, 250.0, 700.0, 1300.0, 1500.0, 1500.0])
+
+
+# --- wind ---------------------------------------------------------------------------------------
+
+
+def test_wind_capacity_factor_by_hand():
+    v = np.array([0.0, 2.9, 3.0, 5.0, 9.0, 12.0, 20.0, 25.0, 25.1])
+    cf = wind_capacity_factor(wind_speed_m_per_s=v, curve_wind_speed_m_per_s=CURVE_SPEED,
+                              curve_power_kw=CURVE_KW)  # fmt: skip
+    # 5 m/s: halfway from 40 to 250 kW = 145; 9 m/s: halfway 700-1300 = 1000; past 25: cut out
+    expected = np.array([0.0, 0.0, 0.0, 145.0, 1000.0, 1500.0, 1500.0, 1500.0, 0.0]) / 1500
+    assert cf == pytest.approx(expected, abs=1e-12)
+    rated = wind_capacity_factor(wind_speed_m_per_s=v, curve_wind_speed_m_per_s=CURVE_SPEED,
+                                 curve_power_kw=CURVE_KW, rated_kw=2000.0)  # fmt: skip
+    assert rated == pytest.approx(expected * 1500 / 2000)
+
+
+def test_wind_capacity_factor_agrees_with_windpowerlib():
+    windpowerlib = pytest.importorskip("windpowerlib")
+    v = np.random.default_rng(7).weibull(2.0, 500) * 8.0
+    ours = wind_capacity_factor(wind_speed_m_per_s=v, curve_wind_speed_m_per_s=CURVE_SPEED,
+                                curve_power_kw=CURVE_KW)  # fmt: skip
+    theirs = windpowerlib.power_output.power_curve(pd.Series(v), pd.Series(CURVE_SPEED),
+                                                   pd.Series(CURVE_KW))  # fmt: skip
+    assert ours * 1500 == pytest.approx(np.asarray(theirs, float), rel=1e-12, abs=1e-9)
+
+
+def test_hub_height_wind_speed_by_hand_and_against_windpowerlib():
+    windpowerlib = pytest.importorskip("windpowerlib")
+    v = np.array([0.0, 4.0, 7.5])
+    log = hub_height_wind_speed(wind_speed_m_per_s=v, measurement_height_m=10.0,
+                                hub_height_m=100.0, roughness_length_m=0.1)  # fmt: skip
+    # ln(100/0.1) / ln(10/0.1) = ln 1000 / ln 100 = 1.5 exactly
+    assert log == pytest.approx(v * 1.5, rel=1e-12)
+    theirs = windpowerlib.wind_speed.logarithmic_profile(pd.Series(v), 10.0, 100.0, 0.1)
+    assert log == pytest.approx(np.asarray(theirs, float), rel=1e-12)
+    power = hub_height_wind_speed(wind_speed_m_per_s=v, measurement_height_m=10.0,
+                                  hub_height_m=80.0, hellman_exponent=1 / 7)  # fmt: skip
+    assert power == pytest.approx(v * 8 ** (1 / 7), rel=1e-12)
+    theirs = windpowerlib.wind_speed.hellman(pd.Series(v), 10.0, 80.0, hellman_exponent=1 / 7)
+    assert power == pytest.approx(np.asarray(theirs, float), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "speeds, power, rule",
+    [
+        ([3.0, 5.0, 4.0], [0.0, 10.0, 20.0], "strictly increasing"),
+        ([3.0, 3.0, 4.0], [0.0, 10.0, 20.0], "strictly increasing"),
+        ([3.0, 4.0], [0.0, -1.0], "must not be negative"),
+        ([3.0], [0.0], "at least two points"),
+    ],
+)
+def test_a_bad_power_curve_is_refused(speeds, power, rule):
+    with pytest.raises(ValueError, match=rule):
+        wind_capacity_factor(wind_speed_m_per_s=np.array([5.0]),
+                             curve_wind_speed_m_per_s=np.array(speeds),
+                             curve_power_kw=np.array(power))  # fmt: skip
+
+
+def test_wind_sized_by_hand():
+    # cf 0.5 and 0.1 against 100 kW: each kW up to 200 saves 4380 (0.5 + 0.1) = 2628 CNY a
+    # year; beyond, step 0 is covered and a kW saves only 4380 x 0.1 = 438 < its 500
+    problem = SizingProblem(
+        load_kw=np.array([100.0, 100.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([1.0, 1.0]), discount_rate=0.0,
+        wind_cf=np.array([0.5, 0.1]), wind=Asset(10_000.0, 20), grid_factor_tco2_per_mwh=0.5,
+    )  # fmt: skip
+    result = solve_sizing(problem)
+    assert result.wind_kw == pytest.approx(200.0, rel=1e-9)
+    assert result.objective_cny_per_year == pytest.approx(500 * 200 + 4380 * 80, rel=1e-9)
+    assert result.wind_generation_mwh == pytest.approx(4380 * 120 / 1000)
+    assert result.renewable_share == pytest.approx(120 / 200)
+    assert result.dispatch["wind_used_kw"] == pytest.approx([100.0, 20.0])
+
+
+# --- heat ---------------------------------------------------------------------------------------
+
+
+def test_carnot_cop_by_hand():
+    # 0.45 x 328.15 K / (55 - 7) K = 3.07641
+    cop = carnot_cop(source_temp_c=np.array([7.0, -10.0]), sink_temp_c=55.0,
+                     carnot_efficiency=0.45)  # fmt: skip
+    assert cop == pytest.approx([0.45 * 328.15 / 48, 0.45 * 328.15 / 65], rel=1e-12)
+    assert cop[0] == pytest.approx(3.0764, abs=1e-4)
+    capped = carnot_cop(source_temp_c=np.array([50.0, 60.0]), sink_temp_c=55.0,
+                        carnot_efficiency=0.5, max_cop=6.0)  # fmt: skip
+    assert capped.tolist() == [6.0, 6.0]
+    with pytest.raises(ValueError, match="sink must be above"):
+        carnot_cop(source_temp_c=60.0, sink_temp_c=55.0, carnot_efficiency=0.5)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        carnot_cop(source_temp_c=5.0, sink_temp_c=55.0, carnot_efficiency=1.2)
+
+
+def gas(max_kw=None) -> FuelBoiler:
+    """A boiler of 90 % on a fuel of 0.30 CNY and 0.2 kgCO2 per kWh (round hand values)."""
+    return FuelBoiler(efficiency=0.9, fuel_price_cny_per_kwh=0.30,
+                      fuel_factor_tco2_per_kwh=0.0002, max_kw=max_kw)  # fmt: skip
+
+
+def heat_problem(**heat) -> SizingProblem:
+    return SizingProblem(
+        load_kw=np.array([100.0, 100.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([0.5, 0.5]), discount_rate=0.0,
+        grid_factor_tco2_per_mwh=0.5,
+        heat=Heat(load_kw=np.array([100.0, 100.0]), boiler=gas(), **heat),
+    )  # fmt: skip
+
+
+def test_a_heat_pump_replacing_a_gas_boiler_by_hand():
+    # heat from gas 0.30 / 0.9 = 0.3333 CNY/kWh; from the heat pump 0.5 / COP: 0.125 at COP 4,
+    # 0.25 at COP 2. A kW of electric input up to 25 kW saves 4380 (4/0.9 x 0.3 - 0.5 +
+    # 2/0.9 x 0.3 - 0.5) = 4380 CNY a year > 1,000; from 25 to 50 kW only the second step is
+    # short: 4380 (0.6667 - 0.5) = 730 < 1,000. So 25 kW: step 0 all heat pump, step 1 50 kW.
+    result = solve_sizing(heat_problem(heat_pump=Asset(20_000.0, 20), cop=np.array([4.0, 2.0])))
+    assert result.heat_pump_kw == pytest.approx(25.0, rel=1e-9)
+    fuel_kwh = 50 / 0.9 * 4380
+    objective = 1000 * 25 + 4380 * 0.5 * 250 + 0.30 * fuel_kwh
+    assert result.objective_cny_per_year == pytest.approx(objective, rel=1e-9)
+    assert result.objective_cny_per_year == pytest.approx(645_500.0, rel=1e-9)
+    assert result.heat_pump_heat_mwh == pytest.approx(4380 * 150 / 1000)
+    assert result.boiler_heat_mwh == pytest.approx(4380 * 50 / 1000)
+    assert result.boiler_fuel_mwh == pytest.approx(fuel_kwh / 1000)
+    assert result.electricity_use_mwh == pytest.approx(4380 * 250 / 1000)
+    # location-based: 1,095 MWh x 0.5 + 243.3 MWh of gas x 0.2 t/MWh
+    assert result.emissions_tco2e == pytest.approx(547.5 + fuel_kwh * 0.0002, rel=1e-9)
+    # doing nothing: the load from the grid, all heat from gas
+    do_nothing = 4380 * 0.5 * 200 + 4380 * 200 / 0.9 * 0.30
+    assert result.do_nothing_cost_cny_per_year == pytest.approx(do_nothing)
+    assert result.grid_only_cost_cny_per_year == pytest.approx(4380 * 0.5 * 200)
+
+
+def test_an_electric_boiler_and_heat_storage_shift_heat_into_the_valley_by_hand():
+    # electricity 0.2 then 1.0; heat only in step 1; gas heat 0.3333. Storing heat made at 0.2
+    # beats gas: with 10 % lost an hour, 100 kWh delivered need 111.1 kWh stored.
+    problem = SizingProblem(
+        load_kw=np.zeros(2), step_h=1.0, import_price_cny_per_kwh=np.array([0.2, 1.0]),
+        discount_rate=0.0,
+        heat=Heat(load_kw=np.array([0.0, 100.0]), boiler=gas(),
+                  electric_boiler=Asset(100.0, 10), electric_boiler_efficiency=1.0,
+                  storage=Asset(100.0, 10), storage_loss_per_h=0.1),
+    )  # fmt: skip
+    result = solve_sizing(problem)
+    stored = 100 / 0.9
+    assert result.thermal_storage_kwh == pytest.approx(stored, rel=1e-9)
+    assert result.electric_boiler_kw == pytest.approx(stored, rel=1e-9)
+    assert result.objective_cny_per_year == pytest.approx(10 * stored * 2 + 4380 * 0.2 * stored,
+                                                          rel=1e-9)  # fmt: skip
+    assert result.boiler_heat_mwh == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_retired_boiler_and_a_heat_pump_too_small_are_explained():
+    problem = heat_problem(heat_pump=Asset(1000.0, 20, max_units=20.0), cop=np.array([4.0, 2.0]))
+    problem = replace(problem, heat=replace(problem.heat, boiler=gas(max_kw=0.0)))
+    result = solve_sizing(problem)
+    (violation,) = result.violations
+    assert violation.rule == "heat_load"
+    assert violation.shortfall == pytest.approx(60.0)  # 100 - 2 x 20 in step 1
+    assert "350.4 MWh" in violation.message  # (20 + 60) kW x 4380 h / 1000
+
+
+# --- the demand charge, green power and GECs ----------------------------------------------------
+
+
+def test_a_battery_shaves_the_monthly_peak_by_hand():
+    # one month of two steps, standing for 12: 30 CNY/kW-month is 360 CNY a year per kW of
+    # peak; a kW of lossless battery costs 50 + 50 = 100 < 360, until the peak is 75 kW
+    problem = SizingProblem(
+        load_kw=np.array([100.0, 50.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([0.5, 0.5]), discount_rate=0.0,
+        battery=Battery(energy=Asset(500.0, 10), power=Asset(500.0, 10),
+                        charge_efficiency=1.0, discharge_efficiency=1.0),
+        demand_charge_cny_per_kw_month=30.0, month_of_step=np.array([1, 1]),
+    )  # fmt: skip
+    result = solve_sizing(problem)
+    assert result.battery_kw == pytest.approx(25.0, rel=1e-9)
+    assert result.peak_import_kw == pytest.approx(75.0, rel=1e-9)
+    assert result.cost_cny_per_year["demand_charge"] == pytest.approx(360 * 75)
+    assert result.objective_cny_per_year == pytest.approx(4380 * 0.5 * 150 + 360 * 75 + 100 * 25)
+    assert result.grid_only_cost_cny_per_year == pytest.approx(4380 * 0.5 * 150 + 360 * 100)
+
+
+def test_demand_charge_by_month_and_a_capacity_charge():
+    # two months of one step each: each month stands for 6; peaks 100 and 50
+    problem = SizingProblem(
+        load_kw=np.array([100.0, 50.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([0.5, 0.5]), discount_rate=0.0,
+        demand_charge_cny_per_kw_month=30.0, month_of_step=np.array([1, 2]),
+        capacity_charge_cny_per_year=12_000.0,
+    )  # fmt: skip
+    result = solve_sizing(problem)
+    assert result.cost_cny_per_year["demand_charge"] == pytest.approx(30 * 6 * (100 + 50))
+    assert result.cost_cny_per_year["capacity_charge"] == 12_000.0
+    assert result.objective_cny_per_year == pytest.approx(4380 * 75 + 27_000 + 12_000)
+
+
+def flat(**changes) -> SizingProblem:
+    return replace(SizingProblem(
+        load_kw=np.array([100.0, 100.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([0.5, 0.5]), discount_rate=0.0,
+        grid_factor_tco2_per_mwh=0.5,
+    ), **changes)  # fmt: skip
+
+
+def test_gecs_and_green_power_meet_a_renewable_share_by_hand():
+    # 876 MWh a year from the grid; 50 % renewable: 438 MWh of the cheaper GECs
+    result = solve_sizing(flat(min_renewable_share=0.5, gec=Instrument(20.0),
+                               green_power=Instrument(30.0)))  # fmt: skip
+    assert result.feasible
+    assert result.gec_mwh == pytest.approx(438.0, rel=1e-9)
+    assert result.green_power_mwh == pytest.approx(0.0, abs=1e-9)
+    assert result.objective_cny_per_year == pytest.approx(438_000 + 438 * 20, rel=1e-9)
+    assert result.renewable_share == pytest.approx(0.5)
+    assert result.emissions_tco2e == pytest.approx(438.0)  # location-based: all import
+    assert result.emissions_market_tco2e == pytest.approx(219.0)
+    # GECs limited to 100 MWh: the rest as green power
+    limited = solve_sizing(flat(min_renewable_share=0.5, gec=Instrument(20.0, max_mwh=100.0),
+                                green_power=Instrument(30.0)))  # fmt: skip
+    assert limited.gec_mwh == pytest.approx(100.0)
+    assert limited.green_power_mwh == pytest.approx(338.0)
+    assert limited.cost_cny_per_year["green_power"] == pytest.approx(338 * 30)
+
+
+def test_an_emissions_cap_is_met_by_gecs_on_the_market_basis():
+    # 438 t on the grid; a cap of 100 t needs (438 - 100) / 0.5 = 676 MWh covered
+    result = solve_sizing(flat(max_emissions_tco2e=100.0, gec=Instrument(20.0)))
+    assert result.gec_mwh == pytest.approx(676.0, rel=1e-9)
+    assert result.emissions_market_tco2e == pytest.approx(100.0)
+    # instruments cover at most what is bought: a cap of 0 cannot be met by GECs alone
+    zero = solve_sizing(flat(max_emissions_tco2e=0.0, gec=Instrument(20.0)))
+    assert zero.gec_mwh == pytest.approx(876.0)
+    assert zero.feasible  # all 876 MWh covered: 0 t market-based
+
+
+# --- finance ------------------------------------------------------------------------------------
+
+
+def test_npv_irr_and_paybacks_by_hand_and_against_numpy_financial():
+    npf = pytest.importorskip("numpy_financial")
+    flows = np.array([-1000.0, 300.0, 300.0, 300.0, 300.0, 300.0])
+    # NPV at 8 %: 300 x annuity factor (1 - 1.08^-5) / 0.08 = 300 x 3.99271 = 1197.81
+    assert net_present_value(rate=0.08, cash_flows_cny=flows) == pytest.approx(197.813, abs=1e-3)
+    assert net_present_value(rate=0.08, cash_flows_cny=flows) == pytest.approx(
+        npf.npv(0.08, flows), rel=1e-12
+    )
+    irr = internal_rate_of_return(flows)
+    assert irr == pytest.approx(npf.irr(flows), abs=1e-10)
+    assert irr == pytest.approx(0.152382, abs=1e-6)
+    assert payback_years(cash_flows_cny=flows) == pytest.approx(1000 / 300)
+    # discounted at 8 %: 277.78 + 257.20 + 238.15 = 773.13 after 3 years; year 4 adds 220.51,
+    # year 5 204.17: 1000 - 993.64 = 6.36 left, so 4 + 6.36 / 204.17
+    discounted = 300 / 1.08 ** np.arange(1, 6)
+    left = 1000 - discounted[:4].sum()
+    assert payback_years(cash_flows_cny=flows, rate=0.08) == pytest.approx(4 + left / discounted[4])
+    assert internal_rate_of_return(np.array([-1000.0, 100.0, 100.0])) == pytest.approx(
+        npf.irr([-1000.0, 100.0, 100.0]), abs=1e-10
+    )
+    assert payback_years(cash_flows_cny=np.array([-1000.0, 100.0, 100.0])) is None
+    assert internal_rate_of_return(np.array([0.0, 100.0])) is None
+
+
+def test_cash_flows_buy_again_and_credit_the_life_left():
+    flows = project_cash_flows_cny(capex_cny={"pv_kw": 1000.0, "battery_kwh": 400.0},
+                                   lifetime_years={"pv_kw": 25, "battery_kwh": 10},
+                                   yearly_saving_cny=150.0, horizon_years=25)  # fmt: skip
+    assert flows[0] == -1400.0
+    assert flows[10] == 150.0 - 400.0 and flows[20] == 150.0 - 400.0
+    # the battery bought in year 20 has 5 of its 10 years left at year 25: 200 back
+    assert flows[25] == pytest.approx(150.0 + 200.0)
+    assert flows.sum() == pytest.approx(-1400 + 25 * 150 - 800 + 200)
+
+
+def test_a_plans_finance_against_doing_nothing_by_hand():
+    # the arbitrage battery of test_planning: 100 kW all year, 0.30 then 1.00 CNY/kWh
+    problem = SizingProblem(
+        load_kw=np.array([100.0, 100.0]), step_h=1.0,
+        import_price_cny_per_kwh=np.array([0.30, 1.00]), discount_rate=0.05,
+        battery=Battery(energy=Asset(1000.0, 10), power=Asset(500.0, 10),
+                        charge_efficiency=0.9, discharge_efficiency=0.9),
+    )  # fmt: skip
+    result = solve_sizing(problem)
+    capex = result.capex_cny
+    saving = 4380 * 130 - result.cost_cny_per_year["grid_energy"]
+    assert result.operating_saving_cny_per_year == pytest.approx(saving)
+    assert result.horizon_years == 10
+    flows = np.array([-capex] + [saving] * 10)
+    assert result.cash_flows_cny == pytest.approx(flows.tolist())
+    assert result.npv_cny == pytest.approx(
+        -capex + saving * (1 - 1.05**-10) / 0.05, rel=1e-9
+    )
+    assert result.simple_payback_years == pytest.approx(capex / saving)
+    assert result.irr == pytest.approx(
+        pytest.importorskip("numpy_financial").irr(flows), abs=1e-9
+    )
+    assert result.discounted_payback_years > result.simple_payback_years
