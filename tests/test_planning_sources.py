@@ -6,6 +6,7 @@ each against hand-worked values, and the LP with wind and heat against PyPSA."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from lingtan.planning.sizing import (
 )
 from lingtan.planning.wind import hub_height_wind_speed, wind_capacity_factor
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # a power curve as a manufacturer's table gives it (kW at m/s): illustrative, not a real model
 CURVE_SPEED = np.array([3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 25.0])
 CURVE_KW = np.array([0.0, 40.0, 250.0, 700.0, 1300.0, 1500.0, 1500.0])
@@ -326,3 +328,115 @@ def test_a_plans_finance_against_doing_nothing_by_hand():
         pytest.importorskip("numpy_financial").irr(flows), abs=1e-9
     )
     assert result.discounted_payback_years > result.simple_payback_years
+
+
+# --- the independent reference: PyPSA with wind and heat ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fortnight_with_heat() -> SizingProblem:
+    """The example's first fortnight (its load, PV, TOU prices and weather) with wind from the
+    weather file's wind speed and a heat load served by a heat pump (COP from the air
+    temperature), an electric boiler, heat storage or the gas boiler."""
+    from pvlib.iotools import read_epw
+
+    from lingtan.planning.problem import read_problem_file
+
+    base = read_problem_file(EXAMPLES / "planning-size.yaml").problem
+    weather, _ = read_epw(EXAMPLES / "planning-weather-synthetic.epw", coerce_year=2025)
+    n = 14 * 24
+    speed = hub_height_wind_speed(
+        wind_speed_m_per_s=weather["wind_speed"].to_numpy(float)[:n] * 2.0,
+        measurement_height_m=10.0, hub_height_m=80.0, roughness_length_m=0.1,
+    )  # fmt: skip
+    hours = np.arange(n) % 24
+    heat = Heat(
+        load_kw=np.where((hours >= 8) & (hours < 20), 600.0, 250.0),
+        boiler=FuelBoiler(efficiency=0.9, fuel_price_cny_per_kwh=0.35,
+                          fuel_factor_tco2_per_kwh=0.0002),
+        heat_pump=Asset(4000.0, 15, 60.0),
+        cop=carnot_cop(source_temp_c=weather["temp_air"].to_numpy(float)[:n], sink_temp_c=60.0,
+                       carnot_efficiency=0.45),
+        electric_boiler=Asset(300.0, 15), electric_boiler_efficiency=0.98,
+        storage=Asset(100.0, 20), storage_loss_per_h=0.01,
+    )  # fmt: skip
+    return replace(
+        base,
+        load_kw=base.load_kw[:n],
+        pv_cf=base.pv_cf[:n] * 1.6,
+        import_price_cny_per_kwh=base.import_price_cny_per_kwh[:n],
+        export_price_cny_per_kwh=None,
+        wind_cf=wind_capacity_factor(wind_speed_m_per_s=speed,
+                                     curve_wind_speed_m_per_s=CURVE_SPEED,
+                                     curve_power_kw=CURVE_KW),
+        wind=Asset(6000.0, 20, 150.0),
+        heat=heat,
+        min_self_consumption_share=None,
+        max_export_share=None,
+    )  # fmt: skip
+
+
+def test_pypsa_with_wind_heat_pump_and_heat_storage_gives_the_same_optimum(fortnight_with_heat):
+    pypsa = pytest.importorskip("pypsa")
+    problem = fortnight_with_heat
+    r, h, b = problem.discount_rate, problem.heat, problem.battery
+    ours = solve_sizing(problem)
+    net = pypsa.Network()
+    snapshots = pd.RangeIndex(problem.steps)
+    net.set_snapshots(snapshots)
+    net.snapshot_weightings["objective"] = problem.year_weight * problem.step_h
+    net.snapshot_weightings["stores"] = problem.step_h
+    net.snapshot_weightings["generators"] = problem.step_h
+    net.add("Bus", "ac")
+    net.add("Bus", "heat")
+    net.add("Bus", "battery")
+    net.add("Load", "load", bus="ac", p_set=pd.Series(problem.load_kw, snapshots))
+    net.add("Load", "heat", bus="heat", p_set=pd.Series(h.load_kw, snapshots))
+    net.add("Generator", "grid", bus="ac", p_nom=1e5,
+            marginal_cost=pd.Series(problem.import_price_cny_per_kwh, snapshots))  # fmt: skip
+    for name in ("pv", "wind"):
+        asset = getattr(problem, name)
+        net.add("Generator", name, bus="ac", p_nom_extendable=True,
+                p_nom_max=asset.max_units or np.inf,
+                p_max_pu=pd.Series(getattr(problem, f"{name}_cf"), snapshots),
+                capital_cost=asset.annualised_cny_per_unit_per_year(r))  # fmt: skip
+    net.add("Generator", "gas_boiler", bus="heat", p_nom=1e5,
+            marginal_cost=h.boiler.fuel_price_cny_per_kwh / h.boiler.efficiency)  # fmt: skip
+    net.add("Link", "heat_pump", bus0="ac", bus1="heat", p_nom_extendable=True,
+            efficiency=pd.Series(h.cop, snapshots),
+            capital_cost=h.heat_pump.annualised_cny_per_unit_per_year(r))  # fmt: skip
+    net.add("Link", "electric_boiler", bus0="ac", bus1="heat", p_nom_extendable=True,
+            efficiency=h.electric_boiler_efficiency,
+            capital_cost=h.electric_boiler.annualised_cny_per_unit_per_year(r))  # fmt: skip
+    net.add("Store", "heat_storage", bus="heat", e_nom_extendable=True, e_cyclic=True,
+            standing_loss=h.storage_loss_per_h,
+            capital_cost=h.storage.annualised_cny_per_unit_per_year(r))  # fmt: skip
+    net.add("Store", "battery", bus="battery", e_nom_extendable=True, e_cyclic=True,
+            capital_cost=b.energy.annualised_cny_per_unit_per_year(r), e_min_pu=b.soc_min,
+            e_max_pu=b.soc_max)  # fmt: skip
+    net.add("Link", "charger", bus0="ac", bus1="battery", p_nom_extendable=True,
+            efficiency=b.charge_efficiency,
+            capital_cost=b.power.annualised_cny_per_unit_per_year(r))  # fmt: skip
+    net.add("Link", "discharger", bus0="battery", bus1="ac", p_nom_extendable=True,
+            efficiency=b.discharge_efficiency)  # fmt: skip
+
+    def one_power_rating(net, snapshots):
+        p_nom = net.model.variables["Link-p_nom"]
+        net.model.add_constraints(
+            p_nom.sel(name="charger", drop=True)
+            - b.discharge_efficiency * p_nom.sel(name="discharger", drop=True)
+            == 0,
+            name="one_power_rating",
+        )
+
+    status, _ = net.optimize(solver_name="highs", extra_functionality=one_power_rating,
+                             include_objective_constant=False)  # fmt: skip
+    assert status == "ok"
+    assert ours.wind_kw > 10 and ours.heat_pump_kw > 10 and ours.thermal_storage_kwh > 10
+    assert ours.objective_cny_per_year == pytest.approx(net.objective, rel=1e-6)
+    assert ours.wind_kw == pytest.approx(net.generators.p_nom_opt["wind"], rel=1e-5)
+    assert ours.pv_kw == pytest.approx(net.generators.p_nom_opt["pv"], rel=1e-5)
+    assert ours.heat_pump_kw == pytest.approx(net.links.p_nom_opt["heat_pump"], rel=1e-5)
+    assert ours.thermal_storage_kwh == pytest.approx(net.stores.e_nom_opt["heat_storage"],
+                                                     rel=1e-5)  # fmt: skip
+    assert ours.battery_kwh == pytest.approx(net.stores.e_nom_opt["battery"], rel=1e-5)
