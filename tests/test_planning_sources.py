@@ -320,13 +320,9 @@ def test_a_plans_finance_against_doing_nothing_by_hand():
     assert result.horizon_years == 10
     flows = np.array([-capex] + [saving] * 10)
     assert result.cash_flows_cny == pytest.approx(flows.tolist())
-    assert result.npv_cny == pytest.approx(
-        -capex + saving * (1 - 1.05**-10) / 0.05, rel=1e-9
-    )
+    assert result.npv_cny == pytest.approx(-capex + saving * (1 - 1.05**-10) / 0.05, rel=1e-9)
     assert result.simple_payback_years == pytest.approx(capex / saving)
-    assert result.irr == pytest.approx(
-        pytest.importorskip("numpy_financial").irr(flows), abs=1e-9
-    )
+    assert result.irr == pytest.approx(pytest.importorskip("numpy_financial").irr(flows), abs=1e-9)
     assert result.discounted_payback_years > result.simple_payback_years
 
 

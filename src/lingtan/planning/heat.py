@@ -75,4 +75,3 @@ def carnot_cop(
     if max_cop is not None:
         cop = np.minimum(cop, max_cop)
     return np.asarray(cop, float)
-

@@ -31,7 +31,7 @@ from lingtan.planning.sizing import (
     SizingProblem,
 )
 
-__all__ = ["FIELDS", "Plan", "read_problem_file"]
+__all__ = ["FIELDS", "Plan", "read_problem_file", "step_of"]
 
 #: Every field of the problem file, per section (``None``: top level); docs/planning.md lists
 #: them all (tests/test_planning.py checks).
@@ -368,6 +368,30 @@ def read_problem_file(path: str | Path) -> Plan:
     if boiler_source is not None:
         sources["boiler_fuel"] = boiler_source
     return Plan(problem, str(data.get("name") or path.stem), str(path), starts, sources)
+
+
+def step_of(plan: Plan, moment: str) -> int:
+    """The index of the step of *plan* that starts at *moment* (ISO 8601; without an offset,
+    in Asia/Shanghai).
+
+    Raises
+    ------
+    InputError
+        Not a time, or not the start of a step of the load file.
+    """
+    when = _timestamp(moment, ZoneInfo(DEFAULT_TIME_ZONE))
+    if when is not None:
+        found = np.flatnonzero(plan.starts == np.datetime64(when.replace(tzinfo=None), "s"))
+        if found.size:
+            return int(found[0])
+    raise InputError(
+        InputProblem(
+            plan.origin,
+            "--start",
+            moment,
+            Message("not the start of a step of the load file (e.g. 2025-07-01T00:00+08:00)"),
+        )
+    )
 
 
 def _file(check: _Checker, folder: Path, section: dict, name: str) -> Path | None:

@@ -546,8 +546,10 @@ def build_model(problem: SizingProblem):
             cost = cost + h.electric_boiler.annualised_cny_per_unit_per_year(r) * eb_kw
         if problem.has("thermal_storage"):
             ts_kwh = size("thermal_storage_kwh", h.storage)
-            ts_ch, ts_dis, ts_soc = flow("heat_charge_kw"), flow("heat_discharge_kw"), flow(
-                "heat_soc_kwh"
+            ts_ch, ts_dis, ts_soc = (
+                flow("heat_charge_kw"),
+                flow("heat_discharge_kw"),
+                flow("heat_soc_kwh"),
             )
             m.add_constraints(ts_soc - ts_kwh <= 0, name="heat_soc_max")
             keep = (1.0 - h.storage_loss_per_h) ** dt
@@ -602,8 +604,7 @@ def build_model(problem: SizingProblem):
         if not isinstance(electric_heat, int):
             use_kwh = use_kwh + w * dt * electric_heat.sum()
         m.add_constraints(
-            imported_kwh - contracted - short - (1.0 - problem.min_renewable_share) * use_kwh
-            <= 0,
+            imported_kwh - contracted - short - (1.0 - problem.min_renewable_share) * use_kwh <= 0,
             name="min_renewable_share",
         )
         cost = cost + PENALTY_CNY_PER_KWH * short
@@ -792,8 +793,8 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
     grid_only += problem.capacity_charge_cny_per_year
     do_nothing = grid_only
     if h is not None:
-        do_nothing += year_mwh(h.load_kw) * 1000.0 * h.boiler.fuel_price_cny_per_kwh / (
-            h.boiler.efficiency
+        do_nothing += (
+            year_mwh(h.load_kw) * 1000.0 * h.boiler.fuel_price_cny_per_kwh / (h.boiler.efficiency)
         )
     saving = do_nothing - operating
     lifetimes = {name: asset.lifetime_years for name, asset in assets.items()}
