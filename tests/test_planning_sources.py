@@ -436,3 +436,215 @@ def test_pypsa_with_wind_heat_pump_and_heat_storage_gives_the_same_optimum(fortn
     assert ours.thermal_storage_kwh == pytest.approx(net.stores.e_nom_opt["heat_storage"],
                                                      rel=1e-5)  # fmt: skip
     assert ours.battery_kwh == pytest.approx(net.stores.e_nom_opt["battery"], rel=1e-5)
+
+
+# --- the cost-emissions front and the day-ahead dispatch ----------------------------------------
+
+
+def test_the_pareto_front_of_gecs_by_hand():
+    from lingtan.planning.dispatch import pareto_front
+
+    front = pareto_front(flat(gec=Instrument(20.0)), points=3)
+    caps = [cap for cap, _ in front]
+    # 876 MWh x 0.5 = 438 t without a cap; GECs can cover all of it: 0 t at the least
+    assert caps == pytest.approx([438.0, 219.0, 0.0], abs=1e-3)
+    costs = [result.objective_cny_per_year for _, result in front]
+    assert costs == pytest.approx([438_000.0, 438_000 + 438 * 20, 438_000 + 876 * 20], rel=1e-6)
+    assert all(result.feasible for _, result in front)
+
+
+def three_days() -> SizingProblem:
+    hours = np.arange(72) % 24
+    return SizingProblem(
+        load_kw=np.full(72, 100.0), step_h=1.0,
+        import_price_cny_per_kwh=np.where(hours < 8, 0.3, 1.0), discount_rate=0.0,
+        battery=Battery(energy=Asset(0.0, 10), power=Asset(0.0, 10), charge_efficiency=1.0,
+                        discharge_efficiency=1.0),
+    )  # fmt: skip
+
+
+def test_a_rolling_day_ahead_dispatch_by_hand():
+    from lingtan.planning.dispatch import rolling_dispatch
+
+    plan = rolling_dispatch(three_days(), battery_kwh=100.0, battery_kw=50.0, days=2,
+                            initial_soc_kwh=0.0)  # fmt: skip
+    assert len(plan["load_kw"]) == 48
+    # each day: 100 kWh bought in the valley (0.30) and delivered in the dear hours (1.00)
+    for day in range(2):
+        part = slice(24 * day, 24 * day + 24)
+        cost = float(np.dot(plan["grid_import_kw"][part], plan["price_cny_per_kwh"][part]))
+        assert cost == pytest.approx(8 * 100 * 0.3 + 16 * 100 * 1.0 - 100 * 0.7, rel=1e-9)
+        net = (plan["charge_kw"] - plan["discharge_kw"])[part]  # lossless: only the net counts
+        assert net[:8].sum() == pytest.approx(100.0) and net[8:].sum() == pytest.approx(-100.0)
+    assert plan["soc_kwh"].max() <= 100.0 + 1e-9 and plan["soc_kwh"].min() >= -1e-9
+    assert plan["charge_kw"].max() <= 50.0 + 1e-9
+    # the state of charge follows charge and discharge from the 0 kWh it started with
+    assert np.cumsum(plan["charge_kw"] - plan["discharge_kw"]) == pytest.approx(plan["soc_kwh"])
+    with pytest.raises(ValueError, match="past the end"):
+        rolling_dispatch(three_days(), battery_kwh=100.0, battery_kw=50.0, days=4)
+    with pytest.raises(ValueError, match="window_h"):
+        rolling_dispatch(three_days(), battery_kwh=100.0, battery_kw=50.0, window_h=12)
+
+
+# --- the problem file: wind, heat, the grid's charges, instruments ------------------------------
+
+HEAT_EXAMPLE = EXAMPLES / "planning-heat.yaml"
+HEAT_FILES = ("planning-heat.yaml", "planning-load-synthetic.csv", "planning-heat-synthetic.csv",
+              "planning-weather-synthetic.epw", "planning-wind-curve-illustrative.csv")  # fmt: skip
+
+
+def test_the_heat_example_reads_with_the_factor_librarys_gas():
+    from pvlib.iotools import read_epw
+
+    from lingtan.planning.problem import read_problem_file
+
+    plan = read_problem_file(HEAT_EXAMPLE)
+    p, h = plan.problem, plan.problem.heat
+    assert p.steps == 8760 and h.load_kw.shape == (8760,)
+    # 313 working days of 16 h at 500 kW, the other 3,752 h at 150 kW, 90 winter days + 200 kW
+    assert h.load_kw.sum() / 1000 == pytest.approx((5008 * 500 + 3752 * 150 + 2160 * 200) / 1000)
+    # natural gas (cn-fuel-defaults-2015): NCV 389.31 GJ per 10^4 Nm3, 15.3 tC/TJ, OF 0.99
+    kwh_per_unit = 389.31 * 1000 / 3.6
+    assert h.boiler.fuel_price_cny_per_kwh == pytest.approx(38000 / kwh_per_unit, rel=1e-12)
+    assert h.boiler.fuel_factor_tco2_per_kwh * 1000 == pytest.approx(
+        0.0153 * 0.99 * 44 / 12 * 3.6, rel=1e-12
+    )  # 0.19995 tCO2 per MWh of gas
+    assert "cn-fuel-defaults-2015 (unverified)" in plan.sources["boiler_fuel"]
+    # the COP of the first step: Carnot at the weather's air temperature of that hour
+    weather, _ = read_epw(EXAMPLES / "planning-weather-synthetic.epw", coerce_year=2025)
+    t = float(weather["temp_air"].iloc[0])  # 2025-01-01 00:00 local = the load's first step
+    assert h.cop[0] == pytest.approx(min(6.0, 0.45 * 333.15 / (60 - t)), rel=1e-12)
+    # wind: the weather's 10 m wind speed carried to 80 m (z0 0.3 m) through the curve,
+    # independently by windpowerlib
+    windpowerlib = pytest.importorskip("windpowerlib")
+    v = windpowerlib.wind_speed.logarithmic_profile(weather["wind_speed"], 10.0, 80.0, 0.3)
+    curve = np.loadtxt(EXAMPLES / "planning-wind-curve-illustrative.csv", delimiter=",",
+                       skiprows=1)  # fmt: skip
+    power = windpowerlib.power_output.power_curve(v, pd.Series(curve[:, 0]),
+                                                  pd.Series(curve[:, 1]))  # fmt: skip
+    assert p.wind_cf[0] == pytest.approx(float(np.asarray(power)[0]) / 1500, abs=1e-12)
+    assert p.wind_cf.sum() == pytest.approx(np.asarray(power, float).sum() / 1500, rel=1e-9)
+    assert len(np.unique(p.month_of_step)) == 12 and p.demand_charge_cny_per_kw_month == 40
+    assert p.gec.price_cny_per_mwh == 5 and p.min_renewable_share == 0.5
+
+
+def heat_dir(tmp_path: Path, **changes: str) -> Path:
+    import shutil
+
+    for name in HEAT_FILES:
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    text = HEAT_EXAMPLE.read_text(encoding="utf-8")
+    for old, new in changes.items():
+        old = old.replace("__", " ")
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / "planning-heat.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "planning-heat.yaml"
+
+
+def refused(path: Path) -> list[str]:
+    from lingtan.errors import InputError
+    from lingtan.planning.problem import read_problem_file
+
+    with pytest.raises(InputError) as caught:
+        read_problem_file(path)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_bad_heat_wind_and_charge_fields_are_refused(tmp_path):
+    path = heat_dir(tmp_path, **{
+        "carnot_efficiency: 0.45": "carnot_efficiency: 0",
+        "  efficiency: 0.98": "  efficiency: 1.2",
+        "capex_cny_per_kw: 6000": "capex_cny_per_kw: -6000",  # the first: wind's
+        "fuel: natural_gas": "fuel: moon_gas",
+        "price_cny_per_mwh: 5": "price_cny_per_mwh: -5",
+        "roughness_length_m: 0.3": "hellman_exponent: 0.14\n  roughness_length_m: 0.3",
+        "demand_charge_cny_per_kw_month: 40": "capacity_kva: 2000",
+        "loss_pct_per_h: 0.5": "loss_pct_per_h: 120",
+    })  # fmt: skip
+    problems = refused(path)
+    name = "planning-heat.yaml"
+    assert f"{name}: field 'heat_pump.carnot_efficiency' = 0: must be above 0" in problems
+    assert f"{name}: field 'electric_boiler.efficiency' = 1.2: must be at most 1" in problems
+    assert f"{name}: field 'wind.capex_cny_per_kw' = -6000: must not be negative" in problems
+    assert f"{name}: field 'gec.price_cny_per_mwh' = -5: must not be negative" in problems
+    assert f"{name}: field 'heat_storage.loss_pct_per_h' = 120: must be at most 100" in problems
+    assert any(p.startswith(f"{name}: field 'boiler.fuel' = 'moon_gas'") for p in problems)
+    assert (f"{name}: field 'wind.roughness_length_m' = 0.3: give exactly one of "
+            "roughness_length_m and hellman_exponent") in problems  # fmt: skip
+    assert (f"{name}: field 'grid.capacity_kva' = 2000.0: give both "
+            "capacity_charge_cny_per_kva_month and capacity_kva") in problems  # fmt: skip
+
+
+def test_a_sink_not_above_the_source_needs_max_cop(tmp_path):
+    path = heat_dir(tmp_path, **{"sink_temp_c: 60": "sink_temp_c: 20",
+                                 "  max_cop: 6\n": "\n"})  # fmt: skip
+    (problem,) = [p for p in refused(path) if "sink_temp_c" in p]
+    assert "must be above the source temperature at every step" in problem
+    assert "or give max_cop" in problem
+
+
+def test_a_power_curve_not_increasing_in_wind_speed_is_refused_naming_the_row(tmp_path):
+    path = heat_dir(tmp_path)
+    curve = tmp_path / "planning-wind-curve-illustrative.csv"
+    curve.write_text(curve.read_text().replace("6,250", "4,250"))
+    problems = refused(path)
+    assert problems == [
+        "planning-wind-curve-illustrative.csv row 5: field 'wind_speed_m_per_s' = '4': wind "
+        "speeds must increase from row to row (the row before: 5)"
+    ]
+
+
+def test_a_heat_load_of_the_wrong_length_or_negative_is_refused(tmp_path):
+    path = heat_dir(tmp_path)
+    heat = tmp_path / "planning-heat-synthetic.csv"
+    lines = heat.read_text().splitlines()
+    heat.write_text("\n".join(lines[:-24]) + "\n")
+    assert refused(path) == [
+        "planning-heat-synthetic.csv: field 'rows' = 8736: as many rows as the load file (8760)"
+    ]
+    lines[5] = lines[5].split(",")[0] + ",-5"
+    heat.write_text("\n".join(lines) + "\n")
+    assert refused(path) == [
+        "planning-heat-synthetic.csv row 6: field 'heat_kw' = '-5': must not be negative"
+    ]
+
+
+def test_heat_technologies_need_a_heat_load_and_the_boiler(tmp_path):
+    path = heat_dir(tmp_path, **{"heat:\n  file: planning-heat-synthetic.csv\n": ""})
+    problems = refused(path)
+    assert "planning-heat.yaml: field 'heat' = (missing): is required with heat_pump" in problems
+    path = heat_dir(tmp_path, **{"boiler:\n  fuel: natural_gas": "unused:\n  fuel: natural_gas"})
+    problems = refused(path)
+    assert "planning-heat.yaml: field 'boiler' = (missing): is required with heat" in problems
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_plan_dispatch_writes_a_day_ahead_csv_and_refuses_a_bad_start(tmp_path):
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from lingtan.cli.main import main
+
+    runner = CliRunner()
+    example = str(EXAMPLES / "planning-size.yaml")
+    args = ["plan", "dispatch", example, "--start", "2025-07-01T00:00+08:00", "--battery-kwh",
+            "2000", "--battery-kw", "500", "--soc-kwh", "100", "--format", "csv"]  # fmt: skip
+    done = runner.invoke(main, args)
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert len(rows) == 24 and rows[0]["timestamp"] == "2025-06-30T16:00:00Z"
+    soc = np.array([float(r["soc_kwh"]) for r in rows])
+    assert soc.min() >= 0.05 * 2000 - 1e-6 and soc.max() <= 0.95 * 2000 + 1e-6
+    price = np.array([float(r["price_cny_per_kwh"]) for r in rows])
+    charge = np.array([float(r["charge_kw"]) for r in rows])
+    discharge = np.array([float(r["discharge_kw"]) for r in rows])
+    assert charge[price == price.min()].sum() > 0 and discharge[price == price.max()].sum() > 0
+    bad = runner.invoke(main, [*args[:4], "2025-07-01T00:30+08:00", *args[5:]])
+    assert bad.exit_code == 2 and "not the start of a step of the load file" in bad.stderr
+    low = runner.invoke(main, [*args[:10], "5000", "--format", "csv"])
+    assert low.exit_code == 2 and "must be from 100 to 1900 kWh" in low.stderr

@@ -330,7 +330,7 @@ def read_problem_file(path: str | Path) -> Plan:
     cf = wind_cf = None
     if weather is not None and pv is not None:
         cf = _pv_cf(weather, pv)
-    if wind is not None and starts is not None:
+    if sections["wind"] is not None and starts is not None:  # every problem, even without costs
         wind_cf = _wind_cf(check, folder, sections["wind"], weather, starts, zone)
     heat = boiler_source = None
     if sections["heat"] is not None and starts is not None and step_h is not None:

@@ -518,7 +518,8 @@ def build_model(problem: SizingProblem):
         else:
             first = np.zeros(n)
             first[0] = b.initial_soc_kwh
-            m.add_constraints(soc - soc.shift(step=1) + moved == series(first), name="soc_balance")
+            before = soc.shift(step=1).fillna(0)  # no energy before the first step but the initial
+            m.add_constraints(soc - before + moved == series(first), name="soc_balance")
             m.add_constraints(soc.isel(step=-1) >= b.initial_soc_kwh, name="soc_final")
         if b.hours is not None:
             m.add_constraints(e_kwh - b.hours * p_kw == 0, name="battery_hours")
