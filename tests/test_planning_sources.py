@@ -648,3 +648,8 @@ def test_plan_dispatch_writes_a_day_ahead_csv_and_refuses_a_bad_start(tmp_path):
     assert bad.exit_code == 2 and "not the start of a step of the load file" in bad.stderr
     low = runner.invoke(main, [*args[:10], "5000", "--format", "csv"])
     assert low.exit_code == 2 and "must be from 100 to 1900 kWh" in low.stderr
+
+
+def test_the_documented_heat_example_is_the_shipped_file():
+    doc = (EXAMPLES.parent / "docs" / "planning.md").read_text(encoding="utf-8")
+    assert HEAT_EXAMPLE.read_text(encoding="utf-8").strip() in doc

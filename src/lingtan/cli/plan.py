@@ -81,6 +81,15 @@ _DISPATCH = (
     Column("charge_kw"),
     Column("discharge_kw"),
     Column("soc_kwh"),
+    Column("wind_kw"),
+    Column("heat_load_kw"),
+    Column("heat_pump_electricity_kw"),
+    Column("heat_pump_heat_kw"),
+    Column("electric_boiler_electricity_kw"),
+    Column("boiler_heat_kw"),
+    Column("heat_charge_kw"),
+    Column("heat_discharge_kw"),
+    Column("heat_soc_kwh"),
     Column("price_cny_per_kwh"),
 )
 _MISSED = N_("No plan meets every rule; the plan shown comes closest:")
