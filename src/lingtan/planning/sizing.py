@@ -1,4 +1,5 @@
-"""Sizing and dispatch of PV and a battery as one linear programme (linopy + HiGHS).
+"""Sizing and dispatch of PV, wind, a battery, heat pumps, electric boilers and heat storage
+as one linear programme (linopy + HiGHS).
 
 Decisions: the PV size ``pv_kw`` [kWp], the battery's energy ``battery_kwh`` and power
 ``battery_kw``, and for every step the PV output used, grid import and export, battery charge,
@@ -20,6 +21,15 @@ year):
   an emissions cap on grid import (``w Σ import Δt · factor ≤ cap``), the share of available
   PV generation used on site (绿电直连, 发改能源〔2025〕650号: ≥ 60 %), the share of it
   exported (≤ 20 %, 工信厅联节〔2025〕77号), a grid-connection limit on import [kW].
+
+Wind is a second source like PV (its own used and exported output). With a heat load, the
+heat balance of every step is ``COP_t · hp_t + η_eb · eb_t + dis_t − ch_t + boiler_t =
+heat_t``, the heat pumps' and electric boilers' input ``hp_t + eb_t`` joins the load of the
+electricity balance, heat storage keeps ``(1 − loss)^Δt`` of its energy per step, and the
+existing boiler's fuel is priced and emits per kWh of heat over its efficiency. A demand
+charge adds a peak variable per month (``import_t ≤ peak_month``); green power and GECs are
+yearly amounts ≤ the year's import that count as renewable and take their MWh off the
+market-based emissions the cap applies to.
 
 A yearly rule or the grid limit that cannot be met is not "infeasible": each has a slack priced
 at :data:`PENALTY_CNY_PER_KWH` (per kWh short, or per kWh of grid energy over the emissions cap),
@@ -468,23 +478,33 @@ def build_model(problem: SizingProblem):
     generated = 0  # PV and wind output [kW]
     available = 0  # the series' available PV and wind energy [kWh], a linear expression
     renewable = False
-    for tech, cf_values in (("pv", problem.pv_cf), ("wind", problem.wind_cf)):
-        if not problem.has(tech):
-            continue
+    techs = [t for t in ("pv", "wind") if problem.has(t)]
+    exporting = bool(techs) and problem.export_price_cny_per_kwh is not None
+    # each source's output split into used on site and exported (so that export is surplus
+    # of PV and wind without a row of its own): used_t + export_t ≤ cf_t · size
+    export = 0
+    single_cap = problem.export_cap_kw if len(techs) == 1 else None
+    for tech in techs:
         renewable = True
         asset = getattr(problem, tech)
         cap = size(f"{tech}_kw", asset)
-        out = flow(f"{tech}_generation_kw")
+        used = flow(f"{tech}_used_kw")
+        out = used
+        if exporting:
+            sold = flow(f"{tech}_export_kw", single_cap)
+            out = used + sold
+            export = export + sold
+        cf_values = getattr(problem, f"{tech}_cf")
         m.add_constraints(out - series(cf_values) * cap <= 0, name=f"{tech}_available")
-        generated = generated + out
+        generated = generated + used
         available = available + float(np.sum(cf_values) * dt) * cap
         cost = cost + asset.annualised_cny_per_unit_per_year(r) * cap
     if renewable:
-        supply = supply + generated
-        if problem.export_price_cny_per_kwh is not None:
-            export = flow("export_kw", problem.export_cap_kw)
-            supply = supply - export
-            m.add_constraints(export - generated <= 0, name="export_is_surplus")
+        supply = supply + generated  # the PV and wind used on site
+        used_kwh = dt * generated.sum()
+        if exporting:
+            if problem.export_cap_kw is not None and len(techs) > 1:
+                m.add_constraints(export <= problem.export_cap_kw, name="export_cap")
             eprice = series(problem.export_price_cny_per_kwh)
             cost = cost - (w * dt * eprice * export).sum()
             if problem.max_export_share is not None:
@@ -492,9 +512,6 @@ def build_model(problem: SizingProblem):
                     dt * export.sum() - problem.max_export_share * available <= 0,
                     name="max_export_share",
                 )
-            used_kwh = dt * (generated.sum() - export.sum())
-        else:
-            used_kwh = dt * generated.sum()
         if problem.min_self_consumption_share is not None:
             short = m.add_variables(lower=0, name="slack_min_self_consumption_share")
             m.add_constraints(
@@ -724,18 +741,18 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
     d = {
         key: step_values(key)
         for key in (
-            "grid_import_kw", "pv_generation_kw", "wind_generation_kw", "export_kw", "charge_kw",
+            "grid_import_kw", "pv_used_kw", "wind_used_kw", "pv_export_kw", "wind_export_kw",
+            "charge_kw",
             "discharge_kw", "soc_kwh", "heat_pump_electricity_kw",
             "electric_boiler_electricity_kw", "heat_charge_kw", "heat_discharge_kw",
             "heat_soc_kwh", "boiler_heat_kw", "slack_unserved_kw", "slack_unserved_heat_kw",
         )
     }  # fmt: skip
-    imp, export = d["grid_import_kw"], d["export_kw"]
+    imp = d["grid_import_kw"]
+    export = d["pv_export_kw"] + d["wind_export_kw"]
+    d["pv_generation_kw"] = d["pv_used_kw"] + d["pv_export_kw"]
+    d["wind_generation_kw"] = d["wind_used_kw"] + d["wind_export_kw"]
     generated = d["pv_generation_kw"] + d["wind_generation_kw"]
-    used = generated - export
-    # the PV and wind used on site, each in proportion to its output at the step
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pv_share = np.where(generated > 0, d["pv_generation_kw"] / generated, 0.0)
     electric_heat = d["heat_pump_electricity_kw"] + d["electric_boiler_electricity_kw"]
     load_mwh = year_mwh(problem.load_kw)
     use_mwh = load_mwh + year_mwh(electric_heat)
@@ -864,9 +881,9 @@ def _result(problem: SizingProblem, m, *, build_s: float, solve_s: float) -> Siz
         dispatch={
             "load_kw": np.asarray(problem.load_kw, float),
             "pv_kw": pv_gen,
-            "pv_used_kw": used * pv_share,
+            "pv_used_kw": d["pv_used_kw"],
             "wind_kw": d["wind_generation_kw"],
-            "wind_used_kw": used * (1.0 - pv_share) * (generated > 0),
+            "wind_used_kw": d["wind_used_kw"],
             "grid_import_kw": imp,
             "export_kw": export,
             "charge_kw": d["charge_kw"],
