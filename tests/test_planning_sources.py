@@ -653,3 +653,21 @@ def test_plan_dispatch_writes_a_day_ahead_csv_and_refuses_a_bad_start(tmp_path):
 def test_the_documented_heat_example_is_the_shipped_file():
     doc = (EXAMPLES.parent / "docs" / "planning.md").read_text(encoding="utf-8")
     assert HEAT_EXAMPLE.read_text(encoding="utf-8").strip() in doc
+
+
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        (dict(cop=np.array([4.0, 0.0])), "heat.cop must be finite and > 0"),
+        (dict(cop=np.array([4.0, -1.0])), "heat.cop must be finite and > 0"),
+        (dict(cop=np.array([4.0])), "heat.cop has 1 values, not one per step"),
+        (dict(load_kw=np.ones(3)), "heat.load_kw has 3 values"),
+        (dict(boiler=FuelBoiler(1.2, 0.3, 0.0002)), "heat.boiler.efficiency must be in"),
+        (dict(heat_pump=Asset(-1.0, 10)), "the costs of heat_pump_kw must not be negative"),
+    ],
+)
+def test_a_problem_the_lp_cannot_mean_is_refused(change, rule):
+    problem = heat_problem(heat_pump=Asset(20_000.0, 20), cop=np.array([4.0, 2.0]))
+    problem = replace(problem, heat=replace(problem.heat, **change))
+    with pytest.raises(ValueError, match=rule):
+        solve_sizing(problem)

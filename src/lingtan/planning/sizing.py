@@ -451,6 +451,7 @@ def build_model(problem: SizingProblem):
     import pandas as pd
     import xarray as xr
 
+    _check(problem)
     linopy = _linopy()
     m = linopy.Model(force_dim_names=True)
     n, dt, w = problem.steps, problem.step_h, problem.year_weight
@@ -580,11 +581,12 @@ def build_model(problem: SizingProblem):
         fuel_kw = flow("boiler_heat_kw", h.boiler.max_kw)
         per_heat = h.boiler.fuel_price_cny_per_kwh / h.boiler.efficiency
         cost = cost + (w * dt * per_heat) * fuel_kw.sum()
-        unserved_heat = flow("slack_unserved_heat_kw")
-        cost = cost + (w * dt * PENALTY_CNY_PER_KWH) * unserved_heat.sum()
-        m.add_constraints(
-            heat_supply + fuel_kw + unserved_heat == series(h.load_kw), name="heat_balance"
-        )
+        heat_supply = heat_supply + fuel_kw
+        if h.boiler.max_kw is not None:  # the boiler limited: heat may be missing
+            unserved_heat = flow("slack_unserved_heat_kw")
+            heat_supply = heat_supply + unserved_heat
+            cost = cost + (w * dt * PENALTY_CNY_PER_KWH) * unserved_heat.sum()
+        m.add_constraints(heat_supply == series(h.load_kw), name="heat_balance")
         supply = supply - electric_heat
     if problem.grid_import_cap_kw is not None:
         unserved = flow("slack_unserved_kw")
@@ -639,6 +641,41 @@ def build_model(problem: SizingProblem):
         cost = cost + PENALTY_CNY_PER_TCO2E * over
     m.add_objective(cost)
     return m
+
+
+def _check(problem: SizingProblem) -> None:
+    """Refuse arrays and parameters the LP cannot mean (the problem file refuses them first,
+    naming the field; this guards the functions called directly)."""
+    n = problem.steps
+    per_step = {
+        "import_price_cny_per_kwh": problem.import_price_cny_per_kwh,
+        "pv_cf": problem.pv_cf,
+        "wind_cf": problem.wind_cf,
+        "export_price_cny_per_kwh": problem.export_price_cny_per_kwh,
+        "month_of_step": problem.month_of_step,
+    }
+    if (h := problem.heat) is not None:
+        per_step |= {"heat.load_kw": h.load_kw, "heat.cop": h.cop}
+    for name, values in per_step.items():
+        if values is not None and np.shape(values) != (n,):
+            raise ValueError(f"{name} has {np.size(values)} values, not one per step ({n})")
+    if h is not None:
+        if h.cop is not None and not np.all(np.isfinite(h.cop) & (h.cop > 0)):
+            raise ValueError("heat.cop must be finite and > 0 at every step")
+        for name, value in (
+            ("heat.boiler.efficiency", h.boiler.efficiency),
+            ("heat.electric_boiler_efficiency", h.electric_boiler_efficiency),
+        ):
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], not {value}")
+        if not 0 <= h.storage_loss_per_h < 1:
+            raise ValueError("heat.storage_loss_per_h must be in [0, 1)")
+    b = problem.battery
+    if b is not None and not (0 < b.charge_efficiency <= 1 and 0 < b.discharge_efficiency <= 1):
+        raise ValueError("battery efficiencies must be in (0, 1]")
+    for name, asset in problem.assets().items():
+        if asset.capex_cny_per_unit < 0 or asset.om_cny_per_unit_per_year < 0:
+            raise ValueError(f"the costs of {name} must not be negative")
 
 
 def solve_sizing(
