@@ -684,9 +684,10 @@ def solve_sizing(
     """Size and dispatch *problem* with HiGHS and report the optimum.
 
     HiGHS runs its dual simplex on up to 8,760 steps and its interior-point method with
-    crossover (an exact vertex) on more: on the year at quarter hours the interior point is
-    about 6 times faster, on the hourly year with yearly rules about half as fast
-    (docs/benchmarks.md).
+    crossover (an exact vertex) on more, and on a problem with a heat load and no yearly rule:
+    on the year at quarter hours the interior point is about 6 times faster, on the hourly
+    year with yearly rules about half as fast, on the hourly year with a heat pump about
+    1.5 times faster (docs/benchmarks.md).
 
     Parameters
     ----------
@@ -711,10 +712,17 @@ def solve_sizing(
     started = time.perf_counter()
     m = build_model(problem)
     built = time.perf_counter()
-    # measured (docs/benchmarks.md): the dual simplex is the faster up to a year of hours,
-    # above all with yearly rules (their dense rows slow the interior point twofold); on
-    # longer series the interior point is, by far
-    solver = "simplex" if problem.steps <= HOURS_PER_YEAR else "ipm"
+    # measured (docs/benchmarks.md): the dual simplex is the faster up to a year of hours of
+    # PV and battery, above all with yearly rules (their dense rows slow the interior point
+    # twofold); with a heat load and no yearly rule, and on longer series, the interior point
+    yearly = (
+        problem.min_renewable_share,
+        problem.max_emissions_tco2e,
+        problem.min_self_consumption_share,
+        problem.max_export_share,
+    )
+    heat_only = problem.heat is not None and all(rule is None for rule in yearly)
+    solver = "simplex" if problem.steps <= HOURS_PER_YEAR and not heat_only else "ipm"
     options: dict[str, Any] = {"output_flag": False, "solver": solver, "run_crossover": "on"}
     if threads is not None:
         options["threads"] = threads
