@@ -1,11 +1,15 @@
-"""Benchmark: size PV + battery against a year of TOU prices, lingtan beside PyPSA.
+"""Benchmark: size PV + battery + heat pump against a year of TOU prices, lingtan beside PyPSA.
 
 Run by hand: ``.venv/bin/python benchmarks/bench_planning.py [--repeat R] [--quarter-hour]
-[--pypsa-quarter-hour]`` (needs pypsa, a test dependency). The problem is the shipped example
-(examples/planning-size.yaml: 8,760 hours of a synthetic Suzhou load and weather, Jiangsu's TOU
-calendar, PV on a roof of 5 MWp, a battery sized in energy and power, export at a price and only
-from PV) without its yearly 650号/77号 rules, which PyPSA has no built-in for. ``--quarter-hour``
-adds the same year at 35,040 quarter-hour steps (load, PV and prices repeated per hour).
+[--pypsa-quarter-hour] [--problem heat|pv-battery]`` (needs pypsa, a test dependency). The
+``pv-battery`` problem is the shipped example (examples/planning-size.yaml: 8,760 hours of a
+synthetic Suzhou load and weather, Jiangsu's TOU calendar, PV on a roof of 5 MWp, a battery
+sized in energy and power, export at a price and only from PV) without its yearly 650号/77号
+rules, which PyPSA has no built-in for. The ``heat`` problem (the default) adds the factory's
+synthetic hot-water load of examples/planning-heat.yaml served by a heat pump on outdoor air
+(Carnot COP per hour) or the existing gas boiler: PV + battery + heat pump + TOU.
+``--quarter-hour`` adds the same year at 35,040 quarter-hour steps (load, PV, COP and prices
+repeated per hour).
 
 Each measurement runs in a fresh interpreter (so the peak resident memory is that of one
 solve): the wall time of build + solve after the inputs are in memory, and the peak RSS of the
@@ -34,16 +38,23 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "planning-size.yaml"
+HEAT_EXAMPLE = ROOT / "examples" / "planning-heat.yaml"
 
 
-def problem(steps_per_hour: int):
+def problem(steps_per_hour: int, kind: str = "heat"):
     from lingtan.planning.problem import read_problem_file
 
     p = read_problem_file(EXAMPLE).problem
     p = replace(p, min_self_consumption_share=None, max_export_share=None)
+    if kind == "heat":  # the heat load, heat pump and gas boiler of the heat example
+        h = read_problem_file(HEAT_EXAMPLE).problem.heat
+        p = replace(p, heat=replace(h, electric_boiler=None, storage=None))
     if steps_per_hour == 1:
         return p
     k = steps_per_hour
+    heat = p.heat
+    if heat is not None:
+        heat = replace(heat, load_kw=np.repeat(heat.load_kw, k), cop=np.repeat(heat.cop, k))
     return replace(
         p,
         load_kw=np.repeat(p.load_kw, k),
@@ -51,6 +62,7 @@ def problem(steps_per_hour: int):
         pv_cf=np.repeat(p.pv_cf, k),
         import_price_cny_per_kwh=np.repeat(p.import_price_cny_per_kwh, k),
         export_price_cny_per_kwh=np.repeat(p.export_price_cny_per_kwh, k),
+        heat=heat,
     )
 
 
@@ -69,6 +81,7 @@ def run_lingtan(p) -> dict:
         "pv_kw": result.pv_kw,
         "battery_kwh": result.battery_kwh,
         "battery_kw": result.battery_kw,
+        "heat_pump_kw": result.heat_pump_kw,
         "variables": result.variables,
         "constraints": result.constraints,
     }
@@ -106,6 +119,14 @@ def run_pypsa(p) -> dict:
           efficiency=b.charge_efficiency, capital_cost=power_cost)  # fmt: skip
     n.add("Link", "discharger", bus0="battery", bus1="ac", p_nom_extendable=True,
           efficiency=b.discharge_efficiency)  # fmt: skip
+    if (h := p.heat) is not None:
+        n.add("Bus", "heat")
+        n.add("Load", "heat", bus="heat", p_set=series(h.load_kw))
+        n.add("Link", "heat_pump", bus0="ac", bus1="heat", p_nom_extendable=True,
+              efficiency=series(h.cop),
+              capital_cost=h.heat_pump.annualised_cny_per_unit_per_year(r))  # fmt: skip
+        n.add("Generator", "gas_boiler", bus="heat", p_nom=1e5,
+              marginal_cost=h.boiler.fuel_price_cny_per_kwh / h.boiler.efficiency)  # fmt: skip
 
     def extra(n, snapshots):
         m = n.model
@@ -124,11 +145,12 @@ def run_pypsa(p) -> dict:
         "pv_kw": float(n.generators.p_nom_opt["pv"]),
         "battery_kwh": float(n.stores.e_nom_opt["battery"]),
         "battery_kw": float(n.links.p_nom_opt["charger"]),
+        "heat_pump_kw": float(n.links.p_nom_opt.get("heat_pump", 0.0)),
     }
 
 
-def child(tool: str, steps_per_hour: int) -> None:
-    p = problem(steps_per_hour)
+def child(tool: str, steps_per_hour: int, kind: str) -> None:
+    p = problem(steps_per_hour, kind)
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = run_lingtan(p) if tool == "lingtan" else run_pypsa(p)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -137,9 +159,10 @@ def child(tool: str, steps_per_hour: int) -> None:
     print("RESULT " + json.dumps(out), flush=True)
 
 
-def measure(tool: str, steps_per_hour: int) -> dict:
+def measure(tool: str, steps_per_hour: int, kind: str) -> dict:
+    args = ["--child", tool, "--steps-per-hour", str(steps_per_hour), "--problem", kind]
     run = subprocess.run(
-        [sys.executable, __file__, "--child", tool, "--steps-per-hour", str(steps_per_hour)],
+        [sys.executable, __file__, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -156,11 +179,12 @@ def main() -> None:
     parser.add_argument("--pypsa-quarter-hour", action="store_true")
     parser.add_argument("--child", choices=("lingtan", "pypsa"))
     parser.add_argument("--steps-per-hour", type=int, default=1)
+    parser.add_argument("--problem", choices=("heat", "pv-battery"), default="heat")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.steps_per_hour)
+        child(args.child, args.steps_per_hour, args.problem)
         return
-    print(f"{date.today()} {platform.machine()} {platform.processor() or ''} "
+    print(f"{date.today()} {args.problem} {platform.machine()} {platform.processor() or ''} "
           f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f} "
           f"python={platform.python_version()}")  # fmt: skip
     cases = [("lingtan", 1), ("pypsa", 1)]
@@ -171,7 +195,7 @@ def main() -> None:
     results: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
     for _ in range(args.repeat):
         for case in cases:  # interleaved, so that a change of load hits both alike
-            results[case].append(measure(*case))
+            results[case].append(measure(*case, args.problem))
             r = results[case][-1]
             print(f"  {case[0]:8} {r['steps']:6} steps  wall {r['wall_s']:7.2f} s  "
                   f"peak RSS {r['peak_rss_mb']:7.0f} MB  objective {r['objective']:,.2f}  "

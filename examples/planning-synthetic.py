@@ -5,7 +5,9 @@ for a site near Suzhou, Jiangsu (31.30 °N, 120.62 °E, UTC+8): clear-sky irradi
 (Ineichen, a fixed Linke turbidity of 3.5) dimmed by a made-up cloudiness per day, split into
 beam and diffuse with the Erbs model, and a made-up temperature and wind. ``planning-load-
 synthetic.csv`` is a made-up factory load for 2025: 1,000 kW on two shifts (06:00-22:00) Monday
-to Saturday, 400 kW at night, 300 kW on Sundays. Run it again to rewrite both files:
+to Saturday, 400 kW at night, 300 kW on Sundays. ``planning-heat-synthetic.csv`` is a made-up
+hot-water load of the same factory (examples/planning-heat.yaml): 500 kW on the shifts, 150 kW
+otherwise, 200 kW more from December to February. Run it again to rewrite the three files:
 
     python examples/planning-synthetic.py
 """
@@ -80,18 +82,33 @@ def write_epw(data: pd.DataFrame, path: Path) -> None:
     path.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
 
 
-def write_load(path: Path) -> None:
-    starts = pd.date_range("2025-01-01", periods=8760, freq="h", tz="Asia/Shanghai")
-    sunday = starts.day_of_week == 6
-    shift = (starts.hour >= 6) & (starts.hour < 22)
-    load = np.where(sunday, 300.0, np.where(shift, 1000.0, 400.0))
-    stamps = starts.strftime("%Y-%m-%dT%H:%M%z").str.replace(r"(\d\d)$", r":\1", regex=True)
-    text = "timestamp,load_kw\n" + "".join(
-        f"{t},{v:g}\n" for t, v in zip(stamps, load, strict=True)
+def _year() -> pd.DatetimeIndex:
+    return pd.date_range("2025-01-01", periods=8760, freq="h", tz="Asia/Shanghai")
+
+
+def _write(path: Path, column: str, values: np.ndarray) -> None:
+    stamps = _year().strftime("%Y-%m-%dT%H:%M%z").str.replace(r"(\d\d)$", r":\1", regex=True)
+    text = f"timestamp,{column}\n" + "".join(
+        f"{t},{v:g}\n" for t, v in zip(stamps, values, strict=True)
     )
     path.write_text(text, encoding="utf-8")
+
+
+def write_load(path: Path) -> None:
+    starts = _year()
+    sunday = starts.day_of_week == 6
+    shift = (starts.hour >= 6) & (starts.hour < 22)
+    _write(path, "load_kw", np.where(sunday, 300.0, np.where(shift, 1000.0, 400.0)))
+
+
+def write_heat(path: Path) -> None:
+    starts = _year()
+    working = (starts.day_of_week != 6) & (starts.hour >= 6) & (starts.hour < 22)
+    winter = starts.month.isin([12, 1, 2])
+    _write(path, "heat_kw", np.where(working, 500.0, 150.0) + np.where(winter, 200.0, 0.0))
 
 
 if __name__ == "__main__":
     write_epw(weather(), HERE / "planning-weather-synthetic.epw")
     write_load(HERE / "planning-load-synthetic.csv")
+    write_heat(HERE / "planning-heat-synthetic.csv")

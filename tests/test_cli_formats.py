@@ -74,6 +74,16 @@ LISTINGS = {
     "ingest dead-letters": [],
     "plan size": ["examples/planning-size.yaml"],
     "footprint foreground": ["examples/footprint-study.yaml"],
+    "plan pareto": ["examples/planning-size.yaml", "--days", "7", "--points", "2"],
+    "plan dispatch": [
+        "examples/planning-size.yaml",
+        "--start",
+        "2025-07-01T00:00+08:00",
+        "--battery-kwh",
+        "2000",
+        "--battery-kw",
+        "500",
+    ],
 }
 
 

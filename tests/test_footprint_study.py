@@ -118,7 +118,7 @@ def test_malformed_files_are_refused(tmp_path):
     with pytest.raises(InputError) as caught:
         read_study_text("product: [unclosed", "s.yaml")
     (problem,) = caught.value.problems
-    assert problem.where.startswith("s.yaml") and "not valid YAML" in str(problem.rule)
+    assert problem.where.startswith("s.yaml") and "is not YAML" in str(problem.rule)
     with pytest.raises(InputError, match="must be a mapping"):
         read_study_text("- a list", "s.yaml")
     latin = tmp_path / "latin.yaml"

@@ -20,7 +20,12 @@ from click.testing import CliRunner
 
 from lingtan.cli.main import main
 from lingtan.errors import InputError
-from lingtan.planning.finance import Asset, annualised_cost_cny_per_year, capital_recovery_factor
+from lingtan.planning.finance import (
+    Asset,
+    annualised_cost_cny_per_year,
+    capital_recovery_factor,
+    net_present_value,
+)
 from lingtan.planning.problem import FIELDS, read_problem_file
 from lingtan.planning.pv import degradation_factor, pv_capacity_factor, pv_losses_pct
 from lingtan.planning.sizing import Battery, SizingProblem, solve_sizing
@@ -520,6 +525,14 @@ def test_plan_size_json_holds_the_contract():
     assert data["grid_export_mwh"] <= 0.2 * data["pv_available_mwh"] + 1e-6  # 77号
     costs = data["cost_cny_per_year"]
     assert sum(costs.values()) == pytest.approx(data["objective_cny_per_year"], rel=1e-9)
+    # the finance of the plan against doing nothing (tests/test_planning_sources.py by hand)
+    assert data["horizon_years"] == 25 and len(data["cash_flows_cny"]) == 26
+    assert data["cash_flows_cny"][0] == pytest.approx(-data["capex_cny"])
+    assert data["npv_cny"] == pytest.approx(
+        net_present_value(rate=0.06, cash_flows_cny=np.array(data["cash_flows_cny"])), rel=1e-12
+    )
+    assert 0 < data["simple_payback_years"] < data["discounted_payback_years"] < 25
+    assert data["sources"]["load"] == "planning-load-synthetic.csv"
 
 
 def test_plan_size_explains_a_rule_it_cannot_meet(tmp_path):

@@ -112,8 +112,9 @@ COMMANDS = {
     "plan": LazyCommand(
         "lingtan.cli.plan",
         "plan",
-        "Plan green energy at the source: size PV and battery storage against the load and TOU "
-        "prices (one LP, HiGHS).",
+        "Plan green energy at the source: size PV, wind, storage and heat pumps against the "
+        "load, TOU prices and the demand charge (one LP, HiGHS), sweep the cost-emissions "
+        "trade-off, recommend a day-ahead dispatch.",
     ),
     "report": LazyCommand(
         _PLATFORM,

@@ -1,10 +1,14 @@
-"""Commands for planning green energy at the source: ``lingtan plan size``.
+"""Commands for planning green energy at the source: ``lingtan plan size``, ``plan pareto``
+and ``plan dispatch``.
 
 ``plan size FILE`` reads a problem file (YAML: the load CSV, the EPW weather file, the grid's
 prices, PV and battery costs, yearly rules; docs/planning.md), sizes PV and battery and their
 dispatch as one LP (HiGHS), and prints the sizes, the year's balance, emissions and costs. Exit
 status: 0 with a plan that meets every rule, 3 when a rule cannot be met (the plan that comes
 closest is printed, and on stderr which rule is missed and by how much), 2 for refused input.
+``plan pareto FILE`` sweeps the emissions cap (the least cost at each cap); ``plan dispatch
+FILE`` recommends a rolling day-ahead schedule for an existing battery (a CSV; lingtan never
+actuates).
 """
 
 from __future__ import annotations
@@ -28,25 +32,43 @@ from lingtan.i18n import N_, Message
 
 __all__ = ["plan"]
 
-#: The rows of the table of ``plan size``: key of the result and its digits.
+#: The rows of the table of ``plan size``: key of the result, its digits, and the technology
+#: it needs in the problem to be shown (None: always).
 _ROWS = (
-    ("objective_cny_per_year", 0),
-    ("pv_kw", 1),
-    ("battery_kwh", 1),
-    ("battery_kw", 1),
-    ("load_mwh", 1),
-    ("pv_generation_mwh", 1),
-    ("pv_curtailed_mwh", 1),
-    ("grid_import_mwh", 1),
-    ("grid_export_mwh", 1),
-    ("self_consumption", 3),
-    ("self_sufficiency", 3),
-    ("renewable_share", 3),
-    ("emissions_tco2e", 1),
-    ("capex_cny", 0),
-    ("grid_only_cost_cny_per_year", 0),
-    ("savings_cny_per_year", 0),
-    ("simple_payback_years", 1),
+    ("objective_cny_per_year", 0, None),
+    ("pv_kw", 1, "pv"),
+    ("wind_kw", 1, "wind"),
+    ("battery_kwh", 1, "battery"),
+    ("battery_kw", 1, "battery"),
+    ("heat_pump_kw", 1, "heat_pump"),
+    ("electric_boiler_kw", 1, "electric_boiler"),
+    ("thermal_storage_kwh", 1, "thermal_storage"),
+    ("load_mwh", 1, None),
+    ("electricity_use_mwh", 1, "heat"),
+    ("pv_generation_mwh", 1, "pv"),
+    ("pv_curtailed_mwh", 1, "pv"),
+    ("wind_generation_mwh", 1, "wind"),
+    ("grid_import_mwh", 1, None),
+    ("grid_export_mwh", 1, None),
+    ("peak_import_kw", 1, None),
+    ("heat_load_mwh", 1, "heat"),
+    ("heat_pump_heat_mwh", 1, "heat_pump"),
+    ("electric_boiler_heat_mwh", 1, "electric_boiler"),
+    ("boiler_heat_mwh", 1, "heat"),
+    ("green_power_mwh", 1, "green_power"),
+    ("gec_mwh", 1, "gec"),
+    ("self_consumption", 3, None),
+    ("self_sufficiency", 3, None),
+    ("renewable_share", 3, None),
+    ("emissions_tco2e", 1, None),
+    ("emissions_market_tco2e", 1, None),
+    ("capex_cny", 0, None),
+    ("do_nothing_cost_cny_per_year", 0, None),
+    ("savings_cny_per_year", 0, None),
+    ("npv_cny", 0, None),
+    ("irr", 3, None),
+    ("simple_payback_years", 1, None),
+    ("discounted_payback_years", 1, None),
 )
 #: The columns of ``plan size --format csv``: the dispatch of every step.
 _DISPATCH = (
@@ -59,6 +81,15 @@ _DISPATCH = (
     Column("charge_kw"),
     Column("discharge_kw"),
     Column("soc_kwh"),
+    Column("wind_kw"),
+    Column("heat_load_kw"),
+    Column("heat_pump_electricity_kw"),
+    Column("heat_pump_heat_kw"),
+    Column("electric_boiler_electricity_kw"),
+    Column("boiler_heat_kw"),
+    Column("heat_charge_kw"),
+    Column("heat_discharge_kw"),
+    Column("heat_soc_kwh"),
     Column("price_cny_per_kwh"),
 )
 _MISSED = N_("No plan meets every rule; the plan shown comes closest:")
@@ -67,8 +98,9 @@ _TITLE = N_("Plan %(name)s")
 
 @click.group("plan")
 def plan() -> None:
-    """Plan green energy at the source: size PV and battery storage against the load and TOU
-    prices (one LP, HiGHS)."""
+    """Plan green energy at the source: size PV, wind, storage and heat pumps against the
+    load, TOU prices and the demand charge (one LP, HiGHS), sweep the cost-emissions
+    trade-off, recommend a day-ahead dispatch."""
 
 
 @plan.command("size")
@@ -84,12 +116,17 @@ def plan_size(file: str, output: str) -> None:
     result = solve_sizing(read.problem)
     lang = language()
     if output == "json":
-        write_json({"name": read.name, "file": file, **result.as_dict()})
+        write_json({"name": read.name, "file": file, "sources": read.sources, **result.as_dict()})
     elif output == "csv":
         emit(_dispatch_rows(read, result), _DISPATCH, "csv")
     else:
         data = result.as_dict()
-        rows = [{"field": key, "value": _shown(data[key], digits)} for key, digits in _ROWS] + [
+        problem = read.problem
+        rows = [
+            {"field": key, "value": _shown(data[key], digits)}
+            for key, digits, needs in _ROWS
+            if needs is None or _present(problem, needs)
+        ] + [
             {"field": f"cost_cny_per_year.{part}", "value": f"{value:,.0f}"}
             for part, value in result.cost_cny_per_year.items()
         ]
@@ -103,6 +140,164 @@ def plan_size(file: str, output: str) -> None:
         lines += [f"  - {_text(lang, v.message)}" for v in result.violations]
         click.echo("\n".join(lines), err=True)
         sys.exit(3)
+
+
+def _present(problem, needs: str) -> bool:
+    if needs == "heat":
+        return problem.heat is not None
+    if needs in ("green_power", "gec"):
+        return getattr(problem, needs) is not None
+    return problem.has(needs)
+
+
+#: The columns of ``plan pareto``.
+_PARETO = (
+    Column("cap_tco2e", digits=1),
+    Column("emissions_market_tco2e", digits=1),
+    Column("emissions_tco2e", digits=1),
+    Column("objective_cny_per_year", digits=0),
+    Column("renewable_share", digits=3),
+    *(
+        Column(size, digits=1)
+        for size in ("pv_kw", "wind_kw", "battery_kwh", "battery_kw", "heat_pump_kw",
+                     "electric_boiler_kw", "thermal_storage_kwh", "gec_mwh", "green_power_mwh")
+    ),
+    Column("feasible"),
+)  # fmt: skip
+_PARETO_TITLE = N_("Cost and emissions of %(name)s, by emissions cap")
+
+
+@plan.command("pareto")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--points",
+    type=click.IntRange(2, 50),
+    default=5,
+    show_default=True,
+    help="How many caps, from the cap-free optimum's emissions to the least.",
+)
+@click.option("--days", type=click.IntRange(1, 365), default=None,
+              help="Only the first DAYS days of the files, standing for the year (a quick "
+              "sweep); default the whole year.")  # fmt: skip
+@format_option
+@refusing_bad_input
+def plan_pareto(file: str, points: int, days: int | None, output: str) -> None:
+    """The least cost at each emissions cap: the cost–emissions trade-off of the problem FILE."""
+    from lingtan.planning.dispatch import pareto_front, window
+    from lingtan.planning.problem import read_problem_file
+
+    read = read_problem_file(file)
+    problem = read.problem
+    if days is not None:
+        problem = window(problem, 0, min(problem.steps, round(24 * days / problem.step_h)))
+    rows = []
+    for cap, result in pareto_front(problem, points=points):
+        data = result.as_dict()
+        rows.append({"cap_tco2e": cap, **{c.key: data[c.key] for c in _PARETO[1:]}})
+    emit(rows, _PARETO, output, title=_text(language(), _PARETO_TITLE, name=read.name))
+
+
+#: The columns of ``plan dispatch``.
+_PLAN = (
+    Column("timestamp"),
+    *(
+        Column(key, digits=1)
+        for key in ("load_kw", "pv_kw", "grid_import_kw", "export_kw", "charge_kw",
+                    "discharge_kw", "soc_kwh")
+    ),
+    Column("price_cny_per_kwh", digits=3),
+)  # fmt: skip
+_PLAN_TITLE = N_("Recommended dispatch of %(name)s (a recommendation: lingtan never actuates)")
+
+
+@plan.command("dispatch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--start", required=True,
+              help="The first hour of the plan, ISO 8601 (e.g. 2025-07-01T00:00+08:00); a step "
+              "of the load file.")  # fmt: skip
+@click.option(
+    "--days",
+    type=click.IntRange(1, 31),
+    default=1,
+    show_default=True,
+    help="Days to plan, one window a day.",
+)
+@click.option(
+    "--window-h",
+    type=click.FloatRange(24, 48),
+    default=48,
+    show_default=True,
+    help="The horizon optimised each day [h].",
+)
+@click.option(
+    "--battery-kwh",
+    type=click.FloatRange(0, min_open=True),
+    required=True,
+    help="The battery installed [kWh].",
+)
+@click.option(
+    "--battery-kw",
+    type=click.FloatRange(0, min_open=True),
+    required=True,
+    help="Its charge and discharge power [kW].",
+)
+@click.option(
+    "--pv-kw",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="The PV installed [kWp].",
+)
+@click.option(
+    "--soc-kwh",
+    type=click.FloatRange(0),
+    default=None,
+    help="The energy stored at the start [kWh]; default the lowest allowed.",
+)
+@format_option
+@refusing_bad_input
+def plan_dispatch(file: str, start: str, days: int, window_h: float, battery_kwh: float,
+                  battery_kw: float, pv_kw: float, soc_kwh: float | None,
+                  output: str) -> None:  # fmt: skip
+    """A rolling day-ahead schedule for the existing battery of the problem FILE against its
+    prices (CSV for a spreadsheet or an operator; a recommendation only)."""
+    from lingtan.errors import InputError, InputProblem
+    from lingtan.planning.dispatch import rolling_dispatch
+    from lingtan.planning.problem import read_problem_file, step_of
+
+    read = read_problem_file(file)
+    first = step_of(read, start)
+    problems = []
+    battery = read.problem.battery
+    if battery is None:
+        needs = Message("is required with %(field)s", field="plan dispatch")
+        problems.append(InputProblem(file, "battery", None, needs))
+    elif soc_kwh is not None:
+        low, high = battery.soc_min * battery_kwh, battery.soc_max * battery_kwh
+        if not low <= soc_kwh <= high:
+            rule = Message("must be from %(low)g to %(high)g kWh (soc_min and soc_max of "
+                           "--battery-kwh)", low=low, high=high)  # fmt: skip
+            problems.append(InputProblem("--soc-kwh", "--soc-kwh", soc_kwh, rule))
+    if first + round(24 * days / read.problem.step_h) > read.problem.steps:
+        rule = Message("the plan runs past the end of the load file")
+        problems.append(InputProblem("--days", "--days", days, rule))
+    if problems:
+        raise InputError(problems)
+    plan_steps = rolling_dispatch(
+        read.problem, battery_kwh=battery_kwh, battery_kw=battery_kw, pv_kw=pv_kw,
+        start_step=first, days=days, window_h=window_h, initial_soc_kwh=soc_kwh,
+    )  # fmt: skip
+    stamps = read.starts[first : first + len(plan_steps["load_kw"])]
+    rows = [
+        {"timestamp": f"{stamp}Z", **{key: _clean(values[i]) for key, values in plan_steps.items()}}
+        for i, stamp in enumerate(stamps.astype("datetime64[s]"))
+    ]
+    emit(rows, _PLAN, output, title=_text(language(), _PLAN_TITLE, name=read.name))
+
+
+def _clean(value: float) -> float:
+    """A solver's value without its noise: -0.0 and |x| < 1e-9 as 0."""
+    return 0.0 if abs(value) < 1e-9 else float(value)
 
 
 def _dispatch_rows(read, result) -> list[dict[str, object]]:

@@ -37,6 +37,7 @@ from lingtan.errors import InputError, InputProblem, one_of, read_text_file
 from lingtan.footprint.model import STAGES
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor, parse_unit
+from lingtan.yamlinput import parse_yaml
 
 __all__ = [
     "ALLOCATION_KEYS",
@@ -311,16 +312,8 @@ def read_study_file(path: str | Path) -> Study:
 def read_study_text(text: str, origin: str, *, folder: Path | None = None) -> Study:
     """Check a study given as YAML text (``origin`` names it in problems); see
     :func:`read_study_file`."""
-    import yaml
-
     check = _Checker(origin)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin} line {mark.line + 1}" if mark else origin
-        rule = Message("not valid YAML (%(reason)s)", reason=getattr(exc, "problem", None) or exc)
-        raise InputError(InputProblem(where, "file", None, rule), origin=origin) from None
+    data = parse_yaml(text, origin)
     if not isinstance(data, dict):
         problem = InputProblem(origin, "file", None, Message("must be a mapping"))
         raise InputError(problem, origin=origin)

@@ -19,17 +19,43 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from lingtan.errors import InputError, InputProblem, one_of, read_text_file, unreadable
+from lingtan.errors import InputError, InputProblem, one_of, unreadable
 from lingtan.i18n import DEFAULT_TIME_ZONE, Message
 from lingtan.planning.finance import Asset
-from lingtan.planning.sizing import HOURS_PER_YEAR, Battery, SizingProblem
+from lingtan.planning.sizing import (
+    HOURS_PER_YEAR,
+    Battery,
+    FuelBoiler,
+    Heat,
+    Instrument,
+    SizingProblem,
+)
+from lingtan.yamlinput import read_yaml_file
 
-__all__ = ["FIELDS", "Plan", "read_problem_file"]
+__all__ = ["FIELDS", "Plan", "read_problem_file", "step_of"]
 
 #: Every field of the problem file, per section (``None``: top level); docs/planning.md lists
 #: them all (tests/test_planning.py checks).
 FIELDS: dict[str | None, tuple[str, ...]] = {
-    None: ("name", "note", "load", "weather", "finance", "grid", "pv", "battery", "constraints"),
+    None: (
+        "name",
+        "note",
+        "load",
+        "weather",
+        "finance",
+        "grid",
+        "pv",
+        "wind",
+        "battery",
+        "heat",
+        "heat_pump",
+        "electric_boiler",
+        "heat_storage",
+        "boiler",
+        "green_power",
+        "gec",
+        "constraints",
+    ),
     "load": ("file", "time_zone"),
     "weather": ("file",),
     "finance": ("discount_rate",),
@@ -42,6 +68,9 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "export_cap_kw",
         "import_cap_kw",
         "emission_factor_tco2_per_mwh",
+        "demand_charge_cny_per_kw_month",
+        "capacity_charge_cny_per_kva_month",
+        "capacity_kva",
     ),
     "pv": (
         "capex_cny_per_kw",
@@ -73,6 +102,47 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "max_kwh",
         "max_kw",
     ),
+    "wind": (
+        "capex_cny_per_kw",
+        "om_cny_per_kw_per_year",
+        "lifetime_years",
+        "max_kw",
+        "power_curve_file",
+        "rated_kw",
+        "hub_height_m",
+        "measurement_height_m",
+        "roughness_length_m",
+        "hellman_exponent",
+        "speed_file",
+    ),
+    "heat": ("file",),
+    "heat_pump": (
+        "capex_cny_per_kw",
+        "om_cny_per_kw_per_year",
+        "lifetime_years",
+        "max_kw",
+        "carnot_efficiency",
+        "sink_temp_c",
+        "source_temp_c",
+        "max_cop",
+    ),
+    "electric_boiler": (
+        "capex_cny_per_kw",
+        "om_cny_per_kw_per_year",
+        "lifetime_years",
+        "max_kw",
+        "efficiency",
+    ),
+    "heat_storage": (
+        "capex_cny_per_kwh",
+        "om_cny_per_kwh_per_year",
+        "lifetime_years",
+        "max_kwh",
+        "loss_pct_per_h",
+    ),
+    "boiler": ("fuel", "factor_set", "efficiency", "fuel_price_cny_per_unit", "max_kw"),
+    "green_power": ("premium_cny_per_mwh", "max_mwh"),
+    "gec": ("price_cny_per_mwh", "max_mwh"),
     "constraints": (
         "min_renewable_share",
         "max_emissions_tco2e",
@@ -190,36 +260,51 @@ def read_problem_file(path: str | Path) -> Plan:
     InputError
         Every problem of the file and of the files it names.
     """
-    import yaml
-
     path = Path(path)
     check = _Checker(path.name)
-    text = read_text_file(path, path.name)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path.name} line {mark.line + 1}" if mark else path.name
-        rule = Message("not valid YAML (%(reason)s)", reason=getattr(exc, "problem", None) or exc)
-        raise InputError(InputProblem(where, "file", None, rule)) from None
+    data = read_yaml_file(path, path.name)
     if not isinstance(data, dict):
         raise InputError(InputProblem(path.name, "file", None, Message("must be a mapping")))
     check.known(data, None)
     folder = path.parent
+    names = [name for name in FIELDS[None] if name not in ("name", "note")]
     sections = {
         name: check.section(data, name, required=name in ("load", "finance", "grid"))
-        for name in ("load", "weather", "finance", "grid", "pv", "battery", "constraints")
+        for name in names
     }
     finance, grid = sections["finance"], sections["grid"]
     rate = check.number(finance, "finance", "discount_rate", required=True, low=-0.5, high=1)
     pv, battery = _pv(check, sections["pv"]), _battery(check, sections["battery"])
-    if sections["pv"] is not None and sections["weather"] is None:
-        check.add("weather", None, Message("is required with %(field)s", field="pv"))
+    wind = _asset(check, sections["wind"], "wind", "kw")
+    for name in ("pv", "wind"):
+        if sections[name] is not None and sections["weather"] is None:
+            if name == "wind" and sections["wind"].get("speed_file") is not None:
+                continue
+            check.add("weather", None, Message("is required with %(field)s", field=name))
+    heat_parts = {
+        "heat_pump": _asset(check, sections["heat_pump"], "heat_pump", "kw"),
+        "electric_boiler": _asset(check, sections["electric_boiler"], "electric_boiler", "kw"),
+        "heat_storage": _asset(check, sections["heat_storage"], "heat_storage", "kwh"),
+    }
+    _heat_sections(check, sections)
     rules = _constraints(check, sections["constraints"])
     export_price = check.number(grid, "grid", "export_price_cny_per_kwh", low=0)
     export_cap = check.number(grid, "grid", "export_cap_kw", low=0)
     import_cap = check.number(grid, "grid", "import_cap_kw", low=0)
     factor = check.number(grid, "grid", "emission_factor_tco2_per_mwh", required=True, low=0)
+    demand = check.number(grid, "grid", "demand_charge_cny_per_kw_month", low=0)
+    capacity_price = check.number(grid, "grid", "capacity_charge_cny_per_kva_month", low=0)
+    capacity_kva = check.number(grid, "grid", "capacity_kva", low=0)
+    if (capacity_price is None) != (capacity_kva is None):
+        check.add(
+            "grid.capacity_kva",
+            capacity_kva,
+            Message("give both capacity_charge_cny_per_kva_month and capacity_kva"),
+        )
+    instruments = {
+        name: _instrument(check, sections[name], name, price)
+        for name, price in (("green_power", "premium_cny_per_mwh"), ("gec", "price_cny_per_mwh"))
+    }
     zone = _zone(check, sections["load"])
     starts = step_h = load = None
     if sections["load"] is not None:
@@ -229,11 +314,19 @@ def read_problem_file(path: str | Path) -> Plan:
     prices = None
     if starts is not None and grid is not None:
         prices = _prices(check, folder, grid, starts, zone)
-    cf = None
-    if sections["weather"] is not None and starts is not None and pv is not None:
+    weather = None
+    if sections["weather"] is not None and starts is not None:
         weather_file = _file(check, folder, sections["weather"], "weather")
         if weather_file is not None:
-            cf = _pv_cf(check, weather_file, sections["pv"], pv, starts, step_h)
+            weather = _weather(check, weather_file, starts)
+    cf = wind_cf = None
+    if weather is not None and pv is not None:
+        cf = _pv_cf(weather, pv)
+    if sections["wind"] is not None and starts is not None:  # every problem, even without costs
+        wind_cf = _wind_cf(check, folder, sections["wind"], weather, starts, zone)
+    heat = boiler_source = None
+    if sections["heat"] is not None and starts is not None and step_h is not None:
+        heat, boiler_source = _heat(check, folder, sections, heat_parts, weather, starts, zone)
     if check.problems:
         raise InputError(check.problems, origin=str(path))
     assert starts is not None and load is not None and prices is not None and step_h is not None
@@ -245,16 +338,52 @@ def read_problem_file(path: str | Path) -> Plan:
         pv_cf=cf,
         pv=pv[0] if pv else None,
         battery=battery,
+        wind_cf=wind_cf,
+        wind=wind,
+        heat=heat,
         export_price_cny_per_kwh=None if export_price is None else np.full(len(load), export_price),
         export_cap_kw=export_cap,
         grid_import_cap_kw=import_cap,
         grid_factor_tco2_per_mwh=float(factor or 0.0),
+        demand_charge_cny_per_kw_month=demand,
+        month_of_step=_months(starts, zone) if demand else None,
+        capacity_charge_cny_per_year=12.0 * (capacity_price or 0.0) * (capacity_kva or 0.0),
+        **instruments,
         **rules,
     )
     sources = {"load": str(sections["load"].get("file"))}
-    if sections["weather"] is not None:
-        sources["weather"] = str(sections["weather"].get("file"))
+    for name in ("weather", "heat"):
+        if sections[name] is not None:
+            sources[name] = str(sections[name].get("file"))
+    if sections["wind"] is not None:
+        sources["wind_power_curve"] = str(sections["wind"].get("power_curve_file"))
+    if boiler_source is not None:
+        sources["boiler_fuel"] = boiler_source
     return Plan(problem, str(data.get("name") or path.stem), str(path), starts, sources)
+
+
+def step_of(plan: Plan, moment: str) -> int:
+    """The index of the step of *plan* that starts at *moment* (ISO 8601; without an offset,
+    in Asia/Shanghai).
+
+    Raises
+    ------
+    InputError
+        Not a time, or not the start of a step of the load file.
+    """
+    when = _timestamp(moment, ZoneInfo(DEFAULT_TIME_ZONE))
+    if when is not None:
+        found = np.flatnonzero(plan.starts == np.datetime64(when.replace(tzinfo=None), "s"))
+        if found.size:
+            return int(found[0])
+    raise InputError(
+        InputProblem(
+            plan.origin,
+            "--start",
+            moment,
+            Message("not the start of a step of the load file (e.g. 2025-07-01T00:00+08:00)"),
+        )
+    )
 
 
 def _file(check: _Checker, folder: Path, section: dict, name: str) -> Path | None:
@@ -492,33 +621,11 @@ def _prices(check, folder: Path, grid: dict, starts: np.ndarray, zone):
         )
         return None
     if not by_calendar:
-        target = _file(check, folder, {"file": grid.get("price_file")}, "grid.price_file")
-        if target is None:
-            return None
-        field, rows = _csv(check, target, ("price_cny_per_kwh",))
-        if field is None:
-            return None
-        moments, values = _values(check, target, field, rows, zone)
-        if len(rows) != len(starts):
-            check.add(
-                "rows",
-                len(rows),
-                Message("as many rows as the load file (%(rows)d)", rows=len(starts)),
-                where=target.name,
-            )
-            return None
-        for (number, stamp, _), moment, start in zip(rows, moments, starts, strict=True):
-            if moment is not None and np.datetime64(moment.replace(tzinfo=None), "s") != start:
-                check.add(
-                    "timestamp",
-                    stamp,
-                    Message(
-                        "must be the time of the load file's row (%(time)s UTC)", time=str(start)
-                    ),
-                    where=Message("%(file)s row %(row)d", file=target.name, row=number),
-                )
-                break
-        return values
+        read = _aligned_series(
+            check, folder, "grid.price_file", grid.get("price_file"), ("price_cny_per_kwh",),
+            starts, zone,
+        )  # fmt: skip
+        return None if read is None else read[1]
     from lingtan.metering.tou import read_calendar_file, shipped_calendars, tou_labels
 
     if grid.get("calendar_file") is not None:
@@ -572,11 +679,53 @@ def _prices(check, folder: Path, grid: dict, starts: np.ndarray, zone):
     return lookup(labels)
 
 
-def _pv_cf(check, path: Path, section: dict, pv, starts: np.ndarray, step_h: float):
-    import pandas as pd
-    from pvlib.iotools import read_epw
+def _aligned_series(check, folder: Path, name: str, value, fields, starts, zone):
+    """The (value column, values) of a CSV of one row per step of the load, at the load's
+    times; None when refused."""
+    target = _file(check, folder, {"file": value}, name)
+    if target is None:
+        return None
+    field, rows = _csv(check, target, fields)
+    if field is None:
+        return None
+    before = len(check.problems)
+    moments, values = _values(check, target, field, rows, zone)
+    if len(rows) != len(starts):
+        check.add(
+            "rows",
+            len(rows),
+            Message("as many rows as the load file (%(rows)d)", rows=len(starts)),
+            where=target.name,
+        )
+        return None
+    for (number, stamp, _), moment, start in zip(rows, moments, starts, strict=True):
+        if moment is not None and np.datetime64(moment.replace(tzinfo=None), "s") != start:
+            check.add(
+                "timestamp",
+                stamp,
+                Message("must be the time of the load file's row (%(time)s UTC)", time=str(start)),
+                where=Message("%(file)s row %(row)d", file=target.name, row=number),
+            )
+            break
+    if len(check.problems) > before:
+        return None
+    return field, values
 
-    from lingtan.planning.pv import pv_capacity_factor
+
+@dataclass
+class _Weather:
+    """An EPW typical year read and checked, and the hour of it each step of the load takes."""
+
+    frame: Any
+    meta: dict
+    hour_of_step: np.ndarray
+
+    def at_steps(self, column: str) -> np.ndarray:
+        return self.frame[column].to_numpy(float)[self.hour_of_step]
+
+
+def _weather(check: _Checker, path: Path, starts: np.ndarray) -> _Weather | None:
+    from pvlib.iotools import read_epw
 
     try:
         weather, meta = read_epw(path, coerce_year=2025)
@@ -615,20 +764,6 @@ def _pv_cf(check, path: Path, section: dict, pv, starts: np.ndarray, step_h: flo
             )
     if bad:
         return None
-    index = pd.DatetimeIndex(weather.index)
-    cf_hourly = pv_capacity_factor(
-        starts=index,
-        step_h=1.0,
-        ghi_w_per_m2=weather["ghi"].to_numpy(float),
-        dni_w_per_m2=weather["dni"].to_numpy(float),
-        dhi_w_per_m2=weather["dhi"].to_numpy(float),
-        temp_air_c=weather["temp_air"].to_numpy(float),
-        wind_speed_m_per_s=weather["wind_speed"].to_numpy(float),
-        latitude_deg=float(meta["latitude"]),
-        longitude_deg=float(meta["longitude"]),
-        altitude_m=float(meta.get("altitude") or 0.0),
-        **pv[1],
-    )
     # each step takes the hour of the typical year with its month, day and hour of day, in
     # the weather file's local time
     offset = np.timedelta64(round(float(meta["TZ"]) * 3600), "s")
@@ -649,7 +784,295 @@ def _pv_cf(check, path: Path, section: dict, pv, starts: np.ndarray, step_h: flo
         )
         return None
     day_of_year = np.where(leap & (day_of_year > 59), day_of_year - 1, day_of_year)
-    return cf_hourly[day_of_year * 24 + hour]
+    return _Weather(weather, meta, day_of_year * 24 + hour)
+
+
+def _pv_cf(weather: _Weather, pv) -> np.ndarray:
+    import pandas as pd
+
+    from lingtan.planning.pv import pv_capacity_factor
+
+    frame, meta = weather.frame, weather.meta
+    cf_hourly = pv_capacity_factor(
+        starts=pd.DatetimeIndex(frame.index),
+        step_h=1.0,
+        ghi_w_per_m2=frame["ghi"].to_numpy(float),
+        dni_w_per_m2=frame["dni"].to_numpy(float),
+        dhi_w_per_m2=frame["dhi"].to_numpy(float),
+        temp_air_c=frame["temp_air"].to_numpy(float),
+        wind_speed_m_per_s=frame["wind_speed"].to_numpy(float),
+        latitude_deg=float(meta["latitude"]),
+        longitude_deg=float(meta["longitude"]),
+        altitude_m=float(meta.get("altitude") or 0.0),
+        **pv[1],
+    )
+    return cf_hourly[weather.hour_of_step]
+
+
+def _asset(check: _Checker, section: dict | None, name: str, unit: str) -> Asset | None:
+    """The costs and size limit of a technology sized per kW or per kWh."""
+    if section is None:
+        return None
+    n = check.number
+    capex = n(section, name, f"capex_cny_per_{unit}", required=True, low=0)
+    om = n(section, name, f"om_cny_per_{unit}_per_year", default=0.0, low=0)
+    life = n(section, name, "lifetime_years", required=True, low=0, above_low=True, high=100)
+    upper = n(section, name, f"max_{unit}", low=0)
+    if capex is None or life is None:
+        return None
+    return Asset(capex, life, om or 0.0, upper)
+
+
+def _instrument(check: _Checker, section: dict | None, name: str, price: str):
+    if section is None:
+        return None
+    value = check.number(section, name, price, required=True, low=0)
+    most = check.number(section, name, "max_mwh", low=0)
+    return None if value is None else Instrument(value, most)
+
+
+def _months(starts: np.ndarray, zone) -> np.ndarray:
+    """The local calendar month of each step (the demand charge is billed by month)."""
+    import pandas as pd
+
+    local = pd.DatetimeIndex(starts, tz="UTC").tz_convert(zone)
+    return np.asarray(local.year * 100 + local.month)
+
+
+def _wind_cf(check, folder: Path, section: dict, weather, starts, zone) -> np.ndarray | None:
+    from lingtan.planning.wind import hub_height_wind_speed, wind_capacity_factor
+
+    n = check.number
+    hub = n(section, "wind", "hub_height_m", required=True, low=0, above_low=True)
+    height = n(section, "wind", "measurement_height_m", default=10.0, low=0, above_low=True)
+    z0 = n(section, "wind", "roughness_length_m", low=0, above_low=True)
+    alpha = n(section, "wind", "hellman_exponent", low=0, above_low=True, high=1)
+    rated = n(section, "wind", "rated_kw", low=0, above_low=True)
+    if (z0 is None) == (alpha is None):
+        check.add(
+            "wind.roughness_length_m",
+            z0,
+            Message("give exactly one of roughness_length_m and hellman_exponent"),
+        )
+    elif z0 is not None and hub is not None and height is not None and z0 >= min(hub, height):
+        check.add(
+            "wind.roughness_length_m", z0, Message("must be below the hub and measurement heights")
+        )
+    curve = _power_curve(check, folder, section.get("power_curve_file"))
+    if section.get("speed_file") is not None:
+        read = _aligned_series(
+            check, folder, "wind.speed_file", section.get("speed_file"), ("wind_speed_m_per_s",),
+            starts, zone,
+        )  # fmt: skip
+        speed = None if read is None else read[1]
+    else:
+        speed = None if weather is None else weather.at_steps("wind_speed")
+    if speed is None or curve is None or hub is None or height is None:
+        return None
+    if (z0 is None) == (alpha is None) or (z0 is not None and z0 >= min(hub, height)):
+        return None
+    at_hub = hub_height_wind_speed(
+        wind_speed_m_per_s=speed, measurement_height_m=height, hub_height_m=hub,
+        roughness_length_m=z0, hellman_exponent=alpha,
+    )  # fmt: skip
+    return wind_capacity_factor(
+        wind_speed_m_per_s=at_hub, curve_wind_speed_m_per_s=curve[0], curve_power_kw=curve[1],
+        rated_kw=rated,
+    )  # fmt: skip
+
+
+def _power_curve(check: _Checker, folder: Path, value) -> tuple[np.ndarray, np.ndarray] | None:
+    """The turbine's power curve: a CSV of ``wind_speed_m_per_s`` and ``power_kw``."""
+    target = _file(check, folder, {"file": value}, "wind.power_curve_file")
+    if target is None:
+        return None
+    try:
+        handle = target.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        check.add("file", str(target), unreadable(exc), where=target.name)
+        return None
+    with handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        wanted = ("wind_speed_m_per_s", "power_kw")
+        missing = [c for c in wanted if c not in header]
+        if missing:
+            check.add(
+                "header",
+                ",".join(header),
+                Message("required columns are missing: %(columns)s", columns=", ".join(missing)),
+                where=f"{target.name} row 1",
+            )
+            return None
+        at = [header.index(c) for c in wanted]
+        rows = [(k, row) for k, row in enumerate(reader, start=2) if any(c.strip() for c in row)]
+    before = len(check.problems)
+    speeds, power = [], []
+    for number, row in rows:
+        where = Message("%(file)s row %(row)d", file=target.name, row=number)
+        cells = [row[i] if i < len(row) else "" for i in at]
+        parsed = []
+        for column, cell in zip(wanted, cells, strict=True):
+            try:
+                value = float(cell)
+            except ValueError:
+                check.add(column, cell, Message("must be a number"), where=where)
+                continue
+            if not math.isfinite(value) or value < 0:
+                check.add(column, cell, Message("must not be negative"), where=where)
+                continue
+            parsed.append(value)
+        if len(parsed) != 2:
+            continue
+        if speeds and parsed[0] <= speeds[-1]:
+            check.add(
+                "wind_speed_m_per_s",
+                cells[0],
+                Message(
+                    "wind speeds must increase from row to row (the row before: %(before)g)",
+                    before=speeds[-1],
+                ),
+                where=where,
+            )
+        speeds.append(parsed[0])
+        power.append(parsed[1])
+    if len(check.problems) > before:
+        return None
+    if len(speeds) < 2 or max(power) <= 0:
+        check.add(
+            "rows",
+            len(speeds),
+            Message("a power curve of at least two points with some power above 0 expected"),
+            where=target.name,
+        )
+        return None
+    return np.array(speeds), np.array(power)
+
+
+def _heat_sections(check: _Checker, sections: dict) -> None:
+    """The heat technologies need a heat load, and a heat load the boiler it has today."""
+    for name in ("heat_pump", "electric_boiler", "heat_storage", "boiler"):
+        if sections[name] is not None and sections["heat"] is None:
+            check.add("heat", None, Message("is required with %(field)s", field=name))
+    if sections["heat"] is not None and sections["boiler"] is None:
+        check.add("boiler", None, Message("is required with %(field)s", field="heat"))
+
+
+def _heat(check, folder: Path, sections: dict, parts: dict, weather, starts, zone):
+    """The heat load, the technologies that may serve it and the boiler it has today."""
+    from lingtan.accounting.formulas import combustion_co2
+    from lingtan.factors import FactorNotFoundError, shipped_library
+    from lingtan.planning.heat import carnot_cop
+    from lingtan.units import conversion_factor
+
+    n = check.number
+    read = _aligned_series(
+        check, folder, "heat.file", sections["heat"].get("file"), ("heat_kw", "heat_kwh"), starts,
+        zone,
+    )  # fmt: skip
+    boiler_section = sections["boiler"] or {}
+    efficiency = n(boiler_section, "boiler", "efficiency", required=True, low=0, above_low=True,
+                   high=1)  # fmt: skip
+    price = n(boiler_section, "boiler", "fuel_price_cny_per_unit", required=True, low=0)
+    max_kw = n(boiler_section, "boiler", "max_kw", low=0)
+    fuel = boiler_section.get("fuel")
+    library = shipped_library()
+    values: dict[str, Any] = {}
+    if sections["boiler"] is not None:
+        if not isinstance(fuel, str):
+            check.add("boiler.fuel", fuel, Message("is required"))
+        else:
+            set_id = boiler_section.get("factor_set")
+            for parameter in ("ncv", "carbon_content", "oxidation"):
+                try:
+                    values[parameter] = library.select(
+                        "fuel", fuel, parameter, set_id=set_id
+                    ).factor
+                except FactorNotFoundError as exc:
+                    check.add("boiler.fuel", fuel, exc.message)
+                    break
+    pump = sections["heat_pump"]
+    cop = None
+    if pump is not None and parts["heat_pump"] is not None:
+        eta = n(pump, "heat_pump", "carnot_efficiency", required=True, low=0, above_low=True,
+                high=1)  # fmt: skip
+        sink = n(pump, "heat_pump", "sink_temp_c", required=True, low=-50, high=200)
+        source = pump.get("source_temp_c", "air")
+        cap = n(pump, "heat_pump", "max_cop", low=1)
+        if source == "air":
+            if weather is None:
+                needs = Message("is required with %(field)s", field="heat_pump source air")
+                check.add("weather", None, needs)
+                source_c = None
+            else:
+                source_c = weather.at_steps("temp_air")
+        else:
+            source_c = n(pump, "heat_pump", "source_temp_c", low=-50, high=200)
+        if eta is not None and sink is not None and source_c is not None:
+            lift = sink - np.asarray(source_c, float)
+            if cap is None and np.any(lift <= 0):
+                first = int(np.flatnonzero(np.atleast_1d(lift) <= 0)[0])
+                check.add(
+                    "heat_pump.sink_temp_c",
+                    sink,
+                    Message(
+                        "must be above the source temperature at every step (%(source)g °C at "
+                        "step %(step)d), or give max_cop",
+                        source=float(np.atleast_1d(source_c)[first]),
+                        step=first + 1,
+                    ),
+                )
+            else:
+                cop = np.broadcast_to(
+                    carnot_cop(source_temp_c=source_c, sink_temp_c=sink, carnot_efficiency=eta,
+                               max_cop=cap), starts.shape,
+                ).copy()  # fmt: skip
+    electric = sections["electric_boiler"]
+    eb_efficiency = None
+    if electric is not None:
+        eb_efficiency = n(electric, "electric_boiler", "efficiency", required=True, low=0,
+                          above_low=True, high=1)  # fmt: skip
+    storage = sections["heat_storage"]
+    loss = n(storage, "heat_storage", "loss_pct_per_h", default=0.0, low=0, high=100)
+    if (
+        read is None
+        or efficiency is None
+        or price is None
+        or len(values) != 3
+        or (pump is not None and cop is None)
+        or (electric is not None and eb_efficiency is None)
+    ):
+        return None, None
+    step_h = float((starts[1] - starts[0]) / np.timedelta64(1, "h"))
+    load_kw = read[1] / step_h if read[0] == "heat_kwh" else read[1]
+    ncv = values["ncv"]
+    unit = ncv.unit.split("/", 1)[1].strip().strip("()")
+    kwh_per_unit = ncv.value * conversion_factor(ncv.unit.split("/", 1)[0].strip(), "kWh")
+    carbon = values["carbon_content"]
+    carbon_t_per_gj = carbon.value * conversion_factor(carbon.unit, "t/GJ")
+    co2_per_unit = combustion_co2(1.0, ncv.value, carbon_t_per_gj, values["oxidation"].value)
+    boiler = FuelBoiler(
+        efficiency=efficiency,
+        fuel_price_cny_per_kwh=price / kwh_per_unit,
+        fuel_factor_tco2_per_kwh=co2_per_unit / kwh_per_unit,
+        max_kw=max_kw,
+    )
+    heat = Heat(
+        load_kw=load_kw,
+        boiler=boiler,
+        heat_pump=parts["heat_pump"] if cop is not None else None,
+        cop=cop,
+        electric_boiler=parts["electric_boiler"],
+        electric_boiler_efficiency=eb_efficiency or 1.0,
+        storage=parts["heat_storage"],
+        storage_loss_per_h=(loss or 0.0) / 100.0,
+    )
+    statuses = sorted({f.status for f in values.values()})
+    source = (
+        f"{fuel}: {', '.join(sorted({f.set_id for f in values.values()}))} "
+        f"({', '.join(statuses)}); price per {unit}"
+    )
+    return heat, source
 
 
 def _is_leap(year: np.ndarray) -> np.ndarray:
