@@ -73,7 +73,8 @@ LISTINGS = {
     "users tokens list": [],
     "ingest dead-letters": [],
     "plan size": ["examples/planning-size.yaml"],
-    "footprint foreground": ["examples/footprint-study.yaml"],
+    "footprint foreground": ["src/lingtan/data/footprint/demo-cell-study.yaml"],
+    "footprint calc": ["src/lingtan/data/footprint/demo-cell-study.yaml"],
     "plan pareto": ["examples/planning-size.yaml", "--days", "7", "--points", "2"],
     "plan dispatch": [
         "examples/planning-size.yaml",

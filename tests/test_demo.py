@@ -29,6 +29,7 @@ def test_demo_builds_and_locks_its_inventory(demo):
     """How long it takes is measured by benchmarks/demo_build.py, not here (docs/benchmarks.md)."""
     _, stdout, _ = demo
     assert "inventory 1 (locked)" in stdout
+    assert "footprint: LFP cell" in stdout and "footprint/demo-cell-study.yaml" in stdout
 
 
 def test_demo_writes_both_languages_in_three_formats(demo):

@@ -29,6 +29,7 @@ COMMAND_DOCS = {
         "efficiency.md",
         "planning.md",
         "evaluation.md",
+        "footprint.md",
         "footprint-declarations.md",
         "footprint-pact.md",
         "footprint-study.md",

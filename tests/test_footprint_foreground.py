@@ -418,7 +418,9 @@ def test_the_demo_cell_follows_down_to_its_meters(demo_copy, tmp_path):
 
     engine = make_engine(demo_copy(tmp_path))
     try:
-        the_study = read_study_file(ROOT / "examples" / "footprint-study.yaml")
+        the_study = read_study_file(
+            ROOT / "src" / "lingtan" / "data" / "footprint" / "demo-cell-study.yaml"
+        )
         with session_scope(engine) as session:
             system = build_product_system(session, the_study)
             energy = load_energy(session, "JS-CELL-01", date(2025, 1, 1), date(2026, 1, 1))

@@ -124,6 +124,8 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"千克", "kg"),
         (r"吨", "t"),
         (r"(?<![A-Za-z])m(3|³)", "m**3"),
+        # "kg CO2e", "t CO2e", "g CO2": the emission units as often written, with a space
+        (r"(?<![A-Za-z])(k?g|M?t)\s+(CO2e?)(?![A-Za-z0-9])", r"\1\2"),
     )
 )
 

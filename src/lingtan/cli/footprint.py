@@ -25,6 +25,7 @@ from lingtan.cli.common import (
     format_option,
     language,
     message,
+    name_of,
     open_store,
     refusing_bad_input,
     say,
@@ -157,6 +158,115 @@ def foreground(ctx: click.Context, study_file: str, suppliers: str | None, outpu
     share = document["primary_data_share_pct"]
     if output == "table" and share is not None:
         say(Message("primary data share: %(share)s %%", share=f"{share:.1f}"))
+
+
+_RESULT_COLUMNS = (
+    Column("process"),
+    Column("name", "process name"),
+    Column("stage", names="footprint.stage"),
+    Column("kgco2e", "kg CO2e", 4),
+    Column("share_pct", "share %", 1),
+)
+
+
+@footprint.command("calc")
+@click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
+@click.option(
+    "--suppliers",
+    type=click.Path(dir_okay=False),
+    help="A supplier footprint file (CSV) for the BOM's pact:<id> links, besides the "
+    "footprints received over PACT.",
+)
+@click.option(
+    "--monte-carlo",
+    "iterations",
+    type=click.IntRange(min=0, max=100_000),
+    default=0,
+    show_default=True,
+    help="Monte Carlo draws from the exchanges' uncertainty (0: none).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The draws' seed.")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def footprint_calc(
+    ctx: click.Context,
+    study_file: str,
+    suppliers: str | None,
+    iterations: int,
+    seed: int,
+    output: str,
+) -> None:
+    """The footprint of the study in STUDY (YAML) per declared or functional unit: the
+    processes that emit, largest first, fossil, biogenic, dLUC and aircraft apart, by stage
+    (JSON: with the contributions by material, the Sankey graph and the meters behind it)."""
+    from lingtan.services.footprint_result import study_footprint
+
+    study = read_study_file(study_file)
+    received = read_supplier_file(suppliers) if suppliers else None
+    with open_store(ctx) as (session, _):
+        found = study_footprint(
+            session, study, suppliers=received, iterations=iterations, seed=seed
+        )
+    result = found.result
+    rows = [
+        {
+            "process": row["process"],
+            "name": row["name"],
+            "stage": row["stage"],
+            "kgco2e": row["kgco2e"],
+            "share_pct": None if row["share"] is None else 100 * row["share"],
+        }
+        for row in result.by_process()
+        if row["kgco2e"] != 0
+    ]
+    lang = language()
+    title = message(
+        Message(
+            "%(study)s: %(score)s kg CO2e per %(quantity)g %(unit)s",
+            study=study.name,
+            score=f"{result.score_kgco2e:,.1f}",
+            quantity=study.unit_quantity,
+            unit=study.unit,
+        ),
+        lang,
+    )
+    emit(rows, _RESULT_COLUMNS, output, title=title, document=found.as_dict())
+    if output != "table":
+        return
+    kinds = result.by_kind_kgco2e
+    say(
+        Message(
+            "fossil %(fossil)s, biogenic %(biogenic)s, dLUC %(dluc)s, aircraft %(aircraft)s "
+            "kg CO2e",
+            **{kind: f"{value:,.1f}" for kind, value in kinds.items()},
+        )
+    )
+    stages = ", ".join(
+        f"{name_of('footprint.stage', stage, lang)} {value:,.1f}"
+        for stage, value in result.by_stage().items()
+    )
+    say(Message("by stage (kg CO2e): %(stages)s", stages=stages))
+    if found.primary_data_share_pct is not None:
+        say(
+            Message("primary data share: %(share)s %%", share=f"{found.primary_data_share_pct:.1f}")
+        )
+    if found.monte_carlo is not None:
+        spread = found.monte_carlo.statistics()
+        matrices = result.footprint.matrices
+        if not (matrices.tech_entries.uncertain or matrices.bio_entries.uncertain):
+            say(Message("Monte Carlo: no exchange of the product system states an uncertainty"))
+            return
+        say(
+            Message(
+                "Monte Carlo, %(n)s draws: mean %(mean)s, 95 %% interval %(low)s to %(high)s "
+                "kg CO2e",
+                n=found.monte_carlo.iterations,
+                mean=f"{spread['mean']:,.1f}",
+                low=f"{spread['p2_5']:,.1f}",
+                high=f"{spread['p97_5']:,.1f}",
+            )
+        )
 
 
 @footprint.command("battery")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from lingtan.demo.diagnosis import build_diagnosis
 from lingtan.demo.equipment import build_equipment
+from lingtan.demo.footprint import build_footprint
 from lingtan.demo.ledger import build_ledger
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
 from lingtan.demo.tariff import build_tariff
@@ -54,6 +55,8 @@ class DemoResult:
     reports_skipped: str | None = None
     #: The 2025 energy cost from the meters under the SAMPLE tariff [CNY] (the report's).
     energy_cost_cny: float | None = None
+    #: The cell's footprint, kg CO2e per MWh of rated capacity (footprint/demo-cell-study.yaml).
+    cell_footprint_kgco2e: float | None = None
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -252,6 +255,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
             data = report_data(session, inventory)
             cost_cny = data.energy_cost["cost_cny"] if data.energy_cost else None
             inventory_id, totals = inventory.id, dict(inventory.result["totals"])
+        cell = build_footprint(root / "footprint", engine, FACILITY, store)
     finally:
         engine.dispose()
     from lingtan.reports import MissingFontError, write_reports
@@ -260,4 +264,6 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         reports, skipped = write_reports(data, root / "reports"), None
     except MissingFontError as error:  # the demo is still worth serving: the XLSX needs no font
         reports, skipped = write_reports(data, root / "reports", formats=("xlsx",)), str(error)
-    return DemoResult(url, workbook, inventory_id, totals, reports, metering, skipped, cost_cny)
+    return DemoResult(
+        url, workbook, inventory_id, totals, reports, metering, skipped, cost_cny, cell
+    )

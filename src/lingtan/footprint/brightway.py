@@ -54,7 +54,6 @@ from typing import Any
 from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.footprint.interchange import (
     DEFAULT_GWP_SET,
-    GHG_FLOWS,
     Conversion,
     Imported,
     ImportReport,
@@ -64,7 +63,15 @@ from lingtan.footprint.interchange import (
     gwp_set,
     scaled,
 )
-from lingtan.footprint.model import STAGES, Exchange, Process, ProductSystem, Source, Uncertainty
+from lingtan.footprint.model import (
+    GHG_FLOWS,
+    STAGES,
+    Exchange,
+    Process,
+    ProductSystem,
+    Source,
+    Uncertainty,
+)
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor
 

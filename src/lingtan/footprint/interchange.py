@@ -32,13 +32,18 @@ from functools import lru_cache
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.factors import FactorNotFoundError, FactorSet, shipped_library
-from lingtan.footprint.model import Exchange, Flow, ProductSystem, Source, Uncertainty
+from lingtan.footprint.model import (
+    FLOW_OF_KIND,
+    Exchange,
+    ProductSystem,
+    Source,
+    Uncertainty,
+)
 from lingtan.i18n import Message
 from lingtan.units import UnitError, conversion_factor
 
 __all__ = [
     "DEFAULT_GWP_SET",
-    "GHG_FLOWS",
     "Characterisation",
     "Conversion",
     "Formula",
@@ -55,14 +60,6 @@ __all__ = [
 #: The GWP set a dataset's gases are characterised with unless the caller chooses another.
 DEFAULT_GWP_SET = "ipcc-ar6"
 
-#: The flows greenhouse gases are carried on, one per kind, in kg CO2e.
-GHG_FLOWS = (
-    Flow("ghg-fossil", "GHG, fossil", "kg CO2e", "fossil"),
-    Flow("ghg-biogenic", "GHG, biogenic", "kg CO2e", "biogenic"),
-    Flow("ghg-dluc", "GHG, direct land-use change", "kg CO2e", "dluc"),
-    Flow("ghg-aircraft", "GHG, aircraft transport", "kg CO2e", "aircraft"),
-)
-FLOW_OF_KIND = {flow.kind: flow for flow in GHG_FLOWS}
 
 # The gases of lingtan's GWP sets by CAS registry number (as openLCA and ecoinvent give it).
 _GAS_BY_CAS = {

@@ -63,7 +63,6 @@ from lingtan.errors import InputError, InputProblem, Problems, unreadable
 from lingtan.factors import FactorSet
 from lingtan.footprint.interchange import (
     DEFAULT_GWP_SET,
-    GHG_FLOWS,
     Conversion,
     Formula,
     Imported,
@@ -76,6 +75,7 @@ from lingtan.footprint.interchange import (
 )
 from lingtan.footprint.model import (
     FLOW_KINDS,
+    GHG_FLOWS,
     STAGES,
     Exchange,
     Flow,

@@ -26,6 +26,8 @@ from datetime import datetime
 
 __all__ = [
     "FLOW_KINDS",
+    "FLOW_OF_KIND",
+    "GHG_FLOWS",
     "STAGES",
     "Exchange",
     "Flow",
@@ -105,6 +107,19 @@ class Flow:
     unit: str
     kind: str = "fossil"
     compartment: str = "air"
+
+
+#: The flows greenhouse gases are carried on once characterised, one per kind reported apart
+#: (:data:`FLOW_KINDS`), in kg CO2e: the foreground from the store, the imported backgrounds and
+#: the engine meet on them.
+GHG_FLOWS = (
+    Flow("ghg-fossil", "GHG, fossil", "kg CO2e", "fossil"),
+    Flow("ghg-biogenic", "GHG, biogenic", "kg CO2e", "biogenic"),
+    Flow("ghg-dluc", "GHG, direct land-use change", "kg CO2e", "dluc"),
+    Flow("ghg-aircraft", "GHG, aircraft transport", "kg CO2e", "aircraft"),
+)
+#: The flow of each kind.
+FLOW_OF_KIND = {flow.kind: flow for flow in GHG_FLOWS}
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ from lingtan.factors import FactorLibrary
 from lingtan.footprint.allocation import allocation_shares
 from lingtan.footprint.background import read_supplier_file, shipped_datasets, transport_modes
 from lingtan.footprint.model import (
+    FLOW_OF_KIND,
+    GHG_FLOWS,
     Exchange,
-    Flow,
     Process,
     ProductSystem,
     Source,
@@ -81,16 +82,8 @@ from lingtan.store.models import (
 from lingtan.store.models import Source as EmissionSource
 from lingtan.units import UnitError, conversion_factor
 
-__all__ = ["FLOWS", "BomImport", "build_product_system", "import_bom", "product_code"]
+__all__ = ["BomImport", "build_product_system", "import_bom", "product_code"]
 
-#: The elementary flows of a foreground, in kg CO2e, one per kind reported apart.
-FLOWS = (
-    Flow("ghg-fossil", "GHG, fossil", "kg CO2e", "fossil"),
-    Flow("ghg-biogenic", "GHG, biogenic", "kg CO2e", "biogenic"),
-    Flow("ghg-dluc", "GHG, direct land-use change", "kg CO2e", "dluc"),
-    Flow("ghg-aircraft", "GHG, aircraft transport", "kg CO2e", "aircraft"),
-)
-_FLOW_OF_KIND = {flow.kind: flow.code for flow in FLOWS}
 #: Inventory source kinds a product takes a share of; electricity comes from the meters, and
 #: the deductions (exported electricity or heat, recovered CO2) are not credited to products.
 INVENTORY_KINDS = (
@@ -394,7 +387,7 @@ def build_product_system(
     )
     return ProductSystem(
         processes=tuple(_with_pedigree(p, study) for p in (main, *background.values())),
-        flows=FLOWS,
+        flows=GHG_FLOWS,
         name=study.name,
         notes=tuple(str(n) for n in build.notes),
     )
@@ -762,7 +755,7 @@ def _direct(
         if sources:
             out.append(
                 Exchange(
-                    _FLOW_OF_KIND[kind],
+                    FLOW_OF_KIND[kind].code,
                     totals[kind],
                     "kg CO2e",
                     biosphere=True,
@@ -874,7 +867,7 @@ def _linked(build, where, line, scheme, code, datasets, suppliers) -> Process | 
             note=f"{dataset.status}: {dataset.source}; {dataset.note}",
         )
         emission = Exchange(
-            _FLOW_OF_KIND[dataset.kind],
+            FLOW_OF_KIND[dataset.kind].code,
             dataset.kgco2e_per_unit,
             "kg CO2e",
             biosphere=True,
@@ -917,7 +910,9 @@ def _linked(build, where, line, scheme, code, datasets, suppliers) -> Process | 
         "biogenic": footprint.biogenic or 0.0,
     }
     emissions = tuple(
-        Exchange(_FLOW_OF_KIND[kind], value, "kg CO2e", biosphere=True, sources=(received, *shares))
+        Exchange(
+            FLOW_OF_KIND[kind].code, value, "kg CO2e", biosphere=True, sources=(received, *shares)
+        )
         for kind, value in parts.items()
         if value or kind == "fossil"
     )
