@@ -187,6 +187,32 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
         sys.exit(2)
 
 
+def _file_import_done(file: str, done: Any) -> Message:
+    """What the import of a whole file did: a register or a BOM (items, some removed) or a
+    list of measures (others stay)."""
+    batch = (
+        Message("batch %(id)s", id=done.batch_id)
+        if done.batch_id
+        else Message("no batch (nothing changed)")
+    )
+    counts = {"read": done.read, "added": done.added, "changed": done.changed}
+    counts |= {"unchanged": done.unchanged, "file": file, "facility": done.facility}
+    if getattr(done, "removed", None) is None:
+        return Message(
+            "%(file)s: facility %(facility)s, %(batch)s: %(read)s measure(s) read, %(added)s "
+            "added, %(changed)s changed, %(unchanged)s unchanged",
+            batch=batch,
+            **counts,
+        )
+    return Message(
+        "%(file)s: facility %(facility)s, %(batch)s: %(read)s item(s) read, %(added)s "
+        "added, %(changed)s changed, %(removed)s removed, %(unchanged)s unchanged",
+        batch=batch,
+        removed=done.removed,
+        **counts,
+    )
+
+
 @import_group.command("equipment")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--facility", help="Facility code (optional when there is only one).")
@@ -201,21 +227,7 @@ def import_equipment(ctx: click.Context, file: str, facility: str | None) -> Non
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = import_register(session, site, file, evidence=evidence, actor=actor())
-    say(
-        Message(
-            "%(file)s: facility %(facility)s, %(batch)s: %(read)s measure(s) read, %(added)s "
-            "added, %(changed)s changed, %(unchanged)s unchanged",
-            file=file,
-            facility=done.facility,
-            batch=Message("batch %(id)s", id=done.batch_id)
-            if done.batch_id
-            else Message("no batch (nothing changed)"),
-            read=done.read,
-            added=done.added,
-            changed=done.changed,
-            unchanged=done.unchanged,
-        )
-    )
+    say(_file_import_done(file, done))
 
 
 @import_group.command("bom")
@@ -232,22 +244,7 @@ def import_bom(ctx: click.Context, file: str, facility: str | None) -> None:
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = import_materials(session, site, file, evidence=evidence, actor=actor())
-    say(
-        Message(
-            "%(file)s: facility %(facility)s, %(batch)s: %(read)s item(s) read, %(added)s "
-            "added, %(changed)s changed, %(removed)s removed, %(unchanged)s unchanged",
-            file=file,
-            facility=done.facility,
-            batch=Message("batch %(id)s", id=done.batch_id)
-            if done.batch_id
-            else Message("no batch (nothing changed)"),
-            read=done.read,
-            added=done.added,
-            changed=done.changed,
-            removed=done.removed,
-            unchanged=done.unchanged,
-        )
-    )
+    say(_file_import_done(file, done))
 
 
 @import_group.command("ledger")
@@ -277,11 +274,7 @@ def import_measures(ctx: click.Context, file: str, facility: str | None) -> None
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = store_measures(session, site, file, evidence=evidence, actor=actor())
-    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
-    click.echo(
-        f"{file}: facility {done.facility}, {batch}: {done.read} measure(s) read, "
-        f"{done.added} added, {done.changed} changed, {done.unchanged} unchanged"
-    )
+    say(_file_import_done(file, done))
 
 
 @import_group.command("temperature")

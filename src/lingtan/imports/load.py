@@ -80,6 +80,60 @@ def facility_by_code(session: Session, code: str | None) -> Facility:
     return found[0]
 
 
+def organization_by_name(session: Session, name: str | None, where: str) -> Organization:
+    """The organization of this name, or the only one in the store when ``name`` is None.
+
+    Raises
+    ------
+    InputError
+        Naming ``where`` (what asked: a user, a PACT client …) and the organizations known,
+        if there is no such organization, or ``name`` is None and there are several.
+    """
+    if name is None:
+        found = session.scalars(select(Organization).limit(2)).all()
+        organization = found[0] if len(found) == 1 else None
+    else:
+        statement = select(Organization).where(Organization.name == name)
+        organization = session.scalars(statement).first()
+    if organization is None:
+        known = ", ".join(session.scalars(select(Organization.name).order_by(Organization.name)))
+        known_ = known or Message("none yet: import a workbook first")
+        rule = (
+            Message("no such organization (known: %(known)s)", known=known_)
+            if name is not None
+            else Message("name the organization (known: %(known)s)", known=known_)
+        )
+        raise InputError(InputProblem(where, "organization", name, rule))
+    return organization
+
+
+def record_file_import(
+    session: Session,
+    facility: Facility,
+    path: Path,
+    where: str,
+    *,
+    rows_read: int,
+    rows_added: int,
+    actor: str,
+    evidence: EvidenceStore,
+) -> tuple[ImportBatch, Evidence]:
+    """The import batch of a file written whole (a register, a list of measures, a bill of
+    materials) and the file kept as the facility's organization's evidence, both flushed."""
+    batch = ImportBatch(
+        facility_id=facility.id,
+        filename=where,
+        sha256=file_sha256(path),
+        rows_read=rows_read,
+        rows_added=rows_added,
+        actor=actor,
+    )
+    session.add(batch)
+    session.flush()
+    kept = evidence.put(session, path, where, organization_id=facility.organization_id)
+    return batch, kept
+
+
 def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
 

@@ -50,12 +50,12 @@ from lingtan.efficiency.standards import StandardTable, Threshold
 from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import N_, Message
-from lingtan.imports.text import file_sha256
+from lingtan.imports.load import record_file_import
 from lingtan.metering.energy import MeterInfo, carbon_factor
 from lingtan.metering.energy_store import last_metered_day, load_energy, month_span
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
-from lingtan.store.models import Equipment, Facility, ImportBatch, MeterNode, utc_now
+from lingtan.store.models import Equipment, Facility, MeterNode, utc_now
 
 __all__ = [
     "BASES",
@@ -195,17 +195,16 @@ def import_equipment(
     if not before and not after:
         return EquipmentImport(facility.code, len(items), 0, 0, 0, unchanged, None)
 
-    batch = ImportBatch(
-        facility_id=facility.id,
-        filename=where,
-        sha256=file_sha256(path),
+    batch, kept = record_file_import(
+        session,
+        facility,
+        path,
+        where,
         rows_read=len(items),
         rows_added=added,
         actor=actor,
+        evidence=evidence,
     )
-    session.add(batch)
-    session.flush()
-    kept = evidence.put(session, path, where, organization_id=facility.organization_id)
     now = utc_now()
     for code in removed:
         session.delete(stored[code])

@@ -48,6 +48,7 @@ from lingtan.efficiency.measures import (
 from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import N_, Message
+from lingtan.imports.load import record_file_import
 from lingtan.imports.text import file_sha256
 from lingtan.metering.energy import MeterInfo, carbon_factor, tce_coefficient
 from lingtan.metering.store import stored_intervals
@@ -57,7 +58,6 @@ from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
     EfficiencyMeasure,
     Facility,
-    ImportBatch,
     Meter,
     MeterNode,
     NodeDay,
@@ -173,17 +173,16 @@ def import_measures(
         after[item["code"]] = want
     if not after:
         return MeasureImport(facility.code, len(items), 0, 0, unchanged, None)
-    batch = ImportBatch(
-        facility_id=facility.id,
-        filename=where,
-        sha256=file_sha256(path),
+    batch, kept = record_file_import(
+        session,
+        facility,
+        path,
+        where,
         rows_read=len(items),
         rows_added=added,
         actor=actor,
+        evidence=evidence,
     )
-    session.add(batch)
-    session.flush()
-    kept = evidence.put(session, path, where, organization_id=facility.organization_id)
     now = utc_now()
     for item in items:
         if item["code"] not in after:

@@ -64,8 +64,7 @@ from lingtan.footprint.model import (
 from lingtan.footprint.study import PEDIGREE_INDICATORS, Study
 from lingtan.i18n import Message
 from lingtan.imports.bom import BomRow, parse_bom
-from lingtan.imports.load import facility_by_code
-from lingtan.imports.text import file_sha256
+from lingtan.imports.load import facility_by_code, record_file_import
 from lingtan.metering.energy_store import load_energy
 from lingtan.metering.store import local_midnight
 from lingtan.store import audit
@@ -73,7 +72,6 @@ from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
     BomLine,
     Facility,
-    ImportBatch,
     Inventory,
     Product,
     ProductionRecord,
@@ -193,17 +191,16 @@ def import_bom(
         before[_audit_key(*key)] = _stored_state(stored[key])
     if not before and not after:
         return BomImport(facility.code, len(rows), 0, 0, 0, unchanged, None)
-    batch = ImportBatch(
-        facility_id=facility.id,
-        filename=path.name,
-        sha256=file_sha256(path),
+    batch, kept = record_file_import(
+        session,
+        facility,
+        path,
+        path.name,
         rows_read=len(rows),
         rows_added=added,
         actor=actor,
+        evidence=evidence,
     )
-    session.add(batch)
-    session.flush()
-    kept = evidence.put(session, path, path.name, organization_id=facility.organization_id)
     for key in removed:
         session.delete(stored[key])
     for key, row in wanted.items():

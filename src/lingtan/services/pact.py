@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError, InputProblem
 from lingtan.footprint import pact
 from lingtan.i18n import Message
+from lingtan.imports.load import organization_by_name
 from lingtan.store import audit
 from lingtan.store.models import (
     Organization,
@@ -87,23 +88,7 @@ def organization_named(session: Session, name: str | None) -> Organization:
     InputError
         If there is no such organization, or ``name`` is None and there are several.
     """
-    if name is None:
-        found = session.scalars(select(Organization).limit(2)).all()
-        organization = found[0] if len(found) == 1 else None
-    else:
-        organization = session.scalars(
-            select(Organization).where(Organization.name == name)
-        ).first()
-    if organization is None:
-        known = ", ".join(session.scalars(select(Organization.name).order_by(Organization.name)))
-        known_ = known or Message("none yet: import a workbook first")
-        rule = (
-            Message("no such organization (known: %(known)s)", known=known_)
-            if name is not None
-            else Message("name the organization (known: %(known)s)", known=known_)
-        )
-        raise InputError(InputProblem(_CLIENT, "organization", name, rule))
-    return organization
+    return organization_by_name(session, name, _CLIENT)
 
 
 # --- Host: clients and tokens -------------------------------------------------------------

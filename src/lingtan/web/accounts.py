@@ -34,6 +34,7 @@ from zxcvbn import zxcvbn
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.i18n.catalog import texts
+from lingtan.imports.load import organization_by_name
 from lingtan.store import audit
 from lingtan.store.models import (
     ROLES,
@@ -177,22 +178,7 @@ def principal_for_token(session: Session, token: ApiToken) -> Principal:
 
 def _organization(session: Session, name: str | None) -> Organization:
     """The organization of this name, or the only one in the store when ``name`` is None."""
-    if name is None:
-        found = session.scalars(select(Organization).limit(2)).all()
-        organization = found[0] if len(found) == 1 else None
-    else:
-        statement = select(Organization).where(Organization.name == name)
-        organization = session.scalars(statement).first()
-    if organization is None:
-        known = ", ".join(session.scalars(select(Organization.name).order_by(Organization.name)))
-        known_ = known or Message("none yet: import a workbook first")
-        rule = (
-            Message("no such organization (known: %(known)s)", known=known_)
-            if name is not None
-            else Message("name the organization (known: %(known)s)", known=known_)
-        )
-        raise InputError(InputProblem(_USER, "organization", name, rule))
-    return organization
+    return organization_by_name(session, name, _USER)
 
 
 def facility_of(session: Session, organization_id: int, code: str) -> Facility:
