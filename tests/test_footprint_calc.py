@@ -179,3 +179,29 @@ def test_a_study_of_an_unknown_product_is_refused_naming_it(demo, tmp_path):
     )
     assert result.exit_code == 2 and result.stdout == ""
     assert "modules" in result.stderr
+
+
+def test_a_battery_is_declared_from_the_cells_study(demo, cell, tmp_path):
+    """The demo cell's footprint per MWh by stage, scaled to a 60 kWh battery (x 0.06), over
+    60 kWh x 60 cycles x 8 years = 28,800 kWh (the draft act's M1 cycles)."""
+    folder = demo[0]
+    text = (ROOT / "examples" / "footprint" / "battery-declaration.yaml").read_text("utf-8")
+    battery = tmp_path / "battery.yaml"
+    battery.write_text(text[: text.index("footprint_kg_co2e:")], encoding="utf-8")
+    args = ["--db", f"sqlite:///{folder / 'lingtan.db'}", "footprint", "battery", str(battery)]
+    study = ["--study", str(folder / "footprint" / STUDY)]
+    result = CliRunner().invoke(main, [*args, *study, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    declared = json.loads(result.stdout)
+    stages = cell["result"]["by_stage_kgco2e"]
+    per_battery = declared["stages_kg_co2e_per_battery"]
+    assert per_battery["raw_materials"] == pytest.approx(stages["raw_materials"] * 0.06, rel=1e-12)
+    assert per_battery["production"] == pytest.approx(stages["production"] * 0.06, rel=1e-12)
+    total = (stages["raw_materials"] + stages["production"]) * 0.06 / 28_800
+    assert declared["carbon_footprint_kg_co2e_per_kwh"] == pytest.approx(total, rel=1e-12)
+    both = CliRunner().invoke(
+        main,
+        ["--lang", "zh-CN", *args[:4], str(ROOT / "examples" / "footprint" / "battery-declaration.yaml"),
+         *study],
+    )  # fmt: skip
+    assert both.exit_code == 2 and "文件和研究都给出了该项" in both.stderr

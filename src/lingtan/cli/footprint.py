@@ -37,7 +37,7 @@ from lingtan.footprint.declaration_files import (
     read_battery_file,
     read_cbam_file,
 )
-from lingtan.footprint.declarations import BATTERY_STAGES
+from lingtan.footprint.declarations import BATTERY_STAGES, BatteryModel
 from lingtan.footprint.lineage import primary_data_share
 from lingtan.footprint.model import ProductSystem
 from lingtan.footprint.study import read_study_file
@@ -271,12 +271,33 @@ def footprint_calc(
 
 @footprint.command("battery")
 @click.argument("declaration_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--study",
+    "study_file",
+    type=click.Path(dir_okay=False),
+    help="Take the footprint by stage from this study's result (as lingtan footprint calc "
+    "gives it) scaled to the battery's usable energy, instead of the file's footprint_kg_co2e.",
+)
 @format_option
+@click.pass_context
 @refusing_bad_input
-def footprint_battery(declaration_file: str, output: str) -> None:
+def footprint_battery(
+    ctx: click.Context, declaration_file: str, study_file: str | None, output: str
+) -> None:
     """The carbon footprint declaration of a battery model (Regulation (EU) 2023/1542 Annex
     II): kg CO2e per kWh of the total energy over its service life, by life-cycle stage."""
-    declared = read_battery_file(declaration_file)
+    stages_for = None
+    if study_file is not None:
+        from lingtan.services.footprint_result import study_footprint
+
+        study = read_study_file(study_file)
+        with open_store(ctx) as (session, _):
+            found = study_footprint(session, study)
+
+        def stages_for(battery: BatteryModel) -> dict[str, float]:
+            return found.stages_for_energy(battery.usable_energy_kwh)
+
+    declared = read_battery_file(declaration_file, stages_for)
     lang = language()
     rows: list[dict[str, Any]] = [
         {

@@ -42,6 +42,7 @@ A CBAM file names the installation and its goods (Annex IV symbols, per reportin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -179,8 +180,14 @@ def _load(path: str | Path) -> tuple[dict, _Reader, str]:
     return data, reader, path.name
 
 
-def read_battery_file(path: str | Path) -> BatteryDeclaration:
+def read_battery_file(
+    path: str | Path, stages_for: Callable[[BatteryModel], Mapping[str, float]] | None = None
+) -> BatteryDeclaration:
     """The declaration of the battery declaration file at ``path``.
+
+    ``stages_for`` gives the footprint of one battery by stage instead of the file's
+    ``footprint_kg_co2e`` (a study's result scaled to the battery's energy); the file must then
+    not hold one.
 
     Raises
     ------
@@ -194,9 +201,17 @@ def read_battery_file(path: str | Path) -> BatteryDeclaration:
             reader.add(name, str(key), data[key], rule)
     section = reader.mapping(data.get("battery"), name, "battery")
     battery = None if section is None else reader.record(BatteryModel, section, f"{name} battery")
-    stages = reader.mapping(data.get("footprint_kg_co2e"), name, "footprint_kg_co2e")
+    stages = None
+    if stages_for is None:
+        stages = reader.mapping(data.get("footprint_kg_co2e"), name, "footprint_kg_co2e")
+    elif data.get("footprint_kg_co2e") is not None:
+        rule = Message("is given by the file and by the study: keep one")
+        reader.add(name, "footprint_kg_co2e", "…", rule)
     reader.done()
-    assert battery is not None and stages is not None
+    assert battery is not None
+    if stages is None:
+        assert stages_for is not None
+        stages = stages_for(battery)
     return battery_declaration(battery, stages, where=f"{name} footprint_kg_co2e")
 
 

@@ -22,14 +22,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lingtan.errors import InputError, InputProblem
 from lingtan.footprint import pact
 from lingtan.footprint.engine import Footprint, FootprintResult
 from lingtan.footprint.lineage import meter_lineage, primary_data_share
 from lingtan.footprint.model import ProductSystem, SupplierFootprint
 from lingtan.footprint.study import Study
 from lingtan.footprint.uncertainty import MonteCarloResult, monte_carlo
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.store.models import PactReceivedFootprint
+from lingtan.units import UnitError, conversion_factor
 
 __all__ = ["StudyFootprint", "received_footprints", "study_footprint"]
 
@@ -56,6 +59,27 @@ class StudyFootprint:
     def per_unit(self) -> float:
         """The share of the period's totals one declared or functional unit takes."""
         return self.demand / self.production
+
+    def stages_for_energy(self, energy_kwh: float) -> dict[str, float]:
+        """The footprint by stage of a product of ``energy_kwh`` (a battery of that usable
+        energy), from a study whose declared unit is an energy: kg CO2e by stage.
+
+        Raises
+        ------
+        InputError
+            If the study's unit is not an energy.
+        """
+        study = self.study
+        try:
+            scale = conversion_factor("kWh", study.unit) * energy_kwh / study.unit_quantity
+        except UnitError:
+            rule = Message(
+                "must be an energy (kWh, MWh) to declare a battery per kWh from it, not %(unit)s",
+                unit=study.unit,
+            )
+            where = study.origin or study.name
+            raise InputError(InputProblem(where, "unit.unit", study.unit, rule)) from None
+        return {stage: value * scale for stage, value in self.result.by_stage().items()}
 
     def meters(self) -> list[dict[str, Any]]:
         """The meters behind the unit's energy: each meter's energy over the UTC span of its
