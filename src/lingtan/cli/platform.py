@@ -29,6 +29,7 @@ from lingtan.cli.common import (
     emit,
     format_option,
     language,
+    name_of,
     open_store,
     print_table,
     refusal_text,
@@ -141,8 +142,15 @@ def init(ctx: click.Context) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        click.echo(f"lingtan database ready: {engine.url.render_as_string(hide_password=True)}")
-        click.echo(f"schema revision {current_revision(engine)}; evidence in {evidence_root(url)}")
+        shown = engine.url.render_as_string(hide_password=True)
+        say(Message("lingtan database ready: %(url)s", url=shown))
+        say(
+            Message(
+                "schema revision %(revision)s; evidence in %(folder)s",
+                revision=current_revision(engine),
+                folder=evidence_root(url),
+            )
+        )
     finally:
         engine.dispose()
 
@@ -151,7 +159,7 @@ def init(ctx: click.Context) -> None:
 @click.argument("output", type=click.Path(dir_okay=False))
 def template(output: str) -> None:
     """Write the empty activity-data workbook (bilingual headers) to OUTPUT."""
-    click.echo(f"template written: {write_workbook(output)}")
+    say(Message("template written: %(path)s", path=write_workbook(output)))
 
 
 @click.group("import")
@@ -177,10 +185,21 @@ def import_activity(ctx: click.Context, files: tuple[str, ...], facility: str | 
             continue
         added = ", ".join(f"{k} {v}" for k, v in summary.added.items() if v)
         same = sum(summary.unchanged.values())
-        batch = f"batch {summary.batch_id}" if summary.batch_id else "no batch"
-        click.echo(
-            f"{file}: facility {summary.facility_code}, {batch}: added {added or 'nothing'}; "
-            f"{same} row(s) already stored and unchanged"
+        batch = (
+            Message("batch %(id)s", id=summary.batch_id)
+            if summary.batch_id
+            else Message("no batch")
+        )
+        say(
+            Message(
+                "%(file)s: facility %(facility)s, %(batch)s: added %(added)s; %(same)s row(s) "
+                "already stored and unchanged",
+                file=file,
+                facility=summary.facility_code,
+                batch=batch,
+                added=added or Message("nothing"),
+                same=same,
+            )
         )
     if refused:
         say(Message("refused, nothing written: %(files)s", files=", ".join(refused)), err=True)
@@ -414,14 +433,30 @@ def inventory_list(ctx: click.Context, facility: str | None, output: str) -> Non
 
 def _print_inventory(inventory: Inventory) -> None:
     totals = inventory.result["totals"]
-    click.echo(
-        f"inventory {inventory.id} ({inventory.status}) {inventory.period_start} – "
-        f"{inventory.period_end}: total {totals['total_tco2e']:,.3f} tCO2e; Scope 1 "
-        f"{totals['scope1_tco2e']:,.3f}; Scope 2 location {totals['scope2_location_tco2e']:,.3f} "
-        f"/ market {totals['scope2_market_tco2e']:,.3f}; energy {totals['energy_tce']:,.3f} tce"
+    lang = language()
+    say(
+        Message(
+            "inventory %(id)s (%(status)s) %(start)s – %(end)s: total %(total)s tCO2e; Scope 1 "
+            "%(scope1)s; Scope 2 location %(location)s / market %(market)s; energy %(tce)s tce",
+            id=inventory.id,
+            status=name_of("status", inventory.status, lang),
+            start=inventory.period_start,
+            end=inventory.period_end,
+            total=f"{totals['total_tco2e']:,.3f}",
+            scope1=f"{totals['scope1_tco2e']:,.3f}",
+            location=f"{totals['scope2_location_tco2e']:,.3f}",
+            market=f"{totals['scope2_market_tco2e']:,.3f}",
+            tce=f"{totals['energy_tce']:,.3f}",
+        )
     )
     if inventory.supersedes_id:
-        click.echo(f"  supersedes {inventory.supersedes_id}: {inventory.restatement_reason}")
+        say(
+            Message(
+                "  supersedes %(id)s: %(reason)s",
+                id=inventory.supersedes_id,
+                reason=inventory.restatement_reason,
+            )
+        )
 
 
 def _json(data: Any) -> str:
@@ -567,7 +602,7 @@ def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -
             from lingtan.reports.xlsx import render_xlsx
 
             Path(output).write_bytes(render_xlsx(report_data(session, inventory), lang))
-    click.echo(f"exported inventory {inventory_id} to {output}")
+    say(Message("exported inventory %(id)s to %(path)s", id=inventory_id, path=output))
 
 
 @click.command()
@@ -650,9 +685,18 @@ def activity_correct(ctx, source, facility, start, end, reason, quantity, unit, 
             session, facility, source, first, last, quantity=quantity, unit=unit,
             origin=origin, reason=reason, actor=actor(),
         )  # fmt: skip
-        click.echo(
-            f"record {record.id} of {source} {first}..{last}: now {record.quantity:g} "
-            f"{record.unit} ({record.origin}); recompute or restate inventories of the period"
+        say(
+            Message(
+                "record %(id)s of %(source)s %(first)s..%(last)s: now %(quantity)s %(unit)s "
+                "(%(origin)s); recompute or restate inventories of the period",
+                id=record.id,
+                source=source,
+                first=first,
+                last=last,
+                quantity=f"{record.quantity:g}",
+                unit=record.unit,
+                origin=record.origin,
+            )
         )
 
 
@@ -665,7 +709,14 @@ def activity_delete(ctx, source, facility, start, end, reason):
     first, last = _period(None, start, end)
     with open_store(ctx) as (session, _):
         records.delete_record(session, facility, source, first, last, reason=reason, actor=actor())
-    click.echo(f"record of {source} {first}..{last} removed")
+    say(
+        Message(
+            "record of %(source)s %(first)s..%(last)s removed",
+            source=source,
+            first=first,
+            last=last,
+        )
+    )
 
 
 @activity_group.command("from-meters")
@@ -761,7 +812,7 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
         )
         return
     problems = check.problems()
-    click.echo(f"ALTERED: {len(problems)} problem(s)", err=True)
+    say(Message("ALTERED: %(n)s problem(s)", n=len(problems)), err=True)
     for problem in problems:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
@@ -775,7 +826,13 @@ def audit_seal(ctx: click.Context) -> None:
     whose result no longer matches its recorded SHA-256 stay unsealed)."""
     with open_store(ctx) as (session, _):
         sealed = audit_check.seal_unsealed(session, actor=actor())
-    click.echo(
-        f"{len(sealed)} inventory snapshot(s) sealed"
-        + (f": {', '.join(map(str, sealed))}" if sealed else "")
-    )
+    if sealed:
+        say(
+            Message(
+                "%(n)s inventory snapshot(s) sealed: %(ids)s",
+                n=len(sealed),
+                ids=", ".join(map(str, sealed)),
+            )
+        )
+    else:
+        say(Message("%(n)s inventory snapshot(s) sealed", n=0))
