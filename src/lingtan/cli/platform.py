@@ -780,7 +780,8 @@ def factors_add(ctx: click.Context, file: str) -> None:
     with open_store(ctx) as (session, _):
         outcome = records.add_factor_sets(session, file, actor=actor())
     for set_id, what in outcome.items():
-        click.echo(f"factor set {set_id}: {what}")
+        done = Message("added") if what == "added" else Message("unchanged")
+        say(Message("factor set %(set)s: %(what)s", set=set_id, what=done))
 
 
 @click.group("audit")
@@ -799,16 +800,24 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
         check = audit_check.verify_store(session, evidence, expected_head=head)
     if check.unsealed:
         ids = ", ".join(map(str, check.unsealed))
-        click.echo(
-            f"not sealed: {len(check.unsealed)} inventory snapshot(s) made before seals "
-            f"({ids}), checked by their result's SHA-256 only: `lingtan audit seal` seals them",
+        say(
+            Message(
+                "not sealed: %(n)s inventory snapshot(s) made before seals (%(ids)s), checked by "
+                "their result's SHA-256 only: `lingtan audit seal` seals them",
+                n=len(check.unsealed),
+                ids=ids,
+            ),
             err=True,
         )
     if check.ok:
-        click.echo(
-            f"audit log intact: {check.chain.entries} entries, head {check.chain.head_hash}; "
-            f"inventory snapshots match their seals; {check.evidence_files} evidence file(s) "
-            "match their SHA-256"
+        say(
+            Message(
+                "audit log intact: %(entries)s entries, head %(head)s; inventory snapshots match "
+                "their seals; %(files)s evidence file(s) match their SHA-256",
+                entries=check.chain.entries,
+                head=check.chain.head_hash,
+                files=check.evidence_files,
+            )
         )
         return
     problems = check.problems()
