@@ -251,12 +251,10 @@ def footprint_calc(
         say(
             Message("primary data share: %(share)s %%", share=f"{found.primary_data_share_pct:.1f}")
         )
+    if iterations and found.monte_carlo is None:
+        say(Message("Monte Carlo: no exchange of the product system states an uncertainty"))
     if found.monte_carlo is not None:
         spread = found.monte_carlo.statistics()
-        matrices = result.footprint.matrices
-        if not (matrices.tech_entries.uncertain or matrices.bio_entries.uncertain):
-            say(Message("Monte Carlo: no exchange of the product system states an uncertainty"))
-            return
         say(
             Message(
                 "Monte Carlo, %(n)s draws: mean %(mean)s, 95 %% interval %(low)s to %(high)s "
@@ -437,15 +435,19 @@ _BACKGROUND_COLUMNS = (
 )
 
 
-@footprint.command("import-jsonld")
-@click.argument("zip_file", metavar="ZIP", type=click.Path(dir_okay=False))
-@click.option(
+#: ``--gwp`` of the background imports.
+_gwp_option = click.option(
     "--gwp",
     "gwp",
     default="ipcc-ar6",
     show_default=True,
     help="The GWP set of lingtan's factor library the dataset's gases are counted with.",
 )
+
+
+@footprint.command("import-jsonld")
+@click.argument("zip_file", metavar="ZIP", type=click.Path(dir_okay=False))
+@_gwp_option
 @format_option
 @refusing_bad_input
 def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
@@ -459,13 +461,7 @@ def footprint_import_jsonld(zip_file: str, gwp: str, output: str) -> None:
 
 @footprint.command("import-brightway")
 @click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--gwp",
-    "gwp",
-    default="ipcc-ar6",
-    show_default=True,
-    help="The GWP set of lingtan's factor library the dataset's gases are counted with.",
-)
+@_gwp_option
 @format_option
 @refusing_bad_input
 def footprint_import_brightway(export_file: str, gwp: str, output: str) -> None:

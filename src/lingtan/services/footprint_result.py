@@ -176,7 +176,8 @@ def study_footprint(
         Supplier footprints from a file; those received over PACT are added (the file's win
         for the same id).
     iterations, seed
-        Monte Carlo draws from the exchanges' uncertainty (none when 0).
+        Monte Carlo draws from the exchanges' uncertainty (none when 0, or when no exchange
+        states an uncertainty).
 
     Raises
     ------
@@ -194,7 +195,14 @@ def study_footprint(
     demand = study.reference_flow(process.unit)
     footprint = Footprint(system, study.gwp)
     result = footprint.calculate({code: demand})
-    drawn = monte_carlo(footprint, {code: demand}, iterations, seed) if iterations else None
+    matrices = footprint.matrices
+    uncertain = matrices.tech_entries.uncertain or matrices.bio_entries.uncertain
+    # draws of a system without any stated spread would all be the score: none are made
+    drawn = (
+        monte_carlo(footprint, {code: demand}, iterations, seed)
+        if iterations and uncertain
+        else None
+    )
     return StudyFootprint(
         study=study,
         system=system,
