@@ -21,6 +21,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import click
@@ -49,17 +50,23 @@ def language(context: click.Context | None = None) -> str:
     """
     context = context or click.get_current_context(silent=True)
     chosen = (context.find_root().obj or {}).get("lang") if context is not None else None
-    chosen = chosen or os.environ.get(LANG_ENV)
+    chosen = chosen or _CHOSEN.get() or os.environ.get(LANG_ENV)
     if chosen in ("zh-CN", "en"):
         return chosen
     locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
     return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
 
 
+#: ``--lang`` of the command line being run, for what click writes once its contexts have
+#: closed (an error's message); set by :func:`remember_language`, reset by :meth:`LazyGroup.main`.
+_CHOSEN: ContextVar[str | None] = ContextVar("lingtan_cli_lang", default=None)
+
+
 def remember_language(ctx: click.Context, _param: click.Parameter, value: str | None):
     """The callback of an eager ``--lang``: the language is known before ``--help`` runs."""
     if value is not None:
         ctx.ensure_object(dict)["lang"] = value
+        _CHOSEN.set(value)
     return value
 
 
@@ -104,6 +111,14 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy: Mapping[str, LazyCommand], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; its ``--lang`` holds until click has written its error."""
+        token = _CHOSEN.set(None)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _CHOSEN.reset(token)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})

@@ -11,7 +11,10 @@ from __future__ import annotations
 import click
 
 from lingtan import __version__
+from lingtan.cli import clicktext
 from lingtan.cli.lazy import LazyCommand, LazyGroup, remember_language
+
+clicktext.install()  # click's errors and prompts in the command line's language
 
 _PLATFORM = "lingtan.cli.platform"
 

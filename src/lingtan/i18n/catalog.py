@@ -113,6 +113,10 @@ class Texts:
         """A text that holds no fields (a table's heading, "coverage %"): not %-filled."""
         return self._lookup(context, msgid)
 
+    def plural_label(self, context: str, singular: str, plural: str, n: int) -> str:
+        """The form for ``n`` of a text that holds no %-fields (click's ``{name}`` texts)."""
+        return self._lookup(context, singular, n, plural)
+
     def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
         return _fill(self._lookup(None, singular, n, plural), {"num": n, **values})
 
