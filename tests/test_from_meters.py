@@ -354,3 +354,7 @@ def test_command_line(lingtan_cli, database_url, tmp_path):
     assert "grid 2025-02-01..2025-02-28: 80.76 MWh added (from meters E-MAIN (+1)" in out
     assert "80.76 MWh unchanged" in cli(*args, "--allow-estimated").output
     assert "is not in 2024" in cli(*args[:-4], "--year", 2024, "--month", "2025-02", code=2).stderr
+    zh = cli("--lang", "zh-CN", *args, "--allow-estimated").output
+    assert "grid 2025-02-01..2025-02-28：80.76 MWh，未变（from meters E-MAIN (+1)" in zh
+    wrong = cli("--lang", "zh-CN", *args[:-4], "--year", 2024, "--month", "2025-02", code=2)
+    assert "2025-02 不在 2024 年内" in wrong.stderr

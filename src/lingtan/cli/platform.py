@@ -29,6 +29,7 @@ from lingtan.cli.common import (
     emit,
     format_option,
     language,
+    message,
     name_of,
     open_store,
     print_table,
@@ -750,12 +751,18 @@ def activity_from_meters(
         chosen = date.fromisoformat(f"{month}-01") if month else None
     except ValueError:
         raise click.BadParameter(
-            f"{month!r} is not a month YYYY-MM", param_hint="--month"
+            message(Message("%(month)r is not a month YYYY-MM", month=month), language()),
+            param_hint="--month",
         ) from None
     if chosen is None and year is None:
-        raise click.UsageError("give the period: --year YYYY or --month YYYY-MM")
+        raise click.UsageError(
+            message(Message("give the period: --year YYYY or --month YYYY-MM"), language())
+        )
     if chosen is not None and year is not None and chosen.year != year:
-        raise click.BadParameter(f"{month} is not in {year}", param_hint="--month")
+        raise click.BadParameter(
+            message(Message("%(month)s is not in %(year)s", month=month, year=year), language()),
+            param_hint="--month",
+        )
     periods = months(chosen.year, chosen.month) if chosen else months(year)
     meters = [(code[1:], -1) if code.startswith("-") else (code, 1) for code in meter_codes]
     with open_store(ctx) as (session, store):
@@ -764,10 +771,19 @@ def activity_from_meters(
             allow_estimated=allow_estimated, max_missing_share=max_missing_share, unit=unit,
         )  # fmt: skip
     for record in done:
-        click.echo(
-            f"{record.source} {record.period_start}..{record.period_end}: "
-            f"{record.quantity:,.6g} {record.unit} {record.status} ({record.quality_note}; "
-            f"evidence {record.evidence_sha256[:12]})"
+        say(
+            Message(
+                "%(source)s %(first)s..%(last)s: %(quantity)s %(unit)s %(status)s (%(note)s; "
+                "evidence %(sha)s)",
+                source=record.source,
+                first=record.period_start,
+                last=record.period_end,
+                quantity=f"{record.quantity:,.6g}",
+                unit=record.unit,
+                status=Message("added") if record.status == "added" else Message("unchanged"),
+                note=record.quality_note,
+                sha=record.evidence_sha256[:12],
+            )
         )
 
 
