@@ -5,6 +5,7 @@ fields stay as they are. A walk of the source fails on an API error raised with 
 catalogue has no Chinese for."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,34 @@ def test_each_refused_value_is_told_in_the_language_of_the_request(site):
     machine = {"where": "query", "field": "end", "value": "2025-01-01", "rule": "is before start"}
     assert zh == [{**machine, "message": "查询参数：字段 end = '2025-01-01'：早于开始日期"}]
     assert en == [{**machine, "message": "query: field 'end' = '2025-01-01': is before start"}]
+
+
+def test_a_malformed_request_names_each_broken_rule_in_the_language_of_the_request(site):
+    admin, _ = site.client("admin_a")
+    zh, en = (assert_error(admin.get("/api/v1/audit?limit=abc", headers=h), 422) for h in (ZH, EN))
+    machine = {"where": "query", "field": "limit", "value": "abc"}
+    (zh_problem,), (en_problem,) = zh["problems"], en["problems"]
+    assert zh_problem == {**machine, "rule": en_problem["rule"], "message": zh_problem["message"]}
+    assert en_problem["rule"].startswith("Input should be a valid integer")  # pydantic's own
+    assert zh_problem["message"] == "查询参数：字段 limit = 'abc'：应为有效的整数"
+    assert en_problem["message"] == f"query: field 'limit' = 'abc': {en_problem['rule']}"
+
+
+def test_each_pydantic_rule_has_chinese_with_the_fields_of_its_error():
+    from lingtan.i18n.catalog import texts
+    from lingtan.web.app import REQUEST_RULES, _rule
+
+    zh = texts("zh-CN")
+    for kind, msgid in REQUEST_RULES.items():
+        assert (None, msgid) in _zh_catalogue(), msgid
+        fields = dict.fromkeys(re.findall(r"%\((\w+)\)", msgid), 7)
+        shown = zh.message(_rule({"type": kind, "msg": "english", "ctx": fields}, "zh-CN"))
+        assert re.search(r"[\u4e00-\u9fff]", shown) and ("7" in shown or not fields), kind
+    # an error lacking a field of the text keeps pydantic's text
+    assert _rule({"type": "greater_than", "msg": "Input should be greater than 0"}, "zh-CN") == (
+        "Input should be greater than 0"
+    )
+    assert _rule({"type": "missing", "msg": "Field required"}, "en") == "Field required"
 
 
 def test_a_problem_s_text_cuts_a_long_value_as_the_value_is_cut():

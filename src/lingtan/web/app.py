@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -28,8 +29,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
-from lingtan.errors import InputError, InputTooLargeError
-from lingtan.i18n import NP_, Message
+from lingtan.errors import InputError, InputProblem, InputTooLargeError
+from lingtan.i18n import N_, NP_, Message
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
@@ -106,19 +107,90 @@ def _error(status: int, message: str, problems=None, headers=None) -> JSONRespon
     return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
 
 
-def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
+#: The rules of a malformed request for people, by pydantic's error type (their fields are
+#: those of the error's ``ctx``). A problem's ``rule`` is pydantic's own text, as a machine
+#: reads it; its ``message`` is in the request's language: pydantic's text in English, and
+#: in Chinese too for a type not named here.
+REQUEST_RULES = {
+    kind: msgid
+    for kinds, msgid in (
+        (("missing",), N_("Field required")),
+        (("extra_forbidden",), N_("Extra inputs are not permitted")),
+        (("int_type", "int_parsing", "int_from_float"), N_("Input should be a valid integer")),
+        (("float_type", "float_parsing"), N_("Input should be a valid number")),
+        (("finite_number",), N_("Input should be a finite number")),
+        (("bool_type", "bool_parsing"), N_("Input should be a valid boolean")),
+        (("string_type",), N_("Input should be a valid string")),
+        (("string_too_short",), N_("String should have at least %(min_length)s characters")),
+        (("string_too_long",), N_("String should have at most %(max_length)s characters")),
+        (("string_pattern_mismatch",), N_("String should match pattern '%(pattern)s'")),
+        (("greater_than",), N_("Input should be greater than %(gt)s")),
+        (("greater_than_equal",), N_("Input should be greater than or equal to %(ge)s")),
+        (("less_than",), N_("Input should be less than %(lt)s")),
+        (("less_than_equal",), N_("Input should be less than or equal to %(le)s")),
+        (("literal_error", "enum"), N_("Input should be %(expected)s")),
+        (
+            (
+                "date_type",
+                "date_parsing",
+                "date_from_datetime_parsing",
+                "date_from_datetime_inexact",
+            ),
+            N_("Input should be a valid date"),
+        ),
+        (
+            ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"),
+            N_("Input should be a valid datetime"),
+        ),
+        (("json_invalid",), N_("Invalid JSON: %(error)s")),
+        (("list_type",), N_("Input should be a valid list")),
+        (
+            ("dict_type", "model_type", "model_attributes_type"),
+            N_("Input should be a valid dictionary or object"),
+        ),
+        (("too_short",), N_("List should have at least %(min_length)s items")),
+        (("too_long",), N_("List should have at most %(max_length)s items")),
+        (("uuid_type", "uuid_parsing"), N_("Input should be a valid UUID")),
+        (("decimal_type", "decimal_parsing"), N_("Input should be a valid decimal")),
+    )
+    for kind in kinds
+}
+
+
+def _rule(item: dict[str, Any], lang: str) -> str | Message:
+    """The rule a part of a request broke, for people in ``lang`` (:data:`REQUEST_RULES`)."""
+    msgid = REQUEST_RULES.get(item.get("type", ""))
+    context = item.get("ctx") or {}
+    if lang == "en" or msgid is None or not set(re.findall(r"%\((\w+)\)", msgid)) <= set(context):
+        return item.get("msg", "invalid")
+    return Message(msgid, **{key: context[key] for key in re.findall(r"%\((\w+)\)", msgid)})
+
+
+#: Where in a request pydantic finds a problem (its ``loc``'s first part).
+_PLACES = frozenset(
+    {N_("query"), N_("body"), N_("path"), N_("header"), N_("cookie"), N_("request")}
+)
+
+
+def _validation_problems(error: RequestValidationError, lang: str) -> list[dict[str, Any]]:
     problems = []
     for item in error.errors():
         location = [str(part) for part in item.get("loc", ())]
         field = ".".join(location[1:])
         # Never echo a password, nor a whole body (which may hold one).
         secret = not field or "password" in field.lower()
+        where = location[0] if location else "request"
+        value = None if secret else item.get("input")
+        rule = item.get("msg", "invalid")
+        place = Message(where) if where in _PLACES else where
+        shown = InputProblem(place, field, value, _rule(item, lang))
         problems.append(
             {
-                "where": location[0] if location else "request",
+                "where": where,
                 "field": field,
-                "value": None if secret else item.get("input"),
-                "rule": item.get("msg", "invalid"),
+                "value": value,
+                "rule": rule,
+                "message": problem_text(shown, lang),
             }
         )
     return problems
@@ -149,8 +221,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        message = message_text(Message("the request is malformed"), language(request))
-        return _error(422, message, _validation_problems(error))
+        lang = language(request)
+        message = message_text(Message("the request is malformed"), lang)
+        return _error(422, message, _validation_problems(error, lang))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
