@@ -312,6 +312,17 @@ def test_both_metrics_decide_and_the_reason_names_the_worse():
     assert by_metric["load_loss_kw"].threshold.value == 3.2
 
 
+def test_a_reason_names_the_metric_by_its_chinese_name_and_keeps_its_code_in_english():
+    from lingtan.i18n.catalog import texts
+
+    reason = grade(motor(7.5, 4, 90.39)).reason
+    assert "efficiency_pct must be ≥ 90.4 %" in texts("en").message(reason)
+    zh = texts("zh-CN").message(reason)
+    assert "效率" in zh and "90.4 %" in zh and "efficiency_pct" not in zh
+    both = texts("zh-CN").message(grade(oil(250, "electrical_steel", 0.23, 3.20)).reason)
+    assert "负载损耗 ≤ 3.2 kW" in both and "_kw" not in both
+
+
 def test_oil_immersed_out_of_scope_and_unable_to_judge():
     missing = grade(oil(250, "electrical_steel", 0.23, 2.3, connection=None))
     assert missing.level == UTJ and missing.reason.startswith("connection is needed")

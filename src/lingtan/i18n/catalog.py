@@ -62,6 +62,7 @@ PARAM_FAMILIES = {
     "tou_period": "tou.period",
     "day_type": "tou.day_type",
     "quality": "quality",
+    "metric": "efficiency.metric",
 }
 
 

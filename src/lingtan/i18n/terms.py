@@ -99,6 +99,17 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "production": NP_("data.table", "production"),
         "sources": NP_("data.table", "sources"),
     },
+    "efficiency.metric": {
+        "ac_power_kwh_per_t": NP_("efficiency.metric", "ac_power_kwh_per_t"),
+        "efficiency_pct": NP_("efficiency.metric", "efficiency_pct"),
+        "energy_kgce_per_t": NP_("efficiency.metric", "energy_kgce_per_t"),
+        "energy_kgce_per_weight_box": NP_("efficiency.metric", "energy_kgce_per_weight_box"),
+        "load_loss_kw": NP_("efficiency.metric", "load_loss_kw"),
+        "no_load_loss_kw": NP_("efficiency.metric", "no_load_loss_kw"),
+        "pue": NP_("efficiency.metric", "pue"),
+        "specific_power_kw_per_m3_min": NP_("efficiency.metric", "specific_power_kw_per_m3_min"),
+        "thermal_efficiency_pct": NP_("efficiency.metric", "thermal_efficiency_pct"),
+    },
     "energy.basis": {
         "children": NP_("energy.basis", "sum of the children"),
         "none": NP_("energy.basis", "not metered"),
