@@ -85,9 +85,7 @@ def test_three_measures_by_hand():
     # abatement per year, at that year's factor: LED 100 · 0.45, 100 · 0.405
     assert result.abatement["led"]["location"] == pytest.approx([0, 45, 40.5, 0, 0, 0])
     # heat pumps 500 − 400 · factor: 338, 354.2, 368.78, 381.902
-    assert result.abatement["hp"]["location"] == pytest.approx(
-        [0, 0, 338, 354.2, 368.78, 381.902]
-    )
+    assert result.abatement["hp"]["location"] == pytest.approx([0, 0, 338, 354.2, 368.78, 381.902])
     # the measures explain the whole difference from doing nothing
     assert years[2027]["bau_location_tco2e"] - years[2027]["total_location_tco2e"] == (
         pytest.approx(45 * 0.9 + 338)
@@ -205,7 +203,8 @@ def small() -> dict:
 def test_the_file_reads_the_hand_worked_case(tmp_path):
     read = read_pathway_file(write(tmp_path, small()))
     assert read.problem.grid.source == "test" and read.problem.origin == "pathway.yaml"
-    assert [(m.id, m.title, m.origin) for m in read.problem.measures][0] == ("led", "led", "file")
+    led = read.problem.measures[0]
+    assert (led.id, led.title, led.origin) == ("led", "led", "file")
     by_file, by_hand = solve_pathway(read.problem), solve_pathway(three_measures())
     assert by_file.years == by_hand.years and by_file.abatement == by_hand.abatement
     assert [p.mac_cny_per_tco2e for p in by_file.mac] == [p.mac_cny_per_tco2e for p in by_hand.mac]
@@ -365,3 +364,28 @@ def test_the_example_ships_the_plan_it_names():
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     plans = [m["plan"] for m in data["measures"] if "plan" in m]
     assert plans and all((EXAMPLE.parent / p).is_file() for p in plans)
+
+
+def test_a_plan_measure_takes_the_plans_figures(tmp_path):
+    plan = {"name": "PV", "load_mwh": 2000.0, "grid_import_mwh": 1500.0, "capex_cny": 9000.0,
+            "operating_saving_cny_per_year": 1200.0, "savings_cny_per_year": 400.0,
+            "green_power_mwh": 0.0, "gec_mwh": 0.0, "heat_load_mwh": 0.0, "horizon_years": 3}  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    data = small()
+    data["measures"] = [{"id": "pv", "plan": "plan.json", "start_year": 2026}]
+    read = read_pathway_file(write(tmp_path, data))
+    pv = read.problem.measures[0]
+    assert (pv.kind, pv.lifetime_years, pv.title, pv.origin) == ("asset", 3, "PV", "plan:plan.json")
+    assert (pv.capex_cny, pv.saving_cny_per_year) == (9000.0, 1200.0)
+    result = solve_pathway(read.problem)
+    # 500 MWh less from the grid: 225, 202.5, 182.25 t (0.45, 0.405, 0.3645); rate 0
+    assert result.abatement["pv"]["location"][1:4] == pytest.approx([225, 202.5, 182.25])
+    point = result.mac[0]
+    assert point.annualised_cost_cny_per_year == -400  # the plan's objective less doing nothing
+    assert point.mac_cny_per_tco2e == pytest.approx(-400 / ((225 + 202.5 + 182.25) / 3))
+    plan["heat_load_mwh"] = 10.0
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    found = {p[1]: p for p in refused(tmp_path, data)}
+    assert "heat load" in found["measures[0].scope1_tco2e_per_year"][3]
+    (tmp_path / "plan.json").write_text("{", encoding="utf-8")
+    assert "is not JSON" in refused(tmp_path, data)[0][3]

@@ -380,8 +380,9 @@ def plan_pathway(ctx: click.Context, file: str, facility: str | None, output: st
     print_table(table_of(result.years, _YEARS[:_SHOWN], title=title))
     mac = [{**p.as_dict(), "kind": _text(lang, KIND_NAMES[p.kind])} for p in result.mac]
     print_table(table_of(mac, _MAC, title=_text(lang, _MAC_TITLE)))
+    status = _text(lang, _STATUS[grid.status])
     note = _text(lang, _GRID_NOTE, decline=f"{grid.decline_pct_per_year:g}",
-                 factor=f"{grid.location_tco2_per_mwh:.4f}", status=_text(lang, _STATUS[grid.status]),
+                 factor=f"{grid.location_tco2_per_mwh:.4f}", status=status,
                  source=grid.source)  # fmt: skip
     click.echo(note)
     if result.off_curve:

@@ -31,6 +31,7 @@ The marginal abatement cost (MAC)
     For each measure, at the discount rate *r* over its lifetime *n*::
 
         annualised cost  C = capex · CRF(r, n) + O&M − saving            [CNY/year]
+                           (a plan's: its objective less doing nothing)
         abatement        A = CRF(r, n) · Σ_{t=1..n} A_t / (1 + r)^t      [tCO2e/year]
         MAC              = C / A                                          [CNY/tCO2e]
 
@@ -158,6 +159,10 @@ class Measure:
     capex_cny, om_cny_per_year, saving_cny_per_year : float
         Investment in ``start_year`` [CNY]; fixed cost and energy-cost saving per year active
         [CNY/year].
+    annualised_cost_cny_per_year : float, optional
+        The measure's annualised net cost when it is known better than from its capex and one
+        lifetime [CNY/year]: a plan's (its objective less doing nothing, each asset
+        annualised over its own life and bought again as often as it wears out).
     origin : str
         Where it comes from: ``file``, ``store:<code>``, ``plan:<file>``.
     """
@@ -176,6 +181,7 @@ class Measure:
     green_mwh_per_year: float = 0.0
     offset_tco2e_per_year: float = 0.0
     reason: str | None = None
+    annualised_cost_cny_per_year: float | None = None
     origin: str = "file"
 
     def active(self, year: int) -> bool:
@@ -259,8 +265,7 @@ def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str
     grid = base.electricity_mwh - sum(m.electricity_mwh_per_year for m in active)
     if grid < -1e-9:
         rule = Message(
-            "the measures of %(year)d save more grid electricity than the base year's "
-            "%(mwh)g MWh",
+            "the measures of %(year)d save more grid electricity than the base year's %(mwh)g MWh",
             year=year,
             mwh=base.electricity_mwh,
         )
@@ -278,8 +283,7 @@ def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str
     other = base.other_scope2_tco2e - sum(m.heat_tco2e_per_year for m in active)
     if other < -1e-9:
         rule = Message(
-            "the measures of %(year)d abate more Scope 2 of heat than the base year's "
-            "%(t)g tCO2e",
+            "the measures of %(year)d abate more Scope 2 of heat than the base year's %(t)g tCO2e",
             year=year,
             t=base.other_scope2_tco2e,
         )
@@ -294,10 +298,7 @@ def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str
     for m in active:
         fixed = m.scope1_tco2e_per_year + m.heat_tco2e_per_year + m.offset_tco2e_per_year
         location[m.id] = fixed + m.electricity_mwh_per_year * loc
-        market[m.id] = (
-            fixed
-            + (m.electricity_mwh_per_year + share * m.green_mwh_per_year) * mkt
-        )
+        market[m.id] = fixed + (m.electricity_mwh_per_year + share * m.green_mwh_per_year) * mkt
     s2_loc = grid * loc + other
     s2_mkt = (grid - used) * mkt + other
     bau_loc = base.scope1_tco2e + base.electricity_mwh * loc + base.other_scope2_tco2e
@@ -379,9 +380,7 @@ def solve_pathway(problem: PathwayProblem) -> PathwayResult:
                 row[f"bau_{b}_tco2e"] - row[f"total_{b}_tco2e"] - explained
             )
     abatement = {
-        m.id: {
-            b: [row[f"_{b}"].get(m.id, 0.0) for row in shown] for b in BASES
-        }
+        m.id: {b: [row[f"_{b}"].get(m.id, 0.0) for row in shown] for b in BASES}
         for m in problem.measures
     }
     points = [_mac_point(problem, m, rows) for m in problem.measures]
@@ -414,7 +413,9 @@ def _mac_point(problem: PathwayProblem, m: Measure, rows: list[dict[str, Any]]) 
     """The measure's annualised cost, levelised abatement on the target's basis and MAC."""
     r, n = problem.discount_rate, m.lifetime_years
     crf = capital_recovery_factor(discount_rate=r, lifetime_years=n)
-    cost = m.capex_cny * crf + m.om_cny_per_year - m.saving_cny_per_year
+    cost = m.annualised_cost_cny_per_year
+    if cost is None:
+        cost = m.capex_cny * crf + m.om_cny_per_year - m.saving_cny_per_year
     key = f"_{problem.target.basis}"
     first = m.start_year - problem.base_year
     yearly = [rows[first + t][key][m.id] for t in range(n)]

@@ -85,6 +85,7 @@ _PLAN_KEYS = (
     "gec_mwh",
     "heat_load_mwh",
     "horizon_years",
+    "savings_cny_per_year",
 )
 
 
@@ -258,9 +259,7 @@ def _target(check: _Checker, section: dict | None, base_year, base: Base | None,
         else:
             covered = min(base.green_mwh, base.electricity_mwh)
             total = (
-                base.scope1_tco2e
-                + (base.electricity_mwh - covered) * mkt
-                + base.other_scope2_tco2e
+                base.scope1_tco2e + (base.electricity_mwh - covered) * mkt + base.other_scope2_tco2e
             )
         tco2e = total * (1.0 - pct / 100.0)  # type: ignore[operator]
     return Target(year, tco2e, basis)
@@ -298,6 +297,7 @@ def _measures(check, value, folder: Path, stored, base_year, target) -> list[Mea
 
 def _measure(check, item: dict, where: str, folder: Path, stored, base_year, target):
     n = check.number
+    known = len(check.problems)
     figures: dict[str, Any] = {}
     code = _text(check, item, f"{where}.stored", "stored")
     plan = _text(check, item, f"{where}.plan", "plan")
@@ -340,7 +340,7 @@ def _measure(check, item: dict, where: str, folder: Path, stored, base_year, tar
     elif item.get("scope1_tco2e_per_year") is not None:
         rule = Message("comes from the stored measure or the plan: leave it out")
         check.add(f"{where}.scope1_tco2e_per_year", item["scope1_tco2e_per_year"], rule)
-    if any(v is None for k, v in figures.items() if k != "title"):
+    if len(check.problems) > known:  # a figure refused: the rules below would repeat it
         return None
     ident = _text(check, item, f"{where}.id", "id", required=code is None) or code
     kind = item.get("kind", default_kind)
@@ -381,8 +381,9 @@ def _measure(check, item: dict, where: str, folder: Path, stored, base_year, tar
 def _plan_figures(check, folder: Path, plan: str, field: str, item: dict, where: str):
     """The figures of a measure from the JSON of ``plan size``: its investment, its operating
     saving (the do-nothing cost less the plan's operating cost, O&M, green power and GECs
-    included), the grid electricity it saves (the load less the grid import: export is not
-    counted) and its green power and GECs."""
+    included), its annualised net cost (the plan's objective less doing nothing), the grid
+    electricity it saves (the load less the grid import: export is not counted) and its green
+    power and GECs."""
     target = folder / plan
     try:
         data = json.loads(read_text_file(target, plan))
@@ -414,5 +415,6 @@ def _plan_figures(check, folder: Path, plan: str, field: str, item: dict, where:
         "heat_tco2e_per_year": 0.0,
         "green_mwh_per_year": float(data["green_power_mwh"] + data["gec_mwh"]),
         "offset_tco2e_per_year": 0.0,
+        "annualised_cost_cny_per_year": -float(data["savings_cny_per_year"]),
         "lifetime_years": max(1, int(data["horizon_years"])),
     }

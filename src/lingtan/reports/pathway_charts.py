@@ -109,4 +109,3 @@ def trajectory_figure(result: PathwayResult, t: Texts) -> dict[str, Any]:
     layout["xaxis"]["dtick"] = 1
     layout["yaxis"]["rangemode"] = "tozero"
     return {"data": data, "layout": layout}
-
