@@ -57,14 +57,15 @@ def mac_curve_figure(result: PathwayResult, t: Texts) -> dict[str, Any]:
                 "x": [(p.cumulative_start_tco2e + p.cumulative_end_tco2e) / 2 for p in points],
                 "width": [p.abatement_tco2e_per_year for p in points],
                 "y": [p.mac_cny_per_tco2e for p in points],
-                "text": [p.title for p in points],
+                "text": [p.id for p in points],  # short: a narrow bar has little room
                 "textposition": "outside",
+                "constraintext": "none",
                 "cliponaxis": False,
                 "customdata": [
-                    [p.id, p.abatement_tco2e_per_year, p.annualised_cost_cny_per_year]
+                    [p.title, p.abatement_tco2e_per_year, p.annualised_cost_cny_per_year]
                     for p in points
                 ],
-                "hovertemplate": "%{text} (%{customdata[0]})<br>%{y:,.0f} CNY/tCO2e<br>"
+                "hovertemplate": "%{customdata[0]} (%{text})<br>%{y:,.0f} CNY/tCO2e<br>"
                 "%{customdata[1]:,.1f} tCO2e/a<br>%{customdata[2]:,.0f} CNY/a<extra></extra>",
                 "marker": {"color": KIND_COLOURS[kind], "line": {"color": "#ffffff", "width": 1}},
             }
