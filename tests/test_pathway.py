@@ -389,3 +389,23 @@ def test_a_plan_measure_takes_the_plans_figures(tmp_path):
     assert "heat load" in found["measures[0].scope1_tco2e_per_year"][3]
     (tmp_path / "plan.json").write_text("{", encoding="utf-8")
     assert "is not JSON" in refused(tmp_path, data)[0][3]
+
+
+def test_the_documented_example_is_the_shipped_file():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    assert body.strip() in (ROOT / "docs" / "planning.md").read_text(encoding="utf-8")
+
+
+def test_a_refusal_is_chinese_with_lang_zh_cn(tmp_path):
+    data = small()
+    data["target"]["year"] = 2020
+    path = str(write(tmp_path, data))
+    done = CliRunner().invoke(main, ["--lang", "zh-CN", "plan", "pathway", path])
+    assert done.exit_code == 2 and "须晚于基准年 base_year（2025）" in done.stderr
+
+
+def test_the_documented_output_is_the_commands():
+    done = CliRunner().invoke(main, ["plan", "pathway", "examples/planning-pathway.yaml"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout in (ROOT / "docs" / "planning.md").read_text(encoding="utf-8")
