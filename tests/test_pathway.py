@@ -409,3 +409,19 @@ def test_the_documented_output_is_the_commands():
     done = CliRunner().invoke(main, ["plan", "pathway", "examples/planning-pathway.yaml"])
     assert done.exit_code == 0, done.output
     assert done.stdout in (ROOT / "docs" / "planning.md").read_text(encoding="utf-8")
+
+
+def test_instruments_held_beyond_the_grid_left_are_the_interaction():
+    # 100 MWh, 80 of them green already; saving 50 leaves 50 MWh, all covered: the market-based
+    # Scope 2 goes from 20 · 0.6 = 12 t to 0, not by the 50 · 0.6 = 30 t the saving abates alone
+    problem = PathwayProblem(
+        2025, Base(0, 100, green_mwh=80), GridFactor(0.5, 0.6, 0.0, "test", "illustrative"),
+        Target(2026, 0, "market"),
+        (Measure("eff", "efficiency", 2026, 1, electricity_mwh_per_year=50),), 0.0,
+    )  # fmt: skip
+    row = solve_pathway(problem).years[1]
+    assert row["bau_market_tco2e"] == pytest.approx(12)
+    assert row["total_market_tco2e"] == pytest.approx(0)
+    assert row["instruments_unused_mwh"] == pytest.approx(30)
+    assert row["interaction_market_tco2e"] == pytest.approx(12 - 30)
+    assert row["interaction_location_tco2e"] == pytest.approx(0)
