@@ -287,6 +287,8 @@ def test_plan_pathway_example_json_and_chinese_table():
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert data["grid_factor"]["status"] == "illustrative"
+    # 95 % less than the base year's market-based 1,200 + 6,384 MWh · 0.6096 tCO2/MWh
+    assert data["target"]["tco2e"] == pytest.approx((1200 + 6384 * 0.6096) * 0.05)
     assert [row["year"] for row in data["years"]] == list(range(2025, 2036))
     assert {"gap_tco2e", "target_tco2e", "net_cost_cny"} <= set(data["years"][0])
     assert data["mac_curve"][-1]["kind"] == "offset"

@@ -110,6 +110,17 @@ class Base:
     other_scope2_tco2e: float = 0.0
     green_mwh: float = 0.0
 
+    def totals_tco2e(self, location: float, market: float) -> tuple[float, float]:
+        """Scope 1 + 2 (location-, market-based) [tCO2e] with no measure, at the grid
+        factors *location* and *market* [tCO2/MWh]: the instruments held cover at most the
+        grid electricity."""
+        covered = min(self.green_mwh, self.electricity_mwh)
+        fixed = self.scope1_tco2e + self.other_scope2_tco2e
+        return (
+            fixed + self.electricity_mwh * location,
+            fixed + (self.electricity_mwh - covered) * market,
+        )
+
 
 @dataclass(frozen=True)
 class GridFactor:
@@ -301,12 +312,7 @@ def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str
         market[m.id] = fixed + (m.electricity_mwh_per_year + share * m.green_mwh_per_year) * mkt
     s2_loc = grid * loc + other
     s2_mkt = (grid - used) * mkt + other
-    bau_loc = base.scope1_tco2e + base.electricity_mwh * loc + base.other_scope2_tco2e
-    bau_mkt = (
-        base.scope1_tco2e
-        + (base.electricity_mwh - min(base.green_mwh, base.electricity_mwh)) * mkt
-        + base.other_scope2_tco2e
-    )
+    bau_loc, bau_mkt = base.totals_tco2e(loc, mkt)
     return {
         "year": year,
         "grid_factor_location_tco2_per_mwh": loc,

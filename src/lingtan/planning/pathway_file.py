@@ -253,14 +253,8 @@ def _target(check: _Checker, section: dict | None, base_year, base: Base | None,
     if tco2e is None:
         if base is None or grid is None:
             return None
-        loc, mkt = grid.location_tco2_per_mwh, grid.market_tco2_per_mwh
-        if basis == "location":
-            total = base.scope1_tco2e + base.electricity_mwh * loc + base.other_scope2_tco2e
-        else:
-            covered = min(base.green_mwh, base.electricity_mwh)
-            total = (
-                base.scope1_tco2e + (base.electricity_mwh - covered) * mkt + base.other_scope2_tco2e
-            )
+        totals = base.totals_tco2e(grid.location_tco2_per_mwh, grid.market_tco2_per_mwh)
+        total = totals[BASES.index(basis)]
         tco2e = total * (1.0 - pct / 100.0)  # type: ignore[operator]
     return Target(year, tco2e, basis)
 
