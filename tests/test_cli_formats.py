@@ -76,6 +76,7 @@ LISTINGS = {
     "footprint foreground": ["src/lingtan/data/footprint/demo-cell-study.yaml"],
     "footprint calc": ["src/lingtan/data/footprint/demo-cell-study.yaml"],
     "plan pareto": ["examples/planning-size.yaml", "--days", "7", "--points", "2"],
+    "plan pathway": ["examples/planning-pathway.yaml"],
     "plan dispatch": [
         "examples/planning-size.yaml",
         "--start",

@@ -1,5 +1,5 @@
-"""Commands for planning green energy at the source: ``lingtan plan size``, ``plan pareto``
-and ``plan dispatch``.
+"""Commands for planning green energy at the source: ``lingtan plan size``, ``plan pareto``,
+``plan dispatch`` and ``plan pathway``.
 
 ``plan size FILE`` reads a problem file (YAML: the load CSV, the EPW weather file, the grid's
 prices, PV and battery costs, yearly rules; docs/planning.md), sizes PV and battery and their
@@ -8,7 +8,8 @@ status: 0 with a plan that meets every rule, 3 when a rule cannot be met (the pl
 closest is printed, and on stderr which rule is missed and by how much), 2 for refused input.
 ``plan pareto FILE`` sweeps the emissions cap (the least cost at each cap); ``plan dispatch
 FILE`` recommends a rolling day-ahead schedule for an existing battery (a CSV; lingtan never
-actuates).
+actuates). ``plan pathway FILE`` gives Scope 1 + 2 year by year under a list of measures
+against a target, and the measures' marginal abatement cost curve.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from lingtan.cli.common import (
     emit,
     format_option,
     language,
+    open_store,
     print_table,
     refusing_bad_input,
     table_of,
     write_json,
 )
-from lingtan.i18n import N_, Message
+from lingtan.i18n import N_, NP_, Message
 
 __all__ = ["plan"]
 
@@ -293,6 +295,98 @@ def plan_dispatch(file: str, start: str, days: int, window_h: float, battery_kwh
         for i, stamp in enumerate(stamps.astype("datetime64[s]"))
     ]
     emit(rows, _PLAN, output, title=_text(language(), _PLAN_TITLE, name=read.name))
+
+
+#: The columns of ``plan pathway``: one row per year (the table shows the first ten).
+_YEARS = (
+    Column("year", NP_("cli.column", "year")[1]),
+    Column("grid_factor_location_tco2_per_mwh", NP_("cli.column", "grid tCO2/MWh")[1], 4),
+    Column("total_location_tco2e", NP_("cli.column", "Scope 1+2 location tCO2e")[1], 1),
+    Column("total_market_tco2e", NP_("cli.column", "Scope 1+2 market tCO2e")[1], 1),
+    Column("offsets_tco2e", NP_("cli.column", "offsets tCO2e")[1], 1),
+    Column("net_tco2e", NP_("cli.column", "net tCO2e")[1], 1),
+    Column("target_tco2e", NP_("cli.column", "target tCO2e")[1], 1),
+    Column("gap_tco2e", NP_("cli.column", "gap tCO2e")[1], 1),
+    Column("net_cost_cny", NP_("cli.column", "net cost CNY")[1], 0),
+    Column("bau_location_tco2e"),
+    Column("bau_market_tco2e"),
+    Column("scope1_tco2e"),
+    Column("scope2_location_tco2e"),
+    Column("scope2_market_tco2e"),
+    Column("grid_factor_market_tco2_per_mwh"),
+    Column("grid_electricity_mwh"),
+    Column("instruments_used_mwh"),
+    Column("instruments_unused_mwh"),
+    Column("gap_after_offsets_tco2e"),
+    Column("capex_cny"),
+    Column("om_cny"),
+    Column("saving_cny"),
+    Column("interaction_location_tco2e"),
+    Column("interaction_market_tco2e"),
+)
+_SHOWN = 9  # the columns of the table; CSV has all
+#: The columns of the MAC curve's table.
+_MAC = (
+    Column("id", NP_("cli.column", "measure")[1]),
+    Column("title", NP_("cli.column", "measure title")[1]),
+    Column("kind", NP_("cli.column", "kind")[1]),
+    Column("mac_cny_per_tco2e", NP_("cli.column", "CNY/tCO2e")[1], 0),
+    Column("abatement_tco2e_per_year", NP_("cli.column", "tCO2e/year")[1], 1),
+    Column("cumulative_end_tco2e", NP_("cli.column", "cumulative tCO2e/year")[1], 1),
+    Column("annualised_cost_cny_per_year", NP_("cli.column", "annualised cost CNY/year")[1], 0),
+)
+_PATHWAY_TITLE = N_("Pathway %(name)s: Scope 1 + 2 against the target (%(basis)s)")
+_MAC_TITLE = N_("Marginal abatement cost curve (levelised over each measure's life)")
+_BASIS = {"location": N_("location-based"), "market": N_("market-based")}
+_STATUS = {"official": N_("official"), "unverified": N_("unverified"),
+           "illustrative": N_("illustrative")}  # fmt: skip
+_GRID_NOTE = N_("Grid factor: %(decline)s %% a year less from %(factor)s tCO2/MWh (%(status)s: "
+                "%(source)s)")  # fmt: skip
+_OFF_CURVE = N_("Not on the curve (no abatement over its life): %(ids)s")
+
+
+@plan.command("pathway")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--facility", help="A facility's code: its base-year inventory and its stored "
+              "measures (stored: CODE in the file).")  # fmt: skip
+@format_option
+@click.pass_context
+@refusing_bad_input
+def plan_pathway(ctx: click.Context, file: str, facility: str | None, output: str) -> None:
+    """Scope 1 + 2 year by year from the base year to the target under the measures of the
+    pathway FILE (YAML), and their marginal abatement cost curve."""
+    from lingtan.planning.pathway import KIND_NAMES, solve_pathway
+    from lingtan.planning.pathway_file import read_pathway_file
+
+    if facility is None:
+        read = read_pathway_file(file)
+    else:
+        from lingtan.imports.load import facility_by_code
+        from lingtan.services.pathway import read_facility_pathway
+
+        with open_store(ctx, read_only=True) as (session, _):
+            read = read_facility_pathway(session, facility_by_code(session, facility), file)
+    result = solve_pathway(read.problem)
+    if output == "json":
+        write_json({"name": read.name, "file": file, "sources": read.sources, **result.as_dict()})
+        return
+    if output == "csv":
+        emit(result.years, _YEARS, "csv")
+        return
+    lang = language()
+    grid = result.grid
+    basis = _text(lang, _BASIS[result.target.basis])
+    title = _text(lang, _PATHWAY_TITLE, name=read.name, basis=basis)
+    print_table(table_of(result.years, _YEARS[:_SHOWN], title=title))
+    mac = [{**p.as_dict(), "kind": _text(lang, KIND_NAMES[p.kind])} for p in result.mac]
+    print_table(table_of(mac, _MAC, title=_text(lang, _MAC_TITLE)))
+    status = _text(lang, _STATUS[grid.status])
+    note = _text(lang, _GRID_NOTE, decline=f"{grid.decline_pct_per_year:g}",
+                 factor=f"{grid.location_tco2_per_mwh:.4f}", status=status,
+                 source=grid.source)  # fmt: skip
+    click.echo(note)
+    if result.off_curve:
+        click.echo(_text(lang, _OFF_CURVE, ids=", ".join(p.id for p in result.off_curve)))
 
 
 def _clean(value: float) -> float:

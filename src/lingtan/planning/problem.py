@@ -178,10 +178,12 @@ class Plan:
 
 
 class _Checker:
-    """Collects the problems of one problem file."""
+    """Collects the problems of one problem file (or of another planning file whose
+    ``fields`` are given: the pathway file's)."""
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, fields: dict[str | None, tuple[str, ...]] = FIELDS) -> None:
         self.origin = origin
+        self.fields = fields
         self.problems: list[InputProblem] = []
 
     def add(self, field: str, value: Any, rule: str, where: str | None = None) -> None:
@@ -200,7 +202,7 @@ class _Checker:
         return value
 
     def known(self, data: dict, section: str | None) -> None:
-        fields = FIELDS[section]
+        fields = self.fields[section]
         for key in data:
             if key not in fields:
                 path = f"{section}.{key}" if section else str(key)
