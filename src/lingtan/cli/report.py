@@ -72,8 +72,7 @@ def _write(content: bytes, out: str | None, default: str) -> None:
     "--facts",
     "facts_file",
     type=click.Path(dir_okay=False),
-    help="A facts file (YAML) with the declarations and their evidence, as lingtan evaluate "
-    "FACTS.",
+    help="A facts file (YAML) with the declarations and their evidence, as lingtan evaluate FACTS.",
 )
 @click.option(
     "--consumption",

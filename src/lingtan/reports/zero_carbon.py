@@ -222,7 +222,8 @@ def render_zero_carbon_xlsx(data: Any, lang: str) -> bytes:
             col(NP_("report.column", "Reason"), 40, lambda c: labels.message(c.reason)),
             col(NP_("report.column", "Source"), 40,
                 lambda c: f"{c.criterion.document} {c.criterion.clause}"),
-            col(NP_("report.column", "Review status"), 12, lambda c: name("factor.status", c.criterion.status)),
+            col(NP_("report.column", "Review status"), 12,
+                lambda c: name("factor.status", c.criterion.status)),
         ], data.evaluation.criteria)  # fmt: skip
     title = f"{labels.gettext('Zero-carbon factory report')} · {data.facility_name} · {data.year}"
     return _save(wb, title)
@@ -234,6 +235,7 @@ def render_disclosure_xlsx(document: dict[str, Any], lang: str) -> bytes:
     precision, unit, the clause of each framework (empty where not known) and its source as
     JSON; a sheet of the frameworks with their review status."""
     labels = Labels(check_lang(lang))
+    name = labels.name_of
     wb, ws = _workbook(labels, "metrics")
 
     def clause(framework: str):
@@ -259,9 +261,9 @@ def render_disclosure_xlsx(document: dict[str, Any], lang: str) -> bytes:
             lambda f: f["title_zh"] if labels.zh else f["title_en"]),
         col(NP_("report.column", "Issuer"), 30, lambda f: f["issuer"]),
         col(NP_("report.column", "Published"), 12, lambda f: f["published"]),
-        col(NP_("report.column", "Review status"), 12, lambda f: labels.name_of("factor.status", f["status"])),
+        col(NP_("report.column", "Review status"), 12,
+            lambda f: name("factor.status", f["status"])),
         col(NP_("report.column", "Note"), 60, lambda f: f["note"]),
     ], document["frameworks"])  # fmt: skip
     title = labels.gettext("Climate-disclosure data pack")
     return _save(wb, f"{title} · {document['facility_name']} · {document['year']}")
-

@@ -255,9 +255,7 @@ def zero_carbon_data(
             "open_investment_cny": math.fsum(m["investment_cny"] or 0.0 for m in open_),
         },
         renewable=renewable,
-        hourly=(
-            {k: v for k, v in hourly.as_dict().items() if k != "heat_map"} if hourly else None
-        ),
+        hourly=({k: v for k, v in hourly.as_dict().items() if k != "heat_map"} if hourly else None),
         holdings=asset_balances(session, facility.organization_id, facility.id),
         retirements=retirements,
         evaluation=evaluation,
