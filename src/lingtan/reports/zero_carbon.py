@@ -220,7 +220,7 @@ def render_zero_carbon_xlsx(data: Any, lang: str) -> bytes:
             col(NP_("report.column", "Gap in words"), 40,
                 lambda c: labels.message(c.gap_text) if c.gap_text else None),
             col(NP_("report.column", "Reason"), 40, lambda c: labels.message(c.reason)),
-            col(NP_("report.column", "Source"), 40,
+            col(NP_("report.column", "Source document"), 40,
                 lambda c: f"{c.criterion.document} {c.criterion.clause}"),
             col(NP_("report.column", "Review status"), 12,
                 lambda c: name("factor.status", c.criterion.status)),
