@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from lingtan.cli.main import main
 from lingtan.evaluation.rules import shipped_rule_set
+from lingtan.i18n.catalog import MISSES
 from lingtan.imports.load import facility_by_code
 from lingtan.reports.zero_carbon import (
     render_disclosure_xlsx,
@@ -140,7 +141,11 @@ def test_the_workbook_reads_back(data, inventory):
 
 
 def test_both_languages_and_the_pdf(data):
+    MISSES.clear()
     zh = render_zero_carbon_html(data, "zh-CN")
+    render_zero_carbon_xlsx(data, "zh-CN")
+    render_disclosure_xlsx(disclosure_document(data), "zh-CN")
+    assert not MISSES, f"texts without Chinese: {sorted(MISSES, key=str)}"
     assert "零碳工厂报告" in zh and "基于市场" in zh and "未通过" in zh
     for lang in ("zh-CN", "en"):
         assert render_zero_carbon_pdf(data, lang).startswith(b"%PDF")
@@ -247,3 +252,16 @@ def test_no_plan_stored_is_said(demo_copy, tmp_path):
         assert 'id="no-plan"' in html and text in html
     assert made.evaluation is None
     assert "no evaluation" in render_zero_carbon_html(made, "en")
+
+
+def test_the_renewable_gap_in_certificates_by_hand(url):
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        facility = facility_by_code(session, FACILITY)
+        made = zero_carbon_data(session, facility, YEAR, shipped_rule_set("tceca-g-0171-2022"))
+    engine.dispose()
+    renewable = {c.criterion.id: c for c in made.evaluation.criteria}["renewable-electricity-100"]
+    # 100 % of 66,264 MWh consumed, 33,720 MWh renewable: 32,544 GECs (1 GEC = 1 MWh) more
+    assert renewable.gap_gecs == 66264 - (18000 + 12000 + 3720) == 32544
+    html = render_zero_carbon_html(made, "en")
+    assert "retire 32,544 GECs more" in html
