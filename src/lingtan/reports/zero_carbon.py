@@ -83,7 +83,7 @@ def _context(data: Any, lang: str) -> dict[str, Any]:
         "status_name": lambda code: labels.pgettext(*STATUS_NAMES[str(code)]),
         "scheme_title": (ev.rules.title_zh if labels.zh else ev.rules.title_en) if ev else "",
         "inventory_rows": [
-            (key, labels.gettext(text), unit, places) for key, text, unit, places in INVENTORY_ROWS
+            (key, labels.term(text), unit, places) for key, text, unit, places in INVENTORY_ROWS
         ],
     }
 
