@@ -75,6 +75,9 @@ class ZeroCarbonData:
         Per scope (``1``, ``2``, ``3``): the activity record ids of its lines.
     measures : list of dict
         :func:`facility_measures` of the year, ranked by payback.
+    reductions : dict
+        Of those measures: ``measures``, ``done``, ``done_tco2_per_year`` and
+        ``open_tco2_per_year`` [tCO2/a] (done / not yet done), ``open_investment_cny``.
     renewable : dict
         The lineage of ``renewable_electricity_share_pct`` of :func:`facts_from_store` (GECs,
         green power and on-site MWh, consumed MWh, ledger entries) and its ``share_pct``.
