@@ -29,6 +29,7 @@ COMMAND_DOCS = {
         "efficiency.md",
         "planning.md",
         "evaluation.md",
+        "zero-carbon.md",
         "footprint.md",
         "footprint-declarations.md",
         "footprint-pact.md",

@@ -120,9 +120,10 @@ COMMANDS = {
         "trade-off, recommend a day-ahead dispatch.",
     ),
     "report": LazyCommand(
-        _PLATFORM,
-        "report",
-        "Write the GB/T 32150 inventory report (HTML, PDF, XLSX; zh-CN and English).",
+        "lingtan.cli.report",
+        "report_group",
+        "Write reports: the GB/T 32150 inventory report (lingtan report INVENTORY_ID), the "
+        "zero-carbon-factory report and the climate-disclosure data pack.",
     ),
     "serve": LazyCommand(
         "lingtan.cli.web",
