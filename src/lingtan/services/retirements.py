@@ -1,0 +1,135 @@
+"""What the carbon-asset ledger's retirements bring to an inventory of a facility and period.
+
+:func:`ledger_claims` reads the retirements (注销) of the ledger
+(:func:`lingtan.services.ledger.retirements`) made **to the facility with a claim period inside
+the inventory's period**:
+
+* GECs (``gec``) and green power contracts (``green_power``) become contractual instruments of
+  the market-based Scope 2, one per holding, in the ``lingtan calc`` instrument format: id
+  ``ledger:HOLDING``, the MWh retired (1 GEC = 1 MWh), no ``sources`` (they cover the
+  purchased electricity pro rata), and as ``serial`` the serials retired (GECs) or the
+  certificates bundled with the contract (green power) — so that the engine's one-claim-per-
+  serial check (:func:`lingtan.accounting.serials.serial_problems`) refuses a certificate given
+  both by the inventory's own instruments and by the ledger, naming both. The engine also
+  refuses instruments claiming more MWh than the purchased electricity left uncovered (GHG
+  Protocol Scope 2 Guidance: instruments cover consumption, never more). The quality criteria
+  (vintage, market boundary) were checked by the ledger's claim rules when retiring
+  (:func:`lingtan.assets.ledger.claim_rules`) and are not checked again.
+* CCER and other credits (``ccer``, ``credit``) never reduce the inventory: they are the
+  ``offsets`` block beside its totals (ISO 14068-1 clause 11; GHG Protocol Corporate Standard:
+  offsets reported separately from the inventory).
+
+Each instrument and each credit keeps its provenance (ledger entries, serials, the holding's
+registry, project and evidence files) so a verifier can go from the figure to the retirement.
+Retirements whose claim period only overlaps the inventory's period are left out, named.
+
+References
+----------
+.. [1] /work/shared/reference/accounting-standards.md §5.1 (Scope 2 market-based hierarchy and
+   quality criteria), §6.1 (ISO 14068-1: credits offset the residual), §6.3 (1 GEC = 1 MWh).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lingtan.assets.ledger import CREDITS, ELECTRICITY
+from lingtan.services.ledger import retirements
+from lingtan.store.models import CarbonAsset, Evidence, Facility, LedgerEntry
+
+__all__ = ["LEDGER_PREFIX", "LedgerClaims", "ledger_claims"]
+
+#: The prefix of the id of an instrument taken from the ledger (``ledger:HOLDING``).
+LEDGER_PREFIX = "ledger:"
+
+
+@dataclass
+class LedgerClaims:
+    """The ledger's part of an inventory: ``instruments`` (``lingtan calc`` format),
+    ``provenance`` (instrument id → holding and retirements), ``offsets`` (the block beside the
+    totals) and ``outside`` (retirements straddling the period, left out)."""
+
+    instruments: list[dict[str, Any]] = field(default_factory=list)
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    offsets: dict[str, Any] = field(default_factory=dict)
+    outside: list[str] = field(default_factory=list)
+
+
+def _evidence(session: Session, evidence_id: int | None) -> dict[str, Any] | None:
+    row = session.get(Evidence, evidence_id) if evidence_id is not None else None
+    return None if row is None else {"sha256": row.sha256, "filename": row.filename}
+
+
+def _retirement(session: Session, entry: LedgerEntry) -> dict[str, Any]:
+    assert entry.period_start is not None and entry.period_end is not None
+    return {
+        "entry": entry.id,
+        "quantity": entry.quantity,
+        "serial": entry.serial,
+        "retired_on": entry.on_date.isoformat(),
+        "claim_period": [entry.period_start.isoformat(), entry.period_end.isoformat()],
+        "claim": entry.claim,
+        "evidence": _evidence(session, entry.evidence_id),
+    }
+
+
+def _holding(session: Session, asset: CarbonAsset) -> dict[str, Any]:
+    return {
+        "holding": asset.code,
+        "kind": asset.kind,
+        "unit": asset.unit,
+        "issuing_registry": asset.issuing_registry or None,
+        "project": asset.project or None,
+        "methodology": asset.methodology or None,
+        "vintage": [asset.period_start.isoformat(), asset.period_end.isoformat()],
+        "certificates": asset.certificates,
+        "evidence": _evidence(session, asset.evidence_id),
+    }
+
+
+def ledger_claims(session: Session, facility: Facility, start: date, end: date) -> LedgerClaims:
+    """The ledger's instruments and offsets for ``facility`` and the period ``start`` to
+    ``end`` (see the module documentation)."""
+    claims = LedgerClaims()
+    electricity: dict[int, list[LedgerEntry]] = defaultdict(list)
+    assets: dict[int, CarbonAsset] = {}
+    credits = []
+    for entry, asset in retirements(session, facility, start, end):
+        assert entry.period_start is not None and entry.period_end is not None
+        if entry.period_start < start or entry.period_end > end:
+            claims.outside.append(f"retirement {entry.id} of {asset.code}")
+        elif asset.kind in ELECTRICITY:
+            electricity[asset.id].append(entry)
+            assets[asset.id] = asset
+        elif asset.kind in CREDITS:
+            credits.append({**_holding(session, asset), **_retirement(session, entry)})
+    for asset_id, entries in electricity.items():
+        asset = assets[asset_id]
+        instrument_id = LEDGER_PREFIX + asset.code
+        serials = asset.certificates if asset.kind == "green_power" else None
+        serials = serials or "; ".join(e.serial for e in entries if e.serial)
+        claims.instruments.append(
+            {
+                "id": instrument_id,
+                "kind": asset.kind,
+                "quantity": math.fsum(e.quantity for e in entries),
+                "unit": asset.unit,
+                "serial": serials,
+            }
+        )
+        claims.provenance[instrument_id] = {
+            **_holding(session, asset),
+            "retirements": [_retirement(session, e) for e in entries],
+        }
+    claims.offsets = {
+        "total_tco2e": math.fsum(c["quantity"] for c in credits),
+        "reduces_totals": False,
+        "credits": credits,
+    }
+    return claims
