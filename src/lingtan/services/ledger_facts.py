@@ -43,7 +43,7 @@ from lingtan.evaluation.facts import FactValue
 from lingtan.services.ledger import retirements
 from lingtan.services.overview import inventory_for_year
 from lingtan.services.retirements import LEDGER_PREFIX
-from lingtan.store.models import Facility
+from lingtan.store.models import CarbonAsset, Facility, LedgerEntry
 
 __all__ = ["StoreFacts", "facts_from_store"]
 
@@ -58,11 +58,11 @@ class StoreFacts:
 
 
 def _retirements(session: Session, facility: Facility, start: date, end: date) -> list[Any]:
+    """The retirements to ``facility`` with a claim period inside ``start`` to ``end``."""
     return [
         (e, a)
         for e, a in retirements(session, facility, start, end)
-        if e.period_start is not None and e.period_end is not None
-        and start <= e.period_start and e.period_end <= end
+        if start <= e.period_start and e.period_end <= end
     ]
 
 
