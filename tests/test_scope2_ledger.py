@@ -218,3 +218,19 @@ def test_inventory_show_prints_the_ledger_instruments_and_the_offsets(site, ling
     shown = json.loads(lingtan_cli("inventory", "show", inventory_id, "--format", "json").stdout)
     assert shown["result"]["offsets"]["total_tco2e"] == 50
     assert shown["lineage"]["ledger_instruments"]["ledger:GEC-A"]["holding"] == "GEC-A"
+
+
+def test_a_restatement_takes_the_retirements_made_since_the_locked_inventory(site):
+    with session_scope(site.engine) as session:
+        locked = inventories.compute(session, alpha(session), *Y25, actor="tester", lock=True)
+        before = locked.result["totals"]["scope2_market_tco2e"]
+    write(site, [GEC], [retire("GEC-A", 300, "GEC2025JS000001..000300")])
+    with session_scope(site.engine) as session:
+        restated = inventories.restate(
+            session, alpha(session), *Y25, reason="GECs retired for 2025", actor="tester"
+        )
+        after = restated.result["totals"]["scope2_market_tco2e"]
+        changes = inventories.diff(session, locked.id, restated.id)["totals"]
+    assert before == pytest.approx(1900 * RESIDUAL_2023)
+    assert after == pytest.approx((1900 - 300) * RESIDUAL_2023)
+    assert changes["scope2_market_tco2e"]["change"] == pytest.approx(-300 * RESIDUAL_2023)

@@ -80,7 +80,8 @@ def _retirement(session: Session, entry: LedgerEntry) -> dict[str, Any]:
 
 
 def _holding(session: Session, asset: CarbonAsset) -> dict[str, Any]:
-    return {
+    """The holding as a verifier reads it; a contract with its bundled ``certificates``."""
+    held = {
         "holding": asset.code,
         "kind": asset.kind,
         "unit": asset.unit,
@@ -88,9 +89,9 @@ def _holding(session: Session, asset: CarbonAsset) -> dict[str, Any]:
         "project": asset.project or None,
         "methodology": asset.methodology or None,
         "vintage": [asset.period_start.isoformat(), asset.period_end.isoformat()],
-        "certificates": asset.certificates,
         "evidence": _evidence(session, asset.evidence_id),
     }
+    return {**held, "certificates": asset.certificates} if asset.kind == "green_power" else held
 
 
 def ledger_claims(session: Session, facility: Facility, start: date, end: date) -> LedgerClaims:
