@@ -234,3 +234,23 @@ def test_a_restatement_takes_the_retirements_made_since_the_locked_inventory(sit
     assert before == pytest.approx(1900 * RESIDUAL_2023)
     assert after == pytest.approx((1900 - 300) * RESIDUAL_2023)
     assert changes["scope2_market_tco2e"]["change"] == pytest.approx(-300 * RESIDUAL_2023)
+
+
+def test_an_own_instrument_with_serials_retired_elsewhere_in_the_ledger_is_refused(site):
+    # the ledger retired these GECs to another facility of the organization
+    write(site, [GEC], [retire("GEC-A", 300, "GEC2025JS000001..000300", facility="ALPHA-SECOND")])
+    with session_scope(site.engine) as session:
+        session.add(
+            Instrument(
+                facility_id=alpha(session).id, code="own-gec", kind="gec",
+                period_start=Y25[0], period_end=Y25[1], quantity=10, unit="certificates",
+                serial="GEC2025JS000291..GEC2025JS000300", sources=[],
+            )
+        )  # fmt: skip
+    message = refused(site)
+    assert "instrument own-gec: field 'serial'" in message
+    assert re.search(
+        r"GEC2025JS000291\.\.GEC2025JS000300 is already taken in the carbon-asset ledger by "
+        r"retirement \d+ of holding GEC-A to facility ALPHA-SECOND for 2025-01-01 to 2025-12-31",
+        message,
+    ), message

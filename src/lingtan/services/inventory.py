@@ -34,7 +34,7 @@ from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.audit_check import result_digest, seal
 from lingtan.services.from_meters import meter_lineage
-from lingtan.services.retirements import ledger_claims
+from lingtan.services.retirements import ledger_claims, taken_elsewhere
 from lingtan.store import audit
 from lingtan.store.models import (
     ActivityRecord,
@@ -176,6 +176,9 @@ def build_document(
                 "sources": targets,
             }
         )
+    taken = taken_elsewhere(session, facility, start, end, instruments)
+    if taken:
+        raise InputError(taken)
     ledger = ledger_claims(session, facility, start, end)
     instruments += ledger.instruments  # after the own ones: a serial in both is named on these
     outside += ledger.outside

@@ -64,6 +64,7 @@ __all__ = [
     "asset_balances",
     "ledger_entries",
     "retirements",
+    "taken_by",
     "write_ledger",
 ]
 
@@ -833,3 +834,14 @@ def retirements(
             .order_by(LedgerEntry.id)
         )
     ]
+
+
+def taken_by(session: Session, serial: SerialRange) -> list[tuple[LedgerEntry, CarbonAsset]]:
+    """The retirements and cancellations, of any organization, that took a serial of
+    ``serial``, with their holding."""
+    found = []
+    for row, asset in _overlapping(session, serial, _OUT):
+        entry = session.get(LedgerEntry, row.entry_id)
+        assert entry is not None
+        found.append((entry, asset))
+    return found

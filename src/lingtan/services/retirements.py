@@ -19,6 +19,10 @@ the inventory's period**:
   ``offsets`` block beside its totals (ISO 14068-1 clause 11; GHG Protocol Corporate Standard:
   offsets reported separately from the inventory).
 
+An instrument of the inventory's own whose serials the ledger shows retired or cancelled for
+anything else — another facility, another period, another organization, or cancelled — is
+refused by :func:`taken_elsewhere`, naming the ledger entry.
+
 Each instrument and each credit keeps its provenance (ledger entries, serials, the holding's
 registry, project and evidence files) so a verifier can go from the figure to the retirement.
 Retirements whose claim period only overlaps the inventory's period are left out, named.
@@ -39,11 +43,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lingtan.accounting.serials import parse_serials
 from lingtan.assets.ledger import CREDITS, ELECTRICITY
-from lingtan.services.ledger import retirements
+from lingtan.errors import InputProblem
+from lingtan.i18n import Message
+from lingtan.services.ledger import retirements, taken_by
 from lingtan.store.models import CarbonAsset, Evidence, Facility, LedgerEntry
 
-__all__ = ["LEDGER_PREFIX", "LedgerClaims", "ledger_claims"]
+__all__ = ["LEDGER_PREFIX", "LedgerClaims", "ledger_claims", "taken_elsewhere"]
 
 #: The prefix of the id of an instrument taken from the ledger (``ledger:HOLDING``).
 LEDGER_PREFIX = "ledger:"
@@ -134,3 +141,64 @@ def ledger_claims(session: Session, facility: Facility, start: date, end: date) 
         "credits": credits,
     }
     return claims
+
+
+def taken_elsewhere(
+    session: Session, facility: Facility, start: date, end: date, instruments: list[dict[str, Any]]
+) -> list[InputProblem]:
+    """A problem for every serial of the inventory's own ``instruments`` that the ledger shows
+    retired or cancelled other than for ``facility`` within ``start`` to ``end`` (a retirement
+    for them is one of :func:`ledger_claims`'s instruments, and the engine names both). An
+    unreadable serial is left to the engine to report."""
+    problems = []
+    for instrument in instruments:
+        try:
+            ranges = parse_serials(instrument["serial"])
+        except ValueError:
+            continue
+        for serial in ranges:
+            for entry, asset in taken_by(session, serial):
+                if (
+                    entry.action == "retire"
+                    and entry.facility_id == facility.id
+                    and entry.period_start is not None
+                    and entry.period_end is not None
+                    and start <= entry.period_start
+                    and entry.period_end <= end
+                ):
+                    continue
+                if asset.organization_id != facility.organization_id:
+                    then = Message("a retirement or cancellation of another organization")
+                elif entry.action == "retire":
+                    target = session.get(Facility, entry.facility_id)
+                    then = Message(
+                        "retirement %(entry)s of holding %(code)s to facility %(facility)s for "
+                        "%(start)s to %(end)s",
+                        entry=entry.id,
+                        code=asset.code,
+                        facility=target.code if target else "-",
+                        start=str(entry.period_start),
+                        end=str(entry.period_end),
+                    )
+                else:
+                    then = Message(
+                        "cancellation %(entry)s of holding %(code)s",
+                        entry=entry.id,
+                        code=asset.code,
+                    )
+                rule = Message(
+                    "%(serial)s is already taken in the carbon-asset ledger by %(then)s: a "
+                    "certificate is claimed once (rule: no double counting)",
+                    serial=serial.text,
+                    then=then,
+                )
+                problems.append(
+                    InputProblem(
+                        Message("instrument %(id)s", id=instrument["id"]),
+                        "serial",
+                        instrument["serial"],
+                        rule,
+                    )
+                )
+                break
+    return problems
