@@ -6,8 +6,8 @@ evidence), the facility's instruments and production output in the period are ad
 carbon-asset ledger's GEC and green power retirements to the facility and period become
 instruments too and its credit retirements the ``offsets`` beside the totals
 (:mod:`lingtan.services.retirements`), and the engine of :mod:`lingtan.accounting` does the
-rest. The snapshot keeps the calculation input,
-the result, the factor-set versions and the engine version: new factors never change it.
+rest. The snapshot keeps the calculation input, the result, the factor-set versions and the
+engine version: new factors never change it.
 
 A locked inventory is final. Computing its period again is a *restatement*: a new locked
 inventory that supersedes the old one, with a reason; both stay readable and :func:`diff`
