@@ -36,8 +36,11 @@ def test_documented_example_json_contract():
         4054.7245651 + 2572.6526784 + 119.1925210 + 25.96725 + 18.2
     )
     assert totals["scope2_location_tco2e"] == pytest.approx((62544 + 3720) * 0.5827 + 3014.528)
-    # GECs cover 18,000 MWh of the grid, the PV instrument the PV: the rest at 0.6096
-    assert totals["scope2_market_tco2e"] == pytest.approx((62544 - 18000) * 0.6096 + 3014.528)
+    # GECs cover 18,000 MWh of the grid, the PV instrument the PV, the green power contract
+    # 12,000 MWh of what is left (all of it grid): the rest at 0.6096
+    assert totals["scope2_market_tco2e"] == pytest.approx(
+        (62544 - 18000 - 12000) * 0.6096 + 3014.528
+    )
     assert totals["total_tco2e"] == pytest.approx(6790.7370145 + 41626.5608, rel=1e-9)
     assert totals["scope3_tco2e"] == 0
     assert totals["biogenic_co2_t"] == 0

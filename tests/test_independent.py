@@ -9,6 +9,7 @@ from importlib import resources
 import pytest
 
 from lingtan.demo.build import FACILITY, _workbook
+from lingtan.demo.ledger import build_ledger
 from lingtan.imports.load import import_file
 from lingtan.imports.parse import parse_file
 from lingtan.services import inventory as inventories
@@ -37,6 +38,7 @@ def demo(tmp_path_factory):
     upgrade(engine)
     with session_scope(engine) as session:
         import_file(session, workbook, evidence=EvidenceStore(folder / "ev"), actor="t")
+    build_ledger(folder / "ledger", engine, FACILITY, EvidenceStore(folder / "ev"))
     with session_scope(engine) as session:
         inventory = inventories.compute(
             session, FACILITY, date(2025, 1, 1), date(2025, 12, 31), actor="t"
@@ -98,8 +100,9 @@ def test_demo_market_based_scope2_independently(demo):
     steam_gj = sum(r.quantity for r in parsed.activity if r.source_code == "steam")
     residual = value(raw_factors("mee-electricity-2023.csv"), "grid_average_excl_market_nonfossil",
                      "co2", "CN")  # fmt: skip
-    # 18,000 GEC cover grid MWh; the on-site PV instrument covers every PV MWh (zero left)
-    expected = (grid_mwh - 18_000) * residual + steam_gj * 0.11
+    # the ledger's 18,000 GECs and 12,000 MWh of green power retired for 2025 cover grid MWh;
+    # the on-site PV instrument covers every PV MWh (zero left)
+    expected = (grid_mwh - 18_000 - 12_000) * residual + steam_gj * 0.11
     assert result["totals"]["scope2_market_tco2e"] == pytest.approx(expected, rel=1e-12)
     # energy: electricity at 0.1229 kgce/kWh, steam by 29.307 GJ/tce (GB/T 2589)
     scope2_tce = (grid_mwh + pv_mwh) * 0.1229 + steam_gj / 29.307

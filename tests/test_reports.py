@@ -58,7 +58,7 @@ EN_SECTIONS = [
     "9 Warnings (警示信息)",
 ]
 # The demo's totals as docs/calc.md prints them, three decimals with separators.
-FORMATTED_TOTALS = ["48,417.298", "6,790.737", "41,626.561", "30,168.550", "13,206.638"]
+FORMATTED_TOTALS = ["48,417.298", "6,790.737", "41,626.561", "22,853.350", "13,206.638"]
 
 
 def tool(name: str) -> str:

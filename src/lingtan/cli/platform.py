@@ -8,6 +8,7 @@ current directory. Refused input exits with status 2 and every problem on stderr
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -450,6 +451,30 @@ def _print_inventory(inventory: Inventory) -> None:
             tce=f"{totals['energy_tce']:,.3f}",
         )
     )
+    ledger = inventory.lineage.get("ledger_instruments") or {}
+    applied = [i for i in inventory.result.get("instruments", []) if i["id"] in ledger]
+    if applied:
+        say(
+            Message(
+                "  market-based Scope 2 instruments from the ledger's retirements: %(mwh)s MWh "
+                "(%(items)s)",
+                mwh=f"{math.fsum(i['covered_mwh'] for i in applied):,.3f}",
+                items="; ".join(f"{i['id']} {i['covered_mwh']:,.3f} MWh" for i in applied),
+            )
+        )
+    offsets = inventory.result.get("offsets") or {}
+    if offsets.get("credits"):
+        say(
+            Message(
+                "  offsets beside the totals, not deducted from them (ISO 14068-1): %(total)s "
+                "tCO2e of carbon credits retired (%(items)s)",
+                total=f"{offsets['total_tco2e']:,.3f}",
+                items="; ".join(
+                    f"{c['holding']} {c['quantity']:,.3f} tCO2e {c['serial'] or ''}".rstrip()
+                    for c in offsets["credits"]
+                ),
+            )
+        )
     if inventory.supersedes_id:
         say(
             Message(

@@ -3,11 +3,12 @@
 :func:`build_demo` writes what a plant's energy and carbon manager would collect for 2025 --
 utility statements as evidence files and the activity workbook (gas and electricity from bills,
 diesel from the monthly fuel ledger, refrigerant top-ups from maintenance records, steam with
-one estimated month, rooftop PV bought from its third-party owner, a batch of green
-certificates, monthly cell output) -- then imports it, adds the plant's metering tree with a
+one estimated month, rooftop PV bought from its third-party owner, monthly cell output) --
+then imports it, adds the plant's metering tree with a
 year of 15-minute readings that agree with the bills (:mod:`lingtan.demo.metering`) and its
 equipment register on that tree (:mod:`lingtan.demo.equipment`) and its carbon-asset ledger
-(:mod:`lingtan.demo.ledger`: GECs, a green power contract, CCER credits), computes
+(:mod:`lingtan.demo.ledger`: GECs, a green power contract, CCER credits, whose retirements
+for 2025 are the market-based instruments and the offsets of the inventory), computes
 and locks the inventory and writes the reports (the XLSX only where no CJK font is installed
 for the HTML and PDF). The quantities are invented but of a realistic
 size and seasonality.
@@ -168,15 +169,9 @@ def _workbook(root: Path) -> Path:
             [("equipment", code), ("date", str(end)), ("top_up_kg", str(kg))],
         )  # fmt: skip
         activity.append([code, start, end, kg, "kg", "invoice", record, "维保补充量 top-up"])
-    # green certificates: the sheet's sources column narrows an instrument to named sources
-    certificates = _statement(
-        evidence, f"gec-{YEAR}.csv", "中国绿色电力证书交易平台 GEC trading platform",
-        [("certificates", "18000"), ("vintage", str(YEAR)),
-         ("serials", "GEC-2025-JS-000001..018000")],
-    )  # fmt: skip
+    # green certificates and the green power contract are in the ledger (lingtan.demo.ledger):
+    # its retirements for 2025 are the inventory's instruments beside the on-site PV
     instruments = [
-        ["gec-2025", "gec", date(YEAR, 1, 1), date(YEAR, 12, 31), 18_000, "certificates",
-         "GEC-2025-JS-000001..018000", "grid", certificates],
         ["pv-2025", "onsite_renewable", date(YEAR, 1, 1), date(YEAR, 12, 31),
          sum(r[3] for r in activity if r[0] == "rooftop-pv"), "MWh", "EMC-PV-2023-07",
          "rooftop-pv", None],

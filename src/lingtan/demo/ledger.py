@@ -2,11 +2,13 @@
 real certificates or credits.
 
 :func:`write_ledger_file` writes ``ledger-2025.csv`` in the layout of ``lingtan ledger
-import`` with a registry statement per holding as evidence: the batch of 18,000 GECs of the
-activity workbook's instrument ``gec-2025`` (same serials), all retired for 2025; a green
-power trading contract of 12,000 MWh for 2025 with its bundled GECs, 12,000 MWh retired; CCER
-credits of 5,000 tCO2e, 4,000 retired in February 2026 for 2025 (within the 12 months after
-the period). Serials, projects, sellers and prices are invented.
+import`` with a registry statement per holding as evidence: a batch of 18,000 GECs, all
+retired for 2025; a green power trading contract of 12,000 MWh for 2025 with its bundled GECs,
+12,000 MWh retired; CCER credits of 5,000 tCO2e, 4,000 retired in February 2026 for 2025
+(within the 12 months after the period). The GEC and contract retirements are the market-based
+Scope 2 instruments of the demo's 2025 inventory (the ``gec-2025`` and ``gp-2025`` of
+``examples/demo-cell-plant.yaml``), the credits its offsets. Serials, projects, sellers and
+prices are invented.
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 
 An inventory is computed from what the store holds for a facility and period: each activity
 record becomes one line of the calculation (so every line points at exactly one record and its
-evidence), the facility's instruments and production output in the period are added, and the
-engine of :mod:`lingtan.accounting` does the rest. The snapshot keeps the calculation input,
-the result, the factor-set versions and the engine version: new factors never change it.
+evidence), the facility's instruments and production output in the period are added, the
+carbon-asset ledger's GEC and green power retirements to the facility and period become
+instruments too and its credit retirements the ``offsets`` beside the totals
+(:mod:`lingtan.services.retirements`), and the engine of :mod:`lingtan.accounting` does the
+rest. The snapshot keeps the calculation input, the result, the factor-set versions and the
+engine version: new factors never change it.
 
 A locked inventory is final. Computing its period again is a *restatement*: a new locked
 inventory that supersedes the old one, with a reason; both stay readable and :func:`diff`
@@ -31,6 +34,7 @@ from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.audit_check import result_digest, seal
 from lingtan.services.from_meters import meter_lineage
+from lingtan.services.retirements import ledger_claims, taken_elsewhere
 from lingtan.store import audit
 from lingtan.store.models import (
     ActivityRecord,
@@ -104,8 +108,10 @@ def build_document(
     -------
     (document, lineage)
         ``document`` is a ``lingtan calc`` document; ``lineage`` maps each calculation line
-        id to its source code, activity record id and evidence hashes, and lists the records
-        left out because they straddle the period.
+        id to its source code, activity record id and evidence hashes, lists the records
+        left out because they straddle the period, maps each instrument from the ledger to
+        its holding and retirements (``ledger_instruments``) and holds the ``offsets`` (the
+        caller moves them into the result).
     """
     rows = session.execute(
         select(Source, ActivityRecord)
@@ -170,6 +176,12 @@ def build_document(
                 "sources": targets,
             }
         )
+    taken = taken_elsewhere(session, facility, start, end, instruments)
+    if taken:
+        raise InputError(taken)
+    ledger = ledger_claims(session, facility, start, end)
+    instruments += ledger.instruments  # after the own ones: a serial in both is named on these
+    outside += ledger.outside
     production = []
     for product in session.scalars(select(Product).where(Product.facility_id == facility.id)):
         quantities = []
@@ -194,7 +206,14 @@ def build_document(
         "instruments": instruments,
         "production": production,
     }
-    return document, {"lines": lines, "straddling_records": straddling, "straddling_other": outside}
+    lineage = {
+        "lines": lines,
+        "straddling_records": straddling,
+        "straddling_other": outside,
+        "ledger_instruments": ledger.provenance,
+        "offsets": ledger.offsets,
+    }
+    return document, lineage
 
 
 def _locked(session: Session, facility: Facility, start: date, end: date) -> Inventory | None:
@@ -219,6 +238,7 @@ def _snapshot(
     library = library_for(session)
     inventory_input, library = parse_calc_document(document, library=library)
     result = result_to_dict(compute_inventory(inventory_input, library))
+    result["offsets"] = lineage.pop("offsets")
     if lineage["straddling_records"]:
         add_warning(
             result,

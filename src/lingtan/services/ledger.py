@@ -63,6 +63,8 @@ __all__ = [
     "LedgerWrite",
     "asset_balances",
     "ledger_entries",
+    "retirements",
+    "taken_by",
     "write_ledger",
 ]
 
@@ -811,3 +813,35 @@ def ledger_entries(
         )
     rows.sort(key=lambda r: (r["on_date"], r["entry"] or 0, r["asset"]))
     return rows
+
+
+def retirements(
+    session: Session, facility: Facility, start: date, end: date
+) -> list[tuple[LedgerEntry, CarbonAsset]]:
+    """The retirements to ``facility`` whose claim period overlaps ``start`` to ``end``, with
+    their holding, in the order they were written (the caller keeps those inside the period)."""
+    return [
+        (entry, asset)
+        for entry, asset in session.execute(
+            sa.select(LedgerEntry, CarbonAsset)
+            .join(CarbonAsset, CarbonAsset.id == LedgerEntry.asset_id)
+            .where(
+                LedgerEntry.action == "retire",
+                LedgerEntry.facility_id == facility.id,
+                LedgerEntry.period_start <= end,
+                LedgerEntry.period_end >= start,
+            )
+            .order_by(LedgerEntry.id)
+        )
+    ]
+
+
+def taken_by(session: Session, serial: SerialRange) -> list[tuple[LedgerEntry, CarbonAsset]]:
+    """The retirements and cancellations, of any organization, that took a serial of
+    ``serial``, with their holding."""
+    found = []
+    for row, asset in _overlapping(session, serial, _OUT):
+        entry = session.get(LedgerEntry, row.entry_id)
+        assert entry is not None
+        found.append((entry, asset))
+    return found

@@ -13,8 +13,9 @@ from):
 * ``renewable_electricity_share_pct`` — (GECs retired + green power contracts retired for
   the facility and a claim period inside the year + the inventory's on-site renewable
   electricity) / the electricity consumed × 100, at most 100 [%]. GECs and contracts are
-  taken from the ledger only: the inventory's own ``gec`` and ``green_power`` instruments are
-  not counted again (their ids are in the lineage);
+  taken from the ledger only: the inventory's instruments from the ledger (``ledger:…``,
+  :mod:`lingtan.services.retirements`) are these retirements, and its own ``gec`` and
+  ``green_power`` instruments are not counted (their ids are in the lineage);
 * ``scope12_residual_tco2e`` — the inventory's Scope 1 + Scope 2 market-based [tCO2e].
 
 The inventory's facts need an inventory whose period is the whole year (locked before
@@ -35,12 +36,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lingtan.assets.ledger import CREDITS, ELECTRICITY, months_after
 from lingtan.evaluation.facts import FactValue
+from lingtan.services.ledger import retirements
 from lingtan.services.overview import inventory_for_year
+from lingtan.services.retirements import LEDGER_PREFIX
 from lingtan.store.models import CarbonAsset, Facility, LedgerEntry
 
 __all__ = ["StoreFacts", "facts_from_store"]
@@ -56,19 +58,12 @@ class StoreFacts:
 
 
 def _retirements(session: Session, facility: Facility, start: date, end: date) -> list[Any]:
-    return list(
-        session.execute(
-            sa.select(LedgerEntry, CarbonAsset)
-            .join(CarbonAsset, CarbonAsset.id == LedgerEntry.asset_id)
-            .where(
-                LedgerEntry.action == "retire",
-                LedgerEntry.facility_id == facility.id,
-                LedgerEntry.period_start >= start,
-                LedgerEntry.period_end <= end,
-            )
-            .order_by(LedgerEntry.id)
-        ).all()
-    )
+    """The retirements to ``facility`` with a claim period inside ``start`` to ``end``."""
+    return [
+        (e, a)
+        for e, a in retirements(session, facility, start, end)
+        if start <= e.period_start and e.period_end <= end
+    ]
 
 
 def _entry(entry: LedgerEntry, asset: CarbonAsset) -> dict[str, Any]:
@@ -126,7 +121,11 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
     totals = inventory.result["totals"]
     instruments = inventory.result.get("instruments", [])
     onsite = [i for i in instruments if i["kind"] == "onsite_renewable"]
-    not_counted = [i["id"] for i in instruments if i["kind"] in ELECTRICITY]
+    not_counted = [
+        i["id"]
+        for i in instruments
+        if i["kind"] in ELECTRICITY and not i["id"].startswith(LEDGER_PREFIX)
+    ]
     consumed = float(totals["purchased_electricity_mwh"])
     where = {"inventory": inventory.id, "status": inventory.status}
     facts["electricity_consumed_mwh"] = FactValue(consumed, _evidence([], inventory.id))
