@@ -98,6 +98,7 @@ PACT_FIELDS = (
     "mass_per_declared_unit_kg",
     "carbon_content_kgc",
     "biogenic_carbon_content_kgc",
+    "exempted_emissions_pct",
 )
 #: PACT's declared units and the unit of lingtan's each is, tried in this order when the
 #: study's ``unit.unit`` converts to it (``pact.declared_unit`` names one otherwise).
@@ -190,9 +191,10 @@ class FacilityEnergyRule:
 class PactFields:
     """The study's ``pact`` section: the product's and company's ids (URNs, RFC 8141), its
     name, the declared unit in PACT's terms where the study's unit does not give it, the
-    product's mass and carbon content per declared unit [kg, kg C]. All optional here; a
-    footprint published over PACT needs the ids, the name, the mass and the carbon content
-    (:func:`pact_declared_unit`, ``lingtan pact publish-study``)."""
+    product's mass and carbon content per declared unit [kg, kg C] and the share of the
+    emissions the cut-off leaves out [%]. All optional here; a footprint published over PACT
+    needs the ids, the name, the mass, the carbon content and the exempted share
+    (:meth:`Study.pact_declared_unit`, ``lingtan pact publish-study``)."""
 
     product_ids: tuple[str, ...] = ()
     company_ids: tuple[str, ...] = ()
@@ -204,6 +206,7 @@ class PactFields:
     mass_per_declared_unit_kg: float | None = None
     carbon_content_kgc: float | None = None
     biogenic_carbon_content_kgc: float | None = None
+    exempted_emissions_pct: float | None = None
 
 
 @dataclass(frozen=True)
@@ -663,6 +666,7 @@ def _pact(check: _Checker, data: dict) -> PactFields:
         "mass_per_declared_unit_kg",
         "carbon_content_kgc",
         "biogenic_carbon_content_kgc",
+        "exempted_emissions_pct",
     ):
         value = section.get(key)
         positive = key == "declared_unit_amount"
@@ -676,6 +680,10 @@ def _pact(check: _Checker, data: dict) -> PactFields:
             None,
             Message("pact.declared_unit and pact.declared_unit_amount go together"),
         )
+    exempted = numbers["exempted_emissions_pct"]
+    if exempted is not None and exempted > 100:
+        rule = Message("must be at most %(limit)g", limit=100)
+        check.add("pact.exempted_emissions_pct", exempted, rule)
     total, biogenic = numbers["carbon_content_kgc"], numbers["biogenic_carbon_content_kgc"]
     if total is not None and biogenic is not None and biogenic > total:
         rule = Message("must not exceed pact.carbon_content_kgc (%(total)g)", total=total)
@@ -691,4 +699,5 @@ def _pact(check: _Checker, data: dict) -> PactFields:
         mass_per_declared_unit_kg=numbers["mass_per_declared_unit_kg"],
         carbon_content_kgc=total,
         biogenic_carbon_content_kgc=biogenic,
+        exempted_emissions_pct=exempted,
     )

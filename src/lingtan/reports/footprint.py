@@ -39,6 +39,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from openpyxl import Workbook
 
+from lingtan.footprint.lineage import status_shares
 from lingtan.i18n import N_, NP_
 from lingtan.reports.charts import _style, _svg, _thousands, _wrap, cjk_font
 from lingtan.reports.html import _environment
@@ -98,20 +99,6 @@ def footprint_filename(report: FootprintReport, lang: str, fmt: str) -> str:
     return (
         f"footprint-{safe(report.facility_code)}-{safe(document['product'])}-{start}-{lang}.{fmt}"
     )
-
-
-def status_shares(document: dict[str, Any]) -> dict[str, float]:
-    """The share of the score [fraction] from background processes of each review status
-    (``illustrative``, ``unverified``, ``official``, ``none`` where no status is stated),
-    by the processes' own contributions."""
-    status = {row["process"]: row["status"] or "none" for row in document["background"]}
-    score = document["kgco2e_per_declared_unit"]
-    shares: dict[str, float] = {}
-    for row in document["by_process"]:
-        if row["process"] in status and score:
-            key = status[row["process"]]
-            shares[key] = shares.get(key, 0.0) + row["kgco2e"] / score
-    return shares
 
 
 def contribution_chart(document: dict[str, Any], labels: Labels) -> str:
