@@ -20,8 +20,8 @@ the meters, uncertainty, limitations. No clause numbers of the standard are cite
 References
 ----------
 .. [1] GB/T 24067-2024 《温室气体 产品碳足迹 量化要求和指南》 / ISO 14067:2018, the CFP study
-   report; the content list lingtan follows is that of
-   ``/work/shared/reference/footprint-anchors.md`` §3 (marked there as unsure in its details).
+   report; the content list lingtan follows is that of issue 15's reference notes
+   (footprint-anchors.md §3, "CFP study report", marked there as unsure in its details).
 """
 
 from __future__ import annotations
