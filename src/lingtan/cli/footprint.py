@@ -169,15 +169,15 @@ _RESULT_COLUMNS = (
 )
 
 
-@footprint.command("calc")
-@click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
-@click.option(
+#: ``--suppliers`` of the commands that compute a study's result.
+_result_suppliers = click.option(
     "--suppliers",
     type=click.Path(dir_okay=False),
     help="A supplier footprint file (CSV) for the BOM's pact:<id> links, besides the "
     "footprints received over PACT.",
 )
-@click.option(
+#: ``--monte-carlo`` of the commands that compute a study's result.
+_monte_carlo_option = click.option(
     "--monte-carlo",
     "iterations",
     type=click.IntRange(min=0, max=100_000),
@@ -185,7 +185,16 @@ _RESULT_COLUMNS = (
     show_default=True,
     help="Monte Carlo draws from the exchanges' uncertainty (0: none).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="The draws' seed.")
+_seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="The draws' seed."
+)
+
+
+@footprint.command("calc")
+@click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
+@_result_suppliers
+@_monte_carlo_option
+@_seed_option
 @format_option
 @click.pass_context
 @refusing_bad_input
@@ -265,6 +274,83 @@ def footprint_calc(
                 high=f"{spread['p97_5']:,.1f}",
             )
         )
+
+
+@footprint.command("report")
+@click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf", "xlsx"]),
+    default="pdf",
+    show_default=True,
+    help="The report's format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="The file to write (default: footprint-FACILITY-PRODUCT-START-LANG.FORMAT here).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-CN", "en"]),
+    help="The report's language (default: the command line's).",
+)
+@_result_suppliers
+@_monte_carlo_option
+@_seed_option
+@click.pass_context
+@refusing_bad_input
+def footprint_report(
+    ctx: click.Context,
+    study_file: str,
+    fmt: str,
+    out: str | None,
+    lang: str | None,
+    suppliers: str | None,
+    iterations: int,
+    seed: int,
+) -> None:
+    """Write the carbon footprint study report (GB/T 24067 / ISO 14067) of the study in STUDY:
+    goal and scope, the inventory, the result with fossil, biogenic, dLUC and aircraft apart,
+    the contributions, data quality, the meters behind it, uncertainty and limitations; its
+    figures are those of lingtan footprint calc --format json."""
+    from lingtan.reports import check_font
+    from lingtan.reports.footprint import (
+        FootprintReport,
+        footprint_filename,
+        render_footprint_html,
+        render_footprint_pdf,
+        render_footprint_xlsx,
+    )
+    from lingtan.services.footprint_result import study_footprint
+
+    check_font([fmt])
+    study = read_study_file(study_file)
+    received = read_supplier_file(suppliers) if suppliers else None
+    with open_store(ctx) as (session, _):
+        found = study_footprint(
+            session, study, suppliers=received, iterations=iterations, seed=seed
+        )
+        facility = facility_by_code(session, study.facility)
+        report = FootprintReport(
+            document=found.as_dict(),
+            facility_code=facility.code,
+            facility_name=facility.name,
+            organization_name=facility.organization.name,
+        )
+    lang = lang or language()
+    if fmt == "html":
+        content = render_footprint_html(report, lang).encode("utf-8")
+    elif fmt == "pdf":
+        content = render_footprint_pdf(report, lang)
+    else:
+        content = render_footprint_xlsx(report, lang)
+    path = Path(out or footprint_filename(report, lang, fmt))
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(content)
+    partial.replace(path)
+    click.echo(f"{path}: {len(content):,} bytes")
 
 
 @footprint.command("battery")

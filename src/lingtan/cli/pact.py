@@ -1,5 +1,5 @@
-"""Commands for PACT footprint exchange: ``lingtan pact clients|publish|footprints|remotes|pull|
-receive|received|answer``.
+"""Commands for PACT footprint exchange: ``lingtan pact clients|publish|publish-study|footprints|
+remotes|pull|receive|received|answer``.
 
 An organization *publishes* ProductFootprints (PACT v3 JSON) that its customers' systems read
 from lingtan's host API with the client credentials ``pact clients add`` issues; it *pulls*
@@ -172,6 +172,53 @@ def publish(ctx: click.Context, file: str, organization: str | None) -> None:
         if problems:
             raise InputError(problems)
     say(Message("%(file)s: %(n)s footprint(s) published", file=file, n=len(published)))
+
+
+@pact.command("publish-study")
+@click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
+@click.option(
+    "--suppliers",
+    type=click.Path(dir_okay=False),
+    help="A supplier footprint file (CSV) for the BOM's pact:<id> links, besides the "
+    "footprints received over PACT.",
+)
+@_ORGANIZATION
+@click.pass_context
+@refusing_bad_input
+def publish_study(
+    ctx: click.Context, study_file: str, suppliers: str | None, organization: str | None
+) -> None:
+    """Publish the result of the study in STUDY (YAML) as a PACT v3 ProductFootprint, served
+    at /3/footprints: its figures per declared unit as lingtan footprint calc gives them, the
+    product's ids, mass and carbon content from the study's pact section. The organization's
+    earlier footprint of the product is deprecated."""
+    from lingtan.footprint.background import read_supplier_file
+    from lingtan.footprint.study import read_study_file
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services import pact as service
+    from lingtan.services.footprint_pact import publish_study as publish
+    from lingtan.services.footprint_result import study_footprint
+
+    study = read_study_file(study_file)
+    received = read_supplier_file(suppliers) if suppliers else None
+    with open_store(ctx) as (session, _):
+        owner = service.organization_named(session, organization)
+        facility = facility_by_code(session, study.facility)
+        found = study_footprint(session, study, suppliers=received)
+        row = publish(session, owner, found, facility, actor=actor())
+        document = row.document
+    pcf = document["pcf"]
+    say(
+        Message(
+            "%(id)s published: %(pcf)s kg CO2e per %(amount)s %(unit)s (excluding biogenic uptake)",
+            id=document["id"],
+            pcf=pcf["pcfExcludingBiogenicUptake"],
+            amount=pcf["declaredUnitAmount"],
+            unit=pcf["declaredUnitOfMeasurement"],
+        )
+    )
+    for older in document.get("precedingPfIds", ()):
+        say(Message("%(id)s deprecated", id=older))
 
 
 def _figures(document: dict, pf_id: str) -> dict:

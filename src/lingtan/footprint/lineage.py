@@ -13,10 +13,11 @@ References
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from lingtan.footprint.model import ProductSystem, Source
 
-__all__ = ["meter_lineage", "primary_data_share"]
+__all__ = ["meter_lineage", "primary_data_share", "status_shares"]
 
 
 def meter_lineage(system: ProductSystem, product: str) -> list[Source]:
@@ -71,3 +72,18 @@ def primary_data_share(system: ProductSystem, product: str) -> float | None:
         total += kg
         primary += share * kg
     return None if not total else 100 * primary / total
+
+
+def status_shares(document: dict[str, Any]) -> dict[str, float]:
+    """The share of the score [fraction] from background processes of each review status
+    (``illustrative``, ``unverified``, ``official``, ``none`` where no status is stated),
+    by the processes' own contributions; ``document`` is a study result's JSON
+    (:meth:`lingtan.services.footprint_result.StudyFootprint.as_dict`)."""
+    status = {row["process"]: row["status"] or "none" for row in document["background"]}
+    score = document["kgco2e_per_declared_unit"]
+    shares: dict[str, float] = {}
+    for row in document["by_process"]:
+        if row["process"] in status and score:
+            key = status[row["process"]]
+            shares[key] = shares.get(key, 0.0) + row["kgco2e"] / score
+    return shares

@@ -630,6 +630,7 @@ def footprint_from_figures(
     aircraft_ghg_kgco2e: float | None = None,
     packaging_ghg_kgco2e: float | None = None,
     exempted_emissions_pct: float = 0.0,
+    exempted_emissions_description: str | None = None,
     primary_data_share_pct: float | None = None,
     dqi: tuple[float, float, float] | None = None,
     geography_country: str | None = None,
@@ -706,6 +707,7 @@ def footprint_from_figures(
         "ipccCharacterizationFactors": list(ipcc_characterization_factors),
         "crossSectoralStandards": list(cross_sectoral_standards),
         "exemptedEmissionsPercent": dec(exempted_emissions_pct),
+        "exemptedEmissionsDescription": exempted_emissions_description,
         "allocationRulesDescription": allocation_rules,
         "primaryDataShare": dec(primary_data_share_pct),
         "dqi": None

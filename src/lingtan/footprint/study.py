@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,6 +50,7 @@ __all__ = [
     "Allocation",
     "FacilityEnergyRule",
     "Line",
+    "PactFields",
     "Study",
     "read_study_file",
     "read_study_text",
@@ -71,6 +73,8 @@ ALLOCATION_KEYS = {
 #: Keys whose value is per unit of product (times its output); ``machine_hours`` are given
 #: per line and product for the period.
 PER_UNIT_KEYS = ("mass", "energy", "economic")
+#: A URN as PACT's ids are (RFC 8141; the v3 schema's pattern).
+_URN = re.compile(r"^[uU][rR][nN]:\S+$")
 ELECTRICITY_METHODS = ("location", "market")
 #: The IPCC GWP-100 sets of the factor library.
 GWP_SETS = tuple(ENGINE_GWP_SETS)
@@ -80,6 +84,32 @@ PEDIGREE_INDICATORS = ("reliability", "completeness", "temporal", "geographical"
 DATA_KINDS = ("meter", "inventory", "bom", "dataset", "supplier", "transport")
 #: Lineage kinds that are primary (site-specific) data (ISO 14067 §6.3.5).
 PRIMARY_KINDS = ("meter", "inventory", "production", "bom")
+
+#: The optional ``pact`` section: what a PACT v3 ProductFootprint of the study's result needs
+#: beyond it (``lingtan pact publish-study``; docs/footprint-pact.md).
+PACT_FIELDS = (
+    "product_ids",
+    "company_ids",
+    "product_name",
+    "product_description",
+    "product_classifications",
+    "declared_unit",
+    "declared_unit_amount",
+    "mass_per_declared_unit_kg",
+    "carbon_content_kgc",
+    "biogenic_carbon_content_kgc",
+    "exempted_emissions_pct",
+)
+#: PACT's declared units and the unit of lingtan's each is, tried in this order when the
+#: study's ``unit.unit`` converts to it (``pact.declared_unit`` names one otherwise).
+PACT_UNITS = (
+    ("kilowatt hour", "kWh"),
+    ("kilogram", "kg"),
+    ("cubic meter", "m**3"),
+    ("square meter", "m**2"),
+    ("ton kilometer", "t*km"),
+    ("hour", "h"),
+)
 
 #: Every field of the study file, per section (``None``: top level); docs/footprint-study.md
 #: lists them all (tests/test_footprint_study.py checks).
@@ -101,6 +131,7 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "lines",
         "facility_energy",
         "suppliers",
+        "pact",
     ),
     "goal": ("application", "reasons", "audience"),
     "unit": ("kind", "quantity", "unit", "description"),
@@ -110,6 +141,7 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
     "electricity": ("method",),
     "lines": ("node", "products", "sources", "machine_hours"),
     "facility_energy": ("nodes", "meters", "sources", "rule"),
+    "pact": PACT_FIELDS,
 }
 #: Rules for the facility's other energy and emissions: ``key`` spreads them over every product
 #: the facility made in the period by the study's allocation key.
@@ -156,6 +188,28 @@ class FacilityEnergyRule:
 
 
 @dataclass(frozen=True)
+class PactFields:
+    """The study's ``pact`` section: the product's and company's ids (URNs, RFC 8141), its
+    name, the declared unit in PACT's terms where the study's unit does not give it, the
+    product's mass and carbon content per declared unit [kg, kg C] and the share of the
+    emissions the cut-off leaves out [%]. All optional here; a footprint published over PACT
+    needs the ids, the name, the mass, the carbon content and the exempted share
+    (:meth:`Study.pact_declared_unit`, ``lingtan pact publish-study``)."""
+
+    product_ids: tuple[str, ...] = ()
+    company_ids: tuple[str, ...] = ()
+    product_name: str | None = None
+    product_description: str | None = None
+    product_classifications: tuple[str, ...] = ()
+    declared_unit: str | None = None
+    declared_unit_amount: float | None = None
+    mass_per_declared_unit_kg: float | None = None
+    carbon_content_kgc: float | None = None
+    biogenic_carbon_content_kgc: float | None = None
+    exempted_emissions_pct: float | None = None
+
+
+@dataclass(frozen=True)
 class Study:
     """A checked study file (see the module documentation and docs/footprint-study.md)."""
 
@@ -181,6 +235,7 @@ class Study:
     excluded: tuple[dict[str, str], ...] = ()
     data_quality: dict[str, dict[str, int]] = field(default_factory=dict)
     suppliers: Path | None = None
+    pact: PactFields = field(default_factory=PactFields)
     origin: str = ""
 
     @property
@@ -197,6 +252,19 @@ class Study:
     def pedigree(self, kind: str) -> dict[str, int] | None:
         """The pedigree scores the study gives data of lineage ``kind``, or None."""
         return self.data_quality.get(kind)
+
+    def pact_declared_unit(self) -> tuple[str, float] | None:
+        """PACT's declared unit of measurement and amount for the study's unit: the
+        ``pact`` section's when it names them, else the first of :data:`PACT_UNITS` the
+        study's unit converts to (1 MWh is 1000 ``kilowatt hour``); None if neither."""
+        if self.pact.declared_unit is not None and self.pact.declared_unit_amount is not None:
+            return self.pact.declared_unit, self.pact.declared_unit_amount
+        for name, unit in PACT_UNITS:
+            try:
+                return name, self.unit_quantity * conversion_factor(self.unit, unit)
+            except UnitError:
+                continue
+        return None
 
 
 class _Checker:
@@ -347,6 +415,7 @@ def read_study_text(text: str, origin: str, *, folder: Path | None = None) -> St
         suppliers = (folder or Path(".")) / name
         if not suppliers.is_file():
             check.add("suppliers", name, Message("no such file"))
+    pact_fields = _pact(check, data)
     if check.problems:
         raise InputError(check.problems, origin=origin)
     assert product and boundary and unit_kind and unit and start and end and rule
@@ -374,6 +443,7 @@ def read_study_text(text: str, origin: str, *, folder: Path | None = None) -> St
         excluded=excluded,
         data_quality=quality,
         suppliers=suppliers,
+        pact=pact_fields,
         origin=origin,
     )
 
@@ -572,3 +642,62 @@ def _facility_energy(check: _Checker, data: dict) -> FacilityEnergyRule:
     )
     rule = check.choice(section, "facility_energy.rule", "rule", FACILITY_RULES, required=False)
     return FacilityEnergyRule(nodes, meters, sources or "rest", rule or "key")
+
+
+def _pact(check: _Checker, data: dict) -> PactFields:
+    from lingtan.footprint.pact import DECLARED_UNITS_V3
+
+    section = check.mapping(data, "pact")
+    if section is None:
+        return PactFields()
+    ids = {}
+    for key in ("product_ids", "company_ids", "product_classifications"):
+        path = f"pact.{key}"
+        ids[key] = check.codes(section.get(key), path)
+        for value in ids[key]:
+            if not _URN.match(value):
+                check.add(path, value, Message("must be a URN (urn:…, RFC 8141)"))
+    unit = check.choice(
+        section, "pact.declared_unit", "declared_unit", DECLARED_UNITS_V3, required=False
+    )
+    numbers: dict[str, float | None] = {}
+    for key in (
+        "declared_unit_amount",
+        "mass_per_declared_unit_kg",
+        "carbon_content_kgc",
+        "biogenic_carbon_content_kgc",
+        "exempted_emissions_pct",
+    ):
+        value = section.get(key)
+        positive = key == "declared_unit_amount"
+        numbers[key] = (
+            None if value is None else check.number(value, f"pact.{key}", positive=positive)
+        )
+    if ("declared_unit" in section) != ("declared_unit_amount" in section):
+        missing = "declared_unit_amount" if "declared_unit" in section else "declared_unit"
+        check.add(
+            f"pact.{missing}",
+            None,
+            Message("pact.declared_unit and pact.declared_unit_amount go together"),
+        )
+    exempted = numbers["exempted_emissions_pct"]
+    if exempted is not None and exempted > 100:
+        rule = Message("must be at most %(limit)g", limit=100)
+        check.add("pact.exempted_emissions_pct", exempted, rule)
+    total, biogenic = numbers["carbon_content_kgc"], numbers["biogenic_carbon_content_kgc"]
+    if total is not None and biogenic is not None and biogenic > total:
+        rule = Message("must not exceed pact.carbon_content_kgc (%(total)g)", total=total)
+        check.add("pact.biogenic_carbon_content_kgc", biogenic, rule)
+    return PactFields(
+        product_ids=ids["product_ids"],
+        company_ids=ids["company_ids"],
+        product_name=check.text(section, "pact.product_name", "product_name"),
+        product_description=check.text(section, "pact.product_description", "product_description"),
+        product_classifications=ids["product_classifications"],
+        declared_unit=unit,
+        declared_unit_amount=numbers["declared_unit_amount"],
+        mass_per_declared_unit_kg=numbers["mass_per_declared_unit_kg"],
+        carbon_content_kgc=total,
+        biogenic_carbon_content_kgc=biogenic,
+        exempted_emissions_pct=exempted,
+    )

@@ -367,6 +367,58 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "use": NP_("footprint.stage", "use"),
         "end_of_life": NP_("footprint.stage", "end of life"),
     },
+    "footprint.boundary": {
+        "cradle_to_gate": NP_("footprint.boundary", "cradle to gate (partial CFP)"),
+        "cradle_to_grave": NP_("footprint.boundary", "cradle to grave (CFP)"),
+    },
+    "footprint.unit_kind": {
+        "declared": NP_("footprint.unit_kind", "declared unit"),
+        "functional": NP_("footprint.unit_kind", "functional unit"),
+    },
+    "footprint.electricity": {
+        "location": NP_("footprint.electricity", "location-based (grid average)"),
+        "market": NP_("footprint.electricity", "market-based (contractual instruments)"),
+    },
+    "footprint.allocation": {
+        "economic": NP_("footprint.allocation", "economic value"),
+        "energy": NP_("footprint.allocation", "energy"),
+        "machine_hours": NP_("footprint.allocation", "machine-hours"),
+        "mass": NP_("footprint.allocation", "mass"),
+        "units": NP_("footprint.allocation", "units of output"),
+    },
+    "footprint.procedure": {
+        "economic": NP_("footprint.procedure", "economic relationship"),
+        "physical": NP_("footprint.procedure", "physical relationship"),
+    },
+    "footprint.data_kind": {
+        "bom": NP_("footprint.data_kind", "bill of materials"),
+        "dataset": NP_("footprint.data_kind", "background dataset"),
+        "inventory": NP_("footprint.data_kind", "GHG inventory"),
+        "meter": NP_("footprint.data_kind", "meter"),
+        "production": NP_("footprint.data_kind", "production record"),
+        "supplier": NP_("footprint.data_kind", "supplier footprint"),
+        "transport": NP_("footprint.data_kind", "freight factor"),
+    },
+    "footprint.data_status": {
+        "illustrative": NP_("footprint.data_status", "ILLUSTRATIVE"),
+        "none": NP_("footprint.data_status", "not stated"),
+        "official": NP_("footprint.data_status", "official"),
+        "unverified": NP_("footprint.data_status", "UNVERIFIED"),
+    },
+    "footprint.pedigree": {
+        "completeness": NP_("footprint.pedigree", "completeness"),
+        "geographical": NP_("footprint.pedigree", "geographical correlation"),
+        "reliability": NP_("footprint.pedigree", "reliability"),
+        "technological": NP_("footprint.pedigree", "technological correlation"),
+        "temporal": NP_("footprint.pedigree", "temporal correlation"),
+    },
+    "footprint.statistic": {
+        "mean": NP_("footprint.statistic", "mean"),
+        "median": NP_("footprint.statistic", "median"),
+        "p2_5": NP_("footprint.statistic", "2.5th percentile"),
+        "p97_5": NP_("footprint.statistic", "97.5th percentile"),
+        "sd": NP_("footprint.statistic", "standard deviation"),
+    },
     "ledger.kind": {
         "ccer": NP_("ledger.kind", "CCER"),
         "credit": NP_("ledger.kind", "other carbon credit"),

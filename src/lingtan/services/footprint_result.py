@@ -14,6 +14,8 @@ References
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,7 +137,116 @@ class StudyFootprint:
             "meters": self.meters(),
             "monte_carlo": None if self.monte_carlo is None else self.monte_carlo.as_dict(),
             "notes": list(self.system.notes),
+            "scope": self.scope(),
+            "exchanges": self.exchanges(),
+            "background": self.background(),
         }
+
+    def scope(self) -> dict[str, Any]:
+        """The goal and scope the study states, as a report gives it (GB/T 24067-2024 /
+        ISO 14067:2018 §6.3): goal, unit, cut-off, allocation, data quality, lines."""
+        study = self.study
+        allocation = study.allocation
+        return {
+            "goal": dict(study.goal),
+            "partial": study.partial,
+            "cut_off": {
+                "rule": study.cut_off_rule,
+                "mass_pct": study.cut_off_mass_pct,
+                "excluded": [dict(item) for item in study.excluded],
+            },
+            "allocation": {
+                "key": allocation.key,
+                "procedure": allocation.procedure,
+                "values": dict(allocation.values),
+                "value_unit": allocation.value_unit,
+                "reason": allocation.reason,
+            },
+            "data_quality": {kind: dict(scores) for kind, scores in study.data_quality.items()},
+            "lines": [
+                {"node": line.node, "products": list(line.products), "sources": list(line.sources)}
+                for line in study.lines
+            ],
+            "facility_energy": {
+                "nodes": list(study.facility_energy.nodes),
+                "meters": list(study.facility_energy.meters),
+                "sources": study.facility_energy.sources,
+            },
+        }
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """The product process's inputs and emissions per declared or functional unit (the
+        period's totals times :attr:`per_unit`), each with the kinds of data it came from,
+        whether it was measured at the site (primary: meters, the inventory) and its sources."""
+        processes = {p.code: p for p in self.system.processes}
+        flows = {f.code: f for f in self.system.flows}
+        rows = []
+        for exchange in processes[self.product].exchanges:
+            provider = None if exchange.biosphere else processes[exchange.flow]
+            kinds = sorted({s.kind for s in exchange.sources})
+            rows.append(
+                {
+                    "flow": exchange.flow,
+                    "name": provider.name if provider else flows[exchange.flow].name,
+                    "stage": provider.stage if provider else "production",
+                    "biosphere": exchange.biosphere,
+                    "amount": exchange.amount * self.per_unit,
+                    "unit": exchange.unit,
+                    "data": kinds,
+                    "primary": bool({"meter", "inventory"} & set(kinds)),
+                    "sources": list(dict.fromkeys(s.reference for s in exchange.sources)),
+                }
+            )
+        return rows
+
+    def background(self) -> list[dict[str, Any]]:
+        """The processes beside the product's: each one's data kind (``dataset``,
+        ``transport``, ``supplier``), its review status where its provenance states one
+        (``illustrative``, ``unverified``, ``official``) and its provenance."""
+        rows = []
+        for process in self.system.processes:
+            if process.code == self.product:
+                continue
+            sources = [s for e in process.exchanges for s in e.sources]
+            notes = [s.note for s in sources if s.note]
+            words = {w for note in notes for w in re.findall(r"[a-z]+", note)}
+            status = next(
+                (s for s in ("illustrative", "unverified", "official") if s in words), None
+            )
+            rows.append(
+                {
+                    "process": process.code,
+                    "name": process.name,
+                    "stage": process.stage,
+                    "data": sources[0].kind if sources else None,
+                    "status": status,
+                    "provenance": "; ".join(dict.fromkeys(notes)),
+                    "references": list(dict.fromkeys(s.reference for s in sources)),
+                }
+            )
+        return rows
+
+    def dqi(self) -> tuple[float, float, float] | None:
+        """PACT's technological, geographical and temporal DQR (1–5): the pedigree scores
+        the study gives each kind of data, averaged over the processes weighted by the
+        absolute kg CO2e each contributes (the product process's own emissions are
+        ``inventory`` data, the others of the kind of their source). None when the study
+        scores not every kind that contributes."""
+        kinds = {row["process"]: row["data"] for row in self.background()}
+        kinds[self.product] = "inventory"
+        weights: dict[str, float] = {}
+        for row in self.result.by_process():
+            if row["kgco2e"]:
+                kind = kinds.get(row["process"])
+                weights[kind] = weights.get(kind, 0.0) + abs(row["kgco2e"])
+        total = math.fsum(weights.values())
+        if not total or any(k is None or self.study.pedigree(k) is None for k in weights):
+            return None
+        indicators = ("technological", "geographical", "temporal")
+        return tuple(
+            math.fsum(w * self.study.data_quality[k][i] for k, w in weights.items()) / total
+            for i in indicators
+        )  # type: ignore[return-value]
 
 
 def _iso(moment: datetime | None) -> str | None:
