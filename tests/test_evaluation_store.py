@@ -298,3 +298,20 @@ def test_the_api_evaluates_stores_lists_and_shows(site, year_locked):
         answer = manager.post(url, json=wrong, headers=headers)
         assert answer.status_code == 422 and text in answer.text, answer.text
     assert counts(site) == before
+
+
+def test_the_page_stores_and_refuses_without_a_locked_year(site, year_locked):
+    manager, csrf = site.client("manager_a")
+    form = {"csrf_token": csrf, "facility": "ALPHA-PLANT", "year": 2025,
+            "scheme": "suzhou-2026"}  # fmt: skip
+    done = manager.post("/evaluation/store", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("stored=1")
+    page = manager.get(done.headers["location"])
+    assert page.status_code == 200 and 'data-result="fail"' in page.text
+    before = counts(site)
+    refused = manager.post("/evaluation/store", data={**form, "year": 2024})
+    assert refused.status_code == 422 and "没有覆盖全年的已锁定清单" in refused.text
+    viewer, viewer_csrf = site.client("viewer_a")
+    forbidden = viewer.post("/evaluation/store", data={**form, "csrf_token": viewer_csrf})
+    assert forbidden.status_code == 403
+    assert counts(site) == before

@@ -39,15 +39,8 @@ from lingtan.i18n import NP_, Message
 
 __all__ = ["evaluate_group"]
 
-#: The names of the evaluation's codes in a Chinese table (the command line's own families).
-CLI_TERMS.setdefault(
-    "evaluation.status",
-    {
-        "pass": NP_("evaluation.status", "pass"),
-        "fail": NP_("evaluation.status", "fail"),
-        "unable_to_judge": NP_("evaluation.status", "unable to judge"),
-    },
-)
+#: The names of the matching's quantities in a Chinese table (the command line's own family;
+#: the statuses are :data:`lingtan.i18n.terms.TERMS`' ``evaluation.status``).
 CLI_TERMS.setdefault(
     "evaluation.quantity",
     {

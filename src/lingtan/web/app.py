@@ -49,6 +49,7 @@ from lingtan.web import (
     screens_budgets,
     screens_efficiency,
     screens_energy,
+    screens_evaluation,
     screens_nodes,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
@@ -89,6 +90,7 @@ ROUTERS = (
     screens_nodes.router,
     screens_budgets.router,
     screens_efficiency.router,
+    screens_evaluation.router,
     pages.router,
     api.router,
     api_energy.router,
