@@ -232,13 +232,19 @@ def test_the_commands_store_list_show_and_verify(
     assert shown["inventory_id"] == document["facts_from_store"]["inventory_id"]
     chinese = lingtan_cli("--lang", "zh-CN", "evaluate", "show", 1).output
     assert "已存储的评价 1" in chinese and "未通过" in chinese
+    custom = ("evaluate", "--facility", "ALPHA-PLANT", "--period", 2025, "--rules",
+              "examples/evaluation-rules.yaml", "--store", "--format", "json")  # fmt: skip
+    third = json.loads(lingtan_cli(*custom).stdout)["stored"]["id"]
+    own = json.loads(lingtan_cli("evaluate", "show", third, "--format", "json").stdout)
+    assert own["rule_set_origin"] == own["origin"] == "custom"
+    assert own["rule_set_sha256"] != shown["rule_set_sha256"]
     missing = lingtan_cli("evaluate", "show", 99, code=2)
     assert "no such stored evaluation" in missing.stderr and missing.stdout == ""
     alone = lingtan_cli("evaluate", "--scheme", "suzhou-2026", "--store", "f.yaml", code=2)
     assert "--store needs --facility and --period" in alone.stderr
     monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))  # the site's evidence folder
     verified = lingtan_cli("audit", "verify").output
-    assert "2 stored evaluation(s) match their seals and their SHA-256" in verified
+    assert "3 stored evaluation(s) match their seals and their SHA-256" in verified
 
 
 def test_the_command_refuses_to_store_without_a_locked_year(site, lingtan_cli):
