@@ -28,6 +28,7 @@ from lingtan.services.evaluations import (
     store_evaluation,
 )
 from lingtan.store.models import EvaluationSnapshot, Facility
+from lingtan.web.api import Id
 from lingtan.web.deps import Db, User, facility, not_found
 
 __all__ = ["live_document", "router", "stored_summary"]
@@ -164,7 +165,7 @@ def evaluations_list(
     response_model=StoredOut,
     tags=["evaluation"],
 )
-def evaluation_show(session: Db, who: User, code: str, evaluation_id: int) -> dict[str, Any]:
+def evaluation_show(session: Db, who: User, code: str, evaluation_id: Id) -> dict[str, Any]:
     """A stored evaluation as it was stored: the criteria, the facts used with their lineage,
     the rule set's and the result's SHA-256, the inventory, who and when."""
     site = facility(session, who, code)

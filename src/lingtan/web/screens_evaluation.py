@@ -34,6 +34,7 @@ from lingtan.services.evaluations import (
 from lingtan.store.models import Facility, Inventory
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
+from lingtan.web.api import MAX_ID
 from lingtan.web.api_evaluation import REQUEST, live_document, stored_summary
 from lingtan.web.deps import Db, User
 from lingtan.web.screens import _current, render
@@ -126,7 +127,7 @@ def evaluation_page(
     facility: str | None = None,
     year: Year = None,
     scheme: str | None = None,
-    stored: Annotated[int | None, Query(ge=1)] = None,
+    stored: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     return _page(request, session, background, facility, year, scheme, stored)
 
