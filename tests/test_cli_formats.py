@@ -65,6 +65,8 @@ LISTINGS = {
     "evaluate facts": ["examples/evaluation-facts.yaml", "--scheme", "suzhou-2026"],
     "evaluate schemes": [],
     "evaluate match": ["examples/evaluation-consumption.csv", "examples/evaluation-supply.csv"],
+    "evaluate list": [],
+    "evaluate show": ["1"],
     "ledger balance": [],
     "ledger list": ["--year", "2025"],
     "overview": ["--year", "2025"],
@@ -127,6 +129,10 @@ def listed(demo_copy, tmp_path_factory):
     # a second inventory that differs: the locked 2025 restated with other GWP values
     run("inventory", "restate", "--year", "2025", "--gwp", "AR6", "--reason", "GWP of AR6")
     run("users", "tokens", "create", "gateway", "--facility", FACILITY, "--scope", "ingest")
+    # stored evaluation 1, on the locked 2025
+    run(
+        "evaluate", "--facility", FACILITY, "--period", "2025", "--scheme", "suzhou-2026", "--store"
+    )
     run("pact", "clients", "add", "customer")
     run("pact", "publish", "examples/pact-footprint.json")
     run("pact", "receive", "examples/pact-supplier-v23.json")

@@ -77,6 +77,8 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/alerts", "/alerts?year=2025"),
         ("/efficiency", "/efficiency"),
         ("/efficiency", "/efficiency?level=NOT_COMPLIANT&type=motor"),
+        ("/evaluation", "/evaluation"),
+        ("/evaluation", "/evaluation?scheme=suzhou-2026&year=2025"),
         ("/inventories", "/inventories"),
         ("/inventories/{inventory_id}", f"/inventories/{iid}"),
         ("/inventories/{inventory_id}", f"/inventories/{iid}?category={category}"),

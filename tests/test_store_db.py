@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0018_measures"
+HEAD = "0019_evaluations"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0018 add.
+    # The differences to the models are what 0002 to 0019 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -206,6 +206,8 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "carbon_asset", "ix_carbon_asset_facility_id"),
         ("add_index", "efficiency_measure", "ix_efficiency_measure_node_id"),
         ("add_index", "equipment", "ix_equipment_node_id"),
+        ("add_index", "evaluation_snapshot", "ix_evaluation_snapshot_facility_period"),
+        ("add_index", "evaluation_snapshot", "ix_evaluation_snapshot_inventory_id"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
         ("add_index", "ledger_entry", "ix_ledger_entry_asset_id"),
@@ -230,6 +232,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "carbon_asset", ""),
         ("add_table", "efficiency_measure", ""),
         ("add_table", "equipment", ""),
+        ("add_table", "evaluation_snapshot", ""),
         ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
         ("add_table", "ingest_dead_letter", ""),

@@ -49,6 +49,7 @@ def alpha_values(site) -> dict[str, str]:
         "node": "site",
         "line_id": "alpha-boiler@2025-01-01",
         "job_id": "1",
+        "evaluation_id": "1",  # none is stored here: tests/test_evaluation_store.py probes one
         "letter_id": str(site.ids["letter_id"]),
         "token_id": str(site.ids["alpha-ingest_token_id"]),
         "username": "viewer_a",

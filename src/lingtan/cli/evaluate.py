@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from lingtan.cli.common import (
     CLI_TERMS,
     Column,
+    actor,
     emit,
     format_option,
     language,
@@ -27,28 +28,19 @@ from lingtan.cli.common import (
     name_of,
     open_store,
     refusing_bad_input,
+    say,
 )
 from lingtan.errors import InputError, InputProblem, one_of
-from lingtan.evaluation.engine import Evaluation, Status, evaluate, number_text
+from lingtan.evaluation.engine import evaluate, number_text
 from lingtan.evaluation.facts import FactValue, read_facts_file
 from lingtan.evaluation.matching import HourlyMatch, hourly_match, read_series_file
 from lingtan.evaluation.rules import RuleSet, read_rule_file, shipped_rule_set, shipped_rule_sets
 from lingtan.i18n import NP_, Message
 
-if TYPE_CHECKING:
-    from lingtan.services.ledger_facts import StoreFacts
-
 __all__ = ["evaluate_group"]
 
-#: The names of the evaluation's codes in a Chinese table (the command line's own families).
-CLI_TERMS.setdefault(
-    "evaluation.status",
-    {
-        "pass": NP_("evaluation.status", "pass"),
-        "fail": NP_("evaluation.status", "fail"),
-        "unable_to_judge": NP_("evaluation.status", "unable to judge"),
-    },
-)
+#: The names of the matching's quantities in a Chinese table (the command line's own family;
+#: the statuses are :data:`lingtan.i18n.terms.TERMS`' ``evaluation.status``).
 CLI_TERMS.setdefault(
     "evaluation.quantity",
     {
@@ -123,45 +115,63 @@ def _title(rules: RuleSet, lang: str) -> str:
     return rules.title_zh if lang == "zh-CN" else rules.title_en
 
 
-def _shown(value: Any, unit: str) -> Any:
-    """A value or threshold for the table: a number with its unit, codes joined."""
+def _shown(value: Any) -> Any:
+    """A value or threshold for the table: a number as people write it, codes joined."""
     if isinstance(value, bool | str) or value is None:
         return value
-    if isinstance(value, tuple):
+    if isinstance(value, list | tuple):
         return ", ".join(value)
     return number_text(value)
 
 
-def _criterion_rows(evaluation: Evaluation, output: str, lang: str) -> list[dict[str, Any]]:
+def _criterion_rows(criteria: list[dict[str, Any]], output: str, lang: str) -> list[dict[str, Any]]:
+    """The rows of the criteria of an evaluation's JSON (:meth:`Evaluation.as_dict`, live or
+    stored)."""
     rows = []
-    for judged in evaluation.criteria:
-        c = judged.criterion
-        table = output == "table"
-        value, threshold = judged.value, judged.threshold
+    table = output == "table"
+    for judged in criteria:
+        known = judged["rule"] != "unknown"
+        value, threshold = judged["value"], judged["threshold"]
         if table:
-            value = _shown(value, judged.unit)
-            threshold = (
-                _shown(threshold, judged.unit) if c.known else message(Message("unknown"), lang)
-            )
+            value = _shown(value)
+            threshold = _shown(threshold) if known else message(Message("unknown"), lang)
         else:
-            value = ";".join(value) if isinstance(value, tuple) else value
-            threshold = ";".join(threshold) if isinstance(threshold, tuple) else threshold
+            value = ";".join(value) if isinstance(value, list) else value
+            threshold = ";".join(threshold) if isinstance(threshold, list) else threshold
+            threshold = threshold if known else "unknown"
+        gap = Message.stored(judged["gap_text"], judged.get("gap_message"))
+        source = judged["source"]
         rows.append(
             {
-                "id": c.id,
-                "title": c.title_zh if lang == "zh-CN" else c.title_en,
-                "status": str(judged.status),
+                "id": judged["id"],
+                "title": judged["title_zh"] if lang == "zh-CN" else judged["title_en"],
+                "status": judged["status"],
                 "value": value,
-                "threshold": threshold if c.known or table else "unknown",
-                "unit": judged.unit or None,
-                "gap": None if judged.gap_text is None else message(judged.gap_text, lang),
-                "reason": message(judged.reason, lang),
-                "rule_status": c.status,
-                "source": f"{c.document} {c.clause}",
-                "evidence": judged.evidence,
+                "threshold": threshold,
+                "unit": judged["unit"] or None,
+                "gap": None if gap is None else message(gap, lang),
+                "reason": message(Message.stored(judged["reason"], judged["reason_message"]), lang),
+                "rule_status": judged["rule_status"],
+                "source": f"{source['document']} {source['clause']}",
+                "evidence": judged["evidence"],
             }
         )
     return rows
+
+
+def _result_title(document: dict[str, Any], lang: str) -> str:
+    """``scheme: result (n pass, n fail, n unable to judge)`` of an evaluation's JSON."""
+    return message(
+        Message(
+            "%(scheme)s: %(result)s (%(passed)s pass, %(failed)s fail, %(unable)s unable to judge)",
+            scheme=document["title_zh"] if lang == "zh-CN" else document["title_en"],
+            result=name_of("evaluation.status", document["result"], lang),
+            passed=document["passed"],
+            failed=document["failed"],
+            unable=document["unable_to_judge"],
+        ),
+        lang,
+    )
 
 
 def _rule_set(scheme: str | None, rules_file: str | None) -> RuleSet:
@@ -210,6 +220,12 @@ def _rule_set(scheme: str | None, rules_file: str | None) -> RuleSet:
     type=click.Path(dir_okay=False),
     help="The carbon-free supply series of --consumption.",
 )
+@click.option(
+    "--store",
+    is_flag=True,
+    help="With --facility and --period: store the evaluation as an immutable snapshot tied to "
+    "the year's locked inventory and print its id (refused without a locked inventory).",
+)
 @format_option
 @click.pass_context
 @refusing_bad_input
@@ -222,6 +238,7 @@ def evaluate_facts(
     rules_file: str | None,
     consumption_file: str | None,
     supply_file: str | None,
+    store: bool,
     output: str,
 ):
     """Judge the facts of FACTS (YAML), or of --facility's --period from the database, against
@@ -235,68 +252,160 @@ def evaluate_facts(
     if facts_file is None and facility is None:
         rule = Message("give a facts file, or --facility and --period")
         raise InputError(InputProblem("FACTS", "file", None, rule))
-    facts = read_facts_file(facts_file) if facts_file is not None else {}
-    stored = None
-    if facility is not None and period is not None:
-        stored = _stored_facts(ctx, facility, period)
-        both = sorted(set(facts) & set(stored.facts))
-        if both:
-            rule = Message("is given by the facts file and computed from the database")
-            where = Path(facts_file).name if facts_file else "FACTS"
-            raise InputError(InputProblem(where, both[0], facts[both[0]].value, rule))
-        facts = {**stored.facts, **facts}
+    if store and facility is None:
+        rule = Message("--store needs --facility and --period")
+        raise InputError(InputProblem("--store", "facility", None, rule))
+    origin = Path(facts_file).name if facts_file else "FACTS"
+    given = read_facts_file(facts_file) if facts_file is not None else {}
+    origins: dict[str, str] = {}
     if (consumption_file is None) != (supply_file is None):
         option = "--supply" if supply_file is None else "--consumption"
         rule = Message("--consumption and --supply go together")
         raise InputError(InputProblem(option, "file", None, rule))
     if consumption_file is not None and supply_file is not None:
-        if MATCHED in facts:
+        if MATCHED in given:
             rule = Message("is given by the facts file and by --consumption and --supply")
-            value = facts[MATCHED].value
-            where = Path(facts_file).name if facts_file else MATCHED
-            raise InputError(InputProblem(where, MATCHED, value, rule))
+            where = origin if facts_file else MATCHED
+            raise InputError(InputProblem(where, MATCHED, given[MATCHED].value, rule))
         matched = _match(consumption_file, supply_file)
         source = f"{Path(consumption_file).name}, {Path(supply_file).name}"
-        facts = {**facts, MATCHED: FactValue(matched.hourly_share_pct, source)}
-    evaluation = evaluate(rules, facts)
+        given = {**given, MATCHED: FactValue(matched.hourly_share_pct, source)}
+        origins[MATCHED] = source
+    document: dict[str, Any]
+    stored_id = None
+    if facility is not None and period is not None:
+        from lingtan.imports.load import facility_by_code
+        from lingtan.services.evaluations import evaluate_facility, store_evaluation
+
+        with open_store(ctx, read_only=not store) as (session, _):
+            site = facility_by_code(session, facility)
+            live = evaluate_facility(
+                session, site, period, rules, given, origin=origin, origins=origins
+            )
+            if store:
+                snapshot = store_evaluation(session, site, period, rules, live, actor=actor())
+                stored_id, digest = snapshot.id, snapshot.result_sha256
+        document = {
+            **live.evaluation.as_dict(),
+            "facts_file": Path(facts_file).name if facts_file else None,
+            "facts_from_store": {
+                "facility": facility,
+                "period": str(period),
+                "inventory_id": None if live.inventory is None else live.inventory.id,
+                "lineage": live.lineage,
+            },
+        }
+        if stored_id is not None:
+            document["stored"] = {"id": stored_id, "result_sha256": digest}
+    else:
+        document = {**evaluate(rules, given).as_dict(), "facts_file": origin}
+    lang = language()
+    emit(
+        _criterion_rows(document["criteria"], output, lang),
+        _CRITERION_COLUMNS,
+        output,
+        title=_result_title(document, lang),
+        document=document,
+    )
+    if stored_id is not None and output != "json":
+        say(
+            Message(
+                "stored as evaluation %(id)s (SHA-256 %(sha256)s): lingtan evaluate show %(id)s",
+                id=stored_id,
+                sha256=digest,
+            ),
+            err=output == "csv",
+        )
+
+
+_STORED_COLUMNS = (
+    Column("id", digits=0),
+    Column("facility"),
+    Column("period", digits=0),
+    Column("scheme"),
+    Column("result", names="evaluation.status"),
+    Column("passed", digits=0),
+    Column("failed", digits=0),
+    Column("unable_to_judge", "unable to judge", 0),
+    Column("inventory_id", "inventory", 0),
+    Column("created_by", "stored by"),
+    Column("created_at", "stored at"),
+    Column("result_sha256", "SHA-256"),
+)
+
+
+@evaluate_group.command("list")
+@click.option("--facility", help="Only the evaluations of this facility.")
+@click.option("--period", type=int, help="Only the evaluations of this calendar year.")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def evaluate_list(ctx: click.Context, facility: str | None, period: int | None, output: str):
+    """The stored evaluations, newest first: facility, year, scheme, result, the locked
+    inventory they used, who stored them and when, the SHA-256 of the result."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.evaluations import list_evaluations
+
+    with open_store(ctx, read_only=True) as (session, _):
+        ids = None if facility is None else [facility_by_code(session, facility).id]
+        rows = [
+            {
+                "id": snapshot.id,
+                "facility": site.code,
+                "period": snapshot.period,
+                "scheme": snapshot.scheme,
+                "result": snapshot.status,
+                "passed": snapshot.result["passed"],
+                "failed": snapshot.result["failed"],
+                "unable_to_judge": snapshot.result["unable_to_judge"],
+                "inventory_id": snapshot.inventory_id,
+                "created_by": snapshot.created_by,
+                "created_at": snapshot.created_at.isoformat(timespec="seconds"),
+                "result_sha256": snapshot.result_sha256,
+            }
+            for snapshot, site in list_evaluations(session, ids, year=period)
+        ]
+    emit(rows, _STORED_COLUMNS, output)
+
+
+@evaluate_group.command("show")
+@click.argument("snapshot_id", metavar="ID", type=int)
+@format_option
+@click.pass_context
+@refusing_bad_input
+def evaluate_show(ctx: click.Context, snapshot_id: int, output: str):
+    """A stored evaluation as it was stored: every criterion with its status, figure,
+    threshold, gap and reason; in JSON also the facts used with their lineage, the rule set's
+    SHA-256 and the inventory."""
+    from lingtan.services.evaluations import get_evaluation, snapshot_document
+    from lingtan.store.models import Facility
+
+    with open_store(ctx, read_only=True) as (session, _):
+        snapshot = get_evaluation(session, snapshot_id)
+        site = session.get(Facility, snapshot.facility_id)
+        assert site is not None
+        document = snapshot_document(snapshot, site)
     lang = language()
     title = message(
         Message(
-            "%(scheme)s: %(result)s (%(passed)s pass, %(failed)s fail, %(unable)s unable to judge)",
-            scheme=_title(rules, lang),
-            result=name_of("evaluation.status", str(evaluation.result), lang),
-            passed=evaluation.count(Status.PASS),
-            failed=evaluation.count(Status.FAIL),
-            unable=evaluation.count(Status.UNABLE_TO_JUDGE),
+            "stored evaluation %(id)s of %(facility)s %(period)s (inventory %(inventory)s, "
+            "stored by %(by)s at %(at)s)",
+            id=snapshot_id,
+            facility=document["facility"],
+            period=document["period"],
+            inventory=document["inventory_id"],
+            by=document["created_by"],
+            at=document["created_at"],
         ),
         lang,
     )
-    document = {
-        **evaluation.as_dict(),
-        "facts_file": Path(facts_file).name if facts_file else None,
-    }
-    if stored is not None:
-        document["facts_from_store"] = {
-            "facility": facility,
-            "period": str(period),
-            "inventory_id": stored.inventory_id,
-            "lineage": stored.lineage,
-        }
     emit(
-        _criterion_rows(evaluation, output, lang),
+        _criterion_rows(document["criteria"], output, lang),
         _CRITERION_COLUMNS,
         output,
-        title=title,
+        title=f"{title}\n{_result_title(document, lang)}",
         document=document,
     )
-
-
-def _stored_facts(ctx: click.Context, facility: str, year: int) -> StoreFacts:
-    from lingtan.imports.load import facility_by_code
-    from lingtan.services.ledger_facts import facts_from_store
-
-    with open_store(ctx, read_only=True) as (session, _):
-        return facts_from_store(session, facility_by_code(session, facility), year)
 
 
 @evaluate_group.command("schemes")

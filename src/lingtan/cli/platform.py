@@ -835,8 +835,9 @@ def audit_group() -> None:
 @click.pass_context
 @refusing_bad_input
 def audit_verify(ctx: click.Context, head: str | None) -> None:
-    """Check the hash chain of the audit log, every inventory snapshot against its seal in the
-    log and every evidence file against its SHA-256; exit status 1 if anything was altered."""
+    """Check the hash chain of the audit log, every inventory snapshot and stored evaluation
+    against its seal in the log and every evidence file against its SHA-256; exit status 1 if
+    anything was altered."""
     with open_store(ctx, read_only=True) as (session, evidence):
         check = audit_check.verify_store(session, evidence, expected_head=head)
     if check.unsealed:
@@ -860,6 +861,13 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
                 files=check.evidence_files,
             )
         )
+        if check.evaluations:
+            say(
+                Message(
+                    "%(n)s stored evaluation(s) match their seals and their SHA-256",
+                    n=check.evaluations,
+                )
+            )
         return
     problems = check.problems()
     say(Message("ALTERED: %(n)s problem(s)", n=len(problems)), err=True)

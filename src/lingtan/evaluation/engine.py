@@ -81,7 +81,8 @@ class CriterionResult:
     gap_gecs: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON of the criterion (texts in English; ``*_message`` to translate them)."""
+        """The JSON of the criterion (texts in English; ``reason_message`` and ``gap_message``
+        to translate them)."""
         c = self.criterion
         plain = list(self.value) if isinstance(self.value, tuple) else self.value
         limit = list(self.threshold) if isinstance(self.threshold, tuple) else self.threshold
@@ -98,6 +99,7 @@ class CriterionResult:
             "rule": c.threshold_text(),
             "gap": self.gap,
             "gap_text": None if self.gap_text is None else str(self.gap_text),
+            "gap_message": None if self.gap_text is None else self.gap_text.as_dict(),
             "gap_gecs": self.gap_gecs,
             "reason": str(self.reason),
             "reason_message": self.reason.as_dict(),

@@ -55,6 +55,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "revoke": NP_("audit.action", "revoke"),
         "role": NP_("audit.action", "change role"),
         "seal": NP_("audit.action", "seal"),
+        "store": NP_("audit.action", "store"),
         "update": NP_("audit.action", "update"),
     },
     "audit.entity": {
@@ -63,6 +64,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "app_user": NP_("audit.entity", "user"),
         "carbon_asset": NP_("audit.entity", "carbon asset"),
         "equipment": NP_("audit.entity", "equipment register"),
+        "evaluation": NP_("audit.entity", "zero-carbon-factory evaluation"),
         "evidence": NP_("audit.entity", "evidence file"),
         "facility": NP_("audit.entity", "facility"),
         "facility_target": NP_("audit.entity", "target"),
@@ -435,5 +437,10 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "cancel": NP_("ledger.action", "cancellation"),
         "retire": NP_("ledger.action", "retirement"),
         "transfer": NP_("ledger.action", "transfer"),
+    },
+    "evaluation.status": {
+        "pass": NP_("evaluation.status", "pass"),
+        "fail": NP_("evaluation.status", "fail"),
+        "unable_to_judge": NP_("evaluation.status", "unable to judge"),
     },
 }

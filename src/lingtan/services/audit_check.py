@@ -1,4 +1,5 @@
-"""Seals of the inventory snapshots and the check behind ``lingtan audit verify``.
+"""Seals of the inventory snapshots and stored evaluations, and the check behind
+``lingtan audit verify``.
 
 The audit chain (:mod:`lingtan.store.audit`) proves that no entry was edited, inserted or
 removed; what the screens and reports present as fact lives in other tables. A snapshot is
@@ -8,7 +9,9 @@ large ones as SHA-256), the SHA-256 of each line of the result and every total a
 chain protects the seal; :func:`verify_store` compares every snapshot with its newest seal and
 names what differs (a column, a line, a total), every sealed snapshot that is gone, every
 snapshot the log never saw, and every evidence file whose content no longer has the SHA-256
-it is stored under.
+it is stored under. A stored evaluation (:class:`~lingtan.store.models.EvaluationSnapshot`)
+is sealed the same way when it is stored (:func:`evaluation_seal`: its columns, each criterion
+judged, the other parts of its result) and checked the same way.
 
 Snapshots made before seals existed have audit entries without one: they are reported as
 *not sealed* (their result is still checked against the SHA-256 their entry recorded), and
@@ -36,6 +39,7 @@ from lingtan.store.models import (
     ActivityEvidence,
     ActivityRecord,
     AuditEntry,
+    EvaluationSnapshot,
     Evidence,
     Facility,
     Instrument,
@@ -47,6 +51,7 @@ __all__ = [
     "INVENTORY_ACTIONS",
     "AuditCheck",
     "Finding",
+    "evaluation_seal",
     "result_digest",
     "seal",
     "seal_unsealed",
@@ -72,6 +77,21 @@ _SCALARS = (
 )
 #: Columns sealed by their SHA-256 (the result is sealed part by part, see :func:`seal`).
 _DOCUMENTS = ("factor_sets", "input_document", "lineage")
+#: The same for a stored evaluation (:class:`~lingtan.store.models.EvaluationSnapshot`).
+_EVALUATION_SCALARS = (
+    "facility_id",
+    "period",
+    "scheme",
+    "rule_set_origin",
+    "rule_set_sha256",
+    "inventory_id",
+    "status",
+    "result_sha256",
+    "engine_version",
+    "created_by",
+    "created_at",
+)
+_EVALUATION_DOCUMENTS = ("rule_set", "facts", "lineage")
 _CHUNK = 1 << 20
 
 
@@ -105,13 +125,32 @@ def seal(inventory: Inventory) -> dict[str, Any]:
     """
     result = inventory.result
     sealed: dict[str, Any] = {
-        "columns": {
-            **{name: audit.to_jsonable(_scalar(getattr(inventory, name))) for name in _SCALARS},
-            **{name: _sha256(getattr(inventory, name)) for name in _DOCUMENTS},
-        },
+        "columns": _columns(inventory, _SCALARS, _DOCUMENTS),
         "lines": {line["source_id"]: _sha256(line) for line in result.get("lines", [])},
         "totals": audit.to_jsonable(result.get("totals", {})),
         "parts": {k: _sha256(v) for k, v in result.items() if k not in ("lines", "totals")},
+    }
+    sealed["sha256"] = _sha256(sealed)
+    return sealed
+
+
+def _columns(row: Any, scalars: tuple[str, ...], documents: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        **{name: audit.to_jsonable(_scalar(getattr(row, name))) for name in scalars},
+        **{name: _sha256(getattr(row, name)) for name in documents},
+    }
+
+
+def evaluation_seal(snapshot: EvaluationSnapshot) -> dict[str, Any]:
+    """The seal of a stored evaluation, as :func:`seal` is an inventory's: ``columns`` (the
+    scalar ones as they are; ``rule_set``, ``facts`` and ``lineage`` as SHA-256),
+    ``criteria`` (criterion id → SHA-256 of the criterion judged), ``parts`` (SHA-256 of the
+    result's other parts) and ``sha256`` of all of these."""
+    result = snapshot.result
+    sealed: dict[str, Any] = {
+        "columns": _columns(snapshot, _EVALUATION_SCALARS, _EVALUATION_DOCUMENTS),
+        "criteria": {c["id"]: _sha256(c) for c in result.get("criteria", [])},
+        "parts": {k: _sha256(v) for k, v in result.items() if k != "criteria"},
     }
     sealed["sha256"] = _sha256(sealed)
     return sealed
@@ -141,6 +180,7 @@ class AuditCheck:
     findings: list[Finding] = field(default_factory=list)
     unsealed: list[int] = field(default_factory=list)
     evidence_files: int = 0
+    evaluations: int = 0
 
     @property
     def ok(self) -> bool:
@@ -175,12 +215,14 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
-    """What differs between a snapshot's seal now and the one recorded, part by part."""
+def _column_differences(
+    now: dict[str, Any], sealed: dict[str, Any], documents: tuple[str, ...]
+) -> list[Message]:
+    """The columns that differ between a seal now and the one recorded."""
     found: list[Message] = []
     for name, value in sealed["columns"].items():
         if now["columns"].get(name) != value:
-            if name in _DOCUMENTS:
+            if name in documents:
                 found.append(Message("column %(column)s was altered", column=name))
             else:
                 found.append(
@@ -191,6 +233,20 @@ def _differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
                         sealed=_shown(value),
                     )
                 )
+    return found
+
+
+def _part_differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
+    return [
+        Message("part %(part)s of the result was altered", part=part)
+        for part in sorted(sealed["parts"].keys() | now["parts"].keys())
+        if now["parts"].get(part) != sealed["parts"].get(part)
+    ]
+
+
+def _differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
+    """What differs between a snapshot's seal now and the one recorded, part by part."""
+    found = _column_differences(now, sealed, _DOCUMENTS)
     for key in sorted(sealed["totals"].keys() | now["totals"].keys()):
         if now["totals"].get(key) != sealed["totals"].get(key):
             found.append(
@@ -208,19 +264,32 @@ def _differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
             found.append(Message("line %(line)s was added", line=line))
         elif now["lines"][line] != sealed["lines"][line]:
             found.append(Message("line %(line)s was altered", line=line))
-    for part in sorted(sealed["parts"].keys() | now["parts"].keys()):
-        if now["parts"].get(part) != sealed["parts"].get(part):
-            found.append(Message("part %(part)s of the result was altered", part=part))
-    return found
+    return found + _part_differences(now, sealed)
 
 
-def _inventory_states(session: Session) -> dict[int, tuple[int, dict[str, Any]]]:
-    """Inventory id → (audit entry id, ``after``) of its newest audit entry that holds its
-    state, in chain order."""
+def _evaluation_differences(now: dict[str, Any], sealed: dict[str, Any]) -> list[Message]:
+    """What differs between a stored evaluation's seal now and the one recorded."""
+    found = _column_differences(now, sealed, _EVALUATION_DOCUMENTS)
+    for key in sorted(sealed["criteria"].keys() | now["criteria"].keys()):
+        if key not in now["criteria"]:
+            found.append(Message("criterion %(id)s was deleted", id=key))
+        elif key not in sealed["criteria"]:
+            found.append(Message("criterion %(id)s was added", id=key))
+        elif now["criteria"][key] != sealed["criteria"][key]:
+            found.append(Message("criterion %(id)s was altered", id=key))
+    return found + _part_differences(now, sealed)
+
+
+def _states(
+    session: Session, entity: str = "inventory", actions: tuple[str, ...] = INVENTORY_ACTIONS
+) -> dict[int, tuple[int, dict[str, Any]]]:
+    """Snapshot id → (audit entry id, ``after``) of its newest audit entry that holds its
+    state, in chain order (inventories by default; ``evaluation`` and ``store`` for stored
+    evaluations)."""
     states: dict[int, tuple[int, dict[str, Any]]] = {}
     for entry_id, key, after in session.execute(
         select(AuditEntry.id, AuditEntry.entity_key, AuditEntry.after)
-        .where(AuditEntry.entity == "inventory", AuditEntry.action.in_(INVENTORY_ACTIONS))
+        .where(AuditEntry.entity == entity, AuditEntry.action.in_(actions))
         .order_by(AuditEntry.id)
     ):
         if after and key.isdigit():
@@ -235,7 +304,7 @@ def result_digest(result: dict[str, Any]) -> str:
 
 
 def _check_inventories(session: Session, check: AuditCheck) -> None:
-    states = _inventory_states(session)
+    states = _states(session)
     facilities = {i: code for i, code in session.execute(select(Facility.id, Facility.code))}
     present = set()
     for inventory in session.scalars(
@@ -278,6 +347,57 @@ def _check_inventories(session: Session, check: AuditCheck) -> None:
                     "%(total)s tCO2e)",
                     entry=entry_id,
                     total=state.get("total_tco2e"),
+                ),
+            )
+        )
+
+
+def _evaluation_subject(snapshot_id: int, state: dict[str, Any]) -> Message:
+    return Message(
+        "stored evaluation %(id)d (facility %(facility)s, %(period)s, scheme %(scheme)s)",
+        id=snapshot_id,
+        facility=state.get("facility"),
+        period=state.get("period"),
+        scheme=state.get("scheme"),
+    )
+
+
+def _check_evaluations(session: Session, check: AuditCheck) -> None:
+    """Every stored evaluation against the seal its ``store`` entry recorded and its result
+    against its SHA-256; every sealed one that is gone; every one the log never saw."""
+    states = _states(session, "evaluation", ("store",))
+    present = set()
+    for snapshot in session.scalars(
+        select(EvaluationSnapshot).order_by(EvaluationSnapshot.id).execution_options(yield_per=100)
+    ):
+        present.add(snapshot.id)
+        check.evaluations += 1
+        entry = states.get(snapshot.id)
+        if entry is None:
+            check.findings.append(
+                Finding(
+                    Message("stored evaluation %(id)d", id=snapshot.id),
+                    Message("is not in the audit log: it was written outside lingtan"),
+                )
+            )
+            continue
+        subject = _evaluation_subject(snapshot.id, entry[1])
+        if result_digest(snapshot.result) != snapshot.result_sha256:
+            problem = Message("its result does not match its stored SHA-256")
+            check.findings.append(Finding(subject, problem))
+        now = evaluation_seal(snapshot)
+        check.findings += [
+            Finding(subject, problem) for problem in _evaluation_differences(now, entry[1]["seal"])
+        ]
+    for snapshot_id in sorted(states.keys() - present):
+        entry_id, state = states[snapshot_id]
+        check.findings.append(
+            Finding(
+                _evaluation_subject(snapshot_id, state),
+                Message(
+                    "was deleted (audit entry %(entry)d recorded it with the result %(result)s)",
+                    entry=entry_id,
+                    result=state.get("status"),
                 ),
             )
         )
@@ -364,8 +484,8 @@ def _check_evidence(session: Session, store: EvidenceStore, check: AuditCheck) -
 def verify_store(
     session: Session, evidence: EvidenceStore, *, expected_head: str | None = None
 ) -> AuditCheck:
-    """Check the audit chain, every inventory snapshot against its seal and every evidence
-    file against its SHA-256.
+    """Check the audit chain, every inventory snapshot and every stored evaluation against its
+    seal and every evidence file against its SHA-256.
 
     Parameters
     ----------
@@ -378,6 +498,7 @@ def verify_store(
     """
     check = AuditCheck(chain=audit.verify(session, expected_head=expected_head))
     _check_inventories(session, check)
+    _check_evaluations(session, check)
     _check_evidence(session, evidence, check)
     return check
 
@@ -393,7 +514,7 @@ def seal_unsealed(session: Session, *, actor: str) -> list[int]:
     list of int
         The ids of the snapshots sealed.
     """
-    states = _inventory_states(session)
+    states = _states(session)
     sealed = []
     for inventory in session.scalars(select(Inventory).order_by(Inventory.id)).all():
         entry = states.get(inventory.id)

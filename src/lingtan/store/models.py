@@ -24,10 +24,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from lingtan.i18n import DEFAULT_TIME_ZONE
+from lingtan.errors import InputError, InputProblem
+from lingtan.i18n import DEFAULT_TIME_ZONE, Message
 
 __all__ = [
     "ActivityEvidence",
@@ -39,6 +41,7 @@ __all__ = [
     "CarbonAsset",
     "CustomFactorSet",
     "Equipment",
+    "EvaluationSnapshot",
     "Evidence",
     "Facility",
     "FacilityDataVersion",
@@ -1055,3 +1058,47 @@ class OutdoorTemperature(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     temperature_c: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200))
+
+
+# --- Stored zero-carbon-factory evaluations (issue 14, part 3) -----------------------------
+
+
+class EvaluationSnapshot(Base):
+    """A zero-carbon-factory evaluation as it was made: an immutable snapshot of the scheme
+    (its rule set and the rule set's SHA-256), the facts used with their lineage, every
+    criterion judged and the overall result, tied to the locked inventory the facts came from
+    (:mod:`lingtan.services.evaluations`).
+
+    ``period`` is the calendar year; ``result`` is the whole evaluation
+    (:meth:`lingtan.evaluation.engine.Evaluation.as_dict`) and ``result_sha256`` the SHA-256 of
+    its canonical JSON; ``status`` the overall result (``pass``, ``fail`` or
+    ``unable_to_judge``). A snapshot is never changed: evaluating again stores a new one.
+    """
+
+    __tablename__ = "evaluation_snapshot"
+    __table_args__ = (Index("ix_evaluation_snapshot_facility_period", "facility_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    scheme: Mapped[str] = mapped_column(String(100))
+    rule_set_origin: Mapped[str] = mapped_column(String(20))
+    rule_set_sha256: Mapped[str] = mapped_column(String(64))
+    rule_set: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inventory_id: Mapped[int] = mapped_column(ForeignKey("inventory.id"), index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result_sha256: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+@event.listens_for(EvaluationSnapshot, "before_update")
+@event.listens_for(EvaluationSnapshot, "before_delete")
+def refuse_change(_mapper: Any, _connection: Any, target: EvaluationSnapshot) -> None:
+    """A stored evaluation is never changed nor deleted through lingtan: evaluate again."""
+    rule = Message("a stored evaluation is immutable: evaluate again to store a new one")
+    raise InputError(InputProblem(Message("evaluation"), "id", target.id, rule))

@@ -1,0 +1,194 @@
+"""The zero-carbon-factory evaluation over the REST API (``/api/v1``): a facility's year
+evaluated live against a shipped scheme (GET ``…/evaluation``), evaluated and stored as an
+immutable snapshot (POST ``…/evaluations``, managers and admins of the facility), and the
+stored snapshots (GET ``…/evaluations`` and ``…/evaluations/{id}``), with the API's
+authentication and organization isolation (:func:`lingtan.web.deps.facility`).
+
+The figures are :mod:`lingtan.services.evaluations`' (behind ``lingtan evaluate``): the facts
+lingtan computes from the ledger and the year's inventory, and the declarations a request
+gives with their evidence. Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from lingtan.errors import InputError
+from lingtan.evaluation.facts import read_facts
+from lingtan.evaluation.rules import shipped_rule_set
+from lingtan.services.evaluations import (
+    evaluate_facility,
+    get_evaluation,
+    list_evaluations,
+    snapshot_document,
+    store_evaluation,
+)
+from lingtan.store.models import EvaluationSnapshot, Facility
+from lingtan.web.api import Id
+from lingtan.web.deps import Db, User, facility, not_found
+
+__all__ = ["live_document", "router", "stored_summary"]
+
+router = APIRouter(prefix="/api/v1")
+
+#: Where a request's declarations are said to come from (a problem's "where", the lineage).
+REQUEST = "request"
+
+Year = Annotated[int, Query(ge=2000, le=2100, description="The calendar year evaluated.")]
+Scheme = Annotated[str, Query(max_length=100, description="A shipped scheme (its id).")]
+
+
+class CriterionOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    status: str = Field(description="pass, fail or unable_to_judge.")
+    value: Any = Field(description="The figure used, in unit (None where the fact is missing).")
+    threshold: Any = Field(description="The threshold applied, resolved, in unit.")
+    unit: str
+    gap: float | None = Field(description="For a failed number: how much more or less [unit].")
+    gap_text: str | None
+    reason: str
+    evidence: str | None
+    source: dict[str, str] = Field(description="The scheme's document and clause.")
+
+
+class EvaluationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    scheme: str
+    result: str = Field(description="pass, fail or unable_to_judge.")
+    passed: int
+    failed: int
+    unable_to_judge: int
+    criteria: list[CriterionOut]
+    facility: str
+    period: int
+    inventory_id: int | None = Field(description="The inventory the computed facts came from.")
+    lineage: dict[str, Any] = Field(description="Per fact, where it came from.")
+
+
+class StoredOut(EvaluationOut):
+    id: int
+    rule_set_sha256: str
+    result_sha256: str = Field(description="SHA-256 of the canonical JSON of the result.")
+    created_by: str
+    created_at: str
+    facts: dict[str, Any]
+
+
+class StoredSummary(BaseModel):
+    id: int
+    facility: str
+    period: int
+    scheme: str
+    result: str
+    passed: int
+    failed: int
+    unable_to_judge: int
+    inventory_id: int
+    created_by: str
+    created_at: str
+    result_sha256: str
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scheme: str = Field(max_length=100, description="A shipped scheme (its id).")
+    year: int = Field(ge=2000, le=2100)
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Declarations beside the facts lingtan computes: name -> value or "
+        "{value, evidence} (a declaration is judged only with its evidence).",
+    )
+
+
+def live_document(
+    session: Session, site: Facility, year: int, scheme: str, facts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The year of ``site`` evaluated against ``scheme`` now (declarations ``facts``), as JSON."""
+    given = read_facts({"facts": facts or {}}, origin=REQUEST)
+    live = evaluate_facility(session, site, year, shipped_rule_set(scheme), given, origin=REQUEST)
+    return {
+        **live.evaluation.as_dict(),
+        "facility": site.code,
+        "period": year,
+        "inventory_id": None if live.inventory is None else live.inventory.id,
+        "inventory_status": None if live.inventory is None else live.inventory.status,
+        "lineage": live.lineage,
+    }
+
+
+def stored_summary(snapshot: EvaluationSnapshot, site: Facility) -> dict[str, Any]:
+    """One line of the list of stored evaluations."""
+    return {
+        "id": snapshot.id,
+        "facility": site.code,
+        "period": snapshot.period,
+        "scheme": snapshot.scheme,
+        "result": snapshot.status,
+        "passed": snapshot.result["passed"],
+        "failed": snapshot.result["failed"],
+        "unable_to_judge": snapshot.result["unable_to_judge"],
+        "inventory_id": snapshot.inventory_id,
+        "created_by": snapshot.created_by,
+        "created_at": snapshot.created_at.isoformat(),
+        "result_sha256": snapshot.result_sha256,
+    }
+
+
+@router.get("/facilities/{code}/evaluation", response_model=EvaluationOut, tags=["evaluation"])
+def evaluation_live(
+    session: Db, who: User, code: str, year: Year, scheme: Scheme
+) -> dict[str, Any]:
+    """The facility's year evaluated now against a shipped scheme, from the facts lingtan
+    computes (the carbon-asset ledger, the year's inventory): every criterion with its status,
+    figure, threshold, gap, evidence and source clause. Nothing is stored."""
+    return live_document(session, facility(session, who, code), year, scheme)
+
+
+@router.get(
+    "/facilities/{code}/evaluations", response_model=list[StoredSummary], tags=["evaluation"]
+)
+def evaluations_list(
+    session: Db, who: User, code: str, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[dict[str, Any]]:
+    """The facility's stored evaluations, newest first."""
+    site = facility(session, who, code)
+    return [stored_summary(s, site) for s, _ in list_evaluations(session, [site.id], year=year)]
+
+
+@router.get(
+    "/facilities/{code}/evaluations/{evaluation_id}",
+    response_model=StoredOut,
+    tags=["evaluation"],
+)
+def evaluation_show(session: Db, who: User, code: str, evaluation_id: Id) -> dict[str, Any]:
+    """A stored evaluation as it was stored: the criteria, the facts used with their lineage,
+    the rule set's and the result's SHA-256, the inventory, who and when."""
+    site = facility(session, who, code)
+    try:
+        snapshot = get_evaluation(session, evaluation_id, [site.id])
+    except InputError as error:
+        raise not_found(error.problems[0].rule) from None
+    return snapshot_document(snapshot, site)
+
+
+@router.post(
+    "/facilities/{code}/evaluations",
+    response_model=StoredOut,
+    status_code=201,
+    tags=["evaluation"],
+)
+def evaluation_store(session: Db, who: User, code: str, body: EvaluationIn) -> dict[str, Any]:
+    """Evaluate the facility's year against a shipped scheme and store it as an immutable
+    snapshot tied to the year's locked inventory (``lingtan evaluate --store``); refused (422)
+    without a locked inventory of the whole year."""
+    site = facility(session, who, code, write=True)
+    rules = shipped_rule_set(body.scheme)
+    given = read_facts({"facts": body.facts}, origin=REQUEST)
+    live = evaluate_facility(session, site, body.year, rules, given, origin=REQUEST)
+    snapshot = store_evaluation(session, site, body.year, rules, live, actor=who.name)
+    return snapshot_document(snapshot, site)
