@@ -199,10 +199,10 @@ def _counts(engine):
         return session.query(LedgerEntry).count(), session.query(AuditEntry).count()
 
 
-def _retire(client, csrf, **fields):
+def _retire(client, csrf, files=None, **fields):
     data = {"csrf_token": csrf, "on_date": "2026-02-10", "period_start": "2025-01-01",
             "period_end": "2025-12-31", "claim": "test", **fields}  # fmt: skip
-    return client.post(f"/assets/retire?facility={FACILITY}", data=data)
+    return client.post(f"/assets/retire?facility={FACILITY}", data=data, files=files)
 
 
 def test_the_retire_form_refuses_a_double_count_in_chinese_and_writes_nothing(demo_site):
@@ -220,9 +220,14 @@ def test_the_retire_form_refuses_a_double_count_in_chinese_and_writes_nothing(de
                        serial="CCER-DEMO-2024-04001..06000")  # fmt: skip
     assert too_much.status_code == 422 and "不得超过持有量" in too_much.text
     assert _counts(engine) == before
+    statement = b"serial,quantity\nCCER-DEMO-2024-04001..04100,100\n"
     done = _retire(client, csrf, asset="CCER-2025-A", quantity="100",
-                   serial="CCER-DEMO-2024-04001..04100")  # fmt: skip
+                   serial="CCER-DEMO-2024-04001..04100",
+                   files={"evidence": ("statement.csv", statement, "text/csv")})  # fmt: skip
     assert done.status_code == 200 and "CCER-2025-A 的注销已记录" in done.text
+    link = re.search(r'<a href="(/api/v1/evidence/[0-9a-f]{64})">statement.csv</a>', done.text)
+    assert link is not None  # the retirement's evidence, linked from its row
+    assert client.get(link.group(1)).content == statement
     assert _counts(engine)[0] == before[0] + 1
     api = client.get(f"/api/v1/facilities/{FACILITY}/ledger").json()
     ccer = next(h for h in api["holdings"] if h["asset"] == "CCER-2025-A")

@@ -51,6 +51,10 @@ WITHIN_DAYS = 90
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Days = Annotated[int | None, Query(ge=0, le=3660)]
 _MATCHED = NP_("matching", "matched hour by hour")
+#: The heat map's colours from 0 to 100 %: light at 0, steps close together below 40 % where
+#: a factory's on-site share mostly lies, dark green at 100 %.
+HEAT_COLOURS = [[0, "#f4f1e8"], [0.05, "#e3efc0"], [0.15, "#b5dc8f"], [0.3, "#6fbf73"],
+                [0.5, "#2f9a5e"], [0.75, "#1f6f5c"], [1, "#0b3d30"]]  # fmt: skip
 
 
 def _claim_year(year: int | None) -> int:
@@ -253,7 +257,7 @@ def heat_map(match: dict[str, Any], t: Any) -> dict[str, Any]:
                 "z": z,
                 "zmin": 0,
                 "zmax": 100,
-                "colorscale": [[0, "#f3efe0"], [0.5, "#8fc1a9"], [1, "#1f6f5c"]],
+                "colorscale": HEAT_COLOURS,
                 "colorbar": {"title": {"text": "%"}, "thickness": 14},
                 "hovertemplate": "%{x} %{y}:00 — %{z:.1f} % "
                 + t.label(*_MATCHED)
