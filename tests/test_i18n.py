@@ -92,6 +92,9 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/factors", "/factors?set=mee-electricity-2023&region=CN-JS"),
         ("/audit", "/audit"),
         ("/reports", "/reports"),
+        ("/assets", "/assets?year=2025"),
+        ("/assets/matching", "/assets/matching?year=2025"),
+        ("/assets/matching", "/assets/matching?year=2024"),  # refused: no readings of 2024
         ("/overview", "/inventories/999999"),  # the error page
     ]
 

@@ -135,6 +135,13 @@ class ClaimRule:
     status: str
     note: str = ""
 
+    def latest_retirement(self, claim_end: date) -> date | None:
+        """The last day a retirement for a claim period ending ``claim_end`` meets this rule
+        (``retired_within_months_after_period``); None for a rule that sets no such day."""
+        if self.check != "retired_within_months_after_period":
+            return None
+        return add_months(claim_end, self.months_after)
+
 
 @functools.cache
 def claim_rules() -> tuple[ClaimRule, ...]:
@@ -197,7 +204,8 @@ def rule_problem(
                 clause=rule.clause,
             )
         return None
-    latest = add_months(claim_end, rule.months_after)
+    latest = rule.latest_retirement(claim_end)
+    assert latest is not None
     if retired_on > latest:
         return Message(
             "retired on %(day)s, after %(latest)s (%(months)s months after the claim period): "

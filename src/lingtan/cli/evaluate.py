@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,6 +36,9 @@ from lingtan.evaluation.facts import FactValue, read_facts_file
 from lingtan.evaluation.matching import HourlyMatch, hourly_match, read_series_file
 from lingtan.evaluation.rules import RuleSet, read_rule_file, shipped_rule_set, shipped_rule_sets
 from lingtan.i18n import NP_, Message
+
+if TYPE_CHECKING:
+    from lingtan.services.meter_matching import MeterMatching
 
 __all__ = ["evaluate_group"]
 
@@ -408,6 +411,14 @@ def evaluate_show(ctx: click.Context, snapshot_id: int, output: str):
     )
 
 
+def _stored_match(ctx: click.Context, facility: str, year: int) -> MeterMatching:
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.meter_matching import matching_from_meters
+
+    with open_store(ctx, read_only=True) as (session, _):
+        return matching_from_meters(session, facility_by_code(session, facility), year)
+
+
 @evaluate_group.command("schemes")
 @format_option
 def evaluate_schemes(output: str) -> None:
@@ -480,21 +491,53 @@ def _match(consumption_file: str, supply_file: str) -> HourlyMatch:
 
 
 @evaluate_group.command("match")
-@click.argument("consumption_file", metavar="CONSUMPTION", type=click.Path(dir_okay=False))
-@click.argument("supply_file", metavar="SUPPLY", type=click.Path(dir_okay=False))
+@click.argument(
+    "consumption_file", metavar="[CONSUMPTION", required=False, type=click.Path(dir_okay=False)
+)
+@click.argument("supply_file", metavar="SUPPLY]", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--facility",
+    help="With --year, instead of the files: match this facility's electricity meters from "
+    "the database (bought + generated - exported against generated - exported).",
+)
+@click.option("--year", type=int, help="The calendar year of --facility's meters.")
 @click.option(
     "--heat-map",
     is_flag=True,
     help="Print the day × hour matrix of the hourly-matched share [%] instead of the totals.",
 )
 @format_option
+@click.pass_context
 @refusing_bad_input
-def evaluate_match(consumption_file: str, supply_file: str, heat_map: bool, output: str):
+def evaluate_match(
+    ctx: click.Context,
+    consumption_file: str | None,
+    supply_file: str | None,
+    facility: str | None,
+    year: int | None,
+    heat_map: bool,
+    output: str,
+):
     """Match the consumption of CONSUMPTION with the carbon-free supplies of SUPPLY hour by
-    hour (CSV files: timestamp, then kWh per step): the hourly-matched and the annual
-    volumetric shares, the unmatched hours, the day × hour heat map."""
-    result = _match(consumption_file, supply_file)
-    document = result.as_dict()
+    hour (CSV files: timestamp, then kWh per step), or --facility's meters of --year: the
+    hourly-matched and the annual volumetric shares, the unmatched hours, the day × hour heat
+    map."""
+    if (facility is None) != (year is None):
+        option = "--year" if year is None else "--facility"
+        rule = Message("--facility and --year go together")
+        raise InputError(InputProblem(option, option.strip("-"), None, rule))
+    if facility is not None and year is not None:
+        if consumption_file is not None:
+            rule = Message("give the series files or --facility and --year, not both")
+            raise InputError(InputProblem("CONSUMPTION", "file", consumption_file, rule))
+        stored = _stored_match(ctx, facility, year)
+        result, document = stored.match, stored.as_dict()
+    elif consumption_file is None or supply_file is None:
+        rule = Message("give CONSUMPTION and SUPPLY, or --facility and --year")
+        raise InputError(InputProblem("SUPPLY", "file", None, rule))
+    else:
+        result = _match(consumption_file, supply_file)
+        document = result.as_dict()
     if heat_map:
         rows = []
         for day, shares in zip(result.days, result.heat_map_share_pct, strict=True):

@@ -432,6 +432,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "none_left": NP_("ledger.status", "none left"),
         "partial": NP_("ledger.status", "partly used"),
     },
+    "ledger.window": {
+        "expired": NP_("ledger.window", "closed"),
+        "expiring": NP_("ledger.window", "expiring soon"),
+        "open": NP_("ledger.window", "open"),
+    },
     "ledger.action": {
         "acquire": NP_("ledger.action", "acquisition"),
         "cancel": NP_("ledger.action", "cancellation"),

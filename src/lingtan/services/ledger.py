@@ -734,6 +734,8 @@ def asset_balances(
                 "period_end": asset.period_end.isoformat(),
                 "issuing_registry": asset.issuing_registry,
                 "project": asset.project,
+                "technology": asset.technology,
+                "methodology": asset.methodology,
                 "acquired": asset.quantity,
                 "transferred": out["transfer"],
                 "retired": out["retire"],

@@ -39,11 +39,13 @@ from lingtan.store.models import (
     ApiToken,
     AppUser,
     AuditEntry,
+    CarbonAsset,
     Evidence,
     Facility,
     ImportBatch,
     Instrument,
     Inventory,
+    LedgerEntry,
     Meter,
     MeterNode,
     Organization,
@@ -379,8 +381,8 @@ def upload_evidence(
 
 @router.get("/evidence/{sha256}", tags=["activity"], response_class=Response)
 def download_evidence(request: Request, session: Db, who: User, sha256: str) -> Response:
-    """An evidence file of a record or instrument of the caller's facilities (admins,
-    managers and auditors)."""
+    """An evidence file of a record, instrument or ledger entry (a retirement …) of the
+    caller's facilities (admins, managers and auditors)."""
     if not who.reads_evidence:
         raise ApiError(403, Message("your role may not download evidence"))
     # the caller's organization's row of this content, if a record or instrument of one of
@@ -397,10 +399,23 @@ def download_evidence(request: Request, session: Db, who: User, sha256: str) -> 
         .join(Instrument, Instrument.evidence_id == Evidence.id)
         .where(Evidence.sha256 == sha256, Instrument.facility_id.in_(who.readable))
     )
+    of_ledger_entry = (
+        select(Evidence)
+        .join(LedgerEntry, LedgerEntry.evidence_id == Evidence.id)
+        .join(CarbonAsset, CarbonAsset.id == LedgerEntry.asset_id)
+        .where(
+            Evidence.sha256 == sha256,
+            or_(
+                CarbonAsset.facility_id.in_(who.readable),
+                LedgerEntry.facility_id.in_(who.readable),
+            ),
+        )
+    )
     mine = Evidence.organization_id == who.organization_id
     evidence = (
         session.scalars(of_record.where(mine)).first()
         or session.scalars(of_instrument.where(mine)).first()
+        or session.scalars(of_ledger_entry.where(mine)).first()
     )
     if evidence is None:
         raise not_found(Message("no such evidence"))

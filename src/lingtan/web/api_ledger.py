@@ -1,6 +1,7 @@
 """The carbon-asset ledger over the REST API (``/api/v1``): a facility's holdings with their
 balances and the ledger's entries (GET), and the import of a ledger file (POST), with the API's
-authentication and organization isolation (:func:`lingtan.web.deps.facility`).
+authentication and organization isolation (:func:`lingtan.web.deps.facility`), and the hourly
+matching of a facility's year from its meters (GET ``/facilities/{code}/matching``).
 
 The figures are :mod:`lingtan.services.ledger`'s (behind ``lingtan ledger``); nothing is
 computed here. An uploaded file travels alone, so its rows name no evidence files.
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from lingtan.imports.ledger import read_ledger_file
 from lingtan.services.ledger import asset_balances, ledger_entries, write_ledger
+from lingtan.services.meter_matching import matching_from_meters
 from lingtan.store.evidence import EvidenceStore
 from lingtan.web.api_energy import Upload, _uploaded
 from lingtan.web.deps import Db, User, facility
@@ -37,6 +39,8 @@ class HoldingOut(BaseModel):
     period_end: str
     issuing_registry: str
     project: str
+    technology: str = Field(description="Of the generation (wind, solar …); may be empty.")
+    methodology: str = Field(description="Of a credit (CCER-14-001-V01 …); may be empty.")
     acquired: float = Field(description="In unit.")
     transferred: float
     retired: float
@@ -121,3 +125,17 @@ def ledger_import(
         "unchanged": done.assets_unchanged + done.entries_unchanged,
         "batch_id": done.batch_id,
     }
+
+
+MatchYear = Annotated[int, Query(ge=2000, le=2100, description="The local calendar year.")]
+
+
+@router.get("/facilities/{code}/matching", tags=["ledger"])
+def meter_matching(session: Db, who: User, code: str, year: MatchYear) -> dict[str, Any]:
+    """Hourly matching (24/7 carbon-free electricity) of the facility's year from its meters:
+    consumption (bought + generated - exported) against the on-site generation used on site;
+    the hourly-matched and annual volumetric shares [%], the unmatched hours and the day × hour
+    heat map (``lingtan evaluate match --facility CODE --year Y``); 422 when a meter lacks
+    intervals of the year."""
+    site = facility(session, who, code)
+    return matching_from_meters(session, site, year).as_dict()

@@ -72,6 +72,7 @@ NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
     ("data", NP_("nav", "Data"), "/data", None),
     ("factors", NP_("nav", "Factors"), "/factors", None),
     ("reports", NP_("nav", "Reports"), "/reports", None),
+    ("assets", NP_("nav", "Carbon assets"), "/assets", None),
     ("audit", NP_("nav", "Audit log"), "/audit", "reads_audit_log"),
 )
 
@@ -134,7 +135,8 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
 _SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity", "/alerts",
-               "/efficiency", "/evaluation", "/data", "/reports")  # fmt: skip
+               "/efficiency", "/evaluation", "/data", "/reports", "/assets",
+               "/assets/matching")  # fmt: skip
 
 
 def render(
