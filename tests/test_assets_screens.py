@@ -221,10 +221,15 @@ def test_the_retire_form_refuses_a_double_count_in_chinese_and_writes_nothing(de
     assert too_much.status_code == 422 and "不得超过持有量" in too_much.text
     assert _counts(engine) == before
     statement = b"serial,quantity\nCCER-DEMO-2024-04001..04100,100\n"
-    done = _retire(client, csrf, asset="CCER-2025-A", quantity="100",
-                   serial="CCER-DEMO-2024-04001..04100",
+    credit = {"asset": "CCER-2025-A", "quantity": "100", "serial": "CCER-DEMO-2024-04001..04100"}
+    locked = _retire(client, csrf, **credit)  # 2025 is locked in the demo: restate it too
+    assert locked.status_code == 422 and "声明期位于清单" in locked.text
+    assert "注销到已锁定期间须同时重新核算该期间" in locked.text
+    assert _counts(engine) == before
+    done = _retire(client, csrf, restate="2025 CCER retired after the lock", **credit,
                    files={"evidence": ("statement.csv", statement, "text/csv")})  # fmt: skip
     assert done.status_code == 200 and "CCER-2025-A 的注销已记录" in done.text
+    assert re.search(r"已锁定期间已由清单 \d+ 重新核算", done.text)
     link = re.search(r'<a href="(/api/v1/evidence/[0-9a-f]{64})">statement.csv</a>', done.text)
     assert link is not None  # the retirement's evidence, linked from its row
     assert client.get(link.group(1)).content == statement

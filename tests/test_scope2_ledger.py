@@ -19,7 +19,7 @@ from lingtan.services import inventory as inventories
 from lingtan.services.ledger import write_ledger
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
-from lingtan.store.models import Facility, Instrument, Inventory
+from lingtan.store.models import Facility, Instrument, Inventory, LedgerEntry
 from web_support import build_site
 
 Y25 = (date(2025, 1, 1), date(2025, 12, 31))
@@ -220,20 +220,51 @@ def test_inventory_show_prints_the_ledger_instruments_and_the_offsets(site, ling
     assert shown["lineage"]["ledger_instruments"]["ledger:GEC-A"]["holding"] == "GEC-A"
 
 
-def test_a_restatement_takes_the_retirements_made_since_the_locked_inventory(site):
+def test_a_retirement_to_a_locked_period_comes_with_its_restatement(site):
     with session_scope(site.engine) as session:
         locked = inventories.compute(session, alpha(session), *Y25, actor="tester", lock=True)
-        before = locked.result["totals"]["scope2_market_tco2e"]
-    write(site, [GEC], [retire("GEC-A", 300, "GEC2025JS000001..000300")])
+        locked_id, before = locked.id, locked.result["totals"]["scope2_market_tco2e"]
+    write(site, [GEC])
+    entries, kept = site.count(LedgerEntry), site.count(Inventory)
+    # without a restatement's reason: refused, naming the locked inventory; nothing written
+    with pytest.raises(InputError) as caught:
+        write(site, (), [retire("GEC-A", 300, "GEC2025JS000001..000300")])
+    assert (
+        f"the claim period lies in 2025-01-01 to 2025-12-31, locked by inventory {locked_id}: "
+        "a retirement to a locked period is written with its restatement"
+    ) in str(caught.value)
+    assert site.count(LedgerEntry) == entries and site.count(Inventory) == kept
+    # with it: the retirement and the restatement, in one transaction
     with session_scope(site.engine) as session:
-        restated = inventories.restate(
-            session, alpha(session), *Y25, reason="GECs retired for 2025", actor="tester"
-        )
+        done = write_ledger(
+            session, alpha(session), (), [retire("GEC-A", 300, "GEC2025JS000001..000300")],
+            evidence=EvidenceStore(site.evidence_dir), actor="tester",
+            restate="GECs retired for 2025",
+        )  # fmt: skip
+        (restated_id,) = done.restated
+        restated = session.get(Inventory, restated_id)
         after = restated.result["totals"]["scope2_market_tco2e"]
-        changes = inventories.diff(session, locked.id, restated.id)["totals"]
+        changes = inventories.diff(session, locked_id, restated_id)["totals"]
+        assert restated.status == "locked" and restated.supersedes_id == locked_id
     assert before == pytest.approx(1900 * RESIDUAL_2023)
     assert after == pytest.approx((1900 - 300) * RESIDUAL_2023)
     assert changes["scope2_market_tco2e"]["change"] == pytest.approx(-300 * RESIDUAL_2023)
+
+
+def test_a_retirement_that_would_break_the_restated_inventory_writes_nothing(site):
+    with session_scope(site.engine) as session:
+        inventories.compute(session, alpha(session), *Y25, actor="tester", lock=True)
+    write(site, [CONTRACT])
+    entries, kept = site.count(LedgerEntry), site.count(Inventory)
+    # 5,000 MWh against the 1,900 MWh bought
+    with pytest.raises(InputError) as caught, session_scope(site.engine) as session:
+        write_ledger(
+            session, alpha(session), (), [retire("GP-2025", 5000)],
+            evidence=EvidenceStore(site.evidence_dir), actor="tester", restate="contract",
+        )  # fmt: skip
+    assert "instrument ledger:GP-2025" in str(caught.value)
+    assert "remain uncovered" in str(caught.value)
+    assert site.count(LedgerEntry) == entries and site.count(Inventory) == kept
 
 
 def test_an_own_instrument_with_serials_retired_elsewhere_in_the_ledger_is_refused(site):
@@ -254,3 +285,24 @@ def test_an_own_instrument_with_serials_retired_elsewhere_in_the_ledger_is_refus
         r"retirement \d+ of holding GEC-A to facility ALPHA-SECOND for 2025-01-01 to 2025-12-31",
         message,
     ), message
+
+
+def test_ledger_retire_restates_a_locked_period_only_with_restate(site, lingtan_cli):
+    with session_scope(site.engine) as session:
+        locked = inventories.compute(session, alpha(session), *Y25, actor="tester", lock=True)
+        locked_id = locked.id
+    write(site, [CCER])
+    credit = ("ledger", "retire", "CCER-1", 50, "--serial", "CCER-AF-0001..0050",
+              "--facility", "ALPHA-PLANT", "--year", 2025, "--claim", "2025 offsets",
+              "--date", "2025-12-20")  # fmt: skip
+    refused = lingtan_cli("--lang", "zh-CN", *credit, code=2)
+    assert f"声明期位于清单 {locked_id} 已锁定的 2025-01-01 至 2025-12-31 内" in refused.stderr
+    assert site.count(LedgerEntry) == 0
+    done = lingtan_cli(*credit, "--restate", "CCER retired after the lock").stdout
+    assert "retired: entry" in done and "50 of CCER-1" in done
+    (restated_id,) = map(int, re.findall(r"restated by inventory (\d+)", done))
+    with session_scope(site.engine) as session:
+        restated = session.get(Inventory, restated_id)
+        assert restated.supersedes_id == locked_id
+        assert restated.result["offsets"]["total_tco2e"] == 50
+        assert restated.result["totals"] == session.get(Inventory, locked_id).result["totals"]

@@ -12,12 +12,20 @@ from pathlib import Path
 import click
 
 from lingtan.assets.ledger import MovementIn
-from lingtan.cli.common import Column, actor, emit, format_option, open_store, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    actor,
+    emit,
+    format_option,
+    open_store,
+    refusing_bad_input,
+    say,
+)
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.ledger import read_ledger_file
 from lingtan.imports.load import facility_by_code
-from lingtan.services.ledger import asset_balances, ledger_entries, write_ledger
+from lingtan.services.ledger import LedgerWrite, asset_balances, ledger_entries, write_ledger
 
 __all__ = ["import_ledger_file", "ledger_group"]
 
@@ -59,7 +67,25 @@ def ledger_group() -> None:
     refused."""
 
 
-def import_ledger_file(ctx: click.Context, file: str, facility: str | None) -> None:
+#: ``--restate REASON`` of the commands that write retirements.
+restate_option = click.option(
+    "--restate",
+    metavar="REASON",
+    help="The reason of the restatement of a locked period a retirement changes (without it "
+    "such a retirement is refused).",
+)
+
+
+def _restated(done: LedgerWrite) -> None:
+    """Say which inventories restated the locked periods the retirements changed."""
+    if done.restated:
+        ids = ", ".join(map(str, done.restated))
+        say(Message("locked periods restated by inventory %(ids)s", ids=ids))
+
+
+def import_ledger_file(
+    ctx: click.Context, file: str, facility: str | None, restate: str | None = None
+) -> None:
     """Import a ledger file and say what was added (``lingtan ledger import``, ``lingtan
     import ledger``)."""
     holdings, movements = read_ledger_file(file)
@@ -67,25 +93,38 @@ def import_ledger_file(ctx: click.Context, file: str, facility: str | None) -> N
         site = facility_by_code(session, facility)
         done = write_ledger(
             session, site, holdings, movements, evidence=evidence, actor=actor(),
-            source_file=Path(file), origin=Path(file).name,
+            source_file=Path(file), origin=Path(file).name, restate=restate,
         )  # fmt: skip
-    batch = f"batch {done.batch_id}" if done.batch_id else "no batch (nothing changed)"
-    click.echo(
-        f"{file}: facility {done.facility}, {batch}: {len(done.assets_added)} holding(s) and "
-        f"{len(done.entries_added)} movement(s) added, "
-        f"{done.assets_unchanged + done.entries_unchanged} already stored"
+    batch = (
+        Message("batch %(id)s", id=done.batch_id)
+        if done.batch_id
+        else Message("no batch (nothing changed)")
     )
+    say(
+        Message(
+            "%(file)s: facility %(facility)s, %(batch)s: %(holdings)s holding(s) and "
+            "%(movements)s movement(s) added, %(stored)s already stored",
+            file=file,
+            facility=done.facility,
+            batch=batch,
+            holdings=len(done.assets_added),
+            movements=len(done.entries_added),
+            stored=done.assets_unchanged + done.entries_unchanged,
+        )
+    )
+    _restated(done)
 
 
 @ledger_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--facility", help="Facility code (optional when there is only one).")
+@restate_option
 @click.pass_context
 @refusing_bad_input
-def ledger_import(ctx: click.Context, file: str, facility: str | None) -> None:
+def ledger_import(ctx: click.Context, file: str, facility: str | None, restate: str | None) -> None:
     """Import the ledger file FILE (.xlsx or .csv: holdings and their transfers, retirements
     and cancellations), all or nothing."""
-    import_ledger_file(ctx, file, facility)
+    import_ledger_file(ctx, file, facility, restate)
 
 
 @ledger_group.command("balance")
@@ -141,6 +180,7 @@ def _day(text: str, option: str) -> date:
 @click.option("--reason", default="", help="A note.")
 @click.option("--evidence", type=click.Path(dir_okay=False, exists=True),
               help="The registry's retirement record (kept by SHA-256).")  # fmt: skip
+@restate_option
 @click.pass_context
 @refusing_bad_input
 def ledger_retire(
@@ -156,10 +196,11 @@ def ledger_retire(
     on: str | None,
     reason: str,
     evidence: str | None,
+    restate: str | None,
 ) -> None:
     """Retire (注销) QUANTITY of the holding ASSET for a facility, a claim period and a claim;
-    refused, with nothing written, if it counts a serial twice, takes more than the balance
-    or breaks a claim-period rule."""
+    refused, with nothing written, if it counts a serial twice, takes more than the balance,
+    breaks a claim-period rule, or changes a locked period without --restate."""
     if year is not None:
         first, last = date(year, 1, 1), date(year, 12, 31)
     elif start and end:
@@ -177,9 +218,17 @@ def ledger_retire(
         )  # fmt: skip
         done = write_ledger(
             session, site, (), [movement], evidence=store, actor=actor(),
-            origin="lingtan ledger retire",
+            origin="lingtan ledger retire", restate=restate,
         )  # fmt: skip
     if done.entries_added:
-        click.echo(f"retired: entry {done.entries_added[0]}, {quantity:g} of {asset}")
+        say(
+            Message(
+                "retired: entry %(id)s, %(quantity)s of %(asset)s",
+                id=done.entries_added[0],
+                quantity=f"{quantity:g}",
+                asset=asset,
+            )
+        )
     else:
-        click.echo(f"already stored: nothing changed ({asset})")
+        say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
+    _restated(done)

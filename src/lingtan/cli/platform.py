@@ -268,17 +268,26 @@ def import_bom(ctx: click.Context, file: str, facility: str | None) -> None:
     say(_file_import_done(file, done))
 
 
-@import_group.command("ledger")
+@click.command("ledger")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option(
+    "--restate",
+    metavar="REASON",
+    help="The reason of the restatement of a locked period a retirement changes (without it "
+    "such a retirement is refused).",
+)
 @click.pass_context
 @refusing_bad_input
-def import_ledger(ctx: click.Context, file: str, facility: str | None) -> None:
+def import_ledger(ctx: click.Context, file: str, facility: str | None, restate: str | None) -> None:
     """Import the carbon-asset ledger file FILE (.xlsx or .csv), all or nothing (the same as
     lingtan ledger import)."""
     from lingtan.cli.ledger import import_ledger_file
 
-    import_ledger_file(ctx, file, facility)
+    import_ledger_file(ctx, file, facility, restate)
+
+
+import_group.add_command(import_ledger)
 
 
 @import_group.command("measures")

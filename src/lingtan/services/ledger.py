@@ -14,7 +14,11 @@ database through the serial ranges of :class:`~lingtan.store.models.LedgerSerial
 * a serial is retired or cancelled once: a movement whose serials overlap an earlier
   retirement or cancellation (of any holding) is refused, naming it;
 * a movement takes no more than the balance, and only serials of its holding;
-* a retirement meets the claim-period rules of its kind (``claim-rules.yaml``).
+* a retirement meets the claim-period rules of its kind (``claim-rules.yaml``);
+* a retirement whose claim period lies in a period a locked inventory of its facility
+  covers changes that inventory's figures (its market-based Scope 2, its offsets): it is
+  refused, naming the inventory, unless it comes with a restatement's reason, and then the
+  period is restated (:func:`lingtan.services.inventory.restate`) in the same transaction.
 
 Writers are serialised (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory
 lock), so two concurrent retirements of one serial cannot both pass the check. Re-writing an
@@ -54,6 +58,7 @@ from lingtan.store.models import (
     CarbonAsset,
     Facility,
     ImportBatch,
+    Inventory,
     LedgerEntry,
     LedgerSerial,
 )
@@ -85,6 +90,8 @@ class LedgerWrite:
     entries_added: list[int] = field(default_factory=list)
     entries_unchanged: int = 0
     batch_id: int | None = None
+    #: The inventories that restated the locked periods the retirements changed.
+    restated: list[int] = field(default_factory=list)
 
 
 #: The longest text of each field the store keeps (its column's length).
@@ -362,10 +369,35 @@ def _entry_state(entry: LedgerEntry, asset: CarbonAsset, facility: str | None) -
     }
 
 
+def _locked_over(session: Session, facility: Facility, start: date, end: date) -> list[Inventory]:
+    """The locked inventories of ``facility`` whose period holds ``start`` to ``end``: those a
+    retirement for that claim period counts in (one that straddles a period is left out of it,
+    :mod:`lingtan.services.retirements`)."""
+    return list(
+        session.scalars(
+            sa.select(Inventory)
+            .where(
+                Inventory.facility_id == facility.id,
+                Inventory.status == "locked",
+                Inventory.period_start <= start,
+                Inventory.period_end >= end,
+            )
+            .order_by(Inventory.id)
+        )
+    )
+
+
 def _add_movement(
-    session: Session, facility: Facility, item: MovementIn, actor: str, problems: Problems
+    session: Session,
+    facility: Facility,
+    item: MovementIn,
+    actor: str,
+    problems: Problems,
+    restate: str | None,
+    periods: set[tuple[int, date, date]],
 ) -> LedgerEntry | bool | None:
-    """The new entry (flushed), None after recording its problems, False when stored."""
+    """The new entry (flushed), None after recording its problems, False when stored; the
+    locked periods a retirement changes are added to ``periods`` when ``restate`` is given."""
     where = item.where
     if _too_long(item, problems):
         return None
@@ -465,6 +497,21 @@ def _add_movement(
                             Message("%(label)s: %(rule)s", label=label, rule=broken),
                         )
                     )
+            for locked in _locked_over(session, target, item.period_start, item.period_end):
+                if restate:
+                    periods.add((target.id, locked.period_start, locked.period_end))
+                    continue
+                rule = Message(
+                    "the claim period lies in %(start)s to %(end)s, locked by inventory "
+                    "%(id)s: a retirement to a locked period is written with its restatement "
+                    "(give the restatement's reason)",
+                    start=locked.period_start.isoformat(),
+                    end=locked.period_end.isoformat(),
+                    id=locked.id,
+                )
+                span = f"{item.period_start.isoformat()}..{item.period_end.isoformat()}"
+                problems.append(InputProblem(where, "period", span, rule))
+                break
         if not item.claim:
             rule = Message("a retirement names the claim it is made for")
             problems.append(InputProblem(where, "claim", None, rule))
@@ -580,6 +627,7 @@ def write_ledger(
     actor: str,
     source_file: Path | None = None,
     origin: str = "ledger",
+    restate: str | None = None,
 ) -> LedgerWrite:
     """Add ``holdings`` (held by ``facility``) and then ``movements`` to the ledger of the
     facility's organization, all or nothing (see the module documentation).
@@ -591,6 +639,9 @@ def write_ledger(
         entry of the import) when anything is written.
     origin
         The name given to a refusal.
+    restate
+        The reason of the restatement of each locked period a retirement changes; without
+        it such a retirement is refused.
 
     Raises
     ------
@@ -610,8 +661,9 @@ def write_ledger(
             done.assets_unchanged += 1
         elif isinstance(added, CarbonAsset):
             assets.append((added, holding))
+    periods: set[tuple[int, date, date]] = set()
     for movement in movements:
-        added = _add_movement(session, facility, movement, actor, problems)
+        added = _add_movement(session, facility, movement, actor, problems, restate, periods)
         if added is False:
             done.entries_unchanged += 1
         elif isinstance(added, LedgerEntry):
@@ -698,6 +750,14 @@ def write_ledger(
                 "entries_unchanged": done.entries_unchanged,
             },
         )
+    if periods and restate:
+        from lingtan.services.inventory import restate as restate_period  # it reads the ledger
+
+        for facility_id, start, end in sorted(periods):
+            site = session.get(Facility, facility_id)
+            assert site is not None
+            restated = restate_period(session, site, start, end, reason=restate, actor=actor)
+            done.restated.append(restated.id)
     return done
 
 

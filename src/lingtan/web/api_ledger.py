@@ -78,6 +78,7 @@ class LedgerImport(BaseModel):
     entries_added: list[int]
     unchanged: int
     batch_id: int | None
+    restated: list[int]
 
 
 YearQuery = Annotated[
@@ -104,19 +105,25 @@ def ledger_list(session: Db, who: User, code: str, year: YearQuery = None) -> di
     "/facilities/{code}/ledger", response_model=LedgerImport, status_code=201, tags=["ledger"]
 )
 def ledger_import(
-    request: Request, session: Db, who: User, code: str, file: Upload
+    request: Request,
+    session: Db,
+    who: User,
+    code: str,
+    file: Upload,
+    restate: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Import a ledger file (.csv or .xlsx: holdings and their transfers, retirements and
     cancellations) into the facility's organization, all or nothing; a double count, a
-    retirement above the balance or against a claim-period rule refuses the whole file (422)
-    (``lingtan ledger import``)."""
+    retirement above the balance or against a claim-period rule refuses the whole file (422),
+    and so does a retirement to a period a locked inventory covers, unless ``restate`` gives
+    the reason of that period's restatement (``lingtan ledger import --restate``)."""
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
     with _uploaded(request, file, _LEDGER_FILES) as path:
         holdings, movements = read_ledger_file(path)
         done = write_ledger(
             session, site, holdings, movements, evidence=evidence, actor=who.name,
-            source_file=path, origin=path.name,
+            source_file=path, origin=path.name, restate=restate,
         )  # fmt: skip
     return {
         "facility": done.facility,
@@ -124,6 +131,7 @@ def ledger_import(
         "entries_added": done.entries_added,
         "unchanged": done.assets_unchanged + done.entries_unchanged,
         "batch_id": done.batch_id,
+        "restated": done.restated,
     }
 
 

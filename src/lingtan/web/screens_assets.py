@@ -182,11 +182,13 @@ def retire(
     claim: Annotated[str, Form(max_length=200)],
     serial: Annotated[str, Form(max_length=1000)] = "",
     for_facility: Annotated[str, Form(max_length=100)] = "",
+    restate: Annotated[str, Form(max_length=500)] = "",
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Retire a quantity of a holding for a facility and a claim period from the assets page
     (managers and admins of the facility): the ledger's rules refuse a double count, more
-    than the balance or a claim period its rules forbid, and then nothing is written."""
+    than the balance, a claim period its rules forbid or one a locked inventory covers without
+    a restatement's reason, and then nothing is written."""
     outcome: dict[str, Any] = {"kind": "retire", "file": asset}
     try:
         with session.begin_nested():
@@ -209,9 +211,11 @@ def retire(
                     path = stack.enter_context(_uploaded(request, evidence, tuple(EVIDENCE_KINDS)))
                     movement = replace(movement, evidence=path)
                 done = write_ledger(session, site, (), [movement], evidence=store,
-                                    actor=who.name, origin="retirement")  # fmt: skip
+                                    actor=who.name, origin="retirement",
+                                    restate=restate.strip() or None)  # fmt: skip
             outcome["result"] = {"entries_added": done.entries_added,
-                                 "unchanged": done.entries_unchanged}  # fmt: skip
+                                 "unchanged": done.entries_unchanged,
+                                 "restated": done.restated}  # fmt: skip
     except (InputError, ApiError) as error:
         _refused(outcome, error, asset)
     return _assets_page(request, session, background, facility, None, None, who, outcome)
