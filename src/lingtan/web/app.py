@@ -31,12 +31,14 @@ from starlette.types import Message as AsgiMessage
 from lingtan.errors import InputError, InputTooLargeError
 from lingtan.i18n import NP_, Message
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
+from lingtan.services.footprint_studies import studies_folder
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
     api,
     api_cost,
     api_efficiency,
     api_energy,
+    api_footprint,
     api_ledger,
     api_nodes,
     api_overview,
@@ -48,6 +50,7 @@ from lingtan.web import (
     screens_budgets,
     screens_efficiency,
     screens_energy,
+    screens_footprint,
     screens_nodes,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
@@ -88,6 +91,7 @@ ROUTERS = (
     screens_nodes.router,
     screens_budgets.router,
     screens_efficiency.router,
+    screens_footprint.router,
     pages.router,
     api.router,
     api_energy.router,
@@ -99,6 +103,7 @@ ROUTERS = (
     api_reconciliation.router,
     api_reports.router,
     api_pact.router,
+    api_footprint.router,
 )
 
 
@@ -308,6 +313,7 @@ def create_app(
     heavy_requests: int = HEAVY_REQUESTS,
     heavy_queue: int = HEAVY_QUEUE,
     heavy_wait_s: float = HEAVY_WAIT_S,
+    studies_dir: str | Path | None = None,
 ) -> FastAPI:
     """The lingtan web application for the database at ``url``.
 
@@ -329,6 +335,10 @@ def create_app(
     heavy_requests, heavy_queue, heavy_wait_s
         Heavy requests computing at once, the most that wait for a place and how long [s]
         (:mod:`lingtan.web.admission`); beyond them a heavy request gets 503 at once.
+    studies_dir
+        The folder of the footprint study files the screens and the API show; by default
+        :func:`lingtan.services.footprint_studies.studies_folder` (``LINGTAN_STUDIES_DIR``,
+        else ``footprint/`` beside a SQLite database file).
 
     Raises
     ------
@@ -379,6 +389,7 @@ def create_app(
     app.state.max_upload_bytes = max_upload_bytes
     app.state.evidence_root = Path(evidence_dir) if evidence_dir else evidence_root(url)
     app.state.kept = {}  # lingtan.web.kept
+    app.state.studies_dir = studies_folder(url, studies_dir)
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
