@@ -90,6 +90,9 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/factors", "/factors?set=mee-electricity-2023&region=CN-JS"),
         ("/audit", "/audit"),
         ("/reports", "/reports"),
+        ("/footprint", "/footprint"),
+        ("/footprint/studies/{study_id}", "/footprint/studies/demo-cell-study"),
+        ("/footprint/studies/{study_id}", "/footprint/studies/no-such-study"),
         ("/overview", "/inventories/999999"),  # the error page
     ]
 

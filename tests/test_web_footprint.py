@@ -104,6 +104,7 @@ def test_the_demo_study_is_listed_and_a_broken_file_named_with_its_problems(site
 def test_the_api_answers_the_document_of_footprint_calc(site, calc):
     _, _, app, _ = site
     client, _ = signed_in(app, "fp_manager")
+    assert client.get(f"{BASE}/studies").json()["folder"] is None  # a path of the server
     answer = client.get(f"{BASE}/studies/{STUDY_ID}")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -226,3 +227,19 @@ def test_an_admin_creates_a_pact_client_whose_secret_is_shown_once(site):
     again = TestClient(app).post("/auth/token", data={"grant_type": "client_credentials"},
                                  auth=(client_id, secret))  # fmt: skip
     assert again.status_code == 401
+
+
+def test_a_process_name_shows_the_status_of_its_data_in_the_pages_language():
+    from lingtan.i18n.catalog import texts
+    from lingtan.web.screens_footprint import process_label
+
+    zh, en = texts("zh-CN"), texts("en")
+    assert process_label("Rail freight [unverified]", zh) == "Rail freight [未核实]"
+    assert process_label("Copper foil (illustrative) [illustrative]", zh) == (
+        "Copper foil (illustrative) [示例]"
+    )
+    assert process_label("Rail freight [unverified]", en) == "Rail freight [unverified]"
+    assert process_label("Electricity, grid average, CN-JS, 2025", zh) == (
+        "Electricity, grid average, CN-JS, 2025"
+    )
+    assert process_label("something [not-a-status]", zh) == "something [not-a-status]"

@@ -88,7 +88,9 @@ class StudyEntry(BaseModel):
 
 
 class StudiesOut(BaseModel):
-    folder: str | None = Field(description="The studies folder of the server; None if none.")
+    folder: str | None = Field(
+        description="The studies folder of the server (for administrators; else None)."
+    )
     studies: list[StudyEntry]
 
 
@@ -159,9 +161,12 @@ def _studies_of(request: Request, session: Session, site: Facility) -> list[Stud
     return shown
 
 
-def study_list(request: Request, session: Session, site: Facility) -> dict[str, Any]:
-    """The answer of ``GET /facilities/{code}/footprint/studies``."""
-    folder = request.app.state.studies_dir
+def study_list(
+    request: Request, session: Session, site: Facility, who: Principal
+) -> dict[str, Any]:
+    """The answer of ``GET /facilities/{code}/footprint/studies``: the folder (a path of the
+    server) only for an administrator."""
+    folder = request.app.state.studies_dir if who.role == "admin" else None
     studies = []
     for entry in _studies_of(request, session, site):
         study = entry.study
@@ -231,7 +236,7 @@ def study_result(
 def studies(request: Request, session: Db, who: User, code: str) -> dict[str, Any]:
     """The footprint studies of the facility in the server's studies folder (``*.yaml``), and
     the files refused with their problems."""
-    return study_list(request, session, facility(session, who, code))
+    return study_list(request, session, facility(session, who, code), who)
 
 
 @router.get("/facilities/{code}/footprint/studies/{study_id}", response_model=StudyResultOut)

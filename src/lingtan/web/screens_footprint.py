@@ -15,6 +15,7 @@ shows exactly what the API and ``lingtan footprint calc --format json`` give.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -64,11 +65,18 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "machine_hours": NP_("footprint.allocation", "by machine hours"),
         "economic": NP_("footprint.allocation", "by economic value"),
     },
+    "status": {
+        "official": NP_("factor.status", "official"),
+        "unverified": NP_("factor.status", "unverified"),
+        "illustrative": NP_("footprint.status", "illustrative"),
+    },
     "electricity": {
         "location": NP_("footprint.electricity", "location-based"),
         "market": NP_("footprint.electricity", "market-based"),
     },
 }
+#: A process name as the product system gives it: the dataset's name and its status.
+_STATUS = re.compile(r"(.*) \[(\w+)\]")
 #: Processes shown in the bar chart of contributions (the rest are in the table).
 TOP_PROCESSES = 15
 
@@ -79,6 +87,15 @@ def _namer(t: i18n.Texts):
         return code or "—" if entry is None else t.pgettext(*entry)
 
     return name
+
+
+def process_label(name: str, t: i18n.Texts) -> str:
+    """A process's name with the status of its data in the page's language
+    (``"Rail freight [unverified]"`` → ``"Rail freight [未核实]"``)."""
+    found = _STATUS.fullmatch(name)
+    if found is None or found.group(2) not in NAMES["status"]:
+        return name
+    return f"{found.group(1)} [{t.pgettext(*NAMES['status'][found.group(2)])}]"
 
 
 def _page(
@@ -97,7 +114,7 @@ def _page(
         site = _current(session, principal, facility)
         return "footprint.html", {
             "site": site,
-            "studies": study_list(request, session, site),
+            "studies": study_list(request, session, site, principal),
             "boms": facility_boms(session, site),
             "pact": pact_connections(session, principal),
             "created": created,
@@ -161,7 +178,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     emitting = [p for p in data["by_process"] if p["kgco2e"]][:TOP_PROCESSES]
     emitting.reverse()  # the largest at the top of a horizontal bar chart
     by_process = chart(
-        [{"type": "bar", "orientation": "h", "y": [p["name"] for p in emitting],
+        [{"type": "bar", "orientation": "h", "y": [process_label(p["name"], t) for p in emitting],
           "x": [p["kgco2e"] for p in emitting], "marker": {"color": COLOURS[1]},
           "customdata": [p["process"] for p in emitting],
           "hovertemplate": "%{customdata}<br>%{x:,.1f} kg CO2e<extra></extra>",
@@ -177,7 +194,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     nodes = graph["nodes"]
     sankey = chart(
         [{"type": "sankey", "orientation": "h", "valueformat": ",.1f", "valuesuffix": " kg CO2e",
-          "node": {"label": [n["name"] for n in nodes], "pad": 14, "thickness": 16,
+          "node": {"label": [process_label(n["name"], t) for n in nodes], "pad": 14, "thickness": 16,
                    "color": [COLOURS[0] if i == 0 else COLOURS[1] for i in range(len(nodes))]},
           "link": {"source": [link["source"] for link in graph["links"]],
                    "target": [link["target"] for link in graph["links"]],
@@ -238,6 +255,7 @@ def study_page(
             "max_draws": MAX_DRAWS,
             "name": name,
             "stage_name": lambda code: t.name_of("footprint.stage", code),
+            "label": lambda text: process_label(text, t),
         }
 
     response = render(request, session, background, "footprint", build)
