@@ -61,7 +61,9 @@ def test_the_footprint_page_lists_studies_boms_and_pact(server, page_of, locale)
     assert rows.count() == len(boms[0]["items"]) > 0
     received = page.locator("#received-table tbody tr")
     assert received.count() == 1
-    assert shown(page, "#received-table td.num[data-value]")[0] == 8.5  # the supplier's kg CO2e per kg
+    assert (
+        shown(page, "#received-table td.num[data-value]")[0] == 8.5
+    )  # the supplier's kg CO2e per kg
     assert page.locator("#published-table tbody tr").count() == 1
     # a client for a customer's system: its secret on this answer only
     page.fill("#client-name", f"Customer {locale}")

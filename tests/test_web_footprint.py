@@ -92,7 +92,9 @@ def test_the_demo_study_is_listed_and_a_broken_file_named_with_its_problems(site
                                      "description": "1 MWh of rated cell capacity"}  # fmt: skip
     assert demo["boundary"] == "cradle_to_gate" and demo["problems"] == []
     fields = {p["field"] for p in by_id["broken"]["problems"]}
-    assert "boundary" in fields and all(p["where"] == "broken.yaml" for p in by_id["broken"]["problems"])
+    assert "boundary" in fields and all(
+        p["where"] == "broken.yaml" for p in by_id["broken"]["problems"]
+    )
     refused = client.get(f"{BASE}/studies/broken")
     assert refused.status_code == 422
     assert any(p["field"] == "boundary" and p["value"] == "moon"
@@ -155,7 +157,10 @@ def test_the_page_shows_the_figures_of_footprint_calc(site, calc):
     figures = dict(re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>',
                               html, re.S))  # fmt: skip
     stage = json.loads(figures["stage-figure"])["data"][0]
-    assert stage["y"] == list(calc["result"]["by_stage_kgco2e"].values())
+    by_stage = calc["result"]["by_stage_kgco2e"]
+    assert calc["stages"] == ["raw_materials", "production"]  # the life cycle's order
+    assert stage["y"] == [by_stage["raw_materials"], by_stage["production"]]
+    assert stage["x"] == ["原材料获取", "生产"]
     sankey = json.loads(figures["sankey-figure"])["data"][0]
     assert sankey["type"] == "sankey"
     assert len(sankey["node"]["label"]) == len(calc["sankey"]["nodes"])
@@ -243,3 +248,31 @@ def test_a_process_name_shows_the_status_of_its_data_in_the_pages_language():
         "Electricity, grid average, CN-JS, 2025"
     )
     assert process_label("something [not-a-status]", zh) == "something [not-a-status]"
+
+
+def test_the_histogram_is_drawn_as_bars_filling_their_bins():
+    from lingtan.i18n.catalog import texts
+    from lingtan.web.screens_footprint import histogram_figure
+
+    bars = {"edges_kgco2e": [1.0, 2.0, 3.0, 4.0], "counts": [1, 2, 2]}
+    figure = histogram_figure(bars, texts("zh-CN"))
+    trace = figure["data"][0]
+    assert trace["x"] == [1.5, 2.5, 3.5] and trace["width"] == [1.0, 1.0, 1.0]
+    assert trace["y"] == [1, 2, 2] and trace["name"] == "抽样次数"
+    assert figure["layout"]["bargap"] == 0
+
+
+def test_a_study_is_kept_until_its_file_or_its_supplier_file_changes(tmp_path):
+    from lingtan.services.footprint_studies import find_studies
+
+    shipped = Path(__file__).resolve().parents[1] / "src" / "lingtan" / "data" / "footprint"
+    (tmp_path / "cell.yaml").write_text((shipped / STUDY).read_text() + "suppliers: s.csv\n")
+    (tmp_path / "s.csv").write_text("id\n")
+    (tmp_path / "not an id.yaml").write_text("product: x\n")  # a name no URL can carry
+    (tmp_path / "notes.txt").write_text("not a study")
+    [entry] = find_studies(tmp_path)
+    assert entry.id == "cell" and entry.error is None
+    before = entry.version()
+    (tmp_path / "s.csv").write_text("id,supplier\n")
+    assert entry.version() != before
+    assert find_studies(tmp_path / "missing") == [] and find_studies(None) == []

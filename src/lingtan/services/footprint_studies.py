@@ -71,10 +71,13 @@ class StudyFile:
     study: Study | None
     error: InputError | None
 
-    def version(self) -> tuple[int, int]:
-        """What changes when the file does (modification time [ns], size [bytes])."""
-        stat = self.path.stat()
-        return stat.st_mtime_ns, stat.st_size
+    def version(self) -> tuple[tuple[int, int], ...]:
+        """What changes when the file, or the supplier file it names, does (modification
+        time [ns] and size [bytes] of each)."""
+        files = [self.path]
+        if self.study is not None and self.study.suppliers is not None:
+            files.append(self.study.suppliers)
+        return tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
     def facility(self, session: Session) -> Facility | None:
         """The facility the study is of; None when the file was refused or names none that

@@ -69,7 +69,9 @@ DEFAULT_DRAWS = 1000
 #: Bars of a Monte Carlo histogram.
 HISTOGRAM_BINS = 40
 
-Draws = Annotated[int, Query(ge=0, le=MAX_DRAWS, description=f"Monte Carlo draws (0 to {MAX_DRAWS}).")]
+Draws = Annotated[
+    int, Query(ge=0, le=MAX_DRAWS, description=f"Monte Carlo draws (0 to {MAX_DRAWS}).")
+]
 Seed = Annotated[int, Query(ge=0, le=2**32 - 1, description="The draws' seed.")]
 NO_STUDY = Message("no such study")
 
@@ -278,9 +280,7 @@ def pact_connections(session: Session, who: Principal) -> dict[str, Any]:
         .order_by(PactReceivedFootprint.company_name, PactReceivedFootprint.product_name)
     )
     published = session.scalars(
-        select(PactFootprint)
-        .where(PactFootprint.organization_id == org)
-        .order_by(PactFootprint.id)
+        select(PactFootprint).where(PactFootprint.organization_id == org).order_by(PactFootprint.id)
     )
     clients = None
     if who.role == "admin":

@@ -30,8 +30,8 @@ from starlette.types import Message as AsgiMessage
 
 from lingtan.errors import InputError, InputTooLargeError
 from lingtan.i18n import NP_, Message
-from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.services.footprint_studies import studies_folder
+from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
     api,

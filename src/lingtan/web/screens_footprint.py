@@ -15,6 +15,7 @@ shows exactly what the API and ``lingtan footprint calc --format json`` give.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Any
 
@@ -38,7 +39,7 @@ from lingtan.web.api_footprint import (
 from lingtan.web.deps import Db, User
 from lingtan.web.screens import COLOURS, _current, chart, render
 
-__all__ = ["NAMES", "router"]
+__all__ = ["NAMES", "histogram_figure", "process_label", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -168,7 +169,11 @@ def revoke_client(
 def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     """The charts of a study's result: by stage and by process (bars), the supply chain
     (Sankey) and the Monte Carlo histogram."""
-    stages = data["result"]["by_stage_kgco2e"]
+    found = data["result"]["by_stage_kgco2e"]
+    # in the study's order of the life cycle, then any other stage the result has
+    study_order = data["stages"]
+    order = [s for s in study_order if s in found] + [s for s in found if s not in study_order]
+    stages = {s: found[s] for s in order}
     by_stage = chart(
         [{"type": "bar", "x": [t.name_of("footprint.stage", s) for s in stages],
           "y": list(stages.values()), "marker": {"color": COLOURS[0]},
@@ -194,7 +199,8 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     nodes = graph["nodes"]
     sankey = chart(
         [{"type": "sankey", "orientation": "h", "valueformat": ",.1f", "valuesuffix": " kg CO2e",
-          "node": {"label": [process_label(n["name"], t) for n in nodes], "pad": 14, "thickness": 16,
+          "node": {"label": [process_label(n["name"], t) for n in nodes], "pad": 14,
+                   "thickness": 16,
                    "color": [COLOURS[0] if i == 0 else COLOURS[1] for i in range(len(nodes))]},
           "link": {"source": [link["source"] for link in graph["links"]],
                    "target": [link["target"] for link in graph["links"]],
@@ -205,18 +211,24 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     sankey["layout"].pop("yaxis")
     sankey["layout"]["height"] = max(380, 26 * len(nodes))
     figures = {"stage": by_stage, "process": by_process, "sankey": sankey}
-    if (bars := data["histogram"]) is not None:
-        edges = bars["edges_kgco2e"]
-        histogram = chart(
-            [{"type": "bar", "x": [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)],
-              "y": bars["counts"], "width": [b - a for a, b in zip(edges, edges[1:], strict=False)],
-              "marker": {"color": COLOURS[2]}, "name": t.gettext("draws")}],
-            y_title=t.gettext("draws"),
-        )  # fmt: skip
-        histogram["layout"]["xaxis"] = {"title": {"text": "kg CO2e"}, "type": "linear"}
-        histogram["layout"]["bargap"] = 0
-        figures["histogram"] = histogram
+    if data["histogram"] is not None:
+        figures["histogram"] = histogram_figure(data["histogram"], t)
     return figures
+
+
+def histogram_figure(bars: dict[str, Any], t: i18n.Texts) -> dict[str, Any]:
+    """The Monte Carlo histogram (:func:`lingtan.web.api_footprint.histogram`) as bars that
+    fill their bins: centred in each, as wide as it."""
+    pairs = list(itertools.pairwise(bars["edges_kgco2e"]))
+    figure = chart(
+        [{"type": "bar", "x": [(a + b) / 2 for a, b in pairs], "y": bars["counts"],
+          "width": [b - a for a, b in pairs], "marker": {"color": COLOURS[2]},
+          "name": t.gettext("draws")}],
+        y_title=t.gettext("draws"),
+    )  # fmt: skip
+    figure["layout"]["xaxis"] = {"title": {"text": "kg CO2e"}, "type": "linear"}
+    figure["layout"]["bargap"] = 0
+    return figure
 
 
 @router.get("/footprint/studies/{study_id}")
