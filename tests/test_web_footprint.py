@@ -276,3 +276,13 @@ def test_a_study_is_kept_until_its_file_or_its_supplier_file_changes(tmp_path):
     (tmp_path / "s.csv").write_text("id,supplier\n")
     assert entry.version() != before
     assert find_studies(tmp_path / "missing") == [] and find_studies(None) == []
+
+
+def test_the_notes_of_the_product_system_are_in_the_pages_language(site):
+    _, _, app, _ = site
+    client, _ = signed_in(app)
+    client.cookies.set("lang", "zh-CN")
+    notes = client.get(f"/footprint/studies/{STUDY_ID}?facility={FACILITY}").text
+    notes = notes[notes.index('id="notes"') :]
+    assert "生产线 electrode 只生产该产品：无需分配" in notes
+    assert "makes only the product" not in notes
