@@ -77,7 +77,8 @@ def demo(tmp_path_factory, worker_id):
 
 @pytest.fixture(scope="session")
 def demo_copy(demo):
-    """``copy(folder) -> database URL``: the built demo's database and evidence copied into
+    """``copy(folder) -> database URL``: the built demo's database, evidence and footprint
+    study (``footprint/``, the web application's studies folder beside it) copied into
     ``folder``, for tests that change them (the shared demo stays as built)."""
 
     def copy(folder: Path) -> str:
@@ -85,6 +86,7 @@ def demo_copy(demo):
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy2(built / "lingtan.db", folder / "lingtan.db")
         shutil.copytree(built / "lingtan-evidence", folder / "lingtan-evidence")
+        shutil.copytree(built / "footprint", folder / "footprint")  # its study, as served
         return f"sqlite:///{folder / 'lingtan.db'}"
 
     return copy

@@ -95,6 +95,9 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/assets", "/assets?year=2025"),
         ("/assets/matching", "/assets/matching?year=2025"),
         ("/assets/matching", "/assets/matching?year=2024"),  # refused: no readings of 2024
+        ("/footprint", "/footprint"),
+        ("/footprint/studies/{study_id}", "/footprint/studies/demo-cell-study"),
+        ("/footprint/studies/{study_id}", "/footprint/studies/no-such-study"),
         ("/overview", "/inventories/999999"),  # the error page
     ]
 

@@ -11,9 +11,16 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 
 from lingtan.metering.dead_letters import set_aside
-from lingtan.services import records
+from lingtan.services import pact, records
 from lingtan.store.db import session_scope
-from lingtan.store.models import ActivityRecord, Facility, Product, ProductionRecord, Source
+from lingtan.store.models import (
+    ActivityRecord,
+    Facility,
+    Organization,
+    Product,
+    ProductionRecord,
+    Source,
+)
 from web_support import ALPHA_MARKERS, app_routes, build_site, snapshot
 
 
@@ -25,6 +32,9 @@ def site(database_url, tmp_path):
             session, "ALPHA-PLANT", [("NO-SUCH", 1_736_870_400, 1.0)], origin="mqtt", reason="t"
         )
         built.ids["letter_id"] = letter.id
+        alpha = session.get(Organization, built.ids["organization_id"])
+        client_id, _, _ = pact.create_client(session, alpha, name="alpha-client", actor="setup")
+        built.ids["pact_client_id"] = client_id  # a PACT client of organization A
     yield built
     built.close()
 
@@ -54,6 +64,8 @@ def alpha_values(site) -> dict[str, str]:
         "token_id": str(site.ids["alpha-ingest_token_id"]),
         "username": "viewer_a",
         "pf_id": "00000000-0000-0000-0000-000000000000",  # PACT: no footprint is published
+        "client_id": site.ids["pact_client_id"],
+        "study_id": "demo-cell-study",  # no studies folder beside this database
     }
 
 

@@ -386,7 +386,7 @@ def build_product_system(
         processes=tuple(_with_pedigree(p, study) for p in (main, *background.values())),
         flows=GHG_FLOWS,
         name=study.name,
-        notes=tuple(str(n) for n in build.notes),
+        notes=tuple(build.notes),  # Messages: a screen shows them in its language
     )
 
 

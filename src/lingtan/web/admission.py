@@ -35,12 +35,14 @@ from lingtan.web.deps import ApiError, error_body
 __all__ = ["HEAVY_PATHS", "Admission", "Watch", "busy", "watch"]
 
 #: Paths of the heavy requests: the energy screens (overview, energy, node, budgets,
-#: intensity, alerts, a meter's data, efficiency) and the API's figures computed from metered
-#: data (the equipment register's replacements use the year's metered energy and cost).
+#: intensity, alerts, a meter's data, efficiency, a footprint study's result) and the API's
+#: figures computed from metered data (the equipment register's replacements use the year's
+#: metered energy and cost; a study's footprint its meters and, with draws, Monte Carlo).
 HEAVY_PATHS = re.compile(
     r"/overview|/energy(/nodes/[^/]+)?|/budgets|/intensity|/alerts|/data/meters/[^/]+"
-    r"|/efficiency"
+    r"|/efficiency|/footprint/studies/[^/]+"
     r"|/api/v1/facilities/[^/]+/(energy/.+|alerts|rollups|data-quality|equipment"
+    r"|footprint/studies/[^/]+"
     r"|meters/[^/]+/(readings|intervals|carbon|tou|totals))"
 )
 #: Seconds a client is asked to wait before it tries again.

@@ -31,6 +31,7 @@ from starlette.types import Message as AsgiMessage
 
 from lingtan.errors import InputError, InputProblem, InputTooLargeError
 from lingtan.i18n import N_, NP_, Message
+from lingtan.services.footprint_studies import studies_folder
 from lingtan.store.db import current_revision, database_url, head_revision, make_engine
 from lingtan.store.evidence import evidence_root
 from lingtan.web import (
@@ -39,6 +40,7 @@ from lingtan.web import (
     api_efficiency,
     api_energy,
     api_evaluation,
+    api_footprint,
     api_ledger,
     api_nodes,
     api_overview,
@@ -52,6 +54,7 @@ from lingtan.web import (
     screens_efficiency,
     screens_energy,
     screens_evaluation,
+    screens_footprint,
     screens_nodes,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
@@ -94,6 +97,7 @@ ROUTERS = (
     screens_efficiency.router,
     screens_evaluation.router,
     screens_assets.router,
+    screens_footprint.router,
     pages.router,
     api.router,
     api_energy.router,
@@ -106,6 +110,7 @@ ROUTERS = (
     api_reconciliation.router,
     api_reports.router,
     api_pact.router,
+    api_footprint.router,
 )
 
 
@@ -387,6 +392,7 @@ def create_app(
     heavy_requests: int = HEAVY_REQUESTS,
     heavy_queue: int = HEAVY_QUEUE,
     heavy_wait_s: float = HEAVY_WAIT_S,
+    studies_dir: str | Path | None = None,
 ) -> FastAPI:
     """The lingtan web application for the database at ``url``.
 
@@ -408,6 +414,10 @@ def create_app(
     heavy_requests, heavy_queue, heavy_wait_s
         Heavy requests computing at once, the most that wait for a place and how long [s]
         (:mod:`lingtan.web.admission`); beyond them a heavy request gets 503 at once.
+    studies_dir
+        The folder of the footprint study files the screens and the API show; by default
+        :func:`lingtan.services.footprint_studies.studies_folder` (``LINGTAN_STUDIES_DIR``,
+        else ``footprint/`` beside a SQLite database file).
 
     Raises
     ------
@@ -458,6 +468,7 @@ def create_app(
     app.state.max_upload_bytes = max_upload_bytes
     app.state.evidence_root = Path(evidence_dir) if evidence_dir else evidence_root(url)
     app.state.kept = {}  # lingtan.web.kept
+    app.state.studies_dir = studies_folder(url, studies_dir)
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)

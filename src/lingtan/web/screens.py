@@ -67,6 +67,7 @@ NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
     ("intensity", NP_("nav", "Intensity"), "/intensity", None),
     ("efficiency", NP_("nav", "Efficiency"), "/efficiency", None),
     ("evaluation", NP_("nav", "Evaluation"), "/evaluation", None),
+    ("footprint", NP_("nav", "Product footprints"), "/footprint", None),
     ("alerts", NP_("nav", "Alerts"), "/alerts", None),
     ("inventory", NP_("nav", "Inventory"), "/inventories", None),
     ("data", NP_("nav", "Data"), "/data", None),
@@ -135,7 +136,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
 _SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity", "/alerts",
-               "/efficiency", "/evaluation", "/data", "/reports", "/assets",
+               "/efficiency", "/evaluation", "/footprint", "/data", "/reports", "/assets",
                "/assets/matching")  # fmt: skip
 
 
