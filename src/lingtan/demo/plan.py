@@ -5,7 +5,7 @@
 incomers), hour by hour from their 15-minute intervals; the PV output per kWp is the plant's
 own rooftop PV meter (node ``pv``, 3.2 MWp) -- no weather file. Only PV and a battery, hourly
 (8,760 steps) and without the demand charge (its monthly peaks make the LP about twice as
-slow), so the demo stays quick.
+slow), so the demo stays quick; an illustrative grid-connection limit stands in for it.
 
 Every cost is ILLUSTRATIVE (the round figures of ``examples/planning-size.yaml``, not quotes),
 and so are the prices: the demo's SAMPLE tariff (:mod:`lingtan.demo.tariff`: its mean flat price
@@ -31,6 +31,10 @@ YEAR = 2025
 LABEL = "示例：成本为示意值 illustrative costs and sample prices"
 #: The rooftop PV of the demo plant [kWp] (node ``pv``).
 PV_KWP = 3200
+#: ILLUSTRATIVE: what the two 10 kV incomers may draw together [kW] (the plant's peak is
+#: about 9.5 MW); without a demand charge in the plan, it keeps the battery from charging at
+#: several times the plant's peak.
+IMPORT_CAP_KW = 12_000
 
 
 def _problem(facility: str) -> str:
@@ -56,6 +60,7 @@ grid:
   calendar: CN-JS-2025-426
   prices_cny_per_kwh: {{peak: {prices["peak"]}, flat: {prices["flat"]}, valley: {prices["valley"]}}}
   emission_factor_tco2_per_mwh: 0.5366
+  import_cap_kw: {IMPORT_CAP_KW}
 pv:
   meter_node: pv
   meter_kwp: {PV_KWP}

@@ -72,7 +72,7 @@ def dispatch_series(
     frame = pd.DataFrame({key: np.asarray(dispatch[key], float) for key in WEEK_FLOWS
                           + tuple(_MONTH_FLOWS.values()) if key in dispatch}, index=local)  # fmt: skip
     hourly = frame.resample("h").mean()
-    monday = hourly.index.normalize() - pd.to_timedelta(hourly.index.dayofweek, unit="D")
+    monday = hourly.index.normalize() - pd.to_timedelta(hourly.index.day_of_week, unit="D")
     weeks = hourly.groupby(monday)["load_kw"].agg(["sum", "size"])
     complete = weeks[weeks["size"] == 168]
     if complete.empty:  # less than a week of steps: the whole series

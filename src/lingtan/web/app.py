@@ -49,6 +49,7 @@ from lingtan.web import (
     screens_efficiency,
     screens_energy,
     screens_nodes,
+    screens_planning,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
@@ -88,6 +89,7 @@ ROUTERS = (
     screens_nodes.router,
     screens_budgets.router,
     screens_efficiency.router,
+    screens_planning.router,
     pages.router,
     api.router,
     api_energy.router,

@@ -66,6 +66,7 @@ NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
     ("budgets", NP_("nav", "Budgets"), "/budgets", None),
     ("intensity", NP_("nav", "Intensity"), "/intensity", None),
     ("efficiency", NP_("nav", "Efficiency"), "/efficiency", None),
+    ("planning", NP_("nav", "Planning"), "/planning", None),
     ("alerts", NP_("nav", "Alerts"), "/alerts", None),
     ("inventory", NP_("nav", "Inventory"), "/inventories", None),
     ("data", NP_("nav", "Data"), "/data", None),
@@ -133,7 +134,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
 _SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity", "/alerts",
-               "/efficiency", "/data", "/reports")  # fmt: skip
+               "/efficiency", "/planning", "/data", "/reports")  # fmt: skip
 
 
 def render(
