@@ -7,9 +7,9 @@ import pytest
 import browser_support
 from browser_support import require_chromium, serve, shot
 from lingtan.demo.build import FACILITY
+from lingtan.imports.load import facility_by_code
 from lingtan.planning.sizing import solve_sizing
 from lingtan.services.planning import read_plan, store_plan, stored_plan
-from lingtan.imports.load import facility_by_code
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import Organization
 from lingtan.web import accounts
@@ -28,7 +28,9 @@ def server(demo_copy, tmp_path_factory):
     url = demo_copy(folder)
     engine = make_engine(url)
     with session_scope(engine) as session:  # a viewer, and a second scenario: a dearer battery
-        organization = session.get(Organization, facility_by_code(session, FACILITY).organization_id)
+        organization = session.get(
+            Organization, facility_by_code(session, FACILITY).organization_id
+        )
         accounts.create_user(session, "planner", PASSWORD, role="viewer",
                              organization=organization.name, facilities=(FACILITY,),
                              actor="setup")  # fmt: skip

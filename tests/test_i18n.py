@@ -90,6 +90,8 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/factors", "/factors?set=mee-electricity-2023&region=CN-JS"),
         ("/audit", "/audit"),
         ("/reports", "/reports"),
+        ("/planning", "/planning"),
+        ("/planning", "/planning?plan=1&compare=1"),
         ("/overview", "/inventories/999999"),  # the error page
     ]
 

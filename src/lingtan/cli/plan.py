@@ -133,7 +133,8 @@ def _read(ctx: click.Context, file: str, text: str | None = None):
 @plan.command("size")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--store", "keep", is_flag=True,
-              help="Store the plan with its inputs in the database (lingtan plan list).")  # fmt: skip
+              help="Store the plan with its inputs in the database (lingtan plan "
+              "list).")  # fmt: skip
 @click.option("--name", default=None, help="The stored plan's name (default: the file's).")
 @format_option
 @refusing_bad_input
@@ -298,7 +299,8 @@ _PLAN_TITLE = N_("Recommended dispatch of %(name)s (a recommendation: lingtan ne
 @format_option
 @refusing_bad_input
 @click.pass_context
-def plan_dispatch(ctx: click.Context, file: str, start: str, days: int, window_h: float, battery_kwh: float,
+def plan_dispatch(ctx: click.Context, file: str, start: str, days: int, window_h: float,
+                  battery_kwh: float,
                   battery_kw: float, pv_kw: float, soc_kwh: float | None,
                   output: str) -> None:  # fmt: skip
     """A rolling day-ahead schedule for the existing battery of the problem FILE against its
@@ -465,7 +467,8 @@ def plan_check(ctx: click.Context, plan_id: int, output: str) -> None:
         emit(rows, FIELD_COLUMNS, output)
     if check.changed_inputs:
         raise CommandError(Message("the inputs have changed since the plan was stored: "
-                                   "%(inputs)s", inputs=", ".join(check.changed_inputs)))  # fmt: skip
+                                   "%(inputs)s",
+                                   inputs=", ".join(check.changed_inputs)))  # fmt: skip
     if check.relative_difference > 1e-6:
         raise CommandError(Message("the objective differs from the stored plan's by %(diff)g "
                                    "(relative)", diff=check.relative_difference))  # fmt: skip

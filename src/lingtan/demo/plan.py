@@ -9,8 +9,9 @@ slow), so the demo stays quick; an illustrative grid-connection limit stands in 
 
 Every cost is ILLUSTRATIVE (the round figures of ``examples/planning-size.yaml``, not quotes),
 and so are the prices: the demo's SAMPLE tariff (:mod:`lingtan.demo.tariff`: its mean flat price
-with the peak and valley ratios of calendar CN-JS-2025-426) over the whole year. The grid factor is the national average of 2022 (factor set
-``mee-electricity-2022``, 0.5366 tCO2/MWh).
+with the peak and valley ratios of calendar CN-JS-2025-426) over the whole year. The grid
+factor is the national average of 2022 (factor set ``mee-electricity-2022``, 0.5366
+tCO2/MWh).
 """
 
 from __future__ import annotations

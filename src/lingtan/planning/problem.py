@@ -475,7 +475,8 @@ def _metered_cf(check: _Checker, metered, sections: dict, starts, step_h, report
     kwp = check.number(section, "pv", "meter_kwp", required=True, low=0, above_low=True)
     if sections["load"].get("node") is None:
         check.add("pv.meter_node", section.get("meter_node"),
-                  Message("needs a load from the metering tree (load.node, load.year)"))  # fmt: skip
+                  Message("needs a load from the metering tree (load.node, "
+                          "load.year)"))  # fmt: skip
         return None
     read = _metered(check, metered, sections["load"], "pv.meter_node", "generation",
                     node=section.get("meter_node"))  # fmt: skip
@@ -561,8 +562,9 @@ def _pv(check: _Checker, section: dict | None) -> tuple[Asset, dict[str, Any]] |
     life = n(section, "pv", "lifetime_years", required=True, low=0, above_low=True, high=100)
     max_kw = n(section, "pv", "max_kw", low=0)
     options = {
-        "surface_tilt_deg": n(section, "pv", "tilt_deg", required="meter_node" not in section,
-                              low=0, high=90),  # fmt: skip
+        "surface_tilt_deg": n(
+            section, "pv", "tilt_deg", required="meter_node" not in section, low=0, high=90
+        ),
         "surface_azimuth_deg": n(section, "pv", "azimuth_deg", default=180.0, low=0, high=360),
         "albedo": n(section, "pv", "albedo", default=0.2, low=0, high=1),
         "gamma_pdc_per_c": n(section, "pv", "gamma_pdc_per_c", default=-0.0037, low=-0.02, high=0),

@@ -69,8 +69,8 @@ def dispatch_series(
         ``load_kw``, ``grid_import_kw``).
     """
     local = pd.DatetimeIndex(starts, tz="UTC").tz_convert(time_zone).tz_localize(None)
-    frame = pd.DataFrame({key: np.asarray(dispatch[key], float) for key in WEEK_FLOWS
-                          + tuple(_MONTH_FLOWS.values()) if key in dispatch}, index=local)  # fmt: skip
+    keys = [key for key in (*WEEK_FLOWS, *_MONTH_FLOWS.values()) if key in dispatch]
+    frame = pd.DataFrame({key: np.asarray(dispatch[key], float) for key in keys}, index=local)
     hourly = frame.resample("h").mean()
     monday = hourly.index.normalize() - pd.to_timedelta(hourly.index.day_of_week, unit="D")
     weeks = hourly.groupby(monday)["load_kw"].agg(["sum", "size"])
@@ -93,9 +93,12 @@ def dispatch_series(
         },
         "months": {
             "month": [str(p) for p in months.index],
-            **{name: months[key].round(6).tolist() for name, key in _MONTH_FLOWS.items()
-               if key in months},
-        },  # fmt: skip
+            **{
+                name: months[key].round(6).tolist()
+                for name, key in _MONTH_FLOWS.items()
+                if key in months
+            },
+        },
         "duration": {
             "share": ((picks + 1) / n).round(6).tolist(),
             **{key: values[picks].round(3).tolist() for key, values in ordered.items()},

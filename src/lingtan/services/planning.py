@@ -99,7 +99,7 @@ def node_series(
     span = {"start": local_midnight(start), "end": local_midnight(end)}
     series = {code: stored_intervals(session, site.code, code, **span) for code in coefs}
     first = next(iter(series.values()))
-    values, _, quality = combine_intervals(
+    values, estimated_kwh, quality = combine_intervals(
         coefs,
         {c: s.energy * conversion_factor(s.unit, "kWh") for c, s in series.items()},
         {c: s.quality for c, s in series.items()},
@@ -127,7 +127,6 @@ def node_series(
         starts, kwh = hours.start_utc, hours.energy
     else:
         starts, kwh = combined.start, combined.energy
-    estimated = quality == Quality.ESTIMATED
     report = {
         "source": f"{site.code} node {node} {year} ({kind}, {step_minutes} min)",
         "facility": site.code,
@@ -136,8 +135,8 @@ def node_series(
         "kind": kind,
         "meters": dict(sorted(coefs.items())),
         "intervals": int(quality.size),
-        "estimated_intervals": int(estimated.sum()),
-        "estimated_kwh": float(values[estimated].sum()),
+        "estimated_intervals": int(np.count_nonzero(quality == Quality.ESTIMATED)),
+        "estimated_kwh": float(estimated_kwh.sum()),
         "energy_kwh": float(values.sum()),
     }
     return MeteredSeries(np.asarray(starts), step_minutes / 60, np.asarray(kwh, float), report)
