@@ -379,8 +379,12 @@ def read_problem_file(
         if weather_file is not None:
             weather = _weather(check, weather_file, starts)
     cf = wind_cf = None
-    if pv is not None and sections["pv"].get("meter_node") is not None:
-        if starts is not None and step_h is not None:
+    if sections["pv"] is not None and sections["pv"].get("meter_node") is not None:
+        if (sections["load"] or {}).get("node") is None:
+            check.add("pv.meter_node", sections["pv"].get("meter_node"),
+                      Message("needs a load from the metering tree (load.node, "
+                              "load.year)"))  # fmt: skip
+        elif pv is not None and starts is not None and step_h is not None:
             cf = _metered_cf(check, metered, sections, starts, step_h, reports)
     elif weather is not None and pv is not None:
         cf = _pv_cf(weather, pv)
@@ -473,11 +477,6 @@ def _metered_cf(check: _Checker, metered, sections: dict, starts, step_h, report
     divided by the step and by the kWp the meters measure (``pv.meter_kwp``)."""
     section = sections["pv"]
     kwp = check.number(section, "pv", "meter_kwp", required=True, low=0, above_low=True)
-    if sections["load"].get("node") is None:
-        check.add("pv.meter_node", section.get("meter_node"),
-                  Message("needs a load from the metering tree (load.node, "
-                          "load.year)"))  # fmt: skip
-        return None
     read = _metered(check, metered, sections["load"], "pv.meter_node", "generation",
                     node=section.get("meter_node"))  # fmt: skip
     if read is None or kwp is None:
