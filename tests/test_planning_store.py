@@ -215,6 +215,11 @@ def test_the_command_line_stores_lists_shows_and_checks_a_plan(demo_db, monkeypa
     shown = json.loads(run("plan", "show", "2", "--format", "json").stdout)
     assert shown["result"] == result and shown["created_by"] == "planner"
     assert shown["problem_text"] == path.read_text(encoding="utf-8")
+    bad = folder / "bad.yaml"
+    bad.write_text(text.replace("node: site", "node: roof"), encoding="utf-8")
+    refused = run("plan", "size", str(bad), "--store", code=2)
+    assert "'load.node' = 'roof': not a node of the metering tree" in refused.stderr
+    assert len(json.loads(run("plan", "list", "--format", "json").stdout)) == 2  # none written
     checked = json.loads(run("plan", "check", "2", "--format", "json").stdout)
     assert checked["relative_difference"] <= 1e-6 and checked["changed_inputs"] == []
     zh = run("--lang", "zh-CN", "plan", "show", "9", code=2)
