@@ -12,9 +12,9 @@ it with the differences.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import Response
 
 from lingtan.errors import InputError
@@ -22,12 +22,15 @@ from lingtan.i18n import N_, Message
 from lingtan.services.planning import list_plans, plan_document, stored_plan
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
+from lingtan.web.api import MAX_ID
 from lingtan.web.deps import ApiError, Db
 from lingtan.web.screens import _current, chart, render
 
 __all__ = ["FIGURES", "router"]
 
 router = APIRouter(include_in_schema=False)
+#: A stored plan's id in the page's query.
+PlanId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 #: The figures of a plan's result on the page, by group: (key, label, unit, decimals, scale
 #: from the result's unit to the one shown).
@@ -212,8 +215,8 @@ def planning_page(
     session: Db,
     background: BackgroundTasks,
     facility: str | None = None,
-    plan: int | None = None,
-    compare: int | None = None,
+    plan: PlanId = None,
+    compare: PlanId = None,
 ) -> Response:
     lang = i18n.language(request)
     t = i18n.texts(lang)
