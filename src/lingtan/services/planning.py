@@ -133,6 +133,7 @@ def node_series(
         "node": node,
         "year": year,
         "kind": kind,
+        "step_minutes": step_minutes,
         "meters": dict(sorted(coefs.items())),
         "intervals": int(quality.size),
         "estimated_intervals": int(np.count_nonzero(quality == Quality.ESTIMATED)),
