@@ -79,6 +79,9 @@ LISTINGS = {
     "footprint calc": ["src/lingtan/data/footprint/demo-cell-study.yaml"],
     "plan pareto": ["examples/planning-size.yaml", "--days", "7", "--points", "2"],
     "plan pathway": ["examples/planning-pathway.yaml"],
+    "plan list": [],
+    "plan show": ["1"],
+    "plan check": ["1"],
     "plan dispatch": [
         "examples/planning-size.yaml",
         "--start",

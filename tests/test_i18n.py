@@ -98,6 +98,8 @@ def pages(engine) -> list[tuple[str, str]]:
         ("/footprint", "/footprint"),
         ("/footprint/studies/{study_id}", "/footprint/studies/demo-cell-study"),
         ("/footprint/studies/{study_id}", "/footprint/studies/no-such-study"),
+        ("/planning", "/planning"),
+        ("/planning", "/planning?plan=1&compare=1"),
         ("/overview", "/inventories/999999"),  # the error page
     ]
 

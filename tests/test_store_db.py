@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0019_evaluations"
+HEAD = "0021_plans"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0019 add.
+    # The differences to the models are what 0002 to 0021 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -224,6 +224,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "pact_received_footprint", "ix_pact_received_footprint_organization_id"),
         ("add_index", "pact_received_footprint", "ix_pact_received_footprint_remote_id"),
         ("add_index", "pact_remote", "ix_pact_remote_organization_id"),
+        ("add_index", "plan", "ix_plan_facility_id"),
         ("add_index", "user_session", "ix_user_session_user_id"),
         ("add_table", "activity_meter", ""),
         ("add_table", "api_token", ""),
@@ -254,6 +255,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "pact_footprint", ""),
         ("add_table", "pact_received_footprint", ""),
         ("add_table", "pact_remote", ""),
+        ("add_table", "plan", ""),
         ("add_table", "report_job", ""),
         ("add_table", "tariff_price", ""),
         ("add_table", "user_facility", ""),

@@ -108,6 +108,14 @@ def demo(ctx: click.Context, output_dir: str, serve: bool, host: str, port: int)
                 study=Path(result.workbook).parent / "footprint" / "demo-cell-study.yaml",
             )
         )
+    if result.plan_id is not None:
+        say(
+            Message(
+                "  plan: PV and storage from the 2025 meter data (illustrative costs); lingtan "
+                "plan show %(id)s",
+                id=result.plan_id,
+            )
+        )
     say(Message("  reports:"))
     for path in result.reports:
         click.echo(f"    {path}")

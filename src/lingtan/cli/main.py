@@ -117,7 +117,8 @@ COMMANDS = {
         "plan",
         "Plan green energy at the source: size PV, wind, storage and heat pumps against the "
         "load, TOU prices and the demand charge (one LP, HiGHS), sweep the cost-emissions "
-        "trade-off, recommend a day-ahead dispatch.",
+        "trade-off, recommend a day-ahead dispatch, chart the pathway to near-zero with its "
+        "marginal abatement cost curve, store plans with their inputs.",
     ),
     "report": LazyCommand(
         "lingtan.cli.report",

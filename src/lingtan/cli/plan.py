@@ -1,5 +1,5 @@
 """Commands for planning green energy at the source: ``lingtan plan size``, ``plan pareto``,
-``plan dispatch`` and ``plan pathway``.
+``plan dispatch``, ``plan pathway`` and the stored plans' ``plan list|show|check``.
 
 ``plan size FILE`` reads a problem file (YAML: the load CSV, the EPW weather file, the grid's
 prices, PV and battery costs, yearly rules; docs/planning.md), sizes PV and battery and their
@@ -9,24 +9,35 @@ closest is printed, and on stderr which rule is missed and by how much), 2 for r
 ``plan pareto FILE`` sweeps the emissions cap (the least cost at each cap); ``plan dispatch
 FILE`` recommends a rolling day-ahead schedule for an existing battery (a CSV; lingtan never
 actuates). ``plan pathway FILE`` gives Scope 1 + 2 year by year under a list of measures
-against a target, and the measures' marginal abatement cost curve.
+against a target, and the measures' marginal abatement cost curve. A problem file whose load
+is a node of the metering tree (``load: {node: CODE, year: 2025}``) reads it from the
+database.
+
+``plan size FILE --store`` stores the plan with its inputs (the problem text, the SHA-256 of
+its files and of the load series, the tariff, the versions); ``plan list`` lists the stored
+plans, ``plan show ID`` shows one, ``plan check ID`` solves its inputs again and compares the
+objective (exit status 1 when it differs by more than 1e-6, relative).
 """
 
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 
 import click
 
 from lingtan.cli.common import (
     FIELD_COLUMNS,
     Column,
+    CommandError,
+    actor,
     emit,
     format_option,
     language,
     open_store,
     print_table,
     refusing_bad_input,
+    say,
     table_of,
     write_json,
 )
@@ -102,21 +113,53 @@ _TITLE = N_("Plan %(name)s")
 def plan() -> None:
     """Plan green energy at the source: size PV, wind, storage and heat pumps against the
     load, TOU prices and the demand charge (one LP, HiGHS), sweep the cost-emissions
-    trade-off, recommend a day-ahead dispatch."""
+    trade-off, recommend a day-ahead dispatch, chart the pathway to near-zero with its
+    marginal abatement cost curve, store plans with their inputs."""
+
+
+def _read(ctx: click.Context, file: str, text: str | None = None):
+    """The problem FILE, a node's series read from the database when it names one."""
+    from lingtan.planning.problem import read_problem_file
+    from lingtan.services.planning import node_series
+
+    with ExitStack() as stack:
+        opened: dict[str, object] = {}
+
+        def metered(**keywords):
+            if "session" not in opened:
+                opened["session"] = stack.enter_context(open_store(ctx, read_only=True))[0]
+            return node_series(opened["session"], **keywords)
+
+        return read_problem_file(file, metered=metered, text=text)
 
 
 @plan.command("size")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--store", "keep", is_flag=True,
+              help="Store the plan with its inputs in the database (lingtan plan "
+              "list).")  # fmt: skip
+@click.option("--name", default=None, help="The stored plan's name (default: the file's).")
 @format_option
 @refusing_bad_input
-def plan_size(file: str, output: str) -> None:
+@click.pass_context
+def plan_size(ctx: click.Context, file: str, keep: bool, name: str | None, output: str) -> None:
     """Size PV and a battery for the problem FILE (YAML) and print the plan."""
-    from lingtan.planning.problem import read_problem_file
+    from pathlib import Path
+
     from lingtan.planning.sizing import solve_sizing
 
-    read = read_problem_file(file)
+    text = Path(file).read_text(encoding="utf-8") if keep else None
+    read = _read(ctx, file, text)
     result = solve_sizing(read.problem)
     lang = language()
+    if keep:
+        from lingtan.services.planning import store_plan
+
+        with open_store(ctx) as (session, _):
+            row = store_plan(session, plan=read, result=result, text=text or "", actor=actor(),
+                             name=name)  # fmt: skip
+            stored = Message("plan %(id)s stored: %(name)s", id=row.id, name=row.name)
+        say(stored, err=True)
     if output == "json":
         write_json({"name": read.name, "file": file, "sources": read.sources, **result.as_dict()})
     elif output == "csv":
@@ -183,12 +226,12 @@ _PARETO_TITLE = N_("Cost and emissions of %(name)s, by emissions cap")
               "sweep); default the whole year.")  # fmt: skip
 @format_option
 @refusing_bad_input
-def plan_pareto(file: str, points: int, days: int | None, output: str) -> None:
+@click.pass_context
+def plan_pareto(ctx: click.Context, file: str, points: int, days: int | None, output: str) -> None:
     """The least cost at each emissions cap: the cost–emissions trade-off of the problem FILE."""
     from lingtan.planning.dispatch import pareto_front, window
-    from lingtan.planning.problem import read_problem_file
 
-    read = read_problem_file(file)
+    read = _read(ctx, file)
     problem = read.problem
     if days is not None:
         problem = window(problem, 0, min(problem.steps, round(24 * days / problem.step_h)))
@@ -258,16 +301,18 @@ _PLAN_TITLE = N_("Recommended dispatch of %(name)s (a recommendation: lingtan ne
 )
 @format_option
 @refusing_bad_input
-def plan_dispatch(file: str, start: str, days: int, window_h: float, battery_kwh: float,
+@click.pass_context
+def plan_dispatch(ctx: click.Context, file: str, start: str, days: int, window_h: float,
+                  battery_kwh: float,
                   battery_kw: float, pv_kw: float, soc_kwh: float | None,
                   output: str) -> None:  # fmt: skip
     """A rolling day-ahead schedule for the existing battery of the problem FILE against its
     prices (CSV for a spreadsheet or an operator; a recommendation only)."""
     from lingtan.errors import InputError, InputProblem
     from lingtan.planning.dispatch import rolling_dispatch
-    from lingtan.planning.problem import read_problem_file, step_of
+    from lingtan.planning.problem import step_of
 
-    read = read_problem_file(file)
+    read = _read(ctx, file)
     first = step_of(read, start)
     problems = []
     battery = read.problem.battery
@@ -426,3 +471,99 @@ def _text(lang: str, text: str, **params: object) -> str:
     from lingtan.i18n.catalog import texts
 
     return texts(lang).gettext(text, **params)
+
+
+#: The columns of ``plan list``.
+_LIST = (
+    Column("id"),
+    Column("name"),
+    Column("facility"),
+    Column("created_at"),
+    Column("created_by"),
+    Column("objective_cny_per_year", digits=0),
+    Column("pv_kw", digits=1),
+    Column("battery_kwh", digits=1),
+    Column("battery_kw", digits=1),
+    Column("renewable_share", digits=3),
+    Column("label"),
+)
+_LIST_TITLE = N_("Stored plans")
+
+
+@plan.command("list")
+@format_option
+@click.pass_context
+def plan_list(ctx: click.Context, output: str) -> None:
+    """The stored plans, newest first."""
+    from lingtan.services.planning import list_plans, plan_document
+
+    with open_store(ctx, read_only=True) as (session, _):
+        documents = [plan_document(row) for row in list_plans(session)]
+    rows = [
+        {**{key: d[key] for key in ("id", "name", "facility", "created_at", "created_by",
+                                    "label")},
+         **{key: d["result"].get(key) for key in ("objective_cny_per_year", "pv_kw",
+                                                   "battery_kwh", "battery_kw",
+                                                   "renewable_share")}}
+        for d in documents
+    ]  # fmt: skip
+    emit(rows, _LIST, output, title=_text(language(), _LIST_TITLE))
+
+
+@plan.command("show")
+@click.argument("plan_id", metavar="ID", type=int)
+@format_option
+@refusing_bad_input
+@click.pass_context
+def plan_show(ctx: click.Context, plan_id: int, output: str) -> None:
+    """A stored plan: its result, inputs, versions, who stored it and when."""
+    from lingtan.services.planning import plan_document, stored_plan
+
+    with open_store(ctx, read_only=True) as (session, _):
+        document = plan_document(stored_plan(session, plan_id))
+    if output == "json":
+        write_json(document)
+        return
+    result = document["result"]
+    rows = [
+        {"field": key, "value": str(document[key])}
+        for key in ("id", "name", "label", "facility", "created_at", "created_by",
+                    "lingtan_version", "solver", "problem_file")
+    ] + [
+        {"field": f"inputs.{key}", "value": value} for key, value in document["inputs"].items()
+    ] + [
+        {"field": key, "value": _shown(result.get(key), digits)}
+        for key, digits, _ in _ROWS if key in result
+    ]  # fmt: skip
+    title = _text(language(), _TITLE, name=document["name"])
+    if output == "csv":
+        emit(rows, FIELD_COLUMNS, "csv")
+    else:
+        print_table(table_of(rows, FIELD_COLUMNS, title=title, show_header=False))
+
+
+@plan.command("check")
+@click.argument("plan_id", metavar="ID", type=int)
+@format_option
+@refusing_bad_input
+@click.pass_context
+def plan_check(ctx: click.Context, plan_id: int, output: str) -> None:
+    """Solve a stored plan's inputs again and compare the objective (exit status 1 when it
+    differs by more than 1e-6, relative, or an input has changed)."""
+    from lingtan.services.planning import check_plan
+
+    with open_store(ctx, read_only=True) as (session, _):
+        check = check_plan(session, plan_id)
+    data = check.as_dict()
+    if output == "json":
+        write_json(data)
+    else:
+        rows = [{"field": key, "value": str(value)} for key, value in data.items()]
+        emit(rows, FIELD_COLUMNS, output)
+    if check.changed_inputs:
+        raise CommandError(Message("the inputs have changed since the plan was stored: "
+                                   "%(inputs)s",
+                                   inputs=", ".join(check.changed_inputs)))  # fmt: skip
+    if check.relative_difference > 1e-6:
+        raise CommandError(Message("the objective differs from the stored plan's by %(diff)g "
+                                   "(relative)", diff=check.relative_difference))  # fmt: skip

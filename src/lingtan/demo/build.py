@@ -8,7 +8,8 @@ then imports it, adds the plant's metering tree with a
 year of 15-minute readings that agree with the bills (:mod:`lingtan.demo.metering`) and its
 equipment register on that tree (:mod:`lingtan.demo.equipment`) and its carbon-asset ledger
 (:mod:`lingtan.demo.ledger`: GECs, a green power contract, CCER credits, whose retirements
-for 2025 are the market-based instruments and the offsets of the inventory), computes
+for 2025 are the market-based instruments and the offsets of the inventory), a plan of PV and
+storage sized from its own meter data (:mod:`lingtan.demo.plan`, illustrative costs), computes
 and locks the inventory and writes the reports (the XLSX only where no CJK font is installed
 for the HTML and PDF). The quantities are invented but of a realistic
 size and seasonality.
@@ -28,6 +29,7 @@ from lingtan.demo.equipment import build_equipment
 from lingtan.demo.footprint import build_footprint
 from lingtan.demo.ledger import build_ledger
 from lingtan.demo.metering import STEAM_GJ_PER_T, Metering, build_metering
+from lingtan.demo.plan import build_plan
 from lingtan.demo.tariff import build_tariff
 from lingtan.imports.load import facility_by_code, import_file
 from lingtan.imports.template import write_workbook
@@ -58,6 +60,8 @@ class DemoResult:
     energy_cost_cny: float | None = None
     #: The cell's footprint, kg CO2e per MWh of rated capacity (footprint/demo-cell-study.yaml).
     cell_footprint_kgco2e: float | None = None
+    #: The stored plan of PV and storage from the meter data (lingtan plan show ID).
+    plan_id: int | None = None
 
 
 def _months() -> list[tuple[int, date, date]]:
@@ -230,6 +234,7 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
         build_equipment(root / "equipment", engine, FACILITY, store)
         build_ledger(root / "ledger", engine, FACILITY, store)
         build_diagnosis(root / "diagnosis", engine, FACILITY, store, monthly_bills())
+        plan_id = build_plan(root / "plan", engine, FACILITY)
         with session_scope(engine) as session:
             inventory = inventories.compute(
                 session, FACILITY, date(YEAR, 1, 1), date(YEAR, 12, 31), actor="demo", lock=True
@@ -260,5 +265,5 @@ def build_demo(root: Path, database_url: str | None = None) -> DemoResult:
     except MissingFontError as error:  # the demo is still worth serving: the XLSX needs no font
         reports, skipped = write_reports(data, root / "reports", formats=("xlsx",)), str(error)
     return DemoResult(
-        url, workbook, inventory_id, totals, reports, metering, skipped, cost_cny, cell
+        url, workbook, inventory_id, totals, reports, metering, skipped, cost_cny, cell, plan_id
     )

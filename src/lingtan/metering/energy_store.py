@@ -218,6 +218,28 @@ class FacilityEnergy:
             )
         return rows
 
+    def node_meters(self, node: str, energy_type: str, kind: str = "load") -> dict[str, float]:
+        """The physical meters of a node's total of *energy_type* with their coefficients
+        (a virtual meter's by its formula): ``kind`` ``load`` the meters its total sums (its
+        own, or its children's), ``generation`` its own generation meters. Empty when it has
+        none."""
+        if kind == "generation":
+            codes = [
+                code
+                for code, meter in sorted(self.meters.items())
+                if meter.node == node and meter.energy_type == energy_type
+                and meter.flow == "generation"
+            ]  # fmt: skip
+        else:
+            whole = self.totals({code: self.meter_total(code) for code in self.meters})
+            total = whole.get((node, energy_type))
+            codes = [] if total is None else total.meters
+        coefs: dict[str, float] = {}
+        for code in codes:
+            for physical, coef in self.expanded.get(code, {code: 1.0}).items():
+                coefs[physical] = coefs.get(physical, 0.0) + coef
+        return coefs
+
     def meter_total(self, code: str) -> MeterPeriod:
         """A meter's energy [meter unit], estimated part and missing intervals over the span."""
         return _whole(self.daily, code)
@@ -744,10 +766,7 @@ def node_tou(
     total = whole.get((node, "electricity"))
     if total is None:
         return [], []
-    coefs: dict[str, float] = {}
-    for code in total.meters:
-        for physical, coef in energy.expanded.get(code, {code: 1.0}).items():
-            coefs[physical] = coefs.get(physical, 0.0) + coef
+    coefs = energy.node_meters(node, "electricity")
     region = energy.facility.region
     rows, problems = [], []
     for month in months:

@@ -10,8 +10,10 @@ the value and the rule; docs/planning.md documents every field.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,9 @@ from lingtan.planning.sizing import (
     Instrument,
     SizingProblem,
 )
-from lingtan.yamlinput import read_yaml_file
+from lingtan.yamlinput import parse_yaml, read_yaml_file
 
-__all__ = ["FIELDS", "Plan", "read_problem_file", "step_of"]
+__all__ = ["FIELDS", "MeteredSeries", "Plan", "read_problem_file", "series_sha256", "step_of"]
 
 #: Every field of the problem file, per section (``None``: top level); docs/planning.md lists
 #: them all (tests/test_planning.py checks).
@@ -56,7 +58,7 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "gec",
         "constraints",
     ),
-    "load": ("file", "time_zone"),
+    "load": ("file", "time_zone", "node", "facility", "year", "step_minutes"),
     "weather": ("file",),
     "finance": ("discount_rate",),
     "grid": (
@@ -86,6 +88,8 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "losses_pct",
         "degradation_pct_per_year",
         "mount",
+        "meter_node",
+        "meter_kwp",
     ),
     "battery": (
         "energy_capex_cny_per_kwh",
@@ -167,14 +171,49 @@ _WEATHER_RANGES = {  # EPW column: (low, high) of a physical value; 9999 etc. ma
 
 
 @dataclass
+class MeteredSeries:
+    """A node's energy per step from the metering tree (``load.node``, ``pv.meter_node``), as
+    :mod:`lingtan.services.planning` reads it from the store.
+
+    ``report`` says where it comes from and how good it is: the node, the meters, the
+    intervals, the estimated intervals and their energy [kWh].
+    """
+
+    starts: np.ndarray  # step starts, datetime64[s] UTC
+    step_h: float
+    energy_kwh: np.ndarray
+    report: dict[str, Any]
+
+
+#: Reads a node's series: called with the keywords ``field`` (to name in errors), ``node``,
+#: ``facility`` (None: the only one), ``year``, ``step_minutes`` (15 or 60) and ``kind``
+#: (``load``: the node's consumption, or ``generation``); raises
+#: :class:`~lingtan.errors.InputError`.
+MeteredReader = Callable[..., MeteredSeries]
+
+
+@dataclass
 class Plan:
-    """A problem file read: the arrays of the LP and what the report names."""
+    """A problem file read: the arrays of the LP and what the report names.
+
+    ``inputs`` holds, per input, the SHA-256 of what was read: each file named (by its field)
+    and the load series itself (``load_series``), so a stored plan can tell whether its inputs
+    have changed; ``metered`` the reports of the series read from the metering tree.
+    """
 
     problem: SizingProblem
     name: str
     origin: str
     starts: np.ndarray  # step starts, datetime64[s] UTC
     sources: dict[str, str]
+    inputs: dict[str, str] = field(default_factory=dict)
+    metered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    time_zone: str = DEFAULT_TIME_ZONE
+
+
+def series_sha256(values: np.ndarray) -> str:
+    """The SHA-256 of a series as little-endian float64: the same numbers, the same hash."""
+    return hashlib.sha256(np.ascontiguousarray(values, dtype="<f8").tobytes()).hexdigest()
 
 
 class _Checker:
@@ -185,6 +224,7 @@ class _Checker:
         self.origin = origin
         self.fields = fields
         self.problems: list[InputProblem] = []
+        self.files: dict[str, Path] = {}  # the files read, by field
 
     def add(self, field: str, value: Any, rule: str, where: str | None = None) -> None:
         self.problems.append(InputProblem(where or self.origin, field, value, rule))
@@ -250,8 +290,19 @@ class _Checker:
         return default
 
 
-def read_problem_file(path: str | Path) -> Plan:
+def read_problem_file(
+    path: str | Path, *, metered: MeteredReader | None = None, text: str | None = None
+) -> Plan:
     """Read and check a problem file and the files it names (relative to its folder).
+
+    Parameters
+    ----------
+    metered
+        Reads the series of a node of the metering tree (``load.node``, ``pv.meter_node``);
+        without it such a problem file is refused.
+    text
+        The problem file's text, read instead of the file at *path* (a stored plan's; the
+        files it names are still relative to the folder of *path*).
 
     Returns
     -------
@@ -264,7 +315,7 @@ def read_problem_file(path: str | Path) -> Plan:
     """
     path = Path(path)
     check = _Checker(path.name)
-    data = read_yaml_file(path, path.name)
+    data = read_yaml_file(path, path.name) if text is None else parse_yaml(text, path.name)
     if not isinstance(data, dict):
         raise InputError(InputProblem(path.name, "file", None, Message("must be a mapping")))
     check.known(data, None)
@@ -281,6 +332,8 @@ def read_problem_file(path: str | Path) -> Plan:
     for name in ("pv", "wind"):
         if sections[name] is not None and sections["weather"] is None:
             if name == "wind" and sections["wind"].get("speed_file") is not None:
+                continue
+            if name == "pv" and sections["pv"].get("meter_node") is not None:
                 continue
             check.add("weather", None, Message("is required with %(field)s", field=name))
     heat_parts = {
@@ -309,7 +362,13 @@ def read_problem_file(path: str | Path) -> Plan:
     }
     zone = _zone(check, sections["load"])
     starts = step_h = load = None
-    if sections["load"] is not None:
+    reports: dict[str, dict[str, Any]] = {}
+    if sections["load"] is not None and sections["load"].get("node") is not None:
+        read = _metered(check, metered, sections["load"], "load.node", "load")
+        if read is not None:
+            starts, step_h, load = read.starts, read.step_h, read.energy_kwh / read.step_h
+            reports["load"] = read.report
+    elif sections["load"] is not None:
         load_file = _file(check, folder, sections["load"], "load")
         if load_file is not None:
             starts, step_h, load = _read_load(check, load_file, zone)
@@ -322,7 +381,14 @@ def read_problem_file(path: str | Path) -> Plan:
         if weather_file is not None:
             weather = _weather(check, weather_file, starts)
     cf = wind_cf = None
-    if weather is not None and pv is not None:
+    if sections["pv"] is not None and sections["pv"].get("meter_node") is not None:
+        if (sections["load"] or {}).get("node") is None:
+            check.add("pv.meter_node", sections["pv"].get("meter_node"),
+                      Message("needs a load from the metering tree (load.node, "
+                              "load.year)"))  # fmt: skip
+        elif pv is not None and starts is not None and step_h is not None:
+            cf = _metered_cf(check, metered, sections, starts, step_h, reports)
+    elif weather is not None and pv is not None:
         cf = _pv_cf(weather, pv)
     if sections["wind"] is not None and starts is not None:  # every problem, even without costs
         wind_cf = _wind_cf(check, folder, sections["wind"], weather, starts, zone)
@@ -353,7 +419,8 @@ def read_problem_file(path: str | Path) -> Plan:
         **instruments,
         **rules,
     )
-    sources = {"load": str(sections["load"].get("file"))}
+    sources = {"load": reports["load"]["source"] if "load" in reports
+               else str(sections["load"].get("file"))}  # fmt: skip
     for name in ("weather", "heat"):
         if sections[name] is not None:
             sources[name] = str(sections[name].get("file"))
@@ -361,7 +428,84 @@ def read_problem_file(path: str | Path) -> Plan:
         sources["wind_power_curve"] = str(sections["wind"].get("power_curve_file"))
     if boiler_source is not None:
         sources["boiler_fuel"] = boiler_source
-    return Plan(problem, str(data.get("name") or path.stem), str(path), starts, sources)
+    if "pv" in reports:
+        sources["pv_output"] = reports["pv"]["source"]
+    inputs = {name: _sha256(target) for name, target in sorted(check.files.items())}
+    inputs["load_series"] = series_sha256(load)
+    name = str(data.get("name") or path.stem)
+    return Plan(problem, name, str(path), starts, sources, inputs, reports, zone.key)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _metered(check: _Checker, metered, load: dict, name: str, kind: str, node=None):
+    """The series of a node of the metering tree: ``load.node`` (*node* None) or
+    ``pv.meter_node``, over the year and at the steps of the load section."""
+    node = load.get("node") if node is None else node
+    year, minutes = load.get("year"), load.get("step_minutes", 60)
+    before = len(check.problems)
+    if not isinstance(node, str) or not node:
+        check.add(name, node, Message("must be the code of a node of the metering tree"))
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        check.add("load.year", year, Message("a year from 2000 to 2100 expected"))
+    if minutes not in (15, 60):
+        check.add("load.step_minutes", minutes, one_of(("15", "60")))
+    facility = load.get("facility")
+    if facility is not None and not isinstance(facility, str):
+        check.add("load.facility", facility, Message("must be a facility code"))
+    if len(check.problems) > before:
+        return None
+    if metered is None:
+        check.add(name, node,
+                  Message("a series from the metering tree needs the database (lingtan plan "
+                          "size)"))  # fmt: skip
+        return None
+    try:
+        return metered(field=name, node=node, facility=facility, year=year,
+                       step_minutes=minutes, kind=kind)  # fmt: skip
+    except InputError as error:
+        check.problems += error.problems
+        return None
+
+
+def _metered_cf(check: _Checker, metered, sections: dict, starts, step_h, reports):
+    """PV output per kWp from the generation meters of a node: measured energy per step
+    divided by the step and by the kWp the meters measure (``pv.meter_kwp``)."""
+    section = sections["pv"]
+    kwp = check.number(section, "pv", "meter_kwp", required=True, low=0, above_low=True)
+    read = _metered(check, metered, sections["load"], "pv.meter_node", "generation",
+                    node=section.get("meter_node"))  # fmt: skip
+    if read is None or kwp is None:
+        return None
+    if read.step_h != step_h or not np.array_equal(read.starts, starts):
+        check.add(
+            "pv.meter_node",
+            section.get("meter_node"),
+            Message("its series must have the steps of the load (%(steps)d of %(minutes)g min)",
+                    steps=len(starts), minutes=step_h * 60),
+        )  # fmt: skip
+        return None
+    cf = read.energy_kwh / step_h / kwp
+    if cf.max() > 1.0:
+        first = int(np.argmax(cf))
+        check.add(
+            "pv.meter_kwp",
+            kwp,
+            Message(
+                "the meters measure %(kw)g kW at %(time)s UTC, above the kWp given",
+                kw=round(float(read.energy_kwh[first] / step_h), 1),
+                time=str(starts[first]),
+            ),
+        )
+        return None
+    reports["pv"] = read.report
+    return cf
 
 
 def step_of(plan: Plan, moment: str) -> int:
@@ -397,6 +541,7 @@ def _file(check: _Checker, folder: Path, section: dict, name: str) -> Path | Non
     if not target.is_file():
         check.add(f"{name}.file", value, Message("no such file"))
         return None
+    check.files[name] = target
     return target
 
 
@@ -418,7 +563,9 @@ def _pv(check: _Checker, section: dict | None) -> tuple[Asset, dict[str, Any]] |
     life = n(section, "pv", "lifetime_years", required=True, low=0, above_low=True, high=100)
     max_kw = n(section, "pv", "max_kw", low=0)
     options = {
-        "surface_tilt_deg": n(section, "pv", "tilt_deg", required=True, low=0, high=90),
+        "surface_tilt_deg": n(
+            section, "pv", "tilt_deg", required="meter_node" not in section, low=0, high=90
+        ),
         "surface_azimuth_deg": n(section, "pv", "azimuth_deg", default=180.0, low=0, high=360),
         "albedo": n(section, "pv", "albedo", default=0.2, low=0, high=1),
         "gamma_pdc_per_c": n(section, "pv", "gamma_pdc_per_c", default=-0.0037, low=-0.02, high=0),

@@ -67,6 +67,7 @@ __all__ = [
     "ProductionUnit",
     "ReportJob",
     "Source",
+    "StoredPlan",
     "UserFacility",
     "UserSession",
 ]
@@ -1102,3 +1103,40 @@ def refuse_change(_mapper: Any, _connection: Any, target: EvaluationSnapshot) ->
     """A stored evaluation is never changed nor deleted through lingtan: evaluate again."""
     rule = Message("a stored evaluation is immutable: evaluate again to store a new one")
     raise InputError(InputProblem(Message("evaluation"), "id", target.id, rule))
+
+
+class StoredPlan(Base):
+    """A plan of green energy at the source (规划方案), stored with its inputs: immutable.
+
+    ``problem_text`` is the problem file as read and ``problem_file`` where it was (the files
+    it names are relative to it); ``inputs`` the SHA-256 of each file read, by field, and of
+    the load series (``load_series``); ``tariff`` the file's grid section; ``metered`` the
+    reports of the series read from the metering tree; ``result`` the JSON of ``lingtan plan
+    size``; ``series`` the charts' data (a typical week, the months, the duration curve);
+    ``label`` what the figures are (the demo's: illustrative costs). A new plan is a new row.
+    """
+
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(String(300), default="")
+    problem_file: Mapped[str] = mapped_column(Text)
+    problem_text: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tariff: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metered: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    series: Mapped[dict[str, Any]] = mapped_column(JSON)
+    solver: Mapped[str] = mapped_column(String(100))
+    lingtan_version: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    facility: Mapped[Facility | None] = relationship()
+
+
+@event.listens_for(StoredPlan, "before_update")
+def _plans_are_immutable(mapper: Any, connection: Any, target: StoredPlan) -> None:
+    raise ValueError(f"plan {target.id} is stored and cannot be changed: store a new plan")

@@ -56,6 +56,7 @@ from lingtan.web import (
     screens_evaluation,
     screens_footprint,
     screens_nodes,
+    screens_planning,
 )
 from lingtan.web.accounts import SESSION_LIFETIME
 from lingtan.web.admission import STOPPED, Admission, StoppedError, busy
@@ -98,6 +99,7 @@ ROUTERS = (
     screens_evaluation.router,
     screens_assets.router,
     screens_footprint.router,
+    screens_planning.router,
     pages.router,
     api.router,
     api_energy.router,

@@ -66,14 +66,15 @@ NAV: tuple[tuple[str, tuple[str, str], str | None, str | None], ...] = (
     ("budgets", NP_("nav", "Budgets"), "/budgets", None),
     ("intensity", NP_("nav", "Intensity"), "/intensity", None),
     ("efficiency", NP_("nav", "Efficiency"), "/efficiency", None),
-    ("evaluation", NP_("nav", "Evaluation"), "/evaluation", None),
+    ("planning", NP_("nav", "Planning"), "/planning", None),
     ("footprint", NP_("nav", "Product footprints"), "/footprint", None),
+    ("assets", NP_("nav", "Carbon assets"), "/assets", None),
+    ("evaluation", NP_("nav", "Evaluation"), "/evaluation", None),
     ("alerts", NP_("nav", "Alerts"), "/alerts", None),
     ("inventory", NP_("nav", "Inventory"), "/inventories", None),
     ("data", NP_("nav", "Data"), "/data", None),
     ("factors", NP_("nav", "Factors"), "/factors", None),
     ("reports", NP_("nav", "Reports"), "/reports", None),
-    ("assets", NP_("nav", "Carbon assets"), "/assets", None),
     ("audit", NP_("nav", "Audit log"), "/audit", "reads_audit_log"),
 )
 
@@ -136,8 +137,8 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 #: Pages that show the facility chosen in the selector (others go to the overview).
 _SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity", "/alerts",
-               "/efficiency", "/evaluation", "/footprint", "/data", "/reports", "/assets",
-               "/assets/matching")  # fmt: skip
+               "/efficiency", "/evaluation", "/footprint", "/planning", "/data", "/reports",
+               "/assets", "/assets/matching")  # fmt: skip
 
 
 def render(
