@@ -10,6 +10,7 @@ from test_evaluation_store import plant, site, store, year_locked  # noqa: F401 
 
 from lingtan.cli.main import main
 from lingtan.evaluation.rules import shipped_rule_set
+from lingtan.i18n.catalog import MISSES
 from lingtan.imports.load import facility_by_code
 from lingtan.reports.zero_carbon import render_zero_carbon_html
 from lingtan.services.ledger_facts import facts_from_store
@@ -58,6 +59,11 @@ def test_without_meters_the_share_is_missing_and_the_report_says_so(site, year_l
     assert "no physical electricity meter with flow supply" in html
     assert 'data-key="hourly"' not in html
     assert data.stored_evaluation is None and "No stored evaluation of the facility" in html
+    MISSES.clear()
+    zh = render_zero_carbon_html(data, "zh-CN")
+    assert not MISSES, f"texts without Chinese: {sorted(MISSES, key=str)}"
+    assert "未计算逐时匹配比例：本设施的计量表未覆盖全年（设施 ALPHA-PLANT：" in zh
+    assert "没有已存储的评价" in zh
 
 
 def test_the_report_names_the_stored_evaluation_beside_the_live_one(site, year_locked):  # noqa: F811

@@ -46,7 +46,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lingtan.assets.ledger import CREDITS, ELECTRICITY, months_after
-from lingtan.errors import InputError
+from lingtan.errors import InputError, InputProblem
 from lingtan.evaluation.facts import FactValue
 from lingtan.services.ledger import retirements
 from lingtan.services.meter_matching import MeterMatching, matching_from_meters
@@ -60,12 +60,14 @@ __all__ = ["HOURLY", "StoreFacts", "facts_from_store"]
 @dataclass(frozen=True)
 class StoreFacts:
     """The facts computed and, per fact, its lineage (JSON-ready); ``matching`` is the hourly
-    matching from the meters (None when they do not cover the year)."""
+    matching from the meters (None when they do not cover the year: ``hourly_refused`` says
+    why)."""
 
     facts: dict[str, FactValue]
     lineage: dict[str, dict[str, Any]]
     inventory_id: int | None
     matching: MeterMatching | None = None
+    hourly_refused: tuple[InputProblem, ...] = ()
 
 
 def _retirements(session: Session, facility: Facility, start: date, end: date) -> list[Any]:
@@ -105,13 +107,14 @@ HOURLY = "hourly_matched_cfe_share_pct"
 def _hourly(
     session: Session, facility: Facility, year: int, facts: dict[str, FactValue],
     lineage: dict[str, dict[str, Any]],
-) -> MeterMatching | None:  # fmt: skip
-    """Add :data:`HOURLY` from the meters, or its lineage's ``missing`` when they cannot."""
+) -> MeterMatching | InputError:  # fmt: skip
+    """Add :data:`HOURLY` from the meters, or its lineage's ``missing`` when they cannot (the
+    refusal returned)."""
     try:
         matching = matching_from_meters(session, facility, year)
     except InputError as error:
         lineage[HOURLY] = {"missing": "; ".join(str(p) for p in error.problems), "year": year}
-        return None
+        return error
     match = matching.match
     codes = [code for role in matching.meters.values() for code in role]
     facts[HOURLY] = FactValue(match.hourly_share_pct, "meters " + ", ".join(codes))
@@ -136,7 +139,9 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
     electricity = [_entry(e, a) for e, a in retired if a.kind in ELECTRICITY]
     facts: dict[str, FactValue] = {}
     lineage: dict[str, dict[str, Any]] = {}
-    matching = _hourly(session, facility, year, facts, lineage)
+    hourly = _hourly(session, facility, year, facts, lineage)
+    matching = hourly if isinstance(hourly, MeterMatching) else None
+    refused = () if matching else tuple(hourly.problems)
     offset = math.fsum(e["quantity"] for e in credits)
     facts["offset_retired_tco2e"] = FactValue(offset, _evidence(credits))
     lineage["offset_retired_tco2e"] = {"ledger_entries": credits}
@@ -158,7 +163,7 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
         for name in ("electricity_consumed_mwh", "renewable_electricity_share_pct",
                      "scope12_residual_tco2e"):  # fmt: skip
             lineage[name] = {"missing": why}
-        return StoreFacts(facts, lineage, None, matching)
+        return StoreFacts(facts, lineage, None, matching, refused)
     totals = inventory.result["totals"]
     instruments = inventory.result.get("instruments", [])
     onsite = [i for i in instruments if i["kind"] == "onsite_renewable"]
@@ -199,4 +204,4 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
         "scope1_tco2e": totals["scope1_tco2e"],
         "scope2_market_tco2e": totals["scope2_market_tco2e"],
     }
-    return StoreFacts(facts, lineage, inventory.id, matching)
+    return StoreFacts(facts, lineage, inventory.id, matching, refused)

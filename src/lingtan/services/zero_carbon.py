@@ -93,8 +93,9 @@ class ZeroCarbonData:
         ``series`` (the files given), ``meters`` or None (not computed).
     hourly_meters : dict or None
         The meters matched, per role (with ``hourly_source`` ``meters``).
-    hourly_missing : str or None
-        Why the meters gave no hourly matching (the lineage's ``missing``).
+    hourly_missing : list of Message
+        Why the meters gave no hourly matching (the problems of the lineage's ``missing``;
+        empty when the share is computed).
     stored_evaluation : dict or None
         The newest stored evaluation snapshot of the facility, year and scheme: ``id``,
         ``result_sha256``, ``created_at``, ``live_sha256`` (of the live evaluation's result,
@@ -133,7 +134,7 @@ class ZeroCarbonData:
     hourly: dict[str, Any] | None
     hourly_source: str | None
     hourly_meters: dict[str, list[str]] | None
-    hourly_missing: str | None
+    hourly_missing: list[Message]
     stored_evaluation: dict[str, Any] | None
     holdings: list[dict[str, Any]]
     retirements: list[dict[str, Any]]
@@ -314,7 +315,10 @@ def zero_carbon_data(
         hourly=({k: v for k, v in hourly.as_dict().items() if k != "heat_map"} if hourly else None),
         hourly_source=hourly_from,
         hourly_meters=stored.matching.meters if hourly_from == "meters" else None,
-        hourly_missing=stored.lineage[MATCHED].get("missing") if hourly is None else None,
+        hourly_missing=[] if hourly else [
+            Message("%(where)s: %(rule)s", where=p.where, rule=p.rule)
+            for p in stored.hourly_refused
+        ],
         stored_evaluation=snapshot,
         holdings=asset_balances(session, facility.organization_id, facility.id),
         retirements=retirements,
