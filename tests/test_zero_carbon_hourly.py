@@ -5,17 +5,18 @@ import json
 import re
 
 from click.testing import CliRunner
-from test_assets_screens import PER_DAY_C, PER_DAY_S, metered  # noqa: F401 (fixture)
-from test_evaluation_store import plant, site, store, year_locked  # noqa: F401 (fixtures)
 
 from lingtan.cli.main import main
 from lingtan.evaluation.rules import shipped_rule_set
 from lingtan.i18n.catalog import MISSES
 from lingtan.imports.load import facility_by_code
 from lingtan.reports.zero_carbon import render_zero_carbon_html
+from lingtan.services.evaluations import get_evaluation
 from lingtan.services.ledger_facts import facts_from_store
 from lingtan.services.zero_carbon import zero_carbon_data
 from lingtan.store.db import session_scope
+from test_assets_screens import PER_DAY_C, PER_DAY_S, metered  # noqa: F401 (fixture)
+from test_evaluation_store import DECLARED, plant, site, store, year_locked  # noqa: F401
 
 HOURLY = "hourly_matched_cfe_share_pct"
 SCHEME = "tceca-g-0171-2022"
@@ -71,8 +72,6 @@ def test_the_report_names_the_stored_evaluation_beside_the_live_one(site, year_l
     rules = shipped_rule_set(SCHEME)
     with session_scope(site.engine, read_only=True) as session:
         alpha = plant(session)
-        from lingtan.services.evaluations import get_evaluation
-
         digest = get_evaluation(session, ident).result_sha256
         data = zero_carbon_data(session, alpha, 2025, rules)
         other = zero_carbon_data(session, alpha, 2025, shipped_rule_set("suzhou-2026"))
@@ -87,8 +86,6 @@ def test_the_report_names_the_stored_evaluation_beside_the_live_one(site, year_l
     assert other.stored_evaluation is None  # another scheme's snapshot is not named
     # given the same declaration, the live result equals the stored one
     with session_scope(site.engine, read_only=True) as session:
-        from test_evaluation_store import DECLARED
-
         same = zero_carbon_data(session, plant(session), 2025, rules, declared=DECLARED)
     assert same.stored_evaluation["same"] is True
     assert same.stored_evaluation["live_sha256"] == digest

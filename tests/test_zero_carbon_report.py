@@ -113,9 +113,10 @@ def test_the_renewable_share_and_the_ledger(url, data):
     assert data.hourly_source == "meters" and data.hourly_meters == matched["meters"]
     for key in ("hourly_matched_cfe_share_pct", "volumetric_share_pct", "unmatched_hours"):
         assert data.hourly[key] == matched[key]
-    assert data.facts["hourly_matched_cfe_share_pct"]["value"] == matched[
-        "hourly_matched_cfe_share_pct"
-    ]
+    assert (
+        data.facts["hourly_matched_cfe_share_pct"]["value"]
+        == matched["hourly_matched_cfe_share_pct"]
+    )
     assert float(data_values(html, "key")["hourly"]) == matched["hourly_matched_cfe_share_pct"]
     assert 'id="hourly-source" data-source="meters"' in html
     assert data.lineage["hourly_matched_cfe_share_pct"]["hours"] == 8760

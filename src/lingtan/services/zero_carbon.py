@@ -257,6 +257,8 @@ def zero_carbon_data(
     facts = {**computed, **given}
     evaluation = evaluate(rules, facts) if rules is not None else None
     snapshot = _stored_snapshot(session, facility, year, evaluation)
+    refused = () if hourly else stored.hourly_refused
+    missing = [Message("%(where)s: %(rule)s", where=p.where, rule=p.rule) for p in refused]
     organization = session.get(Organization, facility.organization_id)
     totals = inventory.result["totals"]
     measures = facility_measures(session, facility, year=year)
@@ -315,10 +317,7 @@ def zero_carbon_data(
         hourly=({k: v for k, v in hourly.as_dict().items() if k != "heat_map"} if hourly else None),
         hourly_source=hourly_from,
         hourly_meters=stored.matching.meters if hourly_from == "meters" else None,
-        hourly_missing=[] if hourly else [
-            Message("%(where)s: %(rule)s", where=p.where, rule=p.rule)
-            for p in stored.hourly_refused
-        ],
+        hourly_missing=missing,
         stored_evaluation=snapshot,
         holdings=asset_balances(session, facility.organization_id, facility.id),
         retirements=retirements,
