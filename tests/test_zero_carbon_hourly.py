@@ -90,3 +90,17 @@ def test_the_report_names_the_stored_evaluation_beside_the_live_one(site, year_l
     assert same.stored_evaluation["same"] is True
     assert same.stored_evaluation["live_sha256"] == digest
     assert 'data-same="true"' in render_zero_carbon_html(same, "zh-CN")
+
+
+def test_series_files_replace_the_meters_share_in_lingtan_evaluate(metered):  # noqa: F811
+    def evaluated(*extra):
+        done = CliRunner().invoke(main, ["--db", metered.url, "evaluate", "--facility",
+                                         "ALPHA-PLANT", "--period", "2025", "--scheme", SCHEME,
+                                         *extra, "--format", "json"])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        return json.loads(done.output)["facts_from_store"]["lineage"][HOURLY]
+
+    assert evaluated()["hours"] == 8760
+    given = evaluated("--consumption", "examples/evaluation-consumption.csv", "--supply",
+                      "examples/evaluation-supply.csv")  # fmt: skip
+    assert given["given"] == "evaluation-consumption.csv, evaluation-supply.csv"
