@@ -107,7 +107,19 @@ def test_the_renewable_share_and_the_ledger(url, data):
             data.renewable["onsite_renewable_mwh"]) == (18000, 12000, 3720)  # fmt: skip
     html = render_zero_carbon_html(data, "en")
     assert float(data_values(html, "key")["share"]) == data.renewable["share_pct"]
-    assert data.hourly is None and "the hourly-matched share is not computed" in html
+    # the hourly-matched share of the demo's meters, as lingtan evaluate match gives it
+    matched = json.loads(run(url, "evaluate", "match", "--facility", FACILITY, "--year",
+                             str(YEAR), "--format", "json").stdout)  # fmt: skip
+    assert data.hourly_source == "meters" and data.hourly_meters == matched["meters"]
+    for key in ("hourly_matched_cfe_share_pct", "volumetric_share_pct", "unmatched_hours"):
+        assert data.hourly[key] == matched[key]
+    assert (
+        data.facts["hourly_matched_cfe_share_pct"]["value"]
+        == matched["hourly_matched_cfe_share_pct"]
+    )
+    assert float(data_values(html, "key")["hourly"]) == matched["hourly_matched_cfe_share_pct"]
+    assert 'id="hourly-source" data-source="meters"' in html
+    assert data.lineage["hourly_matched_cfe_share_pct"]["hours"] == 8760
     balance = json.loads(run(url, "ledger", "balance", "--format", "json").stdout)
     shown = data_values(html, "asset")
     assert {b["asset"]: b["balance"] for b in balance} == {k: float(v) for k, v in shown.items()}
@@ -167,6 +179,7 @@ def test_hourly_series_give_the_hourly_matched_share(url, tmp_path):
         str(supply), "--format", "html", "--out", str(out))  # fmt: skip
     html = out.read_text(encoding="utf-8")
     assert float(data_values(html, "key")["hourly"]) == 62.5
+    assert 'id="hourly-source" data-source="series"' in html and "load.csv, supply.csv" in html
 
 
 def test_the_disclosure_pack_traces_every_figure(url, data, inventory):

@@ -35,7 +35,7 @@ from lingtan.evaluation.facts import FACTS, FactValue
 from lingtan.evaluation.rules import RuleSet
 from lingtan.i18n import Message
 from lingtan.services.audit_check import evaluation_seal, result_digest
-from lingtan.services.ledger_facts import facts_from_store
+from lingtan.services.ledger_facts import HOURLY, facts_from_store
 from lingtan.store import audit
 from lingtan.store.models import EvaluationSnapshot, Facility, Inventory
 
@@ -124,9 +124,13 @@ def evaluate_facility(
 ) -> LiveEvaluation:
     """Judge ``rules`` on the facts of ``facility``'s calendar ``year`` computed from the store
     and the facts ``given`` (from ``origin``, or ``origins``), as :func:`combine_facts`
-    combines them."""
+    combines them; an hourly-matched share of ``origins`` (series files) replaces the one of
+    the meters."""
     stored = facts_from_store(session, facility, year)
-    facts, lineage = combine_facts(stored.facts, stored.lineage, given or {}, origin, origins)
+    computed = dict(stored.facts)
+    if HOURLY in (origins or {}):  # series files given: they replace the meters' share
+        computed.pop(HOURLY, None)
+    facts, lineage = combine_facts(computed, stored.lineage, given or {}, origin, origins)
     inventory = None if stored.inventory_id is None else session.get(Inventory, stored.inventory_id)
     return LiveEvaluation(evaluate(rules, facts), facts, lineage, inventory)
 

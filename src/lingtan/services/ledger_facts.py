@@ -16,7 +16,14 @@ from):
   taken from the ledger only: the inventory's instruments from the ledger (``ledger:…``,
   :mod:`lingtan.services.retirements`) are these retirements, and its own ``gec`` and
   ``green_power`` instruments are not counted (their ids are in the lineage);
-* ``scope12_residual_tco2e`` — the inventory's Scope 1 + Scope 2 market-based [tCO2e].
+* ``scope12_residual_tco2e`` — the inventory's Scope 1 + Scope 2 market-based [tCO2e];
+* ``hourly_matched_cfe_share_pct`` — the hourly-matched carbon-free share of the facility's
+  electricity meters over the local year (:func:`lingtan.services.meter_matching.
+  matching_from_meters`, as ``lingtan evaluate match --facility --year``) [%]; its lineage
+  holds the meters per role, the year, the hours, the energies and the annual volumetric
+  share it is compared with (``volumetric_share_pct``). Left out, the lineage saying why,
+  when the meters do not cover the year (no supply or generation meter, an interval of unknown
+  energy).
 
 The inventory's facts need an inventory whose period is the whole year (locked before
 computed); without one they are left out (a criterion that reads them is unable to judge) and
@@ -39,22 +46,28 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lingtan.assets.ledger import CREDITS, ELECTRICITY, months_after
+from lingtan.errors import InputError, InputProblem
 from lingtan.evaluation.facts import FactValue
 from lingtan.services.ledger import retirements
+from lingtan.services.meter_matching import MeterMatching, matching_from_meters
 from lingtan.services.overview import inventory_for_year
 from lingtan.services.retirements import LEDGER_PREFIX
 from lingtan.store.models import CarbonAsset, Facility, LedgerEntry
 
-__all__ = ["StoreFacts", "facts_from_store"]
+__all__ = ["HOURLY", "StoreFacts", "facts_from_store"]
 
 
 @dataclass(frozen=True)
 class StoreFacts:
-    """The facts computed and, per fact, its lineage (JSON-ready)."""
+    """The facts computed and, per fact, its lineage (JSON-ready); ``matching`` is the hourly
+    matching from the meters (None when they do not cover the year: ``hourly_refused`` says
+    why)."""
 
     facts: dict[str, FactValue]
     lineage: dict[str, dict[str, Any]]
     inventory_id: int | None
+    matching: MeterMatching | None = None
+    hourly_refused: tuple[InputProblem, ...] = ()
 
 
 def _retirements(session: Session, facility: Facility, start: date, end: date) -> list[Any]:
@@ -87,6 +100,36 @@ def _evidence(entries: list[dict[str, Any]], inventory: int | None = None) -> st
     return "; ".join(parts) or "ledger: no retirements"
 
 
+#: The fact of the hourly matching from the meters.
+HOURLY = "hourly_matched_cfe_share_pct"
+
+
+def _hourly(
+    session: Session, facility: Facility, year: int, facts: dict[str, FactValue],
+    lineage: dict[str, dict[str, Any]],
+) -> MeterMatching | InputError:  # fmt: skip
+    """Add :data:`HOURLY` from the meters, or its lineage's ``missing`` when they cannot (the
+    refusal returned)."""
+    try:
+        matching = matching_from_meters(session, facility, year)
+    except InputError as error:
+        lineage[HOURLY] = {"missing": "; ".join(str(p) for p in error.problems), "year": year}
+        return error
+    match = matching.match
+    codes = [code for role in matching.meters.values() for code in role]
+    facts[HOURLY] = FactValue(match.hourly_share_pct, "meters " + ", ".join(codes))
+    lineage[HOURLY] = {
+        "meters": matching.meters,
+        "year": year,
+        "hours": match.hours,
+        "consumption_kwh": match.consumption_kwh,
+        "matched_kwh": match.matched_kwh,
+        "unmatched_hours": match.unmatched_hours,
+        "volumetric_share_pct": match.volumetric_share_pct,
+    }
+    return matching
+
+
 def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFacts:
     """The facts of ``facility``'s calendar ``year`` from the ledger and the inventory (see the
     module documentation for each fact and its formula)."""
@@ -96,6 +139,9 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
     electricity = [_entry(e, a) for e, a in retired if a.kind in ELECTRICITY]
     facts: dict[str, FactValue] = {}
     lineage: dict[str, dict[str, Any]] = {}
+    hourly = _hourly(session, facility, year, facts, lineage)
+    matching = hourly if isinstance(hourly, MeterMatching) else None
+    refused = () if matching else tuple(hourly.problems)
     offset = math.fsum(e["quantity"] for e in credits)
     facts["offset_retired_tco2e"] = FactValue(offset, _evidence(credits))
     lineage["offset_retired_tco2e"] = {"ledger_entries": credits}
@@ -117,7 +163,7 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
         for name in ("electricity_consumed_mwh", "renewable_electricity_share_pct",
                      "scope12_residual_tco2e"):  # fmt: skip
             lineage[name] = {"missing": why}
-        return StoreFacts(facts, lineage, None)
+        return StoreFacts(facts, lineage, None, matching, refused)
     totals = inventory.result["totals"]
     instruments = inventory.result.get("instruments", [])
     onsite = [i for i in instruments if i["kind"] == "onsite_renewable"]
@@ -158,4 +204,4 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
         "scope1_tco2e": totals["scope1_tco2e"],
         "scope2_market_tco2e": totals["scope2_market_tco2e"],
     }
-    return StoreFacts(facts, lineage, inventory.id)
+    return StoreFacts(facts, lineage, inventory.id, matching, refused)

@@ -4,9 +4,10 @@
 the order of issue 14 §4: basic information and boundary, the locked inventory of the year
 (Scope 1, Scope 2 location- and market-based, Scope 3), the reductions taken (the stored
 energy-saving measures), the renewable electricity (on-site, GECs and green power retired; the
-annual share and, when hourly series are given, the hourly-matched share), the ledger's holdings
-and retirements with their serials, the evaluation under a scheme with its gap, and the plan
-(the stored target and the measures not yet done).
+annual share and the hourly-matched share: of the hourly series given, else of the facility's
+meters), the ledger's holdings and retirements with their serials, the evaluation under a
+scheme with its gap (beside the newest stored snapshot of it, if any), and the plan (the stored
+target and the measures not yet done).
 
 Every figure is the answer of the service the other commands use — the inventory snapshot
 (``lingtan inventory show``), :func:`lingtan.services.ledger_facts.facts_from_store` and
@@ -32,10 +33,13 @@ from lingtan.evaluation.facts import FactValue
 from lingtan.evaluation.matching import HourlyMatch
 from lingtan.evaluation.rules import RuleSet
 from lingtan.i18n import Message
+from lingtan.services.audit_check import result_digest
 from lingtan.services.efficiency_measures import facility_measures
+from lingtan.services.evaluations import list_evaluations
 from lingtan.services.ledger import asset_balances, ledger_entries
 from lingtan.services.ledger_facts import facts_from_store
 from lingtan.services.overview import facility_overview, inventory_for_year
+from lingtan.store import audit
 from lingtan.store.models import Facility, Inventory, Organization
 
 __all__ = ["MATCHED", "ZeroCarbonData", "locked_inventory", "zero_carbon_data"]
@@ -82,7 +86,20 @@ class ZeroCarbonData:
         The lineage of ``renewable_electricity_share_pct`` of :func:`facts_from_store` (GECs,
         green power and on-site MWh, consumed MWh, ledger entries) and its ``share_pct``.
     hourly : dict or None
-        :meth:`HourlyMatch.as_dict` of the series given (without the heat map), else None.
+        :meth:`HourlyMatch.as_dict` (without the heat map) of the series given, else of the
+        facility's meters (:func:`lingtan.services.meter_matching.matching_from_meters`) when
+        they cover the year, else None.
+    hourly_source : str or None
+        ``series`` (the files given), ``meters`` or None (not computed).
+    hourly_meters : dict or None
+        The meters matched, per role (with ``hourly_source`` ``meters``).
+    hourly_missing : list of Message
+        Why the meters gave no hourly matching (the problems of the lineage's ``missing``;
+        empty when the share is computed).
+    stored_evaluation : dict or None
+        The newest stored evaluation snapshot of the facility, year and scheme: ``id``,
+        ``result_sha256``, ``created_at``, ``live_sha256`` (of the live evaluation's result,
+        as a snapshot's) and ``same`` (the two equal).
     holdings : list of dict
         :func:`asset_balances` of the facility.
     retirements : list of dict
@@ -115,6 +132,10 @@ class ZeroCarbonData:
     reductions: dict[str, Any]
     renewable: dict[str, Any]
     hourly: dict[str, Any] | None
+    hourly_source: str | None
+    hourly_meters: dict[str, list[str]] | None
+    hourly_missing: list[Message]
+    stored_evaluation: dict[str, Any] | None
     holdings: list[dict[str, Any]]
     retirements: list[dict[str, Any]]
     evaluation: Evaluation | None
@@ -145,6 +166,33 @@ def locked_inventory(session: Session, facility: Facility, year: int) -> Invento
         )
         raise InputError(InputProblem("--period", "period", year, rule))
     return inventory
+
+
+def _stored_snapshot(
+    session: Session, facility: Facility, year: int, evaluation: Evaluation | None
+) -> dict[str, Any] | None:
+    """The newest stored snapshot of ``facility``, ``year`` and the evaluation's scheme beside
+    the live ``evaluation`` (see :class:`ZeroCarbonData`), None when there is none."""
+    if evaluation is None:
+        return None
+    snapshot = next(
+        (
+            s
+            for s, _ in list_evaluations(session, [facility.id], year=year)
+            if s.scheme == evaluation.rules.scheme
+        ),
+        None,
+    )
+    if snapshot is None:
+        return None
+    live = result_digest(audit.to_jsonable(evaluation.as_dict()))
+    return {
+        "id": snapshot.id,
+        "result_sha256": snapshot.result_sha256,
+        "created_at": snapshot.created_at,
+        "live_sha256": live,
+        "same": live == snapshot.result_sha256,
+    }
 
 
 def _scope_records(inventory: Inventory) -> dict[str, list[int]]:
@@ -191,18 +239,26 @@ def zero_carbon_data(
     """
     inventory = locked_inventory(session, facility, year)
     stored = facts_from_store(session, facility, year)
+    computed = dict(stored.facts)
     given = dict(declared or {})
+    hourly_from = "series" if hourly is not None else None
     if hourly is not None:
         if MATCHED in given:
             rule = Message("is given by the facts file and by --consumption and --supply")
             raise InputError(InputProblem("FACTS", MATCHED, given[MATCHED].value, rule))
         given[MATCHED] = FactValue(hourly.hourly_share_pct, hourly_source)
-    both = sorted(set(given) & set(stored.facts))
+        computed.pop(MATCHED, None)  # the series given replace the meters' matching
+    elif stored.matching is not None and MATCHED not in given:
+        hourly, hourly_from = stored.matching.match, "meters"
+    both = sorted(set(given) & set(computed))
     if both:
         rule = Message("is given by the facts file and computed from the database")
         raise InputError(InputProblem("FACTS", both[0], given[both[0]].value, rule))
-    facts = {**stored.facts, **given}
+    facts = {**computed, **given}
     evaluation = evaluate(rules, facts) if rules is not None else None
+    snapshot = _stored_snapshot(session, facility, year, evaluation)
+    refused = () if hourly else stored.hourly_refused
+    missing = [Message("%(where)s: %(rule)s", where=p.where, rule=p.rule) for p in refused]
     organization = session.get(Organization, facility.organization_id)
     totals = inventory.result["totals"]
     measures = facility_measures(session, facility, year=year)
@@ -259,6 +315,10 @@ def zero_carbon_data(
         },
         renewable=renewable,
         hourly=({k: v for k, v in hourly.as_dict().items() if k != "heat_map"} if hourly else None),
+        hourly_source=hourly_from,
+        hourly_meters=stored.matching.meters if hourly_from == "meters" else None,
+        hourly_missing=missing,
+        stored_evaluation=snapshot,
         holdings=asset_balances(session, facility.organization_id, facility.id),
         retirements=retirements,
         evaluation=evaluation,
