@@ -39,7 +39,7 @@ from lingtan.footprint.declaration_files import (
 )
 from lingtan.footprint.declarations import BATTERY_STAGES, BatteryModel
 from lingtan.footprint.lineage import primary_data_share
-from lingtan.footprint.model import ProductSystem
+from lingtan.footprint.model import ProductSystem, local_name
 from lingtan.footprint.study import read_study_file
 from lingtan.i18n import NP_, Message
 from lingtan.imports.load import facility_by_code
@@ -218,10 +218,11 @@ def footprint_calc(
             session, study, suppliers=received, iterations=iterations, seed=seed
         )
     result = found.result
+    lang = language()
     rows = [
         {
             "process": row["process"],
-            "name": row["name"],
+            "name": local_name(row, lang == "zh-CN"),
             "stage": row["stage"],
             "kgco2e": row["kgco2e"],
             "share_pct": None if row["share"] is None else 100 * row["share"],
@@ -229,7 +230,6 @@ def footprint_calc(
         for row in result.by_process()
         if row["kgco2e"] != 0
     ]
-    lang = language()
     title = message(
         Message(
             "%(study)s: %(score)s kg CO2e per %(quantity)g %(unit)s",

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lingtan.errors import InputError
+from lingtan.footprint.model import local_name
 from lingtan.i18n import NP_
 from lingtan.services.footprint_studies import facility_boms
 from lingtan.web import i18n
@@ -90,9 +92,10 @@ def _namer(t: i18n.Texts):
     return name
 
 
-def process_label(name: str, t: i18n.Texts) -> str:
-    """A process's name with the status of its data in the page's language
-    (``"Rail freight [unverified]"`` → ``"Rail freight [未核实]"``)."""
+def process_label(row: Mapping[str, Any], t: i18n.Texts) -> str:
+    """A process row's name in the page's language with the status of its data
+    (``"Rail freight [unverified]"`` → ``"铁路货运 [未核实]"``)."""
+    name = local_name(row, t.zh)
     found = _STATUS.fullmatch(name)
     if found is None or found.group(2) not in NAMES["status"]:
         return name
@@ -183,7 +186,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     emitting = [p for p in data["by_process"] if p["kgco2e"]][:TOP_PROCESSES]
     emitting.reverse()  # the largest at the top of a horizontal bar chart
     by_process = chart(
-        [{"type": "bar", "orientation": "h", "y": [process_label(p["name"], t) for p in emitting],
+        [{"type": "bar", "orientation": "h", "y": [process_label(p, t) for p in emitting],
           "x": [p["kgco2e"] for p in emitting], "marker": {"color": COLOURS[1]},
           "customdata": [p["process"] for p in emitting],
           "hovertemplate": "%{customdata}<br>%{x:,.1f} kg CO2e<extra></extra>",
@@ -199,7 +202,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     nodes = graph["nodes"]
     sankey = chart(
         [{"type": "sankey", "orientation": "h", "valueformat": ",.1f", "valuesuffix": " kg CO2e",
-          "node": {"label": [process_label(n["name"], t) for n in nodes], "pad": 14,
+          "node": {"label": [process_label(n, t) for n in nodes], "pad": 14,
                    "thickness": 16,
                    "color": [COLOURS[0] if i == 0 else COLOURS[1] for i in range(len(nodes))]},
           "link": {"source": [link["source"] for link in graph["links"]],
@@ -267,7 +270,7 @@ def study_page(
             "max_draws": MAX_DRAWS,
             "name": name,
             "stage_name": lambda code: t.name_of("footprint.stage", code),
-            "label": lambda text: process_label(text, t),
+            "label": lambda row: process_label(row, t),
         }
 
     response = render(request, session, background, "footprint", build)
