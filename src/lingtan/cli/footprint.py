@@ -39,7 +39,7 @@ from lingtan.footprint.declaration_files import (
 )
 from lingtan.footprint.declarations import BATTERY_STAGES, BatteryModel
 from lingtan.footprint.lineage import primary_data_share
-from lingtan.footprint.model import ProductSystem, local_name
+from lingtan.footprint.model import ProductSystem
 from lingtan.footprint.study import read_study_file
 from lingtan.i18n import NP_, Message
 from lingtan.imports.load import facility_by_code
@@ -209,6 +209,8 @@ def footprint_calc(
     """The footprint of the study in STUDY (YAML) per declared or functional unit: the
     processes that emit, largest first, fossil, biogenic, dLUC and aircraft apart, by stage
     (JSON: with the contributions by material, the Sankey graph and the meters behind it)."""
+    from lingtan.i18n.catalog import texts
+    from lingtan.reports.i18n import process_label  # the CLI starts without the reports
     from lingtan.services.footprint_result import study_footprint
 
     study = read_study_file(study_file)
@@ -222,7 +224,7 @@ def footprint_calc(
     rows = [
         {
             "process": row["process"],
-            "name": local_name(row, lang == "zh-CN"),
+            "name": process_label(row, texts(lang)),
             "stage": row["stage"],
             "kgco2e": row["kgco2e"],
             "share_pct": None if row["share"] is None else 100 * row["share"],

@@ -16,16 +16,14 @@ shows exactly what the API and ``lingtan footprint calc --format json`` give.
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lingtan.errors import InputError
-from lingtan.footprint.model import local_name
 from lingtan.i18n import NP_
+from lingtan.reports.i18n import PROCESS_STATUS, process_label
 from lingtan.services.footprint_studies import facility_boms
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
@@ -68,18 +66,12 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "machine_hours": NP_("footprint.allocation", "by machine hours"),
         "economic": NP_("footprint.allocation", "by economic value"),
     },
-    "status": {
-        "official": NP_("factor.status", "official"),
-        "unverified": NP_("factor.status", "unverified"),
-        "illustrative": NP_("footprint.status", "illustrative"),
-    },
+    "status": PROCESS_STATUS,
     "electricity": {
         "location": NP_("footprint.electricity", "location-based"),
         "market": NP_("footprint.electricity", "market-based"),
     },
 }
-#: A process name as the product system gives it: the dataset's name and its status.
-_STATUS = re.compile(r"(.*) \[(\w+)\]")
 #: Processes shown in the bar chart of contributions (the rest are in the table).
 TOP_PROCESSES = 15
 
@@ -90,16 +82,6 @@ def _namer(t: i18n.Texts):
         return code or "—" if entry is None else t.pgettext(*entry)
 
     return name
-
-
-def process_label(row: Mapping[str, Any], t: i18n.Texts) -> str:
-    """A process row's name in the page's language with the status of its data
-    (``"Rail freight [unverified]"`` → ``"铁路货运 [未核实]"``)."""
-    name = local_name(row, t.zh)
-    found = _STATUS.fullmatch(name)
-    if found is None or found.group(2) not in NAMES["status"]:
-        return name
-    return f"{found.group(1)} [{t.pgettext(*NAMES['status'][found.group(2)])}]"
 
 
 def _page(
