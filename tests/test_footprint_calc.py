@@ -47,7 +47,8 @@ def test_the_json_keeps_the_english_name_and_adds_the_chinese_one(cell):
     assert cathode["name"] == "LFP cathode active material (illustrative) [illustrative]"
     assert cathode["name_zh"] == "磷酸铁锂正极材料（示例） [illustrative]"
     grid = next(r for r in cell["by_process"] if r["process"].startswith("electricity:"))
-    assert grid["name_zh"] is None  # no Chinese name: its name everywhere
+    assert grid["name"] == "Electricity, grid average, CN-JS, 2025"
+    assert grid["name_zh"] == "电网平均电力，CN-JS，2025 年"
 
 
 def test_the_footprint_adds_up_by_process_stage_and_kind(cell):

@@ -244,7 +244,7 @@ def test_a_process_name_shows_the_status_of_its_data_in_the_pages_language():
     assert process_label(rail, en) == "Rail freight [unverified]"
     foil = {"name": "Copper foil (illustrative) [illustrative]", "name_zh": None}
     assert process_label(foil, zh) == "Copper foil (illustrative) [示例]"
-    grid = {"name": "Electricity, grid average, CN-JS, 2025"}  # no Chinese name: as it is
+    grid = {"name": "Electricity, grid average, CN-JS, 2025"}  # no Chinese name (imported)
     assert process_label(grid, zh) == "Electricity, grid average, CN-JS, 2025"
     odd = {"name": "something [not-a-status]", "name_zh": None}
     assert process_label(odd, zh) == "something [not-a-status]"

@@ -62,7 +62,8 @@ from lingtan.footprint.model import (
     SupplierFootprint,
 )
 from lingtan.footprint.study import PEDIGREE_INDICATORS, Study
-from lingtan.i18n import Message
+from lingtan.i18n import N_, Message
+from lingtan.i18n.catalog import texts
 from lingtan.imports.bom import BomRow, parse_bom
 from lingtan.imports.load import facility_by_code, record_file_import
 from lingtan.metering.energy_store import load_energy
@@ -668,7 +669,8 @@ def _supply(build, facility, energy, sources, inventory) -> Process | None:
             note=f"location-based grid factor, {facility.region} {year}; {', '.join(statuses)}",
         )
         code = f"electricity:location:{facility.region}:{year}"
-        name = f"Electricity, grid average, {facility.region}, {year}"
+        name = N_("Electricity, grid average, %(place)s, %(year)s")
+        place = facility.region
     else:
         assert inventory is not None
         kwh = tco2e = 0.0
@@ -691,9 +693,19 @@ def _supply(build, facility, energy, sources, inventory) -> Process | None:
             note=f"market-based Scope 2: {tco2e:.6g} tCO2e over {kwh:.6g} kWh purchased",
         )
         code = f"electricity:market:{facility.code}:{year}"
-        name = f"Electricity, market-based, {facility.code}, {year}"
+        name = N_("Electricity, market-based, %(place)s, %(year)s")
+        place = facility.code
     emission = Exchange("ghg-fossil", kg_per_kwh, "kg CO2e", biosphere=True, sources=(origin,))
-    return Process(code, name, "kWh", (emission,), 1.0, "production", facility.region)
+    return Process(
+        code,
+        name % {"place": place, "year": year},
+        "kWh",
+        (emission,),
+        1.0,
+        "production",
+        facility.region,
+        name_zh=texts("zh-CN").gettext(name, place=place, year=year),
+    )
 
 
 def _direct(
