@@ -42,6 +42,15 @@ def cell(demo):
     )
 
 
+def test_the_json_keeps_the_english_name_and_adds_the_chinese_one(cell):
+    cathode = next(r for r in cell["by_process"] if r["process"] == "dataset:lfp-cathode")
+    assert cathode["name"] == "LFP cathode active material (illustrative) [illustrative]"
+    assert cathode["name_zh"] == "磷酸铁锂正极材料（示例） [illustrative]"
+    grid = next(r for r in cell["by_process"] if r["process"].startswith("electricity:"))
+    assert grid["name"] == "Electricity, grid average, CN-JS, 2025"
+    assert grid["name_zh"] == "电网平均电力，CN-JS，2025 年"
+
+
 def test_the_footprint_adds_up_by_process_stage_and_kind(cell):
     result = cell["result"]
     score = cell["kgco2e_per_declared_unit"]
@@ -166,6 +175,9 @@ def test_the_table_is_chinese_with_the_stages_by_name(demo):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "原材料获取" in result.stdout and "每 1 MWh" in result.stdout
+    # the shipped datasets by their Chinese names and status; the JSON keeps the English name
+    assert "磷酸铁锂正极材料（示例） [示例]" in result.stdout
+    assert "LFP cathode active material" not in result.stdout
     assert "产品系统中没有任何交换量给出不确定性" in result.stdout
 
 

@@ -6,6 +6,7 @@ workbook read back holds them at full precision; bad input is refused with nothi
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -246,3 +247,26 @@ def test_a_bad_study_is_refused_and_nothing_is_written(demo, tmp_path):
     result = run(database, "footprint", "report", str(demo[0] / "footprint" / STUDY),
                  "--format", "docx", code=2)  # fmt: skip
     assert "docx" in result.output
+
+
+def test_the_processes_and_meters_are_named_in_the_reports_language(uncertain):
+    """zh-CN: the shipped datasets and freight modes by their Chinese names, their status and
+    the meters' lineage through the catalogue, in the HTML and the workbook; English keeps
+    the product system's names; the JSON keeps ``name`` and adds ``name_zh``."""
+    document = uncertain.document
+    cathode = next(r for r in document["by_process"] if r["process"] == "dataset:lfp-cathode")
+    assert cathode["name"] == "LFP cathode active material (illustrative) [illustrative]"
+    assert cathode["name_zh"] == "磷酸铁锂正极材料（示例） [illustrative]"
+    zh, en = "磷酸铁锂正极材料（示例） [示例]", cathode["name"]
+    html = render_footprint_html(uncertain, "zh-CN")
+    assert zh in html and en not in html
+    assert "公路货运（重型货车，英国平均装载） [未核实]" in html
+    assert "生产线 electrode，计量节点 electrode" in html
+    assert "line electrode, node electrode" not in html
+    english = render_footprint_html(uncertain, "en")
+    assert en in english and "磷酸铁锂正极材料" not in english
+    assert "line electrode, node electrode" in english
+    for lang, name in (("zh-CN", zh), ("en", en)):
+        workbook = load_workbook(io.BytesIO(render_footprint_xlsx(uncertain, lang)))
+        names = {r[0]: r[1] for r in workbook.worksheets[1].iter_rows(min_row=3, values_only=True)}
+        assert names["dataset:lfp-cathode"] == name

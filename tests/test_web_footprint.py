@@ -239,15 +239,15 @@ def test_a_process_name_shows_the_status_of_its_data_in_the_pages_language():
     from lingtan.web.screens_footprint import process_label
 
     zh, en = texts("zh-CN"), texts("en")
-    assert process_label("Rail freight [unverified]", zh) == "Rail freight [未核实]"
-    assert process_label("Copper foil (illustrative) [illustrative]", zh) == (
-        "Copper foil (illustrative) [示例]"
-    )
-    assert process_label("Rail freight [unverified]", en) == "Rail freight [unverified]"
-    assert process_label("Electricity, grid average, CN-JS, 2025", zh) == (
-        "Electricity, grid average, CN-JS, 2025"
-    )
-    assert process_label("something [not-a-status]", zh) == "something [not-a-status]"
+    rail = {"name": "Rail freight [unverified]", "name_zh": "铁路货运 [unverified]"}
+    assert process_label(rail, zh) == "铁路货运 [未核实]"
+    assert process_label(rail, en) == "Rail freight [unverified]"
+    foil = {"name": "Copper foil (illustrative) [illustrative]", "name_zh": None}
+    assert process_label(foil, zh) == "Copper foil (illustrative) [示例]"
+    grid = {"name": "Electricity, grid average, CN-JS, 2025"}  # no Chinese name (imported)
+    assert process_label(grid, zh) == "Electricity, grid average, CN-JS, 2025"
+    odd = {"name": "something [not-a-status]", "name_zh": None}
+    assert process_label(odd, zh) == "something [not-a-status]"
 
 
 def test_the_histogram_is_drawn_as_bars_filling_their_bins():
@@ -286,3 +286,36 @@ def test_the_notes_of_the_product_system_are_in_the_pages_language(site):
     notes = notes[notes.index('id="notes"') :]
     assert "生产线 electrode 只生产该产品：无需分配" in notes
     assert "makes only the product" not in notes
+
+
+def test_the_processes_meters_and_transport_are_named_in_the_pages_language(site):
+    """The shipped datasets and freight modes by their Chinese names in zh-CN (the table, the
+    bar chart, the Sankey), the meters' lineage and the BOM's transport modes by the
+    catalogue; English as the product system names them."""
+    _, _, app, _ = site
+    client, _ = signed_in(app)
+    client.cookies.set("lang", "zh-CN")
+    page = client.get(f"/footprint/studies/{STUDY_ID}?facility={FACILITY}").text
+    table = page[page.index('id="process-table"') : page.index('id="meters"')]
+    assert "磷酸铁锂正极材料（示例） [示例]" in table
+    assert "LFP cathode active material" not in table
+    figures = dict(re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>',
+                              page, re.S))  # fmt: skip
+    bars = json.loads(figures["process-figure"])["data"][0]["y"]
+    assert "磷酸铁锂正极材料（示例） [示例]" in bars
+    labels = json.loads(figures["sankey-figure"])["data"][0]["node"]["label"]
+    assert "磷酸铁锂正极材料（示例） [示例]" in labels
+    meters = page[page.index('id="meter-table"') :]
+    assert "生产线 electrode，计量节点 electrode" in meters
+    assert "line electrode, node electrode" not in meters
+    boms = client.get(f"/footprint?facility={FACILITY}").text
+    assert "公路货运（重型货车）" in boms and "road_hgv" not in boms
+
+    client.cookies.set("lang", "en")
+    page = client.get(f"/footprint/studies/{STUDY_ID}?facility={FACILITY}").text
+    table = page[page.index('id="process-table"') : page.index('id="meters"')]
+    assert "LFP cathode active material (illustrative) [illustrative]" in table
+    assert "磷酸铁锂正极材料" not in table
+    assert "line electrode, node electrode" in page[page.index('id="meter-table"') :]
+    boms = client.get(f"/footprint?facility={FACILITY}").text
+    assert "road freight (heavy goods vehicles)" in boms

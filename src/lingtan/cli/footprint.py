@@ -209,6 +209,8 @@ def footprint_calc(
     """The footprint of the study in STUDY (YAML) per declared or functional unit: the
     processes that emit, largest first, fossil, biogenic, dLUC and aircraft apart, by stage
     (JSON: with the contributions by material, the Sankey graph and the meters behind it)."""
+    from lingtan.i18n.catalog import texts
+    from lingtan.reports.i18n import process_label  # the CLI starts without the reports
     from lingtan.services.footprint_result import study_footprint
 
     study = read_study_file(study_file)
@@ -218,10 +220,11 @@ def footprint_calc(
             session, study, suppliers=received, iterations=iterations, seed=seed
         )
     result = found.result
+    lang = language()
     rows = [
         {
             "process": row["process"],
-            "name": row["name"],
+            "name": process_label(row, texts(lang)),
             "stage": row["stage"],
             "kgco2e": row["kgco2e"],
             "share_pct": None if row["share"] is None else 100 * row["share"],
@@ -229,7 +232,6 @@ def footprint_calc(
         for row in result.by_process()
         if row["kgco2e"] != 0
     ]
-    lang = language()
     title = message(
         Message(
             "%(study)s: %(score)s kg CO2e per %(quantity)g %(unit)s",

@@ -21,8 +21,10 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "FLOW_KINDS",
@@ -36,6 +38,7 @@ __all__ = [
     "Source",
     "SupplierFootprint",
     "Uncertainty",
+    "local_name",
 ]
 
 #: Life-cycle stages of GB/T 24067 / ISO 14067 and of the EU Battery Regulation's Annex II.
@@ -134,6 +137,9 @@ class Process:
     stage: str = "production"
     location: str | None = None
     foreground: bool = False
+    #: Its name in Chinese where its data give one (the shipped datasets and freight modes);
+    #: None keeps ``name`` in every language (an imported background).
+    name_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,3 +173,9 @@ class SupplierFootprint:
     period_start: datetime | None = None
     period_end: datetime | None = None
     origin: str = "pact"
+
+
+def local_name(row: Mapping[str, Any], zh: bool) -> str:
+    """The name of a process row (``by_process``, ``sankey``, ``background`` …) to show: its
+    ``name_zh`` in Chinese where it has one, else its ``name``."""
+    return (row.get("name_zh") if zh else None) or row["name"]

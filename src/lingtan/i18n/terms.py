@@ -407,6 +407,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "official": NP_("footprint.data_status", "official"),
         "unverified": NP_("footprint.data_status", "UNVERIFIED"),
     },
+    "footprint.transport_mode": {
+        "rail": NP_("footprint.transport_mode", "rail freight"),
+        "road_hgv": NP_("footprint.transport_mode", "road freight (heavy goods vehicles)"),
+        "sea_bulk": NP_("footprint.transport_mode", "sea freight (bulk carrier)"),
+    },
     "footprint.pedigree": {
         "completeness": NP_("footprint.pedigree", "completeness"),
         "geographical": NP_("footprint.pedigree", "geographical correlation"),

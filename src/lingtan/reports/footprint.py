@@ -43,7 +43,7 @@ from lingtan.footprint.lineage import status_shares
 from lingtan.i18n import N_, NP_
 from lingtan.reports.charts import _style, _svg, _thousands, _wrap, cjk_font
 from lingtan.reports.html import _environment
-from lingtan.reports.i18n import Labels, check_lang
+from lingtan.reports.i18n import Labels, check_lang, process_label
 from lingtan.reports.pdf import html_to_pdf
 from lingtan.reports.xlsx import PCT, T3, _exact_floats, _table, col
 
@@ -106,7 +106,7 @@ def contribution_chart(document: dict[str, Any], labels: Labels) -> str:
     rest in one bar, as SVG."""
     rows = [r for r in document["by_process"] if r["kgco2e"]]
     top, rest = rows[:CHART_PROCESSES], rows[CHART_PROCESSES:]
-    names = [_wrap(r["name"], 38) for r in top]
+    names = [_wrap(process_label(r, labels), 38) for r in top]
     values = [r["kgco2e"] for r in top]
     colours = [_STAGE_COLOURS.get(r["stage"], _REST) for r in top]
     if rest:
@@ -153,6 +153,7 @@ def _context(report: FootprintReport, lang: str) -> dict[str, Any]:
         "unit_text": _unit_text(document),
         "status_shares": status_shares(document),
         "chart": Markup(contribution_chart(document, labels)),
+        "pname": lambda row: process_label(row, labels),
     }
 
 
@@ -255,7 +256,7 @@ def render_footprint_xlsx(report: FootprintReport, lang: str) -> bytes:
     ws = wb.create_sheet(labels.pgettext(*_SHEETS["processes"]))
     _table(ws, labels, [
         col(NP_("report.column", "Process"), 30, lambda r: r["process"]),
-        col(NP_("report.column", "Name"), 40, lambda r: r["name"]),
+        col(NP_("report.column", "Name"), 40, lambda r: process_label(r, labels)),
         col(NP_("report.column", "Stage"), 18, lambda r: name("footprint.stage", r["stage"])),
         col(NP_("report.column", "Supply"), 16, lambda r: r["supply"], T3),
         col(NP_("report.column", "Unit"), 10, lambda r: r["unit"]),
@@ -266,7 +267,7 @@ def render_footprint_xlsx(report: FootprintReport, lang: str) -> bytes:
     ws = wb.create_sheet(labels.pgettext(*_SHEETS["exchanges"]))
     _table(ws, labels, [
         col(NP_("report.column", "Flow"), 30, lambda r: r["flow"]),
-        col(NP_("report.column", "Name"), 40, lambda r: r["name"]),
+        col(NP_("report.column", "Name"), 40, lambda r: process_label(r, labels)),
         col(NP_("report.column", "Stage"), 18, lambda r: name("footprint.stage", r["stage"])),
         col(NP_("report.column", "Amount per declared unit"), 18, lambda r: r["amount"], T3),
         col(NP_("report.column", "Unit"), 10, lambda r: r["unit"]),
@@ -284,12 +285,12 @@ def render_footprint_xlsx(report: FootprintReport, lang: str) -> bytes:
         col(NP_("report.column", "Per declared unit"), 16, lambda r: r["per_declared_unit"], T3),
         col(NP_("report.column", "From (UTC)"), 26, lambda r: r["start"]),
         col(NP_("report.column", "To (UTC)"), 26, lambda r: r["end"]),
-        col(NP_("report.column", "Note"), 36, lambda r: r["note"]),
+        col(NP_("report.column", "Note"), 36, lambda r: labels.message(r["note"])),
     ], document["meters"])  # fmt: skip
     ws = wb.create_sheet(labels.pgettext(*_SHEETS["background"]))
     _table(ws, labels, [
         col(NP_("report.column", "Process"), 30, lambda r: r["process"]),
-        col(NP_("report.column", "Name"), 40, lambda r: r["name"]),
+        col(NP_("report.column", "Name"), 40, lambda r: process_label(r, labels)),
         col(NP_("report.column", "Data"), 12, lambda r: r["data"]),
         col(NP_("report.column", "Status"), 14,
             lambda r: name("footprint.data_status", r["status"] or "none")),

@@ -11,19 +11,53 @@ the Chinese term only.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from lingtan.accounting.model import GBT32150_CATEGORIES, KINDS
-from lingtan.i18n import N_
+from lingtan.footprint.model import local_name
+from lingtan.i18n import N_, NP_
 from lingtan.i18n.catalog import Texts
 from lingtan.i18n.terms import TERMS
 
-__all__ = ["LANGS", "Labels", "check_lang", "fmt_fixed", "fmt_pct", "fmt_sig"]
+__all__ = [
+    "LANGS",
+    "PROCESS_STATUS",
+    "Labels",
+    "check_lang",
+    "fmt_fixed",
+    "fmt_pct",
+    "fmt_sig",
+    "process_label",
+]
 
 LANGS = ("zh-CN", "en")
 
 
 _SCOPES = {1: N_("Scope 1"), 2: N_("Scope 2"), 3: N_("Scope 3")}
+
+
+#: The review statuses a footprint process's name ends with (``"Rail freight [unverified]"``).
+PROCESS_STATUS = {
+    "official": NP_("factor.status", "official"),
+    "unverified": NP_("factor.status", "unverified"),
+    "illustrative": NP_("footprint.status", "illustrative"),
+}
+#: A process name as the product system gives it: the dataset's name and its status.
+_STATUS = re.compile(r"(.*) \[(\w+)\]")
+
+
+def process_label(row: Mapping[str, Any], t: Texts) -> str:
+    """A footprint process row's name in ``t``'s language with the status of its data
+    (``"Rail freight [unverified]"`` → ``"铁路货运 [未核实]"``): its ``name_zh`` in Chinese
+    where it has one (:func:`lingtan.footprint.model.local_name`), else its ``name``."""
+    name = local_name(row, t.zh)
+    found = _STATUS.fullmatch(name)
+    if found is None or found.group(2) not in PROCESS_STATUS:
+        return name
+    return f"{found.group(1)} [{t.pgettext(*PROCESS_STATUS[found.group(2)])}]"
 
 
 def check_lang(lang: str) -> str:

@@ -62,7 +62,8 @@ from lingtan.footprint.model import (
     SupplierFootprint,
 )
 from lingtan.footprint.study import PEDIGREE_INDICATORS, Study
-from lingtan.i18n import Message
+from lingtan.i18n import N_, Message
+from lingtan.i18n.catalog import texts
 from lingtan.imports.bom import BomRow, parse_bom
 from lingtan.imports.load import facility_by_code, record_file_import
 from lingtan.metering.energy_store import load_energy
@@ -561,13 +562,13 @@ def _electricity(
     sources: list[Source] = []
     amount = 0.0
 
-    def meter_source(code: str, share: float, note: str) -> None:
+    def meter_source(code: str, share: float, note: Message) -> None:
         nonlocal amount
         meter, figures = energy.meters[code], values[code]
         kwh = figures.energy * conversion_factor(meter.unit, "kWh")
         amount += share * kwh
         if figures.missing:
-            note = f"{note}; {figures.missing} interval(s) missing"
+            note = Message("%(note)s; %(n)s interval(s) missing", note=note, n=figures.missing)
         sources.append(
             Source("meter", code, figures.energy, meter.unit, start_utc, end_utc, note, share)
         )
@@ -611,7 +612,12 @@ def _electricity(
         if share is None:
             continue
         for code in total.meters:
-            meter_source(code, share, f"{what}, node {node}")
+            if what == "facility_energy":
+                meter_source(code, share, Message("facility_energy, node %(node)s", node=node))
+            else:
+                meter_source(
+                    code, share, Message("line %(line)s, node %(node)s", line=node, node=node)
+                )
     for code in study.facility_energy.meters:
         meter = energy.meters.get(code)
         if meter is None or meter.carrier != "electricity":
@@ -631,7 +637,7 @@ def _electricity(
             build.add("facility_energy.meters", code, rule)
             continue
         if (share := shares.get(None)) is not None:
-            meter_source(code, share, f"facility_energy, meter {code}")
+            meter_source(code, share, Message("facility_energy, meter %(meter)s", meter=code))
     if build.problems or not sources:
         return None
     supply = _supply(build, facility, energy, sources, inventory)
@@ -663,7 +669,8 @@ def _supply(build, facility, energy, sources, inventory) -> Process | None:
             note=f"location-based grid factor, {facility.region} {year}; {', '.join(statuses)}",
         )
         code = f"electricity:location:{facility.region}:{year}"
-        name = f"Electricity, grid average, {facility.region}, {year}"
+        name = N_("Electricity, grid average, %(place)s, %(year)s")
+        place = facility.region
     else:
         assert inventory is not None
         kwh = tco2e = 0.0
@@ -686,9 +693,19 @@ def _supply(build, facility, energy, sources, inventory) -> Process | None:
             note=f"market-based Scope 2: {tco2e:.6g} tCO2e over {kwh:.6g} kWh purchased",
         )
         code = f"electricity:market:{facility.code}:{year}"
-        name = f"Electricity, market-based, {facility.code}, {year}"
+        name = N_("Electricity, market-based, %(place)s, %(year)s")
+        place = facility.code
     emission = Exchange("ghg-fossil", kg_per_kwh, "kg CO2e", biosphere=True, sources=(origin,))
-    return Process(code, name, "kWh", (emission,), 1.0, "production", facility.region)
+    return Process(
+        code,
+        name % {"place": place, "year": year},
+        "kWh",
+        (emission,),
+        1.0,
+        "production",
+        facility.region,
+        name_zh=texts("zh-CN").gettext(name, place=place, year=year),
+    )
 
 
 def _direct(
@@ -870,8 +887,15 @@ def _linked(build, where, line, scheme, code, datasets, suppliers) -> Process | 
             biosphere=True,
             sources=(origin,),
         )
-        name = f"{dataset.name_en} [{dataset.status}]"
-        return Process(line.link + suffix, name, dataset.unit, (emission,), 1.0, line.stage)
+        return Process(
+            line.link + suffix,
+            f"{dataset.name_en} [{dataset.status}]",
+            dataset.unit,
+            (emission,),
+            1.0,
+            line.stage,
+            name_zh=f"{dataset.name_zh} [{dataset.status}]",
+        )
     footprint = suppliers.get(code)
     if footprint is None:
         known = ", ".join(sorted(suppliers)) or Message("none yet")
@@ -929,7 +953,13 @@ def _freight(mode, stage: str) -> Process:
     emission = Exchange(
         "ghg-fossil", mode.kgco2e_per_unit, "kg CO2e", biosphere=True, sources=(origin,)
     )
-    name = f"{mode.name_en} [{mode.status}]"
     return Process(
-        f"transport:{mode.mode}{suffix}", name, "t*km", (emission,), 1.0, stage, mode.region
+        f"transport:{mode.mode}{suffix}",
+        f"{mode.name_en} [{mode.status}]",
+        "t*km",
+        (emission,),
+        1.0,
+        stage,
+        mode.region,
+        name_zh=f"{mode.name_zh} [{mode.status}]",
     )

@@ -188,6 +188,7 @@ class StudyFootprint:
                 {
                     "flow": exchange.flow,
                     "name": provider.name if provider else flows[exchange.flow].name,
+                    "name_zh": provider.name_zh if provider else None,
                     "stage": provider.stage if provider else "production",
                     "biosphere": exchange.biosphere,
                     "amount": exchange.amount * self.per_unit,
@@ -217,6 +218,7 @@ class StudyFootprint:
                 {
                     "process": process.code,
                     "name": process.name,
+                    "name_zh": process.name_zh,
                     "stage": process.stage,
                     "data": sources[0].kind if sources else None,
                     "status": status,

@@ -16,7 +16,6 @@ shows exactly what the API and ``lingtan footprint calc --format json`` give.
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -24,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from lingtan.errors import InputError
 from lingtan.i18n import NP_
+from lingtan.reports.i18n import PROCESS_STATUS, process_label
 from lingtan.services.footprint_studies import facility_boms
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
@@ -66,18 +66,12 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "machine_hours": NP_("footprint.allocation", "by machine hours"),
         "economic": NP_("footprint.allocation", "by economic value"),
     },
-    "status": {
-        "official": NP_("factor.status", "official"),
-        "unverified": NP_("factor.status", "unverified"),
-        "illustrative": NP_("footprint.status", "illustrative"),
-    },
+    "status": PROCESS_STATUS,
     "electricity": {
         "location": NP_("footprint.electricity", "location-based"),
         "market": NP_("footprint.electricity", "market-based"),
     },
 }
-#: A process name as the product system gives it: the dataset's name and its status.
-_STATUS = re.compile(r"(.*) \[(\w+)\]")
 #: Processes shown in the bar chart of contributions (the rest are in the table).
 TOP_PROCESSES = 15
 
@@ -88,15 +82,6 @@ def _namer(t: i18n.Texts):
         return code or "—" if entry is None else t.pgettext(*entry)
 
     return name
-
-
-def process_label(name: str, t: i18n.Texts) -> str:
-    """A process's name with the status of its data in the page's language
-    (``"Rail freight [unverified]"`` → ``"Rail freight [未核实]"``)."""
-    found = _STATUS.fullmatch(name)
-    if found is None or found.group(2) not in NAMES["status"]:
-        return name
-    return f"{found.group(1)} [{t.pgettext(*NAMES['status'][found.group(2)])}]"
 
 
 def _page(
@@ -183,7 +168,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     emitting = [p for p in data["by_process"] if p["kgco2e"]][:TOP_PROCESSES]
     emitting.reverse()  # the largest at the top of a horizontal bar chart
     by_process = chart(
-        [{"type": "bar", "orientation": "h", "y": [process_label(p["name"], t) for p in emitting],
+        [{"type": "bar", "orientation": "h", "y": [process_label(p, t) for p in emitting],
           "x": [p["kgco2e"] for p in emitting], "marker": {"color": COLOURS[1]},
           "customdata": [p["process"] for p in emitting],
           "hovertemplate": "%{customdata}<br>%{x:,.1f} kg CO2e<extra></extra>",
@@ -199,7 +184,7 @@ def _figures(data: dict[str, Any], t: i18n.Texts, name) -> dict[str, Any]:
     nodes = graph["nodes"]
     sankey = chart(
         [{"type": "sankey", "orientation": "h", "valueformat": ",.1f", "valuesuffix": " kg CO2e",
-          "node": {"label": [process_label(n["name"], t) for n in nodes], "pad": 14,
+          "node": {"label": [process_label(n, t) for n in nodes], "pad": 14,
                    "thickness": 16,
                    "color": [COLOURS[0] if i == 0 else COLOURS[1] for i in range(len(nodes))]},
           "link": {"source": [link["source"] for link in graph["links"]],
@@ -267,7 +252,7 @@ def study_page(
             "max_draws": MAX_DRAWS,
             "name": name,
             "stage_name": lambda code: t.name_of("footprint.stage", code),
-            "label": lambda text: process_label(text, t),
+            "label": lambda row: process_label(row, t),
         }
 
     response = render(request, session, background, "footprint", build)
