@@ -10,8 +10,9 @@ slow), so the demo stays quick; an illustrative grid-connection limit stands in 
 Every cost is ILLUSTRATIVE (the round figures of ``examples/planning-size.yaml``, not quotes),
 and so are the prices: the demo's SAMPLE tariff (:mod:`lingtan.demo.tariff`: its mean flat price
 with the peak and valley ratios of calendar CN-JS-2025-426) over the whole year. The grid
-factor is the national average of 2022 (factor set ``mee-electricity-2022``, 0.5366
-tCO2/MWh).
+factor is the one the demo's 2025 inventory takes for its location-based Scope 2: Jiangsu's
+average of 2023 (factor set ``mee-electricity-2023``, CN-JS, 0.5827 tCO2/MWh), so the plan's
+emissions and the inventory's compare.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ finance:
 grid:
   calendar: CN-JS-2025-426
   prices_cny_per_kwh: {{peak: {prices["peak"]}, flat: {prices["flat"]}, valley: {prices["valley"]}}}
-  emission_factor_tco2_per_mwh: 0.5366
+  emission_factor_tco2_per_mwh: 0.5827
   import_cap_kw: {IMPORT_CAP_KW}
 pv:
   meter_node: pv
