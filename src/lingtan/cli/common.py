@@ -67,6 +67,22 @@ def console(*, stderr: bool = False) -> Console:
     return out
 
 
+#: The formats of a report written to a file.
+REPORT_FORMATS = ("html", "pdf", "xlsx")
+
+
+def report_format_option(command: Callable) -> Callable:
+    """``--format html|pdf|xlsx`` (the parameter ``fmt``, default PDF) of a report's command."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(REPORT_FORMATS),
+        default="pdf",
+        show_default=True,
+        help="The report's format.",
+    )(command)
+
+
 def format_option(command: Callable) -> Callable:
     """``--format table|json|csv`` (the parameter ``output``), as every listing has it."""
     return click.option(

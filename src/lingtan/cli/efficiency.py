@@ -15,7 +15,14 @@ from typing import Any
 
 import click
 
-from lingtan.cli.common import Column, emit, format_option, language, refusing_bad_input
+from lingtan.cli.common import (
+    Column,
+    emit,
+    format_option,
+    language,
+    refusing_bad_input,
+    report_format_option,
+)
 from lingtan.efficiency.grading import Grade, grade_many
 from lingtan.efficiency.register import read_register_file
 from lingtan.efficiency.replacement import replacement_estimate
@@ -933,14 +940,7 @@ def efficiency_measures(
 @efficiency.command("diagnosis")
 @click.option("--facility", help="Facility code (optional when there is only one).")
 @click.option("--year", type=int, required=True, help="The year of the diagnosis.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["html", "pdf", "xlsx"]),
-    default="pdf",
-    show_default=True,
-    help="The report's format.",
-)
+@report_format_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),

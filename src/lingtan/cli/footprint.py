@@ -28,6 +28,7 @@ from lingtan.cli.common import (
     name_of,
     open_store,
     refusing_bad_input,
+    report_format_option,
     say,
 )
 from lingtan.footprint.background import read_supplier_file
@@ -280,14 +281,7 @@ def footprint_calc(
 
 @footprint.command("report")
 @click.argument("study_file", metavar="STUDY", type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["html", "pdf", "xlsx"]),
-    default="pdf",
-    show_default=True,
-    help="The report's format.",
-)
+@report_format_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),

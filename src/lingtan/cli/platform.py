@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from lingtan.accounting.serialize import warning_texts
 from lingtan.cli.common import (
     LINE_COLUMNS,
+    REPORT_FORMATS,
     Column,
     actor,
     console,
@@ -661,7 +662,7 @@ def export(ctx, inventory_id: int, output_format: str, output: str, lang: str) -
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["html", "pdf", "xlsx"]),
+    type=click.Choice(REPORT_FORMATS),
     help="Format of the reports; repeatable (default: all three).",
 )
 @click.pass_context
@@ -677,7 +678,7 @@ def report(ctx, inventory_id: int, output_dir: str, langs, formats) -> None:
             data,
             Path(output_dir),
             langs=langs or ("zh-CN", "en"),
-            formats=formats or ("html", "pdf", "xlsx"),
+            formats=formats or REPORT_FORMATS,
         )
     except MissingFontError as error:  # nothing written
         raise click.ClickException(f"no report written: {error}") from error

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from lingtan.cli.common import language, open_store, refusing_bad_input
+from lingtan.cli.common import language, open_store, refusing_bad_input, report_format_option
 from lingtan.cli.platform import report as inventory_report
 
 __all__ = ["report_group"]
@@ -87,14 +87,7 @@ def _write(content: bytes, out: str | None, default: str) -> None:
     type=click.Path(dir_okay=False),
     help="The carbon-free supplies per step (CSV), with --consumption.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["html", "pdf", "xlsx"]),
-    default="pdf",
-    show_default=True,
-    help="The report's format.",
-)
+@report_format_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
