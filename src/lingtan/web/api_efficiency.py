@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 
 from lingtan.efficiency.register import EQUIPMENT_TYPES
 from lingtan.i18n import N_
-from lingtan.services.efficiency import LEVELS, equipment_register, import_equipment
+from lingtan.services.efficiency import (
+    LEVELS,
+    REGISTER_FILES,
+    equipment_register,
+    import_equipment,
+)
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
 from lingtan.web import i18n
@@ -30,7 +35,7 @@ __all__ = ["baseline_data", "equipment_list", "measures_data", "register_data", 
 
 router = APIRouter(prefix="/api/v1")
 
-_REGISTER_FILES = (".csv",)
+_MEASURE_FILES = (".csv",)
 #: The error texts of these routes (English source, Chinese in the catalogue).
 UNKNOWN_TYPE = N_("no such equipment type")
 UNKNOWN_LEVEL = N_("no such level")
@@ -183,12 +188,12 @@ def equipment_list(
 def import_register_file(
     request: Request, session: Db, who: User, code: str, file: Upload
 ) -> dict[str, Any]:
-    """Import a register file (.csv) as the facility's register, all or nothing; items are
+    """Import a register file (.xlsx or .csv) as the facility's register, all or nothing; items are
     matched by id, stored items the file no longer lists are removed
     (``lingtan import equipment``)."""
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
-    with _uploaded(request, file, _REGISTER_FILES) as path:
+    with _uploaded(request, file, REGISTER_FILES) as path:
         done = import_equipment(session, site, path, evidence=evidence, actor=who.name)
     return {
         "facility": done.facility,
@@ -319,7 +324,7 @@ def import_measure_file(
 
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
-    with _uploaded(request, file, _REGISTER_FILES) as path:
+    with _uploaded(request, file, _MEASURE_FILES) as path:
         done = import_measures(session, site, path, evidence=evidence, actor=who.name)
     fields = ("facility", "read", "added", "changed", "unchanged", "batch_id")
     return {name: getattr(done, name) for name in fields}
