@@ -10,13 +10,15 @@ nothing is computed here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from lingtan.efficiency.measures import STATUSES
 from lingtan.efficiency.register import EQUIPMENT_TYPES
 from lingtan.i18n import N_
 from lingtan.services.efficiency import (
@@ -328,6 +330,30 @@ def import_measure_file(
         done = import_measures(session, site, path, evidence=evidence, actor=who.name)
     fields = ("facility", "read", "added", "changed", "unchanged", "batch_id")
     return {name: getattr(done, name) for name in fields}
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal[STATUSES] = Field(description="The new status (one step of the workflow).")
+    done_on: date | None = Field(None, description="The day it was done (required for done).")
+    reason: str = Field("", max_length=500, description="Why (kept in the audit log).")
+
+
+@router.post("/facilities/{code}/measures/{measure}/status", tags=["efficiency"])
+def measure_status(
+    session: Db, who: User, code: str, measure: str, body: StatusIn
+) -> dict[str, Any]:
+    """Change a measure's status, one step of the workflow (found to planned, planned to done
+    or back to found, done back to planned; managers and admins), with an audit entry;
+    ``before`` and ``after`` (``status``, ``done_on``) and the ``reason``
+    (``lingtan efficiency measure-status``)."""
+    from lingtan.services.efficiency_measures import change_status
+
+    site = facility(session, who, code, write=True)
+    return change_status(
+        session, site, measure, body.status, actor=who.name, done_on=body.done_on,
+        reason=body.reason,
+    )  # fmt: skip
 
 
 _MEDIA = {
