@@ -66,6 +66,7 @@ def alpha_values(site) -> dict[str, str]:
         "pf_id": "00000000-0000-0000-0000-000000000000",  # PACT: no footprint is published
         "client_id": site.ids["pact_client_id"],
         "study_id": "demo-cell-study",  # no studies folder beside this database
+        "measure": "AIR-LEAK",  # none is stored here: tests/test_efficiency_measure_status.py
     }
 
 

@@ -24,6 +24,7 @@ from lingtan.cli.common import (
     report_format_option,
 )
 from lingtan.efficiency.grading import Grade, grade_many
+from lingtan.efficiency.measures import STATUSES
 from lingtan.efficiency.register import read_register_file
 from lingtan.efficiency.replacement import replacement_estimate
 from lingtan.efficiency.standards import (
@@ -935,6 +936,43 @@ def efficiency_measures(
         for i, m in enumerate(measures, 1)
     ]  # fmt: skip
     emit(rows, _MEASURE_COLUMNS, output, document=document)
+
+
+@efficiency.command("measure-status")
+@click.argument("code")
+@click.argument("status", type=click.Choice(STATUSES))
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@click.option(
+    "--done-on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day the measure was done (required for done).",
+)
+@click.option("--reason", default="", help="Why the status changes (kept in the audit log).")
+@click.pass_context
+@refusing_bad_input
+def efficiency_measure_status(
+    ctx: click.Context, code: str, status: str, facility: str | None, done_on: Any, reason: str
+) -> None:
+    """Change the status of the stored measure CODE to STATUS, one step of the workflow:
+    found to planned, planned to done or back to found, done back to planned."""
+    from lingtan.cli.common import actor, name_of, open_store, say
+    from lingtan.i18n import Message
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.efficiency_measures import change_status
+
+    with open_store(ctx) as (session, _):
+        site = facility_by_code(session, facility)
+        day = done_on.date() if done_on else None
+        done = change_status(session, site, code, status, actor=actor(), done_on=day, reason=reason)
+    lang = language()
+    say(
+        Message(
+            "measure %(code)s: %(before)s → %(after)s (audit log)",
+            code=code,
+            before=name_of("efficiency.measure_status", done["before"]["status"], lang),
+            after=name_of("efficiency.measure_status", done["after"]["status"], lang),
+        )
+    )
 
 
 @efficiency.command("diagnosis")

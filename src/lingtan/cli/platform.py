@@ -241,8 +241,8 @@ def _file_import_done(file: str, done: Any) -> Message:
 @click.pass_context
 @refusing_bad_input
 def import_equipment(ctx: click.Context, file: str, facility: str | None) -> None:
-    """Import the equipment register FILE (.csv) as the facility's register, all or nothing:
-    items are matched by id, stored items the file no longer lists are removed."""
+    """Import the equipment register FILE (.xlsx or .csv) as the facility's register, all or
+    nothing: items are matched by id, stored items the file no longer lists are removed."""
     from lingtan.imports.load import facility_by_code
     from lingtan.services.efficiency import import_equipment as import_register
 

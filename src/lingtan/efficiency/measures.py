@@ -43,6 +43,7 @@ __all__ = [
     "MEASURE_COLUMNS",
     "ORIGINS",
     "STATUSES",
+    "TRANSITIONS",
     "MeasureFigures",
     "Standby",
     "WorkingHours",
@@ -68,6 +69,15 @@ KINDS = (
 )
 #: Found (by a rule or a diagnosis), planned (decided, budgeted) or done (in operation).
 STATUSES = ("found", "planned", "done")
+#: The status changes a user may make, and the only ones (the workflow, no regulation): a found
+#: measure is planned (decided, budgeted), a planned one done (in operation, with the date) or
+#: sent back to found (the decision withdrawn); a done one back to planned (a correction: not
+#: in operation after all). Every other change, the same status included, is refused.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "found": ("planned",),
+    "planned": ("done", "found"),
+    "done": ("planned",),
+}
 #: ``found`` by a rule of lingtan from the data, or ``entered`` by a user.
 ORIGINS = ("found", "entered")
 #: Energy types a measure may save (those with a standard-coal and a carbon coefficient).

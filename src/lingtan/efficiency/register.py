@@ -1,4 +1,7 @@
-"""The equipment register (设备台账) as a CSV file: one item per row, units in the headers.
+"""The equipment register (设备台账) as a table: one item per row, units in the headers.
+
+A CSV file is read here (:func:`read_register_text`); a workbook's first sheet is read into the
+same rows by the service (:func:`read_register_rows`), with the same columns and rules.
 
 Columns (a header may be in any order; unknown columns are kept but not read, except a column
 that names a known quantity in another unit, e.g. ``rated_power_w``, which is refused):
@@ -29,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,10 @@ __all__ = [
     "EQUIPMENT_TYPES",
     "NUMBERS",
     "REGISTER_COLUMNS",
+    "RegisterRow",
+    "csv_register_rows",
     "read_register_file",
+    "read_register_rows",
     "read_register_text",
 ]
 
@@ -154,7 +160,7 @@ _STEMS = {
 }
 
 
-def _header_problems(header: list[str], where: str) -> list[InputProblem]:
+def _header_problems(header: list[str], where: str | Message) -> list[InputProblem]:
     problems = []
     for column in ("id", "type"):
         if column not in header:
@@ -178,36 +184,64 @@ def _header_problems(header: list[str], where: str) -> list[InputProblem]:
                     )
                 )
                 break
-    duplicates = sorted({c for c in header if header.count(c) > 1})
+    duplicates = sorted({c for c in header if c and header.count(c) > 1})
     for column in duplicates:
         problems.append(InputProblem(where, column, None, Message("appears twice in the header")))
     return problems
 
 
+#: A row of a register table: where it is (file and row, or file, sheet and row), its row
+#: number and its cells by column (text; blank or None: missing).
+RegisterRow = tuple[Message, int, dict[str, str | None]]
+
+
+def csv_register_rows(text: str, where: str) -> tuple[list[str], list[RegisterRow]]:
+    """The header and the rows of register CSV text (the header is row 1)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    rows = [
+        (Message("%(file)s row %(row)d", file=where, row=number), number, row)
+        for number, row in enumerate(reader, start=2)
+    ]
+    return header, rows
+
+
 def read_register_text(text: str, where: str) -> list[dict[str, Any]]:
-    """The items of a register from CSV text (see the module documentation).
+    """The items of a register from CSV text (see the module documentation); see
+    :func:`read_register_rows`."""
+    header, rows = csv_register_rows(text, where)
+    return read_register_rows(header, rows, where)
+
+
+def read_register_rows(
+    header: list[str],
+    rows: Iterable[RegisterRow],
+    where: str,
+    *,
+    table: str | Message | None = None,
+) -> list[dict[str, Any]]:
+    """The items of a register table (see the module documentation): ``where`` the file,
+    ``table`` its sheet (``file sheet X``) for a workbook.
 
     Returns
     -------
     list of dict
         One per row: ``id``, ``type`` and every non-blank known column, numbers as float,
-        ``row`` the row number in the file (the header is row 1).
+        ``row`` the row number in the file.
 
     Raises
     ------
     InputError
-        Naming the file, row, column, value and rule of every bad cell; nothing is read then.
+        Naming the file (and sheet), row, column, value and rule of every bad cell; nothing is
+        read then.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    problems = Problems(_header_problems(header, where))
+    problems = Problems(_header_problems(header, table or where))
     if problems:
         raise InputError(problems, origin=where)
-    reader.fieldnames = header
     items: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(reader, start=2):
-        at = Message("%(file)s row %(row)d", file=where, row=number)
+    for at, number, row in rows:
         item: dict[str, Any] = {"row": number}
         for column in REGISTER_COLUMNS:
             text_value = (row.get(column) or "").strip()

@@ -31,8 +31,6 @@ tariff (the cost of the metered electricity's energy component over its kWh,
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,13 +42,18 @@ from sqlalchemy.orm import Session
 
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.efficiency.grading import Grade, Level, grade_many
-from lingtan.efficiency.register import read_register_text
+from lingtan.efficiency.register import (
+    RegisterRow,
+    csv_register_rows,
+    read_register_rows,
+)
 from lingtan.efficiency.replacement import Replacement, replacement_estimate
 from lingtan.efficiency.standards import StandardTable, Threshold
 from lingtan.errors import InputError, InputProblem, Problems, read_text_file
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import N_, Message
 from lingtan.imports.load import record_file_import
+from lingtan.imports.tables import read_tables
 from lingtan.metering.energy import MeterInfo, carbon_factor
 from lingtan.metering.energy_store import last_metered_day, load_energy, month_span
 from lingtan.store import audit
@@ -60,6 +63,7 @@ from lingtan.store.models import Equipment, Facility, MeterNode, utc_now
 __all__ = [
     "BASES",
     "LEVELS",
+    "REGISTER_FILES",
     "EquipmentImport",
     "EquipmentRegister",
     "equipment_register",
@@ -90,21 +94,49 @@ class EquipmentImport:
     batch_id: int | None
 
 
-def _nodes_column(text: str, where: str, nodes: dict[str, int]) -> dict[int, int | None]:
+#: The register files lingtan reads: CSV (UTF-8) and Excel workbooks (the first sheet).
+REGISTER_FILES = (".csv", ".xlsx", ".xlsm")
+
+
+def _cell_text(value: Any) -> str | None:
+    # Excel keeps a whole number typed in a cell (an id 1001, 4 poles) as the float 1001.0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return None if value is None or value == "" else str(value)
+
+
+def _register_rows(path: Path) -> tuple[list[str], list[RegisterRow], Message | None]:
+    """The header, the rows and (for a workbook) the sheet of a register file."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        header, rows = csv_register_rows(read_text_file(path, path.name), path.name)
+        return header, rows, None
+    # the workbook readers of the other imports (size-bounded, calamine or openpyxl)
+    tables = read_tables(path)
+    if not tables:
+        raise InputError(InputProblem(path.name, "file", path.name, Message("is empty")))
+    table = tables[0]
+    header = [h.strip() for h in table.header]
+    rows: list[RegisterRow] = []
+    for number, values in table.rows:
+        at = Message("%(file)s row %(row)d", file=table.origin, row=number)
+        cells = dict(zip(header, map(_cell_text, values), strict=False))
+        rows.append((at, number, cells))
+    return header, rows, table.origin
+
+
+def _nodes_column(
+    rows: list[RegisterRow], where: str, nodes: dict[str, int]
+) -> dict[int, int | None]:
     """The ``node`` of every row (its node's id), by row number; unknown codes refused."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
     found: dict[int, int | None] = {}
     problems = Problems()
-    for number, row in enumerate(reader, start=2):
+    for at, number, row in rows:
         code = (row.get("node") or "").strip()
         if not code:
             found[number] = None
         elif code in nodes:
             found[number] = nodes[code]
         else:
-            at = Message("%(file)s row %(row)d", file=where, row=number)
             rule = Message("no such node in the facility's metering tree")
             problems.append(InputProblem(at, "node", code, rule))
     if problems:
@@ -131,7 +163,8 @@ def import_equipment(
     evidence: EvidenceStore,
     actor: str,
 ) -> EquipmentImport:
-    """Import a register file (CSV, UTF-8) as ``facility``'s equipment register, all or nothing.
+    """Import a register file (CSV, UTF-8, or an .xlsx workbook's first sheet, the same
+    columns) as ``facility``'s equipment register, all or nothing.
 
     The file replaces the register: items are matched by ``id`` (added, changed or left
     alone), stored items missing from the file are removed. Nothing changed: nothing written.
@@ -144,14 +177,14 @@ def import_equipment(
     """
     path = Path(path)
     where = path.name
-    text = read_text_file(path, where)
-    items = read_register_text(text, where)
+    header, rows, table = _register_rows(path)
+    items = read_register_rows(header, rows, where, table=table)
     node_rows = session.execute(
         sa.select(MeterNode.code, MeterNode.id).where(MeterNode.facility_id == facility.id)
     ).all()
     nodes = {code: node_id for code, node_id in node_rows}
     node_codes = {node_id: code for code, node_id in node_rows}
-    node_of = _nodes_column(text, where, nodes)
+    node_of = _nodes_column(rows, where, nodes)
 
     stored = {
         e.code: e

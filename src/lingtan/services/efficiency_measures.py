@@ -12,6 +12,8 @@
     (:func:`lingtan.efficiency.measures.standby_saving`);
 
 * :func:`import_measures` stores the measures a user enters (a CSV file), all or nothing;
+* :func:`change_status` moves a measure along the workflow (:data:`lingtan.efficiency.measures.
+  TRANSITIONS`), with an audit entry;
 * :func:`import_temperatures` stores a daily outdoor temperature series;
 * :func:`facility_measures` lists a facility's measures with their yearly kWh, tce, tCO2,
   CNY and payback, ranked by payback — the function planning and the zero-carbon pathway read;
@@ -39,13 +41,15 @@ from lingtan.accounting.energy import StandardCoal
 from lingtan.catalog import UnknownRegionError, resolve_region
 from lingtan.efficiency import baseline as bl
 from lingtan.efficiency.measures import (
+    STATUSES,
+    TRANSITIONS,
     measure_figures,
     parse_working_hours,
     rank_measures,
     read_measures_text,
     standby_saving,
 )
-from lingtan.errors import InputError, InputProblem, Problems, read_text_file
+from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
 from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import N_, Message
 from lingtan.imports.load import record_file_import
@@ -68,6 +72,7 @@ from lingtan.units import UnitError, conversion_factor
 
 __all__ = [
     "MeasureImport",
+    "change_status",
     "facility_measures",
     "find_measures",
     "import_measures",
@@ -211,6 +216,74 @@ def import_measures(
                "measures": after},
     )  # fmt: skip
     return MeasureImport(facility.code, len(items), added, changed, unchanged, batch.id)
+
+
+def change_status(
+    session: Session,
+    facility: Facility,
+    code: str,
+    status: str,
+    *,
+    actor: str,
+    done_on: date | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Change the status of ``facility``'s measure ``code`` to ``status``, one step of
+    :data:`~lingtan.efficiency.measures.TRANSITIONS`; a found measure keeps its figures and
+    basis (a re-run of the rules keeps the status). ``done`` needs ``done_on``; leaving
+    ``done`` clears it. One audit entry (``efficiency_measure``, action ``status``) with the
+    status and date before and after and the reason.
+
+    Returns
+    -------
+    dict
+        ``measure``, ``before`` and ``after`` (each ``status`` and ``done_on``), ``reason``.
+
+    Raises
+    ------
+    InputError
+        An unknown measure or status, a change the workflow does not allow, ``done`` without
+        its date; nothing is written.
+    """
+    where = Message(N_("measure %(code)s of %(facility)s"), code=code, facility=facility.code)
+    row = session.scalars(
+        sa.select(EfficiencyMeasure).where(
+            EfficiencyMeasure.facility_id == facility.id, EfficiencyMeasure.code == code
+        )
+    ).one_or_none()
+    if row is None:
+        rule = Message(N_("no such measure in the facility"))
+        raise InputError(InputProblem(facility.code, "measure", code, rule))
+    if status not in STATUSES:
+        raise InputError(InputProblem(where, "status", status, one_of(STATUSES)))
+    allowed = TRANSITIONS.get(row.status, ())
+    if status not in allowed:
+        rule = Message(
+            N_("cannot go from %(before)s to %(after)s: from %(before)s only to %(allowed)s"),
+            before=row.status,
+            after=status,
+            allowed=", ".join(allowed) or "—",
+        )
+        raise InputError(InputProblem(where, "status", status, rule))
+    if status == "done" and done_on is None:
+        rule = Message(N_("a done measure needs the date it was done"))
+        raise InputError(InputProblem(where, "done_on", None, rule))
+    before = {"status": row.status, "done_on": row.done_on.isoformat() if row.done_on else None}
+    row.status = status
+    row.done_on = done_on if status == "done" else None
+    row.updated_at = utc_now()
+    after = {"status": status, "done_on": row.done_on.isoformat() if row.done_on else None}
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="status",
+        entity="efficiency_measure",
+        entity_key=str(facility.id),
+        before={"measure": code, **before},
+        after={"measure": code, **after, "reason": reason},
+    )
+    return {"measure": code, "before": before, "after": after, "reason": reason}
 
 
 def import_temperatures(

@@ -10,16 +10,23 @@ nothing is computed here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from lingtan.efficiency.measures import STATUSES
 from lingtan.efficiency.register import EQUIPMENT_TYPES
 from lingtan.i18n import N_
-from lingtan.services.efficiency import LEVELS, equipment_register, import_equipment
+from lingtan.services.efficiency import (
+    LEVELS,
+    REGISTER_FILES,
+    equipment_register,
+    import_equipment,
+)
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
 from lingtan.web import i18n
@@ -30,7 +37,7 @@ __all__ = ["baseline_data", "equipment_list", "measures_data", "register_data", 
 
 router = APIRouter(prefix="/api/v1")
 
-_REGISTER_FILES = (".csv",)
+_MEASURE_FILES = (".csv",)
 #: The error texts of these routes (English source, Chinese in the catalogue).
 UNKNOWN_TYPE = N_("no such equipment type")
 UNKNOWN_LEVEL = N_("no such level")
@@ -183,12 +190,12 @@ def equipment_list(
 def import_register_file(
     request: Request, session: Db, who: User, code: str, file: Upload
 ) -> dict[str, Any]:
-    """Import a register file (.csv) as the facility's register, all or nothing; items are
+    """Import a register file (.xlsx or .csv) as the facility's register, all or nothing; items are
     matched by id, stored items the file no longer lists are removed
     (``lingtan import equipment``)."""
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
-    with _uploaded(request, file, _REGISTER_FILES) as path:
+    with _uploaded(request, file, REGISTER_FILES) as path:
         done = import_equipment(session, site, path, evidence=evidence, actor=who.name)
     return {
         "facility": done.facility,
@@ -319,10 +326,34 @@ def import_measure_file(
 
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
-    with _uploaded(request, file, _REGISTER_FILES) as path:
+    with _uploaded(request, file, _MEASURE_FILES) as path:
         done = import_measures(session, site, path, evidence=evidence, actor=who.name)
     fields = ("facility", "read", "added", "changed", "unchanged", "batch_id")
     return {name: getattr(done, name) for name in fields}
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal[STATUSES] = Field(description="The new status (one step of the workflow).")
+    done_on: date | None = Field(None, description="The day it was done (required for done).")
+    reason: str = Field("", max_length=500, description="Why (kept in the audit log).")
+
+
+@router.post("/facilities/{code}/measures/{measure}/status", tags=["efficiency"])
+def measure_status(
+    session: Db, who: User, code: str, measure: str, body: StatusIn
+) -> dict[str, Any]:
+    """Change a measure's status, one step of the workflow (found to planned, planned to done
+    or back to found, done back to planned; managers and admins), with an audit entry;
+    ``before`` and ``after`` (``status``, ``done_on``) and the ``reason``
+    (``lingtan efficiency measure-status``)."""
+    from lingtan.services.efficiency_measures import change_status
+
+    site = facility(session, who, code, write=True)
+    return change_status(
+        session, site, measure, body.status, actor=who.name, done_on=body.done_on,
+        reason=body.reason,
+    )  # fmt: skip
 
 
 _MEDIA = {

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from lingtan.efficiency.register import EQUIPMENT_TYPES
 from lingtan.errors import InputError
 from lingtan.i18n.terms import TERMS
-from lingtan.services.efficiency import LEVELS, import_equipment
+from lingtan.services.efficiency import LEVELS, REGISTER_FILES, import_equipment
 from lingtan.store.evidence import EvidenceStore
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
@@ -158,7 +158,7 @@ def upload_register(
         with session.begin_nested():
             site = scoped_facility(session, who, facility, write=True)
             evidence = EvidenceStore(request.app.state.evidence_root)
-            with _uploaded(request, file, (".csv",)) as path:
+            with _uploaded(request, file, REGISTER_FILES) as path:
                 done = import_equipment(session, site, path, evidence=evidence, actor=who.name)
             outcome["result"] = done
     except InputError as error:
