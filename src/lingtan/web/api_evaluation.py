@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from lingtan.errors import InputError
 from lingtan.evaluation.facts import read_facts
 from lingtan.evaluation.rules import shipped_rule_set
+from lingtan.i18n import Message
 from lingtan.services.evaluations import (
     evaluate_facility,
     get_evaluation,
@@ -171,8 +172,8 @@ def evaluation_show(session: Db, who: User, code: str, evaluation_id: Id) -> dic
     site = facility(session, who, code)
     try:
         snapshot = get_evaluation(session, evaluation_id, [site.id])
-    except InputError as error:
-        raise not_found(error.problems[0].rule) from None
+    except InputError:
+        raise not_found(Message("no such stored evaluation")) from None
     return snapshot_document(snapshot, site)
 
 
