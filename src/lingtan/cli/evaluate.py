@@ -347,27 +347,12 @@ def evaluate_list(ctx: click.Context, facility: str | None, period: int | None, 
     """The stored evaluations, newest first: facility, year, scheme, result, the locked
     inventory they used, who stored them and when, the SHA-256 of the result."""
     from lingtan.imports.load import facility_by_code
-    from lingtan.services.evaluations import list_evaluations
+    from lingtan.services.evaluations import list_evaluations, snapshot_line
 
     with open_store(ctx, read_only=True) as (session, _):
         ids = None if facility is None else [facility_by_code(session, facility).id]
-        rows = [
-            {
-                "id": snapshot.id,
-                "facility": site.code,
-                "period": snapshot.period,
-                "scheme": snapshot.scheme,
-                "result": snapshot.status,
-                "passed": snapshot.result["passed"],
-                "failed": snapshot.result["failed"],
-                "unable_to_judge": snapshot.result["unable_to_judge"],
-                "inventory_id": snapshot.inventory_id,
-                "created_by": snapshot.created_by,
-                "created_at": snapshot.created_at.isoformat(timespec="seconds"),
-                "result_sha256": snapshot.result_sha256,
-            }
-            for snapshot, site in list_evaluations(session, ids, year=period)
-        ]
+        rows = [snapshot_line(snapshot, site)
+                for snapshot, site in list_evaluations(session, ids, year=period)]  # fmt: skip
     emit(rows, _STORED_COLUMNS, output)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "rule_set_digest",
     "rule_set_document",
     "snapshot_document",
+    "snapshot_line",
     "store_evaluation",
 ]
 
@@ -250,6 +251,24 @@ def get_evaluation(
         rule = Message("no such stored evaluation")
         raise InputError(InputProblem(_EVALUATION, "id", snapshot_id, rule))
     return snapshot
+
+
+def snapshot_line(snapshot: EvaluationSnapshot, facility: Facility) -> dict[str, Any]:
+    """A stored evaluation's line in a list (``lingtan evaluate list``, the API, the page)."""
+    return {
+        "id": snapshot.id,
+        "facility": facility.code,
+        "period": snapshot.period,
+        "scheme": snapshot.scheme,
+        "result": snapshot.status,
+        "passed": snapshot.result["passed"],
+        "failed": snapshot.result["failed"],
+        "unable_to_judge": snapshot.result["unable_to_judge"],
+        "inventory_id": snapshot.inventory_id,
+        "created_by": snapshot.created_by,
+        "created_at": snapshot.created_at.isoformat(timespec="seconds"),
+        "result_sha256": snapshot.result_sha256,
+    }
 
 
 def snapshot_document(snapshot: EvaluationSnapshot, facility: Facility) -> dict[str, Any]:

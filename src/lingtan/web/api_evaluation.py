@@ -26,13 +26,14 @@ from lingtan.services.evaluations import (
     get_evaluation,
     list_evaluations,
     snapshot_document,
+    snapshot_line,
     store_evaluation,
 )
-from lingtan.store.models import EvaluationSnapshot, Facility
+from lingtan.store.models import Facility
 from lingtan.web.api import Id
 from lingtan.web.deps import Db, User, facility, not_found
 
-__all__ = ["live_document", "router", "stored_summary"]
+__all__ = ["live_document", "router"]
 
 router = APIRouter(prefix="/api/v1")
 
@@ -122,24 +123,6 @@ def live_document(
     }
 
 
-def stored_summary(snapshot: EvaluationSnapshot, site: Facility) -> dict[str, Any]:
-    """One line of the list of stored evaluations."""
-    return {
-        "id": snapshot.id,
-        "facility": site.code,
-        "period": snapshot.period,
-        "scheme": snapshot.scheme,
-        "result": snapshot.status,
-        "passed": snapshot.result["passed"],
-        "failed": snapshot.result["failed"],
-        "unable_to_judge": snapshot.result["unable_to_judge"],
-        "inventory_id": snapshot.inventory_id,
-        "created_by": snapshot.created_by,
-        "created_at": snapshot.created_at.isoformat(),
-        "result_sha256": snapshot.result_sha256,
-    }
-
-
 @router.get("/facilities/{code}/evaluation", response_model=EvaluationOut, tags=["evaluation"])
 def evaluation_live(
     session: Db, who: User, code: str, year: Year, scheme: Scheme
@@ -158,7 +141,7 @@ def evaluations_list(
 ) -> list[dict[str, Any]]:
     """The facility's stored evaluations, newest first."""
     site = facility(session, who, code)
-    return [stored_summary(s, site) for s, _ in list_evaluations(session, [site.id], year=year)]
+    return [snapshot_line(s, site) for s, _ in list_evaluations(session, [site.id], year=year)]
 
 
 @router.get(

@@ -29,15 +29,16 @@ from lingtan.services.evaluations import (
     get_evaluation,
     list_evaluations,
     snapshot_document,
+    snapshot_line,
     store_evaluation,
 )
 from lingtan.store.models import Facility, Inventory
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api import MAX_ID
-from lingtan.web.api_evaluation import REQUEST, live_document, stored_summary
+from lingtan.web.api_evaluation import REQUEST, live_document
 from lingtan.web.deps import Db, User
-from lingtan.web.screens import _current, render
+from lingtan.web.screens import _current, refused_page, render
 from lingtan.web.screens_energy import Year
 
 __all__ = ["router"]
@@ -96,7 +97,7 @@ def _page(
             document = snapshot
         else:
             document = live_document(session, site, shown_year, chosen)
-        listed = [stored_summary(s, site) for s, _ in list_evaluations(session, [site.id])]
+        listed = [snapshot_line(s, site) for s, _ in list_evaluations(session, [site.id])]
         return "evaluation.html", {
             "site": site,
             "year": snapshot["period"] if snapshot else shown_year,
@@ -113,10 +114,7 @@ def _page(
             "zh": lang == "zh-CN",
         }
 
-    response = render(request, session, background, "evaluation", build, who)
-    if problems and response.status_code == 200:
-        response.status_code = 422  # refused, as the other pages' forms answer it
-    return response
+    return refused_page(render(request, session, background, "evaluation", build, who), problems)
 
 
 @router.get("/evaluation")
