@@ -141,6 +141,14 @@ _SWITCHABLE = ("/overview", "/inventories", "/energy", "/budgets", "/intensity",
                "/assets", "/assets/matching")  # fmt: skip
 
 
+def refused_page(response: Response, refused: Any) -> Response:
+    """``response``, as 422 when the page it shows answers a refused input (a form's or an
+    upload's problems), as the data page answers an import."""
+    if refused and response.status_code == 200:
+        response.status_code = 422
+    return response
+
+
 def render(
     request: Request,
     session: Session,

@@ -40,7 +40,7 @@ from lingtan.web.api import EVIDENCE_KINDS
 from lingtan.web.api_energy import Upload, _uploaded
 from lingtan.web.deps import ApiError, Db, User
 from lingtan.web.deps import facility as scoped_facility
-from lingtan.web.screens import _current, chart, render
+from lingtan.web.screens import _current, chart, refused_page, render
 
 __all__ = ["router"]
 
@@ -123,10 +123,10 @@ def _assets_page(
             "outcome": outcome,
         }
 
-    response = render(request, session, background, "assets", build, who)
-    if outcome and outcome.get("problems") and response.status_code == 200:
-        response.status_code = 422  # refused input, as the data page answers it
-    return response
+    return refused_page(
+        render(request, session, background, "assets", build, who),
+        outcome and outcome.get("problems"),
+    )
 
 
 @router.get("/assets")

@@ -25,7 +25,7 @@ from lingtan.web.accounts import Principal
 from lingtan.web.api_efficiency import baseline_data, measures_data, register_data
 from lingtan.web.api_energy import Upload, _uploaded
 from lingtan.web.deps import ApiError, Db, User
-from lingtan.web.screens import _current, chart, render
+from lingtan.web.screens import _current, chart, refused_page, render
 from lingtan.web.screens_energy import Year, _period
 
 __all__ = ["BASIS_NAMES", "LEVEL_NAMES", "TYPE_NAMES", "router"]
@@ -121,10 +121,10 @@ def _page(
             "status_name": lambda code: t.name_of("efficiency.measure_status", code),
         }
 
-    response = render(request, session, background, "efficiency", build, who)
-    if outcome and outcome.get("problems") and response.status_code == 200:
-        response.status_code = 422  # refused input, as the data page answers it
-    return response
+    return refused_page(
+        render(request, session, background, "efficiency", build, who),
+        outcome and outcome.get("problems"),
+    )
 
 
 @router.get("/efficiency")

@@ -33,7 +33,7 @@ from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import Upload
 from lingtan.web.deps import ApiError, Db, User
 from lingtan.web.i18n import named as _named
-from lingtan.web.screens import COLOURS, _current, chart, render
+from lingtan.web.screens import COLOURS, _current, chart, refused_page, render
 from lingtan.web.screens_reconciliation import reconciliation_block
 
 __all__ = ["router"]
@@ -341,10 +341,10 @@ def _data_page(
             "table_name": _named(t, "data.table"),
         }
 
-    response = render(request, session, background, "data", build, who)
-    if outcome and outcome.get("problems") and response.status_code == 200:
-        response.status_code = 422
-    return response
+    return refused_page(
+        render(request, session, background, "data", build, who),
+        outcome and outcome.get("problems"),
+    )
 
 
 @router.get("/data")

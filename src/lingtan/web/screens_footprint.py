@@ -37,7 +37,7 @@ from lingtan.web.api_footprint import (
     study_result,
 )
 from lingtan.web.deps import Db, User
-from lingtan.web.screens import COLOURS, _current, chart, render
+from lingtan.web.screens import COLOURS, _current, chart, refused_page, render
 
 __all__ = ["NAMES", "histogram_figure", "process_label", "router"]
 
@@ -109,10 +109,7 @@ def _page(
             "stage_name": lambda code: t.name_of("footprint.stage", code),
         }
 
-    response = render(request, session, background, "footprint", build, who)
-    if problems and response.status_code == 200:
-        response.status_code = 422
-    return response
+    return refused_page(render(request, session, background, "footprint", build, who), problems)
 
 
 @router.get("/footprint")
@@ -255,7 +252,4 @@ def study_page(
             "label": lambda row: process_label(row, t),
         }
 
-    response = render(request, session, background, "footprint", build)
-    if refused and response.status_code == 200:
-        response.status_code = 422  # refused input, as the data page answers it
-    return response
+    return refused_page(render(request, session, background, "footprint", build), refused)

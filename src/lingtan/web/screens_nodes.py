@@ -23,7 +23,7 @@ from lingtan.web import api_cost, api_energy, api_nodes, i18n
 from lingtan.web.accounts import Principal
 from lingtan.web.api_energy import MAX_READING_SPAN
 from lingtan.web.deps import ApiError, Db
-from lingtan.web.screens import COLOURS, _current, chart, render
+from lingtan.web.screens import COLOURS, _current, chart, refused_page, render
 from lingtan.web.screens_energy import Month, Year, _named, _period, _tou_chart
 
 __all__ = ["METER_DAYS", "energy_and_carbon_chart", "meter_range", "router"]
@@ -220,10 +220,7 @@ def meter_page(
             "quality_name": quality_name,
         }
 
-    response = render(request, session, background, "data", build)
-    if refused and response.status_code == 200:
-        response.status_code = 422
-    return response
+    return refused_page(render(request, session, background, "data", build), refused)
 
 
 def _interval_chart(series: dict[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
