@@ -11,7 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from lingtan.errors import InputError
+from lingtan.i18n import Message
+from lingtan.i18n.catalog import texts
 from lingtan.imports.load import import_file
+from lingtan.metering.intervals import metered_note
 from lingtan.metering.store import MeterDefinition, NodeDefinition, define_meters, ingest_readings
 from lingtan.services import inventory as inventories
 from lingtan.services import records
@@ -165,6 +168,25 @@ def test_hand_worked_february_in_mwh_with_lineage_and_evidence(plant):
     assert [float(r["energy"]) for r in estimated] == [40.0, 40.0]
     assert math.fsum(float(r["energy"]) for r in rows) == MAIN_KWH
     assert math.fsum(float(r["contribution"]) for r in rows) == pytest.approx(done.quantity)
+
+
+def test_the_stored_note_is_shown_in_the_readers_language(plant):
+    (done,) = run(plant)
+    with session_scope(plant[0], read_only=True) as session:
+        stored = session.scalars(
+            sa.select(ActivityRecord.quality_note).where(ActivityRecord.origin == "meter")
+        ).one()
+    shown = metered_note(stored)  # the English text as the database keeps it
+    assert isinstance(shown, Message) and str(shown) == stored == done.quality_note
+    assert texts("zh-CN").message(shown) == (
+        "来自计量表 E-MAIN (+1)：15 分钟间隔 2688 个，其中实测 2686 个、估算 2 个、缺失 0 个；"
+        "能量实测占 99.93 %，估算占 0.07432 %"
+    )
+    assert texts("en").message(shown) == stored
+    # a note typed by a person (an imported record) is shown as it was entered
+    assert metered_note("读数取自抄表记录") == "读数取自抄表记录"
+    assert metered_note("from meters M1: later") == "from meters M1: later"
+    assert metered_note(None) is None
 
 
 def test_signed_sum_and_the_unit_of_existing_records(plant, tmp_path):
@@ -355,6 +377,6 @@ def test_command_line(lingtan_cli, database_url, tmp_path):
     assert "80.76 MWh unchanged" in cli(*args, "--allow-estimated").output
     assert "is not in 2024" in cli(*args[:-4], "--year", 2024, "--month", "2025-02", code=2).stderr
     zh = cli("--lang", "zh-CN", *args, "--allow-estimated").output
-    assert "grid 2025-02-01..2025-02-28：80.76 MWh，未变（from meters E-MAIN (+1)" in zh
+    assert "grid 2025-02-01..2025-02-28：80.76 MWh，未变（来自计量表 E-MAIN (+1), E-EXPORT (-1)：" in zh
     wrong = cli("--lang", "zh-CN", *args[:-4], "--year", 2024, "--month", "2025-02", code=2)
     assert "2025-02 不在 2024 年内" in wrong.stderr

@@ -816,7 +816,7 @@ def activity_from_meters(
                 quantity=f"{record.quantity:,.6g}",
                 unit=record.unit,
                 status=Message("added") if record.status == "added" else Message("unchanged"),
-                note=record.quality_note,
+                note=record.quality_note,  # a Message (lingtan.metering.intervals.METERED_NOTE)
                 sha=record.evidence_sha256[:12],
             )
         )

@@ -14,7 +14,9 @@ Codes shown by name (energy types, statuses, roles …) are in :mod:`lingtan.i18
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +70,26 @@ class Message(str):
         """A text read back from a stored result: the Message of ``stored`` (its
         ``as_dict``, nested Messages too) where there is one, else ``text`` as it is."""
         return _message(stored["msgid"], stored["params"]) if stored else text
+
+    @classmethod
+    def parse(cls, msgid: str, text: str) -> Message | None:
+        """The Message of ``msgid`` whose English text is ``text`` (a text stored as it was
+        written, such as a note kept in a database column), its values the texts they were;
+        ``None`` when ``text`` is not of that form. ``msgid`` may only use ``%(name)s``."""
+        match = _pattern(msgid).fullmatch(text)
+        return None if match is None else cls(msgid, **match.groupdict())
+
+
+@cache
+def _pattern(msgid: str) -> re.Pattern[str]:
+    """The regular expression of ``msgid``'s English texts, a named group per value."""
+
+    def piece(part: str) -> str:
+        if part == "%%":
+            return "%"
+        return f"(?P<{part[2:-2]}>.+?)" if part.startswith("%(") else re.escape(part)
+
+    return re.compile("".join(map(piece, re.split(r"(%\(\w+\)s|%%)", msgid))), re.DOTALL)
 
 
 def _is_stored(value: Any) -> bool:

@@ -42,10 +42,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lingtan.i18n import Message
+from lingtan.i18n import N_, Message
 
 __all__ = [
     "INTERVAL_S",
+    "METERED_NOTE",
     "MeterIntervals",
     "MeterKind",
     "MeterProblem",
@@ -54,6 +55,7 @@ __all__ = [
     "ValidationSettings",
     "daily_completeness",
     "meter_intervals",
+    "metered_note",
     "problem_records",
     "rollover_rule",
     "rollup",
@@ -978,3 +980,20 @@ def _modulus(rollover_at: float | None, register_step: float | None) -> float | 
     if not (math.isfinite(register_step) and register_step > 0):
         raise ValueError(f"register_step must be > 0, got {register_step!r}")
     return rollover_at + register_step
+
+
+#: The quality note of an activity record produced from meters: stored as its English text
+#: (``activity_record.quality_note``, the snapshots), shown in the reader's language.
+METERED_NOTE = N_(
+    "from meters %(meters)s: %(intervals)s intervals of 15 min, %(measured)s measured, "
+    "%(estimated)s estimated, %(missing)s missing; energy %(measured_pct)s %% measured, "
+    "%(estimated_pct)s %% estimated"
+)
+
+
+def metered_note(text: str | None) -> Message | str | None:
+    """A stored quality note to show: the :data:`METERED_NOTE` it is, or the note as it was
+    entered (an imported record's own words)."""
+    if not text:
+        return text
+    return Message.parse(METERED_NOTE, text) or text

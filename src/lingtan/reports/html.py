@@ -17,6 +17,7 @@ from lingtan.accounting.notes import LOW_COVERAGE_PCT
 from lingtan.accounting.serialize import warning_texts
 from lingtan.i18n import N_
 from lingtan.i18n.catalog import install
+from lingtan.metering.intervals import metered_note
 from lingtan.reports.charts import category_chart, cjk_font, monthly_chart
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels, fmt_date, fmt_fixed, fmt_pct, fmt_sig
@@ -43,7 +44,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fixed=fmt_fixed, sig=fmt_sig, pct=fmt_pct, day=fmt_date)
+    env.filters.update(
+        fixed=fmt_fixed, sig=fmt_sig, pct=fmt_pct, day=fmt_date, quality_note=metered_note
+    )
     return install(env)
 
 

@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from lingtan.accounting.serialize import warning_texts
 from lingtan.cells import xlsx_text
 from lingtan.i18n import N_, NP_
+from lingtan.metering.intervals import metered_note
 from lingtan.reports.data import ReportData
 from lingtan.reports.i18n import Labels
 from lingtan.reports.view import LineView, ReportView, SourceView, build_view
@@ -505,7 +506,11 @@ def _activity(ws: Worksheet, view: ReportView, labels: Labels) -> None:
         col(NP_("report.column", "Emissions tCO2e"), 16, lambda x: x[2], T3),
         col(NP_("report.column", "Origin"), 10, lambda x: x[1]["origin"]),
         col(NP_("report.column", "Origin (name)"), 16, lambda x: labels.origin(x[1]["origin"])),
-        col(NP_("report.column", "Quality note"), 36, lambda x: x[1].get("quality_note")),
+        col(
+            NP_("report.column", "Quality note"),
+            36,
+            lambda x: (note := x[1].get("quality_note")) and labels.message(metered_note(note)),
+        ),
         col(
             NP_("report.column", "Evidence files"),
             28,

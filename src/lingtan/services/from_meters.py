@@ -55,7 +55,7 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.load import _overlaps, facility_by_code
 from lingtan.metering.energy import MeterInfo, expand_virtual
-from lingtan.metering.intervals import Quality
+from lingtan.metering.intervals import METERED_NOTE, Quality
 from lingtan.metering.store import local_midnight, local_time, stored_intervals, utc_offset_text
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
@@ -430,7 +430,7 @@ def _significant(value: float) -> float:
     return float(f"{value:.12g}")
 
 
-def _note(parts: list[_MeterPart], via: list[str]) -> str:
+def _note(parts: list[_MeterPart], via: list[str]) -> Message:
     """The quality note of a metered record: meters (and the virtual meters they stand for),
     measured and estimated shares, gaps."""
     total = math.fsum(abs(p.energy) for p in parts)
@@ -440,12 +440,17 @@ def _note(parts: list[_MeterPart], via: list[str]) -> str:
     if via:
         meters += f" [{'; '.join(via)}]"
     intervals = sum(p.intervals for p in parts)
-    measured_n = intervals - sum(p.estimated_intervals + p.missing_intervals for p in parts)
-    return (
-        f"from meters {meters}: {intervals} intervals of 15 min, {measured_n} measured, "
-        f"{sum(p.estimated_intervals for p in parts)} estimated, "
-        f"{sum(p.missing_intervals for p in parts)} missing; energy {100 - share:.4g} % "
-        f"measured, {share:.4g} % estimated"
+    missing = sum(p.missing_intervals for p in parts)
+    estimated_n = sum(p.estimated_intervals for p in parts)
+    return Message(
+        METERED_NOTE,
+        meters=meters,
+        intervals=str(intervals),
+        measured=str(intervals - estimated_n - missing),
+        estimated=str(estimated_n),
+        missing=str(missing),
+        measured_pct=f"{100 - share:.4g}",
+        estimated_pct=f"{share:.4g}",
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.i18n import N_, Message
 from lingtan.i18n.catalog import install
+from lingtan.metering.intervals import metered_note
 from lingtan.web import accounts, i18n
 from lingtan.web.deps import (
     SESSION_COOKIE,
@@ -37,6 +38,7 @@ __all__ = ["router", "templates"]
 LOGIN_CSRF_COOKIE = "lingtan_login_csrf"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 install(templates.env)  # _(), pgettext, ngettext in the page's language (lingtan.i18n)
+templates.env.filters["quality_note"] = metered_note  # a metered record's note, translated
 router = APIRouter()
 
 
