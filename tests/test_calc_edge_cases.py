@@ -350,3 +350,45 @@ def test_an_import_refuses_a_gas_or_carbonate_the_library_does_not_know(tmp_path
     assert found["4", "R-9999"].startswith("is not a gas lingtan knows; known: ")
     assert "R-410A" in found["4", "R-9999"] and "SF6" in found["4", "R-9999"]
     assert found["7", "unobtainite"].startswith("is not a carbonate lingtan knows")
+
+
+def test_an_import_knows_the_gases_of_the_databases_own_factor_sets(store_engine, tmp_path):
+    """A blend defined only in a custom factor set stored in the database may be named at
+    import (the check reads the database's library, not the shipped one alone); a gas of no
+    set is still refused."""
+    from lingtan.imports.load import import_file
+    from lingtan.services.records import add_factor_sets
+    from lingtan.store.db import session_scope
+    from lingtan.store.evidence import EvidenceStore
+    from test_platform import workbook
+
+    evidence = EvidenceStore(tmp_path / "evidence")
+    blends = tmp_path / "blends.csv"
+    blends.write_text(
+        "set_id,version,family,key,region,parameter,value,unit,uncertainty_pct,data_year,"
+        "issuer,document_number,document_title,clause,published,valid_from,valid_to,"
+        "source_url,status,note\n"
+        "plant-blends,1,refrigerant_blend,R-9999,,HFC-32,1,1,,,Plant lab,,"
+        "Plant refrigerant sheet,,,,,,unverified,a blend of the plant's own chillers\n",
+        encoding="utf-8",
+    )
+    sources = tmp_path / "sources.csv"
+    sources.write_text(
+        "source_id,kind,gas\nchiller-9,fugitive,R-9999\nleak,fugitive,R-9998\n", encoding="utf-8"
+    )
+
+    def load():
+        return import_file(session, sources, evidence=evidence, actor="t", facility_code="T1")
+
+    with session_scope(store_engine) as session:
+        import_file(session, workbook(tmp_path), evidence=evidence, actor="t")
+        with pytest.raises(InputError) as before:
+            load()
+        assert {p.value for p in before.value.problems} == {"R-9999", "R-9998"}
+        assert add_factor_sets(session, blends, actor="t") == {"plant-blends": "added"}
+        with pytest.raises(InputError) as after:
+            load()
+        (problem,) = after.value.problems
+        assert problem.value == "R-9998" and "R-9999" in problem.rule  # now named as known
+        sources.write_text("source_id,kind,gas\nchiller-9,fugitive,R-9999\n", encoding="utf-8")
+        assert load().added["sources"] == 1

@@ -31,6 +31,7 @@ from lingtan.imports.parse import ActivityRow, ParsedFile, parse_file
 from lingtan.imports.text import file_sha256
 from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
+from lingtan.store.factor_sets import library_for
 from lingtan.store.models import (
     ActivityEvidence,
     ActivityRecord,
@@ -167,7 +168,13 @@ def import_file(
             return {}
         return {s.code: (s.kind, dict(s.params)) for s in facility.sources}
 
-    parsed = parse_file(path, facility_code=facility_code, sources_of=sources_of, max_rows=max_rows)
+    parsed = parse_file(
+        path,
+        facility_code=facility_code,
+        sources_of=sources_of,
+        max_rows=max_rows,
+        library=library_for(session),
+    )
     problems = Problems()
     facility = _facility(session, parsed, facility_code, problems, actor)
     if facility is None:

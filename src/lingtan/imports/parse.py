@@ -39,7 +39,7 @@ from lingtan.accounting.model import KINDS
 from lingtan.calcfile import _FIELDS as SOURCE_FIELDS
 from lingtan.catalog import UnknownRegionError, fold_name, fuels, resolve_fuel, resolve_region
 from lingtan.errors import InputError, InputProblem, InputTooLargeError, Problems
-from lingtan.factors import shipped_library
+from lingtan.factors import FactorLibrary, shipped_library
 from lingtan.i18n import Message
 from lingtan.imports.tables import (
     Table,
@@ -509,10 +509,12 @@ def _check_fuel(row: _Row, kind: str | None, params: dict[str, Any]) -> None:
         )
 
 
-def _check_substances(row: _Row, kind: str | None, params: dict[str, Any]) -> None:
+def _check_substances(
+    row: _Row, kind: str | None, params: dict[str, Any], substances: _Substances
+) -> None:
     """A fugitive source names a gas or refrigerant blend, a carbonate source a carbonate,
     that the factor library knows (any GWP set): an unknown one would break every inventory."""
-    gases, blends, carbonates = _substances()
+    gases, blends, carbonates = substances
     gas, carbonate = params.get("gas"), params.get("carbonate")
     if kind == "fugitive" and gas is None:
         row.fail("gas", None, Message("is required for a %(kind)s source", kind=kind))
@@ -526,12 +528,18 @@ def _check_substances(row: _Row, kind: str | None, params: dict[str, Any]) -> No
         row.fail("carbonate", carbonate, rule)
 
 
+#: Folded name -> key of the gases, blends and carbonates a library knows (substance_names).
+_Substances = tuple[dict[str, str], dict[str, str], dict[str, str]]
+
+
 @functools.cache
-def _substances() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+def _shipped_substances() -> _Substances:
     return substance_names(shipped_library())
 
 
-def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
+def _sources(
+    table: Table, problems: list[InputProblem], substances: _Substances
+) -> list[SourceRow]:
     columns = match_columns(table, SOURCES, ("source_id", "kind"))
     out = []
     for number, values in table.rows:
@@ -565,7 +573,7 @@ def _sources(table: Table, problems: list[InputProblem]) -> list[SourceRow]:
             except UnknownRegionError as exc:
                 row.fail("region", params["region"], exc.message)
         _check_fuel(row, kind, params)
-        _check_substances(row, kind, params)
+        _check_substances(row, kind, params, substances)
         if row.ok and code and kind:
             out.append(
                 SourceRow(
@@ -780,6 +788,7 @@ def parse_file(
     facility_code: str | None = None,
     sources_of: Callable[[str | None], dict[str, tuple[str, dict[str, Any]]]] | None = None,
     max_rows: int | None = None,
+    library: FactorLibrary | None = None,
 ) -> ParsedFile:
     """Read and check an activity-data file.
 
@@ -794,6 +803,10 @@ def parse_file(
         defined for it: code -> (kind, params). Sources defined in the file are added to them.
     max_rows : int, optional
         The most data rows the file may hold; by default :func:`row_limit`.
+    library : FactorLibrary, optional
+        The factors whose gases and carbonates a source may name: the database's
+        (:func:`lingtan.store.factor_sets.library_for`, custom sets included); by default the
+        shipped sets.
 
     Raises
     ------
@@ -827,13 +840,14 @@ def parse_file(
             continue
         by_kind.setdefault(kind, []).append(table)
     base = path.resolve().parent
+    substances = _shipped_substances() if library is None else substance_names(library)
     try:
         for table in by_kind.get("facility", []):
             parsed.facility = _facility(table, problems)
         if sources_of is not None:
             kinds.update(sources_of(parsed.facility.code if parsed.facility else facility_code))
         for table in by_kind.get("sources", []):
-            rows = _sources(table, problems)
+            rows = _sources(table, problems, substances)
             seen: dict[str, str] = {}
             for source in rows:
                 if source.code in seen:

@@ -29,17 +29,16 @@ from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.serialize import add_warning, result_to_dict
 from lingtan.calcfile import parse_calc_document
 from lingtan.errors import InputError, InputProblem
-from lingtan.factors import FactorLibrary, read_factor_text, shipped_library
 from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.audit_check import result_digest, seal
 from lingtan.services.from_meters import meter_lineage
 from lingtan.services.retirements import ledger_claims, taken_elsewhere
 from lingtan.store import audit
+from lingtan.store.factor_sets import library_for
 from lingtan.store.models import (
     ActivityRecord,
     AuditEntry,
-    CustomFactorSet,
     Evidence,
     Facility,
     Instrument,
@@ -85,14 +84,6 @@ class Options:
 
 #: Where a problem of an inventory named by its id is.
 _INVENTORY = Message("inventory")
-
-
-def library_for(session: Session) -> FactorLibrary:
-    """The shipped factor sets plus the custom sets stored in the database."""
-    library = shipped_library()
-    custom = session.scalars(select(CustomFactorSet).order_by(CustomFactorSet.set_id)).all()
-    sets = [s for row in custom for s in read_factor_text(row.csv_text, f"stored set {row.set_id}")]
-    return library.with_sets(sets) if sets else library
 
 
 def _line_id(source: Source, record: ActivityRecord) -> str:
