@@ -342,6 +342,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "efficiency.type": {
         "motor": NP_("efficiency.type", "Motor"),
         "pm_motor": NP_("efficiency.type", "Permanent-magnet synchronous motor"),
+        "hv_motor": NP_("efficiency.type", "High-voltage motor"),
         "transformer": NP_("efficiency.type", "Power transformer"),
         "air_compressor": NP_("efficiency.type", "Air compressor"),
         "fan": NP_("efficiency.type", "Fan"),
