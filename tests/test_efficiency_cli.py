@@ -26,7 +26,7 @@ ROWS = [
     "T1,transformer,main,,,,250,10,oil,,electrical_steel,Dyn11,0.23,3.2,,,,,8760,0.5,",
     "T2,transformer,dry,,,,200,10,dry,F,electrical_steel,,0.36,2.275,,,,,,,",
     "C1,air_compressor,,37,,,,,,,,,,,0.8,air,fixed,8.1,4000,0.8,",
-    "F1,chiller,,,,,,,,,,,,,,,,,,,",
+    "F1,pump,,,,,,,,,,,,,,,,,,,",
 ]
 
 

@@ -89,6 +89,8 @@ def test_every_shipped_table_reads_with_provenance():
         "gb-19761-2020-table-2",
         "gb-19761-2020-table-3",
         "gb-19761-2020-table-4",
+        "gb-19577-2024-table-1",
+        "gb-19577-2024-table-2",
         "gb-24500-2020-clause-5-2",
         "gb-40879-2021-grades",
         "ndrc-2023-723-levels",

@@ -20,6 +20,10 @@ that names a known quantity in another unit, e.g. ``rated_power_w``, which is re
 * fan (GB 19761): ``kind`` (``centrifugal`` | ``axial`` | ``external_rotor``),
   ``pressure_coefficient`` (ψ), ``specific_speed`` (ns; not for axial fans), ``hub_ratio`` (γ,
   axial fans), ``fan_number`` (the machine number, No.), ``efficiency_pct``;
+* chiller (GB 19577): ``kind`` (``comfort`` | ``data_centre``), ``cooling`` (``water`` |
+  ``air`` | ``evaporative``), ``rating_system`` (``part_load``: IPLV, CSPF or ACCOP with a
+  COPc floor, Table 1; ``full_load``: COPc with a part-load floor, Table 2),
+  ``cooling_capacity_kw``, and its figures ``iplv``, ``cspf``, ``accop``, ``copc`` [W/W];
 * boiler: ``fuel`` (``natural_gas`` | ``oil`` | ``coal`` | ``biomass`` | ``electricity``),
   ``combustion`` (``chamber`` | ``grate`` | ``fluidised_bed``), ``condensing`` (``yes`` |
   ``no``), ``thermal_efficiency_pct`` (on the net calorific value: a condensing boiler may
@@ -80,11 +84,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "insulation_class": ("B", "F", "H"),
     "core": ("electrical_steel", "amorphous"),
     "connection": ("Dyn11", "Yzn11", "Yyn0"),
-    "cooling": ("air", "water"),
+    "cooling": ("air", "water", "evaporative"),
     "drive": ("fixed", "variable"),
     "fuel": ("natural_gas", "oil", "coal", "biomass", "electricity"),
     "combustion": ("chamber", "grate", "fluidised_bed"),
     "condensing": ("yes", "no"),
+    "rating_system": ("part_load", "full_load"),
 }
 
 
@@ -151,6 +156,11 @@ NUMBERS: dict[str, Callable[[float], Message | None]] = {
     "specific_speed": _positive,
     "fan_number": _positive,
     "hub_ratio": _ratio,
+    "cooling_capacity_kw": _positive,
+    "iplv": _positive,
+    "cspf": _positive,
+    "accop": _positive,
+    "copc": _positive,
     "thermal_efficiency_pct": _thermal_percentage,
     "pue": _pue,
     "energy_kgce_per_t": lambda value: None,  # may be negative (converter steelmaking)

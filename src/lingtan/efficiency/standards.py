@@ -74,7 +74,9 @@ STANDARD_COLUMNS = (
     "combustion",
     "condensing",
     "cooling_code",
+    "rating_system",
     "discharge_pressure_mpa",
+    "cooling_capacity_kw",
     "pressure_coefficient",
     "specific_speed",
     "fan_number",
@@ -106,6 +108,7 @@ CATEGORIES = (
     "combustion",
     "condensing",
     "cooling_code",
+    "rating_system",
 )
 #: Attributes matched by number at tabulated points (or within a row's range: ``LOW..HIGH``,
 #: both ends included, ``400..1000`` kW; or an interval whose brackets say which ends are
@@ -116,6 +119,7 @@ AXES = (
     "discharge_pressure_mpa",
     "rated_power_kw",
     "rated_capacity_kva",
+    "cooling_capacity_kw",
     "pressure_coefficient",
     "specific_speed",
     "fan_number",

@@ -1,13 +1,17 @@
-"""GB 30254-2024 Table 1 (high-voltage motors) and GB 19761-2020 Tables 1–4 (fans): items
-picked by hand and graded against the shipped tables.
+"""GB 30254-2024 Table 1 (high-voltage motors), GB 19761-2020 Tables 1–4 (fans) and
+GB 19577-2024 Tables 1–2 (water chillers): items picked by hand and graded against the shipped
+tables.
 
 The threshold values written in the comments are read off the tables as adgo07/EquipEffi
-transcribes them (motor_hv.json GB30254-R000001…43, fan.json GB19761-R000001…34; the data id of
-each row used is given), not computed from the package. Every expected grade is worked out in
+transcribes them (motor_hv.json GB30254-R000001…43, fan.json GB19761-R000001…34,
+hvac_thresholds.json GB19577-T1-01…12 and T2-01…05; the data id of each row used is given), not
+computed from the package. Every expected grade is worked out in
 the comment above it.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -60,13 +64,17 @@ def test_the_new_tables_are_shipped_unverified_with_their_data_ids():
         "gb-19761-2020-table-2": 16 * 4 * 3,
         "gb-19761-2020-table-3": 4 * 3 * 3,
         "gb-19761-2020-table-4": 10 * 5 * 3,
+        # records x (3 grades of the metric + 3 rows of the other metric's floor)
+        "gb-19577-2024-table-1": 12 * 6,
+        "gb-19577-2024-table-2": 5 * 6,
     }
     for table_id, count in expected_rows.items():
         table = _table(table_id)
         assert len(table.thresholds) == count, table_id
         assert table.statuses == {"official": 0, "unverified": count}
         for row in table.thresholds:
-            assert "adgo07/EquipEffi" in row.source and "-R0000" in row.source
+            assert "adgo07/EquipEffi @a1643ed" in row.source
+            assert re.search(r"GB\d{5}-(R\d{6}|T\d-\d\d)$", row.source), row.source
             assert "not checked against the official text" in row.note
             assert row.page and row.in_force and row.table
     first = _table("gb-30254-2024-table-1").thresholds[0]
@@ -86,10 +94,12 @@ def test_grades_are_ordered_in_every_row():
     for table_id in (
         "gb-30254-2024-table-1",
         *(f"gb-19761-2020-table-{n}" for n in range(1, 5)),
+        "gb-19577-2024-table-1",
+        "gb-19577-2024-table-2",
     ):
         groups: dict[tuple, dict[str, float | None]] = {}
         for row in _table(table_id).thresholds:
-            groups.setdefault(row.attributes, {})[row.grade] = row.value
+            groups.setdefault((row.metric, row.attributes), {})[row.grade] = row.value
         for key, grades in groups.items():
             if grades["1"] is None:
                 assert grades["2"] is None and grades["3"] is None, key
@@ -399,3 +409,76 @@ def test_a_bad_cell_of_the_new_kinds_is_refused_with_row_column_value_and_rule(
     assert "register.csv row 3" in str(problem.where)
     assert (problem.field, problem.value) == (column, value)
     assert rule in str(problem.rule)
+
+
+# --- GB 19577-2024 Tables 1 and 2: vapour-compression water chillers -----------------------------
+
+
+def chiller(kind, cooling, system, capacity=None, **figures):
+    item = {"type": "chiller", "kind": kind, "cooling": cooling, "rating_system": system}
+    if capacity is not None:
+        item["cooling_capacity_kw"] = capacity
+    return item | figures
+
+
+@pytest.mark.parametrize(
+    ("item", "level", "deciding"),
+    [
+        # T1-01, comfort water-cooled, CC ≤ 300 kW (300 included): IPLV 6.0 / 5.6 / 5.2 and COPc
+        # ≥ 4.2 at every grade; IPLV 5.6 is exactly grade 2, COPc 4.2 exactly the floor
+        (chiller("comfort", "water", "part_load", 300, iplv=5.6, copc=4.2), L2, ("iplv", 5.6)),
+        # T1-02, 300 < CC ≤ 528: IPLV 7.8 / 7.2 / 5.7, COPc ≥ 5.0; IPLV 8.0 is grade 1 but COPc
+        # 4.9 is below the floor: not compliant, the worse metric decides
+        (chiller("comfort", "water", "part_load", 301, iplv=8.0, copc=4.9), NC, ("copc", 5.0)),
+        # T1-06, air-cooled, CC > 50 kW: CSPF 4.3 / 3.85 / 3.3, COPc ≥ 2.8; CSPF 3.85 grade 2
+        (chiller("comfort", "air", "part_load", 120, cspf=3.85, copc=3.0), L2, ("cspf", 3.85)),
+        # T1-12, data-centre air-cooled (every capacity): ACCOP 6.8 / 5.8 / 4.8, COPc ≥ 3.0;
+        # ACCOP 5.0 ≥ 4.8: grade 3
+        (chiller("data_centre", "air", "part_load", 900, accop=5.0, copc=3.1), L3, ("accop", 4.8)),
+        # T2-04, COPc rating, CC > 1163 kW: COPc 6.4 / 6.2 / 5.6 and IPLV ≥ 6.3; COPc 6.4 is
+        # exactly grade 1, IPLV 6.3 exactly the floor
+        (chiller("comfort", "water", "full_load", 2000, copc=6.4, iplv=6.3), L1, ("copc", 6.4)),
+        # T2-05, air-cooled COPc rating: COPc 3.4 / 3.2 / 2.8 and CSPF ≥ 3.3; COPc 2.79 misses 2.8
+        (chiller("comfort", "air", "full_load", 60, copc=2.79, cspf=3.5), NC, ("copc", 2.8)),
+    ],
+)
+def test_water_chillers(item, level, deciding):
+    judged = grade(item)
+    assert judged.level == level, judged.reason
+    worst = next(m for m in judged.metrics if m.level == level)
+    assert (worst.metric, worst.threshold.value) == deciding
+    assert judged.thresholds[0].document.startswith("GB 19577-2024 表")
+    assert judged.thresholds[0].in_force == "2025-02-01"
+
+
+def test_water_chiller_scope_and_missing_fields():
+    # a data-centre chiller has no evaporatively cooled row in Table 1
+    assert grade(chiller("data_centre", "evaporative", "part_load", 900, accop=9)).level == OOS
+    # Table 2 (COPc rating) has no data-centre rows
+    assert grade(chiller("data_centre", "water", "full_load", 900, copc=7, accop=9)).level == OOS
+    # the floor is needed: without COPc a Table 1 chiller cannot be judged
+    no_copc = grade(chiller("comfort", "water", "part_load", 400, iplv=8.0))
+    assert no_copc.level == UTJ and "copc is needed" in no_copc.reason
+    # which rating the figures follow chooses the table
+    no_system = grade({**chiller("comfort", "water", None, 400, iplv=8.0, copc=6.0)})
+    assert no_system.level == UTJ and no_system.reason.startswith("rating_system is needed")
+    no_capacity = grade(chiller("comfort", "water", "part_load", iplv=8.0, copc=6.0))
+    assert no_capacity.level == UTJ
+    assert no_capacity.reason.startswith("cooling_capacity_kw is needed")
+
+
+def test_the_register_reads_chillers():
+    items = read_register_text(
+        "id,type,kind,cooling,rating_system,cooling_capacity_kw,iplv,copc\n"
+        "CH1,chiller,comfort,water,part_load,300,5.6,4.2\n",
+        "register.csv",
+    )
+    assert grade_many(items)[0].level == L2
+    with pytest.raises(InputError) as raised:
+        read_register_text(
+            "id,type,kind,cooling,rating_system,cooling_capacity_kw,iplv,copc\n"
+            "CH1,chiller,comfort,water,seasonal,300,5.6,-1\n",
+            "register.csv",
+        )
+    found = {(p.field, p.value) for p in raised.value.problems}
+    assert found == {("rating_system", "seasonal"), ("copc", "-1")}
