@@ -482,3 +482,10 @@ def test_the_register_reads_chillers():
         )
     found = {(p.field, p.value) for p in raised.value.problems}
     assert found == {("rating_system", "seasonal"), ("copc", "-1")}
+
+
+def test_a_cooling_capacity_in_another_unit_is_refused():
+    with pytest.raises(InputError) as raised:
+        read_register_text("id,type,cooling_capacity_rt\nCH1,chiller,100\n", "register.csv")
+    (problem,) = raised.value.problems
+    assert problem.field == "cooling_capacity_rt" and "cooling_capacity_kw" in str(problem.rule)

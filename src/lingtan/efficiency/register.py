@@ -192,6 +192,7 @@ _STEMS = {
     "discharge_pressure": "discharge_pressure_mpa",
     "specific_power": "specific_power_kw_per_m3_min",
     "thermal_efficiency": "thermal_efficiency_pct",
+    "cooling_capacity": "cooling_capacity_kw",
     "running_hours": "running_hours_per_year",
     "replacement_cost": "replacement_cost_cny",
 }
