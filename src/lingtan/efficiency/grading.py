@@ -610,7 +610,10 @@ def grade(item: Mapping[str, Any], *, tables: Sequence[StandardTable] | None = N
     References
     ----------
     GB 18613-2020 Table 1 (motors; grade 1 = IE5, 2 = IE4, 3 = IE3); GB 30253-2024 Table 1
-    (line-start permanent-magnet motors); GB 20052-2024 Tables 1–2 (transformers: P0 and Pk
+    (line-start permanent-magnet motors); GB 30254-2024 Table 1 (high-voltage motors, 3–6 kV,
+    IC01 … IC81W); GB 19761-2020 Tables 1–4 (fans, by ψ or γ, ns and machine-number band);
+    GB 19577-2024 Tables 1–2 (water chillers: the rating's metric and the other metric's
+    floor must both pass); GB 20052-2024 Tables 1–2 (transformers: P0 and Pk
     must both pass); GB 19153-2019 Table 1 (air compressors, packaged specific power);
     GB 24500-2020 Table 4 and 5.2 (industrial boilers); GB 40879-2021 (data-centre PUE); NDRC
     发改产业〔2023〕723号 (benchmark and baseline levels).
