@@ -26,7 +26,7 @@ ROWS = [
     "T1,transformer,main,,,,250,10,oil,,electrical_steel,Dyn11,0.23,3.2,,,,,8760,0.5,",
     "T2,transformer,dry,,,,200,10,dry,F,electrical_steel,,0.36,2.275,,,,,,,",
     "C1,air_compressor,,37,,,,,,,,,,,0.8,air,fixed,8.1,4000,0.8,",
-    "F1,fan,,,,,,,,,,,,,,,,,,,",
+    "F1,pump,,,,,,,,,,,,,,,,,,,",
 ]
 
 
@@ -164,7 +164,8 @@ def test_the_example_register_grades():
         "T-02": "LEVEL_2",
         "C-01": "LEVEL_3",
         "B-01": "LEVEL_3",
-        "F-01": "OUT_OF_SCOPE",
+        "M-201": "LEVEL_3",
+        "F-01": "LEVEL_2",
     }
 
 

@@ -153,3 +153,45 @@ def test_the_api_and_the_page_import_a_workbook_for_managers(site, tmp_path):
     assert page.status_code == 422 and 'id="problems"' in page.text
     assert "efficiency_pct" in page.text and "bad.xlsx 工作表 台账 第 2 行" in page.text
     assert site.count(Equipment) == 3
+
+
+NEW_KINDS_HEADER = [
+    "id", "type", "kind", "rated_power_kw", "poles", "voltage_kv", "cooling_code",
+    "efficiency_pct", "pressure_coefficient", "specific_speed", "fan_number", "cooling",
+    "rating_system", "cooling_capacity_kw", "iplv", "copc",
+]  # fmt: skip
+NEW_KINDS = [
+    # GB 30254-2024 Table 1, 560 kW 4 poles: 95.4 / 94.8 / 94.1 %; 94.5: grade 3
+    ["H-1", "hv_motor", None, 560, 4, 6, "IC01", 94.5] + [None] * 8,
+    # GB 19761-2020 Table 1, 1.05 ≤ ψ < 1.35, 35 < ns ≤ 55, No4.5 < No ≤ No7: 54 / 65 / 68 %;
+    # 65: grade 2
+    ["F-1", "fan", "centrifugal", None, None, None, None, 65, 1.2, 40, 5] + [None] * 5,
+    # GB 19577-2024 Table 1, comfort water-cooled ≤ 300 kW: IPLV 6.0 / 5.6 / 5.2, COPc ≥ 4.2;
+    # IPLV 6.1 and COPc 4.3: grade 1
+    ["CH-1", "chiller", "comfort", *[None] * 8, "water", "part_load", 250, 6.1, 4.3],
+]
+
+
+def test_a_workbook_with_high_voltage_motors_fans_and_chillers_is_stored_and_graded(site, tmp_path):
+    from lingtan.services.efficiency import equipment_register
+
+    done = _import(site, workbook(tmp_path, NEW_KINDS, NEW_KINDS_HEADER, name="new.xlsx"))
+    assert (done.read, done.added) == (3, 3)
+    with session_scope(site.engine, read_only=True) as session:
+        facility = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
+        graded = equipment_register(session, facility, year=2025, price=False)
+    levels = {item["id"]: item["level"] for item in graded.items}
+    assert levels == {"H-1": "LEVEL_3", "F-1": "LEVEL_2", "CH-1": "LEVEL_1"}
+
+
+def test_a_bad_cooling_code_refuses_the_workbook_naming_sheet_row_column_value(site, tmp_path):
+    rows = [list(row) for row in NEW_KINDS]
+    rows[0][6] = "IC-01"  # row 2 of the sheet
+    before = _counts(site)
+    with pytest.raises(InputError) as refused:
+        _import(site, workbook(tmp_path, rows, NEW_KINDS_HEADER, name="bad.xlsx"))
+    (problem,) = refused.value.problems
+    assert "bad.xlsx" in str(problem.where) and "sheet 台账" in str(problem.where)
+    assert "row 2" in str(problem.where)
+    assert (problem.field, problem.value) == ("cooling_code", "IC-01")
+    assert _counts(site) == before

@@ -84,6 +84,13 @@ def test_every_shipped_table_reads_with_provenance():
         "gb-19153-2019-table-1",
         "gb-24500-2020-table-4",
         "gb-30253-2024-table-1",
+        "gb-30254-2024-table-1",
+        "gb-19761-2020-table-1",
+        "gb-19761-2020-table-2",
+        "gb-19761-2020-table-3",
+        "gb-19761-2020-table-4",
+        "gb-19577-2024-table-1",
+        "gb-19577-2024-table-2",
         "gb-24500-2020-clause-5-2",
         "gb-40879-2021-grades",
         "ndrc-2023-723-levels",
@@ -232,7 +239,7 @@ def test_motor_out_of_scope_and_unable_to_judge():
     assert no_poles.level == UTJ and no_poles.reason.startswith("poles is needed")
     no_efficiency = grade(motor(11, 4))
     assert no_efficiency.level == UTJ and "efficiency_pct is needed" in no_efficiency.reason
-    assert grade({"type": "fan"}).level == OOS
+    assert grade({"type": "pump"}).level == OOS
 
 
 # --- GB 30253-2024 Table 1: line-start permanent-magnet synchronous motors -------------------

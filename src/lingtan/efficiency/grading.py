@@ -168,7 +168,9 @@ def _normalise(name: str, value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return "∞" if math.isinf(value) else f"{value:g}"
+    return str(value)
 
 
 def _close(a: float, b: float) -> bool:
@@ -219,9 +221,11 @@ def _resolve(
         if not using:
             continue
         if name in CATEGORIES:
-            kept = [r for r in candidates if r.lookup.get(name) in (None, value)]
+            kept = [r for r in candidates if _matches(r.lookup.get(name), value)]
             if not kept:
-                values = sorted({r.lookup.get(name) for r in using}, key=_sort_key)
+                values = sorted(
+                    {v for r in using for v in _values(r.lookup.get(name))}, key=_sort_key
+                )
                 return _verdict(
                     Level.OUT_OF_SCOPE,
                     Message(
@@ -241,8 +245,8 @@ def _resolve(
         if any(_close(p, value) for p in points) or any(_within(r, value) for r in ranges):
             candidates = [r for r in candidates if _covers(r.lookup.get(name), value)]
             continue
-        ends = [*points, *(end for bounds in ranges for end in bounds)]
-        if value < min(ends) or value > max(ends):
+        ends = [*points, *(end for bounds in ranges for end in bounds[:2])]
+        if value <= min(ends) or value >= max(ends):
             return _verdict(
                 Level.OUT_OF_SCOPE,
                 Message(
@@ -253,6 +257,17 @@ def _resolve(
                     standard=_standards(using),
                     low=_shown(min(ends)),
                     high=_shown(max(ends)),
+                ),
+            )
+        if any(_close(end, value) for end in ends):
+            return _verdict(
+                Level.UNABLE_TO_JUDGE,
+                Message(
+                    "%(attribute)s = %(value)s is an open end of the rows of %(standard)s "
+                    "that meet there: no row includes it",
+                    attribute=name,
+                    value=_shown(value),
+                    standard=_standards(using),
                 ),
             )
         low = max(p for p in ends if p < value)
@@ -297,8 +312,23 @@ def _resolve(
     return _scales([r for entry in candidates for r in entry.rows], interpolation)
 
 
-def _within(bounds: tuple[float, float], value: float) -> bool:
-    return bounds[0] <= value <= bounds[1] or _close(bounds[0], value) or _close(bounds[1], value)
+def _within(bounds: tuple[float, float, bool, bool], value: float) -> bool:
+    """Whether ``value`` lies in a row's range; an end included by the row meets it exactly."""
+    low, high, low_closed, high_closed = bounds
+    if _close(low, value):
+        return low_closed
+    if _close(high, value):
+        return high_closed
+    return low < value < high
+
+
+def _matches(cell: Any, value: Any) -> bool:
+    """Whether a row's categorical cell (None: any; a value; several values) holds ``value``."""
+    return cell is None or cell == value or (isinstance(cell, tuple) and value in cell)
+
+
+def _values(cell: Any) -> tuple[Any, ...]:
+    return cell if isinstance(cell, tuple) else (cell,)
 
 
 def _covers(cell: Any, value: float) -> bool:
@@ -580,7 +610,10 @@ def grade(item: Mapping[str, Any], *, tables: Sequence[StandardTable] | None = N
     References
     ----------
     GB 18613-2020 Table 1 (motors; grade 1 = IE5, 2 = IE4, 3 = IE3); GB 30253-2024 Table 1
-    (line-start permanent-magnet motors); GB 20052-2024 Tables 1–2 (transformers: P0 and Pk
+    (line-start permanent-magnet motors); GB 30254-2024 Table 1 (high-voltage motors, 3–6 kV,
+    IC01 … IC81W); GB 19761-2020 Tables 1–4 (fans, by ψ or γ, ns and machine-number band);
+    GB 19577-2024 Tables 1–2 (water chillers: the rating's metric and the other metric's
+    floor must both pass); GB 20052-2024 Tables 1–2 (transformers: P0 and Pk
     must both pass); GB 19153-2019 Table 1 (air compressors, packaged specific power);
     GB 24500-2020 Table 4 and 5.2 (industrial boilers); GB 40879-2021 (data-centre PUE); NDRC
     发改产业〔2023〕723号 (benchmark and baseline levels).

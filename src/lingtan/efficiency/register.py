@@ -15,6 +15,15 @@ that names a known quantity in another unit, e.g. ``rated_power_w``, which is re
   ``load_loss_kw``;
 * air compressor: ``rated_power_kw``, ``discharge_pressure_mpa``, ``cooling`` (``air`` |
   ``water``), ``drive`` (``fixed`` | ``variable``), ``specific_power_kw_per_m3_min``;
+* high-voltage motor (GB 30254): ``rated_power_kw``, ``poles``, ``voltage_kv``,
+  ``cooling_code`` (IEC 60034-6: ``IC01``, ``IC411``, ``IC81W`` …), ``efficiency_pct``;
+* fan (GB 19761): ``kind`` (``centrifugal`` | ``axial`` | ``external_rotor``),
+  ``pressure_coefficient`` (ψ), ``specific_speed`` (ns; not for axial fans), ``hub_ratio`` (γ,
+  axial fans), ``fan_number`` (the machine number, No.), ``efficiency_pct``;
+* chiller (GB 19577): ``kind`` (``comfort`` | ``data_centre``), ``cooling`` (``water`` |
+  ``air`` | ``evaporative``), ``rating_system`` (``part_load``: IPLV, CSPF or ACCOP with a
+  COPc floor, Table 1; ``full_load``: COPc with a part-load floor, Table 2),
+  ``cooling_capacity_kw``, and its figures ``iplv``, ``cspf``, ``accop``, ``copc`` [W/W];
 * boiler: ``fuel`` (``natural_gas`` | ``oil`` | ``coal`` | ``biomass`` | ``electricity``),
   ``combustion`` (``chamber`` | ``grate`` | ``fluidised_bed``), ``condensing`` (``yes`` |
   ``no``), ``thermal_efficiency_pct`` (on the net calorific value: a condensing boiler may
@@ -32,18 +41,20 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text_file
-from lingtan.i18n import Message
+from lingtan.i18n import N_, Message
 
 __all__ = [
     "CHOICES",
     "EQUIPMENT_TYPES",
     "NUMBERS",
     "REGISTER_COLUMNS",
+    "TEXTS",
     "RegisterRow",
     "csv_register_rows",
     "read_register_file",
@@ -56,6 +67,7 @@ __all__ = [
 EQUIPMENT_TYPES = (
     "motor",
     "pm_motor",
+    "hv_motor",
     "transformer",
     "air_compressor",
     "fan",
@@ -72,11 +84,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "insulation_class": ("B", "F", "H"),
     "core": ("electrical_steel", "amorphous"),
     "connection": ("Dyn11", "Yzn11", "Yyn0"),
-    "cooling": ("air", "water"),
+    "cooling": ("air", "water", "evaporative"),
     "drive": ("fixed", "variable"),
     "fuel": ("natural_gas", "oil", "coal", "biomass", "electricity"),
     "combustion": ("chamber", "grate", "fluidised_bed"),
     "condensing": ("yes", "no"),
+    "rating_system": ("part_load", "full_load"),
 }
 
 
@@ -116,6 +129,12 @@ def _pue(value: float) -> Message | None:
     return None if value >= 1 else Message("must be at least 1")
 
 
+def _ratio(value: float) -> Message | None:
+    if 0 < value < 1:
+        return None
+    return Message("must be above 0 and below 1")
+
+
 def _whole(value: float) -> Message | None:
     if value > 0 and value.is_integer():
         return None
@@ -133,6 +152,15 @@ NUMBERS: dict[str, Callable[[float], Message | None]] = {
     "load_loss_kw": _not_negative,
     "discharge_pressure_mpa": _positive,
     "specific_power_kw_per_m3_min": _positive,
+    "pressure_coefficient": _positive,
+    "specific_speed": _positive,
+    "fan_number": _positive,
+    "hub_ratio": _ratio,
+    "cooling_capacity_kw": _positive,
+    "iplv": _positive,
+    "cspf": _positive,
+    "accop": _positive,
+    "copc": _positive,
     "thermal_efficiency_pct": _thermal_percentage,
     "pue": _pue,
     "energy_kgce_per_t": lambda value: None,  # may be negative (converter steelmaking)
@@ -142,7 +170,16 @@ NUMBERS: dict[str, Callable[[float], Message | None]] = {
     "load_factor": _fraction,
     "replacement_cost_cny": _not_negative,
 }
-REGISTER_COLUMNS = ("id", "type", "name", "kind", *NUMBERS, *CHOICES)
+#: Text columns with a form: the column, the pattern a value must match (whole) and the rule
+#: told when it does not.
+TEXTS: dict[str, tuple[re.Pattern[str], str]] = {
+    # IEC 60034-6 cooling method, simplified designation (IC01, IC411, IC81W …)
+    "cooling_code": (
+        re.compile(r"IC[0-9]{1,4}[A-Z]?"),
+        N_("must be a cooling method code of IEC 60034-6 such as IC01, IC411 or IC81W"),
+    ),
+}
+REGISTER_COLUMNS = ("id", "type", "name", "kind", *NUMBERS, *CHOICES, *TEXTS)
 
 #: The stem of each quantity and the one column (unit) lingtan reads it from.
 _STEMS = {
@@ -155,6 +192,7 @@ _STEMS = {
     "discharge_pressure": "discharge_pressure_mpa",
     "specific_power": "specific_power_kw_per_m3_min",
     "thermal_efficiency": "thermal_efficiency_pct",
+    "cooling_capacity": "cooling_capacity_kw",
     "running_hours": "running_hours_per_year",
     "replacement_cost": "replacement_cost_cny",
 }
@@ -262,6 +300,12 @@ def read_register_rows(
                     problems.append(InputProblem(at, column, text_value, rule))
                     continue
                 item[column] = value
+            elif column in TEXTS:
+                pattern, rule_text = TEXTS[column]
+                if not pattern.fullmatch(text_value):
+                    problems.append(InputProblem(at, column, text_value, Message(rule_text)))
+                    continue
+                item[column] = text_value
             elif column in CHOICES:
                 if text_value not in CHOICES[column]:
                     problems.append(InputProblem(at, column, text_value, one_of(CHOICES[column])))

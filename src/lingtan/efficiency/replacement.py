@@ -62,7 +62,7 @@ def _energy_saved_kwh(item: Mapping[str, Any], grade: Grade) -> float | None:
     if hours is None or load is None:
         return None
     kind = item.get("type")
-    if kind in ("motor", "pm_motor"):
+    if kind in ("motor", "pm_motor", "hv_motor"):
         best = _grade_1(grade, "efficiency_pct")
         power, efficiency = _number(item, "rated_power_kw"), _number(item, "efficiency_pct")
         if best is None or power is None or efficiency is None:

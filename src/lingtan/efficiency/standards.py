@@ -31,6 +31,7 @@ from lingtan.errors import InputError, InputProblem, Problems, one_of, read_text
 from lingtan.i18n import Message
 
 __all__ = [
+    "ALTERNATIVES",
     "ATTRIBUTES",
     "AXES",
     "CATEGORIES",
@@ -72,7 +73,14 @@ STANDARD_COLUMNS = (
     "fuel",
     "combustion",
     "condensing",
+    "cooling_code",
+    "rating_system",
     "discharge_pressure_mpa",
+    "cooling_capacity_kw",
+    "pressure_coefficient",
+    "specific_speed",
+    "fan_number",
+    "hub_ratio",
     "metric",
     "grade",
     "value",
@@ -99,15 +107,31 @@ CATEGORIES = (
     "fuel",
     "combustion",
     "condensing",
+    "cooling_code",
+    "rating_system",
 )
-#: Attributes matched by number at tabulated points (or within a row's range ``LOW..HIGH``,
-#: both ends included: ``400..1000`` kW); interpolation between two points only where both rows
-#: allow it, never beyond the first or last point.
-AXES = ("discharge_pressure_mpa", "rated_power_kw", "rated_capacity_kva")
+#: Attributes matched by number at tabulated points (or within a row's range: ``LOW..HIGH``,
+#: both ends included, ``400..1000`` kW; or an interval whose brackets say which ends are
+#: included, ``[0.95..1.05)``, ``(2..2.5]``, ``(10..)`` with no upper end, as a standard writes
+#: ``0.95≤ψ<1.05``, ``No2<机号≤No2.5``, ``机号>No10``); interpolation between two points only
+#: where both rows allow it, never beyond the first or last point.
+AXES = (
+    "discharge_pressure_mpa",
+    "rated_power_kw",
+    "rated_capacity_kva",
+    "cooling_capacity_kw",
+    "pressure_coefficient",
+    "specific_speed",
+    "fan_number",
+    "hub_ratio",
+)
 #: Every attribute that selects a row, in the order they are matched.
 ATTRIBUTES = CATEGORIES + AXES
 #: Categorical attributes whose values are numbers (``4`` and ``4.0`` poles are one value).
 NUMERIC_CATEGORIES = ("poles", "voltage_kv")
+#: In a row's categorical cell, ``|`` separates the values the row applies to (``3|3.3|6`` kV,
+#: ``IC01|IC11|IC21|IC31|IC81W``): one row of the standard's table for several values.
+ALTERNATIVES = "|"
 
 #: The grades a row may carry and the level each reaches (1 is the best).
 GRADES: dict[str, int] = {
@@ -192,7 +216,7 @@ class Threshold:
             "page": self.page or None,
             "in_force": self.in_force or None,
             "type": self.type,
-            **dict(self.attributes),
+            **{name: _cell(value) for name, value in self.attributes},
             "metric": self.metric,
             "grade": self.grade,
             "value": self.value,
@@ -293,19 +317,34 @@ def _parse_rows(
             if not text:
                 continue
             if column in AXES and ".." in text:
-                low, _, high = text.partition("..")
-                bounds = (_number(low.strip()), _number(high.strip()))
-                if bounds[0] is None or bounds[1] is None or not 0 < bounds[0] < bounds[1]:
+                bounds = _range(text)
+                if bounds is None:
                     problems.append(
                         InputProblem(
                             where,
                             column,
                             text,
-                            Message("must be a positive number or a range LOW..HIGH"),
+                            Message(
+                                "must be a positive number, a range LOW..HIGH or an interval "
+                                "such as [LOW..HIGH) or (LOW..)"
+                            ),
                         )
                     )
                     continue
                 attributes.append((column, bounds))
+            elif column in CATEGORIES and ALTERNATIVES in text:
+                choices = _alternatives(column, text)
+                if choices is None:
+                    problems.append(
+                        InputProblem(
+                            where,
+                            column,
+                            text,
+                            Message("must list different values separated by |"),
+                        )
+                    )
+                    continue
+                attributes.append((column, choices))
             elif column in AXES or column in NUMERIC_CATEGORIES:
                 parsed = _number(text)
                 if parsed is None or parsed <= 0:
@@ -368,6 +407,60 @@ def _parse_rows(
         raise InputError(problems, origin=where_file)
     _check_directions(thresholds, where_file)
     return thresholds
+
+
+#: A range of an axis cell: (low, high, low end included, high end included); ``high`` is
+#: infinite for an interval open above (``(10..)``).
+Bounds = tuple[float, float, bool, bool]
+
+
+def _range(text: str) -> Bounds | None:
+    """``400..1000`` (both ends included), ``[0.95..1.05)``, ``(2..2.5]``, ``(10..)`` (no upper
+    end); None when it is none of these (or not 0 <= low < high)."""
+    text = text.strip()
+    low_closed = high_closed = True
+    if text[:1] in "[(" and text[-1:] in "])":
+        low_closed, high_closed = text[0] == "[", text[-1] == "]"
+        text = text[1:-1]
+    low_text, _, high_text = text.partition("..")
+    low = _number(low_text.strip())
+    high = math.inf if not high_text.strip() else _number(high_text.strip())
+    if low is None or high is None or not 0 <= low < high:
+        return None
+    if math.isinf(high):
+        high_closed = False
+    return (low, high, low_closed, high_closed)
+
+
+def _alternatives(column: str, text: str) -> tuple[str, ...] | None:
+    """The values of a categorical cell ``a|b|c`` (numbers canonical), None when one is blank,
+    not a positive number where a number belongs, or repeated."""
+    values = []
+    for part in text.split(ALTERNATIVES):
+        part = part.strip()
+        if column in NUMERIC_CATEGORIES:
+            number = _number(part)
+            if number is None or number <= 0:
+                return None
+            part = _canonical(number)
+        if not part or part in values:
+            return None
+        values.append(part)
+    return tuple(values)
+
+
+def _cell(value: Any) -> Any:
+    """An attribute of a row for its provenance: a number, a text, a range ``(low, high)`` with
+    both ends included, an interval as written (``[0.95..1.05)``), values as ``3|3.3|6``."""
+    if not isinstance(value, tuple):
+        return value
+    if len(value) == 4 and isinstance(value[2], bool):
+        low, high, low_closed, high_closed = value
+        if low_closed and high_closed:
+            return (low, high)
+        top = "" if math.isinf(high) else f"{high:g}"
+        return f"{'[' if low_closed else '('}{low:g}..{top}{']' if high_closed else ')'}"
+    return ALTERNATIVES.join(value)
 
 
 def _canonical(value: float) -> str:

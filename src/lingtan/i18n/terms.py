@@ -103,9 +103,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "efficiency.metric": {
         "ac_power_kwh_per_t": NP_("efficiency.metric", "ac_power_kwh_per_t"),
+        "accop": NP_("efficiency.metric", "accop"),
+        "copc": NP_("efficiency.metric", "copc"),
+        "cspf": NP_("efficiency.metric", "cspf"),
         "efficiency_pct": NP_("efficiency.metric", "efficiency_pct"),
         "energy_kgce_per_t": NP_("efficiency.metric", "energy_kgce_per_t"),
         "energy_kgce_per_weight_box": NP_("efficiency.metric", "energy_kgce_per_weight_box"),
+        "iplv": NP_("efficiency.metric", "iplv"),
         "load_loss_kw": NP_("efficiency.metric", "load_loss_kw"),
         "no_load_loss_kw": NP_("efficiency.metric", "no_load_loss_kw"),
         "pue": NP_("efficiency.metric", "pue"),
@@ -342,6 +346,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "efficiency.type": {
         "motor": NP_("efficiency.type", "Motor"),
         "pm_motor": NP_("efficiency.type", "Permanent-magnet synchronous motor"),
+        "hv_motor": NP_("efficiency.type", "High-voltage motor"),
         "transformer": NP_("efficiency.type", "Power transformer"),
         "air_compressor": NP_("efficiency.type", "Air compressor"),
         "fan": NP_("efficiency.type", "Fan"),

@@ -76,7 +76,7 @@ LEVELS = tuple(Level)
 BASES = ("measured", "nameplate")
 #: Columns of an item kept as their own database columns (the rest go into ``attributes``).
 _OWN = ("id", "type", "name", "row", "replacement_cost_cny")
-_MEASURABLE = ("motor", "pm_motor", "air_compressor")
+_MEASURABLE = ("motor", "pm_motor", "hv_motor", "air_compressor")
 _NO_TARIFF = N_("the facility has no tariff")
 
 
@@ -416,7 +416,7 @@ def _metered(
 def _measured_item(item: dict[str, Any], energy_kwh: float) -> dict[str, Any]:
     """The item with the measured input energy standing for rated power × load × hours."""
     output = energy_kwh
-    if item["type"] in ("motor", "pm_motor"):
+    if item["type"] in ("motor", "pm_motor", "hv_motor"):
         output = energy_kwh * float(item["efficiency_pct"]) / 100.0
     return {**item, "rated_power_kw": output, "load_factor": 1.0, "running_hours_per_year": 1.0}
 
