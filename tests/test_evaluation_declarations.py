@@ -23,6 +23,7 @@ from lingtan.i18n.terms import TERMS
 from lingtan.services import inventory as inventories
 from lingtan.store.db import session_scope
 from lingtan.store.models import AuditEntry, Declaration, EvaluationSnapshot, Evidence, Facility
+from lingtan.web import i18n
 from test_i18n import visible_text
 from test_ledger import LEDGER_CSV, Y25, import_file
 from web_support import build_site
@@ -261,8 +262,9 @@ def test_the_chinese_evaluation_page_shows_no_english_from_the_data(tmp_path):
             assert answer.status_code == 200
             text = visible_text(answer.text)
             assert not english_left(text), (rules.scheme, english_left(text))
-        english = visible_text(manager.get(page_url(scheme=rules.scheme),
-                                           cookies={"lang": "en"}).text)  # fmt: skip
+        manager.cookies.set(i18n.LANG_COOKIE, "en")
+        english = visible_text(manager.get(page_url(scheme=rules.scheme)).text)
+        manager.cookies.set(i18n.LANG_COOKIE, "zh-CN")
         assert "management organisation and plan" in english
     assert not MISSES, sorted(MISSES, key=str)
     site.close()
