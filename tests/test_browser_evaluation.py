@@ -101,6 +101,10 @@ def test_a_declaration_entered_in_the_form_is_listed_and_judged(server, page_of,
     problems = page.locator("#problems").inner_text()
     assert ("须为“是”或“否”" if locale == "zh-CN" else "must be yes or no") in problems
     shot(page, f"47-evaluation-declaration-refused-{locale}")
+    assert page.errors == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]  # the refused form's answer, and nothing else
+    page.errors.clear()
     evidence = tmp_path / "management-plan.pdf"
     evidence.write_bytes(b"%PDF-1.4\n% the plan\n")
     page.goto("/evaluation?facility=ALPHA-PLANT&year=2025&scheme=suzhou-2026")
