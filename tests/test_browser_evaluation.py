@@ -80,3 +80,46 @@ def test_a_viewer_sees_no_store_button(server, page_of):
     manager.goto(f"/evaluation?facility=ALPHA-PLANT&year=2024&scheme={SCHEME}")
     assert "No inventory of the whole year" in manager.locator("#inventory-used").inner_text()
     assert manager.locator("#store").is_disabled()
+    assert manager.locator("#declare-form").count() == 1
+    assert page.locator("#declare-form").count() == 0  # a viewer declares nothing
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_declaration_entered_in_the_form_is_listed_and_judged(server, page_of, locale, tmp_path):
+    """The declaration form (issue 14): a management plan declared with its evidence file
+    passes Suzhou's condition 4 on the next evaluation; a value the fact does not take is
+    refused with its reason."""
+    page = page_of("manager_a", locale)
+    page.goto("/evaluation?facility=ALPHA-PLANT&year=2025&scheme=suzhou-2026")
+    refused = page.locator("#declare-form")
+    refused.locator("#declare-fact").select_option("management_plan")
+    refused.locator("#declare-value").select_option("provincial")
+    page.fill("#declare-statement", "x")
+    page.fill("#declare-by", "y")
+    page.locator("#declare-evidence-stored").select_option(index=1)
+    page.click("#declare")
+    problems = page.locator("#problems").inner_text()
+    assert ("须为“是”或“否”" if locale == "zh-CN" else "must be yes or no") in problems
+    shot(page, f"47-evaluation-declaration-refused-{locale}")
+    assert page.errors == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]  # the refused form's answer, and nothing else
+    page.errors.clear()
+    evidence = tmp_path / "management-plan.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% the plan\n")
+    page.goto("/evaluation?facility=ALPHA-PLANT&year=2025&scheme=suzhou-2026")
+    page.locator("#declare-fact").select_option("management_plan")
+    page.locator("#declare-value").select_option(label="是" if locale == "zh-CN" else "true")
+    page.fill("#declare-statement", "管理机构已设立，零碳工作方案已印发")
+    page.fill("#declare-by", "王工（能源管理负责人）")
+    page.set_input_files("#declare-evidence", str(evidence))
+    page.click("#declare")
+    page.wait_for_url("**declared=*")
+    row = page.locator("#declarations-table tbody tr").first
+    assert row.get_attribute("data-fact") == "management_plan"
+    assert row.get_attribute("data-standing") == "yes"
+    management = page.locator("#criteria-table tr[data-id='management']")
+    assert management.get_attribute("data-status") == "pass"
+    assert "management-plan.pdf" in management.inner_text()
+    assert not page.errors
+    shot(page, f"48-evaluation-declared-{locale}")

@@ -92,11 +92,15 @@ def test_a_stored_evaluation_keeps_what_it_used_with_hand_worked_figures(site, y
             sa.select(AuditEntry).where(AuditEntry.entity == "evaluation")
         ).all()
     # the facts used: 500 MWh renewable / 1,900 MWh = 26.315789… %, 50 tCO2e retired
-    assert facts["electricity_consumed_mwh"] == {"value": 1900.0, "unit": "MWh", "evidence":
-                                                 f"inventory {inventory_id}"}  # fmt: skip
+    assert facts["electricity_consumed_mwh"] == {
+        "value": 1900.0, "unit": "MWh", "evidence": f"inventory {inventory_id}",
+        "evidence_message": {"msgid": "inventory %(inventory)s",
+                             "params": {"inventory": inventory_id}},
+    }  # fmt: skip
     assert facts["renewable_electricity_share_pct"]["value"] == pytest.approx(500 / 1900 * 100)
     assert facts["offset_retired_tco2e"]["value"] == 50
-    assert facts["management_plan"] == {"value": True, "unit": "", "evidence": "plan 2025 rev. 2"}
+    assert facts["management_plan"] == {"value": True, "unit": "", "evidence": "plan 2025 rev. 2",
+                                        "evidence_message": None}  # fmt: skip
     assert lineage["management_plan"] == {"given": "f.yaml", "evidence": "plan 2025 rev. 2"}
     assert lineage["renewable_electricity_share_pct"]["gec_retired_mwh"] == 300
     assert lineage["scope12_residual_tco2e"]["inventory"] == inventory_id

@@ -35,6 +35,24 @@ ONCE_ENGLISH = (
 )  # fmt: skip
 
 
+#: What the Chinese evaluation page showed from its data (issue 14): the evidence of the
+#: computed facts, the rule sets' clauses and notes, the codes of facts and their values.
+DATA_ENGLISH = (
+    "ledger entries", "ledger: no retirements", "inventory", "condition", "basic requirements",
+    "evaluation indicator system", "prerequisites", "secondary sources", "not seen",
+    "declared", "provincial", "national", "benchmark", "advanced", "true", "false", "years",
+)  # fmt: skip
+
+
+def data_english(text: str) -> list[str]:
+    """The English of :data:`DATA_ENGLISH` and the codes (``management_plan``) in a Chinese
+    page's text, file names and user names aside."""
+    text = re.sub(r"\S+\.(?:csv|pdf|xlsx|png|jpe?g|txt)\b", " ", text)
+    text = re.sub(r"\b(?:manager|viewer|admin|auditor)_[a-z]\b", " ", text)
+    found = [w for w in DATA_ENGLISH if re.search(rf"\b{re.escape(w)}\b", text)]
+    return found + re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)
+
+
 def visible_text(html: str) -> str:
     """The text a reader sees: no scripts, styles, code, tags or attributes; nor what is
     marked ``lang="en"`` (the research notes of the shipped factor data, in English) or a
@@ -150,6 +168,9 @@ def test_every_page_and_report_in_chinese_uses_only_translated_texts(site):
         for where, text in shown.items()
     }
     assert not {where: words for where, words in left.items() if words}
+    evaluation = {url: data_english(text) for url, text in shown.items()
+                  if url.startswith("/evaluation")}  # fmt: skip
+    assert len(evaluation) >= 2 and not {url: w for url, w in evaluation.items() if w}
 
 
 def test_the_catalogue_has_chinese_for_every_text_of_the_code():

@@ -68,7 +68,7 @@ _CRITERION_COLUMNS = (
     Column("status", names="evaluation.status"),
     Column("value"),
     Column("threshold"),
-    Column("unit"),
+    Column("unit", names="evaluation.unit"),
     Column("gap"),
     Column("reason"),
     Column("rule_status", "rule status", names="factor.status"),
@@ -118,8 +118,13 @@ def _title(rules: RuleSet, lang: str) -> str:
     return rules.title_zh if lang == "zh-CN" else rules.title_en
 
 
-def _shown(value: Any) -> Any:
-    """A value or threshold for the table: a number as people write it, codes joined."""
+def _shown(value: Any, lang: str) -> Any:
+    """A value or threshold for the table: a number as people write it, codes joined (by their
+    names in Chinese: ``evaluation.code``, ``evaluation.flag``)."""
+    if lang != "en" and value is not None:
+        from lingtan.i18n.catalog import texts  # Babel: only for Chinese
+
+        return texts(lang).fact_value(value, number_text)
     if isinstance(value, bool | str) or value is None:
         return value
     if isinstance(value, list | tuple):
@@ -136,14 +141,18 @@ def _criterion_rows(criteria: list[dict[str, Any]], output: str, lang: str) -> l
         known = judged["rule"] != "unknown"
         value, threshold = judged["value"], judged["threshold"]
         if table:
-            value = _shown(value)
-            threshold = _shown(threshold) if known else message(Message("unknown"), lang)
+            value = _shown(value, lang)
+            threshold = _shown(threshold, lang) if known else message(Message("unknown"), lang)
         else:
             value = ";".join(value) if isinstance(value, list) else value
             threshold = ";".join(threshold) if isinstance(threshold, list) else threshold
             threshold = threshold if known else "unknown"
         gap = Message.stored(judged["gap_text"], judged.get("gap_message"))
         source = judged["source"]
+        zh = lang == "zh-CN"
+        document = (source.get("document_zh") if zh else None) or source["document"]
+        clause = (source.get("clause_zh") if zh else None) or source["clause"]
+        evidence = Message.stored(judged["evidence"], judged.get("evidence_message"))
         rows.append(
             {
                 "id": judged["id"],
@@ -155,8 +164,8 @@ def _criterion_rows(criteria: list[dict[str, Any]], output: str, lang: str) -> l
                 "gap": None if gap is None else message(gap, lang),
                 "reason": message(Message.stored(judged["reason"], judged["reason_message"]), lang),
                 "rule_status": judged["rule_status"],
-                "source": f"{source['document']} {source['clause']}",
-                "evidence": judged["evidence"],
+                "source": f"{document} {clause}",
+                "evidence": None if evidence is None else message(evidence, lang),
             }
         )
     return rows
@@ -552,3 +561,119 @@ def evaluate_match(
         {"quantity": "step_minutes", "value": result.step_minutes, "unit": "min"},
     ]
     emit(rows, _TOTAL_COLUMNS, output, document=document)
+
+
+_DECLARATION_COLUMNS = (
+    Column("id", digits=0),
+    Column("period", digits=0),
+    Column("fact", names="evaluation.fact"),
+    Column("value"),
+    Column("unit", names="evaluation.unit"),
+    Column("statement"),
+    Column("declared_by", "declared by"),
+    Column("evidence_filename", "evidence"),
+    Column("evidence_sha256", "SHA-256"),
+    Column("created_by", "entered by"),
+    Column("created_at", "entered at"),
+    Column("standing"),
+)
+
+
+def _declaration_rows(lines: list[dict[str, Any]], output: str) -> list[dict[str, Any]]:
+    """The rows of declarations: in a table the value as people read it (codes and flags by
+    their names in Chinese), in JSON and CSV as kept (codes joined by ";" in CSV)."""
+    lang = language()
+    if output == "table":
+        return [{**line, "value": _shown(line["value"], lang)} for line in lines]
+    if output == "csv":
+        joined = [";".join(v) if isinstance(v := line["value"], list) else v for line in lines]
+        return [{**line, "value": value} for line, value in zip(lines, joined, strict=True)]
+    return lines
+
+
+@evaluate_group.command("declare")
+@click.option("--facility", required=True, help="The facility declaring.")
+@click.option("--year", type=int, required=True, help="The calendar year declared for.")
+@click.option(
+    "--fact",
+    required=True,
+    help="The declaration fact: green_factory_status, management_plan, "
+    "energy_carbon_management_system, compliance_record_years, footprint_quantified, "
+    "credits_meet_criteria or claim_evidence.",
+)
+@click.option(
+    "--value",
+    required=True,
+    help="true or false, a number in the fact's unit, or the code(s), comma-separated.",
+)
+@click.option("--statement", required=True, help="What is declared and on what it rests.")
+@click.option("--declared-by", "declared_by", required=True, help="Who declares it.")
+@click.option(
+    "--evidence",
+    "evidence_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The evidence file (stored by its SHA-256).",
+)
+@click.option(
+    "--evidence-sha256",
+    "evidence_sha256",
+    help="Instead of --evidence: an evidence file already stored, by its SHA-256.",
+)
+@format_option
+@click.pass_context
+@refusing_bad_input
+def evaluate_declare(
+    ctx: click.Context,
+    facility: str,
+    year: int,
+    fact: str,
+    value: str,
+    statement: str,
+    declared_by: str,
+    evidence_file: str | None,
+    evidence_sha256: str | None,
+    output: str,
+):
+    """Keep a declaration of a facility's year (green-factory status, a management
+    organisation and plan, a compliance record …) with its evidence, as on the evaluation page:
+    the next evaluation of the year uses it. A value the fact does not take is refused."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.declarations import declaration_line, declare
+
+    if (evidence_file is None) == (evidence_sha256 is None):
+        rule = Message("give --evidence or --evidence-sha256 (one of them)")
+        raise InputError(InputProblem("--evidence", "evidence", None, rule))
+    with open_store(ctx) as (session, store):
+        site = facility_by_code(session, facility)
+        evidence: Any = evidence_sha256
+        if evidence_file is not None:
+            path = Path(evidence_file)
+            evidence = store.put(session, path, path.name, organization_id=site.organization_id)
+        row = declare(
+            session, site, year, fact, value, statement=statement, declared_by=declared_by,
+            evidence=evidence, actor=actor(),
+        )  # fmt: skip
+        line = declaration_line(row, True)
+    emit(_declaration_rows([line], output), _DECLARATION_COLUMNS, output, document=line)
+
+
+@evaluate_group.command("declarations")
+@click.option("--facility", required=True, help="The facility.")
+@click.option("--year", type=int, help="Only the declarations of this calendar year.")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def evaluate_declarations(ctx: click.Context, facility: str, year: int | None, output: str):
+    """The declarations of a facility, newest first: the fact, value, statement, who declared
+    it, the evidence file and whether it stands (the newest of its fact and year)."""
+    from lingtan.imports.load import facility_by_code
+    from lingtan.services.declarations import declaration_line, declarations
+
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        seen: set[tuple[int, str]] = set()
+        rows = []
+        for row in declarations(session, site, year):
+            rows.append(declaration_line(row, (row.period, row.fact) not in seen))
+            seen.add((row.period, row.fact))
+    emit(_declaration_rows(rows, output), _DECLARATION_COLUMNS, output, document=rows)

@@ -104,9 +104,14 @@ class CriterionResult:
             "reason": str(self.reason),
             "reason_message": self.reason.as_dict(),
             "evidence": self.evidence,
+            "evidence_message": (
+                self.evidence.as_dict() if isinstance(self.evidence, Message) else None
+            ),
             "source": c.source(),
             "rule_status": c.status,
             "note": c.note,
+            "note_zh": c.note_zh,
+            "rule_message": c.threshold_message().as_dict(),
         }
 
 
@@ -127,6 +132,7 @@ class Evaluation:
             "title_en": self.rules.title_en,
             "title_zh": self.rules.title_zh,
             "document": self.rules.document,
+            "document_zh": self.rules.document_zh,
             "origin": self.rules.origin,
             "result": str(self.result),
             "passed": self.count(Status.PASS),
@@ -205,6 +211,7 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
             Message(
                 "the scheme's threshold is not known (unverified): %(note)s",
                 note=criterion.note,
+                note_zh=criterion.note_zh,
             )
         )
     if given is None:
@@ -223,32 +230,36 @@ def _judge(criterion: Criterion, facts: Mapping[str, FactValue]) -> CriterionRes
         reached = [v for v in values if v in allowed]
         if reached:
             reason = Message(
-                "%(value)s is one of %(allowed)s", value=", ".join(reached), allowed=names
+                "%(codes)s is one of %(allowed_codes)s",
+                codes=", ".join(reached),
+                allowed_codes=names,
             )
             return CriterionResult(
                 criterion, Status.PASS, value, allowed, "", None, None, reason, evidence
             )
-        reason = Message("%(value)s is none of %(allowed)s", value=", ".join(values), allowed=names)
-        gap = Message("needs %(allowed)s", allowed=names)
+        reason = Message(
+            "%(codes)s is none of %(allowed_codes)s", codes=", ".join(values), allowed_codes=names
+        )
+        gap = Message("needs %(allowed_codes)s", allowed_codes=names)
         return CriterionResult(
             criterion, Status.FAIL, value, allowed, "", None, gap, reason, evidence
         )
     if fact.kind == "flag":
         wanted = criterion.threshold
         if value is wanted:
-            reason = Message("declared %(value)s, as required", value=str(value).lower())
+            reason = Message("declared %(flag)s, as required", flag=str(value).lower())
             return CriterionResult(
                 criterion, Status.PASS, value, wanted, "", None, None, reason, evidence
             )
         reason = Message(
-            "declared %(value)s; required %(wanted)s",
-            value=str(value).lower(),
-            wanted=str(wanted).lower(),
+            "declared %(flag)s; required %(wanted_flag)s",
+            flag=str(value).lower(),
+            wanted_flag=str(wanted).lower(),
         )
         gap = Message(
-            "%(fact)s must be %(wanted)s, with its evidence",
+            "%(fact)s must be %(wanted_flag)s, with its evidence",
             fact=criterion.fact,
-            wanted=str(wanted).lower(),
+            wanted_flag=str(wanted).lower(),
         )
         return CriterionResult(
             criterion, Status.FAIL, value, wanted, "", None, gap, reason, evidence

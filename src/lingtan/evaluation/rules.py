@@ -17,6 +17,12 @@ Every criterion names its source (``document``, ``clause``), its review status (
 where the threshold was seen attributed to the document, ``unverified`` otherwise, with the
 reason in ``note``).
 
+The texts for people are bilingual: ``title_zh`` beside ``title_en``, and optionally
+``note_zh`` beside ``note``, ``document_zh`` and ``clause_zh`` beside the source's
+``document`` and ``clause`` (and the scheme's ``document_zh`` and ``note_zh``). A Chinese text
+left out is the English one (a user's rule set written in English only is shown in English on
+the Chinese screens, never refused for it).
+
 References
 ----------
 .. [1] /work/shared/reference/accounting-standards.md §6.1 (ISO 14068-1), §7.3 (T/CECA-G
@@ -61,7 +67,17 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 }
 STATUSES = ("official", "unverified")
 ORIGINS = ("shipped", "custom")
-_SCHEME_KEYS = ("scheme", "title_zh", "title_en", "document", "url", "note", "criteria")
+_SCHEME_KEYS = (
+    "scheme",
+    "title_zh",
+    "title_en",
+    "document",
+    "document_zh",
+    "url",
+    "note",
+    "note_zh",
+    "criteria",
+)
 _CRITERION_KEYS = (
     "id",
     "title_zh",
@@ -72,7 +88,9 @@ _CRITERION_KEYS = (
     "source",
     "status",
     "note",
+    "note_zh",
 )
+_SOURCE_KEYS = ("document", "clause", "document_zh", "clause_zh")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -96,6 +114,8 @@ class Criterion:
         The source.
     status : {"official", "unverified"}
     note : str
+    note_zh, document_zh, clause_zh : str
+        The note and the source in Chinese (the English ones where the file gives none).
     """
 
     id: str
@@ -110,6 +130,9 @@ class Criterion:
     clause: str
     status: str
     note: str
+    note_zh: str = ""
+    document_zh: str = ""
+    clause_zh: str = ""
 
     @property
     def known(self) -> bool:
@@ -128,13 +151,35 @@ class Criterion:
         of = f" of {self.of}" if self.of else ""
         return f"{self.operator} {self.threshold:g}{unit}{of}"
 
+    def threshold_message(self) -> Message:
+        """:meth:`threshold_text` for people: the fact a share is of named by its name
+        (``evaluation.fact``), the codes and flags by theirs."""
+        if self.threshold is None:
+            return Message("unknown")
+        if isinstance(self.threshold, tuple):
+            return Message("in %(allowed_codes)s", allowed_codes=", ".join(self.threshold))
+        if isinstance(self.threshold, bool):
+            return Message("== %(wanted_flag)s", wanted_flag=str(self.threshold).lower())
+        shown = {"operator": self.operator, "value": f"{self.threshold:g}", "unit": self.unit}
+        if self.of:
+            return Message("%(operator)s %(value)s %% of %(fact)s", fact=self.of, **shown)
+        if self.unit:
+            return Message("%(operator)s %(value)s %(unit)s", **shown)
+        return Message("%(operator)s %(value)s", **shown)
+
     def source(self) -> dict[str, str]:
-        return {"document": self.document, "clause": self.clause}
+        return {
+            "document": self.document,
+            "clause": self.clause,
+            "document_zh": self.document_zh,
+            "clause_zh": self.clause_zh,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """A scheme: its criteria and where it comes from (``shipped`` or ``custom``)."""
+    """A scheme: its criteria and where it comes from (``shipped`` or ``custom``); the
+    document and note in Chinese too (the English ones where the file gives none)."""
 
     scheme: str
     title_zh: str
@@ -145,6 +190,8 @@ class RuleSet:
     criteria: tuple[Criterion, ...]
     origin: str
     file: str
+    document_zh: str = ""
+    note_zh: str = ""
 
 
 def _text(
@@ -236,8 +283,8 @@ def _criterion(raw: Any, scheme: str, index: int, problems: Problems) -> Criteri
     if ident and not _ID.fullmatch(ident):
         rule = Message("must be lower-case letters, digits and hyphens")
         problems.append(InputProblem(where, "id", ident, rule))
-    title_zh = _text(raw, "title_zh", where, problems)
     title_en = _text(raw, "title_en", where, problems)
+    title_zh = _text(raw, "title_zh", where, problems, required=False) or title_en
     fact = raw.get("fact")
     operator = raw.get("operator")
     threshold, unit, of = None, "", None
@@ -251,13 +298,19 @@ def _criterion(raw: Any, scheme: str, index: int, problems: Problems) -> Criteri
     else:
         threshold, unit, of = _threshold(raw, fact, operator, where, problems)
     source = raw.get("source")
-    document = clause = ""
+    document = clause = document_zh = clause_zh = ""
     if not isinstance(source, dict):
         rule = Message("must be a mapping of document and clause")
         problems.append(InputProblem(where, "source", source, rule))
     else:
+        for key in sorted(set(source) - set(_SOURCE_KEYS)):
+            problems.append(InputProblem(where, f"source.{key}", source[key], one_of(_SOURCE_KEYS)))
         document = _text(source, "document", where, problems, prefix="source.")
         clause = _text(source, "clause", where, problems, prefix="source.")
+        document_zh = _text(
+            source, "document_zh", where, problems, required=False, prefix="source."
+        )
+        clause_zh = _text(source, "clause_zh", where, problems, required=False, prefix="source.")
     status = raw.get("status")
     if status not in STATUSES:
         problems.append(InputProblem(where, "status", status, one_of(STATUSES)))
@@ -265,6 +318,7 @@ def _criterion(raw: Any, scheme: str, index: int, problems: Problems) -> Criteri
         rule = Message("an unknown threshold is unverified")
         problems.append(InputProblem(where, "status", status, rule))
     note = _text(raw, "note", where, problems, required=status == "unverified")
+    note_zh = _text(raw, "note_zh", where, problems, required=False)
     if len(problems) + problems.omitted > before:
         return None
     return Criterion(
@@ -280,6 +334,9 @@ def _criterion(raw: Any, scheme: str, index: int, problems: Problems) -> Criteri
         clause,
         status,
         note,
+        note_zh or note,
+        document_zh or document,
+        clause_zh or clause,
     )
 
 
@@ -309,7 +366,9 @@ def read_rules(data: Any, *, file: str, origin: str = "custom") -> RuleSet:
     if scheme and not _ID.fullmatch(scheme):
         rule = Message("must be lower-case letters, digits and hyphens")
         problems.append(InputProblem(file, "scheme", scheme, rule))
-    titles = [_text(data, key, file, problems) for key in ("title_zh", "title_en", "document")]
+    title_en = _text(data, "title_en", file, problems)
+    title_zh = _text(data, "title_zh", file, problems, required=False) or title_en
+    document = _text(data, "document", file, problems)
     raw = data.get("criteria")
     criteria: list[Criterion] = []
     if not isinstance(raw, list) or not raw:
@@ -328,16 +387,22 @@ def read_rules(data: Any, *, file: str, origin: str = "custom") -> RuleSet:
         criteria.append(criterion)
     url = _text(data, "url", file, problems, required=False)
     note = _text(data, "note", file, problems, required=False)
+    document_zh = _text(data, "document_zh", file, problems, required=False) or document
+    note_zh = _text(data, "note_zh", file, problems, required=False) or note
     if problems:
         raise InputError(problems, origin=file)
     return RuleSet(
         scheme,
-        *titles,
+        title_zh,
+        title_en,
+        document,
         url=url,
         note=note,
         criteria=tuple(criteria),
         origin=origin,
         file=file,
+        document_zh=document_zh,
+        note_zh=note_zh,
     )
 
 

@@ -63,6 +63,18 @@ PARAM_FAMILIES = {
     "day_type": "tou.day_type",
     "quality": "quality",
     "metric": "efficiency.metric",
+    "fact": "evaluation.fact",
+    "flag": "evaluation.flag",
+    "wanted_flag": "evaluation.flag",
+    "operator": "evaluation.operator",
+    "unit": "evaluation.unit",
+}
+#: Values of a Message that are codes joined by ", " (``advanced, benchmark``), each shown by
+#: its name: parameter -> family of lingtan.i18n.terms.
+PARAM_CODE_LISTS = {
+    "codes": "evaluation.code",
+    "allowed_codes": "evaluation.code",
+    "facts": "evaluation.fact",
 }
 
 
@@ -140,6 +152,27 @@ class Texts:
         entry = TERMS.get(family, {}).get(code)
         return code if entry is None else self.pgettext(*entry, **values)
 
+    def code_list(self, family: str, codes: str | list[str] | tuple[str, ...] | None) -> str:
+        """Codes of ``family`` (a list, or a text of codes joined by ", ") by their names,
+        joined by "、" in Chinese and ", " in English."""
+        if codes is None:
+            return "—"
+        items = codes.split(", ") if isinstance(codes, str) else list(codes)
+        return ("、" if self.zh else ", ").join(self.name_of(family, code) for code in items)
+
+    def fact_value(self, value: Any, number: Any = str) -> str:
+        """A value of an evaluation fact or threshold for people: codes and flags by their
+        names (``evaluation.code``, ``evaluation.flag``), a number by ``number``, None as —."""
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return self.name_of("evaluation.flag", str(value).lower())
+        if isinstance(value, list | tuple):
+            return self.code_list("evaluation.code", value)
+        if isinstance(value, str):
+            return self.name_of("evaluation.code", value)
+        return number(value)
+
     def factor_role(self, role: str, stored: dict[str, Any] | None = None) -> str:
         """The name of a factor's role on a line: ``stored`` is its ``role_message`` where the
         role is composed of names ("GWP HFC-125"), else the role is named in ``factor.role``."""
@@ -156,11 +189,19 @@ class Texts:
             msgid, params = message["msgid"], message["params"]
         else:
             return "—" if message is None else message
+        if self.zh:  # a value with a Chinese text beside it (note, note_zh): the Chinese
+            params = {
+                key: params.get(f"{key}_zh") or value
+                for key, value in params.items()
+                if not key.endswith("_zh")
+            }
         named = {
             key: self.message(value)
             if isinstance(value, Message | dict)  # "%(file)s row %(row)d", a stored reason
             else self.name_of(PARAM_FAMILIES[key], value)
             if key in PARAM_FAMILIES
+            else self.code_list(PARAM_CODE_LISTS[key], value)
+            if key in PARAM_CODE_LISTS
             else value
             for key, value in params.items()
         }

@@ -44,6 +44,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "correct": NP_("audit.action", "correct"),
         "create": NP_("audit.action", "create"),
         "deactivate": NP_("audit.action", "deactivate"),
+        "declare": NP_("audit.action", "declare"),
         "delete": NP_("audit.action", "delete"),
         "from_meters": NP_("audit.action", "from meters"),
         "grant": NP_("audit.action", "grant"),
@@ -63,6 +64,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "api_token": NP_("audit.entity", "API token"),
         "app_user": NP_("audit.entity", "user"),
         "carbon_asset": NP_("audit.entity", "carbon asset"),
+        "declaration": NP_("audit.entity", "declaration for the evaluation"),
         "equipment": NP_("audit.entity", "equipment register"),
         "evaluation": NP_("audit.entity", "zero-carbon-factory evaluation"),
         "evidence": NP_("audit.entity", "evidence file"),
@@ -457,5 +459,68 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "pass": NP_("evaluation.status", "pass"),
         "fail": NP_("evaluation.status", "fail"),
         "unable_to_judge": NP_("evaluation.status", "unable to judge"),
+    },
+    "evaluation.fact": {
+        "scope12_residual_tco2e": NP_(
+            "evaluation.fact", "residual category 1 and 2 emissions (about Scope 1 + 2)"
+        ),
+        "cat1to4_residual_tco2e": NP_("evaluation.fact", "residual category 1 to 4 emissions"),
+        "footprint_residual_tco2e": NP_(
+            "evaluation.fact", "residual footprint of the claim's subject"
+        ),
+        "reductions_tco2e": NP_(
+            "evaluation.fact", "emissions reduced by the factory's own measures"
+        ),
+        "offset_retired_tco2e": NP_("evaluation.fact", "carbon credits retired (offset)"),
+        "removals_tco2e": NP_("evaluation.fact", "removals claimed"),
+        "renewable_electricity_share_pct": NP_(
+            "evaluation.fact", "renewable electricity share (annual)"
+        ),
+        "electricity_consumed_mwh": NP_("evaluation.fact", "electricity consumed"),
+        "hourly_matched_cfe_share_pct": NP_(
+            "evaluation.fact", "hourly-matched carbon-free electricity share"
+        ),
+        "unit_product_level": NP_("evaluation.fact", "level of the unit-product energy"),
+        "green_factory_status": NP_("evaluation.fact", "green-factory status"),
+        "management_plan": NP_("evaluation.fact", "management organisation and plan"),
+        "energy_carbon_management_system": NP_(
+            "evaluation.fact", "energy and carbon information management system"
+        ),
+        "compliance_record_years": NP_("evaluation.fact", "years of compliance record"),
+        "footprint_quantified": NP_("evaluation.fact", "footprint quantified and verified"),
+        "credit_retirement_lag_months": NP_(
+            "evaluation.fact", "months from the period's end to the last credit retirement"
+        ),
+        "credits_meet_criteria": NP_(
+            "evaluation.fact", "credits meet the claim standard's criteria"
+        ),
+        "claim_evidence": NP_("evaluation.fact", "claim documented with its evidence"),
+    },
+    "evaluation.code": {
+        "advanced": NP_("evaluation.code", "advanced value of the limit standard"),
+        "access": NP_("evaluation.code", "access value of the limit standard"),
+        "limit": NP_("evaluation.code", "limit value of the limit standard"),
+        "not_compliant": NP_("evaluation.code", "below the limit value"),
+        "benchmark": NP_("evaluation.code", "benchmark level"),
+        "baseline": NP_("evaluation.code", "baseline level"),
+        "below_baseline": NP_("evaluation.code", "below the baseline level"),
+        "not_listed": NP_("evaluation.code", "no NDRC level for the product"),
+        "national": NP_("evaluation.code", "national green factory"),
+        "provincial": NP_("evaluation.code", "provincial green factory"),
+        "municipal": NP_("evaluation.code", "municipal green factory"),
+        "none": NP_("evaluation.code", "no green-factory recognition"),
+    },
+    "evaluation.flag": {
+        "true": NP_("evaluation.flag", "true"),
+        "false": NP_("evaluation.flag", "false"),
+    },
+    "evaluation.operator": {
+        ">=": NP_("evaluation.operator", "≥"),
+        "<=": NP_("evaluation.operator", "≤"),
+        "==": NP_("evaluation.operator", "="),
+    },
+    "evaluation.unit": {
+        "years": NP_("evaluation.unit", "years"),
+        "months": NP_("evaluation.unit", "months"),
     },
 }

@@ -59,15 +59,16 @@ def zero_carbon_filename(data: Any, lang: str, fmt: str, kind: str = "zero-carbo
     return f"{kind}-{code}-{data.year}-{lang}.{fmt}"
 
 
-def _shown(value: Any) -> str:
-    """A criterion's value or threshold: a number as the evaluation writes it, codes joined."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool | str):
-        return str(value)
-    if isinstance(value, tuple | list):
-        return ", ".join(value)
-    return number_text(value)
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _source(criterion: Any, zh: bool) -> str:
+    """The document and clause of a criterion, in Chinese where the rule set gives them."""
+    if zh:
+        document = criterion.document_zh or criterion.document
+        return f"{document} {criterion.clause_zh or criterion.clause}"
+    return f"{criterion.document} {criterion.clause}"
 
 
 def _context(data: Any, lang: str) -> dict[str, Any]:
@@ -79,7 +80,8 @@ def _context(data: Any, lang: str) -> dict[str, Any]:
         "d": data,
         "font": cjk_font(),
         "Status": Status,
-        "shown": _shown,
+        "shown": lambda value: labels.fact_value(value, number_text),
+        "source_of": lambda c: _source(c.criterion, labels.zh),
         "status_name": lambda code: labels.pgettext(*STATUS_NAMES[str(code)]),
         "scheme_title": (ev.rules.title_zh if labels.zh else ev.rules.title_en) if ev else "",
         "inventory_rows": [
@@ -211,17 +213,18 @@ def render_zero_carbon_xlsx(data: Any, lang: str) -> bytes:
             col(NP_("report.column", "Status"), 12,
                 lambda c: labels.pgettext(*STATUS_NAMES[str(c.status)])),
             col(NP_("report.column", "Value"), 16,
-                lambda c: c.value if isinstance(c.value, int | float) else _shown(c.value), T3),
+                lambda c: c.value if _number(c.value) else labels.fact_value(c.value), T3),
             col(NP_("report.column", "Threshold"), 16,
-                lambda c: c.threshold if isinstance(c.threshold, int | float)
-                else _shown(c.threshold), T3),
-            col(NP_("report.column", "Unit"), 8, lambda c: c.unit or None),
+                lambda c: c.threshold if _number(c.threshold)
+                else labels.fact_value(c.threshold), T3),
+            col(NP_("report.column", "Unit"), 8,
+                lambda c: name("evaluation.unit", c.unit) if c.unit else None),
             col(NP_("report.column", "Gap"), 16, lambda c: c.gap, T3),
             col(NP_("report.column", "Gap in words"), 40,
                 lambda c: labels.message(c.gap_text) if c.gap_text else None),
             col(NP_("report.column", "Reason"), 40, lambda c: labels.message(c.reason)),
             col(NP_("report.column", "Source document"), 40,
-                lambda c: f"{c.criterion.document} {c.criterion.clause}"),
+                lambda c: _source(c.criterion, labels.zh)),
             col(NP_("report.column", "Review status"), 12,
                 lambda c: name("factor.status", c.criterion.status)),
         ], data.evaluation.criteria)  # fmt: skip

@@ -35,6 +35,7 @@ from lingtan.evaluation.facts import FACTS, FactValue
 from lingtan.evaluation.rules import RuleSet
 from lingtan.i18n import Message
 from lingtan.services.audit_check import evaluation_seal, result_digest
+from lingtan.services.declarations import with_declarations
 from lingtan.services.ledger_facts import HOURLY, facts_from_store
 from lingtan.store import audit
 from lingtan.store.models import EvaluationSnapshot, Facility, Inventory
@@ -123,22 +124,31 @@ def evaluate_facility(
     origin: str = "declarations",
     origins: Mapping[str, str] | None = None,
 ) -> LiveEvaluation:
-    """Judge ``rules`` on the facts of ``facility``'s calendar ``year`` computed from the store
-    and the facts ``given`` (from ``origin``, or ``origins``), as :func:`combine_facts`
-    combines them; an hourly-matched share of ``origins`` (series files) replaces the one of
-    the meters."""
+    """Judge ``rules`` on the facts of ``facility``'s calendar ``year`` computed from the store,
+    the declarations kept for the year (:func:`lingtan.services.declarations.
+    with_declarations`) and the facts ``given`` (from ``origin``, or ``origins``; a fact
+    given replaces the declaration of that fact), as :func:`combine_facts` combines them; an
+    hourly-matched share of ``origins`` (series files) replaces the one of the meters."""
     stored = facts_from_store(session, facility, year)
     computed = dict(stored.facts)
     if HOURLY in (origins or {}):  # series files given: they replace the meters' share
         computed.pop(HOURLY, None)
-    facts, lineage = combine_facts(computed, stored.lineage, given or {}, origin, origins)
+    explicit = {name: origins[name] for name in origins or {}}
+    explicit.update({name: origin for name in given or {} if name not in explicit})
+    given, origins, replaced = with_declarations(session, facility, year, given, explicit)
+    facts, lineage = combine_facts(computed, stored.lineage, given, origin, origins)
+    for name, declaration in replaced.items():
+        lineage[name]["replaces_declaration"] = declaration
     inventory = None if stored.inventory_id is None else session.get(Inventory, stored.inventory_id)
     return LiveEvaluation(evaluate(rules, facts), facts, lineage, inventory)
 
 
 def _fact_document(name: str, fact: FactValue) -> dict[str, Any]:
     value = list(fact.value) if isinstance(fact.value, tuple) else fact.value
-    return {"value": value, "unit": FACTS[name].unit, "evidence": fact.evidence}
+    evidence = fact.evidence
+    shown = evidence.as_dict() if isinstance(evidence, Message) else None
+    return {"value": value, "unit": FACTS[name].unit, "evidence": evidence,
+            "evidence_message": shown}  # fmt: skip
 
 
 def _refuse_without_locked(facility: Facility, year: int, live: LiveEvaluation) -> Inventory:

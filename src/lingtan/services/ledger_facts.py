@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from lingtan.assets.ledger import CREDITS, ELECTRICITY, months_after
 from lingtan.errors import InputError, InputProblem
 from lingtan.evaluation.facts import FactValue
+from lingtan.i18n import Message
 from lingtan.services.ledger import retirements
 from lingtan.services.meter_matching import MeterMatching, matching_from_meters
 from lingtan.services.overview import inventory_for_year
@@ -91,13 +92,17 @@ def _entry(entry: LedgerEntry, asset: CarbonAsset) -> dict[str, Any]:
     }
 
 
-def _evidence(entries: list[dict[str, Any]], inventory: int | None = None) -> str:
-    parts = []
+def _evidence(entries: list[dict[str, Any]], inventory: int | None = None) -> Message:
+    """Where a computed fact comes from, for people: ``ledger entries 1, 2; inventory 2``."""
+    ids = ", ".join(str(e["entry"]) for e in entries)
+    if entries and inventory is not None:
+        return Message("ledger entries %(entries)s; inventory %(inventory)s", entries=ids,
+                       inventory=inventory)  # fmt: skip
     if entries:
-        parts.append("ledger entries " + ", ".join(str(e["entry"]) for e in entries))
+        return Message("ledger entries %(entries)s", entries=ids)
     if inventory is not None:
-        parts.append(f"inventory {inventory}")
-    return "; ".join(parts) or "ledger: no retirements"
+        return Message("inventory %(inventory)s", inventory=inventory)
+    return Message("ledger: no retirements")
 
 
 #: The fact of the hourly matching from the meters.
@@ -117,7 +122,8 @@ def _hourly(
         return error
     match = matching.match
     codes = [code for role in matching.meters.values() for code in role]
-    facts[HOURLY] = FactValue(match.hourly_share_pct, "meters " + ", ".join(codes))
+    evidence = Message("meters %(meters)s", meters=", ".join(codes))
+    facts[HOURLY] = FactValue(match.hourly_share_pct, evidence)
     lineage[HOURLY] = {
         "meters": matching.meters,
         "year": year,
@@ -155,10 +161,14 @@ def facts_from_store(session: Session, facility: Facility, year: int) -> StoreFa
     inventory = inventory_for_year(session, facility, year)
     if inventory is None or (inventory.period_start, inventory.period_end) != (start, end):
         why = (
-            "no inventory for the year"
+            Message("no inventory for the year")
             if inventory is None
-            else f"inventory {inventory.id} covers {inventory.period_start} to "
-            f"{inventory.period_end}, not the whole year"
+            else Message(
+                "inventory %(id)s covers %(start)s to %(end)s, not the whole year",
+                id=inventory.id,
+                start=inventory.period_start.isoformat(),
+                end=inventory.period_end.isoformat(),
+            )
         )
         for name in ("electricity_consumed_mwh", "renewable_electricity_share_pct",
                      "scope12_residual_tco2e"):  # fmt: skip

@@ -34,6 +34,7 @@ from lingtan.evaluation.matching import HourlyMatch
 from lingtan.evaluation.rules import RuleSet
 from lingtan.i18n import Message
 from lingtan.services.audit_check import result_digest
+from lingtan.services.declarations import with_declarations
 from lingtan.services.efficiency_measures import facility_measures
 from lingtan.services.evaluations import list_evaluations
 from lingtan.services.ledger import asset_balances, ledger_entries
@@ -221,7 +222,9 @@ def zero_carbon_data(
     Parameters
     ----------
     declared : mapping, optional
-        Facts from a facts file (declarations with evidence), as ``lingtan evaluate FACTS``.
+        Facts from a facts file (declarations with evidence), as ``lingtan evaluate FACTS``;
+        beside them the declarations kept for the year
+        (:func:`lingtan.services.declarations.with_declarations`).
     hourly : HourlyMatch, optional
         Consumption matched with carbon-free supply hour by hour
         (:func:`lingtan.evaluation.matching.hourly_match`); gives the fact
@@ -240,7 +243,7 @@ def zero_carbon_data(
     inventory = locked_inventory(session, facility, year)
     stored = facts_from_store(session, facility, year)
     computed = dict(stored.facts)
-    given = dict(declared or {})
+    given, _, _ = with_declarations(session, facility, year, declared)
     hourly_from = "series" if hourly is not None else None
     if hourly is not None:
         if MATCHED in given:

@@ -40,6 +40,7 @@ __all__ = [
     "Base",
     "CarbonAsset",
     "CustomFactorSet",
+    "Declaration",
     "Equipment",
     "EvaluationSnapshot",
     "Evidence",
@@ -1103,6 +1104,42 @@ def refuse_change(_mapper: Any, _connection: Any, target: EvaluationSnapshot) ->
     """A stored evaluation is never changed nor deleted through lingtan: evaluate again."""
     rule = Message("a stored evaluation is immutable: evaluate again to store a new one")
     raise InputError(InputProblem(Message("evaluation"), "id", target.id, rule))
+
+
+class Declaration(Base):
+    """A declaration for the zero-carbon-factory evaluation (声明): a fact lingtan cannot compute
+    (green-factory status, a management organisation and plan, a compliance record …) of a
+    facility's calendar year, with its statement, the evidence file it rests on, who declared
+    it and who entered it (:mod:`lingtan.services.declarations`).
+
+    ``fact`` is a declaration of :data:`lingtan.evaluation.facts.FACTS`, ``value`` its value
+    as JSON (a flag, a number in the fact's unit, a code or a list of codes). A declaration is
+    never changed: a newer one of the same facility, year and fact stands instead of it.
+    """
+
+    __tablename__ = "declaration"
+    __table_args__ = (Index("ix_declaration_facility_period", "facility_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    fact: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    statement: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    evidence: Mapped[Evidence] = relationship()
+
+
+@event.listens_for(Declaration, "before_update")
+@event.listens_for(Declaration, "before_delete")
+def _declarations_are_kept(_mapper: Any, _connection: Any, target: Declaration) -> None:
+    """A declaration is never changed nor deleted through lingtan: declare again."""
+    rule = Message("a declaration is kept as entered: declare again to replace it")
+    raise InputError(InputProblem(Message("declaration"), "id", target.id, rule))
 
 
 class StoredPlan(Base):

@@ -40,6 +40,7 @@ from lingtan.store.models import (
     AppUser,
     AuditEntry,
     CarbonAsset,
+    Declaration,
     Evidence,
     Facility,
     ImportBatch,
@@ -381,8 +382,8 @@ def upload_evidence(
 
 @router.get("/evidence/{sha256}", tags=["activity"], response_class=Response)
 def download_evidence(request: Request, session: Db, who: User, sha256: str) -> Response:
-    """An evidence file of a record, instrument or ledger entry (a retirement …) of the
-    caller's facilities (admins, managers and auditors)."""
+    """An evidence file of a record, instrument, ledger entry (a retirement …) or declaration
+    of the caller's facilities (admins, managers and auditors)."""
     if not who.reads_evidence:
         raise ApiError(403, Message("your role may not download evidence"))
     # the caller's organization's row of this content, if a record or instrument of one of
@@ -411,11 +412,17 @@ def download_evidence(request: Request, session: Db, who: User, sha256: str) -> 
             ),
         )
     )
+    of_declaration = (
+        select(Evidence)
+        .join(Declaration, Declaration.evidence_id == Evidence.id)
+        .where(Evidence.sha256 == sha256, Declaration.facility_id.in_(who.readable))
+    )
     mine = Evidence.organization_id == who.organization_id
     evidence = (
         session.scalars(of_record.where(mine)).first()
         or session.scalars(of_instrument.where(mine)).first()
         or session.scalars(of_ledger_entry.where(mine)).first()
+        or session.scalars(of_declaration.where(mine)).first()
     )
     if evidence is None:
         raise not_found(Message("no such evidence"))

@@ -1,8 +1,9 @@
 """The zero-carbon-factory evaluation over the REST API (``/api/v1``): a facility's year
 evaluated live against a shipped scheme (GET ``…/evaluation``), evaluated and stored as an
 immutable snapshot (POST ``…/evaluations``, managers and admins of the facility), and the
-stored snapshots (GET ``…/evaluations`` and ``…/evaluations/{id}``), with the API's
-authentication and organization isolation (:func:`lingtan.web.deps.facility`).
+stored snapshots (GET ``…/evaluations`` and ``…/evaluations/{id}``), and the declarations of a
+year (GET ``…/declarations``; POST ``…/declarations`` keeps one, managers and admins), with the
+API's authentication and organization isolation (:func:`lingtan.web.deps.facility`).
 
 The figures are :mod:`lingtan.services.evaluations`' (behind ``lingtan evaluate``): the facts
 lingtan computes from the ledger and the year's inventory, and the declarations a request
@@ -21,6 +22,7 @@ from lingtan.errors import InputError
 from lingtan.evaluation.facts import read_facts
 from lingtan.evaluation.rules import shipped_rule_set
 from lingtan.i18n import Message
+from lingtan.services.declarations import declaration_line, declarations, declare
 from lingtan.services.evaluations import (
     evaluate_facility,
     get_evaluation,
@@ -176,3 +178,66 @@ def evaluation_store(session: Db, who: User, code: str, body: EvaluationIn) -> d
     live = evaluate_facility(session, site, body.year, rules, given, origin=REQUEST)
     snapshot = store_evaluation(session, site, body.year, rules, live, actor=who.name)
     return snapshot_document(snapshot, site)
+
+
+class DeclarationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(description="The calendar year declared for (2000 to 2100).")
+    fact: str = Field(max_length=100, description="A declaration fact (green_factory_status …).")
+    value: Any = Field(description="true / false, a number in the fact's unit, or code(s).")
+    statement: str = Field(max_length=4000, description="What is declared, on what it rests.")
+    declared_by: str = Field(max_length=200, description="Who declares it.")
+    evidence_sha256: str = Field(
+        max_length=64, description="An evidence file of the organization, by its SHA-256."
+    )
+
+
+class DeclarationOut(BaseModel):
+    id: int
+    period: int
+    fact: str
+    value: Any
+    unit: str
+    statement: str
+    declared_by: str
+    evidence_sha256: str
+    evidence_filename: str
+    created_by: str
+    created_at: str
+    standing: bool | None = Field(description="The newest declaration of its fact and year.")
+
+
+@router.get(
+    "/facilities/{code}/declarations", response_model=list[DeclarationOut], tags=["evaluation"]
+)
+def declarations_list(
+    session: Db, who: User, code: str, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[dict[str, Any]]:
+    """The facility's declarations (of a year), newest first; ``standing`` marks the one of
+    each fact and year the evaluations use."""
+    site = facility(session, who, code)
+    rows = declarations(session, site, year)
+    standing = {(r.period, r.fact) for r in rows}
+    out = []
+    for row in rows:
+        out.append(declaration_line(row, (row.period, row.fact) in standing))
+        standing.discard((row.period, row.fact))
+    return out
+
+
+@router.post(
+    "/facilities/{code}/declarations",
+    response_model=DeclarationOut,
+    status_code=201,
+    tags=["evaluation"],
+)
+def declaration_add(session: Db, who: User, code: str, body: DeclarationIn) -> dict[str, Any]:
+    """Keep a declaration of the facility's year with an evidence file of the organization (as
+    ``lingtan evaluate declare``), with its audit entry; the next evaluation uses it. A value the
+    fact does not take, an empty statement or an unknown evidence file is refused (422)."""
+    site = facility(session, who, code, write=True)
+    row = declare(
+        session, site, body.year, body.fact, body.value, statement=body.statement,
+        declared_by=body.declared_by, evidence=body.evidence_sha256, actor=who.name,
+    )  # fmt: skip
+    return declaration_line(row, True)
