@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0021_plans"
+HEAD = "0022_ets_allowances"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0021 add.
+    # The differences to the models are what 0002 to 0022 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -204,6 +204,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "api_token", "ix_api_token_facility_id"),
         ("add_index", "bom_line", "ix_bom_line_product_id"),
         ("add_index", "carbon_asset", "ix_carbon_asset_facility_id"),
+        ("add_index", "contract_month", "ix_contract_month_asset_id"),
         ("add_index", "efficiency_measure", "ix_efficiency_measure_node_id"),
         ("add_index", "equipment", "ix_equipment_node_id"),
         ("add_index", "evaluation_snapshot", "ix_evaluation_snapshot_facility_period"),
@@ -231,6 +232,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "app_user", ""),
         ("add_table", "bom_line", ""),
         ("add_table", "carbon_asset", ""),
+        ("add_table", "contract_month", ""),
         ("add_table", "efficiency_measure", ""),
         ("add_table", "equipment", ""),
         ("add_table", "evaluation_snapshot", ""),
