@@ -88,11 +88,11 @@ def import_ledger_file(
 ) -> None:
     """Import a ledger file and say what was added (``lingtan ledger import``, ``lingtan
     import ledger``)."""
-    holdings, movements = read_ledger_file(file)
+    holdings, movements, months = read_ledger_file(file)
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = write_ledger(
-            session, site, holdings, movements, evidence=evidence, actor=actor(),
+            session, site, holdings, movements, months=months, evidence=evidence, actor=actor(),
             source_file=Path(file), origin=Path(file).name, restate=restate,
         )  # fmt: skip
     batch = (

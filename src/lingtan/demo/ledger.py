@@ -81,11 +81,11 @@ def write_ledger_file(folder: Path) -> Path:
 def build_ledger(folder: Path, engine: Engine, facility: str, evidence: EvidenceStore) -> Path:
     """Write the ledger file and import it into ``facility``."""
     path = write_ledger_file(folder)
-    holdings, movements = read_ledger_file(path)
+    holdings, movements, months = read_ledger_file(path)
     with session_scope(engine) as session:
         site = facility_by_code(session, facility)
         write_ledger(
-            session, site, holdings, movements, evidence=evidence, actor="demo",
+            session, site, holdings, movements, months=months, evidence=evidence, actor="demo",
             source_file=path, origin=path.name,
         )  # fmt: skip
     return path

@@ -967,7 +967,8 @@ class LedgerEntry(Base):
     """A movement of a holding: ``transfer`` (sold or given away, to ``counterpart``),
     ``retire`` (注销/核销, for ``facility_id``, the claim period ``period_start`` to
     ``period_end`` and ``claim``), ``surrender`` (清缴, allowances surrendered by the covered
-    facility ``facility_id`` for ``compliance_year``) or ``cancel`` (annulled by the registry, with ``reason``);
+    facility ``facility_id`` for ``compliance_year``) or ``cancel`` (annulled by the registry,
+    with ``reason``);
     ``quantity`` in the asset's unit, ``serial`` the serials it takes (for an asset with
     serials), ``on_date`` the day it happened. The acquisition is the asset itself."""
 
@@ -1032,6 +1033,8 @@ class ContractMonth(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    asset: Mapped[CarbonAsset] = relationship()
 
 
 # --- Energy-saving measures and outdoor temperature (issue 12, part 6) ---------------------

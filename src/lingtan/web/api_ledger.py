@@ -76,6 +76,7 @@ class LedgerImport(BaseModel):
     facility: str
     assets_added: list[str]
     entries_added: list[int]
+    months_added: list[str] = Field(description="Contract months added (CODE:YYYY-MM).")
     unchanged: int
     batch_id: int | None
     restated: list[int]
@@ -120,16 +121,17 @@ def ledger_import(
     site = facility(session, who, code, write=True)
     evidence = EvidenceStore(request.app.state.evidence_root)
     with _uploaded(request, file, _LEDGER_FILES) as path:
-        holdings, movements = read_ledger_file(path)
+        holdings, movements, months = read_ledger_file(path)
         done = write_ledger(
-            session, site, holdings, movements, evidence=evidence, actor=who.name,
-            source_file=path, origin=path.name, restate=restate,
+            session, site, holdings, movements, months=months, evidence=evidence,
+            actor=who.name, source_file=path, origin=path.name, restate=restate,
         )  # fmt: skip
     return {
         "facility": done.facility,
         "assets_added": done.assets_added,
         "entries_added": done.entries_added,
-        "unchanged": done.assets_unchanged + done.entries_unchanged,
+        "months_added": done.months_added,
+        "unchanged": done.assets_unchanged + done.entries_unchanged + done.months_unchanged,
         "batch_id": done.batch_id,
         "restated": done.restated,
     }
