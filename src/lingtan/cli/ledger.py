@@ -1,4 +1,5 @@
-"""Commands of the carbon-asset ledger: ``lingtan ledger import|list|balance|retire``.
+"""Commands of the carbon-asset ledger: ``lingtan ledger
+import|list|balance|retire|surrender|compliance|months``.
 
 They work on the database (``--db``). A refused write exits with status 2, every problem on
 stderr (naming the holding, the serials and the rule) and nothing written.
@@ -25,7 +26,14 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.ledger import read_ledger_file
 from lingtan.imports.load import facility_by_code
-from lingtan.services.ledger import LedgerWrite, asset_balances, ledger_entries, write_ledger
+from lingtan.services.allowances import compliance_status
+from lingtan.services.ledger import (
+    LedgerWrite,
+    asset_balances,
+    contract_months,
+    ledger_entries,
+    write_ledger,
+)
 
 __all__ = ["import_ledger_file", "ledger_group"]
 
@@ -38,6 +46,7 @@ _BALANCE_COLUMNS = (
     Column("acquired", digits=3),
     Column("transferred", digits=3),
     Column("retired", digits=3),
+    Column("surrendered", digits=3),
     Column("cancelled", digits=3),
     Column("balance", digits=3),
     Column("unit"),
@@ -56,6 +65,26 @@ _ENTRY_COLUMNS = (
     Column("period_start", "period start"),
     Column("period_end", "period end"),
     Column("claim"),
+    Column("compliance_year", "compliance year", digits=0),
+    Column("counterpart"),
+)
+_COMPLIANCE_COLUMNS = (
+    Column("facility"),
+    Column("compliance_year", "compliance year", digits=0),
+    Column("verified_tco2e", "verified emissions tCO2e", digits=3),
+    Column("surrendered_tco2e", "surrendered tCO2e", digits=3),
+    Column("shortfall_tco2e", "shortfall tCO2e", digits=3),
+    Column("surplus_tco2e", "surplus tCO2e", digits=3),
+    Column("usable_balance_tco2e", "usable balance tCO2e", digits=3),
+    Column("status", names="ledger.compliance"),
+    Column("inventory", digits=0),
+)
+_MONTH_COLUMNS = (
+    Column("asset"),
+    Column("month"),
+    Column("contracted_mwh", "contracted MWh", digits=3),
+    Column("settled_mwh", "settled MWh", digits=3),
+    Column("certificates"),
     Column("counterpart"),
 )
 
@@ -63,8 +92,8 @@ _ENTRY_COLUMNS = (
 @click.group("ledger")
 def ledger_group() -> None:
     """The carbon-asset ledger: green electricity certificates (GEC), green power contracts
-    and carbon credits held, transferred, retired and cancelled, with every double count
-    refused."""
+    and carbon credits held, transferred, retired and cancelled, and national ETS allowances
+    surrendered, with every double count refused."""
 
 
 #: ``--restate REASON`` of the commands that write retirements.
@@ -109,9 +138,11 @@ def import_ledger_file(
             batch=batch,
             holdings=len(done.assets_added),
             movements=len(done.entries_added),
-            stored=done.assets_unchanged + done.entries_unchanged,
+            stored=done.assets_unchanged + done.entries_unchanged + done.months_unchanged,
         )
     )
+    if done.months_added:
+        say(Message("contract months added: %(n)s", n=len(done.months_added)))
     _restated(done)
 
 
@@ -232,3 +263,87 @@ def ledger_retire(
     else:
         say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
     _restated(done)
+
+
+@ledger_group.command("surrender")
+@click.argument("asset")
+@click.argument("quantity", type=float)
+@click.option("--year", type=int, required=True, help="The compliance year it is surrendered for.")
+@click.option("--facility", help="The covered facility (optional when there is only one).")
+@click.option("--serial", default="", help="The serials surrendered (for allowances with serials).")
+@click.option("--date", "on", help="The day of the surrender (default: today).")
+@click.option("--reason", default="", help="A note.")
+@click.option("--evidence", type=click.Path(dir_okay=False, exists=True),
+              help="The registry's surrender record (kept by SHA-256).")  # fmt: skip
+@click.pass_context
+@refusing_bad_input
+def ledger_surrender(
+    ctx: click.Context,
+    asset: str,
+    quantity: float,
+    year: int,
+    facility: str | None,
+    serial: str,
+    on: str | None,
+    reason: str,
+    evidence: str | None,
+) -> None:
+    """Surrender (清缴) QUANTITY tCO2e of the national ETS allowances ASSET for the covered
+    facility and the compliance year; refused, with nothing written, if it takes more than the
+    balance, an allowance of a vintage the surrender rules refuse for that year, or anything
+    but allowances."""
+    day = _day(on, "--date") if on else date.today()
+    with open_store(ctx) as (session, store):
+        site = facility_by_code(session, facility)
+        movement = MovementIn(
+            asset, "surrender", quantity, day, serial=serial, facility=site.code,
+            compliance_year=year, reason=reason, evidence=Path(evidence) if evidence else None,
+            where="lingtan ledger surrender",
+        )  # fmt: skip
+        done = write_ledger(
+            session, site, (), [movement], evidence=store, actor=actor(),
+            origin="lingtan ledger surrender",
+        )  # fmt: skip
+    if done.entries_added:
+        say(
+            Message(
+                "surrendered: entry %(id)s, %(quantity)s tCO2e of %(asset)s for %(year)s",
+                id=done.entries_added[0],
+                quantity=f"{quantity:g}",
+                asset=asset,
+                year=year,
+            )
+        )
+    else:
+        say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
+
+
+@ledger_group.command("compliance")
+@click.option("--year", type=int, required=True, help="The compliance year.")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_compliance(ctx: click.Context, year: int, facility: str | None, output: str) -> None:
+    """The compliance (履约) of the covered facility for the year: the verified emissions (the
+    Scope 1 of the year's locked inventory), the allowances surrendered, the shortfall or
+    surplus, in tCO2e; never part of the inventory's totals."""
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        found = compliance_status(session, site, year)
+    row = {**found, "inventory": (found["verified_from"] or {}).get("inventory")}
+    emit([row], _COMPLIANCE_COLUMNS, output, document=found)
+
+
+@ledger_group.command("months")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_months(ctx: click.Context, facility: str | None, output: str) -> None:
+    """The monthly volumes of the facility's green power trading contracts: contracted and
+    settled MWh per month, with the GECs bundled with each month."""
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        rows = contract_months(session, site.organization_id, site.id)
+    emit(rows, _MONTH_COLUMNS, output)

@@ -18,6 +18,9 @@ surrendered (清缴) for a compliance year against its verified emissions.
 * the shortfall or surplus (:func:`lingtan.assets.ledger.compliance_position`), and the
   balance of the organization's allowances the surrender rules let it surrender for the year.
 
+A facility without any allowance in its organization's ledger and without a surrender is
+``not_covered`` (the ledger knows of no ETS obligation; no shortfall is shown).
+
 Allowances never reduce an inventory's totals: this is a position beside them.
 """
 
@@ -96,10 +99,14 @@ def compliance_status(session: Session, facility: Facility, year: int) -> dict[s
             if row["kind"] in rule.kinds
         )
     ]
+    position = compliance_position(verified_tco2e=verified, surrendered_tco2e=surrendered)
+    if not surrenders and not compliance_years(session, facility):
+        # no allowance in the ledger: not a covered enterprise as far as lingtan knows
+        position |= {"shortfall_tco2e": None, "surplus_tco2e": None, "status": "not_covered"}
     return {
         "facility": facility.code,
         "compliance_year": year,
-        **compliance_position(verified_tco2e=verified, surrendered_tco2e=surrendered),
+        **position,
         "verified_from": None
         if inventory is None
         else {
