@@ -302,3 +302,145 @@ def test_bad_months_are_refused_whole(site):
     changed = MonthIn("GP-2025", date(2025, 1, 15), 500, 490, JANUARY.certificates)
     assert "never overwritten" in refused(site, months=[changed])
     assert write(site, months=[JANUARY]).months_unchanged == 1
+
+
+# --- the file, the commands, the API and the page ---------------------------------------------
+
+LEDGER_CSV = """record,asset,kind,quantity,channel,price,registry_account,period_start,period_end,date,compliance_year,settled,certificates
+取得,CEA-2024,配额,200,免费分配,0,ALPHA-REG-001,2024-01-01,2024-12-31,2025-03-01,,,
+acquire,CEA-2025,cea,100,purchase,80,ALPHA-REG-001,2025-01-01,2025-12-31,2025-06-01,,,
+acquire,GP-2025,green_power,5000,,,,2025-01-01,2025-12-31,2025-01-01,,,GEC2025JS500001..GEC2025JS503000
+月度电量,GP-2025,,500,,,,,,2025-01-01,,480,GEC2025JS500001..500480
+month,GP-2025,,500,,,,,,2025-02-01,,520,
+清缴,CEA-2024,,200,,,,,,2026-06-30,2025,,
+"""
+
+
+def import_text(site, tmp_path, text):
+    from lingtan.imports.ledger import read_ledger_file
+
+    path = tmp_path / "allowances.csv"
+    path.write_text(text, encoding="utf-8")
+    holdings, movements, months = read_ledger_file(path)
+    with session_scope(site.engine) as session:
+        return write_ledger(
+            session, alpha(session), holdings, movements, months=months,
+            evidence=EvidenceStore(site.evidence_dir), actor="tester", source_file=path,
+        )  # fmt: skip
+
+
+def test_the_file_imports_allowances_surrenders_and_months_all_or_nothing(site, tmp_path):
+    # a bad cell (vintage 2026 for 2025) and a bad month: refused whole, rows named
+    bad = LEDGER_CSV.replace("清缴,CEA-2024", "清缴,CEA-2025").replace(
+        ",2026-06-30,2025,", ",2026-06-30,2024,"
+    )
+    bad += "month,GP-2025,,-5,,,,,,2025-03-01,,,\n"
+    before = counts(site)
+    with pytest.raises(InputError) as caught:
+        import_text(site, tmp_path, bad)
+    text = str(caught.value)
+    assert "allowances.csv row 8" in text and "quantity" in text and "-5" in text
+    assert counts(site) == before
+    with pytest.raises(InputError) as caught:
+        import_text(site, tmp_path, bad.replace("month,GP-2025,,-5", "month,GP-2025,,5"))
+    text = str(caught.value)
+    assert "allowances.csv row 7" in text and "vintage 2025" in text and "2024" in text
+    assert counts(site) == before
+    done = import_text(site, tmp_path, LEDGER_CSV)
+    assert done.assets_added == ["CEA-2024", "CEA-2025", "GP-2025"]
+    assert done.months_added == ["GP-2025:2025-01", "GP-2025:2025-02"]
+    assert len(done.entries_added) == 1
+    found = balances(site)
+    assert (found["CEA-2024"]["channel"], found["CEA-2024"]["surrendered"]) == (
+        "free_allocation",
+        200,
+    )
+    assert found["CEA-2025"]["price_cny_per_unit"] == 80
+    again = import_text(site, tmp_path, LEDGER_CSV)
+    assert again.batch_id is None and again.months_unchanged == 2
+
+
+def test_the_commands(site, lingtan_cli, tmp_path):
+    write(site, [CEA24, CEA25, CONTRACT], months=[JANUARY, FEBRUARY])
+    lock_2025(site)
+    done = lingtan_cli(
+        "ledger", "surrender", "CEA-2024", "200", "--year", "2025", "--facility", "ALPHA-PLANT",
+        "--date", "2026-06-30",
+    )  # fmt: skip
+    assert "surrendered: entry" in done.output and "for 2025" in done.output
+    refused_zh = lingtan_cli(
+        "--lang", "zh-CN", "ledger", "surrender", "CEA-2025", "101", "--year", "2025",
+        "--facility", "ALPHA-PLANT", code=2,
+    )  # fmt: skip
+    assert "超过" in refused_zh.stderr and "CEA-2025" in refused_zh.stderr
+    shown = json.loads(
+        lingtan_cli(
+            "ledger", "compliance", "--year", "2025", "--facility", "ALPHA-PLANT",
+            "--format", "json",
+        ).stdout
+    )  # fmt: skip
+    assert shown["surrendered_tco2e"] == 200
+    assert shown["shortfall_tco2e"] == pytest.approx(SCOPE1_2025 - 200, rel=1e-12)
+    table = lingtan_cli(
+        "--lang", "zh-CN", "ledger", "compliance", "--year", "2025", "--facility", "ALPHA-PLANT"
+    ).stdout
+    assert "配额缺口" in table and "核查排放量" in table
+    months = lingtan_cli("ledger", "months", "--facility", "ALPHA-PLANT", "--format", "csv")
+    assert months.stdout.splitlines()[1].startswith("GP-2025,2025-01,500")
+    balance = lingtan_cli("ledger", "balance", "--facility", "ALPHA-PLANT", "--format", "json")
+    assert {r["asset"]: r["surrendered"] for r in json.loads(balance.stdout)}["CEA-2024"] == 200
+
+
+def test_the_api_surrenders_and_shows_compliance_and_months(site):
+    from web_support import assert_error
+
+    write(site, [CEA24, CEA25, CONTRACT], months=[JANUARY])
+    lock_2025(site)
+    manager, csrf = site.client("manager_a")
+    url = "/api/v1/facilities/ALPHA-PLANT/ledger"
+    body = {"asset": "CEA-2024", "quantity_tco2e": 150, "compliance_year": 2025,
+            "on_date": "2026-06-30"}  # fmt: skip
+    answer = manager.post(f"{url}/surrenders", json=body, headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 201, answer.text
+    before = counts(site)
+    too_much = manager.post(
+        f"{url}/surrenders", json={**body, "quantity_tco2e": 51, "on_date": "2026-07-01"},
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    error = assert_error(too_much, 422)
+    assert error["problems"] and "never more than held" in too_much.text
+    assert counts(site) == before
+    shown = manager.get(f"{url}/compliance?year=2025").json()
+    assert shown["surrendered_tco2e"] == 150 and shown["status"] == "shortfall"
+    assert shown["verified_tco2e"] == pytest.approx(SCOPE1_2025, rel=1e-12)
+    assert manager.get(f"{url}/months").json()[0]["settled_mwh"] == 480
+    viewer, csrf_v = site.client("viewer_a")
+    assert_error(viewer.post(f"{url}/surrenders", json=body, headers={"X-CSRF-Token": csrf_v}), 403)
+    other, _ = site.client("manager_b")
+    assert_error(other.get(f"{url}/compliance?year=2025"), 404)
+
+
+def test_the_assets_page_shows_allowances_compliance_and_months(site):
+    write(site, [CEA24, CEA25, CONTRACT], months=[JANUARY, FEBRUARY])
+    lock_2025(site)
+    manager, csrf = site.client("manager_a")
+    manager.cookies.set("lang", "zh-CN")
+    form = {"csrf_token": csrf, "asset": "CEA-2024", "quantity": "200", "on_date": "2026-06-30",
+            "compliance_year": "2025"}  # fmt: skip
+    done = manager.post("/assets/surrender?facility=ALPHA-PLANT", data=form)
+    assert done.status_code == 200 and "CEA-2024 的清缴已记录" in done.text
+    before = counts(site)
+    refused_page = manager.post(
+        "/assets/surrender?facility=ALPHA-PLANT",
+        data={**form, "asset": "CEA-2025", "quantity": "500"},
+    )
+    assert (
+        refused_page.status_code == 422
+        and "CEA-2025 的清缴被拒绝，未写入任何内容" in refused_page.text
+    )
+    assert counts(site) == before
+    page = manager.get("/assets?facility=ALPHA-PLANT&year=2025").text
+    assert "全国碳市场配额与履约" in page and 'data-status="shortfall"' in page
+    assert 'id="allowances-table"' in page and "免费分配" in page
+    assert 'id="months-table"' in page and 'data-month="2025-02"' in page
+    assert 'id="surrenders-table"' in page

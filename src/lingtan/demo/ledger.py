@@ -1,16 +1,16 @@
-"""The demo factory's carbon-asset ledger (碳资产台账) for 2025 — illustrative demo data, not
-real certificates or credits.
+"""The demo factory's carbon-asset ledger (碳资产台账) for 2025 — illustrative demo data, not real
+certificates or credits.
 
-:func:`write_ledger_file` writes ``ledger-2025.csv`` in the layout of ``lingtan ledger
-import`` with a registry statement per holding as evidence: a batch of 18,000 GECs, all
-retired for 2025; a green power trading contract of 12,000 MWh for 2025 with its bundled GECs,
-1,000 MWh contracted and settled each month with the month's 1,000 GECs, 12,000 MWh retired; CCER credits of 5,000 tCO2e, 4,000 retired in February 2026 for 2025
-(within the 12 months after the period). The GEC and contract retirements are the market-based
-Scope 2 instruments of the demo's 2025 inventory (the ``gec-2025`` and ``gp-2025`` of
-``examples/demo-cell-plant.yaml``), the credits its offsets. Serials, projects, sellers and
-prices are invented. The demo factory makes battery cells, not a sector of the national ETS
-(power, steel, cement, aluminium smelting: /work/shared/reference/accounting-standards.md §6.4),
-so it holds no allowances.
+:func:`write_ledger_file` writes ``ledger-2025.csv`` in the layout of ``lingtan ledger import``
+with a registry statement per holding as evidence: a batch of 18,000 GECs, all retired for 2025; a
+green power trading contract of 12,000 MWh for 2025 with its bundled GECs, 1,000 MWh contracted and
+settled each month with the month's 1,000 GECs, 12,000 MWh retired; CCER credits of 5,000 tCO2e,
+4,000 retired in February 2026 for 2025 (within the 12 months after the period). The GEC and
+contract retirements are the market-based Scope 2 instruments of the demo's 2025 inventory (the
+``gec-2025`` and ``gp-2025`` of ``examples/demo-cell-plant.yaml``), the credits its offsets.
+Serials, projects, sellers and prices are invented. The demo factory makes battery cells, not a
+sector of the national ETS (power, steel, cement, aluminium smelting:
+/work/shared/reference/accounting-standards.md §6.4), so it holds no allowances.
 """
 
 from __future__ import annotations

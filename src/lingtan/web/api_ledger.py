@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from lingtan.assets.ledger import MovementIn
-
 from lingtan.imports.ledger import read_ledger_file
 from lingtan.services.allowances import compliance_status
 from lingtan.services.ledger import asset_balances, contract_months, ledger_entries, write_ledger

@@ -1,7 +1,8 @@
 """The carbon-asset screens: the ledger's holdings, retirements and retirement windows with the
 retirement form and the ledger import, the national ETS allowances with their compliance
-(履约) and the surrender form, and the green power contracts' months (``/assets``), and the hourly matching of a facility's
-year from its meters with the day × hour heat map (``/assets/matching``).
+(履约) and the surrender form, and the green power contracts' months (``/assets``), and the
+hourly matching of a facility's year from its meters with the day × hour heat map
+(``/assets/matching``).
 
 Every figure is a service's: the holdings and entries are those of the API's
 ``GET /api/v1/facilities/{code}/ledger`` (:func:`lingtan.services.ledger.asset_balances`,
@@ -30,8 +31,8 @@ from sqlalchemy.orm import Session
 from lingtan.assets.ledger import ALLOWANCES, CREDITS, ELECTRICITY, KINDS, MovementIn
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import NP_, Message
-from lingtan.services.asset_windows import retirement_windows
 from lingtan.services.allowances import compliance_status
+from lingtan.services.asset_windows import retirement_windows
 from lingtan.services.ledger import asset_balances, contract_months, ledger_entries, write_ledger
 from lingtan.services.meter_matching import matching_from_meters
 from lingtan.store.evidence import EvidenceStore
