@@ -154,7 +154,23 @@ _CHECKS = ("generation_within_period", "retired_within_months_after_period")
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimRule:
+class _Rule:
+    """A rule of the ledger kept as data: for holdings of ``kinds``, ``check``, with its title
+    and its source (``document``, ``clause``) and review ``status``."""
+
+    id: str
+    kinds: tuple[str, ...]
+    check: str
+    title_en: str
+    title_zh: str
+    document: str
+    clause: str
+    status: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRule(_Rule):
     """A claim-period rule: for holdings of ``kinds``, ``check`` with its window in months.
 
     ``generation_within_period``: the holding's period (generation, delivery) lies within the
@@ -163,17 +179,8 @@ class ClaimRule:
     ``months_after`` months after the end of the claim period.
     """
 
-    id: str
-    kinds: tuple[str, ...]
-    check: str
-    months_before: int
-    months_after: int
-    title_en: str
-    title_zh: str
-    document: str
-    clause: str
-    status: str
-    note: str = ""
+    months_before: int = 0
+    months_after: int = 0
 
     def latest_retirement(self, claim_end: date) -> date | None:
         """The last day a retirement for a claim period ending ``claim_end`` meets this rule
@@ -183,17 +190,23 @@ class ClaimRule:
         return add_months(claim_end, self.months_after)
 
 
+def _rules(name: str, make: Any, checks: tuple[str, ...], kinds: Any) -> tuple[Any, ...]:
+    """The rules of the shipped file ``lingtan/data/ledger/NAME``, each made by ``make``; a
+    check not in ``checks`` or a kind not in ``kinds`` is an error of the file."""
+    text = (resources.files("lingtan") / "data" / "ledger" / name).read_text("utf-8")
+    rules = []
+    for item in yaml.safe_load(text)["rules"]:
+        rule = make(**{**item, "kinds": tuple(item["kinds"])})
+        if rule.check not in checks or not set(rule.kinds) <= set(kinds):
+            raise ValueError(f"{name} rule {rule.id}: unknown check or kind")
+        rules.append(rule)
+    return tuple(rules)
+
+
 @functools.cache
 def claim_rules() -> tuple[ClaimRule, ...]:
     """The shipped claim-period rules (``lingtan/data/ledger/claim-rules.yaml``)."""
-    text = (resources.files("lingtan") / "data" / "ledger" / "claim-rules.yaml").read_text("utf-8")
-    rules = []
-    for item in yaml.safe_load(text)["rules"]:
-        rule = ClaimRule(**{**item, "kinds": tuple(item["kinds"])})
-        if rule.check not in _CHECKS or not set(rule.kinds) <= set(KINDS):
-            raise ValueError(f"claim rule {rule.id}: unknown check or kind")
-        rules.append(rule)
-    return tuple(rules)
+    return _rules("claim-rules.yaml", ClaimRule, _CHECKS, KINDS)
 
 
 def add_months(day: date, months: int) -> date:
@@ -284,36 +297,18 @@ _SURRENDER_CHECKS = ("vintage_not_after_compliance_year",)
 
 
 @dataclass(frozen=True, slots=True)
-class SurrenderRule:
+class SurrenderRule(_Rule):
     """A rule of the surrender (清缴) of allowances for a compliance year.
 
     ``vintage_not_after_compliance_year``: an allowance of vintage year V is surrendered for a
     compliance year C only when V <= C.
     """
 
-    id: str
-    kinds: tuple[str, ...]
-    check: str
-    title_en: str
-    title_zh: str
-    document: str
-    clause: str
-    status: str
-    note: str = ""
-
 
 @functools.cache
 def surrender_rules() -> tuple[SurrenderRule, ...]:
     """The shipped surrender rules (``lingtan/data/ledger/surrender-rules.yaml``)."""
-    folder = resources.files("lingtan") / "data" / "ledger"
-    text = (folder / "surrender-rules.yaml").read_text("utf-8")
-    rules = []
-    for item in yaml.safe_load(text)["rules"]:
-        rule = SurrenderRule(**{**item, "kinds": tuple(item["kinds"])})
-        if rule.check not in _SURRENDER_CHECKS or not set(rule.kinds) <= set(ALLOWANCES):
-            raise ValueError(f"surrender rule {rule.id}: unknown check or kind")
-        rules.append(rule)
-    return tuple(rules)
+    return _rules("surrender-rules.yaml", SurrenderRule, _SURRENDER_CHECKS, ALLOWANCES)
 
 
 def surrender_problem(rule: SurrenderRule, *, vintage: int, compliance_year: int) -> Message | None:

@@ -7,6 +7,8 @@ stderr (naming the holding, the serials and the rule) and nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -196,6 +198,29 @@ def _day(text: str, option: str) -> date:
         raise InputError(InputProblem(option, "date", text, rule)) from None
 
 
+def _write_one(
+    ctx: click.Context,
+    facility: str | None,
+    movement: MovementIn,
+    restate: str | None,
+    written: Callable[[int], Message],
+) -> LedgerWrite:
+    """Write one movement of the command ``movement.where`` for the facility (its own: the
+    retirement or surrender is for it), all or nothing, and say ``written(entry)`` or that it
+    was already stored."""
+    with open_store(ctx) as (session, store):
+        site = facility_by_code(session, facility)
+        done = write_ledger(
+            session, site, (), [replace(movement, facility=site.code)], evidence=store,
+            actor=actor(), origin=str(movement.where), restate=restate,
+        )  # fmt: skip
+    if done.entries_added:
+        say(written(done.entries_added[0]))
+    else:
+        say(Message("already stored: nothing changed (%(asset)s)", asset=movement.asset))
+    return done
+
+
 @ledger_group.command("retire")
 @click.argument("asset")
 @click.argument("quantity", type=float)
@@ -240,28 +265,16 @@ def ledger_retire(
         rule = Message("give the claim period: --year YYYY, or --from DATE and --to DATE")
         raise InputError(InputProblem("--year", "period", None, rule))
     day = _day(on, "--date") if on else date.today()
-    with open_store(ctx) as (session, store):
-        site = facility_by_code(session, facility)
-        movement = MovementIn(
-            asset, "retire", quantity, day, serial=serial, facility=site.code,
-            period_start=first, period_end=last, claim=claim, reason=reason,
-            evidence=Path(evidence) if evidence else None, where="lingtan ledger retire",
-        )  # fmt: skip
-        done = write_ledger(
-            session, site, (), [movement], evidence=store, actor=actor(),
-            origin="lingtan ledger retire", restate=restate,
-        )  # fmt: skip
-    if done.entries_added:
-        say(
-            Message(
-                "retired: entry %(id)s, %(quantity)s of %(asset)s",
-                id=done.entries_added[0],
-                quantity=f"{quantity:g}",
-                asset=asset,
-            )
-        )
-    else:
-        say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
+    movement = MovementIn(
+        asset, "retire", quantity, day, serial=serial, period_start=first, period_end=last,
+        claim=claim, reason=reason, evidence=Path(evidence) if evidence else None,
+        where="lingtan ledger retire",
+    )  # fmt: skip
+    done = _write_one(
+        ctx, facility, movement, restate,
+        lambda entry: Message("retired: entry %(id)s, %(quantity)s of %(asset)s", id=entry,
+                              quantity=f"{quantity:g}", asset=asset),
+    )  # fmt: skip
     _restated(done)
 
 
@@ -293,29 +306,17 @@ def ledger_surrender(
     balance, an allowance of a vintage the surrender rules refuse for that year, or anything
     but allowances."""
     day = _day(on, "--date") if on else date.today()
-    with open_store(ctx) as (session, store):
-        site = facility_by_code(session, facility)
-        movement = MovementIn(
-            asset, "surrender", quantity, day, serial=serial, facility=site.code,
-            compliance_year=year, reason=reason, evidence=Path(evidence) if evidence else None,
-            where="lingtan ledger surrender",
-        )  # fmt: skip
-        done = write_ledger(
-            session, site, (), [movement], evidence=store, actor=actor(),
-            origin="lingtan ledger surrender",
-        )  # fmt: skip
-    if done.entries_added:
-        say(
-            Message(
-                "surrendered: entry %(id)s, %(quantity)s tCO2e of %(asset)s for %(year)s",
-                id=done.entries_added[0],
-                quantity=f"{quantity:g}",
-                asset=asset,
-                year=year,
-            )
-        )
-    else:
-        say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
+    movement = MovementIn(
+        asset, "surrender", quantity, day, serial=serial, compliance_year=year, reason=reason,
+        evidence=Path(evidence) if evidence else None, where="lingtan ledger surrender",
+    )  # fmt: skip
+    _write_one(
+        ctx, facility, movement, None,
+        lambda entry: Message(
+            "surrendered: entry %(id)s, %(quantity)s tCO2e of %(asset)s for %(year)s",
+            id=entry, quantity=f"{quantity:g}", asset=asset, year=year,
+        ),
+    )  # fmt: skip
 
 
 @ledger_group.command("compliance")
