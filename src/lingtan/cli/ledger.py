@@ -67,12 +67,12 @@ _ENTRY_COLUMNS = (
     Column("period_start", "period start"),
     Column("period_end", "period end"),
     Column("claim"),
-    Column("compliance_year", "compliance year", digits=0),
+    Column("compliance_year", "compliance year"),
     Column("counterpart"),
 )
 _COMPLIANCE_COLUMNS = (
     Column("facility"),
-    Column("compliance_year", "compliance year", digits=0),
+    Column("compliance_year", "compliance year"),
     Column("verified_tco2e", "verified emissions tCO2e", digits=3),
     Column("surrendered_tco2e", "surrendered tCO2e", digits=3),
     Column("shortfall_tco2e", "shortfall tCO2e", digits=3),
