@@ -69,6 +69,8 @@ LISTINGS = {
     "evaluate show": ["1"],
     "ledger balance": [],
     "ledger list": ["--year", "2025"],
+    "ledger compliance": ["--year", "2025"],
+    "ledger months": [],
     "overview": ["--year", "2025"],
     "target show": [],
     "users list": [],

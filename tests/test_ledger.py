@@ -216,11 +216,12 @@ def import_file(site, tmp_path, text, name="ledger.csv", code="ALPHA-PLANT"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     (tmp_path / "gec.csv").write_text("registry statement\n", encoding="utf-8")
-    holdings, movements = read_ledger_file(path)
+    holdings, movements, months = read_ledger_file(path)
     with session_scope(site.engine) as session:
         facility = session.scalars(sa.select(Facility).where(Facility.code == code)).one()
         return write_ledger(
-            session, facility, holdings, movements, evidence=EvidenceStore(site.evidence_dir),
+            session, facility, holdings, movements, months=months,
+            evidence=EvidenceStore(site.evidence_dir),
             actor="tester", source_file=path, origin=path.name,
         )  # fmt: skip
 
@@ -414,7 +415,7 @@ def test_the_example_ledger_file_imports(site):
     from lingtan.imports.ledger import read_ledger_file
 
     path = Path(__file__).resolve().parents[1] / "examples" / "ledger.csv"
-    holdings, movements = read_ledger_file(path)
+    holdings, movements, _ = read_ledger_file(path)
     with session_scope(site.engine) as session:
         facility = session.scalars(sa.select(Facility).where(Facility.code == "ALPHA-PLANT")).one()
         done = write_ledger(

@@ -11,6 +11,7 @@ The site is that of ``web_support`` with ALPHA-PLANT's metering tree (``site`` w
 
 import io
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ import tinyhtml5
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from lingtan.assets.ledger import HoldingIn, MonthIn, MovementIn
 from lingtan.services.cost import import_tariffs
 from lingtan.services.efficiency import import_equipment
+from lingtan.services.ledger import write_ledger
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Facility
@@ -61,6 +64,17 @@ def site(tmp_path_factory):
         import_tariffs(session, alpha, tariff, actor="setup")
         evidence = EvidenceStore(built.evidence_dir)
         import_equipment(session, alpha, register, evidence=evidence, actor="setup")
+        # the assets page's allowances, surrenders and contract months (issue 14 §1)
+        write_ledger(
+            session, alpha,
+            [HoldingIn("CEA-2025", "cea", 100, date(2025, 1, 1), date(2025, 12, 31),
+                       date(2025, 6, 1), channel="purchase", price_cny_per_unit=80.5),
+             HoldingIn("GP-2025", "green_power", 1000, date(2025, 1, 1), date(2025, 12, 31),
+                       date(2025, 1, 1))],
+            [MovementIn("CEA-2025", "surrender", 40, date(2026, 6, 30), compliance_year=2025)],
+            months=[MonthIn("GP-2025", date(2025, 7, 1), 100, 95.5)],
+            evidence=evidence, actor="setup",
+        )  # fmt: skip
     yield built
     built.close()
 

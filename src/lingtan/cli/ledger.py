@@ -1,4 +1,5 @@
-"""Commands of the carbon-asset ledger: ``lingtan ledger import|list|balance|retire``.
+"""Commands of the carbon-asset ledger: ``lingtan ledger
+import|list|balance|retire|surrender|compliance|months``.
 
 They work on the database (``--db``). A refused write exits with status 2, every problem on
 stderr (naming the holding, the serials and the rule) and nothing written.
@@ -6,6 +7,8 @@ stderr (naming the holding, the serials and the rule) and nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +28,14 @@ from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import Message
 from lingtan.imports.ledger import read_ledger_file
 from lingtan.imports.load import facility_by_code
-from lingtan.services.ledger import LedgerWrite, asset_balances, ledger_entries, write_ledger
+from lingtan.services.allowances import compliance_status
+from lingtan.services.ledger import (
+    LedgerWrite,
+    asset_balances,
+    contract_months,
+    ledger_entries,
+    write_ledger,
+)
 
 __all__ = ["import_ledger_file", "ledger_group"]
 
@@ -38,6 +48,7 @@ _BALANCE_COLUMNS = (
     Column("acquired", digits=3),
     Column("transferred", digits=3),
     Column("retired", digits=3),
+    Column("surrendered", digits=3),
     Column("cancelled", digits=3),
     Column("balance", digits=3),
     Column("unit"),
@@ -56,6 +67,26 @@ _ENTRY_COLUMNS = (
     Column("period_start", "period start"),
     Column("period_end", "period end"),
     Column("claim"),
+    Column("compliance_year", "compliance year"),
+    Column("counterpart"),
+)
+_COMPLIANCE_COLUMNS = (
+    Column("facility"),
+    Column("compliance_year", "compliance year"),
+    Column("verified_tco2e", "verified emissions tCO2e", digits=3),
+    Column("surrendered_tco2e", "surrendered tCO2e", digits=3),
+    Column("shortfall_tco2e", "shortfall tCO2e", digits=3),
+    Column("surplus_tco2e", "surplus tCO2e", digits=3),
+    Column("usable_balance_tco2e", "usable balance tCO2e", digits=3),
+    Column("status", names="ledger.compliance"),
+    Column("inventory", digits=0),
+)
+_MONTH_COLUMNS = (
+    Column("asset"),
+    Column("month"),
+    Column("contracted_mwh", "contracted MWh", digits=3),
+    Column("settled_mwh", "settled MWh", digits=3),
+    Column("certificates"),
     Column("counterpart"),
 )
 
@@ -63,8 +94,8 @@ _ENTRY_COLUMNS = (
 @click.group("ledger")
 def ledger_group() -> None:
     """The carbon-asset ledger: green electricity certificates (GEC), green power contracts
-    and carbon credits held, transferred, retired and cancelled, with every double count
-    refused."""
+    and carbon credits held, transferred, retired and cancelled, and national ETS allowances
+    surrendered, with every double count refused."""
 
 
 #: ``--restate REASON`` of the commands that write retirements.
@@ -88,11 +119,11 @@ def import_ledger_file(
 ) -> None:
     """Import a ledger file and say what was added (``lingtan ledger import``, ``lingtan
     import ledger``)."""
-    holdings, movements = read_ledger_file(file)
+    holdings, movements, months = read_ledger_file(file)
     with open_store(ctx) as (session, evidence):
         site = facility_by_code(session, facility)
         done = write_ledger(
-            session, site, holdings, movements, evidence=evidence, actor=actor(),
+            session, site, holdings, movements, months=months, evidence=evidence, actor=actor(),
             source_file=Path(file), origin=Path(file).name, restate=restate,
         )  # fmt: skip
     batch = (
@@ -109,9 +140,11 @@ def import_ledger_file(
             batch=batch,
             holdings=len(done.assets_added),
             movements=len(done.entries_added),
-            stored=done.assets_unchanged + done.entries_unchanged,
+            stored=done.assets_unchanged + done.entries_unchanged + done.months_unchanged,
         )
     )
+    if done.months_added:
+        say(Message("contract months added: %(n)s", n=len(done.months_added)))
     _restated(done)
 
 
@@ -165,6 +198,29 @@ def _day(text: str, option: str) -> date:
         raise InputError(InputProblem(option, "date", text, rule)) from None
 
 
+def _write_one(
+    ctx: click.Context,
+    facility: str | None,
+    movement: MovementIn,
+    restate: str | None,
+    written: Callable[[int], Message],
+) -> LedgerWrite:
+    """Write one movement of the command ``movement.where`` for the facility (its own: the
+    retirement or surrender is for it), all or nothing, and say ``written(entry)`` or that it
+    was already stored."""
+    with open_store(ctx) as (session, store):
+        site = facility_by_code(session, facility)
+        done = write_ledger(
+            session, site, (), [replace(movement, facility=site.code)], evidence=store,
+            actor=actor(), origin=str(movement.where), restate=restate,
+        )  # fmt: skip
+    if done.entries_added:
+        say(written(done.entries_added[0]))
+    else:
+        say(Message("already stored: nothing changed (%(asset)s)", asset=movement.asset))
+    return done
+
+
 @ledger_group.command("retire")
 @click.argument("asset")
 @click.argument("quantity", type=float)
@@ -209,26 +265,86 @@ def ledger_retire(
         rule = Message("give the claim period: --year YYYY, or --from DATE and --to DATE")
         raise InputError(InputProblem("--year", "period", None, rule))
     day = _day(on, "--date") if on else date.today()
-    with open_store(ctx) as (session, store):
-        site = facility_by_code(session, facility)
-        movement = MovementIn(
-            asset, "retire", quantity, day, serial=serial, facility=site.code,
-            period_start=first, period_end=last, claim=claim, reason=reason,
-            evidence=Path(evidence) if evidence else None, where="lingtan ledger retire",
-        )  # fmt: skip
-        done = write_ledger(
-            session, site, (), [movement], evidence=store, actor=actor(),
-            origin="lingtan ledger retire", restate=restate,
-        )  # fmt: skip
-    if done.entries_added:
-        say(
-            Message(
-                "retired: entry %(id)s, %(quantity)s of %(asset)s",
-                id=done.entries_added[0],
-                quantity=f"{quantity:g}",
-                asset=asset,
-            )
-        )
-    else:
-        say(Message("already stored: nothing changed (%(asset)s)", asset=asset))
+    movement = MovementIn(
+        asset, "retire", quantity, day, serial=serial, period_start=first, period_end=last,
+        claim=claim, reason=reason, evidence=Path(evidence) if evidence else None,
+        where="lingtan ledger retire",
+    )  # fmt: skip
+    done = _write_one(
+        ctx, facility, movement, restate,
+        lambda entry: Message("retired: entry %(id)s, %(quantity)s of %(asset)s", id=entry,
+                              quantity=f"{quantity:g}", asset=asset),
+    )  # fmt: skip
     _restated(done)
+
+
+@ledger_group.command("surrender")
+@click.argument("asset")
+@click.argument("quantity", type=float)
+@click.option("--year", type=int, required=True, help="The compliance year it is surrendered for.")
+@click.option("--facility", help="The covered facility (optional when there is only one).")
+@click.option("--serial", default="", help="The serials surrendered (for allowances with serials).")
+@click.option("--date", "on", help="The day of the surrender (default: today).")
+@click.option("--reason", default="", help="A note.")
+@click.option("--evidence", type=click.Path(dir_okay=False, exists=True),
+              help="The registry's surrender record (kept by SHA-256).")  # fmt: skip
+@click.pass_context
+@refusing_bad_input
+def ledger_surrender(
+    ctx: click.Context,
+    asset: str,
+    quantity: float,
+    year: int,
+    facility: str | None,
+    serial: str,
+    on: str | None,
+    reason: str,
+    evidence: str | None,
+) -> None:
+    """Surrender (清缴) QUANTITY tCO2e of the national ETS allowances ASSET for the covered
+    facility and the compliance year; refused, with nothing written, if it takes more than the
+    balance, an allowance of a vintage the surrender rules refuse for that year, or anything
+    but allowances."""
+    day = _day(on, "--date") if on else date.today()
+    movement = MovementIn(
+        asset, "surrender", quantity, day, serial=serial, compliance_year=year, reason=reason,
+        evidence=Path(evidence) if evidence else None, where="lingtan ledger surrender",
+    )  # fmt: skip
+    _write_one(
+        ctx, facility, movement, None,
+        lambda entry: Message(
+            "surrendered: entry %(id)s, %(quantity)s tCO2e of %(asset)s for %(year)s",
+            id=entry, quantity=f"{quantity:g}", asset=asset, year=year,
+        ),
+    )  # fmt: skip
+
+
+@ledger_group.command("compliance")
+@click.option("--year", type=int, required=True, help="The compliance year.")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_compliance(ctx: click.Context, year: int, facility: str | None, output: str) -> None:
+    """The compliance (履约) of the covered facility for the year: the verified emissions (the
+    Scope 1 of the year's locked inventory), the allowances surrendered, the shortfall or
+    surplus, in tCO2e; never part of the inventory's totals."""
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        found = compliance_status(session, site, year)
+    row = {**found, "inventory": (found["verified_from"] or {}).get("inventory")}
+    emit([row], _COMPLIANCE_COLUMNS, output, document=found)
+
+
+@ledger_group.command("months")
+@click.option("--facility", help="Facility code (optional when there is only one).")
+@format_option
+@click.pass_context
+@refusing_bad_input
+def ledger_months(ctx: click.Context, facility: str | None, output: str) -> None:
+    """The monthly volumes of the facility's green power trading contracts: contracted and
+    settled MWh per month, with the GECs bundled with each month."""
+    with open_store(ctx, read_only=True) as (session, _):
+        site = facility_by_code(session, facility)
+        rows = contract_months(session, site.organization_id, site.id)
+    emit(rows, _MONTH_COLUMNS, output)

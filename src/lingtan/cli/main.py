@@ -91,8 +91,8 @@ COMMANDS = {
         "lingtan.cli.ledger",
         "ledger_group",
         "The carbon-asset ledger: green electricity certificates (GEC), green power contracts "
-        "and carbon credits held, transferred, retired and cancelled, with every double count "
-        "refused.",
+        "and carbon credits held, transferred, retired and cancelled, and national ETS "
+        "allowances surrendered, with every double count refused.",
     ),
     "meters": LazyCommand(
         "lingtan.cli.metering",

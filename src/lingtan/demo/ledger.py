@@ -1,14 +1,16 @@
-"""The demo factory's carbon-asset ledger (碳资产台账) for 2025 — illustrative demo data, not
-real certificates or credits.
+"""The demo factory's carbon-asset ledger (碳资产台账) for 2025 — illustrative demo data, not real
+certificates or credits.
 
-:func:`write_ledger_file` writes ``ledger-2025.csv`` in the layout of ``lingtan ledger
-import`` with a registry statement per holding as evidence: a batch of 18,000 GECs, all
-retired for 2025; a green power trading contract of 12,000 MWh for 2025 with its bundled GECs,
-12,000 MWh retired; CCER credits of 5,000 tCO2e, 4,000 retired in February 2026 for 2025
-(within the 12 months after the period). The GEC and contract retirements are the market-based
-Scope 2 instruments of the demo's 2025 inventory (the ``gec-2025`` and ``gp-2025`` of
-``examples/demo-cell-plant.yaml``), the credits its offsets. Serials, projects, sellers and
-prices are invented.
+:func:`write_ledger_file` writes ``ledger-2025.csv`` in the layout of ``lingtan ledger import``
+with a registry statement per holding as evidence: a batch of 18,000 GECs, all retired for 2025; a
+green power trading contract of 12,000 MWh for 2025 with its bundled GECs, 1,000 MWh contracted and
+settled each month with the month's 1,000 GECs, 12,000 MWh retired; CCER credits of 5,000 tCO2e,
+4,000 retired in February 2026 for 2025 (within the 12 months after the period). The GEC and
+contract retirements are the market-based Scope 2 instruments of the demo's 2025 inventory (the
+``gec-2025`` and ``gp-2025`` of ``examples/demo-cell-plant.yaml``), the credits its offsets.
+Serials, projects, sellers and prices are invented. The demo factory makes battery cells, not a
+sector of the national ETS (power, steel, cement, aluminium smelting:
+/work/shared/reference/accounting-standards.md §6.4), so it holds no allowances.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = ["LEDGER", "build_ledger", "write_ledger_file"]
 COLUMNS = (
     "record", "asset", "kind", "quantity", "serial", "certificates", "registry", "project",
     "technology", "methodology", "counterpart", "period_start", "period_end", "date",
-    "claim", "reason", "evidence",
+    "claim", "reason", "evidence", "settled",
 )  # fmt: skip
 _CLAIM = "2025 零碳工厂评价 zero-carbon factory evaluation (demo)"
 #: The demo ledger's rows (illustrative data).
@@ -58,6 +60,12 @@ LEDGER = [
     {"record": "retire", "asset": "CCER-2025-A", "quantity": 4000,
      "serial": "CCER-DEMO-2024-00001..04000", "period_start": "2025-01-01",
      "period_end": "2025-12-31", "date": "2026-02-10", "claim": _CLAIM},
+    *(
+        {"record": "month", "asset": "GP-2025-JS", "quantity": 1000, "settled": 1000,
+         "date": f"2025-{month:02d}-01",
+         "certificates": f"GEC-2025-JS-GP-{month * 1000 - 999:06d}..{month * 1000:06d}"}
+        for month in range(1, 13)
+    ),
 ]  # fmt: skip
 
 
@@ -81,11 +89,11 @@ def write_ledger_file(folder: Path) -> Path:
 def build_ledger(folder: Path, engine: Engine, facility: str, evidence: EvidenceStore) -> Path:
     """Write the ledger file and import it into ``facility``."""
     path = write_ledger_file(folder)
-    holdings, movements = read_ledger_file(path)
+    holdings, movements, months = read_ledger_file(path)
     with session_scope(engine) as session:
         site = facility_by_code(session, facility)
         write_ledger(
-            session, site, holdings, movements, evidence=evidence, actor="demo",
+            session, site, holdings, movements, months=months, evidence=evidence, actor="demo",
             source_file=path, origin=path.name,
         )  # fmt: skip
     return path

@@ -438,6 +438,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "credit": NP_("ledger.kind", "other carbon credit"),
         "gec": NP_("ledger.kind", "green electricity certificate (GEC)"),
         "green_power": NP_("ledger.kind", "green power trading contract"),
+        "cea": NP_("ledger.kind", "national ETS allowance (CEA)"),
     },
     "ledger.status": {
         "held": NP_("ledger.status", "held"),
@@ -454,6 +455,18 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "cancel": NP_("ledger.action", "cancellation"),
         "retire": NP_("ledger.action", "retirement"),
         "transfer": NP_("ledger.action", "transfer"),
+        "surrender": NP_("ledger.action", "surrender"),
+    },
+    "ledger.channel": {
+        "free_allocation": NP_("ledger.channel", "free allocation"),
+        "auction": NP_("ledger.channel", "auction"),
+        "purchase": NP_("ledger.channel", "purchase"),
+    },
+    "ledger.compliance": {
+        "complied": NP_("ledger.compliance", "complied"),
+        "shortfall": NP_("ledger.compliance", "shortfall"),
+        "no_verified_emissions": NP_("ledger.compliance", "no verified emissions"),
+        "not_covered": NP_("ledger.compliance", "not covered (no allowances)"),
     },
     "evaluation.status": {
         "pass": NP_("evaluation.status", "pass"),

@@ -15,6 +15,16 @@ database through the serial ranges of :class:`~lingtan.store.models.LedgerSerial
   retirement or cancellation (of any holding) is refused, naming it;
 * a movement takes no more than the balance, and only serials of its holding;
 * a retirement meets the claim-period rules of its kind (``claim-rules.yaml``);
+* a green power contract's months (:class:`~lingtan.assets.ledger.MonthIn`: contracted and
+  settled MWh, bundled GECs) lie in its delivery period, contract and settle together no more
+  than the contract's MWh and bundle only its certificates; once a contract has months, a
+  retirement of it for a claim period takes no more than the MWh settled in the claim
+  period's months less what earlier retirements for overlapping periods took — so the
+  market-based Scope 2 of an inventory counts the volume settled in its months;
+* national ETS allowances (``cea``) are surrendered (清缴) by a covered facility for a
+  compliance year, never retired, and a surrender meets the surrender rules
+  (``surrender-rules.yaml``); nothing else is surrendered. A surrender never enters an
+  inventory (:func:`lingtan.services.allowances.compliance_status` shows it beside it);
 * a retirement whose claim period lies in a period a locked inventory of its facility
   covers changes that inventory's figures (its market-based Scope 2, its offsets): it is
   refused, naming the inventory, unless it comes with a restatement's reason, and then the
@@ -42,12 +52,17 @@ from sqlalchemy.orm import Session
 from lingtan.accounting.serials import SerialRange, parse_serials
 from lingtan.assets.ledger import (
     ACTIONS,
+    ALLOWANCES,
+    CHANNELS,
     COUNTED,
     KINDS,
     HoldingIn,
+    MonthIn,
     MovementIn,
     claim_rules,
     rule_problem,
+    surrender_problem,
+    surrender_rules,
     uncovered,
 )
 from lingtan.errors import InputError, InputProblem, Problems, one_of
@@ -56,6 +71,7 @@ from lingtan.store import audit
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import (
     CarbonAsset,
+    ContractMonth,
     Facility,
     ImportBatch,
     Inventory,
@@ -67,6 +83,7 @@ __all__ = [
     "PG_LEDGER_LOCK_KEY",
     "LedgerWrite",
     "asset_balances",
+    "contract_months",
     "ledger_entries",
     "retirements",
     "taken_by",
@@ -76,7 +93,7 @@ __all__ = [
 #: Key of the PostgreSQL advisory lock that serialises ledger writers ("lingtanL").
 PG_LEDGER_LOCK_KEY = int.from_bytes(b"lingtanL", "big")
 #: Roles of a serial range: held by a holding, bundled with a contract, taken by a movement.
-_OUT = ("retire", "cancel")
+_OUT = ("retire", "surrender", "cancel")
 _EPS = 1e-9
 
 
@@ -89,6 +106,8 @@ class LedgerWrite:
     assets_unchanged: int = 0
     entries_added: list[int] = field(default_factory=list)
     entries_unchanged: int = 0
+    months_added: list[str] = field(default_factory=list)
+    months_unchanged: int = 0
     batch_id: int | None = None
     #: The inventories that restated the locked periods the retirements changed.
     restated: list[int] = field(default_factory=list)
@@ -97,7 +116,8 @@ class LedgerWrite:
 #: The longest text of each field the store keeps (its column's length).
 _LENGTHS = {
     "code": 100, "asset": 100, "issuing_registry": 200, "project": 200, "technology": 40,
-    "methodology": 200, "counterpart": 200, "claim": 200, "facility": 100,
+    "methodology": 200, "counterpart": 200, "claim": 200, "facility": 100, "channel": 20,
+    "registry_account": 100,
 }  # fmt: skip
 _SERIAL_LENGTH = 200
 
@@ -176,6 +196,9 @@ def _asset_state(asset: CarbonAsset) -> dict[str, Any]:
         "technology": asset.technology,
         "methodology": asset.methodology,
         "counterpart": asset.counterpart,
+        "channel": asset.channel,
+        "price_cny_per_unit": asset.price_cny_per_unit,
+        "registry_account": asset.registry_account,
         "period_start": asset.period_start,
         "period_end": asset.period_end,
         "acquired_on": asset.acquired_on,
@@ -231,6 +254,17 @@ def _add_holding(
     if item.period_end < item.period_start:
         rule = Message("the period ends before it starts (%(start)s)", start=item.period_start)
         problems.append(InputProblem(where, "period_end", item.period_end.isoformat(), rule))
+    if item.kind in ALLOWANCES:
+        if item.channel not in CHANNELS:
+            problems.append(InputProblem(where, "channel", item.channel or None, one_of(CHANNELS)))
+        if item.period_start.year != item.period_end.year:
+            rule = Message("an allowance holding's period is its vintage year (one calendar year)")
+            span = f"{item.period_start.isoformat()}..{item.period_end.isoformat()}"
+            problems.append(InputProblem(where, "period", span, rule))
+    price = item.price_cny_per_unit
+    if price is not None and not (math.isfinite(price) and price >= 0):
+        rule = Message("must be a number of 0 or more")
+        problems.append(InputProblem(where, "price", price, rule))
     if item.kind in ("gec", "ccer") and not item.serial:
         rule = Message("a GEC or CCER holding names its serials (issued by its registry)")
         problems.append(InputProblem(where, "serial", None, rule))
@@ -314,6 +348,9 @@ def _add_holding(
         technology=item.technology,
         methodology=item.methodology,
         counterpart=item.counterpart,
+        channel=item.channel,
+        price_cny_per_unit=item.price_cny_per_unit,
+        registry_account=item.registry_account,
         period_start=item.period_start,
         period_end=item.period_end,
         acquired_on=item.acquired_on,
@@ -363,6 +400,7 @@ def _entry_state(entry: LedgerEntry, asset: CarbonAsset, facility: str | None) -
         "period_start": entry.period_start,
         "period_end": entry.period_end,
         "claim": entry.claim,
+        "compliance_year": entry.compliance_year,
         "counterpart": entry.counterpart,
         "reason": entry.reason,
         "evidence_id": entry.evidence_id,
@@ -442,7 +480,8 @@ def _add_movement(
             and entry.period_start == item.period_start
             and entry.period_end == item.period_end
             and entry.claim == item.claim
-            and (item.action != "retire" or entry.facility_id == target.id)
+            and entry.compliance_year == item.compliance_year
+            and (item.action not in ("retire", "surrender") or entry.facility_id == target.id)
         ):
             return False  # the same movement again: already stored
     start = len(problems)
@@ -469,7 +508,15 @@ def _add_movement(
             balance=f"{balance:g}",
         )
         problems.append(InputProblem(where, "quantity", item.quantity, rule))
-    if item.action == "retire":
+    if item.action == "surrender":
+        _surrender_problems(asset, item, label, problems)
+    elif asset.kind in ALLOWANCES and item.action == "retire":
+        rule = Message(
+            "national ETS allowances are surrendered for a compliance year (record surrender), "
+            "never retired into an inventory: they are compliance instruments, not offsets"
+        )
+        problems.append(InputProblem(where, "record", item.action, rule))
+    elif item.action == "retire":
         if item.period_start is None or item.period_end is None:
             rule = Message("a retirement names its claim period (period_start, period_end)")
             problems.append(InputProblem(where, "period_start", None, rule))
@@ -497,6 +544,17 @@ def _add_movement(
                             Message("%(label)s: %(rule)s", label=label, rule=broken),
                         )
                     )
+            left = _settled_left(session, asset, item.period_start, item.period_end)
+            if left is not None and item.quantity > left + _EPS:
+                rule = Message(
+                    "%(quantity)s MWh is more than the MWh of %(code)s settled in the claim "
+                    "period's months and not yet retired: %(left)s MWh (rule: the settled "
+                    "volume of the months)",
+                    quantity=f"{item.quantity:g}",
+                    code=asset.code,
+                    left=f"{max(left, 0.0):g}",
+                )
+                problems.append(InputProblem(where, "quantity", item.quantity, rule))
             for locked in _locked_over(session, target, item.period_start, item.period_end):
                 if restate:
                     periods.add((target.id, locked.period_start, locked.period_end))
@@ -559,7 +617,7 @@ def _add_movement(
             )
             problems.append(InputProblem(where, "serial", serial.text, rule))
             continue
-        for row, other in _overlapping(session, serial, ("retire", "cancel", "transfer")):
+        for row, other in _overlapping(session, serial, (*_OUT, "transfer")):
             if row.role == "transfer" and other.id != asset.id:
                 continue  # transferred out by an earlier holder: this holder acquired them
             earlier = session.get(LedgerEntry, row.entry_id)
@@ -591,10 +649,11 @@ def _add_movement(
         quantity=item.quantity,
         serial=item.serial or None,
         on_date=item.on_date,
-        facility_id=target.id if item.action == "retire" else None,
+        facility_id=target.id if item.action in ("retire", "surrender") else None,
         period_start=item.period_start if item.action == "retire" else None,
         period_end=item.period_end if item.action == "retire" else None,
         claim=item.claim,
+        compliance_year=item.compliance_year if item.action == "surrender" else None,
         counterpart=item.counterpart,
         reason=item.reason,
         created_by=actor,
@@ -617,20 +676,207 @@ def _add_movement(
     return entry
 
 
+def _month_key(month: ContractMonth) -> str:
+    return f"{month.asset.code}:{month.month.isoformat()[:7]}"
+
+
+def _add_month(
+    session: Session, facility: Facility, item: MonthIn, actor: str, problems: Problems
+) -> ContractMonth | bool | None:
+    """The new month of a contract (flushed), None after recording its problems, False when
+    the same month is stored."""
+    where = item.where
+    asset = session.scalars(
+        sa.select(CarbonAsset).where(
+            CarbonAsset.organization_id == facility.organization_id,
+            CarbonAsset.code == item.asset,
+        )
+    ).first()
+    if asset is None:
+        rule = Message("no such holding in the organization's ledger")
+        problems.append(InputProblem(where, "asset", item.asset, rule))
+        return None
+    if asset.kind != "green_power":
+        rule = Message("only a green power contract has monthly volumes")
+        problems.append(InputProblem(where, "asset", item.asset, rule))
+        return None
+    month = item.month.replace(day=1)
+    stored = session.scalars(
+        sa.select(ContractMonth).where(
+            ContractMonth.asset_id == asset.id, ContractMonth.month == month
+        )
+    ).first()
+    if stored is not None:
+        same = (
+            math.isclose(stored.contracted_mwh, item.contracted_mwh, rel_tol=1e-12)
+            and (stored.settled_mwh is None) == (item.settled_mwh is None)
+            and (
+                item.settled_mwh is None
+                or math.isclose(stored.settled_mwh or 0.0, item.settled_mwh, rel_tol=1e-12)
+            )
+            and stored.certificates == item.certificates
+        )
+        if same:
+            return False
+        rule = Message(
+            "the month %(month)s of %(code)s is already in the ledger with other volumes "
+            "(%(contracted)s MWh contracted): a month is never overwritten",
+            month=month.isoformat()[:7],
+            code=asset.code,
+            contracted=f"{stored.contracted_mwh:g}",
+        )
+        problems.append(InputProblem(where, "date", item.month.isoformat(), rule))
+        return None
+    start = len(problems)
+    first = asset.period_start.replace(day=1)
+    if not first <= month <= asset.period_end:
+        rule = Message(
+            "the month is outside the contract's delivery period %(start)s to %(end)s",
+            start=asset.period_start.isoformat(),
+            end=asset.period_end.isoformat(),
+        )
+        problems.append(InputProblem(where, "date", item.month.isoformat(), rule))
+    for name, value in (("quantity", item.contracted_mwh), ("settled", item.settled_mwh)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            rule = Message("must be a number of 0 or more")
+            problems.append(InputProblem(where, name, value, rule))
+    if len(problems) > start:
+        return None
+    others = list(
+        session.scalars(sa.select(ContractMonth).where(ContractMonth.asset_id == asset.id))
+    )
+    for name, value, total in (
+        ("quantity", item.contracted_mwh,
+         math.fsum(m.contracted_mwh for m in others) + item.contracted_mwh),
+        ("settled", item.settled_mwh,
+         math.fsum(m.settled_mwh or 0.0 for m in others) + (item.settled_mwh or 0.0)),
+    ):  # fmt: skip
+        if total > asset.quantity + _EPS:
+            rule = Message(
+                "the months of %(code)s come to %(total)s MWh, more than the contract's "
+                "%(quantity)s MWh",
+                code=asset.code,
+                total=f"{total:g}",
+                quantity=f"{asset.quantity:g}",
+            )
+            problems.append(InputProblem(where, name, value, rule))
+    bundled = [
+        _as_range(r)
+        for r in session.scalars(
+            sa.select(LedgerSerial).where(
+                LedgerSerial.asset_id == asset.id, LedgerSerial.role == "bundled"
+            )
+        )
+    ]
+    ranges = _ranges(item.certificates, where, "certificates", problems) or []
+    for serial in ranges:
+        if uncovered(serial, bundled):
+            rule = Message(
+                "%(serial)s is not among the certificates bundled with %(code)s (%(held)s)",
+                serial=serial.text,
+                code=asset.code,
+                held=asset.certificates or "-",
+            )
+            problems.append(InputProblem(where, "certificates", serial.text, rule))
+    count = sum(r.count for r in ranges)
+    if ranges and count > (item.settled_mwh or 0.0) + _EPS:
+        rule = Message(
+            "the month bundles %(count)d GEC(s), more than its %(settled)s MWh settled",
+            count=count,
+            settled=f"{item.settled_mwh or 0.0:g}",
+        )
+        problems.append(InputProblem(where, "certificates", item.certificates, rule))
+    if len(problems) > start:
+        return None
+    row = ContractMonth(
+        asset_id=asset.id,
+        month=month,
+        contracted_mwh=item.contracted_mwh,
+        settled_mwh=item.settled_mwh,
+        certificates=item.certificates,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _settled_left(session: Session, asset: CarbonAsset, start: date, end: date) -> float | None:
+    """The MWh of the contract ``asset`` settled in the months of ``start`` to ``end`` less
+    what its earlier retirements for periods overlapping them took; None for a contract
+    without months (its retirements are limited by its balance only)."""
+    months = list(
+        session.scalars(sa.select(ContractMonth).where(ContractMonth.asset_id == asset.id))
+    )
+    if not months:
+        return None
+    settled = math.fsum(
+        m.settled_mwh or 0.0 for m in months if start.replace(day=1) <= m.month <= end
+    )
+    taken = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.quantity), 0.0)).where(
+            LedgerEntry.asset_id == asset.id,
+            LedgerEntry.action == "retire",
+            LedgerEntry.period_start <= end,
+            LedgerEntry.period_end >= start,
+        )
+    )
+    return settled - float(taken or 0.0)
+
+
+def _surrender_problems(
+    asset: CarbonAsset, item: MovementIn, label: Message, problems: Problems
+) -> None:
+    """Record why the surrender ``item`` of ``asset`` is refused: not allowances, no
+    compliance year, or a surrender rule broken (the balance is checked by the caller)."""
+    where = item.where
+    if asset.kind not in ALLOWANCES:
+        rule = Message(
+            "only national ETS allowances (cea) are surrendered; %(label)s is retired or cancelled",
+            label=label,
+        )
+        problems.append(InputProblem(where, "record", item.action, rule))
+        return
+    year = item.compliance_year
+    if year is None:
+        rule = Message("a surrender names its compliance year")
+        problems.append(InputProblem(where, "compliance_year", None, rule))
+        return
+    if not 2000 <= year <= 2100:
+        rule = Message("must be a year from 2000 to 2100")
+        problems.append(InputProblem(where, "compliance_year", year, rule))
+        return
+    for rule_row in surrender_rules():
+        if asset.kind not in rule_row.kinds:
+            continue
+        broken = surrender_problem(rule_row, vintage=asset.period_start.year, compliance_year=year)
+        if broken is not None:
+            problems.append(
+                InputProblem(
+                    where,
+                    "compliance_year",
+                    year,
+                    Message("%(label)s: %(rule)s", label=label, rule=broken),
+                )
+            )
+
+
 def write_ledger(
     session: Session,
     facility: Facility,
     holdings: Sequence[HoldingIn] = (),
     movements: Sequence[MovementIn] = (),
     *,
+    months: Sequence[MonthIn] = (),
     evidence: EvidenceStore,
     actor: str,
     source_file: Path | None = None,
     origin: str = "ledger",
     restate: str | None = None,
 ) -> LedgerWrite:
-    """Add ``holdings`` (held by ``facility``) and then ``movements`` to the ledger of the
-    facility's organization, all or nothing (see the module documentation).
+    """Add ``holdings`` (held by ``facility``), then the contracts' ``months``, then
+    ``movements`` to the ledger of the facility's organization, all or nothing (see the module
+    documentation).
 
     Parameters
     ----------
@@ -661,6 +907,13 @@ def write_ledger(
             done.assets_unchanged += 1
         elif isinstance(added, CarbonAsset):
             assets.append((added, holding))
+    added_months: list[ContractMonth] = []
+    for month in months:
+        added_month = _add_month(session, facility, month, actor, problems)
+        if added_month is False:
+            done.months_unchanged += 1
+        elif isinstance(added_month, ContractMonth):
+            added_months.append(added_month)
     periods: set[tuple[int, date, date]] = set()
     for movement in movements:
         added = _add_movement(session, facility, movement, actor, problems, restate, periods)
@@ -672,7 +925,7 @@ def write_ledger(
         savepoint.rollback()
         raise InputError(problems, origin=origin)
     savepoint.commit()
-    if not assets and not entries:
+    if not assets and not entries and not added_months:
         return done
     if source_file is not None:
         kept = evidence.put(
@@ -682,8 +935,8 @@ def write_ledger(
             facility_id=facility.id,
             filename=source_file.name,
             sha256=kept.sha256,
-            rows_read=len(holdings) + len(movements),
-            rows_added=len(assets) + len(entries),
+            rows_read=len(holdings) + len(months) + len(movements),
+            rows_added=len(assets) + len(added_months) + len(entries),
             actor=actor,
         )
         session.add(batch)
@@ -713,6 +966,25 @@ def write_ledger(
             after={**_asset_state(asset), "import_batch": done.batch_id},
         )
         done.assets_added.append(asset.code)
+    for row in added_months:
+        row.import_id = done.batch_id
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="create",
+            entity="contract_month",
+            entity_key=str(row.id),
+            after={
+                "asset": row.asset.code,
+                "month": row.month,
+                "contracted_mwh": row.contracted_mwh,
+                "settled_mwh": row.settled_mwh,
+                "certificates": row.certificates,
+                "import_batch": done.batch_id,
+            },
+        )
+        done.months_added.append(_month_key(row))
     for entry, movement in entries:
         entry.evidence_id = evidence_id(movement.evidence)
         entry.import_id = done.batch_id
@@ -748,6 +1020,8 @@ def write_ledger(
                 "entries_added": done.entries_added,
                 "assets_unchanged": done.assets_unchanged,
                 "entries_unchanged": done.entries_unchanged,
+                "months_added": done.months_added,
+                "months_unchanged": done.months_unchanged,
             },
         )
     if periods and restate:
@@ -796,9 +1070,13 @@ def asset_balances(
                 "project": asset.project,
                 "technology": asset.technology,
                 "methodology": asset.methodology,
+                "channel": asset.channel,
+                "price_cny_per_unit": asset.price_cny_per_unit,
+                "registry_account": asset.registry_account,
                 "acquired": asset.quantity,
                 "transferred": out["transfer"],
                 "retired": out["retire"],
+                "surrendered": out["surrender"],
                 "cancelled": out["cancel"],
                 "balance": balance,
                 "status": "none_left" if balance <= _EPS else status,
@@ -816,7 +1094,7 @@ def ledger_entries(
 ) -> list[dict[str, Any]]:
     """The acquisitions and movements of the organization's ledger, in order: those of
     ``facility_id`` (its holdings' and its retirements) when given, and of retirements only
-    those whose claim period lies in ``period``."""
+    those whose claim period lies in ``period`` (of surrenders, those for its years)."""
     query = (
         sa.select(LedgerEntry, CarbonAsset)
         .join(CarbonAsset, CarbonAsset.id == LedgerEntry.asset_id)
@@ -846,6 +1124,7 @@ def ledger_entries(
                 "period_start": asset.period_start.isoformat(),
                 "period_end": asset.period_end.isoformat(),
                 "claim": None,
+                "compliance_year": None,
                 "counterpart": asset.counterpart or None,
                 "evidence_id": asset.evidence_id,
             }
@@ -854,6 +1133,10 @@ def ledger_entries(
         if period is not None and entry.action == "retire":
             assert entry.period_start is not None and entry.period_end is not None
             if entry.period_start < period[0] or entry.period_end > period[1]:
+                continue
+        if period is not None and entry.action == "surrender":
+            assert entry.compliance_year is not None
+            if not period[0].year <= entry.compliance_year <= period[1].year:
                 continue
         rows.append(
             {
@@ -869,12 +1152,38 @@ def ledger_entries(
                 "period_start": entry.period_start.isoformat() if entry.period_start else None,
                 "period_end": entry.period_end.isoformat() if entry.period_end else None,
                 "claim": entry.claim or None,
+                "compliance_year": entry.compliance_year,
                 "counterpart": entry.counterpart or None,
                 "evidence_id": entry.evidence_id,
             }
         )
     rows.sort(key=lambda r: (r["on_date"], r["entry"] or 0, r["asset"]))
     return rows
+
+
+def contract_months(
+    session: Session, organization_id: int, facility_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The months of the organization's green power contracts (held by ``facility_id`` when
+    given), by contract and month: contracted and settled MWh and the bundled GECs."""
+    query = (
+        sa.select(ContractMonth, CarbonAsset)
+        .join(CarbonAsset, CarbonAsset.id == ContractMonth.asset_id)
+        .where(CarbonAsset.organization_id == organization_id)
+    )
+    if facility_id is not None:
+        query = query.where(CarbonAsset.facility_id == facility_id)
+    return [
+        {
+            "asset": asset.code,
+            "month": month.month.isoformat()[:7],
+            "contracted_mwh": month.contracted_mwh,
+            "settled_mwh": month.settled_mwh,
+            "certificates": month.certificates or None,
+            "counterpart": asset.counterpart or None,
+        }
+        for month, asset in session.execute(query.order_by(CarbonAsset.code, ContractMonth.month))
+    ]
 
 
 def retirements(

@@ -39,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CarbonAsset",
+    "ContractMonth",
     "CustomFactorSet",
     "Declaration",
     "Equipment",
@@ -946,6 +947,12 @@ class CarbonAsset(Base):
     technology: Mapped[str] = mapped_column(String(40), default="")
     methodology: Mapped[str] = mapped_column(String(200), default="")
     counterpart: Mapped[str] = mapped_column(String(200), default="")
+    #: How it was obtained: free_allocation, auction or purchase (allowances); may be empty.
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    #: The price paid per unit [CNY/unit]; None when not given (a free allocation is 0).
+    price_cny_per_unit: Mapped[float | None] = mapped_column(Float)
+    #: The holder's account in the registry (全国碳排放权注册登记系统 for allowances).
+    registry_account: Mapped[str] = mapped_column(String(100), default="")
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     acquired_on: Mapped[date] = mapped_column(Date)
@@ -960,7 +967,9 @@ class CarbonAsset(Base):
 class LedgerEntry(Base):
     """A movement of a holding: ``transfer`` (sold or given away, to ``counterpart``),
     ``retire`` (注销/核销, for ``facility_id``, the claim period ``period_start`` to
-    ``period_end`` and ``claim``) or ``cancel`` (annulled by the registry, with ``reason``);
+    ``period_end`` and ``claim``), ``surrender`` (清缴, allowances surrendered by the covered
+    facility ``facility_id`` for ``compliance_year``) or ``cancel`` (annulled by the registry,
+    with ``reason``);
     ``quantity`` in the asset's unit, ``serial`` the serials it takes (for an asset with
     serials), ``on_date`` the day it happened. The acquisition is the asset itself."""
 
@@ -976,6 +985,8 @@ class LedgerEntry(Base):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     claim: Mapped[str] = mapped_column(String(200), default="")
+    #: The compliance year a ``surrender`` (清缴) of allowances is for.
+    compliance_year: Mapped[int | None] = mapped_column(Integer)
     counterpart: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
@@ -1004,6 +1015,27 @@ class LedgerSerial(Base):
     prefix: Mapped[str] = mapped_column(String(200))
     first: Mapped[int | None] = mapped_column(BigInteger)
     last: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ContractMonth(Base):
+    """One month of a green power trading contract (``CarbonAsset`` of kind ``green_power``):
+    the contracted and the settled volume [MWh] of ``month`` (its first day) and the GECs
+    bundled with that month's settlement (serials as written)."""
+
+    __tablename__ = "contract_month"
+    __table_args__ = (UniqueConstraint("asset_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("carbon_asset.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)
+    contracted_mwh: Mapped[float] = mapped_column(Float)
+    settled_mwh: Mapped[float | None] = mapped_column(Float)
+    certificates: Mapped[str] = mapped_column(Text, default="")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    asset: Mapped[CarbonAsset] = relationship()
 
 
 # --- Energy-saving measures and outdoor temperature (issue 12, part 6) ---------------------

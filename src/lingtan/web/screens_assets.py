@@ -1,6 +1,8 @@
 """The carbon-asset screens: the ledger's holdings, retirements and retirement windows with the
-retirement form and the ledger import (``/assets``), and the hourly matching of a facility's
-year from its meters with the day × hour heat map (``/assets/matching``).
+retirement form and the ledger import, the national ETS allowances with their compliance
+(履约) and the surrender form, and the green power contracts' months (``/assets``), and the
+hourly matching of a facility's year from its meters with the day × hour heat map
+(``/assets/matching``).
 
 Every figure is a service's: the holdings and entries are those of the API's
 ``GET /api/v1/facilities/{code}/ledger`` (:func:`lingtan.services.ledger.asset_balances`,
@@ -26,11 +28,12 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.assets.ledger import CREDITS, ELECTRICITY, KINDS, MovementIn
+from lingtan.assets.ledger import ALLOWANCES, CREDITS, ELECTRICITY, KINDS, MovementIn
 from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import NP_, Message
+from lingtan.services.allowances import compliance_status
 from lingtan.services.asset_windows import retirement_windows
-from lingtan.services.ledger import asset_balances, ledger_entries, write_ledger
+from lingtan.services.ledger import asset_balances, contract_months, ledger_entries, write_ledger
 from lingtan.services.meter_matching import matching_from_meters
 from lingtan.store.evidence import EvidenceStore
 from lingtan.store.models import Evidence, Facility
@@ -107,6 +110,9 @@ def _assets_page(
             .where(Facility.id.in_(principal.writable))
             .order_by(Facility.code)
         ).all()
+        allowances = [h for h in holdings if h["kind"] in ALLOWANCES]
+        surrendered = [e for e in entries if e["action"] == "surrender"]
+        compliance = compliance_status(session, site, shown)
         return "assets.html", {
             "site": site,
             "year": shown,
@@ -119,7 +125,13 @@ def _assets_page(
             "windows": retirement_windows(holdings, shown, date.today(), within),
             "writable": site.id in principal.writable,
             "retire_facilities": [f.code for f in facilities],
-            "open_holdings": [h for h in holdings if h["balance"] > 0],
+            "open_holdings": [
+                h for h in holdings if h["balance"] > 0 and h["kind"] not in ALLOWANCES
+            ],
+            "allowances": allowances,
+            "surrendered": surrendered,
+            "compliance": compliance,
+            "months": contract_months(session, site.organization_id, site.id),
             "outcome": outcome,
         }
 
@@ -151,20 +163,23 @@ def _refused(outcome: dict[str, Any], error: InputError | ApiError, name: str) -
     outcome["problems"] = [{"where": name, "field": "file", "value": None, "rule": error.message}]
 
 
-def _day(text: str, name: str) -> date:
+_RETIREMENT_FORM = Message("retirement form")
+
+
+def _day(text: str, name: str, where: Message = _RETIREMENT_FORM) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
         rule = Message("must be a date (YYYY-MM-DD)")
-        raise InputError(InputProblem(Message("retirement form"), name, text, rule)) from None
+        raise InputError(InputProblem(where, name, text, rule)) from None
 
 
-def _number(text: str) -> float:
+def _number(text: str, where: Message = _RETIREMENT_FORM) -> float:
     try:
         return float(text)
     except ValueError:
         rule = Message("must be a number above 0")
-        raise InputError(InputProblem(Message("retirement form"), "quantity", text, rule)) from None
+        raise InputError(InputProblem(where, "quantity", text, rule)) from None
 
 
 @router.post("/assets/retire")
@@ -219,6 +234,48 @@ def retire(
     except (InputError, ApiError) as error:
         _refused(outcome, error, asset)
     return _assets_page(request, session, background, facility, None, None, who, outcome)
+
+
+@router.post("/assets/surrender")
+def surrender(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    facility: Annotated[str, Query()],
+    asset: Annotated[str, Form(max_length=100)],
+    quantity: Annotated[str, Form(max_length=40)],
+    on_date: Annotated[str, Form(max_length=20)],
+    compliance_year: Annotated[int, Form(ge=2000, le=2100)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Surrender (清缴) allowances for the facility and a compliance year from the assets page
+    (managers and admins of the facility): more than the balance, a vintage the surrender
+    rules refuse or a holding that is not allowances is refused, and nothing is written."""
+    outcome: dict[str, Any] = {"kind": "surrender", "file": asset}
+    where = Message("surrender form")
+    try:
+        with session.begin_nested():
+            site = scoped_facility(session, who, facility, write=True)
+            movement = MovementIn(
+                asset=asset.strip(),
+                action="surrender",
+                quantity=_number(quantity, where),
+                on_date=_day(on_date, "date", where),
+                facility=site.code,
+                compliance_year=compliance_year,
+                reason=reason.strip(),
+                where=where,
+            )
+            store = EvidenceStore(request.app.state.evidence_root)
+            done = write_ledger(session, site, (), [movement], evidence=store,
+                                actor=who.name, origin="surrender")  # fmt: skip
+            outcome["result"] = {"entries_added": done.entries_added,
+                                 "unchanged": done.entries_unchanged}  # fmt: skip
+    except (InputError, ApiError) as error:
+        _refused(outcome, error, asset)
+    return _assets_page(request, session, background, facility, compliance_year, None, who,
+                        outcome)  # fmt: skip
 
 
 @router.post("/assets/import")

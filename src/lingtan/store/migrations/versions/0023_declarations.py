@@ -1,7 +1,7 @@
 """Declarations for the zero-carbon-factory evaluation (声明), with their evidence.
 
 Revision ID: 0023_declarations
-Revises: 0021_plans
+Revises: 0022_ets_allowances
 Create Date: 2026-12-04
 
 Written by hand to match ``lingtan.store.models.Declaration``. No rows.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_declarations"
-down_revision: str | Sequence[str] | None = "0021_plans"
+down_revision: str | Sequence[str] | None = "0022_ets_allowances"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
