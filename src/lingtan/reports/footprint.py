@@ -285,7 +285,8 @@ def render_footprint_xlsx(report: FootprintReport, lang: str) -> bytes:
         col(NP_("report.column", "Per declared unit"), 16, lambda r: r["per_declared_unit"], T3),
         col(NP_("report.column", "From (UTC)"), 26, lambda r: r["start"]),
         col(NP_("report.column", "To (UTC)"), 26, lambda r: r["end"]),
-        col(NP_("report.column", "Note"), 36, lambda r: labels.message(r["note"])),
+        col(NP_("report.column", "Note"), 36,
+            lambda r: labels.message(r.get("note_message") or r["note"])),
     ], document["meters"])  # fmt: skip
     ws = wb.create_sheet(labels.pgettext(*_SHEETS["background"]))
     _table(ws, labels, [
