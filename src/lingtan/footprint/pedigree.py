@@ -35,14 +35,12 @@ References
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from lingtan.errors import InputError, InputProblem, one_of
+from lingtan.footprint.background import shipped_rows
 from lingtan.footprint.model import Exchange, Uncertainty
 from lingtan.footprint.study import PEDIGREE_INDICATORS
 from lingtan.footprint.uncertainty import pedigree_sigma
@@ -97,11 +95,6 @@ class BasicUncertainty:
     note: str
 
 
-def _shipped(name: str) -> list[dict[str, str]]:
-    text = (resources.files("lingtan") / "data" / "footprint" / name).read_text("utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
-
-
 @cache
 def pedigree_table(code: str = DEFAULT_TABLE) -> PedigreeTable:
     """The shipped table ``code`` (``ecoinvent-v3``).
@@ -111,9 +104,9 @@ def pedigree_table(code: str = DEFAULT_TABLE) -> PedigreeTable:
     InputError
         For a table lingtan does not ship.
     """
-    rows = [r for r in _shipped("pedigree-factors.csv") if r["table"] == code]
+    rows = [r for r in shipped_rows("pedigree-factors.csv") if r["table"] == code]
     if not rows:
-        known = sorted({r["table"] for r in _shipped("pedigree-factors.csv")})
+        known = sorted({r["table"] for r in shipped_rows("pedigree-factors.csv")})
         raise InputError(InputProblem("pedigree", "table", code, one_of(known)))
     by_indicator = {r["indicator"]: r for r in rows}
     assert set(by_indicator) == set(INDICATORS), by_indicator
@@ -138,7 +131,7 @@ def pedigree_table(code: str = DEFAULT_TABLE) -> PedigreeTable:
 def basic_uncertainties() -> dict[str, BasicUncertainty]:
     """The shipped basic uncertainties by type of exchange."""
     out = {}
-    for row in _shipped("basic-uncertainty.csv"):
+    for row in shipped_rows("basic-uncertainty.csv"):
         factor = float(row.pop("factor"))
         out[row["exchange_type"]] = BasicUncertainty(factor=factor, **row)
     return out
