@@ -150,6 +150,11 @@ def test_a_monte_carlo_run_is_reported_with_its_statistics(uncertain, lang):
     spread = document["monte_carlo"]["kgco2e"]
     # the cathode's 25,200 kg CO2e drawn with sigma 0.1: the median stays near the score
     assert spread["p2_5"] < document["kgco2e_per_declared_unit"] < spread["p97_5"]
+    # the draws' histogram (40 bins holding every draw) is drawn in the report
+    bins = document["monte_carlo"]["histogram"]
+    assert len(bins["counts"]) == 40 and sum(bins["counts"]) == 200
+    html = render_footprint_html(uncertain, lang)
+    assert 'id="monte-carlo-histogram"' in html and "lingtan-footprint-monte-carlo" in html
 
 
 def test_the_status_of_the_background_data_is_stated_first(demo, tmp_path):

@@ -164,9 +164,8 @@ def monte_carlo(
 def pedigree_sigma(basic: float, factors: Sequence[float], convention: str = "gsd2") -> float:
     """The lognormal sigma of an exchange from its basic uncertainty and pedigree factors.
 
-    lingtan ships no table of basic uncertainties or pedigree factors: the published ones
-    (ecoinvent v2 Table 7.x, Weidema et al. 2013 Tables 10.4-10.5) could not be read in a
-    source that could be cited here. The study passes the values of the table it follows.
+    The shipped table of factors and the basic uncertainties per type of exchange are in
+    :mod:`lingtan.footprint.pedigree`, which calls this with them.
 
     Parameters
     ----------

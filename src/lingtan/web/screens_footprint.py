@@ -292,7 +292,8 @@ def _study_page(
             "name": name,
             "stage_name": lambda code: t.name_of("footprint.stage", code),
             "label": lambda row: process_label(row, t),
-            "cbam_columns": CBAM_COLUMNS,
+            # headings with no fields (one holds "%"): looked up, not %-filled
+            "cbam_columns": [(key, t.label(*heading)) for key, heading in CBAM_COLUMNS],
             "writable": site.id in principal.writable,
             "issued": facility_declarations(session, site, study_id),
             "issue_problems": issue_problems,
