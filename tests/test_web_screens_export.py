@@ -22,7 +22,7 @@ from lingtan.services.cost import import_tariffs
 from lingtan.services.efficiency import import_equipment
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
-from lingtan.store.models import Facility
+from lingtan.store.models import Facility, FootprintDeclaration
 from lingtan.web import i18n
 from lingtan.web.export import XLSX
 from web_support import ALPHA_MARKERS, build_site, meter_july
@@ -61,6 +61,14 @@ def site(tmp_path_factory):
         import_tariffs(session, alpha, tariff, actor="setup")
         evidence = EvidenceStore(built.evidence_dir)
         import_equipment(session, alpha, register, evidence=evidence, actor="setup")
+        # a battery declaration issued for the plant (the 产品碳足迹 page lists it): stored
+        # as the service stores one, with hand-made figures (the site has no study)
+        figures = {"model": "PACK-1", "plant": "Plant A", "carbon_footprint_kg_co2e_per_kwh": 0.15}
+        session.add(FootprintDeclaration(
+            facility_id=alpha.id, kind="battery", study_id="cell", study_name="cell",
+            study_sha256="a" * 64, source_file="battery.yaml", source_sha256="b" * 64,
+            figures=figures, figures_sha256="c" * 64, issued_by="setup",
+        ))  # fmt: skip
     yield built
     built.close()
 
