@@ -84,7 +84,9 @@ def test_the_study_page_draws_its_charts_with_the_apis_figures(server, page_of, 
     page.click(f"#study-table tr[data-study='{STUDY_ID}'] a")
     page.wait_for_url(re.compile(rf".*/footprint/studies/{STUDY_ID}.*"))
     page.wait_for_selector("[data-chart='sankey-figure'].drawn", timeout=30_000)
-    assert page.locator(".chart.drawn").count() == 3  # stages, processes, Sankey
+    page.wait_for_selector("[data-chart='histogram-figure'].drawn", timeout=30_000)
+    # stages, processes, Sankey, and the Monte Carlo histogram of the meters' pedigree spread
+    assert page.locator(".chart.drawn").count() == 4
     assert page.locator("[data-chart='sankey-figure'] .sankey-node").count() >= 5
     assert page.locator("[data-chart='process-figure'] .bars path").count() >= 10
     api = page.request.get(
@@ -101,8 +103,17 @@ def test_the_study_page_draws_its_charts_with_the_apis_figures(server, page_of, 
         for term in ("声明单位", "系统边界", "从摇篮到大门", "基准流", "基于位置"):
             assert term in scope, term
         assert "初级数据占比" in page.locator("[data-kpi='primary']").inner_text()
-        assert "不作抽样" in page.locator("#mc-none").inner_text()
+        assert "次抽样" in page.locator("#mc-summary").inner_text()
+        assert "欧盟电池法规碳足迹声明" in page.locator("#declarations").inner_text()
     else:
         assert "cradle to gate" in scope and "declared unit" in scope
+        assert "1000 draws" in page.locator("#mc-summary").inner_text()
+    battery = api["declarations"]["battery"]
+    assert page.locator("#battery-table tbody tr").count() == len(battery["rows"])
+    total = page.locator("#battery-table tr[data-battery-stage='total'] td.num").nth(1)
+    assert (
+        float(total.get_attribute("data-value"))
+        == battery["document"]["carbon_footprint_kg_co2e_per_kwh"]
+    )
     assert not page.errors
     shot(page, f"51-footprint-study-{locale}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -130,7 +131,9 @@ def test_a_footprint_received_over_pact_replaces_a_dataset_in_the_bom(demo_copy,
     url = demo_copy(tmp_path / "db")
     database = tmp_path / "db" / "lingtan.db"
     study = tmp_path / STUDY
-    study.write_bytes((ROOT / "src" / "lingtan" / "data" / "footprint" / STUDY).read_bytes())
+    shipped = ROOT / "src" / "lingtan" / "data" / "footprint"
+    study.write_bytes((shipped / STUDY).read_bytes())
+    shutil.copytree(shipped / "declarations", tmp_path / "declarations")  # the battery it names
     before = json.loads(calc(database, str(study), "--format", "json"))
     bom = write_bom_file(tmp_path / "bom")
     rows = list(csv.DictReader(bom.open(encoding="utf-8")))
@@ -178,7 +181,8 @@ def test_the_table_is_chinese_with_the_stages_by_name(demo):
     # the shipped datasets by their Chinese names and status; the JSON keeps the English name
     assert "磷酸铁锂正极材料（示例） [示例]" in result.stdout
     assert "LFP cathode active material" not in result.stdout
-    assert "产品系统中没有任何交换量给出不确定性" in result.stdout
+    # the meters' pedigree scores spread the electricity: 20 draws are made and summarised
+    assert "蒙特卡洛模拟 20 次：均值" in result.stdout
 
 
 def test_a_study_of_an_unknown_product_is_refused_naming_it(demo, tmp_path):

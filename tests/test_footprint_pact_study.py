@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def calc(url: str, study: Path) -> dict:
 @pytest.fixture
 def store(demo, demo_copy, tmp_path):
     url = demo_copy(tmp_path / "store")
+    # the battery declaration file the study names, for the study's variants written here
+    shutil.copytree(demo[0] / "footprint" / "declarations", tmp_path / "declarations")
     return url, demo[0] / "footprint" / STUDY
 
 

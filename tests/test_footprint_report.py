@@ -38,8 +38,9 @@ def run(database: Path, *args: str, code: int = 0):
 
 @pytest.fixture(scope="module")
 def uncertain(demo):
-    """The demo cell's result with a Monte Carlo run: the store states no exchange's spread,
-    so the LFP cathode's amount is given a lognormal one (sigma 0.1) here; 200 draws."""
+    """The demo cell's result with a Monte Carlo run: besides the electricity's spread from
+    its pedigree scores, the LFP cathode's amount is given a lognormal one (sigma 0.1) here;
+    200 draws."""
     engine = make_engine(f"sqlite:///{demo[0] / 'lingtan.db'}")
     with session_scope(engine) as session:
         found = study_footprint(session, read_study_file(demo[0] / "footprint" / STUDY))
@@ -137,7 +138,7 @@ def test_every_figure_of_the_html_is_the_figure_of_calc_json(demo, tmp_path, lan
     assert {
         f"result.by_kind_kgco2e.{k}" for k in ("fossil", "biogenic", "dluc", "aircraft")
     } <= keys
-    assert document["monte_carlo"] is None  # the store states no spread: none is drawn
+    assert document["monte_carlo"] is None  # no draws asked for: none is made
     assert 'id="no-monte-carlo"' in html
 
 
@@ -149,6 +150,11 @@ def test_a_monte_carlo_run_is_reported_with_its_statistics(uncertain, lang):
     spread = document["monte_carlo"]["kgco2e"]
     # the cathode's 25,200 kg CO2e drawn with sigma 0.1: the median stays near the score
     assert spread["p2_5"] < document["kgco2e_per_declared_unit"] < spread["p97_5"]
+    # the draws' histogram (40 bins holding every draw) is drawn in the report
+    bins = document["monte_carlo"]["histogram"]
+    assert len(bins["counts"]) == 40 and sum(bins["counts"]) == 200
+    html = render_footprint_html(uncertain, lang)
+    assert 'id="monte-carlo-histogram"' in html and "lingtan-footprint-monte-carlo" in html
 
 
 def test_the_status_of_the_background_data_is_stated_first(demo, tmp_path):
@@ -270,3 +276,24 @@ def test_the_processes_and_meters_are_named_in_the_reports_language(uncertain):
         workbook = load_workbook(io.BytesIO(render_footprint_xlsx(uncertain, lang)))
         names = {r[0]: r[1] for r in workbook.worksheets[1].iter_rows(min_row=3, values_only=True)}
         assert names["dataset:lfp-cathode"] == name
+
+
+def test_a_meter_note_read_back_from_json_is_in_the_reports_language(uncertain):
+    """The document as stored (JSON) keeps each meter note's msgid and values beside its
+    English text: the report read back from it names the lineage in Chinese, HTML and XLSX."""
+    stored = json.loads(json.dumps(uncertain.document, default=str))
+    meter = stored["meters"][0]
+    assert meter["note"] == "line electrode, node electrode"
+    assert meter["note_message"] == {
+        "msgid": "line %(line)s, node %(node)s",
+        "params": {"line": "electrode", "node": "electrode"},
+    }
+    report = replace(uncertain, document=stored)
+    html = render_footprint_html(report, "zh-CN")
+    assert "生产线 electrode，计量节点 electrode" in html
+    assert "line electrode, node electrode" not in html
+    workbook = load_workbook(io.BytesIO(render_footprint_xlsx(report, "zh-CN")))
+    notes = [cell for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
+             for cell in row if isinstance(cell, str) and "electrode" in cell]  # fmt: skip
+    assert "生产线 electrode，计量节点 electrode" in notes
+    assert "line electrode, node electrode" not in notes

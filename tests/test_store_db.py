@@ -29,7 +29,7 @@ from lingtan.store.models import (
     Source,
 )
 
-HEAD = "0023_declarations"
+HEAD = "0024_footprint_declarations"
 
 
 # --- database_url ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_upgrade_accepts_a_url(database_url):
     upgrade(database_url, "0001_initial")
     engine = make_engine(database_url)
     assert current_revision(engine) == "0001_initial"
-    # The differences to the models are what 0002 to 0023 add.
+    # The differences to the models are what 0002 to 0024 add.
     described = sorted(_described(d) for d in _differences(engine))
     assert described == [
         ("add_column", "activity_evidence", "evidence_id"),
@@ -211,6 +211,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_index", "equipment", "ix_equipment_node_id"),
         ("add_index", "evaluation_snapshot", "ix_evaluation_snapshot_facility_period"),
         ("add_index", "evaluation_snapshot", "ix_evaluation_snapshot_inventory_id"),
+        ("add_index", "footprint_declaration", "ix_footprint_declaration_facility_id"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_code"),
         ("add_index", "ingest_dead_letter", "ix_ingest_dead_letter_facility_id"),
         ("add_index", "ledger_entry", "ix_ledger_entry_asset_id"),
@@ -241,6 +242,7 @@ def test_upgrade_accepts_a_url(database_url):
         ("add_table", "evaluation_snapshot", ""),
         ("add_table", "facility_data_version", ""),
         ("add_table", "facility_target", ""),
+        ("add_table", "footprint_declaration", ""),
         ("add_table", "ingest_dead_letter", ""),
         ("add_table", "ledger_entry", ""),
         ("add_table", "ledger_serial", ""),

@@ -4,24 +4,29 @@ API's document and the page's figures), a refused study file named with its prob
 bound on Monte Carlo draws, the histogram by hand, the BOMs, and the PACT clients created (the
 secret answered once) and revoked by an administrator only."""
 
+import hashlib
 import json
+import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from lingtan.cli.main import main
 from lingtan.demo.build import FACILITY
-from lingtan.demo.footprint import STUDY
+from lingtan.demo.footprint import BATTERY, STUDY
 from lingtan.demo.web import DEMO_PASSWORD
+from lingtan.errors import InputError
 from lingtan.footprint.uncertainty import MonteCarloResult
 from lingtan.imports.load import facility_by_code
 from lingtan.services.footprint_studies import studies_folder
 from lingtan.store.db import make_engine, session_scope
-from lingtan.store.models import Organization, PactClient
+from lingtan.store.models import AuditEntry, FootprintDeclaration, Organization, PactClient
 from lingtan.web import accounts
 from lingtan.web.admission import HEAVY_PATHS
 from lingtan.web.api_footprint import MAX_DRAWS, histogram
@@ -113,10 +118,21 @@ def test_the_api_answers_the_document_of_footprint_calc(site, calc):
     for key, value in calc.items():
         assert body[key] == value, key
     assert body["id"] == STUDY_ID and body["histogram"] is None
-    # the demo's product system states no uncertainty: no draws, and the API says why
-    assert body["uncertain"] is False
-    drawn = client.get(f"{BASE}/studies/{STUDY_ID}?draws=200").json()
-    assert drawn["monte_carlo"] is None and drawn["histogram"] is None
+    # the demo scores its meters' data all 1: the electricity alone is spread, by the basic
+    # uncertainty 1.05 (sigma = ln 1.05 / 2), so each draw is S0 + E (exp(sigma z) - 1)
+    assert body["uncertain"] is True
+    drawn = client.get(f"{BASE}/studies/{STUDY_ID}?draws=200&seed=3").json()
+    assert drawn["monte_carlo"]["iterations"] == 200 and sum(drawn["histogram"]["counts"]) == 200
+    grid = next(p for p in calc["by_process"] if p["process"].startswith("electricity:"))
+    z = np.random.default_rng(3).standard_normal(200)
+    sigma = math.log(1.05) / 2
+    scores = calc["kgco2e_per_declared_unit"] + grid["kgco2e"] * (np.exp(sigma * z) - 1)
+    got = drawn["monte_carlo"]["kgco2e"]
+    low, median, high = np.percentile(scores, [2.5, 50, 97.5])
+    expected = {"mean": scores.mean(), "median": median, "sd": scores.std(ddof=1),
+                "p2_5": low, "p97_5": high}  # fmt: skip
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-9), key
     kinds = body["result"]["by_kind_kgco2e"]
     assert sum(kinds.values()) == pytest.approx(body["kgco2e_per_declared_unit"], rel=1e-12)
 
@@ -262,12 +278,13 @@ def test_the_histogram_is_drawn_as_bars_filling_their_bins():
     assert figure["layout"]["bargap"] == 0
 
 
-def test_a_study_is_kept_until_its_file_or_its_supplier_file_changes(tmp_path):
+def test_a_study_is_kept_until_its_file_or_a_file_it_names_changes(tmp_path):
     from lingtan.services.footprint_studies import find_studies
 
     shipped = Path(__file__).resolve().parents[1] / "src" / "lingtan" / "data" / "footprint"
     (tmp_path / "cell.yaml").write_text((shipped / STUDY).read_text() + "suppliers: s.csv\n")
     (tmp_path / "s.csv").write_text("id\n")
+    shutil.copytree(shipped / "declarations", tmp_path / "declarations")  # the battery it names
     (tmp_path / "not an id.yaml").write_text("product: x\n")  # a name no URL can carry
     (tmp_path / "notes.txt").write_text("not a study")
     [entry] = find_studies(tmp_path)
@@ -275,6 +292,10 @@ def test_a_study_is_kept_until_its_file_or_its_supplier_file_changes(tmp_path):
     before = entry.version()
     (tmp_path / "s.csv").write_text("id,supplier\n")
     assert entry.version() != before
+    before = entry.version()
+    with (tmp_path / "declarations" / "demo-battery.yaml").open("a") as battery:
+        battery.write("# changed\n")
+    assert entry.version() != before  # the battery declaration file it names, too
     assert find_studies(tmp_path / "missing") == [] and find_studies(None) == []
 
 
@@ -319,3 +340,77 @@ def test_the_processes_meters_and_transport_are_named_in_the_pages_language(site
     assert "line electrode, node electrode" in page[page.index('id="meter-table"') :]
     boms = client.get(f"/footprint?facility={FACILITY}").text
     assert "road freight (heavy goods vehicles)" in boms
+
+
+def test_the_battery_declaration_is_that_of_footprint_battery_and_is_issued_immutable(site):
+    """The demo's study names its battery (60 kWh usable, 8 years, category M1: 60 cycles a
+    year in the draft act): E_total = 60 × 60 × 8 = 28,800 kWh and a battery takes 0.06 MWh of
+    cells, so each stage is the study's kg CO2e per MWh × 0.06 / 28,800. The API and the page
+    give exactly ``lingtan footprint battery FILE --study STUDY --format json``; issuing
+    stores it with the study file's SHA-256, in the audit log, and it is never changed."""
+    url, folder, app, engine = site
+    study, battery = folder / "footprint" / STUDY, folder / "footprint" / BATTERY
+    result = CliRunner().invoke(main, ["--db", url, "footprint", "battery", str(battery),
+                                       "--study", str(study), "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    manager, csrf = signed_in(app, "fp_manager")
+    body = manager.get(f"{BASE}/studies/{STUDY_ID}").json()
+    found = body["declarations"]["battery"]
+    assert found["document"] == cli and found["problems"] == []
+    assert body["declarations"]["cbam"] is None  # a cell plant: no CBAM good
+    assert cli["total_energy_kwh"] == 28_800 and cli["cycles_basis"] == "draft"
+    by_stage = body["result"]["by_stage_kgco2e"]
+    for stage in ("raw_materials", "production"):
+        expected = by_stage[stage] * 0.06 / 28_800
+        assert cli["stages_kg_co2e_per_kwh"][stage] == pytest.approx(expected, rel=1e-12)
+    manager.cookies.set("lang", "zh-CN")
+    html = manager.get(f"/footprint/studies/{STUDY_ID}?facility={FACILITY}&draws=0").text
+    for row in found["rows"]:
+        cells = re.search(rf'data-battery-stage="{row["stage"]}">.*?data-value="([^"]*)".*?'
+                          r'data-value="([^"]*)"', html, re.S)  # fmt: skip
+        assert float(cells.group(1)) == row["kg_co2e_per_battery"]
+        assert float(cells.group(2)) == row["kg_co2e_per_kwh"]
+    assert "欧盟电池法规碳足迹声明" in html and "原材料获取与预处理" in html
+    assert 'id="issue-battery"' in html and 'id="no-issued"' in html
+    # a viewer may read but not issue; a kind the study names no file of is refused
+    viewer, viewer_csrf = signed_in(app, "demo-viewer")
+    path = f"{BASE}/studies/{STUDY_ID}/declarations"
+    refused = viewer.post(path, json={"kind": "battery"}, headers={"X-CSRF-Token": viewer_csrf})
+    assert refused.status_code == 403
+    refused = manager.post(path, json={"kind": "cbam"}, headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["problems"][0]["field"] == "kind"
+    issued = manager.post(path, json={"kind": "battery"}, headers={"X-CSRF-Token": csrf})
+    assert issued.status_code == 201, issued.text
+    row = issued.json()
+    assert (
+        row["figures"] == cli and row["kg_co2e_per_kwh"] == cli["carbon_footprint_kg_co2e_per_kwh"]
+    )
+    assert row["study_sha256"] == hashlib.sha256(study.read_bytes()).hexdigest()
+    assert row["source_sha256"] == hashlib.sha256(battery.read_bytes()).hexdigest()
+    assert (
+        row["issued_by"] == "fp_manager"
+        and row["subject"] == "LFP-DEMO-PACK-60 (Suzhou, Jiangsu, CN)"
+    )
+    listed = viewer.get(f"{BASE}/declarations").json()["declarations"]
+    assert [d["id"] for d in listed] == [row["id"]] and listed[0]["figures"] == cli
+    # the page issues too (a second, newer one), and both are listed on the 产品碳足迹 page
+    answer = manager.post(f"/footprint/studies/{STUDY_ID}/declarations?facility={FACILITY}",
+                          data={"kind": "battery", "csrf_token": csrf},
+                          follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+    page = manager.get(f"/footprint?facility={FACILITY}").text
+    assert re.findall(r'data-declaration="(\d+)"', page) == [str(row["id"] + 1), str(row["id"])]
+    with session_scope(engine) as session:
+        stored = session.get(FootprintDeclaration, row["id"])
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "footprint_declaration",
+                                     AuditEntry.entity_key == str(row["id"]))
+        ).one()  # fmt: skip
+        assert entry.action == "issue" and entry.after["study_sha256"] == row["study_sha256"]
+        assert entry.after["figures_sha256"] == stored.figures_sha256
+        stored.issued_by = "someone else"
+        with pytest.raises(InputError, match="immutable"):
+            session.flush()
+        session.rollback()

@@ -25,7 +25,7 @@ from lingtan.services.efficiency import import_equipment
 from lingtan.services.ledger import write_ledger
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
-from lingtan.store.models import Facility
+from lingtan.store.models import Facility, FootprintDeclaration
 from lingtan.web import i18n
 from lingtan.web.export import XLSX
 from web_support import ALPHA_MARKERS, build_site, meter_july
@@ -75,6 +75,14 @@ def site(tmp_path_factory):
             months=[MonthIn("GP-2025", date(2025, 7, 1), 100, 95.5)],
             evidence=evidence, actor="setup",
         )  # fmt: skip
+        # a battery declaration issued for the plant (the 产品碳足迹 page lists it): stored
+        # as the service stores one, with hand-made figures (the site has no study)
+        figures = {"model": "PACK-1", "plant": "Plant A", "carbon_footprint_kg_co2e_per_kwh": 0.15}
+        session.add(FootprintDeclaration(
+            facility_id=alpha.id, kind="battery", study_id="cell", study_name="cell",
+            study_sha256="a" * 64, source_file="battery.yaml", source_sha256="b" * 64,
+            figures=figures, figures_sha256="c" * 64, issued_by="setup",
+        ))  # fmt: skip
     yield built
     built.close()
 
@@ -263,16 +271,31 @@ def test_a_footprint_study_exports_the_pages_numbers_on_the_demo(demo_copy, tmp_
     from lingtan.demo.web import DEMO_PASSWORD
     from lingtan.web.app import create_app
 
-    app = create_app(demo_copy(tmp_path), evidence_dir=tmp_path / "lingtan-evidence")
+    url = demo_copy(tmp_path)
+    # the study names a CBAM communication too, and a battery declaration is issued: the
+    # declarations' tables (battery, CBAM, issued) export with the others
+    examples = Path(__file__).resolve().parents[1] / "examples" / "footprint"
+    studies = tmp_path / "footprint"
+    (studies / "cbam.yaml").write_bytes((examples / "cbam-communication.yaml").read_bytes())
+    with (studies / "demo-cell-study.yaml").open("a", encoding="utf-8") as study:
+        study.write("cbam: cbam.yaml\n")
+    app = create_app(url, evidence_dir=tmp_path / "lingtan-evidence")
     try:
         client = TestClient(app)
         answer = client.post(
             "/api/v1/session", json={"username": "demo", "password": DEMO_PASSWORD}
         )
         assert answer.status_code == 200, answer.text
+        issued = client.post(
+            "/api/v1/facilities/JS-CELL-01/footprint/studies/demo-cell-study/declarations",
+            json={"kind": "battery"},
+            headers={"X-CSRF-Token": answer.json()["csrf_token"]},
+        )
+        assert issued.status_code == 201, issued.text
         path = "/footprint/studies/demo-cell-study?facility=JS-CELL-01"
         template, keys, tables = check_exports(client, path)
         assert template in ON_THE_DEMO and tables >= 3, (template, keys)
+        assert {"battery-table", "cbam-table", "issued-table"} <= keys, keys
     finally:
         app.state.engine.dispose()
 

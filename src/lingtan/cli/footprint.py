@@ -19,7 +19,6 @@ from typing import Any
 import click
 
 from lingtan.cli.common import (
-    CLI_TERMS,
     Column,
     emit,
     format_option,
@@ -34,34 +33,23 @@ from lingtan.cli.common import (
 from lingtan.footprint.background import read_supplier_file
 from lingtan.footprint.declaration_files import (
     CBAM_COLUMNS,
+    battery_document,
+    battery_rows,
+    cbam_document,
     cbam_rows,
     read_battery_file,
     read_cbam_file,
 )
-from lingtan.footprint.declarations import BATTERY_STAGES, BatteryModel
+from lingtan.footprint.declarations import BatteryModel
 from lingtan.footprint.lineage import primary_data_share
 from lingtan.footprint.model import ProductSystem
 from lingtan.footprint.study import read_study_file
-from lingtan.i18n import NP_, Message
+from lingtan.i18n import Message
 from lingtan.imports.load import facility_by_code
 from lingtan.services.footprint import build_product_system, product_code
 
 __all__ = ["footprint"]
 
-#: The declaration's stages by name in a Chinese table.
-CLI_TERMS.setdefault(
-    "footprint.battery_stage",
-    {
-        "raw_materials": NP_(
-            "footprint.battery_stage", "raw material acquisition and pre-processing"
-        ),
-        "production": NP_("footprint.battery_stage", "main product production"),
-        "distribution": NP_("footprint.battery_stage", "distribution"),
-        "end_of_life": NP_("footprint.battery_stage", "end of life and recycling"),
-        "total": NP_("footprint.battery_stage", "total"),
-        "use": NP_("footprint.battery_stage", "use (not declared)"),
-    },
-)
 
 _BATTERY_COLUMNS = (
     Column("stage", names="footprint.battery_stage"),
@@ -379,25 +367,7 @@ def footprint_battery(
 
     declared = read_battery_file(declaration_file, stages_for)
     lang = language()
-    rows: list[dict[str, Any]] = [
-        {
-            "stage": stage,
-            "kg_co2e_per_battery": declared.stages_kg_per_battery[stage],
-            "kg_co2e_per_kwh": declared.stages[stage],
-        }
-        for stage in BATTERY_STAGES
-    ]
-    rows.append(
-        {
-            "stage": "total",
-            "kg_co2e_per_battery": sum(declared.stages_kg_per_battery.values()),
-            "kg_co2e_per_kwh": declared.total,
-        }
-    )
-    rows += [
-        {"stage": stage, "kg_co2e_per_battery": value, "kg_co2e_per_kwh": None}
-        for stage, value in declared.excluded.items()
-    ]
+    rows = battery_rows(declared)
     battery = declared.battery
     if declared.cycles_basis == "stated":
         basis = Message("cycles stated")
@@ -420,25 +390,7 @@ def footprint_battery(
         ),
         lang,
     )
-    document = {
-        "manufacturer": battery.manufacturer,
-        "trade_name": battery.trade_name,
-        "address": battery.address,
-        "model": battery.model,
-        "plant": battery.plant,
-        "conformity_id": battery.conformity_id,
-        "study_url": battery.study_url,
-        "usable_energy_kwh": battery.usable_energy_kwh,
-        "cycles_per_year": declared.cycles_per_year,
-        "cycles_basis": declared.cycles_basis,
-        "service_years": battery.service_years,
-        "total_energy_kwh": declared.total_energy_kwh,
-        "carbon_footprint_kg_co2e_per_kwh": declared.total,
-        "stages_kg_co2e_per_kwh": declared.stages,
-        "stages_kg_co2e_per_battery": declared.stages_kg_per_battery,
-        "excluded_kg_co2e_per_battery": declared.excluded,
-        "file": Path(declaration_file).name,
-    }
+    document = battery_document(declared, Path(declaration_file).name)
     emit(rows, _BATTERY_COLUMNS, output, title=title, document=document)
 
 
@@ -481,18 +433,7 @@ def footprint_cbam(communication_file: str, xlsx_file: str | None, output: str) 
         ),
         lang,
     )
-    document = {
-        "installation": {
-            "name": site.name,
-            "country": site.country,
-            "period_start": site.period_start.isoformat(),
-            "period_end": site.period_end.isoformat(),
-        },
-        "direct_tco2e": communication.direct_tco2e,
-        "indirect_tco2e": communication.indirect_tco2e,
-        "goods": rows,
-        "file": Path(communication_file).name,
-    }
+    document = cbam_document(communication, Path(communication_file).name)
     emit(
         rows,
         _CBAM_TABLE if output == "table" else _cbam_all(),

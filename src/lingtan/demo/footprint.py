@@ -24,10 +24,12 @@ from lingtan.services.footprint_result import study_footprint
 from lingtan.store.db import session_scope
 from lingtan.store.evidence import EvidenceStore
 
-__all__ = ["BOM", "STUDY", "build_footprint"]
+__all__ = ["BATTERY", "BOM", "STUDY", "build_footprint"]
 
 #: The study of the demo cell (the example the docs walk through).
 STUDY = "demo-cell-study.yaml"
+#: The battery declaration file the study names (relative to the studies folder).
+BATTERY = "declarations/demo-battery.yaml"
 _PERIOD = ("2025-01-01", "2025-12-31")
 #: (kind, material, quantity per MWh, unit, link, distance km, mode) — illustrative.
 BOM = [
@@ -70,7 +72,10 @@ def build_footprint(folder: Path, engine: Engine, facility: str, store: Evidence
     """Import the demo BOM and compute the cell's footprint; kg CO2e per declared unit."""
     bom = write_bom_file(folder)
     study = folder / STUDY
-    study.write_bytes((resources.files("lingtan") / "data" / "footprint" / STUDY).read_bytes())
+    shipped = resources.files("lingtan") / "data" / "footprint"
+    study.write_bytes((shipped / STUDY).read_bytes())
+    (folder / "declarations").mkdir(exist_ok=True)  # the battery the study names
+    (folder / BATTERY).write_bytes((shipped / BATTERY).read_bytes())
     with session_scope(engine) as session:
         import_bom(session, facility_by_code(session, facility), bom, evidence=store, actor="demo")
     with session_scope(engine) as session:

@@ -36,6 +36,7 @@ __all__ = [
     "read_supplier_file",
     "read_supplier_text",
     "shipped_datasets",
+    "shipped_rows",
     "transport_modes",
 ]
 
@@ -78,7 +79,8 @@ class TransportMode:
     note: str
 
 
-def _shipped(name: str) -> list[dict[str, str]]:
+def shipped_rows(name: str) -> list[dict[str, str]]:
+    """The rows of the shipped CSV ``lingtan/data/footprint/NAME``."""
     text = (resources.files("lingtan") / "data" / "footprint" / name).read_text("utf-8")
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -87,7 +89,7 @@ def _shipped(name: str) -> list[dict[str, str]]:
 def shipped_datasets() -> dict[str, Dataset]:
     """The shipped background datasets by code (all ``illustrative``)."""
     out = {}
-    for row in _shipped("datasets-illustrative.csv"):
+    for row in shipped_rows("datasets-illustrative.csv"):
         value = float(row.pop("kgco2e_per_unit"))
         dataset = Dataset(kgco2e_per_unit=value, **row)
         assert dataset.status in STATUSES and dataset.kind in FLOW_KINDS
@@ -100,7 +102,7 @@ def shipped_datasets() -> dict[str, Dataset]:
 def transport_modes() -> dict[str, TransportMode]:
     """The shipped freight modes by code (status ``unverified``)."""
     out = {}
-    for row in _shipped("transport-modes.csv"):
+    for row in shipped_rows("transport-modes.csv"):
         value = float(row.pop("kgco2e_per_unit"))
         mode = TransportMode(kgco2e_per_unit=value, **row)
         assert mode.status in STATUSES

@@ -50,6 +50,7 @@ from typing import Any
 
 from lingtan.errors import InputError, InputProblem
 from lingtan.footprint.declarations import (
+    BATTERY_STAGES,
     BatteryDeclaration,
     BatteryModel,
     CarbonPrice,
@@ -66,6 +67,9 @@ __all__ = [
     "CBAM_COLUMNS",
     "CbamCommunication",
     "Installation",
+    "battery_document",
+    "battery_rows",
+    "cbam_document",
     "cbam_rows",
     "read_battery_file",
     "read_cbam_file",
@@ -311,3 +315,70 @@ def cbam_rows(communication: CbamCommunication) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def battery_rows(declared: BatteryDeclaration) -> list[dict[str, Any]]:
+    """The declaration by stage (kg CO2e a battery and per kWh of total energy), its total,
+    then the stages it leaves out (the use stage: per battery only)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "stage": stage,
+            "kg_co2e_per_battery": declared.stages_kg_per_battery[stage],
+            "kg_co2e_per_kwh": declared.stages[stage],
+        }
+        for stage in BATTERY_STAGES
+    ]
+    rows.append(
+        {
+            "stage": "total",
+            "kg_co2e_per_battery": sum(declared.stages_kg_per_battery.values()),
+            "kg_co2e_per_kwh": declared.total,
+        }
+    )
+    rows += [
+        {"stage": stage, "kg_co2e_per_battery": value, "kg_co2e_per_kwh": None}
+        for stage, value in declared.excluded.items()
+    ]
+    return rows
+
+
+def battery_document(declared: BatteryDeclaration, file: str) -> dict[str, Any]:
+    """The declaration's figures as JSON (``lingtan footprint battery --format json``)."""
+    battery = declared.battery
+    return {
+        "manufacturer": battery.manufacturer,
+        "trade_name": battery.trade_name,
+        "address": battery.address,
+        "model": battery.model,
+        "plant": battery.plant,
+        "conformity_id": battery.conformity_id,
+        "study_url": battery.study_url,
+        "vehicle_category": battery.vehicle_category,
+        "usable_energy_kwh": battery.usable_energy_kwh,
+        "cycles_per_year": declared.cycles_per_year,
+        "cycles_basis": declared.cycles_basis,
+        "service_years": battery.service_years,
+        "total_energy_kwh": declared.total_energy_kwh,
+        "carbon_footprint_kg_co2e_per_kwh": declared.total,
+        "stages_kg_co2e_per_kwh": declared.stages,
+        "stages_kg_co2e_per_battery": declared.stages_kg_per_battery,
+        "excluded_kg_co2e_per_battery": declared.excluded,
+        "file": file,
+    }
+
+
+def cbam_document(communication: CbamCommunication, file: str) -> dict[str, Any]:
+    """The communication's figures as JSON (``lingtan footprint cbam --format json``)."""
+    site = communication.installation
+    return {
+        "installation": {
+            "name": site.name,
+            "country": site.country,
+            "period_start": site.period_start.isoformat(),
+            "period_end": site.period_end.isoformat(),
+        },
+        "direct_tco2e": communication.direct_tco2e,
+        "indirect_tco2e": communication.indirect_tco2e,
+        "goods": cbam_rows(communication),
+        "file": file,
+    }

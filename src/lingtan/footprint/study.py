@@ -132,6 +132,8 @@ FIELDS: dict[str | None, tuple[str, ...]] = {
         "facility_energy",
         "suppliers",
         "pact",
+        "battery",
+        "cbam",
     ),
     "goal": ("application", "reasons", "audience"),
     "unit": ("kind", "quantity", "unit", "description"),
@@ -237,6 +239,11 @@ class Study:
     suppliers: Path | None = None
     pact: PactFields = field(default_factory=PactFields)
     origin: str = ""
+    #: A battery declaration file (``lingtan footprint battery``) whose footprint this study
+    #: gives, and a CBAM communication file of the installation (added with issue 15's
+    #: declarations on the screens, optional).
+    battery: Path | None = None
+    cbam: Path | None = None
 
     @property
     def partial(self) -> bool:
@@ -361,7 +368,8 @@ def read_study_file(path: str | Path) -> Study:
     Parameters
     ----------
     path
-        The YAML file; a ``suppliers`` file it names is relative to its folder.
+        The YAML file; the ``suppliers``, ``battery`` and ``cbam`` files it names are relative
+        to its folder.
 
     Returns
     -------
@@ -410,11 +418,9 @@ def read_study_text(text: str, origin: str, *, folder: Path | None = None) -> St
     quality = _data_quality(check, data.get("data_quality"))
     lines = _lines(check, data.get("lines"), product, allocation)
     facility_energy = _facility_energy(check, data)
-    suppliers = None
-    if (name := check.text(data, "suppliers", "suppliers")) is not None:
-        suppliers = (folder or Path(".")) / name
-        if not suppliers.is_file():
-            check.add("suppliers", name, Message("no such file"))
+    suppliers, battery, cbam = (
+        _beside(check, data, key, folder) for key in ("suppliers", "battery", "cbam")
+    )
     pact_fields = _pact(check, data)
     if check.problems:
         raise InputError(check.problems, origin=origin)
@@ -445,7 +451,19 @@ def read_study_text(text: str, origin: str, *, folder: Path | None = None) -> St
         suppliers=suppliers,
         pact=pact_fields,
         origin=origin,
+        battery=battery,
+        cbam=cbam,
     )
+
+
+def _beside(check: _Checker, data: dict, key: str, folder: Path | None) -> Path | None:
+    """The file the study names at ``key``, relative to the study's folder; None if none."""
+    if (name := check.text(data, key, key)) is None:
+        return None
+    path = (folder or Path(".")) / name
+    if not path.is_file():
+        check.add(key, name, Message("no such file"))
+    return path
 
 
 def _unit(check: _Checker, data: dict, boundary: str | None):

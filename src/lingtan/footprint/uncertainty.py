@@ -35,7 +35,10 @@ from lingtan.footprint.matrices import Entries
 from lingtan.footprint.model import FLOW_KINDS
 from lingtan.i18n import Message
 
-__all__ = ["MonteCarloResult", "monte_carlo", "pedigree_sigma", "sample"]
+__all__ = ["HISTOGRAM_BINS", "MonteCarloResult", "monte_carlo", "pedigree_sigma", "sample"]
+
+#: Bars of a Monte Carlo histogram (the study's page, the PCF report).
+HISTOGRAM_BINS = 40
 
 
 def sample(entries: Entries, rng: np.random.Generator) -> np.ndarray:
@@ -83,11 +86,17 @@ class MonteCarloResult:
             "p97_5": float(high),
         }
 
+    def histogram(self, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
+        """The scores in ``bins`` equal bins (``numpy.histogram``: the last bin closed)."""
+        counts, edges = np.histogram(self.scores_kgco2e, bins=bins)
+        return {"edges_kgco2e": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "iterations": self.iterations,
             "seed": self.seed,
             "kgco2e": self.statistics(),
+            "histogram": self.histogram(),
             "by_kind_kgco2e": {
                 kind: self.statistics(self.by_kind_kgco2e[k]) for k, kind in enumerate(FLOW_KINDS)
             },
@@ -155,9 +164,8 @@ def monte_carlo(
 def pedigree_sigma(basic: float, factors: Sequence[float], convention: str = "gsd2") -> float:
     """The lognormal sigma of an exchange from its basic uncertainty and pedigree factors.
 
-    lingtan ships no table of basic uncertainties or pedigree factors: the published ones
-    (ecoinvent v2 Table 7.x, Weidema et al. 2013 Tables 10.4-10.5) could not be read in a
-    source that could be cited here. The study passes the values of the table it follows.
+    The shipped table of factors and the basic uncertainties per type of exchange are in
+    :mod:`lingtan.footprint.pedigree`, which calls this with them.
 
     Parameters
     ----------

@@ -369,6 +369,17 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "peak": NP_("tou.period", "peak"),
         "valley": NP_("tou.period", "valley"),
     },
+    # the battery declaration's stages (Regulation (EU) 2023/1542 Annex II)
+    "footprint.battery_stage": {
+        "raw_materials": NP_(
+            "footprint.battery_stage", "raw material acquisition and pre-processing"
+        ),
+        "production": NP_("footprint.battery_stage", "main product production"),
+        "distribution": NP_("footprint.battery_stage", "distribution"),
+        "end_of_life": NP_("footprint.battery_stage", "end of life and recycling"),
+        "total": NP_("footprint.battery_stage", "total"),
+        "use": NP_("footprint.battery_stage", "use (not declared)"),
+    },
     "footprint.stage": {
         "raw_materials": NP_("footprint.stage", "raw material acquisition"),
         "production": NP_("footprint.stage", "production"),

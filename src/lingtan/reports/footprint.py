@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ __all__ = [
     "FootprintReport",
     "contribution_chart",
     "footprint_filename",
+    "histogram_chart",
     "render_footprint_html",
     "render_footprint_pdf",
     "render_footprint_xlsx",
@@ -135,6 +137,25 @@ def contribution_chart(document: dict[str, Any], labels: Labels) -> str:
         return _svg(figure, "lingtan-footprint-contributions")
 
 
+def histogram_chart(document: dict[str, Any], labels: Labels) -> str:
+    """The Monte Carlo draws' histogram (``monte_carlo.histogram``) as SVG; empty without
+    one (no draws, or a document of an older result)."""
+    drawn = document.get("monte_carlo") or {}
+    bins = drawn.get("histogram")
+    if not bins:
+        return ""
+    edges, counts = bins["edges_kgco2e"], bins["counts"]
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.6, 2.6))
+        axes = figure.add_subplot()
+        widths = [b - a for a, b in itertools.pairwise(edges)]
+        axes.bar(edges[:-1], counts, width=widths, align="edge", color=_STAGE_COLOURS["production"])
+        axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes.set_xlabel(labels.gettext("kg CO2e per %(unit)s", unit=_unit_text(document)))
+        axes.set_ylabel(labels.gettext("draws"))
+        return _svg(figure, "lingtan-footprint-monte-carlo")
+
+
 def _unit_text(document: dict[str, Any]) -> str:
     unit = document["declared_unit"]
     return f"{unit['quantity']:g} {unit['unit']}"
@@ -153,6 +174,7 @@ def _context(report: FootprintReport, lang: str) -> dict[str, Any]:
         "unit_text": _unit_text(document),
         "status_shares": status_shares(document),
         "chart": Markup(contribution_chart(document, labels)),
+        "histogram": Markup(histogram_chart(document, labels)),
         "pname": lambda row: process_label(row, labels),
     }
 
@@ -285,7 +307,8 @@ def render_footprint_xlsx(report: FootprintReport, lang: str) -> bytes:
         col(NP_("report.column", "Per declared unit"), 16, lambda r: r["per_declared_unit"], T3),
         col(NP_("report.column", "From (UTC)"), 26, lambda r: r["start"]),
         col(NP_("report.column", "To (UTC)"), 26, lambda r: r["end"]),
-        col(NP_("report.column", "Note"), 36, lambda r: labels.message(r["note"])),
+        col(NP_("report.column", "Note"), 36,
+            lambda r: labels.message(r.get("note_message") or r["note"])),
     ], document["meters"])  # fmt: skip
     ws = wb.create_sheet(labels.pgettext(*_SHEETS["background"]))
     _table(ws, labels, [

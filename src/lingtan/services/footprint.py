@@ -61,6 +61,7 @@ from lingtan.footprint.model import (
     Source,
     SupplierFootprint,
 )
+from lingtan.footprint.pedigree import basic_uncertainties, exchange_type, pedigree_uncertainty
 from lingtan.footprint.study import PEDIGREE_INDICATORS, Study
 from lingtan.i18n import N_, Message
 from lingtan.i18n.catalog import texts
@@ -393,13 +394,19 @@ def build_product_system(
 
 def _with_pedigree(process: Process, study: Study) -> Process:
     """The process with each exchange scored by the study's pedigree of the kind of data its
-    amount comes from (its first source: meter, inventory, bom, dataset, supplier, transport)."""
+    amount comes from (its first source: meter, inventory, bom, dataset, supplier, transport);
+    a scored exchange without a distribution of its own gets the lognormal of its scores and
+    the basic uncertainty of its type (:mod:`lingtan.footprint.pedigree`)."""
     exchanges = []
     for exchange in process.exchanges:
         scores = study.pedigree(exchange.sources[0].kind) if exchange.sources else None
         if scores is not None:
             ordered = tuple(scores[name] for name in PEDIGREE_INDICATORS)
-            exchange = replace(exchange, pedigree=ordered)  # type: ignore[arg-type]
+            spread = exchange.uncertainty
+            if spread is None:
+                basic = basic_uncertainties()[exchange_type(exchange)].factor
+                spread = pedigree_uncertainty(ordered, basic)
+            exchange = replace(exchange, pedigree=ordered, uncertainty=spread)  # type: ignore[arg-type]
         exchanges.append(exchange)
     return replace(process, exchanges=tuple(exchanges))
 

@@ -101,6 +101,11 @@ class StudyFootprint:
                     "start": _iso(source.start),
                     "end": _iso(source.end),
                     "note": source.note,
+                    # the note's msgid and values: a screen or report reading the document
+                    # back from JSON shows it in its language (Message.stored)
+                    "note_message": source.note.as_dict()
+                    if isinstance(source.note, Message)
+                    else None,
                 }
             )
         return rows

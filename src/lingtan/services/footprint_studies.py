@@ -16,6 +16,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import defaultdict
@@ -72,12 +73,17 @@ class StudyFile:
     error: InputError | None
 
     def version(self) -> tuple[tuple[int, int], ...]:
-        """What changes when the file, or the supplier file it names, does (modification
-        time [ns] and size [bytes] of each)."""
+        """What changes when the file, or the supplier, battery or CBAM file it names, does
+        (modification time [ns] and size [bytes] of each)."""
         files = [self.path]
-        if self.study is not None and self.study.suppliers is not None:
-            files.append(self.study.suppliers)
+        if self.study is not None:
+            named = (self.study.suppliers, self.study.battery, self.study.cbam)
+            files += [f for f in named if f is not None]
         return tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+    def sha256(self) -> str:
+        """SHA-256 of the study file's bytes: what a declaration issued from it names."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     def facility(self, session: Session) -> Facility | None:
         """The facility the study is of; None when the file was refused or names none that

@@ -1209,3 +1209,41 @@ class StoredPlan(Base):
 @event.listens_for(StoredPlan, "before_update")
 def _plans_are_immutable(mapper: Any, connection: Any, target: StoredPlan) -> None:
     raise ValueError(f"plan {target.id} is stored and cannot be changed: store a new plan")
+
+
+# --- Issued footprint declarations (issue 15, part 7) ---------------------------------------
+
+
+class FootprintDeclaration(Base):
+    """A declaration issued from a footprint study: the EU Battery Regulation's carbon
+    footprint declaration (``kind`` ``battery``) or an installation's CBAM communication
+    (``cbam``), as its figures were when issued (:mod:`lingtan.services.footprint_declarations`).
+
+    ``figures`` is the document of ``lingtan footprint battery|cbam --format json`` and
+    ``figures_sha256`` the SHA-256 of its canonical JSON; ``study_sha256`` the SHA-256 of the
+    study file's bytes and ``source_sha256`` of the declaration file's. Never changed: issuing
+    again stores a new one.
+    """
+
+    __tablename__ = "footprint_declaration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    study_id: Mapped[str] = mapped_column(String(100))
+    study_name: Mapped[str] = mapped_column(String(300))
+    study_sha256: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(300))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    figures_sha256: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+@event.listens_for(FootprintDeclaration, "before_update")
+@event.listens_for(FootprintDeclaration, "before_delete")
+def _declarations_are_immutable(_mapper: Any, _connection: Any, target: Any) -> None:
+    """An issued declaration is never changed nor deleted through lingtan: issue again."""
+    rule = Message("an issued declaration is immutable: issue a new one")
+    raise InputError(InputProblem(Message("declaration"), "id", target.id, rule))

@@ -10,6 +10,10 @@ and footprint studies, a study's result, and the organization's PACT connections
   functional unit — exactly the document of ``lingtan footprint calc STUDY --format json``
   (:meth:`lingtan.services.footprint_result.StudyFootprint.as_dict`) — with, when Monte Carlo
   draws are asked for (``draws``, at most :data:`MAX_DRAWS`), the draws' histogram.
+- ``GET /facilities/{code}/footprint/declarations``: the declarations issued (battery, CBAM),
+  newest first; ``POST /facilities/{code}/footprint/studies/{id}/declarations`` (managers and
+  admins of the facility) issues the study's declaration of a kind as its figures are now
+  (:mod:`lingtan.services.footprint_declarations`): stored, immutable, audited.
 - ``GET /pact``: the suppliers' footprints received, the footprints published and the
   clients (customers' systems) allowed to read them.
 - ``POST /pact/clients`` and ``DELETE /pact/clients/{client_id}`` (admins): a new client, whose
@@ -26,16 +30,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.footprint import pact as model
-from lingtan.footprint.uncertainty import MonteCarloResult
+from lingtan.footprint.uncertainty import HISTOGRAM_BINS, MonteCarloResult
 from lingtan.i18n import Message
 from lingtan.services import pact
+from lingtan.services.footprint_declarations import (
+    KINDS,
+    facility_declarations,
+    issue_declaration,
+    study_declarations,
+)
 from lingtan.services.footprint_result import study_footprint
 from lingtan.services.footprint_studies import StudyFile, facility_boms, find_studies
 from lingtan.store.models import (
@@ -54,6 +63,7 @@ __all__ = [
     "HISTOGRAM_BINS",
     "MAX_DRAWS",
     "histogram",
+    "issue",
     "pact_connections",
     "router",
     "study_list",
@@ -66,8 +76,6 @@ router = APIRouter(prefix="/api/v1", tags=["footprint"])
 #: --monte-carlo`` allows more, on the user's own machine), and the screen's default.
 MAX_DRAWS = 5000
 DEFAULT_DRAWS = 1000
-#: Bars of a Monte Carlo histogram.
-HISTOGRAM_BINS = 40
 
 Draws = Annotated[
     int, Query(ge=0, le=MAX_DRAWS, description=f"Monte Carlo draws (0 to {MAX_DRAWS}).")
@@ -114,6 +122,33 @@ class StudyResultOut(BaseModel):
     monte_carlo: dict[str, Any] | None
     histogram: Histogram | None
     uncertain: bool = Field(description="Whether any exchange states an uncertainty.")
+    declarations: dict[str, Any] = Field(
+        description="The figures of the battery and CBAM declarations the study names files "
+        "of (``battery``, ``cbam``: None when it names none; ``problems`` of a refused file)."
+    )
+
+
+class DeclarationIn(BaseModel):
+    kind: str = Field(description=f"The declaration to issue: one of {', '.join(KINDS)}.")
+
+
+class DeclarationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    kind: str
+    study_id: str
+    study_sha256: str = Field(description="SHA-256 of the study file's bytes when issued.")
+    source_file: str
+    source_sha256: str = Field(description="SHA-256 of the declaration file's bytes.")
+    figures_sha256: str = Field(description="SHA-256 of the figures' canonical JSON.")
+    issued_by: str
+    issued_at: str
+    figures: dict[str, Any]
+
+
+class DeclarationsOut(BaseModel):
+    declarations: list[DeclarationOut]
 
 
 class BomOut(BaseModel):
@@ -200,9 +235,8 @@ def study_list(
 
 
 def histogram(drawn: MonteCarloResult, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
-    """The Monte Carlo scores in ``bins`` equal bins (``numpy.histogram``)."""
-    counts, edges = np.histogram(drawn.scores_kgco2e, bins=bins)
-    return {"edges_kgco2e": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+    """The Monte Carlo scores in ``bins`` equal bins (:meth:`MonteCarloResult.histogram`)."""
+    return drawn.histogram(bins)
 
 
 def study_result(
@@ -228,10 +262,44 @@ def study_result(
             "uncertain": any(
                 e.uncertainty is not None for p in found.system.processes for e in p.exchanges
             ),
+            "declarations": study_declarations(found),
         }
 
     key = ("footprint", str(entry.path), entry.version(), draws, seed)
     return kept_read(request, session, site, key, compute)
+
+
+def issue(
+    request: Request, session: Session, who: Principal, code: str, study_id: str, kind: str
+) -> dict[str, Any]:
+    """Issue the study's ``kind`` declaration as its figures are now (the facility's managers
+    and admins): 404 for a study not of the facility, 422 for a kind it names no valid file of.
+    """
+    site = facility(session, who, code, write=True)
+    data = study_result(request, session, site, study_id, 0, 0)
+    entry = next(s for s in _studies_of(request, session, site) if s.id == study_id)
+    row = issue_declaration(session, site, entry, data["declarations"], kind, actor=who.name)
+    return next(d for d in facility_declarations(session, site) if d["id"] == row.id)
+
+
+@router.get("/facilities/{code}/footprint/declarations", response_model=DeclarationsOut)
+def declarations(session: Db, who: User, code: str) -> dict[str, Any]:
+    """The declarations issued for the facility's studies, newest first: each with the
+    SHA-256 of its study file, its declaration file and its figures, who issued it and when."""
+    return {"declarations": facility_declarations(session, facility(session, who, code))}
+
+
+@router.post(
+    "/facilities/{code}/footprint/studies/{study_id}/declarations",
+    response_model=DeclarationOut,
+    status_code=201,
+)
+def declaration_issue(
+    request: Request, session: Db, who: User, code: str, study_id: str, body: DeclarationIn
+) -> dict[str, Any]:
+    """Issue the study's battery or CBAM declaration (managers and admins of the facility):
+    stored as its figures are now, never changed, in the audit log."""
+    return issue(request, session, who, code, study_id, body.kind)
 
 
 @router.get("/facilities/{code}/footprint/studies", response_model=StudiesOut)

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import itertools
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lingtan.errors import InputError
-from lingtan.i18n import NP_
+from lingtan.footprint.declaration_files import CBAM_COLUMNS
+from lingtan.i18n import NP_, format_time
 from lingtan.reports.i18n import PROCESS_STATUS, process_label
+from lingtan.services.footprint_declarations import facility_declarations
 from lingtan.services.footprint_studies import facility_boms
 from lingtan.web import i18n
 from lingtan.web.accounts import Principal
@@ -32,6 +35,7 @@ from lingtan.web.api_footprint import (
     MAX_DRAWS,
     add_client,
     end_client,
+    issue,
     pact_connections,
     study_list,
     study_result,
@@ -103,6 +107,8 @@ def _page(
             "studies": study_list(request, session, site, principal),
             "boms": facility_boms(session, site),
             "pact": pact_connections(session, principal),
+            "issued": facility_declarations(session, site),
+            "when": lambda moment: format_time(moment, site.time_zone),
             "created": created,
             "problems": problems,
             "name": _namer(t),
@@ -223,6 +229,42 @@ def study_page(
     draws: Annotated[int, Query(ge=0, le=MAX_DRAWS)] = DEFAULT_DRAWS,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
 ) -> Response:
+    return _study_page(request, session, background, study_id, facility, draws, seed)
+
+
+@router.post("/footprint/studies/{study_id}/declarations")
+def issue_from_page(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    study_id: str,
+    kind: Annotated[str, Form(max_length=20)],
+    facility: Annotated[str, Query(max_length=100)],
+) -> Response:
+    """Issue the study's declaration of ``kind`` (managers and admins), then back to the
+    study's declarations; a refusal is shown on the study's page with its problems."""
+    try:
+        with session.begin_nested():
+            issue(request, session, who, facility, study_id, kind)
+    except InputError as error:
+        problems = [p.as_dict() for p in error.problems]
+        return _study_page(request, session, background, study_id, facility, 0, 0, who, problems)
+    target = f"/footprint/studies/{quote(study_id)}?facility={quote(facility)}#declarations"
+    return RedirectResponse(target, status_code=303)
+
+
+def _study_page(
+    request: Request,
+    session: Db,
+    background: BackgroundTasks,
+    study_id: str,
+    facility: str | None,
+    draws: int,
+    seed: int,
+    who: Principal | None = None,
+    issue_problems: list[dict[str, Any]] | None = None,
+) -> Response:
     lang = i18n.language(request)
     t = i18n.texts(lang)
     name = _namer(t)
@@ -250,6 +292,13 @@ def study_page(
             "name": name,
             "stage_name": lambda code: t.name_of("footprint.stage", code),
             "label": lambda row: process_label(row, t),
+            # headings with no fields (one holds "%"): looked up, not %-filled
+            "cbam_columns": [(key, t.label(*heading)) for key, heading in CBAM_COLUMNS],
+            "writable": site.id in principal.writable,
+            "issued": facility_declarations(session, site, study_id),
+            "issue_problems": issue_problems,
+            "when": lambda moment: format_time(moment, site.time_zone),
         }
 
-    return refused_page(render(request, session, background, "footprint", build), refused)
+    page = render(request, session, background, "footprint", build, who)
+    return refused_page(page, refused or bool(issue_problems))
