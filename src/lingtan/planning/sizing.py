@@ -48,9 +48,9 @@ References
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
-import logging
 import sys
 import tempfile
 import time
