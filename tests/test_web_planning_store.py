@@ -44,9 +44,9 @@ def site(demo_copy, tmp_path_factory):
     built.close()
 
 
-def _post(client, csrf, text, name="plan.yaml", **data):
+def _post(client, csrf, text, filename="plan.yaml", **data):
     content = text.encode("utf-8") if isinstance(text, str) else text
-    return client.post(PATH, files={"file": (name, content)},
+    return client.post(PATH, files={"file": (filename, content)},
                        data={"csrf_token": csrf, **data}, follow_redirects=False)  # fmt: skip
 
 
@@ -108,9 +108,9 @@ def test_files_beside_it_other_facilities_kinds_and_steps_are_refused(site):
     answer = _post(client, csrf, quarter)
     assert answer.status_code == 422
     assert "35040 步超过本页可求解的上限" in answer.text
-    answer = _post(client, csrf, text, name="plan.txt")
+    answer = _post(client, csrf, text, filename="plan.txt")
     assert answer.status_code == 422 and "plan.txt" in answer.text
-    answer = _post(client, csrf, b"\xff\xfe", name="plan.yaml")
+    answer = _post(client, csrf, b"\xff\xfe")
     assert answer.status_code == 422 and "不是 UTF-8 文本" in answer.text
     viewer, viewer_csrf = site.client("reader")
     assert _post(viewer, viewer_csrf, text).status_code == 403
@@ -126,7 +126,7 @@ def test_a_plan_is_solved_stored_and_shown(site):
     assert 'id="store-plan"' not in viewer.get(f"/planning?facility={FACILITY}").text
     text = site.ids["text"].replace("energy_capex_cny_per_kwh: 900",
                                     "energy_capex_cny_per_kwh: 1200")  # fmt: skip
-    answer = _post(client, csrf, text, name="dearer.yaml", **{"name": "储能 1200 元/kWh"})
+    answer = _post(client, csrf, text, filename="dearer.yaml", name="储能 1200 元/kWh")
     assert answer.status_code == 303, answer.text
     plan_id = int(answer.headers["location"].rsplit("plan=", 1)[1])
     assert answer.headers["location"] == f"/planning?facility={FACILITY}&plan={plan_id}"
