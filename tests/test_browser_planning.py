@@ -117,7 +117,7 @@ def _upload(page, name: str, text: str) -> None:
     page.set_input_files("#plan-file", {"name": name, "mimeType": "application/yaml",
                                         "buffer": text.encode("utf-8")})  # fmt: skip
     with page.expect_navigation(timeout=300_000):  # the solve runs in the request
-        page.click("#store-plan button[type=submit]")
+        page.click("#store-plan button[type=submit]", no_wait_after=True)
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])

@@ -559,3 +559,26 @@ def test_bad_series_are_refused_naming_field_year_and_value(tmp_path):
     assert found["production.growth_pct_per_year"][1] == (
         "give exactly one of growth_pct_per_year and by_year"
     )
+
+
+def test_plan_pathway_shows_output_and_intensity_in_both_languages(tmp_path):
+    path = write(tmp_path, grown())
+    runner = CliRunner()
+    done = runner.invoke(main, ["plan", "pathway", str(path), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["years"][2]["location_intensity_tco2e_per_unit"] == pytest.approx(1975 / 1210)
+    assert data["production"]["growth_pct_per_year"] == 10
+    assert data["target"]["intensity_tco2e_per_unit"] == pytest.approx(1.52)
+    done = runner.invoke(main, ["plan", "pathway", str(path), "--format", "csv"])
+    header = done.stdout.splitlines()[0].split(",")
+    assert {"production", "net_intensity_tco2e_per_unit", "target_intensity_tco2e_per_unit"} <= (
+        set(header)
+    )
+    done = runner.invoke(main, ["--lang", "zh-CN", "plan", "pathway", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "产量" in done.stdout and "净排放 tCO2e/单位产品" in done.stdout
+    assert "电网排放因子：逐年给出，自基准年 0.5000 tCO2/MWh 至 2027 年 0.4000" in done.stdout
+    assert "产量：基准年 1,000 t，2027 年 1,210" in done.stdout
+    done = runner.invoke(main, ["plan", "pathway", str(path)])
+    assert "Output: 1,000 t in the base year, 1,210 in 2027" in done.stdout

@@ -3,6 +3,7 @@ the heavy requests' admission, stored as ``plan size --store`` stores it and sho
 file names its problems as the command line does (in Chinese on zh-CN) and stores nothing;
 viewers may not store; a load of another facility and a file beside the problem are refused."""
 
+import asyncio
 import re
 
 import pytest
@@ -16,7 +17,7 @@ from lingtan.services.planning import read_plan, stored_plan
 from lingtan.store.db import make_engine, session_scope
 from lingtan.store.models import Organization, StoredPlan
 from lingtan.web import accounts
-from lingtan.web.admission import HEAVY_PATHS, HEAVY_POSTS
+from lingtan.web.admission import HEAVY_PATHS, HEAVY_POSTS, Admission
 from lingtan.web.app import create_app
 from web_support import PASSWORD, Site
 
@@ -140,3 +141,48 @@ def test_a_plan_is_solved_stored_and_shown(site):
         assert row.result["battery_kwh"] <= demo["battery_kwh"] + 1e-6  # dearer storage
     shown = client.get(answer.headers["location"])
     assert shown.status_code == 200 and f'data-plan="{plan_id}"' in shown.text
+
+
+def test_a_second_solve_waits_for_the_heavy_place_and_is_answered_503():
+    """Driven by ASGI messages: one heavy place, taken by a solve; a second solve waits its
+    0.05 s and gets the 503; a light post (another form) runs beside them."""
+    release, calls = asyncio.Event(), []
+
+    async def slow_app(scope, receive, send):
+        calls.append((scope["method"], scope["path"]))
+        if scope["path"] == "/planning/plans":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    admission = Admission(slow_app, light=4, heavy=1, queue=4, wait_s=0.05, deadline_s=60)
+
+    def post(path):
+        return {"type": "http", "method": "POST", "path": path, "headers": [],
+                "query_string": b""}  # fmt: skip
+
+    async def scenario():
+        sent: dict[str, list] = {"a": [], "b": [], "c": []}
+
+        def sender(key):
+            async def send(message):
+                sent[key].append(message)
+
+            return send
+
+        async def stays():
+            await asyncio.Event().wait()
+
+        first = asyncio.ensure_future(admission(post("/planning/plans"), stays, sender("a")))
+        await asyncio.sleep(0.01)
+        await asyncio.wait_for(admission(post("/planning/plans"), stays, sender("b")), 5)
+        await asyncio.wait_for(admission(post("/data/activity"), stays, sender("c")), 5)
+        status = {k: [m["status"] for m in v if m["type"] == "http.response.start"]
+                  for k, v in sent.items()}  # fmt: skip
+        assert status == {"a": [], "b": [503], "c": [200]}
+        assert calls == [("POST", "/planning/plans"), ("POST", "/data/activity")]
+        release.set()
+        await asyncio.wait_for(first, timeout=5)
+        assert [m["status"] for m in sent["a"] if m["type"] == "http.response.start"] == [200]
+
+    asyncio.run(scenario())
