@@ -205,11 +205,9 @@ def store_plan(
     when there is none or several). *problem_file* names where the text came from (default:
     the file's absolute path; the page's ``upload:NAME``).
     """
-    if facility is not None:
-        pass
-    elif "load" in plan.metered:
+    if facility is None and "load" in plan.metered:
         facility = facility_by_code(session, plan.metered["load"]["facility"])
-    else:
+    elif facility is None:
         sites = session.scalars(sa.select(Facility).limit(2)).all()
         facility = sites[0] if len(sites) == 1 else None
     data = parse_yaml(text, Path(plan.origin).name)
