@@ -2,6 +2,8 @@
 the stored plans, a plan's figures equal to its stored result JSON, the three charts drawn,
 and two plans side by side with their differences; zh-CN and English, with screenshots."""
 
+import re
+
 import pytest
 
 import browser_support
@@ -32,6 +34,9 @@ def server(demo_copy, tmp_path_factory):
             Organization, facility_by_code(session, FACILITY).organization_id
         )
         accounts.create_user(session, "planner", PASSWORD, role="viewer",
+                             organization=organization.name, facilities=(FACILITY,),
+                             actor="setup")  # fmt: skip
+        accounts.create_user(session, "plan-manager", PASSWORD, role="manager",
                              organization=organization.name, facilities=(FACILITY,),
                              actor="setup")  # fmt: skip
         demo = stored_plan(session, 1)
@@ -106,3 +111,52 @@ def test_a_plan_of_another_facility_or_none_is_not_found(server, page_of):
     page = page_of("planner", "en")
     answer = page.goto(f"/planning?facility={FACILITY}&plan=999")
     assert answer.status == 404
+
+
+def _upload(page, name: str, text: str) -> None:
+    page.set_input_files("#plan-file", {"name": name, "mimeType": "application/yaml",
+                                        "buffer": text.encode("utf-8")})  # fmt: skip
+    with page.expect_navigation(timeout=300_000):  # the solve runs in the request
+        page.click("#store-plan button[type=submit]", no_wait_after=True)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_refused_upload_shows_its_problems_and_stores_nothing(server, page_of, locale):
+    _, site = server
+    with session_scope(site.engine) as session:
+        text = stored_plan(session, 1).problem_text.replace("soc_min: 0.05", "soc_min: 0.99")
+    page = page_of("plan-manager", locale)
+    page.goto(f"/planning?facility={FACILITY}")
+    rows = page.locator("#plans-table tbody tr").count()
+    _upload(page, "bad.yaml", text)
+    page.wait_for_selector("#problems")
+    cells = page.locator("#problems tbody tr").first.locator("td")
+    assert cells.nth(1).inner_text() == "battery.soc_min"
+    rule = {"zh-CN": "必须小于 soc_max（0.95）", "en": "must be below soc_max (0.95)"}[locale]
+    assert cells.nth(3).inner_text() == rule
+    assert page.locator("#plans-table tbody tr").count() == rows
+    assert [e for e in page.errors if "status of 422" not in e] == [], page.errors
+    shot(page, f"planning-store-refused-{locale}")
+
+
+def test_a_plan_uploaded_on_the_page_is_solved_stored_and_shown(server, page_of):
+    _, site = server
+    with session_scope(site.engine) as session:
+        text = stored_plan(session, 1).problem_text.replace(
+            "energy_capex_cny_per_kwh: 900", "energy_capex_cny_per_kwh: 1100"
+        )
+    page = page_of("plan-manager", "zh-CN")
+    page.goto(f"/planning?facility={FACILITY}")
+    page.fill("#plan-name", "储能 1100 元/kWh")
+    _upload(page, "plan-1100.yaml", text)
+    page.wait_for_url(re.compile(r".*/planning\?facility=.*&plan=\d+"), timeout=300_000)
+    plan_id = int(page.url.rsplit("plan=", 1)[1])
+    page.wait_for_selector("#charts .chart.drawn", timeout=30_000)
+    assert page.locator("#plan h2").inner_text() == f"方案 {plan_id}：储能 1100 元/kWh"
+    with session_scope(site.engine) as session:
+        stored = stored_plan(session, plan_id)
+        assert stored.problem_file == "upload:plan-1100.yaml" and stored.created_by
+    value = page.locator("#plan .kpi[data-kpi='battery_kwh'] .value").get_attribute("data-value")
+    assert float(value) == stored.result["battery_kwh"]
+    assert page.errors == []
+    shot(page, "planning-stored-zh-CN")

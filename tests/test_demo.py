@@ -543,3 +543,13 @@ def test_demo_tariff_is_a_marked_sample_and_prices_the_year(demo):
     assert cost["cost_cny"] == pytest.approx(sum(m["cost_cny"] for m in cost["months"]))
     report = next((folder / "reports").glob("*-zh-CN.html")).read_text(encoding="utf-8")
     assert "6.3 能源成本" in report and "示例数据，非官方电价" in report
+
+
+def test_the_demo_prints_no_solver_banner(demo):
+    """The demo solves its plan with HiGHS, whose banner would show on the console (stdout
+    or stderr): neither has it."""
+    folder, stdout, _ = demo
+    stderr = json.loads((folder.parent.parent / "demo.json").read_text())["stderr"]
+    for text in (stdout, stderr):
+        assert "Running HiGHS" not in text and "THIRD_PARTY_NOTICES" not in text
+    assert "plan show" in stdout  # the plan was solved and stored

@@ -427,3 +427,158 @@ def test_instruments_held_beyond_the_grid_left_are_the_interaction():
     assert row["instruments_unused_mwh"] == pytest.approx(30)
     assert row["interaction_market_tco2e"] == pytest.approx(12 - 30)
     assert row["interaction_location_tco2e"] == pytest.approx(0)
+
+
+# --- production growth and the grid factor of each year ---------------------------------------
+
+
+def grown() -> dict:
+    """The hand-worked case of docs/planning.md: output 1,000 t growing 10 % a year, 200 tCO2e
+    of Scope 1 that does not follow it, the grid factor of each year given."""
+    return {
+        "base_year": 2025,
+        "target": {"year": 2027, "intensity_reduction_pct": 20},
+        "finance": {"discount_rate": 0},
+        "base": {"scope1_tco2e": 800, "electricity_mwh": 2000, "other_scope2_tco2e": 100},
+        "production": {"unit": "t", "base": 1000, "growth_pct_per_year": 10,
+                       "fixed_scope1_tco2e": 200},
+        "grid_factor": {
+            "location_tco2_per_mwh": 0.5, "market_tco2_per_mwh": 0.6, "source": "test",
+            "status": "illustrative",
+            "by_year": {2026: {"location_tco2_per_mwh": 0.45, "source": "illustrative"},
+                        2027: {"location_tco2_per_mwh": 0.40, "market_tco2_per_mwh": 0.5,
+                               "source": "a test's figure"}},
+        },
+        "measures": [
+            {"id": "led", "kind": "efficiency", "start_year": 2026, "lifetime_years": 2,
+             "electricity_mwh_per_year": 100},
+        ],
+    }  # fmt: skip
+
+
+def test_production_growth_and_grid_factors_by_hand(tmp_path):
+    result = solve_pathway(read_pathway_file(write(tmp_path, grown())).problem)
+    rows = {row["year"]: row for row in result.years}
+    # 2025: g = 1; S1 800, grid 2,000 MWh, heat 100; 0.5 and 0.6 tCO2/MWh
+    assert rows[2025]["total_location_tco2e"] == pytest.approx(800 + 1000 + 100)
+    assert rows[2025]["total_market_tco2e"] == pytest.approx(800 + 1200 + 100)
+    assert rows[2025]["location_intensity_tco2e_per_unit"] == pytest.approx(1.9)
+    # 2026: g = 1.1; S1 200 + 600·1.1 = 860, grid 2,200 − 100 = 2,100 MWh at 0.45 (market
+    # the location-based of the year), heat 110
+    r = rows[2026]
+    assert r["production"] == pytest.approx(1100)
+    assert r["scope1_tco2e"] == pytest.approx(860)
+    assert r["grid_electricity_mwh"] == pytest.approx(2100)
+    assert r["scope2_location_tco2e"] == pytest.approx(2100 * 0.45 + 110)
+    assert r["total_location_tco2e"] == pytest.approx(1915)
+    assert r["total_market_tco2e"] == pytest.approx(1915)
+    assert r["bau_location_tco2e"] == pytest.approx(860 + 2200 * 0.45 + 110)
+    assert r["location_intensity_tco2e_per_unit"] == pytest.approx(1915 / 1100)
+    # the intensity target: 1.9 · 0.8 = 1.52 t/t in 2027, half way in 2026: 1.71 · 1,100
+    assert r["target_tco2e"] == pytest.approx(1881)
+    assert r["target_intensity_tco2e_per_unit"] == pytest.approx(1.71)
+    assert r["gap_tco2e"] == pytest.approx(34)
+    # 2027: g = 1.21; S1 926, grid 2,320 MWh at 0.40 / 0.50, heat 121
+    r = rows[2027]
+    assert r["total_location_tco2e"] == pytest.approx(926 + 928 + 121)
+    assert r["total_market_tco2e"] == pytest.approx(926 + 1160 + 121)
+    assert r["location_intensity_tco2e_per_unit"] == pytest.approx(1975 / 1210)
+    assert r["target_tco2e"] == pytest.approx(1.52 * 1210)
+    assert r["gap_tco2e"] == pytest.approx(1975 - 1839.2)
+    assert result.target.intensity_tco2e_per_unit == pytest.approx(1.52)
+    assert result.target.tco2e == pytest.approx(1839.2)
+    # the LED's abatement at each year's factor; nothing unexplained
+    assert result.abatement["led"]["location"] == pytest.approx([0, 45, 40])
+    assert r["interaction_location_tco2e"] == pytest.approx(0, abs=1e-9)
+    data = result.as_dict()
+    assert data["production"]["unit"] == "t" and data["target_met"] is False
+    assert data["grid_factor"]["by_year"][0] == {
+        "year": 2026, "location_tco2_per_mwh": 0.45, "market_tco2_per_mwh": 0.45,
+        "source": "illustrative"}  # fmt: skip
+
+
+def test_production_by_year_is_the_same_as_its_rate(tmp_path):
+    data = grown()
+    data["production"] = {"unit": "t", "base": 1000, "by_year": {2026: 1100, "2027": 1210},
+                          "fixed_scope1_tco2e": 200}  # fmt: skip
+    by_year = solve_pathway(read_pathway_file(write(tmp_path, data)).problem)
+    by_rate = solve_pathway(read_pathway_file(write(tmp_path, grown())).problem)
+    assert [r["total_market_tco2e"] for r in by_year.years] == pytest.approx(
+        [r["total_market_tco2e"] for r in by_rate.years]
+    )
+
+
+def test_an_absolute_target_with_growth_keeps_its_straight_line(tmp_path):
+    data = grown()
+    data["target"] = {"year": 2027, "reduction_pct": 10}
+    result = solve_pathway(read_pathway_file(write(tmp_path, data)).problem)
+    assert result.target.tco2e == pytest.approx(1900 * 0.9)
+    assert [r["target_tco2e"] for r in result.years] == pytest.approx([1900, 1805, 1710])
+    assert result.target.intensity_tco2e_per_unit is None
+
+
+def test_bad_series_are_refused_naming_field_year_and_value(tmp_path):
+    data = grown()
+    data["grid_factor"]["by_year"] = {
+        2027: {"location_tco2_per_mwh": -0.1, "source": "x"},
+        2030: {"location_tco2_per_mwh": 0.3, "source": "x"},
+    }
+    data["production"] = {"unit": "t", "base": 1000, "by_year": {2026: 1100}}
+    found = {f: (v, r) for _, f, v, r in refused(tmp_path, data)}
+    assert found["grid_factor.by_year.2030"] == (
+        {"location_tco2_per_mwh": 0.3, "source": "x"},
+        "the year 2030 is outside the pathway (2026 to 2027)",
+    )
+    assert found["production.by_year"] == (
+        2027, "no value for 2027: give every year from 2026 to 2027")  # fmt: skip
+    data["grid_factor"]["by_year"].pop(2030)
+    found = {f: (v, r) for _, f, v, r in refused(tmp_path, data)}
+    assert found["grid_factor.by_year"] == (
+        2026, "no value for 2026: give every year from 2026 to 2027")  # fmt: skip
+    data["grid_factor"]["by_year"][2026] = {"location_tco2_per_mwh": 0.4}
+    found = {f: (v, r) for _, f, v, r in refused(tmp_path, data)}
+    assert found["grid_factor.by_year.2027.location_tco2_per_mwh"] == (
+        -0.1, "must not be negative")  # fmt: skip
+    assert found["grid_factor.by_year.2026.source"] == (None, "is required")
+    data = grown()
+    data["grid_factor"]["decline_pct_per_year"] = 2
+    data.pop("production")
+    found = {f: r for _, f, v, r in refused(tmp_path, data)}
+    assert found["grid_factor.by_year"] == "give decline_pct_per_year or by_year, not both"
+    assert found["target.intensity_reduction_pct"] == (
+        "an intensity target needs the production section"
+    )
+    data = grown()
+    data["production"]["base"] = 0
+    data["production"]["fixed_scope1_tco2e"] = 900
+    data["production"]["by_year"] = {2026: 1, 2027: 1}
+    found = {f: (v, r) for _, f, v, r in refused(tmp_path, data)}
+    assert found["production.base"] == (0, "must be above 0")
+    assert found["production.fixed_scope1_tco2e"] == (
+        900, "must be at most the base year's Scope 1 (800 tCO2e)")  # fmt: skip
+    assert found["production.growth_pct_per_year"][1] == (
+        "give exactly one of growth_pct_per_year and by_year"
+    )
+
+
+def test_plan_pathway_shows_output_and_intensity_in_both_languages(tmp_path):
+    path = write(tmp_path, grown())
+    runner = CliRunner()
+    done = runner.invoke(main, ["plan", "pathway", str(path), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["years"][2]["location_intensity_tco2e_per_unit"] == pytest.approx(1975 / 1210)
+    assert data["production"]["growth_pct_per_year"] == 10
+    assert data["target"]["intensity_tco2e_per_unit"] == pytest.approx(1.52)
+    done = runner.invoke(main, ["plan", "pathway", str(path), "--format", "csv"])
+    header = done.stdout.splitlines()[0].split(",")
+    assert {"production", "net_intensity_tco2e_per_unit", "target_intensity_tco2e_per_unit"} <= (
+        set(header)
+    )
+    done = runner.invoke(main, ["--lang", "zh-CN", "plan", "pathway", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "产量" in done.stdout and "净排放 tCO2e/单位产品" in done.stdout
+    assert "电网排放因子：逐年给出，自基准年 0.5000 tCO2/MWh 至 2027 年 0.4000" in done.stdout
+    assert "产量：基准年 1,000 t，2027 年 1,210" in done.stdout
+    done = runner.invoke(main, ["plan", "pathway", str(path)])
+    assert "Output: 1,000 t in the base year, 1,210 in 2027" in done.stdout

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import shutil
 from dataclasses import replace
@@ -599,3 +600,22 @@ def test_a_problem_file_that_is_not_utf8_is_refused_naming_it(tmp_path):
         "file",
         "is not UTF-8 text",
     )
+
+
+def test_plan_size_prints_no_solver_banner():
+    """HiGHS writes its banner on C's stdout when it starts, once a process: a fresh process
+    shows that neither the JSON nor the console carries it, and the status is in the JSON."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "lingtan", "plan", "size", str(EXAMPLE), "--format", "json"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for text in (done.stdout, done.stderr):
+        assert "HiGHS" not in text and "Copyright" not in text and "THIRD_PARTY" not in text
+    data = json.loads(done.stdout)
+    assert data["solver_status"] == "ok" and data["solver_termination"] == "optimal"
+    assert data["solve_s"] > 0 and data["build_s"] > 0

@@ -370,6 +370,16 @@ _YEARS = (
     Column("interaction_market_tco2e"),
 )
 _SHOWN = 9  # the columns of the table; CSV has all
+#: The columns of a pathway with production: the table shows the first two after its nine.
+_GROWN = (
+    Column("production", NP_("cli.column", "output")[1], 0),
+    Column("net_intensity_tco2e_per_unit", NP_("cli.column", "net tCO2e/unit")[1], 4),
+    Column("target_intensity_tco2e_per_unit", NP_("cli.column", "target tCO2e/unit")[1], 4),
+    Column("location_intensity_tco2e_per_unit"),
+    Column("market_intensity_tco2e_per_unit"),
+    Column("bau_location_intensity_tco2e_per_unit"),
+    Column("bau_market_intensity_tco2e_per_unit"),
+)
 #: The columns of the MAC curve's table.
 _MAC = (
     Column("id", NP_("cli.column", "measure")[1]),
@@ -388,6 +398,12 @@ _STATUS = {"official": N_("official"), "unverified": N_("unverified"),
 _GRID_NOTE = N_("Grid factor: %(decline)s %% a year less from %(factor)s tCO2/MWh (%(status)s: "
                 "%(source)s)")  # fmt: skip
 _OFF_CURVE = N_("Not on the curve (no abatement over its life): %(ids)s")
+_GRID_YEARS_NOTE = N_("Grid factor: given year by year, from %(factor)s tCO2/MWh in the base "
+                      "year to %(last)s in %(year)d (%(status)s: %(source)s; each year's source "
+                      "in the JSON)")  # fmt: skip
+_PRODUCTION_NOTE = N_("Output: %(base)s %(unit)s in the base year, %(last)s in %(year)d; "
+                      "Scope 1 (except a fixed %(fixed)s tCO2e) and Scope 2 before the measures "
+                      "follow it; intensity in tCO2e per %(unit)s")  # fmt: skip
 
 
 @plan.command("pathway")
@@ -415,21 +431,34 @@ def plan_pathway(ctx: click.Context, file: str, facility: str | None, output: st
     if output == "json":
         write_json({"name": read.name, "file": file, "sources": read.sources, **result.as_dict()})
         return
+    made = result.production
+    columns = _YEARS if made is None else (*_YEARS, *_GROWN)
     if output == "csv":
-        emit(result.years, _YEARS, "csv")
+        emit(result.years, columns, "csv")
         return
     lang = language()
     grid = result.grid
     basis = _text(lang, _BASIS[result.target.basis])
     title = _text(lang, _PATHWAY_TITLE, name=read.name, basis=basis)
-    print_table(table_of(result.years, _YEARS[:_SHOWN], title=title))
+    shown = _YEARS[:_SHOWN] if made is None else (*_YEARS[:_SHOWN], *_GROWN[:3])
+    print_table(table_of(result.years, shown, title=title))
     mac = [{**p.as_dict(), "kind": _text(lang, KIND_NAMES[p.kind])} for p in result.mac]
     print_table(table_of(mac, _MAC, title=_text(lang, _MAC_TITLE)))
     status = _text(lang, _STATUS[grid.status])
-    note = _text(lang, _GRID_NOTE, decline=f"{grid.decline_pct_per_year:g}",
-                 factor=f"{grid.location_tco2_per_mwh:.4f}", status=status,
-                 source=grid.source)  # fmt: skip
+    last = result.target_year_row
+    if grid.by_year:
+        note = _text(lang, _GRID_YEARS_NOTE, factor=f"{grid.location_tco2_per_mwh:.4f}",
+                     last=f"{last['grid_factor_location_tco2_per_mwh']:.4f}", year=last["year"],
+                     status=status, source=grid.source)  # fmt: skip
+    else:
+        note = _text(lang, _GRID_NOTE, decline=f"{grid.decline_pct_per_year:g}",
+                     factor=f"{grid.location_tco2_per_mwh:.4f}", status=status,
+                     source=grid.source)  # fmt: skip
     click.echo(note)
+    if made is not None:
+        click.echo(_text(lang, _PRODUCTION_NOTE, base=f"{made.base:,.0f}", unit=made.unit,
+                         last=f"{last['production']:,.0f}", year=last["year"],
+                         fixed=f"{made.fixed_scope1_tco2e:g}"))  # fmt: skip
     if result.off_curve:
         click.echo(_text(lang, _OFF_CURVE, ids=", ".join(p.id for p in result.off_curve)))
 

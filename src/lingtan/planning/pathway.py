@@ -5,17 +5,25 @@ Pure functions on plain data (no I/O); :mod:`lingtan.planning.pathway_file` read
 file and docs/planning.md documents both.
 
 The year's emissions
-    Activity is held at the base year's (no growth is assumed). In year *y*, with the measures
-    active that year (``start_year <= y < start_year + lifetime_years``)::
+    Without a production figure, activity is held at the base year's. With one, the output
+    P(y) (the base year's and a growth rate, or a series) scales what the factory would emit
+    before any measure, at the base year's intensity: g(y) = P(y) / P(base). In year *y*,
+    with the measures active that year (``start_year <= y < start_year + lifetime_years``)::
 
         EF_loc(y) = EF_loc(base) · (1 − d)^(y − base)     the grid factor's decline d, given
-        EF_mkt(y) = EF_mkt(base) · (1 − d)^(y − base)     by the user with its source
-        G(y)      = G_base − Σ electricity saved           grid electricity [MWh]
-        S1(y)     = S1_base − Σ Scope 1 abated
-        H(y)      = H_base − Σ heat abated                 Scope 2 of purchased heat, steam
+        EF_mkt(y) = EF_mkt(base) · (1 − d)^(y − base)     by the user with its source, or
+                                                          the factor of each year given
+        G(y)      = G_base · g(y) − Σ electricity saved    grid electricity [MWh]
+        S1(y)     = F + (S1_base − F) · g(y) − Σ Scope 1 abated
+        H(y)      = H_base · g(y) − Σ heat abated          Scope 2 of purchased heat, steam
         I(y)      = min(I_base + Σ green MWh, G(y))        instruments used (绿电, 绿证)
         S2_loc(y) = G(y) · EF_loc(y) + H(y)
         S2_mkt(y) = (G(y) − I(y)) · EF_mkt(y) + H(y)
+
+    F is the part of Scope 1 that does not follow the output (``fixed_scope1_tco2e``, e.g.
+    refrigerant leaks; 0 unless given). The instruments the factory holds already (I_base)
+    and the measures' figures are amounts a year: they do not scale. With production, each
+    year also has its intensity, total ÷ P(y) [tCO2e per unit of product].
 
     Instruments cover at most the grid electricity left: those the factory holds already
     first, the new ones share the rest in proportion to their MWh (the rest is reported as
@@ -26,6 +34,8 @@ The year's emissions
 The target's path
     A straight line from the base year's total on the target's basis (Scope 2 location- or
     market-based) to the target, as a facility's target in :mod:`lingtan.services.overview`.
+    An intensity target draws the line in intensity, from the base year's to the target's,
+    and each year's allowed total is that intensity times the year's output.
 
 The marginal abatement cost (MAC)
     For each measure, at the discount rate *r* over its lifetime *n*::
@@ -69,6 +79,7 @@ __all__ = [
     "Measure",
     "PathwayProblem",
     "PathwayResult",
+    "Production",
     "Target",
     "solve_pathway",
 ]
@@ -110,6 +121,17 @@ class Base:
     other_scope2_tco2e: float = 0.0
     green_mwh: float = 0.0
 
+    def grown(self, scale: float, fixed_scope1_tco2e: float = 0.0) -> Base:
+        """The base year's inventory at *scale* times its output: Scope 1 but its fixed part,
+        grid electricity and the rest of Scope 2 scale; the instruments held do not."""
+        fixed = fixed_scope1_tco2e
+        return Base(
+            scope1_tco2e=fixed + (self.scope1_tco2e - fixed) * scale,
+            electricity_mwh=self.electricity_mwh * scale,
+            other_scope2_tco2e=self.other_scope2_tco2e * scale,
+            green_mwh=self.green_mwh,
+        )
+
     def totals_tco2e(self, location: float, market: float) -> tuple[float, float]:
         """Scope 1 + 2 (location-, market-based) [tCO2e] with no measure, at the grid
         factors *location* and *market* [tCO2/MWh]: the instruments held cover at most the
@@ -124,31 +146,90 @@ class Base:
 
 @dataclass(frozen=True)
 class GridFactor:
-    """The grid's emission factor in the base year and its expected decline: an assumption
-    the user gives with its source (lingtan ships no projection)."""
+    """The grid's emission factor in the base year and its expected decline, as a rate or as
+    the factor of each year: an assumption the user gives with its source (lingtan ships no
+    projection).
+
+    Attributes
+    ----------
+    decline_pct_per_year : float or None
+        The decline a year [%]; None when ``by_year`` is given.
+    by_year : tuple, optional
+        ``(year, location, market, source)`` for every year after the base year up to the
+        target's; a year after the last (a measure's life beyond the target) keeps the last.
+    """
 
     location_tco2_per_mwh: float
     market_tco2_per_mwh: float
-    decline_pct_per_year: float
+    decline_pct_per_year: float | None
     source: str
     status: str
+    by_year: tuple[tuple[int, float, float, str], ...] = ()
 
     def factors(self, year: int, base_year: int) -> tuple[float, float]:
         """(location, market) [tCO2/MWh] in *year*."""
-        kept = (1.0 - self.decline_pct_per_year / 100.0) ** (year - base_year)
+        if self.by_year and year > base_year:
+            given = {y: (loc, mkt) for y, loc, mkt, _ in self.by_year}
+            return given[min(year, max(given))]
+        kept = (1.0 - (self.decline_pct_per_year or 0.0) / 100.0) ** (year - base_year)
         return self.location_tco2_per_mwh * kept, self.market_tco2_per_mwh * kept
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["by_year"] = [
+            {"year": y, "location_tco2_per_mwh": loc, "market_tco2_per_mwh": mkt, "source": src}
+            for y, loc, mkt, src in self.by_year
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class Production:
+    """The factory's output: the base year's, and a growth rate or the output of each year.
+
+    Attributes
+    ----------
+    unit : str
+        The unit of product (``t``, ``pieces``, ``kWh of cells``): intensities are per unit.
+    base : float
+        The base year's output [unit/year], above 0.
+    growth_pct_per_year : float or None
+        The growth a year [%]; None when ``by_year`` is given.
+    by_year : tuple, optional
+        ``(year, output)`` for every year after the base year up to the target's; a year
+        after the last keeps the last.
+    fixed_scope1_tco2e : float
+        The part of the base year's Scope 1 that does not follow the output [tCO2e/year].
+    """
+
+    unit: str
+    base: float
+    growth_pct_per_year: float | None = None
+    by_year: tuple[tuple[int, float], ...] = ()
+    fixed_scope1_tco2e: float = 0.0
+
+    def output(self, year: int, base_year: int) -> float:
+        """The output of *year* [unit/year]."""
+        if self.by_year and year > base_year:
+            given = dict(self.by_year)
+            return given[min(year, max(given))]
+        return self.base * (1.0 + (self.growth_pct_per_year or 0.0) / 100.0) ** (year - base_year)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["by_year"] = [{"year": y, "output": p} for y, p in self.by_year]
+        return data
 
 
 @dataclass(frozen=True)
 class Target:
-    """Scope 1 + 2 on ``basis`` at most ``tco2e`` in ``year``."""
+    """Scope 1 + 2 on ``basis`` at most ``tco2e`` in ``year``; an intensity target also has
+    ``intensity_tco2e_per_unit`` (``tco2e`` is then that intensity times the year's output)."""
 
     year: int
     tco2e: float
     basis: str = "location"
+    intensity_tco2e_per_unit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +289,7 @@ class PathwayProblem:
     measures: tuple[Measure, ...]
     discount_rate: float
     origin: str = "pathway"
+    production: Production | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +323,7 @@ class PathwayResult:
     mac: list[MacPoint]
     off_curve: list[MacPoint]
     measures: tuple[Measure, ...] = field(repr=False, default=())
+    production: Production | None = None
 
     @property
     def target_year_row(self) -> dict[str, Any]:
@@ -254,6 +337,7 @@ class PathwayResult:
             "target": dict(self.target.__dict__),
             "grid_factor": self.grid.as_dict(),
             "discount_rate": self.discount_rate,
+            "production": None if self.production is None else self.production.as_dict(),
             "target_met": last["gap_tco2e"] <= 1e-9,
             "target_met_with_offsets": last["gap_after_offsets_tco2e"] <= 1e-9,
             "years": self.years,
@@ -271,33 +355,43 @@ def _refuse(problem: PathwayProblem, field_: str, value: Any, rule: Message) -> 
 
 def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str, Any]:
     """The emissions of *year* with the *active* measures, and each one's abatement."""
-    base = problem.base
+    base, made = problem.base, problem.production
+    output = None
+    if made is not None:
+        output = made.output(year, problem.base_year)
+        base = base.grown(output / made.base, made.fixed_scope1_tco2e)
     loc, mkt = problem.grid.factors(year, problem.base_year)
     grid = base.electricity_mwh - sum(m.electricity_mwh_per_year for m in active)
     if grid < -1e-9:
-        rule = Message(
-            "the measures of %(year)d save more grid electricity than the base year's %(mwh)g MWh",
-            year=year,
-            mwh=base.electricity_mwh,
-        )
+        rule = (
+            Message("the measures of %(year)d save more grid electricity than the base year's "
+                    "%(mwh)g MWh", year=year, mwh=base.electricity_mwh)
+            if made is None
+            else Message("the measures of %(year)d save more grid electricity than the %(mwh)g "
+                         "MWh of that year's output", year=year, mwh=base.electricity_mwh)
+        )  # fmt: skip
         _refuse(problem, "measures", [m.id for m in active], rule)
     grid = max(grid, 0.0)
     scope1 = base.scope1_tco2e - sum(m.scope1_tco2e_per_year for m in active)
     if scope1 < -1e-9:
-        rule = Message(
-            "the measures of %(year)d abate more Scope 1 than the base year's %(t)g tCO2e",
-            year=year,
-            t=base.scope1_tco2e,
-        )
+        rule = (
+            Message("the measures of %(year)d abate more Scope 1 than the base year's %(t)g "
+                    "tCO2e", year=year, t=base.scope1_tco2e)
+            if made is None
+            else Message("the measures of %(year)d abate more Scope 1 than the %(t)g tCO2e of "
+                         "that year's output", year=year, t=base.scope1_tco2e)
+        )  # fmt: skip
         _refuse(problem, "measures", [m.id for m in active], rule)
     scope1 = max(scope1, 0.0)
     other = base.other_scope2_tco2e - sum(m.heat_tco2e_per_year for m in active)
     if other < -1e-9:
-        rule = Message(
-            "the measures of %(year)d abate more Scope 2 of heat than the base year's %(t)g tCO2e",
-            year=year,
-            t=base.other_scope2_tco2e,
-        )
+        rule = (
+            Message("the measures of %(year)d abate more Scope 2 of heat than the base year's "
+                    "%(t)g tCO2e", year=year, t=base.other_scope2_tco2e)
+            if made is None
+            else Message("the measures of %(year)d abate more Scope 2 of heat than the %(t)g "
+                         "tCO2e of that year's output", year=year, t=base.other_scope2_tco2e)
+        )  # fmt: skip
         _refuse(problem, "measures", [m.id for m in active], rule)
     held = min(base.green_mwh, grid)
     wanted = sum(m.green_mwh_per_year for m in active)
@@ -313,8 +407,10 @@ def _year(problem: PathwayProblem, year: int, active: list[Measure]) -> dict[str
     s2_loc = grid * loc + other
     s2_mkt = (grid - used) * mkt + other
     bau_loc, bau_mkt = base.totals_tco2e(loc, mkt)
+    grown = {} if output is None else {"production": output}
     return {
         "year": year,
+        **grown,
         "grid_factor_location_tco2_per_mwh": loc,
         "grid_factor_market_tco2_per_mwh": mkt,
         "grid_electricity_mwh": grid,
@@ -371,13 +467,25 @@ def solve_pathway(problem: PathwayProblem) -> PathwayResult:
     span = target.year - base_year
     shown = rows[: span + 1]
     for row in shown:
-        path = start_total + (target.tco2e - start_total) * (row["year"] - base_year) / span
+        share = (row["year"] - base_year) / span
+        if target.intensity_tco2e_per_unit is None:
+            path = start_total + (target.tco2e - start_total) * share
+        else:  # the line in intensity, times the year's output
+            start = start_total / rows[0]["production"]
+            path = (start + (target.intensity_tco2e_per_unit - start) * share) * row["production"]
         total = row[f"total_{basis}_tco2e"]
         row["net_tco2e"] = total - row["offsets_tco2e"]
         row["target_tco2e"] = path
         row["gap_tco2e"] = total - path
         row["gap_after_offsets_tco2e"] = row["net_tco2e"] - path
         row["net_cost_cny"] = row["capex_cny"] + row["om_cny"] - row["saving_cny"]
+        if "production" in row:
+            made = row["production"]
+            for key in ("total_location", "total_market", "net", "target", "bau_location",
+                        "bau_market"):  # fmt: skip
+                row[f"{key.replace('total_', '')}_intensity_tco2e_per_unit"] = (
+                    row[f"{key}_tco2e"] / made
+                )
         reductions = [m.id for m in problem.measures if m.kind != "offset"]
         for b in BASES:  # what the measures' own abatements do not explain (instruments
             # held already beyond the grid electricity left); 0 in a usual pathway
@@ -412,6 +520,7 @@ def solve_pathway(problem: PathwayProblem) -> PathwayResult:
         mac=curve,
         off_curve=[p for p in points if p.mac_cny_per_tco2e is None],
         measures=problem.measures,
+        production=problem.production,
     )
 
 

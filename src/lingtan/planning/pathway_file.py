@@ -25,6 +25,7 @@ from lingtan.planning.pathway import (
     GridFactor,
     Measure,
     PathwayProblem,
+    Production,
     Target,
 )
 from lingtan.planning.problem import _Checker
@@ -35,17 +36,37 @@ __all__ = ["FIELDS", "PathwayFile", "read_pathway_file"]
 #: Every field of the pathway file, per section (``None``: top level); docs/planning.md lists
 #: them all (tests/test_pathway.py checks).
 FIELDS: dict[str | None, tuple[str, ...]] = {
-    None: ("name", "note", "base_year", "target", "finance", "base", "grid_factor", "measures"),
-    "target": ("year", "tco2e", "reduction_pct", "basis"),
+    None: (
+        "name",
+        "note",
+        "base_year",
+        "target",
+        "finance",
+        "base",
+        "production",
+        "grid_factor",
+        "measures",
+    ),
+    "target": (
+        "year",
+        "tco2e",
+        "reduction_pct",
+        "intensity_tco2e_per_unit",
+        "intensity_reduction_pct",
+        "basis",
+    ),
+    "production": ("unit", "base", "growth_pct_per_year", "by_year", "fixed_scope1_tco2e"),
     "finance": ("discount_rate",),
     "base": ("scope1_tco2e", "electricity_mwh", "other_scope2_tco2e", "green_mwh"),
     "grid_factor": (
         "location_tco2_per_mwh",
         "market_tco2_per_mwh",
         "decline_pct_per_year",
+        "by_year",
         "source",
         "status",
     ),
+    "grid_factor.by_year": ("location_tco2_per_mwh", "market_tco2_per_mwh", "source"),
     "measures": (
         "id",
         "title",
@@ -170,8 +191,10 @@ def read_pathway_file(
             check.add("base", None, rule)
         sources["base"] = base["source"]
     read_base = _base(check, base_section, base)
-    grid = _grid(check, grid_section, base)
-    target = _target(check, target_section, base_year, read_base, grid)
+    horizon = _horizon(base_year, target_section)
+    made = _production(check, check.section(data, "production"), read_base, horizon)
+    grid = _grid(check, grid_section, base, horizon)
+    target = _target(check, target_section, base_year, read_base, grid, made)
     measures = _measures(check, data.get("measures"), path.parent, stored, base_year, target)
     if check.problems:
         raise InputError(check.problems, origin=str(path))
@@ -187,6 +210,7 @@ def read_pathway_file(
         measures=tuple(measures),
         discount_rate=rate,
         origin=path.name,
+        production=made,
     )
     return PathwayFile(problem, str(data.get("name") or path.stem), sources)
 
@@ -211,7 +235,86 @@ def _base(check: _Checker, section: dict | None, base: dict[str, Any] | None) ->
     return Base(scope1, mwh, other, green)
 
 
-def _grid(check: _Checker, section: dict | None, base: dict[str, Any] | None):
+def _horizon(base_year: Any, target: dict | None) -> tuple[int, int] | None:
+    """The years a series gives (after the base year up to the target's), when both years
+    are read (their own rules name them otherwise)."""
+    year = (target or {}).get("year")
+    if not all(isinstance(y, int) and not isinstance(y, bool) for y in (base_year, year)):
+        return None
+    return (base_year + 1, year) if year > base_year else None
+
+
+def _series(check: _Checker, value: Any, field: str, horizon) -> dict[int, Any] | None:
+    """A mapping of year to value: every year of *horizon*, none outside it; each value is
+    returned as given (its own rules are checked by the caller)."""
+    if not isinstance(value, dict) or not value:
+        check.add(field, value, Message("must be a mapping of year to value"))
+        return None
+    out: dict[int, Any] = {}
+    bad = False
+    for key, item in value.items():
+        year = key if isinstance(key, int) and not isinstance(key, bool) else None
+        if year is None and isinstance(key, str) and key.strip().isdigit():
+            year = int(key)
+        if year is None:
+            check.add(f"{field}.{key}", item, Message("is not a year"))
+            bad = True
+        elif horizon is not None and not horizon[0] <= year <= horizon[1]:
+            rule = Message("the year %(year)d is outside the pathway (%(first)d to %(last)d)",
+                           year=year, first=horizon[0], last=horizon[1])  # fmt: skip
+            check.add(f"{field}.{year}", item, rule)
+            bad = True
+        else:
+            out[year] = item
+    if horizon is None or bad:  # the base or target year refused: their rules name it
+        return None
+    missing = [y for y in range(horizon[0], horizon[1] + 1) if y not in out]
+    if missing:
+        rule = Message("no value for %(years)s: give every year from %(first)d to %(last)d",
+                       years=", ".join(str(y) for y in missing), first=horizon[0],
+                       last=horizon[1])  # fmt: skip
+        check.add(field, missing[0], rule)
+        return None
+    return dict(sorted(out.items()))
+
+
+def _production(check: _Checker, section: dict | None, base: Base | None, horizon):
+    if section is None:
+        return None
+    n = check.number
+    unit = _text(check, section, "production.unit", "unit", required=True)
+    output = n(section, "production", "base", required=True, low=0, above_low=True)
+    fixed = n(section, "production", "fixed_scope1_tco2e", default=0.0, low=0)
+    if fixed is not None and base is not None and fixed > base.scope1_tco2e:
+        rule = Message("must be at most the base year's Scope 1 (%(t)g tCO2e)",
+                       t=base.scope1_tco2e)  # fmt: skip
+        check.add("production.fixed_scope1_tco2e", fixed, rule)
+        fixed = None
+    growth = by_year = None
+    if (section.get("growth_pct_per_year") is None) == (section.get("by_year") is None):
+        rule = Message("give exactly one of growth_pct_per_year and by_year")
+        check.add("production.growth_pct_per_year", section.get("growth_pct_per_year"), rule)
+        return None
+    if section.get("by_year") is None:
+        growth = n(section, "production", "growth_pct_per_year", low=-100, above_low=True)
+        if growth is None:
+            return None
+    else:
+        series = _series(check, section["by_year"], "production.by_year", horizon)
+        if series is None:
+            return None
+        by_year = []
+        for year, value in series.items():
+            got = n({str(year): value}, "production.by_year", str(year), low=0, above_low=True)
+            by_year.append((year, got))
+        if any(v is None for _, v in by_year):
+            return None
+    if unit is None or output is None or fixed is None:
+        return None
+    return Production(unit, output, growth, tuple(by_year or ()), fixed)
+
+
+def _grid(check: _Checker, section: dict | None, base: dict[str, Any] | None, horizon):
     if section is None:
         return None
     n = check.number
@@ -219,18 +322,52 @@ def _grid(check: _Checker, section: dict | None, base: dict[str, Any] | None):
     location = n(section, "grid_factor", "location_tco2_per_mwh", required=implied is None, low=0)
     location = implied if location is None else location
     market = n(section, "grid_factor", "market_tco2_per_mwh", default=location, low=0)
-    decline = n(section, "grid_factor", "decline_pct_per_year", required=True, low=-100, high=100)
+    series = section.get("by_year")
+    if series is not None and section.get("decline_pct_per_year") is not None:
+        rule = Message("give decline_pct_per_year or by_year, not both")
+        check.add("grid_factor.by_year", None, rule)
+        return None
+    decline = None
+    if series is None:
+        decline = n(section, "grid_factor", "decline_pct_per_year", required=True, low=-100,
+                    high=100)  # fmt: skip
     source = _text(check, section, "grid_factor.source", "source", required=True)
     status = _text(check, section, "grid_factor.status", "status", required=True)
     if status is not None and status not in STATUSES:
         check.add("grid_factor.status", status, one_of(STATUSES))
         status = None
-    if None in (location, market, decline, source, status):
+    by_year = () if series is None else _grid_years(check, series, horizon)
+    if None in (location, market, source, status, by_year) or (series is None and decline is None):
         return None
-    return GridFactor(location, market, decline, source, status)  # type: ignore[arg-type]
+    return GridFactor(location, market, decline, source, status, by_year)  # type: ignore[arg-type]
 
 
-def _target(check: _Checker, section: dict | None, base_year, base: Base | None, grid):
+def _grid_years(check: _Checker, value: Any, horizon):
+    """The grid factor of each year: its location-based factor, its market-based one (default
+    the location-based one of that year) and its source (a text, or ``illustrative``)."""
+    series = _series(check, value, "grid_factor.by_year", horizon)
+    if series is None:
+        return None
+    known = len(check.problems)
+    out = []
+    for year, item in series.items():
+        where = f"grid_factor.by_year.{year}"
+        if not isinstance(item, dict):
+            check.add(where, item, Message("must be a mapping"))
+            continue
+        for key in item:
+            if key not in FIELDS["grid_factor.by_year"]:
+                fields = ", ".join(FIELDS["grid_factor.by_year"])
+                check.add(f"{where}.{key}", item[key],
+                          Message("unknown field (known: %(fields)s)", fields=fields))  # fmt: skip
+        loc = check.number(item, where, "location_tco2_per_mwh", required=True, low=0)
+        mkt = check.number(item, where, "market_tco2_per_mwh", default=loc, low=0)
+        source = _text(check, item, f"{where}.source", "source", required=True)
+        out.append((year, loc, mkt, source))
+    return None if len(check.problems) > known else tuple(out)
+
+
+def _target(check: _Checker, section: dict | None, base_year, base: Base | None, grid, made):
     if section is None:
         return None
     year = _integer(check, section, "target.year", "year")
@@ -244,19 +381,35 @@ def _target(check: _Checker, section: dict | None, base_year, base: Base | None,
         basis = None
     tco2e = check.number(section, "target", "tco2e", low=0)
     pct = check.number(section, "target", "reduction_pct", low=0, high=100)
-    if (section.get("tco2e") is None) == (section.get("reduction_pct") is None):
-        rule = Message("give exactly one of tco2e and reduction_pct")
-        check.add("target.tco2e", section.get("tco2e"), rule)
+    intensity = check.number(section, "target", "intensity_tco2e_per_unit", low=0)
+    less = check.number(section, "target", "intensity_reduction_pct", low=0, high=100)
+    kinds = ("tco2e", "reduction_pct", "intensity_tco2e_per_unit", "intensity_reduction_pct")
+    given = [k for k in kinds if section.get(k) is not None]
+    if len(given) != 1:
+        rule = Message("give exactly one of %(fields)s", fields=", ".join(kinds))
+        check.add(f"target.{given[1] if given else 'tco2e'}", section.get(given[1])
+                  if len(given) > 1 else None, rule)  # fmt: skip
         return None
-    if year is None or basis is None or (tco2e is None and pct is None):
+    if given[0].startswith("intensity") and made is None:
+        rule = Message("an intensity target needs the production section")
+        check.add(f"target.{given[0]}", section[given[0]], rule)
         return None
-    if tco2e is None:
-        if base is None or grid is None:
-            return None
-        totals = base.totals_tco2e(grid.location_tco2_per_mwh, grid.market_tco2_per_mwh)
-        total = totals[BASES.index(basis)]
-        tco2e = total * (1.0 - pct / 100.0)  # type: ignore[operator]
-    return Target(year, tco2e, basis)
+    if year is None or basis is None or (tco2e, pct, intensity, less) == (None,) * 4:
+        return None
+    if tco2e is not None:
+        return Target(year, tco2e, basis)
+    if base is None or grid is None or (made is None and pct is None):
+        return None
+    totals = base.totals_tco2e(grid.location_tco2_per_mwh, grid.market_tco2_per_mwh)
+    total = totals[BASES.index(basis)]
+    if pct is not None:
+        return Target(year, total * (1.0 - pct / 100.0), basis)
+    assert made is not None
+    if intensity is None:
+        intensity = total / made.base * (1.0 - less / 100.0)  # type: ignore[operator]
+    if base_year is None:
+        return None
+    return Target(year, intensity * made.output(year, base_year), basis, intensity)
 
 
 def _measures(check, value, folder: Path, stored, base_year, target) -> list[Measure]:

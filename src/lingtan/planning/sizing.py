@@ -48,9 +48,11 @@ References
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +62,8 @@ import numpy as np
 
 from lingtan.i18n import Message
 from lingtan.planning.finance import Asset
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "HOURS_PER_YEAR",
@@ -420,6 +424,8 @@ class SizingResult:
     build_s: float
     variables: int
     constraints: int
+    solver_status: str = "ok"
+    solver_termination: str = "optimal"
     dispatch: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     @property
@@ -727,30 +733,39 @@ def solve_sizing(
     if threads is not None:
         options["threads"] = threads
     options.update(highs_options or {})
-    with _stdout_to_stderr():  # HiGHS prints its banner on C's stdout, not through Python
+    with _solver_quiet():  # HiGHS prints its banner on C's stdout before any option is set
         status, condition = m.solve(solver_name="highs", io_api="direct", **options)
     solved = time.perf_counter()
     if status != "ok":
         raise RuntimeError(f"HiGHS found no optimum: {status}, {condition}")
-    return _result(problem, m, build_s=built - started, solve_s=solved - built)
+    result = _result(problem, m, build_s=built - started, solve_s=solved - built)
+    result.solver_status, result.solver_termination = str(status), str(condition)
+    return result
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """File descriptor 1 on 2 for a while, so that a solver's banner does not mix with the
-    JSON a command prints."""
+def _solver_quiet() -> Iterator[None]:
+    """File descriptor 1 into a temporary file for a while: the banner ``highspy.Highs()``
+    writes on C's stdout when it is made (before ``output_flag`` can be set) neither mixes
+    with the JSON a command prints nor shows on the demo's console. What was written is kept
+    in the log at debug level."""
     try:
         sys.stdout.flush()
         saved = os.dup(1)
     except (OSError, AttributeError, ValueError):  # no real stdout (embedded, captured)
         yield
         return
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    with tempfile.TemporaryFile() as sink:
+        try:
+            os.dup2(sink.fileno(), 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            said = sink.read().decode("utf-8", "replace").strip()
+            if said:
+                _log.debug("HiGHS: %s", said)
 
 
 def _value(m, name: str) -> np.ndarray | float:

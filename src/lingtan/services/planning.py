@@ -143,18 +143,34 @@ def node_series(
     return MeteredSeries(np.asarray(starts), step_minutes / 60, np.asarray(kwh, float), report)
 
 
-def metered_reader(session: Session):
-    """The reader of :func:`lingtan.planning.problem.read_problem_file` on *session*."""
+def metered_reader(session: Session, facility: str | None = None, where: str = ""):
+    """The reader of :func:`lingtan.planning.problem.read_problem_file` on *session*; with
+    *facility*, a series of another facility is refused (naming *where*, the file) and one
+    that names none is *facility*'s."""
 
     def read(**keywords: Any) -> MeteredSeries:
+        if facility is not None:
+            asked = keywords.get("facility")
+            if asked not in (None, facility):
+                rule = Message("is another facility than the page's (%(code)s)", code=facility)
+                raise InputError(InputProblem(where, "load.facility", asked, rule))
+            keywords["facility"] = facility
         return node_series(session, **keywords)
 
     return read
 
 
-def read_plan(session: Session | None, path: str | Path, text: str | None = None) -> Plan:
-    """Read a problem file, its nodes' series from *session* (None: no database)."""
-    reader = None if session is None else metered_reader(session)
+def read_plan(
+    session: Session | None,
+    path: str | Path,
+    text: str | None = None,
+    *,
+    facility: str | None = None,
+) -> Plan:
+    """Read a problem file, its nodes' series from *session* (None: no database); with
+    *facility*, only that facility's (see :func:`metered_reader`)."""
+    where = Path(path).name
+    reader = None if session is None else metered_reader(session, facility, where)
     return read_problem_file(path, metered=reader, text=text)
 
 
@@ -178,17 +194,20 @@ def store_plan(
     actor: str,
     name: str | None = None,
     label: str = "",
+    facility: Facility | None = None,
+    problem_file: str | None = None,
 ) -> StoredPlan:
     """Store a solved plan with its inputs (one audit entry); returns the stored row.
 
     *text* is the problem file's text; *label* says what the figures are (e.g. the demo's
-    ``illustrative`` costs). The facility is the one of a load from the metering tree, else
-    the only facility of the store (None when there is none or several).
+    ``illustrative`` costs). The facility is *facility* when given (the planning page's),
+    else the one of a load from the metering tree, else the only facility of the store (None
+    when there is none or several). *problem_file* names where the text came from (default:
+    the file's absolute path; the page's ``upload:NAME``).
     """
-    facility = None
-    if "load" in plan.metered:
+    if facility is None and "load" in plan.metered:
         facility = facility_by_code(session, plan.metered["load"]["facility"])
-    else:
+    elif facility is None:
         sites = session.scalars(sa.select(Facility).limit(2)).all()
         facility = sites[0] if len(sites) == 1 else None
     data = parse_yaml(text, Path(plan.origin).name)
@@ -198,7 +217,7 @@ def store_plan(
         facility_id=facility.id if facility is not None else None,
         name=name or plan.name,
         label=label,
-        problem_file=str(Path(plan.origin).resolve()),
+        problem_file=problem_file or str(Path(plan.origin).resolve()),
         problem_text=text,
         inputs=dict(plan.inputs),
         tariff=data.get("grid") or {},

@@ -4,7 +4,8 @@ Requests come in two classes, told apart by their path (:data:`HEAVY_PATHS`: the
 screens and the energy figures of the API, which compute from the metered data):
 
 * a **light** request waits in the event loop for one of ``light`` places;
-* a **heavy** (``GET``) request takes one of ``heavy`` places of its own, so that heavy
+* a **heavy** request (a ``GET`` of :data:`HEAVY_PATHS`, a ``POST`` of :data:`HEAVY_POSTS`:
+  the planning page's solve) takes one of ``heavy`` places of its own, so that heavy
   requests never hold the places the light ones need. At most ``queue`` heavy requests wait
   for a place, each at most ``wait_s``; any other heavy request gets a **503** at once, with
   ``Retry-After`` and a message in the request's language. Waiting holds no thread and no
@@ -32,7 +33,7 @@ from lingtan.i18n import N_
 from lingtan.web import i18n
 from lingtan.web.deps import ApiError, error_body
 
-__all__ = ["HEAVY_PATHS", "Admission", "Watch", "busy", "watch"]
+__all__ = ["HEAVY_PATHS", "HEAVY_POSTS", "Admission", "Watch", "busy", "watch"]
 
 #: Paths of the heavy requests: the energy screens (overview, energy, node, budgets,
 #: intensity, alerts, a meter's data, efficiency, a footprint study's result) and the API's
@@ -45,6 +46,8 @@ HEAVY_PATHS = re.compile(
     r"|footprint/studies/[^/]+"
     r"|meters/[^/]+/(readings|intervals|carbon|tou|totals))"
 )
+#: Paths of the heavy form posts: the planning page's solve of an uploaded problem.
+HEAVY_POSTS = re.compile(r"/planning/plans")
 #: Seconds a client is asked to wait before it tries again.
 RETRY_AFTER_S = 2
 BUSY = N_("The server is busy: try again in a few seconds.")
@@ -106,8 +109,9 @@ class Admission:
         wait_s: float,
         deadline_s: float,
         heavy_paths: re.Pattern[str] = HEAVY_PATHS,
+        heavy_posts: re.Pattern[str] = HEAVY_POSTS,
     ) -> None:
-        self.app, self.heavy_paths = app, heavy_paths
+        self.app, self.heavy_paths, self.heavy_posts = app, heavy_paths, heavy_posts
         self.sizes = {"light": light, "heavy": heavy}
         self.queue, self.wait_s, self.deadline_s = queue, wait_s, deadline_s
         self.waiting = 0
@@ -122,7 +126,9 @@ class Admission:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in ("GET", "HEAD") or not self.heavy_paths.fullmatch(scope["path"]):
+        paths = {"GET": self.heavy_paths, "HEAD": self.heavy_paths, "POST": self.heavy_posts}
+        heavy = paths.get(scope["method"])
+        if heavy is None or not heavy.fullmatch(scope["path"]):
             async with self._semaphore("light"):
                 await self.app(scope, receive, send)
             return

@@ -1,6 +1,15 @@
 """The planning page (规划): the stored plans of a facility, one plan's results with its
 charts, and two plans side by side.
 
+``POST /planning/plans?facility=CODE`` (managers and admins of the facility) takes a problem
+file (the YAML of ``lingtan plan size``), solves it, stores it (as ``plan size --store``) and
+shows it; a refused file shows its problems, as the command line names them, and stores
+nothing. The solve runs within the request, as a heavy request of
+:mod:`lingtan.web.admission` (a place of its own, the queue, its deadline checked before the
+solve starts): on up to a year of hours it takes seconds to tens of seconds
+(docs/benchmarks.md), and a background job would need a table of its own; a longer series
+(quarter hours) is refused here, for ``lingtan plan size FILE --store``.
+
 ``/planning?facility=CODE`` lists the stored plans (scenarios); ``&plan=ID`` shows a plan's
 sizes, annual balance, shares, emissions, cost breakdown and NPV / IRR / payback from its
 stored result (the JSON of ``lingtan plan size``, unchanged: every figure on the page is a
@@ -12,19 +21,29 @@ it with the differences.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path, PurePath
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 
-from lingtan.errors import InputError
+from lingtan.errors import InputError, InputProblem
 from lingtan.i18n import N_, Message
-from lingtan.services.planning import list_plans, plan_document, stored_plan
-from lingtan.web import i18n
+from lingtan.services.planning import (
+    list_plans,
+    plan_document,
+    read_plan,
+    store_plan,
+    stored_plan,
+)
+from lingtan.web import deps, i18n
 from lingtan.web.accounts import Principal
+from lingtan.web.admission import watch
 from lingtan.web.api import MAX_ID
-from lingtan.web.deps import ApiError, Db
-from lingtan.web.screens import _current, chart, render
+from lingtan.web.deps import ApiError, Db, User
+from lingtan.web.screens import _current, chart, refused_page, render
 
 __all__ = ["FIGURES", "router"]
 
@@ -218,6 +237,83 @@ def planning_page(
     plan: PlanId = None,
     compare: PlanId = None,
 ) -> Response:
+    return _page(request, session, background, facility, plan, compare)
+
+
+#: The most steps a plan solved on the page has: a year of hours.
+MAX_PAGE_STEPS = 8760
+_KINDS = (".yaml", ".yml")
+
+
+def _uploaded_text(request: Request, upload: UploadFile) -> tuple[str, str]:
+    """The name and the UTF-8 text of an uploaded problem file; refused when too large,
+    empty, not YAML or not UTF-8 text."""
+    limit = request.app.state.max_upload_bytes
+    content = upload.file.read(limit + 1)
+    name = PurePath(upload.filename or "upload.yaml").name[:200] or "upload.yaml"
+    if len(content) > limit:
+        rule = Message("the file is larger than %(limit)s bytes", limit=limit)
+        raise InputError(InputProblem(name, "file", name, rule))
+    if PurePath(name).suffix.lower() not in _KINDS:
+        rule = Message("not an accepted kind of file (%(kinds)s)", kinds=", ".join(_KINDS))
+        raise InputError(InputProblem(name, "file", name, rule))
+    if not content:
+        raise InputError(InputProblem(name, "file", name, Message("is empty")))
+    try:
+        return name, content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(InputProblem(name, "file", name, Message("is not UTF-8 text"))) from None
+
+
+def _solve_and_store(request: Request, session: Db, who: Principal, site, upload, name: str):
+    """Read, solve and store the uploaded problem as ``plan size --store`` (see the module);
+    returns the stored row. A load or PV output from the metering tree is the page's
+    facility's (another one is refused)."""
+    from lingtan.planning.sizing import solve_sizing
+
+    file_name, text = _uploaded_text(request, upload)
+    with tempfile.TemporaryDirectory(prefix="lingtan-plan-") as folder:  # no file beside it
+        read = read_plan(session, Path(folder) / file_name, text=text, facility=site.code)
+    if read.problem.steps > MAX_PAGE_STEPS:
+        rule = Message("%(steps)d steps are more than the page solves (%(limit)d, a year of "
+                       "hours): store it with lingtan plan size FILE --store",
+                       steps=read.problem.steps, limit=MAX_PAGE_STEPS)  # fmt: skip
+        raise InputError(InputProblem(file_name, "load", read.problem.steps, rule))
+    watch(request).check()  # the client still waits and the deadline has not passed
+    result = solve_sizing(read.problem)
+    return store_plan(session, plan=read, result=result, text=text, actor=who.name,
+                      name=name.strip() or None, facility=site,
+                      problem_file=f"upload:{file_name}")  # fmt: skip
+
+
+@router.post("/planning/plans")
+def store_plan_page(
+    request: Request,
+    session: Db,
+    who: User,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="The problem file (YAML) of plan size.")],
+    facility: Annotated[str, Query()],
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Solve and store a plan from an uploaded problem file (managers and admins)."""
+    site = deps.facility(session, who, facility, write=True)
+    file_name = PurePath(file.filename or "").name
+    try:
+        with session.begin_nested():
+            row = _solve_and_store(request, session, who, site, file, name)
+    except InputError as error:
+        outcome = {"file": file_name, "problems": [p.as_dict() for p in error.problems],
+                   "not_listed": error.not_listed()}  # fmt: skip
+        return refused_page(
+            _page(request, session, background, site.code, None, None, outcome, who),
+            outcome["problems"],
+        )
+    target = f"/planning?facility={quote(site.code)}&plan={row.id}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _page(request, session, background, facility, plan, compare, outcome=None, who=None):
     lang = i18n.language(request)
     t = i18n.texts(lang)
 
@@ -230,6 +326,9 @@ def planning_page(
         shown = plan_document(chosen) if chosen is not None else None
         context: dict[str, Any] = {
             "site": site,
+            "writable": site.id in principal.writable,
+            "outcome": outcome,
+            "max_steps": MAX_PAGE_STEPS,
             "plans": plans,
             "plan": shown,
             "other": plan_document(other) if other is not None else None,
@@ -244,4 +343,4 @@ def planning_page(
             context["comparison"] = _comparison(shown["result"], other.result, t)
         return "planning.html", context
 
-    return render(request, session, background, "planning", build)
+    return render(request, session, background, "planning", build, who)
