@@ -62,7 +62,7 @@ def _change(site, change) -> None:
 def _codes(client: TestClient) -> list[str]:
     answer = client.get(FACILITIES)
     assert answer.status_code == 200, answer.text
-    return sorted(f["code"] for f in answer.json())
+    return sorted(f["code"] for f in answer.json()["items"])
 
 
 def test_a_kept_session_answers_from_memory_and_is_the_same_principal(site, other):
