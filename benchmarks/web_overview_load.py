@@ -58,6 +58,8 @@ PASSWORD = "load test password 2025"
 WARM_UP_S = 3.0
 #: How long a server may take to start [s] (much longer than on a quiet machine).
 START_S = 300
+#: How long a request before the load may take [s] (the first overview is computed).
+SETUP_S = 120
 
 
 def _free_port() -> int:
@@ -245,7 +247,9 @@ def _start(command: list[str], port: int, env: dict[str, str] | None = None) -> 
 
 def signed_in(base: str) -> dict[str, str]:
     """The cookies of a fresh sign-in of the load-test manager."""
-    answer = httpx.post(f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD})
+    answer = httpx.post(
+        f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD}, timeout=SETUP_S
+    )
     answer.raise_for_status()
     return dict(answer.cookies)
 
@@ -307,7 +311,7 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             cookies = signed_in(base)
-            body = httpx.get(base + path, cookies=cookies).content
+            body = httpx.get(base + path, cookies=cookies, timeout=SETUP_S).content
             body_file = Path(folder) / "overview.json"
             body_file.write_bytes(body)
             bare = _start(
@@ -317,11 +321,15 @@ def main() -> None:
             )  # fmt: skip
             try:
                 assert (
-                    httpx.get(f"http://127.0.0.1:{bare_port}{path}", cookies=cookies).content
+                    httpx.get(
+                        f"http://127.0.0.1:{bare_port}{path}", cookies=cookies, timeout=SETUP_S
+                    ).content
                     == body
                 )
                 if before is not None:
-                    got = httpx.get(f"http://127.0.0.1:{before_port}{path}", cookies=cookies)
+                    got = httpx.get(
+                        f"http://127.0.0.1:{before_port}{path}", cookies=cookies, timeout=SETUP_S
+                    )
                     assert got.content == body, "the two lingtan servers answer differently"
                 turns = [("lingtan", port, server.pid), ("bare FastAPI", bare_port, bare.pid)]
                 if before is not None:
