@@ -2,7 +2,7 @@
 bare FastAPI app serving the same JSON behind a cookie check under the same uvicorn.
 
 Run by hand: ``.venv/bin/python benchmarks/web_overview_load.py [--db URL] [--clients 50]
-[--seconds 20] [--workers 1] [--repeat 3]``.
+[--seconds 20] [--workers 1] [--repeat 3] [--before SRC]``.
 
 1. Uses the demo database given with ``--db`` (a copy is fine), or builds one with
    ``lingtan demo`` in a temporary folder (about a minute).
@@ -18,6 +18,10 @@ Run by hand: ``.venv/bin/python benchmarks/web_overview_load.py [--db URL] [--cl
    route that compares the session cookie with the signed-in one) under the same uvicorn,
    in a process of its own; lingtan and the bare app take turns ``--repeat`` times and the
    best and median of each are printed with their ratio.
+
+``--before SRC`` adds a third server in the turns: ``lingtan serve`` of another source tree
+(its ``src`` folder, e.g. a worktree of the main branch, put first on ``PYTHONPATH``), on the
+same database, so that a change is measured against what it changes in the same run.
 
 The clients run in this process on the same machine as the server, so they take CPU from it:
 the figures are a lower bound of what the server does on its own. ``--client wrk`` uses the C
@@ -54,6 +58,8 @@ PASSWORD = "load test password 2025"
 WARM_UP_S = 3.0
 #: How long a server may take to start [s] (much longer than on a quiet machine).
 START_S = 300
+#: How long a request before the load may take [s] (the first overview is computed).
+SETUP_S = 120
 
 
 def _free_port() -> int:
@@ -107,10 +113,14 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
+def _serve(url: str, port: int, workers: int, src: str | None = None) -> subprocess.Popen:
+    """``lingtan serve``; of the source tree ``src`` when given."""
     lingtan = Path(sys.executable).with_name("lingtan")
     command = [str(lingtan), "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
-    return _start(command, port)
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(src).resolve())])}
+    return _start(command, port, env)
 
 
 async def _hammer(
@@ -220,8 +230,8 @@ def _serve_bare(port: int, body_file: str, cookie: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, server_header=False)
 
 
-def _start(command: list[str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _start(command: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + START_S
     while time.monotonic() < deadline:
         try:
@@ -237,7 +247,9 @@ def _start(command: list[str], port: int) -> subprocess.Popen:
 
 def signed_in(base: str) -> dict[str, str]:
     """The cookies of a fresh sign-in of the load-test manager."""
-    answer = httpx.post(f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD})
+    answer = httpx.post(
+        f"{base}/api/v1/session", json={"username": USER, "password": PASSWORD}, timeout=SETUP_S
+    )
     answer.raise_for_status()
     return dict(answer.cookies)
 
@@ -273,6 +285,9 @@ def main() -> None:
         default="python",
         help="Load generator: httpx in this process, or wrk (if installed).",
     )
+    parser.add_argument(
+        "--before", metavar="SRC", help="Also serve the lingtan of this src folder, in turns."
+    )
     parser.add_argument("--serve-bare", nargs=3, metavar=("PORT", "BODY", "COOKIE"),
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
@@ -280,17 +295,23 @@ def main() -> None:
         port, body, cookie = args.serve_bare
         _serve_bare(int(port), body, cookie)
         return
-    runs: dict[str, list[dict[str, object]]] = {"lingtan": [], "bare FastAPI": []}
+    names = (
+        ["lingtan before", "lingtan", "bare FastAPI"]
+        if args.before
+        else ["lingtan", "bare FastAPI"]
+    )
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="lingtan-load-") as folder:
         url = database_url(args.db) if args.db else _demo_database(Path(folder))
         code = _manager(url)
         path = f"/api/v1/facilities/{code}/overview?year={args.year}"
-        port, bare_port = _free_port(), _free_port()
+        port, bare_port, before_port = _free_port(), _free_port(), _free_port()
         server = _serve(url, port, args.workers)
+        before = _serve(url, before_port, args.workers, args.before) if args.before else None
         try:
             base = f"http://127.0.0.1:{port}"
             cookies = signed_in(base)
-            body = httpx.get(base + path, cookies=cookies).content
+            body = httpx.get(base + path, cookies=cookies, timeout=SETUP_S).content
             body_file = Path(folder) / "overview.json"
             body_file.write_bytes(body)
             bare = _start(
@@ -300,14 +321,21 @@ def main() -> None:
             )  # fmt: skip
             try:
                 assert (
-                    httpx.get(f"http://127.0.0.1:{bare_port}{path}", cookies=cookies).content
+                    httpx.get(
+                        f"http://127.0.0.1:{bare_port}{path}", cookies=cookies, timeout=SETUP_S
+                    ).content
                     == body
                 )
+                if before is not None:
+                    got = httpx.get(
+                        f"http://127.0.0.1:{before_port}{path}", cookies=cookies, timeout=SETUP_S
+                    )
+                    assert got.content == body, "the two lingtan servers answer differently"
+                turns = [("lingtan", port, server.pid), ("bare FastAPI", bare_port, bare.pid)]
+                if before is not None:
+                    turns.insert(0, ("lingtan before", before_port, before.pid))
                 for _ in range(args.repeat):
-                    for name, at, pid in (
-                        ("lingtan", port, server.pid),
-                        ("bare FastAPI", bare_port, bare.pid),
-                    ):
+                    for name, at, pid in turns:
                         load = (args.clients, args.seconds, pid, cookies)
                         target = f"http://127.0.0.1:{at}"
                         if args.client == "wrk":
@@ -320,8 +348,10 @@ def main() -> None:
                 bare.terminate()
                 bare.wait(timeout=30)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, before):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
     print(machine(url))
     print(
         f"{args.clients} clients ({args.client}), {args.seconds:.0f} s, "
@@ -338,11 +368,13 @@ def main() -> None:
             f"requests/s best {rate[-1]:.0f}, median {np.median(rate):.0f}; "
             f"CPU per request best {cpu[0]:.2f} ms, median {np.median(cpu):.2f} ms"
         )
-    ours, peer = summary["lingtan"], summary["bare FastAPI"]
-    print(
-        f"  ratio lingtan / bare (medians): p95 {ours[0] / peer[0]:.2f}x, "
-        f"throughput {peer[1] / ours[1]:.2f}x lower, CPU per request {ours[2] / peer[2]:.2f}x"
-    )
+    peer = summary["bare FastAPI"]
+    for name in names[:-1]:
+        ours = summary[name]
+        print(
+            f"  ratio {name} / bare (medians): p95 {ours[0] / peer[0]:.2f}x, "
+            f"throughput {peer[1] / ours[1]:.2f}x lower, CPU per request {ours[2] / peer[2]:.2f}x"
+        )
 
 
 if __name__ == "__main__":

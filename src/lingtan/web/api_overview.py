@@ -16,13 +16,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lingtan.services.overview import facility_overview
-from lingtan.store.models import AuditEntry
 from lingtan.web.accounts import Principal
-from lingtan.web.deps import facility, read_in_one_hop
+from lingtan.web.deps import audit_head, facility, read_in_one_hop
 from lingtan.web.kept import kept
 
 __all__ = ["CACHE_ENTRIES", "Overview", "router"]
@@ -126,7 +124,7 @@ async def get_overview(
         # A facility's code and id change only with an audit entry, so under the same newest
         # audit entry a kept overview's facility id is the facility's; the caller's right to
         # read it is checked against that id on every request.
-        head = session.scalar(select(func.max(AuditEntry.id))) or 0
+        head = audit_head(request, session)  # as the sign-in check read it
         key = (who.organization_id, code, year, head)
         overviews = kept(request.app, "overviews", CACHE_ENTRIES)
         found = overviews.get(key)

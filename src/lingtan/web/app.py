@@ -89,8 +89,12 @@ HEAVY_DEADLINE_S = 30.0
 _log = logging.getLogger("lingtan.web")
 
 #: The routers of the application, in order; other parts of lingtan add theirs here.
-# The screens come first: their "/" (the overview) answers before the foundation's page.
+# The overview API comes first: dashboards ask for it most, and FastAPI tries the routers in
+# this order, route by route (about half of that light request's CPU time, measured, when it
+# came 18th); no other route matches its path. Then the screens: their "/" (the overview)
+# answers before the foundation's page.
 ROUTERS = (
+    api_overview.router,
     screens.router,
     screens_energy.router,
     screens_nodes.router,
@@ -108,7 +112,6 @@ ROUTERS = (
     api_ledger.router,
     api_evaluation.router,
     api_nodes.router,
-    api_overview.router,
     api_reconciliation.router,
     api_reports.router,
     api_pact.router,

@@ -1,5 +1,18 @@
 """What every route depends on: a database session, who is asking, and scoped look-ups.
 
+Who is asking (:func:`authenticate`) is resolved from the session cookie or bearer token once
+and then kept in the process (:func:`known_principals`, by the SHA-256 of the secret): what the
+user may see (role, organization, facilities) costs two ORM queries to resolve, and a request
+needs one small query to know that the kept answer still holds. That query reads, by the
+secret's hash, the row of the session (its expiry, its user's role and whether the user is
+active) or of the token (expiry, revocation, last use), and the newest audit entry: a session
+signed out or ended (password changed, user deactivated) has no row, an expiry or a revocation
+is checked against the clock on every request, and every change of a role or of facility
+access writes an audit entry (users, grants, new facilities), after which the kept principal is
+resolved afresh. Audit writers are serialised (:mod:`lingtan.store.audit`), so a newest entry
+seen means every earlier one is committed; the check is in the database, so a change made by
+another worker process or the command line takes effect on the next request of every worker.
+
 Routes never fetch a facility's data by a raw id: they go through :func:`facility` (by code)
 or :func:`scoped` (an object joined to its facility), which answer 404 for anything outside
 the principal's facilities, whether it exists in another organization or not at all, so a
@@ -20,14 +33,15 @@ from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, Select, or_, select, update
+from sqlalchemy import Engine, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lingtan.i18n import Message
 from lingtan.store.db import session_scope
-from lingtan.store.models import ApiToken, Facility, utc_now
+from lingtan.store.models import ApiToken, AppUser, AuditEntry, Facility, UserSession, utc_now
 from lingtan.web import accounts
 from lingtan.web.accounts import Principal
+from lingtan.web.kept import Kept, kept
 
 __all__ = [
     "CSRF_FIELD",
@@ -39,9 +53,11 @@ __all__ = [
     "Ingester",
     "User",
     "attachment",
+    "audit_head",
     "error_body",
     "facility",
     "is_secure",
+    "known_principals",
     "message_text",
     "principal",
     "problem_text",
@@ -56,6 +72,8 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A token's last use is written at most this often (a read would otherwise write every time).
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+#: Principals kept per application and process (least recently used ones go first).
+PRINCIPALS_KEPT = 1024
 
 T = TypeVar("T")
 
@@ -227,32 +245,93 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+_HEAD = select(func.max(AuditEntry.id)).scalar_subquery()
+#: The state of a browser session a kept principal depends on, and the newest audit entry:
+#: one row by the unique index of the hash, none once the session is ended.
+_SESSION_STATE = (
+    select(_HEAD, UserSession.expires_at, AppUser.active, AppUser.role)
+    .join(AppUser, AppUser.id == UserSession.user_id)
+    .where(UserSession.token_sha256 == bindparam("digest"))
+)
+#: The same for an API token.
+_TOKEN_STATE = select(
+    _HEAD, ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at
+).where(ApiToken.token_sha256 == bindparam("digest"))
+
+
+def known_principals(app: Any) -> Kept:
+    """The principals this process resolved, by ``("session" | "token", SHA-256 of the
+    secret)``: ``(principal, newest audit entry when resolved)``."""
+    return kept(app, "principals", PRINCIPALS_KEPT)
+
+
+def audit_head(request: Request, session: Session) -> int:
+    """The id of the newest audit entry (0 for none): as this request's sign-in check read it
+    (:func:`authenticate`), else read now."""
+    head = getattr(request.state, "audit_head", None)
+    return head if head is not None else session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def _kept_principal(
+    request: Request, key: tuple[str, str], head: int, resolve: Callable[[], Principal | None]
+) -> Principal | None:
+    """The principal kept under ``key`` if it was resolved at the newest audit entry ``head``,
+    else ``resolve()`` (kept for the next request)."""
+    request.state.audit_head = head
+    principals = known_principals(request.app)
+    found = principals.get(key)
+    if found is not None and found[1] == head:
+        return found[0]
+    who = resolve()
+    if who is not None:
+        principals.put(key, (who, head))
+    return who
+
+
 def _token_principal(
     request: Request, session: Session, secret: str, background: BackgroundTasks
 ) -> Principal:
-    token = accounts.token_by_secret(session, secret)
-    if token is None:
-        raise ApiError(401, Message("the API token is unknown, revoked or expired"), _challenge())
+    digest = accounts.sha256_hex(secret)
+    state = session.execute(_TOKEN_STATE, {"digest": digest}).first()
     now = utc_now()
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+    if (
+        state is None
+        or state.revoked_at is not None
+        or (state.expires_at is not None and state.expires_at <= now)
+    ):
+        known_principals(request.app).discard(("token", digest))
+        raise ApiError(401, Message("the API token is unknown, revoked or expired"), _challenge())
+
+    def resolve() -> Principal | None:
+        token = accounts.token_by_secret(session, secret)
+        return None if token is None else accounts.principal_for_token(session, token)
+
+    who = _kept_principal(request, ("token", digest), state[0] or 0, resolve)
+    if who is None:  # revoked or expired between the two queries
+        raise ApiError(401, Message("the API token is unknown, revoked or expired"), _challenge())
+    if state.last_used_at is None or now - state.last_used_at > _LAST_USED_RESOLUTION:
         if request.method not in SAFE_METHODS:
-            token.last_used_at = now  # the request's transaction writes anyway
+            _mark_used(session, state.id, now)  # the request's transaction writes anyway
         else:
             # The request's transaction is read-only. Written after the answer, when the
             # request's connection is back in the pool: taking a second connection here
             # would exhaust the pool under load.
-            background.add_task(_mark_used, request.app.state.engine, token.id, now)
-    return accounts.principal_for_token(session, token)
+            background.add_task(_mark_used_apart, request.app.state.engine, state.id, now)
+    return who
 
 
-def _mark_used(engine: Engine, token_id: int, now: datetime) -> None:
+def _mark_used(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now))
+        .values(last_used_at=now)
+    )
+
+
+def _mark_used_apart(engine: Engine, token_id: int, now: datetime) -> None:
     with session_scope(engine) as writer:
-        writer.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token_id)
-            .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now))
-            .values(last_used_at=now)
-        )
+        _mark_used(writer, token_id, now)
 
 
 def _challenge() -> dict[str, str]:
@@ -262,26 +341,40 @@ def _challenge() -> dict[str, str]:
 def authenticate(
     request: Request, session: Session, csrf: str | None, background: BackgroundTasks
 ) -> Principal:
-    """The principal of a request, by bearer token or session cookie (with its CSRF check)."""
+    """The principal of a request, by bearer token or session cookie (with its CSRF check),
+    kept between requests as the module says."""
     secret = _bearer(request)
     if secret is not None:
         return _token_principal(request, session, secret, background)
     cookie = request.cookies.get(SESSION_COOKIE)
-    found = accounts.session_user(session, cookie) if cookie else None
-    if found is None:
-        raise ApiError(
-            401,
-            Message("the session has expired: sign in again")
-            if cookie
-            else Message("sign in first"),
-            _challenge(),
+    if not cookie:
+        raise ApiError(401, Message("sign in first"), _challenge())
+    digest = accounts.sha256_hex(cookie)
+    state = session.execute(_SESSION_STATE, {"digest": digest}).first()
+
+    def resolve() -> Principal | None:
+        found = accounts.session_user(session, cookie)
+        return (
+            None
+            if found is None
+            else accounts.principal_for_user(session, found[1], found[0].csrf_secret)
         )
-    row, user = found
+
+    key, who = ("session", digest), None
+    if state is not None and state.expires_at > utc_now() and state.active:
+        who = _kept_principal(request, key, state[0] or 0, resolve)
+        if who is not None and who.role != state.role:
+            # The role changed with no audit entry (by hand in the database): afresh.
+            known_principals(request.app).discard(key)
+            who = resolve()
+    if who is None:
+        known_principals(request.app).discard(key)
+        raise ApiError(401, Message("the session has expired: sign in again"), _challenge())
     if request.method not in SAFE_METHODS and (
-        csrf is None or not hmac.compare_digest(csrf.encode(), row.csrf_secret.encode())
+        csrf is None or not hmac.compare_digest(csrf.encode(), who.csrf_secret.encode())
     ):
         raise ApiError(403, Message("missing or wrong CSRF token"))
-    return accounts.principal_for_user(session, user, row.csrf_secret)
+    return who
 
 
 def principal(

@@ -37,6 +37,10 @@ class Kept:
                 self.entries.move_to_end(key)
             return found
 
+    def discard(self, key: Hashable) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+
     def put(self, key: Hashable, value: Any) -> None:
         with self.lock:
             self.entries[key] = value
