@@ -377,6 +377,9 @@ def test_command_line(lingtan_cli, database_url, tmp_path):
     assert "80.76 MWh unchanged" in cli(*args, "--allow-estimated").output
     assert "is not in 2024" in cli(*args[:-4], "--year", 2024, "--month", "2025-02", code=2).stderr
     zh = cli("--lang", "zh-CN", *args, "--allow-estimated").output
-    assert "grid 2025-02-01..2025-02-28：80.76 MWh，未变（来自计量表 E-MAIN (+1), E-EXPORT (-1)：" in zh
+    assert (
+        "grid 2025-02-01..2025-02-28：80.76 MWh，未变（来自计量表 E-MAIN (+1), E-EXPORT (-1)："
+        in zh
+    )
     wrong = cli("--lang", "zh-CN", *args[:-4], "--year", 2024, "--month", "2025-02", code=2)
     assert "2025-02 不在 2024 年内" in wrong.stderr
