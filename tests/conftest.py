@@ -1,3 +1,4 @@
+import copy
 import fcntl
 import functools
 import json
@@ -7,9 +8,10 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import pytest
@@ -19,6 +21,8 @@ from demo_support import demo_command
 from lingtan.accounting.engine import compute_inventory
 from lingtan.accounting.model import InventoryInput, Source
 from lingtan.factors import FactorLibrary, shipped_library
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -173,13 +177,110 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
-@pytest.fixture
-def store_engine(database_url: str) -> Iterator[sa.Engine]:
-    """An engine on an empty database of each backend, migrated to the newest revision."""
-    from lingtan.store.db import make_engine, upgrade
+# --- Databases built once per process, copied for each test ------------------------------
+#
+# Many tests begin from the same database: migrated to the newest revision (about 1 s of
+# Alembic on each backend), or the two-organization site of ``web_support`` (imports, users
+# with argon2 password hashes, tokens: several seconds). ``from_template`` builds each such
+# database once per pytest process (each xdist worker) and backend, and then copies it into
+# every test's own empty database: a SQLite file copy, or PostgreSQL's
+# ``CREATE DATABASE ... TEMPLATE``. Each test still gets a database of its own to change.
 
+
+class _Templates:
+    def __init__(self) -> None:
+        self.folder: Path | None = None  # set for the session by the fixture below
+        self.built: dict[tuple[str, str], tuple[str, Path, object]] = {}
+        self._admin: sa.Engine | None = None
+
+    def admin(self) -> sa.Engine:
+        if self._admin is None:
+            self._admin = sa.create_engine(POSTGRESQL_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        return self._admin
+
+    def close(self) -> None:
+        """Drop the PostgreSQL templates of this process."""
+        names = [where for (backend, _), (where, _, _) in self.built.items() if backend != "sqlite"]
+        if names:
+            with self.admin().connect() as connection:
+                for name in names:
+                    connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.built.clear()
+        if self._admin is not None:
+            self._admin.dispose()
+            self._admin = None
+
+
+_TEMPLATES = _Templates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_templates(tmp_path_factory) -> Iterator[None]:
+    _TEMPLATES.folder = tmp_path_factory.mktemp("database-templates")
+    yield
+    _TEMPLATES.close()
+    _TEMPLATES.folder = None
+
+
+def from_template(key: str, url: str, folder: Path, build: Callable[[str, Path], T]) -> T:
+    """Make the empty database at ``url`` (SQLite or PostgreSQL) and the files under
+    ``folder`` what ``build(url, folder)`` makes of them, and return a copy of what it
+    returned. ``build`` runs once per process, backend and ``key`` (on a template database
+    and folder of its own); each later call copies that template. ``build`` must dispose of
+    the engines it makes. Outside a pytest session it simply runs ``build``."""
+    if _TEMPLATES.folder is None:
+        return build(url, folder)
+    target = sa.make_url(url)
+    sqlite = target.get_backend_name() == "sqlite"
+    backend = "sqlite" if sqlite else "postgresql"
+    if (backend, key) not in _TEMPLATES.built:
+        files = _TEMPLATES.folder / f"{backend}-{key}"
+        files.mkdir()
+        if sqlite:
+            where = str(files / "template.db")
+            made = build(f"sqlite:///{where}", files)
+        else:
+            where = f"lingtan_template_{uuid.uuid4().hex[:16]}"
+            with _TEMPLATES.admin().connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{where}"')
+            made = build(target.set(database=where).render_as_string(hide_password=False), files)
+        _TEMPLATES.built[backend, key] = (where, files, made)
+    where, files, made = _TEMPLATES.built[backend, key]
+    if sqlite:
+        database = Path(target.database)
+        for suffix in ("", "-wal"):  # the write-ahead log if the builder left one
+            if Path(where + suffix).exists():
+                shutil.copyfile(where + suffix, str(database) + suffix)
+    else:
+        # The test's database was created empty (database_url): made again from the template.
+        with _TEMPLATES.admin().connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{target.database}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{target.database}" TEMPLATE "{where}"')
+    for item in files.iterdir():
+        if item.name.startswith("template.db"):
+            continue
+        if item.is_dir():
+            shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(item, folder / item.name)
+    return copy.deepcopy(made)
+
+
+def migrated(url: str, folder: Path) -> None:
+    """The database at ``url`` migrated to the newest revision (a ``from_template`` builder)."""
+    from lingtan.store.db import upgrade
+
+    upgrade(url)
+
+
+@pytest.fixture
+def store_engine(database_url: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An engine on an empty database of each backend, migrated to the newest revision."""
+    from lingtan.store.db import make_engine
+
+    from_template("migrated", database_url, tmp_path, migrated)
     engine = make_engine(database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -6,12 +6,14 @@ import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from conftest import from_template, migrated
 from lingtan.errors import InputError
 from lingtan.services import pact, pact_client
 from lingtan.store.db import make_engine, session_scope, upgrade
@@ -50,26 +52,40 @@ def figures(number: int, **changes):
     } | changes
 
 
+def _fill_host(url: str, folder: Path) -> tuple[dict, dict]:
+    """The host's organizations, clients and footprints in the empty database at ``url``:
+    ``(credentials, ids)`` of :class:`Host`."""
+    engine = make_engine(url)
+    upgrade(engine)
+    credentials, ids = {}, {}
+    with session_scope(engine) as session:
+        for name, count in (("Alpha Cell Co", 5), ("Beta Cell Co", 1)):
+            organization = Organization(name=name)
+            session.add(organization)
+            session.flush()
+            client_id, secret, _ = pact.create_client(
+                session, organization, name="customer", actor="setup"
+            )
+            credentials[name] = (client_id, secret)
+            ids[name] = [
+                pact.publish(session, organization, actor="setup", **figures(n)).pf_id
+                for n in range(count)
+            ]
+    engine.dispose()
+    return credentials, ids
+
+
 class Host:
     """A lingtan with organizations A (five footprints) and B (one), a client of each."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, folder: Path, *, own: bool = False):
+        """``own``: built afresh (own client secrets and footprint ids), not copied from the
+        template that the ``host`` fixture's databases share."""
+        if own:
+            self.credentials, self.ids = _fill_host(url, folder)
+        else:
+            self.credentials, self.ids = from_template("pact-host", url, folder, _fill_host)
         self.engine = make_engine(url)
-        upgrade(self.engine)
-        self.credentials, self.ids = {}, {}
-        with session_scope(self.engine) as session:
-            for name, count in (("Alpha Cell Co", 5), ("Beta Cell Co", 1)):
-                organization = Organization(name=name)
-                session.add(organization)
-                session.flush()
-                client_id, secret, _ = pact.create_client(
-                    session, organization, name="customer", actor="setup"
-                )
-                self.credentials[name] = (client_id, secret)
-                self.ids[name] = [
-                    pact.publish(session, organization, actor="setup", **figures(n)).pf_id
-                    for n in range(count)
-                ]
         self.app = create_app(url)
         self.http = TestClient(self.app, base_url="https://testserver")
 
@@ -95,8 +111,8 @@ class Host:
 
 
 @pytest.fixture
-def host(database_url):
-    site = Host(database_url)
+def host(database_url, tmp_path):
+    site = Host(database_url, tmp_path)
     yield site
     site.close()
 
@@ -342,7 +358,7 @@ def test_open_requests_are_answered_to_the_registered_host_only(host, tmp_path):
     """Alpha's customer (another lingtan, Gamma) asks Alpha for LFP-2 and for a product Alpha
     does not make; Alpha answers each at Gamma's /3/events; a request whose source is not a
     registered host stays open."""
-    customer = Host(f"sqlite:///{tmp_path / 'customer.db'}")
+    customer = Host(f"sqlite:///{tmp_path / 'customer.db'}", tmp_path, own=True)
     try:
         token = host.token()
         headers = EVENT_HEADERS | {"Authorization": f"Bearer {token}"}
@@ -446,9 +462,9 @@ TOKEN = httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "
 
 
 @pytest.fixture
-def buyer_store(database_url):
+def buyer_store(database_url, tmp_path):
+    from_template("migrated", database_url, tmp_path, migrated)
     engine = make_engine(database_url)
-    upgrade(engine)
     with session_scope(engine) as session:
         buyer = Organization(name="Pack Assembly Co")
         session.add(buyer)

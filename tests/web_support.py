@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from conftest import from_template
 from lingtan.imports.load import import_file
 from lingtan.imports.template import write_workbook
 from lingtan.metering import rollups
@@ -99,21 +100,22 @@ def _workbook(folder: Path, organization: str, code: str, gas: float, bill: byte
     )
 
 
-def build_site(url: str, tmp_path: Path, **app_options) -> Site:
+def _fill_site(url: str, folder: Path) -> dict[str, dict]:
+    """The two organizations' data in the empty database at ``url`` (evidence under
+    ``folder / "evidence"``): the ``ids`` and ``tokens`` of :class:`Site`."""
     engine = make_engine(url)
     upgrade(engine)
-    evidence_dir = tmp_path / "evidence"
-    evidence = EvidenceStore(evidence_dir)
+    evidence = EvidenceStore(folder / "evidence")
     sites = [
         (ALPHA, "ALPHA-PLANT", 123456.789, ALPHA_BILL),
         (ALPHA, "ALPHA-SECOND", 5000.0, b"second plant gas bill\n"),
         (BETA, "BETA-PLANT", 1000.0, b"beta gas bill\n"),
     ]
     for organization, code, gas, bill in sites:
-        workbook = _workbook(tmp_path / code, organization, code, gas, bill)
+        workbook = _workbook(folder / code, organization, code, gas, bill)
         with session_scope(engine) as session:
             import_file(session, workbook, evidence=evidence, actor="setup", facility_code=code)
-    site = Site(url, engine, None, evidence_dir)
+    ids, tokens = {}, {}
     with session_scope(engine) as session:
         facilities = {f.code: f for f in session.scalars(sa.select(Facility))}
         alpha = facilities["ALPHA-PLANT"]
@@ -166,16 +168,26 @@ def build_site(url: str, tmp_path: Path, **app_options) -> Site:
                 scope=scope,
                 actor="setup",
             )
-            site.tokens[name] = secret
-            site.ids[f"{name}_token_id"] = token.id
-        site.ids |= {
+            tokens[name] = secret
+            ids[f"{name}_token_id"] = token.id
+        ids |= {
             "organization_id": alpha.organization_id,
             "inventory_id": inventory.id,
             "record_id": record.id,
             "evidence_sha256": record.evidence[0].sha256,
         }
+    engine.dispose()
+    return {"ids": ids, "tokens": tokens}
+
+
+def build_site(url: str, tmp_path: Path, **app_options) -> Site:
+    """The site in the empty database at ``url`` (evidence in ``tmp_path / "evidence"``),
+    served by an application made with ``app_options``. The data are built once per test
+    process and backend and copied for each site (``conftest.from_template``)."""
+    made = from_template("web-site", url, tmp_path, _fill_site)
+    site = Site(url, make_engine(url), None, tmp_path / "evidence", **made)
     options = {"max_upload_bytes": UPLOAD_LIMIT_BYTES, **app_options}
-    site.app = create_app(url, evidence_dir=evidence_dir, **options)
+    site.app = create_app(url, evidence_dir=site.evidence_dir, **options)
     return site
 
 

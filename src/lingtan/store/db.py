@@ -9,6 +9,7 @@ shipped in ``lingtan/store/migrations``; :func:`upgrade` runs them without an ``
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,8 +218,10 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest revision among the shipped migrations."""
+    """The newest revision among the shipped migrations (read once per process: the
+    application and every command ask, and reading them loads every migration script)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
