@@ -24,6 +24,11 @@ from lingtan.metering.reading import Reading
 
 # Every command that lists rows, with the arguments it needs on the demo factory. A new command
 # with ``--format table|json|csv`` must be added here, so that it is run in the three formats.
+#: A declaration of the demo's 2025 (its evidence any file at hand).
+DECLARATION = ("--facility", FACILITY, "--year", "2025", "--fact", "green_factory_status",
+               "--value", "provincial", "--statement", "列入省级绿色工厂名单",
+               "--declared-by", "李工", "--evidence", "examples/evaluation-facts.yaml")  # fmt: skip
+
 LISTINGS = {
     "footprint battery": ["examples/footprint/battery-declaration.yaml"],
     "footprint cbam": ["examples/footprint/cbam-communication.yaml"],
@@ -66,6 +71,8 @@ LISTINGS = {
     "evaluate schemes": [],
     "evaluate match": ["examples/evaluation-consumption.csv", "examples/evaluation-supply.csv"],
     "evaluate list": [],
+    "evaluate declare": [*DECLARATION],
+    "evaluate declarations": ["--facility", FACILITY, "--year", "2025"],
     "evaluate show": ["1"],
     "ledger balance": [],
     "ledger list": ["--year", "2025"],
@@ -138,6 +145,7 @@ def listed(demo_copy, tmp_path_factory):
     run(
         "evaluate", "--facility", FACILITY, "--period", "2025", "--scheme", "suzhou-2026", "--store"
     )
+    run("evaluate", "declare", *DECLARATION)
     run("pact", "clients", "add", "customer")
     run("pact", "publish", "examples/pact-footprint.json")
     run("pact", "receive", "examples/pact-supplier-v23.json")
