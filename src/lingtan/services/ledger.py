@@ -439,15 +439,8 @@ def _add_movement(
     where = item.where
     if _too_long(item, problems):
         return None
-    asset = session.scalars(
-        sa.select(CarbonAsset).where(
-            CarbonAsset.organization_id == facility.organization_id,
-            CarbonAsset.code == item.asset,
-        )
-    ).first()
+    asset = _holding(session, facility, item.asset, where, problems)
     if asset is None:
-        rule = Message("no such holding in the organization's ledger")
-        problems.append(InputProblem(where, "asset", item.asset, rule))
         return None
     if item.action not in ACTIONS:
         problems.append(InputProblem(where, "record", item.action, one_of(ACTIONS)))
@@ -680,21 +673,29 @@ def _month_key(month: ContractMonth) -> str:
     return f"{month.asset.code}:{month.month.isoformat()[:7]}"
 
 
+def _holding(
+    session: Session, facility: Facility, code: str, where: Any, problems: Problems
+) -> CarbonAsset | None:
+    """The organization's holding ``code``, or None after recording that there is none."""
+    asset = session.scalars(
+        sa.select(CarbonAsset).where(
+            CarbonAsset.organization_id == facility.organization_id, CarbonAsset.code == code
+        )
+    ).first()
+    if asset is None:
+        rule = Message("no such holding in the organization's ledger")
+        problems.append(InputProblem(where, "asset", code, rule))
+    return asset
+
+
 def _add_month(
     session: Session, facility: Facility, item: MonthIn, actor: str, problems: Problems
 ) -> ContractMonth | bool | None:
     """The new month of a contract (flushed), None after recording its problems, False when
     the same month is stored."""
     where = item.where
-    asset = session.scalars(
-        sa.select(CarbonAsset).where(
-            CarbonAsset.organization_id == facility.organization_id,
-            CarbonAsset.code == item.asset,
-        )
-    ).first()
+    asset = _holding(session, facility, item.asset, where, problems)
     if asset is None:
-        rule = Message("no such holding in the organization's ledger")
-        problems.append(InputProblem(where, "asset", item.asset, rule))
         return None
     if asset.kind != "green_power":
         rule = Message("only a green power contract has monthly volumes")
