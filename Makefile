@@ -33,7 +33,7 @@ lint: install
 test:
 	scripts/setup-machine test
 	$(MAKE) --no-print-directory lint
-	LINGTAN_REQUIRE_SERVICES=1 $(BIN)/pytest -n $(JOBS)
+	LINGTAN_REQUIRE_SERVICES=1 $(BIN)/pytest -n $(JOBS) --durations=30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

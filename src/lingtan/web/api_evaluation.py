@@ -182,7 +182,7 @@ def evaluation_store(session: Db, who: User, code: str, body: EvaluationIn) -> d
 
 class DeclarationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    year: int = Field(description="The calendar year declared for (2000 to 2100).")
+    year: int = Field(ge=2000, le=2100, description="The calendar year declared for.")
     fact: str = Field(max_length=100, description="A declaration fact (green_factory_status …).")
     value: Any = Field(description="true / false, a number in the fact's unit, or code(s).")
     statement: str = Field(max_length=4000, description="What is declared, on what it rests.")
